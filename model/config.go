@@ -98,6 +98,7 @@ type Model struct {
 	Tokenizer tokenizer.Tokenizer // nil when the file has none
 	// ChatTemplate is the Jinja chat template the file carries, if any.
 	ChatTemplate string
+	StopTokens   []int32 // end-of-sequence ids the model files declare beyond the tokenizer's
 	Closer       io.Closer
 }
 
