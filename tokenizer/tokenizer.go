@@ -11,7 +11,8 @@ type Tokenizer interface {
 	// Piece returns the raw bytes token id contributes to the decoded text
 	// when it follows token prev (prev < 0 at the start). It is the
 	// streaming form of Decode: concatenating Piece over a sequence gives
-	// exactly the bytes of Decode. Control tokens contribute nothing.
+	// exactly the bytes of Decode. Control tokens contribute nothing. The
+	// result may be shared: callers must not modify it.
 	Piece(prev, id int32) []byte
 	// Decode returns the text of a token sequence.
 	Decode(ids []int32) string

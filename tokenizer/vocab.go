@@ -36,7 +36,8 @@ type Vocab struct {
 	Scores []float32   // SentencePiece merge scores (nil for ByteBPE)
 	Types  []TokenType // nil means all normal
 	Merges []string    // ByteBPE merges "left right", by rank (nil: rank = token id order)
-	// Pre names the ByteBPE pre-tokenizer ("llama3" / "llama-bpe" / "default").
+	// Pre names the ByteBPE pre-tokenizer: "llama3" (also "llama-bpe" and
+	// "", the default) or "gpt2" (also "default", as llama.cpp names it).
 	Pre string
 	// Special ids, -1 when absent.
 	BOS, EOS, UNK, PAD int32
