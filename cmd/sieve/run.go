@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"slices"
+	"time"
+
+	"sieve/engine"
+	"sieve/kernels"
+	"sieve/llama"
+	"sieve/model/load"
+	"sieve/tokenizer"
+)
+
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sieve run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	modelPath := fs.String("m", "", "model: a .gguf file, a llama2.c .bin checkpoint, or a Hugging Face directory")
+	tokPath := fs.String("z", "", "tokenizer file (required for llama2.c checkpoints)")
+	prompt := fs.String("p", "", "prompt")
+	maxNew := fs.Int("n", 256, "maximum number of new tokens")
+	temp := fs.Float64("temp", 0.8, "sampling temperature; 0 is greedy")
+	topP := fs.Float64("top-p", 0.9, "nucleus sampling threshold (1 disables)")
+	topK := fs.Int("top-k", 0, "keep only the K most likely tokens (0 disables)")
+	minP := fs.Float64("min-p", 0, "drop tokens below this fraction of the top probability")
+	repPen := fs.Float64("repeat-penalty", 1, "repetition penalty (1 disables)")
+	seed := fs.Uint64("seed", 0, "random seed (0 picks one from the clock)")
+	threads := fs.Int("threads", runtime.NumCPU(), "worker threads")
+	parseSpecial := fs.Bool("special", false, "parse special-token text (e.g. <|eot_id|>) in the prompt")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *modelPath == "" {
+		fmt.Fprintln(stderr, "sieve run: -m MODEL is required")
+		fs.Usage()
+		return errUsage
+	}
+	if *maxNew < 0 {
+		return fmt.Errorf("-n must be at least 0, got %d", *maxNew)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	start := time.Now()
+	m, err := load.Open(*modelPath, *tokPath)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	c := m.Config
+	log.Info("model loaded", "name", m.Name, "format", m.Format, "layers", c.Layers, "dim", c.Dim,
+		"heads", c.Heads, "kv_heads", c.KVHeads, "vocab", c.VocabSize, "context", c.ContextLen,
+		"elapsed", time.Since(start).Round(time.Millisecond))
+
+	tok := m.Tokenizer
+	ids := tok.Encode(*prompt, tokenizer.EncodeOptions{AddBOS: true, ParseSpecial: *parseSpecial})
+	if len(ids) == 0 {
+		return fmt.Errorf("the prompt encodes to no tokens and the model has no BOS token")
+	}
+	if len(ids) >= c.ContextLen {
+		return fmt.Errorf("prompt is %d tokens; the model's context is %d", len(ids), c.ContextLen)
+	}
+	if *seed == 0 {
+		*seed = uint64(time.Now().UnixNano())
+	}
+	params := engine.SamplingParams{
+		Temperature: float32(*temp), TopP: float32(*topP), TopK: *topK, MinP: float32(*minP),
+		RepetitionPenalty: float32(*repPen), Seed: *seed,
+	}
+	pool := kernels.NewPool(*threads)
+	defer pool.Close()
+	ctxLen := min(c.ContextLen, len(ids)+*maxNew)
+	runner := llama.NewRunner(m, pool, min(len(ids), 512))
+	cache := llama.NewDenseCache(c, pool, 1, ctxLen)
+	sampler := engine.NewSampler(params, c.VocabSize)
+	sampler.Prompt(ids)
+
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	prev := int32(-1)
+	for _, id := range ids {
+		out.Write(tok.Piece(prev, id))
+		prev = id
+	}
+	out.Flush()
+	stops := tok.StopTokens()
+	generated := 0
+	var first time.Time
+	genStart := time.Now()
+	err = runner.Generate(ctx, cache, ids, *maxNew,
+		func(logits []float32) int32 { return sampler.Sample(logits) },
+		func(id int32) bool {
+			if generated == 0 {
+				first = time.Now()
+			}
+			if slices.Contains(stops, id) {
+				return false
+			}
+			generated++
+			sampler.Accept(id)
+			out.Write(tok.Piece(prev, id))
+			out.Flush()
+			prev = id
+			return true
+		})
+	fmt.Fprintln(out)
+	if err != nil {
+		return err
+	}
+	if generated > 1 {
+		dec := time.Since(first).Seconds()
+		log.Info("done", "prompt_tokens", len(ids), "generated", generated,
+			"prefill_s", first.Sub(genStart).Seconds(), "decode_tok_s", float64(generated-1)/dec)
+	}
+	return nil
+}

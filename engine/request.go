@@ -1,0 +1,84 @@
+package engine
+
+import "errors"
+
+// Errors the engine returns; callers (the HTTP server) branch on them.
+var (
+	// ErrQueueFull: the waiting queue is at its bound; retry later (HTTP 429).
+	ErrQueueFull = errors.New("engine: waiting queue is full")
+	// ErrTooLong: prompt plus max_tokens exceed the context or the KV pool (HTTP 400).
+	ErrTooLong = errors.New("engine: request exceeds the context length")
+	// ErrBadRequest: the request is malformed (empty prompt, max_tokens < 0, bad token id).
+	ErrBadRequest = errors.New("engine: invalid request")
+	// ErrClosed: the engine is shutting down.
+	ErrClosed = errors.New("engine: closed")
+)
+
+// Request is one generation request, already tokenized.
+type Request struct {
+	ID     string  // caller's id, for logs
+	Prompt []int32 // prompt token ids (with BOS if the model wants it)
+	Params SamplingParams
+	// MaxTokens bounds the generated tokens; 0 means the rest of the context.
+	MaxTokens int
+	// Stop strings end generation; the matched text is not returned.
+	Stop []string
+	// IgnoreEOS keeps generating past stop tokens (benchmarks).
+	IgnoreEOS bool
+	// Logprobs asks for the log-probability of each sampled token and of the
+	// TopLogprobs most likely alternatives (0: none).
+	Logprobs    bool
+	TopLogprobs int
+	// ReturnLogits copies each generated token's raw logits into
+	// Event.Logits (for tests and analysis; costs a vocabulary-sized copy
+	// per token).
+	ReturnLogits bool
+}
+
+// FinishReason says why a sequence ended, in OpenAI's vocabulary.
+type FinishReason string
+
+// Finish reasons.
+const (
+	FinishStop      FinishReason = "stop"      // a stop token or stop string
+	FinishLength    FinishReason = "length"    // max_tokens or the context was reached
+	FinishCancelled FinishReason = "cancelled" // the caller's context ended
+	FinishError     FinishReason = "error"     // an internal error; see Event.Err
+)
+
+// TokenLogprob is one candidate token with its log-probability.
+type TokenLogprob struct {
+	Token   int32
+	Text    string
+	Logprob float32
+}
+
+// Usage counts a request's tokens.
+type Usage struct {
+	PromptTokens     int
+	CompletionTokens int
+}
+
+// Event is one step of a request's output stream. The last event of a
+// stream has a non-empty Finish; the channel is closed after it.
+type Event struct {
+	// Tokens generated in this step (usually one) and the text they complete.
+	// Text never splits a UTF-8 character and never contains (a prefix of) a
+	// stop string that is still undecided; it may be empty.
+	Tokens []int32
+	Text   string
+	// Logprobs per token in Tokens when the request asked for them.
+	Logprobs []TokenLogprobs
+	// Logits per token in Tokens (the raw next-token logits it was sampled
+	// from) when the request asked for them.
+	Logits [][]float32
+	Finish FinishReason
+	Usage  Usage // cumulative
+	Err    error // set with FinishError
+}
+
+// TokenLogprobs is the log-probability of a sampled token and its top alternatives.
+type TokenLogprobs struct {
+	TokenLogprob
+	Top []TokenLogprob
+}
