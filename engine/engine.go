@@ -1,0 +1,282 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"sieve/kernels"
+	"sieve/kvcache"
+	"sieve/llama"
+	"sieve/model"
+	"sieve/tokenizer"
+)
+
+// Engine serves generation requests for one model over a paged KV cache.
+//
+// Scheduling: one goroutine runs steps. Each step drops cancelled
+// requests, admits queued ones in arrival order (while fewer than MaxSeqs
+// run and the free blocks cover the request's whole prefill beyond what
+// running prefills still need), and runs one forward pass over one batch
+// of at most MaxBatchTokens tokens: a decode token for every running
+// sequence that has finished its prefill, plus prefill chunks, oldest
+// sequence first. A sequence's chunks start at the multiples of
+// PrefillChunk, so its chunk boundaries depend only on the sequence (a
+// chunk that does not fit this step waits for the next; after a
+// preemption the recompute chunks again from position 0). When a
+// sequence's next tokens find no free blocks, the newest running sequence
+// is preempted: its blocks are freed and it goes back to the front of the
+// queue, to prefill its prompt and generated tokens again. The oldest
+// sequence always fits, since Submit refuses requests the pool could
+// never hold, so the engine cannot deadlock.
+//
+// Events: each request has a channel of eventBuffer events, one of them
+// always kept free for the final event. When a reader falls behind, the
+// step's output is merged into a pending event, sent once there is room
+// (coalescing); the scheduler never blocks on a reader.
+//
+// Batch invariance: the kernels are batch-invariant by contract (each
+// output row depends only on its inputs) and paged attention reads only
+// the request's own blocks, so a request's logits are bit-for-bit those of
+// a lone run, and with an F32 KV cache those of llama.DenseCache. A
+// preempted sequence recomputes its keys and values by a prefill; with
+// batch-invariant kernels that reproduces them, but the engine does not
+// promise it: kernels whose prefill path rounds differently from their
+// decode path would change the logits after a preemption.
+//
+// The methods of Engine are safe for concurrent use.
+type Engine struct {
+	cfg    Config
+	m      *model.Model
+	tok    tokenizer.Tokenizer
+	log    *slog.Logger
+	pool   *kernels.Pool
+	runner *llama.Runner
+	cache  *kvcache.Cache
+	stop   []int32 // the tokenizer's stop tokens
+
+	mu       sync.Mutex
+	incoming []*sequence // submitted, not yet taken by the scheduler
+	waiting  int         // incoming plus the scheduler's queue
+	running  int
+	closed   bool // no new requests
+	abort    bool // cancel everything now
+	nextID   uint64
+	wake     chan struct{}
+	done     chan struct{} // closed when the scheduler exits
+	closeMu  sync.Mutex
+
+	promptTokens, genTokens, preemptions, recomputed, steps atomic.Int64
+
+	sched scheduler
+
+	// beforeForward, when set (tests), runs just before each forward pass.
+	beforeForward func(b *llama.Batch)
+}
+
+// New starts an engine for m. tok turns tokens into text and gives the stop
+// tokens; it may be nil, and then events carry no text, stop strings are
+// refused and only MaxTokens ends generation. log may be nil. The engine
+// does not close m.
+func New(m *model.Model, tok tokenizer.Tokenizer, cfg Config, log *slog.Logger) (*Engine, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := m.Config.Validate(); err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	dt, _ := cfg.kvDType()
+	bytes, err := kvBytes(cfg, m.Config, dt, log)
+	if err != nil {
+		return nil, err
+	}
+	cfg.KVCacheMiB = int((bytes + 1<<20 - 1) >> 20)
+	pool := kernels.NewPool(cfg.Threads)
+	cache, err := kvcache.New(m.Config, kvcache.Options{Bytes: bytes, BlockSize: cfg.BlockSize, DType: dt}, pool)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	e := &Engine{
+		cfg:    cfg,
+		m:      m,
+		tok:    tok,
+		log:    log,
+		pool:   pool,
+		runner: llama.NewRunner(m, pool, cfg.MaxBatchTokens),
+		cache:  cache,
+		wake:   make(chan struct{}, 1),
+		done:   make(chan struct{}),
+	}
+	if tok != nil {
+		e.stop = slices.Clone(tok.StopTokens())
+	}
+	log.Info("engine ready", "model", m.Name, "threads", cfg.Threads,
+		"kv_blocks", cache.Blocks(), "kv_block_size", cfg.BlockSize, "kv_type", cfg.KVDType,
+		"max_batch_tokens", cfg.MaxBatchTokens, "max_seqs", cfg.MaxSeqs, "prefill_chunk", cfg.PrefillChunk)
+	go e.loop()
+	return e, nil
+}
+
+// kvBytes resolves the KV pool size and logs how it was chosen.
+func kvBytes(cfg Config, mc model.Config, dt kernels.DType, log *slog.Logger) (int64, error) {
+	if cfg.KVCacheMiB > 0 {
+		b := int64(cfg.KVCacheMiB) << 20
+		log.Info("kv cache size", "mib", cfg.KVCacheMiB, "source", "configured")
+		return b, nil
+	}
+	full := kvcache.BytesFor(mc, mc.ContextLen, cfg.BlockSize, dt) * int64(cfg.MaxSeqs)
+	avail, err := kvcache.MemAvailable()
+	if err != nil {
+		const fallback = 1 << 30
+		b := min(full, fallback)
+		log.Warn("kv cache size: available memory unknown", "err", err, "mib", b>>20)
+		return b, nil
+	}
+	share := int64(float64(avail) * kvcache.DefaultRAMShare)
+	b := min(full, share)
+	log.Info("kv cache size", "mib", b>>20, "source", "default",
+		"rule", fmt.Sprintf("%.0f%% of MemAvailable (%d MiB), capped at %d full contexts (%d MiB)",
+			100*kvcache.DefaultRAMShare, avail>>20, cfg.MaxSeqs, full>>20))
+	return b, nil
+}
+
+// Config returns the engine's configuration with the defaults filled in
+// (KVCacheMiB is the pool size in use, rounded up).
+func (e *Engine) Config() Config { return e.cfg }
+
+// Submit validates and queues r, and returns the channel its events arrive
+// on. Events come per step; a reader that falls behind gets fewer, larger
+// events (output coalesces), and the scheduler never waits for it. The last
+// event has Finish set and the channel is closed after it. When ctx ends,
+// the request is cancelled at the next step boundary. Submit returns an
+// error wrapping ErrBadRequest, ErrTooLong, ErrQueueFull or ErrClosed, or
+// ctx's error.
+func (e *Engine) Submit(ctx context.Context, r Request) (<-chan Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	q, err := e.newSequence(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch {
+	case e.closed:
+		return nil, ErrClosed
+	case e.waiting >= e.cfg.MaxWaiting:
+		return nil, fmt.Errorf("%w: %d requests waiting", ErrQueueFull, e.waiting)
+	}
+	q.id = e.nextID
+	e.nextID++
+	e.incoming = append(e.incoming, q)
+	e.waiting++
+	e.signal()
+	return q.out, nil
+}
+
+// newSequence validates r and builds its sequence.
+func (e *Engine) newSequence(ctx context.Context, r Request) (*sequence, error) {
+	c := e.m.Config
+	switch {
+	case len(r.Prompt) == 0:
+		return nil, fmt.Errorf("%w: empty prompt", ErrBadRequest)
+	case r.MaxTokens < 0:
+		return nil, fmt.Errorf("%w: max tokens %d", ErrBadRequest, r.MaxTokens)
+	case r.TopLogprobs < 0 || r.TopLogprobs > MaxTopLogprobs:
+		return nil, fmt.Errorf("%w: top logprobs %d outside [0, %d]", ErrBadRequest, r.TopLogprobs, MaxTopLogprobs)
+	case len(r.Stop) > 0 && e.tok == nil:
+		return nil, fmt.Errorf("%w: stop strings need a tokenizer", ErrBadRequest)
+	}
+	if err := checkParams(r.Params); err != nil {
+		return nil, err
+	}
+	for _, t := range r.Prompt {
+		if t < 0 || int(t) >= c.VocabSize {
+			return nil, fmt.Errorf("%w: token %d outside the vocabulary of %d", ErrBadRequest, t, c.VocabSize)
+		}
+	}
+	maxTokens := r.MaxTokens
+	if maxTokens == 0 {
+		maxTokens = c.ContextLen - len(r.Prompt)
+	}
+	total := len(r.Prompt) + maxTokens
+	switch {
+	case maxTokens <= 0 || total > c.ContextLen:
+		return nil, fmt.Errorf("%w: %d prompt tokens + %d to generate > context of %d", ErrTooLong, len(r.Prompt), maxTokens, c.ContextLen)
+	case e.cache.BlocksFor(total) > e.cache.Blocks():
+		return nil, fmt.Errorf("%w: %d tokens need %d KV blocks, the pool has %d", ErrTooLong, total, e.cache.BlocksFor(total), e.cache.Blocks())
+	}
+	q := &sequence{
+		req:       r,
+		ctx:       ctx,
+		out:       make(chan Event, eventBuffer),
+		tokens:    append(make([]int32, 0, total), r.Prompt...),
+		nPrompt:   len(r.Prompt),
+		maxTokens: maxTokens,
+		cacheSeq:  -1,
+		sampler:   NewSampler(r.Params, c.VocabSize),
+	}
+	q.sampler.Prompt(r.Prompt)
+	if e.tok != nil {
+		q.stream = NewTextStream(e.tok, r.Prompt[len(r.Prompt)-1], r.Stop)
+		if !r.IgnoreEOS {
+			q.stop = e.stop
+		}
+	}
+	return q, nil
+}
+
+// checkParams rejects sampling parameters outside their ranges.
+func checkParams(p SamplingParams) error {
+	switch {
+	case p.Temperature < 0, p.TopK < 0, p.TopP < 0 || p.TopP > 1, p.MinP < 0 || p.MinP > 1, p.RepetitionPenalty < 0:
+		return fmt.Errorf("%w: sampling parameters %+v", ErrBadRequest, p)
+	}
+	return nil
+}
+
+// signal wakes the scheduler. The caller holds e.mu or need not.
+func (e *Engine) signal() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Close stops admitting requests (Submit returns ErrClosed) and waits for
+// the accepted ones to finish. When ctx ends first, it cancels the rest
+// (their final event says FinishCancelled), waits for the scheduler to
+// stop, and returns ctx's error. Later calls wait likewise.
+func (e *Engine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	e.closed = true
+	e.mu.Unlock()
+	e.signal()
+	var err error
+	select {
+	case <-e.done:
+	case <-ctx.Done():
+		e.mu.Lock()
+		e.abort = true
+		e.mu.Unlock()
+		e.signal()
+		<-e.done
+		err = fmt.Errorf("engine: close: %w", ctx.Err())
+	}
+	e.closeMu.Lock()
+	defer e.closeMu.Unlock()
+	if e.pool != nil {
+		e.pool.Close()
+		e.pool = nil
+	}
+	return err
+}

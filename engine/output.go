@@ -1,0 +1,77 @@
+package engine
+
+import (
+	"slices"
+)
+
+// emit advances every sequence of the batch past the forward pass: it
+// samples a token for those whose logits were computed, checks the stop
+// conditions, and hands the output to the event channels.
+func (e *Engine) emit(logits []float32) {
+	s := &e.sched
+	vocab := e.m.Config.VocabSize
+	for _, w := range s.work {
+		q := w.q
+		q.computed += w.n
+		if w.row < 0 {
+			continue
+		}
+		if !q.prefilled {
+			q.prefilled = true
+			e.promptTokens.Add(int64(q.nPrompt))
+		}
+		row := logits[w.row*vocab : (w.row+1)*vocab]
+		e.next(q, row)
+	}
+}
+
+// next samples q's next token from row (which it may modify), records it
+// and sends the step's output or the final event.
+func (e *Engine) next(q *sequence, row []float32) {
+	var ev Event
+	raw := row
+	if q.req.Logprobs || q.req.ReturnLogits {
+		raw = slices.Clone(row) // sampling may apply penalties to row
+	}
+	prev := q.tokens[len(q.tokens)-1]
+	tok := q.sampler.Sample(row)
+	q.sampler.Accept(tok)
+	q.tokens = append(q.tokens, tok)
+	e.genTokens.Add(1)
+	if q.req.ReturnLogits {
+		ev.Logits = [][]float32{raw}
+	}
+	if q.req.Logprobs {
+		ev.Logprobs = []TokenLogprobs{logprobs(raw, tok, q.req.TopLogprobs, func(id int32) string { return e.text(prev, id) })}
+	}
+	ev.Tokens = []int32{tok}
+	finish := FinishReason("")
+	switch {
+	case slices.Contains(q.stop, tok):
+		finish = FinishStop
+	case q.stream != nil:
+		text, stopped := q.stream.Push(tok)
+		ev.Text = text
+		if stopped {
+			finish = FinishStop
+		}
+	}
+	if finish == "" && (q.generated() >= q.maxTokens || len(q.tokens) >= e.m.Config.ContextLen) {
+		finish = FinishLength
+	}
+	ev.Usage = q.usage()
+	q.add(ev)
+	if finish != "" {
+		e.end(q, finish, nil)
+		return
+	}
+	q.flush()
+}
+
+// text is the text of token id after prev, or "" without a tokenizer.
+func (e *Engine) text(prev, id int32) string {
+	if e.tok == nil {
+		return ""
+	}
+	return string(e.tok.Piece(prev, id))
+}

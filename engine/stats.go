@@ -1,0 +1,36 @@
+package engine
+
+// Stats is a snapshot of the engine's load and counters.
+type Stats struct {
+	Running int // sequences admitted and not finished
+	Waiting int // requests queued for admission, preempted ones included
+	// KV pool usage: blocks held by sequences, blocks in the pool, and
+	// their ratio (0–1), plus the blocks held per layer.
+	KVBlocksUsed  int
+	KVBlocksTotal int
+	KVUsage       float64
+	KVLayerBlocks []int
+	// Counters since the engine started.
+	PromptTokens     int64 // prompt tokens prefilled (once per request)
+	GenerationTokens int64 // tokens sampled
+	Preemptions      int64 // sequences preempted for lack of KV blocks
+	RecomputedTokens int64 // tokens dropped by preemption, to prefill again
+	Steps            int64 // forward passes
+}
+
+// Stats returns the engine's current figures.
+func (e *Engine) Stats() Stats {
+	kv := e.cache.Stats()
+	e.mu.Lock()
+	st := Stats{Running: e.running, Waiting: e.waiting}
+	e.mu.Unlock()
+	st.KVBlocksUsed, st.KVBlocksTotal = kv.Used, kv.Blocks
+	st.KVUsage = float64(kv.Used) / float64(kv.Blocks)
+	st.KVLayerBlocks = kv.LayerUsed
+	st.PromptTokens = e.promptTokens.Load()
+	st.GenerationTokens = e.genTokens.Load()
+	st.Preemptions = e.preemptions.Load()
+	st.RecomputedTokens = e.recomputed.Load()
+	st.Steps = e.steps.Load()
+	return st
+}

@@ -1,0 +1,224 @@
+package kvcache
+
+import (
+	"fmt"
+	"math"
+
+	"sieve/kernels"
+	"sieve/model"
+)
+
+// Cache is a paged KV cache for many sequences of one model, and the paged
+// attention over it (it implements llama.Attention; batch sequence ids are
+// the ids NewSeq hands out). A Cache is not safe for concurrent use, except
+// Stats, which may be called from any goroutine.
+type Cache struct {
+	cfg   model.Config
+	opt   Options
+	pool  *kernels.Pool
+	bp    *blockPool
+	scale float32
+
+	seqs    []*seqState // by sequence id; nil when the id is free
+	freeIDs []int32
+
+	scoring Scoring
+	att     attention
+	scorer  scorer
+	scratch *scratch // F16 conversion buffers (a block's run of one head), one per worker
+}
+
+// seqState is one sequence's block tables.
+type seqState struct {
+	layers []table
+	wbuf   []float32 // scratch for the weights hook
+	mark   int       // last scoring pass that saw this sequence
+}
+
+// table lists the blocks holding one layer's slots, in slot order.
+type table struct {
+	blocks []int32
+	n      int // slots in use
+}
+
+// New allocates a pool of opt.Bytes for model shape c. Attention runs on pool.
+func New(c model.Config, opt Options, pool *kernels.Pool) (*Cache, error) {
+	opt = opt.withDefaults()
+	if err := opt.validate(c); err != nil {
+		return nil, err
+	}
+	n := opt.Bytes / BlockBytes(c, opt.BlockSize, opt.DType)
+	if n < int64(c.Layers) {
+		return nil, fmt.Errorf("kvcache: %d bytes hold %d blocks, fewer than the %d layers", opt.Bytes, n, c.Layers)
+	}
+	if n > 1<<31-1 {
+		n = 1<<31 - 1
+	}
+	kc := &Cache{
+		cfg:   c,
+		opt:   opt,
+		pool:  pool,
+		bp:    newBlockPool(int(n), opt.BlockSize, c.KVHeads, c.HeadDim, c.Layers, opt.DType),
+		scale: float32(1 / math.Sqrt(float64(c.HeadDim))),
+	}
+	kc.att.c = kc
+	kc.scratch = newScratch(pool.Threads(), 2*opt.BlockSize*c.HeadDim)
+	return kc, nil
+}
+
+// BlockSize is the number of slots per block.
+func (c *Cache) BlockSize() int { return c.opt.BlockSize }
+
+// DType is the storage type of keys and values.
+func (c *Cache) DType() kernels.DType { return c.opt.DType }
+
+// Blocks is the number of blocks in the pool.
+func (c *Cache) Blocks() int { return c.bp.total() }
+
+// FreeBlocks is the number of blocks not held by any sequence.
+func (c *Cache) FreeBlocks() int { return c.bp.nfree() }
+
+// BlocksFor is the number of blocks a new sequence needs to hold tokens
+// slots in every layer.
+func (c *Cache) BlocksFor(tokens int) int {
+	return (tokens + c.opt.BlockSize - 1) / c.opt.BlockSize * c.cfg.Layers
+}
+
+// NewSeq registers an empty sequence and returns its id.
+func (c *Cache) NewSeq() int32 {
+	s := &seqState{layers: make([]table, c.cfg.Layers)}
+	if n := len(c.freeIDs); n > 0 {
+		id := c.freeIDs[n-1]
+		c.freeIDs = c.freeIDs[:n-1]
+		c.seqs[id] = s
+		return id
+	}
+	c.seqs = append(c.seqs, s)
+	return int32(len(c.seqs) - 1)
+}
+
+// seq returns the state of id, panicking on an unknown id.
+func (c *Cache) seq(id int32) *seqState {
+	if id < 0 || int(id) >= len(c.seqs) || c.seqs[id] == nil {
+		panic(fmt.Sprintf("kvcache: unknown sequence %d", id))
+	}
+	return c.seqs[id]
+}
+
+// Free releases every block of the sequence and retires its id.
+func (c *Cache) Free(id int32) {
+	s := c.seq(id)
+	for l := range s.layers {
+		for _, b := range s.layers[l].blocks {
+			c.bp.release(b)
+		}
+	}
+	c.seqs[id] = nil
+	c.freeIDs = append(c.freeIDs, id)
+}
+
+// Fork registers a new sequence sharing every block of id (copy-on-write)
+// and returns its id.
+func (c *Cache) Fork(id int32) int32 {
+	src := c.seq(id)
+	nid := c.NewSeq()
+	dst := c.seqs[nid]
+	for l, t := range src.layers {
+		for _, b := range t.blocks {
+			c.bp.retain(b)
+		}
+		dst.layers[l] = table{blocks: append([]int32(nil), t.blocks...), n: t.n}
+	}
+	return nid
+}
+
+// Len is the number of slots the sequence holds in layer.
+func (c *Cache) Len(id int32, layer int) int { return c.seq(id).layers[layer].n }
+
+// Positions appends the positions of the sequence's slots in layer to dst.
+func (c *Cache) Positions(id int32, layer int, dst []int32) []int32 {
+	t := &c.seq(id).layers[layer]
+	bs := c.opt.BlockSize
+	for i := 0; i < t.n; i++ {
+		dst = append(dst, c.bp.pos[int(t.blocks[i/bs])*bs+i%bs])
+	}
+	return dst
+}
+
+// Scores appends the accumulated scores of the sequence's slots in layer to dst.
+func (c *Cache) Scores(id int32, layer int, dst []float32) []float32 {
+	t := &c.seq(id).layers[layer]
+	bs := c.opt.BlockSize
+	for i := 0; i < t.n; i++ {
+		dst = append(dst, c.bp.scr[int(t.blocks[i/bs])*bs+i%bs])
+	}
+	return dst
+}
+
+// Need is the number of free blocks Reserve(id, n) would take: new blocks
+// for n more slots in every layer, plus copies of shared tail blocks.
+func (c *Cache) Need(id int32, n int) int {
+	s := c.seq(id)
+	need := 0
+	for l := range s.layers {
+		need += c.needLayer(&s.layers[l], n)
+	}
+	return need
+}
+
+// needLayer counts the blocks one layer needs for n more slots: new blocks
+// past the table's end, and copies of the shared blocks the slots land in.
+func (c *Cache) needLayer(t *table, n int) int {
+	if n <= 0 {
+		return 0
+	}
+	bs := c.opt.BlockSize
+	last := (t.n + n + bs - 1) / bs // blocks the table must have
+	need := max(last-len(t.blocks), 0)
+	for i := t.n / bs; i < min(last, len(t.blocks)); i++ {
+		if c.bp.shared(t.blocks[i]) {
+			need++
+		}
+	}
+	return need
+}
+
+// Reserve makes room for n more slots in every layer of the sequence, so
+// that the next Attend calls can store n tokens. It takes blocks from the
+// pool and copies shared tail blocks. It takes nothing and returns an error
+// wrapping ErrNoSpace when the pool has too few free blocks.
+func (c *Cache) Reserve(id int32, n int) error {
+	need := c.Need(id, n)
+	if need > c.bp.nfree() {
+		return fmt.Errorf("%w: sequence %d needs %d blocks, %d free", ErrNoSpace, id, need, c.bp.nfree())
+	}
+	if n <= 0 {
+		return nil
+	}
+	s := c.seq(id)
+	bs := c.opt.BlockSize
+	for l := range s.layers {
+		t := &s.layers[l]
+		last := (t.n + n + bs - 1) / bs
+		for i := t.n / bs; i < min(last, len(t.blocks)); i++ {
+			c.ensureOwned(t, l, i)
+		}
+		for len(t.blocks) < last {
+			t.blocks = append(t.blocks, c.bp.alloc(l))
+		}
+	}
+	return nil
+}
+
+// ensureOwned replaces block i of the table by a private copy when shared.
+// The caller has checked that a block is free.
+func (c *Cache) ensureOwned(t *table, layer, i int) {
+	b := t.blocks[i]
+	if !c.bp.shared(b) {
+		return
+	}
+	nb := c.bp.alloc(layer)
+	c.bp.copyBlock(nb, b)
+	c.bp.release(b)
+	t.blocks[i] = nb
+}

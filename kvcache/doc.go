@@ -1,0 +1,13 @@
+// Package kvcache stores keys and values in fixed-size blocks taken from one
+// shared pool and computes paged attention over them.
+//
+// A block holds BlockSize token slots of one layer: for each KV head, the
+// keys of its slots back to back, then likewise the values, so attention
+// reads each head's keys and values contiguously. Every slot also carries
+// metadata: the token's true position and a score for the sparsity policy.
+//
+// Each sequence owns one block table per layer, so layers may hold
+// different numbers of slots once a policy compacts them. Blocks are
+// reference-counted; a block with more than one owner is copied before it
+// is written or compacted (copy-on-write).
+package kvcache

@@ -1,0 +1,165 @@
+package kvcache
+
+import (
+	"sync/atomic"
+
+	"sieve/kernels"
+)
+
+// blockPool owns the storage of every block, the free list and the
+// reference counts. Only the counters are safe to read concurrently.
+type blockPool struct {
+	bs, kvHeads, hd int
+	elems           int // key+value values per block
+	dtype           kernels.DType
+
+	f32 []float32 // F32 storage, blocks back to back
+	f16 []uint16  // F16 storage, blocks back to back
+	pos []int32   // slot positions, bs per block
+	scr []float32 // slot scores, bs per block
+
+	free  []int32 // stack of free block ids
+	refs  []int32 // owners per block
+	layer []int32 // layer a used block belongs to
+
+	used      atomic.Int64
+	layerUsed []atomic.Int64
+}
+
+// newBlockPool allocates n blocks.
+func newBlockPool(n, bs, kvHeads, hd, layers int, dtype kernels.DType) *blockPool {
+	p := &blockPool{bs: bs, kvHeads: kvHeads, hd: hd, elems: 2 * kvHeads * bs * hd, dtype: dtype}
+	if dtype == kernels.F16 {
+		p.f16 = make([]uint16, n*p.elems)
+	} else {
+		p.f32 = make([]float32, n*p.elems)
+	}
+	p.pos = make([]int32, n*bs)
+	p.scr = make([]float32, n*bs)
+	p.free = make([]int32, n)
+	for i := range p.free {
+		p.free[i] = int32(n - 1 - i) // block 0 is taken first
+	}
+	p.refs = make([]int32, n)
+	p.layer = make([]int32, n)
+	p.layerUsed = make([]atomic.Int64, layers)
+	return p
+}
+
+// total is the number of blocks.
+func (p *blockPool) total() int { return len(p.refs) }
+
+// nfree is the number of free blocks.
+func (p *blockPool) nfree() int { return len(p.free) }
+
+// alloc takes a free block for layer. The caller has checked nfree.
+func (p *blockPool) alloc(layer int) int32 {
+	b := p.free[len(p.free)-1]
+	p.free = p.free[:len(p.free)-1]
+	p.refs[b] = 1
+	p.layer[b] = int32(layer)
+	p.used.Add(1)
+	p.layerUsed[layer].Add(1)
+	return b
+}
+
+// retain adds an owner to b.
+func (p *blockPool) retain(b int32) { p.refs[b]++ }
+
+// release drops an owner of b and frees it with the last one.
+func (p *blockPool) release(b int32) {
+	if p.refs[b] <= 0 {
+		panic("kvcache: release of a free block")
+	}
+	p.refs[b]--
+	if p.refs[b] > 0 {
+		return
+	}
+	p.free = append(p.free, b)
+	p.used.Add(-1)
+	p.layerUsed[p.layer[b]].Add(-1)
+}
+
+// shared reports whether b has more than one owner.
+func (p *blockPool) shared(b int32) bool { return p.refs[b] > 1 }
+
+// copyBlock copies the contents and metadata of block src into dst.
+func (p *blockPool) copyBlock(dst, src int32) {
+	if p.f16 != nil {
+		copy(p.f16[int(dst)*p.elems:int(dst+1)*p.elems], p.f16[int(src)*p.elems:int(src+1)*p.elems])
+	} else {
+		copy(p.f32[int(dst)*p.elems:int(dst+1)*p.elems], p.f32[int(src)*p.elems:int(src+1)*p.elems])
+	}
+	copy(p.pos[int(dst)*p.bs:int(dst+1)*p.bs], p.pos[int(src)*p.bs:int(src+1)*p.bs])
+	copy(p.scr[int(dst)*p.bs:int(dst+1)*p.bs], p.scr[int(src)*p.bs:int(src+1)*p.bs])
+}
+
+// keyOff is the index of the key of (block b, KV head kh, slot o) in storage;
+// valOff likewise for the value.
+func (p *blockPool) keyOff(b int32, kh, o int) int {
+	return int(b)*p.elems + (kh*p.bs+o)*p.hd
+}
+
+func (p *blockPool) valOff(b int32, kh, o int) int {
+	return int(b)*p.elems + ((p.kvHeads+kh)*p.bs+o)*p.hd
+}
+
+// headRun returns the keys and values of the first cnt slots of block b
+// for KV head kh, each cnt×hd values: views of the storage for F32, or
+// converted into buf (at least 2×bs×hd values) for F16.
+func (p *blockPool) headRun(b int32, kh, cnt int, buf []float32) (keys, vals []float32) {
+	ko, vo, m := p.keyOff(b, kh, 0), p.valOff(b, kh, 0), cnt*p.hd
+	if p.f16 == nil {
+		return p.f32[ko : ko+m], p.f32[vo : vo+m]
+	}
+	keys, vals = buf[:m], buf[p.bs*p.hd:p.bs*p.hd+m]
+	toF32(keys, p.f16[ko:ko+m])
+	toF32(vals, p.f16[vo:vo+m])
+	return keys, vals
+}
+
+// write stores one token's keys and values (kvHeads×hd each) in slot o of b.
+func (p *blockPool) write(b int32, o int, pos int32, k, v []float32) {
+	hd := p.hd
+	for kh := 0; kh < p.kvHeads; kh++ {
+		ko, vo := p.keyOff(b, kh, o), p.valOff(b, kh, o)
+		ks, vs := k[kh*hd:(kh+1)*hd], v[kh*hd:(kh+1)*hd]
+		if p.f16 != nil {
+			toF16(p.f16[ko:ko+hd], ks)
+			toF16(p.f16[vo:vo+hd], vs)
+		} else {
+			copy(p.f32[ko:ko+hd], ks)
+			copy(p.f32[vo:vo+hd], vs)
+		}
+	}
+	p.pos[int(b)*p.bs+o] = pos
+	p.scr[int(b)*p.bs+o] = 0
+}
+
+// moveSlot copies slot so of block sb into slot do of block db.
+func (p *blockPool) moveSlot(db int32, do int, sb int32, so int) {
+	hd := p.hd
+	for kh := 0; kh < p.kvHeads; kh++ {
+		dk, sk := p.keyOff(db, kh, do), p.keyOff(sb, kh, so)
+		dv, sv := p.valOff(db, kh, do), p.valOff(sb, kh, so)
+		if p.f16 != nil {
+			copy(p.f16[dk:dk+hd], p.f16[sk:sk+hd])
+			copy(p.f16[dv:dv+hd], p.f16[sv:sv+hd])
+		} else {
+			copy(p.f32[dk:dk+hd], p.f32[sk:sk+hd])
+			copy(p.f32[dv:dv+hd], p.f32[sv:sv+hd])
+		}
+	}
+	p.pos[int(db)*p.bs+do] = p.pos[int(sb)*p.bs+so]
+	p.scr[int(db)*p.bs+do] = p.scr[int(sb)*p.bs+so]
+}
+
+// toF16 converts src into half precision in dst.
+func toF16(dst []uint16, src []float32) {
+	for i, v := range src {
+		dst[i] = kernels.F32ToF16(v)
+	}
+}
+
+// toF32 converts half-precision src into dst.
+func toF32(dst []float32, src []uint16) { kernels.Widen(dst, src, false) }
