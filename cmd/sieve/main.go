@@ -23,7 +23,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "generate text from a prompt", runCmd},
+		{"serve", "serve the OpenAI-compatible HTTP API", serveCmd},
 		{"gen", "write a random-weight llama GGUF of a given shape", genCmd},
+		{"bench", "measure speed: 'bench decode' (prefill and decode tok/s)", benchCmd},
 	}
 }
 

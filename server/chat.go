@@ -1,0 +1,195 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"sieve/engine"
+	"sieve/tokenizer"
+)
+
+// handleChat serves POST /v1/chat/completions.
+func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, b *backend) {
+	start := time.Now()
+	var req chatRequest
+	if err := decodeBody(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
+		s.fail(w, r, fromEngine(err))
+		return
+	}
+	ereq, ae := s.chatRequest(r, b, &req)
+	if ae != nil {
+		s.fail(w, r, ae)
+		return
+	}
+	g, ae := s.submit(r, b, ereq, start)
+	if ae != nil {
+		s.fail(w, r, ae)
+		return
+	}
+	resp := chatResponse{
+		ID: "chatcmpl-" + requestID(r.Context()), Object: "chat.completion", Created: start.Unix(), Model: s.cfg.ModelName,
+	}
+	if req.Stream {
+		resp.Object = "chat.completion.chunk"
+		s.streamChat(w, g, resp, ereq.Logprobs, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
+		return
+	}
+	var text strings.Builder
+	var lps []chatTokenLogprob
+	var final engine.Event
+	defer func() { g.close(final) }()
+	for final.Finish == "" {
+		ev, ok := g.next()
+		if !ok {
+			return
+		}
+		text.WriteString(ev.Text)
+		lps = append(lps, chatLP(ev.Logprobs)...)
+		if ev.Finish != "" {
+			final = ev
+		}
+	}
+	if final.Finish == engine.FinishError {
+		s.fail(w, r, generationError(final))
+		return
+	}
+	content := text.String()
+	choice := chatChoice{Message: &chatOutput{Role: "assistant", Content: &content}, FinishReason: finishReason(final.Finish)}
+	if ereq.Logprobs {
+		choice.Logprobs = &chatLogprobs{Content: append([]chatTokenLogprob{}, lps...)}
+	}
+	resp.Choices = []chatChoice{choice}
+	resp.Usage = usageOf(final.Usage)
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// chatRequest validates req, renders the conversation and builds the
+// engine request.
+func (s *Server) chatRequest(r *http.Request, b *backend, req *chatRequest) (engine.Request, *apiError) {
+	var ereq engine.Request
+	if ae := s.checkModel(req.Model); ae != nil {
+		return ereq, ae
+	}
+	params, ae := req.sampling()
+	if ae != nil {
+		return ereq, ae
+	}
+	ids, ae := chatPrompt(b, req.Messages)
+	if ae != nil {
+		return ereq, ae
+	}
+	requested, param := req.MaxTokens, "max_tokens"
+	if req.MaxCompletionTokens != nil {
+		requested, param = req.MaxCompletionTokens, "max_completion_tokens"
+	}
+	n, ae := maxTokens(requested, param, "messages", 0, len(ids), b.ContextLen)
+	if ae != nil {
+		return ereq, ae
+	}
+	ereq = engine.Request{
+		ID: requestID(r.Context()), Prompt: ids, Params: params, MaxTokens: n,
+		Stop: req.Stop, IgnoreEOS: req.IgnoreEOS,
+	}
+	if req.TopLogprobs != nil {
+		k := *req.TopLogprobs
+		if k < 0 || k > engine.MaxTopLogprobs {
+			return ereq, badRequest("top_logprobs", "top_logprobs must be between 0 and %d, got %d", engine.MaxTopLogprobs, k)
+		}
+		if req.Logprobs == nil || !*req.Logprobs {
+			return ereq, badRequest("top_logprobs", "top_logprobs requires logprobs to be true")
+		}
+		ereq.TopLogprobs = k
+	}
+	ereq.Logprobs = req.Logprobs != nil && *req.Logprobs
+	return ereq, nil
+}
+
+// chatPrompt renders the messages with the chat template and tokenizes the
+// result, parsing special-token text and adding BOS only when the model
+// wants it and the template did not already write it.
+func chatPrompt(b *backend, in []chatMessage) ([]int32, *apiError) {
+	if len(in) == 0 {
+		return nil, badRequest("messages", "messages must not be empty")
+	}
+	msgs := make([]message, len(in))
+	for i, m := range in {
+		if m.Role == "" {
+			return nil, badRequest(fmt.Sprintf("messages[%d].role", i), "messages[%d] has no role", i)
+		}
+		content, err := m.Content.String()
+		if err != nil {
+			return nil, badRequest(fmt.Sprintf("messages[%d].content", i), "messages[%d]: %v", i, err)
+		}
+		msgs[i] = message{Role: m.Role, Content: content, Name: m.Name}
+	}
+	text, err := b.chat.render(msgs)
+	if err != nil {
+		return nil, badRequest("messages", "%v", err)
+	}
+	addBOS := b.addBOS && (b.bos == "" || !strings.HasPrefix(text, b.bos))
+	ids := b.Tokenizer.Encode(text, tokenizer.EncodeOptions{AddBOS: addBOS, ParseSpecial: true})
+	if len(ids) == 0 {
+		return nil, badRequest("messages", "the conversation renders to no tokens")
+	}
+	return ids, nil
+}
+
+// streamChat sends a chat completion as server-sent events: a first chunk
+// with the role, then the content, then the finish reason.
+func (s *Server) streamChat(w http.ResponseWriter, g *generation, chunk chatResponse, logprobs, includeUsage bool) {
+	var final engine.Event
+	defer func() { g.close(final) }()
+	out := startSSE(w)
+	send := func(delta chatOutput, lps []engine.TokenLogprobs, finish *string) error {
+		c := chunk
+		choice := chatChoice{Delta: &delta, FinishReason: finish}
+		if logprobs && len(lps) > 0 {
+			choice.Logprobs = &chatLogprobs{Content: chatLP(lps)}
+		}
+		c.Choices = []chatChoice{choice}
+		return out.send(c)
+	}
+	empty := ""
+	if send(chatOutput{Role: "assistant", Content: &empty}, nil, nil) != nil {
+		return
+	}
+	for final.Finish == "" {
+		ev, ok := g.next()
+		if !ok {
+			return
+		}
+		if ev.Finish != "" {
+			final = ev
+		}
+		if ev.Finish == engine.FinishError {
+			out.send(generationError(ev).body())
+			break
+		}
+		var delta chatOutput
+		if ev.Text != "" {
+			text := ev.Text
+			delta.Content = &text
+		}
+		var finish *string
+		if ev.Finish != "" {
+			finish = finishReason(ev.Finish)
+		}
+		if delta.Content == nil && finish == nil && !(logprobs && len(ev.Logprobs) > 0) {
+			continue
+		}
+		if send(delta, ev.Logprobs, finish) != nil {
+			return
+		}
+	}
+	if includeUsage && final.Finish != engine.FinishError {
+		c := chunk
+		c.Choices = []chatChoice{}
+		c.Usage = usageOf(final.Usage)
+		if out.send(c) != nil {
+			return
+		}
+	}
+	out.done()
+}

@@ -1,0 +1,202 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"sieve/engine"
+)
+
+func TestErrors(t *testing.T) {
+	const comp, chat = "/v1/completions", "/v1/chat/completions"
+	msgs := `"messages":[{"role":"user","content":"hi"}]`
+	tests := []struct {
+		name     string
+		method   string
+		path     string
+		body     string
+		genErr   error
+		status   int
+		errType  string
+		param    string // "<null>" for none
+		code     string // "<null>" for none
+		contains string // in the message
+	}{
+		{"malformed JSON", "POST", comp, `{"prompt": "x"`, nil, 400, typeInvalidRequest, "<null>", "<null>", "malformed JSON"},
+		{"trailing garbage", "POST", comp, `{"prompt": "x"} {}`, nil, 400, typeInvalidRequest, "<null>", "<null>", "malformed JSON"},
+		{"empty body", "POST", comp, ``, nil, 400, typeInvalidRequest, "<null>", "<null>", "empty"},
+		{"body not an object", "POST", comp, `[1,2]`, nil, 400, typeInvalidRequest, "<null>", "<null>", "JSON object"},
+		{"max_tokens wrong type", "POST", comp, `{"prompt":"x","max_tokens":"5"}`, nil, 400, typeInvalidRequest, "max_tokens", "<null>", "integer"},
+		{"temperature wrong type", "POST", comp, `{"prompt":"x","temperature":"hot"}`, nil, 400, typeInvalidRequest, "temperature", "<null>", "number"},
+		{"stream wrong type", "POST", comp, `{"prompt":"x","stream":"yes"}`, nil, 400, typeInvalidRequest, "stream", "<null>", "boolean"},
+		{"prompt wrong type", "POST", comp, `{"prompt":5}`, nil, 400, typeInvalidRequest, "prompt", "<null>", "array of strings"},
+		{"prompt mixed array", "POST", comp, `{"prompt":["a",1]}`, nil, 400, typeInvalidRequest, "prompt", "<null>", "prompt"},
+		{"stop wrong type", "POST", comp, `{"prompt":"x","stop":7}`, nil, 400, typeInvalidRequest, "stop", "<null>", "string"},
+		{"messages wrong type", "POST", chat, `{"messages":"hi"}`, nil, 400, typeInvalidRequest, "messages", "<null>", "array"},
+		{"content wrong type", "POST", chat, `{"messages":[{"role":"user","content":5}]}`, nil, 400, typeInvalidRequest, "messages.content", "<null>", "content parts"},
+		{"logprobs wrong type for chat", "POST", chat, `{` + msgs + `,"logprobs":3}`, nil, 400, typeInvalidRequest, "logprobs", "<null>", "boolean"},
+		{"missing prompt", "POST", comp, `{"model":"test-model"}`, nil, 400, typeInvalidRequest, "prompt", "<null>", "required"},
+		{"empty prompt", "POST", comp, `{"prompt":""}`, nil, 400, typeInvalidRequest, "prompt", "<null>", "empty"},
+		{"empty prompt array", "POST", comp, `{"prompt":[]}`, nil, 400, typeInvalidRequest, "prompt", "<null>", "empty"},
+		{"several prompts", "POST", comp, `{"prompt":["a","b"]}`, nil, 400, typeInvalidRequest, "prompt", "<null>", "one prompt"},
+		{"token id out of range", "POST", comp, `{"prompt":[1,99999]}`, nil, 400, typeInvalidRequest, "prompt", "<null>", "99999"},
+		{"empty messages", "POST", chat, `{"messages":[]}`, nil, 400, typeInvalidRequest, "messages", "<null>", "empty"},
+		{"missing messages", "POST", chat, `{}`, nil, 400, typeInvalidRequest, "messages", "<null>", "empty"},
+		{"message without role", "POST", chat, `{"messages":[{"content":"x"}]}`, nil, 400, typeInvalidRequest, "messages[0].role", "<null>", "role"},
+		{"image content part", "POST", chat, `{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]}`, nil, 400, typeInvalidRequest, "messages[0].content", "<null>", "image_url"},
+		{"max_tokens zero", "POST", comp, `{"prompt":"x","max_tokens":0}`, nil, 400, typeInvalidRequest, "max_tokens", "<null>", "at least 1"},
+		{"max_completion_tokens negative", "POST", chat, `{` + msgs + `,"max_completion_tokens":-3}`, nil, 400, typeInvalidRequest, "max_completion_tokens", "<null>", "at least 1"},
+		{"prompt plus max_tokens over the context", "POST", comp, `{"prompt":"abcdefghi","max_tokens":60}`, nil, 400, typeInvalidRequest, "max_tokens", "context_length_exceeded",
+			fmt.Sprintf("maximum context length is %d tokens, but you requested 70 tokens (10 in the prompt, 60 for the completion)", testContext)},
+		{"prompt alone over the context", "POST", chat, `{"messages":[{"role":"user","content":"` + strings.Repeat("z", testContext) + `"}]}`, nil, 400, typeInvalidRequest, "messages", "context_length_exceeded", "maximum context length is 64"},
+		{"n above 1", "POST", comp, `{"prompt":"x","n":2}`, nil, 400, typeInvalidRequest, "n", "<null>", "n=1"},
+		{"echo with logprobs", "POST", comp, `{"prompt":"x","echo":true,"logprobs":1}`, nil, 400, typeInvalidRequest, "echo", "<null>", "echo"},
+		{"negative temperature", "POST", comp, `{"prompt":"x","temperature":-1}`, nil, 400, typeInvalidRequest, "temperature", "<null>", "temperature"},
+		{"top_p zero", "POST", comp, `{"prompt":"x","top_p":0}`, nil, 400, typeInvalidRequest, "top_p", "<null>", "top_p"},
+		{"top_k below -1", "POST", comp, `{"prompt":"x","top_k":-2}`, nil, 400, typeInvalidRequest, "top_k", "<null>", "top_k"},
+		{"too many stop strings", "POST", comp, `{"prompt":"x","stop":["a","b","c","d","e","f","g","h","i","j","k","l","m","n","o","p","q"]}`, nil, 400, typeInvalidRequest, "stop", "<null>", "16"},
+		{"logprobs over 20", "POST", comp, `{"prompt":"x","logprobs":21}`, nil, 400, typeInvalidRequest, "logprobs", "<null>", "20"},
+		{"top_logprobs without logprobs", "POST", chat, `{` + msgs + `,"top_logprobs":2}`, nil, 400, typeInvalidRequest, "top_logprobs", "<null>", "logprobs"},
+		{"template raises", "POST", chat, `{"messages":[{"role":"tool","content":"x"}]}`, nil, 400, typeInvalidRequest, "messages", "<null>", "no tool role"},
+		{"unknown model", "POST", comp, `{"model":"gpt-4","prompt":"x"}`, nil, 404, typeNotFound, "model", "model_not_found", "gpt-4"},
+		{"unknown model for chat", "POST", chat, `{"model":"gpt-4",` + msgs + `}`, nil, 404, typeNotFound, "model", "model_not_found", "gpt-4"},
+		{"queue full", "POST", comp, `{"prompt":"x"}`, fmt.Errorf("%w: 256 waiting", engine.ErrQueueFull), 429, typeRateLimit, "<null>", "queue_full", "capacity"},
+		{"engine too long", "POST", chat, `{` + msgs + `}`, fmt.Errorf("%w: pool too small", engine.ErrTooLong), 400, typeInvalidRequest, "<null>", "context_length_exceeded", "pool too small"},
+		{"engine bad request", "POST", comp, `{"prompt":"x"}`, fmt.Errorf("%w: nope", engine.ErrBadRequest), 400, typeInvalidRequest, "<null>", "<null>", "nope"},
+		{"engine closed", "POST", comp, `{"prompt":"x"}`, engine.ErrClosed, 503, typeUnavailable, "<null>", "shutting_down", "shutting down"},
+		{"wrong method on completions", "GET", comp, ``, nil, 405, typeInvalidRequest, "<null>", "method_not_allowed", "POST"},
+		{"wrong method on models", "DELETE", "/v1/models", ``, nil, 405, typeInvalidRequest, "<null>", "method_not_allowed", "GET"},
+		{"wrong method on health", "POST", "/health", `{}`, nil, 405, typeInvalidRequest, "<null>", "method_not_allowed", "GET"},
+		{"unknown path", "GET", "/v1/embeddings", ``, nil, 404, typeNotFound, "<null>", "not_found", "/v1/embeddings"},
+		{"unknown root path", "POST", "/completions", `{}`, nil, 404, typeNotFound, "<null>", "not_found", "/completions"},
+	}
+	h := newHarness(t, Config{}, false)
+	h.ready(`{% for m in messages %}{% if m.role == 'tool' %}{{ raise_exception('no tool role') }}{% endif %}{{ m.content }}{% endfor %}`)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h.gen.set(func(g *fakeGen) { g.err = tt.genErr })
+			resp, body := h.do(tt.method, tt.path, tt.body)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type = %q", ct)
+			}
+			e := errorOf(t, body)
+			if e.Type != tt.errType || deref(e.Param) != tt.param || deref(e.Code) != tt.code {
+				t.Errorf("error = type %q param %q code %q, want %q %q %q", e.Type, deref(e.Param), deref(e.Code), tt.errType, tt.param, tt.code)
+			}
+			if !strings.Contains(e.Message, tt.contains) {
+				t.Errorf("message %q does not contain %q", e.Message, tt.contains)
+			}
+		})
+	}
+	if resp, _ := h.do("GET", "/v1/completions", ""); resp.Header.Get("Allow") != "POST" {
+		t.Errorf("405 Allow header = %q", resp.Header.Get("Allow"))
+	}
+}
+
+func TestBodyTooLarge(t *testing.T) {
+	tests := []struct {
+		name  string
+		limit int64
+		size  int
+	}{
+		{"default 4 MiB limit", 0, DefaultMaxBodyBytes + 10},
+		{"configured limit", 1000, 1001},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, Config{MaxBodyBytes: tt.limit}, true)
+			body := `{"prompt":"` + strings.Repeat("a", tt.size) + `"}`
+			resp, b := h.post("/v1/completions", body)
+			if resp.StatusCode != http.StatusRequestEntityTooLarge {
+				t.Fatalf("status %d, want 413: %.200s", resp.StatusCode, b)
+			}
+			if e := errorOf(t, b); deref(e.Code) != "request_too_large" {
+				t.Errorf("code = %q", deref(e.Code))
+			}
+		})
+	}
+}
+
+func TestPanicRecovered(t *testing.T) {
+	h := newHarness(t, Config{}, true)
+	h.gen.set(func(g *fakeGen) { g.panicMsg = "boom" })
+	resp, body := h.post("/v1/completions", `{"prompt":"x"}`)
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	if e := errorOf(t, body); e.Type != typeServer {
+		t.Errorf("error type %q", e.Type)
+	}
+	if !strings.Contains(h.logs.String(), "boom") {
+		t.Error("the panic is not logged")
+	}
+	h.gen.set(func(g *fakeGen) { g.panicMsg = "" })
+	if resp, body := h.post("/v1/completions", `{"prompt":"x"}`); resp.StatusCode != http.StatusOK {
+		t.Errorf("after a panic: status %d: %s", resp.StatusCode, body)
+	}
+}
+
+func TestGenerationError(t *testing.T) {
+	h := newHarness(t, Config{}, true)
+	h.gen.set(func(g *fakeGen) {
+		g.script = func(engine.Request) []engine.Event {
+			return []engine.Event{{Text: "par"}, {Finish: engine.FinishError, Err: fmt.Errorf("kernel exploded")}}
+		}
+	})
+	resp, body := h.post("/v1/completions", `{"prompt":"x"}`)
+	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(errorOf(t, body).Message, "kernel exploded") {
+		t.Errorf("non-stream: %d %s", resp.StatusCode, body)
+	}
+	resp, body = h.post("/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}],"stream":true}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("stream: status %d", resp.StatusCode)
+	}
+	events := sseEvents(t, body)
+	if len(events) < 3 || events[len(events)-1] != "[DONE]" || !strings.Contains(events[len(events)-2], "kernel exploded") {
+		t.Errorf("stream events %q: want an error event before [DONE]", events)
+	}
+	errorOf(t, []byte(events[len(events)-2]))
+}
+
+func TestAPIKey(t *testing.T) {
+	h := newHarness(t, Config{APIKey: "sekret"}, true)
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		auth   string
+		status int
+	}{
+		{"no key", "POST", "/v1/completions", "", 401},
+		{"wrong key", "POST", "/v1/completions", "Bearer nope", 401},
+		{"key without Bearer", "POST", "/v1/completions", "sekret", 401},
+		{"right key", "POST", "/v1/completions", "Bearer sekret", 200},
+		{"models need the key", "GET", "/v1/models", "", 401},
+		{"models with the key", "GET", "/v1/models", "Bearer sekret", 200},
+		{"chat needs the key", "POST", "/v1/chat/completions", "", 401},
+		{"health stays open", "GET", "/health", "", 200},
+		{"metrics stay open", "GET", "/metrics", "", 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := `{"prompt":"x","messages":[{"role":"user","content":"x"}]}`
+			if tt.method == "GET" {
+				body = ""
+			}
+			resp, b := h.do(tt.method, tt.path, body, "Authorization", tt.auth)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, b)
+			}
+			if tt.status == 401 {
+				if e := errorOf(t, b); e.Type != typeAuthentication || deref(e.Code) != "invalid_api_key" {
+					t.Errorf("error = %+v", e)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,133 @@
+package server
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"sieve/engine"
+)
+
+// ErrUsage marks a command-line error that has already been reported.
+var ErrUsage = errors.New("usage error")
+
+// Options are the settings of "sieve serve".
+type Options struct {
+	Model           string // model file or directory
+	Tokenizer       string // tokenizer file overriding the model's
+	Host            string
+	Port            int
+	ServedModelName string
+	APIKey          string
+	ChatTemplate    string
+	ShutdownTimeout time.Duration
+	Engine          engine.Config
+}
+
+// NewFlagSet returns the flags of "sieve serve", writing into opts.
+func NewFlagSet(opts *Options, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("sieve serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&opts.Model, "m", "", "model: a .gguf file, a llama2.c .bin checkpoint, or a Hugging Face directory (required)")
+	fs.StringVar(&opts.Tokenizer, "z", "", "tokenizer file (required for llama2.c checkpoints)")
+	fs.StringVar(&opts.Host, "host", "127.0.0.1", "address to listen on")
+	fs.IntVar(&opts.Port, "port", 8000, "port to listen on (0 picks a free one)")
+	fs.StringVar(&opts.ServedModelName, "served-model-name", "", "model id clients use (default: the model file's base name without extension)")
+	fs.StringVar(&opts.APIKey, "api-key", "", "require \"Authorization: Bearer KEY\" on /v1/ endpoints (/health and /metrics stay open)")
+	fs.StringVar(&opts.ChatTemplate, "chat-template", "", "chat template: llama2, llama3, chatml, or a Jinja file (default: the model's own)")
+	fs.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "on SIGTERM, how long running requests may take to finish before they are cancelled")
+	e := &opts.Engine
+	fs.IntVar(&e.Threads, "threads", 0, "kernel worker threads (default: all CPUs)")
+	fs.Func("kv-cache-size", "KV cache pool size, e.g. 512MiB or 2GiB; a plain number is MiB (default: a share of free memory)", func(s string) error {
+		mib, err := parseMiB(s)
+		e.KVCacheMiB = mib
+		return err
+	})
+	fs.IntVar(&e.BlockSize, "block-size", 0, "token slots per KV cache block (default 16)")
+	fs.StringVar(&e.KVDType, "kv-dtype", "", "KV cache storage type: f16 (default) or f32")
+	fs.IntVar(&e.MaxBatchTokens, "max-batch-tokens", 0, fmt.Sprintf("most tokens in one forward pass (default %d)", engine.DefaultMaxBatchTokens))
+	fs.IntVar(&e.MaxSeqs, "max-seqs", 0, fmt.Sprintf("most sequences running at once (default %d)", engine.DefaultMaxSeqs))
+	fs.IntVar(&e.MaxWaiting, "max-waiting", 0, fmt.Sprintf("most requests waiting for admission; more get 429 (default %d)", engine.DefaultMaxWaiting))
+	return fs
+}
+
+// ParseArgs parses the arguments of "sieve serve". Errors wrap ErrUsage
+// (already reported on stderr) or flag.ErrHelp.
+func ParseArgs(args []string, stderr io.Writer) (Options, error) {
+	var opts Options
+	fs := NewFlagSet(&opts, stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return opts, err
+		}
+		return opts, fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	fail := func(format string, a ...any) (Options, error) {
+		msg := fmt.Sprintf(format, a...)
+		fmt.Fprintln(stderr, "sieve serve: "+msg)
+		fs.Usage()
+		return opts, fmt.Errorf("%w: %s", ErrUsage, msg)
+	}
+	switch {
+	case fs.NArg() > 0:
+		return fail("unexpected argument %q", fs.Arg(0))
+	case opts.Model == "":
+		return fail("-m MODEL is required")
+	case opts.Port < 0 || opts.Port > 65535:
+		return fail("--port %d is out of range", opts.Port)
+	}
+	if t := opts.ChatTemplate; t != "" && builtinTemplates[t] == "" {
+		if _, err := os.Stat(t); err != nil {
+			return fail("--chat-template %q is neither llama2, llama3, chatml nor a readable file", t)
+		}
+	}
+	if opts.ServedModelName == "" {
+		opts.ServedModelName = DefaultModelName(opts.Model)
+	}
+	return opts, nil
+}
+
+// DefaultModelName is the served name of a model path: its base name
+// without extension ("models/stories260K.gguf" serves as "stories260K"),
+// or a directory's whole name ("Llama-3.2-1B/").
+func DefaultModelName(path string) string {
+	base := filepath.Base(filepath.Clean(path))
+	if st, err := os.Stat(path); (err == nil && st.IsDir()) || strings.HasSuffix(path, "/") {
+		return base
+	}
+	if ext := filepath.Ext(base); ext != "" && ext != base {
+		base = strings.TrimSuffix(base, ext)
+	}
+	return base
+}
+
+// parseMiB reads a size such as "512MiB", "2G" or "300" (MiB) in MiB.
+func parseMiB(s string) (int, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	mult := 1.0
+	for _, u := range []struct {
+		suffix string
+		mib    float64
+	}{{"kib", 1.0 / 1024}, {"kb", 1.0 / 1024}, {"k", 1.0 / 1024}, {"mib", 1}, {"mb", 1}, {"m", 1},
+		{"gib", 1024}, {"gb", 1024}, {"g", 1024}, {"tib", 1 << 20}, {"tb", 1 << 20}, {"t", 1 << 20}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mib
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("size %q: want a number of MiB or a size like 512MiB or 2GiB", s)
+	}
+	mib := v * mult
+	if mib > 0 && mib < 1 {
+		mib = 1
+	}
+	return int(mib + 0.5), nil
+}

@@ -1,0 +1,85 @@
+package server
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"testing"
+	"time"
+
+	"sieve/engine"
+)
+
+func TestParseArgs(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want Options
+	}{
+		{"defaults", []string{"-m", "../shared/models/stories260K.gguf"}, Options{
+			Model: "../shared/models/stories260K.gguf", Host: "127.0.0.1", Port: 8000, ServedModelName: "stories260K",
+			ShutdownTimeout: 30 * time.Second}},
+		{"everything", []string{"-m", "m.bin", "-z", "tok.bin", "--host", "0.0.0.0", "--port", "9000",
+			"--served-model-name", "tiny", "--api-key", "k", "--chat-template", "llama3", "--threads", "2",
+			"--kv-cache-size", "2GiB", "--block-size", "32", "--kv-dtype", "f32", "--max-batch-tokens", "1024",
+			"--max-seqs", "8", "--max-waiting", "5", "--shutdown-timeout", "3s"}, Options{
+			Model: "m.bin", Tokenizer: "tok.bin", Host: "0.0.0.0", Port: 9000, ServedModelName: "tiny", APIKey: "k",
+			ChatTemplate: "llama3", ShutdownTimeout: 3 * time.Second,
+			Engine: engine.Config{Threads: 2, KVCacheMiB: 2048, BlockSize: 32, KVDType: "f32", MaxBatchTokens: 1024, MaxSeqs: 8, MaxWaiting: 5}}},
+		{"directory model name", []string{"-m", "/models/Llama-3.2-1B/"}, Options{
+			Model: "/models/Llama-3.2-1B/", Host: "127.0.0.1", Port: 8000, ServedModelName: "Llama-3.2-1B", ShutdownTimeout: 30 * time.Second}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseArgs(tt.args, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("got  %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseArgsErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want error
+	}{
+		{"no model", []string{"--port", "1"}, ErrUsage},
+		{"bad port", []string{"-m", "x", "--port", "70000"}, ErrUsage},
+		{"bad size", []string{"-m", "x", "--kv-cache-size", "lots"}, ErrUsage},
+		{"unknown flag", []string{"-m", "x", "--bogus"}, ErrUsage},
+		{"extra argument", []string{"-m", "x", "y"}, ErrUsage},
+		{"unknown chat template", []string{"-m", "x", "--chat-template", "vicuna"}, ErrUsage},
+		{"help", []string{"-h"}, flag.ErrHelp},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := ParseArgs(tt.args, io.Discard); !errors.Is(err, tt.want) {
+				t.Errorf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseMiB(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{"300", 300}, {"512MiB", 512}, {"512m", 512}, {"2GiB", 2048}, {"1.5G", 1536}, {"1 TiB", 1 << 20}, {"4096KiB", 4}, {"1k", 1}, {"0", 0},
+	}
+	for _, tt := range tests {
+		if got, err := parseMiB(tt.in); err != nil || got != tt.want {
+			t.Errorf("parseMiB(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "-1", "GiB", "12XB"} {
+		if _, err := parseMiB(bad); err == nil {
+			t.Errorf("parseMiB(%q) succeeded", bad)
+		}
+	}
+}

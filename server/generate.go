@@ -1,0 +1,121 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"sieve/engine"
+)
+
+// generation is one request in flight in the generator.
+type generation struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	events <-chan engine.Event
+	timing timing
+	log    *slog.Logger
+	prompt int // prompt tokens
+}
+
+// submit hands req to the generator. Its context ends with the
+// client's request; close must be called when done.
+func (s *Server) submit(r *http.Request, b *backend, req engine.Request, start time.Time) (*generation, *apiError) {
+	log := requestLogger(r.Context(), s.log)
+	ctx, cancel := context.WithCancel(r.Context())
+	events, err := b.Generator.Submit(ctx, req)
+	if err != nil {
+		cancel()
+		s.metrics.rejected.WithLabelValues(rejectReason(err)).Inc()
+		return nil, fromEngine(err)
+	}
+	log.Info("generation started", "prompt_tokens", len(req.Prompt), "max_tokens", req.MaxTokens,
+		"temperature", req.Params.Temperature, "logprobs", req.Logprobs)
+	return &generation{ctx: ctx, cancel: cancel, events: events, timing: timing{m: s.metrics, start: start},
+		log: log, prompt: len(req.Prompt)}, nil
+}
+
+// rejectReason labels a submission error for the metrics.
+func rejectReason(err error) string {
+	switch {
+	case errors.Is(err, engine.ErrQueueFull):
+		return "queue_full"
+	case errors.Is(err, engine.ErrTooLong):
+		return "too_long"
+	case errors.Is(err, engine.ErrBadRequest):
+		return "bad_request"
+	case errors.Is(err, engine.ErrClosed):
+		return "closed"
+	}
+	return "error"
+}
+
+// errStreamEnded reports a channel closed without a final event.
+var errStreamEnded = errors.New("the engine ended the stream without a finish reason")
+
+// next returns the next event. ok is false when the client went away; the
+// last event has Finish set.
+func (g *generation) next() (ev engine.Event, ok bool) {
+	select {
+	case ev, open := <-g.events:
+		if !open {
+			return engine.Event{Finish: engine.FinishError, Err: errStreamEnded}, true
+		}
+		g.timing.tokens(len(ev.Tokens))
+		if ev.Usage.PromptTokens == 0 {
+			ev.Usage.PromptTokens = g.prompt
+		}
+		return ev, true
+	case <-g.ctx.Done():
+		return engine.Event{}, false
+	}
+}
+
+// close ends the generation: it records the finish, cancels the engine request if
+// it is still going, and drains its events.
+func (g *generation) close(final engine.Event) {
+	g.cancel()
+	if final.Finish == "" {
+		final.Finish = engine.FinishCancelled
+	}
+	g.timing.finish(final.Finish, final.Usage)
+	attrs := []any{"finish", final.Finish, "prompt_tokens", final.Usage.PromptTokens,
+		"completion_tokens", final.Usage.CompletionTokens, "duration", time.Since(g.timing.start).Round(time.Millisecond)}
+	if final.Err != nil {
+		g.log.Error("generation failed", append(attrs, "err", final.Err)...)
+	} else {
+		g.log.Info("generation finished", attrs...)
+	}
+	go func() {
+		for range g.events {
+		}
+	}()
+}
+
+// usageOf converts the engine's usage.
+func usageOf(u engine.Usage) *usage {
+	return &usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens,
+		TotalTokens: u.PromptTokens + u.CompletionTokens}
+}
+
+// finishReason converts a finish for the response; cancelled and error
+// do not appear in OpenAI's vocabulary.
+func finishReason(f engine.FinishReason) *string {
+	s := string(f)
+	if f == engine.FinishCancelled {
+		s = "abort"
+	}
+	return &s
+}
+
+// generationError is the error sent for a generation that failed.
+func generationError(ev engine.Event) *apiError {
+	err := ev.Err
+	if err == nil {
+		err = fmt.Errorf("generation ended with %q", ev.Finish)
+	}
+	return &apiError{status: http.StatusInternalServerError, kind: typeServer, message: "generation failed: " + err.Error()}
+}

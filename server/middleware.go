@@ -1,0 +1,154 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+// ctxKey keys the request's values in its context.
+type ctxKey int
+
+const (
+	keyLogger ctxKey = iota
+	keyRequestID
+)
+
+// newID returns a new random request id.
+func newID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// requestLogger returns the request's logger.
+func requestLogger(ctx context.Context, fallback *slog.Logger) *slog.Logger {
+	if l, ok := ctx.Value(keyLogger).(*slog.Logger); ok {
+		return l
+	}
+	return fallback
+}
+
+// requestID returns the request's id.
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(keyRequestID).(string)
+	return id
+}
+
+// validClientID reports whether a client-sent X-Request-Id can be reused.
+func validClientID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// statusWriter records the status and size of a response. It passes
+// Flush through (for streaming) and unwraps for http.ResponseController.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Flush implements http.Flusher.
+func (w *statusWriter) Flush() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Unwrap returns the wrapped writer for http.ResponseController.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// middleware wraps every request: request id, logger, panic recovery,
+// access log and HTTP metrics.
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if !validClientID(id) {
+			id = newID()
+		}
+		w.Header().Set("X-Request-Id", id)
+		log := s.log.With("request_id", id)
+		ctx := context.WithValue(r.Context(), keyLogger, log)
+		ctx = context.WithValue(ctx, keyRequestID, id)
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+					panic(v)
+				}
+				log.Error("panic in handler", "panic", v, "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					writeError(sw, &apiError{status: http.StatusInternalServerError, kind: typeServer,
+						message: "internal server error"})
+				}
+			}
+			s.metrics.observeHTTP(routeLabel(r.URL.Path), sw.status)
+			log.Info("http request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+				"bytes", sw.bytes, "duration", time.Since(start).Round(time.Microsecond))
+		}()
+		next.ServeHTTP(sw, r.WithContext(ctx))
+	})
+}
+
+// routeLabel maps a path to a bounded metric label.
+func routeLabel(path string) string {
+	switch {
+	case path == "/v1/completions", path == "/v1/chat/completions", path == "/v1/models",
+		path == "/health", path == "/metrics":
+		return path
+	case strings.HasPrefix(path, "/v1/models/"):
+		return "/v1/models/{model}"
+	}
+	return "other"
+}
+
+// auth requires the API key, when one is configured.
+func (s *Server) auth(next http.Handler) http.Handler {
+	if s.cfg.APIKey == "" {
+		return next
+	}
+	want := []byte("Bearer " + s.cfg.APIKey)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get("Authorization"))
+		if subtle.ConstantTimeCompare(got, want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="sieve"`)
+			writeError(w, &apiError{status: http.StatusUnauthorized, kind: typeAuthentication, code: "invalid_api_key",
+				message: "missing or incorrect API key; send it as \"Authorization: Bearer KEY\""})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

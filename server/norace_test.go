@@ -1,0 +1,6 @@
+//go:build !race
+
+package server
+
+// raceEnabled reports a -race build, whose code runs several times slower.
+const raceEnabled = false

@@ -1,0 +1,105 @@
+package server
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"sieve/engine"
+)
+
+// maxStops bounds the stop strings of a request.
+const maxStops = 16
+
+// checkModel accepts an empty model name or the served one.
+func (s *Server) checkModel(name string) *apiError {
+	if name != "" && name != s.cfg.ModelName {
+		return modelNotFound(name)
+	}
+	return nil
+}
+
+// sampling validates the shared fields and converts them to engine
+// parameters. OpenAI's defaults apply: temperature 1, top_p 1.
+func (f *samplingFields) sampling() (engine.SamplingParams, *apiError) {
+	p := engine.SamplingParams{Temperature: 1, TopP: 1, RepetitionPenalty: 1}
+	if f.N != nil && *f.N != 1 {
+		return p, badRequest("n", "only n=1 is supported, got %d", *f.N)
+	}
+	inRange := func(name string, v *float64, lo, hi float64, dst *float32) *apiError {
+		if v == nil {
+			return nil
+		}
+		if *v < lo || *v > hi {
+			return badRequest(name, "%s must be between %g and %g, got %g", name, lo, hi, *v)
+		}
+		*dst = float32(*v)
+		return nil
+	}
+	for _, c := range []struct {
+		name   string
+		v      *float64
+		lo, hi float64
+		dst    *float32
+	}{
+		{"temperature", f.Temperature, 0, 100, &p.Temperature},
+		{"top_p", f.TopP, 0, 1, &p.TopP},
+		{"min_p", f.MinP, 0, 1, &p.MinP},
+		{"presence_penalty", f.PresencePenalty, -2, 2, &p.PresencePenalty},
+		{"frequency_penalty", f.FrequencyPenalty, -2, 2, &p.FrequencyPenalty},
+		{"repetition_penalty", f.RepetitionPenalty, 0, 100, &p.RepetitionPenalty},
+	} {
+		if err := inRange(c.name, c.v, c.lo, c.hi, c.dst); err != nil {
+			return p, err
+		}
+	}
+	if f.TopP != nil && *f.TopP == 0 {
+		return p, badRequest("top_p", "top_p must be greater than 0")
+	}
+	if f.RepetitionPenalty != nil && *f.RepetitionPenalty == 0 {
+		return p, badRequest("repetition_penalty", "repetition_penalty must be greater than 0")
+	}
+	if len(f.Stop) > maxStops {
+		return p, badRequest("stop", "at most %d stop strings are supported, got %d", maxStops, len(f.Stop))
+	}
+	if f.TopK != nil {
+		switch k := *f.TopK; {
+		case k < -1:
+			return p, badRequest("top_k", "top_k must be -1 (disabled) or at least 0, got %d", k)
+		case k > 0:
+			p.TopK = k
+		}
+	}
+	if f.Seed != nil {
+		p.Seed = uint64(*f.Seed)
+	} else {
+		p.Seed = rand.Uint64()
+	}
+	return p, nil
+}
+
+// maxTokens resolves the token budget of a request whose prompt (the
+// field promptParam) has n tokens: the requested one (the field param,
+// which must fit the context), or def clamped to the context when none was
+// given (def 0: the rest of the context).
+func maxTokens(requested *int, param, promptParam string, def, n, contextLen int) (int, *apiError) {
+	if n >= contextLen {
+		return 0, &apiError{status: 400, kind: typeInvalidRequest, param: promptParam, code: "context_length_exceeded",
+			message: fmt.Sprintf("this model's maximum context length is %d tokens, but the prompt has %d tokens", contextLen, n)}
+	}
+	if requested == nil {
+		if def == 0 {
+			return contextLen - n, nil
+		}
+		return min(def, contextLen-n), nil
+	}
+	m := *requested
+	if m < 1 {
+		return 0, badRequest(param, "%s must be at least 1, got %d", param, m)
+	}
+	if n+m > contextLen {
+		return 0, &apiError{status: 400, kind: typeInvalidRequest, param: param, code: "context_length_exceeded",
+			message: fmt.Sprintf("this model's maximum context length is %d tokens, but you requested %d tokens (%d in the prompt, %d for the completion); reduce the prompt or %s",
+				contextLen, n+m, n, m, param)}
+	}
+	return m, nil
+}

@@ -1,0 +1,146 @@
+package server
+
+// The JSON shapes of OpenAI's API that Sieve serves. Requests use pointers
+// for optional fields so that an absent field and its zero value differ.
+
+// samplingFields are the request fields shared by completions and chat.
+type samplingFields struct {
+	Model             string         `json:"model"`
+	Temperature       *float64       `json:"temperature"`
+	TopP              *float64       `json:"top_p"`
+	TopK              *int           `json:"top_k"`
+	MinP              *float64       `json:"min_p"`
+	Seed              *int64         `json:"seed"`
+	Stop              stopList       `json:"stop"`
+	Stream            bool           `json:"stream"`
+	StreamOptions     *streamOptions `json:"stream_options"`
+	PresencePenalty   *float64       `json:"presence_penalty"`
+	FrequencyPenalty  *float64       `json:"frequency_penalty"`
+	RepetitionPenalty *float64       `json:"repetition_penalty"`
+	N                 *int           `json:"n"`
+	MaxTokens         *int           `json:"max_tokens"`
+	IgnoreEOS         bool           `json:"ignore_eos"`
+}
+
+// streamOptions is the stream_options request field.
+type streamOptions struct {
+	IncludeUsage bool `json:"include_usage"`
+}
+
+// completionRequest is the body of POST /v1/completions.
+type completionRequest struct {
+	samplingFields
+	Prompt   prompt `json:"prompt"`
+	Logprobs *int   `json:"logprobs"`
+	Echo     bool   `json:"echo"`
+}
+
+// chatRequest is the body of POST /v1/chat/completions.
+type chatRequest struct {
+	samplingFields
+	Messages            []chatMessage `json:"messages"`
+	MaxCompletionTokens *int          `json:"max_completion_tokens"`
+	Logprobs            *bool         `json:"logprobs"`
+	TopLogprobs         *int          `json:"top_logprobs"`
+}
+
+// chatMessage is one message of a chat request.
+type chatMessage struct {
+	Role    string      `json:"role"`
+	Content chatContent `json:"content"`
+	Name    string      `json:"name,omitempty"`
+}
+
+// usage is the token count of a response.
+type usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	TotalTokens      int `json:"total_tokens"`
+}
+
+// completionResponse is a /v1/completions response or stream chunk.
+type completionResponse struct {
+	ID      string             `json:"id"`
+	Object  string             `json:"object"`
+	Created int64              `json:"created"`
+	Model   string             `json:"model"`
+	Choices []completionChoice `json:"choices"`
+	Usage   *usage             `json:"usage"`
+}
+
+// completionChoice is one choice of a completion.
+type completionChoice struct {
+	Index        int                 `json:"index"`
+	Text         string              `json:"text"`
+	Logprobs     *completionLogprobs `json:"logprobs"`
+	FinishReason *string             `json:"finish_reason"`
+}
+
+// completionLogprobs is the legacy completions logprobs object.
+type completionLogprobs struct {
+	Tokens        []string             `json:"tokens"`
+	TokenLogprobs []float32            `json:"token_logprobs"`
+	TopLogprobs   []map[string]float32 `json:"top_logprobs"`
+	TextOffset    []int                `json:"text_offset"`
+}
+
+// chatResponse is a /v1/chat/completions response or stream chunk.
+type chatResponse struct {
+	ID      string       `json:"id"`
+	Object  string       `json:"object"`
+	Created int64        `json:"created"`
+	Model   string       `json:"model"`
+	Choices []chatChoice `json:"choices"`
+	Usage   *usage       `json:"usage"`
+}
+
+// chatChoice is one choice of a chat response: Message when whole, Delta
+// when streamed.
+type chatChoice struct {
+	Index        int           `json:"index"`
+	Message      *chatOutput   `json:"message,omitempty"`
+	Delta        *chatOutput   `json:"delta,omitempty"`
+	Logprobs     *chatLogprobs `json:"logprobs"`
+	FinishReason *string       `json:"finish_reason"`
+}
+
+// chatOutput is an assistant message or a streamed piece of one.
+type chatOutput struct {
+	Role    string  `json:"role,omitempty"`
+	Content *string `json:"content,omitempty"`
+}
+
+// chatLogprobs is the chat logprobs object.
+type chatLogprobs struct {
+	Content []chatTokenLogprob `json:"content"`
+}
+
+// chatTokenLogprob is one sampled token with its alternatives.
+type chatTokenLogprob struct {
+	Token       string           `json:"token"`
+	Logprob     float32          `json:"logprob"`
+	Bytes       []int            `json:"bytes"`
+	TopLogprobs []chatTopLogprob `json:"top_logprobs"`
+}
+
+// chatTopLogprob is one alternative token.
+type chatTopLogprob struct {
+	Token   string  `json:"token"`
+	Logprob float32 `json:"logprob"`
+	Bytes   []int   `json:"bytes"`
+}
+
+// modelList is the body of GET /v1/models.
+type modelList struct {
+	Object string      `json:"object"`
+	Data   []modelCard `json:"data"`
+}
+
+// modelCard describes the served model.
+type modelCard struct {
+	ID          string `json:"id"`
+	Object      string `json:"object"`
+	Created     int64  `json:"created"`
+	OwnedBy     string `json:"owned_by"`
+	MaxModelLen int    `json:"max_model_len,omitempty"`
+}
