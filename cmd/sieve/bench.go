@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"runtime"
+
+	"sieve/bench"
+	"sieve/kernels"
+	"sieve/model/load"
+)
+
+func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "decode" {
+		fmt.Fprintln(stderr, "usage: sieve bench decode -m MODEL [flags]")
+		return errUsage
+	}
+	return benchDecode(ctx, args[1:], stdout, stderr)
+}
+
+func benchDecode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sieve bench decode", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	modelPath := fs.String("m", "", "model file")
+	threads := fs.Int("threads", runtime.NumCPU(), "worker threads")
+	prompt := fs.Int("prompt", 512, "tokens in the timed prefill (0 skips it)")
+	gen := fs.Int("gen", 128, "decode steps in the timed decode run (0 skips it)")
+	depth := fs.Int("depth", 0, "context tokens filled before each timed run")
+	batch := fs.Int("batch", 1, "sequences decoded together")
+	repeats := fs.Int("repeats", 5, "repetitions; medians are reported")
+	chunk := fs.Int("chunk", 512, "prefill chunk size")
+	kvType := fs.String("kv-dtype", "f16", "KV cache storage: f16 or f32 (paged), or dense (contiguous f32 reference)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *modelPath == "" {
+		fmt.Fprintln(stderr, "sieve bench decode: -m MODEL is required")
+		return errUsage
+	}
+	m, err := load.Open(*modelPath, "")
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	pool := kernels.NewPool(*threads)
+	defer pool.Close()
+	var caches bench.CacheFactory
+	switch *kvType {
+	case "f16":
+		caches = bench.PagedCaches(m.Config, pool, kernels.F16)
+	case "f32":
+		caches = bench.PagedCaches(m.Config, pool, kernels.F32)
+	case "dense":
+		caches = bench.DenseCaches(m.Config, pool)
+	default:
+		return fmt.Errorf("unknown --kv-dtype %q (want f16, f32 or dense)", *kvType)
+	}
+	cfg := bench.DecodeConfig{Prompt: *prompt, Gen: *gen, Depth: *depth, Batch: *batch, Repeats: *repeats, Chunk: *chunk, Seed: 1}
+	res, err := bench.Decode(ctx, m, pool, cfg, caches)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(struct {
+			Model   string `json:"model"`
+			Threads int    `json:"threads"`
+			bench.DecodeConfig
+			KVDType string `json:"kv_dtype"`
+			bench.DecodeResult
+		}{m.Name, *threads, cfg, *kvType, res})
+	}
+	fmt.Fprintf(stdout, "model %s, %d threads, depth %d, batch %d, kv %s, %d repeats (medians)\n",
+		m.Name, *threads, *depth, *batch, *kvType, *repeats)
+	if *prompt > 0 {
+		fmt.Fprintf(stdout, "prefill %4d tokens: %8.1f tok/s\n", *prompt, res.PrefillTokS)
+	}
+	if *gen > 0 {
+		fmt.Fprintf(stdout, "decode  %4d steps:  %8.1f tok/s\n", *gen, res.DecodeTokS)
+	}
+	return nil
+}
