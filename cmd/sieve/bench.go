@@ -34,6 +34,7 @@ func benchDecode(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	chunk := fs.Int("chunk", 512, "prefill chunk size")
 	kvType := fs.String("kv-dtype", "f16", "KV cache storage: f16 or f32 (paged), or dense (contiguous f32 reference)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the benchmark to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -58,6 +59,13 @@ func benchDecode(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		caches = bench.DenseCaches(m.Config, pool)
 	default:
 		return fmt.Errorf("unknown --kv-dtype %q (want f16, f32 or dense)", *kvType)
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	cfg := bench.DecodeConfig{Prompt: *prompt, Gen: *gen, Depth: *depth, Batch: *batch, Repeats: *repeats, Chunk: *chunk, Seed: 1}
 	res, err := bench.Decode(ctx, m, pool, cfg, caches)
