@@ -30,7 +30,8 @@ type DecodeConfig struct {
 }
 
 // Cache is a KV cache the benchmark can drive: attention plus reserving
-// room for n more tokens of a sequence before a forward pass.
+// room for n more tokens of a sequence before a forward pass. A Cache that
+// is also an Evicter is compacted after every forward pass.
 type Cache interface {
 	llama.Attention
 	Reserve(seq int32, n int) error
@@ -110,6 +111,9 @@ func Decode(ctx context.Context, m *model.Model, pool *kernels.Pool, cfg DecodeC
 				if _, err := runner.Forward(&b, cache); err != nil {
 					return res, err
 				}
+				if err := evict(cache, ids...); err != nil {
+					return res, err
+				}
 			}
 			res.Decode = append(res.Decode, float64(cfg.Gen*cfg.Batch)/time.Since(start).Seconds())
 		}
@@ -134,6 +138,23 @@ func fill(ctx context.Context, r *llama.Runner, att Cache, seq int32, toks []int
 			b.Add(toks[i], int32(from+i), seq, i == len(toks)-1)
 		}
 		if _, err := r.Forward(&b, att); err != nil {
+			return err
+		}
+		if err := evict(att, seq); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// evict compacts the sequences when the cache evicts.
+func evict(c Cache, seqs ...int32) error {
+	ev, ok := c.(Evicter)
+	if !ok {
+		return nil
+	}
+	for _, s := range seqs {
+		if err := ev.Evict(s); err != nil {
 			return err
 		}
 	}

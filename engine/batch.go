@@ -9,28 +9,31 @@ import (
 
 // admit moves requests from the front of the queue into the running set,
 // in order, while the running set has room and the free blocks cover the
-// request's whole prefill on top of what running prefills still need and a
-// reserve of one block per layer. With nothing running the front request
-// is admitted regardless: Submit checked that it fits the pool alone.
+// request's whole prefill on top of what running sequences still need
+// (the rest of their prefill, the next decode token) and a reserve of one
+// block per layer. Needs are counted per layer (see admitBlocks and
+// blocksAhead): a sparse layer under its cap, which bounds it by its
+// budget plus a block and a chunk, and at least at the size it keeps while
+// decoding. With nothing running the front request is admitted regardless:
+// Submit checked that it fits the pool alone.
 func (e *Engine) admit() {
 	s := &e.sched
 	free := e.cache.FreeBlocks()
 	for _, q := range s.running {
-		if rest := len(q.tokens) - q.computed; rest > 1 {
-			free -= e.cache.Need(q.cacheSeq, rest)
-		}
+		free -= e.blocksAhead(q, len(q.tokens)-q.computed)
 	}
 	reserve := e.m.Config.Layers
 	for len(s.waitq) > 0 && len(s.running) < e.cfg.MaxSeqs {
 		q := s.waitq[0]
 		s.cur = q
-		need := e.cache.BlocksFor(len(q.tokens))
+		need := e.admitBlocks(&q.kv, len(q.tokens))
 		if len(s.running) > 0 && need+reserve > free {
 			break
 		}
 		free -= need
 		s.waitq = s.waitq[1:]
 		q.cacheSeq = e.cache.NewSeq()
+		e.startKV(q)
 		i, _ := slices.BinarySearchFunc(s.running, q.id, func(r *sequence, id uint64) int {
 			switch {
 			case r.id < id:
@@ -81,6 +84,8 @@ func (e *Engine) form() {
 		}
 		if rest > 1 {
 			prefill -= n
+		} else {
+			s.decodes++
 		}
 		w := work{q: q, n: n, row: -1}
 		for j := q.computed; j < q.computed+n; j++ {
@@ -127,6 +132,7 @@ func (e *Engine) preempt(q *sequence) {
 	s := &e.sched
 	e.log.Debug("preempting", "id", q.req.ID, "tokens", len(q.tokens), "computed", q.computed)
 	e.release(q)
+	q.kv.evicted, q.kv.kept = 0, 0
 	e.preemptions.Add(1)
 	e.recomputed.Add(int64(q.computed))
 	q.computed = 0

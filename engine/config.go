@@ -6,6 +6,7 @@ import (
 
 	"sieve/kernels"
 	"sieve/kvcache"
+	"sieve/sparsity"
 )
 
 // Config tunes an Engine. Zero fields take the defaults below.
@@ -31,6 +32,10 @@ type Config struct {
 	// other running sequence: at most MaxBatchTokens-MaxSeqs+1. The default
 	// is the largest multiple of BlockSize within that bound.
 	PrefillChunk int
+	// KV is the KV eviction policy of requests that name none
+	// (Request.KVPolicy and KVBudget override it). The zero value is full:
+	// nothing is evicted.
+	KV sparsity.Spec
 }
 
 // Defaults of Config.
@@ -68,6 +73,16 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if _, err := c.kvDType(); err != nil {
 		return c, err
+	}
+	if c.KV == (sparsity.Spec{}) {
+		full, err := sparsity.ParseSpec("", 0, "")
+		if err != nil {
+			return c, fmt.Errorf("engine: %w", err)
+		}
+		c.KV = full
+	}
+	if err := c.KV.Validate(); err != nil {
+		return c, fmt.Errorf("engine: %w", err)
 	}
 	room := c.MaxBatchTokens - c.MaxSeqs + 1
 	if c.PrefillChunk == 0 {

@@ -33,6 +33,17 @@ import (
 // sequence always fits, since Submit refuses requests the pool could
 // never hold, so the engine cannot deadlock.
 //
+// KV sparsity: each request's policy (Config.KV, overridden by the
+// request) is bound at Submit to a sparsity.Plan, one budget per layer.
+// After each forward pass, every sequence of the batch is checked layer by
+// layer: a sparse layer holding its budget plus a block or more keeps its
+// best budget slots (sparsity.Keep) and returns the emptied blocks to the
+// pool. Eviction runs between prefill chunks too, so a sparse layer holds
+// at most budget + block - 1 + PrefillChunk slots, except under snapkv,
+// which compresses once the whole prompt is cached. Admission and Submit's
+// fit check count each layer's blocks under that cap. Only layers that
+// rank slots by score ask the cache to accumulate attention weights.
+//
 // Events: each request has a channel of eventBuffer events, one of them
 // always kept free for the final event. When a reader falls behind, the
 // step's output is merged into a pending event, sent once there is room
@@ -41,11 +52,18 @@ import (
 // Batch invariance: the kernels are batch-invariant by contract (each
 // output row depends only on its inputs) and paged attention reads only
 // the request's own blocks, so a request's logits are bit-for-bit those of
-// a lone run, and with an F32 KV cache those of llama.DenseCache. A
-// preempted sequence recomputes its keys and values by a prefill; with
-// batch-invariant kernels that reproduces them, but the engine does not
-// promise it: kernels whose prefill path rounds differently from their
-// decode path would change the logits after a preemption.
+// a lone run, and with an F32 KV cache those of llama.DenseCache. This
+// holds for sparse policies too: a sequence's chunks, and so the steps
+// after which it is checked for eviction, depend only on the sequence, and
+// the cache sums a sequence's slot scores in an order that depends only on
+// that sequence's tokens in the batch. A preempted sequence recomputes its
+// keys and values by a prefill; with batch-invariant kernels that
+// reproduces them for a dense sequence, but the engine does not promise
+// it: kernels whose prefill path rounds differently from their decode path
+// would change the logits after a preemption. A sparse sequence's
+// recompute attends and evicts chunk by chunk where the first run did so
+// token by token, so its later output generally differs after a
+// preemption.
 //
 // The methods of Engine are safe for concurrent use.
 type Engine struct {
@@ -70,11 +88,17 @@ type Engine struct {
 	closeMu  sync.Mutex
 
 	promptTokens, genTokens, preemptions, recomputed, steps atomic.Int64
+	decodeTokens, decodeSteps, peakBlocks                   atomic.Int64
+	evictions, evictedTokens, blocksFreed                   atomic.Int64
 
 	sched scheduler
 
-	// beforeForward, when set (tests), runs just before each forward pass.
+	// Test hooks, set before the first Submit. beforeForward runs just
+	// before each forward pass, afterStep after each step that ran one,
+	// and attn, when set, stands in for the cache in forward passes.
 	beforeForward func(b *llama.Batch)
+	afterStep     func()
+	attn          llama.Attention
 }
 
 // New starts an engine for m. tok turns tokens into text and gives the stop
@@ -120,7 +144,8 @@ func New(m *model.Model, tok tokenizer.Tokenizer, cfg Config, log *slog.Logger) 
 	}
 	log.Info("engine ready", "model", m.Name, "threads", cfg.Threads,
 		"kv_blocks", cache.Blocks(), "kv_block_size", cfg.BlockSize, "kv_type", cfg.KVDType,
-		"max_batch_tokens", cfg.MaxBatchTokens, "max_seqs", cfg.MaxSeqs, "prefill_chunk", cfg.PrefillChunk)
+		"max_batch_tokens", cfg.MaxBatchTokens, "max_seqs", cfg.MaxSeqs, "prefill_chunk", cfg.PrefillChunk,
+		"kv_policy", cfg.KV.String())
 	go e.loop()
 	return e, nil
 }
@@ -204,16 +229,31 @@ func (e *Engine) newSequence(ctx context.Context, r Request) (*sequence, error) 
 			return nil, fmt.Errorf("%w: token %d outside the vocabulary of %d", ErrBadRequest, t, c.VocabSize)
 		}
 	}
+	for _, t := range r.Forced {
+		if t < 0 || int(t) >= c.VocabSize {
+			return nil, fmt.Errorf("%w: forced token %d outside the vocabulary of %d", ErrBadRequest, t, c.VocabSize)
+		}
+	}
 	maxTokens := r.MaxTokens
+	if len(r.Forced) > 0 {
+		if maxTokens != 0 && maxTokens != len(r.Forced) {
+			return nil, fmt.Errorf("%w: max tokens %d with %d forced tokens", ErrBadRequest, maxTokens, len(r.Forced))
+		}
+		maxTokens = len(r.Forced)
+	}
 	if maxTokens == 0 {
 		maxTokens = c.ContextLen - len(r.Prompt)
 	}
 	total := len(r.Prompt) + maxTokens
-	switch {
-	case maxTokens <= 0 || total > c.ContextLen:
+	if maxTokens <= 0 || total > c.ContextLen {
 		return nil, fmt.Errorf("%w: %d prompt tokens + %d to generate > context of %d", ErrTooLong, len(r.Prompt), maxTokens, c.ContextLen)
-	case e.cache.BlocksFor(total) > e.cache.Blocks():
-		return nil, fmt.Errorf("%w: %d tokens need %d KV blocks, the pool has %d", ErrTooLong, total, e.cache.BlocksFor(total), e.cache.Blocks())
+	}
+	kv, err := e.bindPlan(r, total)
+	if err != nil {
+		return nil, err
+	}
+	if need := e.capBlocks(&kv, total); need > e.cache.Blocks() {
+		return nil, fmt.Errorf("%w: %d tokens need %d KV blocks, the pool has %d", ErrTooLong, total, need, e.cache.Blocks())
 	}
 	q := &sequence{
 		req:       r,
@@ -224,11 +264,12 @@ func (e *Engine) newSequence(ctx context.Context, r Request) (*sequence, error) 
 		maxTokens: maxTokens,
 		cacheSeq:  -1,
 		sampler:   NewSampler(r.Params, c.VocabSize),
+		kv:        kv,
 	}
 	q.sampler.Prompt(r.Prompt)
 	if e.tok != nil {
 		q.stream = NewTextStream(e.tok, r.Prompt[len(r.Prompt)-1], r.Stop)
-		if !r.IgnoreEOS {
+		if !r.IgnoreEOS && len(r.Forced) == 0 {
 			q.stop = e.stop
 		}
 	}

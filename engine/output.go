@@ -28,6 +28,10 @@ func (e *Engine) emit(logits []float32) {
 // next samples q's next token from row (which it may modify), records it
 // and sends the step's output or the final event.
 func (e *Engine) next(q *sequence, row []float32) {
+	if len(q.req.Forced) > 0 {
+		e.force(q, row)
+		return
+	}
 	var ev Event
 	raw := row
 	if q.req.Logprobs || q.req.ReturnLogits {
@@ -59,12 +63,43 @@ func (e *Engine) next(q *sequence, row []float32) {
 	if finish == "" && (q.generated() >= q.maxTokens || len(q.tokens) >= e.m.Config.ContextLen) {
 		finish = FinishLength
 	}
+	e.countKept(q)
 	ev.Usage = q.usage()
 	q.add(ev)
 	if finish != "" {
 		e.end(q, finish, nil)
 		return
 	}
+	q.flush()
+}
+
+// force is next for a teacher-forced sequence: it feeds the next forced
+// token, or ends the sequence once every forced token has been fed, the
+// row then being the logits after the last one.
+func (e *Engine) force(q *sequence, row []float32) {
+	var ev Event
+	if q.req.ReturnLogits {
+		ev.Logits = [][]float32{slices.Clone(row)}
+	}
+	g := q.generated()
+	if g == len(q.req.Forced) {
+		q.add(ev)
+		e.end(q, FinishLength, nil)
+		return
+	}
+	prev, tok := q.tokens[len(q.tokens)-1], q.req.Forced[g]
+	q.tokens = append(q.tokens, tok)
+	e.genTokens.Add(1)
+	if q.req.Logprobs {
+		ev.Logprobs = []TokenLogprobs{logprobs(row, tok, q.req.TopLogprobs, func(id int32) string { return e.text(prev, id) })}
+	}
+	ev.Tokens = []int32{tok}
+	if q.stream != nil {
+		ev.Text, _ = q.stream.Push(tok) // forced text runs past stop strings
+	}
+	e.countKept(q)
+	ev.Usage = q.usage()
+	q.add(ev)
 	q.flush()
 }
 

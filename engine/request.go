@@ -33,6 +33,19 @@ type Request struct {
 	// Event.Logits (for tests and analysis; costs a vocabulary-sized copy
 	// per token).
 	ReturnLogits bool
+	// KVPolicy and KVBudget override the engine's default KV eviction
+	// policy and budget (see sparsity.Spec.Override); "" and 0 keep it.
+	KVPolicy string
+	KVBudget float64
+	// Forced, when not empty, teacher-forces the continuation: after the
+	// prompt, these tokens are fed one per decode step instead of sampled
+	// ones (stop tokens and stop strings are ignored), and the sequence
+	// ends with FinishLength once the logits after the last one are
+	// computed. With ReturnLogits that gives len(Forced)+1 rows of logits,
+	// the first from the prompt's last position, the last in the final
+	// event (which carries no token); Logprobs scores the forced tokens.
+	// MaxTokens must be 0 or len(Forced).
+	Forced []int32
 }
 
 // FinishReason says why a sequence ended, in OpenAI's vocabulary.
@@ -57,6 +70,13 @@ type TokenLogprob struct {
 type Usage struct {
 	PromptTokens     int
 	CompletionTokens int
+	// KVTokensKept is the number of cached token slots the request holds,
+	// summed over layers (final in the last event), and KVTokensEvicted
+	// the slots its KV policy evicted, likewise summed. They add up to
+	// layers × the tokens cached. A preemption frees everything and starts
+	// both over.
+	KVTokensKept    int
+	KVTokensEvicted int
 }
 
 // Event is one step of a request's output stream. The last event of a

@@ -15,7 +15,9 @@ type scheduler struct {
 	running []*sequence // by arrival, oldest first
 	batch   llama.Batch
 	work    []work    // the sequences of the current batch
+	decodes int       // decode tokens in the current batch
 	cur     *sequence // the sequence the step is working on, for panics
+	kv      kvScratch
 }
 
 // work is one sequence's part of the current batch.
@@ -79,7 +81,7 @@ func (e *Engine) cancelAll() {
 // panic inside (a bug) fails the sequences of the batch, not the process.
 func (e *Engine) step() {
 	s := &e.sched
-	s.work, s.cur = s.work[:0], nil
+	s.work, s.cur, s.decodes = s.work[:0], nil, 0
 	defer func() {
 		if r := recover(); r != nil {
 			e.log.Error("engine step panicked", "panic", r, "stack", string(debug.Stack()))
@@ -93,17 +95,32 @@ func (e *Engine) step() {
 	if s.batch.Len() == 0 {
 		return
 	}
+	if used := int64(e.cache.Blocks() - e.cache.FreeBlocks()); used > e.peakBlocks.Load() {
+		e.peakBlocks.Store(used)
+	}
 	if e.beforeForward != nil {
 		e.beforeForward(&s.batch)
 	}
-	logits, err := e.runner.Forward(&s.batch, e.cache)
+	var att llama.Attention = e.cache
+	if e.attn != nil {
+		att = e.attn
+	}
+	logits, err := e.runner.Forward(&s.batch, att)
 	if err != nil {
 		e.failWork(fmt.Errorf("engine: forward: %w", err))
 		return
 	}
 	e.steps.Add(1)
+	if s.decodes > 0 {
+		e.decodeSteps.Add(1)
+		e.decodeTokens.Add(int64(s.decodes))
+	}
 	e.emit(logits)
+	e.evict()
 	e.sweep()
+	if e.afterStep != nil {
+		e.afterStep()
+	}
 }
 
 // failWork ends the sequences of the current batch, and the one the step
@@ -138,6 +155,7 @@ func (e *Engine) end(q *sequence, reason FinishReason, err error) {
 	if q.done {
 		return
 	}
+	e.countKept(q)
 	e.release(q)
 	q.finish(reason, err)
 	e.log.Debug("request finished", "id", q.req.ID, "reason", reason, "prompt_tokens", q.nPrompt, "completion_tokens", q.generated(), "err", err)

@@ -26,6 +26,7 @@ type sequence struct {
 	stop      []int32     // stop tokens
 	pending   Event       // output not yet handed to the channel
 	done      bool
+	kv        kvState // KV sparsity plan and counters
 }
 
 // generated is the number of tokens generated so far.
@@ -33,7 +34,7 @@ func (q *sequence) generated() int { return len(q.tokens) - q.nPrompt }
 
 // usage is the request's cumulative token counts.
 func (q *sequence) usage() Usage {
-	return Usage{PromptTokens: q.nPrompt, CompletionTokens: q.generated()}
+	return Usage{PromptTokens: q.nPrompt, CompletionTokens: q.generated(), KVTokensKept: q.kv.kept, KVTokensEvicted: q.kv.evicted}
 }
 
 // add merges one step's output into the pending event.

@@ -10,12 +10,21 @@ type Stats struct {
 	KVBlocksTotal int
 	KVUsage       float64
 	KVLayerBlocks []int
+	// KVBlocksPeak is the most blocks held at once, reserved ones included.
+	KVBlocksPeak int
 	// Counters since the engine started.
 	PromptTokens     int64 // prompt tokens prefilled (once per request)
 	GenerationTokens int64 // tokens sampled
 	Preemptions      int64 // sequences preempted for lack of KV blocks
 	RecomputedTokens int64 // tokens dropped by preemption, to prefill again
 	Steps            int64 // forward passes
+	DecodeTokens     int64 // decode tokens fed (one per decoding sequence per step)
+	DecodeSteps      int64 // forward passes with at least one decode token
+	// KV eviction: (sequence, layer) compactions, the token slots they
+	// dropped, and the blocks they returned to the pool.
+	Evictions     int64
+	EvictedTokens int64
+	BlocksFreed   int64
 }
 
 // Stats returns the engine's current figures.
@@ -32,5 +41,11 @@ func (e *Engine) Stats() Stats {
 	st.Preemptions = e.preemptions.Load()
 	st.RecomputedTokens = e.recomputed.Load()
 	st.Steps = e.steps.Load()
+	st.KVBlocksPeak = int(e.peakBlocks.Load())
+	st.DecodeTokens = e.decodeTokens.Load()
+	st.DecodeSteps = e.decodeSteps.Load()
+	st.Evictions = e.evictions.Load()
+	st.EvictedTokens = e.evictedTokens.Load()
+	st.BlocksFreed = e.blocksFreed.Load()
 	return st
 }

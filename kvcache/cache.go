@@ -24,21 +24,20 @@ type Cache struct {
 
 	scoring Scoring
 	att     attention
-	scorer  scorer
-	scratch *scratch // F16 conversion buffers (a block's run of one head), one per worker
+	scratch *scratch // per-worker buffers: F16 conversion, raw attention weights
 }
 
 // seqState is one sequence's block tables.
 type seqState struct {
 	layers []table
-	wbuf   []float32 // scratch for the weights hook
-	mark   int       // last scoring pass that saw this sequence
+	mark   int // last Attend call that saw this sequence (hook ordering)
 }
 
 // table lists the blocks holding one layer's slots, in slot order.
 type table struct {
 	blocks []int32
-	n      int // slots in use
+	n      int   // slots in use
+	from   int32 // queries at positions >= from accumulate scores (NoAccumulate: none)
 }
 
 // New allocates a pool of opt.Bytes for model shape c. Attention runs on pool.
@@ -87,6 +86,9 @@ func (c *Cache) BlocksFor(tokens int) int {
 // NewSeq registers an empty sequence and returns its id.
 func (c *Cache) NewSeq() int32 {
 	s := &seqState{layers: make([]table, c.cfg.Layers)}
+	for l := range s.layers {
+		s.layers[l].from = NoAccumulate
+	}
 	if n := len(c.freeIDs); n > 0 {
 		id := c.freeIDs[n-1]
 		c.freeIDs = c.freeIDs[:n-1]
@@ -127,13 +129,17 @@ func (c *Cache) Fork(id int32) int32 {
 		for _, b := range t.blocks {
 			c.bp.retain(b)
 		}
-		dst.layers[l] = table{blocks: append([]int32(nil), t.blocks...), n: t.n}
+		dst.layers[l] = table{blocks: append([]int32(nil), t.blocks...), n: t.n, from: t.from}
 	}
 	return nid
 }
 
 // Len is the number of slots the sequence holds in layer.
 func (c *Cache) Len(id int32, layer int) int { return c.seq(id).layers[layer].n }
+
+// LayerBlocks is the number of blocks the sequence's table holds in layer,
+// reserved ones included.
+func (c *Cache) LayerBlocks(id int32, layer int) int { return len(c.seq(id).layers[layer].blocks) }
 
 // Positions appends the positions of the sequence's slots in layer to dst.
 func (c *Cache) Positions(id int32, layer int, dst []int32) []int32 {

@@ -10,4 +10,11 @@
 // different numbers of slots once a policy compacts them. Blocks are
 // reference-counted; a block with more than one owner is copied before it
 // is written or compacted (copy-on-write).
+//
+// Scores: a (sequence, layer) can accumulate into its slot scores the
+// attention weights its queries give (SetAccumulate), for a sparsity
+// policy to rank slots by; Retain then compacts a layer to the slots the
+// policy keeps and frees whole blocks. The weights come from the
+// attention pass itself, so scoring costs a little bookkeeping, never
+// changes the output, and is paid only by the sequences that ask for it.
 package kvcache

@@ -1,15 +1,26 @@
 package kvcache
 
 import (
+	"fmt"
 	"math"
+	"slices"
 
 	"sieve/kernels"
 )
 
-// Scoring configures the hand-off of attention weights to a sparsity
-// scorer. The weights are recomputed after the attention output is final,
-// from the same dot products, so asking for them never changes the output.
-// The zero value turns scoring off.
+// NoAccumulate, passed to SetAccumulate, turns a layer's scoring off.
+const NoAccumulate = math.MaxInt32
+
+// scoreSpan is the number of consecutive tokens of one sequence whose
+// weights one work item sums. Spans start at the first scoring token of a
+// sequence's run in the batch, so how a sequence's scores are summed
+// depends only on that sequence's tokens in the batch.
+const scoreSpan = 32
+
+// Scoring configures the hand-off of attention weights for every sequence
+// at once. The weights are taken from the attention pass itself (see
+// Attend), so asking for them never changes the output. The zero value
+// turns it off; SetAccumulate turns accumulation on per sequence and layer.
 type Scoring struct {
 	// Accumulate adds to each slot's score the attention weight every query
 	// gives it, averaged over all query heads, so one query adds a total of
@@ -23,107 +34,159 @@ type Scoring struct {
 	Weights func(layer int, seq, pos int32, kvHead int, w []float32)
 }
 
-// enabled reports whether any scoring is asked for.
-func (s Scoring) enabled() bool { return s.Accumulate || s.Weights != nil }
-
-// SetScoring turns the hand-off of attention weights on or off.
+// SetScoring sets the scoring of every sequence (see Scoring).
 func (c *Cache) SetScoring(s Scoring) { c.scoring = s }
 
-// scoreRun is a maximal run of batch tokens of one sequence.
-type scoreRun struct{ lo, hi int }
-
-// scorer computes the attention weights of one Attend call, one run per task.
-type scorer struct {
-	a      *attention
-	runs   []scoreRun
-	passes int
+// SetAccumulate makes the sequence's queries at positions from and later
+// add their attention weights into the slot scores of layer, as
+// Scoring.Accumulate does for every query; NoAccumulate turns that off
+// again (the default). Only accumulating queries pay for scoring.
+func (c *Cache) SetAccumulate(id int32, layer int, from int32) {
+	c.seq(id).layers[layer].from = from
 }
 
-// score runs the scoring pass after attention. Runs of one sequence are
-// scored in parallel with other sequences' runs; a batch that lists one
-// sequence in two separate runs is scored on the caller.
-func (c *Cache) score() {
-	a := &c.att
-	sc := &c.scorer
-	sc.a = a
-	sc.passes++
-	sc.runs = sc.runs[:0]
-	parallel := true
-	seq := a.b.Seq
-	for i := 0; i < len(seq); {
+// SetScores replaces the scores of the sequence's slots in layer by
+// scores, one per slot. Blocks holding the slots are copied first when
+// shared; when that needs more blocks than are free, it changes nothing
+// and returns an error wrapping ErrNoSpace.
+func (c *Cache) SetScores(id int32, layer int, scores []float32) error {
+	t := &c.seq(id).layers[layer]
+	if len(scores) != t.n {
+		return fmt.Errorf("kvcache: %d scores for %d slots", len(scores), t.n)
+	}
+	bs := c.opt.BlockSize
+	nb := (t.n + bs - 1) / bs
+	need := 0
+	for _, b := range t.blocks[:nb] {
+		if c.bp.shared(b) {
+			need++
+		}
+	}
+	if need > c.bp.nfree() {
+		return fmt.Errorf("%w: setting scores needs %d block copies, %d free", ErrNoSpace, need, c.bp.nfree())
+	}
+	for i := range nb {
+		c.ensureOwned(t, layer, i)
+	}
+	for i, s := range scores {
+		c.bp.scr[int(t.blocks[i/bs])*bs+i%bs] = s
+	}
+	return nil
+}
+
+// item is one unit of attention work: batch tokens lo..hi of one sequence
+// for KV head kh, or for every KV head in order when kh < 0.
+type item struct {
+	lo, hi int32
+	kh     int32
+	from   int32 // tokens at positions >= from add their weights to the part
+	part   int32 // offset of the item's partial score sums in parts; -1: none
+	plen   int32 // length of the part: the slots its last token sees
+}
+
+// scoredRun is a run of one sequence's batch tokens whose weights are
+// added into its slot scores after the pass.
+type scoredRun struct {
+	t      *table
+	n      int // slots the run's last token sees
+	i0, i1 int // its items
+}
+
+// plan splits the call into work items. Tokens that do not score get one
+// item per (token, KV head). The scoring tokens of a sequence's run get
+// items of up to scoreSpan tokens per KV head, each summing the weights
+// into its own part, so no two workers add into the same place and the
+// sums do not depend on how the pool splits the work. With the weights
+// hook, a run is one item over all KV heads, for the hook's ordering.
+func (a *attention) plan() {
+	c := a.c
+	b := a.b
+	n := b.Len()
+	kvHeads := int32(c.cfg.KVHeads)
+	a.items, a.runs, a.parts = a.items[:0], a.runs[:0], a.parts[:0]
+	a.serial = false
+	a.calls++
+	for i := 0; i < n; {
 		j := i + 1
-		for j < len(seq) && seq[j] == seq[i] {
+		for j < n && b.Seq[j] == b.Seq[i] {
 			j++
 		}
-		s := c.seqs[seq[i]]
-		if s.mark == sc.passes {
-			parallel = false
+		from := a.tabs[i].from
+		if c.scoring.Accumulate {
+			from = 0
 		}
-		s.mark = sc.passes
-		sc.runs = append(sc.runs, scoreRun{i, j})
+		s := i // the run's first token with a scoring item
+		if a.hook == nil {
+			for s < j && b.Pos[s] < from {
+				s++
+			}
+		}
+		for x := i; x < s; x++ {
+			for kh := range kvHeads {
+				a.items = append(a.items, item{lo: int32(x), hi: int32(x + 1), kh: kh, part: -1})
+			}
+		}
+		if s < j {
+			accum := b.Pos[j-1] >= from
+			r := scoredRun{t: a.tabs[i], n: int(a.slot[j-1]) + 1, i0: len(a.items)}
+			if a.hook != nil {
+				st := c.seqs[b.Seq[i]]
+				if st.mark == a.calls {
+					a.serial = true // a second run of the sequence
+				}
+				st.mark = a.calls
+				a.addItem(s, j, -1, from, accum)
+			} else {
+				for x := s; x < j; x += scoreSpan {
+					for kh := range kvHeads {
+						a.addItem(x, min(x+scoreSpan, j), kh, from, true)
+					}
+				}
+			}
+			r.i1 = len(a.items)
+			if accum {
+				a.runs = append(a.runs, r)
+			}
+		}
 		i = j
 	}
-	if parallel {
-		c.pool.Run(len(sc.runs), sc)
-	} else {
-		sc.Range(0, len(sc.runs))
-	}
-	sc.a = nil
-	a.fault.rethrow()
 }
 
-// Range scores runs lo..hi.
-func (s *scorer) Range(lo, hi int) {
-	a := s.a
-	defer a.fault.catch()
+// addItem appends an item for tokens lo..hi, with a zeroed part when it
+// accumulates.
+func (a *attention) addItem(lo, hi int, kh, from int32, accum bool) {
+	it := item{lo: int32(lo), hi: int32(hi), kh: kh, from: from, part: -1}
+	if accum {
+		plen := int(a.slot[hi-1]) + 1
+		off := len(a.parts)
+		a.parts = slices.Grow(a.parts, plen)[:off+plen]
+		clear(a.parts[off:])
+		it.part, it.plen = int32(off), int32(plen)
+	}
+	a.items = append(a.items, it)
+}
+
+// reduce adds each scored run's parts, in item order, into its slot
+// scores, scaled by 1/KVHeads so that every query adds a total of 1.
+func (a *attention) reduce() {
 	c := a.c
 	bp := c.bp
-	heads, kvHeads, hd := c.cfg.Heads, c.cfg.KVHeads, c.cfg.HeadDim
-	group, bs := heads/kvHeads, bp.bs
-	buf, bufID := c.scratch.get()
-	defer c.scratch.put(bufID)
-	for _, r := range s.runs[lo:hi] {
-		id := a.b.Seq[r.lo]
-		st := c.seqs[id]
-		for i := r.lo; i < r.hi; i++ {
-			t := a.tabs[i]
-			n := int(a.slot[i]) + 1
-			if cap(st.wbuf) < n {
-				st.wbuf = make([]float32, n, 2*n)
+	bs := bp.bs
+	inv := 1 / float32(c.cfg.KVHeads)
+	for _, r := range a.runs {
+		if cap(a.acc) < r.n {
+			a.acc = make([]float32, r.n, 2*r.n)
+		}
+		acc := a.acc[:r.n]
+		clear(acc)
+		for _, it := range a.items[r.i0:r.i1] {
+			if it.part >= 0 {
+				kernels.Add(acc, a.parts[it.part:it.part+it.plen])
 			}
-			w := st.wbuf[:n]
-			for kh := 0; kh < kvHeads; kh++ {
-				clear(w)
-				h0 := i*heads + kh*group
-				for bi := 0; bi*bs < n; bi++ {
-					cnt := min(bs, n-bi*bs)
-					keys, _ := bp.headRun(t.blocks[bi], kh, cnt, buf)
-					for o := 0; o < cnt; o++ {
-						key := keys[o*hd : (o+1)*hd]
-						p := bi*bs + o
-						for g := 0; g < group; g++ {
-							q := a.q[(h0+g)*hd : (h0+g+1)*hd]
-							x := kernels.Dot(q, key) * c.scale
-							w[p] += float32(math.Exp(float64(x-a.mfin[h0+g]))) / a.sfin[h0+g]
-						}
-					}
-				}
-				inv := 1 / float32(group)
-				for p := range w {
-					w[p] *= inv
-				}
-				if c.scoring.Weights != nil {
-					c.scoring.Weights(a.layer, id, a.b.Pos[i], kh, w)
-				}
-				if c.scoring.Accumulate {
-					share := 1 / float32(kvHeads)
-					for p, v := range w {
-						blk := t.blocks[p/bs]
-						if !bp.shared(blk) {
-							bp.scr[int(blk)*bs+p%bs] += v * share
-						}
-					}
-				}
+		}
+		for p, v := range acc {
+			if blk := r.t.blocks[p/bs]; !bp.shared(blk) {
+				bp.scr[int(blk)*bs+p%bs] += v * inv
 			}
 		}
 	}

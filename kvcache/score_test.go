@@ -133,33 +133,39 @@ func TestScoringKeepsOutputAndMatchesReference(t *testing.T) {
 }
 
 func TestAttendSteadyStateAllocatesNothing(t *testing.T) {
-	pool := kernels.NewPool(2)
-	defer pool.Close()
-	c := tinyConfig
-	kc := newCache(t, c, 200, 16, kernels.F16, pool)
-	r := rand.New(rand.NewPCG(41, 42))
-	a, b := kc.NewSeq(), kc.NewSeq()
-	fill(t, kc, a, 0, 20, r)
-	fill(t, kc, b, 0, 3, r)
-	for _, s := range []int32{a, b} {
-		if err := kc.Reserve(s, 200); err != nil {
-			t.Fatal(err)
+	for _, scored := range []bool{false, true} {
+		pool := kernels.NewPool(2)
+		defer pool.Close()
+		c := tinyConfig
+		kc := newCache(t, c, 200, 16, kernels.F16, pool)
+		r := rand.New(rand.NewPCG(41, 42))
+		a, b := kc.NewSeq(), kc.NewSeq()
+		if scored {
+			kc.SetAccumulate(a, 1, 0)
+			kc.SetAccumulate(b, 0, 0)
 		}
-	}
-	var batch llama.Batch
-	batch.Add(0, 0, a, true)
-	batch.Add(0, 0, b, true)
-	qd, kvd := c.Heads*c.HeadDim, c.KVDim()
-	q, k, v, out := randVec(r, 2*qd), randVec(r, 2*kvd), randVec(r, 2*kvd), make([]float32, 2*qd)
-	pos := int32(100)
-	allocs := testing.AllocsPerRun(50, func() {
-		batch.Pos[0], batch.Pos[1] = pos, pos
-		pos++
-		for l := 0; l < c.Layers; l++ {
-			kc.Attend(l, &batch, q, k, v, out)
+		fill(t, kc, a, 0, 20, r)
+		fill(t, kc, b, 0, 3, r)
+		for _, s := range []int32{a, b} {
+			if err := kc.Reserve(s, 200); err != nil {
+				t.Fatal(err)
+			}
 		}
-	})
-	if allocs != 0 {
-		t.Fatalf("Attend allocates %v times per decode step", allocs)
+		var batch llama.Batch
+		batch.Add(0, 0, a, true)
+		batch.Add(0, 0, b, true)
+		qd, kvd := c.Heads*c.HeadDim, c.KVDim()
+		q, k, v, out := randVec(r, 2*qd), randVec(r, 2*kvd), randVec(r, 2*kvd), make([]float32, 2*qd)
+		pos := int32(100)
+		allocs := testing.AllocsPerRun(50, func() {
+			batch.Pos[0], batch.Pos[1] = pos, pos
+			pos++
+			for l := 0; l < c.Layers; l++ {
+				kc.Attend(l, &batch, q, k, v, out)
+			}
+		})
+		if allocs != 0 {
+			t.Fatalf("scored %v: Attend allocates %v times per decode step", scored, allocs)
+		}
 	}
 }

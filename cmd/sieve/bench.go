@@ -14,6 +14,9 @@ import (
 )
 
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "throughput" {
+		return benchThroughput(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "decode" {
 		fmt.Fprintln(stderr, "usage: sieve bench decode -m MODEL [flags]")
 		return errUsage
@@ -35,6 +38,7 @@ func benchDecode(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	kvType := fs.String("kv-dtype", "f16", "KV cache storage: f16 or f32 (paged), or dense (contiguous f32 reference)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the benchmark to this file")
+	kv := addKVFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -59,6 +63,9 @@ func benchDecode(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		caches = bench.DenseCaches(m.Config, pool)
 	default:
 		return fmt.Errorf("unknown --kv-dtype %q (want f16, f32 or dense)", *kvType)
+	}
+	if caches, err = kv.decodeCaches(m.Config, pool, *kvType, caches); err != nil {
+		return err
 	}
 	if *cpuProfile != "" {
 		stop, err := startCPUProfile(*cpuProfile)

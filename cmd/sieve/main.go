@@ -26,6 +26,7 @@ func commands() []command {
 		{"serve", "serve the OpenAI-compatible HTTP API", serveCmd},
 		{"gen", "write a random-weight llama GGUF of a given shape", genCmd},
 		{"bench", "measure speed: 'bench decode' (prefill and decode tok/s)", benchCmd},
+		{"eval", "measure quality: 'eval divergence' (perplexity, KL and agreement of KV policies vs full)", evalCmd},
 	}
 }
 

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+
+	"sieve/eval"
+	"sieve/model/load"
+	"sieve/sparsity"
+	"sieve/tokenizer"
+)
+
+func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "divergence" {
+		fmt.Fprintln(stderr, "usage: sieve eval divergence -m MODEL [-z TOKENIZER] (--text FILE | --sample-seed N) [flags]")
+		return errUsage
+	}
+	return evalDivergence(ctx, args[1:], stdout, stderr)
+}
+
+func evalDivergence(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sieve eval divergence", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	modelPath := fs.String("m", "", "model: a .gguf file, a llama2.c .bin checkpoint, or a Hugging Face directory")
+	tokPath := fs.String("z", "", "tokenizer file (required for llama2.c checkpoints)")
+	textPath := fs.String("text", "", "text to score: documents separated by blank lines, each cut into context-length windows (shorter tails are dropped)")
+	sampleSeed := fs.Uint64("sample-seed", 0, "instead of --text, score the model's own temperature-1 samples drawn with this seed (0: off)")
+	samples := fs.Int("samples", 1, "number of context-length samples with --sample-seed")
+	policies := fs.String("policies", "full,window,h2o,snapkv,pyramid,layered", "comma-separated policies")
+	budgets := fs.String("budgets", "0.25,0.5", "comma-separated budgets: a fraction (0, 1) of each scored sequence, or tokens per layer")
+	profile := fs.String("profile", "", "layered budget profile (JSON)")
+	sink := fs.Int("sink", sparsity.DefaultSink, "protected first tokens")
+	window := fs.Int("window", 0, "protected recent window of the scored policies (0: policy default)")
+	greedyPrompt := fs.String("greedy-prompt", "Once upon a time", "prompt of the greedy agreement run (empty: skip it)")
+	greedyTokens := fs.Int("greedy", eval.DefaultGreedyTokens, "tokens in the greedy agreement run")
+	threads := fs.Int("threads", runtime.NumCPU(), "worker threads")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *modelPath == "" || (*textPath == "") == (*sampleSeed == 0) {
+		fmt.Fprintln(stderr, "sieve eval divergence: -m MODEL and exactly one of --text FILE and --sample-seed N are required")
+		fs.Usage()
+		return errUsage
+	}
+	if *greedyTokens < 0 || *samples < 1 {
+		return fmt.Errorf("--greedy must be at least 0 and --samples at least 1")
+	}
+	cfg := eval.DivergenceConfig{Threads: *threads, GreedyTokens: *greedyTokens}
+	for p := range strings.SplitSeq(*policies, ",") {
+		cfg.Policies = append(cfg.Policies, strings.TrimSpace(p))
+	}
+	for s := range strings.SplitSeq(*budgets, ",") {
+		b, err := sparsity.ParseBudget(s)
+		if err != nil {
+			return err
+		}
+		cfg.Budgets = append(cfg.Budgets, b)
+	}
+	spec, err := sparsity.ParseSpec("", 0, *profile)
+	if err != nil {
+		return err
+	}
+	spec.Sink, spec.Window = *sink, *window
+
+	m, err := load.Open(*modelPath, *tokPath)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	cfg.Spec = spec
+	ctxLen := m.Config.ContextLen
+	if *textPath != "" {
+		text, err := os.ReadFile(*textPath)
+		if err != nil {
+			return err
+		}
+		if cfg.Texts, err = eval.Windows(m.Tokenizer, string(text), ctxLen, ctxLen); err != nil {
+			return err
+		}
+	} else {
+		sc := eval.SampleConfig{Count: *samples, Seed: *sampleSeed, Threads: *threads}
+		if cfg.Texts, err = eval.Sample(ctx, m, sc); err != nil {
+			return err
+		}
+	}
+	if *greedyPrompt != "" && *greedyTokens > 0 {
+		cfg.GreedyPrompt = m.Tokenizer.Encode(*greedyPrompt, tokenizer.EncodeOptions{AddBOS: true})
+	}
+	results, err := eval.Divergence(ctx, m, cfg)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(struct {
+			Model   string        `json:"model"`
+			Context int           `json:"context"`
+			Texts   int           `json:"texts"`
+			Results []eval.Result `json:"results"`
+		}{m.Name, ctxLen, len(cfg.Texts), results})
+	}
+	fmt.Fprintf(stdout, "model %s, context %d, %d text sequences, teacher-forced through decode, f32 KV\n", m.Name, ctxLen, len(cfg.Texts))
+	return eval.WriteTable(stdout, results)
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sieve/internal/testmodels"
+)
+
+func TestEvalDivergence(t *testing.T) {
+	text := filepath.Join(t.TempDir(), "text.txt")
+	story := "Once upon a time, there was a little cat named Tom. Tom liked to sit in the sun. One day, he saw a bird on the fence and wanted to play with it."
+	if err := os.WriteFile(text, []byte(story+"\n\n"+story), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	model := []string{"-m", testmodels.Path(t, "stories260K.bin"), "-z", testmodels.Path(t, "tok512.bin")}
+	args := append([]string{"eval", "divergence", "--text", text, "--policies", "full,h2o", "--budgets", "0.5,20", "--greedy", "30", "--threads", "2"}, model...)
+
+	code, out, errOut := sieve(append(args, "--json")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got struct {
+		Texts   int `json:"texts"`
+		Results []struct {
+			Policy        string  `json:"policy"`
+			Budget        float64 `json:"budget"`
+			PPL           float64 `json:"ppl"`
+			PPLFull       float64 `json:"ppl_full"`
+			KL            float64 `json:"kl"`
+			Top1Agreement float64 `json:"top1_agreement"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	want := []struct {
+		policy string
+		budget float64
+	}{{"full", 0.5}, {"h2o", 0.5}, {"full", 20}, {"h2o", 20}}
+	if got.Texts != 2 || len(got.Results) != len(want) {
+		t.Fatalf("%d texts and %d results, want 2 and %d: %s", got.Texts, len(got.Results), len(want), out)
+	}
+	for i, w := range want {
+		r := got.Results[i]
+		if r.Policy != w.policy || r.Budget != w.budget || !(r.PPL > 1) || !(r.KL >= 0) {
+			t.Errorf("result %d: %+v, want %s at %v with ppl > 1 and KL ≥ 0", i, r, w.policy, w.budget)
+		}
+		if r.Policy == "full" && (r.KL != 0 || r.Top1Agreement != 1 || r.PPL != r.PPLFull) {
+			t.Errorf("full: %+v, want KL 0, agreement 1, ppl = ppl_full", r)
+		}
+	}
+
+	code, out, errOut = sieve(args...)
+	if code != 0 || !strings.Contains(out, "ppl full") || strings.Count(out, "\n") != 2+len(want) {
+		t.Errorf("table: exit %d, output\n%s\n%s", code, out, errOut)
+	}
+}
+
+func TestEvalUsage(t *testing.T) {
+	m := testmodels.Path(t, "stories260K.bin")
+	z := testmodels.Path(t, "tok512.bin")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"no subcommand", []string{"eval"}, 2, "usage: sieve eval divergence"},
+		{"no model", []string{"eval", "divergence", "--text", "x"}, 2, "-m MODEL"},
+		{"no text", []string{"eval", "divergence", "-m", m, "-z", z}, 2, "exactly one of --text"},
+		{"text and samples", []string{"eval", "divergence", "-m", m, "-z", z, "--text", "x", "--sample-seed", "1"}, 2, "exactly one of --text"},
+		{"bad budget", []string{"eval", "divergence", "-m", m, "-z", z, "--text", "x", "--budgets", "0.5,1.5"}, 1, "whole number"},
+		{"missing text file", []string{"eval", "divergence", "-m", m, "-z", z, "--text", filepath.Join(t.TempDir(), "none.txt")}, 1, "none.txt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := sieve(tt.args...)
+			if code != tt.code || !strings.Contains(errOut, tt.msg) {
+				t.Errorf("exit %d, stderr %q; want exit %d mentioning %q", code, errOut, tt.code, tt.msg)
+			}
+		})
+	}
+}

@@ -1,0 +1,203 @@
+package engine
+
+import (
+	"fmt"
+
+	"sieve/sparsity"
+)
+
+// kvState is a sequence's KV sparsity: its plan, bound at Submit, and
+// what eviction has done since the sequence was last (re)started.
+type kvState struct {
+	plan       sparsity.Plan
+	caps       []int // per layer: the most slots the layer ever holds
+	steady     []int // per layer: the slots a sparse layer reaches while decoding (0: dense)
+	compressed bool  // AfterPrompt plans: the prompt has been compressed
+	evicted    int   // slots evicted, summed over layers
+	kept       int   // slots held, summed over layers, when last counted
+}
+
+// kvScratch is the scheduler's reusable memory for eviction.
+type kvScratch struct {
+	keep   []int
+	pos    []int32
+	scores []float32
+	pooled []float32
+}
+
+// bindPlan resolves r's KV policy against the engine's default and binds
+// it to the model and the request's total of prompt plus generated tokens.
+func (e *Engine) bindPlan(r Request, total int) (kvState, error) {
+	spec, err := e.cfg.KV.Override(r.KVPolicy, r.KVBudget)
+	if err != nil {
+		return kvState{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	p, err := spec.Plan(e.m.Config.Layers, total, e.cfg.BlockSize)
+	if err != nil {
+		return kvState{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	kv := kvState{plan: p, caps: layerCaps(p, len(r.Prompt), total, e.cfg.PrefillChunk), steady: make([]int, len(p.Layers))}
+	for l, lb := range p.Layers {
+		if !lb.Dense {
+			kv.steady[l] = min(total, lb.Budget()+p.BlockSize)
+		}
+	}
+	return kv, nil
+}
+
+// layerCaps bounds the slots each layer of a sequence can hold. A dense
+// layer holds up to total. A sparse layer is compacted to its budget after
+// every step that brings it to budget + one block, so before a step it
+// holds at most budget + block - 1 slots, and a step adds at most one
+// prefill chunk. A policy that compresses after the prompt (snapkv) holds
+// the prompt, and with a recompute after preemption the rest of the chunk
+// that ends it, until then.
+func layerCaps(p sparsity.Plan, prompt, total, chunk int) []int {
+	caps := make([]int, len(p.Layers))
+	for l, lb := range p.Layers {
+		caps[l] = total
+		if lb.Dense {
+			continue
+		}
+		peak := lb.Budget() + p.BlockSize - 1 + chunk
+		if p.AfterPrompt {
+			peak = max(peak, prompt+chunk-1)
+		}
+		caps[l] = min(total, peak)
+	}
+	return caps
+}
+
+// capBlocks is the number of blocks a sequence holding tokens tokens
+// needs at most, under its layers' caps.
+func (e *Engine) capBlocks(kv *kvState, tokens int) int {
+	bs := e.cfg.BlockSize
+	n := 0
+	for _, c := range kv.caps {
+		n += (min(tokens, c) + bs - 1) / bs
+	}
+	return n
+}
+
+// admitBlocks is the number of blocks admission sets aside for a sequence
+// of tokens tokens: its prefill under the layers' caps, and in each sparse
+// layer at least what the layer holds while decoding (budget + one block),
+// since that is bounded and soon reached. Dense layers grow as they
+// decode; preemption handles that.
+func (e *Engine) admitBlocks(kv *kvState, tokens int) int {
+	bs := e.cfg.BlockSize
+	n := 0
+	for l, c := range kv.caps {
+		n += (max(min(tokens, c), kv.steady[l]) + bs - 1) / bs
+	}
+	return n
+}
+
+// blocksAhead is the number of blocks running sequence q may still take
+// before admission should count on them: per layer, what holding
+// min(held + rest, cap) slots (rest: its tokens not yet cached, 1 when
+// decoding) needs, or a sparse layer's decoding size when larger, beyond
+// the blocks the layer has.
+func (e *Engine) blocksAhead(q *sequence, rest int) int {
+	bs := e.cfg.BlockSize
+	n := 0
+	for l, c := range q.kv.caps {
+		held := e.cache.Len(q.cacheSeq, l)
+		want := (max(min(held+rest, c), q.kv.steady[l]) + bs - 1) / bs
+		n += max(0, want-e.cache.LayerBlocks(q.cacheSeq, l))
+	}
+	return n
+}
+
+// startKV sets up a newly admitted sequence's scoring: layers that rank
+// slots by score accumulate the attention their slots get, from the first
+// query, or for snapkv from the first observation query.
+func (e *Engine) startKV(q *sequence) {
+	p := &q.kv.plan
+	q.kv.compressed, q.kv.evicted, q.kv.kept = false, 0, 0
+	from := int32(0)
+	if p.AfterPrompt {
+		from = int32(max(0, q.nPrompt-p.Observe))
+	}
+	for l, lb := range p.Layers {
+		if !lb.Dense && lb.Heavy > 0 {
+			e.cache.SetAccumulate(q.cacheSeq, l, from)
+		}
+	}
+}
+
+// countKept records the slots q holds, summed over layers, in its usage.
+func (e *Engine) countKept(q *sequence) {
+	q.kv.kept = 0
+	if q.cacheSeq < 0 {
+		return
+	}
+	for l := range q.kv.caps {
+		q.kv.kept += e.cache.Len(q.cacheSeq, l)
+	}
+}
+
+// evict compacts, after a forward pass, the layers of the batch's
+// sequences that are due: sparse layers holding budget + one block or
+// more keep the best budget slots (sparsity.Keep) and free whole blocks.
+// A plan that compresses after the prompt (snapkv) waits until the prompt
+// is cached, then ranks the prompt by SnapKVScores over the weights its
+// last queries gave (accumulated as the slots' scores), which become the
+// slots' scores; later steps evict like h2o.
+func (e *Engine) evict() {
+	s := &e.sched
+	for _, w := range s.work {
+		q := w.q
+		if q.done || q.cacheSeq < 0 || q.kv.plan.Dense() {
+			continue
+		}
+		s.cur = q
+		p := &q.kv.plan
+		snap := false
+		if p.AfterPrompt && !q.kv.compressed {
+			if q.computed < q.nPrompt {
+				continue
+			}
+			q.kv.compressed, snap = true, true
+		}
+		for l, lb := range p.Layers {
+			if lb.Dense {
+				continue
+			}
+			var scores []float32
+			if lb.Heavy > 0 && (snap || p.Evict(l, e.cache.Len(q.cacheSeq, l))) {
+				scores = e.cache.Scores(q.cacheSeq, l, s.kv.scores[:0])
+				s.kv.scores = scores
+			}
+			if snap && scores != nil {
+				scores = sparsity.SnapKVScores(s.kv.pooled, scores, lb.Window, p.Kernel)
+				s.kv.pooled = scores
+				if err := e.cache.SetScores(q.cacheSeq, l, scores); err != nil {
+					panic(err) // the engine never shares blocks
+				}
+			}
+			if p.Evict(l, e.cache.Len(q.cacheSeq, l)) {
+				e.evictLayer(q, l, lb, scores)
+			}
+		}
+	}
+	s.cur = nil
+}
+
+// evictLayer keeps the best lb.Budget() slots of q's layer by scores (nil
+// for recency only) and frees the blocks that emptied.
+func (e *Engine) evictLayer(q *sequence, layer int, lb sparsity.LayerBudget, scores []float32) {
+	s := &e.sched.kv
+	id := q.cacheSeq
+	s.pos = e.cache.Positions(id, layer, s.pos[:0])
+	s.keep = sparsity.Keep(s.keep, s.pos, scores, lb)
+	before := e.cache.LayerBlocks(id, layer)
+	if err := e.cache.Retain(id, layer, s.keep); err != nil {
+		panic(err) // the engine never shares blocks
+	}
+	dropped := len(s.pos) - len(s.keep)
+	q.kv.evicted += dropped
+	e.evictions.Add(1)
+	e.evictedTokens.Add(int64(dropped))
+	e.blocksFreed.Add(int64(before - e.cache.LayerBlocks(id, layer)))
+}

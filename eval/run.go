@@ -1,0 +1,172 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"sieve/engine"
+	"sieve/kernels"
+	"sieve/kvcache"
+	"sieve/model"
+	"sieve/sparsity"
+)
+
+// DefaultParallel is how many sequences an evaluation runs at once.
+const DefaultParallel = 16
+
+// runner is the engine an evaluation runs its sequences on: an F32 KV cache
+// with room for every running sequence's whole context, so that nothing is
+// ever preempted (a preempted sequence would rebuild its cache by a prefill
+// and lose its eviction history).
+type runner struct {
+	e   *engine.Engine
+	sem chan struct{}
+}
+
+// newRunner starts an engine for m with spec as its default sparsity
+// (requests override policy and budget), threads kernel threads (0: all
+// CPUs) and room for parallel sequences at once.
+func newRunner(m *model.Model, spec sparsity.Spec, threads, parallel int) (*runner, error) {
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	c := m.Config
+	bytes := kvcache.BytesFor(c, c.ContextLen, kvcache.DefaultBlockSize, kernels.F32) * int64(parallel)
+	cfg := engine.Config{
+		Threads:    threads,
+		KVDType:    "f32",
+		KVCacheMiB: int(bytes>>20) + 1,
+		BlockSize:  kvcache.DefaultBlockSize,
+		MaxSeqs:    parallel,
+		KV:         spec,
+	}
+	e, err := engine.New(m, nil, cfg, nil)
+	if err != nil {
+		return nil, fmt.Errorf("eval: %w", err)
+	}
+	return &runner{e: e, sem: make(chan struct{}, parallel)}, nil
+}
+
+// close shuts the engine down and reports whether any sequence was
+// preempted, which would have made the results wrong.
+func (r *runner) close() error {
+	err := r.e.Close(context.Background())
+	if n := r.e.Stats().Preemptions; n > 0 && err == nil {
+		err = fmt.Errorf("eval: %d sequences were preempted; their eviction history was lost", n)
+	}
+	return err
+}
+
+// forced teacher-forces seq (BOS first) under the policy and budget ("" and
+// 0: the engine's default) and calls step(i, logits) with the raw logits
+// that predict seq[i], for i from 1 to len(seq)-1 in order. It returns the
+// request's final usage.
+func (r *runner) forced(ctx context.Context, seq []int32, policy string, budget float64, step func(i int, logits []float32)) (engine.Usage, error) {
+	if len(seq) < 2 {
+		return engine.Usage{}, fmt.Errorf("eval: a sequence of %d tokens has nothing to score", len(seq))
+	}
+	req := engine.Request{
+		Prompt:       seq[:1],
+		Forced:       seq[1:],
+		MaxTokens:    len(seq) - 1,
+		IgnoreEOS:    true,
+		ReturnLogits: true,
+		KVPolicy:     policy,
+		KVBudget:     budget,
+	}
+	i := 1
+	usage, err := r.submit(ctx, req, func(ev engine.Event) {
+		for _, row := range ev.Logits {
+			if i < len(seq) {
+				step(i, row)
+			}
+			i++
+		}
+	})
+	if err == nil && i < len(seq) {
+		err = fmt.Errorf("eval: the engine returned logits for %d of %d forced tokens", i-1, len(seq)-1)
+	}
+	return usage, err
+}
+
+// generate runs prompt under full and returns the n tokens it generates with
+// params.
+func (r *runner) generate(ctx context.Context, prompt []int32, n int, params engine.SamplingParams) ([]int32, error) {
+	req := engine.Request{
+		Prompt:    prompt,
+		MaxTokens: n,
+		IgnoreEOS: true,
+		Params:    params,
+		KVPolicy:  string(sparsity.Full),
+	}
+	var out []int32
+	_, err := r.submit(ctx, req, func(ev engine.Event) { out = append(out, ev.Tokens...) })
+	if err == nil && len(out) != n {
+		err = fmt.Errorf("eval: generated %d tokens, want %d", len(out), n)
+	}
+	return out, err
+}
+
+// submit runs one request, holding one of the runner's places while it
+// runs, and calls each for every event. It returns the final usage.
+func (r *runner) submit(ctx context.Context, req engine.Request, each func(engine.Event)) (engine.Usage, error) {
+	select {
+	case r.sem <- struct{}{}:
+	case <-ctx.Done():
+		return engine.Usage{}, ctx.Err()
+	}
+	defer func() { <-r.sem }()
+	ch, err := r.e.Submit(ctx, req)
+	if err != nil {
+		return engine.Usage{}, fmt.Errorf("eval: %w", err)
+	}
+	var last engine.Event
+	for ev := range ch {
+		each(ev)
+		last = ev
+	}
+	switch last.Finish {
+	case engine.FinishLength, engine.FinishStop:
+		return last.Usage, nil
+	case engine.FinishCancelled:
+		if err := ctx.Err(); err != nil {
+			return last.Usage, err
+		}
+		return last.Usage, errors.New("eval: the engine cancelled the request")
+	}
+	if last.Err == nil {
+		return last.Usage, fmt.Errorf("eval: request ended with %q", last.Finish)
+	}
+	return last.Usage, fmt.Errorf("eval: request failed: %w", last.Err)
+}
+
+// parallel runs f(ctx, 0), ..., f(ctx, n-1) concurrently and returns the
+// first error by index; the first failure cancels the others' context. The
+// runner bounds how many sequences actually run at once.
+func parallel(ctx context.Context, n int, f func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if errs[i] = f(ctx, i); errs[i] != nil {
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
