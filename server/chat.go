@@ -92,6 +92,7 @@ func (s *Server) chatRequest(r *http.Request, b *backend, req *chatRequest) (eng
 		ID: requestID(r.Context()), Prompt: ids, Params: params, MaxTokens: n,
 		Stop: req.Stop, IgnoreEOS: req.IgnoreEOS,
 	}
+	ereq.KVPolicy, ereq.KVBudget = req.kvOverride()
 	if req.TopLogprobs != nil {
 		k := *req.TopLogprobs
 		if k < 0 || k > engine.MaxTopLogprobs {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"sieve/engine"
+	"sieve/sparsity"
 )
 
 // ErrUsage marks a command-line error that has already been reported.
@@ -28,6 +29,10 @@ type Options struct {
 	ChatTemplate    string
 	ShutdownTimeout time.Duration
 	Engine          engine.Config
+	// The server's default KV sparsity; requests may override it.
+	KVPolicy  string
+	KVBudget  float64
+	KVProfile string
 }
 
 // NewFlagSet returns the flags of "sieve serve", writing into opts.
@@ -54,6 +59,9 @@ func NewFlagSet(opts *Options, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&e.MaxBatchTokens, "max-batch-tokens", 0, fmt.Sprintf("most tokens in one forward pass (default %d)", engine.DefaultMaxBatchTokens))
 	fs.IntVar(&e.MaxSeqs, "max-seqs", 0, fmt.Sprintf("most sequences running at once (default %d)", engine.DefaultMaxSeqs))
 	fs.IntVar(&e.MaxWaiting, "max-waiting", 0, fmt.Sprintf("most requests waiting for admission; more get 429 (default %d)", engine.DefaultMaxWaiting))
+	fs.StringVar(&opts.KVPolicy, "kv-policy", "full", "KV sparsity policy: "+policyNames())
+	fs.Float64Var(&opts.KVBudget, "kv-budget", 0, "KV budget per layer: tokens (>= 1) or a fraction of prompt + max_tokens (< 1)")
+	fs.StringVar(&opts.KVProfile, "profile", "", "per-layer budget profile (JSON) for the layered policy")
 	return fs
 }
 
@@ -87,6 +95,11 @@ func ParseArgs(args []string, stderr io.Writer) (Options, error) {
 			return fail("--chat-template %q is neither llama2, llama3, chatml nor a readable file", t)
 		}
 	}
+	spec, err := sparsity.ParseSpec(opts.KVPolicy, opts.KVBudget, opts.KVProfile)
+	if err != nil {
+		return fail("%v", err)
+	}
+	opts.Engine.KV = spec
 	if opts.ServedModelName == "" {
 		opts.ServedModelName = DefaultModelName(opts.Model)
 	}
@@ -130,4 +143,13 @@ func parseMiB(s string) (int, error) {
 		mib = 1
 	}
 	return int(mib + 0.5), nil
+}
+
+// policyNames lists the sparsity policies for the flag help.
+func policyNames() string {
+	names := make([]string, 0, len(sparsity.Policies()))
+	for _, p := range sparsity.Policies() {
+		names = append(names, string(p))
+	}
+	return strings.Join(names, ", ")
 }

@@ -8,9 +8,17 @@ import (
 	"time"
 
 	"sieve/engine"
+	"sieve/sparsity"
 )
 
 func TestParseArgs(t *testing.T) {
+	spec := func(policy string, budget float64) sparsity.Spec {
+		s, err := sparsity.ParseSpec(policy, budget, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -18,16 +26,18 @@ func TestParseArgs(t *testing.T) {
 	}{
 		{"defaults", []string{"-m", "../shared/models/stories260K.gguf"}, Options{
 			Model: "../shared/models/stories260K.gguf", Host: "127.0.0.1", Port: 8000, ServedModelName: "stories260K",
-			ShutdownTimeout: 30 * time.Second}},
+			ShutdownTimeout: 30 * time.Second, KVPolicy: "full", Engine: engine.Config{KV: spec("full", 0)}}},
 		{"everything", []string{"-m", "m.bin", "-z", "tok.bin", "--host", "0.0.0.0", "--port", "9000",
 			"--served-model-name", "tiny", "--api-key", "k", "--chat-template", "llama3", "--threads", "2",
 			"--kv-cache-size", "2GiB", "--block-size", "32", "--kv-dtype", "f32", "--max-batch-tokens", "1024",
-			"--max-seqs", "8", "--max-waiting", "5", "--shutdown-timeout", "3s"}, Options{
+			"--max-seqs", "8", "--max-waiting", "5", "--shutdown-timeout", "3s", "--kv-policy", "h2o", "--kv-budget", "512"}, Options{
 			Model: "m.bin", Tokenizer: "tok.bin", Host: "0.0.0.0", Port: 9000, ServedModelName: "tiny", APIKey: "k",
-			ChatTemplate: "llama3", ShutdownTimeout: 3 * time.Second,
-			Engine: engine.Config{Threads: 2, KVCacheMiB: 2048, BlockSize: 32, KVDType: "f32", MaxBatchTokens: 1024, MaxSeqs: 8, MaxWaiting: 5}}},
+			ChatTemplate: "llama3", ShutdownTimeout: 3 * time.Second, KVPolicy: "h2o", KVBudget: 512,
+			Engine: engine.Config{Threads: 2, KVCacheMiB: 2048, BlockSize: 32, KVDType: "f32", MaxBatchTokens: 1024, MaxSeqs: 8, MaxWaiting: 5,
+				KV: spec("h2o", 512)}}},
 		{"directory model name", []string{"-m", "/models/Llama-3.2-1B/"}, Options{
-			Model: "/models/Llama-3.2-1B/", Host: "127.0.0.1", Port: 8000, ServedModelName: "Llama-3.2-1B", ShutdownTimeout: 30 * time.Second}},
+			Model: "/models/Llama-3.2-1B/", Host: "127.0.0.1", Port: 8000, ServedModelName: "Llama-3.2-1B", ShutdownTimeout: 30 * time.Second,
+			KVPolicy: "full", Engine: engine.Config{KV: spec("full", 0)}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,6 +64,9 @@ func TestParseArgsErrors(t *testing.T) {
 		{"unknown flag", []string{"-m", "x", "--bogus"}, ErrUsage},
 		{"extra argument", []string{"-m", "x", "y"}, ErrUsage},
 		{"unknown chat template", []string{"-m", "x", "--chat-template", "vicuna"}, ErrUsage},
+		{"unknown policy", []string{"-m", "x", "--kv-policy", "lru"}, ErrUsage},
+		{"negative budget", []string{"-m", "x", "--kv-policy", "h2o", "--kv-budget", "-3"}, ErrUsage},
+		{"missing profile", []string{"-m", "x", "--kv-policy", "layered", "--profile", "/nonexistent.json"}, ErrUsage},
 		{"help", []string{"-h"}, flag.ErrHelp},
 	}
 	for _, tt := range tests {

@@ -98,7 +98,7 @@ func (g *generation) close(final engine.Event) {
 // usageOf converts the engine's usage.
 func usageOf(u engine.Usage) *usage {
 	return &usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens,
-		TotalTokens: u.PromptTokens + u.CompletionTokens}
+		TotalTokens: u.PromptTokens + u.CompletionTokens, KVTokensKept: u.KVTokensKept, KVTokensEvicted: u.KVTokensEvicted}
 }
 
 // finishReason converts a finish for the response; cancelled and error

@@ -15,7 +15,7 @@ type engineCollector struct {
 	running, waiting, kvUsage, gpuUsage    *prometheus.Desc
 	blocksUsed, blocksTotal, layerBlocks   *prometheus.Desc
 	prompt, generated, preempt, recomputed *prometheus.Desc
-	steps                                  *prometheus.Desc
+	steps, evictions, evicted, freed       *prometheus.Desc
 }
 
 // newEngineCollector describes the engine metrics, labelled with the model.
@@ -38,13 +38,16 @@ func newEngineCollector(modelName string, stats func() (engine.Stats, bool)) *en
 		preempt:     d("sieve_engine_preemptions_total", "Sequences preempted for lack of KV blocks."),
 		recomputed:  d("sieve_engine_recomputed_tokens_total", "Tokens dropped by preemption and prefilled again."),
 		steps:       d("sieve_engine_steps_total", "Forward passes run by the engine."),
+		evictions:   d("sieve_kv_evictions_total", "Per-layer KV evictions by sparsity policies."),
+		evicted:     d("sieve_kv_evicted_tokens_total", "KV entries evicted by sparsity policies, summed over layers."),
+		freed:       d("sieve_kv_blocks_freed_total", "KV blocks returned to the pool by eviction."),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.running, c.waiting, c.kvUsage, c.gpuUsage, c.blocksUsed, c.blocksTotal,
-		c.layerBlocks, c.prompt, c.generated, c.preempt, c.recomputed, c.steps} {
+		c.layerBlocks, c.prompt, c.generated, c.preempt, c.recomputed, c.steps, c.evictions, c.evicted, c.freed} {
 		ch <- d
 	}
 }
@@ -73,4 +76,7 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.preempt, s.Preemptions)
 	counter(c.recomputed, s.RecomputedTokens)
 	counter(c.steps, s.Steps)
+	counter(c.evictions, s.Evictions)
+	counter(c.evicted, s.EvictedTokens)
+	counter(c.freed, s.BlocksFreed)
 }

@@ -20,6 +20,17 @@ type samplingFields struct {
 	N                 *int           `json:"n"`
 	MaxTokens         *int           `json:"max_tokens"`
 	IgnoreEOS         bool           `json:"ignore_eos"`
+	// KVPolicy and KVBudget override the server's KV sparsity policy.
+	KVPolicy string   `json:"kv_policy"`
+	KVBudget *float64 `json:"kv_budget"`
+}
+
+// kvOverride returns the request's sparsity override for engine.Request.
+func (f *samplingFields) kvOverride() (string, float64) {
+	if f.KVBudget == nil {
+		return f.KVPolicy, 0
+	}
+	return f.KVPolicy, *f.KVBudget
 }
 
 // streamOptions is the stream_options request field.
@@ -56,6 +67,10 @@ type usage struct {
 	PromptTokens     int `json:"prompt_tokens"`
 	CompletionTokens int `json:"completion_tokens"`
 	TotalTokens      int `json:"total_tokens"`
+	// KV cache entries kept and evicted by the request's sparsity policy,
+	// summed over layers, at the end of the request.
+	KVTokensKept    int `json:"kv_tokens_kept"`
+	KVTokensEvicted int `json:"kv_tokens_evicted"`
 }
 
 // completionResponse is a /v1/completions response or stream chunk.

@@ -1,0 +1,44 @@
+package server
+
+import (
+	"net/http"
+	"testing"
+)
+
+func TestKVPolicyPerRequest(t *testing.T) {
+	h := newRealHarness(t)
+	const layers = 5 // stories260K
+	tests := []struct {
+		name      string
+		body      string
+		status    int
+		evictions bool
+	}{
+		{"server default is full", `{"prompt":"Once upon a time","max_tokens":100,"temperature":0}`, http.StatusOK, false},
+		{"window evicts", `{"prompt":"Once upon a time","max_tokens":100,"temperature":0,"kv_policy":"window","kv_budget":32}`, http.StatusOK, true},
+		{"h2o with a fraction", `{"prompt":"Once upon a time","max_tokens":100,"temperature":0,"kv_policy":"h2o","kv_budget":0.25}`, http.StatusOK, true},
+		{"budget above the request keeps all", `{"prompt":"Once upon a time","max_tokens":100,"temperature":0,"kv_policy":"h2o","kv_budget":400}`, http.StatusOK, false},
+		{"unknown policy", `{"prompt":"Once upon a time","max_tokens":10,"kv_policy":"lru"}`, http.StatusBadRequest, false},
+		{"negative budget", `{"prompt":"Once upon a time","max_tokens":10,"kv_policy":"h2o","kv_budget":-1}`, http.StatusBadRequest, false},
+		{"budget of the wrong type", `{"prompt":"Once upon a time","max_tokens":10,"kv_policy":"h2o","kv_budget":"lots"}`, http.StatusBadRequest, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := h.post("/v1/completions", tt.body)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
+			}
+			if tt.status != http.StatusOK {
+				return
+			}
+			u := decode[completionResponse](t, body).Usage
+			cached := layers * (u.PromptTokens + u.CompletionTokens - 1)
+			if u.KVTokensKept+u.KVTokensEvicted < cached-layers || u.KVTokensKept+u.KVTokensEvicted > cached+layers {
+				t.Errorf("kept %d + evicted %d, want about %d (every cached token, every layer)", u.KVTokensKept, u.KVTokensEvicted, cached)
+			}
+			if (u.KVTokensEvicted > 0) != tt.evictions {
+				t.Errorf("evicted %d tokens; want evictions: %v", u.KVTokensEvicted, tt.evictions)
+			}
+		})
+	}
+}
