@@ -1,6 +1,3 @@
-// Package kernels holds the numeric building blocks of inference: dot products,
-// matrix-vector and matrix-matrix products over weights in their stored type,
-// normalisation, RoPE, softmax and attention. It knows nothing about models.
 package kernels
 
 import "fmt"

@@ -1,6 +1,10 @@
 package kernels
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
 
 // Task is a unit of parallel work over the index range [0, n): Range is
 // called on disjoint sub-ranges from several workers at once.
@@ -8,19 +12,44 @@ type Task interface {
 	Range(lo, hi int)
 }
 
+// workerTask is a Task that also wants to know which worker runs a range,
+// so that it can use that worker's scratch memory.
+type workerTask interface {
+	workerRange(w, lo, hi int)
+}
+
+// spinRounds is how many times an idle worker polls for new work (yielding
+// in between) before it goes to sleep; back-to-back Runs, as in a forward
+// pass, then hand over without waking a sleeping goroutine.
+const spinRounds = 2000
+
 // Pool is a persistent set of worker goroutines that split index ranges.
 // It starts its goroutines once; Run hands them work without allocating.
 // A Pool runs one Run at a time; concurrent callers are serialised.
 type Pool struct {
 	threads int
-	mu      sync.Mutex
-	work    []chan job
-	done    sync.WaitGroup
-}
+	mu      sync.Mutex // held by the caller for a whole Run
 
-type job struct {
-	t      Task
-	lo, hi int
+	// The current job, published by incrementing gen.
+	task  Task
+	wtask workerTask
+	n     int
+	grain int
+	next  atomic.Int64 // next index to hand out
+	left  atomic.Int32 // workers that have not finished the job
+	gen   atomic.Uint64
+	stop  atomic.Bool
+
+	sleepMu  sync.Mutex
+	wake     *sync.Cond
+	sleepers int // guarded by sleepMu
+
+	// scratch[w] is worker w's private memory, act the shared activation
+	// buffer, mm the reusable matrix-product task; all guarded by mu.
+	scratch [][]float32
+	act     []byte
+	mm      mulTask
+	wg      sync.WaitGroup
 }
 
 // NewPool starts a pool of threads workers (at least 1). The calling
@@ -29,20 +58,13 @@ func NewPool(threads int) *Pool {
 	if threads < 1 {
 		threads = 1
 	}
-	p := &Pool{threads: threads, work: make([]chan job, threads-1)}
-	for i := range p.work {
-		ch := make(chan job, 1)
-		p.work[i] = ch
-		go p.worker(ch)
+	p := &Pool{threads: threads, scratch: make([][]float32, threads)}
+	p.wake = sync.NewCond(&p.sleepMu)
+	p.wg.Add(threads - 1)
+	for w := 1; w < threads; w++ {
+		go p.worker(w)
 	}
 	return p
-}
-
-func (p *Pool) worker(ch chan job) {
-	for j := range ch {
-		j.t.Range(j.lo, j.hi)
-		p.done.Done()
-	}
 }
 
 // Threads returns the number of workers, the caller included.
@@ -53,7 +75,7 @@ func (p *Pool) Threads() int {
 	return p.threads
 }
 
-// Run calls t.Range over [0, n) split into one contiguous chunk per worker,
+// Run calls t.Range over [0, n) split into chunks handed to the workers,
 // and returns when all chunks are done. A nil Pool runs t on the caller.
 func (p *Pool) Run(n int, t Task) {
 	if n <= 0 {
@@ -64,27 +86,109 @@ func (p *Pool) Run(n int, t Task) {
 		return
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	workers := min(p.threads, n)
-	chunk := (n + workers - 1) / workers
-	lo := chunk
-	p.done.Add(workers - 1)
-	for i := 0; i < workers-1; i++ {
-		hi := min(lo+chunk, n)
-		p.work[i] <- job{t, lo, hi}
-		lo = hi
+	p.run(n, t)
+	p.mu.Unlock()
+}
+
+// run is Run with p.mu held.
+func (p *Pool) run(n int, t Task) {
+	wt, _ := t.(workerTask)
+	if n == 1 || p.threads == 1 {
+		if wt != nil {
+			wt.workerRange(0, 0, n)
+		} else {
+			t.Range(0, n)
+		}
+		return
 	}
-	t.Range(0, chunk)
-	p.done.Wait()
+	p.task, p.wtask, p.n = t, wt, n
+	p.grain = max(1, n/(4*p.threads))
+	p.next.Store(0)
+	p.left.Store(int32(p.threads - 1))
+	p.gen.Add(1)
+	p.sleepMu.Lock()
+	if p.sleepers > 0 {
+		p.wake.Broadcast()
+	}
+	p.sleepMu.Unlock()
+	p.work(0)
+	for i := 0; p.left.Load() != 0; i++ {
+		if i%64 == 63 {
+			runtime.Gosched()
+		}
+	}
+	p.task, p.wtask = nil, nil
+}
+
+// work takes chunks of the current job until none are left.
+func (p *Pool) work(w int) {
+	n, g := int64(p.n), int64(p.grain)
+	for {
+		lo := p.next.Add(g) - g
+		if lo >= n {
+			return
+		}
+		hi := min(lo+g, n)
+		if p.wtask != nil {
+			p.wtask.workerRange(w, int(lo), int(hi))
+		} else {
+			p.task.Range(int(lo), int(hi))
+		}
+	}
+}
+
+// worker is the loop of worker w: wait for a new generation, help with it,
+// report done.
+func (p *Pool) worker(w int) {
+	defer p.wg.Done()
+	var seen uint64 // gen is 0 when the pool starts
+	for {
+		g := p.gen.Load()
+		for i := 0; g == seen && i < spinRounds; i++ {
+			if p.stop.Load() {
+				return
+			}
+			if i%16 == 15 {
+				runtime.Gosched()
+			}
+			g = p.gen.Load()
+		}
+		if g == seen {
+			p.sleepMu.Lock()
+			p.sleepers++
+			for p.gen.Load() == seen && !p.stop.Load() {
+				p.wake.Wait()
+			}
+			p.sleepers--
+			p.sleepMu.Unlock()
+			if p.stop.Load() {
+				return
+			}
+			g = p.gen.Load()
+		}
+		seen = g
+		p.work(w)
+		p.left.Add(-1)
+	}
+}
+
+// scratchFor returns worker w's scratch of at least n floats (contents
+// undefined). It allocates only when a larger size is first needed.
+func (p *Pool) scratchFor(w, n int) []float32 {
+	if cap(p.scratch[w]) < n {
+		p.scratch[w] = make([]float32, n)
+	}
+	return p.scratch[w][:n]
 }
 
 // Close stops the workers. The pool must not be used afterwards.
 func (p *Pool) Close() {
-	if p == nil {
+	if p == nil || p.stop.Load() {
 		return
 	}
-	for _, ch := range p.work {
-		close(ch)
-	}
-	p.work = nil
+	p.stop.Store(true)
+	p.sleepMu.Lock()
+	p.wake.Broadcast()
+	p.sleepMu.Unlock()
+	p.wg.Wait()
 }

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+const floatSig = "func(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, tail *float32, out *float32, ostride uintptr)"
+
+// floatKernel generates the R×C dot-product tile for weights of type t: 16
+// lanes per output (one ZMM or two YMM accumulators), a fused multiply-add
+// per lane and step, then the halving reduction.
+func floatKernel(s isa, t wtype, R, C int) {
+	name := fmt.Sprintf("dot%sx%dx%d%s", t, R, C, s)
+	TEXT(name, NOSPLIT, floatSig)
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes a %d×%d tile of %s weights times float32 inputs (see floatKern).", name, R, C, t))
+
+	rows := pointers(param("w"), param("wstride"), R)
+	cols := pointers(param("x"), param("xstride"), C)
+	k := param("k")
+	idx := GP64()
+	XORQ(idx, idx)
+
+	halves := 16 / s.width()
+	acc := make([][][]VecVirtual, R)
+	for r := range acc {
+		acc[r] = make([][]VecVirtual, C)
+		for c := range acc[r] {
+			acc[r][c] = make([]VecVirtual, halves)
+			for h := range acc[r][c] {
+				v := s.vec()
+				s.zero(v)
+				acc[r][c][h] = v
+			}
+		}
+	}
+
+	Label(name + "_loop")
+	CMPQ(idx, k)
+	JAE(LabelRef(name + "_tail"))
+	floatStep(s, t, acc,
+		func(r, h int) Mem {
+			return Mem{Base: rows[r], Index: idx, Scale: uint8(t.size()), Disp: h * s.width() * t.size()}
+		},
+		func(c, h int) Mem { return Mem{Base: cols[c], Index: idx, Scale: 4, Disp: h * s.width() * 4} })
+	ADDQ(U8(16), idx)
+	JMP(LabelRef(name + "_loop"))
+
+	Label(name + "_tail")
+	tp := param("tail")
+	TESTQ(tp, tp)
+	JZ(LabelRef(name + "_reduce"))
+	floatStep(s, f32, acc,
+		func(r, h int) Mem { return Mem{Base: tp, Disp: 64*r + 4*s.width()*h} },
+		func(c, h int) Mem { return Mem{Base: tp, Disp: 64*(R+c) + 4*s.width()*h} })
+
+	Label(name + "_reduce")
+	out := param("out")
+	os := param("ostride")
+	for c := 0; c < C; c++ {
+		if c > 0 {
+			ADDQ(os, out)
+		}
+		for r := 0; r < R; r++ {
+			var hi VecVirtual
+			if halves == 2 {
+				hi = acc[r][c][1]
+			}
+			x := reduce16(s, acc[r][c][0], hi)
+			VMOVSS(x, Mem{Base: out, Disp: 4 * r})
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// pointers returns n registers holding base, base+stride, base+2*stride, ...
+func pointers(base, stride GPVirtual, n int) []GPVirtual {
+	p := []GPVirtual{base}
+	for i := 1; i < n; i++ {
+		q := GP64()
+		LEAQ(Mem{Base: p[i-1], Index: stride, Scale: 1}, q)
+		p = append(p, q)
+	}
+	return p
+}
+
+// floatStep does one 16-value step of every accumulator: row values (type
+// t) at row(r, h) and input values at col(c, h) for register half h.
+func floatStep(s isa, t wtype, acc [][][]VecVirtual, row func(r, h int) Mem, col func(c, h int) Mem) {
+	R, C := len(acc), len(acc[0])
+	for h := range acc[0][0] {
+		w := make([]VecVirtual, R)
+		for r := range w {
+			w[r] = s.vec()
+			loadWiden(t, row(r, h), w[r])
+		}
+		for c := 0; c < C; c++ {
+			x := s.vec()
+			VMOVUPS(col(c, h), x)
+			for r := 0; r < R; r++ {
+				VFMADD231PS(x, w[r], acc[r][c][h])
+			}
+		}
+	}
+}

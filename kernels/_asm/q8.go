@@ -1,0 +1,204 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/ir"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+const q8Sig = "func(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)"
+
+// Layout constants shared with actq8.go and dtype.go.
+const (
+	blockBytes = 34  // Q8_0 weight block: F16 scale, 32 int8
+	pairBytes  = 192 // activation block pair
+	pairCorr   = 64
+	pairScales = 128
+)
+
+// q8Prologue loads the arguments common to both Q8 kernels.
+func q8Prologue(name string, R, C int, what string) (rows, cols []GPVirtual, nb GPVirtual) {
+	TEXT(name, NOSPLIT, q8Sig)
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes a %d×%d tile of Q8_0 weights times Q8 activations with %s (see q8Kern).", name, R, C, what))
+	rows = pointers(param("w"), param("wstride"), R)
+	cols = pointers(param("a"), param("astride"), C)
+	nb = param("nb")
+	return rows, cols, nb
+}
+
+// q8Loop emits the block-pair loop around body(single): pairs while at least
+// two blocks remain, then a single even block if one is left.
+func q8Loop(name string, rows, cols []GPVirtual, nb GPVirtual, body func(single bool)) {
+	Label(name + "_loop")
+	CMPQ(nb, U8(2))
+	JB(LabelRef(name + "_single"))
+	body(false)
+	for _, r := range rows {
+		ADDQ(U8(2*blockBytes), r)
+	}
+	for _, c := range cols {
+		ADDQ(U32(pairBytes), c)
+	}
+	SUBQ(U8(2), nb)
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_single")
+	TESTQ(nb, nb)
+	JZ(LabelRef(name + "_reduce"))
+	body(true)
+	Label(name + "_reduce")
+}
+
+// q8Store reduces and stores every accumulator.
+func q8Store(s isa, acc [][][]VecVirtual) {
+	out := param("out")
+	os := param("ostride")
+	for c := range acc[0] {
+		if c > 0 {
+			ADDQ(os, out)
+		}
+		for r := range acc {
+			var hi VecVirtual
+			if len(acc[r][c]) == 2 {
+				hi = acc[r][c][1]
+			}
+			VMOVSS(reduce16(s, acc[r][c][0], hi), Mem{Base: out, Disp: 4 * r})
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// q8AVX2 generates an R×C Q8_0 tile with AVX2: |w| times x*sign(w) with
+// VPMADDUBSW (no saturation: |w| <= 128, |x| <= 127), pairs summed with
+// VPMADDWD, so that each int32 lane holds the dot of 4 consecutive values.
+func q8AVX2(R, C int) {
+	name := fmt.Sprintf("q8x%dx%dAVX2", R, C)
+	rows, cols, nb := q8Prologue(name, R, C, "AVX2")
+	ones := YMM()
+	VPCMPEQW(ones, ones, ones)
+	VPSRLW(U8(15), ones, ones)
+	acc := make([][][]VecVirtual, R)
+	for r := range acc {
+		acc[r] = make([][]VecVirtual, C)
+		for c := range acc[r] {
+			for h := 0; h < 2; h++ {
+				v := YMM()
+				VXORPS(v, v, v)
+				acc[r][c] = append(acc[r][c], v)
+			}
+		}
+	}
+	block := func(h int) {
+		xs := make([]VecVirtual, C)
+		for c := range xs {
+			xs[c] = YMM()
+			VMOVDQU(Mem{Base: cols[c], Disp: 32 * h}, xs[c])
+		}
+		for r := 0; r < R; r++ {
+			wq := Mem{Base: rows[r], Disp: blockBytes*h + 2}
+			aw := YMM()
+			VPABSB(wq, aw)
+			dw := YMM()
+			VPBROADCASTW(Mem{Base: rows[r], Disp: blockBytes * h}, dw.AsX())
+			VCVTPH2PS(dw.AsX(), dw)
+			for c := 0; c < C; c++ {
+				t := YMM()
+				VPSIGNB(wq, xs[c], t)
+				VPMADDUBSW(t, aw, t)
+				VPMADDWD(ones, t, t)
+				VCVTDQ2PS(t, t)
+				sc := YMM()
+				VMULPS(Mem{Base: cols[c], Disp: pairScales + 32*h}, dw, sc)
+				VFMADD231PS(sc, t, acc[r][c][h])
+			}
+		}
+	}
+	q8Loop(name, rows, cols, nb, func(single bool) {
+		block(0)
+		if !single {
+			block(1)
+		}
+	})
+	q8Store(avx2, acc)
+}
+
+// q8VNNI generates an R×C Q8_0 tile with AVX-512 VNNI, two blocks per ZMM
+// register: (w+128) times x with VPDPBUSD on top of the -128*sum(x)
+// correction, so each int32 lane again holds the dot of 4 values.
+func q8VNNI(R, C int) {
+	name := fmt.Sprintf("q8x%dx%dVNNI", R, C)
+	rows, cols, nb := q8Prologue(name, R, C, "AVX-512 VNNI")
+	c80 := ZMM()
+	tmp := GP32()
+	MOVL(U32(0x80808080), tmp)
+	VPBROADCASTD(tmp, c80)
+	acc := make([][][]VecVirtual, R)
+	for r := range acc {
+		acc[r] = make([][]VecVirtual, C)
+		for c := range acc[r] {
+			v := ZMM()
+			VPXORD(v, v, v)
+			acc[r][c] = []VecVirtual{v}
+		}
+	}
+	// A single (even) block updates lanes 0-7 only, through this mask.
+	low := K()
+	MOVL(U32(0xff), tmp)
+	KMOVW(tmp, low)
+	q8Loop(name, rows, cols, nb, func(single bool) {
+		// The activation pair is always whole (an odd last block has a
+		// zeroed second half), so the inputs load as full registers.
+		xs := make([]VecVirtual, C)
+		for c := range xs {
+			xs[c] = ZMM()
+			VMOVDQU64(Mem{Base: cols[c]}, xs[c])
+		}
+		for r := 0; r < R; r++ {
+			wu, dw, t1 := ZMM(), ZMM(), ZMM()
+			VPBROADCASTW(Mem{Base: rows[r]}, t1.AsY())
+			if single {
+				// Never read past the row: broadcast the one block.
+				VBROADCASTI64X4(Mem{Base: rows[r], Disp: 2}, wu)
+			} else {
+				// 64 bytes from the first block's values stay inside the
+				// pair; the upper half is then replaced by the second block.
+				VMOVDQU64(Mem{Base: rows[r], Disp: 2}, wu)
+				VINSERTI64X4(U8(1), Mem{Base: rows[r], Disp: blockBytes + 2}, wu, wu)
+				t2 := ZMM()
+				VPBROADCASTW(Mem{Base: rows[r], Disp: blockBytes}, t2.AsX())
+				VINSERTI32X4(U8(1), t2.AsX(), t1.AsY(), t1.AsY())
+			}
+			VPXORD(c80, wu, wu)
+			VCVTPH2PS(t1.AsY(), dw)
+			for c := 0; c < C; c++ {
+				t, sc := ZMM(), ZMM()
+				VMOVDQU32(Mem{Base: cols[c], Disp: pairCorr}, t)
+				vpdpbusd(xs[c], wu, t)
+				VCVTDQ2PS(t, t)
+				VMULPS(Mem{Base: cols[c], Disp: pairScales}, dw, sc)
+				if single {
+					VFMADD231PS(sc, t, low, acc[r][c][0])
+				} else {
+					VFMADD231PS(sc, t, acc[r][c][0])
+				}
+			}
+		}
+	})
+	q8Store(avx512, acc)
+}
+
+// vpdpbusd emits VPDPBUSD (acc += unsigned bytes of u times signed bytes of
+// s, four products per int32 lane), which the instruction tables lack.
+func vpdpbusd(s, u, acc Op) {
+	Instruction(&ir.Instruction{
+		Opcode:   "VPDPBUSD",
+		Operands: []Op{s, u, acc},
+		Inputs:   []Op{s, u, acc},
+		Outputs:  []Op{acc},
+		ISA:      []string{"AVX512_VNNI"},
+	})
+}

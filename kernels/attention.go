@@ -1,0 +1,234 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"unsafe"
+)
+
+// attnChunk is the number of tokens whose scores share one online-softmax
+// update. Chunks are aligned to the absolute token index, so splitting a
+// sequence into blocks whose sizes are multiples of attnChunk does not
+// change any bit of the result.
+const attnChunk = 16
+
+// AttnState is the running state of one fused attention pass: one key/value
+// head and its group of query heads (GQA), fed one block of tokens at a
+// time. Each key and value row is read once for the whole group.
+//
+// The update is an online softmax in chunks of 16 tokens aligned to the
+// token index: for head h with scores s_t = (q_h · k_t) * scale (dot in the
+// order of reduce.go), m' = max(m, max_t s_t), alpha = exp32(m - m'),
+// p_t = exp32(s_t - m'), sum' = sum*alpha + p_0 + p_1 + ... (in token
+// order), acc' = acc*alpha then acc' = fma(p_t, v_t, acc') in token order.
+// Every implementation performs exactly these operations.
+type AttnState struct {
+	im         *impl
+	heads, dim int
+	n          int       // tokens consumed so far
+	max, sum   []float32 // per head
+	acc        []float32 // heads × dim
+	s          []float32 // chunk scores, heads × attnChunk, then one exponent per head
+	vbuf       []float32 // widened values of one chunk, attnChunk × dim
+	tail       []float32 // tile-kernel tail scratch
+}
+
+// NewAttnState allocates the state for heads query heads of headDim values
+// sharing one key/value head. Reuse it across sequences with Reset.
+func NewAttnState(heads, headDim int) *AttnState {
+	return newAttnState(active, heads, headDim)
+}
+
+func newAttnState(im *impl, heads, headDim int) *AttnState {
+	if heads < 1 || headDim < 1 {
+		panic(fmt.Sprintf("kernels: attention with %d heads of %d", heads, headDim))
+	}
+	s := &AttnState{
+		im: im, heads: heads, dim: headDim,
+		max: make([]float32, heads), sum: make([]float32, heads),
+		acc: make([]float32, heads*headDim), s: make([]float32, heads*attnChunk+(heads+attnChunk-1)/attnChunk*attnChunk),
+		vbuf: make([]float32, attnChunk*headDim),
+		tail: make([]float32, (maxTileRows+maxTileCols)*lanes),
+	}
+	s.Reset()
+	return s
+}
+
+// Reset starts a new pass.
+func (s *AttnState) Reset() {
+	s.n = 0
+	for h := range s.max {
+		s.max[h] = float32(math.Inf(-1))
+		s.sum[h] = 0
+	}
+	clear(s.acc)
+}
+
+// Tokens returns the number of tokens consumed since Reset.
+func (s *AttnState) Tokens() int { return s.n }
+
+// AttendF32 consumes n tokens whose keys and values are float32 rows of
+// headDim values, stride values apart (token i at k[i*stride:]). q holds
+// the group's query heads one after another. If scores is not nil, the
+// scaled raw scores are written to scores[h*n+i]; NormalizeScores turns
+// them into attention weights after the last block. Every block but the
+// last should hold a multiple of 16 tokens.
+func (s *AttnState) AttendF32(q, k, v []float32, stride, n int, scale float32, scores []float32) {
+	if n == 0 {
+		return
+	}
+	s.check(q, len(k), len(v), stride, n, scores)
+	s.attend(q, unsafe.Pointer(&k[0]), unsafe.Pointer(&v[0]), F32, stride, n, scale, scores)
+}
+
+// AttendF16 is AttendF32 for keys and values stored as F16.
+func (s *AttnState) AttendF16(q []float32, k, v []uint16, stride, n int, scale float32, scores []float32) {
+	if n == 0 {
+		return
+	}
+	s.check(q, len(k), len(v), stride, n, scores)
+	s.attend(q, unsafe.Pointer(&k[0]), unsafe.Pointer(&v[0]), F16, stride, n, scale, scores)
+}
+
+func (s *AttnState) check(q []float32, lk, lv, stride, n int, scores []float32) {
+	need := (n-1)*stride + s.dim
+	if len(q) < s.heads*s.dim || lk < need || lv < need || stride < s.dim || (scores != nil && len(scores) < s.heads*n) {
+		panic(fmt.Sprintf("kernels: attention block of %d tokens (stride %d) with q %d, k %d, v %d, scores %d",
+			n, stride, len(q), lk, lv, len(scores)))
+	}
+}
+
+func (s *AttnState) attend(q []float32, k, v unsafe.Pointer, t DType, stride, n int, scale float32, scores []float32) {
+	es := uintptr(4)
+	if t == F16 {
+		es = 2
+	}
+	fk := s.im.floats(t)
+	for i := 0; i < n; {
+		c := min(n-i, attnChunk-s.n%attnChunk)
+		kp := unsafe.Add(k, uintptr(i*stride)*es)
+		if !attnScores(s.im, t, &q[0], s.heads, kp, uintptr(stride)*es, c, s.dim, &s.s[0]) {
+			dotTiles(fk, t, kp, uintptr(stride)*es, c, q, s.dim, s.heads, s.dim, s.s, attnChunk, s.tail)
+		}
+		vp, vs := (*float32)(unsafe.Add(v, uintptr(i*stride)*es)), uintptr(stride)*4
+		if t == F16 {
+			if stride == s.dim {
+				widenSlice(s.im, s.vbuf[:c*s.dim], unsafe.Slice((*uint16)(unsafe.Add(v, uintptr(i*stride)*2)), c*s.dim), false)
+			} else {
+				for j := range c {
+					widenSlice(s.im, s.vbuf[j*s.dim:(j+1)*s.dim], unsafe.Slice((*uint16)(unsafe.Add(v, uintptr((i+j)*stride)*2)), s.dim), false)
+				}
+			}
+			vp, vs = &s.vbuf[0], uintptr(s.dim)*4
+		}
+		s.update(c, scale, vp, vs, scores, n, i)
+		s.n += c
+		i += c
+	}
+}
+
+// update applies one chunk of c tokens whose raw dots are in s.s and whose
+// values are v (float32 rows vstride bytes apart).
+func (s *AttnState) update(c int, scale float32, v *float32, vstride uintptr, scores []float32, n, i int) {
+	ninf := float32(math.Inf(-1))
+	for h := range s.heads {
+		sc := s.s[h*attnChunk : (h+1)*attnChunk : (h+1)*attnChunk]
+		m := s.max[h]
+		for t := 0; t < c; t++ {
+			v := sc[t] * scale
+			sc[t] = v
+			if v > m {
+				m = v
+			}
+		}
+		if scores != nil {
+			copy(scores[h*n+i:h*n+i+c], sc[:c])
+		}
+		alpha := &s.s[s.heads*attnChunk+h] // exponent of alpha until expSlice
+		*alpha = ninf
+		if s.max[h] != ninf {
+			*alpha = s.max[h] - m
+		}
+		s.max[h] = m
+		live := c
+		if m == ninf { // no finite score yet: every weight is 0
+			live = 0
+		}
+		for t := 0; t < live; t++ {
+			sc[t] -= m
+		}
+		for t := live; t < attnChunk; t++ {
+			sc[t] = ninf
+		}
+	}
+	for j := s.heads * (attnChunk + 1); j < len(s.s); j++ {
+		s.s[j] = ninf // padding of the alpha exponents
+	}
+	expSlice(s.im, s.s, s.s)
+	aligned := s.dim%accumWidth(s.im) == 0
+	for h := range s.heads {
+		p := s.s[h*attnChunk : (h+1)*attnChunk]
+		alpha := s.s[s.heads*attnChunk+h]
+		sum := s.sum[h] * alpha
+		for _, pt := range p[:c] {
+			sum += pt
+		}
+		s.sum[h] = sum
+		acc := &s.acc[h*s.dim]
+		if aligned {
+			accumVec(s.im, acc, &p[0], v, vstride, c, s.dim, alpha)
+		} else {
+			genericAttnAccum(acc, &p[0], v, vstride, c, s.dim, alpha)
+		}
+	}
+}
+
+// genericAttnAccum sets acc[i] = acc[i]*alpha, then acc[i] = fma(p[t],
+// v[t][i], acc[i]) for t < n in order (rows of v vstride bytes apart).
+func genericAttnAccum(acc, p, v *float32, vstride uintptr, n, d int, alpha float32) {
+	a := unsafe.Slice(acc, d)
+	ps := unsafe.Slice(p, n)
+	for i := range a {
+		x := a[i] * alpha
+		for t, pt := range ps {
+			x = fma32(pt, *(*float32)(unsafe.Add(unsafe.Pointer(v), uintptr(t)*vstride+uintptr(4*i))), x)
+		}
+		a[i] = x
+	}
+}
+
+// Finish writes the attention output of every head, acc/sum, into out
+// (heads × headDim): out = acc * (1/sum). Heads that saw no token get zeros.
+func (s *AttnState) Finish(out []float32) {
+	out = out[:s.heads*s.dim]
+	for h := range s.heads {
+		o, a := out[h*s.dim:(h+1)*s.dim], s.acc[h*s.dim:(h+1)*s.dim]
+		if s.sum[h] == 0 {
+			clear(o)
+			continue
+		}
+		inv := 1 / s.sum[h]
+		for i, x := range a {
+			o[i] = x * inv
+		}
+	}
+}
+
+// NormalizeScores turns the raw scores one Attend call wrote for a block of
+// n tokens into attention weights, exp32(score - max) / sum with the
+// state's final max and sum: call it after the last block. It does not
+// change the attention output.
+func (s *AttnState) NormalizeScores(scores []float32, n int) {
+	for h := range s.heads {
+		w := scores[h*n : (h+1)*n]
+		m := s.max[h]
+		for i := range w {
+			w[i] -= m
+		}
+		expSlice(s.im, w, w)
+		inv := 1 / s.sum[h]
+		for i := range w {
+			w[i] *= inv
+		}
+	}
+}

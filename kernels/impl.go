@@ -1,0 +1,93 @@
+package kernels
+
+// floatKern computes a tile of dot products between R weight rows and C
+// float32 inputs (R and C fixed per kernel): for r < R and c < C,
+//
+//	out[c*ostride + r*4 bytes] = row r · input c
+//
+// where row r starts at w + r*wstride and input c at x + c*xstride (byte
+// strides). k, a multiple of 16, is the number of values read in place; if
+// tail is not nil it holds one more 16-value step for the rows and then the
+// inputs ((R+C)*16 float32, zero-padded), converted to float32.
+type floatKern func(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, tail *float32, out *float32, ostride uintptr)
+
+// q8Kern computes a tile of dot products between R Q8_0 weight rows of nb
+// blocks and C activations quantized by quantizeActQ8 (row r at
+// w + r*wstride, activation c at a + c*astride), writing them like floatKern.
+type q8Kern func(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Largest tile sizes any variant provides.
+const (
+	maxTileRows = 4
+	maxTileCols = 6
+)
+
+// floatKernels is one variant's tile kernels for a weight type.
+type floatKernels struct {
+	tile [maxTileRows + 1][maxTileCols + 1]floatKern // [R][C]; nil where absent
+	// rowsVec is the tile height for a single input; rows and cols the
+	// tile for several inputs.
+	rowsVec, rows, cols int
+}
+
+// q8Kernels is one variant's Q8_0 tile kernels.
+type q8Kernels struct {
+	tile                [maxTileRows + 1][maxTileCols + 1]q8Kern
+	rowsVec, rows, cols int
+}
+
+// impl is one implementation of the kernels for a CPU feature level. All
+// implementations give bit-identical results (see reduce.go).
+type impl struct {
+	name           string
+	f32, f16, bf16 floatKernels
+	q8             q8Kernels
+	// widen converts n F16 (bf false) or BF16 (bf true) values to float32;
+	// n must be a multiple of 16 except for the generic implementation.
+	widen func(dst *float32, src *uint16, n int, bf bool)
+	// level identifies the implementation for direct calls (dispatch_*.go).
+	level int
+}
+
+// floats returns the kernels for float weight type t.
+func (im *impl) floats(t DType) *floatKernels {
+	switch t {
+	case F32:
+		return &im.f32
+	case F16:
+		return &im.f16
+	case BF16:
+		return &im.bf16
+	}
+	panic("kernels: no float kernels for " + t.String())
+}
+
+// pick returns the largest R' <= r and then C' <= c with a kernel.
+func (fk *floatKernels) pick(r, c int) (int, int) {
+	for rr := min(r, maxTileRows); rr > 0; rr-- {
+		if fk.tile[rr][1] == nil {
+			continue
+		}
+		for cc := min(c, maxTileCols); cc > 0; cc-- {
+			if fk.tile[rr][cc] != nil {
+				return rr, cc
+			}
+		}
+	}
+	panic("kernels: no tile kernel")
+}
+
+// pick returns the largest R' <= r and then C' <= c with a kernel.
+func (qk *q8Kernels) pick(r, c int) (int, int) {
+	for rr := min(r, maxTileRows); rr > 0; rr-- {
+		if qk.tile[rr][1] == nil {
+			continue
+		}
+		for cc := min(c, maxTileCols); cc > 0; cc-- {
+			if qk.tile[rr][cc] != nil {
+				return rr, cc
+			}
+		}
+	}
+	panic("kernels: no tile kernel")
+}

@@ -1,0 +1,223 @@
+package kernels
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// rowBlockBytes bounds the float32 weights of the rows that one tile of
+// inputs is swept across, so that they stay in the L2 cache.
+const rowBlockBytes = 256 << 10
+
+// MatVec computes out[r] = m.Row(r) · x for every row.
+func MatVec(p *Pool, out []float32, m Mat, x []float32) { MatMul(p, out, m, x, 1) }
+
+// MatMul computes, for each of the n inputs x[b*Cols:(b+1)*Cols],
+// out[b*Rows+r] = m.Row(r) · x_b. Each output's bits depend only on its row
+// and input, never on n or the thread count (see reduce.go for the order).
+// With a non-nil Pool it allocates nothing once the pool's scratch has grown
+// to the largest shape used.
+func MatMul(p *Pool, out []float32, m Mat, x []float32, n int) {
+	matMul(active, p, out, m, x, n)
+}
+
+// mulTask is one matrix product split over row tiles.
+type mulTask struct {
+	im   *impl
+	p    *Pool
+	m    Mat
+	out  []float32
+	x    []float32
+	act  []byte // quantized inputs for Q8_0
+	n    int
+	rows int // rows per tile
+	cols int // inputs per tile
+	pack bool
+}
+
+func matMul(im *impl, p *Pool, out []float32, m Mat, x []float32, n int) {
+	if n <= 0 || m.Rows == 0 {
+		return
+	}
+	if len(out) < n*m.Rows || len(x) < n*m.Cols || len(m.Data) < m.Rows*m.Type.RowBytes(m.Cols) {
+		panic(fmt.Sprintf("kernels: MatMul of %v %dx%d with %d inputs: out %d, x %d, data %d",
+			m.Type, m.Rows, m.Cols, n, len(out), len(x), len(m.Data)))
+	}
+	if m.Cols == 0 {
+		clear(out[:n*m.Rows])
+		return
+	}
+	var t *mulTask
+	if p != nil {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		t = &p.mm
+	} else {
+		t = new(mulTask)
+	}
+	*t = mulTask{im: im, p: p, m: m, out: out, x: x, n: n}
+	if m.Type == Q8_0 {
+		if m.Cols%Q8Block != 0 {
+			panic("kernels: Q8_0 matrix width not a multiple of 32")
+		}
+		ab := q8ActBytes(m.Cols)
+		if p != nil {
+			if cap(p.act) < n*ab {
+				p.act = make([]byte, n*ab)
+			}
+			t.act = p.act[:n*ab]
+		} else {
+			t.act = make([]byte, n*ab)
+		}
+		for b := range n {
+			quantizeActQ8(t.act[b*ab:(b+1)*ab], x[b*m.Cols:(b+1)*m.Cols])
+		}
+		t.rows, t.cols = im.q8.rows, im.q8.cols
+		if n == 1 {
+			t.rows = im.q8.rowsVec
+		}
+	} else {
+		fk := im.floats(m.Type)
+		t.rows, t.cols = fk.rows, fk.cols
+		if n == 1 {
+			t.rows = fk.rowsVec
+		}
+		t.pack = m.Type != F32 && n > t.cols && im.f32.rows == t.rows
+	}
+	tiles := (m.Rows + t.rows - 1) / t.rows
+	if p == nil {
+		t.workerRange(0, 0, tiles)
+		return
+	}
+	p.run(tiles, t)
+	*t = mulTask{}
+}
+
+// Range computes row tiles [lo, hi).
+func (t *mulTask) Range(lo, hi int) { t.workerRange(0, lo, hi) }
+
+// scratch returns worker w's scratch of n floats.
+func (t *mulTask) scratch(w, n int) []float32 {
+	if t.p == nil {
+		return make([]float32, n)
+	}
+	return t.p.scratchFor(w, n)
+}
+
+func (t *mulTask) workerRange(w, lo, hi int) {
+	r0, r1 := lo*t.rows, min(hi*t.rows, t.m.Rows)
+	if t.m.Type == Q8_0 {
+		t.q8Range(r0, r1)
+		return
+	}
+	t.floatRange(w, r0, r1)
+}
+
+// floatRange computes rows [r0, r1) of a float-weight product. Rows are
+// taken in blocks whose weights fit the L2 cache; within a block, each tile
+// of inputs (small enough for L1) is swept over all its row tiles.
+func (t *mulTask) floatRange(w, r0, r1 int) {
+	m, k := t.m, t.m.Cols
+	rb := m.Type.RowBytes(k)
+	fk := t.im.floats(m.Type)
+	tailLen := 0
+	if k%lanes != 0 {
+		tailLen = (maxTileRows + maxTileCols) * lanes
+	}
+	mc := max(t.rows, rowBlockBytes/(4*k)/t.rows*t.rows)
+	var buf []float32
+	if t.pack {
+		buf = t.scratch(w, mc*k+tailLen)
+		fk = &t.im.f32
+	} else if tailLen > 0 {
+		buf = t.scratch(w, tailLen)
+	}
+	tail := buf[len(buf)-tailLen:]
+	for r := r0; r < r1; r += mc {
+		rr := min(mc, r1-r)
+		wp, ws, wt := unsafe.Pointer(&m.Data[r*rb]), uintptr(rb), m.Type
+		if t.pack {
+			widenSlice(t.im, buf[:rr*k], unsafe.Slice((*uint16)(wp), rr*k), m.Type == BF16)
+			wp, ws, wt = unsafe.Pointer(&buf[0]), uintptr(4*k), F32
+		}
+		for c := 0; c < t.n; c += t.cols {
+			dotTiles(fk, wt, wp, ws, rr, t.x[c*k:], k, min(t.cols, t.n-c), k, t.out[c*m.Rows+r:], m.Rows, tail)
+		}
+	}
+}
+
+// dotTiles computes out[c*ostride+r] = row r · x[c*xstride:][:k] for rows
+// rows of type t (row r at w + r*ws bytes) and cols inputs, with the tile
+// kernels fk. tail is scratch for the tail step when k is not a multiple
+// of 16.
+func dotTiles(fk *floatKernels, t DType, w unsafe.Pointer, ws uintptr, rows int, x []float32, xstride, cols, k int, out []float32, ostride int, tail []float32) {
+	k16 := k &^ (lanes - 1)
+	for r := 0; r < rows; {
+		ri, cmax := fk.pick(rows-r, maxTileCols)
+		wr := unsafe.Add(w, uintptr(r)*ws)
+		for c := 0; c < cols; {
+			_, ci := fk.pick(ri, min(cmax, cols-c))
+			var tp *float32
+			if k16 != k {
+				fillTail(tail, t, wr, ws, ri, x[c*xstride:], xstride, k, ci, k16)
+				tp = &tail[0]
+			}
+			fk.tile[ri][ci]((*byte)(wr), ws, &x[c*xstride], uintptr(4*xstride), k16, tp,
+				&out[c*ostride+r], uintptr(4*ostride))
+			c += ci
+		}
+		r += ri
+	}
+}
+
+// fillTail writes the zero-padded tail step of an R×C tile: values
+// k16..k-1 of each row (type t), then of each input (xstride apart).
+func fillTail(tail []float32, t DType, w unsafe.Pointer, ws uintptr, rows int, x []float32, xstride, k, cols, k16 int) {
+	clear(tail[:(rows+cols)*lanes])
+	n := k - k16
+	for r := range rows {
+		dst := tail[r*lanes : r*lanes+n]
+		row := unsafe.Add(w, uintptr(r)*ws)
+		switch t {
+		case F32:
+			copy(dst, unsafe.Slice((*float32)(row), k)[k16:])
+		case F16:
+			for j, v := range unsafe.Slice((*uint16)(row), k)[k16:] {
+				dst[j] = F16ToF32(v)
+			}
+		case BF16:
+			for j, v := range unsafe.Slice((*uint16)(row), k)[k16:] {
+				dst[j] = BF16ToF32(v)
+			}
+		}
+	}
+	for c := range cols {
+		copy(tail[(rows+c)*lanes:(rows+c)*lanes+n], x[c*xstride+k16:c*xstride+k])
+	}
+}
+
+// q8Range computes rows [r0, r1) of a Q8_0 product, blocked like floatRange.
+func (t *mulTask) q8Range(r0, r1 int) {
+	m := t.m
+	nb := m.Cols / Q8Block
+	rb := m.Type.RowBytes(m.Cols)
+	ab := q8ActBytes(m.Cols)
+	qk := &t.im.q8
+	mc := max(t.rows, rowBlockBytes/rb/t.rows*t.rows)
+	for r := r0; r < r1; r += mc {
+		re := min(r1, r+mc)
+		for c := 0; c < t.n; c += t.cols {
+			cc := min(t.cols, t.n-c)
+			for i := r; i < re; {
+				ri, ci := qk.pick(re-i, cc)
+				for j := c; j < c+cc; {
+					_, cj := qk.pick(ri, min(ci, c+cc-j))
+					qk.tile[ri][cj](&m.Data[i*rb], uintptr(rb), &t.act[j*ab], uintptr(ab), nb,
+						&t.out[j*m.Rows+i], uintptr(4*m.Rows))
+					j += cj
+				}
+				i += ri
+			}
+		}
+	}
+}

@@ -1,0 +1,76 @@
+package kernels
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// countTask counts how often each index is visited.
+type countTask struct{ hits []atomic.Int32 }
+
+func (c *countTask) Range(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		c.hits[i].Add(1)
+	}
+}
+
+func TestPoolCoversEveryIndexOnce(t *testing.T) {
+	for threads := 1; threads <= 5; threads++ {
+		p := NewPool(threads)
+		for _, n := range []int{0, 1, 2, 3, 7, 64, 1000} {
+			for rep := 0; rep < 20; rep++ {
+				c := &countTask{hits: make([]atomic.Int32, n)}
+				p.Run(n, c)
+				for i := range c.hits {
+					if h := c.hits[i].Load(); h != 1 {
+						t.Fatalf("threads=%d n=%d: index %d visited %d times", threads, n, i, h)
+					}
+				}
+			}
+		}
+		p.Close()
+	}
+}
+
+func TestPoolConcurrentCallers(t *testing.T) {
+	p := NewPool(3)
+	defer p.Close()
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for rep := 0; rep < 50; rep++ {
+				c := &countTask{hits: make([]atomic.Int32, 100)}
+				p.Run(100, c)
+				for i := range c.hits {
+					if c.hits[i].Load() != 1 {
+						t.Errorf("index %d visited %d times", i, c.hits[i].Load())
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestPoolRunZeroAlloc(t *testing.T) {
+	p := NewPool(2)
+	defer p.Close()
+	c := &countTask{hits: make([]atomic.Int32, 64)}
+	if a := testing.AllocsPerRun(100, func() { p.Run(64, c) }); a != 0 {
+		t.Errorf("%v allocations per Run", a)
+	}
+}
+
+func TestNilPool(t *testing.T) {
+	var p *Pool
+	c := &countTask{hits: make([]atomic.Int32, 10)}
+	p.Run(10, c)
+	if p.Threads() != 1 || c.hits[9].Load() != 1 {
+		t.Error("nil pool did not run the task on the caller")
+	}
+	p.Close()
+}
