@@ -108,7 +108,7 @@ func (s *AttnState) attend(q []float32, k, v unsafe.Pointer, t DType, stride, n 
 		c := min(n-i, attnChunk-s.n%attnChunk)
 		kp := unsafe.Add(k, uintptr(i*stride)*es)
 		if !attnScores(s.im, t, &q[0], s.heads, kp, uintptr(stride)*es, c, s.dim, &s.s[0]) {
-			dotTiles(fk, t, kp, uintptr(stride)*es, c, q, s.dim, s.heads, s.dim, s.s, attnChunk, s.tail)
+			dotTiles(fk, t, kp, uintptr(stride)*es, c, maxTileRows, q, s.dim, s.heads, s.dim, s.s, attnChunk, s.tail)
 		}
 		vp, vs := (*float32)(unsafe.Add(v, uintptr(i*stride)*es)), uintptr(stride)*4
 		if t == F16 {

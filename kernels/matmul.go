@@ -141,19 +141,20 @@ func (t *mulTask) floatRange(w, r0, r1 int) {
 			wp, ws, wt = unsafe.Pointer(&buf[0]), uintptr(4*k), F32
 		}
 		for c := 0; c < t.n; c += t.cols {
-			dotTiles(fk, wt, wp, ws, rr, t.x[c*k:], k, min(t.cols, t.n-c), k, t.out[c*m.Rows+r:], m.Rows, tail)
+			dotTiles(fk, wt, wp, ws, rr, t.rows, t.x[c*k:], k, min(t.cols, t.n-c), k, t.out[c*m.Rows+r:], m.Rows, tail)
 		}
 	}
 }
 
 // dotTiles computes out[c*ostride+r] = row r · x[c*xstride:][:k] for rows
 // rows of type t (row r at w + r*ws bytes) and cols inputs, with the tile
-// kernels fk. tail is scratch for the tail step when k is not a multiple
-// of 16.
-func dotTiles(fk *floatKernels, t DType, w unsafe.Pointer, ws uintptr, rows int, x []float32, xstride, cols, k int, out []float32, ostride int, tail []float32) {
+// kernels fk, at most tileRows rows per tile (the register-blocked GEMM
+// tile is shorter than the matrix-vector one). tail is scratch for the
+// tail step when k is not a multiple of 16.
+func dotTiles(fk *floatKernels, t DType, w unsafe.Pointer, ws uintptr, rows, tileRows int, x []float32, xstride, cols, k int, out []float32, ostride int, tail []float32) {
 	k16 := k &^ (lanes - 1)
 	for r := 0; r < rows; {
-		ri, cmax := fk.pick(rows-r, maxTileCols)
+		ri, cmax := fk.pick(min(rows-r, tileRows), maxTileCols)
 		wr := unsafe.Add(w, uintptr(r)*ws)
 		for c := 0; c < cols; {
 			_, ci := fk.pick(ri, min(cmax, cols-c))
@@ -209,7 +210,7 @@ func (t *mulTask) q8Range(r0, r1 int) {
 		for c := 0; c < t.n; c += t.cols {
 			cc := min(t.cols, t.n-c)
 			for i := r; i < re; {
-				ri, ci := qk.pick(re-i, cc)
+				ri, ci := qk.pick(min(re-i, t.rows), cc)
 				for j := c; j < c+cc; {
 					_, cj := qk.pick(ri, min(ci, c+cc-j))
 					qk.tile[ri][cj](&m.Data[i*rb], uintptr(rb), &t.act[j*ab], uintptr(ab), nb,
