@@ -2,7 +2,6 @@ package kvcache
 
 import (
 	"fmt"
-	"math"
 
 	"sieve/kernels"
 	"sieve/llama"
@@ -88,8 +87,8 @@ func (a *attention) Range(lo, hi int) {
 	defer a.fault.catch()
 	c := a.c
 	kvHeads, group := c.cfg.KVHeads, c.cfg.Heads/c.cfg.KVHeads
-	buf, bufID := c.scratch.get()
-	defer c.scratch.put(bufID)
+	w, wID := c.scratch.get()
+	defer c.scratch.put(wID)
 	for _, it := range a.items[lo:hi] {
 		kh0, kh1 := int(it.kh), int(it.kh)+1
 		if it.kh < 0 {
@@ -104,18 +103,18 @@ func (a *attention) Range(lo, hi int) {
 			accum := part != nil && pos >= it.from
 			for kh := kh0; kh < kh1; kh++ {
 				if !accum && a.hook == nil {
-					a.attend(i, kh, buf, nil)
+					a.attend(i, kh, w, nil)
 					continue
 				}
 				n := int(a.slot[i]) + 1
-				raw := c.scratch.rawBuf(bufID, 2*group*n)
-				a.attend(i, kh, buf, raw)
-				w := raw[:n]
+				raw := w.rawBuf(group * (n + max(a.c.bp.bs, chunk)))
+				a.attend(i, kh, w, raw)
+				wt := raw[:n]
 				if a.hook != nil {
-					a.hook(a.layer, a.b.Seq[i], pos, kh, w)
+					a.hook(a.layer, a.b.Seq[i], pos, kh, wt)
 				}
 				if accum {
-					kernels.Add(part[:n], w)
+					kernels.Add(part[:n], wt)
 				}
 			}
 		}
@@ -123,82 +122,93 @@ func (a *attention) Range(lo, hi int) {
 }
 
 // attend computes the attention of batch token i for KV head kh (its
-// group of query heads). With raw (2×group×n values for the token's n
-// visible slots) it also leaves in raw[:n] the token's attention weights
-// for the head, averaged over the group.
-func (a *attention) attend(i, kh int, buf, raw []float32) {
+// group of query heads) with the fused kernel: one online-softmax pass
+// over the visible slots in order, fed in runs of whole chunks (the
+// blocks themselves when the block size is a multiple of chunk, else
+// chunks staged across block boundaries), so the bits do not depend on
+// the block size. With raw (group×(n+max(bs, chunk)) values for the
+// token's n visible slots) it also leaves in raw[:n] the token's
+// attention weights for the head, averaged over the group; the output is
+// the same either way.
+func (a *attention) attend(i, kh int, w *work, raw []float32) {
 	c := a.c
 	bp := c.bp
 	heads, hd := c.cfg.Heads, c.cfg.HeadDim
 	group, bs := heads/c.cfg.KVHeads, bp.bs
-	var ms, sums [maxGroup]float32
 	t := a.tabs[i]
 	n := int(a.slot[i]) + 1
 	h0 := i*heads + kh*group
 	qs := a.q[h0*hd : (h0+group)*hd]
-	acc := a.out[h0*hd : (h0+group)*hd]
-	clear(acc)
-	for g := 0; g < group; g++ {
-		ms[g], sums[g] = float32(math.Inf(-1)), 0
+	st := w.st
+	st.Reset()
+	// Raw scores of a call go to tmp (group×cnt), then into raw[g*n+p].
+	var tmp []float32
+	if raw != nil {
+		tmp = raw[group*n:]
 	}
-	// With raw, each slot's softmax term exp(s - m) and the running max m
-	// it was taken against are recorded per head: terms in raw[:group*n],
-	// maxima in raw[group*n:].
-	for bi := 0; bi*bs < n; bi++ {
-		cnt := min(bs, n-bi*bs)
-		keys, vals := bp.headRun(t.blocks[bi], kh, cnt, buf)
-		for o := 0; o < cnt; o++ {
-			key, val := keys[o*hd:(o+1)*hd], vals[o*hd:(o+1)*hd]
-			for g := 0; g < group; g++ {
-				ah := acc[g*hd : (g+1)*hd]
-				sc := kernels.Dot(qs[g*hd:(g+1)*hd], key) * c.scale
-				if sc > ms[g] {
-					r := float32(math.Exp(float64(ms[g] - sc)))
-					sums[g] *= r
-					for x := range ah {
-						ah[x] *= r
-					}
-					ms[g] = sc
-				}
-				w := float32(math.Exp(float64(sc - ms[g])))
-				sums[g] += w
-				kernels.Axpy(w, val, ah)
-				if raw != nil {
-					p := g*n + bi*bs + o
-					raw[p], raw[group*n+p] = w, ms[g]
-				}
+	call := func(p0, cnt int, k32, v32 []float32, k16, v16 []uint16, stride int) {
+		var sc []float32
+		if raw != nil {
+			if group == 1 {
+				sc = raw[p0 : p0+cnt]
+			} else {
+				sc = tmp[:group*cnt]
+			}
+		}
+		if k16 != nil {
+			st.AttendF16(qs, k16, v16, stride, cnt, c.scale, sc)
+		} else {
+			st.AttendF32(qs, k32, v32, stride, cnt, c.scale, sc)
+		}
+		if raw != nil && group > 1 {
+			for g := range group {
+				copy(raw[g*n+p0:g*n+p0+cnt], sc[g*cnt:(g+1)*cnt])
 			}
 		}
 	}
-	for g := 0; g < group; g++ {
-		ah := acc[g*hd : (g+1)*hd]
-		inv := 1 / sums[g]
-		for x := range ah {
-			ah[x] *= inv
+	if bs%chunk == 0 {
+		for p0 := 0; p0 < n; p0 += bs {
+			cnt := min(bs, n-p0)
+			blk := t.blocks[p0/bs]
+			ko, vo, m := bp.keyOff(blk, kh, 0), bp.valOff(blk, kh, 0), cnt*hd
+			if bp.f16 != nil {
+				call(p0, cnt, nil, nil, bp.f16[ko:ko+m], bp.f16[vo:vo+m], hd)
+			} else {
+				call(p0, cnt, bp.f32[ko:ko+m], bp.f32[vo:vo+m], nil, nil, hd)
+			}
+		}
+	} else {
+		for p0 := 0; p0 < n; p0 += chunk {
+			cnt := min(chunk, n-p0)
+			for o := range cnt {
+				blk, so := t.blocks[(p0+o)/bs], (p0+o)%bs
+				ko, vo := bp.keyOff(blk, kh, so), bp.valOff(blk, kh, so)
+				if bp.f16 != nil {
+					copy(w.st16[o*hd:(o+1)*hd], bp.f16[ko:ko+hd])
+					copy(w.st16[(chunk+o)*hd:(chunk+o+1)*hd], bp.f16[vo:vo+hd])
+				} else {
+					copy(w.stage[o*hd:(o+1)*hd], bp.f32[ko:ko+hd])
+					copy(w.stage[(chunk+o)*hd:(chunk+o+1)*hd], bp.f32[vo:vo+hd])
+				}
+			}
+			m := cnt * hd
+			if bp.f16 != nil {
+				call(p0, cnt, nil, nil, w.st16[:m], w.st16[chunk*hd:chunk*hd+m], hd)
+			} else {
+				call(p0, cnt, w.stage[:m], w.stage[chunk*hd:chunk*hd+m], nil, nil, hd)
+			}
 		}
 	}
+	st.Finish(a.out[h0*hd : (h0+group)*hd])
 	if raw != nil {
-		weights(raw, n, group, ms[:group], sums[:group])
+		st.NormalizeScores(raw[:group*n], n)
+		meanGroup(raw, n, group)
 	}
 }
 
-// weights turns the recorded softmax terms of a head group (see attend)
-// into attention weights with the final maxima and sums, term × exp(m_run
-// - m) / sum, one exp per change of the running max, and leaves their mean
-// over the group in raw[:n].
-func weights(raw []float32, n, group int, ms, sums []float32) {
-	for g := 0; g < group; g++ {
-		terms, runMax := raw[g*n:(g+1)*n], raw[(group+g)*n:(group+g+1)*n]
-		inv := 1 / sums[g]
-		last, f := float32(math.NaN()), float32(0)
-		for p, m := range runMax {
-			if m != last {
-				last = m
-				f = float32(math.Exp(float64(m-ms[g]))) * inv
-			}
-			terms[p] *= f
-		}
-	}
+// meanGroup leaves in raw[:n] the mean of the group's weights, raw[g*n:]
+// for each head g.
+func meanGroup(raw []float32, n, group int) {
 	w := raw[:n]
 	for g := 1; g < group; g++ {
 		kernels.Add(w, raw[g*n:(g+1)*n])

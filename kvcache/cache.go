@@ -61,7 +61,7 @@ func New(c model.Config, opt Options, pool *kernels.Pool) (*Cache, error) {
 		scale: float32(1 / math.Sqrt(float64(c.HeadDim))),
 	}
 	kc.att.c = kc
-	kc.scratch = newScratch(pool.Threads(), 2*opt.BlockSize*c.HeadDim)
+	kc.scratch = newScratch(pool.Threads(), c.Heads/c.KVHeads, c.HeadDim, opt.BlockSize, opt.DType)
 	return kc, nil
 }
 

@@ -104,20 +104,6 @@ func (p *blockPool) valOff(b int32, kh, o int) int {
 	return int(b)*p.elems + ((p.kvHeads+kh)*p.bs+o)*p.hd
 }
 
-// headRun returns the keys and values of the first cnt slots of block b
-// for KV head kh, each cnt×hd values: views of the storage for F32, or
-// converted into buf (at least 2×bs×hd values) for F16.
-func (p *blockPool) headRun(b int32, kh, cnt int, buf []float32) (keys, vals []float32) {
-	ko, vo, m := p.keyOff(b, kh, 0), p.valOff(b, kh, 0), cnt*p.hd
-	if p.f16 == nil {
-		return p.f32[ko : ko+m], p.f32[vo : vo+m]
-	}
-	keys, vals = buf[:m], buf[p.bs*p.hd:p.bs*p.hd+m]
-	toF32(keys, p.f16[ko:ko+m])
-	toF32(vals, p.f16[vo:vo+m])
-	return keys, vals
-}
-
 // write stores one token's keys and values (kvHeads×hd each) in slot o of b.
 func (p *blockPool) write(b int32, o int, pos int32, k, v []float32) {
 	hd := p.hd
@@ -160,6 +146,3 @@ func toF16(dst []uint16, src []float32) {
 		dst[i] = kernels.F32ToF16(v)
 	}
 }
-
-// toF32 converts half-precision src into dst.
-func toF32(dst []float32, src []uint16) { kernels.Widen(dst, src, false) }

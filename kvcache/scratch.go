@@ -1,49 +1,81 @@
 package kvcache
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"sieve/kernels"
+)
+
+// chunk is the number of tokens the attention kernel folds into one
+// online-softmax update; its chunks are aligned to the token index, so
+// feeding it runs of whole chunks gives the same bits however the slots
+// are laid out.
+const chunk = 16
+
+// work is one set of per-worker buffers: the fused attention state of one
+// KV head's group of query heads, a staging copy of one chunk of keys and
+// values for block sizes that are not a multiple of chunk, and a growable
+// buffer for the raw attention weights of a scored query.
+type work struct {
+	st    *kernels.AttnState
+	stage []float32 // F32 keys then values of one chunk, 2×chunk×hd
+	st16  []uint16  // F16 keys then values of one chunk, 2×chunk×hd
+	raw   []float32
+}
 
 // scratch hands out per-worker buffers to the pool's workers without
 // allocating: a Run has at most as many concurrent Range calls as the
 // pool has threads, and each call takes one set of buffers for its
-// duration. A set is a fixed-size F16 conversion buffer and a growable
-// buffer for the raw attention weights of a scored query.
+// duration.
 type scratch struct {
-	bufs [][]float32
-	raw  [][]float32
-	busy []atomic.Bool
-	size int
+	sets       []work
+	busy       []atomic.Bool
+	group, hd  int
+	dtype      kernels.DType
+	stageTable bool // block size not a multiple of chunk: stage chunks
 }
 
-// newScratch makes n sets with conversion buffers of size values.
-func newScratch(n, size int) *scratch {
-	s := &scratch{bufs: make([][]float32, n), raw: make([][]float32, n), busy: make([]atomic.Bool, n), size: size}
-	for i := range s.bufs {
-		s.bufs[i] = make([]float32, size)
+// newScratch makes n sets for attention over group query heads per KV
+// head of hd values, with slots in blocks of bs stored as dtype.
+func newScratch(n, group, hd, bs int, dtype kernels.DType) *scratch {
+	s := &scratch{sets: make([]work, n), busy: make([]atomic.Bool, n), group: group, hd: hd, dtype: dtype, stageTable: bs%chunk != 0}
+	for i := range s.sets {
+		s.sets[i] = s.newWork()
 	}
 	return s
 }
 
-// get takes a free set and returns its conversion buffer with its index
-// (-1 when none was free and the buffer is a fresh allocation).
-func (s *scratch) get() ([]float32, int) {
-	for i := range s.busy {
-		if s.busy[i].CompareAndSwap(false, true) {
-			return s.bufs[i], i
+func (s *scratch) newWork() work {
+	w := work{st: kernels.NewAttnState(s.group, s.hd)}
+	if s.stageTable {
+		if s.dtype == kernels.F16 {
+			w.st16 = make([]uint16, 2*chunk*s.hd)
+		} else {
+			w.stage = make([]float32, 2*chunk*s.hd)
 		}
 	}
-	return make([]float32, s.size), -1
+	return w
 }
 
-// rawBuf returns n values of set i's growable buffer (a fresh allocation
-// for i = -1). The caller holds set i.
-func (s *scratch) rawBuf(i, n int) []float32 {
-	if i < 0 {
-		return make([]float32, n)
+// get takes a free set and returns it with its index (-1 when none was
+// free and the set is a fresh allocation).
+func (s *scratch) get() (*work, int) {
+	for i := range s.busy {
+		if s.busy[i].CompareAndSwap(false, true) {
+			return &s.sets[i], i
+		}
 	}
-	if cap(s.raw[i]) < n {
-		s.raw[i] = make([]float32, n, 2*n)
+	w := s.newWork()
+	return &w, -1
+}
+
+// rawBuf returns n values of the set's growable buffer. The caller holds
+// the set.
+func (w *work) rawBuf(n int) []float32 {
+	if cap(w.raw) < n {
+		w.raw = make([]float32, n, 2*n)
 	}
-	return s.raw[i][:n]
+	return w.raw[:n]
 }
 
 // put returns set i.

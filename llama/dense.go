@@ -2,7 +2,7 @@ package llama
 
 import (
 	"fmt"
-	"math"
+	"sync/atomic"
 
 	"sieve/kernels"
 	"sieve/model"
@@ -22,11 +22,20 @@ type DenseCache struct {
 	Weights func(layer, token, head int, w []float32)
 
 	task denseTask
+	// Per-worker attention states: a Run has at most pool.Threads()
+	// concurrent Range calls, each holding one state.
+	states []*kernels.AttnState
+	busy   []atomic.Bool
 }
 
 // NewDenseCache allocates a cache for seqs sequences of up to ctx positions.
 func NewDenseCache(cfg model.Config, pool *kernels.Pool, seqs, ctx int) *DenseCache {
 	d := &DenseCache{cfg: cfg, pool: pool, ctx: ctx, scale: attnScale(cfg.HeadDim)}
+	nt := pool.Threads()
+	d.states, d.busy = make([]*kernels.AttnState, nt), make([]atomic.Bool, nt)
+	for i := range d.states {
+		d.states[i] = kernels.NewAttnState(cfg.Heads/cfg.KVHeads, cfg.HeadDim)
+	}
 	d.k = make([][]float32, seqs*cfg.Layers)
 	d.v = make([][]float32, seqs*cfg.Layers)
 	for i := range d.k {
@@ -62,41 +71,40 @@ type denseTask struct {
 	q, out []float32
 }
 
-// Range attends for (token, KV head) pairs lo..hi.
+// Range attends for (token, KV head) pairs lo..hi, one fused pass of the
+// group's query heads over the rows 0..pos of the KV head.
 func (t *denseTask) Range(lo, hi int) {
 	d := t.d
 	c := d.cfg
 	hd, kvDim, group := c.HeadDim, c.KVDim(), c.Heads/c.KVHeads
+	st, id := d.state()
+	defer d.putState(id)
 	for j := lo; j < hi; j++ {
 		i, kh := j/c.KVHeads, j%c.KVHeads
 		s := int(t.b.Seq[i])*c.Layers + t.layer
-		keys, vals := d.k[s], d.v[s]
 		n := int(t.b.Pos[i]) + 1
-		for h := kh * group; h < (kh+1)*group; h++ {
-			q := t.q[(i*c.Heads+h)*hd : (i*c.Heads+h+1)*hd]
-			acc := t.out[(i*c.Heads+h)*hd : (i*c.Heads+h+1)*hd]
-			clear(acc)
-			m, sum := float32(math.Inf(-1)), float32(0)
-			for p := 0; p < n; p++ {
-				off := p*kvDim + kh*hd
-				sc := kernels.Dot(q, keys[off:off+hd]) * d.scale
-				if sc > m {
-					r := float32(math.Exp(float64(m - sc)))
-					sum *= r
-					for x := range acc {
-						acc[x] *= r
-					}
-					m = sc
-				}
-				w := float32(math.Exp(float64(sc - m)))
-				sum += w
-				kernels.Axpy(w, vals[off:off+hd], acc)
-			}
-			inv := 1 / sum
-			for x := range acc {
-				acc[x] *= inv
-			}
+		h0 := i*c.Heads + kh*group
+		st.Reset()
+		st.AttendF32(t.q[h0*hd:(h0+group)*hd], d.k[s][kh*hd:], d.v[s][kh*hd:], kvDim, n, d.scale, nil)
+		st.Finish(t.out[h0*hd : (h0+group)*hd])
+	}
+}
+
+// state takes a free per-worker attention state and returns it with its
+// index (-1 when none was free and the state is a fresh allocation).
+func (d *DenseCache) state() (*kernels.AttnState, int) {
+	for i := range d.busy {
+		if d.busy[i].CompareAndSwap(false, true) {
+			return d.states[i], i
 		}
+	}
+	return kernels.NewAttnState(d.cfg.Heads/d.cfg.KVHeads, d.cfg.HeadDim), -1
+}
+
+// putState returns state i.
+func (d *DenseCache) putState(i int) {
+	if i >= 0 {
+		d.busy[i].Store(false)
 	}
 }
 
