@@ -86,7 +86,7 @@ func matMul(im *impl, p *Pool, out []float32, m Mat, x []float32, n int) {
 	}
 	tiles := (m.Rows + t.rows - 1) / t.rows
 	if p == nil {
-		t.workerRange(0, 0, tiles)
+		t.WorkerRange(0, 0, tiles)
 		return
 	}
 	p.run(tiles, t)
@@ -94,7 +94,7 @@ func matMul(im *impl, p *Pool, out []float32, m Mat, x []float32, n int) {
 }
 
 // Range computes row tiles [lo, hi).
-func (t *mulTask) Range(lo, hi int) { t.workerRange(0, lo, hi) }
+func (t *mulTask) Range(lo, hi int) { t.WorkerRange(0, lo, hi) }
 
 // scratch returns worker w's scratch of n floats.
 func (t *mulTask) scratch(w, n int) []float32 {
@@ -104,7 +104,8 @@ func (t *mulTask) scratch(w, n int) []float32 {
 	return t.p.scratchFor(w, n)
 }
 
-func (t *mulTask) workerRange(w, lo, hi int) {
+// WorkerRange computes row tiles [lo, hi) with worker w's scratch.
+func (t *mulTask) WorkerRange(w, lo, hi int) {
 	r0, r1 := lo*t.rows, min(hi*t.rows, t.m.Rows)
 	if t.m.Type == Q8_0 {
 		t.q8Range(r0, r1)

@@ -12,10 +12,12 @@ type Task interface {
 	Range(lo, hi int)
 }
 
-// workerTask is a Task that also wants to know which worker runs a range,
-// so that it can use that worker's scratch memory.
-type workerTask interface {
-	workerRange(w, lo, hi int)
+// WorkerTask is a Task that also wants to know which worker runs a range,
+// so that it can use that worker's scratch memory: worker is in
+// [0, Threads()) and no two ranges of one Run share a worker at once.
+type WorkerTask interface {
+	Task
+	WorkerRange(worker, lo, hi int)
 }
 
 // spinRounds is how many times an idle worker polls for new work (yielding
@@ -32,7 +34,7 @@ type Pool struct {
 
 	// The current job, published by incrementing gen.
 	task  Task
-	wtask workerTask
+	wtask WorkerTask
 	n     int
 	grain int
 	next  atomic.Int64 // next index to hand out
@@ -82,7 +84,11 @@ func (p *Pool) Run(n int, t Task) {
 		return
 	}
 	if p == nil || p.threads == 1 || n == 1 {
-		t.Range(0, n)
+		if wt, ok := t.(WorkerTask); ok {
+			wt.WorkerRange(0, 0, n)
+		} else {
+			t.Range(0, n)
+		}
 		return
 	}
 	p.mu.Lock()
@@ -92,10 +98,10 @@ func (p *Pool) Run(n int, t Task) {
 
 // run is Run with p.mu held.
 func (p *Pool) run(n int, t Task) {
-	wt, _ := t.(workerTask)
+	wt, _ := t.(WorkerTask)
 	if n == 1 || p.threads == 1 {
 		if wt != nil {
-			wt.workerRange(0, 0, n)
+			wt.WorkerRange(0, 0, n)
 		} else {
 			t.Range(0, n)
 		}
@@ -130,7 +136,7 @@ func (p *Pool) work(w int) {
 		}
 		hi := min(lo+g, n)
 		if p.wtask != nil {
-			p.wtask.workerRange(w, int(lo), int(hi))
+			p.wtask.WorkerRange(w, int(lo), int(hi))
 		} else {
 			p.task.Range(int(lo), int(hi))
 		}

@@ -73,7 +73,7 @@ func (c *Cache) Attend(layer int, b *llama.Batch, q, k, v, out []float32) {
 	a.hook = c.scoring.Weights
 	a.plan()
 	if a.serial {
-		a.Range(0, len(a.items))
+		a.WorkerRange(0, 0, len(a.items))
 	} else {
 		c.pool.Run(len(a.items), a)
 	}
@@ -82,13 +82,15 @@ func (c *Cache) Attend(layer int, b *llama.Batch, q, k, v, out []float32) {
 	a.b, a.q, a.out, a.hook = nil, nil, nil, nil
 }
 
-// Range runs the work items lo..hi.
-func (a *attention) Range(lo, hi int) {
+// Range implements kernels.Task; the pool calls WorkerRange instead.
+func (a *attention) Range(lo, hi int) { a.WorkerRange(0, lo, hi) }
+
+// WorkerRange runs the work items lo..hi with worker wid's buffers.
+func (a *attention) WorkerRange(wid, lo, hi int) {
 	defer a.fault.catch()
 	c := a.c
 	kvHeads, group := c.cfg.KVHeads, c.cfg.Heads/c.cfg.KVHeads
-	w, wID := c.scratch.get()
-	defer c.scratch.put(wID)
+	w := &c.scratch.sets[wid]
 	for _, it := range a.items[lo:hi] {
 		kh0, kh1 := int(it.kh), int(it.kh)+1
 		if it.kh < 0 {

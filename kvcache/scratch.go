@@ -1,10 +1,6 @@
 package kvcache
 
-import (
-	"sync/atomic"
-
-	"sieve/kernels"
-)
+import "sieve/kernels"
 
 // chunk is the number of tokens the attention kernel folds into one
 // online-softmax update; its chunks are aligned to the token index, so
@@ -23,13 +19,10 @@ type work struct {
 	raw   []float32
 }
 
-// scratch hands out per-worker buffers to the pool's workers without
-// allocating: a Run has at most as many concurrent Range calls as the
-// pool has threads, and each call takes one set of buffers for its
-// duration.
+// scratch holds one set of buffers per pool worker, indexed by the
+// worker number the pool hands to WorkerRange.
 type scratch struct {
 	sets       []work
-	busy       []atomic.Bool
 	group, hd  int
 	dtype      kernels.DType
 	stageTable bool // block size not a multiple of chunk: stage chunks
@@ -38,7 +31,7 @@ type scratch struct {
 // newScratch makes n sets for attention over group query heads per KV
 // head of hd values, with slots in blocks of bs stored as dtype.
 func newScratch(n, group, hd, bs int, dtype kernels.DType) *scratch {
-	s := &scratch{sets: make([]work, n), busy: make([]atomic.Bool, n), group: group, hd: hd, dtype: dtype, stageTable: bs%chunk != 0}
+	s := &scratch{sets: make([]work, n), group: group, hd: hd, dtype: dtype, stageTable: bs%chunk != 0}
 	for i := range s.sets {
 		s.sets[i] = s.newWork()
 	}
@@ -57,18 +50,6 @@ func (s *scratch) newWork() work {
 	return w
 }
 
-// get takes a free set and returns it with its index (-1 when none was
-// free and the set is a fresh allocation).
-func (s *scratch) get() (*work, int) {
-	for i := range s.busy {
-		if s.busy[i].CompareAndSwap(false, true) {
-			return &s.sets[i], i
-		}
-	}
-	w := s.newWork()
-	return &w, -1
-}
-
 // rawBuf returns n values of the set's growable buffer. The caller holds
 // the set.
 func (w *work) rawBuf(n int) []float32 {
@@ -76,11 +57,4 @@ func (w *work) rawBuf(n int) []float32 {
 		w.raw = make([]float32, n, 2*n)
 	}
 	return w.raw[:n]
-}
-
-// put returns set i.
-func (s *scratch) put(i int) {
-	if i >= 0 {
-		s.busy[i].Store(false)
-	}
 }

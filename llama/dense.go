@@ -2,7 +2,6 @@ package llama
 
 import (
 	"fmt"
-	"sync/atomic"
 
 	"sieve/kernels"
 	"sieve/model"
@@ -21,18 +20,14 @@ type DenseCache struct {
 	// (softmax over positions 0..pos). Setting it slows attention down.
 	Weights func(layer, token, head int, w []float32)
 
-	task denseTask
-	// Per-worker attention states: a Run has at most pool.Threads()
-	// concurrent Range calls, each holding one state.
-	states []*kernels.AttnState
-	busy   []atomic.Bool
+	task   denseTask
+	states []*kernels.AttnState // one per pool worker
 }
 
 // NewDenseCache allocates a cache for seqs sequences of up to ctx positions.
 func NewDenseCache(cfg model.Config, pool *kernels.Pool, seqs, ctx int) *DenseCache {
 	d := &DenseCache{cfg: cfg, pool: pool, ctx: ctx, scale: attnScale(cfg.HeadDim)}
-	nt := pool.Threads()
-	d.states, d.busy = make([]*kernels.AttnState, nt), make([]atomic.Bool, nt)
+	d.states = make([]*kernels.AttnState, pool.Threads())
 	for i := range d.states {
 		d.states[i] = kernels.NewAttnState(cfg.Heads/cfg.KVHeads, cfg.HeadDim)
 	}
@@ -71,14 +66,17 @@ type denseTask struct {
 	q, out []float32
 }
 
-// Range attends for (token, KV head) pairs lo..hi, one fused pass of the
-// group's query heads over the rows 0..pos of the KV head.
-func (t *denseTask) Range(lo, hi int) {
+// Range implements kernels.Task; the pool calls WorkerRange instead.
+func (t *denseTask) Range(lo, hi int) { t.WorkerRange(0, lo, hi) }
+
+// WorkerRange attends for (token, KV head) pairs lo..hi with worker w's
+// state, one fused pass of the group's query heads over the rows 0..pos
+// of the KV head.
+func (t *denseTask) WorkerRange(w, lo, hi int) {
 	d := t.d
 	c := d.cfg
 	hd, kvDim, group := c.HeadDim, c.KVDim(), c.Heads/c.KVHeads
-	st, id := d.state()
-	defer d.putState(id)
+	st := d.states[w]
 	for j := lo; j < hi; j++ {
 		i, kh := j/c.KVHeads, j%c.KVHeads
 		s := int(t.b.Seq[i])*c.Layers + t.layer
@@ -87,24 +85,6 @@ func (t *denseTask) Range(lo, hi int) {
 		st.Reset()
 		st.AttendF32(t.q[h0*hd:(h0+group)*hd], d.k[s][kh*hd:], d.v[s][kh*hd:], kvDim, n, d.scale, nil)
 		st.Finish(t.out[h0*hd : (h0+group)*hd])
-	}
-}
-
-// state takes a free per-worker attention state and returns it with its
-// index (-1 when none was free and the state is a fresh allocation).
-func (d *DenseCache) state() (*kernels.AttnState, int) {
-	for i := range d.busy {
-		if d.busy[i].CompareAndSwap(false, true) {
-			return d.states[i], i
-		}
-	}
-	return kernels.NewAttnState(d.cfg.Heads/d.cfg.KVHeads, d.cfg.HeadDim), -1
-}
-
-// putState returns state i.
-func (d *DenseCache) putState(i int) {
-	if i >= 0 {
-		d.busy[i].Store(false)
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"sieve/model"
 	"sieve/model/gguf"
@@ -134,17 +133,4 @@ func readMagic(path string) ([]byte, error) {
 		return nil, err
 	}
 	return magic[:n], nil
-}
-
-// Name returns the default served name of a model path: its base name
-// without extension.
-func Name(path string) string {
-	base := path
-	if i := strings.LastIndexAny(strings.TrimRight(base, "/"), "/"); i >= 0 {
-		base = strings.TrimRight(base, "/")[i+1:]
-	}
-	if i := strings.LastIndex(base, "."); i > 0 {
-		base = base[:i]
-	}
-	return base
 }
