@@ -156,41 +156,22 @@ func (s *Server) streamChat(w http.ResponseWriter, g *generation, chunk chatResp
 	if send(chatOutput{Role: "assistant", Content: &empty}, nil, nil) != nil {
 		return
 	}
-	for final.Finish == "" {
-		ev, ok := g.next()
-		if !ok {
-			return
-		}
-		if ev.Finish != "" {
-			final = ev
-		}
-		if ev.Finish == engine.FinishError {
-			out.send(generationError(ev).body())
-			break
-		}
+	var ok bool
+	final, ok = relay(out, g, func(ev engine.Event, finish *string) error {
 		var delta chatOutput
 		if ev.Text != "" {
 			text := ev.Text
 			delta.Content = &text
 		}
-		var finish *string
-		if ev.Finish != "" {
-			finish = finishReason(ev.Finish)
-		}
 		if delta.Content == nil && finish == nil && !(logprobs && len(ev.Logprobs) > 0) {
-			continue
+			return nil
 		}
-		if send(delta, ev.Logprobs, finish) != nil {
-			return
-		}
+		return send(delta, ev.Logprobs, finish)
+	})
+	if !ok {
+		return
 	}
-	if includeUsage && final.Finish != engine.FinishError {
-		c := chunk
-		c.Choices = []chatChoice{}
-		c.Usage = usageOf(final.Usage)
-		if out.send(c) != nil {
-			return
-		}
-	}
-	out.done()
+	c := chunk
+	c.Choices = []chatChoice{}
+	endStream(out, includeUsage, final, &c, &c.Usage)
 }

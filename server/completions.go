@@ -143,36 +143,17 @@ func (s *Server) streamCompletion(w http.ResponseWriter, g *generation, chunk co
 			return
 		}
 	}
-	for final.Finish == "" {
-		ev, ok := g.next()
-		if !ok {
-			return
-		}
-		if ev.Finish != "" {
-			final = ev
-		}
-		if ev.Finish == engine.FinishError {
-			out.send(generationError(ev).body())
-			break
-		}
-		var finish *string
-		if ev.Finish != "" {
-			finish = finishReason(ev.Finish)
-		}
+	var ok bool
+	final, ok = relay(out, g, func(ev engine.Event, finish *string) error {
 		if ev.Text == "" && len(ev.Logprobs) == 0 && finish == nil {
-			continue
+			return nil
 		}
-		if send(ev.Text, lp.chunk(ev.Logprobs), finish) != nil {
-			return
-		}
+		return send(ev.Text, lp.chunk(ev.Logprobs), finish)
+	})
+	if !ok {
+		return
 	}
-	if includeUsage && final.Finish != engine.FinishError {
-		c := chunk
-		c.Choices = []completionChoice{}
-		c.Usage = usageOf(final.Usage)
-		if out.send(c) != nil {
-			return
-		}
-	}
-	out.done()
+	c := chunk
+	c.Choices = []completionChoice{}
+	endStream(out, includeUsage, final, &c, &c.Usage)
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"sieve/engine"
 )
 
 // sse writes server-sent events.
@@ -48,4 +50,45 @@ func (s *sse) raw(data []byte) error {
 		return fmt.Errorf("flush event: %w", err)
 	}
 	return nil
+}
+
+// relay passes a generation's events to send, with each event's OpenAI
+// finish reason (nil while running), until the final event, which it
+// returns. An error event goes out in OpenAI's error shape and ends the
+// relay. ok is false when the client went away or a send failed: the
+// stream must then be abandoned.
+func relay(out *sse, g *generation, send func(ev engine.Event, finish *string) error) (final engine.Event, ok bool) {
+	for {
+		ev, more := g.next()
+		if !more {
+			return final, false
+		}
+		if ev.Finish == engine.FinishError {
+			out.send(generationError(ev).body())
+			return ev, true
+		}
+		var finish *string
+		if ev.Finish != "" {
+			final, finish = ev, finishReason(ev.Finish)
+		}
+		if send(ev, finish) != nil {
+			return final, false
+		}
+		if finish != nil {
+			return final, true
+		}
+	}
+}
+
+// endStream closes a stream: with includeUsage, and unless it ended in an
+// error, it first sends usageChunk (a chunk with no choices) with its
+// usage field set from the final event.
+func endStream(out *sse, includeUsage bool, final engine.Event, usageChunk any, usage **usage) {
+	if includeUsage && final.Finish != engine.FinishError {
+		*usage = usageOf(final.Usage)
+		if out.send(usageChunk) != nil {
+			return
+		}
+	}
+	out.done()
 }
