@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 
+	"sieve/engine"
 	"sieve/kernels"
 	"sieve/kvcache"
 	"sieve/model"
@@ -18,10 +19,9 @@ type Evicter interface {
 // sparseCache is a paged cache whose sequences follow one plan.
 type sparseCache struct {
 	*kvcache.Cache
-	plan   sparsity.Plan
-	keep   []int
-	pos    []int32
-	scores []float32
+	plan    sparsity.Plan
+	compact engine.Compactor
+	scores  []float32
 }
 
 // SparseCaches makes paged caches (as PagedCaches) whose sequences evict
@@ -66,9 +66,7 @@ func (s *sparseCache) Evict(seq int32) error {
 			s.scores = s.Scores(seq, l, s.scores[:0])
 			scores = s.scores
 		}
-		s.pos = s.Positions(seq, l, s.pos[:0])
-		s.keep = sparsity.Keep(s.keep, s.pos, scores, lb)
-		if err := s.Retain(seq, l, s.keep); err != nil {
+		if _, _, err := s.compact.Layer(s.Cache, seq, l, lb, scores); err != nil {
 			return fmt.Errorf("bench: %w", err)
 		}
 	}

@@ -19,10 +19,9 @@ type kvState struct {
 
 // kvScratch is the scheduler's reusable memory for eviction.
 type kvScratch struct {
-	keep   []int
-	pos    []int32
-	scores []float32
-	pooled []float32
+	compact Compactor
+	scores  []float32
+	pooled  []float32
 }
 
 // bindPlan resolves r's KV policy against the engine's default and binds
@@ -187,17 +186,12 @@ func (e *Engine) evict() {
 // evictLayer keeps the best lb.Budget() slots of q's layer by scores (nil
 // for recency only) and frees the blocks that emptied.
 func (e *Engine) evictLayer(q *sequence, layer int, lb sparsity.LayerBudget, scores []float32) {
-	s := &e.sched.kv
-	id := q.cacheSeq
-	s.pos = e.cache.Positions(id, layer, s.pos[:0])
-	s.keep = sparsity.Keep(s.keep, s.pos, scores, lb)
-	before := e.cache.LayerBlocks(id, layer)
-	if err := e.cache.Retain(id, layer, s.keep); err != nil {
+	dropped, freed, err := e.sched.kv.compact.Layer(e.cache, q.cacheSeq, layer, lb, scores)
+	if err != nil {
 		panic(err) // the engine never shares blocks
 	}
-	dropped := len(s.pos) - len(s.keep)
 	q.kv.evicted += dropped
 	e.evictions.Add(1)
 	e.evictedTokens.Add(int64(dropped))
-	e.blocksFreed.Add(int64(before - e.cache.LayerBlocks(id, layer)))
+	e.blocksFreed.Add(int64(freed))
 }

@@ -1,0 +1,28 @@
+package engine
+
+import (
+	"sieve/kvcache"
+	"sieve/sparsity"
+)
+
+// Compactor applies a sparsity budget to one layer of a paged cache: it
+// keeps the slots sparsity.Keep picks and frees the blocks left over. Its
+// buffers are reused across calls, so steady-state eviction does not
+// allocate. The engine runs one per scheduler; benchmarks that drive a
+// cache directly use their own.
+type Compactor struct {
+	keep []int
+	pos  []int32
+}
+
+// Layer compacts layer of sequence id to lb's budget, ranking by scores
+// (nil: by recency only), and returns the slots dropped and blocks freed.
+func (c *Compactor) Layer(kv *kvcache.Cache, id int32, layer int, lb sparsity.LayerBudget, scores []float32) (dropped, freed int, err error) {
+	c.pos = kv.Positions(id, layer, c.pos[:0])
+	c.keep = sparsity.Keep(c.keep, c.pos, scores, lb)
+	before := kv.LayerBlocks(id, layer)
+	if err := kv.Retain(id, layer, c.keep); err != nil {
+		return 0, 0, err
+	}
+	return len(c.pos) - len(c.keep), before - kv.LayerBlocks(id, layer), nil
+}
