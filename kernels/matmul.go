@@ -9,6 +9,23 @@ import (
 // inputs is swept across, so that they stay in the L2 cache.
 const rowBlockBytes = 256 << 10
 
+// streamRowBytes is the longest row that a matrix-vector product reads one
+// row at a time. Short rows read as one sequential stream keep the hardware
+// prefetcher ahead; a multi-row tile over them splits the sweep into
+// several short streams and, measured on Zen 3, loses a third to a half of
+// the bandwidth. Longer rows gain from the multi-row tile's parallel
+// streams. (BenchmarkMatMul's small-vocab and 1b-ffn-down shapes show both.)
+const streamRowBytes = 3 << 10
+
+// vecRows returns the tile height of a matrix-vector product with rows of
+// rowBytes bytes, given the variant's multi-row height.
+func vecRows(rowsVec, rowBytes int) int {
+	if rowBytes <= streamRowBytes {
+		return 1
+	}
+	return rowsVec
+}
+
 // MatVec computes out[r] = m.Row(r) · x for every row.
 func MatVec(p *Pool, out []float32, m Mat, x []float32) { MatMul(p, out, m, x, 1) }
 
@@ -74,13 +91,13 @@ func matMul(im *impl, p *Pool, out []float32, m Mat, x []float32, n int) {
 		}
 		t.rows, t.cols = im.q8.rows, im.q8.cols
 		if n == 1 {
-			t.rows = im.q8.rowsVec
+			t.rows = vecRows(im.q8.rowsVec, m.Type.RowBytes(m.Cols))
 		}
 	} else {
 		fk := im.floats(m.Type)
 		t.rows, t.cols = fk.rows, fk.cols
 		if n == 1 {
-			t.rows = fk.rowsVec
+			t.rows = vecRows(fk.rowsVec, m.Type.RowBytes(m.Cols))
 		}
 		t.pack = m.Type != F32 && n > t.cols && im.f32.rows == t.rows
 	}
