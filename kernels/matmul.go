@@ -35,33 +35,64 @@ func MatVec(p *Pool, out []float32, m Mat, x []float32) { MatMul(p, out, m, x, 1
 // With a non-nil Pool it allocates nothing once the pool's scratch has grown
 // to the largest shape used.
 func MatMul(p *Pool, out []float32, m Mat, x []float32, n int) {
-	matMul(active, p, out, m, x, n)
+	matMuls(active, p, x, n, [maxProducts]Product{{Out: out, M: m}})
 }
 
-// mulTask is one matrix product split over row tiles.
+// Product is one matrix of a fused product and the buffer for its outputs.
+type Product struct {
+	Out []float32
+	M   Mat
+}
+
+// MatMul2 is MatMul for two matrices of the same type and width applied to
+// the same inputs (a gate and an up projection): one pass of the pool, and
+// for Q8_0 one quantization of the inputs.
+func MatMul2(p *Pool, x []float32, n int, a, b Product) {
+	matMuls(active, p, x, n, [maxProducts]Product{a, b})
+}
+
+// MatMul3 is MatMul2 for three matrices (query, key and value projections).
+func MatMul3(p *Pool, x []float32, n int, a, b, c Product) {
+	matMuls(active, p, x, n, [maxProducts]Product{a, b, c})
+}
+
+// maxProducts is the most matrices one fused product takes.
+const maxProducts = 3
+
+// mulTask is one matrix product, or a few fused ones, split over row tiles.
 type mulTask struct {
-	im   *impl
-	p    *Pool
-	m    Mat
-	out  []float32
-	x    []float32
-	act  []byte // quantized inputs for Q8_0
-	n    int
-	rows int // rows per tile
-	cols int // inputs per tile
-	pack bool
+	im    *impl
+	p     *Pool
+	prods [maxProducts]Product
+	first [maxProducts + 1]int // first tile of each product, then the total
+	np    int                  // products in use
+	x     []float32
+	act   []byte // quantized inputs for Q8_0
+	n     int
+	rows  int // rows per tile
+	cols  int // inputs per tile
+	pack  bool
+	quant bool // the pass quantizes the inputs rather than multiplying
 }
 
+// matMul is MatMul with implementation im.
 func matMul(im *impl, p *Pool, out []float32, m Mat, x []float32, n int) {
-	if n <= 0 || m.Rows == 0 {
-		return
+	matMuls(im, p, x, n, [maxProducts]Product{{Out: out, M: m}})
+}
+
+// matMuls computes prods (a zero Product is skipped) over the same n
+// inputs. Products of different types or widths run one by one.
+func matMuls(im *impl, p *Pool, x []float32, n int, prods [maxProducts]Product) {
+	m := prods[0].M
+	for _, q := range prods[1:] {
+		if q.M.Rows > 0 && (q.M.Type != m.Type || q.M.Cols != m.Cols) {
+			for _, q := range prods {
+				matMuls(im, p, x, n, [maxProducts]Product{q})
+			}
+			return
+		}
 	}
-	if len(out) < n*m.Rows || len(x) < n*m.Cols || len(m.Data) < m.Rows*m.Type.RowBytes(m.Cols) {
-		panic(fmt.Sprintf("kernels: MatMul of %v %dx%d with %d inputs: out %d, x %d, data %d",
-			m.Type, m.Rows, m.Cols, n, len(out), len(x), len(m.Data)))
-	}
-	if m.Cols == 0 {
-		clear(out[:n*m.Rows])
+	if n <= 0 {
 		return
 	}
 	var t *mulTask
@@ -72,7 +103,28 @@ func matMul(im *impl, p *Pool, out []float32, m Mat, x []float32, n int) {
 	} else {
 		t = new(mulTask)
 	}
-	*t = mulTask{im: im, p: p, m: m, out: out, x: x, n: n}
+	*t = mulTask{im: im, p: p, x: x, n: n}
+	for _, q := range prods {
+		if q.M.Rows == 0 {
+			continue
+		}
+		if len(q.Out) < n*q.M.Rows || len(x) < n*q.M.Cols || len(q.M.Data) < q.M.Rows*q.M.Type.RowBytes(q.M.Cols) {
+			panic(fmt.Sprintf("kernels: MatMul of %v %dx%d with %d inputs: out %d, x %d, data %d",
+				q.M.Type, q.M.Rows, q.M.Cols, n, len(q.Out), len(x), len(q.M.Data)))
+		}
+		t.prods[t.np] = q
+		t.np++
+	}
+	if t.np == 0 {
+		return
+	}
+	if m.Cols == 0 {
+		for _, q := range t.prods[:t.np] {
+			clear(q.Out[:n*q.M.Rows])
+		}
+		*t = mulTask{}
+		return
+	}
 	if m.Type == Q8_0 {
 		if m.Cols%Q8Block != 0 {
 			panic("kernels: Q8_0 matrix width not a multiple of 32")
@@ -86,9 +138,13 @@ func matMul(im *impl, p *Pool, out []float32, m Mat, x []float32, n int) {
 		} else {
 			t.act = make([]byte, n*ab)
 		}
-		for b := range n {
-			quantizeActQ8(t.act[b*ab:(b+1)*ab], x[b*m.Cols:(b+1)*m.Cols])
+		t.quant = true
+		if p == nil || n == 1 {
+			t.quantRange(0, n)
+		} else {
+			p.run(n, t)
 		}
+		t.quant = false
 		t.rows, t.cols = im.q8.rows, im.q8.cols
 		if n == 1 {
 			t.rows = vecRows(im.q8.rowsVec, m.Type.RowBytes(m.Cols))
@@ -101,12 +157,14 @@ func matMul(im *impl, p *Pool, out []float32, m Mat, x []float32, n int) {
 		}
 		t.pack = m.Type != F32 && n > t.cols && im.f32.rows == t.rows
 	}
-	tiles := (m.Rows + t.rows - 1) / t.rows
-	if p == nil {
-		t.WorkerRange(0, 0, tiles)
-		return
+	for i, q := range t.prods[:t.np] {
+		t.first[i+1] = t.first[i] + (q.M.Rows+t.rows-1)/t.rows
 	}
-	p.run(tiles, t)
+	if p == nil {
+		t.WorkerRange(0, 0, t.first[t.np])
+	} else {
+		p.run(t.first[t.np], t)
+	}
 	*t = mulTask{}
 }
 
@@ -121,21 +179,41 @@ func (t *mulTask) scratch(w, n int) []float32 {
 	return t.p.scratchFor(w, n)
 }
 
-// WorkerRange computes row tiles [lo, hi) with worker w's scratch.
+// WorkerRange computes row tiles [lo, hi), numbered across the products,
+// with worker w's scratch; in the quantizing pass, inputs [lo, hi).
 func (t *mulTask) WorkerRange(w, lo, hi int) {
-	r0, r1 := lo*t.rows, min(hi*t.rows, t.m.Rows)
-	if t.m.Type == Q8_0 {
-		t.q8Range(r0, r1)
+	if t.quant {
+		t.quantRange(lo, hi)
 		return
 	}
-	t.floatRange(w, r0, r1)
+	for i, q := range t.prods[:t.np] {
+		a, b := max(lo, t.first[i]), min(hi, t.first[i+1])
+		if a >= b {
+			continue
+		}
+		r0, r1 := (a-t.first[i])*t.rows, min((b-t.first[i])*t.rows, q.M.Rows)
+		if q.M.Type == Q8_0 {
+			t.q8Range(q, r0, r1)
+		} else {
+			t.floatRange(w, q, r0, r1)
+		}
+	}
+}
+
+// quantRange quantizes inputs [lo, hi) into t.act.
+func (t *mulTask) quantRange(lo, hi int) {
+	k := t.prods[0].M.Cols
+	ab := q8ActBytes(k)
+	for b := lo; b < hi; b++ {
+		quantizeActQ8(t.act[b*ab:(b+1)*ab], t.x[b*k:(b+1)*k])
+	}
 }
 
 // floatRange computes rows [r0, r1) of a float-weight product. Rows are
 // taken in blocks whose weights fit the L2 cache; within a block, each tile
 // of inputs (small enough for L1) is swept over all its row tiles.
-func (t *mulTask) floatRange(w, r0, r1 int) {
-	m, k := t.m, t.m.Cols
+func (t *mulTask) floatRange(w int, q Product, r0, r1 int) {
+	m, k := q.M, q.M.Cols
 	rb := m.Type.RowBytes(k)
 	fk := t.im.floats(m.Type)
 	tailLen := 0
@@ -159,7 +237,7 @@ func (t *mulTask) floatRange(w, r0, r1 int) {
 			wp, ws, wt = unsafe.Pointer(&buf[0]), uintptr(4*k), F32
 		}
 		for c := 0; c < t.n; c += t.cols {
-			dotTiles(fk, wt, wp, ws, rr, t.rows, t.x[c*k:], k, min(t.cols, t.n-c), k, t.out[c*m.Rows+r:], m.Rows, tail)
+			dotTiles(fk, wt, wp, ws, rr, t.rows, t.x[c*k:], k, min(t.cols, t.n-c), k, q.Out[c*m.Rows+r:], m.Rows, tail)
 		}
 	}
 }
@@ -216,8 +294,8 @@ func fillTail(tail []float32, t DType, w unsafe.Pointer, ws uintptr, rows int, x
 }
 
 // q8Range computes rows [r0, r1) of a Q8_0 product, blocked like floatRange.
-func (t *mulTask) q8Range(r0, r1 int) {
-	m := t.m
+func (t *mulTask) q8Range(q Product, r0, r1 int) {
+	m := q.M
 	nb := m.Cols / Q8Block
 	rb := m.Type.RowBytes(m.Cols)
 	ab := q8ActBytes(m.Cols)
@@ -232,7 +310,7 @@ func (t *mulTask) q8Range(r0, r1 int) {
 				for j := c; j < c+cc; {
 					_, cj := qk.pick(ri, min(ci, c+cc-j))
 					qk.tile[ri][cj](&m.Data[i*rb], uintptr(rb), &t.act[j*ab], uintptr(ab), nb,
-						&t.out[j*m.Rows+i], uintptr(4*m.Rows))
+						&q.Out[j*m.Rows+i], uintptr(4*m.Rows))
 					j += cj
 				}
 				i += ri

@@ -105,9 +105,8 @@ func (r *Runner) layer(l int, b *Batch, att Attention) {
 		kernels.RMSNorm(xb[i*dim:(i+1)*dim], x[i*dim:(i+1)*dim], lw.AttnNorm, c.NormEps)
 	}
 	q, k, v := r.q[:n*qDim], r.k[:n*kvDim], r.v[:n*kvDim]
-	kernels.MatMul(r.pool, q, lw.Wq, xb, n)
-	kernels.MatMul(r.pool, k, lw.Wk, xb, n)
-	kernels.MatMul(r.pool, v, lw.Wv, xb, n)
+	kernels.MatMul3(r.pool, xb, n, kernels.Product{Out: q, M: lw.Wq},
+		kernels.Product{Out: k, M: lw.Wk}, kernels.Product{Out: v, M: lw.Wv})
 	half := c.RopeStyle == model.RopeHalf
 	nf := len(r.freqs)
 	for i := 0; i < n; i++ {
@@ -125,8 +124,7 @@ func (r *Runner) layer(l int, b *Batch, att Attention) {
 		kernels.RMSNorm(xb[i*dim:(i+1)*dim], x[i*dim:(i+1)*dim], lw.FFNNorm, c.NormEps)
 	}
 	h1, h3 := r.h1[:n*hid], r.h3[:n*hid]
-	kernels.MatMul(r.pool, h1, lw.W1, xb, n)
-	kernels.MatMul(r.pool, h3, lw.W3, xb, n)
+	kernels.MatMul2(r.pool, xb, n, kernels.Product{Out: h1, M: lw.W1}, kernels.Product{Out: h3, M: lw.W3})
 	kernels.SiLUMul(h1, h3)
 	kernels.MatMul(r.pool, o, lw.W2, h1, n)
 	kernels.Add(x, o)
