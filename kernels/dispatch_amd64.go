@@ -18,20 +18,20 @@ var avx2Impl = &impl{
 		{1, 1}: dotF32x1x1AVX2, {1, 2}: dotF32x1x2AVX2, {1, 3}: dotF32x1x3AVX2,
 		{2, 1}: dotF32x2x1AVX2, {2, 2}: dotF32x2x2AVX2, {2, 3}: dotF32x2x3AVX2,
 		{4, 1}: dotF32x4x1AVX2,
-	})},
+	}), rowLoop: dotF32RowsAVX2},
 	f16: floatKernels{rowsVec: 4, rows: 2, cols: 3, tile: tiles(map[[2]int]floatKern{
 		{1, 1}: dotF16x1x1AVX2, {1, 2}: dotF16x1x2AVX2, {1, 3}: dotF16x1x3AVX2,
 		{2, 1}: dotF16x2x1AVX2, {2, 2}: dotF16x2x2AVX2, {2, 3}: dotF16x2x3AVX2,
 		{4, 1}: dotF16x4x1AVX2,
-	})},
+	}), rowLoop: dotF16RowsAVX2},
 	bf16: floatKernels{rowsVec: 4, rows: 2, cols: 3, tile: tiles(map[[2]int]floatKern{
 		{1, 1}: dotBF16x1x1AVX2, {1, 2}: dotBF16x1x2AVX2, {1, 3}: dotBF16x1x3AVX2,
 		{2, 1}: dotBF16x2x1AVX2, {2, 2}: dotBF16x2x2AVX2, {2, 3}: dotBF16x2x3AVX2,
 		{4, 1}: dotBF16x4x1AVX2,
-	})},
+	}), rowLoop: dotBF16RowsAVX2},
 	q8: q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
 		{1, 1}: q8x1x1AVX2, {1, 2}: q8x1x2AVX2, {2, 1}: q8x2x1AVX2, {2, 2}: q8x2x2AVX2, {4, 1}: q8x4x1AVX2,
-	})},
+	}), rowLoop: q8RowsAVX2},
 	widen: widenAVX2,
 }
 
@@ -44,17 +44,17 @@ var avx512Impl = &impl{
 		{1, 1}: dotF32x1x1AVX512, {1, 2}: dotF32x1x2AVX512, {1, 3}: dotF32x1x3AVX512, {1, 4}: dotF32x1x4AVX512,
 		{2, 1}: dotF32x2x1AVX512, {2, 2}: dotF32x2x2AVX512, {2, 3}: dotF32x2x3AVX512, {2, 4}: dotF32x2x4AVX512,
 		{4, 1}: dotF32x4x1AVX512, {4, 2}: dotF32x4x2AVX512, {4, 3}: dotF32x4x3AVX512, {4, 4}: dotF32x4x4AVX512,
-	})},
+	}), rowLoop: dotF32RowsAVX512},
 	f16: floatKernels{rowsVec: 4, rows: 4, cols: 4, tile: tiles(map[[2]int]floatKern{
 		{1, 1}: dotF16x1x1AVX512, {1, 2}: dotF16x1x2AVX512, {1, 3}: dotF16x1x3AVX512, {1, 4}: dotF16x1x4AVX512,
 		{2, 1}: dotF16x2x1AVX512, {2, 2}: dotF16x2x2AVX512, {2, 3}: dotF16x2x3AVX512, {2, 4}: dotF16x2x4AVX512,
 		{4, 1}: dotF16x4x1AVX512, {4, 2}: dotF16x4x2AVX512, {4, 3}: dotF16x4x3AVX512, {4, 4}: dotF16x4x4AVX512,
-	})},
+	}), rowLoop: dotF16RowsAVX512},
 	bf16: floatKernels{rowsVec: 4, rows: 4, cols: 4, tile: tiles(map[[2]int]floatKern{
 		{1, 1}: dotBF16x1x1AVX512, {1, 2}: dotBF16x1x2AVX512, {1, 3}: dotBF16x1x3AVX512, {1, 4}: dotBF16x1x4AVX512,
 		{2, 1}: dotBF16x2x1AVX512, {2, 2}: dotBF16x2x2AVX512, {2, 3}: dotBF16x2x3AVX512, {2, 4}: dotBF16x2x4AVX512,
 		{4, 1}: dotBF16x4x1AVX512, {4, 2}: dotBF16x4x2AVX512, {4, 3}: dotBF16x4x3AVX512, {4, 4}: dotBF16x4x4AVX512,
-	})},
+	}), rowLoop: dotBF16RowsAVX512},
 	q8: q8Kernels{rowsVec: 4, rows: 4, cols: 4, tile: tiles(map[[2]int]q8Kern{
 		{1, 1}: q8x1x1VNNI, {1, 2}: q8x1x2VNNI, {1, 3}: q8x1x3VNNI, {1, 4}: q8x1x4VNNI,
 		{2, 1}: q8x2x1VNNI, {2, 2}: q8x2x2VNNI, {2, 3}: q8x2x3VNNI, {2, 4}: q8x2x4VNNI,

@@ -16,6 +16,14 @@ type floatKern func(w *byte, wstride uintptr, x *float32, xstride uintptr, k int
 // w + r*wstride, activation c at a + c*astride), writing them like floatKern.
 type q8Kern func(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
+// floatRows computes out[i] = row i · x for rows rows (wstride bytes apart)
+// and one float32 input, k a multiple of 16, with the arithmetic of the
+// 1×1 tile: a matrix-vector loop without a call per row.
+type floatRows func(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
+
+// q8Rows is floatRows for Q8_0 rows of nb blocks and one Q8 activation.
+type q8Rows func(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+
 // Largest tile sizes any variant provides.
 const (
 	maxTileRows = 4
@@ -28,12 +36,15 @@ type floatKernels struct {
 	// rowsVec is the tile height for a single input; rows and cols the
 	// tile for several inputs.
 	rowsVec, rows, cols int
+	// rowLoop, when not nil, runs 1×1 tiles over many rows in one call.
+	rowLoop floatRows
 }
 
 // q8Kernels is one variant's Q8_0 tile kernels.
 type q8Kernels struct {
 	tile                [maxTileRows + 1][maxTileCols + 1]q8Kern
 	rowsVec, rows, cols int
+	rowLoop             q8Rows // as floatKernels.rowLoop
 }
 
 // impl is one implementation of the kernels for a CPU feature level. All

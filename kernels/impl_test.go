@@ -41,21 +41,23 @@ func TestAllImplementations(t *testing.T) {
 	}
 }
 
-// TestAllImplementationsLarge covers big tiles, column blocks and packing.
+// TestAllImplementationsLarge covers big tiles, column blocks, packing, and
+// matrix-vector products over rows longer than streamRowBytes.
 func TestAllImplementationsLarge(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, dt := range []DType{F32, F16, BF16, Q8_0} {
-		m := randMat(r, dt, 37, 1024)
-		n := 13
-		x := randFloats(r, n*m.Cols)
-		want := make([]float32, n*m.Rows)
-		matMul(genericImpl, nil, want, m, x, n)
-		for _, im := range supportedImpls()[1:] {
-			p := NewPool(3)
-			got := make([]float32, n*m.Rows)
-			matMul(im, p, got, m, x, n)
-			p.Close()
-			sameBits(t, fmt.Sprintf("%s %v", im.name, dt), got, want)
+		m := randMat(r, dt, 37, 3200)
+		for _, n := range []int{1, 13} {
+			x := randFloats(r, n*m.Cols)
+			want := make([]float32, n*m.Rows)
+			matMul(genericImpl, nil, want, m, x, n)
+			for _, im := range supportedImpls()[1:] {
+				p := NewPool(3)
+				got := make([]float32, n*m.Rows)
+				matMul(im, p, got, m, x, n)
+				p.Close()
+				sameBits(t, fmt.Sprintf("%s %v n=%d", im.name, dt, n), got, want)
+			}
 		}
 	}
 }

@@ -39,6 +39,11 @@ func dotF32x2x3AVX2(w *byte, wstride uintptr, x *float32, xstride uintptr, k int
 //go:noescape
 func dotF32x4x1AVX2(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, tail *float32, out *float32, ostride uintptr)
 
+// dotF32RowsAVX2 computes rows dot products of F32 rows with one float32 input, one row at a time (see floatRows).
+//
+//go:noescape
+func dotF32RowsAVX2(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
+
 // dotF16x1x1AVX2 computes a 1×1 tile of F16 weights times float32 inputs (see floatKern).
 //
 //go:noescape
@@ -74,6 +79,11 @@ func dotF16x2x3AVX2(w *byte, wstride uintptr, x *float32, xstride uintptr, k int
 //go:noescape
 func dotF16x4x1AVX2(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, tail *float32, out *float32, ostride uintptr)
 
+// dotF16RowsAVX2 computes rows dot products of F16 rows with one float32 input, one row at a time (see floatRows).
+//
+//go:noescape
+func dotF16RowsAVX2(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
+
 // dotBF16x1x1AVX2 computes a 1×1 tile of BF16 weights times float32 inputs (see floatKern).
 //
 //go:noescape
@@ -108,6 +118,11 @@ func dotBF16x2x3AVX2(w *byte, wstride uintptr, x *float32, xstride uintptr, k in
 //
 //go:noescape
 func dotBF16x4x1AVX2(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, tail *float32, out *float32, ostride uintptr)
+
+// dotBF16RowsAVX2 computes rows dot products of BF16 rows with one float32 input, one row at a time (see floatRows).
+//
+//go:noescape
+func dotBF16RowsAVX2(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
 
 // widenF16AVX2 converts n F16 values (n a multiple of 16) to float32.
 //
@@ -204,6 +219,11 @@ func dotF32x4x3AVX512(w *byte, wstride uintptr, x *float32, xstride uintptr, k i
 //go:noescape
 func dotF32x4x4AVX512(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, tail *float32, out *float32, ostride uintptr)
 
+// dotF32RowsAVX512 computes rows dot products of F32 rows with one float32 input, one row at a time (see floatRows).
+//
+//go:noescape
+func dotF32RowsAVX512(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
+
 // dotF16x1x1AVX512 computes a 1×1 tile of F16 weights times float32 inputs (see floatKern).
 //
 //go:noescape
@@ -264,6 +284,11 @@ func dotF16x4x3AVX512(w *byte, wstride uintptr, x *float32, xstride uintptr, k i
 //go:noescape
 func dotF16x4x4AVX512(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, tail *float32, out *float32, ostride uintptr)
 
+// dotF16RowsAVX512 computes rows dot products of F16 rows with one float32 input, one row at a time (see floatRows).
+//
+//go:noescape
+func dotF16RowsAVX512(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
+
 // dotBF16x1x1AVX512 computes a 1×1 tile of BF16 weights times float32 inputs (see floatKern).
 //
 //go:noescape
@@ -323,6 +348,11 @@ func dotBF16x4x3AVX512(w *byte, wstride uintptr, x *float32, xstride uintptr, k 
 //
 //go:noescape
 func dotBF16x4x4AVX512(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, tail *float32, out *float32, ostride uintptr)
+
+// dotBF16RowsAVX512 computes rows dot products of BF16 rows with one float32 input, one row at a time (see floatRows).
+//
+//go:noescape
+func dotBF16RowsAVX512(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
 
 // widenF16AVX512 converts n F16 values (n a multiple of 16) to float32.
 //
@@ -393,6 +423,11 @@ func q8x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out 
 //
 //go:noescape
 func q8x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// q8RowsAVX2 computes rows dot products of Q8_0 rows with one Q8 activation, one row at a time (see q8Rows).
+//
+//go:noescape
+func q8RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 
 // q8x1x1VNNI computes a 1×1 tile of Q8_0 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
 //

@@ -623,6 +623,53 @@ dotF32x4x1AVX2_reduce:
 	VZEROUPPER
 	RET
 
+// func dotF32RowsAVX2(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
+// Requires: AVX, FMA3
+TEXT ·dotF32RowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), AX
+	MOVQ wstride+8(FP), CX
+	MOVQ x+16(FP), DX
+	MOVQ k+24(FP), BX
+	MOVQ rows+32(FP), SI
+	MOVQ out+40(FP), DI
+
+dotF32RowsAVX2_row:
+	TESTQ  SI, SI
+	JZ     dotF32RowsAVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	XORQ   R8, R8
+
+dotF32RowsAVX2_loop:
+	CMPQ        R8, BX
+	JAE         dotF32RowsAVX2_reduce
+	VMOVUPS     (AX)(R8*4), Y2
+	VMOVUPS     (DX)(R8*4), Y3
+	VFMADD231PS Y3, Y2, Y0
+	VMOVUPS     32(AX)(R8*4), Y2
+	VMOVUPS     32(DX)(R8*4), Y3
+	VFMADD231PS Y3, Y2, Y1
+	ADDQ        $0x10, R8
+	JMP         dotF32RowsAVX2_loop
+
+dotF32RowsAVX2_reduce:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (DI)
+	ADDQ         CX, AX
+	ADDQ         $0x04, DI
+	DECQ         SI
+	JMP          dotF32RowsAVX2_row
+
+dotF32RowsAVX2_done:
+	VZEROUPPER
+	RET
+
 // func dotF16x1x1AVX2(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, tail *float32, out *float32, ostride uintptr)
 // Requires: AVX, F16C, FMA3
 TEXT ·dotF16x1x1AVX2(SB), NOSPLIT, $0-64
@@ -1239,6 +1286,53 @@ dotF16x4x1AVX2_reduce:
 	VMOVSHDUP    X6, X0
 	VADDSS       X0, X6, X6
 	VMOVSS       X6, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotF16RowsAVX2(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
+// Requires: AVX, F16C, FMA3
+TEXT ·dotF16RowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), AX
+	MOVQ wstride+8(FP), CX
+	MOVQ x+16(FP), DX
+	MOVQ k+24(FP), BX
+	MOVQ rows+32(FP), SI
+	MOVQ out+40(FP), DI
+
+dotF16RowsAVX2_row:
+	TESTQ  SI, SI
+	JZ     dotF16RowsAVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	XORQ   R8, R8
+
+dotF16RowsAVX2_loop:
+	CMPQ        R8, BX
+	JAE         dotF16RowsAVX2_reduce
+	VCVTPH2PS   (AX)(R8*2), Y2
+	VMOVUPS     (DX)(R8*4), Y3
+	VFMADD231PS Y3, Y2, Y0
+	VCVTPH2PS   16(AX)(R8*2), Y2
+	VMOVUPS     32(DX)(R8*4), Y3
+	VFMADD231PS Y3, Y2, Y1
+	ADDQ        $0x10, R8
+	JMP         dotF16RowsAVX2_loop
+
+dotF16RowsAVX2_reduce:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (DI)
+	ADDQ         CX, AX
+	ADDQ         $0x04, DI
+	DECQ         SI
+	JMP          dotF16RowsAVX2_row
+
+dotF16RowsAVX2_done:
 	VZEROUPPER
 	RET
 
@@ -1884,6 +1978,55 @@ dotBF16x4x1AVX2_reduce:
 	VMOVSHDUP    X6, X0
 	VADDSS       X0, X6, X6
 	VMOVSS       X6, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotBF16RowsAVX2(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·dotBF16RowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), AX
+	MOVQ wstride+8(FP), CX
+	MOVQ x+16(FP), DX
+	MOVQ k+24(FP), BX
+	MOVQ rows+32(FP), SI
+	MOVQ out+40(FP), DI
+
+dotBF16RowsAVX2_row:
+	TESTQ  SI, SI
+	JZ     dotBF16RowsAVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	XORQ   R8, R8
+
+dotBF16RowsAVX2_loop:
+	CMPQ        R8, BX
+	JAE         dotBF16RowsAVX2_reduce
+	VPMOVZXWD   (AX)(R8*2), Y2
+	VPSLLD      $0x10, Y2, Y2
+	VMOVUPS     (DX)(R8*4), Y3
+	VFMADD231PS Y3, Y2, Y0
+	VPMOVZXWD   16(AX)(R8*2), Y2
+	VPSLLD      $0x10, Y2, Y2
+	VMOVUPS     32(DX)(R8*4), Y3
+	VFMADD231PS Y3, Y2, Y1
+	ADDQ        $0x10, R8
+	JMP         dotBF16RowsAVX2_loop
+
+dotBF16RowsAVX2_reduce:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (DI)
+	ADDQ         CX, AX
+	ADDQ         $0x04, DI
+	DECQ         SI
+	JMP          dotBF16RowsAVX2_row
+
+dotBF16RowsAVX2_done:
 	VZEROUPPER
 	RET
 
@@ -3921,6 +4064,50 @@ dotF32x4x4AVX512_reduce:
 	VZEROUPPER
 	RET
 
+// func dotF32RowsAVX512(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·dotF32RowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), AX
+	MOVQ wstride+8(FP), CX
+	MOVQ x+16(FP), DX
+	MOVQ k+24(FP), BX
+	MOVQ rows+32(FP), SI
+	MOVQ out+40(FP), DI
+
+dotF32RowsAVX512_row:
+	TESTQ  SI, SI
+	JZ     dotF32RowsAVX512_done
+	VPXORD Z0, Z0, Z0
+	XORQ   R8, R8
+
+dotF32RowsAVX512_loop:
+	CMPQ        R8, BX
+	JAE         dotF32RowsAVX512_reduce
+	VMOVUPS     (AX)(R8*4), Z1
+	VMOVUPS     (DX)(R8*4), Z2
+	VFMADD231PS Z2, Z1, Z0
+	ADDQ        $0x10, R8
+	JMP         dotF32RowsAVX512_loop
+
+dotF32RowsAVX512_reduce:
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (DI)
+	ADDQ          CX, AX
+	ADDQ          $0x04, DI
+	DECQ          SI
+	JMP           dotF32RowsAVX512_row
+
+dotF32RowsAVX512_done:
+	VZEROUPPER
+	RET
+
 // func dotF16x1x1AVX512(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, tail *float32, out *float32, ostride uintptr)
 // Requires: AVX, AVX512F, AVX512VL
 TEXT ·dotF16x1x1AVX512(SB), NOSPLIT, $0-64
@@ -5250,6 +5437,50 @@ dotF16x4x4AVX512_reduce:
 	VMOVSHDUP     X15, X0
 	VADDSS        X0, X15, X15
 	VMOVSS        X15, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotF16RowsAVX512(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·dotF16RowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), AX
+	MOVQ wstride+8(FP), CX
+	MOVQ x+16(FP), DX
+	MOVQ k+24(FP), BX
+	MOVQ rows+32(FP), SI
+	MOVQ out+40(FP), DI
+
+dotF16RowsAVX512_row:
+	TESTQ  SI, SI
+	JZ     dotF16RowsAVX512_done
+	VPXORD Z0, Z0, Z0
+	XORQ   R8, R8
+
+dotF16RowsAVX512_loop:
+	CMPQ        R8, BX
+	JAE         dotF16RowsAVX512_reduce
+	VCVTPH2PS   (AX)(R8*2), Z1
+	VMOVUPS     (DX)(R8*4), Z2
+	VFMADD231PS Z2, Z1, Z0
+	ADDQ        $0x10, R8
+	JMP         dotF16RowsAVX512_loop
+
+dotF16RowsAVX512_reduce:
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (DI)
+	ADDQ          CX, AX
+	ADDQ          $0x04, DI
+	DECQ          SI
+	JMP           dotF16RowsAVX512_row
+
+dotF16RowsAVX512_done:
 	VZEROUPPER
 	RET
 
@@ -6613,6 +6844,51 @@ dotBF16x4x4AVX512_reduce:
 	VZEROUPPER
 	RET
 
+// func dotBF16RowsAVX512(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·dotBF16RowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), AX
+	MOVQ wstride+8(FP), CX
+	MOVQ x+16(FP), DX
+	MOVQ k+24(FP), BX
+	MOVQ rows+32(FP), SI
+	MOVQ out+40(FP), DI
+
+dotBF16RowsAVX512_row:
+	TESTQ  SI, SI
+	JZ     dotBF16RowsAVX512_done
+	VPXORD Z0, Z0, Z0
+	XORQ   R8, R8
+
+dotBF16RowsAVX512_loop:
+	CMPQ        R8, BX
+	JAE         dotBF16RowsAVX512_reduce
+	VPMOVZXWD   (AX)(R8*2), Z1
+	VPSLLD      $0x10, Z1, Z1
+	VMOVUPS     (DX)(R8*4), Z2
+	VFMADD231PS Z2, Z1, Z0
+	ADDQ        $0x10, R8
+	JMP         dotBF16RowsAVX512_loop
+
+dotBF16RowsAVX512_reduce:
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (DI)
+	ADDQ          CX, AX
+	ADDQ          $0x04, DI
+	DECQ          SI
+	JMP           dotBF16RowsAVX512_row
+
+dotBF16RowsAVX512_done:
+	VZEROUPPER
+	RET
+
 // func widenF16AVX512(dst *float32, src *uint16, n int)
 // Requires: AVX, AVX512F
 TEXT ·widenF16AVX512(SB), NOSPLIT, $0-24
@@ -7739,6 +8015,86 @@ q8x4x1AVX2_reduce:
 	VMOVSHDUP    X7, X0
 	VADDSS       X0, X7, X7
 	VMOVSS       X7, 12(AX)
+	VZEROUPPER
+	RET
+
+// func q8RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·q8RowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ     w+0(FP), AX
+	MOVQ     wstride+8(FP), CX
+	MOVQ     a+16(FP), DX
+	MOVQ     rows+32(FP), BX
+	MOVQ     out+40(FP), SI
+	VPCMPEQW Y0, Y0, Y0
+	VPSRLW   $0x0f, Y0, Y0
+
+q8RowsAVX2_row:
+	TESTQ  BX, BX
+	JZ     q8RowsAVX2_done
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	MOVQ   nb+24(FP), R9
+	MOVQ   AX, DI
+	MOVQ   DX, R8
+
+q8RowsAVX2_loop:
+	CMPQ         R9, $0x02
+	JB           q8RowsAVX2_single
+	VMOVDQU      (R8), Y3
+	VPABSB       2(DI), Y4
+	VPBROADCASTW (DI), X5
+	VCVTPH2PS    X5, Y5
+	VPSIGNB      2(DI), Y3, Y3
+	VPMADDUBSW   Y3, Y4, Y3
+	VPMADDWD     Y0, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VMULPS       128(R8), Y5, Y4
+	VFMADD231PS  Y4, Y3, Y1
+	VMOVDQU      32(R8), Y3
+	VPABSB       36(DI), Y4
+	VPBROADCASTW 34(DI), X5
+	VCVTPH2PS    X5, Y5
+	VPSIGNB      36(DI), Y3, Y3
+	VPMADDUBSW   Y3, Y4, Y3
+	VPMADDWD     Y0, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VMULPS       160(R8), Y5, Y4
+	VFMADD231PS  Y4, Y3, Y2
+	ADDQ         $0x44, DI
+	ADDQ         $0x000000c0, R8
+	SUBQ         $0x02, R9
+	JMP          q8RowsAVX2_loop
+
+q8RowsAVX2_single:
+	TESTQ        R9, R9
+	JZ           q8RowsAVX2_reduce
+	VMOVDQU      (R8), Y3
+	VPABSB       2(DI), Y4
+	VPBROADCASTW (DI), X5
+	VCVTPH2PS    X5, Y5
+	VPSIGNB      2(DI), Y3, Y3
+	VPMADDUBSW   Y3, Y4, Y3
+	VPMADDWD     Y0, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VMULPS       128(R8), Y5, Y4
+	VFMADD231PS  Y4, Y3, Y1
+
+q8RowsAVX2_reduce:
+	VADDPS       Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VMOVHLPS     X1, X1, X2
+	VADDPS       X2, X1, X1
+	VMOVSHDUP    X1, X2
+	VADDSS       X2, X1, X1
+	VMOVSS       X1, (SI)
+	ADDQ         CX, AX
+	ADDQ         $0x04, SI
+	DECQ         BX
+	JMP          q8RowsAVX2_row
+
+q8RowsAVX2_done:
 	VZEROUPPER
 	RET
 

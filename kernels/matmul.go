@@ -249,6 +249,10 @@ func (t *mulTask) floatRange(w int, q Product, r0, r1 int) {
 // tail step when k is not a multiple of 16.
 func dotTiles(fk *floatKernels, t DType, w unsafe.Pointer, ws uintptr, rows, tileRows int, x []float32, xstride, cols, k int, out []float32, ostride int, tail []float32) {
 	k16 := k &^ (lanes - 1)
+	if tileRows == 1 && cols == 1 && k16 == k && fk.rowLoop != nil {
+		fk.rowLoop((*byte)(w), ws, &x[0], k, rows, &out[0])
+		return
+	}
 	for r := 0; r < rows; {
 		ri, cmax := fk.pick(min(rows-r, tileRows), maxTileCols)
 		wr := unsafe.Add(w, uintptr(r)*ws)
@@ -305,6 +309,10 @@ func (t *mulTask) q8Range(q Product, r0, r1 int) {
 		re := min(r1, r+mc)
 		for c := 0; c < t.n; c += t.cols {
 			cc := min(t.cols, t.n-c)
+			if t.rows == 1 && cc == 1 && qk.rowLoop != nil {
+				qk.rowLoop(&m.Data[r*rb], uintptr(rb), &t.act[c*ab], nb, re-r, &q.Out[c*m.Rows+r])
+				continue
+			}
 			for i := r; i < re; {
 				ri, ci := qk.pick(min(re-i, t.rows), cc)
 				for j := c; j < c+cc; {

@@ -108,3 +108,54 @@ func floatStep(s isa, t wtype, acc [][][]VecVirtual, row func(r, h int) Mem, col
 		}
 	}
 }
+
+const floatRowsSig = "func(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)"
+
+// floatRowsKernel generates a matrix-vector loop over rows one at a time
+// (out[i] = row i · x, rows wstride bytes apart, k a multiple of 16), with
+// the 1×1 tile's body and reduction: the same bits, without a call per row.
+func floatRowsKernel(s isa, t wtype) {
+	name := fmt.Sprintf("dot%sRows%s", t, s)
+	TEXT(name, NOSPLIT, floatRowsSig)
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes rows dot products of %s rows with one float32 input, one row at a time (see floatRows).", name, t))
+	w, ws, x := param("w"), param("wstride"), param("x")
+	k, rows, out := param("k"), param("rows"), param("out")
+	halves := 16 / s.width()
+
+	Label(name + "_row")
+	TESTQ(rows, rows)
+	JZ(LabelRef(name + "_done"))
+	acc := [][][]VecVirtual{{make([]VecVirtual, halves)}}
+	for h := range acc[0][0] {
+		acc[0][0][h] = s.vec()
+		s.zero(acc[0][0][h])
+	}
+	idx := GP64()
+	XORQ(idx, idx)
+	Label(name + "_loop")
+	CMPQ(idx, k)
+	JAE(LabelRef(name + "_reduce"))
+	floatStep(s, t, acc,
+		func(_, h int) Mem {
+			return Mem{Base: w, Index: idx, Scale: uint8(t.size()), Disp: h * s.width() * t.size()}
+		},
+		func(_, h int) Mem { return Mem{Base: x, Index: idx, Scale: 4, Disp: h * s.width() * 4} })
+	ADDQ(U8(16), idx)
+	JMP(LabelRef(name + "_loop"))
+
+	Label(name + "_reduce")
+	var hi VecVirtual
+	if halves == 2 {
+		hi = acc[0][0][1]
+	}
+	VMOVSS(reduce16(s, acc[0][0][0], hi), Mem{Base: out})
+	ADDQ(ws, w)
+	ADDQ(U8(4), out)
+	DECQ(rows)
+	JMP(LabelRef(name + "_row"))
+
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}

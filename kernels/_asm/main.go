@@ -14,6 +14,7 @@ func main() {
 			for _, tl := range isa.floatTiles() {
 				floatKernel(isa, t, tl[0], tl[1])
 			}
+			floatRowsKernel(isa, t)
 		}
 		widenKernel(isa, false)
 		widenKernel(isa, true)
@@ -30,6 +31,7 @@ func main() {
 	for _, tl := range [][2]int{{1, 1}, {1, 2}, {2, 1}, {2, 2}, {4, 1}} {
 		q8AVX2(tl[0], tl[1])
 	}
+	q8RowsAVX2()
 	for _, tl := range [][2]int{{1, 1}, {1, 2}, {1, 3}, {1, 4}, {2, 1}, {2, 2}, {2, 3}, {2, 4}, {4, 1}, {4, 2}, {4, 3}, {4, 4}} {
 		q8VNNI(tl[0], tl[1])
 	}

@@ -92,38 +92,81 @@ func q8AVX2(R, C int) {
 			}
 		}
 	}
-	block := func(h int) {
-		xs := make([]VecVirtual, C)
-		for c := range xs {
-			xs[c] = YMM()
-			VMOVDQU(Mem{Base: cols[c], Disp: 32 * h}, xs[c])
-		}
-		for r := 0; r < R; r++ {
-			wq := Mem{Base: rows[r], Disp: blockBytes*h + 2}
-			aw := YMM()
-			VPABSB(wq, aw)
-			dw := YMM()
-			VPBROADCASTW(Mem{Base: rows[r], Disp: blockBytes * h}, dw.AsX())
-			VCVTPH2PS(dw.AsX(), dw)
-			for c := 0; c < C; c++ {
-				t := YMM()
-				VPSIGNB(wq, xs[c], t)
-				VPMADDUBSW(t, aw, t)
-				VPMADDWD(ones, t, t)
-				VCVTDQ2PS(t, t)
-				sc := YMM()
-				VMULPS(Mem{Base: cols[c], Disp: pairScales + 32*h}, dw, sc)
-				VFMADD231PS(sc, t, acc[r][c][h])
-			}
-		}
-	}
 	q8Loop(name, rows, cols, nb, func(single bool) {
-		block(0)
+		q8AVX2Block(rows, cols, acc, ones, 0)
 		if !single {
-			block(1)
+			q8AVX2Block(rows, cols, acc, ones, 1)
 		}
 	})
 	q8Store(avx2, acc)
+}
+
+// q8AVX2Block emits block h (0 or 1) of a pair for an R×C AVX2 tile.
+func q8AVX2Block(rows, cols []GPVirtual, acc [][][]VecVirtual, ones VecVirtual, h int) {
+	xs := make([]VecVirtual, len(cols))
+	for c := range xs {
+		xs[c] = YMM()
+		VMOVDQU(Mem{Base: cols[c], Disp: 32 * h}, xs[c])
+	}
+	for r := range rows {
+		wq := Mem{Base: rows[r], Disp: blockBytes*h + 2}
+		aw := YMM()
+		VPABSB(wq, aw)
+		dw := YMM()
+		VPBROADCASTW(Mem{Base: rows[r], Disp: blockBytes * h}, dw.AsX())
+		VCVTPH2PS(dw.AsX(), dw)
+		for c := range cols {
+			t := YMM()
+			VPSIGNB(wq, xs[c], t)
+			VPMADDUBSW(t, aw, t)
+			VPMADDWD(ones, t, t)
+			VCVTDQ2PS(t, t)
+			sc := YMM()
+			VMULPS(Mem{Base: cols[c], Disp: pairScales + 32*h}, dw, sc)
+			VFMADD231PS(sc, t, acc[r][c][h])
+		}
+	}
+}
+
+// q8RowsAVX2 generates a Q8_0 matrix-vector loop over rows one at a time
+// with the 1×1 tile's body and reduction: the same bits, without a call
+// per row.
+func q8RowsAVX2() {
+	name := "q8RowsAVX2"
+	TEXT(name, NOSPLIT, "func(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)")
+	Pragma("noescape")
+	Doc(name + " computes rows dot products of Q8_0 rows with one Q8 activation, one row at a time (see q8Rows).")
+	w, ws, a := param("w"), param("wstride"), param("a")
+	rows, out := param("rows"), param("out")
+	ones := YMM()
+	VPCMPEQW(ones, ones, ones)
+	VPSRLW(U8(15), ones, ones)
+
+	Label(name + "_row")
+	TESTQ(rows, rows)
+	JZ(LabelRef(name + "_done"))
+	acc := [][][]VecVirtual{{{YMM(), YMM()}}}
+	for _, v := range acc[0][0] {
+		VXORPS(v, v, v)
+	}
+	wp, ap, nb := GP64(), GP64(), param("nb")
+	MOVQ(w, wp)
+	MOVQ(a, ap)
+	q8Loop(name, []GPVirtual{wp}, []GPVirtual{ap}, nb, func(single bool) {
+		q8AVX2Block([]GPVirtual{wp}, []GPVirtual{ap}, acc, ones, 0)
+		if !single {
+			q8AVX2Block([]GPVirtual{wp}, []GPVirtual{ap}, acc, ones, 1)
+		}
+	})
+	VMOVSS(reduce16(avx2, acc[0][0][0], acc[0][0][1]), Mem{Base: out})
+	ADDQ(ws, w)
+	ADDQ(U8(4), out)
+	DECQ(rows)
+	JMP(LabelRef(name + "_row"))
+
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
 }
 
 // q8VNNI generates an R×C Q8_0 tile with AVX-512 VNNI, two blocks per ZMM
