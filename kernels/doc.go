@@ -13,5 +13,7 @@
 // the batch size, the tiling or the thread count.
 //
 // Matrix products run on a Pool of persistent workers that split the rows;
-// with a Pool they allocate nothing in steady state.
+// with a Pool they allocate nothing in steady state. MatMul2 and MatMul3
+// run products that share their inputs (gate and up; query, key and value)
+// in one pass.
 package kernels
