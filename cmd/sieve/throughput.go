@@ -12,8 +12,6 @@ import (
 
 	"sieve/bench"
 	"sieve/engine"
-	"sieve/kernels"
-	"sieve/model"
 	"sieve/model/load"
 	"sieve/sparsity"
 )
@@ -108,38 +106,4 @@ func throughputSpecs(names []string, budget float64, profile string) ([]sparsity
 		specs = append(specs, s)
 	}
 	return specs, nil
-}
-
-// kvFlags are the KV policy flags of 'sieve bench decode'.
-type kvFlags struct {
-	policy, budget, profile *string
-}
-
-// addKVFlags registers --kv-policy, --kv-budget and --profile on fs.
-func addKVFlags(fs *flag.FlagSet) kvFlags {
-	return kvFlags{
-		policy:  fs.String("kv-policy", "full", "KV eviction policy of the paged cache (not snapkv)"),
-		budget:  fs.String("kv-budget", "", "KV budget per layer: tokens, or a fraction of depth + max(prompt, gen) below 1"),
-		profile: fs.String("profile", "", "per-layer budget profile (JSON) for the layered policy"),
-	}
-}
-
-// decodeCaches returns caches unchanged under full, or else paged caches of
-// storage kvType that evict under the flags' policy.
-func (f kvFlags) decodeCaches(c model.Config, pool *kernels.Pool, kvType string, caches bench.CacheFactory) (bench.CacheFactory, error) {
-	b, err := sparsity.ParseBudget(*f.budget)
-	if err != nil {
-		return nil, err
-	}
-	spec, err := sparsity.ParseSpec(*f.policy, b, *f.profile)
-	if err != nil || spec.Policy == sparsity.Full {
-		return caches, err
-	}
-	switch kvType {
-	case "f16":
-		return bench.SparseCaches(c, pool, kernels.F16, spec), nil
-	case "f32":
-		return bench.SparseCaches(c, pool, kernels.F32, spec), nil
-	}
-	return nil, fmt.Errorf("--kv-policy %s needs a paged cache (--kv-dtype f16 or f32)", spec.Policy)
 }
