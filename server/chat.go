@@ -37,19 +37,17 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, b *backend) 
 		return
 	}
 	var text strings.Builder
-	var lps []chatTokenLogprob
+	lps := []chatTokenLogprob{}
 	var final engine.Event
 	defer func() { g.close(final) }()
-	for final.Finish == "" {
-		ev, ok := g.next()
-		if !ok {
-			return
-		}
+	final, ok := g.collect(func(ev engine.Event) {
 		text.WriteString(ev.Text)
-		lps = append(lps, chatLP(ev.Logprobs)...)
-		if ev.Finish != "" {
-			final = ev
+		if ereq.Logprobs {
+			lps = append(lps, chatLP(ev.Logprobs)...)
 		}
+	})
+	if !ok {
+		return
 	}
 	if final.Finish == engine.FinishError {
 		s.fail(w, r, generationError(final))
@@ -58,7 +56,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, b *backend) 
 	content := text.String()
 	choice := chatChoice{Message: &chatOutput{Role: "assistant", Content: &content}, FinishReason: finishReason(final.Finish)}
 	if ereq.Logprobs {
-		choice.Logprobs = &chatLogprobs{Content: append([]chatTokenLogprob{}, lps...)}
+		choice.Logprobs = &chatLogprobs{Content: lps}
 	}
 	resp.Choices = []chatChoice{choice}
 	resp.Usage = usageOf(final.Usage)
@@ -171,7 +169,5 @@ func (s *Server) streamChat(w http.ResponseWriter, g *generation, chunk chatResp
 	if !ok {
 		return
 	}
-	c := chunk
-	c.Choices = []chatChoice{}
-	endStream(out, includeUsage, final, &c, &c.Usage)
+	endStream(out, includeUsage, final, chunk)
 }

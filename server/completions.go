@@ -41,16 +41,12 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request, b *ba
 	text := []byte(echo)
 	var final engine.Event
 	defer func() { g.close(final) }()
-	for final.Finish == "" {
-		ev, ok := g.next()
-		if !ok {
-			return
-		}
+	final, ok := g.collect(func(ev engine.Event) {
 		text = append(text, ev.Text...)
 		lp.add(ev.Logprobs)
-		if ev.Finish != "" {
-			final = ev
-		}
+	})
+	if !ok {
+		return
 	}
 	if final.Finish == engine.FinishError {
 		s.fail(w, r, generationError(final))
@@ -153,7 +149,5 @@ func (s *Server) streamCompletion(w http.ResponseWriter, g *generation, chunk co
 	if !ok {
 		return
 	}
-	c := chunk
-	c.Choices = []completionChoice{}
-	endStream(out, includeUsage, final, &c, &c.Usage)
+	endStream(out, includeUsage, final, chunk)
 }

@@ -74,6 +74,21 @@ func (g *generation) next() (ev engine.Event, ok bool) {
 	}
 }
 
+// collect passes each event to add until the final one, which it returns.
+// ok is false when the client went away.
+func (g *generation) collect(add func(engine.Event)) (final engine.Event, ok bool) {
+	for {
+		ev, more := g.next()
+		if !more {
+			return engine.Event{}, false
+		}
+		add(ev)
+		if ev.Finish != "" {
+			return ev, true
+		}
+	}
+}
+
 // close ends the generation: it records the finish, cancels the engine request if
 // it is still going, and drains its events.
 func (g *generation) close(final engine.Event) {

@@ -7,7 +7,8 @@ import (
 )
 
 // completionLP converts the engine's logprobs into the completions shape,
-// keeping the running text offset.
+// keeping the running text offset and, for whole responses, every token's
+// logprobs.
 type completionLP struct {
 	enabled bool
 	offset  int // characters of text before the next token
@@ -20,7 +21,7 @@ func newCompletionLP(enabled bool, offset int) *completionLP {
 	return &completionLP{enabled: enabled, offset: offset, whole: emptyCompletionLogprobs()}
 }
 
-// chunk converts one event's logprobs and adds them to the whole; it
+// chunk converts one event's logprobs, advancing the text offset; it
 // returns nil when logprobs were not requested.
 func (c *completionLP) chunk(lps []engine.TokenLogprobs) *completionLogprobs {
 	if !c.enabled {
@@ -39,10 +40,6 @@ func (c *completionLP) chunk(lps []engine.TokenLogprobs) *completionLogprobs {
 		out.TextOffset = append(out.TextOffset, c.offset)
 		c.offset += utf8.RuneCountInString(lp.Text)
 	}
-	c.whole.Tokens = append(c.whole.Tokens, out.Tokens...)
-	c.whole.TokenLogprobs = append(c.whole.TokenLogprobs, out.TokenLogprobs...)
-	c.whole.TopLogprobs = append(c.whole.TopLogprobs, out.TopLogprobs...)
-	c.whole.TextOffset = append(c.whole.TextOffset, out.TextOffset...)
 	return &out
 }
 
@@ -52,7 +49,16 @@ func emptyCompletionLogprobs() completionLogprobs {
 }
 
 // add converts one event's logprobs into the whole.
-func (c *completionLP) add(lps []engine.TokenLogprobs) { c.chunk(lps) }
+func (c *completionLP) add(lps []engine.TokenLogprobs) {
+	out := c.chunk(lps)
+	if out == nil {
+		return
+	}
+	c.whole.Tokens = append(c.whole.Tokens, out.Tokens...)
+	c.whole.TokenLogprobs = append(c.whole.TokenLogprobs, out.TokenLogprobs...)
+	c.whole.TopLogprobs = append(c.whole.TopLogprobs, out.TopLogprobs...)
+	c.whole.TextOffset = append(c.whole.TextOffset, out.TextOffset...)
+}
 
 // all returns every token's logprobs, or nil when not requested.
 func (c *completionLP) all() *completionLogprobs {

@@ -73,15 +73,19 @@ type usage struct {
 	KVTokensEvicted int `json:"kv_tokens_evicted"`
 }
 
-// completionResponse is a /v1/completions response or stream chunk.
-type completionResponse struct {
-	ID      string             `json:"id"`
-	Object  string             `json:"object"`
-	Created int64              `json:"created"`
-	Model   string             `json:"model"`
-	Choices []completionChoice `json:"choices"`
-	Usage   *usage             `json:"usage"`
+// response is a completions or chat response or stream chunk with choices
+// of type C.
+type response[C any] struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	Model   string `json:"model"`
+	Choices []C    `json:"choices"`
+	Usage   *usage `json:"usage"`
 }
+
+// completionResponse is a /v1/completions response or stream chunk.
+type completionResponse = response[completionChoice]
 
 // completionChoice is one choice of a completion.
 type completionChoice struct {
@@ -100,14 +104,7 @@ type completionLogprobs struct {
 }
 
 // chatResponse is a /v1/chat/completions response or stream chunk.
-type chatResponse struct {
-	ID      string       `json:"id"`
-	Object  string       `json:"object"`
-	Created int64        `json:"created"`
-	Model   string       `json:"model"`
-	Choices []chatChoice `json:"choices"`
-	Usage   *usage       `json:"usage"`
-}
+type chatResponse = response[chatChoice]
 
 // chatChoice is one choice of a chat response: Message when whole, Delta
 // when streamed.

@@ -8,20 +8,11 @@ import (
 
 func TestHealthBeforeAndAfterLoad(t *testing.T) {
 	h := newHarness(t, Config{}, false)
-	tests := []struct {
-		path   string
-		status int
-	}{
+	h.checkGETs("before load: ", []getCase{
 		{"/health", http.StatusServiceUnavailable},
 		{"/v1/models", http.StatusServiceUnavailable},
 		{"/metrics", http.StatusOK},
-	}
-	for _, tt := range tests {
-		resp, body := h.do(http.MethodGet, tt.path, "")
-		if resp.StatusCode != tt.status {
-			t.Errorf("before load: GET %s = %d %s, want %d", tt.path, resp.StatusCode, body, tt.status)
-		}
-	}
+	})
 	resp, body := h.post("/v1/completions", `{"prompt":"x"}`)
 	if resp.StatusCode != http.StatusServiceUnavailable || errorOf(t, body).Type != typeUnavailable {
 		t.Errorf("completion before load = %d %s", resp.StatusCode, body)
@@ -44,17 +35,26 @@ func TestModels(t *testing.T) {
 		list.Data[0].OwnedBy == "" || list.Data[0].Created == 0 || list.Data[0].MaxModelLen != testContext {
 		t.Errorf("model list = %+v", list)
 	}
-	tests := []struct {
-		path   string
-		status int
-	}{
+	h.checkGETs("", []getCase{
 		{"/v1/models/stories260K", http.StatusOK},
 		{"/v1/models/gpt-4", http.StatusNotFound},
-	}
-	for _, tt := range tests {
-		resp, body := h.do(http.MethodGet, tt.path, "")
-		if resp.StatusCode != tt.status {
-			t.Errorf("GET %s = %d %s, want %d", tt.path, resp.StatusCode, body, tt.status)
+	})
+}
+
+// getCase is a path and the status a GET of it should answer.
+type getCase struct {
+	path   string
+	status int
+}
+
+// checkGETs reports each case whose GET answers another status; prefix
+// starts each report.
+func (h *harness) checkGETs(prefix string, cases []getCase) {
+	h.t.Helper()
+	for _, c := range cases {
+		resp, body := h.do(http.MethodGet, c.path, "")
+		if resp.StatusCode != c.status {
+			h.t.Errorf("%sGET %s = %d %s, want %d", prefix, c.path, resp.StatusCode, body, c.status)
 		}
 	}
 }

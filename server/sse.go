@@ -81,12 +81,13 @@ func relay(out *sse, g *generation, send func(ev engine.Event, finish *string) e
 }
 
 // endStream closes a stream: with includeUsage, and unless it ended in an
-// error, it first sends usageChunk (a chunk with no choices) with its
-// usage field set from the final event.
-func endStream(out *sse, includeUsage bool, final engine.Event, usageChunk any, usage **usage) {
+// error, it first sends chunk with no choices and its usage set from the
+// final event.
+func endStream[C any](out *sse, includeUsage bool, final engine.Event, chunk response[C]) {
 	if includeUsage && final.Finish != engine.FinishError {
-		*usage = usageOf(final.Usage)
-		if out.send(usageChunk) != nil {
+		chunk.Choices = []C{}
+		chunk.Usage = usageOf(final.Usage)
+		if out.send(chunk) != nil {
 			return
 		}
 	}
