@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 
@@ -34,15 +35,7 @@ func (e *Engine) admit() {
 		s.waitq = s.waitq[1:]
 		q.cacheSeq = e.cache.NewSeq()
 		e.startKV(q)
-		i, _ := slices.BinarySearchFunc(s.running, q.id, func(r *sequence, id uint64) int {
-			switch {
-			case r.id < id:
-				return -1
-			case r.id > id:
-				return 1
-			}
-			return 0
-		})
+		i, _ := slices.BinarySearchFunc(s.running, q.id, func(r *sequence, id uint64) int { return cmp.Compare(r.id, id) })
 		s.running = slices.Insert(s.running, i, q)
 	}
 	s.cur = nil

@@ -163,8 +163,9 @@ func (e *Engine) evict() {
 			if lb.Dense {
 				continue
 			}
+			due := p.Evict(l, e.cache.Len(q.cacheSeq, l)) // SetScores keeps the length
 			var scores []float32
-			if lb.Heavy > 0 && (snap || p.Evict(l, e.cache.Len(q.cacheSeq, l))) {
+			if lb.Heavy > 0 && (snap || due) {
 				scores = e.cache.Scores(q.cacheSeq, l, s.kv.scores[:0])
 				s.kv.scores = scores
 			}
@@ -175,7 +176,7 @@ func (e *Engine) evict() {
 					panic(err) // the engine never shares blocks
 				}
 			}
-			if p.Evict(l, e.cache.Len(q.cacheSeq, l)) {
+			if due {
 				e.evictLayer(q, l, lb, scores)
 			}
 		}

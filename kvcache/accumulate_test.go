@@ -65,11 +65,8 @@ func runSteps(t *testing.T, kc *Cache, steps []scoreStep) [][][]float32 {
 func TestSetAccumulatePerSequenceAndLayer(t *testing.T) {
 	for _, dt := range []kernels.DType{kernels.F32, kernels.F16} {
 		t.Run(dt.String(), func(t *testing.T) {
-			pool := kernels.NewPool(2)
-			defer pool.Close()
 			c := tinyConfig
-			plain := newCache(t, c, 100, 4, dt, pool)
-			scored := newCache(t, c, 100, 4, dt, pool)
+			plain, scored := scoringPair(t, dt)
 			for range 3 {
 				plain.NewSeq()
 				scored.NewSeq()
@@ -278,11 +275,7 @@ func TestSetScoresCopiesSharedBlocks(t *testing.T) {
 	if err := kc.SetScores(b, 1, want[:3]); err == nil {
 		t.Fatal("SetScores accepted too few scores")
 	}
-	kc.Free(a)
-	kc.Free(b)
-	if kc.FreeBlocks() != 20 {
-		t.Fatalf("%d free at the end, want 20", kc.FreeBlocks())
-	}
+	freeAll(t, kc, 20, a, b)
 }
 
 func TestNeedAfterRetainIsPerLayer(t *testing.T) {
@@ -313,8 +306,5 @@ func TestNeedAfterRetainIsPerLayer(t *testing.T) {
 	if took := free - kc.FreeBlocks(); took != 3 || kc.LayerBlocks(a, 0) != 6 || kc.LayerBlocks(a, 1) != 3 {
 		t.Fatalf("Reserve(7) took %d blocks, layers hold %d and %d", took, kc.LayerBlocks(a, 0), kc.LayerBlocks(a, 1))
 	}
-	kc.Free(a)
-	if kc.FreeBlocks() != 40 {
-		t.Fatalf("%d free at the end, want 40", kc.FreeBlocks())
-	}
+	freeAll(t, kc, 40, a)
 }

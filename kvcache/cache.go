@@ -143,20 +143,19 @@ func (c *Cache) LayerBlocks(id int32, layer int) int { return len(c.seq(id).laye
 
 // Positions appends the positions of the sequence's slots in layer to dst.
 func (c *Cache) Positions(id int32, layer int, dst []int32) []int32 {
-	t := &c.seq(id).layers[layer]
-	bs := c.opt.BlockSize
-	for i := 0; i < t.n; i++ {
-		dst = append(dst, c.bp.pos[int(t.blocks[i/bs])*bs+i%bs])
-	}
-	return dst
+	return appendSlots(dst, c.bp.pos, &c.seq(id).layers[layer], c.opt.BlockSize)
 }
 
 // Scores appends the accumulated scores of the sequence's slots in layer to dst.
 func (c *Cache) Scores(id int32, layer int, dst []float32) []float32 {
-	t := &c.seq(id).layers[layer]
-	bs := c.opt.BlockSize
+	return appendSlots(dst, c.bp.scr, &c.seq(id).layers[layer], c.opt.BlockSize)
+}
+
+// appendSlots appends to dst the per-slot metadata meta (bs values per
+// block) of the table's slots, in slot order.
+func appendSlots[T any](dst, meta []T, t *table, bs int) []T {
 	for i := 0; i < t.n; i++ {
-		dst = append(dst, c.bp.scr[int(t.blocks[i/bs])*bs+i%bs])
+		dst = append(dst, meta[int(t.blocks[i/bs])*bs+i%bs])
 	}
 	return dst
 }
@@ -180,13 +179,7 @@ func (c *Cache) needLayer(t *table, n int) int {
 	}
 	bs := c.opt.BlockSize
 	last := (t.n + n + bs - 1) / bs // blocks the table must have
-	need := max(last-len(t.blocks), 0)
-	for i := t.n / bs; i < min(last, len(t.blocks)); i++ {
-		if c.bp.shared(t.blocks[i]) {
-			need++
-		}
-	}
-	return need
+	return max(last-len(t.blocks), 0) + c.sharedIn(t.blocks[t.n/bs:min(last, len(t.blocks))])
 }
 
 // Reserve makes room for n more slots in every layer of the sequence, so
@@ -212,6 +205,30 @@ func (c *Cache) Reserve(id int32, n int) error {
 		for len(t.blocks) < last {
 			t.blocks = append(t.blocks, c.bp.alloc(l))
 		}
+	}
+	return nil
+}
+
+// sharedIn counts the shared blocks among blocks.
+func (c *Cache) sharedIn(blocks []int32) int {
+	n := 0
+	for _, b := range blocks {
+		if c.bp.shared(b) {
+			n++
+		}
+	}
+	return n
+}
+
+// own replaces the shared blocks lo..hi-1 of the table by private copies.
+// When the copies need more blocks than are free, it changes nothing and
+// returns an error wrapping ErrNoSpace that names what needs them.
+func (c *Cache) own(t *table, layer, lo, hi int, what string) error {
+	if need := c.sharedIn(t.blocks[lo:hi]); need > c.bp.nfree() {
+		return fmt.Errorf("%w: %s needs %d block copies, %d free", ErrNoSpace, what, need, c.bp.nfree())
+	}
+	for i := lo; i < hi; i++ {
+		c.ensureOwned(t, layer, i)
 	}
 	return nil
 }

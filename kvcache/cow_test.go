@@ -94,10 +94,7 @@ func TestForkCopiesOnWrite(t *testing.T) {
 			if got := kc.Stats().Used; got != 2*layers {
 				t.Fatalf("%d used after freeing the parent, want %d", got, 2*layers)
 			}
-			kc.Free(c)
-			if kc.FreeBlocks() != 20 {
-				t.Fatalf("%d free at the end, want 20", kc.FreeBlocks())
-			}
+			freeAll(t, kc, 20, c)
 		})
 	}
 }
@@ -122,11 +119,7 @@ func TestForkSharesReservedBlocks(t *testing.T) {
 	if slices.Equal(slotKV(kc, a, 0, 4), slotKV(kc, c, 0, 4)) {
 		t.Fatal("parent and child share the slot written after the fork")
 	}
-	kc.Free(c)
-	kc.Free(a)
-	if kc.FreeBlocks() != 20 {
-		t.Fatalf("%d free at the end, want 20", kc.FreeBlocks())
-	}
+	freeAll(t, kc, 20, c, a)
 }
 
 func TestRetainCompactsAndCopiesShared(t *testing.T) {
@@ -169,8 +162,5 @@ func TestRetainCompactsAndCopiesShared(t *testing.T) {
 	if kc.Len(c, 0) != 0 || kc.Stats().LayerUsed[0] != 0 {
 		t.Fatal("retaining nothing kept blocks")
 	}
-	kc.Free(c)
-	if kc.FreeBlocks() != 20 {
-		t.Fatalf("%d free at the end, want 20", kc.FreeBlocks())
-	}
+	freeAll(t, kc, 20, c)
 }

@@ -82,3 +82,25 @@ func randVec(r *rand.Rand, n int) []float32 {
 	}
 	return f
 }
+
+// scoringPair builds two caches of 100 blocks of 4 slots for tinyConfig
+// on one pool of two workers, closed when the test ends: one to run
+// plainly, one to score.
+func scoringPair(t testing.TB, dt kernels.DType) (plain, scored *Cache) {
+	t.Helper()
+	pool := kernels.NewPool(2)
+	t.Cleanup(pool.Close)
+	return newCache(t, tinyConfig, 100, 4, dt, pool), newCache(t, tinyConfig, 100, 4, dt, pool)
+}
+
+// freeAll frees the sequences ids and checks that the pool then has want
+// free blocks.
+func freeAll(t testing.TB, kc *Cache, want int, ids ...int32) {
+	t.Helper()
+	for _, id := range ids {
+		kc.Free(id)
+	}
+	if kc.FreeBlocks() != want {
+		t.Fatalf("%d free at the end, want %d", kc.FreeBlocks(), want)
+	}
+}

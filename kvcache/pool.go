@@ -11,7 +11,6 @@ import (
 type blockPool struct {
 	bs, kvHeads, hd int
 	elems           int // key+value values per block
-	dtype           kernels.DType
 
 	f32 []float32 // F32 storage, blocks back to back
 	f16 []uint16  // F16 storage, blocks back to back
@@ -28,7 +27,7 @@ type blockPool struct {
 
 // newBlockPool allocates n blocks.
 func newBlockPool(n, bs, kvHeads, hd, layers int, dtype kernels.DType) *blockPool {
-	p := &blockPool{bs: bs, kvHeads: kvHeads, hd: hd, elems: 2 * kvHeads * bs * hd, dtype: dtype}
+	p := &blockPool{bs: bs, kvHeads: kvHeads, hd: hd, elems: 2 * kvHeads * bs * hd}
 	if dtype == kernels.F16 {
 		p.f16 = make([]uint16, n*p.elems)
 	} else {

@@ -21,17 +21,8 @@ func (c *Cache) Retain(id int32, layer int, keep []int) error {
 		first++
 	}
 	if first < len(keep) {
-		need := 0
-		for i := first / bs; i <= (len(keep)-1)/bs; i++ {
-			if c.bp.shared(t.blocks[i]) {
-				need++
-			}
-		}
-		if need > c.bp.nfree() {
-			return fmt.Errorf("%w: compaction needs %d block copies, %d free", ErrNoSpace, need, c.bp.nfree())
-		}
-		for i := first / bs; i <= (len(keep)-1)/bs; i++ {
-			c.ensureOwned(t, layer, i)
+		if err := c.own(t, layer, first/bs, (len(keep)-1)/bs+1, "compaction"); err != nil {
+			return err
 		}
 		for d := first; d < len(keep); d++ {
 			s := keep[d]

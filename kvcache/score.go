@@ -55,18 +55,8 @@ func (c *Cache) SetScores(id int32, layer int, scores []float32) error {
 		return fmt.Errorf("kvcache: %d scores for %d slots", len(scores), t.n)
 	}
 	bs := c.opt.BlockSize
-	nb := (t.n + bs - 1) / bs
-	need := 0
-	for _, b := range t.blocks[:nb] {
-		if c.bp.shared(b) {
-			need++
-		}
-	}
-	if need > c.bp.nfree() {
-		return fmt.Errorf("%w: setting scores needs %d block copies, %d free", ErrNoSpace, need, c.bp.nfree())
-	}
-	for i := range nb {
-		c.ensureOwned(t, layer, i)
+	if err := c.own(t, layer, 0, (t.n+bs-1)/bs, "setting scores"); err != nil {
+		return err
 	}
 	for i, s := range scores {
 		c.bp.scr[int(t.blocks[i/bs])*bs+i%bs] = s

@@ -22,11 +22,8 @@ type weightKey struct {
 func TestScoringKeepsOutputAndMatchesReference(t *testing.T) {
 	for _, dt := range []kernels.DType{kernels.F32, kernels.F16} {
 		t.Run(dt.String(), func(t *testing.T) {
-			pool := kernels.NewPool(2)
-			defer pool.Close()
 			c := tinyConfig
-			plain := newCache(t, c, 100, 4, dt, pool)
-			scored := newCache(t, c, 100, 4, dt, pool)
+			plain, scored := scoringPair(t, dt)
 			var mu sync.Mutex
 			got := map[weightKey][]float32{}
 			scored.SetScoring(Scoring{Accumulate: true, Weights: func(layer int, seq, pos int32, kvHead int, w []float32) {

@@ -22,32 +22,26 @@ type work struct {
 // scratch holds one set of buffers per pool worker, indexed by the
 // worker number the pool hands to WorkerRange.
 type scratch struct {
-	sets       []work
-	group, hd  int
-	dtype      kernels.DType
-	stageTable bool // block size not a multiple of chunk: stage chunks
+	sets []work
 }
 
 // newScratch makes n sets for attention over group query heads per KV
-// head of hd values, with slots in blocks of bs stored as dtype.
+// head of hd values, with slots in blocks of bs stored as dtype. Block
+// sizes that are not a multiple of chunk get a staging buffer.
 func newScratch(n, group, hd, bs int, dtype kernels.DType) *scratch {
-	s := &scratch{sets: make([]work, n), group: group, hd: hd, dtype: dtype, stageTable: bs%chunk != 0}
+	s := &scratch{sets: make([]work, n)}
 	for i := range s.sets {
-		s.sets[i] = s.newWork()
+		w := work{st: kernels.NewAttnState(group, hd)}
+		if bs%chunk != 0 {
+			if dtype == kernels.F16 {
+				w.st16 = make([]uint16, 2*chunk*hd)
+			} else {
+				w.stage = make([]float32, 2*chunk*hd)
+			}
+		}
+		s.sets[i] = w
 	}
 	return s
-}
-
-func (s *scratch) newWork() work {
-	w := work{st: kernels.NewAttnState(s.group, s.hd)}
-	if s.stageTable {
-		if s.dtype == kernels.F16 {
-			w.st16 = make([]uint16, 2*chunk*s.hd)
-		} else {
-			w.stage = make([]float32, 2*chunk*s.hd)
-		}
-	}
-	return w
 }
 
 // rawBuf returns n values of the set's growable buffer. The caller holds
