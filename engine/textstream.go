@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"strings"
-	"unicode/utf8"
 
 	"sieve/tokenizer"
 )
@@ -48,7 +47,7 @@ func (s *TextStream) Push(id int32) (text string, stopped bool) {
 		s.pending = nil
 		return text, true
 	}
-	n := min(len(s.pending)-s.stopPrefixLen(), completeUTF8(s.pending))
+	n := min(len(s.pending)-s.stopPrefixLen(), tokenizer.CompleteUTF8(s.pending))
 	text = strings.ToValidUTF8(string(s.pending[:n]), "\uFFFD")
 	s.pending = append(s.pending[:0], s.pending[n:]...)
 	return text, false
@@ -87,25 +86,4 @@ func (s *TextStream) stopPrefixLen() int {
 		}
 	}
 	return longest
-}
-
-// completeUTF8 returns the length of b without a trailing incomplete (but
-// still completable) UTF-8 sequence.
-func completeUTF8(b []byte) int {
-	// A UTF-8 sequence is at most 4 bytes: look for its lead byte among the
-	// last 3.
-	for i := len(b) - 1; i >= 0 && i >= len(b)-3; i-- {
-		c := b[i]
-		if c < utf8.RuneSelf {
-			return len(b) // ASCII: nothing incomplete after it
-		}
-		if !utf8.RuneStart(c) {
-			continue // continuation byte
-		}
-		if !utf8.FullRune(b[i:]) {
-			return i
-		}
-		return len(b)
-	}
-	return len(b)
 }

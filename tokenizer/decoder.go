@@ -23,7 +23,7 @@ func NewDecoder(tok Tokenizer, prev int32) *Decoder {
 func (d *Decoder) Add(id int32) string {
 	d.pending = append(d.pending, d.tok.Piece(d.prev, id)...)
 	d.prev = id
-	n := completeUTF8(d.pending)
+	n := CompleteUTF8(d.pending)
 	out := string(d.pending[:n])
 	d.pending = d.pending[:copy(d.pending, d.pending[n:])]
 	return out
@@ -37,9 +37,9 @@ func (d *Decoder) Flush() string {
 	return out
 }
 
-// completeUTF8 returns the length of the longest prefix of b that does not
+// CompleteUTF8 returns the length of the longest prefix of b that does not
 // end inside a UTF-8 character which later bytes could still complete.
-func completeUTF8(b []byte) int {
+func CompleteUTF8(b []byte) int {
 	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
 		c := b[i]
 		if c&0xC0 == 0x80 {
