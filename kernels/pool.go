@@ -83,7 +83,7 @@ func (p *Pool) Run(n int, t Task) {
 	if n <= 0 {
 		return
 	}
-	if p == nil || p.threads == 1 || n == 1 {
+	if p == nil {
 		if wt, ok := t.(WorkerTask); ok {
 			wt.WorkerRange(0, 0, n)
 		} else {
@@ -91,7 +91,7 @@ func (p *Pool) Run(n int, t Task) {
 		}
 		return
 	}
-	p.mu.Lock()
+	p.mu.Lock() // also for one chunk: worker 0's scratch is shared
 	p.run(n, t)
 	p.mu.Unlock()
 }
