@@ -30,22 +30,22 @@ const (
 	maxTileCols = 6
 )
 
-// floatKernels is one variant's tile kernels for a weight type.
-type floatKernels struct {
-	tile [maxTileRows + 1][maxTileCols + 1]floatKern // [R][C]; nil where absent
+// tileKernels is one variant's tile kernels for a weight type: tile kernels
+// of type K and the row loop of type L.
+type tileKernels[K floatKern | q8Kern, L any] struct {
+	tile [maxTileRows + 1][maxTileCols + 1]K // [R][C]; nil where absent
 	// rowsVec is the tile height for a single input; rows and cols the
 	// tile for several inputs.
 	rowsVec, rows, cols int
 	// rowLoop, when not nil, runs 1×1 tiles over many rows in one call.
-	rowLoop floatRows
+	rowLoop L
 }
 
+// floatKernels is one variant's tile kernels for a float weight type.
+type floatKernels = tileKernels[floatKern, floatRows]
+
 // q8Kernels is one variant's Q8_0 tile kernels.
-type q8Kernels struct {
-	tile                [maxTileRows + 1][maxTileCols + 1]q8Kern
-	rowsVec, rows, cols int
-	rowLoop             q8Rows // as floatKernels.rowLoop
-}
+type q8Kernels = tileKernels[q8Kern, q8Rows]
 
 // impl is one implementation of the kernels for a CPU feature level. All
 // implementations give bit-identical results (see reduce.go).
@@ -74,28 +74,13 @@ func (im *impl) floats(t DType) *floatKernels {
 }
 
 // pick returns the largest R' <= r and then C' <= c with a kernel.
-func (fk *floatKernels) pick(r, c int) (int, int) {
+func (k *tileKernels[K, L]) pick(r, c int) (int, int) {
 	for rr := min(r, maxTileRows); rr > 0; rr-- {
-		if fk.tile[rr][1] == nil {
+		if k.tile[rr][1] == nil {
 			continue
 		}
 		for cc := min(c, maxTileCols); cc > 0; cc-- {
-			if fk.tile[rr][cc] != nil {
-				return rr, cc
-			}
-		}
-	}
-	panic("kernels: no tile kernel")
-}
-
-// pick returns the largest R' <= r and then C' <= c with a kernel.
-func (qk *q8Kernels) pick(r, c int) (int, int) {
-	for rr := min(r, maxTileRows); rr > 0; rr-- {
-		if qk.tile[rr][1] == nil {
-			continue
-		}
-		for cc := min(c, maxTileCols); cc > 0; cc-- {
-			if qk.tile[rr][cc] != nil {
+			if k.tile[rr][cc] != nil {
 				return rr, cc
 			}
 		}

@@ -256,11 +256,14 @@ func dotTiles(fk *floatKernels, t DType, w unsafe.Pointer, ws uintptr, rows, til
 	for r := 0; r < rows; {
 		ri, cmax := fk.pick(min(rows-r, tileRows), maxTileCols)
 		wr := unsafe.Add(w, uintptr(r)*ws)
+		if k16 != k {
+			tailRows(tail, t, wr, ws, ri, k16, k)
+		}
 		for c := 0; c < cols; {
 			_, ci := fk.pick(ri, min(cmax, cols-c))
 			var tp *float32
 			if k16 != k {
-				fillTail(tail, t, wr, ws, ri, x[c*xstride:], xstride, k, ci, k16)
+				tailCols(tail[ri*lanes:], x[c*xstride:], xstride, ci, k16, k)
 				tp = &tail[0]
 			}
 			fk.tile[ri][ci]((*byte)(wr), ws, &x[c*xstride], uintptr(4*xstride), k16, tp,
@@ -271,13 +274,13 @@ func dotTiles(fk *floatKernels, t DType, w unsafe.Pointer, ws uintptr, rows, til
 	}
 }
 
-// fillTail writes the zero-padded tail step of an R×C tile: values
-// k16..k-1 of each row (type t), then of each input (xstride apart).
-func fillTail(tail []float32, t DType, w unsafe.Pointer, ws uintptr, rows int, x []float32, xstride, k, cols, k16 int) {
-	clear(tail[:(rows+cols)*lanes])
-	n := k - k16
+// tailRows writes the rows part of an R×C tile's zero-padded tail step:
+// values k16..k-1 of each of rows rows of type t (ws bytes apart from w).
+// The rows part stays valid for every column tile of the row tile.
+func tailRows(tail []float32, t DType, w unsafe.Pointer, ws uintptr, rows, k16, k int) {
+	clear(tail[:rows*lanes])
 	for r := range rows {
-		dst := tail[r*lanes : r*lanes+n]
+		dst := tail[r*lanes : r*lanes+k-k16]
 		row := unsafe.Add(w, uintptr(r)*ws)
 		switch t {
 		case F32:
@@ -292,8 +295,14 @@ func fillTail(tail []float32, t DType, w unsafe.Pointer, ws uintptr, rows int, x
 			}
 		}
 	}
+}
+
+// tailCols writes the inputs part of the tail step, after the rows part:
+// values k16..k-1 of each of cols inputs (xstride apart), zero-padded.
+func tailCols(tail, x []float32, xstride, cols, k16, k int) {
+	clear(tail[:cols*lanes])
 	for c := range cols {
-		copy(tail[(rows+c)*lanes:(rows+c)*lanes+n], x[c*xstride+k16:c*xstride+k])
+		copy(tail[c*lanes:c*lanes+k-k16], x[c*xstride+k16:c*xstride+k])
 	}
 }
 

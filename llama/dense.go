@@ -17,7 +17,8 @@ type DenseCache struct {
 	k, v  [][]float32 // [slot*layers+layer] → ctx×KVDim
 	scale float32
 	// Weights, when set, receives every query head's attention weights
-	// (softmax over positions 0..pos). Setting it slows attention down.
+	// (softmax over positions 0..pos). Setting it slows attention down. w
+	// is reused for the next call and must not be retained.
 	Weights func(layer, token, head int, w []float32)
 
 	task   denseTask
@@ -92,10 +93,14 @@ func (t *denseTask) WorkerRange(w, lo, hi int) {
 func (d *DenseCache) reportWeights(layer int, b *Batch, q []float32) {
 	c := d.cfg
 	hd, kvDim, group := c.HeadDim, c.KVDim(), c.Heads/c.KVHeads
+	var buf []float32
 	for i := range b.Tokens {
 		s := int(b.Seq[i])*c.Layers + layer
 		n := int(b.Pos[i]) + 1
-		w := make([]float32, n)
+		if cap(buf) < n {
+			buf = make([]float32, n)
+		}
+		w := buf[:n]
 		for h := 0; h < c.Heads; h++ {
 			kh := h / group
 			qh := q[(i*c.Heads+h)*hd : (i*c.Heads+h+1)*hd]

@@ -32,7 +32,7 @@ func NewRunner(m *model.Model, pool *kernels.Pool, maxTokens int) *Runner {
 	r := &Runner{cfg: c, w: &m.Weights, pool: pool, freqs: ropeFreqs(c), max: maxTokens}
 	qDim := c.Heads * c.HeadDim
 	r.x = make([]float32, maxTokens*c.Dim)
-	r.xb = make([]float32, maxTokens*max(c.Dim, qDim))
+	r.xb = make([]float32, maxTokens*c.Dim)
 	r.q = make([]float32, maxTokens*qDim)
 	r.k = make([]float32, maxTokens*c.KVDim())
 	r.v = make([]float32, maxTokens*c.KVDim())
@@ -116,9 +116,8 @@ func (r *Runner) layer(l int, b *Batch, att Attention) {
 	}
 	a := r.att[:n*qDim]
 	att.Attend(l, b, q, k, v, a)
-	o := r.xb[:n*dim]
-	kernels.MatMul(r.pool, o, lw.Wo, a, n)
-	kernels.Add(x, o)
+	kernels.MatMul(r.pool, xb, lw.Wo, a, n)
+	kernels.Add(x, xb)
 
 	for i := 0; i < n; i++ {
 		kernels.RMSNorm(xb[i*dim:(i+1)*dim], x[i*dim:(i+1)*dim], lw.FFNNorm, c.NormEps)
@@ -126,8 +125,8 @@ func (r *Runner) layer(l int, b *Batch, att Attention) {
 	h1, h3 := r.h1[:n*hid], r.h3[:n*hid]
 	kernels.MatMul2(r.pool, xb, n, kernels.Product{Out: h1, M: lw.W1}, kernels.Product{Out: h3, M: lw.W3})
 	kernels.SiLUMul(h1, h3)
-	kernels.MatMul(r.pool, o, lw.W2, h1, n)
-	kernels.Add(x, o)
+	kernels.MatMul(r.pool, xb, lw.W2, h1, n)
+	kernels.Add(x, xb)
 }
 
 // output computes logits for the requested tokens.

@@ -13,16 +13,10 @@ import (
 // token t in order. d must be a multiple of the register width.
 func attnAccumKernel(s isa) {
 	name := fmt.Sprintf("attnAccum%s", s)
-	TEXT(name, NOSPLIT, "func(acc *float32, p *float32, v *float32, vstride uintptr, n int, d int, alpha float32)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s scales acc (d values) by alpha and adds p[t]*v[t] for n tokens, in token order.", name))
+	function(name, "func(acc *float32, p *float32, v *float32, vstride uintptr, n int, d int, alpha float32)",
+		fmt.Sprintf("%s scales acc (d values) by alpha and adds p[t]*v[t] for n tokens, in token order.", name))
 	acc, p, v, vs, n, d := param("acc"), param("p"), param("v"), param("vstride"), param("n"), param("d")
-	alpha := s.vec()
-	b, err := Param("alpha").Resolve()
-	if err != nil {
-		panic(err)
-	}
-	VBROADCASTSS(b.Addr, alpha)
+	alpha := broadcastParam(s, "alpha")
 	SHLQ(U8(2), d) // bytes
 	off := GP64()
 	XORQ(off, off)
@@ -65,8 +59,7 @@ func attnAccumKernel(s isa) {
 		JMP(LabelRef(lbl))
 		Label(done)
 	}
-	VZEROUPPER()
-	RET()
+	ret()
 }
 
 // attnScoresKernel generates the raw attention scores of one key/value head
@@ -75,49 +68,32 @@ func attnAccumKernel(s isa) {
 // row is loaded (and widened) once for all heads.
 func attnScoresKernel(s isa, t wtype, d int) {
 	name := fmt.Sprintf("attnScores%sD%d%s", t, d, s)
-	TEXT(name, NOSPLIT, "func(q *float32, heads int, k *byte, kstride uintptr, n int, out *float32)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s computes out[h*16+t] = q[h*%d:] · k_t for %s keys of %d values.", name, d, t, d))
+	function(name, "func(q *float32, heads int, k *byte, kstride uintptr, n int, out *float32)",
+		fmt.Sprintf("%s computes out[h*16+t] = q[h*%d:] · k_t for %s keys of %d values.", name, d, t, d))
 	q, heads, k, ks, n, out := param("q"), param("heads"), param("k"), param("kstride"), param("n"), param("out")
 	regs := d / s.width()
 	halves := 16 / s.width()
 	kr := make([]VecVirtual, regs)
-	Label(name + "_token")
-	TESTQ(n, n)
-	JZ(LabelRef(name + "_done"))
-	for j := range kr {
-		kr[j] = s.vec()
-		loadWiden(t, Mem{Base: k, Disp: j * s.width() * t.size()}, kr[j])
-	}
-	qp, h, op := GP64(), GP64(), GP64()
-	MOVQ(q, qp)
-	MOVQ(heads, h)
-	MOVQ(out, op)
-	Label(name + "_head")
-	// Zero then fused steps, not a first multiply: fma(a, b, +0) and a*b
-	// differ in the sign of a zero product.
-	acc := make([]VecVirtual, halves)
-	for i := range acc {
-		acc[i] = s.vec()
-		s.zero(acc[i])
-	}
-	for j := range kr {
-		VFMADD231PS(Mem{Base: qp, Disp: 4 * s.width() * j}, kr[j], acc[j%halves])
-	}
-	var hi VecVirtual
-	if halves == 2 {
-		hi = acc[1]
-	}
-	VMOVSS(reduce16(s, acc[0], hi), Mem{Base: op})
-	ADDQ(U32(4*d), qp)
-	ADDQ(U8(4*16), op)
-	DECQ(h)
-	JNZ(LabelRef(name + "_head"))
-	ADDQ(ks, k)
-	ADDQ(U8(4), out)
-	DECQ(n)
-	JMP(LabelRef(name + "_token"))
-	Label(name + "_done")
-	VZEROUPPER()
-	RET()
+	rowLoop(name, "_token", n, k, ks, out, func() {
+		for j := range kr {
+			kr[j] = s.vec()
+			loadWiden(t, Mem{Base: k, Disp: j * s.width() * t.size()}, kr[j])
+		}
+		qp, h, op := GP64(), GP64(), GP64()
+		MOVQ(q, qp)
+		MOVQ(heads, h)
+		MOVQ(out, op)
+		Label(name + "_head")
+		// Zero then fused steps, not a first multiply: fma(a, b, +0) and a*b
+		// differ in the sign of a zero product.
+		acc := zeroAcc(s, 1, 1, halves)[0][0]
+		for j := range kr {
+			VFMADD231PS(Mem{Base: qp, Disp: 4 * s.width() * j}, kr[j], acc[j%halves])
+		}
+		VMOVSS(reduce16(s, acc), Mem{Base: op})
+		ADDQ(U32(4*d), qp)
+		ADDQ(U8(4*16), op)
+		DECQ(h)
+		JNZ(LabelRef(name + "_head"))
+	})
 }

@@ -18,14 +18,10 @@ var (
 	expLn2Lo = float32(-2.12194440e-4)
 	expMax   = float32(88)
 	expMin   = float32(-87)
-	_        = math.Float32bits
 )
 
-// expCoefs[k] is 1/k! rounded to float32, written as in the package.
-var expCoefs = [8]float32{1, 1, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040}
-
-// expCoef returns 1/k! as float32.
-func expCoef(k int) float32 { return expCoefs[k] }
+// expCoef[k] is 1/k! rounded to float32, written as in the package.
+var expCoef = [8]float32{1, 1, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040}
 
 // consts caches the read-only vectors emitted so far.
 var consts = map[string]Mem{}
@@ -61,9 +57,9 @@ func exp32(s isa, x VecVirtual) {
 	VMOVAPS(x, r)
 	VFNMADD231PS(f32Const("expLn2Hi", expLn2Hi), t, r)
 	VFNMADD231PS(f32Const("expLn2Lo", expLn2Lo), t, r)
-	VMOVUPS(f32Const("expC7", expCoef(7)), p)
+	VMOVUPS(f32Const("expC7", expCoef[7]), p)
 	for k := 6; k >= 0; k-- {
-		VFMADD213PS(f32Const(fmt.Sprintf("expC%d", k), expCoef(k)), r, p)
+		VFMADD213PS(f32Const(fmt.Sprintf("expC%d", k), expCoef[k]), r, p)
 	}
 	VCVTPS2DQ(t, t)
 	VPADDD(vecConst("expBias", 127), t, t)
@@ -83,54 +79,32 @@ func exp32(s isa, x VecVirtual) {
 // expKernel generates dst[i] = exp32(src[i]) for n a multiple of 16.
 func expKernel(s isa) {
 	name := fmt.Sprintf("exp%s", s)
-	TEXT(name, NOSPLIT, "func(dst, src *float32, n int)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s sets dst[i] = exp32(src[i]) for n (a multiple of 16) values.", name))
+	function(name, "func(dst, src *float32, n int)",
+		fmt.Sprintf("%s sets dst[i] = exp32(src[i]) for n (a multiple of 16) values.", name))
 	dst, src, n := param("dst"), param("src"), param("n")
-	idx := GP64()
-	XORQ(idx, idx)
-	Label(name + "_loop")
-	CMPQ(idx, n)
-	JAE(LabelRef(name + "_done"))
-	for h := 0; h < 16/s.width(); h++ {
+	lanesLoop(s, name, n, func(idx GPVirtual, h int) {
 		x := s.vec()
 		VMOVUPS(Mem{Base: src, Index: idx, Scale: 4, Disp: 4 * s.width() * h}, x)
 		exp32(s, x)
 		VMOVUPS(x, Mem{Base: dst, Index: idx, Scale: 4, Disp: 4 * s.width() * h})
-	}
-	ADDQ(U8(16), idx)
-	JMP(LabelRef(name + "_loop"))
-	Label(name + "_done")
-	VZEROUPPER()
-	RET()
+	})
+	ret()
 }
 
 // expShiftSumKernel generates x[i] = exp32(x[i] - shift) for n (a multiple
 // of 16) values, adding each result to lane i%16 of acc in order.
 func expShiftSumKernel(s isa) {
 	name := fmt.Sprintf("expShiftSum%s", s)
-	TEXT(name, NOSPLIT, "func(x *float32, n int, shift float32, acc *float32)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s sets x[i] = exp32(x[i]-shift) for n (a multiple of 16) values and adds them to the 16 lanes acc.", name))
+	function(name, "func(x *float32, n int, shift float32, acc *float32)",
+		fmt.Sprintf("%s sets x[i] = exp32(x[i]-shift) for n (a multiple of 16) values and adds them to the 16 lanes acc.", name))
 	x, n, acc := param("x"), param("n"), param("acc")
-	b, err := Param("shift").Resolve()
-	if err != nil {
-		panic(err)
-	}
-	shift := s.vec()
-	VBROADCASTSS(b.Addr, shift)
-	halves := 16 / s.width()
-	sums := make([]VecVirtual, halves)
+	shift := broadcastParam(s, "shift")
+	sums := make([]VecVirtual, 16/s.width())
 	for h := range sums {
 		sums[h] = s.vec()
 		VMOVUPS(Mem{Base: acc, Disp: 4 * s.width() * h}, sums[h])
 	}
-	idx := GP64()
-	XORQ(idx, idx)
-	Label(name + "_loop")
-	CMPQ(idx, n)
-	JAE(LabelRef(name + "_done"))
-	for h := 0; h < halves; h++ {
+	lanesLoop(s, name, n, func(idx GPVirtual, h int) {
 		v := s.vec()
 		m := Mem{Base: x, Index: idx, Scale: 4, Disp: 4 * s.width() * h}
 		VMOVUPS(m, v)
@@ -138,13 +112,9 @@ func expShiftSumKernel(s isa) {
 		exp32(s, v)
 		VMOVUPS(v, m)
 		VADDPS(v, sums[h], sums[h])
-	}
-	ADDQ(U8(16), idx)
-	JMP(LabelRef(name + "_loop"))
-	Label(name + "_done")
+	})
 	for h := range sums {
 		VMOVUPS(sums[h], Mem{Base: acc, Disp: 4 * s.width() * h})
 	}
-	VZEROUPPER()
-	RET()
+	ret()
 }

@@ -15,29 +15,14 @@ const floatSig = "func(w *byte, wstride uintptr, x *float32, xstride uintptr, k 
 // per lane and step, then the halving reduction.
 func floatKernel(s isa, t wtype, R, C int) {
 	name := fmt.Sprintf("dot%sx%dx%d%s", t, R, C, s)
-	TEXT(name, NOSPLIT, floatSig)
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s computes a %d×%d tile of %s weights times float32 inputs (see floatKern).", name, R, C, t))
+	function(name, floatSig, fmt.Sprintf("%s computes a %d×%d tile of %s weights times float32 inputs (see floatKern).", name, R, C, t))
 
 	rows := pointers(param("w"), param("wstride"), R)
 	cols := pointers(param("x"), param("xstride"), C)
 	k := param("k")
 	idx := GP64()
 	XORQ(idx, idx)
-
-	halves := 16 / s.width()
-	acc := make([][][]VecVirtual, R)
-	for r := range acc {
-		acc[r] = make([][]VecVirtual, C)
-		for c := range acc[r] {
-			acc[r][c] = make([]VecVirtual, halves)
-			for h := range acc[r][c] {
-				v := s.vec()
-				s.zero(v)
-				acc[r][c][h] = v
-			}
-		}
-	}
+	acc := zeroAcc(s, R, C, 16/s.width())
 
 	Label(name + "_loop")
 	CMPQ(idx, k)
@@ -59,23 +44,7 @@ func floatKernel(s isa, t wtype, R, C int) {
 		func(c, h int) Mem { return Mem{Base: tp, Disp: 64*(R+c) + 4*s.width()*h} })
 
 	Label(name + "_reduce")
-	out := param("out")
-	os := param("ostride")
-	for c := 0; c < C; c++ {
-		if c > 0 {
-			ADDQ(os, out)
-		}
-		for r := 0; r < R; r++ {
-			var hi VecVirtual
-			if halves == 2 {
-				hi = acc[r][c][1]
-			}
-			x := reduce16(s, acc[r][c][0], hi)
-			VMOVSS(x, Mem{Base: out, Disp: 4 * r})
-		}
-	}
-	VZEROUPPER()
-	RET()
+	storeTile(s, acc)
 }
 
 // pointers returns n registers holding base, base+stride, base+2*stride, ...
@@ -116,46 +85,26 @@ const floatRowsSig = "func(w *byte, wstride uintptr, x *float32, k int, rows int
 // the 1×1 tile's body and reduction: the same bits, without a call per row.
 func floatRowsKernel(s isa, t wtype) {
 	name := fmt.Sprintf("dot%sRows%s", t, s)
-	TEXT(name, NOSPLIT, floatRowsSig)
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s computes rows dot products of %s rows with one float32 input, one row at a time (see floatRows).", name, t))
+	function(name, floatRowsSig, fmt.Sprintf("%s computes rows dot products of %s rows with one float32 input, one row at a time (see floatRows).", name, t))
 	w, ws, x := param("w"), param("wstride"), param("x")
 	k, rows, out := param("k"), param("rows"), param("out")
-	halves := 16 / s.width()
 
-	Label(name + "_row")
-	TESTQ(rows, rows)
-	JZ(LabelRef(name + "_done"))
-	acc := [][][]VecVirtual{{make([]VecVirtual, halves)}}
-	for h := range acc[0][0] {
-		acc[0][0][h] = s.vec()
-		s.zero(acc[0][0][h])
-	}
-	idx := GP64()
-	XORQ(idx, idx)
-	Label(name + "_loop")
-	CMPQ(idx, k)
-	JAE(LabelRef(name + "_reduce"))
-	floatStep(s, t, acc,
-		func(_, h int) Mem {
-			return Mem{Base: w, Index: idx, Scale: uint8(t.size()), Disp: h * s.width() * t.size()}
-		},
-		func(_, h int) Mem { return Mem{Base: x, Index: idx, Scale: 4, Disp: h * s.width() * 4} })
-	ADDQ(U8(16), idx)
-	JMP(LabelRef(name + "_loop"))
+	rowLoop(name, "_row", rows, w, ws, out, func() {
+		acc := zeroAcc(s, 1, 1, 16/s.width())
+		idx := GP64()
+		XORQ(idx, idx)
+		Label(name + "_loop")
+		CMPQ(idx, k)
+		JAE(LabelRef(name + "_reduce"))
+		floatStep(s, t, acc,
+			func(_, h int) Mem {
+				return Mem{Base: w, Index: idx, Scale: uint8(t.size()), Disp: h * s.width() * t.size()}
+			},
+			func(_, h int) Mem { return Mem{Base: x, Index: idx, Scale: 4, Disp: h * s.width() * 4} })
+		ADDQ(U8(16), idx)
+		JMP(LabelRef(name + "_loop"))
 
-	Label(name + "_reduce")
-	var hi VecVirtual
-	if halves == 2 {
-		hi = acc[0][0][1]
-	}
-	VMOVSS(reduce16(s, acc[0][0][0], hi), Mem{Base: out})
-	ADDQ(ws, w)
-	ADDQ(U8(4), out)
-	DECQ(rows)
-	JMP(LabelRef(name + "_row"))
-
-	Label(name + "_done")
-	VZEROUPPER()
-	RET()
+		Label(name + "_reduce")
+		VMOVSS(reduce16(s, acc[0][0]), Mem{Base: out})
+	})
 }

@@ -72,13 +72,14 @@ func loadWiden(t wtype, m Mem, v VecVirtual) {
 	}
 }
 
-// reduce16 sums the 16 lanes held in lo (lanes 0-7 or, for AVX-512, all 16)
-// and hi (lanes 8-15, AVX2 only; nil otherwise) in the order of reduce.go,
-// leaving the sum in the low lane of the returned register.
-func reduce16(s isa, lo, hi VecVirtual) Register {
+// reduce16 sums the 16 lanes held in acc (one AVX-512 register, or two AVX2
+// registers with lanes 0-7 and 8-15) in the order of reduce.go, leaving the
+// sum in the low lane of the returned register.
+func reduce16(s isa, acc []VecVirtual) Register {
+	lo := acc[0]
 	var y Register
-	if hi != nil {
-		VADDPS(hi, lo, lo)
+	if len(acc) == 2 {
+		VADDPS(acc[1], lo, lo)
 		y = lo.AsY()
 	} else {
 		y = lo.AsY()
@@ -99,6 +100,96 @@ func reduce16(s isa, lo, hi VecVirtual) Register {
 	VMOVSHDUP(x, t)
 	VADDSS(t, x, x)
 	return x
+}
+
+// zeroAcc allocates and clears R×C accumulators of halves registers each.
+func zeroAcc(s isa, R, C, halves int) [][][]VecVirtual {
+	acc := make([][][]VecVirtual, R)
+	for r := range acc {
+		acc[r] = make([][]VecVirtual, C)
+		for c := range acc[r] {
+			acc[r][c] = make([]VecVirtual, halves)
+			for h := range acc[r][c] {
+				acc[r][c][h] = s.vec()
+				s.zero(acc[r][c][h])
+			}
+		}
+	}
+	return acc
+}
+
+// storeTile reduces every accumulator acc[r][c] into out[c*ostride + 4*r
+// bytes] and returns.
+func storeTile(s isa, acc [][][]VecVirtual) {
+	out := param("out")
+	os := param("ostride")
+	for c := range acc[0] {
+		if c > 0 {
+			ADDQ(os, out)
+		}
+		for r := range acc {
+			VMOVSS(reduce16(s, acc[r][c]), Mem{Base: out, Disp: 4 * r})
+		}
+	}
+	ret()
+}
+
+// function starts the assembly function name with Go signature sig, whose
+// pointer arguments do not escape, documented by doc.
+func function(name, sig, doc string) {
+	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape")
+	Doc(doc)
+}
+
+// ret leaves the vector unit's upper state clean and returns.
+func ret() {
+	VZEROUPPER()
+	RET()
+}
+
+// rowLoop emits a loop (labelled name+loop) that runs body n times,
+// advancing p by stride and out by one float32 after each, then name_done
+// and the return.
+func rowLoop(name, loop string, n, p, stride, out GPVirtual, body func()) {
+	Label(name + loop)
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	body()
+	ADDQ(stride, p)
+	ADDQ(U8(4), out)
+	DECQ(n)
+	JMP(LabelRef(name + loop))
+	Label(name + "_done")
+	ret()
+}
+
+// lanesLoop emits a loop over idx = 0, 16, 32, ... while idx < n, calling
+// body for each register h of the 16 values at idx, and ends at name_done.
+func lanesLoop(s isa, name string, n GPVirtual, body func(idx GPVirtual, h int)) {
+	idx := GP64()
+	XORQ(idx, idx)
+	Label(name + "_loop")
+	CMPQ(idx, n)
+	JAE(LabelRef(name + "_done"))
+	for h := 0; h < 16/s.width(); h++ {
+		body(idx, h)
+	}
+	ADDQ(U8(16), idx)
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_done")
+}
+
+// broadcastParam loads the named float32 argument into every lane of a new
+// vector register.
+func broadcastParam(s isa, name string) VecVirtual {
+	v := s.vec()
+	b, err := Param(name).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	VBROADCASTSS(b.Addr, v)
+	return v
 }
 
 // param loads the named argument into a new general-purpose register.

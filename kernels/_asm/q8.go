@@ -21,9 +21,7 @@ const (
 
 // q8Prologue loads the arguments common to both Q8 kernels.
 func q8Prologue(name string, R, C int, what string) (rows, cols []GPVirtual, nb GPVirtual) {
-	TEXT(name, NOSPLIT, q8Sig)
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s computes a %d×%d tile of Q8_0 weights times Q8 activations with %s (see q8Kern).", name, R, C, what))
+	function(name, q8Sig, fmt.Sprintf("%s computes a %d×%d tile of Q8_0 weights times Q8 activations with %s (see q8Kern).", name, R, C, what))
 	rows = pointers(param("w"), param("wstride"), R)
 	cols = pointers(param("a"), param("astride"), C)
 	nb = param("nb")
@@ -52,53 +50,34 @@ func q8Loop(name string, rows, cols []GPVirtual, nb GPVirtual, body func(single 
 	Label(name + "_reduce")
 }
 
-// q8Store reduces and stores every accumulator.
-func q8Store(s isa, acc [][][]VecVirtual) {
-	out := param("out")
-	os := param("ostride")
-	for c := range acc[0] {
-		if c > 0 {
-			ADDQ(os, out)
-		}
-		for r := range acc {
-			var hi VecVirtual
-			if len(acc[r][c]) == 2 {
-				hi = acc[r][c][1]
-			}
-			VMOVSS(reduce16(s, acc[r][c][0], hi), Mem{Base: out, Disp: 4 * r})
-		}
-	}
-	VZEROUPPER()
-	RET()
-}
-
 // q8AVX2 generates an R×C Q8_0 tile with AVX2: |w| times x*sign(w) with
 // VPMADDUBSW (no saturation: |w| <= 128, |x| <= 127), pairs summed with
 // VPMADDWD, so that each int32 lane holds the dot of 4 consecutive values.
 func q8AVX2(R, C int) {
 	name := fmt.Sprintf("q8x%dx%dAVX2", R, C)
 	rows, cols, nb := q8Prologue(name, R, C, "AVX2")
+	ones := q8Ones()
+	acc := zeroAcc(avx2, R, C, 2)
+	q8AVX2Pairs(name, rows, cols, nb, acc, ones)
+	storeTile(avx2, acc)
+}
+
+// q8Ones returns a register of 16-bit ones, the VPMADDWD pair summer.
+func q8Ones() VecVirtual {
 	ones := YMM()
 	VPCMPEQW(ones, ones, ones)
 	VPSRLW(U8(15), ones, ones)
-	acc := make([][][]VecVirtual, R)
-	for r := range acc {
-		acc[r] = make([][]VecVirtual, C)
-		for c := range acc[r] {
-			for h := 0; h < 2; h++ {
-				v := YMM()
-				VXORPS(v, v, v)
-				acc[r][c] = append(acc[r][c], v)
-			}
-		}
-	}
+	return ones
+}
+
+// q8AVX2Pairs emits the block loop of an R×C AVX2 tile over nb blocks.
+func q8AVX2Pairs(name string, rows, cols []GPVirtual, nb GPVirtual, acc [][][]VecVirtual, ones VecVirtual) {
 	q8Loop(name, rows, cols, nb, func(single bool) {
 		q8AVX2Block(rows, cols, acc, ones, 0)
 		if !single {
 			q8AVX2Block(rows, cols, acc, ones, 1)
 		}
 	})
-	q8Store(avx2, acc)
 }
 
 // q8AVX2Block emits block h (0 or 1) of a pair for an R×C AVX2 tile.
@@ -133,40 +112,20 @@ func q8AVX2Block(rows, cols []GPVirtual, acc [][][]VecVirtual, ones VecVirtual, 
 // per row.
 func q8RowsAVX2() {
 	name := "q8RowsAVX2"
-	TEXT(name, NOSPLIT, "func(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)")
-	Pragma("noescape")
-	Doc(name + " computes rows dot products of Q8_0 rows with one Q8 activation, one row at a time (see q8Rows).")
+	function(name, "func(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)",
+		name+" computes rows dot products of Q8_0 rows with one Q8 activation, one row at a time (see q8Rows).")
 	w, ws, a := param("w"), param("wstride"), param("a")
 	rows, out := param("rows"), param("out")
-	ones := YMM()
-	VPCMPEQW(ones, ones, ones)
-	VPSRLW(U8(15), ones, ones)
+	ones := q8Ones()
 
-	Label(name + "_row")
-	TESTQ(rows, rows)
-	JZ(LabelRef(name + "_done"))
-	acc := [][][]VecVirtual{{{YMM(), YMM()}}}
-	for _, v := range acc[0][0] {
-		VXORPS(v, v, v)
-	}
-	wp, ap, nb := GP64(), GP64(), param("nb")
-	MOVQ(w, wp)
-	MOVQ(a, ap)
-	q8Loop(name, []GPVirtual{wp}, []GPVirtual{ap}, nb, func(single bool) {
-		q8AVX2Block([]GPVirtual{wp}, []GPVirtual{ap}, acc, ones, 0)
-		if !single {
-			q8AVX2Block([]GPVirtual{wp}, []GPVirtual{ap}, acc, ones, 1)
-		}
+	rowLoop(name, "_row", rows, w, ws, out, func() {
+		acc := zeroAcc(avx2, 1, 1, 2)
+		wp, ap, nb := GP64(), GP64(), param("nb")
+		MOVQ(w, wp)
+		MOVQ(a, ap)
+		q8AVX2Pairs(name, []GPVirtual{wp}, []GPVirtual{ap}, nb, acc, ones)
+		VMOVSS(reduce16(avx2, acc[0][0]), Mem{Base: out})
 	})
-	VMOVSS(reduce16(avx2, acc[0][0][0], acc[0][0][1]), Mem{Base: out})
-	ADDQ(ws, w)
-	ADDQ(U8(4), out)
-	DECQ(rows)
-	JMP(LabelRef(name + "_row"))
-
-	Label(name + "_done")
-	VZEROUPPER()
-	RET()
 }
 
 // q8VNNI generates an R×C Q8_0 tile with AVX-512 VNNI, two blocks per ZMM
@@ -179,15 +138,7 @@ func q8VNNI(R, C int) {
 	tmp := GP32()
 	MOVL(U32(0x80808080), tmp)
 	VPBROADCASTD(tmp, c80)
-	acc := make([][][]VecVirtual, R)
-	for r := range acc {
-		acc[r] = make([][]VecVirtual, C)
-		for c := range acc[r] {
-			v := ZMM()
-			VPXORD(v, v, v)
-			acc[r][c] = []VecVirtual{v}
-		}
-	}
+	acc := zeroAcc(avx512, R, C, 1)
 	// A single (even) block updates lanes 0-7 only, through this mask.
 	low := K()
 	MOVL(U32(0xff), tmp)
@@ -231,7 +182,7 @@ func q8VNNI(R, C int) {
 			}
 		}
 	})
-	q8Store(avx512, acc)
+	storeTile(avx512, acc)
 }
 
 // vpdpbusd emits VPDPBUSD (acc += unsigned bytes of u times signed bytes of
