@@ -42,9 +42,6 @@ func quantizeActQ8(dst []byte, x []float32) {
 			if a := math.Float32frombits(math.Float32bits(v) & 0x7fffffff); a > amax || a != a {
 				amax = a
 			}
-			if amax != amax {
-				break
-			}
 		}
 		d := amax / 127
 		var id float32
