@@ -22,9 +22,16 @@ const attnChunk = 16
 // p_t = exp32(s_t - m'), sum' = sum*alpha + p_0 + p_1 + ... (in token
 // order), acc' = acc*alpha then acc' = fma(p_t, v_t, acc') in token order.
 // Every implementation performs exactly these operations.
+//
+// A pass may also give each head its own token limit (ResetLimited): the
+// heads then share every key and value read, and each head's bits are
+// those of a pass fed exactly its own tokens. Prefill uses this to attend
+// the query heads of several positions of one sequence at once.
 type AttnState struct {
 	im         *impl
-	heads, dim int
+	capHeads   int       // heads the buffers hold
+	heads, dim int       // heads of the current pass
+	lim        []int     // per head of the current pass: tokens it takes; nil: all
 	n          int       // tokens consumed so far
 	max, sum   []float32 // per head
 	acc        []float32 // heads × dim
@@ -34,7 +41,8 @@ type AttnState struct {
 }
 
 // NewAttnState allocates the state for heads query heads of headDim values
-// sharing one key/value head. Reuse it across sequences with Reset.
+// sharing one key/value head (at most heads for ResetLimited). Reuse it
+// across sequences with Reset.
 func NewAttnState(heads, headDim int) *AttnState {
 	return newAttnState(active, heads, headDim)
 }
@@ -44,7 +52,7 @@ func newAttnState(im *impl, heads, headDim int) *AttnState {
 		panic(fmt.Sprintf("kernels: attention with %d heads of %d", heads, headDim))
 	}
 	s := &AttnState{
-		im: im, heads: heads, dim: headDim,
+		im: im, capHeads: heads, heads: heads, dim: headDim,
 		max: make([]float32, heads), sum: make([]float32, heads),
 		acc: make([]float32, heads*headDim), s: make([]float32, heads*attnChunk+(heads+attnChunk-1)/attnChunk*attnChunk),
 		vbuf: make([]float32, attnChunk*headDim),
@@ -54,8 +62,27 @@ func newAttnState(im *impl, heads, headDim int) *AttnState {
 	return s
 }
 
-// Reset starts a new pass.
+// Reset starts a new pass over all the heads the state holds.
 func (s *AttnState) Reset() {
+	s.heads, s.lim = s.capHeads, nil
+	s.reset()
+}
+
+// ResetLimited starts a new pass over len(lim) heads, at most the number
+// the state holds, in which head h takes only the first lim[h] tokens fed
+// to the pass. Attend's q then holds len(lim) heads, and each head's
+// output has the bits of a Reset pass fed exactly its lim[h] tokens. The
+// pass keeps lim until the next reset. Raw scores are written for the
+// tokens a head takes.
+func (s *AttnState) ResetLimited(lim []int) {
+	if len(lim) < 1 || len(lim) > s.capHeads {
+		panic(fmt.Sprintf("kernels: attention pass over %d of %d heads", len(lim), s.capHeads))
+	}
+	s.heads, s.lim = len(lim), lim
+	s.reset()
+}
+
+func (s *AttnState) reset() {
 	s.n = 0
 	for h := range s.max {
 		s.max[h] = float32(math.Inf(-1))
@@ -133,8 +160,17 @@ func (s *AttnState) update(c int, scale float32, v *float32, vstride uintptr, sc
 	ninf := float32(math.Inf(-1))
 	for h := range s.heads {
 		sc := s.s[h*attnChunk : (h+1)*attnChunk : (h+1)*attnChunk]
+		alpha := &s.s[s.heads*attnChunk+h] // exponent of alpha until expSlice
+		ch := s.taken(h, c)
+		if ch == 0 { // the head's tokens ended in an earlier chunk
+			for t := range sc {
+				sc[t] = ninf
+			}
+			*alpha = 0
+			continue
+		}
 		m := s.max[h]
-		for t := 0; t < c; t++ {
+		for t := 0; t < ch; t++ {
 			v := sc[t] * scale
 			sc[t] = v
 			if v > m {
@@ -142,15 +178,14 @@ func (s *AttnState) update(c int, scale float32, v *float32, vstride uintptr, sc
 			}
 		}
 		if scores != nil {
-			copy(scores[h*n+i:h*n+i+c], sc[:c])
+			copy(scores[h*n+i:h*n+i+ch], sc[:ch])
 		}
-		alpha := &s.s[s.heads*attnChunk+h] // exponent of alpha until expSlice
 		*alpha = ninf
 		if s.max[h] != ninf {
 			*alpha = s.max[h] - m
 		}
 		s.max[h] = m
-		live := c
+		live := ch
 		if m == ninf { // no finite score yet: every weight is 0
 			live = 0
 		}
@@ -161,26 +196,40 @@ func (s *AttnState) update(c int, scale float32, v *float32, vstride uintptr, sc
 			sc[t] = ninf
 		}
 	}
-	for j := s.heads * (attnChunk + 1); j < len(s.s); j++ {
+	used := s.heads*attnChunk + (s.heads+attnChunk-1)/attnChunk*attnChunk
+	for j := s.heads * (attnChunk + 1); j < used; j++ {
 		s.s[j] = ninf // padding of the alpha exponents
 	}
-	expSlice(s.im, s.s, s.s)
+	expSlice(s.im, s.s[:used], s.s[:used])
 	aligned := s.dim%accumWidth(s.im) == 0
 	for h := range s.heads {
+		ch := s.taken(h, c)
+		if ch == 0 {
+			continue
+		}
 		p := s.s[h*attnChunk : (h+1)*attnChunk]
 		alpha := s.s[s.heads*attnChunk+h]
 		sum := s.sum[h] * alpha
-		for _, pt := range p[:c] {
+		for _, pt := range p[:ch] {
 			sum += pt
 		}
 		s.sum[h] = sum
 		acc := &s.acc[h*s.dim]
 		if aligned {
-			accumVec(s.im, acc, &p[0], v, vstride, c, s.dim, alpha)
+			accumVec(s.im, acc, &p[0], v, vstride, ch, s.dim, alpha)
 		} else {
-			genericAttnAccum(acc, &p[0], v, vstride, c, s.dim, alpha)
+			genericAttnAccum(acc, &p[0], v, vstride, ch, s.dim, alpha)
 		}
 	}
+}
+
+// taken returns how many of the c tokens of the chunk starting at token
+// s.n head h takes.
+func (s *AttnState) taken(h, c int) int {
+	if s.lim == nil {
+		return c
+	}
+	return min(c, max(0, s.lim[h]-s.n))
 }
 
 // genericAttnAccum sets acc[i] = acc[i]*alpha, then acc[i] = fma(p[t],

@@ -137,6 +137,52 @@ func TestAttentionAllImplementations(t *testing.T) {
 	}
 }
 
+// TestAttentionLimited requires each head of a ResetLimited pass, fed
+// all the tokens in blocks, to have the bits of a one-head pass fed only
+// its own tokens, for every implementation.
+func TestAttentionLimited(t *testing.T) {
+	r := rand.New(rand.NewPCG(27, 28))
+	for _, shape := range [][3]int{{6, 64, 70}, {12, 64, 35}, {5, 8, 48}, {4, 33, 20}} {
+		heads, dim, n := shape[0], shape[1], shape[2]
+		c := newAttnCase(r, heads, dim, dim, n)
+		lim := make([]int, heads)
+		for h := range lim {
+			lim[h] = r.IntN(n + 1)
+		}
+		lim[heads-1] = n
+		scale := float32(1 / math.Sqrt(float64(dim)))
+		for _, im := range supportedImpls() {
+			for _, f16 := range []bool{false, true} {
+				attend := func(st *AttnState, q []float32, i, b int) {
+					if f16 {
+						st.AttendF16(q, c.kh[i*dim:], c.vh[i*dim:], dim, b, scale, nil)
+					} else {
+						st.AttendF32(q, c.k[i*dim:], c.v[i*dim:], dim, b, scale, nil)
+					}
+				}
+				st := newAttnState(im, heads+2, dim)
+				st.ResetLimited(lim)
+				for i := 0; i < n; i += 16 {
+					attend(st, c.q, i, min(16, n-i))
+				}
+				got := make([]float32, heads*dim)
+				st.Finish(got)
+				one := newAttnState(im, 1, dim)
+				for h := range heads {
+					one.Reset()
+					if lim[h] > 0 {
+						attend(one, c.q[h*dim:(h+1)*dim], 0, lim[h])
+					}
+					want := make([]float32, dim)
+					one.Finish(want)
+					sameBits(t, fmt.Sprintf("%s f16=%v heads=%d dim=%d head %d of %d tokens", im.name, f16, heads, dim, h, lim[h]),
+						got[h*dim:(h+1)*dim], want)
+				}
+			}
+		}
+	}
+}
+
 func TestAttentionZeroAlloc(t *testing.T) {
 	r := rand.New(rand.NewPCG(25, 26))
 	c := newAttnCase(r, 4, 64, 64, 64)

@@ -92,6 +92,10 @@ func (a *attention) WorkerRange(wid, lo, hi int) {
 	kvHeads, group := c.cfg.KVHeads, c.cfg.Heads/c.cfg.KVHeads
 	w := &c.scratch.sets[wid]
 	for _, it := range a.items[lo:hi] {
+		if it.part < 0 && a.hook == nil { // unscored tokens of one sequence
+			a.attendRun(int(it.lo), int(it.hi), int(it.kh), w)
+			continue
+		}
 		kh0, kh1 := int(it.kh), int(it.kh)+1
 		if it.kh < 0 {
 			kh0, kh1 = 0, kvHeads
@@ -125,24 +129,66 @@ func (a *attention) WorkerRange(wid, lo, hi int) {
 
 // attend computes the attention of batch token i for KV head kh (its
 // group of query heads) with the fused kernel: one online-softmax pass
-// over the visible slots in order, fed in runs of whole chunks (the
-// blocks themselves when the block size is a multiple of chunk, else
-// chunks staged across block boundaries), so the bits do not depend on
-// the block size. With raw (group×(n+max(bs, chunk)) values for the
-// token's n visible slots) it also leaves in raw[:n] the token's
-// attention weights for the head, averaged over the group; the output is
-// the same either way.
+// over the visible slots in order (see feed). With raw
+// (group×(n+max(bs, chunk)) values for the token's n visible slots) it
+// also leaves in raw[:n] the token's attention weights for the head,
+// averaged over the group; the output is the same either way.
 func (a *attention) attend(i, kh int, w *work, raw []float32) {
 	c := a.c
-	bp := c.bp
-	heads, hd := c.cfg.Heads, c.cfg.HeadDim
-	group, bs := heads/c.cfg.KVHeads, bp.bs
-	t := a.tabs[i]
+	hd, group := c.cfg.HeadDim, c.cfg.Heads/c.cfg.KVHeads
 	n := int(a.slot[i]) + 1
-	h0 := i*heads + kh*group
-	qs := a.q[h0*hd : (h0+group)*hd]
+	h0 := i*c.cfg.Heads + kh*group
 	st := w.st
 	st.Reset()
+	a.feed(st, a.tabs[i], kh, n, a.q[h0*hd:(h0+group)*hd], w, raw)
+	st.Finish(a.out[h0*hd : (h0+group)*hd])
+	if raw != nil {
+		st.NormalizeScores(raw[:group*n], n)
+		meanGroup(raw, n, group)
+	}
+}
+
+// attendRun computes the attention of batch tokens lo..hi, consecutive
+// tokens of one sequence, for KV head kh in one pass: the query heads of
+// all of them share each key and value read, and each head stops at its
+// own token's last visible slot, so every output has the bits attend
+// would give it.
+func (a *attention) attendRun(lo, hi, kh int, w *work) {
+	if hi-lo == 1 {
+		a.attend(lo, kh, w, nil)
+		return
+	}
+	c := a.c
+	heads, hd := c.cfg.Heads, c.cfg.HeadDim
+	group := heads / c.cfg.KVHeads
+	m := (hi - lo) * group
+	for i := lo; i < hi; i++ {
+		h0, r := i*heads+kh*group, (i-lo)*group
+		copy(w.q[r*hd:(r+group)*hd], a.q[h0*hd:(h0+group)*hd])
+		for g := range group {
+			w.lim[r+g] = int(a.slot[i]) + 1
+		}
+	}
+	st := w.run
+	st.ResetLimited(w.lim[:m])
+	a.feed(st, a.tabs[lo], kh, int(a.slot[hi-1])+1, w.q[:m*hd], w, nil)
+	st.Finish(w.out[:m*hd])
+	for i := lo; i < hi; i++ {
+		h0, r := i*heads+kh*group, (i-lo)*group
+		copy(a.out[h0*hd:(h0+group)*hd], w.out[r*hd:(r+group)*hd])
+	}
+}
+
+// feed runs the first n slots of table t, KV head kh, through st with
+// query heads qs, in runs of whole chunks (the blocks themselves when the
+// block size is a multiple of chunk, else chunks staged across block
+// boundaries), so the bits do not depend on the block size. With raw, the
+// raw scores of the pass's heads go to raw[g*n+p] (see attend).
+func (a *attention) feed(st *kernels.AttnState, t *table, kh, n int, qs []float32, w *work, raw []float32) {
+	c := a.c
+	bp := c.bp
+	hd, bs := c.cfg.HeadDim, bp.bs
+	group := len(qs) / hd
 	// Raw scores of a call go to tmp (group×cnt), then into raw[g*n+p].
 	var tmp []float32
 	if raw != nil {
@@ -200,11 +246,6 @@ func (a *attention) attend(i, kh int, w *work, raw []float32) {
 				call(p0, cnt, w.stage[:m], w.stage[chunk*hd:chunk*hd+m], nil, nil, hd)
 			}
 		}
-	}
-	st.Finish(a.out[h0*hd : (h0+group)*hd])
-	if raw != nil {
-		st.NormalizeScores(raw[:group*n], n)
-		meanGroup(raw, n, group)
 	}
 }
 

@@ -111,9 +111,12 @@ func (a *attention) plan() {
 				s++
 			}
 		}
-		for x := i; x < s; x++ {
+		// Unscored tokens go in runs that share one pass, the latest (and
+		// costliest) first, since the pool hands items out in order.
+		for hi := s; hi > i; hi -= prefillRun {
+			lo := max(i, hi-prefillRun)
 			for kh := range kvHeads {
-				a.items = append(a.items, item{lo: int32(x), hi: int32(x + 1), kh: kh, part: -1})
+				a.items = append(a.items, item{lo: int32(lo), hi: int32(hi), kh: kh, part: -1})
 			}
 		}
 		if s < j {

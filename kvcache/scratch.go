@@ -8,14 +8,23 @@ import "sieve/kernels"
 // are laid out.
 const chunk = 16
 
+// prefillRun is the most tokens of one sequence whose query heads share
+// one pass over the keys and values (see attention.attendRun).
+const prefillRun = 16
+
 // work is one set of per-worker buffers: the fused attention state of one
-// KV head's group of query heads, a staging copy of one chunk of keys and
-// values for block sizes that are not a multiple of chunk, and a growable
-// buffer for the raw attention weights of a scored query.
+// KV head's group of query heads, the same for a run of prefill tokens
+// with their queries and outputs gathered, a staging copy of one chunk of
+// keys and values for block sizes that are not a multiple of chunk, and a
+// growable buffer for the raw attention weights of a scored query.
 type work struct {
 	st    *kernels.AttnState
-	stage []float32 // F32 keys then values of one chunk, 2×chunk×hd
-	st16  []uint16  // F16 keys then values of one chunk, 2×chunk×hd
+	run   *kernels.AttnState // prefillRun × group heads
+	lim   []int              // per head of run: the slots it sees
+	q     []float32          // queries of a run, head after head
+	out   []float32          // outputs of a run, head after head
+	stage []float32          // F32 keys then values of one chunk, 2×chunk×hd
+	st16  []uint16           // F16 keys then values of one chunk, 2×chunk×hd
 	raw   []float32
 }
 
@@ -31,7 +40,13 @@ type scratch struct {
 func newScratch(n, group, hd, bs int, dtype kernels.DType) *scratch {
 	s := &scratch{sets: make([]work, n)}
 	for i := range s.sets {
-		w := work{st: kernels.NewAttnState(group, hd)}
+		w := work{
+			st:  kernels.NewAttnState(group, hd),
+			run: kernels.NewAttnState(prefillRun*group, hd),
+			lim: make([]int, prefillRun*group),
+			q:   make([]float32, prefillRun*group*hd),
+			out: make([]float32, prefillRun*group*hd),
+		}
 		if bs%chunk != 0 {
 			if dtype == kernels.F16 {
 				w.st16 = make([]uint16, 2*chunk*hd)
