@@ -21,6 +21,11 @@ type q8Kern func(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out
 // 1×1 tile: a matrix-vector loop without a call per row.
 type floatRows func(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
 
+// floatPanel computes f32.rows × f32.cols tiles of F32 weights down rows
+// rows (a multiple of f32.rows) with the same f32.cols inputs, k a positive
+// multiple of 16: the tile kernel's bits without a call per tile.
+type floatPanel func(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, rows int, out *float32, ostride uintptr)
+
 // q8Rows is floatRows for Q8_0 rows of nb blocks and one Q8 activation.
 type q8Rows func(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 
@@ -53,6 +58,9 @@ type impl struct {
 	name           string
 	f32, f16, bf16 floatKernels
 	q8             q8Kernels
+	// panel, when not nil, runs the F32 tile for several inputs down many
+	// rows in one call.
+	panel floatPanel
 	// widen converts n F16 (bf false) or BF16 (bf true) values to float32;
 	// n must be a multiple of 16 except for the generic implementation.
 	widen func(dst *float32, src *uint16, n int, bf bool)

@@ -124,6 +124,11 @@ func dotBF16x4x1AVX2(w *byte, wstride uintptr, x *float32, xstride uintptr, k in
 //go:noescape
 func dotBF16RowsAVX2(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
 
+// dotF32Panel2x3AVX2 computes 2×3 tiles of F32 weights times float32 inputs down rows rows (see floatPanel).
+//
+//go:noescape
+func dotF32Panel2x3AVX2(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, rows int, out *float32, ostride uintptr)
+
 // widenF16AVX2 converts n F16 values (n a multiple of 16) to float32.
 //
 //go:noescape
@@ -353,6 +358,11 @@ func dotBF16x4x4AVX512(w *byte, wstride uintptr, x *float32, xstride uintptr, k 
 //
 //go:noescape
 func dotBF16RowsAVX512(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
+
+// dotF32Panel4x4AVX512 computes 4×4 tiles of F32 weights times float32 inputs down rows rows (see floatPanel).
+//
+//go:noescape
+func dotF32Panel4x4AVX512(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, rows int, out *float32, ostride uintptr)
 
 // widenF16AVX512 converts n F16 values (n a multiple of 16) to float32.
 //

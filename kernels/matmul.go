@@ -237,7 +237,16 @@ func (t *mulTask) floatRange(w int, q Product, r0, r1 int) {
 			wp, ws, wt = unsafe.Pointer(&buf[0]), uintptr(4*k), F32
 		}
 		for c := 0; c < t.n; c += t.cols {
-			dotTiles(fk, wt, wp, ws, rr, t.rows, t.x[c*k:], k, min(t.cols, t.n-c), k, q.Out[c*m.Rows+r:], m.Rows, tail)
+			cc, done := min(t.cols, t.n-c), 0
+			if pn := t.im.panel; pn != nil && wt == F32 && cc == t.im.f32.cols && t.rows == t.im.f32.rows && k%lanes == 0 {
+				done = rr / t.rows * t.rows
+				if done > 0 {
+					pn((*byte)(wp), ws, &t.x[c*k], uintptr(4*k), k, done, &q.Out[c*m.Rows+r], uintptr(4*m.Rows))
+				}
+			}
+			if done < rr {
+				dotTiles(fk, wt, unsafe.Add(wp, uintptr(done)*ws), ws, rr-done, t.rows, t.x[c*k:], k, cc, k, q.Out[c*m.Rows+r+done:], m.Rows, tail)
+			}
 		}
 	}
 }

@@ -108,3 +108,46 @@ func floatRowsKernel(s isa, t wtype) {
 		VMOVSS(reduce16(s, acc[0][0]), Mem{Base: out})
 	})
 }
+
+const floatPanelSig = "func(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, rows int, out *float32, ostride uintptr)"
+
+// floatPanelKernel generates a loop of R×C tiles (s.floatPanel) of F32
+// weights down rows rows (a multiple of R) with the same C inputs, k a
+// positive multiple of 16: the tile kernel's bits without a call per tile.
+func floatPanelKernel(s isa) {
+	R, C := s.floatPanel()
+	name := fmt.Sprintf("dotF32Panel%dx%d%s", R, C, s)
+	function(name, floatPanelSig, fmt.Sprintf("%s computes %d×%d tiles of F32 weights times float32 inputs down rows rows (see floatPanel).", name, R, C))
+	w, ws := param("w"), param("wstride")
+	cols := pointers(param("x"), param("xstride"), C)
+	k, rows, out, os := param("k"), param("rows"), param("out"), param("ostride")
+	step := GP64() // bytes from one row tile to the next
+	IMUL3Q(U8(R), ws, step)
+	Label(name + "_tile")
+	acc := zeroAcc(s, R, C, 16/s.width())
+	rp := pointers(w, ws, R)
+	idx := GP64()
+	XORQ(idx, idx)
+	Label(name + "_loop")
+	floatStep(s, f32, acc,
+		func(r, h int) Mem { return Mem{Base: rp[r], Index: idx, Scale: 4, Disp: h * s.width() * 4} },
+		func(c, h int) Mem { return Mem{Base: cols[c], Index: idx, Scale: 4, Disp: h * s.width() * 4} })
+	ADDQ(U8(16), idx)
+	CMPQ(idx, k)
+	JB(LabelRef(name + "_loop"))
+	o := GP64()
+	MOVQ(out, o)
+	for c := range acc[0] {
+		if c > 0 {
+			ADDQ(os, o)
+		}
+		for r := range acc {
+			VMOVSS(reduce16(s, acc[r][c]), Mem{Base: o, Disp: 4 * r})
+		}
+	}
+	ADDQ(step, w)
+	ADDQ(U8(4*R), out)
+	SUBQ(U8(R), rows)
+	JNZ(LabelRef(name + "_tile"))
+	ret()
+}

@@ -45,6 +45,15 @@ func (s isa) floatTiles() [][2]int {
 	return [][2]int{{1, 1}, {1, 2}, {1, 3}, {2, 1}, {2, 2}, {2, 3}, {4, 1}}
 }
 
+// floatPanel is the R×C tile of the F32 panel kernel: the tile that
+// package kernels uses for several inputs.
+func (s isa) floatPanel() (int, int) {
+	if s == avx512 {
+		return 4, 4
+	}
+	return 2, 3
+}
+
 // wtype is a stored weight type.
 type wtype int
 

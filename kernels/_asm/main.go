@@ -16,6 +16,7 @@ func main() {
 			}
 			floatRowsKernel(isa, t)
 		}
+		floatPanelKernel(isa)
 		widenKernel(isa, false)
 		widenKernel(isa, true)
 		expKernel(isa)
