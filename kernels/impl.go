@@ -22,9 +22,19 @@ type q8Kern func(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out
 type floatRows func(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
 
 // floatPanel computes f32.rows × f32.cols tiles of F32 weights down rows
-// rows (a multiple of f32.rows) with the same f32.cols inputs, k a positive
-// multiple of 16: the tile kernel's bits without a call per tile.
-type floatPanel func(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, rows int, out *float32, ostride uintptr)
+// rows (a multiple of f32.rows) with the same f32.cols inputs over k
+// values, k a positive multiple of 16, with the tile kernel's bits. The k
+// values may be one block of longer dot products: mode panelStart starts
+// the tiles' lane sums at zero rather than reading them from acc, and
+// panelFinish reduces them into out rather than writing them back to acc
+// (f32.rows×f32.cols×16 floats per tile).
+type floatPanel func(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, rows int, out *float32, ostride uintptr, acc *float32, mode int)
+
+// floatPanel modes.
+const (
+	panelStart  = 1
+	panelFinish = 2
+)
 
 // q8Rows is floatRows for Q8_0 rows of nb blocks and one Q8 activation.
 type q8Rows func(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)

@@ -41,13 +41,14 @@ func TestAllImplementations(t *testing.T) {
 	}
 }
 
-// TestAllImplementationsLarge covers big tiles, column blocks, packing, and
+// TestAllImplementationsLarge covers big tiles, column blocks, packing, dot
+// products split into blocks (with several blocks of inputs), and
 // matrix-vector products over rows longer than streamRowBytes.
 func TestAllImplementationsLarge(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, dt := range []DType{F32, F16, BF16, Q8_0} {
 		m := randMat(r, dt, 37, 3200)
-		for _, n := range []int{1, 13} {
+		for _, n := range []int{1, 13, 40} {
 			x := randFloats(r, n*m.Cols)
 			want := make([]float32, n*m.Rows)
 			matMul(genericImpl, nil, want, m, x, n)

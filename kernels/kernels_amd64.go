@@ -127,7 +127,7 @@ func dotBF16RowsAVX2(w *byte, wstride uintptr, x *float32, k int, rows int, out 
 // dotF32Panel2x3AVX2 computes 2×3 tiles of F32 weights times float32 inputs down rows rows (see floatPanel).
 //
 //go:noescape
-func dotF32Panel2x3AVX2(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, rows int, out *float32, ostride uintptr)
+func dotF32Panel2x3AVX2(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, rows int, out *float32, ostride uintptr, acc *float32, mode int)
 
 // widenF16AVX2 converts n F16 values (n a multiple of 16) to float32.
 //
@@ -362,7 +362,7 @@ func dotBF16RowsAVX512(w *byte, wstride uintptr, x *float32, k int, rows int, ou
 // dotF32Panel4x4AVX512 computes 4×4 tiles of F32 weights times float32 inputs down rows rows (see floatPanel).
 //
 //go:noescape
-func dotF32Panel4x4AVX512(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, rows int, out *float32, ostride uintptr)
+func dotF32Panel4x4AVX512(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, rows int, out *float32, ostride uintptr, acc *float32, mode int)
 
 // widenF16AVX512 converts n F16 values (n a multiple of 16) to float32.
 //

@@ -109,32 +109,73 @@ func floatRowsKernel(s isa, t wtype) {
 	})
 }
 
-const floatPanelSig = "func(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, rows int, out *float32, ostride uintptr)"
+const floatPanelSig = "func(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, rows int, out *float32, ostride uintptr, acc *float32, mode int)"
 
 // floatPanelKernel generates a loop of R×C tiles (s.floatPanel) of F32
-// weights down rows rows (a multiple of R) with the same C inputs, k a
-// positive multiple of 16: the tile kernel's bits without a call per tile.
+// weights down rows rows (a multiple of R) with the same C inputs, over k
+// values (a positive multiple of 16) that may be one block of a longer
+// dot product. Each tile's unreduced accumulators start at zero (mode bit
+// 1) or are read from acc, and are then reduced into out (mode bit 2) or
+// written back to acc; acc holds R×C×16 floats per tile. Spilling the
+// lanes between blocks keeps the tile kernel's bits.
 func floatPanelKernel(s isa) {
 	R, C := s.floatPanel()
 	name := fmt.Sprintf("dotF32Panel%dx%d%s", R, C, s)
 	function(name, floatPanelSig, fmt.Sprintf("%s computes %d×%d tiles of F32 weights times float32 inputs down rows rows (see floatPanel).", name, R, C))
 	w, ws := param("w"), param("wstride")
 	cols := pointers(param("x"), param("xstride"), C)
-	k, rows, out, os := param("k"), param("rows"), param("out"), param("ostride")
-	step := GP64() // bytes from one row tile to the next
-	IMUL3Q(U8(R), ws, step)
+	k, rows, out, os, accp := param("k"), param("rows"), param("out"), param("ostride"), param("acc")
+	mode, err := Param("mode").Resolve()
+	if err != nil {
+		panic(err)
+	}
+	halves := 16 / s.width()
+	vbytes := 4 * s.width()
+	slot := func(r, c, h int) Mem { return Mem{Base: accp, Disp: ((r*C+c)*halves + h) * vbytes} }
+
 	Label(name + "_tile")
-	acc := zeroAcc(s, R, C, 16/s.width())
+	acc := make([][][]VecVirtual, R)
+	for r := range acc {
+		acc[r] = make([][]VecVirtual, C)
+		for c := range acc[r] {
+			acc[r][c] = make([]VecVirtual, halves)
+			for h := range acc[r][c] {
+				acc[r][c][h] = s.vec()
+			}
+		}
+	}
+	forAcc := func(f func(v VecVirtual, m Mem)) {
+		for r := range acc {
+			for c := range acc[r] {
+				for h, v := range acc[r][c] {
+					f(v, slot(r, c, h))
+				}
+			}
+		}
+	}
+	TESTQ(U32(1), mode.Addr)
+	JZ(LabelRef(name + "_load"))
+	forAcc(func(v VecVirtual, _ Mem) { s.zero(v) })
+	JMP(LabelRef(name + "_run"))
+	Label(name + "_load")
+	forAcc(func(v VecVirtual, m Mem) { VMOVUPS(m, v) })
+	Label(name + "_run")
 	rp := pointers(w, ws, R)
 	idx := GP64()
 	XORQ(idx, idx)
 	Label(name + "_loop")
 	floatStep(s, f32, acc,
-		func(r, h int) Mem { return Mem{Base: rp[r], Index: idx, Scale: 4, Disp: h * s.width() * 4} },
-		func(c, h int) Mem { return Mem{Base: cols[c], Index: idx, Scale: 4, Disp: h * s.width() * 4} })
+		func(r, h int) Mem { return Mem{Base: rp[r], Index: idx, Scale: 4, Disp: h * vbytes} },
+		func(c, h int) Mem { return Mem{Base: cols[c], Index: idx, Scale: 4, Disp: h * vbytes} })
 	ADDQ(U8(16), idx)
 	CMPQ(idx, k)
 	JB(LabelRef(name + "_loop"))
+
+	TESTQ(U32(2), mode.Addr)
+	JNZ(LabelRef(name + "_reduce"))
+	forAcc(func(v VecVirtual, m Mem) { VMOVUPS(v, m) })
+	JMP(LabelRef(name + "_next"))
+	Label(name + "_reduce")
 	o := GP64()
 	MOVQ(out, o)
 	for c := range acc[0] {
@@ -145,8 +186,10 @@ func floatPanelKernel(s isa) {
 			VMOVSS(reduce16(s, acc[r][c]), Mem{Base: o, Disp: 4 * r})
 		}
 	}
-	ADDQ(step, w)
+	Label(name + "_next")
+	LEAQ(Mem{Base: w, Index: ws, Scale: uint8(R)}, w)
 	ADDQ(U8(4*R), out)
+	ADDQ(U32(R*C*16*4), accp)
 	SUBQ(U8(R), rows)
 	JNZ(LabelRef(name + "_tile"))
 	ret()
