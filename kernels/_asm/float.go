@@ -134,16 +134,7 @@ func floatPanelKernel(s isa) {
 	slot := func(r, c, h int) Mem { return Mem{Base: accp, Disp: ((r*C+c)*halves + h) * vbytes} }
 
 	Label(name + "_tile")
-	acc := make([][][]VecVirtual, R)
-	for r := range acc {
-		acc[r] = make([][]VecVirtual, C)
-		for c := range acc[r] {
-			acc[r][c] = make([]VecVirtual, halves)
-			for h := range acc[r][c] {
-				acc[r][c][h] = s.vec()
-			}
-		}
-	}
+	acc := newAcc(s, R, C, halves)
 	forAcc := func(f func(v VecVirtual, m Mem)) {
 		for r := range acc {
 			for c := range acc[r] {

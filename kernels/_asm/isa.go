@@ -111,8 +111,8 @@ func reduce16(s isa, acc []VecVirtual) Register {
 	return x
 }
 
-// zeroAcc allocates and clears R×C accumulators of halves registers each.
-func zeroAcc(s isa, R, C, halves int) [][][]VecVirtual {
+// newAcc allocates R×C accumulators of halves registers each.
+func newAcc(s isa, R, C, halves int) [][][]VecVirtual {
 	acc := make([][][]VecVirtual, R)
 	for r := range acc {
 		acc[r] = make([][]VecVirtual, C)
@@ -120,7 +120,19 @@ func zeroAcc(s isa, R, C, halves int) [][][]VecVirtual {
 			acc[r][c] = make([]VecVirtual, halves)
 			for h := range acc[r][c] {
 				acc[r][c][h] = s.vec()
-				s.zero(acc[r][c][h])
+			}
+		}
+	}
+	return acc
+}
+
+// zeroAcc allocates and clears R×C accumulators of halves registers each.
+func zeroAcc(s isa, R, C, halves int) [][][]VecVirtual {
+	acc := newAcc(s, R, C, halves)
+	for _, row := range acc {
+		for _, a := range row {
+			for _, v := range a {
+				s.zero(v)
 			}
 		}
 	}
