@@ -19,7 +19,9 @@ var avx2Impl = &impl{
 		{2, 1}: dotF32x2x1AVX2, {2, 2}: dotF32x2x2AVX2, {2, 3}: dotF32x2x3AVX2,
 		{4, 1}: dotF32x4x1AVX2,
 	}), rowLoop: dotF32RowsAVX2},
-	panel: dotF32Panel2x3AVX2,
+	f32Panel:  dotF32Panel2x3AVX2,
+	f16Panel:  dotF16Panel2x3AVX2,
+	bf16Panel: dotBF16Panel2x3AVX2,
 	f16: floatKernels{rowsVec: 4, rows: 2, cols: 3, tile: tiles(map[[2]int]floatKern{
 		{1, 1}: dotF16x1x1AVX2, {1, 2}: dotF16x1x2AVX2, {1, 3}: dotF16x1x3AVX2,
 		{2, 1}: dotF16x2x1AVX2, {2, 2}: dotF16x2x2AVX2, {2, 3}: dotF16x2x3AVX2,
@@ -46,7 +48,9 @@ var avx512Impl = &impl{
 		{2, 1}: dotF32x2x1AVX512, {2, 2}: dotF32x2x2AVX512, {2, 3}: dotF32x2x3AVX512, {2, 4}: dotF32x2x4AVX512,
 		{4, 1}: dotF32x4x1AVX512, {4, 2}: dotF32x4x2AVX512, {4, 3}: dotF32x4x3AVX512, {4, 4}: dotF32x4x4AVX512,
 	}), rowLoop: dotF32RowsAVX512},
-	panel: dotF32Panel4x4AVX512,
+	f32Panel:  dotF32Panel4x4AVX512,
+	f16Panel:  dotF16Panel4x4AVX512,
+	bf16Panel: dotBF16Panel4x4AVX512,
 	f16: floatKernels{rowsVec: 4, rows: 4, cols: 4, tile: tiles(map[[2]int]floatKern{
 		{1, 1}: dotF16x1x1AVX512, {1, 2}: dotF16x1x2AVX512, {1, 3}: dotF16x1x3AVX512, {1, 4}: dotF16x1x4AVX512,
 		{2, 1}: dotF16x2x1AVX512, {2, 2}: dotF16x2x2AVX512, {2, 3}: dotF16x2x3AVX512, {2, 4}: dotF16x2x4AVX512,

@@ -21,8 +21,9 @@ type q8Kern func(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out
 // 1×1 tile: a matrix-vector loop without a call per row.
 type floatRows func(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
 
-// floatPanel computes f32.rows × f32.cols tiles of F32 weights down rows
-// rows (a multiple of f32.rows) with the same f32.cols inputs over k
+// floatPanel computes f32.rows × f32.cols tiles of float weights (of the
+// kernel's type) down rows rows (a multiple of f32.rows) with the same
+// f32.cols inputs over k
 // values, k a positive multiple of 16, with the tile kernel's bits. The k
 // values may be one block of longer dot products: mode panelStart starts
 // the tiles' lane sums at zero rather than reading them from acc, and
@@ -68,9 +69,9 @@ type impl struct {
 	name           string
 	f32, f16, bf16 floatKernels
 	q8             q8Kernels
-	// panel, when not nil, runs the F32 tile for several inputs down many
-	// rows in one call.
-	panel floatPanel
+	// f32Panel, f16Panel and bf16Panel, where not nil, run the tile for
+	// several inputs down many rows in one call.
+	f32Panel, f16Panel, bf16Panel floatPanel
 	// widen converts n F16 (bf false) or BF16 (bf true) values to float32;
 	// n must be a multiple of 16 except for the generic implementation.
 	widen func(dst *float32, src *uint16, n int, bf bool)
@@ -89,6 +90,19 @@ func (im *impl) floats(t DType) *floatKernels {
 		return &im.bf16
 	}
 	panic("kernels: no float kernels for " + t.String())
+}
+
+// panel returns the panel kernel for float weight type t, or nil.
+func (im *impl) panel(t DType) floatPanel {
+	switch t {
+	case F32:
+		return im.f32Panel
+	case F16:
+		return im.f16Panel
+	case BF16:
+		return im.bf16Panel
+	}
+	return nil
 }
 
 // pick returns the largest R' <= r and then C' <= c with a kernel.

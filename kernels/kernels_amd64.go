@@ -44,6 +44,11 @@ func dotF32x4x1AVX2(w *byte, wstride uintptr, x *float32, xstride uintptr, k int
 //go:noescape
 func dotF32RowsAVX2(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
 
+// dotF32Panel2x3AVX2 computes 2×3 tiles of F32 weights times float32 inputs down rows rows (see floatPanel).
+//
+//go:noescape
+func dotF32Panel2x3AVX2(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, rows int, out *float32, ostride uintptr, acc *float32, mode int)
+
 // dotF16x1x1AVX2 computes a 1×1 tile of F16 weights times float32 inputs (see floatKern).
 //
 //go:noescape
@@ -83,6 +88,11 @@ func dotF16x4x1AVX2(w *byte, wstride uintptr, x *float32, xstride uintptr, k int
 //
 //go:noescape
 func dotF16RowsAVX2(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
+
+// dotF16Panel2x3AVX2 computes 2×3 tiles of F16 weights times float32 inputs down rows rows (see floatPanel).
+//
+//go:noescape
+func dotF16Panel2x3AVX2(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, rows int, out *float32, ostride uintptr, acc *float32, mode int)
 
 // dotBF16x1x1AVX2 computes a 1×1 tile of BF16 weights times float32 inputs (see floatKern).
 //
@@ -124,10 +134,10 @@ func dotBF16x4x1AVX2(w *byte, wstride uintptr, x *float32, xstride uintptr, k in
 //go:noescape
 func dotBF16RowsAVX2(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
 
-// dotF32Panel2x3AVX2 computes 2×3 tiles of F32 weights times float32 inputs down rows rows (see floatPanel).
+// dotBF16Panel2x3AVX2 computes 2×3 tiles of BF16 weights times float32 inputs down rows rows (see floatPanel).
 //
 //go:noescape
-func dotF32Panel2x3AVX2(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, rows int, out *float32, ostride uintptr, acc *float32, mode int)
+func dotBF16Panel2x3AVX2(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, rows int, out *float32, ostride uintptr, acc *float32, mode int)
 
 // widenF16AVX2 converts n F16 values (n a multiple of 16) to float32.
 //
@@ -229,6 +239,11 @@ func dotF32x4x4AVX512(w *byte, wstride uintptr, x *float32, xstride uintptr, k i
 //go:noescape
 func dotF32RowsAVX512(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
 
+// dotF32Panel4x4AVX512 computes 4×4 tiles of F32 weights times float32 inputs down rows rows (see floatPanel).
+//
+//go:noescape
+func dotF32Panel4x4AVX512(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, rows int, out *float32, ostride uintptr, acc *float32, mode int)
+
 // dotF16x1x1AVX512 computes a 1×1 tile of F16 weights times float32 inputs (see floatKern).
 //
 //go:noescape
@@ -293,6 +308,11 @@ func dotF16x4x4AVX512(w *byte, wstride uintptr, x *float32, xstride uintptr, k i
 //
 //go:noescape
 func dotF16RowsAVX512(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
+
+// dotF16Panel4x4AVX512 computes 4×4 tiles of F16 weights times float32 inputs down rows rows (see floatPanel).
+//
+//go:noescape
+func dotF16Panel4x4AVX512(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, rows int, out *float32, ostride uintptr, acc *float32, mode int)
 
 // dotBF16x1x1AVX512 computes a 1×1 tile of BF16 weights times float32 inputs (see floatKern).
 //
@@ -359,10 +379,10 @@ func dotBF16x4x4AVX512(w *byte, wstride uintptr, x *float32, xstride uintptr, k 
 //go:noescape
 func dotBF16RowsAVX512(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
 
-// dotF32Panel4x4AVX512 computes 4×4 tiles of F32 weights times float32 inputs down rows rows (see floatPanel).
+// dotBF16Panel4x4AVX512 computes 4×4 tiles of BF16 weights times float32 inputs down rows rows (see floatPanel).
 //
 //go:noescape
-func dotF32Panel4x4AVX512(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, rows int, out *float32, ostride uintptr, acc *float32, mode int)
+func dotBF16Panel4x4AVX512(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, rows int, out *float32, ostride uintptr, acc *float32, mode int)
 
 // widenF16AVX512 converts n F16 values (n a multiple of 16) to float32.
 //

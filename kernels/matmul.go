@@ -155,7 +155,7 @@ func matMuls(im *impl, p *Pool, x []float32, n int, prods [maxProducts]Product) 
 		if n == 1 {
 			t.rows = vecRows(fk.rowsVec, m.Type.RowBytes(m.Cols))
 		}
-		t.pack = m.Type != F32 && n > t.cols && im.f32.rows == t.rows
+		t.pack = m.Type != F32 && n > t.cols && im.f32.rows == t.rows && !t.usePanel(m.Type, m.Cols)
 	}
 	for i, q := range t.prods[:t.np] {
 		t.first[i+1] = t.first[i] + (q.M.Rows+t.rows-1)/t.rows
@@ -219,10 +219,9 @@ const panelK = 1024
 // panelAccBytes bounds the spilled lane sums of one block of columns.
 const panelAccBytes = 192 << 10
 
-// usePanel reports whether rows of type wt (F32 after packing) go through
-// the panel kernel.
+// usePanel reports whether rows of type wt go through the panel kernel.
 func (t *mulTask) usePanel(wt DType, k int) bool {
-	return t.im.panel != nil && wt == F32 && t.n >= t.im.f32.cols && t.rows == t.im.f32.rows && k%lanes == 0
+	return t.im.panel(wt) != nil && t.n >= t.im.f32.cols && t.rows == t.im.f32.rows && k%lanes == 0
 }
 
 // floatRange computes rows [r0, r1) of a float-weight product. Rows are
@@ -267,29 +266,33 @@ func (t *mulTask) floatRange(w int, q Product, r0, r1 int) {
 }
 
 // panelRange is floatRange through the panel kernel: rows in blocks whose
-// float32 weights over one block of at most panelK values fit the L2
-// cache, inputs in blocks whose spilled lane sums fit beside them, and
-// for each block of values every column tile swept down the row block.
-// Rows and inputs left over from whole tiles go through dotTiles.
+// weights over one block of at most panelK values fit the L2 cache,
+// inputs in blocks whose spilled lane sums fit beside them, and for each
+// block of values every column tile swept down the row block. Rows and
+// inputs left over from whole tiles go through dotTiles.
 func (t *mulTask) panelRange(w int, q Product, r0, r1 int) {
 	m, k := q.M, q.M.Cols
 	R, C := t.im.f32.rows, t.im.f32.cols
+	wt, es := m.Type, m.Type.RowBytes(lanes)/lanes // the rows the panel reads
+	if t.pack {
+		wt, es = F32, 4
+	}
 	kc := k
 	if k > panelK {
 		kc = panelK
 	}
-	mc := max(R, rowBlockBytes/(4*kc)/R*R)
+	mc := max(R, rowBlockBytes/(es*kc)/R*R)
 	nc := C * max(1, panelAccBytes/(mc*C*lanes*4))
-	packLen := 0
+	packLen, accLen := 0, 0
 	if t.pack {
 		packLen = mc * k
 	}
-	accLen := 0
 	if kc < k {
 		accLen = mc * nc * lanes
 	}
 	buf := t.scratch(w, packLen+accLen+1)
 	acc := buf[packLen:]
+	pn, fk := t.im.panel(wt), t.im.floats(wt)
 	nfull := t.n / C * C
 	for r := r0; r < r1; r += mc {
 		rr := min(mc, r1-r)
@@ -314,16 +317,16 @@ func (t *mulTask) panelRange(w int, q Product, r0, r1 int) {
 					if accLen > 0 {
 						a = &acc[(c-c0)/C*full*C*lanes]
 					}
-					t.im.panel((*byte)(unsafe.Add(wp, 4*kb)), ws, &t.x[c*k+kb], uintptr(4*k), min(kc, k-kb), full,
+					pn((*byte)(unsafe.Add(wp, es*kb)), ws, &t.x[c*k+kb], uintptr(4*k), min(kc, k-kb), full,
 						&q.Out[c*m.Rows+r], uintptr(4*m.Rows), a, mode)
 				}
 			}
 		}
 		if full < rr {
-			dotTiles(&t.im.f32, F32, unsafe.Add(wp, uintptr(full)*ws), ws, rr-full, R, t.x, k, t.n, k, q.Out[r+full:], m.Rows, nil)
+			dotTiles(fk, wt, unsafe.Add(wp, uintptr(full)*ws), ws, rr-full, R, t.x, k, t.n, k, q.Out[r+full:], m.Rows, nil)
 		}
 		if nfull < t.n && full > 0 {
-			dotTiles(&t.im.f32, F32, wp, ws, full, R, t.x[nfull*k:], k, t.n-nfull, k, q.Out[nfull*m.Rows+r:], m.Rows, nil)
+			dotTiles(fk, wt, wp, ws, full, R, t.x[nfull*k:], k, t.n-nfull, k, q.Out[nfull*m.Rows+r:], m.Rows, nil)
 		}
 	}
 }

@@ -111,17 +111,17 @@ func floatRowsKernel(s isa, t wtype) {
 
 const floatPanelSig = "func(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, rows int, out *float32, ostride uintptr, acc *float32, mode int)"
 
-// floatPanelKernel generates a loop of R×C tiles (s.floatPanel) of F32
-// weights down rows rows (a multiple of R) with the same C inputs, over k
+// floatPanelKernel generates a loop of R×C tiles (s.floatPanel) of
+// weights of type t down rows rows (a multiple of R) with the same C inputs, over k
 // values (a positive multiple of 16) that may be one block of a longer
 // dot product. Each tile's unreduced accumulators start at zero (mode bit
 // 1) or are read from acc, and are then reduced into out (mode bit 2) or
 // written back to acc; acc holds R×C×16 floats per tile. Spilling the
 // lanes between blocks keeps the tile kernel's bits.
-func floatPanelKernel(s isa) {
+func floatPanelKernel(s isa, t wtype) {
 	R, C := s.floatPanel()
-	name := fmt.Sprintf("dotF32Panel%dx%d%s", R, C, s)
-	function(name, floatPanelSig, fmt.Sprintf("%s computes %d×%d tiles of F32 weights times float32 inputs down rows rows (see floatPanel).", name, R, C))
+	name := fmt.Sprintf("dot%sPanel%dx%d%s", t, R, C, s)
+	function(name, floatPanelSig, fmt.Sprintf("%s computes %d×%d tiles of %s weights times float32 inputs down rows rows (see floatPanel).", name, R, C, t))
 	w, ws := param("w"), param("wstride")
 	cols := pointers(param("x"), param("xstride"), C)
 	k, rows, out, os, accp := param("k"), param("rows"), param("out"), param("ostride"), param("acc")
@@ -155,8 +155,10 @@ func floatPanelKernel(s isa) {
 	idx := GP64()
 	XORQ(idx, idx)
 	Label(name + "_loop")
-	floatStep(s, f32, acc,
-		func(r, h int) Mem { return Mem{Base: rp[r], Index: idx, Scale: 4, Disp: h * vbytes} },
+	floatStep(s, t, acc,
+		func(r, h int) Mem {
+			return Mem{Base: rp[r], Index: idx, Scale: uint8(t.size()), Disp: h * s.width() * t.size()}
+		},
 		func(c, h int) Mem { return Mem{Base: cols[c], Index: idx, Scale: 4, Disp: h * vbytes} })
 	ADDQ(U8(16), idx)
 	CMPQ(idx, k)

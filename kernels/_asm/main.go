@@ -15,8 +15,8 @@ func main() {
 				floatKernel(isa, t, tl[0], tl[1])
 			}
 			floatRowsKernel(isa, t)
+			floatPanelKernel(isa, t)
 		}
-		floatPanelKernel(isa)
 		widenKernel(isa, false)
 		widenKernel(isa, true)
 		expKernel(isa)
