@@ -21,14 +21,13 @@ type q8Kern func(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out
 // 1×1 tile: a matrix-vector loop without a call per row.
 type floatRows func(w *byte, wstride uintptr, x *float32, k int, rows int, out *float32)
 
-// floatPanel computes f32.rows × f32.cols tiles of float weights (of the
-// kernel's type) down rows rows (a multiple of f32.rows) with the same
-// f32.cols inputs over k
+// floatPanel computes R×C tiles (the kernel set's rows × cols) of float
+// weights down rows rows (a multiple of R) with the same C inputs over k
 // values, k a positive multiple of 16, with the tile kernel's bits. The k
 // values may be one block of longer dot products: mode panelStart starts
 // the tiles' lane sums at zero rather than reading them from acc, and
 // panelFinish reduces them into out rather than writing them back to acc
-// (f32.rows×f32.cols×16 floats per tile).
+// (R×C×16 floats per tile).
 type floatPanel func(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, rows int, out *float32, ostride uintptr, acc *float32, mode int)
 
 // floatPanel modes.
@@ -55,6 +54,9 @@ type tileKernels[K floatKern | q8Kern, L any] struct {
 	rowsVec, rows, cols int
 	// rowLoop, when not nil, runs 1×1 tiles over many rows in one call.
 	rowLoop L
+	// panel, when not nil, runs rows×cols tiles down many rows in one call
+	// (float types only).
+	panel floatPanel
 }
 
 // floatKernels is one variant's tile kernels for a float weight type.
@@ -69,9 +71,6 @@ type impl struct {
 	name           string
 	f32, f16, bf16 floatKernels
 	q8             q8Kernels
-	// f32Panel, f16Panel and bf16Panel, where not nil, run the tile for
-	// several inputs down many rows in one call.
-	f32Panel, f16Panel, bf16Panel floatPanel
 	// widen converts n F16 (bf false) or BF16 (bf true) values to float32;
 	// n must be a multiple of 16 except for the generic implementation.
 	widen func(dst *float32, src *uint16, n int, bf bool)
@@ -90,19 +89,6 @@ func (im *impl) floats(t DType) *floatKernels {
 		return &im.bf16
 	}
 	panic("kernels: no float kernels for " + t.String())
-}
-
-// panel returns the panel kernel for float weight type t, or nil.
-func (im *impl) panel(t DType) floatPanel {
-	switch t {
-	case F32:
-		return im.f32Panel
-	case F16:
-		return im.f16Panel
-	case BF16:
-		return im.bf16Panel
-	}
-	return nil
 }
 
 // pick returns the largest R' <= r and then C' <= c with a kernel.

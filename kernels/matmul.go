@@ -69,8 +69,9 @@ type mulTask struct {
 	x     []float32
 	act   []byte // quantized inputs for Q8_0
 	n     int
-	rows  int // rows per tile
-	cols  int // inputs per tile
+	rows  int        // rows per tile
+	cols  int        // inputs per tile
+	panel floatPanel // the float rows' panel kernel, when it runs the product
 	pack  bool
 	quant bool // the pass quantizes the inputs rather than multiplying
 }
@@ -155,7 +156,10 @@ func matMuls(im *impl, p *Pool, x []float32, n int, prods [maxProducts]Product) 
 		if n == 1 {
 			t.rows = vecRows(fk.rowsVec, m.Type.RowBytes(m.Cols))
 		}
-		t.pack = m.Type != F32 && n > t.cols && im.f32.rows == t.rows && !t.usePanel(m.Type, m.Cols)
+		if n >= fk.cols && m.Cols%lanes == 0 {
+			t.panel = fk.panel
+		}
+		t.pack = m.Type != F32 && n > t.cols && im.f32.rows == t.rows && t.panel == nil
 	}
 	for i, q := range t.prods[:t.np] {
 		t.first[i+1] = t.first[i] + (q.M.Rows+t.rows-1)/t.rows
@@ -219,29 +223,20 @@ const panelK = 1024
 // panelAccBytes bounds the spilled lane sums of one block of columns.
 const panelAccBytes = 192 << 10
 
-// usePanel reports whether rows of type wt go through the panel kernel.
-func (t *mulTask) usePanel(wt DType, k int) bool {
-	return t.im.panel(wt) != nil && t.n >= t.im.f32.cols && t.rows == t.im.f32.rows && k%lanes == 0
-}
-
 // floatRange computes rows [r0, r1) of a float-weight product. Rows are
 // taken in blocks whose weights fit the L2 cache; within a block, each tile
 // of inputs (small enough for L1) is swept over all its row tiles.
 func (t *mulTask) floatRange(w int, q Product, r0, r1 int) {
+	if t.panel != nil {
+		t.panelRange(w, q, r0, r1)
+		return
+	}
 	m, k := q.M, q.M.Cols
 	rb := m.Type.RowBytes(k)
 	fk := t.im.floats(m.Type)
 	tailLen := 0
 	if k%lanes != 0 {
 		tailLen = (maxTileRows + maxTileCols) * lanes
-	}
-	wt := m.Type
-	if t.pack {
-		wt = F32
-	}
-	if t.usePanel(wt, k) {
-		t.panelRange(w, q, r0, r1)
-		return
 	}
 	mc := max(t.rows, rowBlockBytes/(4*k)/t.rows*t.rows)
 	var buf []float32
@@ -265,43 +260,29 @@ func (t *mulTask) floatRange(w int, q Product, r0, r1 int) {
 	}
 }
 
-// panelRange is floatRange through the panel kernel: rows in blocks whose
-// weights over one block of at most panelK values fit the L2 cache,
+// panelRange is floatRange through the panel kernel, which reads the rows
+// in their stored type: rows in blocks whose weights over one block of at
+// most panelK values fit the L2 cache,
 // inputs in blocks whose spilled lane sums fit beside them, and for each
 // block of values every column tile swept down the row block. Rows and
 // inputs left over from whole tiles go through dotTiles.
 func (t *mulTask) panelRange(w int, q Product, r0, r1 int) {
 	m, k := q.M, q.M.Cols
-	R, C := t.im.f32.rows, t.im.f32.cols
-	wt, es := m.Type, m.Type.RowBytes(lanes)/lanes // the rows the panel reads
-	if t.pack {
-		wt, es = F32, 4
-	}
-	kc := k
-	if k > panelK {
-		kc = panelK
-	}
+	fk := t.im.floats(m.Type)
+	R, C := fk.rows, fk.cols
+	rb, es := m.Type.RowBytes(k), m.Type.RowBytes(lanes)/lanes
+	kc := min(k, panelK)
 	mc := max(R, rowBlockBytes/(es*kc)/R*R)
 	nc := C * max(1, panelAccBytes/(mc*C*lanes*4))
-	packLen, accLen := 0, 0
-	if t.pack {
-		packLen = mc * k
-	}
+	var acc []float32 // spilled lane sums, when k takes several blocks
 	if kc < k {
-		accLen = mc * nc * lanes
+		acc = t.scratch(w, mc*nc*lanes)
 	}
-	buf := t.scratch(w, packLen+accLen+1)
-	acc := buf[packLen:]
-	pn, fk := t.im.panel(wt), t.im.floats(wt)
 	nfull := t.n / C * C
 	for r := r0; r < r1; r += mc {
 		rr := min(mc, r1-r)
 		full := rr / R * R
-		wp, ws := unsafe.Pointer(&m.Data[r*m.Type.RowBytes(k)]), uintptr(m.Type.RowBytes(k))
-		if t.pack {
-			widenSlice(t.im, buf[:rr*k], unsafe.Slice((*uint16)(wp), rr*k), m.Type == BF16)
-			wp, ws = unsafe.Pointer(&buf[0]), uintptr(4*k)
-		}
+		wp := unsafe.Pointer(&m.Data[r*rb])
 		for c0 := 0; c0 < nfull && full > 0; c0 += nc {
 			c1 := min(nfull, c0+nc)
 			for kb := 0; kb < k; kb += kc {
@@ -313,20 +294,20 @@ func (t *mulTask) panelRange(w int, q Product, r0, r1 int) {
 					mode |= panelFinish
 				}
 				for c := c0; c < c1; c += C {
-					a := &acc[0] // unused when the block is all of k
-					if accLen > 0 {
+					var a *float32
+					if acc != nil {
 						a = &acc[(c-c0)/C*full*C*lanes]
 					}
-					pn((*byte)(unsafe.Add(wp, es*kb)), ws, &t.x[c*k+kb], uintptr(4*k), min(kc, k-kb), full,
+					t.panel((*byte)(unsafe.Add(wp, es*kb)), uintptr(rb), &t.x[c*k+kb], uintptr(4*k), min(kc, k-kb), full,
 						&q.Out[c*m.Rows+r], uintptr(4*m.Rows), a, mode)
 				}
 			}
 		}
 		if full < rr {
-			dotTiles(fk, wt, unsafe.Add(wp, uintptr(full)*ws), ws, rr-full, R, t.x, k, t.n, k, q.Out[r+full:], m.Rows, nil)
+			dotTiles(fk, m.Type, unsafe.Add(wp, full*rb), uintptr(rb), rr-full, R, t.x, k, t.n, k, q.Out[r+full:], m.Rows, nil)
 		}
 		if nfull < t.n && full > 0 {
-			dotTiles(fk, wt, wp, ws, full, R, t.x[nfull*k:], k, t.n-nfull, k, q.Out[nfull*m.Rows+r:], m.Rows, nil)
+			dotTiles(fk, m.Type, wp, uintptr(rb), full, R, t.x[nfull*k:], k, t.n-nfull, k, q.Out[nfull*m.Rows+r:], m.Rows, nil)
 		}
 	}
 }

@@ -154,6 +154,7 @@ func floatPanelKernel(s isa, t wtype) {
 	rp := pointers(w, ws, R)
 	idx := GP64()
 	XORQ(idx, idx)
+	alignLoop()
 	Label(name + "_loop")
 	floatStep(s, t, acc,
 		func(r, h int) Mem {

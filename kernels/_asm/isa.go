@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/mmcloughlin/avo/ir"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -218,4 +220,11 @@ func param(name string) GPVirtual {
 	r := GP64()
 	Load(Param(name), r)
 	return r
+}
+
+// alignLoop pads the code to a 64-byte boundary (PCALIGN), so that the
+// loop that follows sits the same way in the instruction cache wherever
+// the linker places its function.
+func alignLoop() {
+	Instruction(&ir.Instruction{Opcode: "PCALIGN", Operands: []Op{U8(64)}})
 }
