@@ -82,13 +82,14 @@ func (s *AttnState) ResetLimited(lim []int) {
 	s.reset()
 }
 
+// reset clears the state of the pass's s.heads heads.
 func (s *AttnState) reset() {
 	s.n = 0
-	for h := range s.max {
+	for h := range s.heads {
 		s.max[h] = float32(math.Inf(-1))
 		s.sum[h] = 0
 	}
-	clear(s.acc)
+	clear(s.acc[:s.heads*s.dim])
 }
 
 // Tokens returns the number of tokens consumed since Reset.

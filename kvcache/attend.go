@@ -93,7 +93,7 @@ func (a *attention) WorkerRange(wid, lo, hi int) {
 	w := &c.scratch.sets[wid]
 	for _, it := range a.items[lo:hi] {
 		if it.part < 0 && a.hook == nil { // unscored tokens of one sequence
-			a.attendRun(int(it.lo), int(it.hi), int(it.kh), w)
+			a.attend(int(it.lo), int(it.hi), int(it.kh), w, nil)
 			continue
 		}
 		kh0, kh1 := int(it.kh), int(it.kh)+1
@@ -109,12 +109,12 @@ func (a *attention) WorkerRange(wid, lo, hi int) {
 			accum := part != nil && pos >= it.from
 			for kh := kh0; kh < kh1; kh++ {
 				if !accum && a.hook == nil {
-					a.attend(i, kh, w, nil)
+					a.attend(i, i+1, kh, w, nil)
 					continue
 				}
 				n := int(a.slot[i]) + 1
 				raw := w.rawBuf(group * (n + max(a.c.bp.bs, chunk)))
-				a.attend(i, kh, w, raw)
+				a.attend(i, i+1, kh, w, raw)
 				wt := raw[:n]
 				if a.hook != nil {
 					a.hook(a.layer, a.b.Seq[i], pos, kh, wt)
@@ -127,55 +127,48 @@ func (a *attention) WorkerRange(wid, lo, hi int) {
 	}
 }
 
-// attend computes the attention of batch token i for KV head kh (its
-// group of query heads) with the fused kernel: one online-softmax pass
-// over the visible slots in order (see feed). With raw
-// (group×(n+max(bs, chunk)) values for the token's n visible slots) it
-// also leaves in raw[:n] the token's attention weights for the head,
-// averaged over the group; the output is the same either way.
-func (a *attention) attend(i, kh int, w *work, raw []float32) {
-	c := a.c
-	hd, group := c.cfg.HeadDim, c.cfg.Heads/c.cfg.KVHeads
-	n := int(a.slot[i]) + 1
-	h0 := i*c.cfg.Heads + kh*group
-	st := w.st
-	st.Reset()
-	a.feed(st, a.tabs[i], kh, n, a.q[h0*hd:(h0+group)*hd], w, raw)
-	st.Finish(a.out[h0*hd : (h0+group)*hd])
-	if raw != nil {
-		st.NormalizeScores(raw[:group*n], n)
-		meanGroup(raw, n, group)
-	}
-}
-
-// attendRun computes the attention of batch tokens lo..hi, consecutive
-// tokens of one sequence, for KV head kh in one pass: the query heads of
-// all of them share each key and value read, and each head stops at its
-// own token's last visible slot, so every output has the bits attend
-// would give it.
-func (a *attention) attendRun(lo, hi, kh int, w *work) {
-	if hi-lo == 1 {
-		a.attend(lo, kh, w, nil)
-		return
-	}
+// attend computes the attention of batch tokens lo..hi, consecutive
+// tokens of one sequence, for KV head kh (each token's group of query
+// heads) with the fused kernel: one online-softmax pass over the visible
+// slots in order (see feed), shared by all the tokens' heads, each head
+// stopping at its own token's last slot, so every output has the bits of
+// a pass of its own. With raw (one token only; group×(n+max(bs, chunk))
+// values for its n visible slots) it also leaves in raw[:n] the token's
+// attention weights for the head, averaged over the group; the output is
+// the same either way.
+func (a *attention) attend(lo, hi, kh int, w *work, raw []float32) {
 	c := a.c
 	heads, hd := c.cfg.Heads, c.cfg.HeadDim
 	group := heads / c.cfg.KVHeads
 	m := (hi - lo) * group
+	h0 := lo*heads + kh*group
+	qs, out := a.q[h0*hd:(h0+group)*hd], a.out[h0*hd:(h0+group)*hd]
+	if hi-lo > 1 { // gather the queries; the outputs are scattered below
+		for i := lo; i < hi; i++ {
+			h0, r := i*heads+kh*group, (i-lo)*group
+			copy(w.q[r*hd:(r+group)*hd], a.q[h0*hd:(h0+group)*hd])
+		}
+		qs, out = w.q[:m*hd], w.out[:m*hd]
+	}
 	for i := lo; i < hi; i++ {
-		h0, r := i*heads+kh*group, (i-lo)*group
-		copy(w.q[r*hd:(r+group)*hd], a.q[h0*hd:(h0+group)*hd])
 		for g := range group {
-			w.lim[r+g] = int(a.slot[i]) + 1
+			w.lim[(i-lo)*group+g] = int(a.slot[i]) + 1
 		}
 	}
-	st := w.run
+	n := int(a.slot[hi-1]) + 1
+	st := w.st
 	st.ResetLimited(w.lim[:m])
-	a.feed(st, a.tabs[lo], kh, int(a.slot[hi-1])+1, w.q[:m*hd], w, nil)
-	st.Finish(w.out[:m*hd])
-	for i := lo; i < hi; i++ {
-		h0, r := i*heads+kh*group, (i-lo)*group
-		copy(a.out[h0*hd:(h0+group)*hd], w.out[r*hd:(r+group)*hd])
+	a.feed(st, a.tabs[lo], kh, n, qs, w, raw)
+	st.Finish(out)
+	if hi-lo > 1 {
+		for i := lo; i < hi; i++ {
+			h0, r := i*heads+kh*group, (i-lo)*group
+			copy(a.out[h0*hd:(h0+group)*hd], w.out[r*hd:(r+group)*hd])
+		}
+	}
+	if raw != nil {
+		st.NormalizeScores(raw[:group*n], n)
+		meanGroup(raw, n, group)
 	}
 }
 

@@ -9,18 +9,18 @@ import "sieve/kernels"
 const chunk = 16
 
 // prefillRun is the most tokens of one sequence whose query heads share
-// one pass over the keys and values (see attention.attendRun).
+// one pass over the keys and values (see attention.attend).
 const prefillRun = 16
 
-// work is one set of per-worker buffers: the fused attention state of one
-// KV head's group of query heads, the same for a run of prefill tokens
-// with their queries and outputs gathered, a staging copy of one chunk of
-// keys and values for block sizes that are not a multiple of chunk, and a
-// growable buffer for the raw attention weights of a scored query.
+// work is one set of per-worker buffers: the fused attention state of the
+// query heads of up to prefillRun tokens over one KV head, with their
+// token limits and their queries and outputs gathered, a staging copy of
+// one chunk of keys and values for block sizes that are not a multiple of
+// chunk, and a growable buffer for the raw attention weights of a scored
+// query.
 type work struct {
-	st    *kernels.AttnState
-	run   *kernels.AttnState // prefillRun × group heads
-	lim   []int              // per head of run: the slots it sees
+	st    *kernels.AttnState // prefillRun × group heads
+	lim   []int              // per head of a pass: the slots it sees
 	q     []float32          // queries of a run, head after head
 	out   []float32          // outputs of a run, head after head
 	stage []float32          // F32 keys then values of one chunk, 2×chunk×hd
@@ -41,8 +41,7 @@ func newScratch(n, group, hd, bs int, dtype kernels.DType) *scratch {
 	s := &scratch{sets: make([]work, n)}
 	for i := range s.sets {
 		w := work{
-			st:  kernels.NewAttnState(group, hd),
-			run: kernels.NewAttnState(prefillRun*group, hd),
+			st:  kernels.NewAttnState(prefillRun*group, hd),
 			lim: make([]int, prefillRun*group),
 			q:   make([]float32, prefillRun*group*hd),
 			out: make([]float32, prefillRun*group*hd),
