@@ -77,12 +77,6 @@ func (c *Cache) Blocks() int { return c.bp.total() }
 // FreeBlocks is the number of blocks not held by any sequence.
 func (c *Cache) FreeBlocks() int { return c.bp.nfree() }
 
-// BlocksFor is the number of blocks a new sequence needs to hold tokens
-// slots in every layer.
-func (c *Cache) BlocksFor(tokens int) int {
-	return (tokens + c.opt.BlockSize - 1) / c.opt.BlockSize * c.cfg.Layers
-}
-
 // NewSeq registers an empty sequence and returns its id.
 func (c *Cache) NewSeq() int32 {
 	s := &seqState{layers: make([]table, c.cfg.Layers)}
