@@ -244,10 +244,10 @@ func (e *Engine) newSequence(ctx context.Context, r Request) (*sequence, error) 
 	if maxTokens == 0 {
 		maxTokens = c.ContextLen - len(r.Prompt)
 	}
-	total := len(r.Prompt) + maxTokens
-	if maxTokens <= 0 || total > c.ContextLen {
+	if maxTokens <= 0 || maxTokens > c.ContextLen-len(r.Prompt) { // no sum: MaxTokens may be near the int limit
 		return nil, fmt.Errorf("%w: %d prompt tokens + %d to generate > context of %d", ErrTooLong, len(r.Prompt), maxTokens, c.ContextLen)
 	}
+	total := len(r.Prompt) + maxTokens
 	kv, err := e.bindPlan(r, total)
 	if err != nil {
 		return nil, err

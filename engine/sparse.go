@@ -31,6 +31,9 @@ func (e *Engine) bindPlan(r Request, total int) (kvState, error) {
 	if err != nil {
 		return kvState{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
+	if err := spec.CheckFloor(total); err != nil {
+		return kvState{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
 	p, err := spec.Plan(e.m.Config.Layers, total, e.cfg.BlockSize)
 	if err != nil {
 		return kvState{}, fmt.Errorf("%w: %w", ErrBadRequest, err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"reflect"
 	"strings"
@@ -14,6 +15,9 @@ import (
 // decodeBody reads r's JSON body, at most limit bytes, into v. Errors are
 // *apiError values ready to send.
 func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	if ae := checkJSONType(r.Header.Get("Content-Type")); ae != nil {
+		return ae
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -46,6 +50,26 @@ func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) erro
 		return badRequest("", "malformed JSON: %v", err)
 	}
 	return nil
+}
+
+// checkJSONType refuses a body that is not declared as JSON with 415. A
+// browser sends text/plain, form and multipart bodies (and bodies with no
+// type) cross-origin without a CORS preflight, so parsing those as JSON
+// would let any web page drive a local server through its visitor's
+// browser; FastAPI closed the same hole (CVE-2021-32677) by requiring a
+// JSON content type, and so does Sieve. "application/json" with any
+// parameters (charset) and "+json" types are accepted.
+func checkJSONType(header string) *apiError {
+	mt, _, err := mime.ParseMediaType(header)
+	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+		return nil
+	}
+	got := "no Content-Type"
+	if header != "" {
+		got = fmt.Sprintf("Content-Type %q", header)
+	}
+	return &apiError{status: http.StatusUnsupportedMediaType, kind: typeInvalidRequest, code: "unsupported_media_type",
+		message: fmt.Sprintf("the request body must be JSON sent with \"Content-Type: application/json\", got %s", got)}
 }
 
 // fieldPath drops the Go-side embedding from a JSON error's field path.

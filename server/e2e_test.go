@@ -130,7 +130,7 @@ func TestEndToEndStories(t *testing.T) {
 
 	// Over the context: 2048 for this file.
 	resp, body = h.post("/v1/completions", `{"prompt":"Once upon a time","max_tokens":2045}`)
-	if e := errorOf(t, body); resp.StatusCode != 400 || !strings.Contains(e.Message, "2048") || !strings.Contains(e.Message, "2050") {
+	if e := errorOf(t, body); resp.StatusCode != 400 || !strings.Contains(e.Message, "2048") || !strings.Contains(e.Message, "at most 2043") {
 		t.Errorf("over the context: %d %s", resp.StatusCode, body)
 	}
 }

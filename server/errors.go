@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"sieve/engine"
+	"sieve/sparsity"
 )
 
 // OpenAI error types.
@@ -85,9 +87,11 @@ func fromEngine(err error) *apiError {
 			message: "the server is at capacity; retry later"}
 	case errors.Is(err, engine.ErrTooLong):
 		return &apiError{status: http.StatusBadRequest, kind: typeInvalidRequest, code: "context_length_exceeded",
-			message: err.Error()}
+			message: publicMessage(err)}
+	case errors.Is(err, sparsity.ErrBadSpec):
+		return &apiError{status: http.StatusBadRequest, kind: typeInvalidRequest, param: "kv_budget", message: publicMessage(err)}
 	case errors.Is(err, engine.ErrBadRequest):
-		return &apiError{status: http.StatusBadRequest, kind: typeInvalidRequest, message: err.Error()}
+		return &apiError{status: http.StatusBadRequest, kind: typeInvalidRequest, message: publicMessage(err)}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return &apiError{status: statusClientClosed, kind: typeInvalidRequest, code: "client_closed_request",
 			message: "the client closed the request"}
@@ -96,6 +100,23 @@ func fromEngine(err error) *apiError {
 			message: "the server is shutting down"}
 	}
 	return &apiError{status: http.StatusInternalServerError, kind: typeServer, message: "internal error: " + err.Error()}
+}
+
+// publicMessage is err's text without the package prefixes of the
+// sentinel errors it wraps ("engine: invalid request: sparsity: bad spec:
+// "), which mean nothing to a client.
+func publicMessage(err error) string {
+	msg := err.Error()
+	for {
+		trimmed := msg
+		for _, sentinel := range []error{engine.ErrBadRequest, engine.ErrTooLong, sparsity.ErrBadSpec} {
+			trimmed = strings.TrimPrefix(trimmed, sentinel.Error()+": ")
+		}
+		if trimmed == msg {
+			return msg
+		}
+		msg = trimmed
+	}
 }
 
 // fail logs why a request failed and sends its error.
@@ -109,8 +130,16 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, e *apiError) {
 	writeError(w, e)
 }
 
-// writeError sends err as an OpenAI error response.
+// retryAfter is the Retry-After of 429 and 503 answers, in seconds: the
+// queue and the loading model move on the scale of a second.
+const retryAfter = "1"
+
+// writeError sends err as an OpenAI error response. A 429 or 503 carries
+// Retry-After (RFC 9110), which OpenAI's clients honour when they retry.
 func writeError(w http.ResponseWriter, err *apiError) {
+	if err.status == http.StatusTooManyRequests || err.status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfter)
+	}
 	writeJSON(w, err.status, err.body())
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"sieve/engine"
+	"sieve/sparsity"
 )
 
 func TestErrors(t *testing.T) {
@@ -27,6 +28,7 @@ func TestErrors(t *testing.T) {
 		{"malformed JSON", "POST", comp, `{"prompt": "x"`, nil, 400, typeInvalidRequest, "<null>", "<null>", "malformed JSON"},
 		{"trailing garbage", "POST", comp, `{"prompt": "x"} {}`, nil, 400, typeInvalidRequest, "<null>", "<null>", "malformed JSON"},
 		{"empty body", "POST", comp, ``, nil, 400, typeInvalidRequest, "<null>", "<null>", "empty"},
+		{"text/plain body", "POST", comp, `{"prompt":"x"}`, nil, 415, typeInvalidRequest, "<null>", "unsupported_media_type", "text/plain"},
 		{"body not an object", "POST", comp, `[1,2]`, nil, 400, typeInvalidRequest, "<null>", "<null>", "JSON object"},
 		{"max_tokens wrong type", "POST", comp, `{"prompt":"x","max_tokens":"5"}`, nil, 400, typeInvalidRequest, "max_tokens", "<null>", "integer"},
 		{"temperature wrong type", "POST", comp, `{"prompt":"x","temperature":"hot"}`, nil, 400, typeInvalidRequest, "temperature", "<null>", "number"},
@@ -49,7 +51,14 @@ func TestErrors(t *testing.T) {
 		{"max_tokens zero", "POST", comp, `{"prompt":"x","max_tokens":0}`, nil, 400, typeInvalidRequest, "max_tokens", "<null>", "at least 1"},
 		{"max_completion_tokens negative", "POST", chat, `{` + msgs + `,"max_completion_tokens":-3}`, nil, 400, typeInvalidRequest, "max_completion_tokens", "<null>", "at least 1"},
 		{"prompt plus max_tokens over the context", "POST", comp, `{"prompt":"abcdefghi","max_tokens":60}`, nil, 400, typeInvalidRequest, "max_tokens", "context_length_exceeded",
-			fmt.Sprintf("maximum context length is %d tokens, but you requested 70 tokens (10 in the prompt, 60 for the completion)", testContext)},
+			fmt.Sprintf("maximum context length is %d tokens, but you requested 60 tokens for the completion with 10 in the prompt; max_tokens can be at most 54", testContext)},
+		{"max_tokens at the int64 limit", "POST", comp, `{"prompt":"x","max_tokens":9223372036854775807}`, nil, 400, typeInvalidRequest, "max_tokens", "context_length_exceeded",
+			fmt.Sprintf("maximum context length is %d tokens, but you requested 9223372036854775807 tokens", testContext)},
+		{"max_completion_tokens at the int64 limit", "POST", chat, `{` + msgs + `,"max_completion_tokens":9223372036854775807}`, nil, 400, typeInvalidRequest, "max_completion_tokens", "context_length_exceeded",
+			"max_completion_tokens can be at most"},
+		{"max_tokens beyond int64", "POST", comp, `{"prompt":"x","max_tokens":1e30}`, nil, 400, typeInvalidRequest, "max_tokens", "<null>", "integer"},
+		{"unknown kv_policy", "POST", comp, `{"prompt":"x","kv_policy":"lru"}`, nil, 400, typeInvalidRequest, "kv_policy", "<null>", "unknown policy \"lru\""},
+		{"engine spec error without internal prefixes", "POST", comp, `{"prompt":"x"}`, fmt.Errorf("%w: %w: budget 1e-05 keeps 1", engine.ErrBadRequest, sparsity.ErrBadSpec), 400, typeInvalidRequest, "kv_budget", "<null>", "budget 1e-05 keeps 1"},
 		{"prompt alone over the context", "POST", chat, `{"messages":[{"role":"user","content":"` + strings.Repeat("z", testContext) + `"}]}`, nil, 400, typeInvalidRequest, "messages", "context_length_exceeded", "maximum context length is 64"},
 		{"n above 1", "POST", comp, `{"prompt":"x","n":2}`, nil, 400, typeInvalidRequest, "n", "<null>", "n=1"},
 		{"echo with logprobs", "POST", comp, `{"prompt":"x","echo":true,"logprobs":1}`, nil, 400, typeInvalidRequest, "echo", "<null>", "echo"},
@@ -77,7 +86,11 @@ func TestErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h.gen.set(func(g *fakeGen) { g.err = tt.genErr })
-			resp, body := h.do(tt.method, tt.path, tt.body)
+			var header []string
+			if tt.status == http.StatusUnsupportedMediaType {
+				header = []string{"Content-Type", "text/plain"}
+			}
+			resp, body := h.do(tt.method, tt.path, tt.body, header...)
 			if resp.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
 			}
@@ -90,6 +103,14 @@ func TestErrors(t *testing.T) {
 			}
 			if !strings.Contains(e.Message, tt.contains) {
 				t.Errorf("message %q does not contain %q", e.Message, tt.contains)
+			}
+			for _, internal := range []string{"engine:", "sparsity:", "-9223372036854775"} {
+				if strings.Contains(e.Message, internal) {
+					t.Errorf("message %q leaks %q", e.Message, internal)
+				}
+			}
+			if retry := resp.Header.Get("Retry-After"); (tt.status == 429 || tt.status == 503) != (retry != "") {
+				t.Errorf("Retry-After = %q on a %d", retry, tt.status)
 			}
 		})
 	}
@@ -176,6 +197,12 @@ func TestAPIKey(t *testing.T) {
 		{"wrong key", "POST", "/v1/completions", "Bearer nope", 401},
 		{"key without Bearer", "POST", "/v1/completions", "sekret", 401},
 		{"right key", "POST", "/v1/completions", "Bearer sekret", 200},
+		{"scheme in lower case", "POST", "/v1/completions", "bearer sekret", 200},
+		{"scheme in upper case", "POST", "/v1/completions", "BEARER sekret", 200},
+		{"other scheme", "POST", "/v1/completions", "Basic sekret", 401},
+		{"key with a suffix", "POST", "/v1/completions", "Bearer sekret2", 401},
+		{"key prefix", "POST", "/v1/completions", "Bearer sekre", 401},
+		{"model card needs the key", "GET", "/v1/models/test-model", "", 401},
 		{"models need the key", "GET", "/v1/models", "", 401},
 		{"models with the key", "GET", "/v1/models", "Bearer sekret", 200},
 		{"chat needs the key", "POST", "/v1/chat/completions", "", 401},
@@ -198,5 +225,35 @@ func TestAPIKey(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestContentType(t *testing.T) {
+	h := newHarness(t, Config{}, true)
+	tests := []struct {
+		contentType string
+		status      int
+	}{
+		{"application/json", 200},
+		{"application/json; charset=utf-8", 200},
+		{"Application/JSON", 200},
+		{"application/vnd.sieve+json", 200},
+		{"text/plain", 415},
+		{"text/plain; charset=utf-8", 415},
+		{"application/x-www-form-urlencoded", 415},
+		{"multipart/form-data; boundary=x", 415},
+		{"", 415}, // no header: a browser's Blob body goes out without a preflight too
+		{"application/json;;", 415},
+	}
+	for _, tt := range tests {
+		for _, path := range []string{"/v1/completions", "/v1/chat/completions"} {
+			resp, body := h.do(http.MethodPost, path, `{"prompt":"x","messages":[{"role":"user","content":"x"}]}`, "Content-Type", tt.contentType)
+			if resp.StatusCode != tt.status {
+				t.Errorf("POST %s with Content-Type %q = %d %s, want %d", path, tt.contentType, resp.StatusCode, body, tt.status)
+			}
+			if tt.status == 415 && deref(errorOf(t, body).Code) != "unsupported_media_type" {
+				t.Errorf("415 body %s", body)
+			}
+		}
 	}
 }

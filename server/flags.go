@@ -18,6 +18,11 @@ import (
 // ErrUsage marks a command-line error that has already been reported.
 var ErrUsage = errors.New("usage error")
 
+// APIKeyEnv names the environment variable that sets --api-key when the
+// flag is absent (vLLM reads VLLM_API_KEY the same way); it keeps the key
+// out of the process list.
+const APIKeyEnv = "SIEVE_API_KEY"
+
 // Options are the settings of "sieve serve".
 type Options struct {
 	Model           string // model file or directory
@@ -44,7 +49,7 @@ func NewFlagSet(opts *Options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&opts.Host, "host", "127.0.0.1", "address to listen on")
 	fs.IntVar(&opts.Port, "port", 8000, "port to listen on (0 picks a free one)")
 	fs.StringVar(&opts.ServedModelName, "served-model-name", "", "model id clients use (default: the model file's base name without extension)")
-	fs.StringVar(&opts.APIKey, "api-key", "", "require \"Authorization: Bearer KEY\" on /v1/ endpoints (/health and /metrics stay open)")
+	fs.StringVar(&opts.APIKey, "api-key", "", "require \"Authorization: Bearer KEY\" on /v1/ endpoints (/health and /metrics stay open; default: $"+APIKeyEnv+")")
 	fs.StringVar(&opts.ChatTemplate, "chat-template", "", "chat template: llama2, llama3, chatml, or a Jinja file (default: the model's own)")
 	fs.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "on SIGTERM, how long running requests may take to finish before they are cancelled")
 	e := &opts.Engine
@@ -100,6 +105,9 @@ func ParseArgs(args []string, stderr io.Writer) (Options, error) {
 		return fail("%v", err)
 	}
 	opts.Engine.KV = spec
+	if opts.APIKey == "" {
+		opts.APIKey = os.Getenv(APIKeyEnv)
+	}
 	if opts.ServedModelName == "" {
 		opts.ServedModelName = DefaultModelName(opts.Model)
 	}

@@ -96,3 +96,24 @@ func TestParseMiB(t *testing.T) {
 		}
 	}
 }
+
+func TestAPIKeyFromEnv(t *testing.T) {
+	t.Setenv(APIKeyEnv, "from-env")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"environment", []string{"-m", "x"}, "from-env"},
+		{"the flag wins", []string{"-m", "x", "--api-key", "from-flag"}, "from-flag"},
+	}
+	for _, tt := range tests {
+		got, err := ParseArgs(tt.args, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.APIKey != tt.want {
+			t.Errorf("%s: APIKey = %q, want %q", tt.name, got.APIKey, tt.want)
+		}
+	}
+}

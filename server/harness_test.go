@@ -69,17 +69,23 @@ func (h *harness) ready(template string) {
 	}
 }
 
-// do sends a request and returns the response with its body read.
+// do sends a request and returns the response with its body read. A POST
+// is sent as application/json; header holds name, value pairs that
+// override that (an empty value removes the header).
 func (h *harness) do(method, path, body string, header ...string) (*http.Response, []byte) {
 	h.t.Helper()
 	req, err := http.NewRequest(method, h.ts.URL+path, strings.NewReader(body))
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if body != "" {
+	if method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i+1] == "" {
+			req.Header.Del(header[i]) // an empty value sends no such header
+			continue
+		}
 		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := h.ts.Client().Do(req)

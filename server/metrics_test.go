@@ -107,6 +107,7 @@ func TestClientDisconnectCancels(t *testing.T) {
 				ctx, cancel := context.WithCancel(context.Background())
 				body := `{"prompt":"x","messages":[{"role":"user","content":"x"}],"stream":` + strconv.FormatBool(stream) + `}`
 				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.ts.URL+path, strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
 				done := make(chan struct{})
 				go func() {
 					defer close(done)

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
@@ -135,15 +136,20 @@ func routeLabel(path string) string {
 	return "other"
 }
 
-// auth requires the API key, when one is configured.
+// auth requires the API key, when one is configured, on every route it
+// wraps (all of /v1/). The scheme is matched case-insensitively (RFC 7235:
+// "bearer KEY" works), and the key is compared as SHA-256 digests in
+// constant time, so neither its bytes nor its length leak through timing.
 func (s *Server) auth(next http.Handler) http.Handler {
 	if s.cfg.APIKey == "" {
 		return next
 	}
-	want := []byte("Bearer " + s.cfg.APIKey)
+	want := sha256.Sum256([]byte(s.cfg.APIKey))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got := []byte(r.Header.Get("Authorization"))
-		if subtle.ConstantTimeCompare(got, want) != 1 {
+		scheme, key, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+		got := sha256.Sum256([]byte(strings.TrimSpace(key)))
+		ok := subtle.ConstantTimeCompare(got[:], want[:]) == 1
+		if !strings.EqualFold(scheme, "Bearer") || !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="sieve"`)
 			writeError(w, &apiError{status: http.StatusUnauthorized, kind: typeAuthentication, code: "invalid_api_key",
 				message: "missing or incorrect API key; send it as \"Authorization: Bearer KEY\""})

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"sieve/engine"
+	"sieve/sparsity"
 )
 
 // maxStops bounds the stop strings of a request.
@@ -61,6 +62,11 @@ func (f *samplingFields) sampling() (engine.SamplingParams, *apiError) {
 	if len(f.Stop) > maxStops {
 		return p, badRequest("stop", "at most %d stop strings are supported, got %d", maxStops, len(f.Stop))
 	}
+	if f.KVPolicy != "" {
+		if _, err := sparsity.ParsePolicy(f.KVPolicy); err != nil {
+			return p, badRequest("kv_policy", "%s", publicMessage(err))
+		}
+	}
 	if f.TopK != nil {
 		switch k := *f.TopK; {
 		case k < -1:
@@ -80,26 +86,29 @@ func (f *samplingFields) sampling() (engine.SamplingParams, *apiError) {
 // maxTokens resolves the token budget of a request whose prompt (the
 // field promptParam) has n tokens: the requested one (the field param,
 // which must fit the context), or def clamped to the context when none was
-// given (def 0: the rest of the context).
+// given (def 0: the rest of the context). It never adds the request's
+// numbers, so a max_tokens near the integer limit cannot overflow; the
+// message is vLLM's "maximum context length is N tokens".
 func maxTokens(requested *int, param, promptParam string, def, n, contextLen int) (int, *apiError) {
 	if n >= contextLen {
 		return 0, &apiError{status: 400, kind: typeInvalidRequest, param: promptParam, code: "context_length_exceeded",
 			message: fmt.Sprintf("this model's maximum context length is %d tokens, but the prompt has %d tokens", contextLen, n)}
 	}
+	room := contextLen - n
 	if requested == nil {
 		if def == 0 {
-			return contextLen - n, nil
+			return room, nil
 		}
-		return min(def, contextLen-n), nil
+		return min(def, room), nil
 	}
 	m := *requested
 	if m < 1 {
 		return 0, badRequest(param, "%s must be at least 1, got %d", param, m)
 	}
-	if n+m > contextLen {
+	if m > room {
 		return 0, &apiError{status: 400, kind: typeInvalidRequest, param: param, code: "context_length_exceeded",
-			message: fmt.Sprintf("this model's maximum context length is %d tokens, but you requested %d tokens (%d in the prompt, %d for the completion); reduce the prompt or %s",
-				contextLen, n+m, n, m, param)}
+			message: fmt.Sprintf("this model's maximum context length is %d tokens, but you requested %d tokens for the completion with %d in the prompt; %s can be at most %d",
+				contextLen, m, n, param, room)}
 	}
 	return m, nil
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -20,6 +21,7 @@ func TestKVPolicyPerRequest(t *testing.T) {
 		{"budget above the request keeps all", `{"prompt":"Once upon a time","max_tokens":100,"temperature":0,"kv_policy":"h2o","kv_budget":400}`, http.StatusOK, false},
 		{"unknown policy", `{"prompt":"Once upon a time","max_tokens":10,"kv_policy":"lru"}`, http.StatusBadRequest, false},
 		{"negative budget", `{"prompt":"Once upon a time","max_tokens":10,"kv_policy":"h2o","kv_budget":-1}`, http.StatusBadRequest, false},
+		{"fraction below sinks + window", `{"prompt":"Once upon a time","max_tokens":100,"kv_policy":"h2o","kv_budget":0.00001}`, http.StatusBadRequest, false},
 		{"budget of the wrong type", `{"prompt":"Once upon a time","max_tokens":10,"kv_policy":"h2o","kv_budget":"lots"}`, http.StatusBadRequest, false},
 	}
 	for _, tt := range tests {
@@ -29,6 +31,12 @@ func TestKVPolicyPerRequest(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
 			}
 			if tt.status != http.StatusOK {
+				if msg := errorOf(t, body).Message; strings.Contains(msg, "engine:") || strings.Contains(msg, "sparsity:") {
+					t.Errorf("message %q leaks internal prefixes", msg)
+				}
+				if strings.Contains(tt.body, "0.00001") && !strings.Contains(errorOf(t, body).Message, "minimum of 5") {
+					t.Errorf("message %s does not name the minimum", body)
+				}
 				return
 			}
 			u := decode[completionResponse](t, body).Usage
