@@ -26,6 +26,7 @@ func TestDisconnectMidStreamFreesBlocks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := h.ts.Client().Do(req)
 		if err != nil {
 			t.Fatal(err)
