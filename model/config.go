@@ -3,7 +3,6 @@
 package model
 
 import (
-	"fmt"
 	"io"
 
 	"sieve/kernels"
@@ -48,23 +47,6 @@ type Config struct {
 
 // KVDim is the width of one token's keys (or values) in one layer.
 func (c Config) KVDim() int { return c.KVHeads * c.HeadDim }
-
-// Validate checks that the shape is self-consistent.
-func (c Config) Validate() error {
-	switch {
-	case c.Dim <= 0 || c.HiddenDim <= 0 || c.Layers <= 0 || c.Heads <= 0 || c.KVHeads <= 0 || c.VocabSize <= 0:
-		return fmt.Errorf("%w: non-positive dimension in %+v", ErrBadModel, c)
-	case c.HeadDim <= 0 || c.HeadDim%2 != 0:
-		return fmt.Errorf("%w: head dim %d must be positive and even", ErrBadModel, c.HeadDim)
-	case c.Heads%c.KVHeads != 0:
-		return fmt.Errorf("%w: %d heads not divisible by %d KV heads", ErrBadModel, c.Heads, c.KVHeads)
-	case c.RopeDim <= 0 || c.RopeDim > c.HeadDim || c.RopeDim%2 != 0:
-		return fmt.Errorf("%w: rope dim %d invalid for head dim %d", ErrBadModel, c.RopeDim, c.HeadDim)
-	case c.ContextLen <= 0:
-		return fmt.Errorf("%w: context length %d", ErrBadModel, c.ContextLen)
-	}
-	return nil
-}
 
 // Layer holds the weights of one transformer block. Matrices are stored
 // [out, in] (each row is one output), as GGUF and PyTorch store them.

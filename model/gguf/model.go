@@ -10,7 +10,8 @@ import (
 	"sieve/model"
 )
 
-// maxDimension bounds every size read from the llama.* keys.
+// maxDimension bounds every size read from the llama.* keys; Config.Check
+// then applies each one's own bound.
 const maxDimension = 1 << 30
 
 // Model builds a model from a llama-architecture file: its configuration from
@@ -38,11 +39,15 @@ func (f *File) model() (*model.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := f.llamaWeights(&cfg)
-	if err != nil {
+	keys := f.llamaKeys()
+	if err := cfg.Check(keys); err != nil {
 		return nil, err
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := model.CheckLayerCount(keys.Layers, cfg.Layers, "blk.", f.tensorNames()); err != nil {
+		return nil, err
+	}
+	w, err := f.llamaWeights(&cfg, keys)
+	if err != nil {
 		return nil, err
 	}
 	m := &model.Model{
@@ -56,6 +61,36 @@ func (f *File) model() (*model.Model, error) {
 		m.Closer = f.mm
 	}
 	return m, nil
+}
+
+// llamaKeys names the llama.* keys each hyperparameter comes from.
+func (f *File) llamaKeys() model.Keys {
+	const p = "llama."
+	k := model.Keys{
+		Dim: p + "embedding_length", HiddenDim: p + "feed_forward_length", Layers: p + "block_count",
+		Heads: p + "attention.head_count", KVHeads: p + "attention.head_count_kv", HeadDim: p + "attention.key_length",
+		VocabSize: "token_embd.weight rows", ContextLen: p + "context_length",
+		NormEps: p + "attention.layer_norm_rms_epsilon", RopeTheta: p + "rope.freq_base", RopeDim: p + "rope.dimension_count",
+	}
+	if _, present := f.Metadata[k.HeadDim]; !present {
+		k.HeadDim = "head width (llama.embedding_length / llama.attention.head_count)"
+	}
+	if _, present := f.Metadata[k.KVHeads]; !present {
+		k.KVHeads = "llama.attention.head_count (no head_count_kv)"
+	}
+	if _, present := f.Metadata[k.RopeDim]; !present {
+		k.RopeDim = "rope width (the head width)"
+	}
+	return k
+}
+
+// tensorNames lists the file's tensor names.
+func (f *File) tensorNames() []string {
+	names := make([]string, len(f.Tensors))
+	for i, t := range f.Tensors {
+		names[i] = t.Name
+	}
+	return names
 }
 
 // configReader reads llama.* hyperparameters, keeping the first error.
@@ -127,15 +162,29 @@ func (f *File) llamaConfig() (model.Config, error) {
 	if r.err != nil {
 		return c, r.err
 	}
-	if _, present := f.Metadata["llama.attention.key_length"]; !present && c.Dim%c.Heads != 0 {
-		return c, fmt.Errorf("%w: embedding length %d not divisible by %d heads", model.ErrBadModel, c.Dim, c.Heads)
-	}
-	if c.NormEps <= 0 || c.RopeTheta <= 0 {
-		return c, fmt.Errorf("%w: non-positive rms epsilon %g or rope base %g", model.ErrBadModel, c.NormEps, c.RopeTheta)
+	if _, present := f.Metadata["llama.attention.key_length"]; !present && c.Heads > 0 && c.Dim%c.Heads != 0 {
+		return c, fmt.Errorf("%w: llama.embedding_length = %d is not divisible by llama.attention.head_count = %d", model.ErrBadModel, c.Dim, c.Heads)
 	}
 	scale, err := f.ropeScaling(r)
 	c.RopeScale = scale
+	if err != nil {
+		return c, err
+	}
+	c.VocabSize, err = f.vocabSize()
 	return c, err
+}
+
+// vocabSize returns the vocabulary size: the token embedding's rows, which
+// llama.vocab_size, when present, must equal.
+func (f *File) vocabSize() (int, error) {
+	emb, err := f.Tensor("token_embd.weight")
+	if err != nil {
+		return 0, err
+	}
+	if n, ok := f.Uint("llama.vocab_size"); ok && n != uint64(emb.Rows) {
+		return 0, fmt.Errorf("%w: llama.vocab_size = %d differs from the %d rows of token_embd.weight", model.ErrBadModel, n, emb.Rows)
+	}
+	return emb.Rows, nil
 }
 
 // ropeScaling reads llama3-style RoPE scaling from llama.rope.scaling.* keys.
@@ -169,52 +218,38 @@ func (f *File) ropeScaling(r *configReader) (model.RopeScaling, error) {
 	return s, nil
 }
 
-// llamaWeights collects the tensors, checking each shape against c, and sets
-// c.VocabSize from the token embedding.
-func (f *File) llamaWeights(c *model.Config) (model.Weights, error) {
+// llamaWeights collects the tensors of a checked configuration, checking
+// each shape against it.
+func (f *File) llamaWeights(c *model.Config, k model.Keys) (model.Weights, error) {
 	var w model.Weights
-	emb, err := f.Tensor("token_embd.weight")
-	if err != nil {
-		return w, err
-	}
-	if emb.Cols != c.Dim || emb.Rows == 0 {
-		return w, fmt.Errorf("%w: token_embd.weight is %dx%d, want Nx%d", model.ErrBadModel, emb.Rows, emb.Cols, c.Dim)
-	}
-	c.VocabSize = emb.Rows
-	if n, ok := f.Uint("llama.vocab_size"); ok && n != uint64(emb.Rows) {
-		return w, fmt.Errorf("%w: llama.vocab_size %d differs from the %d embedding rows", model.ErrBadModel, n, emb.Rows)
-	}
-	w.TokenEmbd = emb
+	s := c.Shapes(k)
 	t := tensorGetter{f: f}
-	w.OutputNorm = t.vector("output_norm.weight", c.Dim)
-	w.Output = emb
+	w.TokenEmbd = t.matrix("token_embd.weight", s.Embedding)
+	w.OutputNorm = t.vector("output_norm.weight", s.Norm)
+	w.Output = w.TokenEmbd
 	if f.has("output.weight") {
-		w.Output = t.matrix("output.weight", c.VocabSize, c.Dim)
-	}
-	qDim, kvDim := c.Heads*c.HeadDim, c.KVDim()
-	if c.Layers > len(f.Tensors) {
-		return w, fmt.Errorf("%w: %d blocks but only %d tensors", model.ErrBadModel, c.Layers, len(f.Tensors))
+		w.Output = t.matrix("output.weight", s.Embedding)
 	}
 	w.Layers = make([]model.Layer, c.Layers)
 	for i := range w.Layers {
 		p := fmt.Sprintf("blk.%d.", i)
 		w.Layers[i] = model.Layer{
-			AttnNorm: t.vector(p+"attn_norm.weight", c.Dim),
-			Wq:       t.matrix(p+"attn_q.weight", qDim, c.Dim),
-			Wk:       t.matrix(p+"attn_k.weight", kvDim, c.Dim),
-			Wv:       t.matrix(p+"attn_v.weight", kvDim, c.Dim),
-			Wo:       t.matrix(p+"attn_output.weight", c.Dim, qDim),
-			FFNNorm:  t.vector(p+"ffn_norm.weight", c.Dim),
-			W1:       t.matrix(p+"ffn_gate.weight", c.HiddenDim, c.Dim),
-			W2:       t.matrix(p+"ffn_down.weight", c.Dim, c.HiddenDim),
-			W3:       t.matrix(p+"ffn_up.weight", c.HiddenDim, c.Dim),
+			AttnNorm: t.vector(p+"attn_norm.weight", s.Norm),
+			Wq:       t.matrix(p+"attn_q.weight", s.Wq),
+			Wk:       t.matrix(p+"attn_k.weight", s.Wk),
+			Wv:       t.matrix(p+"attn_v.weight", s.Wv),
+			Wo:       t.matrix(p+"attn_output.weight", s.Wo),
+			FFNNorm:  t.vector(p+"ffn_norm.weight", s.Norm),
+			W1:       t.matrix(p+"ffn_gate.weight", s.W1),
+			W2:       t.matrix(p+"ffn_down.weight", s.W2),
+			W3:       t.matrix(p+"ffn_up.weight", s.W3),
 		}
 	}
 	if t.err != nil {
 		return w, t.err
 	}
 	if f.has(ropeFreqsTensor) {
-		freqs := t.vector(ropeFreqsTensor, c.RopeDim/2)
+		freqs := t.vector(ropeFreqsTensor, model.Shape{Rows: 1, Cols: c.RopeDim / 2, From: "half of " + k.RopeDim})
 		if t.err != nil {
 			return w, t.err
 		}
@@ -231,26 +266,26 @@ type tensorGetter struct {
 	err error
 }
 
-// matrix returns the named tensor, which must be rows x cols.
-func (g *tensorGetter) matrix(name string, rows, cols int) kernels.Mat {
+// matrix returns the named tensor, which must have shape want.
+func (g *tensorGetter) matrix(name string, want model.Shape) kernels.Mat {
 	if g.err != nil {
 		return kernels.Mat{}
 	}
 	m, err := g.f.Tensor(name)
-	if err == nil && (m.Rows != rows || m.Cols != cols) {
-		err = fmt.Errorf("%w: tensor %q is %dx%d, want %dx%d", model.ErrBadModel, name, m.Rows, m.Cols, rows, cols)
+	if err == nil {
+		err = want.Check(name, m.Rows, m.Cols)
 	}
 	g.err = err
 	return m
 }
 
-// vector returns the named 1-D tensor of n values as a float32 copy.
-func (g *tensorGetter) vector(name string, n int) []float32 {
-	m := g.matrix(name, 1, n)
+// vector returns the named 1-D tensor of shape want as a float32 copy.
+func (g *tensorGetter) vector(name string, want model.Shape) []float32 {
+	m := g.matrix(name, want)
 	if g.err != nil {
 		return nil
 	}
-	out := make([]float32, n)
+	out := make([]float32, want.Cols)
 	kernels.DequantRow(out, m, 0)
 	return out
 }

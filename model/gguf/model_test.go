@@ -231,12 +231,34 @@ func TestModelErrors(t *testing.T) {
 		{"string block count", func(l *llamaFile) { l.set("llama.block_count", "2") }, model.ErrBadModel, "llama.block_count"},
 		{"negative context", func(l *llamaFile) { l.set("llama.context_length", int32(-1)) }, model.ErrBadModel, "llama.context_length"},
 		{"absurd dimension", func(l *llamaFile) { l.set("llama.feed_forward_length", uint64(1<<40)) }, model.ErrBadModel, "feed_forward_length"},
-		{"absurd block count", func(l *llamaFile) { l.set("llama.block_count", uint32(1<<29)) }, model.ErrBadModel, "blocks but only"},
+		{"absurd block count", func(l *llamaFile) { l.set("llama.block_count", uint32(1<<29)) }, model.ErrBadModel, "llama.block_count = 536870912, want 1 to 4096"},
+		// Each hyperparameter is checked, naming its key, before it is used.
+		{"zero heads", func(l *llamaFile) { l.set("llama.attention.head_count", uint32(0)) }, model.ErrBadModel, "llama.attention.head_count = 0"},
+		{"zero heads, explicit head width", func(l *llamaFile) {
+			l.set("llama.attention.head_count", uint32(0)).set("llama.attention.key_length", uint32(16))
+		}, model.ErrBadModel, "llama.attention.head_count = 0"},
+		{"zero kv heads", func(l *llamaFile) { l.set("llama.attention.head_count_kv", uint32(0)) }, model.ErrBadModel, "llama.attention.head_count_kv = 0"},
+		{"more kv heads than heads", func(l *llamaFile) { l.set("llama.attention.head_count_kv", uint32(8)) }, model.ErrBadModel, "llama.attention.head_count_kv = 8, want 1 to 4"},
+		{"zero blocks", func(l *llamaFile) { l.set("llama.block_count", uint32(0)) }, model.ErrBadModel, "llama.block_count = 0"},
+		{"blocks beyond the tensors", func(l *llamaFile) { l.set("llama.block_count", uint32(3)) }, model.ErrBadModel, "llama.block_count = 3, but the file holds tensors for 2 layers"},
+		{"tensors beyond the blocks", func(l *llamaFile) { l.set("llama.block_count", uint32(1)) }, model.ErrBadModel, "llama.block_count = 1, but the file holds tensors for 2 layers"},
+		{"zero embedding length", func(l *llamaFile) { l.set("llama.embedding_length", uint32(0)) }, model.ErrBadModel, "llama.embedding_length = 0"},
+		{"zero feed-forward length", func(l *llamaFile) { l.set("llama.feed_forward_length", uint32(0)) }, model.ErrBadModel, "llama.feed_forward_length = 0"},
+		{"feed-forward length off the tensors", func(l *llamaFile) { l.set("llama.feed_forward_length", uint32(95)) }, model.ErrBadModel, "rows llama.feed_forward_length"},
+		{"head width off the tensors", func(l *llamaFile) { l.set("llama.attention.key_length", uint32(32)) }, model.ErrBadModel, `"blk.0.attn_q.weight" is 64x64, want 128x64 (rows llama.attention.head_count × llama.attention.key_length`},
+		{"odd head width", func(l *llamaFile) { l.set("llama.attention.key_length", uint32(15)) }, model.ErrBadModel, "llama.attention.key_length = 15 is odd"},
+		{"zero head width", func(l *llamaFile) { l.set("llama.attention.key_length", uint32(0)) }, model.ErrBadModel, "llama.attention.key_length = 0"},
+		{"rope wider than the head", func(l *llamaFile) { l.set("llama.rope.dimension_count", uint32(32)) }, model.ErrBadModel, "llama.rope.dimension_count = 32, want 1 to 16"},
+		{"zero rope width", func(l *llamaFile) { l.set("llama.rope.dimension_count", uint32(0)) }, model.ErrBadModel, "llama.rope.dimension_count = 0"},
+		{"zero context", func(l *llamaFile) { l.set("llama.context_length", uint32(0)) }, model.ErrBadModel, "llama.context_length = 0"},
+		{"absurd context", func(l *llamaFile) { l.set("llama.context_length", uint32(1<<30)) }, model.ErrBadModel, "llama.context_length = 1073741824, want 1 to 16777216"},
+		{"zero rms epsilon", func(l *llamaFile) { l.set("llama.attention.layer_norm_rms_epsilon", float32(0)) }, model.ErrBadModel, "llama.attention.layer_norm_rms_epsilon = 0"},
+		{"negative rope base", func(l *llamaFile) { l.set("llama.rope.freq_base", float32(-1)) }, model.ErrBadModel, "llama.rope.freq_base = -1"},
 		{"nan epsilon", func(l *llamaFile) {
 			l.set("llama.attention.layer_norm_rms_epsilon", float32(math.NaN()))
 		}, model.ErrBadModel, "finite"},
-		{"heads not divisible", func(l *llamaFile) { l.set("llama.attention.head_count_kv", uint32(3)) }, model.ErrBadModel, ""},
-		{"dim not divisible by heads", func(l *llamaFile) { l.set("llama.attention.head_count", uint32(5)) }, model.ErrBadModel, "not divisible"},
+		{"heads not divisible", func(l *llamaFile) { l.set("llama.attention.head_count_kv", uint32(3)) }, model.ErrBadModel, "llama.attention.head_count_kv = 3 does not divide llama.attention.head_count = 4"},
+		{"dim not divisible by heads", func(l *llamaFile) { l.set("llama.attention.head_count", uint32(5)) }, model.ErrBadModel, "llama.embedding_length = 64 is not divisible by llama.attention.head_count = 5"},
 		{"value length", func(l *llamaFile) { l.set("llama.attention.value_length", uint32(8)) }, model.ErrUnsupported, "value length"},
 		{"vocab size mismatch", func(l *llamaFile) { l.set("llama.vocab_size", uint32(41)) }, model.ErrBadModel, "vocab_size"},
 		{"missing tensor", func(l *llamaFile) { l.drop("blk.1.ffn_up.weight") }, model.ErrBadModel, `"blk.1.ffn_up.weight" not found`},
@@ -245,7 +267,7 @@ func TestModelErrors(t *testing.T) {
 			k := l.tensor("blk.0.attn_k.weight")
 			k.ne = []uint64{64, 64}
 			k.data = patterned(4*64*64, 0)
-		}, model.ErrBadModel, `"blk.0.attn_k.weight" is 64x64, want 32x64`},
+		}, model.ErrBadModel, `"blk.0.attn_k.weight" is 64x64, want 32x64 (rows llama.attention.head_count_kv × head width`},
 		{"wrong norm length", func(l *llamaFile) {
 			n := l.tensor("output_norm.weight")
 			n.ne = []uint64{32}

@@ -12,11 +12,11 @@ const (
 	legacyHeaderBytes = 7 * 4 // seven int32 config values
 	v1HeaderBytes     = 256   // magic, version, config, shared flag, zero pad
 	magicAK42         = 0x616b3432
-	maxDim            = 1 << 16 // sanity bounds that reject garbage headers
-	maxHiddenDim      = 1 << 18
-	maxLayers         = 1 << 12
+	maxDim            = model.MaxDim // sanity bounds that reject garbage headers
+	maxHiddenDim      = model.MaxHiddenDim
+	maxLayers         = model.MaxLayers
 	maxVocab          = 1 << 22
-	maxSeqLen         = 1 << 24
+	maxSeqLen         = model.MaxContextLen
 )
 
 // header is the configuration a llama2.c checkpoint starts with.
@@ -121,6 +121,15 @@ func (h header) fileSize() int64 {
 	// freq_cis_imag, seq_len x head_size/2 each.
 	floats += 2 * int64(h.seqLen) * int64(h.headDim()/2)
 	return legacyHeaderBytes + 4*floats
+}
+
+// headerKeys names the header fields, as llama2.c's Config struct does.
+func headerKeys() model.Keys {
+	return model.Keys{
+		Dim: "dim", HiddenDim: "hidden_dim", Layers: "n_layers", Heads: "n_heads", KVHeads: "n_kv_heads",
+		HeadDim: "head width (dim / n_heads)", VocabSize: "vocab_size", ContextLen: "seq_len",
+		RopeDim: "head width (dim / n_heads)",
+	}
 }
 
 // config converts the header to a model configuration.

@@ -39,7 +39,7 @@ func parse(data []byte) (*model.Model, error) {
 		return nil, fmt.Errorf("%w: file is %d bytes, header implies %d", model.ErrBadModel, len(data), want)
 	}
 	cfg := h.config()
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.Check(headerKeys()); err != nil {
 		return nil, err
 	}
 	var w model.Weights

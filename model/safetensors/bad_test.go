@@ -137,6 +137,8 @@ func TestBadDirectories(t *testing.T) {
 		}), model.ErrUnsupported, false},
 		{"vocab not matching embedding", single, config(func(c map[string]any) { c["vocab_size"] = 513 }), model.ErrBadModel, false},
 		{"more layers than stored", single, config(func(c map[string]any) { c["num_hidden_layers"] = 6 }), model.ErrBadModel, false},
+		{"fewer layers than stored", single, config(func(c map[string]any) { c["num_hidden_layers"] = 4 }), model.ErrBadModel, false},
+		{"head width not matching the tensors", single, config(func(c map[string]any) { c["head_dim"] = 16 }), model.ErrBadModel, false},
 		{"eos outside the vocabulary", single, config(func(c map[string]any) { c["eos_token_id"] = 512 }), model.ErrBadModel, false},
 		{"bad generation config", single, func(t *testing.T, dir string) {
 			writeFile(t, filepath.Join(dir, "generation_config.json"), `{"eos_token_id": "x"}`)

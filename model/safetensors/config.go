@@ -106,14 +106,13 @@ func (c *hfConfig) modelConfig() (model.Config, error) {
 		RopeTheta:  defaultRopeTheta,
 		RopeStyle:  model.RopeHalf,
 	}
-	if c.NumAttentionHeads <= 0 {
-		return model.Config{}, fmt.Errorf("%w: num_attention_heads %d", model.ErrBadModel, c.NumAttentionHeads)
-	}
-	cfg.HeadDim = c.HiddenSize / c.NumAttentionHeads
 	if c.HeadDim != nil {
 		cfg.HeadDim = *c.HeadDim
-	} else if c.HiddenSize%c.NumAttentionHeads != 0 {
-		return model.Config{}, fmt.Errorf("%w: %d heads do not divide hidden_size %d", model.ErrBadModel, c.NumAttentionHeads, c.HiddenSize)
+	} else if c.NumAttentionHeads > 0 {
+		cfg.HeadDim = c.HiddenSize / c.NumAttentionHeads
+		if c.HiddenSize%c.NumAttentionHeads != 0 {
+			return model.Config{}, fmt.Errorf("%w: num_attention_heads = %d does not divide hidden_size = %d", model.ErrBadModel, c.NumAttentionHeads, c.HiddenSize)
+		}
 	}
 	cfg.RopeDim = cfg.HeadDim
 	if c.NumKeyValueHeads != nil {
@@ -148,13 +147,38 @@ func (c *hfConfig) modelConfig() (model.Config, error) {
 			cfg.RopeScale = scale
 		}
 	}
-	if !(cfg.RopeTheta > 0) || !(cfg.NormEps > 0) {
-		return model.Config{}, fmt.Errorf("%w: rope_theta %v, rms_norm_eps %v", model.ErrBadModel, cfg.RopeTheta, cfg.NormEps)
-	}
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.Check(c.keys()); err != nil {
 		return model.Config{}, err
 	}
 	return cfg, nil
+}
+
+// keys names the config.json keys of each hyperparameter.
+func (c *hfConfig) keys() model.Keys {
+	k := model.Keys{
+		Dim:        "hidden_size",
+		HiddenDim:  "intermediate_size",
+		Layers:     "num_hidden_layers",
+		Heads:      "num_attention_heads",
+		KVHeads:    "num_key_value_heads",
+		HeadDim:    "head_dim",
+		VocabSize:  "vocab_size",
+		ContextLen: "max_position_embeddings",
+		NormEps:    "rms_norm_eps",
+		RopeTheta:  "rope_theta",
+		RopeDim:    "head_dim",
+	}
+	if c.NumKeyValueHeads == nil {
+		k.KVHeads = "num_attention_heads (no num_key_value_heads)"
+	}
+	if c.HeadDim == nil {
+		k.HeadDim = "head width (hidden_size / num_attention_heads)"
+		k.RopeDim = k.HeadDim
+	}
+	if c.MaxPositions == nil || (c.SlidingWindow != nil && *c.SlidingWindow > 0 && *c.SlidingWindow < *c.MaxPositions) {
+		k.ContextLen = "context length (max_position_embeddings or sliding_window)"
+	}
+	return k
 }
 
 // scaling converts the RoPE scaling parameters; only Llama 3 scaling is supported.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"sieve/model"
@@ -129,5 +130,41 @@ func TestChatTemplate(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("%s: %q, %v; want %q", tt.raw, got, err, tt.want)
 		}
+	}
+}
+
+// TestModelConfigNamesTheKey: every bad hyperparameter in config.json is an
+// invalid model whose message names the key, before anything is sized from it.
+func TestModelConfigNamesTheKey(t *testing.T) {
+	const head = `{"model_type": "llama", "vocab_size": 100, `
+	tests := []struct {
+		json, want string
+	}{
+		{`"hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 2, "num_attention_heads": 0}`, "num_attention_heads = 0"},
+		{`"hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 2, "num_attention_heads": 0, "head_dim": 8}`, "num_attention_heads = 0"},
+		{`"hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 2, "num_attention_heads": 7}`, "num_attention_heads = 7 does not divide hidden_size = 64"},
+		{`"hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 2, "num_attention_heads": 8, "num_key_value_heads": 0}`, "num_key_value_heads = 0"},
+		{`"hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 2, "num_attention_heads": 8, "num_key_value_heads": 3}`, "num_key_value_heads = 3 does not divide"},
+		{`"hidden_size": 0, "intermediate_size": 172, "num_hidden_layers": 2, "num_attention_heads": 8}`, "hidden_size = 0"},
+		{`"hidden_size": 64, "intermediate_size": 0, "num_hidden_layers": 2, "num_attention_heads": 8}`, "intermediate_size = 0"},
+		{`"hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 0, "num_attention_heads": 8}`, "num_hidden_layers = 0"},
+		{`"hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 1000000000, "num_attention_heads": 8}`, "num_hidden_layers = 1000000000, want 1 to 4096"},
+		{`"hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 2, "num_attention_heads": 8, "head_dim": 7}`, "head_dim = 7 is odd"},
+		{`"hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 2, "num_attention_heads": 8, "max_position_embeddings": 0}`, "max_position_embeddings = 0"},
+		{`"hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 2, "num_attention_heads": 8, "max_position_embeddings": 2000000000}`, "= 2000000000, want 1 to 16777216"},
+		{`"hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 2, "num_attention_heads": 8, "rope_theta": 1e300}`, "rope_theta = +Inf"},
+		{`"hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 2, "num_attention_heads": 8, "rms_norm_eps": -1}`, "rms_norm_eps = -1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			var hc hfConfig
+			if err := json.Unmarshal([]byte(head+tt.json), &hc); err != nil {
+				t.Fatal(err)
+			}
+			_, err := hc.modelConfig()
+			if !errors.Is(err, model.ErrBadModel) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want ErrBadModel mentioning %q", err, tt.want)
+			}
+		})
 	}
 }

@@ -40,7 +40,7 @@ func loadDir(dir string) (*model.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := weightReader{tensors}.weights(cfg, hc.TieWordEmbeddings)
+	w, err := weightReader{tensors}.weights(cfg, hc.keys(), hc.TieWordEmbeddings)
 	if err != nil {
 		maps.Close()
 		return nil, err

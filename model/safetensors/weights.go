@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"slices"
 
 	"sieve/kernels"
 	"sieve/model"
@@ -28,8 +27,9 @@ type weightReader struct {
 	tensors map[string]tensor
 }
 
-// find returns a tensor of the given shape and a readable dtype.
-func (r weightReader) find(name string, shape ...int) (tensor, kernels.DType, error) {
+// find returns a tensor of shape want (a vector when want.Rows is 1) and a
+// readable dtype.
+func (r weightReader) find(name string, want model.Shape) (tensor, kernels.DType, error) {
 	t, ok := r.tensors[name]
 	if !ok {
 		return tensor{}, 0, fmt.Errorf("%w: tensor %s missing", model.ErrBadModel, name)
@@ -38,28 +38,36 @@ func (r weightReader) find(name string, shape ...int) (tensor, kernels.DType, er
 	if !ok {
 		return tensor{}, 0, fmt.Errorf("%w: tensor %s has dtype %q", model.ErrUnsupported, name, t.dtype)
 	}
-	if !slices.Equal(t.shape, shape) {
-		return tensor{}, 0, fmt.Errorf("%w: tensor %s has shape %v, want %v", model.ErrBadModel, name, t.shape, shape)
+	vector := want.Rows == 1 && len(t.shape) == 1
+	if !vector && len(t.shape) != 2 {
+		return tensor{}, 0, fmt.Errorf("%w: tensor %s has shape %v, want %dx%d (%s)", model.ErrBadModel, name, t.shape, want.Rows, want.Cols, want.From)
+	}
+	rows, cols := 1, t.shape[0]
+	if !vector {
+		rows, cols = t.shape[0], t.shape[1]
+	}
+	if err := want.Check(name, rows, cols); err != nil {
+		return tensor{}, 0, err
 	}
 	return t, typ, nil
 }
 
-// mat returns the rows x cols matrix name, in place when it is aligned.
-func (r weightReader) mat(name string, rows, cols int) (kernels.Mat, error) {
-	t, typ, err := r.find(name, rows, cols)
+// mat returns the matrix name of shape want, in place when it is aligned.
+func (r weightReader) mat(name string, want model.Shape) (kernels.Mat, error) {
+	t, typ, err := r.find(name, want)
 	if err != nil {
 		return kernels.Mat{}, err
 	}
-	return kernels.Mat{Type: typ, Rows: rows, Cols: cols, Data: aligned(t.data, elemBytes(t.dtype))}, nil
+	return kernels.Mat{Type: typ, Rows: want.Rows, Cols: want.Cols, Data: aligned(t.data, elemBytes(t.dtype))}, nil
 }
 
-// vec returns the vector name, converted to float32.
-func (r weightReader) vec(name string, n int) ([]float32, error) {
-	t, typ, err := r.find(name, n)
+// vec returns the vector name of shape want, converted to float32.
+func (r weightReader) vec(name string, want model.Shape) ([]float32, error) {
+	t, typ, err := r.find(name, want)
 	if err != nil {
 		return nil, err
 	}
-	v := make([]float32, n)
+	v := make([]float32, want.Cols)
 	for i := range v {
 		switch typ {
 		case kernels.F32:
@@ -73,16 +81,24 @@ func (r weightReader) vec(name string, n int) ([]float32, error) {
 	return v, nil
 }
 
-// weights gathers every tensor of a model with configuration c. The output
-// matrix is the token embedding when tied is set or lm_head.weight is absent.
-func (r weightReader) weights(c model.Config, tied bool) (model.Weights, error) {
+// weights gathers every tensor of a model with the checked configuration c,
+// whose keys k names. The output matrix is the token embedding when tied is
+// set or lm_head.weight is absent.
+func (r weightReader) weights(c model.Config, k model.Keys, tied bool) (model.Weights, error) {
 	var w model.Weights
+	names := make([]string, 0, len(r.tensors))
+	for name := range r.tensors {
+		names = append(names, name)
+	}
+	if err := model.CheckLayerCount(k.Layers, c.Layers, "model.layers.", names); err != nil {
+		return w, err
+	}
 	var errs errList
-	qDim, kvDim := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
-	w.TokenEmbd = errs.mat(r.mat("model.embed_tokens.weight", c.VocabSize, c.Dim))
-	w.OutputNorm = errs.vec(r.vec("model.norm.weight", c.Dim))
+	s := c.Shapes(k)
+	w.TokenEmbd = errs.mat(r.mat("model.embed_tokens.weight", s.Embedding))
+	w.OutputNorm = errs.vec(r.vec("model.norm.weight", s.Norm))
 	if _, ok := r.tensors["lm_head.weight"]; ok && !tied {
-		w.Output = errs.mat(r.mat("lm_head.weight", c.VocabSize, c.Dim))
+		w.Output = errs.mat(r.mat("lm_head.weight", s.Embedding))
 	} else {
 		w.Output = w.TokenEmbd
 	}
@@ -90,15 +106,15 @@ func (r weightReader) weights(c model.Config, tied bool) (model.Weights, error) 
 	for i := range w.Layers {
 		p := fmt.Sprintf("model.layers.%d.", i)
 		w.Layers[i] = model.Layer{
-			AttnNorm: errs.vec(r.vec(p+"input_layernorm.weight", c.Dim)),
-			Wq:       errs.mat(r.mat(p+"self_attn.q_proj.weight", qDim, c.Dim)),
-			Wk:       errs.mat(r.mat(p+"self_attn.k_proj.weight", kvDim, c.Dim)),
-			Wv:       errs.mat(r.mat(p+"self_attn.v_proj.weight", kvDim, c.Dim)),
-			Wo:       errs.mat(r.mat(p+"self_attn.o_proj.weight", c.Dim, qDim)),
-			FFNNorm:  errs.vec(r.vec(p+"post_attention_layernorm.weight", c.Dim)),
-			W1:       errs.mat(r.mat(p+"mlp.gate_proj.weight", c.HiddenDim, c.Dim)),
-			W2:       errs.mat(r.mat(p+"mlp.down_proj.weight", c.Dim, c.HiddenDim)),
-			W3:       errs.mat(r.mat(p+"mlp.up_proj.weight", c.HiddenDim, c.Dim)),
+			AttnNorm: errs.vec(r.vec(p+"input_layernorm.weight", s.Norm)),
+			Wq:       errs.mat(r.mat(p+"self_attn.q_proj.weight", s.Wq)),
+			Wk:       errs.mat(r.mat(p+"self_attn.k_proj.weight", s.Wk)),
+			Wv:       errs.mat(r.mat(p+"self_attn.v_proj.weight", s.Wv)),
+			Wo:       errs.mat(r.mat(p+"self_attn.o_proj.weight", s.Wo)),
+			FFNNorm:  errs.vec(r.vec(p+"post_attention_layernorm.weight", s.Norm)),
+			W1:       errs.mat(r.mat(p+"mlp.gate_proj.weight", s.W1)),
+			W2:       errs.mat(r.mat(p+"mlp.down_proj.weight", s.W2)),
+			W3:       errs.mat(r.mat(p+"mlp.up_proj.weight", s.W3)),
 		}
 	}
 	return w, errs.err
