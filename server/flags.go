@@ -25,7 +25,7 @@ const APIKeyEnv = "SIEVE_API_KEY"
 
 // Options are the settings of "sieve serve".
 type Options struct {
-	Model           string // model file or directory
+	Model           string // model file or directory; empty leaves the choice to the caller
 	Tokenizer       string // tokenizer file overriding the model's
 	Host            string
 	Port            int
@@ -44,7 +44,7 @@ type Options struct {
 func NewFlagSet(opts *Options, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("sieve serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&opts.Model, "m", "", "model: a .gguf file, a llama2.c .bin checkpoint, or a Hugging Face directory (required)")
+	fs.StringVar(&opts.Model, "m", "", "model: a .gguf file, a llama2.c .bin checkpoint, or a Hugging Face directory (default: the command's default model)")
 	fs.StringVar(&opts.Tokenizer, "z", "", "tokenizer file (required for llama2.c checkpoints)")
 	fs.StringVar(&opts.Host, "host", "127.0.0.1", "address to listen on")
 	fs.IntVar(&opts.Port, "port", 8000, "port to listen on (0 picks a free one)")
@@ -90,8 +90,6 @@ func ParseArgs(args []string, stderr io.Writer) (Options, error) {
 	switch {
 	case fs.NArg() > 0:
 		return fail("unexpected argument %q", fs.Arg(0))
-	case opts.Model == "":
-		return fail("-m MODEL is required")
 	case opts.Port < 0 || opts.Port > 65535:
 		return fail("--port %d is out of range", opts.Port)
 	}
@@ -108,7 +106,7 @@ func ParseArgs(args []string, stderr io.Writer) (Options, error) {
 	if opts.APIKey == "" {
 		opts.APIKey = os.Getenv(APIKeyEnv)
 	}
-	if opts.ServedModelName == "" {
+	if opts.ServedModelName == "" && opts.Model != "" {
 		opts.ServedModelName = DefaultModelName(opts.Model)
 	}
 	return opts, nil

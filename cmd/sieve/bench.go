@@ -11,7 +11,6 @@ import (
 	"sieve/bench"
 	"sieve/kernels"
 	"sieve/model"
-	"sieve/model/load"
 	"sieve/sparsity"
 )
 
@@ -48,7 +47,7 @@ func benchDecode(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintln(stderr, "sieve bench decode: -m MODEL is required")
 		return errUsage
 	}
-	m, err := load.Open(*modelPath, "")
+	m, err := openModel(ctx, *modelPath, "", stderr)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"sieve/eval"
-	"sieve/model/load"
 	"sieve/sparsity"
 	"sieve/tokenizer"
 )
@@ -69,7 +68,7 @@ func evalDivergence(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	spec.Sink, spec.Window = *sink, *window
 
-	m, err := load.Open(*modelPath, *tokPath)
+	m, err := openModel(ctx, *modelPath, *tokPath, stderr)
 	if err != nil {
 		return err
 	}

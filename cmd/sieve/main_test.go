@@ -26,6 +26,7 @@ func TestRunGreedyMatchesReference(t *testing.T) {
 	for _, args := range [][]string{
 		{"-m", testmodels.Path(t, "stories260K.bin"), "-z", testmodels.Path(t, "tok512.bin")},
 		{"-m", testmodels.Path(t, "stories260K.gguf")},
+		{"-m", "demo"},
 	} {
 		args = append([]string{"run", "-p", "Once upon a time", "-n", "240", "--temp", "0"}, args...)
 		code, out, errOut := sieve(args...)
@@ -64,7 +65,6 @@ func TestBadInputsGiveClearErrors(t *testing.T) {
 	}{
 		{"no command", nil, 2, "usage"},
 		{"unknown command", []string{"fly"}, 2, `unknown command "fly"`},
-		{"no model", []string{"run", "-p", "x"}, 2, "-m MODEL is required"},
 		{"missing file", []string{"run", "-m", filepath.Join(dir, "nope.gguf")}, 1, "no such file"},
 		{"truncated gguf", []string{"run", "-m", truncated}, 1, "invalid model file"},
 		{"garbage", []string{"run", "-m", garbage}, 1, "invalid model file"},

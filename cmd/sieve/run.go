@@ -14,14 +14,13 @@ import (
 	"sieve/engine"
 	"sieve/kernels"
 	"sieve/llama"
-	"sieve/model/load"
 	"sieve/tokenizer"
 )
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sieve run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	modelPath := fs.String("m", "", "model: a .gguf file, a llama2.c .bin checkpoint, or a Hugging Face directory")
+	modelPath := fs.String("m", "", modelFlagHelp+" (default: the built-in demo)")
 	tokPath := fs.String("z", "", "tokenizer file (required for llama2.c checkpoints)")
 	prompt := fs.String("p", "", "prompt")
 	maxNew := fs.Int("n", 256, "maximum number of new tokens")
@@ -36,17 +35,12 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *modelPath == "" {
-		fmt.Fprintln(stderr, "sieve run: -m MODEL is required")
-		fs.Usage()
-		return errUsage
-	}
 	if *maxNew < 0 {
 		return fmt.Errorf("-n must be at least 0, got %d", *maxNew)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	start := time.Now()
-	m, err := load.Open(*modelPath, *tokPath)
+	m, err := openModel(ctx, *modelPath, *tokPath, stderr)
 	if err != nil {
 		return err
 	}

@@ -4,15 +4,28 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 
-	"sieve/model/load"
+	"sieve/model/demo"
 	"sieve/server"
 )
 
 func serveCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
-	err := server.Main(ctx, args, stderr, load.Open)
+	opts, err := server.ParseArgs(args, stderr)
 	if errors.Is(err, server.ErrUsage) {
 		return errUsage
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if opts.Model, err = resolveModel(ctx, opts.Model, stderr); err != nil {
+		return err
+	}
+	if opts.ServedModelName == "" {
+		opts.ServedModelName = server.DefaultModelName(opts.Model)
+		if opts.Model == demoModel {
+			opts.ServedModelName = demo.Name
+		}
+	}
+	return server.Run(ctx, opts, loadModel, slog.New(slog.NewTextHandler(stderr, nil)))
 }

@@ -12,7 +12,6 @@ import (
 
 	"sieve/bench"
 	"sieve/engine"
-	"sieve/model/load"
 	"sieve/sparsity"
 )
 
@@ -58,7 +57,7 @@ func benchThroughput(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	m, err := load.Open(*modelPath, "")
+	m, err := openModel(ctx, *modelPath, "", stderr)
 	if err != nil {
 		return err
 	}

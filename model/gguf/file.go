@@ -67,6 +67,14 @@ func Open(path string) (*File, error) {
 	return f, nil
 }
 
+// Parse reads a GGUF file held in memory. Its tensor data is read in place
+// from buf, which must stay unchanged while the file or a model built from
+// it is in use; for the in-place reads of typed tensors, buf should be
+// aligned as a memory map would be (8 bytes at least).
+func Parse(buf []byte) (*File, error) {
+	return parse(buf)
+}
+
 // Close unmaps the file; tensor data from it must not be used afterwards.
 func (f *File) Close() error {
 	f.data = nil

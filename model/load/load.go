@@ -28,6 +28,29 @@ func Open(path, tokenizerPath string) (*model.Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	return finish(m, path, tokenizerPath)
+}
+
+// GGUFBytes loads a GGUF model held in memory (an embedded file, say) under
+// the given name; its weights are read in place from buf, which must stay
+// unchanged while the model is in use. tokenizerPath is as for Open.
+func GGUFBytes(name string, buf []byte, tokenizerPath string) (*model.Model, error) {
+	f, err := gguf.Parse(buf)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	m, err := withGGUFTokenizer(f, name)
+	if err != nil {
+		return nil, err
+	}
+	m.Name = name
+	return finish(m, name, tokenizerPath)
+}
+
+// finish applies the tokenizer override to a freshly opened model and checks
+// that the model has a tokenizer that fits its vocabulary; it closes m on
+// error.
+func finish(m *model.Model, path, tokenizerPath string) (*model.Model, error) {
 	if tokenizerPath != "" {
 		tok, err := Tokenizer(tokenizerPath)
 		if err != nil {
@@ -70,6 +93,12 @@ func openGGUF(path string) (*model.Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	return withGGUFTokenizer(f, path)
+}
+
+// withGGUFTokenizer builds the model of an open GGUF file, with the file's
+// tokenizer when it has one; it closes f on error.
+func withGGUFTokenizer(f *gguf.File, name string) (*model.Model, error) {
 	m, err := f.Model()
 	if err != nil {
 		f.Close()
@@ -79,7 +108,7 @@ func openGGUF(path string) (*model.Model, error) {
 		tok, err := ggufTokenizer(f)
 		if err != nil {
 			m.Close()
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		m.Tokenizer = tok
 	}
