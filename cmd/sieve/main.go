@@ -27,6 +27,7 @@ func commands() []command {
 		{"gen", "write a random-weight llama GGUF of a given shape", genCmd},
 		{"bench", "measure speed: 'bench decode' (prefill and decode tok/s), 'bench throughput' (serving)", benchCmd},
 		{"eval", "measure quality: 'eval divergence' (perplexity, KL and agreement of KV policies vs full)", evalCmd},
+		{"health", "probe a server's /health; exit 0 only on 200 (for container health checks)", healthCmd},
 	}
 }
 
