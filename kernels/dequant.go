@@ -1,27 +1,54 @@
 package kernels
 
-import "encoding/binary"
-
 // DequantRow writes row i of m as float32 into dst.
 func DequantRow(dst []float32, m Mat, i int) {
 	row := m.Row(i)
-	switch m.Type {
-	case F32:
+	switch {
+	case m.Type == F32:
 		copy(dst, f32s(row))
-	case F16:
+	case m.Type == F16:
 		Widen(dst, u16s(row), false)
-	case BF16:
+	case m.Type == BF16:
 		Widen(dst, u16s(row), true)
-	case Q8_0:
-		for blk := 0; blk*q8BlockBytes < len(row); blk++ {
-			b := row[blk*q8BlockBytes : (blk+1)*q8BlockBytes]
-			d := F16ToF32(binary.LittleEndian.Uint16(b))
-			for j := 0; j < Q8Block; j++ {
-				dst[blk*Q8Block+j] = d * float32(int8(b[2+j]))
-			}
-		}
+	case m.Type.kQuant():
+		dequantSuper(dst, m.Type, row)
+	case m.Type.Valid():
+		dequantSmall(dst, m.Type, row)
 	default:
 		panic("kernels: dequant of invalid type " + m.Type.String())
+	}
+}
+
+// dequantSmall dequantizes a row of 32-value blocks of type t.
+func dequantSmall(dst []float32, t DType, row []byte) {
+	var s smallBlock
+	bb, offset := t.RowBytes(Q8Block), hasMin(t)
+	for b := range len(row) / bb {
+		decodeSmall(t, row[b*bb:(b+1)*bb], &s)
+		out := dst[b*Q8Block : (b+1)*Q8Block]
+		for j, q := range s.q {
+			out[j] = s.d * float32(q)
+			if offset {
+				out[j] += s.m
+			}
+		}
+	}
+}
+
+// dequantSuper dequantizes a row of 256-value blocks of type t, with
+// GGML's rounding: each group's scale d*sc and offset dmin*mn first.
+func dequantSuper(dst []float32, t DType, row []byte) {
+	var s superBlock
+	bb := t.RowBytes(SuperBlock)
+	for b := range len(row) / bb {
+		decodeSuper(t, row[b*bb:(b+1)*bb], &s)
+		out := dst[b*SuperBlock : (b+1)*SuperBlock]
+		for g := range SuperBlock / 16 {
+			dl, ml := s.d*float32(s.sc[g]), s.dmin*float32(s.mn[g])
+			for j := 16 * g; j < 16*g+16; j++ {
+				out[j] = dl*float32(s.q[j]) - ml
+			}
+		}
 	}
 }
 

@@ -1,9 +1,6 @@
 package kernels
 
-import (
-	"encoding/binary"
-	"unsafe"
-)
+import "unsafe"
 
 // The generic tile kernels compute one dot product (R = C = 1) in the
 // reduction order of reduce.go. They are the reference for the assembly.
@@ -46,28 +43,6 @@ func finishTail(acc *[lanes]float32, tail *float32) float32 {
 	return sum16(acc)
 }
 
-func genericQ8(w *byte, _ uintptr, a *byte, _ uintptr, nb int, out *float32, _ uintptr) {
-	var acc [lanes]float32
-	row := unsafe.Slice(w, nb*q8BlockBytes)
-	act := unsafe.Slice(a, q8ActBytes(nb*Q8Block))
-	for b := range nb {
-		blk := row[b*q8BlockBytes : (b+1)*q8BlockBytes]
-		ab := act[b/2*q8PairBytes:]
-		h := b % 2
-		xq := ab[32*h : 32*h+32]
-		dx := f32s(ab[q8PairScales+32*h:])[0]
-		s := F16ToF32(binary.LittleEndian.Uint16(blk)) * dx
-		for l := range 8 {
-			var p int32
-			for j := 4 * l; j < 4*l+4; j++ {
-				p += int32(int8(blk[2+j])) * int32(int8(xq[j]))
-			}
-			acc[8*h+l] = fma32(float32(p), s, acc[8*h+l])
-		}
-	}
-	*out = sum16(&acc)
-}
-
 // genericWiden converts n F16 or BF16 values to float32.
 func genericWiden(dst *float32, src *uint16, n int, bf bool) {
 	d, s := unsafe.Slice(dst, n), unsafe.Slice(src, n)
@@ -88,7 +63,8 @@ var genericImpl = &impl{
 	f32:   floatKernels{tile: oneTile[floatKern](genericF32), rowsVec: 1, rows: 1, cols: 1},
 	f16:   floatKernels{tile: oneTile[floatKern](genericF16), rowsVec: 1, rows: 1, cols: 1},
 	bf16:  floatKernels{tile: oneTile[floatKern](genericBF16), rowsVec: 1, rows: 1, cols: 1},
-	q8:    q8Kernels{tile: oneTile[q8Kern](genericQ8), rowsVec: 1, rows: 1, cols: 1},
+	q8:    q8Kernels{tile: oneTile(genericSmall(Q8_0)), rowsVec: 1, rows: 1, cols: 1},
+	quant: genericQuants(),
 	widen: genericWiden,
 }
 

@@ -17,7 +17,8 @@ func randFloats(r *rand.Rand, n int) []float32 {
 }
 
 // randMat returns a random rows×cols matrix of type t. Q8_0 matrices get
-// arbitrary int8 values (including -128) and scales.
+// arbitrary int8 values (including -128) and scales; the other quantized
+// types arbitrary blocks with sane scales (randQuant).
 func randMat(r *rand.Rand, t DType, rows, cols int) Mat {
 	m := Mat{Type: t, Rows: rows, Cols: cols, Data: make([]byte, rows*t.RowBytes(cols))}
 	switch t {
@@ -39,6 +40,8 @@ func randMat(r *rand.Rand, t DType, rows, cols int) Mat {
 				m.Data[b+j] = byte(r.IntN(256))
 			}
 		}
+	default:
+		randQuant(r, t, m.Data)
 	}
 	return m
 }

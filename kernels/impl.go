@@ -11,8 +11,9 @@ package kernels
 // inputs ((R+C)*16 float32, zero-padded), converted to float32.
 type floatKern func(w *byte, wstride uintptr, x *float32, xstride uintptr, k int, tail *float32, out *float32, ostride uintptr)
 
-// q8Kern computes a tile of dot products between R Q8_0 weight rows of nb
-// blocks and C activations quantized by quantizeActQ8 (row r at
+// q8Kern computes a tile of dot products between R quantized weight rows
+// of nb blocks and C activations quantized by quantizeActQ8 (32-value
+// blocks) or quantizeActQ8K (256-value blocks) (row r at
 // w + r*wstride, activation c at a + c*astride), writing them like floatKern.
 type q8Kern func(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
@@ -36,7 +37,7 @@ const (
 	panelFinish = 2
 )
 
-// q8Rows is floatRows for Q8_0 rows of nb blocks and one Q8 activation.
+// q8Rows is floatRows for quantized rows of nb blocks and one quantized activation.
 type q8Rows func(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 
 // Largest tile sizes any variant provides.
@@ -62,7 +63,7 @@ type tileKernels[K floatKern | q8Kern, L any] struct {
 // floatKernels is one variant's tile kernels for a float weight type.
 type floatKernels = tileKernels[floatKern, floatRows]
 
-// q8Kernels is one variant's Q8_0 tile kernels.
+// q8Kernels is one variant's tile kernels for a quantized weight type.
 type q8Kernels = tileKernels[q8Kern, q8Rows]
 
 // impl is one implementation of the kernels for a CPU feature level. All
@@ -71,6 +72,9 @@ type impl struct {
 	name           string
 	f32, f16, bf16 floatKernels
 	q8             q8Kernels
+	// quant holds the kernels of the other quantized types, indexed by
+	// type; an empty entry falls back to the generic implementation's.
+	quant [numDTypes]q8Kernels
 	// widen converts n F16 (bf false) or BF16 (bf true) values to float32;
 	// n must be a multiple of 16 except for the generic implementation.
 	widen func(dst *float32, src *uint16, n int, bf bool)
@@ -89,6 +93,17 @@ func (im *impl) floats(t DType) *floatKernels {
 		return &im.bf16
 	}
 	panic("kernels: no float kernels for " + t.String())
+}
+
+// quants returns the kernels for quantized weight type t.
+func (im *impl) quants(t DType) *q8Kernels {
+	if t == Q8_0 {
+		return &im.q8
+	}
+	if k := &im.quant[t]; k.tile[1][1] != nil {
+		return k
+	}
+	return &genericImpl.quant[t]
 }
 
 // pick returns the largest R' <= r and then C' <= c with a kernel.

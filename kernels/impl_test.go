@@ -17,10 +17,14 @@ func TestAllImplementations(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	floatCols := []int{1, 5, 15, 16, 17, 31, 32, 33, 48, 100, 257}
 	q8Cols := []int{32, 64, 96, 160, 288}
+	superCols := []int{256, 512, 1280}
 	rowsList := []int{1, 2, 3, 4, 5, 7, 9, 13}
-	for _, dt := range []DType{F32, F16, BF16, Q8_0} {
+	for _, dt := range append([]DType{F32, F16, BF16}, quantTypes...) {
 		cols := floatCols
-		if dt == Q8_0 {
+		switch {
+		case dt.kQuant():
+			cols = superCols
+		case !dt.Float():
 			cols = q8Cols
 		}
 		for _, k := range cols {
@@ -46,8 +50,8 @@ func TestAllImplementations(t *testing.T) {
 // matrix-vector products over rows longer than streamRowBytes.
 func TestAllImplementationsLarge(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, dt := range []DType{F32, F16, BF16, Q8_0} {
-		m := randMat(r, dt, 37, 3200)
+	for _, dt := range append([]DType{F32, F16, BF16}, quantTypes...) {
+		m := randMat(r, dt, 37, 3328)
 		for _, n := range []int{1, 13, 40} {
 			x := randFloats(r, n*m.Cols)
 			want := make([]float32, n*m.Rows)

@@ -15,6 +15,13 @@ func TestBatchInvariance(t *testing.T) {
 			batchInvariance(t, r, randMat(r, dt, shape[0], shape[1]))
 		}
 	}
+	for _, shape := range [][2]int{{29, 256}, {13, 3072}} {
+		for _, dt := range quantTypes {
+			if dt != Q8_0 {
+				batchInvariance(t, r, randMat(r, dt, shape[0], shape[1]))
+			}
+		}
+	}
 }
 
 // batchInvariance checks one matrix against 1 to 9 inputs.
@@ -44,8 +51,8 @@ func TestMatMulZeroAlloc(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	p := NewPool(2)
 	defer p.Close()
-	for _, dt := range []DType{F32, F16, Q8_0} {
-		m := randMat(r, dt, 64, 128)
+	for _, dt := range []DType{F32, F16, Q8_0, Q4_0, Q4_K, Q6_K} {
+		m := randMat(r, dt, 64, 256)
 		x := randFloats(r, 5*m.Cols)
 		out := make([]float32, 5*m.Rows)
 		for _, n := range []int{1, 5} {

@@ -46,7 +46,7 @@ type Product struct {
 
 // MatMul2 is MatMul for two matrices of the same type and width applied to
 // the same inputs (a gate and an up projection): one pass of the pool, and
-// for Q8_0 one quantization of the inputs.
+// for quantized weights one quantization of the inputs.
 func MatMul2(p *Pool, x []float32, n int, a, b Product) {
 	matMuls(active, p, x, n, [maxProducts]Product{a, b})
 }
@@ -67,7 +67,7 @@ type mulTask struct {
 	first [maxProducts + 1]int // first tile of each product, then the total
 	np    int                  // products in use
 	x     []float32
-	act   []byte // quantized inputs for Q8_0
+	act   []byte // quantized inputs for quantized weights
 	n     int
 	rows  int        // rows per tile
 	cols  int        // inputs per tile
@@ -126,11 +126,11 @@ func matMuls(im *impl, p *Pool, x []float32, n int, prods [maxProducts]Product) 
 		*t = mulTask{}
 		return
 	}
-	if m.Type == Q8_0 {
-		if m.Cols%Q8Block != 0 {
-			panic("kernels: Q8_0 matrix width not a multiple of 32")
+	if !m.Type.Float() {
+		if bs := m.Type.BlockSize(); m.Cols%bs != 0 {
+			panic(fmt.Sprintf("kernels: %v matrix width %d not a multiple of %d", m.Type, m.Cols, bs))
 		}
-		ab := q8ActBytes(m.Cols)
+		ab := actBytes(m.Type, m.Cols)
 		if p != nil {
 			if cap(p.act) < n*ab {
 				p.act = make([]byte, n*ab)
@@ -146,9 +146,10 @@ func matMuls(im *impl, p *Pool, x []float32, n int, prods [maxProducts]Product) 
 			p.run(n, t)
 		}
 		t.quant = false
-		t.rows, t.cols = im.q8.rows, im.q8.cols
+		qk := im.quants(m.Type)
+		t.rows, t.cols = qk.rows, qk.cols
 		if n == 1 {
-			t.rows = vecRows(im.q8.rowsVec, m.Type.RowBytes(m.Cols))
+			t.rows = vecRows(qk.rowsVec, m.Type.RowBytes(m.Cols))
 		}
 	} else {
 		fk := im.floats(m.Type)
@@ -196,7 +197,7 @@ func (t *mulTask) WorkerRange(w, lo, hi int) {
 			continue
 		}
 		r0, r1 := (a-t.first[i])*t.rows, min((b-t.first[i])*t.rows, q.M.Rows)
-		if q.M.Type == Q8_0 {
+		if !q.M.Type.Float() {
 			t.q8Range(q, r0, r1)
 		} else {
 			t.floatRange(w, q, r0, r1)
@@ -206,11 +207,24 @@ func (t *mulTask) WorkerRange(w, lo, hi int) {
 
 // quantRange quantizes inputs [lo, hi) into t.act.
 func (t *mulTask) quantRange(lo, hi int) {
-	k := t.prods[0].M.Cols
-	ab := q8ActBytes(k)
+	m := t.prods[0].M
+	k, ab := m.Cols, actBytes(m.Type, m.Cols)
 	for b := lo; b < hi; b++ {
-		quantizeActQ8(t.act[b*ab:(b+1)*ab], t.x[b*k:(b+1)*k])
+		if m.Type.kQuant() {
+			quantizeActQ8K(t.act[b*ab:(b+1)*ab], t.x[b*k:(b+1)*k])
+		} else {
+			quantizeActQ8(t.act[b*ab:(b+1)*ab], t.x[b*k:(b+1)*k])
+		}
 	}
+}
+
+// actBytes returns the size of one quantized input of cols values for a
+// product with weights of quantized type t.
+func actBytes(t DType, cols int) int {
+	if t.kQuant() {
+		return q8kActBytes(cols)
+	}
+	return q8ActBytes(cols)
 }
 
 // panelK is the longest block of a dot product that the panel kernel
@@ -376,13 +390,14 @@ func tailCols(tail, x []float32, xstride, cols, k16, k int) {
 	}
 }
 
-// q8Range computes rows [r0, r1) of a Q8_0 product, blocked like floatRange.
+// q8Range computes rows [r0, r1) of a quantized product, blocked like
+// floatRange.
 func (t *mulTask) q8Range(q Product, r0, r1 int) {
 	m := q.M
-	nb := m.Cols / Q8Block
+	nb := m.Cols / m.Type.BlockSize()
 	rb := m.Type.RowBytes(m.Cols)
-	ab := q8ActBytes(m.Cols)
-	qk := &t.im.q8
+	ab := actBytes(m.Type, m.Cols)
+	qk := t.im.quants(m.Type)
 	mc := max(t.rows, rowBlockBytes/rb/t.rows*t.rows)
 	for r := r0; r < r1; r += mc {
 		re := min(r1, r+mc)

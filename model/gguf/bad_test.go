@@ -170,19 +170,19 @@ func TestOpenTruncated(t *testing.T) {
 // opens (its metadata is usable), but the tensor and the model cannot be read.
 func TestUnsupportedTensorType(t *testing.T) {
 	r := validRaw()
-	r.tensors[1] = rawTensor{name: "q", ne: []uint64{256}, typ: 12, offset: 256} // q4_K: 144 bytes
-	r.dataLen = 256 + 144
-	f, err := gguf.Open(writeTemp(t, "q4k.gguf", r.bytes()))
+	r.tensors[1] = rawTensor{name: "q", ne: []uint64{256}, typ: 16, offset: 256} // iq2_xxs: 66 bytes
+	r.dataLen = 256 + 66
+	f, err := gguf.Open(writeTemp(t, "iq2xxs.gguf", r.bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if got := f.Tensors[1].Size; got != 144 {
-		t.Errorf("q4_K size %d, want 144", got)
+	if got := f.Tensors[1].Size; got != 66 {
+		t.Errorf("iq2_xxs size %d, want 66", got)
 	}
 	_, err = f.Tensor("q")
-	if !errors.Is(err, model.ErrUnsupported) || !strings.Contains(err.Error(), "unsupported tensor type q4_K") {
-		t.Fatalf("Tensor: %v, want ErrUnsupported naming q4_K", err)
+	if !errors.Is(err, model.ErrUnsupported) || !strings.Contains(err.Error(), "unsupported tensor type iq2_xxs") {
+		t.Fatalf("Tensor: %v, want ErrUnsupported naming iq2_xxs", err)
 	}
 	if _, err := f.Tensor("missing"); !errors.Is(err, model.ErrBadModel) {
 		t.Fatalf("missing tensor: %v, want ErrBadModel", err)

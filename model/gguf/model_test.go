@@ -278,10 +278,10 @@ func TestModelErrors(t *testing.T) {
 			o.ne = []uint64{64, 39}
 			o.data = o.data[:4*64*39]
 		}, model.ErrBadModel, "output.weight"},
-		{"q4_K tensor", func(l *llamaFile) {
+		{"iq2_xxs tensor", func(l *llamaFile) {
 			q := l.tensor("blk.0.attn_q.weight")
-			q.typ, q.ne, q.data = gguf.TypeQ4_K, []uint64{256, 16}, make([]byte, 144*16)
-		}, model.ErrUnsupported, "unsupported tensor type q4_K"},
+			q.typ, q.ne, q.data = gguf.TypeIQ2_XXS, []uint64{256, 16}, make([]byte, 66*16)
+		}, model.ErrUnsupported, "unsupported tensor type iq2_xxs"},
 		{"linear rope scaling", func(l *llamaFile) {
 			l.set("llama.rope.scaling.type", "linear").set("llama.rope.scaling.factor", float32(2))
 		}, model.ErrUnsupported, `rope scaling type "linear"`},

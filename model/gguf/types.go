@@ -9,8 +9,10 @@ import (
 // GGMLType is a tensor storage type id as GGUF files record it.
 type GGMLType uint32
 
-// GGML tensor type ids. Only F32, F16, Q8_0 and BF16 can be read into
-// kernels.Mat; the others are named so that errors can say what a file holds.
+// GGML tensor type ids. F32, F16, BF16, the legacy quants (Q4_0, Q4_1,
+// Q5_0, Q5_1, Q8_0), the K-quants (Q2_K to Q6_K), IQ4_NL and IQ4_XS can be
+// read into kernels.Mat; the others are named so that errors can say what a
+// file holds.
 const (
 	TypeF32     GGMLType = 0
 	TypeF16     GGMLType = 1
@@ -152,14 +154,10 @@ func (t GGMLType) String() string {
 // DType returns the kernels type for t, and false when the kernels cannot read t.
 func (t GGMLType) DType() (kernels.DType, bool) {
 	switch t {
-	case TypeF32:
-		return kernels.F32, true
-	case TypeF16:
-		return kernels.F16, true
-	case TypeBF16:
-		return kernels.BF16, true
-	case TypeQ8_0:
-		return kernels.Q8_0, true
+	case TypeF32, TypeF16, TypeBF16, TypeQ4_0, TypeQ4_1, TypeQ5_0, TypeQ5_1, TypeQ8_0,
+		TypeQ2_K, TypeQ3_K, TypeQ4_K, TypeQ5_K, TypeQ6_K, TypeIQ4_NL, TypeIQ4_XS:
+		// The kernels use GGML's ids and layouts.
+		return kernels.DType(t), true
 	}
 	return 0, false
 }

@@ -65,8 +65,8 @@ func (s Shape) check(typ kernels.DType) error {
 		return fmt.Errorf("synth: dim %d does not split into %d heads of even width", s.Dim, s.Heads)
 	case s.Heads%s.KVHeads != 0:
 		return fmt.Errorf("synth: %d heads not divisible by %d KV heads", s.Heads, s.KVHeads)
-	case !typ.Valid():
-		return fmt.Errorf("synth: weight type %v", typ)
+	case typ != kernels.F32 && typ != kernels.F16 && typ != kernels.BF16 && typ != kernels.Q8_0:
+		return fmt.Errorf("synth: weight type %v cannot be written", typ)
 	case typ == kernels.Q8_0 && (s.Dim%kernels.Q8Block != 0 || s.FFN%kernels.Q8Block != 0):
 		return fmt.Errorf("synth: q8_0 needs dim %d and FFN %d to be multiples of %d", s.Dim, s.FFN, kernels.Q8Block)
 	}
