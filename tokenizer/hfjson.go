@@ -117,12 +117,9 @@ func parseHFTokenizerJSON(data, config []byte) (*Vocab, error) {
 	if err := hfKind(v, &hf); err != nil {
 		return nil, err
 	}
-	n := 0
-	for _, id := range vocab {
-		n = max(n, int(id)+1)
-	}
-	for _, a := range hf.AddedTokens {
-		n = max(n, int(a.ID)+1)
+	n, err := hfVocabSize(vocab, &hf)
+	if err != nil {
+		return nil, err
 	}
 	v.Tokens = make([]string, n)
 	v.Types = make([]TokenType, n)
@@ -130,9 +127,6 @@ func parseHFTokenizerJSON(data, config []byte) (*Vocab, error) {
 		v.Types[i] = TypeUnused // ids no entry names
 	}
 	for text, id := range vocab {
-		if id < 0 {
-			return nil, fmt.Errorf("%w: tokenizer.json token %q has id %d", ErrBadVocab, text, id)
-		}
 		v.Tokens[id] = text
 		v.Types[id] = TypeNormal
 		if _, ok := parseByteToken(text); ok && v.Kind == SentencePiece && hf.Model.ByteFallback {
@@ -140,9 +134,6 @@ func parseHFTokenizerJSON(data, config []byte) (*Vocab, error) {
 		}
 	}
 	for _, a := range hf.AddedTokens {
-		if a.ID < 0 {
-			return nil, fmt.Errorf("%w: tokenizer.json added token %q has id %d", ErrBadVocab, a.Content, a.ID)
-		}
 		v.Tokens[a.ID] = a.Content
 		v.Types[a.ID] = TypeUserDefined
 		if a.Special {
@@ -171,6 +162,37 @@ func parseHFTokenizerJSON(data, config []byte) (*Vocab, error) {
 	}
 	hfSpecials(v, &hf, config, byText)
 	return v, nil
+}
+
+// hfVocabSize returns the number of ids of a tokenizer.json vocabulary: its
+// largest id plus one. Ids come from the file, so before anything is sized
+// from them each must be non-negative, below MaxVocabSize, and the ids dense
+// enough that the vocabulary is at most twice the entries that name them
+// (real files have no gaps at all; Hugging Face's tokenizers would size a
+// table the same way), so a small file cannot ask for a huge allocation.
+func hfVocabSize(vocab map[string]int32, hf *hfTokenizer) (int, error) {
+	entries := len(vocab) + len(hf.AddedTokens)
+	limit := min(2*entries, MaxVocabSize)
+	n := 0
+	check := func(what, text string, id int32) error {
+		if id < 0 || int(id) >= limit {
+			return fmt.Errorf("%w: tokenizer.json %s %q has id %d; ids must lie in [0, %d) for %d entries (at most %d)",
+				ErrBadVocab, what, text, id, limit, entries, MaxVocabSize)
+		}
+		n = max(n, int(id)+1)
+		return nil
+	}
+	for text, id := range vocab {
+		if err := check("token", text, id); err != nil {
+			return 0, err
+		}
+	}
+	for _, a := range hf.AddedTokens {
+		if err := check("added token", a.Content, a.ID); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
 }
 
 // hfKind sets v's kind, pre-tokenizer and space prefix from the

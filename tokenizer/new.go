@@ -25,6 +25,8 @@ func validate(v *Vocab) error {
 	}
 	n := len(v.Tokens)
 	switch {
+	case n > MaxVocabSize:
+		return fmt.Errorf("%w: %d tokens (at most %d)", ErrBadVocab, n, MaxVocabSize)
 	case v.Scores != nil && len(v.Scores) != n:
 		return fmt.Errorf("%w: %d scores for %d tokens", ErrBadVocab, len(v.Scores), n)
 	case v.Types != nil && len(v.Types) != n:

@@ -67,6 +67,9 @@ func parseTiktoken(data []byte) (*Vocab, error) {
 	br := newByteRunes()
 	var tokens []string
 	seen := 0
+	// Ranks are token ids 0..n-1, one a line, so a rank at or past the
+	// number of lines is an error before the table grows to it.
+	lines := bytes.Count(data, []byte{'\n'}) + 1
 	for len(data) > 0 {
 		var line []byte
 		line, data, _ = bytes.Cut(data, []byte{'\n'})
@@ -78,8 +81,8 @@ func parseTiktoken(data []byte) (*Vocab, error) {
 			return nil, err
 		}
 		if rank >= len(tokens) {
-			if rank > 1<<24 {
-				return nil, fmt.Errorf("%w: tiktoken rank %d too large", ErrBadVocab, rank)
+			if rank >= min(lines, MaxVocabSize) {
+				return nil, fmt.Errorf("%w: tiktoken rank %d in a file of %d lines (ranks must be 0 to %d)", ErrBadVocab, rank, lines, min(lines, MaxVocabSize)-1)
 			}
 			tokens = append(tokens, make([]string, rank+1-len(tokens))...)
 		}

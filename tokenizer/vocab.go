@@ -25,6 +25,11 @@ const (
 	TypeByte        TokenType = 6
 )
 
+// MaxVocabSize bounds the number of tokens of any vocabulary (the largest
+// released ones have about 256000), so that no id read from a file can size
+// a huge table.
+const MaxVocabSize = 1 << 24
+
 // Vocab is the format-independent description of a vocabulary, from which
 // New builds a Tokenizer. Every tokenizer file format is read into a Vocab.
 type Vocab struct {
