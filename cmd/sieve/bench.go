@@ -18,8 +18,11 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) > 0 && args[0] == "throughput" {
 		return benchThroughput(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "serve" {
+		return benchServe(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "decode" {
-		fmt.Fprintln(stderr, "usage: sieve bench decode -m MODEL [flags]")
+		fmt.Fprintln(stderr, "usage: sieve bench decode|throughput|serve [flags]")
 		return errUsage
 	}
 	return benchDecode(ctx, args[1:], stdout, stderr)

@@ -1,0 +1,58 @@
+package serve
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestWorkloadFromFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "prompts.jsonl")
+	os.WriteFile(path, []byte(`{"prompt":"one","output_len":5}`+"\n\n"+`{"prompt":"two"}`+"\n"), 0o644)
+	ps, err := Workload(WorkloadConfig{NumPrompts: 5, OutputLen: Range{9, 9}, File: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Prompt{{Text: "one", OutputLen: 5}, {Text: "two", OutputLen: 9}, {Text: "one", OutputLen: 5}, {Text: "two", OutputLen: 9}, {Text: "one", OutputLen: 5}}
+	for i := range want {
+		if ps[i].Text != want[i].Text || ps[i].OutputLen != want[i].OutputLen || ps[i].Tokens != nil {
+			t.Errorf("prompt %d = %+v, want %+v", i, ps[i], want[i])
+		}
+	}
+	os.WriteFile(path, []byte(`{"text":"no prompt field"}`+"\n"), 0o644)
+	if _, err := Workload(WorkloadConfig{NumPrompts: 1, File: path}); err == nil || !strings.Contains(err.Error(), ":1:") {
+		t.Errorf("bad line: %v", err)
+	}
+}
+
+func TestWorkloadWords(t *testing.T) {
+	ps, err := Workload(WorkloadConfig{NumPrompts: 3, InputLen: Range{5, 5}, OutputLen: Range{2, 4}, Words: true, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		if n := len(strings.Fields(p.Text)); n != 5 || p.Tokens != nil || p.OutputLen < 2 || p.OutputLen > 4 {
+			t.Errorf("prompt %+v: %d words", p, n)
+		}
+	}
+}
+
+func TestPlotSweepWritesSVG(t *testing.T) {
+	rs := []Result{
+		{Label: "dense", OutputTokS: 100, TTFT: Dist{P50: 10}, TPOT: Dist{P50: 5}},
+		{Label: "dense", OutputTokS: 180, TTFT: Dist{P50: 30}, TPOT: Dist{P50: 9}},
+		{Label: "layered", OutputTokS: 150, TTFT: Dist{P50: 12}, TPOT: Dist{P50: 4}},
+	}
+	path := filepath.Join(t.TempDir(), "sweep.svg")
+	if err := PlotSweep(path, "test", rs); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(string(b), "<svg") || !strings.Contains(string(b), "layered") {
+		t.Errorf("plot file: %v, %.100q", err, b)
+	}
+	if err := PlotSweep(filepath.Join(t.TempDir(), "x.gif"), "t", rs); err == nil {
+		t.Error("a .gif plot was accepted")
+	}
+}
