@@ -26,6 +26,7 @@ func commands() []command {
 		{"serve", "serve the OpenAI-compatible HTTP API", serveCmd},
 		{"gen", "write a random-weight llama GGUF of a given shape", genCmd},
 		{"bench", "measure speed: 'bench decode' (prefill and decode tok/s), 'bench throughput' (serving), 'bench serve' (an HTTP endpoint)", benchCmd},
+		{"analyze", "inspect a model: 'analyze activations' (massive activations), 'analyze attention' (sinks, entropy)", analyzeCmd},
 		{"eval", "measure quality: 'eval divergence' (perplexity, KL and agreement of KV policies vs full)", evalCmd},
 		{"health", "probe a server's /health; exit 0 only on 200 (for container health checks)", healthCmd},
 	}

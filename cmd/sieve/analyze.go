@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"sieve/analysis"
+	"sieve/eval"
+	"sieve/model"
+	"sieve/model/load"
+)
+
+func analyzeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "activations" && args[0] != "attention") {
+		fmt.Fprintln(stderr, "usage: sieve analyze (activations | attention) -m MODEL [-z TOKENIZER] --text FILE [--out DIR] [flags]")
+		return errUsage
+	}
+	what := args[0]
+	fs := flag.NewFlagSet("sieve analyze "+what, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	in := addAnalysisFlags(fs)
+	out := fs.String("out", "", "directory for "+what+".json and the pictures (SVG and PNG); none when empty")
+	asJSON := fs.Bool("json", false, "print the JSON report instead of the tables")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	res, err := in.run(ctx, what == "attention", stderr)
+	if err != nil {
+		return err
+	}
+	if *out != "" {
+		if err := writeAnalysis(*out, what, res, stderr); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		return writeReport(stdout, what, res)
+	}
+	if what == "attention" {
+		return analysis.WriteAttention(stdout, res)
+	}
+	return analysis.WriteActivations(stdout, res)
+}
+
+// analysisFlags are the input flags shared by 'sieve analyze' and
+// 'sieve calibrate'.
+type analysisFlags struct {
+	model, tok, text *string
+	maxTokens, seqs  *int
+	top, threads     *int
+	ratio            *float64
+}
+
+// addAnalysisFlags registers the shared input flags on fs.
+func addAnalysisFlags(fs *flag.FlagSet) analysisFlags {
+	return analysisFlags{
+		model:     fs.String("m", "", "model: a .gguf file, a llama2.c .bin checkpoint, or a Hugging Face directory"),
+		tok:       fs.String("z", "", "tokenizer file (required for llama2.c checkpoints)"),
+		text:      fs.String("text", "", "text to run: documents separated by blank lines, cut into sequences of --max-tokens"),
+		maxTokens: fs.Int("max-tokens", 0, "tokens per sequence (0: the model's context length)"),
+		seqs:      fs.Int("sequences", 0, "analyse at most this many sequences of the text (0: all)"),
+		top:       fs.Int("top", analysis.DefaultTopK, "largest values reported"),
+		ratio:     fs.Float64("ratio", analysis.DefaultRatio, "massive activation: |h| at least this many times the layer's median |h|"),
+		threads:   fs.Int("threads", runtime.NumCPU(), "worker threads"),
+	}
+}
+
+// run loads the model and the text and analyses them.
+func (f analysisFlags) run(ctx context.Context, attention bool, stderr io.Writer) (*analysis.Result, error) {
+	if *f.model == "" || *f.text == "" {
+		fmt.Fprintln(stderr, "-m MODEL and --text FILE are required")
+		return nil, errUsage
+	}
+	if *f.maxTokens < 0 || *f.seqs < 0 {
+		return nil, fmt.Errorf("--max-tokens and --sequences must be at least 0")
+	}
+	m, err := load.Open(*f.model, *f.tok)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	seqs, err := f.sequences(m)
+	if err != nil {
+		return nil, err
+	}
+	bar := newProgress(stderr, "analysing")
+	opts := analysis.Options{TopK: *f.top, Ratio: *f.ratio, Attention: attention, Threads: *f.threads, Progress: bar.update}
+	return analysis.Run(ctx, m, seqs, opts)
+}
+
+// sequences tokenizes the text into the sequences to analyse.
+func (f analysisFlags) sequences(m *model.Model) ([][]int32, error) {
+	if m.Tokenizer == nil {
+		return nil, fmt.Errorf("model %s has no tokenizer (pass -z)", m.Name)
+	}
+	text, err := os.ReadFile(*f.text)
+	if err != nil {
+		return nil, err
+	}
+	n := m.Config.ContextLen
+	if *f.maxTokens > 0 {
+		n = min(n, *f.maxTokens)
+	}
+	seqs, err := eval.Windows(m.Tokenizer, string(text), n, n)
+	if err != nil {
+		return nil, err
+	}
+	if *f.seqs > 0 && len(seqs) > *f.seqs {
+		seqs = seqs[:*f.seqs]
+	}
+	return seqs, nil
+}
+
+// writeAnalysis writes DIR/WHAT.json and the pictures.
+func writeAnalysis(dir, what string, res *analysis.Result, stderr io.Writer) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(dir, what+".json"))
+	if err != nil {
+		return err
+	}
+	if err := writeReport(f, what, res); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	var files []string
+	if what == "attention" {
+		files, err = analysis.PlotAttention(dir, res)
+	} else {
+		files, err = analysis.PlotActivations(dir, res)
+	}
+	for _, name := range files {
+		fmt.Fprintln(stderr, "wrote", name)
+	}
+	return err
+}
+
+// writeReport writes the JSON report of one analysis.
+func writeReport(w io.Writer, what string, res *analysis.Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", " ")
+	if what == "activations" {
+		r := *res
+		r.Attention = nil
+		return enc.Encode(r)
+	}
+	return enc.Encode(res)
+}
