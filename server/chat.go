@@ -14,7 +14,7 @@ import (
 func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, b *backend) {
 	start := time.Now()
 	var req chatRequest
-	if err := decodeBody(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
+	if err := s.decodeBody(w, r, &req); err != nil {
 		s.fail(w, r, fromEngine(err))
 		return
 	}

@@ -16,7 +16,7 @@ const defaultCompletionTokens = 16
 func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request, b *backend) {
 	start := time.Now()
 	var req completionRequest
-	if err := decodeBody(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
+	if err := s.decodeBody(w, r, &req); err != nil {
 		s.fail(w, r, fromEngine(err))
 		return
 	}

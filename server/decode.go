@@ -8,19 +8,35 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"reflect"
 	"strings"
+	"time"
 )
 
-// decodeBody reads r's JSON body, at most limit bytes, into v. Errors are
-// *apiError values ready to send.
-func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+// decodeBody reads r's JSON body, at most MaxBodyBytes, into v. Errors are
+// *apiError values ready to send. The body must arrive within ReadTimeout
+// (a client sending a byte a second is cut off, 408); the read deadline is
+// lifted once it is in, so that a long stream is not cancelled by it.
+func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	if ae := checkJSONType(r.Header.Get("Content-Type")); ae != nil {
 		return ae
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	rc := http.NewResponseController(w)
+	if s.cfg.ReadTimeout > 0 {
+		rc.SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout))
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if s.cfg.ReadTimeout > 0 {
+		rc.SetReadDeadline(time.Time{})
+	}
 	if err != nil {
 		var tooBig *http.MaxBytesError
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			w.Header().Set("Connection", "close")
+			return &apiError{status: http.StatusRequestTimeout, kind: typeInvalidRequest, code: "request_timeout",
+				message: fmt.Sprintf("the request body did not arrive within %v", s.cfg.ReadTimeout)}
+		}
 		if errors.As(err, &tooBig) {
 			return &apiError{
 				status:  http.StatusRequestEntityTooLarge,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"time"
 
 	"sieve/engine"
 	"sieve/tokenizer"
@@ -95,6 +96,7 @@ type fakeGen struct {
 	panicMsg string                                // Submit panics when set
 	script   func(r engine.Request) []engine.Event // events to send; default: "Hello world"
 	hold     bool                                  // after the script, wait for ctx to end
+	pace     time.Duration                         // pause before each event
 	stats    engine.Stats
 	ended    chan error // receives ctx.Err() (or nil) when a request's stream ends
 }
@@ -114,7 +116,7 @@ func helloEvents(r engine.Request) []engine.Event {
 func (g *fakeGen) Submit(ctx context.Context, r engine.Request) (<-chan engine.Event, error) {
 	g.mu.Lock()
 	g.reqs = append(g.reqs, r)
-	err, script, hold, msg := g.err, g.script, g.hold, g.panicMsg
+	err, script, hold, msg, pace := g.err, g.script, g.hold, g.panicMsg, g.pace
 	g.mu.Unlock()
 	if msg != "" {
 		panic(msg)
@@ -130,6 +132,7 @@ func (g *fakeGen) Submit(ctx context.Context, r engine.Request) (<-chan engine.E
 	go func() {
 		defer close(ch)
 		for _, ev := range events {
+			time.Sleep(pace)
 			select {
 			case ch <- ev:
 			case <-ctx.Done():

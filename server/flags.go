@@ -33,6 +33,7 @@ type Options struct {
 	APIKey          string
 	ChatTemplate    string
 	ShutdownTimeout time.Duration
+	HTTP            HTTPLimits
 	Engine          engine.Config
 	// The server's default KV sparsity; requests may override it.
 	KVPolicy  string
@@ -52,6 +53,12 @@ func NewFlagSet(opts *Options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&opts.APIKey, "api-key", "", "require \"Authorization: Bearer KEY\" on /v1/ endpoints (/health and /metrics stay open; default: $"+APIKeyEnv+")")
 	fs.StringVar(&opts.ChatTemplate, "chat-template", "", "chat template: llama2, llama3, chatml, or a Jinja file (default: the model's own)")
 	fs.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "on SIGTERM, how long running requests may take to finish before they are cancelled")
+	h, def := &opts.HTTP, DefaultHTTPLimits()
+	fs.DurationVar(&h.ReadHeaderTimeout, "read-header-timeout", def.ReadHeaderTimeout, "how long a client may take to send the request headers")
+	fs.DurationVar(&h.ReadTimeout, "read-timeout", def.ReadTimeout, "how long a client may take to send the request body, once the headers are in (0: no limit)")
+	fs.DurationVar(&h.WriteTimeout, "write-timeout", def.WriteTimeout, "how long one write of a response (one streamed event) may wait for a client that does not read (0: no limit)")
+	fs.DurationVar(&h.IdleTimeout, "idle-timeout", def.IdleTimeout, "how long an idle keep-alive connection stays open")
+	fs.IntVar(&h.MaxConnections, "max-connections", def.MaxConnections, "most client connections open at once; more wait to be accepted (0: no limit)")
 	e := &opts.Engine
 	fs.IntVar(&e.Threads, "threads", 0, "kernel worker threads (default: all CPUs)")
 	fs.Func("kv-cache-size", "KV cache pool size, e.g. 512MiB or 2GiB; a plain number is MiB (default: a share of free memory)", func(s string) error {
@@ -92,6 +99,10 @@ func ParseArgs(args []string, stderr io.Writer) (Options, error) {
 		return fail("unexpected argument %q", fs.Arg(0))
 	case opts.Port < 0 || opts.Port > 65535:
 		return fail("--port %d is out of range", opts.Port)
+	case opts.HTTP.ReadHeaderTimeout <= 0 || opts.HTTP.IdleTimeout <= 0:
+		return fail("--read-header-timeout and --idle-timeout must be positive")
+	case opts.HTTP.ReadTimeout < 0 || opts.HTTP.WriteTimeout < 0 || opts.HTTP.MaxConnections < 0:
+		return fail("--read-timeout, --write-timeout and --max-connections must not be negative")
 	}
 	if t := opts.ChatTemplate; t != "" && builtinTemplates[t] == "" {
 		if _, err := os.Stat(t); err != nil {

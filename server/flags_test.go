@@ -26,19 +26,21 @@ func TestParseArgs(t *testing.T) {
 	}{
 		{"defaults", []string{"-m", "../shared/models/stories260K.gguf"}, Options{
 			Model: "../shared/models/stories260K.gguf", Host: "127.0.0.1", Port: 8000, ServedModelName: "stories260K",
-			ShutdownTimeout: 30 * time.Second, KVPolicy: "full", Engine: engine.Config{KV: spec("full", 0)}}},
+			ShutdownTimeout: 30 * time.Second, HTTP: DefaultHTTPLimits(), KVPolicy: "full", Engine: engine.Config{KV: spec("full", 0)}}},
 		{"everything", []string{"-m", "m.bin", "-z", "tok.bin", "--host", "0.0.0.0", "--port", "9000",
 			"--served-model-name", "tiny", "--api-key", "k", "--chat-template", "llama3", "--threads", "2",
 			"--kv-cache-size", "2GiB", "--block-size", "32", "--kv-dtype", "f32", "--max-batch-tokens", "1024",
-			"--max-seqs", "8", "--max-waiting", "5", "--shutdown-timeout", "3s", "--kv-policy", "h2o", "--kv-budget", "512"}, Options{
+			"--max-seqs", "8", "--max-waiting", "5", "--shutdown-timeout", "3s", "--kv-policy", "h2o", "--kv-budget", "512",
+			"--read-header-timeout", "2s", "--read-timeout", "5s", "--write-timeout", "6s", "--idle-timeout", "7s", "--max-connections", "9"}, Options{
 			Model: "m.bin", Tokenizer: "tok.bin", Host: "0.0.0.0", Port: 9000, ServedModelName: "tiny", APIKey: "k",
-			ChatTemplate: "llama3", ShutdownTimeout: 3 * time.Second, KVPolicy: "h2o", KVBudget: 512,
+			ChatTemplate: "llama3", ShutdownTimeout: 3 * time.Second,
+			HTTP: HTTPLimits{ReadHeaderTimeout: 2 * time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 6 * time.Second, IdleTimeout: 7 * time.Second, MaxConnections: 9}, KVPolicy: "h2o", KVBudget: 512,
 			Engine: engine.Config{Threads: 2, KVCacheMiB: 2048, BlockSize: 32, KVDType: "f32", MaxBatchTokens: 1024, MaxSeqs: 8, MaxWaiting: 5,
 				KV: spec("h2o", 512)}}},
 		{"no model: left to the caller", []string{"--port", "1"}, Options{
 			Host: "127.0.0.1", Port: 1, ShutdownTimeout: 30 * time.Second, KVPolicy: "full", Engine: engine.Config{KV: spec("full", 0)}}},
 		{"directory model name", []string{"-m", "/models/Llama-3.2-1B/"}, Options{
-			Model: "/models/Llama-3.2-1B/", Host: "127.0.0.1", Port: 8000, ServedModelName: "Llama-3.2-1B", ShutdownTimeout: 30 * time.Second,
+			Model: "/models/Llama-3.2-1B/", Host: "127.0.0.1", Port: 8000, ServedModelName: "Llama-3.2-1B", ShutdownTimeout: 30 * time.Second, HTTP: DefaultHTTPLimits(),
 			KVPolicy: "full", Engine: engine.Config{KV: spec("full", 0)}}},
 	}
 	for _, tt := range tests {
@@ -68,6 +70,9 @@ func TestParseArgsErrors(t *testing.T) {
 		{"unknown policy", []string{"-m", "x", "--kv-policy", "lru"}, ErrUsage},
 		{"negative budget", []string{"-m", "x", "--kv-policy", "h2o", "--kv-budget", "-3"}, ErrUsage},
 		{"missing profile", []string{"-m", "x", "--kv-policy", "layered", "--profile", "/nonexistent.json"}, ErrUsage},
+		{"zero header timeout", []string{"-m", "x", "--read-header-timeout", "0"}, ErrUsage},
+		{"negative read timeout", []string{"-m", "x", "--read-timeout", "-1s"}, ErrUsage},
+		{"negative connection cap", []string{"-m", "x", "--max-connections", "-1"}, ErrUsage},
 		{"help", []string{"-h"}, flag.ErrHelp},
 	}
 	for _, tt := range tests {

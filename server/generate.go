@@ -18,7 +18,10 @@ type generation struct {
 	events <-chan engine.Event
 	timing timing
 	log    *slog.Logger
-	prompt int // prompt tokens
+	prompt int          // prompt tokens
+	usage  engine.Usage // as of the latest event
+	out    *outcome     // the request's record for the access log
+	client context.Context
 }
 
 // submit hands req to the generator. Its context ends with the
@@ -35,7 +38,7 @@ func (s *Server) submit(r *http.Request, b *backend, req engine.Request, start t
 	log.Info("generation started", "prompt_tokens", len(req.Prompt), "max_tokens", req.MaxTokens,
 		"temperature", req.Params.Temperature, "logprobs", req.Logprobs)
 	return &generation{ctx: ctx, cancel: cancel, events: events, timing: timing{m: s.metrics, start: start},
-		log: log, prompt: len(req.Prompt)}, nil
+		log: log, prompt: len(req.Prompt), usage: engine.Usage{PromptTokens: len(req.Prompt)}, out: requestOutcome(r.Context()), client: r.Context()}, nil
 }
 
 // rejectReason labels a submission error for the metrics.
@@ -68,6 +71,7 @@ func (g *generation) next() (ev engine.Event, ok bool) {
 		if ev.Usage.PromptTokens == 0 {
 			ev.Usage.PromptTokens = g.prompt
 		}
+		g.usage = ev.Usage
 		return ev, true
 	case <-g.ctx.Done():
 		return engine.Event{}, false
@@ -94,8 +98,14 @@ func (g *generation) collect(add func(engine.Event)) (final engine.Event, ok boo
 func (g *generation) close(final engine.Event) {
 	g.cancel()
 	if final.Finish == "" {
-		final.Finish = engine.FinishCancelled
+		// A write to the client failed or it left before the end.
+		final.Finish, final.Usage = engine.FinishCancelled, g.usage
+		g.out.clientClosed = true
 	}
+	if final.Finish == engine.FinishCancelled && g.client.Err() != nil {
+		g.out.clientClosed = true // the access log counts it as 499, with the tokens it got
+	}
+	g.out.generated, g.out.usage = true, final.Usage
 	g.timing.finish(final.Finish, final.Usage)
 	attrs := []any{"finish", final.Finish, "prompt_tokens", final.Usage.PromptTokens,
 		"completion_tokens", final.Usage.CompletionTokens, "duration", time.Since(g.timing.start).Round(time.Millisecond)}

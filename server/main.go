@@ -47,13 +47,10 @@ func Run(ctx context.Context, opts Options, load LoadFunc, log *slog.Logger) err
 // Serve serves on ln until ctx ends, loading the model meanwhile; see Main.
 // It closes ln.
 func Serve(ctx context.Context, ln net.Listener, opts Options, load LoadFunc, log *slog.Logger) error {
-	srv := New(Config{ModelName: opts.ServedModelName, APIKey: opts.APIKey, ChatTemplate: opts.ChatTemplate}, log)
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := New(Config{ModelName: opts.ServedModelName, APIKey: opts.APIKey, ChatTemplate: opts.ChatTemplate,
+		ReadTimeout: opts.HTTP.ReadTimeout, WriteTimeout: opts.HTTP.WriteTimeout}, log)
+	hs := newHTTPServer(srv, opts.HTTP, log)
+	ln = limitConnections(ln, opts.HTTP.MaxConnections)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "model_name", opts.ServedModelName, "auth", opts.APIKey != "")

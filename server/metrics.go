@@ -73,9 +73,6 @@ func (m *metrics) handler() http.Handler {
 
 // observeHTTP counts one HTTP response.
 func (m *metrics) observeHTTP(route string, status int) {
-	if status == 0 {
-		status = http.StatusOK
-	}
 	m.httpReqs.WithLabelValues(route, strconv.Itoa(status)).Inc()
 }
 

@@ -102,7 +102,10 @@ func TestClientDisconnectCancels(t *testing.T) {
 	for _, path := range []string{"/v1/completions", "/v1/chat/completions"} {
 		t.Run(path, func(t *testing.T) {
 			h := newHarness(t, Config{}, true)
-			h.gen.set(func(g *fakeGen) { g.hold = true })
+			h.gen.set(func(g *fakeGen) {
+				g.hold = true
+				g.script = func(r engine.Request) []engine.Event { return helloEvents(r)[:1] } // no finish: it runs until cancelled
+			})
 			for _, stream := range []bool{true, false} {
 				ctx, cancel := context.WithCancel(context.Background())
 				body := `{"prompt":"x","messages":[{"role":"user","content":"x"}],"stream":` + strconv.FormatBool(stream) + `}`
@@ -133,6 +136,27 @@ func TestClientDisconnectCancels(t *testing.T) {
 				}
 				cancel()
 				<-done
+			}
+			// Both are counted and logged as 499 (nginx's "client closed
+			// request"), not as 200 or 0; the access log is written when
+			// the handler returns, a moment after the cancellation.
+			series := `sieve_http_requests_total{code="499",route="` + path + `"}`
+			for deadline := time.Now().Add(10 * time.Second); ; {
+				_, body := h.do(http.MethodGet, "/metrics", "")
+				if strings.Contains(string(body), series+" 2") {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no %s 2 in\n%s", series, body)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			logs := h.logs.String()
+			if strings.Contains(logs, "status=0 ") || strings.Count(logs, "status=499") < 2 {
+				t.Errorf("access log does not say 499 for both:\n%s", logs)
+			}
+			if !strings.Contains(logs, "status=499 bytes=") || !strings.Contains(logs, "completion_tokens=1") {
+				t.Errorf("access log lacks the tokens of the cancelled requests:\n%s", logs)
 			}
 		})
 	}

@@ -12,6 +12,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"sieve/engine"
 )
 
 // ctxKey keys the request's values in its context.
@@ -20,6 +22,7 @@ type ctxKey int
 const (
 	keyLogger ctxKey = iota
 	keyRequestID
+	keyOutcome
 )
 
 // newID returns a new random request id.
@@ -56,12 +59,17 @@ func validClientID(id string) bool {
 	return true
 }
 
-// statusWriter records the status and size of a response. It passes
-// Flush through (for streaming) and unwraps for http.ResponseController.
+// statusWriter records the status and size of a response, and gives every
+// write its own deadline of timeout (0: none), so that a client that stops
+// reading frees the handler while a stream that keeps flowing is never cut.
+// It passes Flush through (for streaming) and unwraps for
+// http.ResponseController.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
-	bytes  int64
+	rc      *http.ResponseController
+	timeout time.Duration
+	status  int
+	bytes   int64
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -75,6 +83,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
+	w.deadline()
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
 	return n, err
@@ -85,11 +94,52 @@ func (w *statusWriter) Flush() {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	http.NewResponseController(w.ResponseWriter).Flush()
+	w.deadline()
+	w.rc.Flush()
+}
+
+// deadline extends the write deadline by the timeout from now.
+func (w *statusWriter) deadline() {
+	if w.timeout > 0 {
+		w.rc.SetWriteDeadline(time.Now().Add(w.timeout))
+	}
 }
 
 // Unwrap returns the wrapped writer for http.ResponseController.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// outcome is what a handler tells the access log beyond the status: that
+// the client went away before the response was complete, and the tokens
+// of its generation.
+type outcome struct {
+	clientClosed bool
+	generated    bool
+	usage        engine.Usage
+}
+
+// requestOutcome returns the request's outcome record, or a throwaway one.
+func requestOutcome(ctx context.Context) *outcome {
+	if o, ok := ctx.Value(keyOutcome).(*outcome); ok {
+		return o
+	}
+	return &outcome{}
+}
+
+// logStatus is the status the access log and metrics record: 499 (nginx's
+// "client closed request") for a client that left before its response was
+// complete, whatever was already sent, else the status written (200 when
+// a handler wrote nothing, as net/http sends).
+func logStatus(written int, o *outcome, ctx context.Context) int {
+	switch {
+	case o.clientClosed:
+		return statusClientClosed
+	case written == 0 && ctx.Err() != nil:
+		return statusClientClosed
+	case written == 0:
+		return http.StatusOK
+	}
+	return written
+}
 
 // middleware wraps every request: request id, logger, panic recovery,
 // access log and HTTP metrics.
@@ -102,9 +152,11 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		log := s.log.With("request_id", id)
+		o := &outcome{}
 		ctx := context.WithValue(r.Context(), keyLogger, log)
 		ctx = context.WithValue(ctx, keyRequestID, id)
-		sw := &statusWriter{ResponseWriter: w}
+		ctx = context.WithValue(ctx, keyOutcome, o)
+		sw := &statusWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeout: s.cfg.WriteTimeout}
 		defer func() {
 			if v := recover(); v != nil {
 				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
@@ -116,9 +168,14 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 						message: "internal server error"})
 				}
 			}
-			s.metrics.observeHTTP(routeLabel(r.URL.Path), sw.status)
-			log.Info("http request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
-				"bytes", sw.bytes, "duration", time.Since(start).Round(time.Microsecond))
+			status := logStatus(sw.status, o, r.Context())
+			s.metrics.observeHTTP(routeLabel(r.URL.Path), status)
+			attrs := []any{"method", r.Method, "path", r.URL.Path, "status", status,
+				"bytes", sw.bytes, "duration", time.Since(start).Round(time.Microsecond)}
+			if o.generated {
+				attrs = append(attrs, "prompt_tokens", o.usage.PromptTokens, "completion_tokens", o.usage.CompletionTokens)
+			}
+			log.Info("http request", attrs...)
 		}()
 		next.ServeHTTP(sw, r.WithContext(ctx))
 	})

@@ -42,6 +42,9 @@ type Config struct {
 	ChatTemplate string
 	// MaxBodyBytes bounds request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// ReadTimeout bounds the time to receive a request body; WriteTimeout
+	// bounds each write of a response (each streamed event). 0 is no limit.
+	ReadTimeout, WriteTimeout time.Duration
 }
 
 // Backend is the loaded model the server generates with.

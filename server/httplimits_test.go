@@ -1,0 +1,111 @@
+package server
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSlowBodyIsCutOff is the slowloris recipe: headers, then a body that
+// never completes. The server answers 408 once the read timeout passes and
+// closes the connection, instead of holding it open.
+func TestSlowBodyIsCutOff(t *testing.T) {
+	h := newHarness(t, Config{ReadTimeout: 100 * time.Millisecond}, true)
+	conn, err := net.Dial("tcp", h.ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second)) // a hang fails the test instead of blocking it
+	fmt.Fprintf(conn, "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no response to a stalled body: %v", err)
+	}
+	if resp.StatusCode != http.StatusRequestTimeout {
+		t.Fatalf("status %d, want 408", resp.StatusCode)
+	}
+	if e := errorOf(t, readAll(t, resp)); deref(e.Code) != "request_timeout" {
+		t.Errorf("code = %q", deref(e.Code))
+	}
+	if !resp.Close {
+		t.Error("the connection stays open after a body timeout")
+	}
+	if resp, body := h.post("/v1/completions", `{"prompt":"x"}`); resp.StatusCode != http.StatusOK {
+		t.Errorf("after the slow client: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestStreamOutlivesTimeouts streams for longer than both the read and the
+// write timeout: the body deadline is lifted once the body is in, and each
+// event gets a fresh write deadline, so the stream runs to [DONE].
+func TestStreamOutlivesTimeouts(t *testing.T) {
+	h := newHarness(t, Config{ReadTimeout: 20 * time.Millisecond, WriteTimeout: 20 * time.Millisecond}, true)
+	h.gen.set(func(g *fakeGen) { g.pace = 40 * time.Millisecond })
+	for _, path := range []string{"/v1/completions", "/v1/chat/completions"} {
+		resp, body := h.post(path, `{"prompt":"x","messages":[{"role":"user","content":"x"}],"stream":true}`)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d", path, resp.StatusCode)
+		}
+		events := sseEvents(t, body)
+		if events[len(events)-1] != "[DONE]" || !strings.Contains(string(body), " world") {
+			t.Errorf("%s: stream cut short: %q", path, events)
+		}
+	}
+}
+
+// TestConnectionCap checks that a listener capped at one connection
+// accepts a second only once the first has closed.
+func TestConnectionCap(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := limitConnections(inner, 1)
+	defer ln.Close()
+	for range 2 {
+		c, err := net.Dial("tcp", inner.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	first, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+		close(accepted)
+	}()
+	select {
+	case <-accepted:
+		t.Fatal("a second connection was accepted while the first is open")
+	case <-time.After(50 * time.Millisecond):
+	}
+	first.Close()
+	first.Close() // a second Close must not free a second slot
+	second, ok := <-accepted
+	if !ok {
+		t.Fatal("the second connection was not accepted after the first closed")
+	}
+	second.Close()
+}
+
+func readAll(t *testing.T, resp *http.Response) []byte {
+	t.Helper()
+	defer resp.Body.Close()
+	var b strings.Builder
+	if _, err := bufio.NewReader(resp.Body).WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	return []byte(b.String())
+}
