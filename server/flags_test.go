@@ -38,7 +38,7 @@ func TestParseArgs(t *testing.T) {
 			Engine: engine.Config{Threads: 2, KVCacheMiB: 2048, BlockSize: 32, KVDType: "f32", MaxBatchTokens: 1024, MaxSeqs: 8, MaxWaiting: 5,
 				KV: spec("h2o", 512)}}},
 		{"no model: left to the caller", []string{"--port", "1"}, Options{
-			Host: "127.0.0.1", Port: 1, ShutdownTimeout: 30 * time.Second, KVPolicy: "full", Engine: engine.Config{KV: spec("full", 0)}}},
+			Host: "127.0.0.1", Port: 1, ShutdownTimeout: 30 * time.Second, HTTP: DefaultHTTPLimits(), KVPolicy: "full", Engine: engine.Config{KV: spec("full", 0)}}},
 		{"directory model name", []string{"-m", "/models/Llama-3.2-1B/"}, Options{
 			Model: "/models/Llama-3.2-1B/", Host: "127.0.0.1", Port: 8000, ServedModelName: "Llama-3.2-1B", ShutdownTimeout: 30 * time.Second, HTTP: DefaultHTTPLimits(),
 			KVPolicy: "full", Engine: engine.Config{KV: spec("full", 0)}}},
