@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Sieve's container image: a static binary on a distroless base, run as a
 # non-root user. The model comes from a mounted volume (-m /models/FILE) or,
 # where "sieve pull" is available, is downloaded at start into $SIEVE_HOME.
