@@ -21,8 +21,11 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) > 0 && args[0] == "serve" {
 		return benchServe(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "soak" {
+		return benchSoak(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "decode" {
-		fmt.Fprintln(stderr, "usage: sieve bench decode|throughput|serve [flags]")
+		fmt.Fprintln(stderr, "usage: sieve bench decode|throughput|serve|soak [flags]")
 		return errUsage
 	}
 	return benchDecode(ctx, args[1:], stdout, stderr)
