@@ -42,7 +42,7 @@ func benchMatMul(b *testing.B, im *impl, rows, cols int, dt DType, n int) {
 // size with the active implementation.
 func BenchmarkMatMul(b *testing.B) {
 	for _, s := range benchShapes {
-		for _, dt := range []DType{F32, F16, BF16, Q8_0} {
+		for _, dt := range []DType{F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K} {
 			for _, n := range []int{1, 4, 16, 64, 512} {
 				b.Run(fmt.Sprintf("%s/%v/n=%d", s.name, dt, n), func(b *testing.B) {
 					benchMatMul(b, active, s.rows, s.cols, dt, n)
@@ -56,7 +56,7 @@ func BenchmarkMatMul(b *testing.B) {
 // product per type.
 func BenchmarkMatVecImpl(b *testing.B) {
 	for _, im := range supportedImpls() {
-		for _, dt := range []DType{F32, F16, BF16, Q8_0} {
+		for _, dt := range []DType{F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K} {
 			b.Run(fmt.Sprintf("%s/%v", im.name, dt), func(b *testing.B) {
 				benchMatMul(b, im, 768, 768, dt, 1)
 			})

@@ -32,7 +32,24 @@ var avx2Impl = &impl{
 	q8: q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
 		{1, 1}: q8x1x1AVX2, {1, 2}: q8x1x2AVX2, {2, 1}: q8x2x1AVX2, {2, 2}: q8x2x2AVX2, {4, 1}: q8x4x1AVX2,
 	}), rowLoop: q8RowsAVX2},
+	quant: avx2Quants(),
 	widen: widenAVX2,
+}
+
+// avx2Quants returns the AVX2 kernels of the quantized types other than
+// Q8_0, indexed by type; the AVX-512 implementation uses them too. Types
+// without an entry run the generic kernels.
+func avx2Quants() (k [numDTypes]q8Kernels) {
+	k[Q4_0] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
+		{1, 1}: q40x1x1AVX2, {1, 2}: q40x1x2AVX2, {2, 1}: q40x2x1AVX2, {2, 2}: q40x2x2AVX2, {4, 1}: q40x4x1AVX2,
+	}), rowLoop: q40RowsAVX2}
+	k[Q4_K] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
+		{1, 1}: Q4Kx1x1AVX2, {1, 2}: Q4Kx1x2AVX2, {1, 3}: Q4Kx1x3AVX2, {2, 1}: Q4Kx2x1AVX2, {2, 2}: Q4Kx2x2AVX2, {4, 1}: Q4Kx4x1AVX2,
+	}), rowLoop: Q4KRowsAVX2}
+	k[Q6_K] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
+		{1, 1}: Q6Kx1x1AVX2, {1, 2}: Q6Kx1x2AVX2, {1, 3}: Q6Kx1x3AVX2, {2, 1}: Q6Kx2x1AVX2, {2, 2}: Q6Kx2x2AVX2, {4, 1}: Q6Kx4x1AVX2,
+	}), rowLoop: Q6KRowsAVX2}
+	return k
 }
 
 // avx512Impl uses 512-bit AVX-512 instructions (F, BW, VL), and VNNI for
@@ -60,6 +77,7 @@ var avx512Impl = &impl{
 		{2, 1}: q8x2x1VNNI, {2, 2}: q8x2x2VNNI, {2, 3}: q8x2x3VNNI, {2, 4}: q8x2x4VNNI,
 		{4, 1}: q8x4x1VNNI, {4, 2}: q8x4x2VNNI, {4, 3}: q8x4x3VNNI, {4, 4}: q8x4x4VNNI,
 	})},
+	quant: avx2Quants(),
 	widen: widenAVX512,
 }
 

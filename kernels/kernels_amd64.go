@@ -518,3 +518,103 @@ func q8x4x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out 
 //
 //go:noescape
 func q8x4x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q4Kx1x1AVX2 computes a 1×1 tile of Q4K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q4Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q4Kx1x2AVX2 computes a 1×2 tile of Q4K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q4Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q4Kx1x3AVX2 computes a 1×3 tile of Q4K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q4Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q4Kx2x1AVX2 computes a 2×1 tile of Q4K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q4Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q4Kx2x2AVX2 computes a 2×2 tile of Q4K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q4Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q4Kx4x1AVX2 computes a 4×1 tile of Q4K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q4Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q4KRowsAVX2 computes rows dot products of Q4K rows with one Q8K activation, one row at a time (see q8Rows).
+//
+//go:noescape
+func Q4KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+
+// Q6Kx1x1AVX2 computes a 1×1 tile of Q6K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q6Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q6Kx1x2AVX2 computes a 1×2 tile of Q6K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q6Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q6Kx1x3AVX2 computes a 1×3 tile of Q6K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q6Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q6Kx2x1AVX2 computes a 2×1 tile of Q6K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q6Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q6Kx2x2AVX2 computes a 2×2 tile of Q6K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q6Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q6Kx4x1AVX2 computes a 4×1 tile of Q6K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q6Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q6KRowsAVX2 computes rows dot products of Q6K rows with one Q8K activation, one row at a time (see q8Rows).
+//
+//go:noescape
+func Q6KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+
+// q40x1x1AVX2 computes a 1×1 tile of Q4_0 weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func q40x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// q40x1x2AVX2 computes a 1×2 tile of Q4_0 weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func q40x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// q40x2x1AVX2 computes a 2×1 tile of Q4_0 weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func q40x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// q40x2x2AVX2 computes a 2×2 tile of Q4_0 weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func q40x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// q40x4x1AVX2 computes a 4×1 tile of Q4_0 weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func q40x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// q40RowsAVX2 computes rows dot products of Q4_0 rows with one Q8 activation, one row at a time (see q8Rows).
+//
+//go:noescape
+func q40RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)

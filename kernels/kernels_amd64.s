@@ -11603,3 +11603,4845 @@ q8x4x4VNNI_reduce:
 	VMOVSS        X16, 12(AX)
 	VZEROUPPER
 	RET
+
+// func Q4Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q4Kx1x1AVX2(SB), NOSPLIT, $32-56
+	MOVQ  w+0(FP), AX
+	MOVQ  wstride+8(FP), CX
+	MOVQ  a+16(FP), CX
+	MOVQ  astride+24(FP), DX
+	VPXOR Y0, Y0, Y0
+	MOVQ  nb+32(FP), DX
+
+Q4Kx1x1AVX2_loop:
+	TESTQ        DX, DX
+	JZ           Q4Kx1x1AVX2_end
+	VPXOR        Y1, Y1, Y1
+	MOVL         4(AX), BX
+	MOVL         8(AX), SI
+	MOVL         12(AX), DI
+	MOVL         BX, R8
+	SHRL         $0x06, R8
+	ANDL         $0x03030303, R8
+	SHLL         $0x04, R8
+	MOVL         DI, R9
+	ANDL         $0x0f0f0f0f, R9
+	ORL          R8, R9
+	MOVL         SI, R8
+	SHRL         $0x06, R8
+	ANDL         $0x03030303, R8
+	SHLL         $0x04, R8
+	SHRL         $0x04, DI
+	ANDL         $0x0f0f0f0f, DI
+	ORL          R8, DI
+	ANDL         $0x3f3f3f3f, BX
+	ANDL         $0x3f3f3f3f, SI
+	SHLQ         $0x20, R9
+	ORQ          R9, BX
+	SHLQ         $0x20, DI
+	ORQ          DI, SI
+	VMOVQ        BX, X2
+	VPINSRQ      $0x01, SI, X2, X2
+	VPMOVZXBW    X2, Y2
+	VMOVDQU      Y2, (SP)
+	VMOVDQU      (CX), Y2
+	VMOVDQU      16(AX), Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTW (SP), Y4
+	VPMADDUBSW   Y2, Y3, Y2
+	VPMADDWD     Y4, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      32(CX), Y2
+	VMOVDQU      16(AX), Y3
+	VPSRLW       $0x04, Y3, Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTW 2(SP), Y4
+	VPMADDUBSW   Y2, Y3, Y2
+	VPMADDWD     Y4, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      64(CX), Y2
+	VMOVDQU      48(AX), Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTW 4(SP), Y4
+	VPMADDUBSW   Y2, Y3, Y2
+	VPMADDWD     Y4, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      96(CX), Y2
+	VMOVDQU      48(AX), Y3
+	VPSRLW       $0x04, Y3, Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTW 6(SP), Y4
+	VPMADDUBSW   Y2, Y3, Y2
+	VPMADDWD     Y4, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      128(CX), Y2
+	VMOVDQU      80(AX), Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTW 8(SP), Y4
+	VPMADDUBSW   Y2, Y3, Y2
+	VPMADDWD     Y4, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      160(CX), Y2
+	VMOVDQU      80(AX), Y3
+	VPSRLW       $0x04, Y3, Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTW 10(SP), Y4
+	VPMADDUBSW   Y2, Y3, Y2
+	VPMADDWD     Y4, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      192(CX), Y2
+	VMOVDQU      112(AX), Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTW 12(SP), Y4
+	VPMADDUBSW   Y2, Y3, Y2
+	VPMADDWD     Y4, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      224(CX), Y2
+	VMOVDQU      112(AX), Y3
+	VPSRLW       $0x04, Y3, Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTW 14(SP), Y4
+	VPMADDUBSW   Y2, Y3, Y2
+	VPMADDWD     Y4, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VBROADCASTSS 288(CX), Y2
+	VMOVDQU      256(CX), Y3
+	VPMADDWD     ones16<>+0(SB), Y3, Y3
+	VPBROADCASTW (AX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       Y2, Y4, Y4
+	VCVTDQ2PS    Y1, Y1
+	VFMADD231PS  Y4, Y1, Y0
+	VPMOVZXWD    16(SP), Y1
+	VPMULLD      Y3, Y1, Y1
+	VCVTDQ2PS    Y1, Y1
+	VPBROADCASTW 2(AX), X3
+	VCVTPH2PS    X3, Y4
+	VMULPS       Y2, Y4, Y4
+	VFNMADD231PS Y4, Y1, Y0
+	ADDQ         $0x00000090, AX
+	ADDQ         $0x00000140, CX
+	DECQ         DX
+	JMP          Q4Kx1x1AVX2_loop
+
+Q4Kx1x1AVX2_end:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VZEROUPPER
+	RET
+
+DATA nibbles<>+0(SB)/4, $0x0f0f0f0f
+DATA nibbles<>+4(SB)/4, $0x0f0f0f0f
+DATA nibbles<>+8(SB)/4, $0x0f0f0f0f
+DATA nibbles<>+12(SB)/4, $0x0f0f0f0f
+DATA nibbles<>+16(SB)/4, $0x0f0f0f0f
+DATA nibbles<>+20(SB)/4, $0x0f0f0f0f
+DATA nibbles<>+24(SB)/4, $0x0f0f0f0f
+DATA nibbles<>+28(SB)/4, $0x0f0f0f0f
+DATA nibbles<>+32(SB)/4, $0x0f0f0f0f
+DATA nibbles<>+36(SB)/4, $0x0f0f0f0f
+DATA nibbles<>+40(SB)/4, $0x0f0f0f0f
+DATA nibbles<>+44(SB)/4, $0x0f0f0f0f
+DATA nibbles<>+48(SB)/4, $0x0f0f0f0f
+DATA nibbles<>+52(SB)/4, $0x0f0f0f0f
+DATA nibbles<>+56(SB)/4, $0x0f0f0f0f
+DATA nibbles<>+60(SB)/4, $0x0f0f0f0f
+GLOBL nibbles<>(SB), RODATA|NOPTR, $64
+
+DATA ones16<>+0(SB)/4, $0x00010001
+DATA ones16<>+4(SB)/4, $0x00010001
+DATA ones16<>+8(SB)/4, $0x00010001
+DATA ones16<>+12(SB)/4, $0x00010001
+DATA ones16<>+16(SB)/4, $0x00010001
+DATA ones16<>+20(SB)/4, $0x00010001
+DATA ones16<>+24(SB)/4, $0x00010001
+DATA ones16<>+28(SB)/4, $0x00010001
+DATA ones16<>+32(SB)/4, $0x00010001
+DATA ones16<>+36(SB)/4, $0x00010001
+DATA ones16<>+40(SB)/4, $0x00010001
+DATA ones16<>+44(SB)/4, $0x00010001
+DATA ones16<>+48(SB)/4, $0x00010001
+DATA ones16<>+52(SB)/4, $0x00010001
+DATA ones16<>+56(SB)/4, $0x00010001
+DATA ones16<>+60(SB)/4, $0x00010001
+GLOBL ones16<>(SB), RODATA|NOPTR, $64
+
+// func Q4Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q4Kx1x2AVX2(SB), NOSPLIT, $32-56
+	MOVQ  w+0(FP), AX
+	MOVQ  wstride+8(FP), CX
+	MOVQ  a+16(FP), CX
+	MOVQ  astride+24(FP), DX
+	LEAQ  (CX)(DX*1), DX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	MOVQ  nb+32(FP), BX
+
+Q4Kx1x2AVX2_loop:
+	TESTQ        BX, BX
+	JZ           Q4Kx1x2AVX2_end
+	VPXOR        Y2, Y2, Y2
+	VPXOR        Y3, Y3, Y3
+	MOVL         4(AX), SI
+	MOVL         8(AX), DI
+	MOVL         12(AX), R8
+	MOVL         SI, R9
+	SHRL         $0x06, R9
+	ANDL         $0x03030303, R9
+	SHLL         $0x04, R9
+	MOVL         R8, R10
+	ANDL         $0x0f0f0f0f, R10
+	ORL          R9, R10
+	MOVL         DI, R9
+	SHRL         $0x06, R9
+	ANDL         $0x03030303, R9
+	SHLL         $0x04, R9
+	SHRL         $0x04, R8
+	ANDL         $0x0f0f0f0f, R8
+	ORL          R9, R8
+	ANDL         $0x3f3f3f3f, SI
+	ANDL         $0x3f3f3f3f, DI
+	SHLQ         $0x20, R10
+	ORQ          R10, SI
+	SHLQ         $0x20, R8
+	ORQ          R8, DI
+	VMOVQ        SI, X4
+	VPINSRQ      $0x01, DI, X4, X4
+	VPMOVZXBW    X4, Y4
+	VMOVDQU      Y4, (SP)
+	VMOVDQU      (CX), Y4
+	VMOVDQU      (DX), Y5
+	VMOVDQU      16(AX), Y6
+	VPAND        nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTW (SP), Y7
+	VPMADDUBSW   Y4, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VPMADDUBSW   Y5, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      32(CX), Y4
+	VMOVDQU      32(DX), Y5
+	VMOVDQU      16(AX), Y6
+	VPSRLW       $0x04, Y6, Y6
+	VPAND        nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTW 2(SP), Y7
+	VPMADDUBSW   Y4, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VPMADDUBSW   Y5, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      64(CX), Y4
+	VMOVDQU      64(DX), Y5
+	VMOVDQU      48(AX), Y6
+	VPAND        nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTW 4(SP), Y7
+	VPMADDUBSW   Y4, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VPMADDUBSW   Y5, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      96(CX), Y4
+	VMOVDQU      96(DX), Y5
+	VMOVDQU      48(AX), Y6
+	VPSRLW       $0x04, Y6, Y6
+	VPAND        nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTW 6(SP), Y7
+	VPMADDUBSW   Y4, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VPMADDUBSW   Y5, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      128(CX), Y4
+	VMOVDQU      128(DX), Y5
+	VMOVDQU      80(AX), Y6
+	VPAND        nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTW 8(SP), Y7
+	VPMADDUBSW   Y4, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VPMADDUBSW   Y5, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      160(CX), Y4
+	VMOVDQU      160(DX), Y5
+	VMOVDQU      80(AX), Y6
+	VPSRLW       $0x04, Y6, Y6
+	VPAND        nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTW 10(SP), Y7
+	VPMADDUBSW   Y4, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VPMADDUBSW   Y5, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      192(CX), Y4
+	VMOVDQU      192(DX), Y5
+	VMOVDQU      112(AX), Y6
+	VPAND        nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTW 12(SP), Y7
+	VPMADDUBSW   Y4, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VPMADDUBSW   Y5, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      224(CX), Y4
+	VMOVDQU      224(DX), Y5
+	VMOVDQU      112(AX), Y6
+	VPSRLW       $0x04, Y6, Y6
+	VPAND        nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTW 14(SP), Y7
+	VPMADDUBSW   Y4, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VPMADDUBSW   Y5, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VBROADCASTSS 288(CX), Y4
+	VMOVDQU      256(CX), Y5
+	VPMADDWD     ones16<>+0(SB), Y5, Y5
+	VPBROADCASTW (AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       Y4, Y6, Y6
+	VCVTDQ2PS    Y2, Y2
+	VFMADD231PS  Y6, Y2, Y0
+	VPMOVZXWD    16(SP), Y2
+	VPMULLD      Y5, Y2, Y2
+	VCVTDQ2PS    Y2, Y2
+	VPBROADCASTW 2(AX), X5
+	VCVTPH2PS    X5, Y6
+	VMULPS       Y4, Y6, Y6
+	VFNMADD231PS Y6, Y2, Y0
+	VBROADCASTSS 288(DX), Y2
+	VMOVDQU      256(DX), Y4
+	VPMADDWD     ones16<>+0(SB), Y4, Y4
+	VPBROADCASTW (AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       Y2, Y5, Y5
+	VCVTDQ2PS    Y3, Y3
+	VFMADD231PS  Y5, Y3, Y1
+	VPMOVZXWD    16(SP), Y3
+	VPMULLD      Y4, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 2(AX), X4
+	VCVTPH2PS    X4, Y5
+	VMULPS       Y2, Y5, Y5
+	VFNMADD231PS Y5, Y3, Y1
+	ADDQ         $0x00000090, AX
+	ADDQ         $0x00000140, CX
+	ADDQ         $0x00000140, DX
+	DECQ         BX
+	JMP          Q4Kx1x2AVX2_loop
+
+Q4Kx1x2AVX2_end:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VEXTRACTF128 $0x01, Y0, X2
+	VADDPS       X2, X0, X0
+	VMOVHLPS     X0, X0, X2
+	VADDPS       X2, X0, X0
+	VMOVSHDUP    X0, X2
+	VADDSS       X2, X0, X0
+	VMOVSS       X0, (AX)
+	ADDQ         CX, AX
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (AX)
+	VZEROUPPER
+	RET
+
+// func Q4Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q4Kx1x3AVX2(SB), NOSPLIT, $32-56
+	MOVQ  w+0(FP), AX
+	MOVQ  wstride+8(FP), CX
+	MOVQ  a+16(FP), CX
+	MOVQ  astride+24(FP), DX
+	LEAQ  (CX)(DX*1), BX
+	LEAQ  (BX)(DX*1), DX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	MOVQ  nb+32(FP), SI
+
+Q4Kx1x3AVX2_loop:
+	TESTQ        SI, SI
+	JZ           Q4Kx1x3AVX2_end
+	VPXOR        Y3, Y3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	MOVL         4(AX), DI
+	MOVL         8(AX), R8
+	MOVL         12(AX), R9
+	MOVL         DI, R10
+	SHRL         $0x06, R10
+	ANDL         $0x03030303, R10
+	SHLL         $0x04, R10
+	MOVL         R9, R11
+	ANDL         $0x0f0f0f0f, R11
+	ORL          R10, R11
+	MOVL         R8, R10
+	SHRL         $0x06, R10
+	ANDL         $0x03030303, R10
+	SHLL         $0x04, R10
+	SHRL         $0x04, R9
+	ANDL         $0x0f0f0f0f, R9
+	ORL          R10, R9
+	ANDL         $0x3f3f3f3f, DI
+	ANDL         $0x3f3f3f3f, R8
+	SHLQ         $0x20, R11
+	ORQ          R11, DI
+	SHLQ         $0x20, R9
+	ORQ          R9, R8
+	VMOVQ        DI, X6
+	VPINSRQ      $0x01, R8, X6, X6
+	VPMOVZXBW    X6, Y6
+	VMOVDQU      Y6, (SP)
+	VMOVDQU      (CX), Y6
+	VMOVDQU      (BX), Y7
+	VMOVDQU      (DX), Y8
+	VMOVDQU      16(AX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW (SP), Y10
+	VPMADDUBSW   Y6, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y3, Y3
+	VPMADDUBSW   Y7, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y4, Y4
+	VPMADDUBSW   Y8, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y5, Y5
+	VMOVDQU      32(CX), Y6
+	VMOVDQU      32(BX), Y7
+	VMOVDQU      32(DX), Y8
+	VMOVDQU      16(AX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 2(SP), Y10
+	VPMADDUBSW   Y6, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y3, Y3
+	VPMADDUBSW   Y7, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y4, Y4
+	VPMADDUBSW   Y8, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y5, Y5
+	VMOVDQU      64(CX), Y6
+	VMOVDQU      64(BX), Y7
+	VMOVDQU      64(DX), Y8
+	VMOVDQU      48(AX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 4(SP), Y10
+	VPMADDUBSW   Y6, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y3, Y3
+	VPMADDUBSW   Y7, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y4, Y4
+	VPMADDUBSW   Y8, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y5, Y5
+	VMOVDQU      96(CX), Y6
+	VMOVDQU      96(BX), Y7
+	VMOVDQU      96(DX), Y8
+	VMOVDQU      48(AX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 6(SP), Y10
+	VPMADDUBSW   Y6, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y3, Y3
+	VPMADDUBSW   Y7, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y4, Y4
+	VPMADDUBSW   Y8, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y5, Y5
+	VMOVDQU      128(CX), Y6
+	VMOVDQU      128(BX), Y7
+	VMOVDQU      128(DX), Y8
+	VMOVDQU      80(AX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 8(SP), Y10
+	VPMADDUBSW   Y6, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y3, Y3
+	VPMADDUBSW   Y7, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y4, Y4
+	VPMADDUBSW   Y8, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y5, Y5
+	VMOVDQU      160(CX), Y6
+	VMOVDQU      160(BX), Y7
+	VMOVDQU      160(DX), Y8
+	VMOVDQU      80(AX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 10(SP), Y10
+	VPMADDUBSW   Y6, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y3, Y3
+	VPMADDUBSW   Y7, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y4, Y4
+	VPMADDUBSW   Y8, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y5, Y5
+	VMOVDQU      192(CX), Y6
+	VMOVDQU      192(BX), Y7
+	VMOVDQU      192(DX), Y8
+	VMOVDQU      112(AX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 12(SP), Y10
+	VPMADDUBSW   Y6, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y3, Y3
+	VPMADDUBSW   Y7, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y4, Y4
+	VPMADDUBSW   Y8, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y5, Y5
+	VMOVDQU      224(CX), Y6
+	VMOVDQU      224(BX), Y7
+	VMOVDQU      224(DX), Y8
+	VMOVDQU      112(AX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 14(SP), Y10
+	VPMADDUBSW   Y6, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y3, Y3
+	VPMADDUBSW   Y7, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y4, Y4
+	VPMADDUBSW   Y8, Y9, Y6
+	VPMADDWD     Y10, Y6, Y6
+	VPADDD       Y6, Y5, Y5
+	VBROADCASTSS 288(CX), Y6
+	VMOVDQU      256(CX), Y7
+	VPMADDWD     ones16<>+0(SB), Y7, Y7
+	VPBROADCASTW (AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       Y6, Y8, Y8
+	VCVTDQ2PS    Y3, Y3
+	VFMADD231PS  Y8, Y3, Y0
+	VPMOVZXWD    16(SP), Y3
+	VPMULLD      Y7, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 2(AX), X7
+	VCVTPH2PS    X7, Y8
+	VMULPS       Y6, Y8, Y8
+	VFNMADD231PS Y8, Y3, Y0
+	VBROADCASTSS 288(BX), Y3
+	VMOVDQU      256(BX), Y6
+	VPMADDWD     ones16<>+0(SB), Y6, Y6
+	VPBROADCASTW (AX), X7
+	VCVTPH2PS    X7, Y7
+	VMULPS       Y3, Y7, Y7
+	VCVTDQ2PS    Y4, Y4
+	VFMADD231PS  Y7, Y4, Y1
+	VPMOVZXWD    16(SP), Y4
+	VPMULLD      Y6, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW 2(AX), X6
+	VCVTPH2PS    X6, Y7
+	VMULPS       Y3, Y7, Y7
+	VFNMADD231PS Y7, Y4, Y1
+	VBROADCASTSS 288(DX), Y3
+	VMOVDQU      256(DX), Y4
+	VPMADDWD     ones16<>+0(SB), Y4, Y4
+	VPBROADCASTW (AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       Y3, Y6, Y6
+	VCVTDQ2PS    Y5, Y5
+	VFMADD231PS  Y6, Y5, Y2
+	VPMOVZXWD    16(SP), Y5
+	VPMULLD      Y4, Y5, Y5
+	VCVTDQ2PS    Y5, Y5
+	VPBROADCASTW 2(AX), X4
+	VCVTPH2PS    X4, Y6
+	VMULPS       Y3, Y6, Y6
+	VFNMADD231PS Y6, Y5, Y2
+	ADDQ         $0x00000090, AX
+	ADDQ         $0x00000140, CX
+	ADDQ         $0x00000140, BX
+	ADDQ         $0x00000140, DX
+	DECQ         SI
+	JMP          Q4Kx1x3AVX2_loop
+
+Q4Kx1x3AVX2_end:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VEXTRACTF128 $0x01, Y0, X3
+	VADDPS       X3, X0, X0
+	VMOVHLPS     X0, X0, X3
+	VADDPS       X3, X0, X0
+	VMOVSHDUP    X0, X3
+	VADDSS       X3, X0, X0
+	VMOVSS       X0, (AX)
+	ADDQ         CX, AX
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (AX)
+	ADDQ         CX, AX
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, (AX)
+	VZEROUPPER
+	RET
+
+// func Q4Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q4Kx2x1AVX2(SB), NOSPLIT, $64-56
+	MOVQ  w+0(FP), AX
+	MOVQ  wstride+8(FP), CX
+	LEAQ  (AX)(CX*1), CX
+	MOVQ  a+16(FP), DX
+	MOVQ  astride+24(FP), BX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	MOVQ  nb+32(FP), BX
+
+Q4Kx2x1AVX2_loop:
+	TESTQ        BX, BX
+	JZ           Q4Kx2x1AVX2_end
+	VPXOR        Y2, Y2, Y2
+	VPXOR        Y3, Y3, Y3
+	MOVL         4(AX), SI
+	MOVL         8(AX), DI
+	MOVL         12(AX), R8
+	MOVL         SI, R9
+	SHRL         $0x06, R9
+	ANDL         $0x03030303, R9
+	SHLL         $0x04, R9
+	MOVL         R8, R10
+	ANDL         $0x0f0f0f0f, R10
+	ORL          R9, R10
+	MOVL         DI, R9
+	SHRL         $0x06, R9
+	ANDL         $0x03030303, R9
+	SHLL         $0x04, R9
+	SHRL         $0x04, R8
+	ANDL         $0x0f0f0f0f, R8
+	ORL          R9, R8
+	ANDL         $0x3f3f3f3f, SI
+	ANDL         $0x3f3f3f3f, DI
+	SHLQ         $0x20, R10
+	ORQ          R10, SI
+	SHLQ         $0x20, R8
+	ORQ          R8, DI
+	VMOVQ        SI, X4
+	VPINSRQ      $0x01, DI, X4, X4
+	VPMOVZXBW    X4, Y4
+	VMOVDQU      Y4, (SP)
+	MOVL         4(CX), SI
+	MOVL         8(CX), DI
+	MOVL         12(CX), R8
+	MOVL         SI, R9
+	SHRL         $0x06, R9
+	ANDL         $0x03030303, R9
+	SHLL         $0x04, R9
+	MOVL         R8, R10
+	ANDL         $0x0f0f0f0f, R10
+	ORL          R9, R10
+	MOVL         DI, R9
+	SHRL         $0x06, R9
+	ANDL         $0x03030303, R9
+	SHLL         $0x04, R9
+	SHRL         $0x04, R8
+	ANDL         $0x0f0f0f0f, R8
+	ORL          R9, R8
+	ANDL         $0x3f3f3f3f, SI
+	ANDL         $0x3f3f3f3f, DI
+	SHLQ         $0x20, R10
+	ORQ          R10, SI
+	SHLQ         $0x20, R8
+	ORQ          R8, DI
+	VMOVQ        SI, X4
+	VPINSRQ      $0x01, DI, X4, X4
+	VPMOVZXBW    X4, Y4
+	VMOVDQU      Y4, 32(SP)
+	VMOVDQU      (DX), Y4
+	VMOVDQU      16(AX), Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTW (SP), Y6
+	VPMADDUBSW   Y4, Y5, Y5
+	VPMADDWD     Y6, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VMOVDQU      16(CX), Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTW 32(SP), Y6
+	VPMADDUBSW   Y4, Y5, Y4
+	VPMADDWD     Y6, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      32(DX), Y4
+	VMOVDQU      16(AX), Y5
+	VPSRLW       $0x04, Y5, Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTW 2(SP), Y6
+	VPMADDUBSW   Y4, Y5, Y5
+	VPMADDWD     Y6, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VMOVDQU      16(CX), Y5
+	VPSRLW       $0x04, Y5, Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTW 34(SP), Y6
+	VPMADDUBSW   Y4, Y5, Y4
+	VPMADDWD     Y6, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      64(DX), Y4
+	VMOVDQU      48(AX), Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTW 4(SP), Y6
+	VPMADDUBSW   Y4, Y5, Y5
+	VPMADDWD     Y6, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VMOVDQU      48(CX), Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTW 36(SP), Y6
+	VPMADDUBSW   Y4, Y5, Y4
+	VPMADDWD     Y6, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      96(DX), Y4
+	VMOVDQU      48(AX), Y5
+	VPSRLW       $0x04, Y5, Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTW 6(SP), Y6
+	VPMADDUBSW   Y4, Y5, Y5
+	VPMADDWD     Y6, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VMOVDQU      48(CX), Y5
+	VPSRLW       $0x04, Y5, Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTW 38(SP), Y6
+	VPMADDUBSW   Y4, Y5, Y4
+	VPMADDWD     Y6, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      128(DX), Y4
+	VMOVDQU      80(AX), Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTW 8(SP), Y6
+	VPMADDUBSW   Y4, Y5, Y5
+	VPMADDWD     Y6, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VMOVDQU      80(CX), Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTW 40(SP), Y6
+	VPMADDUBSW   Y4, Y5, Y4
+	VPMADDWD     Y6, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      160(DX), Y4
+	VMOVDQU      80(AX), Y5
+	VPSRLW       $0x04, Y5, Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTW 10(SP), Y6
+	VPMADDUBSW   Y4, Y5, Y5
+	VPMADDWD     Y6, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VMOVDQU      80(CX), Y5
+	VPSRLW       $0x04, Y5, Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTW 42(SP), Y6
+	VPMADDUBSW   Y4, Y5, Y4
+	VPMADDWD     Y6, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      192(DX), Y4
+	VMOVDQU      112(AX), Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTW 12(SP), Y6
+	VPMADDUBSW   Y4, Y5, Y5
+	VPMADDWD     Y6, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VMOVDQU      112(CX), Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTW 44(SP), Y6
+	VPMADDUBSW   Y4, Y5, Y4
+	VPMADDWD     Y6, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      224(DX), Y4
+	VMOVDQU      112(AX), Y5
+	VPSRLW       $0x04, Y5, Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTW 14(SP), Y6
+	VPMADDUBSW   Y4, Y5, Y5
+	VPMADDWD     Y6, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VMOVDQU      112(CX), Y5
+	VPSRLW       $0x04, Y5, Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTW 46(SP), Y6
+	VPMADDUBSW   Y4, Y5, Y4
+	VPMADDWD     Y6, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VBROADCASTSS 288(DX), Y4
+	VMOVDQU      256(DX), Y5
+	VPMADDWD     ones16<>+0(SB), Y5, Y5
+	VPBROADCASTW (AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       Y4, Y6, Y6
+	VCVTDQ2PS    Y2, Y2
+	VFMADD231PS  Y6, Y2, Y0
+	VPMOVZXWD    16(SP), Y2
+	VPMULLD      Y5, Y2, Y2
+	VCVTDQ2PS    Y2, Y2
+	VPBROADCASTW 2(AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       Y4, Y6, Y6
+	VFNMADD231PS Y6, Y2, Y0
+	VPBROADCASTW (CX), X2
+	VCVTPH2PS    X2, Y2
+	VMULPS       Y4, Y2, Y2
+	VCVTDQ2PS    Y3, Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VPMOVZXWD    48(SP), Y3
+	VPMULLD      Y5, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VPBROADCASTW 2(CX), X2
+	VCVTPH2PS    X2, Y2
+	VMULPS       Y4, Y2, Y2
+	VFNMADD231PS Y2, Y3, Y1
+	ADDQ         $0x00000090, AX
+	ADDQ         $0x00000090, CX
+	ADDQ         $0x00000140, DX
+	DECQ         BX
+	JMP          Q4Kx2x1AVX2_loop
+
+Q4Kx2x1AVX2_end:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VEXTRACTF128 $0x01, Y0, X2
+	VADDPS       X2, X0, X0
+	VMOVHLPS     X0, X0, X2
+	VADDPS       X2, X0, X0
+	VMOVSHDUP    X0, X2
+	VADDSS       X2, X0, X0
+	VMOVSS       X0, (AX)
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, 4(AX)
+	VZEROUPPER
+	RET
+
+// func Q4Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q4Kx2x2AVX2(SB), NOSPLIT, $64-56
+	MOVQ  w+0(FP), AX
+	MOVQ  wstride+8(FP), CX
+	LEAQ  (AX)(CX*1), CX
+	MOVQ  a+16(FP), DX
+	MOVQ  astride+24(FP), BX
+	LEAQ  (DX)(BX*1), BX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	MOVQ  nb+32(FP), SI
+
+Q4Kx2x2AVX2_loop:
+	TESTQ        SI, SI
+	JZ           Q4Kx2x2AVX2_end
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	MOVL         4(AX), DI
+	MOVL         8(AX), R8
+	MOVL         12(AX), R9
+	MOVL         DI, R10
+	SHRL         $0x06, R10
+	ANDL         $0x03030303, R10
+	SHLL         $0x04, R10
+	MOVL         R9, R11
+	ANDL         $0x0f0f0f0f, R11
+	ORL          R10, R11
+	MOVL         R8, R10
+	SHRL         $0x06, R10
+	ANDL         $0x03030303, R10
+	SHLL         $0x04, R10
+	SHRL         $0x04, R9
+	ANDL         $0x0f0f0f0f, R9
+	ORL          R10, R9
+	ANDL         $0x3f3f3f3f, DI
+	ANDL         $0x3f3f3f3f, R8
+	SHLQ         $0x20, R11
+	ORQ          R11, DI
+	SHLQ         $0x20, R9
+	ORQ          R9, R8
+	VMOVQ        DI, X8
+	VPINSRQ      $0x01, R8, X8, X8
+	VPMOVZXBW    X8, Y8
+	VMOVDQU      Y8, (SP)
+	MOVL         4(CX), DI
+	MOVL         8(CX), R8
+	MOVL         12(CX), R9
+	MOVL         DI, R10
+	SHRL         $0x06, R10
+	ANDL         $0x03030303, R10
+	SHLL         $0x04, R10
+	MOVL         R9, R11
+	ANDL         $0x0f0f0f0f, R11
+	ORL          R10, R11
+	MOVL         R8, R10
+	SHRL         $0x06, R10
+	ANDL         $0x03030303, R10
+	SHLL         $0x04, R10
+	SHRL         $0x04, R9
+	ANDL         $0x0f0f0f0f, R9
+	ORL          R10, R9
+	ANDL         $0x3f3f3f3f, DI
+	ANDL         $0x3f3f3f3f, R8
+	SHLQ         $0x20, R11
+	ORQ          R11, DI
+	SHLQ         $0x20, R9
+	ORQ          R9, R8
+	VMOVQ        DI, X8
+	VPINSRQ      $0x01, R8, X8, X8
+	VPMOVZXBW    X8, Y8
+	VMOVDQU      Y8, 32(SP)
+	VMOVDQU      (DX), Y8
+	VMOVDQU      (BX), Y9
+	VMOVDQU      16(AX), Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW (SP), Y11
+	VPMADDUBSW   Y8, Y10, Y12
+	VPMADDWD     Y11, Y12, Y12
+	VPADDD       Y12, Y4, Y4
+	VPMADDUBSW   Y9, Y10, Y10
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      16(CX), Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW 32(SP), Y11
+	VPMADDUBSW   Y8, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPMADDUBSW   Y9, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      32(DX), Y8
+	VMOVDQU      32(BX), Y9
+	VMOVDQU      16(AX), Y10
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW 2(SP), Y11
+	VPMADDUBSW   Y8, Y10, Y12
+	VPMADDWD     Y11, Y12, Y12
+	VPADDD       Y12, Y4, Y4
+	VPMADDUBSW   Y9, Y10, Y10
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      16(CX), Y10
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW 34(SP), Y11
+	VPMADDUBSW   Y8, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPMADDUBSW   Y9, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      64(DX), Y8
+	VMOVDQU      64(BX), Y9
+	VMOVDQU      48(AX), Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW 4(SP), Y11
+	VPMADDUBSW   Y8, Y10, Y12
+	VPMADDWD     Y11, Y12, Y12
+	VPADDD       Y12, Y4, Y4
+	VPMADDUBSW   Y9, Y10, Y10
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      48(CX), Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW 36(SP), Y11
+	VPMADDUBSW   Y8, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPMADDUBSW   Y9, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      96(DX), Y8
+	VMOVDQU      96(BX), Y9
+	VMOVDQU      48(AX), Y10
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW 6(SP), Y11
+	VPMADDUBSW   Y8, Y10, Y12
+	VPMADDWD     Y11, Y12, Y12
+	VPADDD       Y12, Y4, Y4
+	VPMADDUBSW   Y9, Y10, Y10
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      48(CX), Y10
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW 38(SP), Y11
+	VPMADDUBSW   Y8, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPMADDUBSW   Y9, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      128(DX), Y8
+	VMOVDQU      128(BX), Y9
+	VMOVDQU      80(AX), Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW 8(SP), Y11
+	VPMADDUBSW   Y8, Y10, Y12
+	VPMADDWD     Y11, Y12, Y12
+	VPADDD       Y12, Y4, Y4
+	VPMADDUBSW   Y9, Y10, Y10
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      80(CX), Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW 40(SP), Y11
+	VPMADDUBSW   Y8, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPMADDUBSW   Y9, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      160(DX), Y8
+	VMOVDQU      160(BX), Y9
+	VMOVDQU      80(AX), Y10
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW 10(SP), Y11
+	VPMADDUBSW   Y8, Y10, Y12
+	VPMADDWD     Y11, Y12, Y12
+	VPADDD       Y12, Y4, Y4
+	VPMADDUBSW   Y9, Y10, Y10
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      80(CX), Y10
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW 42(SP), Y11
+	VPMADDUBSW   Y8, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPMADDUBSW   Y9, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      192(DX), Y8
+	VMOVDQU      192(BX), Y9
+	VMOVDQU      112(AX), Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW 12(SP), Y11
+	VPMADDUBSW   Y8, Y10, Y12
+	VPMADDWD     Y11, Y12, Y12
+	VPADDD       Y12, Y4, Y4
+	VPMADDUBSW   Y9, Y10, Y10
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      112(CX), Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW 44(SP), Y11
+	VPMADDUBSW   Y8, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPMADDUBSW   Y9, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      224(DX), Y8
+	VMOVDQU      224(BX), Y9
+	VMOVDQU      112(AX), Y10
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW 14(SP), Y11
+	VPMADDUBSW   Y8, Y10, Y12
+	VPMADDWD     Y11, Y12, Y12
+	VPADDD       Y12, Y4, Y4
+	VPMADDUBSW   Y9, Y10, Y10
+	VPMADDWD     Y11, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      112(CX), Y10
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW 46(SP), Y11
+	VPMADDUBSW   Y8, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPMADDUBSW   Y9, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VBROADCASTSS 288(DX), Y8
+	VMOVDQU      256(DX), Y9
+	VPMADDWD     ones16<>+0(SB), Y9, Y9
+	VPBROADCASTW (AX), X10
+	VCVTPH2PS    X10, Y10
+	VMULPS       Y8, Y10, Y10
+	VCVTDQ2PS    Y4, Y4
+	VFMADD231PS  Y10, Y4, Y0
+	VPMOVZXWD    16(SP), Y4
+	VPMULLD      Y9, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW 2(AX), X10
+	VCVTPH2PS    X10, Y10
+	VMULPS       Y8, Y10, Y10
+	VFNMADD231PS Y10, Y4, Y0
+	VPBROADCASTW (CX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       Y8, Y4, Y4
+	VCVTDQ2PS    Y6, Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VPMOVZXWD    48(SP), Y6
+	VPMULLD      Y9, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VPBROADCASTW 2(CX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       Y8, Y4, Y4
+	VFNMADD231PS Y4, Y6, Y2
+	VBROADCASTSS 288(BX), Y4
+	VMOVDQU      256(BX), Y6
+	VPMADDWD     ones16<>+0(SB), Y6, Y6
+	VPBROADCASTW (AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       Y4, Y8, Y8
+	VCVTDQ2PS    Y5, Y5
+	VFMADD231PS  Y8, Y5, Y1
+	VPMOVZXWD    16(SP), Y5
+	VPMULLD      Y6, Y5, Y5
+	VCVTDQ2PS    Y5, Y5
+	VPBROADCASTW 2(AX), X8
+	VCVTPH2PS    X8, Y8
+	VMULPS       Y4, Y8, Y8
+	VFNMADD231PS Y8, Y5, Y1
+	VPBROADCASTW (CX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       Y4, Y5, Y5
+	VCVTDQ2PS    Y7, Y7
+	VFMADD231PS  Y5, Y7, Y3
+	VPMOVZXWD    48(SP), Y7
+	VPMULLD      Y6, Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	VPBROADCASTW 2(CX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       Y4, Y5, Y5
+	VFNMADD231PS Y5, Y7, Y3
+	ADDQ         $0x00000090, AX
+	ADDQ         $0x00000090, CX
+	ADDQ         $0x00000140, DX
+	ADDQ         $0x00000140, BX
+	DECQ         SI
+	JMP          Q4Kx2x2AVX2_loop
+
+Q4Kx2x2AVX2_end:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VEXTRACTF128 $0x01, Y0, X4
+	VADDPS       X4, X0, X0
+	VMOVHLPS     X0, X0, X4
+	VADDPS       X4, X0, X0
+	VMOVSHDUP    X0, X4
+	VADDSS       X4, X0, X0
+	VMOVSS       X0, (AX)
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, 4(AX)
+	ADDQ         CX, AX
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (AX)
+	VEXTRACTF128 $0x01, Y3, X0
+	VADDPS       X0, X3, X3
+	VMOVHLPS     X3, X3, X0
+	VADDPS       X0, X3, X3
+	VMOVSHDUP    X3, X0
+	VADDSS       X0, X3, X3
+	VMOVSS       X3, 4(AX)
+	VZEROUPPER
+	RET
+
+// func Q4Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q4Kx4x1AVX2(SB), NOSPLIT, $128-56
+	MOVQ  w+0(FP), AX
+	MOVQ  wstride+8(FP), CX
+	LEAQ  (AX)(CX*1), DX
+	LEAQ  (DX)(CX*1), BX
+	LEAQ  (BX)(CX*1), CX
+	MOVQ  a+16(FP), SI
+	MOVQ  astride+24(FP), DI
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	MOVQ  nb+32(FP), DI
+
+Q4Kx4x1AVX2_loop:
+	TESTQ        DI, DI
+	JZ           Q4Kx4x1AVX2_end
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	MOVL         4(AX), R8
+	MOVL         8(AX), R9
+	MOVL         12(AX), R10
+	MOVL         R8, R11
+	SHRL         $0x06, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	MOVL         R10, R12
+	ANDL         $0x0f0f0f0f, R12
+	ORL          R11, R12
+	MOVL         R9, R11
+	SHRL         $0x06, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	SHRL         $0x04, R10
+	ANDL         $0x0f0f0f0f, R10
+	ORL          R11, R10
+	ANDL         $0x3f3f3f3f, R8
+	ANDL         $0x3f3f3f3f, R9
+	SHLQ         $0x20, R12
+	ORQ          R12, R8
+	SHLQ         $0x20, R10
+	ORQ          R10, R9
+	VMOVQ        R8, X8
+	VPINSRQ      $0x01, R9, X8, X8
+	VPMOVZXBW    X8, Y8
+	VMOVDQU      Y8, (SP)
+	MOVL         4(DX), R8
+	MOVL         8(DX), R9
+	MOVL         12(DX), R10
+	MOVL         R8, R11
+	SHRL         $0x06, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	MOVL         R10, R12
+	ANDL         $0x0f0f0f0f, R12
+	ORL          R11, R12
+	MOVL         R9, R11
+	SHRL         $0x06, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	SHRL         $0x04, R10
+	ANDL         $0x0f0f0f0f, R10
+	ORL          R11, R10
+	ANDL         $0x3f3f3f3f, R8
+	ANDL         $0x3f3f3f3f, R9
+	SHLQ         $0x20, R12
+	ORQ          R12, R8
+	SHLQ         $0x20, R10
+	ORQ          R10, R9
+	VMOVQ        R8, X8
+	VPINSRQ      $0x01, R9, X8, X8
+	VPMOVZXBW    X8, Y8
+	VMOVDQU      Y8, 32(SP)
+	MOVL         4(BX), R8
+	MOVL         8(BX), R9
+	MOVL         12(BX), R10
+	MOVL         R8, R11
+	SHRL         $0x06, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	MOVL         R10, R12
+	ANDL         $0x0f0f0f0f, R12
+	ORL          R11, R12
+	MOVL         R9, R11
+	SHRL         $0x06, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	SHRL         $0x04, R10
+	ANDL         $0x0f0f0f0f, R10
+	ORL          R11, R10
+	ANDL         $0x3f3f3f3f, R8
+	ANDL         $0x3f3f3f3f, R9
+	SHLQ         $0x20, R12
+	ORQ          R12, R8
+	SHLQ         $0x20, R10
+	ORQ          R10, R9
+	VMOVQ        R8, X8
+	VPINSRQ      $0x01, R9, X8, X8
+	VPMOVZXBW    X8, Y8
+	VMOVDQU      Y8, 64(SP)
+	MOVL         4(CX), R8
+	MOVL         8(CX), R9
+	MOVL         12(CX), R10
+	MOVL         R8, R11
+	SHRL         $0x06, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	MOVL         R10, R12
+	ANDL         $0x0f0f0f0f, R12
+	ORL          R11, R12
+	MOVL         R9, R11
+	SHRL         $0x06, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	SHRL         $0x04, R10
+	ANDL         $0x0f0f0f0f, R10
+	ORL          R11, R10
+	ANDL         $0x3f3f3f3f, R8
+	ANDL         $0x3f3f3f3f, R9
+	SHLQ         $0x20, R12
+	ORQ          R12, R8
+	SHLQ         $0x20, R10
+	ORQ          R10, R9
+	VMOVQ        R8, X8
+	VPINSRQ      $0x01, R9, X8, X8
+	VPMOVZXBW    X8, Y8
+	VMOVDQU      Y8, 96(SP)
+	VMOVDQU      (SI), Y8
+	VMOVDQU      16(AX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW (SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VMOVDQU      16(DX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 32(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VMOVDQU      16(BX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 64(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VMOVDQU      16(CX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 96(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y8
+	VPMADDWD     Y10, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      32(SI), Y8
+	VMOVDQU      16(AX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 2(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VMOVDQU      16(DX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 34(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VMOVDQU      16(BX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 66(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VMOVDQU      16(CX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 98(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y8
+	VPMADDWD     Y10, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      64(SI), Y8
+	VMOVDQU      48(AX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 4(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VMOVDQU      48(DX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 36(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VMOVDQU      48(BX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 68(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VMOVDQU      48(CX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 100(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y8
+	VPMADDWD     Y10, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      96(SI), Y8
+	VMOVDQU      48(AX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 6(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VMOVDQU      48(DX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 38(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VMOVDQU      48(BX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 70(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VMOVDQU      48(CX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 102(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y8
+	VPMADDWD     Y10, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      128(SI), Y8
+	VMOVDQU      80(AX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 8(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VMOVDQU      80(DX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 40(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VMOVDQU      80(BX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 72(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VMOVDQU      80(CX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 104(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y8
+	VPMADDWD     Y10, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      160(SI), Y8
+	VMOVDQU      80(AX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 10(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VMOVDQU      80(DX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 42(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VMOVDQU      80(BX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 74(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VMOVDQU      80(CX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 106(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y8
+	VPMADDWD     Y10, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      192(SI), Y8
+	VMOVDQU      112(AX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 12(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VMOVDQU      112(DX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 44(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VMOVDQU      112(BX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 76(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VMOVDQU      112(CX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 108(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y8
+	VPMADDWD     Y10, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      224(SI), Y8
+	VMOVDQU      112(AX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 14(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VMOVDQU      112(DX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 46(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VMOVDQU      112(BX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 78(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y9
+	VPMADDWD     Y10, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VMOVDQU      112(CX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW 110(SP), Y10
+	VPMADDUBSW   Y8, Y9, Y8
+	VPMADDWD     Y10, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VBROADCASTSS 288(SI), Y8
+	VMOVDQU      256(SI), Y9
+	VPMADDWD     ones16<>+0(SB), Y9, Y9
+	VPBROADCASTW (AX), X10
+	VCVTPH2PS    X10, Y10
+	VMULPS       Y8, Y10, Y10
+	VCVTDQ2PS    Y4, Y4
+	VFMADD231PS  Y10, Y4, Y0
+	VPMOVZXWD    16(SP), Y4
+	VPMULLD      Y9, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW 2(AX), X10
+	VCVTPH2PS    X10, Y10
+	VMULPS       Y8, Y10, Y10
+	VFNMADD231PS Y10, Y4, Y0
+	VPBROADCASTW (DX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       Y8, Y4, Y4
+	VCVTDQ2PS    Y5, Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VPMOVZXWD    48(SP), Y5
+	VPMULLD      Y9, Y5, Y5
+	VCVTDQ2PS    Y5, Y5
+	VPBROADCASTW 2(DX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       Y8, Y4, Y4
+	VFNMADD231PS Y4, Y5, Y1
+	VPBROADCASTW (BX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       Y8, Y4, Y4
+	VCVTDQ2PS    Y6, Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VPMOVZXWD    80(SP), Y5
+	VPMULLD      Y9, Y5, Y5
+	VCVTDQ2PS    Y5, Y5
+	VPBROADCASTW 2(BX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       Y8, Y4, Y4
+	VFNMADD231PS Y4, Y5, Y2
+	VPBROADCASTW (CX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       Y8, Y4, Y4
+	VCVTDQ2PS    Y7, Y5
+	VFMADD231PS  Y4, Y5, Y3
+	VPMOVZXWD    112(SP), Y5
+	VPMULLD      Y9, Y5, Y5
+	VCVTDQ2PS    Y5, Y5
+	VPBROADCASTW 2(CX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       Y8, Y4, Y4
+	VFNMADD231PS Y4, Y5, Y3
+	ADDQ         $0x00000090, AX
+	ADDQ         $0x00000090, DX
+	ADDQ         $0x00000090, BX
+	ADDQ         $0x00000090, CX
+	ADDQ         $0x00000140, SI
+	DECQ         DI
+	JMP          Q4Kx4x1AVX2_loop
+
+Q4Kx4x1AVX2_end:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VEXTRACTF128 $0x01, Y0, X4
+	VADDPS       X4, X0, X0
+	VMOVHLPS     X0, X0, X4
+	VADDPS       X4, X0, X0
+	VMOVSHDUP    X0, X4
+	VADDSS       X4, X0, X0
+	VMOVSS       X0, (AX)
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, 4(AX)
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, 8(AX)
+	VEXTRACTF128 $0x01, Y3, X0
+	VADDPS       X0, X3, X3
+	VMOVHLPS     X3, X3, X0
+	VADDPS       X0, X3, X3
+	VMOVSHDUP    X3, X0
+	VADDSS       X0, X3, X3
+	VMOVSS       X3, 12(AX)
+	VZEROUPPER
+	RET
+
+// func Q4KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q4KRowsAVX2(SB), NOSPLIT, $32-48
+	MOVQ w+0(FP), AX
+	MOVQ wstride+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rows+32(FP), BX
+	MOVQ out+40(FP), SI
+
+Q4KRowsAVX2_row:
+	TESTQ BX, BX
+	JZ    Q4KRowsAVX2_done
+	VPXOR Y0, Y0, Y0
+	MOVQ  nb+24(FP), R9
+	MOVQ  AX, DI
+	MOVQ  DX, R8
+
+Q4KRowsAVX2_loop:
+	TESTQ        R9, R9
+	JZ           Q4KRowsAVX2_end
+	VPXOR        Y1, Y1, Y1
+	MOVL         4(DI), R10
+	MOVL         8(DI), R11
+	MOVL         12(DI), R12
+	MOVL         R10, R13
+	SHRL         $0x06, R13
+	ANDL         $0x03030303, R13
+	SHLL         $0x04, R13
+	MOVL         R12, R14
+	ANDL         $0x0f0f0f0f, R14
+	ORL          R13, R14
+	MOVL         R11, R13
+	SHRL         $0x06, R13
+	ANDL         $0x03030303, R13
+	SHLL         $0x04, R13
+	SHRL         $0x04, R12
+	ANDL         $0x0f0f0f0f, R12
+	ORL          R13, R12
+	ANDL         $0x3f3f3f3f, R10
+	ANDL         $0x3f3f3f3f, R11
+	SHLQ         $0x20, R14
+	ORQ          R14, R10
+	SHLQ         $0x20, R12
+	ORQ          R12, R11
+	VMOVQ        R10, X2
+	VPINSRQ      $0x01, R11, X2, X2
+	VPMOVZXBW    X2, Y2
+	VMOVDQU      Y2, (SP)
+	VMOVDQU      (R8), Y2
+	VMOVDQU      16(DI), Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTW (SP), Y4
+	VPMADDUBSW   Y2, Y3, Y2
+	VPMADDWD     Y4, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      32(R8), Y2
+	VMOVDQU      16(DI), Y3
+	VPSRLW       $0x04, Y3, Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTW 2(SP), Y4
+	VPMADDUBSW   Y2, Y3, Y2
+	VPMADDWD     Y4, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      64(R8), Y2
+	VMOVDQU      48(DI), Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTW 4(SP), Y4
+	VPMADDUBSW   Y2, Y3, Y2
+	VPMADDWD     Y4, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      96(R8), Y2
+	VMOVDQU      48(DI), Y3
+	VPSRLW       $0x04, Y3, Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTW 6(SP), Y4
+	VPMADDUBSW   Y2, Y3, Y2
+	VPMADDWD     Y4, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      128(R8), Y2
+	VMOVDQU      80(DI), Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTW 8(SP), Y4
+	VPMADDUBSW   Y2, Y3, Y2
+	VPMADDWD     Y4, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      160(R8), Y2
+	VMOVDQU      80(DI), Y3
+	VPSRLW       $0x04, Y3, Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTW 10(SP), Y4
+	VPMADDUBSW   Y2, Y3, Y2
+	VPMADDWD     Y4, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      192(R8), Y2
+	VMOVDQU      112(DI), Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTW 12(SP), Y4
+	VPMADDUBSW   Y2, Y3, Y2
+	VPMADDWD     Y4, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      224(R8), Y2
+	VMOVDQU      112(DI), Y3
+	VPSRLW       $0x04, Y3, Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTW 14(SP), Y4
+	VPMADDUBSW   Y2, Y3, Y2
+	VPMADDWD     Y4, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VBROADCASTSS 288(R8), Y2
+	VMOVDQU      256(R8), Y3
+	VPMADDWD     ones16<>+0(SB), Y3, Y3
+	VPBROADCASTW (DI), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       Y2, Y4, Y4
+	VCVTDQ2PS    Y1, Y1
+	VFMADD231PS  Y4, Y1, Y0
+	VPMOVZXWD    16(SP), Y1
+	VPMULLD      Y3, Y1, Y1
+	VCVTDQ2PS    Y1, Y1
+	VPBROADCASTW 2(DI), X3
+	VCVTPH2PS    X3, Y4
+	VMULPS       Y2, Y4, Y4
+	VFNMADD231PS Y4, Y1, Y0
+	ADDQ         $0x00000090, DI
+	ADDQ         $0x00000140, R8
+	DECQ         R9
+	JMP          Q4KRowsAVX2_loop
+
+Q4KRowsAVX2_end:
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (SI)
+	ADDQ         CX, AX
+	ADDQ         $0x04, SI
+	DECQ         BX
+	JMP          Q4KRowsAVX2_row
+
+Q4KRowsAVX2_done:
+	VZEROUPPER
+	RET
+
+// func Q6Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q6Kx1x1AVX2(SB), NOSPLIT, $32-56
+	MOVQ  w+0(FP), AX
+	MOVQ  wstride+8(FP), CX
+	MOVQ  a+16(FP), CX
+	MOVQ  astride+24(FP), DX
+	VPXOR Y0, Y0, Y0
+	MOVQ  nb+32(FP), DX
+
+Q6Kx1x1AVX2_loop:
+	TESTQ        DX, DX
+	JZ           Q6Kx1x1AVX2_end
+	VPXOR        Y1, Y1, Y1
+	VPMOVSXBW    192(AX), Y2
+	VMOVDQU      Y2, (SP)
+	VMOVDQU      (CX), Y2
+	VMOVDQU      (AX), Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VMOVDQU      128(AX), Y4
+	VPSLLW       $0x04, Y4, Y4
+	VPAND        bits45<>+0(SB), Y4, Y4
+	VPOR         Y4, Y3, Y3
+	VPSUBB       bytes32<>+0(SB), Y3, Y3
+	VPABSB       Y3, Y4
+	VPBROADCASTW (SP), Y5
+	VPBROADCASTW 2(SP), Y6
+	VPBLENDD     $0xf0, Y6, Y5, Y5
+	VPSIGNB      Y3, Y2, Y2
+	VPMADDUBSW   Y2, Y4, Y2
+	VPMADDWD     Y5, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      32(CX), Y2
+	VMOVDQU      32(AX), Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VMOVDQU      128(AX), Y4
+	VPSLLW       $0x02, Y4, Y4
+	VPAND        bits45<>+0(SB), Y4, Y4
+	VPOR         Y4, Y3, Y3
+	VPSUBB       bytes32<>+0(SB), Y3, Y3
+	VPABSB       Y3, Y4
+	VPBROADCASTW 4(SP), Y5
+	VPBROADCASTW 6(SP), Y6
+	VPBLENDD     $0xf0, Y6, Y5, Y5
+	VPSIGNB      Y3, Y2, Y2
+	VPMADDUBSW   Y2, Y4, Y2
+	VPMADDWD     Y5, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      64(CX), Y2
+	VMOVDQU      (AX), Y3
+	VPSRLW       $0x04, Y3, Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VMOVDQU      128(AX), Y4
+	VPAND        bits45<>+0(SB), Y4, Y4
+	VPOR         Y4, Y3, Y3
+	VPSUBB       bytes32<>+0(SB), Y3, Y3
+	VPABSB       Y3, Y4
+	VPBROADCASTW 8(SP), Y5
+	VPBROADCASTW 10(SP), Y6
+	VPBLENDD     $0xf0, Y6, Y5, Y5
+	VPSIGNB      Y3, Y2, Y2
+	VPMADDUBSW   Y2, Y4, Y2
+	VPMADDWD     Y5, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      96(CX), Y2
+	VMOVDQU      32(AX), Y3
+	VPSRLW       $0x04, Y3, Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VMOVDQU      128(AX), Y4
+	VPSRLW       $0x02, Y4, Y4
+	VPAND        bits45<>+0(SB), Y4, Y4
+	VPOR         Y4, Y3, Y3
+	VPSUBB       bytes32<>+0(SB), Y3, Y3
+	VPABSB       Y3, Y4
+	VPBROADCASTW 12(SP), Y5
+	VPBROADCASTW 14(SP), Y6
+	VPBLENDD     $0xf0, Y6, Y5, Y5
+	VPSIGNB      Y3, Y2, Y2
+	VPMADDUBSW   Y2, Y4, Y2
+	VPMADDWD     Y5, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      128(CX), Y2
+	VMOVDQU      64(AX), Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VMOVDQU      160(AX), Y4
+	VPSLLW       $0x04, Y4, Y4
+	VPAND        bits45<>+0(SB), Y4, Y4
+	VPOR         Y4, Y3, Y3
+	VPSUBB       bytes32<>+0(SB), Y3, Y3
+	VPABSB       Y3, Y4
+	VPBROADCASTW 16(SP), Y5
+	VPBROADCASTW 18(SP), Y6
+	VPBLENDD     $0xf0, Y6, Y5, Y5
+	VPSIGNB      Y3, Y2, Y2
+	VPMADDUBSW   Y2, Y4, Y2
+	VPMADDWD     Y5, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      160(CX), Y2
+	VMOVDQU      96(AX), Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VMOVDQU      160(AX), Y4
+	VPSLLW       $0x02, Y4, Y4
+	VPAND        bits45<>+0(SB), Y4, Y4
+	VPOR         Y4, Y3, Y3
+	VPSUBB       bytes32<>+0(SB), Y3, Y3
+	VPABSB       Y3, Y4
+	VPBROADCASTW 20(SP), Y5
+	VPBROADCASTW 22(SP), Y6
+	VPBLENDD     $0xf0, Y6, Y5, Y5
+	VPSIGNB      Y3, Y2, Y2
+	VPMADDUBSW   Y2, Y4, Y2
+	VPMADDWD     Y5, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      192(CX), Y2
+	VMOVDQU      64(AX), Y3
+	VPSRLW       $0x04, Y3, Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VMOVDQU      160(AX), Y4
+	VPAND        bits45<>+0(SB), Y4, Y4
+	VPOR         Y4, Y3, Y3
+	VPSUBB       bytes32<>+0(SB), Y3, Y3
+	VPABSB       Y3, Y4
+	VPBROADCASTW 24(SP), Y5
+	VPBROADCASTW 26(SP), Y6
+	VPBLENDD     $0xf0, Y6, Y5, Y5
+	VPSIGNB      Y3, Y2, Y2
+	VPMADDUBSW   Y2, Y4, Y2
+	VPMADDWD     Y5, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      224(CX), Y2
+	VMOVDQU      96(AX), Y3
+	VPSRLW       $0x04, Y3, Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VMOVDQU      160(AX), Y4
+	VPSRLW       $0x02, Y4, Y4
+	VPAND        bits45<>+0(SB), Y4, Y4
+	VPOR         Y4, Y3, Y3
+	VPSUBB       bytes32<>+0(SB), Y3, Y3
+	VPABSB       Y3, Y4
+	VPBROADCASTW 28(SP), Y5
+	VPBROADCASTW 30(SP), Y6
+	VPBLENDD     $0xf0, Y6, Y5, Y5
+	VPSIGNB      Y3, Y2, Y2
+	VPMADDUBSW   Y2, Y4, Y2
+	VPMADDWD     Y5, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VBROADCASTSS 288(CX), Y2
+	VPBROADCASTW 208(AX), X3
+	VCVTPH2PS    X3, Y3
+	VMULPS       Y2, Y3, Y3
+	VCVTDQ2PS    Y1, Y1
+	VFMADD231PS  Y3, Y1, Y0
+	ADDQ         $0x000000d2, AX
+	ADDQ         $0x00000140, CX
+	DECQ         DX
+	JMP          Q6Kx1x1AVX2_loop
+
+Q6Kx1x1AVX2_end:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VZEROUPPER
+	RET
+
+DATA bits45<>+0(SB)/4, $0x30303030
+DATA bits45<>+4(SB)/4, $0x30303030
+DATA bits45<>+8(SB)/4, $0x30303030
+DATA bits45<>+12(SB)/4, $0x30303030
+DATA bits45<>+16(SB)/4, $0x30303030
+DATA bits45<>+20(SB)/4, $0x30303030
+DATA bits45<>+24(SB)/4, $0x30303030
+DATA bits45<>+28(SB)/4, $0x30303030
+DATA bits45<>+32(SB)/4, $0x30303030
+DATA bits45<>+36(SB)/4, $0x30303030
+DATA bits45<>+40(SB)/4, $0x30303030
+DATA bits45<>+44(SB)/4, $0x30303030
+DATA bits45<>+48(SB)/4, $0x30303030
+DATA bits45<>+52(SB)/4, $0x30303030
+DATA bits45<>+56(SB)/4, $0x30303030
+DATA bits45<>+60(SB)/4, $0x30303030
+GLOBL bits45<>(SB), RODATA|NOPTR, $64
+
+DATA bytes32<>+0(SB)/4, $0x20202020
+DATA bytes32<>+4(SB)/4, $0x20202020
+DATA bytes32<>+8(SB)/4, $0x20202020
+DATA bytes32<>+12(SB)/4, $0x20202020
+DATA bytes32<>+16(SB)/4, $0x20202020
+DATA bytes32<>+20(SB)/4, $0x20202020
+DATA bytes32<>+24(SB)/4, $0x20202020
+DATA bytes32<>+28(SB)/4, $0x20202020
+DATA bytes32<>+32(SB)/4, $0x20202020
+DATA bytes32<>+36(SB)/4, $0x20202020
+DATA bytes32<>+40(SB)/4, $0x20202020
+DATA bytes32<>+44(SB)/4, $0x20202020
+DATA bytes32<>+48(SB)/4, $0x20202020
+DATA bytes32<>+52(SB)/4, $0x20202020
+DATA bytes32<>+56(SB)/4, $0x20202020
+DATA bytes32<>+60(SB)/4, $0x20202020
+GLOBL bytes32<>(SB), RODATA|NOPTR, $64
+
+// func Q6Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q6Kx1x2AVX2(SB), NOSPLIT, $32-56
+	MOVQ  w+0(FP), AX
+	MOVQ  wstride+8(FP), CX
+	MOVQ  a+16(FP), CX
+	MOVQ  astride+24(FP), DX
+	LEAQ  (CX)(DX*1), DX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	MOVQ  nb+32(FP), BX
+
+Q6Kx1x2AVX2_loop:
+	TESTQ        BX, BX
+	JZ           Q6Kx1x2AVX2_end
+	VPXOR        Y2, Y2, Y2
+	VPXOR        Y3, Y3, Y3
+	VPMOVSXBW    192(AX), Y4
+	VMOVDQU      Y4, (SP)
+	VMOVDQU      (CX), Y4
+	VMOVDQU      (DX), Y5
+	VMOVDQU      (AX), Y6
+	VPAND        nibbles<>+0(SB), Y6, Y6
+	VMOVDQU      128(AX), Y7
+	VPSLLW       $0x04, Y7, Y7
+	VPAND        bits45<>+0(SB), Y7, Y7
+	VPOR         Y7, Y6, Y6
+	VPSUBB       bytes32<>+0(SB), Y6, Y6
+	VPABSB       Y6, Y7
+	VPBROADCASTW (SP), Y8
+	VPBROADCASTW 2(SP), Y9
+	VPBLENDD     $0xf0, Y9, Y8, Y8
+	VPSIGNB      Y6, Y4, Y4
+	VPMADDUBSW   Y4, Y7, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VPSIGNB      Y6, Y5, Y4
+	VPMADDUBSW   Y4, Y7, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      32(CX), Y4
+	VMOVDQU      32(DX), Y5
+	VMOVDQU      32(AX), Y6
+	VPAND        nibbles<>+0(SB), Y6, Y6
+	VMOVDQU      128(AX), Y7
+	VPSLLW       $0x02, Y7, Y7
+	VPAND        bits45<>+0(SB), Y7, Y7
+	VPOR         Y7, Y6, Y6
+	VPSUBB       bytes32<>+0(SB), Y6, Y6
+	VPABSB       Y6, Y7
+	VPBROADCASTW 4(SP), Y8
+	VPBROADCASTW 6(SP), Y9
+	VPBLENDD     $0xf0, Y9, Y8, Y8
+	VPSIGNB      Y6, Y4, Y4
+	VPMADDUBSW   Y4, Y7, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VPSIGNB      Y6, Y5, Y4
+	VPMADDUBSW   Y4, Y7, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      64(CX), Y4
+	VMOVDQU      64(DX), Y5
+	VMOVDQU      (AX), Y6
+	VPSRLW       $0x04, Y6, Y6
+	VPAND        nibbles<>+0(SB), Y6, Y6
+	VMOVDQU      128(AX), Y7
+	VPAND        bits45<>+0(SB), Y7, Y7
+	VPOR         Y7, Y6, Y6
+	VPSUBB       bytes32<>+0(SB), Y6, Y6
+	VPABSB       Y6, Y7
+	VPBROADCASTW 8(SP), Y8
+	VPBROADCASTW 10(SP), Y9
+	VPBLENDD     $0xf0, Y9, Y8, Y8
+	VPSIGNB      Y6, Y4, Y4
+	VPMADDUBSW   Y4, Y7, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VPSIGNB      Y6, Y5, Y4
+	VPMADDUBSW   Y4, Y7, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      96(CX), Y4
+	VMOVDQU      96(DX), Y5
+	VMOVDQU      32(AX), Y6
+	VPSRLW       $0x04, Y6, Y6
+	VPAND        nibbles<>+0(SB), Y6, Y6
+	VMOVDQU      128(AX), Y7
+	VPSRLW       $0x02, Y7, Y7
+	VPAND        bits45<>+0(SB), Y7, Y7
+	VPOR         Y7, Y6, Y6
+	VPSUBB       bytes32<>+0(SB), Y6, Y6
+	VPABSB       Y6, Y7
+	VPBROADCASTW 12(SP), Y8
+	VPBROADCASTW 14(SP), Y9
+	VPBLENDD     $0xf0, Y9, Y8, Y8
+	VPSIGNB      Y6, Y4, Y4
+	VPMADDUBSW   Y4, Y7, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VPSIGNB      Y6, Y5, Y4
+	VPMADDUBSW   Y4, Y7, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      128(CX), Y4
+	VMOVDQU      128(DX), Y5
+	VMOVDQU      64(AX), Y6
+	VPAND        nibbles<>+0(SB), Y6, Y6
+	VMOVDQU      160(AX), Y7
+	VPSLLW       $0x04, Y7, Y7
+	VPAND        bits45<>+0(SB), Y7, Y7
+	VPOR         Y7, Y6, Y6
+	VPSUBB       bytes32<>+0(SB), Y6, Y6
+	VPABSB       Y6, Y7
+	VPBROADCASTW 16(SP), Y8
+	VPBROADCASTW 18(SP), Y9
+	VPBLENDD     $0xf0, Y9, Y8, Y8
+	VPSIGNB      Y6, Y4, Y4
+	VPMADDUBSW   Y4, Y7, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VPSIGNB      Y6, Y5, Y4
+	VPMADDUBSW   Y4, Y7, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      160(CX), Y4
+	VMOVDQU      160(DX), Y5
+	VMOVDQU      96(AX), Y6
+	VPAND        nibbles<>+0(SB), Y6, Y6
+	VMOVDQU      160(AX), Y7
+	VPSLLW       $0x02, Y7, Y7
+	VPAND        bits45<>+0(SB), Y7, Y7
+	VPOR         Y7, Y6, Y6
+	VPSUBB       bytes32<>+0(SB), Y6, Y6
+	VPABSB       Y6, Y7
+	VPBROADCASTW 20(SP), Y8
+	VPBROADCASTW 22(SP), Y9
+	VPBLENDD     $0xf0, Y9, Y8, Y8
+	VPSIGNB      Y6, Y4, Y4
+	VPMADDUBSW   Y4, Y7, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VPSIGNB      Y6, Y5, Y4
+	VPMADDUBSW   Y4, Y7, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      192(CX), Y4
+	VMOVDQU      192(DX), Y5
+	VMOVDQU      64(AX), Y6
+	VPSRLW       $0x04, Y6, Y6
+	VPAND        nibbles<>+0(SB), Y6, Y6
+	VMOVDQU      160(AX), Y7
+	VPAND        bits45<>+0(SB), Y7, Y7
+	VPOR         Y7, Y6, Y6
+	VPSUBB       bytes32<>+0(SB), Y6, Y6
+	VPABSB       Y6, Y7
+	VPBROADCASTW 24(SP), Y8
+	VPBROADCASTW 26(SP), Y9
+	VPBLENDD     $0xf0, Y9, Y8, Y8
+	VPSIGNB      Y6, Y4, Y4
+	VPMADDUBSW   Y4, Y7, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VPSIGNB      Y6, Y5, Y4
+	VPMADDUBSW   Y4, Y7, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      224(CX), Y4
+	VMOVDQU      224(DX), Y5
+	VMOVDQU      96(AX), Y6
+	VPSRLW       $0x04, Y6, Y6
+	VPAND        nibbles<>+0(SB), Y6, Y6
+	VMOVDQU      160(AX), Y7
+	VPSRLW       $0x02, Y7, Y7
+	VPAND        bits45<>+0(SB), Y7, Y7
+	VPOR         Y7, Y6, Y6
+	VPSUBB       bytes32<>+0(SB), Y6, Y6
+	VPABSB       Y6, Y7
+	VPBROADCASTW 28(SP), Y8
+	VPBROADCASTW 30(SP), Y9
+	VPBLENDD     $0xf0, Y9, Y8, Y8
+	VPSIGNB      Y6, Y4, Y4
+	VPMADDUBSW   Y4, Y7, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VPSIGNB      Y6, Y5, Y4
+	VPMADDUBSW   Y4, Y7, Y4
+	VPMADDWD     Y8, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VBROADCASTSS 288(CX), Y4
+	VPBROADCASTW 208(AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       Y4, Y5, Y5
+	VCVTDQ2PS    Y2, Y2
+	VFMADD231PS  Y5, Y2, Y0
+	VBROADCASTSS 288(DX), Y2
+	VPBROADCASTW 208(AX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       Y2, Y4, Y4
+	VCVTDQ2PS    Y3, Y2
+	VFMADD231PS  Y4, Y2, Y1
+	ADDQ         $0x000000d2, AX
+	ADDQ         $0x00000140, CX
+	ADDQ         $0x00000140, DX
+	DECQ         BX
+	JMP          Q6Kx1x2AVX2_loop
+
+Q6Kx1x2AVX2_end:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VEXTRACTF128 $0x01, Y0, X2
+	VADDPS       X2, X0, X0
+	VMOVHLPS     X0, X0, X2
+	VADDPS       X2, X0, X0
+	VMOVSHDUP    X0, X2
+	VADDSS       X2, X0, X0
+	VMOVSS       X0, (AX)
+	ADDQ         CX, AX
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (AX)
+	VZEROUPPER
+	RET
+
+// func Q6Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q6Kx1x3AVX2(SB), NOSPLIT, $32-56
+	MOVQ  w+0(FP), AX
+	MOVQ  wstride+8(FP), CX
+	MOVQ  a+16(FP), CX
+	MOVQ  astride+24(FP), DX
+	LEAQ  (CX)(DX*1), BX
+	LEAQ  (BX)(DX*1), DX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	MOVQ  nb+32(FP), SI
+
+Q6Kx1x3AVX2_loop:
+	TESTQ        SI, SI
+	JZ           Q6Kx1x3AVX2_end
+	VPXOR        Y3, Y3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPMOVSXBW    192(AX), Y6
+	VMOVDQU      Y6, (SP)
+	VMOVDQU      (CX), Y6
+	VMOVDQU      (BX), Y7
+	VMOVDQU      (DX), Y8
+	VMOVDQU      (AX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      128(AX), Y10
+	VPSLLW       $0x04, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW (SP), Y11
+	VPBROADCASTW 2(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y6, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y3, Y3
+	VPSIGNB      Y9, Y7, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y4, Y4
+	VPSIGNB      Y9, Y8, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y5, Y5
+	VMOVDQU      32(CX), Y6
+	VMOVDQU      32(BX), Y7
+	VMOVDQU      32(DX), Y8
+	VMOVDQU      32(AX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      128(AX), Y10
+	VPSLLW       $0x02, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 4(SP), Y11
+	VPBROADCASTW 6(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y6, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y3, Y3
+	VPSIGNB      Y9, Y7, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y4, Y4
+	VPSIGNB      Y9, Y8, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y5, Y5
+	VMOVDQU      64(CX), Y6
+	VMOVDQU      64(BX), Y7
+	VMOVDQU      64(DX), Y8
+	VMOVDQU      (AX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      128(AX), Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 8(SP), Y11
+	VPBROADCASTW 10(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y6, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y3, Y3
+	VPSIGNB      Y9, Y7, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y4, Y4
+	VPSIGNB      Y9, Y8, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y5, Y5
+	VMOVDQU      96(CX), Y6
+	VMOVDQU      96(BX), Y7
+	VMOVDQU      96(DX), Y8
+	VMOVDQU      32(AX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      128(AX), Y10
+	VPSRLW       $0x02, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 12(SP), Y11
+	VPBROADCASTW 14(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y6, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y3, Y3
+	VPSIGNB      Y9, Y7, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y4, Y4
+	VPSIGNB      Y9, Y8, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y5, Y5
+	VMOVDQU      128(CX), Y6
+	VMOVDQU      128(BX), Y7
+	VMOVDQU      128(DX), Y8
+	VMOVDQU      64(AX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      160(AX), Y10
+	VPSLLW       $0x04, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 16(SP), Y11
+	VPBROADCASTW 18(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y6, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y3, Y3
+	VPSIGNB      Y9, Y7, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y4, Y4
+	VPSIGNB      Y9, Y8, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y5, Y5
+	VMOVDQU      160(CX), Y6
+	VMOVDQU      160(BX), Y7
+	VMOVDQU      160(DX), Y8
+	VMOVDQU      96(AX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      160(AX), Y10
+	VPSLLW       $0x02, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 20(SP), Y11
+	VPBROADCASTW 22(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y6, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y3, Y3
+	VPSIGNB      Y9, Y7, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y4, Y4
+	VPSIGNB      Y9, Y8, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y5, Y5
+	VMOVDQU      192(CX), Y6
+	VMOVDQU      192(BX), Y7
+	VMOVDQU      192(DX), Y8
+	VMOVDQU      64(AX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      160(AX), Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 24(SP), Y11
+	VPBROADCASTW 26(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y6, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y3, Y3
+	VPSIGNB      Y9, Y7, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y4, Y4
+	VPSIGNB      Y9, Y8, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y5, Y5
+	VMOVDQU      224(CX), Y6
+	VMOVDQU      224(BX), Y7
+	VMOVDQU      224(DX), Y8
+	VMOVDQU      96(AX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      160(AX), Y10
+	VPSRLW       $0x02, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 28(SP), Y11
+	VPBROADCASTW 30(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y6, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y3, Y3
+	VPSIGNB      Y9, Y7, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y4, Y4
+	VPSIGNB      Y9, Y8, Y6
+	VPMADDUBSW   Y6, Y10, Y6
+	VPMADDWD     Y11, Y6, Y6
+	VPADDD       Y6, Y5, Y5
+	VBROADCASTSS 288(CX), Y6
+	VPBROADCASTW 208(AX), X7
+	VCVTPH2PS    X7, Y7
+	VMULPS       Y6, Y7, Y7
+	VCVTDQ2PS    Y3, Y3
+	VFMADD231PS  Y7, Y3, Y0
+	VBROADCASTSS 288(BX), Y3
+	VPBROADCASTW 208(AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       Y3, Y6, Y6
+	VCVTDQ2PS    Y4, Y3
+	VFMADD231PS  Y6, Y3, Y1
+	VBROADCASTSS 288(DX), Y3
+	VPBROADCASTW 208(AX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       Y3, Y4, Y4
+	VCVTDQ2PS    Y5, Y3
+	VFMADD231PS  Y4, Y3, Y2
+	ADDQ         $0x000000d2, AX
+	ADDQ         $0x00000140, CX
+	ADDQ         $0x00000140, BX
+	ADDQ         $0x00000140, DX
+	DECQ         SI
+	JMP          Q6Kx1x3AVX2_loop
+
+Q6Kx1x3AVX2_end:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VEXTRACTF128 $0x01, Y0, X3
+	VADDPS       X3, X0, X0
+	VMOVHLPS     X0, X0, X3
+	VADDPS       X3, X0, X0
+	VMOVSHDUP    X0, X3
+	VADDSS       X3, X0, X0
+	VMOVSS       X0, (AX)
+	ADDQ         CX, AX
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (AX)
+	ADDQ         CX, AX
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, (AX)
+	VZEROUPPER
+	RET
+
+// func Q6Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q6Kx2x1AVX2(SB), NOSPLIT, $64-56
+	MOVQ  w+0(FP), AX
+	MOVQ  wstride+8(FP), CX
+	LEAQ  (AX)(CX*1), CX
+	MOVQ  a+16(FP), DX
+	MOVQ  astride+24(FP), BX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	MOVQ  nb+32(FP), BX
+
+Q6Kx2x1AVX2_loop:
+	TESTQ        BX, BX
+	JZ           Q6Kx2x1AVX2_end
+	VPXOR        Y2, Y2, Y2
+	VPXOR        Y3, Y3, Y3
+	VPMOVSXBW    192(AX), Y4
+	VMOVDQU      Y4, (SP)
+	VPMOVSXBW    192(CX), Y4
+	VMOVDQU      Y4, 32(SP)
+	VMOVDQU      (DX), Y4
+	VMOVDQU      (AX), Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VMOVDQU      128(AX), Y6
+	VPSLLW       $0x04, Y6, Y6
+	VPAND        bits45<>+0(SB), Y6, Y6
+	VPOR         Y6, Y5, Y5
+	VPSUBB       bytes32<>+0(SB), Y5, Y5
+	VPABSB       Y5, Y6
+	VPBROADCASTW (SP), Y7
+	VPBROADCASTW 2(SP), Y8
+	VPBLENDD     $0xf0, Y8, Y7, Y7
+	VPSIGNB      Y5, Y4, Y5
+	VPMADDUBSW   Y5, Y6, Y5
+	VPMADDWD     Y7, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VMOVDQU      (CX), Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VMOVDQU      128(CX), Y6
+	VPSLLW       $0x04, Y6, Y6
+	VPAND        bits45<>+0(SB), Y6, Y6
+	VPOR         Y6, Y5, Y5
+	VPSUBB       bytes32<>+0(SB), Y5, Y5
+	VPABSB       Y5, Y6
+	VPBROADCASTW 32(SP), Y7
+	VPBROADCASTW 34(SP), Y8
+	VPBLENDD     $0xf0, Y8, Y7, Y7
+	VPSIGNB      Y5, Y4, Y4
+	VPMADDUBSW   Y4, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      32(DX), Y4
+	VMOVDQU      32(AX), Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VMOVDQU      128(AX), Y6
+	VPSLLW       $0x02, Y6, Y6
+	VPAND        bits45<>+0(SB), Y6, Y6
+	VPOR         Y6, Y5, Y5
+	VPSUBB       bytes32<>+0(SB), Y5, Y5
+	VPABSB       Y5, Y6
+	VPBROADCASTW 4(SP), Y7
+	VPBROADCASTW 6(SP), Y8
+	VPBLENDD     $0xf0, Y8, Y7, Y7
+	VPSIGNB      Y5, Y4, Y5
+	VPMADDUBSW   Y5, Y6, Y5
+	VPMADDWD     Y7, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VMOVDQU      32(CX), Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VMOVDQU      128(CX), Y6
+	VPSLLW       $0x02, Y6, Y6
+	VPAND        bits45<>+0(SB), Y6, Y6
+	VPOR         Y6, Y5, Y5
+	VPSUBB       bytes32<>+0(SB), Y5, Y5
+	VPABSB       Y5, Y6
+	VPBROADCASTW 36(SP), Y7
+	VPBROADCASTW 38(SP), Y8
+	VPBLENDD     $0xf0, Y8, Y7, Y7
+	VPSIGNB      Y5, Y4, Y4
+	VPMADDUBSW   Y4, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      64(DX), Y4
+	VMOVDQU      (AX), Y5
+	VPSRLW       $0x04, Y5, Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VMOVDQU      128(AX), Y6
+	VPAND        bits45<>+0(SB), Y6, Y6
+	VPOR         Y6, Y5, Y5
+	VPSUBB       bytes32<>+0(SB), Y5, Y5
+	VPABSB       Y5, Y6
+	VPBROADCASTW 8(SP), Y7
+	VPBROADCASTW 10(SP), Y8
+	VPBLENDD     $0xf0, Y8, Y7, Y7
+	VPSIGNB      Y5, Y4, Y5
+	VPMADDUBSW   Y5, Y6, Y5
+	VPMADDWD     Y7, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VMOVDQU      (CX), Y5
+	VPSRLW       $0x04, Y5, Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VMOVDQU      128(CX), Y6
+	VPAND        bits45<>+0(SB), Y6, Y6
+	VPOR         Y6, Y5, Y5
+	VPSUBB       bytes32<>+0(SB), Y5, Y5
+	VPABSB       Y5, Y6
+	VPBROADCASTW 40(SP), Y7
+	VPBROADCASTW 42(SP), Y8
+	VPBLENDD     $0xf0, Y8, Y7, Y7
+	VPSIGNB      Y5, Y4, Y4
+	VPMADDUBSW   Y4, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      96(DX), Y4
+	VMOVDQU      32(AX), Y5
+	VPSRLW       $0x04, Y5, Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VMOVDQU      128(AX), Y6
+	VPSRLW       $0x02, Y6, Y6
+	VPAND        bits45<>+0(SB), Y6, Y6
+	VPOR         Y6, Y5, Y5
+	VPSUBB       bytes32<>+0(SB), Y5, Y5
+	VPABSB       Y5, Y6
+	VPBROADCASTW 12(SP), Y7
+	VPBROADCASTW 14(SP), Y8
+	VPBLENDD     $0xf0, Y8, Y7, Y7
+	VPSIGNB      Y5, Y4, Y5
+	VPMADDUBSW   Y5, Y6, Y5
+	VPMADDWD     Y7, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VMOVDQU      32(CX), Y5
+	VPSRLW       $0x04, Y5, Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VMOVDQU      128(CX), Y6
+	VPSRLW       $0x02, Y6, Y6
+	VPAND        bits45<>+0(SB), Y6, Y6
+	VPOR         Y6, Y5, Y5
+	VPSUBB       bytes32<>+0(SB), Y5, Y5
+	VPABSB       Y5, Y6
+	VPBROADCASTW 44(SP), Y7
+	VPBROADCASTW 46(SP), Y8
+	VPBLENDD     $0xf0, Y8, Y7, Y7
+	VPSIGNB      Y5, Y4, Y4
+	VPMADDUBSW   Y4, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      128(DX), Y4
+	VMOVDQU      64(AX), Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VMOVDQU      160(AX), Y6
+	VPSLLW       $0x04, Y6, Y6
+	VPAND        bits45<>+0(SB), Y6, Y6
+	VPOR         Y6, Y5, Y5
+	VPSUBB       bytes32<>+0(SB), Y5, Y5
+	VPABSB       Y5, Y6
+	VPBROADCASTW 16(SP), Y7
+	VPBROADCASTW 18(SP), Y8
+	VPBLENDD     $0xf0, Y8, Y7, Y7
+	VPSIGNB      Y5, Y4, Y5
+	VPMADDUBSW   Y5, Y6, Y5
+	VPMADDWD     Y7, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VMOVDQU      64(CX), Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VMOVDQU      160(CX), Y6
+	VPSLLW       $0x04, Y6, Y6
+	VPAND        bits45<>+0(SB), Y6, Y6
+	VPOR         Y6, Y5, Y5
+	VPSUBB       bytes32<>+0(SB), Y5, Y5
+	VPABSB       Y5, Y6
+	VPBROADCASTW 48(SP), Y7
+	VPBROADCASTW 50(SP), Y8
+	VPBLENDD     $0xf0, Y8, Y7, Y7
+	VPSIGNB      Y5, Y4, Y4
+	VPMADDUBSW   Y4, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      160(DX), Y4
+	VMOVDQU      96(AX), Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VMOVDQU      160(AX), Y6
+	VPSLLW       $0x02, Y6, Y6
+	VPAND        bits45<>+0(SB), Y6, Y6
+	VPOR         Y6, Y5, Y5
+	VPSUBB       bytes32<>+0(SB), Y5, Y5
+	VPABSB       Y5, Y6
+	VPBROADCASTW 20(SP), Y7
+	VPBROADCASTW 22(SP), Y8
+	VPBLENDD     $0xf0, Y8, Y7, Y7
+	VPSIGNB      Y5, Y4, Y5
+	VPMADDUBSW   Y5, Y6, Y5
+	VPMADDWD     Y7, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VMOVDQU      96(CX), Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VMOVDQU      160(CX), Y6
+	VPSLLW       $0x02, Y6, Y6
+	VPAND        bits45<>+0(SB), Y6, Y6
+	VPOR         Y6, Y5, Y5
+	VPSUBB       bytes32<>+0(SB), Y5, Y5
+	VPABSB       Y5, Y6
+	VPBROADCASTW 52(SP), Y7
+	VPBROADCASTW 54(SP), Y8
+	VPBLENDD     $0xf0, Y8, Y7, Y7
+	VPSIGNB      Y5, Y4, Y4
+	VPMADDUBSW   Y4, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      192(DX), Y4
+	VMOVDQU      64(AX), Y5
+	VPSRLW       $0x04, Y5, Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VMOVDQU      160(AX), Y6
+	VPAND        bits45<>+0(SB), Y6, Y6
+	VPOR         Y6, Y5, Y5
+	VPSUBB       bytes32<>+0(SB), Y5, Y5
+	VPABSB       Y5, Y6
+	VPBROADCASTW 24(SP), Y7
+	VPBROADCASTW 26(SP), Y8
+	VPBLENDD     $0xf0, Y8, Y7, Y7
+	VPSIGNB      Y5, Y4, Y5
+	VPMADDUBSW   Y5, Y6, Y5
+	VPMADDWD     Y7, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VMOVDQU      64(CX), Y5
+	VPSRLW       $0x04, Y5, Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VMOVDQU      160(CX), Y6
+	VPAND        bits45<>+0(SB), Y6, Y6
+	VPOR         Y6, Y5, Y5
+	VPSUBB       bytes32<>+0(SB), Y5, Y5
+	VPABSB       Y5, Y6
+	VPBROADCASTW 56(SP), Y7
+	VPBROADCASTW 58(SP), Y8
+	VPBLENDD     $0xf0, Y8, Y7, Y7
+	VPSIGNB      Y5, Y4, Y4
+	VPMADDUBSW   Y4, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VMOVDQU      224(DX), Y4
+	VMOVDQU      96(AX), Y5
+	VPSRLW       $0x04, Y5, Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VMOVDQU      160(AX), Y6
+	VPSRLW       $0x02, Y6, Y6
+	VPAND        bits45<>+0(SB), Y6, Y6
+	VPOR         Y6, Y5, Y5
+	VPSUBB       bytes32<>+0(SB), Y5, Y5
+	VPABSB       Y5, Y6
+	VPBROADCASTW 28(SP), Y7
+	VPBROADCASTW 30(SP), Y8
+	VPBLENDD     $0xf0, Y8, Y7, Y7
+	VPSIGNB      Y5, Y4, Y5
+	VPMADDUBSW   Y5, Y6, Y5
+	VPMADDWD     Y7, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VMOVDQU      96(CX), Y5
+	VPSRLW       $0x04, Y5, Y5
+	VPAND        nibbles<>+0(SB), Y5, Y5
+	VMOVDQU      160(CX), Y6
+	VPSRLW       $0x02, Y6, Y6
+	VPAND        bits45<>+0(SB), Y6, Y6
+	VPOR         Y6, Y5, Y5
+	VPSUBB       bytes32<>+0(SB), Y5, Y5
+	VPABSB       Y5, Y6
+	VPBROADCASTW 60(SP), Y7
+	VPBROADCASTW 62(SP), Y8
+	VPBLENDD     $0xf0, Y8, Y7, Y7
+	VPSIGNB      Y5, Y4, Y4
+	VPMADDUBSW   Y4, Y6, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y3, Y3
+	VBROADCASTSS 288(DX), Y4
+	VPBROADCASTW 208(AX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       Y4, Y5, Y5
+	VCVTDQ2PS    Y2, Y2
+	VFMADD231PS  Y5, Y2, Y0
+	VPBROADCASTW 208(CX), X2
+	VCVTPH2PS    X2, Y2
+	VMULPS       Y4, Y2, Y2
+	VCVTDQ2PS    Y3, Y3
+	VFMADD231PS  Y2, Y3, Y1
+	ADDQ         $0x000000d2, AX
+	ADDQ         $0x000000d2, CX
+	ADDQ         $0x00000140, DX
+	DECQ         BX
+	JMP          Q6Kx2x1AVX2_loop
+
+Q6Kx2x1AVX2_end:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VEXTRACTF128 $0x01, Y0, X2
+	VADDPS       X2, X0, X0
+	VMOVHLPS     X0, X0, X2
+	VADDPS       X2, X0, X0
+	VMOVSHDUP    X0, X2
+	VADDSS       X2, X0, X0
+	VMOVSS       X0, (AX)
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, 4(AX)
+	VZEROUPPER
+	RET
+
+// func Q6Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q6Kx2x2AVX2(SB), NOSPLIT, $64-56
+	MOVQ  w+0(FP), AX
+	MOVQ  wstride+8(FP), CX
+	LEAQ  (AX)(CX*1), CX
+	MOVQ  a+16(FP), DX
+	MOVQ  astride+24(FP), BX
+	LEAQ  (DX)(BX*1), BX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	MOVQ  nb+32(FP), SI
+
+Q6Kx2x2AVX2_loop:
+	TESTQ        SI, SI
+	JZ           Q6Kx2x2AVX2_end
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VPMOVSXBW    192(AX), Y8
+	VMOVDQU      Y8, (SP)
+	VPMOVSXBW    192(CX), Y8
+	VMOVDQU      Y8, 32(SP)
+	VMOVDQU      (DX), Y8
+	VMOVDQU      (BX), Y9
+	VMOVDQU      (AX), Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VMOVDQU      128(AX), Y11
+	VPSLLW       $0x04, Y11, Y11
+	VPAND        bits45<>+0(SB), Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       bytes32<>+0(SB), Y10, Y10
+	VPABSB       Y10, Y11
+	VPBROADCASTW (SP), Y12
+	VPBROADCASTW 2(SP), Y13
+	VPBLENDD     $0xf0, Y13, Y12, Y12
+	VPSIGNB      Y10, Y8, Y13
+	VPMADDUBSW   Y13, Y11, Y13
+	VPMADDWD     Y12, Y13, Y13
+	VPADDD       Y13, Y4, Y4
+	VPSIGNB      Y10, Y9, Y10
+	VPMADDUBSW   Y10, Y11, Y10
+	VPMADDWD     Y12, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      (CX), Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VMOVDQU      128(CX), Y11
+	VPSLLW       $0x04, Y11, Y11
+	VPAND        bits45<>+0(SB), Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       bytes32<>+0(SB), Y10, Y10
+	VPABSB       Y10, Y11
+	VPBROADCASTW 32(SP), Y12
+	VPBROADCASTW 34(SP), Y13
+	VPBLENDD     $0xf0, Y13, Y12, Y12
+	VPSIGNB      Y10, Y8, Y8
+	VPMADDUBSW   Y8, Y11, Y8
+	VPMADDWD     Y12, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPSIGNB      Y10, Y9, Y8
+	VPMADDUBSW   Y8, Y11, Y8
+	VPMADDWD     Y12, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      32(DX), Y8
+	VMOVDQU      32(BX), Y9
+	VMOVDQU      32(AX), Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VMOVDQU      128(AX), Y11
+	VPSLLW       $0x02, Y11, Y11
+	VPAND        bits45<>+0(SB), Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       bytes32<>+0(SB), Y10, Y10
+	VPABSB       Y10, Y11
+	VPBROADCASTW 4(SP), Y12
+	VPBROADCASTW 6(SP), Y13
+	VPBLENDD     $0xf0, Y13, Y12, Y12
+	VPSIGNB      Y10, Y8, Y13
+	VPMADDUBSW   Y13, Y11, Y13
+	VPMADDWD     Y12, Y13, Y13
+	VPADDD       Y13, Y4, Y4
+	VPSIGNB      Y10, Y9, Y10
+	VPMADDUBSW   Y10, Y11, Y10
+	VPMADDWD     Y12, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      32(CX), Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VMOVDQU      128(CX), Y11
+	VPSLLW       $0x02, Y11, Y11
+	VPAND        bits45<>+0(SB), Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       bytes32<>+0(SB), Y10, Y10
+	VPABSB       Y10, Y11
+	VPBROADCASTW 36(SP), Y12
+	VPBROADCASTW 38(SP), Y13
+	VPBLENDD     $0xf0, Y13, Y12, Y12
+	VPSIGNB      Y10, Y8, Y8
+	VPMADDUBSW   Y8, Y11, Y8
+	VPMADDWD     Y12, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPSIGNB      Y10, Y9, Y8
+	VPMADDUBSW   Y8, Y11, Y8
+	VPMADDWD     Y12, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      64(DX), Y8
+	VMOVDQU      64(BX), Y9
+	VMOVDQU      (AX), Y10
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VMOVDQU      128(AX), Y11
+	VPAND        bits45<>+0(SB), Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       bytes32<>+0(SB), Y10, Y10
+	VPABSB       Y10, Y11
+	VPBROADCASTW 8(SP), Y12
+	VPBROADCASTW 10(SP), Y13
+	VPBLENDD     $0xf0, Y13, Y12, Y12
+	VPSIGNB      Y10, Y8, Y13
+	VPMADDUBSW   Y13, Y11, Y13
+	VPMADDWD     Y12, Y13, Y13
+	VPADDD       Y13, Y4, Y4
+	VPSIGNB      Y10, Y9, Y10
+	VPMADDUBSW   Y10, Y11, Y10
+	VPMADDWD     Y12, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      (CX), Y10
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VMOVDQU      128(CX), Y11
+	VPAND        bits45<>+0(SB), Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       bytes32<>+0(SB), Y10, Y10
+	VPABSB       Y10, Y11
+	VPBROADCASTW 40(SP), Y12
+	VPBROADCASTW 42(SP), Y13
+	VPBLENDD     $0xf0, Y13, Y12, Y12
+	VPSIGNB      Y10, Y8, Y8
+	VPMADDUBSW   Y8, Y11, Y8
+	VPMADDWD     Y12, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPSIGNB      Y10, Y9, Y8
+	VPMADDUBSW   Y8, Y11, Y8
+	VPMADDWD     Y12, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      96(DX), Y8
+	VMOVDQU      96(BX), Y9
+	VMOVDQU      32(AX), Y10
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VMOVDQU      128(AX), Y11
+	VPSRLW       $0x02, Y11, Y11
+	VPAND        bits45<>+0(SB), Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       bytes32<>+0(SB), Y10, Y10
+	VPABSB       Y10, Y11
+	VPBROADCASTW 12(SP), Y12
+	VPBROADCASTW 14(SP), Y13
+	VPBLENDD     $0xf0, Y13, Y12, Y12
+	VPSIGNB      Y10, Y8, Y13
+	VPMADDUBSW   Y13, Y11, Y13
+	VPMADDWD     Y12, Y13, Y13
+	VPADDD       Y13, Y4, Y4
+	VPSIGNB      Y10, Y9, Y10
+	VPMADDUBSW   Y10, Y11, Y10
+	VPMADDWD     Y12, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      32(CX), Y10
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VMOVDQU      128(CX), Y11
+	VPSRLW       $0x02, Y11, Y11
+	VPAND        bits45<>+0(SB), Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       bytes32<>+0(SB), Y10, Y10
+	VPABSB       Y10, Y11
+	VPBROADCASTW 44(SP), Y12
+	VPBROADCASTW 46(SP), Y13
+	VPBLENDD     $0xf0, Y13, Y12, Y12
+	VPSIGNB      Y10, Y8, Y8
+	VPMADDUBSW   Y8, Y11, Y8
+	VPMADDWD     Y12, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPSIGNB      Y10, Y9, Y8
+	VPMADDUBSW   Y8, Y11, Y8
+	VPMADDWD     Y12, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      128(DX), Y8
+	VMOVDQU      128(BX), Y9
+	VMOVDQU      64(AX), Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VMOVDQU      160(AX), Y11
+	VPSLLW       $0x04, Y11, Y11
+	VPAND        bits45<>+0(SB), Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       bytes32<>+0(SB), Y10, Y10
+	VPABSB       Y10, Y11
+	VPBROADCASTW 16(SP), Y12
+	VPBROADCASTW 18(SP), Y13
+	VPBLENDD     $0xf0, Y13, Y12, Y12
+	VPSIGNB      Y10, Y8, Y13
+	VPMADDUBSW   Y13, Y11, Y13
+	VPMADDWD     Y12, Y13, Y13
+	VPADDD       Y13, Y4, Y4
+	VPSIGNB      Y10, Y9, Y10
+	VPMADDUBSW   Y10, Y11, Y10
+	VPMADDWD     Y12, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      64(CX), Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VMOVDQU      160(CX), Y11
+	VPSLLW       $0x04, Y11, Y11
+	VPAND        bits45<>+0(SB), Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       bytes32<>+0(SB), Y10, Y10
+	VPABSB       Y10, Y11
+	VPBROADCASTW 48(SP), Y12
+	VPBROADCASTW 50(SP), Y13
+	VPBLENDD     $0xf0, Y13, Y12, Y12
+	VPSIGNB      Y10, Y8, Y8
+	VPMADDUBSW   Y8, Y11, Y8
+	VPMADDWD     Y12, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPSIGNB      Y10, Y9, Y8
+	VPMADDUBSW   Y8, Y11, Y8
+	VPMADDWD     Y12, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      160(DX), Y8
+	VMOVDQU      160(BX), Y9
+	VMOVDQU      96(AX), Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VMOVDQU      160(AX), Y11
+	VPSLLW       $0x02, Y11, Y11
+	VPAND        bits45<>+0(SB), Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       bytes32<>+0(SB), Y10, Y10
+	VPABSB       Y10, Y11
+	VPBROADCASTW 20(SP), Y12
+	VPBROADCASTW 22(SP), Y13
+	VPBLENDD     $0xf0, Y13, Y12, Y12
+	VPSIGNB      Y10, Y8, Y13
+	VPMADDUBSW   Y13, Y11, Y13
+	VPMADDWD     Y12, Y13, Y13
+	VPADDD       Y13, Y4, Y4
+	VPSIGNB      Y10, Y9, Y10
+	VPMADDUBSW   Y10, Y11, Y10
+	VPMADDWD     Y12, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      96(CX), Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VMOVDQU      160(CX), Y11
+	VPSLLW       $0x02, Y11, Y11
+	VPAND        bits45<>+0(SB), Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       bytes32<>+0(SB), Y10, Y10
+	VPABSB       Y10, Y11
+	VPBROADCASTW 52(SP), Y12
+	VPBROADCASTW 54(SP), Y13
+	VPBLENDD     $0xf0, Y13, Y12, Y12
+	VPSIGNB      Y10, Y8, Y8
+	VPMADDUBSW   Y8, Y11, Y8
+	VPMADDWD     Y12, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPSIGNB      Y10, Y9, Y8
+	VPMADDUBSW   Y8, Y11, Y8
+	VPMADDWD     Y12, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      192(DX), Y8
+	VMOVDQU      192(BX), Y9
+	VMOVDQU      64(AX), Y10
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VMOVDQU      160(AX), Y11
+	VPAND        bits45<>+0(SB), Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       bytes32<>+0(SB), Y10, Y10
+	VPABSB       Y10, Y11
+	VPBROADCASTW 24(SP), Y12
+	VPBROADCASTW 26(SP), Y13
+	VPBLENDD     $0xf0, Y13, Y12, Y12
+	VPSIGNB      Y10, Y8, Y13
+	VPMADDUBSW   Y13, Y11, Y13
+	VPMADDWD     Y12, Y13, Y13
+	VPADDD       Y13, Y4, Y4
+	VPSIGNB      Y10, Y9, Y10
+	VPMADDUBSW   Y10, Y11, Y10
+	VPMADDWD     Y12, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      64(CX), Y10
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VMOVDQU      160(CX), Y11
+	VPAND        bits45<>+0(SB), Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       bytes32<>+0(SB), Y10, Y10
+	VPABSB       Y10, Y11
+	VPBROADCASTW 56(SP), Y12
+	VPBROADCASTW 58(SP), Y13
+	VPBLENDD     $0xf0, Y13, Y12, Y12
+	VPSIGNB      Y10, Y8, Y8
+	VPMADDUBSW   Y8, Y11, Y8
+	VPMADDWD     Y12, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPSIGNB      Y10, Y9, Y8
+	VPMADDUBSW   Y8, Y11, Y8
+	VPMADDWD     Y12, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      224(DX), Y8
+	VMOVDQU      224(BX), Y9
+	VMOVDQU      96(AX), Y10
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VMOVDQU      160(AX), Y11
+	VPSRLW       $0x02, Y11, Y11
+	VPAND        bits45<>+0(SB), Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       bytes32<>+0(SB), Y10, Y10
+	VPABSB       Y10, Y11
+	VPBROADCASTW 28(SP), Y12
+	VPBROADCASTW 30(SP), Y13
+	VPBLENDD     $0xf0, Y13, Y12, Y12
+	VPSIGNB      Y10, Y8, Y13
+	VPMADDUBSW   Y13, Y11, Y13
+	VPMADDWD     Y12, Y13, Y13
+	VPADDD       Y13, Y4, Y4
+	VPSIGNB      Y10, Y9, Y10
+	VPMADDUBSW   Y10, Y11, Y10
+	VPMADDWD     Y12, Y10, Y10
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      96(CX), Y10
+	VPSRLW       $0x04, Y10, Y10
+	VPAND        nibbles<>+0(SB), Y10, Y10
+	VMOVDQU      160(CX), Y11
+	VPSRLW       $0x02, Y11, Y11
+	VPAND        bits45<>+0(SB), Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPSUBB       bytes32<>+0(SB), Y10, Y10
+	VPABSB       Y10, Y11
+	VPBROADCASTW 60(SP), Y12
+	VPBROADCASTW 62(SP), Y13
+	VPBLENDD     $0xf0, Y13, Y12, Y12
+	VPSIGNB      Y10, Y8, Y8
+	VPMADDUBSW   Y8, Y11, Y8
+	VPMADDWD     Y12, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VPSIGNB      Y10, Y9, Y8
+	VPMADDUBSW   Y8, Y11, Y8
+	VPMADDWD     Y12, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VBROADCASTSS 288(DX), Y8
+	VPBROADCASTW 208(AX), X9
+	VCVTPH2PS    X9, Y9
+	VMULPS       Y8, Y9, Y9
+	VCVTDQ2PS    Y4, Y4
+	VFMADD231PS  Y9, Y4, Y0
+	VPBROADCASTW 208(CX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       Y8, Y4, Y4
+	VCVTDQ2PS    Y6, Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VBROADCASTSS 288(BX), Y4
+	VPBROADCASTW 208(AX), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       Y4, Y6, Y6
+	VCVTDQ2PS    Y5, Y5
+	VFMADD231PS  Y6, Y5, Y1
+	VPBROADCASTW 208(CX), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       Y4, Y5, Y5
+	VCVTDQ2PS    Y7, Y4
+	VFMADD231PS  Y5, Y4, Y3
+	ADDQ         $0x000000d2, AX
+	ADDQ         $0x000000d2, CX
+	ADDQ         $0x00000140, DX
+	ADDQ         $0x00000140, BX
+	DECQ         SI
+	JMP          Q6Kx2x2AVX2_loop
+
+Q6Kx2x2AVX2_end:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VEXTRACTF128 $0x01, Y0, X4
+	VADDPS       X4, X0, X0
+	VMOVHLPS     X0, X0, X4
+	VADDPS       X4, X0, X0
+	VMOVSHDUP    X0, X4
+	VADDSS       X4, X0, X0
+	VMOVSS       X0, (AX)
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, 4(AX)
+	ADDQ         CX, AX
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (AX)
+	VEXTRACTF128 $0x01, Y3, X0
+	VADDPS       X0, X3, X3
+	VMOVHLPS     X3, X3, X0
+	VADDPS       X0, X3, X3
+	VMOVSHDUP    X3, X0
+	VADDSS       X0, X3, X3
+	VMOVSS       X3, 4(AX)
+	VZEROUPPER
+	RET
+
+// func Q6Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q6Kx4x1AVX2(SB), NOSPLIT, $128-56
+	MOVQ  w+0(FP), AX
+	MOVQ  wstride+8(FP), CX
+	LEAQ  (AX)(CX*1), DX
+	LEAQ  (DX)(CX*1), BX
+	LEAQ  (BX)(CX*1), CX
+	MOVQ  a+16(FP), SI
+	MOVQ  astride+24(FP), DI
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	MOVQ  nb+32(FP), DI
+
+Q6Kx4x1AVX2_loop:
+	TESTQ        DI, DI
+	JZ           Q6Kx4x1AVX2_end
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VPMOVSXBW    192(AX), Y8
+	VMOVDQU      Y8, (SP)
+	VPMOVSXBW    192(DX), Y8
+	VMOVDQU      Y8, 32(SP)
+	VPMOVSXBW    192(BX), Y8
+	VMOVDQU      Y8, 64(SP)
+	VPMOVSXBW    192(CX), Y8
+	VMOVDQU      Y8, 96(SP)
+	VMOVDQU      (SI), Y8
+	VMOVDQU      (AX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      128(AX), Y10
+	VPSLLW       $0x04, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW (SP), Y11
+	VPBROADCASTW 2(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VMOVDQU      (DX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      128(DX), Y10
+	VPSLLW       $0x04, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 32(SP), Y11
+	VPBROADCASTW 34(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VMOVDQU      (BX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      128(BX), Y10
+	VPSLLW       $0x04, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 64(SP), Y11
+	VPBROADCASTW 66(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VMOVDQU      (CX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      128(CX), Y10
+	VPSLLW       $0x04, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 96(SP), Y11
+	VPBROADCASTW 98(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y8
+	VPMADDUBSW   Y8, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      32(SI), Y8
+	VMOVDQU      32(AX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      128(AX), Y10
+	VPSLLW       $0x02, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 4(SP), Y11
+	VPBROADCASTW 6(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VMOVDQU      32(DX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      128(DX), Y10
+	VPSLLW       $0x02, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 36(SP), Y11
+	VPBROADCASTW 38(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VMOVDQU      32(BX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      128(BX), Y10
+	VPSLLW       $0x02, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 68(SP), Y11
+	VPBROADCASTW 70(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VMOVDQU      32(CX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      128(CX), Y10
+	VPSLLW       $0x02, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 100(SP), Y11
+	VPBROADCASTW 102(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y8
+	VPMADDUBSW   Y8, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      64(SI), Y8
+	VMOVDQU      (AX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      128(AX), Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 8(SP), Y11
+	VPBROADCASTW 10(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VMOVDQU      (DX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      128(DX), Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 40(SP), Y11
+	VPBROADCASTW 42(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VMOVDQU      (BX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      128(BX), Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 72(SP), Y11
+	VPBROADCASTW 74(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VMOVDQU      (CX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      128(CX), Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 104(SP), Y11
+	VPBROADCASTW 106(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y8
+	VPMADDUBSW   Y8, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      96(SI), Y8
+	VMOVDQU      32(AX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      128(AX), Y10
+	VPSRLW       $0x02, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 12(SP), Y11
+	VPBROADCASTW 14(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VMOVDQU      32(DX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      128(DX), Y10
+	VPSRLW       $0x02, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 44(SP), Y11
+	VPBROADCASTW 46(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VMOVDQU      32(BX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      128(BX), Y10
+	VPSRLW       $0x02, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 76(SP), Y11
+	VPBROADCASTW 78(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VMOVDQU      32(CX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      128(CX), Y10
+	VPSRLW       $0x02, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 108(SP), Y11
+	VPBROADCASTW 110(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y8
+	VPMADDUBSW   Y8, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      128(SI), Y8
+	VMOVDQU      64(AX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      160(AX), Y10
+	VPSLLW       $0x04, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 16(SP), Y11
+	VPBROADCASTW 18(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VMOVDQU      64(DX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      160(DX), Y10
+	VPSLLW       $0x04, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 48(SP), Y11
+	VPBROADCASTW 50(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VMOVDQU      64(BX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      160(BX), Y10
+	VPSLLW       $0x04, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 80(SP), Y11
+	VPBROADCASTW 82(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VMOVDQU      64(CX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      160(CX), Y10
+	VPSLLW       $0x04, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 112(SP), Y11
+	VPBROADCASTW 114(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y8
+	VPMADDUBSW   Y8, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      160(SI), Y8
+	VMOVDQU      96(AX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      160(AX), Y10
+	VPSLLW       $0x02, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 20(SP), Y11
+	VPBROADCASTW 22(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VMOVDQU      96(DX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      160(DX), Y10
+	VPSLLW       $0x02, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 52(SP), Y11
+	VPBROADCASTW 54(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VMOVDQU      96(BX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      160(BX), Y10
+	VPSLLW       $0x02, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 84(SP), Y11
+	VPBROADCASTW 86(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VMOVDQU      96(CX), Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      160(CX), Y10
+	VPSLLW       $0x02, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 116(SP), Y11
+	VPBROADCASTW 118(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y8
+	VPMADDUBSW   Y8, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      192(SI), Y8
+	VMOVDQU      64(AX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      160(AX), Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 24(SP), Y11
+	VPBROADCASTW 26(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VMOVDQU      64(DX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      160(DX), Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 56(SP), Y11
+	VPBROADCASTW 58(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VMOVDQU      64(BX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      160(BX), Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 88(SP), Y11
+	VPBROADCASTW 90(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VMOVDQU      64(CX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      160(CX), Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 120(SP), Y11
+	VPBROADCASTW 122(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y8
+	VPMADDUBSW   Y8, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VMOVDQU      224(SI), Y8
+	VMOVDQU      96(AX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      160(AX), Y10
+	VPSRLW       $0x02, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 28(SP), Y11
+	VPBROADCASTW 30(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VMOVDQU      96(DX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      160(DX), Y10
+	VPSRLW       $0x02, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 60(SP), Y11
+	VPBROADCASTW 62(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VMOVDQU      96(BX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      160(BX), Y10
+	VPSRLW       $0x02, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 92(SP), Y11
+	VPBROADCASTW 94(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y9
+	VPMADDUBSW   Y9, Y10, Y9
+	VPMADDWD     Y11, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VMOVDQU      96(CX), Y9
+	VPSRLW       $0x04, Y9, Y9
+	VPAND        nibbles<>+0(SB), Y9, Y9
+	VMOVDQU      160(CX), Y10
+	VPSRLW       $0x02, Y10, Y10
+	VPAND        bits45<>+0(SB), Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPSUBB       bytes32<>+0(SB), Y9, Y9
+	VPABSB       Y9, Y10
+	VPBROADCASTW 124(SP), Y11
+	VPBROADCASTW 126(SP), Y12
+	VPBLENDD     $0xf0, Y12, Y11, Y11
+	VPSIGNB      Y9, Y8, Y8
+	VPMADDUBSW   Y8, Y10, Y8
+	VPMADDWD     Y11, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VBROADCASTSS 288(SI), Y8
+	VPBROADCASTW 208(AX), X9
+	VCVTPH2PS    X9, Y9
+	VMULPS       Y8, Y9, Y9
+	VCVTDQ2PS    Y4, Y4
+	VFMADD231PS  Y9, Y4, Y0
+	VPBROADCASTW 208(DX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       Y8, Y4, Y4
+	VCVTDQ2PS    Y5, Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VPBROADCASTW 208(BX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       Y8, Y4, Y4
+	VCVTDQ2PS    Y6, Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VPBROADCASTW 208(CX), X4
+	VCVTPH2PS    X4, Y4
+	VMULPS       Y8, Y4, Y4
+	VCVTDQ2PS    Y7, Y5
+	VFMADD231PS  Y4, Y5, Y3
+	ADDQ         $0x000000d2, AX
+	ADDQ         $0x000000d2, DX
+	ADDQ         $0x000000d2, BX
+	ADDQ         $0x000000d2, CX
+	ADDQ         $0x00000140, SI
+	DECQ         DI
+	JMP          Q6Kx4x1AVX2_loop
+
+Q6Kx4x1AVX2_end:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VEXTRACTF128 $0x01, Y0, X4
+	VADDPS       X4, X0, X0
+	VMOVHLPS     X0, X0, X4
+	VADDPS       X4, X0, X0
+	VMOVSHDUP    X0, X4
+	VADDSS       X4, X0, X0
+	VMOVSS       X0, (AX)
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, 4(AX)
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, 8(AX)
+	VEXTRACTF128 $0x01, Y3, X0
+	VADDPS       X0, X3, X3
+	VMOVHLPS     X3, X3, X0
+	VADDPS       X0, X3, X3
+	VMOVSHDUP    X3, X0
+	VADDSS       X0, X3, X3
+	VMOVSS       X3, 12(AX)
+	VZEROUPPER
+	RET
+
+// func Q6KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q6KRowsAVX2(SB), NOSPLIT, $32-48
+	MOVQ w+0(FP), AX
+	MOVQ wstride+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rows+32(FP), BX
+	MOVQ out+40(FP), SI
+
+Q6KRowsAVX2_row:
+	TESTQ BX, BX
+	JZ    Q6KRowsAVX2_done
+	VPXOR Y0, Y0, Y0
+	MOVQ  nb+24(FP), R9
+	MOVQ  AX, DI
+	MOVQ  DX, R8
+
+Q6KRowsAVX2_loop:
+	TESTQ        R9, R9
+	JZ           Q6KRowsAVX2_end
+	VPXOR        Y1, Y1, Y1
+	VPMOVSXBW    192(DI), Y2
+	VMOVDQU      Y2, (SP)
+	VMOVDQU      (R8), Y2
+	VMOVDQU      (DI), Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VMOVDQU      128(DI), Y4
+	VPSLLW       $0x04, Y4, Y4
+	VPAND        bits45<>+0(SB), Y4, Y4
+	VPOR         Y4, Y3, Y3
+	VPSUBB       bytes32<>+0(SB), Y3, Y3
+	VPABSB       Y3, Y4
+	VPBROADCASTW (SP), Y5
+	VPBROADCASTW 2(SP), Y6
+	VPBLENDD     $0xf0, Y6, Y5, Y5
+	VPSIGNB      Y3, Y2, Y2
+	VPMADDUBSW   Y2, Y4, Y2
+	VPMADDWD     Y5, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      32(R8), Y2
+	VMOVDQU      32(DI), Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VMOVDQU      128(DI), Y4
+	VPSLLW       $0x02, Y4, Y4
+	VPAND        bits45<>+0(SB), Y4, Y4
+	VPOR         Y4, Y3, Y3
+	VPSUBB       bytes32<>+0(SB), Y3, Y3
+	VPABSB       Y3, Y4
+	VPBROADCASTW 4(SP), Y5
+	VPBROADCASTW 6(SP), Y6
+	VPBLENDD     $0xf0, Y6, Y5, Y5
+	VPSIGNB      Y3, Y2, Y2
+	VPMADDUBSW   Y2, Y4, Y2
+	VPMADDWD     Y5, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      64(R8), Y2
+	VMOVDQU      (DI), Y3
+	VPSRLW       $0x04, Y3, Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VMOVDQU      128(DI), Y4
+	VPAND        bits45<>+0(SB), Y4, Y4
+	VPOR         Y4, Y3, Y3
+	VPSUBB       bytes32<>+0(SB), Y3, Y3
+	VPABSB       Y3, Y4
+	VPBROADCASTW 8(SP), Y5
+	VPBROADCASTW 10(SP), Y6
+	VPBLENDD     $0xf0, Y6, Y5, Y5
+	VPSIGNB      Y3, Y2, Y2
+	VPMADDUBSW   Y2, Y4, Y2
+	VPMADDWD     Y5, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      96(R8), Y2
+	VMOVDQU      32(DI), Y3
+	VPSRLW       $0x04, Y3, Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VMOVDQU      128(DI), Y4
+	VPSRLW       $0x02, Y4, Y4
+	VPAND        bits45<>+0(SB), Y4, Y4
+	VPOR         Y4, Y3, Y3
+	VPSUBB       bytes32<>+0(SB), Y3, Y3
+	VPABSB       Y3, Y4
+	VPBROADCASTW 12(SP), Y5
+	VPBROADCASTW 14(SP), Y6
+	VPBLENDD     $0xf0, Y6, Y5, Y5
+	VPSIGNB      Y3, Y2, Y2
+	VPMADDUBSW   Y2, Y4, Y2
+	VPMADDWD     Y5, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      128(R8), Y2
+	VMOVDQU      64(DI), Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VMOVDQU      160(DI), Y4
+	VPSLLW       $0x04, Y4, Y4
+	VPAND        bits45<>+0(SB), Y4, Y4
+	VPOR         Y4, Y3, Y3
+	VPSUBB       bytes32<>+0(SB), Y3, Y3
+	VPABSB       Y3, Y4
+	VPBROADCASTW 16(SP), Y5
+	VPBROADCASTW 18(SP), Y6
+	VPBLENDD     $0xf0, Y6, Y5, Y5
+	VPSIGNB      Y3, Y2, Y2
+	VPMADDUBSW   Y2, Y4, Y2
+	VPMADDWD     Y5, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      160(R8), Y2
+	VMOVDQU      96(DI), Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VMOVDQU      160(DI), Y4
+	VPSLLW       $0x02, Y4, Y4
+	VPAND        bits45<>+0(SB), Y4, Y4
+	VPOR         Y4, Y3, Y3
+	VPSUBB       bytes32<>+0(SB), Y3, Y3
+	VPABSB       Y3, Y4
+	VPBROADCASTW 20(SP), Y5
+	VPBROADCASTW 22(SP), Y6
+	VPBLENDD     $0xf0, Y6, Y5, Y5
+	VPSIGNB      Y3, Y2, Y2
+	VPMADDUBSW   Y2, Y4, Y2
+	VPMADDWD     Y5, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      192(R8), Y2
+	VMOVDQU      64(DI), Y3
+	VPSRLW       $0x04, Y3, Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VMOVDQU      160(DI), Y4
+	VPAND        bits45<>+0(SB), Y4, Y4
+	VPOR         Y4, Y3, Y3
+	VPSUBB       bytes32<>+0(SB), Y3, Y3
+	VPABSB       Y3, Y4
+	VPBROADCASTW 24(SP), Y5
+	VPBROADCASTW 26(SP), Y6
+	VPBLENDD     $0xf0, Y6, Y5, Y5
+	VPSIGNB      Y3, Y2, Y2
+	VPMADDUBSW   Y2, Y4, Y2
+	VPMADDWD     Y5, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VMOVDQU      224(R8), Y2
+	VMOVDQU      96(DI), Y3
+	VPSRLW       $0x04, Y3, Y3
+	VPAND        nibbles<>+0(SB), Y3, Y3
+	VMOVDQU      160(DI), Y4
+	VPSRLW       $0x02, Y4, Y4
+	VPAND        bits45<>+0(SB), Y4, Y4
+	VPOR         Y4, Y3, Y3
+	VPSUBB       bytes32<>+0(SB), Y3, Y3
+	VPABSB       Y3, Y4
+	VPBROADCASTW 28(SP), Y5
+	VPBROADCASTW 30(SP), Y6
+	VPBLENDD     $0xf0, Y6, Y5, Y5
+	VPSIGNB      Y3, Y2, Y2
+	VPMADDUBSW   Y2, Y4, Y2
+	VPMADDWD     Y5, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+	VBROADCASTSS 288(R8), Y2
+	VPBROADCASTW 208(DI), X3
+	VCVTPH2PS    X3, Y3
+	VMULPS       Y2, Y3, Y3
+	VCVTDQ2PS    Y1, Y1
+	VFMADD231PS  Y3, Y1, Y0
+	ADDQ         $0x000000d2, DI
+	ADDQ         $0x00000140, R8
+	DECQ         R9
+	JMP          Q6KRowsAVX2_loop
+
+Q6KRowsAVX2_end:
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (SI)
+	ADDQ         CX, AX
+	ADDQ         $0x04, SI
+	DECQ         BX
+	JMP          Q6KRowsAVX2_row
+
+Q6KRowsAVX2_done:
+	VZEROUPPER
+	RET
+
+// func q40x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·q40x1x1AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	MOVQ   a+16(FP), CX
+	MOVQ   astride+24(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   nb+32(FP), DX
+
+q40x1x1AVX2_loop:
+	CMPQ           DX, $0x02
+	JB             q40x1x1AVX2_single
+	VMOVDQU        (CX), Y2
+	VMOVDQU        64(CX), Y3
+	VPSRAD         $0x04, Y3, Y3
+	VBROADCASTI128 2(AX), Y4
+	VPSRLW         $0x04, Y4, Y5
+	VPBLENDD       $0xf0, Y5, Y4, Y4
+	VPAND          nibbles<>+0(SB), Y4, Y4
+	VPBROADCASTW   (AX), X5
+	VCVTPH2PS      X5, Y5
+	VPMADDUBSW     Y2, Y4, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VPADDD         Y3, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         128(CX), Y5, Y3
+	VFMADD231PS    Y3, Y2, Y0
+	VMOVDQU        32(CX), Y2
+	VMOVDQU        96(CX), Y3
+	VPSRAD         $0x04, Y3, Y3
+	VBROADCASTI128 20(AX), Y4
+	VPSRLW         $0x04, Y4, Y5
+	VPBLENDD       $0xf0, Y5, Y4, Y4
+	VPAND          nibbles<>+0(SB), Y4, Y4
+	VPBROADCASTW   18(AX), X5
+	VCVTPH2PS      X5, Y5
+	VPMADDUBSW     Y2, Y4, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VPADDD         Y3, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         160(CX), Y5, Y3
+	VFMADD231PS    Y3, Y2, Y1
+	ADDQ           $0x24, AX
+	ADDQ           $0x000000c0, CX
+	SUBQ           $0x02, DX
+	JMP            q40x1x1AVX2_loop
+
+q40x1x1AVX2_single:
+	TESTQ          DX, DX
+	JZ             q40x1x1AVX2_reduce
+	VMOVDQU        (CX), Y2
+	VMOVDQU        64(CX), Y3
+	VPSRAD         $0x04, Y3, Y3
+	VBROADCASTI128 2(AX), Y4
+	VPSRLW         $0x04, Y4, Y5
+	VPBLENDD       $0xf0, Y5, Y4, Y4
+	VPAND          nibbles<>+0(SB), Y4, Y4
+	VPBROADCASTW   (AX), X5
+	VCVTPH2PS      X5, Y5
+	VPMADDUBSW     Y2, Y4, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VPADDD         Y3, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         128(CX), Y5, Y3
+	VFMADD231PS    Y3, Y2, Y0
+
+q40x1x1AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VZEROUPPER
+	RET
+
+// func q40x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·q40x1x2AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	MOVQ   a+16(FP), CX
+	MOVQ   astride+24(FP), DX
+	LEAQ   (CX)(DX*1), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   nb+32(FP), BX
+
+q40x1x2AVX2_loop:
+	CMPQ           BX, $0x02
+	JB             q40x1x2AVX2_single
+	VMOVDQU        (CX), Y4
+	VMOVDQU        64(CX), Y5
+	VPSRAD         $0x04, Y5, Y5
+	VMOVDQU        (DX), Y6
+	VMOVDQU        64(DX), Y7
+	VPSRAD         $0x04, Y7, Y7
+	VBROADCASTI128 2(AX), Y8
+	VPSRLW         $0x04, Y8, Y9
+	VPBLENDD       $0xf0, Y9, Y8, Y8
+	VPAND          nibbles<>+0(SB), Y8, Y8
+	VPBROADCASTW   (AX), X9
+	VCVTPH2PS      X9, Y9
+	VPMADDUBSW     Y4, Y8, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VPADDD         Y5, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(CX), Y9, Y5
+	VFMADD231PS    Y5, Y4, Y0
+	VPMADDUBSW     Y6, Y8, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VPADDD         Y7, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(DX), Y9, Y5
+	VFMADD231PS    Y5, Y4, Y2
+	VMOVDQU        32(CX), Y4
+	VMOVDQU        96(CX), Y5
+	VPSRAD         $0x04, Y5, Y5
+	VMOVDQU        32(DX), Y6
+	VMOVDQU        96(DX), Y7
+	VPSRAD         $0x04, Y7, Y7
+	VBROADCASTI128 20(AX), Y8
+	VPSRLW         $0x04, Y8, Y9
+	VPBLENDD       $0xf0, Y9, Y8, Y8
+	VPAND          nibbles<>+0(SB), Y8, Y8
+	VPBROADCASTW   18(AX), X9
+	VCVTPH2PS      X9, Y9
+	VPMADDUBSW     Y4, Y8, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VPADDD         Y5, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         160(CX), Y9, Y5
+	VFMADD231PS    Y5, Y4, Y1
+	VPMADDUBSW     Y6, Y8, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VPADDD         Y7, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         160(DX), Y9, Y5
+	VFMADD231PS    Y5, Y4, Y3
+	ADDQ           $0x24, AX
+	ADDQ           $0x000000c0, CX
+	ADDQ           $0x000000c0, DX
+	SUBQ           $0x02, BX
+	JMP            q40x1x2AVX2_loop
+
+q40x1x2AVX2_single:
+	TESTQ          BX, BX
+	JZ             q40x1x2AVX2_reduce
+	VMOVDQU        (CX), Y4
+	VMOVDQU        64(CX), Y5
+	VPSRAD         $0x04, Y5, Y5
+	VMOVDQU        (DX), Y6
+	VMOVDQU        64(DX), Y7
+	VPSRAD         $0x04, Y7, Y7
+	VBROADCASTI128 2(AX), Y8
+	VPSRLW         $0x04, Y8, Y9
+	VPBLENDD       $0xf0, Y9, Y8, Y8
+	VPAND          nibbles<>+0(SB), Y8, Y8
+	VPBROADCASTW   (AX), X9
+	VCVTPH2PS      X9, Y9
+	VPMADDUBSW     Y4, Y8, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VPADDD         Y5, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(CX), Y9, Y5
+	VFMADD231PS    Y5, Y4, Y0
+	VPMADDUBSW     Y6, Y8, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VPADDD         Y7, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(DX), Y9, Y5
+	VFMADD231PS    Y5, Y4, Y2
+
+q40x1x2AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	ADDQ         CX, AX
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, (AX)
+	VZEROUPPER
+	RET
+
+// func q40x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·q40x2x1AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	LEAQ   (AX)(CX*1), CX
+	MOVQ   a+16(FP), DX
+	MOVQ   astride+24(FP), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   nb+32(FP), BX
+
+q40x2x1AVX2_loop:
+	CMPQ           BX, $0x02
+	JB             q40x2x1AVX2_single
+	VMOVDQU        (DX), Y4
+	VMOVDQU        64(DX), Y5
+	VPSRAD         $0x04, Y5, Y5
+	VBROADCASTI128 2(AX), Y6
+	VPSRLW         $0x04, Y6, Y7
+	VPBLENDD       $0xf0, Y7, Y6, Y6
+	VPAND          nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTW   (AX), X7
+	VCVTPH2PS      X7, Y7
+	VPMADDUBSW     Y4, Y6, Y6
+	VPMADDWD       ones16<>+0(SB), Y6, Y6
+	VPADDD         Y5, Y6, Y6
+	VCVTDQ2PS      Y6, Y6
+	VMULPS         128(DX), Y7, Y7
+	VFMADD231PS    Y7, Y6, Y0
+	VBROADCASTI128 2(CX), Y6
+	VPSRLW         $0x04, Y6, Y7
+	VPBLENDD       $0xf0, Y7, Y6, Y6
+	VPAND          nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTW   (CX), X7
+	VCVTPH2PS      X7, Y7
+	VPMADDUBSW     Y4, Y6, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VPADDD         Y5, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(DX), Y7, Y5
+	VFMADD231PS    Y5, Y4, Y2
+	VMOVDQU        32(DX), Y4
+	VMOVDQU        96(DX), Y5
+	VPSRAD         $0x04, Y5, Y5
+	VBROADCASTI128 20(AX), Y6
+	VPSRLW         $0x04, Y6, Y7
+	VPBLENDD       $0xf0, Y7, Y6, Y6
+	VPAND          nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTW   18(AX), X7
+	VCVTPH2PS      X7, Y7
+	VPMADDUBSW     Y4, Y6, Y6
+	VPMADDWD       ones16<>+0(SB), Y6, Y6
+	VPADDD         Y5, Y6, Y6
+	VCVTDQ2PS      Y6, Y6
+	VMULPS         160(DX), Y7, Y7
+	VFMADD231PS    Y7, Y6, Y1
+	VBROADCASTI128 20(CX), Y6
+	VPSRLW         $0x04, Y6, Y7
+	VPBLENDD       $0xf0, Y7, Y6, Y6
+	VPAND          nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTW   18(CX), X7
+	VCVTPH2PS      X7, Y7
+	VPMADDUBSW     Y4, Y6, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VPADDD         Y5, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         160(DX), Y7, Y5
+	VFMADD231PS    Y5, Y4, Y3
+	ADDQ           $0x24, AX
+	ADDQ           $0x24, CX
+	ADDQ           $0x000000c0, DX
+	SUBQ           $0x02, BX
+	JMP            q40x2x1AVX2_loop
+
+q40x2x1AVX2_single:
+	TESTQ          BX, BX
+	JZ             q40x2x1AVX2_reduce
+	VMOVDQU        (DX), Y4
+	VMOVDQU        64(DX), Y5
+	VPSRAD         $0x04, Y5, Y5
+	VBROADCASTI128 2(AX), Y6
+	VPSRLW         $0x04, Y6, Y7
+	VPBLENDD       $0xf0, Y7, Y6, Y6
+	VPAND          nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTW   (AX), X7
+	VCVTPH2PS      X7, Y7
+	VPMADDUBSW     Y4, Y6, Y6
+	VPMADDWD       ones16<>+0(SB), Y6, Y6
+	VPADDD         Y5, Y6, Y6
+	VCVTDQ2PS      Y6, Y6
+	VMULPS         128(DX), Y7, Y7
+	VFMADD231PS    Y7, Y6, Y0
+	VBROADCASTI128 2(CX), Y6
+	VPSRLW         $0x04, Y6, Y7
+	VPBLENDD       $0xf0, Y7, Y6, Y6
+	VPAND          nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTW   (CX), X7
+	VCVTPH2PS      X7, Y7
+	VPMADDUBSW     Y4, Y6, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VPADDD         Y5, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(DX), Y7, Y5
+	VFMADD231PS    Y5, Y4, Y2
+
+q40x2x1AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, 4(AX)
+	VZEROUPPER
+	RET
+
+// func q40x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·q40x2x2AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	LEAQ   (AX)(CX*1), CX
+	MOVQ   a+16(FP), DX
+	MOVQ   astride+24(FP), BX
+	LEAQ   (DX)(BX*1), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   nb+32(FP), SI
+
+q40x2x2AVX2_loop:
+	CMPQ           SI, $0x02
+	JB             q40x2x2AVX2_single
+	VMOVDQU        (DX), Y8
+	VMOVDQU        64(DX), Y9
+	VPSRAD         $0x04, Y9, Y9
+	VMOVDQU        (BX), Y10
+	VMOVDQU        64(BX), Y11
+	VPSRAD         $0x04, Y11, Y11
+	VBROADCASTI128 2(AX), Y12
+	VPSRLW         $0x04, Y12, Y13
+	VPBLENDD       $0xf0, Y13, Y12, Y12
+	VPAND          nibbles<>+0(SB), Y12, Y12
+	VPBROADCASTW   (AX), X13
+	VCVTPH2PS      X13, Y13
+	VPMADDUBSW     Y8, Y12, Y14
+	VPMADDWD       ones16<>+0(SB), Y14, Y14
+	VPADDD         Y9, Y14, Y14
+	VCVTDQ2PS      Y14, Y14
+	VMULPS         128(DX), Y13, Y15
+	VFMADD231PS    Y15, Y14, Y0
+	VPMADDUBSW     Y10, Y12, Y12
+	VPMADDWD       ones16<>+0(SB), Y12, Y12
+	VPADDD         Y11, Y12, Y12
+	VCVTDQ2PS      Y12, Y12
+	VMULPS         128(BX), Y13, Y13
+	VFMADD231PS    Y13, Y12, Y2
+	VBROADCASTI128 2(CX), Y12
+	VPSRLW         $0x04, Y12, Y13
+	VPBLENDD       $0xf0, Y13, Y12, Y12
+	VPAND          nibbles<>+0(SB), Y12, Y12
+	VPBROADCASTW   (CX), X13
+	VCVTPH2PS      X13, Y13
+	VPMADDUBSW     Y8, Y12, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VPADDD         Y9, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(DX), Y13, Y9
+	VFMADD231PS    Y9, Y8, Y4
+	VPMADDUBSW     Y10, Y12, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VPADDD         Y11, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(BX), Y13, Y9
+	VFMADD231PS    Y9, Y8, Y6
+	VMOVDQU        32(DX), Y8
+	VMOVDQU        96(DX), Y9
+	VPSRAD         $0x04, Y9, Y9
+	VMOVDQU        32(BX), Y10
+	VMOVDQU        96(BX), Y11
+	VPSRAD         $0x04, Y11, Y11
+	VBROADCASTI128 20(AX), Y12
+	VPSRLW         $0x04, Y12, Y13
+	VPBLENDD       $0xf0, Y13, Y12, Y12
+	VPAND          nibbles<>+0(SB), Y12, Y12
+	VPBROADCASTW   18(AX), X13
+	VCVTPH2PS      X13, Y13
+	VPMADDUBSW     Y8, Y12, Y14
+	VPMADDWD       ones16<>+0(SB), Y14, Y14
+	VPADDD         Y9, Y14, Y14
+	VCVTDQ2PS      Y14, Y14
+	VMULPS         160(DX), Y13, Y15
+	VFMADD231PS    Y15, Y14, Y1
+	VPMADDUBSW     Y10, Y12, Y12
+	VPMADDWD       ones16<>+0(SB), Y12, Y12
+	VPADDD         Y11, Y12, Y12
+	VCVTDQ2PS      Y12, Y12
+	VMULPS         160(BX), Y13, Y13
+	VFMADD231PS    Y13, Y12, Y3
+	VBROADCASTI128 20(CX), Y12
+	VPSRLW         $0x04, Y12, Y13
+	VPBLENDD       $0xf0, Y13, Y12, Y12
+	VPAND          nibbles<>+0(SB), Y12, Y12
+	VPBROADCASTW   18(CX), X13
+	VCVTPH2PS      X13, Y13
+	VPMADDUBSW     Y8, Y12, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VPADDD         Y9, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         160(DX), Y13, Y9
+	VFMADD231PS    Y9, Y8, Y5
+	VPMADDUBSW     Y10, Y12, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VPADDD         Y11, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         160(BX), Y13, Y9
+	VFMADD231PS    Y9, Y8, Y7
+	ADDQ           $0x24, AX
+	ADDQ           $0x24, CX
+	ADDQ           $0x000000c0, DX
+	ADDQ           $0x000000c0, BX
+	SUBQ           $0x02, SI
+	JMP            q40x2x2AVX2_loop
+
+q40x2x2AVX2_single:
+	TESTQ          SI, SI
+	JZ             q40x2x2AVX2_reduce
+	VMOVDQU        (DX), Y8
+	VMOVDQU        64(DX), Y9
+	VPSRAD         $0x04, Y9, Y9
+	VMOVDQU        (BX), Y10
+	VMOVDQU        64(BX), Y11
+	VPSRAD         $0x04, Y11, Y11
+	VBROADCASTI128 2(AX), Y12
+	VPSRLW         $0x04, Y12, Y13
+	VPBLENDD       $0xf0, Y13, Y12, Y12
+	VPAND          nibbles<>+0(SB), Y12, Y12
+	VPBROADCASTW   (AX), X13
+	VCVTPH2PS      X13, Y13
+	VPMADDUBSW     Y8, Y12, Y14
+	VPMADDWD       ones16<>+0(SB), Y14, Y14
+	VPADDD         Y9, Y14, Y14
+	VCVTDQ2PS      Y14, Y14
+	VMULPS         128(DX), Y13, Y15
+	VFMADD231PS    Y15, Y14, Y0
+	VPMADDUBSW     Y10, Y12, Y12
+	VPMADDWD       ones16<>+0(SB), Y12, Y12
+	VPADDD         Y11, Y12, Y12
+	VCVTDQ2PS      Y12, Y12
+	VMULPS         128(BX), Y13, Y13
+	VFMADD231PS    Y13, Y12, Y2
+	VBROADCASTI128 2(CX), Y12
+	VPSRLW         $0x04, Y12, Y13
+	VPBLENDD       $0xf0, Y13, Y12, Y12
+	VPAND          nibbles<>+0(SB), Y12, Y12
+	VPBROADCASTW   (CX), X13
+	VCVTPH2PS      X13, Y13
+	VPMADDUBSW     Y8, Y12, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VPADDD         Y9, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(DX), Y13, Y9
+	VFMADD231PS    Y9, Y8, Y4
+	VPMADDUBSW     Y10, Y12, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VPADDD         Y11, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(BX), Y13, Y9
+	VFMADD231PS    Y9, Y8, Y6
+
+q40x2x2AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VADDPS       Y5, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X0
+	VADDPS       X0, X4, X4
+	VMOVHLPS     X4, X4, X0
+	VADDPS       X0, X4, X4
+	VMOVSHDUP    X4, X0
+	VADDSS       X0, X4, X4
+	VMOVSS       X4, 4(AX)
+	ADDQ         CX, AX
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, (AX)
+	VADDPS       Y7, Y6, Y6
+	VEXTRACTF128 $0x01, Y6, X0
+	VADDPS       X0, X6, X6
+	VMOVHLPS     X6, X6, X0
+	VADDPS       X0, X6, X6
+	VMOVSHDUP    X6, X0
+	VADDSS       X0, X6, X6
+	VMOVSS       X6, 4(AX)
+	VZEROUPPER
+	RET
+
+// func q40x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·q40x4x1AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), CX
+	MOVQ   a+16(FP), SI
+	MOVQ   astride+24(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   nb+32(FP), DI
+
+q40x4x1AVX2_loop:
+	CMPQ           DI, $0x02
+	JB             q40x4x1AVX2_single
+	VMOVDQU        (SI), Y8
+	VMOVDQU        64(SI), Y9
+	VPSRAD         $0x04, Y9, Y9
+	VBROADCASTI128 2(AX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW   (AX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VPADDD         Y9, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         128(SI), Y11, Y11
+	VFMADD231PS    Y11, Y10, Y0
+	VBROADCASTI128 2(DX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW   (DX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VPADDD         Y9, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         128(SI), Y11, Y11
+	VFMADD231PS    Y11, Y10, Y2
+	VBROADCASTI128 2(BX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW   (BX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VPADDD         Y9, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         128(SI), Y11, Y11
+	VFMADD231PS    Y11, Y10, Y4
+	VBROADCASTI128 2(CX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW   (CX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VPADDD         Y9, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(SI), Y11, Y9
+	VFMADD231PS    Y9, Y8, Y6
+	VMOVDQU        32(SI), Y8
+	VMOVDQU        96(SI), Y9
+	VPSRAD         $0x04, Y9, Y9
+	VBROADCASTI128 20(AX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW   18(AX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VPADDD         Y9, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         160(SI), Y11, Y11
+	VFMADD231PS    Y11, Y10, Y1
+	VBROADCASTI128 20(DX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW   18(DX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VPADDD         Y9, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         160(SI), Y11, Y11
+	VFMADD231PS    Y11, Y10, Y3
+	VBROADCASTI128 20(BX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW   18(BX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VPADDD         Y9, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         160(SI), Y11, Y11
+	VFMADD231PS    Y11, Y10, Y5
+	VBROADCASTI128 20(CX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW   18(CX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VPADDD         Y9, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         160(SI), Y11, Y9
+	VFMADD231PS    Y9, Y8, Y7
+	ADDQ           $0x24, AX
+	ADDQ           $0x24, DX
+	ADDQ           $0x24, BX
+	ADDQ           $0x24, CX
+	ADDQ           $0x000000c0, SI
+	SUBQ           $0x02, DI
+	JMP            q40x4x1AVX2_loop
+
+q40x4x1AVX2_single:
+	TESTQ          DI, DI
+	JZ             q40x4x1AVX2_reduce
+	VMOVDQU        (SI), Y8
+	VMOVDQU        64(SI), Y9
+	VPSRAD         $0x04, Y9, Y9
+	VBROADCASTI128 2(AX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW   (AX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VPADDD         Y9, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         128(SI), Y11, Y11
+	VFMADD231PS    Y11, Y10, Y0
+	VBROADCASTI128 2(DX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW   (DX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VPADDD         Y9, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         128(SI), Y11, Y11
+	VFMADD231PS    Y11, Y10, Y2
+	VBROADCASTI128 2(BX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW   (BX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VPADDD         Y9, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         128(SI), Y11, Y11
+	VFMADD231PS    Y11, Y10, Y4
+	VBROADCASTI128 2(CX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW   (CX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VPADDD         Y9, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(SI), Y11, Y9
+	VFMADD231PS    Y9, Y8, Y6
+
+q40x4x1AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, 4(AX)
+	VADDPS       Y5, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X0
+	VADDPS       X0, X4, X4
+	VMOVHLPS     X4, X4, X0
+	VADDPS       X0, X4, X4
+	VMOVSHDUP    X4, X0
+	VADDSS       X0, X4, X4
+	VMOVSS       X4, 8(AX)
+	VADDPS       Y7, Y6, Y6
+	VEXTRACTF128 $0x01, Y6, X0
+	VADDPS       X0, X6, X6
+	VMOVHLPS     X6, X6, X0
+	VADDPS       X0, X6, X6
+	VMOVSHDUP    X6, X0
+	VADDSS       X0, X6, X6
+	VMOVSS       X6, 12(AX)
+	VZEROUPPER
+	RET
+
+// func q40RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·q40RowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), AX
+	MOVQ wstride+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rows+32(FP), BX
+	MOVQ out+40(FP), SI
+
+q40RowsAVX2_row:
+	TESTQ  BX, BX
+	JZ     q40RowsAVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   nb+24(FP), R9
+	MOVQ   AX, DI
+	MOVQ   DX, R8
+
+q40RowsAVX2_loop:
+	CMPQ           R9, $0x02
+	JB             q40RowsAVX2_single
+	VMOVDQU        (R8), Y2
+	VMOVDQU        64(R8), Y3
+	VPSRAD         $0x04, Y3, Y3
+	VBROADCASTI128 2(DI), Y4
+	VPSRLW         $0x04, Y4, Y5
+	VPBLENDD       $0xf0, Y5, Y4, Y4
+	VPAND          nibbles<>+0(SB), Y4, Y4
+	VPBROADCASTW   (DI), X5
+	VCVTPH2PS      X5, Y5
+	VPMADDUBSW     Y2, Y4, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VPADDD         Y3, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         128(R8), Y5, Y3
+	VFMADD231PS    Y3, Y2, Y0
+	VMOVDQU        32(R8), Y2
+	VMOVDQU        96(R8), Y3
+	VPSRAD         $0x04, Y3, Y3
+	VBROADCASTI128 20(DI), Y4
+	VPSRLW         $0x04, Y4, Y5
+	VPBLENDD       $0xf0, Y5, Y4, Y4
+	VPAND          nibbles<>+0(SB), Y4, Y4
+	VPBROADCASTW   18(DI), X5
+	VCVTPH2PS      X5, Y5
+	VPMADDUBSW     Y2, Y4, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VPADDD         Y3, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         160(R8), Y5, Y3
+	VFMADD231PS    Y3, Y2, Y1
+	ADDQ           $0x24, DI
+	ADDQ           $0x000000c0, R8
+	SUBQ           $0x02, R9
+	JMP            q40RowsAVX2_loop
+
+q40RowsAVX2_single:
+	TESTQ          R9, R9
+	JZ             q40RowsAVX2_reduce
+	VMOVDQU        (R8), Y2
+	VMOVDQU        64(R8), Y3
+	VPSRAD         $0x04, Y3, Y3
+	VBROADCASTI128 2(DI), Y4
+	VPSRLW         $0x04, Y4, Y5
+	VPBLENDD       $0xf0, Y5, Y4, Y4
+	VPAND          nibbles<>+0(SB), Y4, Y4
+	VPBROADCASTW   (DI), X5
+	VCVTPH2PS      X5, Y5
+	VPMADDUBSW     Y2, Y4, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VPADDD         Y3, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         128(R8), Y5, Y3
+	VFMADD231PS    Y3, Y2, Y0
+
+q40RowsAVX2_reduce:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (SI)
+	ADDQ         CX, AX
+	ADDQ         $0x04, SI
+	DECQ         BX
+	JMP          q40RowsAVX2_row
+
+q40RowsAVX2_done:
+	VZEROUPPER
+	RET

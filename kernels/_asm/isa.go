@@ -98,7 +98,13 @@ func reduce16(s isa, acc []VecVirtual) Register {
 		VEXTRACTF64X4(U8(1), lo, t)
 		VADDPS(t, y, y)
 	}
-	x := lo.AsX()
+	return reduce8(s, y)
+}
+
+// reduce8 sums the 8 lanes of y (lanes l and l+4, then l and l+2, then 0
+// and 1, as sum8 in reduce.go) into the low lane of the returned register.
+func reduce8(s isa, y Register) Register {
+	x := y.(VecVirtual).AsX()
 	t := XMM()
 	if s == avx512 {
 		VEXTRACTF32X4(U8(1), y, t)

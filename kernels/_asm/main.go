@@ -36,5 +36,15 @@ func main() {
 	for _, tl := range [][2]int{{1, 1}, {1, 2}, {1, 3}, {1, 4}, {2, 1}, {2, 2}, {2, 3}, {2, 4}, {4, 1}, {4, 2}, {4, 3}, {4, 4}} {
 		q8VNNI(tl[0], tl[1])
 	}
+	for _, t := range ktypes {
+		for _, tl := range kTiles {
+			kTile(t, tl[0], tl[1])
+		}
+		kRows(t)
+	}
+	for _, tl := range q40Tiles {
+		q40AVX2(tl[0], tl[1])
+	}
+	q40RowsAVX2()
 	Generate()
 }

@@ -28,15 +28,21 @@ func q8Prologue(name string, R, C int, what string) (rows, cols []GPVirtual, nb 
 	return rows, cols, nb
 }
 
-// q8Loop emits the block-pair loop around body(single): pairs while at least
-// two blocks remain, then a single even block if one is left.
+// q8Loop emits the block-pair loop around body(single) for Q8_0 weights.
 func q8Loop(name string, rows, cols []GPVirtual, nb GPVirtual, body func(single bool)) {
+	pairLoop(name, rows, cols, nb, blockBytes, body)
+}
+
+// pairLoop emits the block-pair loop around body(single) for weight blocks
+// of bb bytes: pairs while at least two blocks remain, then a single even
+// block if one is left.
+func pairLoop(name string, rows, cols []GPVirtual, nb GPVirtual, bb int, body func(single bool)) {
 	Label(name + "_loop")
 	CMPQ(nb, U8(2))
 	JB(LabelRef(name + "_single"))
 	body(false)
 	for _, r := range rows {
-		ADDQ(U8(2*blockBytes), r)
+		ADDQ(U8(2*bb), r)
 	}
 	for _, c := range cols {
 		ADDQ(U32(pairBytes), c)
