@@ -11,15 +11,33 @@ import (
 // allocate. The engine runs one per scheduler; benchmarks that drive a
 // cache directly use their own.
 type Compactor struct {
-	keep []int
-	pos  []int32
+	keep    []int
+	pos     []int32
+	protect []int
+	sinks   sparsity.SinkKeeper
 }
 
 // Layer compacts layer of sequence id to lb's budget, ranking by scores
 // (nil: by recency only), and returns the slots dropped and blocks freed.
 func (c *Compactor) Layer(kv *kvcache.Cache, id int32, layer int, lb sparsity.LayerBudget, scores []float32) (dropped, freed int, err error) {
+	return c.LayerSinks(kv, id, layer, lb, scores, nil, nil)
+}
+
+// LayerSinks is Layer with content-aware sinks: the slots at positions p
+// where sinks has tokens[p] are kept like sinks (sparsity.SinkKeeper).
+// tokens holds the sequence's tokens by position; a nil sinks protects
+// nothing.
+func (c *Compactor) LayerSinks(kv *kvcache.Cache, id int32, layer int, lb sparsity.LayerBudget, scores []float32, tokens []int32, sinks *sparsity.SinkTokens) (dropped, freed int, err error) {
 	c.pos = kv.Positions(id, layer, c.pos[:0])
-	c.keep = sparsity.Keep(c.keep, c.pos, scores, lb)
+	c.protect = c.protect[:0]
+	if sinks != nil {
+		for i, p := range c.pos {
+			if int(p) < len(tokens) && sinks.Has(tokens[p]) {
+				c.protect = append(c.protect, i)
+			}
+		}
+	}
+	c.keep = c.sinks.Keep(c.keep, c.pos, scores, lb, c.protect)
 	before := kv.LayerBlocks(id, layer)
 	if err := kv.Retain(id, layer, c.keep); err != nil {
 		return 0, 0, err

@@ -37,6 +37,10 @@ type Request struct {
 	// policy and budget (see sparsity.Spec.Override); "" and 0 keep it.
 	KVPolicy string
 	KVBudget float64
+	// KVSinkTokens lists token ids kept like sinks wherever they sit
+	// (content-aware sinks, see sparsity.Spec.WithSinkTokens): nil keeps
+	// the engine's, empty turns them off.
+	KVSinkTokens []int32
 	// Forced, when not empty, teacher-forces the continuation: after the
 	// prompt, these tokens are fed one per decode step instead of sampled
 	// ones (stop tokens and stop strings are ignored), and the sequence

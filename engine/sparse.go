@@ -28,6 +28,9 @@ type kvScratch struct {
 // it to the model and the request's total of prompt plus generated tokens.
 func (e *Engine) bindPlan(r Request, total int) (kvState, error) {
 	spec, err := e.cfg.KV.Override(r.KVPolicy, r.KVBudget)
+	if err == nil {
+		spec, err = spec.WithSinkTokens(r.KVSinkTokens)
+	}
 	if err != nil {
 		return kvState{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
@@ -190,7 +193,7 @@ func (e *Engine) evict() {
 // evictLayer keeps the best lb.Budget() slots of q's layer by scores (nil
 // for recency only) and frees the blocks that emptied.
 func (e *Engine) evictLayer(q *sequence, layer int, lb sparsity.LayerBudget, scores []float32) {
-	dropped, freed, err := e.sched.kv.compact.Layer(e.cache, q.cacheSeq, layer, lb, scores)
+	dropped, freed, err := e.sched.kv.compact.LayerSinks(e.cache, q.cacheSeq, layer, lb, scores, q.tokens, q.kv.plan.SinkTokens)
 	if err != nil {
 		panic(err) // the engine never shares blocks
 	}

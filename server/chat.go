@@ -91,6 +91,7 @@ func (s *Server) chatRequest(r *http.Request, b *backend, req *chatRequest) (eng
 		Stop: req.Stop, IgnoreEOS: req.IgnoreEOS,
 	}
 	ereq.KVPolicy, ereq.KVBudget = req.kvOverride()
+	ereq.KVSinkTokens = req.KVSinkTokens
 	if req.TopLogprobs != nil {
 		k := *req.TopLogprobs
 		if k < 0 || k > engine.MaxTopLogprobs {

@@ -86,6 +86,7 @@ func (s *Server) completionRequest(r *http.Request, b *backend, req *completionR
 		Stop: req.Stop, IgnoreEOS: req.IgnoreEOS,
 	}
 	ereq.KVPolicy, ereq.KVBudget = req.kvOverride()
+	ereq.KVSinkTokens = req.KVSinkTokens
 	if req.Logprobs != nil {
 		if k := *req.Logprobs; k < 0 || k > engine.MaxTopLogprobs {
 			return ereq, "", badRequest("logprobs", "logprobs must be between 0 and %d, got %d", engine.MaxTopLogprobs, k)

@@ -67,6 +67,11 @@ func (f *samplingFields) sampling() (engine.SamplingParams, *apiError) {
 			return p, badRequest("kv_policy", "%s", publicMessage(err))
 		}
 	}
+	for _, id := range f.KVSinkTokens {
+		if id < 0 {
+			return p, badRequest("kv_sink_tokens", "kv_sink_tokens must be token ids, got %d", id)
+		}
+	}
 	if f.TopK != nil {
 		switch k := *f.TopK; {
 		case k < -1:

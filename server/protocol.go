@@ -23,6 +23,9 @@ type samplingFields struct {
 	// KVPolicy and KVBudget override the server's KV sparsity policy.
 	KVPolicy string   `json:"kv_policy"`
 	KVBudget *float64 `json:"kv_budget"`
+	// KVSinkTokens lists token ids kept like sinks wherever they sit
+	// (content-aware sinks); [] turns the server's off.
+	KVSinkTokens []int32 `json:"kv_sink_tokens"`
 }
 
 // kvOverride returns the request's sparsity override for engine.Request.

@@ -22,6 +22,8 @@ func TestKVPolicyPerRequest(t *testing.T) {
 		{"unknown policy", `{"prompt":"Once upon a time","max_tokens":10,"kv_policy":"lru"}`, http.StatusBadRequest, false},
 		{"negative budget", `{"prompt":"Once upon a time","max_tokens":10,"kv_policy":"h2o","kv_budget":-1}`, http.StatusBadRequest, false},
 		{"fraction below sinks + window", `{"prompt":"Once upon a time","max_tokens":100,"kv_policy":"h2o","kv_budget":0.00001}`, http.StatusBadRequest, false},
+		{"content-aware sinks", `{"prompt":"Once upon a time","max_tokens":100,"temperature":0,"kv_policy":"window","kv_budget":32,"kv_sink_tokens":[13,1]}`, http.StatusOK, true},
+		{"negative sink token", `{"prompt":"Once upon a time","max_tokens":10,"kv_policy":"window","kv_budget":32,"kv_sink_tokens":[-1]}`, http.StatusBadRequest, false},
 		{"budget of the wrong type", `{"prompt":"Once upon a time","max_tokens":10,"kv_policy":"h2o","kv_budget":"lots"}`, http.StatusBadRequest, false},
 	}
 	for _, tt := range tests {

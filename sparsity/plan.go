@@ -29,6 +29,9 @@ type Plan struct {
 	Observe int
 	// Kernel is the width of SnapKV's max pooling (SnapKVScores).
 	Kernel int
+	// SinkTokens are the token ids kept like sinks wherever they sit
+	// (SinkKeeper); nil for none.
+	SinkTokens *SinkTokens
 }
 
 // Plan binds the spec to a model of the given layer count, a request of
@@ -101,6 +104,7 @@ func (s Spec) Plan(layers, requestTokens, blockSize int) (Plan, error) {
 	if s.Policy == SnapKV {
 		p.AfterPrompt, p.Observe, p.Kernel = true, s.Obs, s.Kernel
 	}
+	p.SinkTokens = s.planSinkTokens()
 	return p, nil
 }
 

@@ -22,6 +22,10 @@ type Profile struct {
 	Model string `json:"model,omitempty"`
 	// Layers holds one budget per layer, from the lowest layer up.
 	Layers []LayerBudget `json:"layers"`
+	// SinkTokens lists token ids that layered keeps like sinks wherever
+	// they sit (content-aware sinks, see SinkTokens); calibration writes
+	// the ids that carry massive activations.
+	SinkTokens []int32 `json:"sink_tokens,omitempty"`
 }
 
 // LoadProfile reads and validates a profile file.
@@ -66,7 +70,7 @@ func (p *Profile) Validate() error {
 			return fmt.Errorf("%w: profile layer %d: %w", ErrBadSpec, i, err)
 		}
 	}
-	return nil
+	return checkSinkTokens(p.SinkTokens)
 }
 
 // DefaultProfile is the layered profile used without a profile file: layers

@@ -56,6 +56,13 @@ type Spec struct {
 	// PyramidTop is the pyramid's top-layer budget as a fraction of Budget,
 	// in (0, 1]; the top layer never gets less than Sink + Window.
 	PyramidTop float64
+	// SinkTokens are token ids protected like sinks wherever they sit
+	// (content-aware sinks); nil means none, or the profile's for layered
+	// (see WithSinkTokens).
+	SinkTokens *SinkTokens
+	// noProfileSinks turns the profile's sink tokens off (WithSinkTokens
+	// with an empty list).
+	noProfileSinks bool
 }
 
 // ParseSpec builds a validated Spec with default parameters from the server's
