@@ -188,26 +188,3 @@ func TestUnsupportedTensorType(t *testing.T) {
 		t.Fatalf("missing tensor: %v, want ErrBadModel", err)
 	}
 }
-
-// FuzzOpen checks that no input makes Open, Tensor or Model panic.
-func FuzzOpen(f *testing.F) {
-	f.Add(validRaw().bytes())
-	f.Add(validRaw().addKV("n", 9, nestedArrays(3)).bytes())
-	f.Add([]byte("GGUF"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		gf, err := gguf.Open(writeTemp(t, "fuzz.gguf", data))
-		if err != nil {
-			if !errors.Is(err, model.ErrBadModel) && !errors.Is(err, model.ErrUnsupported) {
-				t.Fatalf("error %v wraps neither sentinel", err)
-			}
-			return
-		}
-		defer gf.Close()
-		for _, ti := range gf.Tensors {
-			if m, err := gf.Tensor(ti.Name); err == nil && len(m.Data) != int(ti.Size) {
-				t.Fatalf("tensor %q: %d bytes, want %d", ti.Name, len(m.Data), ti.Size)
-			}
-		}
-		_, _ = gf.Model()
-	})
-}

@@ -308,13 +308,28 @@ func FuzzParse(f *testing.F) {
 	f.Add(header7(64, 172, 5, 8, 4, 512, 512))
 	f.Add(header7(2, 2, 1, 1, 1, 1, 1))
 	f.Add(v1Header(1, 1, 2, 2, 1, 1, 1, 1, 1))
+	// Whole checkpoints (width 4, two heads, one KV head, one layer, vocab
+	// 3), so that mutations reach the weights.
+	for _, hdr := range [][]byte{
+		header7(4, 6, 1, 2, 1, 3, 2), header7(4, 6, 1, 2, 1, -3, 2), v1Header(1, 0, 4, 6, 1, 2, 1, 3, 2),
+	} {
+		h, err := parseHeader(hdr)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(append(hdr, make([]byte, int(h.fileSize())-len(hdr))...))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := parse(data)
 		if err != nil {
+			if !errors.Is(err, model.ErrBadModel) && !errors.Is(err, model.ErrUnsupported) {
+				t.Fatalf("error %v wraps neither sentinel", err)
+			}
 			return
 		}
 		if err := m.Config.Validate(); err != nil {
 			t.Errorf("accepted invalid config: %v", err)
 		}
+		checkShapes(t, m)
 	})
 }

@@ -168,3 +168,39 @@ func TestModelConfigNamesTheKey(t *testing.T) {
 		})
 	}
 }
+
+// FuzzModelConfig feeds arbitrary config.json text to the configuration
+// reader: nothing may panic, errors wrap a sentinel, and an accepted
+// configuration is valid.
+func FuzzModelConfig(f *testing.F) {
+	const dims = `"hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 2, "num_attention_heads": 8, "vocab_size": 100`
+	for _, seed := range []string{
+		`{"model_type": "llama", ` + dims + `}`,
+		`{"model_type": "llama", ` + dims + `, "num_key_value_heads": 2, "head_dim": 16, "max_position_embeddings": 4096,
+			"rms_norm_eps": 1e-05, "rope_theta": 500000.0, "eos_token_id": [1, 2]}`,
+		`{"architectures": ["MistralForCausalLM"], ` + dims + `, "sliding_window": 4096, "rope_scaling": {"rope_type": "llama3",
+			"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}}`,
+		`{"model_type": "llama", ` + dims + `, "rope_parameters": {"rope_type": "default", "rope_theta": 1000000}}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var hc hfConfig
+		if json.Unmarshal(data, &hc) != nil {
+			return
+		}
+		c, err := hc.modelConfig()
+		if err != nil {
+			if !errors.Is(err, model.ErrBadModel) && !errors.Is(err, model.ErrUnsupported) {
+				t.Fatalf("error %v wraps neither sentinel", err)
+			}
+			return
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("accepted an invalid config: %v", err)
+		}
+		if _, err := tokenIDs(hc.EOSTokenID); err != nil && !errors.Is(err, model.ErrBadModel) {
+			t.Fatalf("eos_token_id error %v does not wrap ErrBadModel", err)
+		}
+	})
+}
