@@ -45,7 +45,7 @@ type Options struct {
 func NewFlagSet(opts *Options, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("sieve serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&opts.Model, "m", "", "model: a .gguf file, a llama2.c .bin checkpoint, or a Hugging Face directory (default: the command's default model)")
+	fs.StringVar(&opts.Model, "m", "", "model: a .gguf file, a llama2.c .bin checkpoint, a Hugging Face directory, hf://ORG/NAME[/FILE] or demo (default: SmolLM2-135M-Instruct from the hub, or the built-in demo offline)")
 	fs.StringVar(&opts.Tokenizer, "z", "", "tokenizer file (required for llama2.c checkpoints)")
 	fs.StringVar(&opts.Host, "host", "127.0.0.1", "address to listen on")
 	fs.IntVar(&opts.Port, "port", 8000, "port to listen on (0 picks a free one)")

@@ -29,6 +29,9 @@ func commands() []command {
 		{"analyze", "inspect a model: 'analyze activations' (massive activations), 'analyze attention' (sinks, entropy)", analyzeCmd},
 		{"eval", "measure quality: 'eval divergence' (perplexity, KL and agreement of KV policies vs full)", evalCmd},
 		{"health", "probe a server's /health; exit 0 only on 200 (for container health checks)", healthCmd},
+		{"pull", "download a model from the Hugging Face hub into the cache", pullCmd},
+		{"models", "list the cached models", modelsCmd},
+		{"rm", "remove a model from the cache", rmCmd},
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sieve run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	modelPath := fs.String("m", "", modelFlagHelp+" (default: the built-in demo)")
+	modelPath := fs.String("m", "", modelFlagHelp+" (default: SmolLM2-135M-Instruct from the hub, or the demo offline)")
 	tokPath := fs.String("z", "", "tokenizer file (required for llama2.c checkpoints)")
 	prompt := fs.String("p", "", "prompt")
 	maxNew := fs.Int("n", 256, "maximum number of new tokens")

@@ -18,7 +18,7 @@ func serveCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if opts.Model, err = resolveModel(ctx, opts.Model, stderr); err != nil {
+	if opts.Model, err = resolveModel(ctx, opts.Model, opts.Tokenizer, stderr); err != nil {
 		return err
 	}
 	if opts.ServedModelName == "" {
