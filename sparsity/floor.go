@@ -4,8 +4,10 @@ import "fmt"
 
 // CheckFloor refuses a spec whose budget, resolved for a request of
 // requestTokens (prompt + max_tokens), cannot hold its attention sinks
-// plus a recent window of at least one token (its fixed window when it
-// sets one). Plan clamps such a budget instead (keeping sinks only, or
+// plus a recent window of at least one token. A budget in tokens must also
+// hold the policy's fixed window (snapkv's observation window), as
+// Validate checks; a fraction of a short request may shrink that window to
+// fit, as Plan does. Plan clamps such a budget instead (keeping sinks only, or
 // fewer); servers call CheckFloor on client requests so that a budget like
 // 0.00001 is refused with the minimum rather than silently degraded. A
 // budget that covers the whole request evicts nothing and always passes,
@@ -19,7 +21,10 @@ func (s Spec) CheckFloor(requestTokens int) error {
 	if err != nil || b >= requestTokens {
 		return err
 	}
-	w := max(1, s.fixedWindow())
+	w := 1
+	if s.Budget >= 1 {
+		w = max(1, s.fixedWindow())
+	}
 	floor := s.Sink + w
 	if b >= floor || floor >= requestTokens {
 		return nil // a request no longer than the floor never loses a sink or its window

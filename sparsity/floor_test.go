@@ -21,7 +21,8 @@ func TestCheckFloor(t *testing.T) {
 		{"window policy", "window", 0.01, 200, "minimum of 5"},
 		{"whole budget covering the request", "h2o", 400, 100, ""},
 		{"fraction of a short request is dense", "h2o", 0.5, 4, ""},
-		{"snapkv fixed window", "snapkv", 0.1, 300, "minimum of 36"},
+		{"snapkv fraction shrinks its window", "snapkv", 0.5, 65, ""},
+		{"snapkv tiny fraction", "snapkv", 0.01, 300, "minimum of 5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
