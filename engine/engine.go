@@ -154,6 +154,9 @@ func New(m *model.Model, tok tokenizer.Tokenizer, cfg Config, log *slog.Logger) 
 func kvBytes(cfg Config, mc model.Config, dt kernels.DType, log *slog.Logger) (int64, error) {
 	if cfg.KVCacheMiB > 0 {
 		b := int64(cfg.KVCacheMiB) << 20
+		if avail, err := kvcache.MemAvailable(); err == nil && b > avail {
+			return 0, fmt.Errorf("%w: a pool of %d MiB, with %d MiB available", ErrKVTooLarge, cfg.KVCacheMiB, avail>>20)
+		}
 		log.Info("kv cache size", "mib", cfg.KVCacheMiB, "source", "configured")
 		return b, nil
 	}

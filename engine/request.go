@@ -12,6 +12,9 @@ var (
 	ErrBadRequest = errors.New("engine: invalid request")
 	// ErrClosed: the engine is shutting down.
 	ErrClosed = errors.New("engine: closed")
+	// ErrKVTooLarge: the configured KV pool is larger than the available
+	// memory (New fails with it rather than be killed by the kernel).
+	ErrKVTooLarge = errors.New("engine: the KV cache pool does not fit in the available memory")
 )
 
 // Request is one generation request, already tokenized.

@@ -1,7 +1,9 @@
 package kernels
 
 import (
+	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 )
@@ -46,6 +48,9 @@ type Pool struct {
 	wake     *sync.Cond
 	sleepers int // guarded by sleepMu
 
+	panicMu  sync.Mutex
+	panicked *WorkerPanic // the current job's first panic, guarded by panicMu
+
 	// scratch[w] is worker w's private memory, act the shared activation
 	// buffer, mm the reusable matrix-product task; all guarded by mu.
 	scratch [][]float32
@@ -77,8 +82,22 @@ func (p *Pool) Threads() int {
 	return p.threads
 }
 
+// WorkerPanic is what Run panics with on the caller's goroutine when a
+// task panicked on another worker: the value and that worker's stack.
+type WorkerPanic struct {
+	Value any
+	Stack []byte
+}
+
+// Error implements error.
+func (w *WorkerPanic) Error() string { return fmt.Sprintf("kernels: a pool worker panicked: %v", w.Value) }
+
 // Run calls t.Range over [0, n) split into chunks handed to the workers,
 // and returns when all chunks are done. A nil Pool runs t on the caller.
+// When t panics on any worker, Run waits for the other workers to finish
+// the job and then panics on the caller's goroutine (with a *WorkerPanic
+// if it happened on another worker), where the caller may recover; the
+// pool stays usable.
 func (p *Pool) Run(n int, t Task) {
 	if n <= 0 {
 		return
@@ -92,8 +111,8 @@ func (p *Pool) Run(n int, t Task) {
 		return
 	}
 	p.mu.Lock() // also for one chunk: worker 0's scratch is shared
+	defer p.mu.Unlock()
 	p.run(n, t)
-	p.mu.Unlock()
 }
 
 // run is Run with p.mu held.
@@ -117,13 +136,35 @@ func (p *Pool) run(n int, t Task) {
 		p.wake.Broadcast()
 	}
 	p.sleepMu.Unlock()
-	p.work(0)
+	p.safeWork(0)
 	for i := 0; p.left.Load() != 0; i++ {
 		if i%64 == 63 {
 			runtime.Gosched()
 		}
 	}
 	p.task, p.wtask = nil, nil
+	p.panicMu.Lock()
+	wp := p.panicked
+	p.panicked = nil
+	p.panicMu.Unlock()
+	if wp != nil {
+		panic(wp)
+	}
+}
+
+// safeWork is work that records a panic of the task instead of letting it
+// end the goroutine (and, on a worker, the process).
+func (p *Pool) safeWork(w int) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.panicMu.Lock()
+			if p.panicked == nil {
+				p.panicked = &WorkerPanic{Value: r, Stack: debug.Stack()}
+			}
+			p.panicMu.Unlock()
+		}
+	}()
+	p.work(w)
 }
 
 // work takes chunks of the current job until none are left.
@@ -173,7 +214,7 @@ func (p *Pool) worker(w int) {
 			g = p.gen.Load()
 		}
 		seen = g
-		p.work(w)
+		p.safeWork(w)
 		p.left.Add(-1)
 	}
 }

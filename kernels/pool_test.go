@@ -74,3 +74,45 @@ func TestNilPool(t *testing.T) {
 	}
 	p.Close()
 }
+
+// panicTask panics on the range holding index at, and counts the rest.
+type panicTask struct {
+	countTask
+	at int
+}
+
+func (p *panicTask) Range(lo, hi int) {
+	if lo <= p.at && p.at < hi {
+		panic("injected")
+	}
+	p.countTask.Range(lo, hi)
+}
+
+func TestPoolPanicReachesTheCaller(t *testing.T) {
+	for threads := 1; threads <= 4; threads++ {
+		p := NewPool(threads)
+		for _, at := range []int{0, 500, 999} {
+			got := func() (v any) {
+				defer func() { v = recover() }()
+				p.Run(1000, &panicTask{countTask: countTask{hits: make([]atomic.Int32, 1000)}, at: at})
+				return nil
+			}()
+			var value any = got
+			if wp, ok := got.(*WorkerPanic); ok {
+				value = wp.Value
+			}
+			if value != "injected" {
+				t.Fatalf("threads=%d at=%d: Run panicked with %v, want the task's panic", threads, at, got)
+			}
+			// The pool still runs jobs, on every worker.
+			c := &countTask{hits: make([]atomic.Int32, 1000)}
+			p.Run(1000, c)
+			for i := range c.hits {
+				if c.hits[i].Load() != 1 {
+					t.Fatalf("threads=%d: after a panic, index %d visited %d times", threads, i, c.hits[i].Load())
+				}
+			}
+		}
+		p.Close()
+	}
+}

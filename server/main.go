@@ -120,6 +120,9 @@ func start(ctx context.Context, opts Options, load LoadFunc, log *slog.Logger) (
 		return nil, nil, fmt.Errorf("serve: stopped while loading: %w", err)
 	}
 	eng, err := engine.New(m, m.Tokenizer, opts.Engine, log)
+	if errors.Is(err, engine.ErrKVTooLarge) {
+		err = fmt.Errorf("%w; lower --kv-cache-size", err)
+	}
 	if err != nil {
 		m.Close()
 		return nil, nil, fmt.Errorf("start engine: %w", err)

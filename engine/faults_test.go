@@ -2,9 +2,11 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 
+	"sieve/kvcache"
 	"sieve/llama"
 )
 
@@ -98,4 +100,53 @@ func TestCancelFreesBlocksWithinOneStep(t *testing.T) {
 		}
 	}
 	t.Fatalf("the cancelled request still held blocks at every later pass (cancelled after pass %d)", cancelledAt)
+}
+
+// panicOnce panics in the pool's worker ranges the first time it runs.
+type panicOnce struct{ once *sync.Once }
+
+func (p panicOnce) Range(lo, hi int) {
+	if lo > 0 { // not the caller's first range: another worker's, when there are several
+		p.once.Do(func() { panic("injected in a worker") })
+	}
+}
+
+// workerPanicAttention runs a panicking pool job before the first attention
+// call, then attends with the cache.
+type workerPanicAttention struct {
+	e    *Engine
+	once sync.Once
+}
+
+func (a *workerPanicAttention) Attend(layer int, b *llama.Batch, q, k, v, out []float32) {
+	a.e.pool.Run(256, panicOnce{&a.once})
+	a.e.cache.Attend(layer, b, q, k, v, out)
+}
+
+func TestWorkerPanicFailsBatchAndKeepsServing(t *testing.T) {
+	m := tinyModel(t, tinyConfig, 22)
+	e := newEngine(t, m, nil, Config{Threads: 2, MaxBatchTokens: 64, MaxSeqs: 4})
+	e.attn = &workerPanicAttention{e: e} // set before any request: no race
+	res := collect(t, submit(t, e, context.Background(), Request{Prompt: []int32{1, 2, 3}, MaxTokens: 5}))
+	if res.last.Finish != FinishError || res.last.Err == nil {
+		t.Fatalf("panicking worker: finish %q err %v", res.last.Finish, res.last.Err)
+	}
+	res = collect(t, submit(t, e, context.Background(), Request{Prompt: []int32{1, 2, 3}, MaxTokens: 5}))
+	if res.last.Finish != FinishLength || len(res.tokens) != 5 {
+		t.Fatalf("after the panic: finish %q, %d tokens", res.last.Finish, len(res.tokens))
+	}
+	waitIdle(t, e)
+}
+
+func TestKVPoolLargerThanMemoryIsRefused(t *testing.T) {
+	avail, err := kvcache.MemAvailable()
+	if err != nil {
+		t.Skipf("available memory unknown here: %v", err)
+	}
+	m := tinyModel(t, tinyConfig, 23)
+	mib := int(avail>>20) + 1<<20 // a TiB more than there is
+	_, err = New(m, nil, Config{Threads: 1, KVCacheMiB: mib}, nil)
+	if !errors.Is(err, ErrKVTooLarge) {
+		t.Fatalf("New with a %d MiB pool: %v, want ErrKVTooLarge", mib, err)
+	}
 }
