@@ -90,7 +90,9 @@ type WorkerPanic struct {
 }
 
 // Error implements error.
-func (w *WorkerPanic) Error() string { return fmt.Sprintf("kernels: a pool worker panicked: %v", w.Value) }
+func (w *WorkerPanic) Error() string {
+	return fmt.Sprintf("kernels: a pool worker panicked: %v", w.Value)
+}
 
 // Run calls t.Range over [0, n) split into chunks handed to the workers,
 // and returns when all chunks are done. A nil Pool runs t on the caller.

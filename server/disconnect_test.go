@@ -27,6 +27,7 @@ func TestDisconnectMidStreamFreesBlocks(t *testing.T) {
 			t.Fatal(err)
 		}
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := h.ts.Client().Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -79,7 +79,7 @@ func Serve(ctx context.Context, ln net.Listener, opts Options, load LoadFunc, lo
 	if timeout <= 0 {
 		timeout = defaultShutdownTimeout
 	}
-	return shutdown(hs, eng, timeout, log)
+	return shutdown(srv, hs, eng, timeout, log)
 }
 
 // start loads the model, logging progress while it loads, and starts the
@@ -130,12 +130,16 @@ func start(ctx context.Context, opts Options, load LoadFunc, log *slog.Logger) (
 	return eng, m, nil
 }
 
-// shutdown stops accepting requests and waits up to timeout for running
-// ones; then it closes the engine, which cancels whatever is left.
-func shutdown(hs *http.Server, eng *engine.Engine, timeout time.Duration, log *slog.Logger) error {
+// shutdown refuses new requests (503, /health included) and waits up to
+// timeout for running ones, then stops the HTTP server and closes the
+// engine, which cancels whatever is left.
+func shutdown(srv *Server, hs *http.Server, eng *engine.Engine, timeout time.Duration, log *slog.Logger) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	drained := hs.Shutdown(ctx)
+	drained := srv.Drain(ctx)
+	if drained == nil {
+		drained = hs.Shutdown(ctx)
+	}
 	if drained != nil {
 		log.Warn("requests still running after the shutdown timeout; cancelling them", "err", drained)
 	}

@@ -73,6 +73,7 @@ type Server struct {
 	metrics *metrics
 	handler http.Handler
 	ready   atomic.Pointer[backend]
+	drain   drainState
 }
 
 // New returns a server with no model loaded yet.
@@ -152,6 +153,11 @@ func (s *Server) needBackend(h backendHandler) http.Handler {
 				code: "model_loading", message: "the model is still loading; retry shortly"})
 			return
 		}
+		if !s.drain.enter() {
+			shuttingDown(w)
+			return
+		}
+		defer s.drain.leave()
 		h(w, r, b)
 	})
 }
@@ -169,8 +175,13 @@ func allow(method string, h http.Handler) http.Handler {
 	})
 }
 
-// handleHealth answers 200 once the model is loaded, 503 before.
+// handleHealth answers 200 once the model is loaded, 503 before and from
+// the start of a shutdown.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	if s.drain.draining.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
+		return
+	}
 	if s.ready.Load() == nil {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "loading"})
 		return
