@@ -39,6 +39,8 @@ func newByteBPE(v *Vocab, types []TokenType) (*byteBPE, error) {
 		t.split, t.wholePiece = splitLlama3, true
 	case "gpt2", "gpt-2", "default":
 		t.split = splitGPT2
+	case "smollm":
+		t.split = splitSmolLM
 	default:
 		return nil, fmt.Errorf("%w: pre-tokenizer %q", ErrUnsupported, v.Pre)
 	}

@@ -46,7 +46,9 @@ type hfComponent struct {
 	AddPrefixSpace *bool  `json:"add_prefix_space"`
 	PrependScheme  string `json:"prepend_scheme"`
 	UseRegex       *bool  `json:"use_regex"`
-	Single         []struct {
+	// IndividualDigits is set on a Digits pre-tokenizer that splits every digit.
+	IndividualDigits *bool `json:"individual_digits"`
+	Single           []struct {
 		SpecialToken *struct {
 			ID string `json:"id"`
 		} `json:"SpecialToken"`
@@ -198,7 +200,7 @@ func hfVocabSize(vocab map[string]int32, hf *hfTokenizer) (int, error) {
 // hfKind sets v's kind, pre-tokenizer and space prefix from the
 // normalizer and pre-tokenizer of a tokenizer.json.
 func hfKind(v *Vocab, hf *hfTokenizer) error {
-	var byteLevel, metaspace bool
+	var byteLevel, metaspace, digits bool
 	var splits []string
 	for _, c := range append(hf.Normalizer.leaves(), hf.PreTokenizer.leaves()...) {
 		switch c.Type {
@@ -213,6 +215,11 @@ func hfKind(v *Vocab, hf *hfTokenizer) error {
 			} else if c.Pattern.String != nil {
 				splits = append(splits, *c.Pattern.String)
 			}
+		case "Digits":
+			if c.IndividualDigits == nil || !*c.IndividualDigits {
+				return fmt.Errorf("%w: tokenizer.json Digits pre-tokenizer that keeps runs of digits together", ErrUnsupported)
+			}
+			digits = true
 		case "Metaspace":
 			metaspace = true
 			if c.PrependScheme == "first" || c.PrependScheme == "always" || (c.PrependScheme == "" && c.AddPrefixSpace != nil && *c.AddPrefixSpace) {
@@ -236,9 +243,15 @@ func hfKind(v *Vocab, hf *hfTokenizer) error {
 		}
 		switch splits[0] {
 		case llama3Pattern:
+			if digits {
+				return fmt.Errorf("%w: tokenizer.json Digits pre-tokenizer before the Llama 3 pattern", ErrUnsupported)
+			}
 			v.Pre = "llama3"
 		case gpt2Pattern:
 			v.Pre = "gpt2"
+			if digits {
+				v.Pre = "smollm"
+			}
 		default:
 			return fmt.Errorf("%w: tokenizer.json split pattern %q", ErrUnsupported, splits[0])
 		}

@@ -160,3 +160,42 @@ func splitGPT2(s string, i int) int {
 	}
 	return splitSpace(s, i, false)
 }
+
+// splitSmolLM is the SmolLM pre-tokenizer (GGUF pre "smollm"; a tokenizer.json
+// Digits pre-tokenizer with individual_digits before ByteLevel): every
+// number character is a piece of its own, and the text between them is
+// split by the GPT-2 pattern as if each stretch were the whole text.
+func splitSmolLM(s string, i int) int {
+	r, w := utf8.DecodeRuneInString(s[i:])
+	if isNumber(r) {
+		return i + w
+	}
+	end := splitGPT2(s, i)
+	// A GPT-2 piece holds a number only as " 123": the stretch ends
+	// before the digit.
+	for p := i; p < end; {
+		r, w := utf8.DecodeRuneInString(s[p:])
+		if isNumber(r) {
+			end = p
+			break
+		}
+		p += w
+	}
+	if last, _ := utf8.DecodeLastRuneInString(s[i:end]); !isSpace(last) {
+		return end
+	}
+	// A whitespace piece: a run that reaches a number ends its stretch,
+	// where \s+(?!\S) takes all of it.
+	k := end
+	for k < len(s) {
+		r, w := utf8.DecodeRuneInString(s[k:])
+		if !isSpace(r) {
+			if isNumber(r) {
+				return k
+			}
+			break
+		}
+		k += w
+	}
+	return end
+}
