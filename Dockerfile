@@ -1,10 +1,12 @@
 # Sieve's container image: a static binary on a distroless base, run as a
-# non-root user. The model comes from a mounted volume (-m /models/FILE) or,
-# where "sieve pull" is available, is downloaded at start into $SIEVE_HOME.
+# non-root user. The model is a mounted file (-m /models/FILE) or is pulled
+# from the Hugging Face hub at start (-m hf://ORG/NAME/FILE, or the default
+# model without -m) into $SIEVE_HOME, a volume.
 #
 #   docker build -t sieve .
 #   docker run --rm -p 8000:8000 -v "$PWD/../shared/models:/models:ro" sieve \
 #     serve -m /models/stories260K.gguf --host 0.0.0.0 --kv-cache-size 64MiB
+#   docker run --rm -p 8000:8000 -v sieve-home:/var/lib/sieve sieve
 
 ARG GO_VERSION=1.26.8
 
@@ -40,4 +42,6 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=10m --retries=3 \
 # SIGTERM drains: running requests get --shutdown-timeout to finish.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/sieve"]
-CMD ["serve", "-m", "/models/model.gguf", "--host", "0.0.0.0", "--port", "8000"]
+# Without -m, serve pulls its default model (and falls back to the built-in
+# demo where the hub cannot be reached).
+CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]
