@@ -171,8 +171,8 @@ func TestReplicasBehindNginx(t *testing.T) {
 
 	// Graceful shutdown: /health turns 503 at once, running requests
 	// finish, and the process exits 0 within --shutdown-timeout.
-	if rep.DrainHealth == fmt.Sprint(http.StatusOK) {
-		t.Errorf("/health still answered 200 %.0f ms after SIGTERM", rep.DrainHealthMS)
+	if rep.DrainHealth != fmt.Sprint(http.StatusServiceUnavailable) {
+		t.Errorf("after SIGTERM, /health answered %s (after %.0f ms); want 503", rep.DrainHealth, rep.DrainHealthMS)
 	}
 	if exitErr != nil {
 		t.Errorf("%s after SIGTERM: %v, want exit status 0; log:\n%s", drained.name, exitErr, tail(drained.log(), 20))
