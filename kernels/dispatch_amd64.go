@@ -43,9 +43,18 @@ func avx2Quants() (k [numDTypes]q8Kernels) {
 	k[Q4_0] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
 		{1, 1}: q40x1x1AVX2, {1, 2}: q40x1x2AVX2, {2, 1}: q40x2x1AVX2, {2, 2}: q40x2x2AVX2, {4, 1}: q40x4x1AVX2,
 	}), rowLoop: q40RowsAVX2}
+	k[Q2_K] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
+		{1, 1}: Q2Kx1x1AVX2, {1, 2}: Q2Kx1x2AVX2, {1, 3}: Q2Kx1x3AVX2, {2, 1}: Q2Kx2x1AVX2, {2, 2}: Q2Kx2x2AVX2, {4, 1}: Q2Kx4x1AVX2,
+	}), rowLoop: Q2KRowsAVX2}
+	k[Q3_K] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
+		{1, 1}: Q3Kx1x1AVX2, {1, 2}: Q3Kx1x2AVX2, {1, 3}: Q3Kx1x3AVX2, {2, 1}: Q3Kx2x1AVX2, {2, 2}: Q3Kx2x2AVX2, {4, 1}: Q3Kx4x1AVX2,
+	}), rowLoop: Q3KRowsAVX2}
 	k[Q4_K] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
 		{1, 1}: Q4Kx1x1AVX2, {1, 2}: Q4Kx1x2AVX2, {1, 3}: Q4Kx1x3AVX2, {2, 1}: Q4Kx2x1AVX2, {2, 2}: Q4Kx2x2AVX2, {4, 1}: Q4Kx4x1AVX2,
 	}), rowLoop: Q4KRowsAVX2}
+	k[Q5_K] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
+		{1, 1}: Q5Kx1x1AVX2, {1, 2}: Q5Kx1x2AVX2, {1, 3}: Q5Kx1x3AVX2, {2, 1}: Q5Kx2x1AVX2, {2, 2}: Q5Kx2x2AVX2, {4, 1}: Q5Kx4x1AVX2,
+	}), rowLoop: Q5KRowsAVX2}
 	k[Q6_K] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
 		{1, 1}: Q6Kx1x1AVX2, {1, 2}: Q6Kx1x2AVX2, {1, 3}: Q6Kx1x3AVX2, {2, 1}: Q6Kx2x1AVX2, {2, 2}: Q6Kx2x2AVX2, {4, 1}: Q6Kx4x1AVX2,
 	}), rowLoop: Q6KRowsAVX2}

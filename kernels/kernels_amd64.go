@@ -519,6 +519,76 @@ func q8x4x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out 
 //go:noescape
 func q8x4x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
+// Q2Kx1x1AVX2 computes a 1×1 tile of Q2K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q2Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q2Kx1x2AVX2 computes a 1×2 tile of Q2K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q2Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q2Kx1x3AVX2 computes a 1×3 tile of Q2K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q2Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q2Kx2x1AVX2 computes a 2×1 tile of Q2K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q2Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q2Kx2x2AVX2 computes a 2×2 tile of Q2K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q2Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q2Kx4x1AVX2 computes a 4×1 tile of Q2K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q2Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q2KRowsAVX2 computes rows dot products of Q2K rows with one Q8K activation, one row at a time (see q8Rows).
+//
+//go:noescape
+func Q2KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+
+// Q3Kx1x1AVX2 computes a 1×1 tile of Q3K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q3Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q3Kx1x2AVX2 computes a 1×2 tile of Q3K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q3Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q3Kx1x3AVX2 computes a 1×3 tile of Q3K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q3Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q3Kx2x1AVX2 computes a 2×1 tile of Q3K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q3Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q3Kx2x2AVX2 computes a 2×2 tile of Q3K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q3Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q3Kx4x1AVX2 computes a 4×1 tile of Q3K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q3Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q3KRowsAVX2 computes rows dot products of Q3K rows with one Q8K activation, one row at a time (see q8Rows).
+//
+//go:noescape
+func Q3KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+
 // Q4Kx1x1AVX2 computes a 1×1 tile of Q4K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
@@ -553,6 +623,41 @@ func Q4Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out
 //
 //go:noescape
 func Q4KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+
+// Q5Kx1x1AVX2 computes a 1×1 tile of Q5K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q5Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q5Kx1x2AVX2 computes a 1×2 tile of Q5K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q5Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q5Kx1x3AVX2 computes a 1×3 tile of Q5K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q5Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q5Kx2x1AVX2 computes a 2×1 tile of Q5K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q5Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q5Kx2x2AVX2 computes a 2×2 tile of Q5K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q5Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q5Kx4x1AVX2 computes a 4×1 tile of Q5K weights times Q8K activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q5Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q5KRowsAVX2 computes rows dot products of Q5K rows with one Q8K activation, one row at a time (see q8Rows).
+//
+//go:noescape
+func Q5KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 
 // Q6Kx1x1AVX2 computes a 1×1 tile of Q6K weights times Q8K activations with AVX2 (see q8Kern).
 //

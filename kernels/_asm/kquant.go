@@ -20,19 +20,33 @@ type ktype struct {
 	name  string // as in the function names: Q4K, Q6K
 	bytes int    // block bytes
 	// block emits one block's integer lane sums into isum[r][c] (zeroed
-	// here) given the rows' and activations' block pointers and a 32-byte
-	// stack slot per row.
+	// here) given the rows' and activations' block pointers and a stack
+	// slot of slot bytes per row.
 	block func(rows, cols []GPVirtual, isum [][]VecVirtual, st Mem)
 	// scale emits acc[r][c] += lanes of one block's isum times the scales
 	// (and the mins' term).
 	scale func(rows, cols []GPVirtual, isum [][]VecVirtual, acc [][]VecVirtual, st Mem)
 }
 
-var q4K = ktype{name: "Q4K", bytes: 144, block: q4KBlock, scale: scaleStep(0, true)}
-var q6K = ktype{name: "Q6K", bytes: 210, block: q6KBlock, scale: scaleStep(208, false)}
+// slot is the stack space of one row's unpacked scales: 16 int16 scales,
+// then 16 int16 mins (8 for Q4_K and Q5_K).
+const slot = 64
 
 // ktypes lists the 256-value-block types with AVX2 kernels.
-var ktypes = []ktype{q4K, q6K}
+var ktypes = []ktype{
+	{name: "Q2K", bytes: 84, block: q2KBlock, scale: scaleStep(80, minGroups)},
+	{name: "Q3K", bytes: 110, block: q3KBlock, scale: scaleStep(108, noMins)},
+	{name: "Q4K", bytes: 144, block: q45KBlock(false), scale: scaleStep(0, minPairs)},
+	{name: "Q5K", bytes: 176, block: q45KBlock(true), scale: scaleStep(0, minPairs)},
+	{name: "Q6K", bytes: 210, block: q6KBlock, scale: scaleStep(208, noMins)},
+}
+
+// How a type's mins enter the scale step.
+const (
+	noMins    = iota
+	minPairs  // 8 mins of 32 values, at slot+16 as int16
+	minGroups // 16 mins of 16 values, at slot+32 as int16
+)
 
 // kTiles lists the R×C tiles generated for them.
 var kTiles = [][2]int{{1, 1}, {1, 2}, {1, 3}, {2, 1}, {2, 2}, {4, 1}}
@@ -77,7 +91,7 @@ func kTile(t ktype, R, C int) {
 	function(name, q8Sig, fmt.Sprintf("%s computes a %d×%d tile of %s weights times Q8K activations with AVX2 (see q8Kern).", name, R, C, t.name))
 	rows := pointers(param("w"), param("wstride"), R)
 	cols := pointers(param("a"), param("astride"), C)
-	st := AllocLocal(32 * R)
+	st := AllocLocal(slot * R)
 	acc := vecs(R, C, true)
 	kBlocks(t, name, rows, cols, param("nb"), acc, st)
 	out, os := param("out"), param("ostride")
@@ -100,7 +114,7 @@ func kRows(t ktype) {
 		fmt.Sprintf("%s computes rows dot products of %s rows with one Q8K activation, one row at a time (see q8Rows).", name, t.name))
 	w, ws, a := param("w"), param("wstride"), param("a")
 	rows, out := param("rows"), param("out")
-	st := AllocLocal(32)
+	st := AllocLocal(slot)
 	rowLoop(name, "_row", rows, w, ws, out, func() {
 		acc := vecs(1, 1, true)
 		wp, ap, nb := GP64(), GP64(), param("nb")
@@ -148,34 +162,189 @@ func q4KScales(row GPVirtual, off int, st Mem) {
 	VMOVDQU(y, st)
 }
 
-// q4KBlock emits the integer lane sums of a Q4_K block: per 64 values, the
-// low nibbles of 32 bytes (scale 2j) then the high nibbles (scale 2j+1),
-// each times 32 activations with VPMADDUBSW, scaled with VPMADDWD.
-func q4KBlock(rows, cols []GPVirtual, isum [][]VecVirtual, st Mem) {
-	for r := range rows {
-		q4KScales(rows[r], 4, st.Offset(32*r))
+// q45KBlock returns the block step of Q4_K (q5 false) or Q5_K: per 64
+// values, the low nibbles of 32 bytes (scale 2j) then the high nibbles
+// (scale 2j+1), for Q5_K each with a fifth bit from the 32 high-bit bytes,
+// times 32 activations with VPMADDUBSW, scaled with VPMADDWD.
+func q45KBlock(q5 bool) func(rows, cols []GPVirtual, isum [][]VecVirtual, st Mem) {
+	qs := 16
+	if q5 {
+		qs = 48
 	}
-	for j := range 4 {
-		for p := range 2 {
-			xs := make([]VecVirtual, len(cols))
-			for c := range cols {
-				xs[c] = YMM()
-				VMOVDQU(Mem{Base: cols[c], Disp: 64*j + 32*p}, xs[c])
-			}
-			for r := range rows {
-				w, s := YMM(), YMM()
-				VMOVDQU(Mem{Base: rows[r], Disp: 16 + 32*j}, w)
-				if p == 1 {
-					VPSRLW(U8(4), w, w)
-				}
-				VPAND(vecConst("nibbles", 0x0f0f0f0f), w, w)
-				VPBROADCASTW(st.Offset(32*r+2*(2*j+p)), s)
-				for c := range cols {
-					madd(xs[c], w, s, isum[r][c])
+	return func(rows, cols []GPVirtual, isum [][]VecVirtual, st Mem) {
+		for r := range rows {
+			q4KScales(rows[r], 4, st.Offset(slot*r))
+		}
+		for j := range 4 {
+			for p := range 2 {
+				xs := loadActs(cols, 64*j+32*p)
+				for r := range rows {
+					w, s := YMM(), YMM()
+					VMOVDQU(Mem{Base: rows[r], Disp: qs + 32*j}, w)
+					if p == 1 {
+						VPSRLW(U8(4), w, w)
+					}
+					VPAND(vecConst("nibbles", 0x0f0f0f0f), w, w)
+					if q5 {
+						highBits(Mem{Base: rows[r], Disp: 16}, 2*j+p, 4, w)
+					}
+					VPBROADCASTW(st.Offset(slot*r+2*(2*j+p)), s)
+					for c := range cols {
+						madd(xs[c], w, s, isum[r][c])
+					}
 				}
 			}
 		}
 	}
+}
+
+// loadActs loads 32 activation values at byte off of each column.
+func loadActs(cols []GPVirtual, off int) []VecVirtual {
+	xs := make([]VecVirtual, len(cols))
+	for c := range cols {
+		xs[c] = YMM()
+		VMOVDQU(Mem{Base: cols[c], Disp: off}, xs[c])
+	}
+	return xs
+}
+
+// highBits ORs bit b of each of the 32 bytes at m into bit to of w's bytes.
+func highBits(m Mem, b, to int, w VecVirtual) {
+	h := YMM()
+	VMOVDQU(m, h)
+	// Shifts of 16-bit words move each byte's bit b to bit to without
+	// bringing in a neighbour's bit there, for |b-to| < 8-to and to < 8.
+	switch {
+	case b < to:
+		VPSLLW(U8(to-b), h, h)
+	case b > to:
+		VPSRLW(U8(b-to), h, h)
+	}
+	VPAND(vecConst(fmt.Sprintf("bit%d", to), 0x01010101<<to), h, h)
+	VPOR(h, w, w)
+}
+
+// signedRuns emits the products of rows of signed values in [-128, 127],
+// 32 per run, with the run's two 16-value group scales from the stack
+// slot: for run i of 8, value(r, i) builds row r's 32 values.
+func signedRuns(rows, cols []GPVirtual, isum [][]VecVirtual, st Mem, value func(r, i int) VecVirtual) {
+	for i := range 8 {
+		xs := loadActs(cols, 32*i)
+		for r := range rows {
+			q := value(r, i)
+			aq := YMM()
+			VPABSB(q, aq)
+			s := groupScales(st.Offset(slot*r), 2*i)
+			for c := range cols {
+				t := YMM()
+				VPSIGNB(q, xs[c], t)
+				madd(t, aq, s, isum[r][c])
+			}
+		}
+	}
+}
+
+// groupScales returns the int16 scales of groups g (low half) and g+1
+// (high half) from the 16 int16 at st.
+func groupScales(st Mem, g int) VecVirtual {
+	s, s2 := YMM(), YMM()
+	VPBROADCASTW(st.Offset(2*g), s)
+	VPBROADCASTW(st.Offset(2*g+2), s2)
+	VPBLENDD(U8(0xf0), s2, s, s)
+	return s
+}
+
+// q2KBlock emits the integer lane sums of a Q2_K block: per 128 values,
+// four 2-bit planes of 32 bytes, each run of 32 unsigned values scaled by
+// its two groups' 4-bit scales.
+func q2KBlock(rows, cols []GPVirtual, isum [][]VecVirtual, st Mem) {
+	for r := range rows {
+		sc, mn := XMM(), XMM()
+		VMOVDQU(Mem{Base: rows[r]}, sc)
+		VPSRLW(U8(4), sc, mn)
+		VPAND(vecConst("nibbles", 0x0f0f0f0f), sc, sc)
+		VPAND(vecConst("nibbles", 0x0f0f0f0f), mn, mn)
+		y := YMM()
+		VPMOVZXBW(sc, y)
+		VMOVDQU(y, st.Offset(slot*r))
+		VPMOVZXBW(mn, y)
+		VMOVDQU(y, st.Offset(slot*r+32))
+	}
+	for i := range 8 {
+		n, p := i/4, i%4
+		xs := loadActs(cols, 32*i)
+		for r := range rows {
+			w := YMM()
+			VMOVDQU(Mem{Base: rows[r], Disp: 16 + 32*n}, w)
+			if p > 0 {
+				VPSRLW(U8(2*p), w, w)
+			}
+			VPAND(vecConst("bits01", 0x03030303), w, w)
+			s := groupScales(st.Offset(slot*r), 2*i)
+			for c := range cols {
+				madd(xs[c], w, s, isum[r][c])
+			}
+		}
+	}
+}
+
+// q3KScales unpacks the 16 6-bit scales of the Q3_K block at row (12
+// bytes at 96), less 32, into 16 int16 at st.
+func q3KScales(row GPVirtual, st Mem) {
+	a, b, c := GP64(), GP64(), GP64()
+	MOVL(Mem{Base: row, Disp: 96}, a.As32())
+	MOVL(Mem{Base: row, Disp: 100}, b.As32())
+	MOVL(Mem{Base: row, Disp: 104}, c.As32())
+	// Scales 4i..4i+3 take low nibbles of a or b (high nibbles for i >= 2)
+	// and bits 2i, 2i+1 of the bytes of c.
+	part := func(lo GPVirtual, loShift, hiShift int) GPVirtual {
+		v, h := GP64(), GP64()
+		MOVL(lo.As32(), v.As32())
+		if loShift > 0 {
+			SHRL(U8(loShift), v.As32())
+		}
+		ANDL(U32(0x0f0f0f0f), v.As32())
+		MOVL(c.As32(), h.As32())
+		if hiShift > 0 {
+			SHRL(U8(hiShift), h.As32())
+		}
+		ANDL(U32(0x03030303), h.As32())
+		SHLL(U8(4), h.As32())
+		ORL(h.As32(), v.As32())
+		return v
+	}
+	s0, s1, s2, s3 := part(a, 0, 0), part(b, 0, 2), part(a, 4, 4), part(b, 4, 6)
+	SHLQ(U8(32), s1)
+	ORQ(s1, s0)
+	SHLQ(U8(32), s3)
+	ORQ(s3, s2)
+	x, y := XMM(), YMM()
+	VMOVQ(s0, x)
+	VPINSRQ(U8(1), s2, x, x)
+	VPSUBB(vecConst("bytes32", 0x20202020), x, x)
+	VPMOVSXBW(x, y)
+	VMOVDQU(y, st)
+}
+
+// q3KBlock emits the integer lane sums of a Q3_K block: per 128 values,
+// four 2-bit planes of 32 bytes with a third bit from the 32 high-bit
+// bytes, offset by -4 to signed values.
+func q3KBlock(rows, cols []GPVirtual, isum [][]VecVirtual, st Mem) {
+	for r := range rows {
+		q3KScales(rows[r], st.Offset(slot*r))
+	}
+	signedRuns(rows, cols, isum, st, func(r, i int) VecVirtual {
+		n, p := i/4, i%4
+		q := YMM()
+		VMOVDQU(Mem{Base: rows[r], Disp: 32 + 32*n}, q)
+		if p > 0 {
+			VPSRLW(U8(2*p), q, q)
+		}
+		VPAND(vecConst("bits01", 0x03030303), q, q)
+		highBits(Mem{Base: rows[r]}, 4*n+p, 2, q)
+		VPSUBB(vecConst("bytes4", 0x04040404), q, q)
+		return q
+	})
 }
 
 // madd emits isum += VPMADDWD(VPMADDUBSW(w unsigned, x signed), s).
@@ -188,16 +357,17 @@ func madd(x, w, s, isum VecVirtual) {
 
 // scaleStep returns the step acc += isum*(d*dx) for blocks whose F16 d
 // sits at byte off; with mins, it then subtracts (mins·sums)*(dmin*dx),
-// dmin the F16 after d and the unpacked mins in the second half of each
-// row's stack slot.
-func scaleStep(off int, mins bool) func([]GPVirtual, []GPVirtual, [][]VecVirtual, [][]VecVirtual, Mem) {
+// dmin the F16 after d and the unpacked mins in each row's stack slot.
+func scaleStep(off, mins int) func([]GPVirtual, []GPVirtual, [][]VecVirtual, [][]VecVirtual, Mem) {
 	return func(rows, cols []GPVirtual, isum, acc [][]VecVirtual, st Mem) {
 		for c := range cols {
 			dx, xs := YMM(), VecVirtual(nil)
 			VBROADCASTSS(Mem{Base: cols[c], Disp: q8kScale}, dx)
-			if mins {
+			if mins != noMins {
 				xs = YMM()
 				VMOVDQU(Mem{Base: cols[c], Disp: q8kSums}, xs)
+			}
+			if mins == minPairs {
 				VPMADDWD(vecConst("ones16", 0x00010001), xs, xs) // sums of 32 activations
 			}
 			for r := range rows {
@@ -205,12 +375,16 @@ func scaleStep(off int, mins bool) func([]GPVirtual, []GPVirtual, [][]VecVirtual
 				halfScale(rows[r], off, dx, d)
 				VCVTDQ2PS(isum[r][c], f)
 				VFMADD231PS(d, f, acc[r][c])
-				if !mins {
-					continue
-				}
 				mn := YMM()
-				VPMOVZXWD(st.Offset(32*r+16), mn)
-				VPMULLD(xs, mn, mn)
+				switch mins {
+				case noMins:
+					continue
+				case minPairs:
+					VPMOVZXWD(st.Offset(slot*r+16), mn)
+					VPMULLD(xs, mn, mn)
+				case minGroups:
+					VPMADDWD(st.Offset(slot*r+32), xs, mn)
+				}
 				VCVTDQ2PS(mn, mn)
 				halfScale(rows[r], off+2, dx, d)
 				VFNMADD231PS(d, mn, acc[r][c])
@@ -229,52 +403,33 @@ func halfScale(row GPVirtual, off int, dx, d VecVirtual) {
 
 // q6KBlock emits the integer lane sums of a Q6_K block: per 128 values,
 // four runs of 32 made of a nibble of 32 low-part bytes and two bits of
-// the 32 high-part bytes, offset by -32 to signed values, multiplied as
-// |q| times x*sign(q) and scaled by the run's two 16-value group scales.
+// the 32 high-part bytes, offset by -32 to signed values.
 func q6KBlock(rows, cols []GPVirtual, isum [][]VecVirtual, st Mem) {
 	for r := range rows {
 		y := YMM()
 		VPMOVSXBW(Mem{Base: rows[r], Disp: 192}, y)
-		VMOVDQU(y, st.Offset(32*r))
+		VMOVDQU(y, st.Offset(slot*r))
 	}
-	for n := range 2 {
-		for p := range 4 {
-			g := 8*n + 2*p
-			xs := make([]VecVirtual, len(cols))
-			for c := range cols {
-				xs[c] = YMM()
-				VMOVDQU(Mem{Base: cols[c], Disp: 128*n + 32*p}, xs[c])
-			}
-			for r := range rows {
-				q, h := YMM(), YMM()
-				VMOVDQU(Mem{Base: rows[r], Disp: 64*n + 32*(p%2)}, q)
-				if p >= 2 {
-					VPSRLW(U8(4), q, q)
-				}
-				VPAND(vecConst("nibbles", 0x0f0f0f0f), q, q)
-				VMOVDQU(Mem{Base: rows[r], Disp: 128 + 32*n}, h)
-				switch p { // bits 2p, 2p+1 to bits 4, 5
-				case 0:
-					VPSLLW(U8(4), h, h)
-				case 1:
-					VPSLLW(U8(2), h, h)
-				case 3:
-					VPSRLW(U8(2), h, h)
-				}
-				VPAND(vecConst("bits45", 0x30303030), h, h)
-				VPOR(h, q, q)
-				VPSUBB(vecConst("bytes32", 0x20202020), q, q)
-				aq, s, s2 := YMM(), YMM(), YMM()
-				VPABSB(q, aq)
-				VPBROADCASTW(st.Offset(32*r+2*g), s)
-				VPBROADCASTW(st.Offset(32*r+2*g+2), s2)
-				VPBLENDD(U8(0xf0), s2, s, s)
-				for c := range cols {
-					t := YMM()
-					VPSIGNB(q, xs[c], t)
-					madd(t, aq, s, isum[r][c])
-				}
-			}
+	signedRuns(rows, cols, isum, st, func(r, i int) VecVirtual {
+		n, p := i/4, i%4
+		q, h := YMM(), YMM()
+		VMOVDQU(Mem{Base: rows[r], Disp: 64*n + 32*(p%2)}, q)
+		if p >= 2 {
+			VPSRLW(U8(4), q, q)
 		}
-	}
+		VPAND(vecConst("nibbles", 0x0f0f0f0f), q, q)
+		VMOVDQU(Mem{Base: rows[r], Disp: 128 + 32*n}, h)
+		switch p { // bits 2p, 2p+1 to bits 4, 5
+		case 0:
+			VPSLLW(U8(4), h, h)
+		case 1:
+			VPSLLW(U8(2), h, h)
+		case 3:
+			VPSRLW(U8(2), h, h)
+		}
+		VPAND(vecConst("bits45", 0x30303030), h, h)
+		VPOR(h, q, q)
+		VPSUBB(vecConst("bytes32", 0x20202020), q, q)
+		return q
+	})
 }
