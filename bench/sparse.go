@@ -66,7 +66,7 @@ func (s *sparseCache) Evict(seq int32) error {
 			s.scores = s.Scores(seq, l, s.scores[:0])
 			scores = s.scores
 		}
-		if _, _, err := s.compact.Layer(s.Cache, seq, l, lb, scores); err != nil {
+		if _, _, err := s.compact.Layer(s.Cache, seq, l, lb, scores, 0); err != nil {
 			return fmt.Errorf("bench: %w", err)
 		}
 	}

@@ -13,6 +13,7 @@ type kvState struct {
 	caps       []int // per layer: the most slots the layer ever holds
 	steady     []int // per layer: the slots a sparse layer reaches while decoding (0: dense)
 	compressed bool  // AfterPrompt plans: the prompt has been compressed
+	from       int32 // position of the first query that adds to slot scores
 	evicted    int   // slots evicted, summed over layers
 	kept       int   // slots held, summed over layers, when last counted
 }
@@ -120,13 +121,10 @@ func (e *Engine) blocksAhead(q *sequence, rest int) int {
 func (e *Engine) startKV(q *sequence) {
 	p := &q.kv.plan
 	q.kv.compressed, q.kv.evicted, q.kv.kept = false, 0, 0
-	from := int32(0)
-	if p.AfterPrompt {
-		from = int32(max(0, q.nPrompt-p.Observe))
-	}
+	q.kv.from = p.ScoresFrom(q.nPrompt)
 	for l, lb := range p.Layers {
 		if !lb.Dense && lb.Heavy > 0 {
-			e.cache.SetAccumulate(q.cacheSeq, l, from)
+			e.cache.SetAccumulate(q.cacheSeq, l, q.kv.from)
 		}
 	}
 }
@@ -193,7 +191,7 @@ func (e *Engine) evict() {
 // evictLayer keeps the best lb.Budget() slots of q's layer by scores (nil
 // for recency only) and frees the blocks that emptied.
 func (e *Engine) evictLayer(q *sequence, layer int, lb sparsity.LayerBudget, scores []float32) {
-	dropped, freed, err := e.sched.kv.compact.LayerSinks(e.cache, q.cacheSeq, layer, lb, scores, q.tokens, q.kv.plan.SinkTokens)
+	dropped, freed, err := e.sched.kv.compact.LayerSinks(e.cache, q.cacheSeq, layer, lb, scores, q.kv.from, q.tokens, q.kv.plan.SinkTokens)
 	if err != nil {
 		panic(err) // the engine never shares blocks
 	}

@@ -36,5 +36,14 @@
 // ranked by Keep. The pooled values then become the slots' scores, and
 // decoding continues like h2o.
 //
+// # Ranking
+//
+// Keep ranks by [RankScores], not by the raw scores: each score divided by
+// the number of queries that added to it (the mean weight a query gave
+// the slot, so that age does not outrank attention), then max-pooled over
+// neighbouring positions, reaching [SpanAfter] positions back and
+// [SpanBefore] forward, so that a fact is kept as a span (its key and the
+// value tokens after it) rather than as its one most attended token.
+//
 // The `window` policy uses no scores.
 package sparsity

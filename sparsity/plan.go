@@ -44,6 +44,9 @@ type Plan struct {
 // top = max(Sink + Window, ceil(PyramidTop × B)), rounded so that the layers
 // sum to exactly layers × B. layered takes the profile (its sparse layers
 // rescaled to a mean of B when a budget is given) or DefaultProfile's shape.
+// Neither pyramid nor a rescaled profile gives a layer more than the
+// request's tokens, what it can hold: the excess goes to the other layers
+// in proportion to their shares, so the total is still what was asked.
 //
 // Nothing is ever evicted (every layer is dense) for Full, when the
 // resolved budget is at least requestTokens, and in any layer whose budget
@@ -78,7 +81,7 @@ func (s Spec) Plan(layers, requestTokens, blockSize int) (Plan, error) {
 		}
 	case Pyramid:
 		lb := split(b, s.Sink, s.window(b), true)
-		for i, t := range pyramidBudgets(layers, b, lb.Sink+lb.Window, s.PyramidTop) {
+		for i, t := range pyramidBudgets(layers, b, lb.Sink+lb.Window, s.PyramidTop, capacity(requestTokens)) {
 			p.Layers[i] = LayerBudget{Sink: lb.Sink, Window: lb.Window, Heavy: t - lb.Sink - lb.Window}
 		}
 	case Layered:
@@ -88,7 +91,7 @@ func (s Spec) Plan(layers, requestTokens, blockSize int) (Plan, error) {
 		case len(s.Profile.Layers) != layers:
 			return Plan{}, fmt.Errorf("%w: profile %q has %d layers, the model %d", ErrBadSpec, s.Profile.Model, len(s.Profile.Layers), layers)
 		case b > 0:
-			copy(p.Layers, rescale(s.Profile.Layers, b))
+			copy(p.Layers, rescale(s.Profile.Layers, b, capacity(requestTokens)))
 		default:
 			copy(p.Layers, s.Profile.Layers)
 		}
@@ -106,6 +109,15 @@ func (s Spec) Plan(layers, requestTokens, blockSize int) (Plan, error) {
 	}
 	p.SinkTokens = s.planSinkTokens()
 	return p, nil
+}
+
+// capacity is the most slots a layer of a request of requestTokens tokens
+// can hold (maxTokens when the length is unknown).
+func capacity(requestTokens int) int {
+	if requestTokens == 0 {
+		return maxTokens
+	}
+	return requestTokens
 }
 
 // resolve turns the budget into tokens (0 when unset).
@@ -147,4 +159,14 @@ func (p Plan) Evict(layer, n int) bool {
 // query at position pos of a prompt of promptLen tokens.
 func (p Plan) Observes(pos, promptLen int) bool {
 	return p.Observe > 0 && pos < promptLen && pos >= promptLen-p.Observe
+}
+
+// ScoresFrom is the position of the first query whose attention weights
+// add to the slot scores of a sequence with a prompt of promptLen tokens:
+// the first observation query for snapkv, else the first token.
+func (p Plan) ScoresFrom(promptLen int) int32 {
+	if p.AfterPrompt {
+		return int32(max(0, promptLen-p.Observe))
+	}
+	return 0
 }

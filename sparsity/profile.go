@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 )
 
@@ -107,30 +106,34 @@ func split(b, sink, window int, heavy bool) LayerBudget {
 	return LayerBudget{Sink: s, Window: w, Heavy: b - s - w}
 }
 
-// rescale scales the sparse layers of a profile so that their mean budget is
-// b tokens: sinks stay (clamped to the new budget), windows and totals scale
-// by the same factor, heavy hitters take the rest. A layer without heavy
-// hitters keeps none.
-func rescale(lbs []LayerBudget, b int) []LayerBudget {
-	total, sparse := 0, 0
+// rescale scales the sparse layers of a profile so that their budgets sum
+// to b tokens per sparse layer, in proportion to the profile's, none over
+// capacity (what a layer can hold; fill hands the excess to the others):
+// sinks stay (clamped to the new budget), windows scale with their
+// layer's total, heavy hitters take the rest, and every sparse layer keeps
+// at least 1 token. A layer without heavy hitters keeps none.
+func rescale(lbs []LayerBudget, b, capacity int) []LayerBudget {
+	var weights []float64
 	for _, lb := range lbs {
 		if !lb.Dense {
-			total += lb.Budget()
-			sparse++
+			weights = append(weights, float64(lb.Budget()))
 		}
 	}
 	out := make([]LayerBudget, len(lbs))
 	copy(out, lbs)
-	if sparse == 0 {
+	if len(weights) == 0 {
 		return out
 	}
-	f := float64(b) * float64(sparse) / float64(total)
+	totals := fill(weights, min(len(weights)*b, maxTokens), capacity)
+	k := 0
 	for i, lb := range lbs {
 		if lb.Dense {
 			continue
 		}
-		t := max(1, int(math.Min(float64(lb.Budget())*f+0.5, maxTokens)))
-		out[i] = split(t, lb.Sink, int(float64(lb.Window)*f+0.5), lb.Heavy > 0)
+		t := max(1, totals[k])
+		k++
+		w := int(float64(lb.Window)*float64(t)/float64(lb.Budget()) + 0.5)
+		out[i] = split(t, lb.Sink, w, lb.Heavy > 0)
 	}
 	return out
 }

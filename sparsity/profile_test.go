@@ -118,23 +118,32 @@ func TestDefaultProfile(t *testing.T) {
 func TestRescale(t *testing.T) {
 	in := []LayerBudget{{Dense: true}, {Sink: 4, Window: 60, Heavy: 136}, {Sink: 4, Window: 96}, {Sink: 4, Window: 40, Heavy: 52}}
 	tests := []struct {
-		b    int
-		want []LayerBudget
+		b, capacity int
+		want        []LayerBudget
 	}{
 		{b: 132, want: in}, // the profile's own mean: unchanged
 		{b: 66, want: []LayerBudget{{Dense: true}, {Sink: 4, Window: 30, Heavy: 66}, {Sink: 4, Window: 46}, {Sink: 4, Window: 20, Heavy: 24}}},
-		{b: 1, want: []LayerBudget{{Dense: true}, {Sink: 2}, {Sink: 1}, {Sink: 1}}},
+		{b: 1, want: []LayerBudget{{Dense: true}, {Sink: 1}, {Sink: 1}, {Sink: 1}}},
+		// Layer 1 can hold only 150 of its 200: the other 246 go to layers
+		// 2 and 3 in proportion to their 100 and 96 (125.51 and 120.49,
+		// the token left over to the larger fraction); windows scale with
+		// their layer (60 × 150/200, 40 × 120/96).
+		{b: 132, capacity: 150, want: []LayerBudget{{Dense: true}, {Sink: 4, Window: 45, Heavy: 101}, {Sink: 4, Window: 122}, {Sink: 4, Window: 50, Heavy: 66}}},
 	}
 	for _, tc := range tests {
-		got := rescale(in, tc.b)
+		capacity := tc.capacity
+		if capacity == 0 {
+			capacity = maxTokens
+		}
+		got := rescale(in, tc.b, capacity)
 		if !slices.Equal(got, tc.want) {
-			t.Errorf("rescale to %d = %v, want %v", tc.b, got, tc.want)
+			t.Errorf("rescale to %d in %d = %v, want %v", tc.b, tc.capacity, got, tc.want)
 		}
 	}
 	if in[1] != (LayerBudget{Sink: 4, Window: 60, Heavy: 136}) {
 		t.Fatalf("rescale changed its input: %v", in)
 	}
-	if got := rescale([]LayerBudget{{Dense: true}}, 10); !slices.Equal(got, []LayerBudget{{Dense: true}}) {
+	if got := rescale([]LayerBudget{{Dense: true}}, 10, maxTokens); !slices.Equal(got, []LayerBudget{{Dense: true}}) {
 		t.Fatalf("rescale of an all-dense profile = %v", got)
 	}
 }

@@ -21,8 +21,10 @@ const (
 	// DefaultKernel is the width of SnapKV's max pooling over positions.
 	DefaultKernel = 7
 	// DefaultPyramidTop is the top layer's pyramid budget as a fraction of
-	// the mean budget (PyramidKV's beta of 20), before the sink+window floor.
-	DefaultPyramidTop = 0.05
+	// the mean budget, before the sink+window floor. PyramidKV's beta of 20
+	// (0.05) leaves the top layers only their sinks and window, and those
+	// are where retrieval happens: 0.7 tapers from 1.3 to 0.7 of the mean.
+	DefaultPyramidTop = 0.7
 	// DefaultDenseLayers is how many lowest layers the default layered
 	// profile keeps dense.
 	DefaultDenseLayers = 2
