@@ -176,6 +176,13 @@ func kvBytes(cfg Config, mc model.Config, dt kernels.DType, log *slog.Logger) (i
 	return b, nil
 }
 
+// MaxSequenceTokens is the longest sequence the KV pool can hold with
+// every layer dense, alone in the pool: each layer of a sequence of n
+// tokens takes ceil(n / BlockSize) blocks of the shared pool.
+func (e *Engine) MaxSequenceTokens() int {
+	return e.cache.Blocks() / e.m.Config.Layers * e.cfg.BlockSize
+}
+
 // Config returns the engine's configuration with the defaults filled in
 // (KVCacheMiB is the pool size in use, rounded up).
 func (e *Engine) Config() Config { return e.cfg }

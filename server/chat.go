@@ -114,6 +114,7 @@ func chatPrompt(b *backend, in []chatMessage) ([]int32, *apiError) {
 		return nil, badRequest("messages", "messages must not be empty")
 	}
 	msgs := make([]message, len(in))
+	total := 0
 	for i, m := range in {
 		if m.Role == "" {
 			return nil, badRequest(fmt.Sprintf("messages[%d].role", i), "messages[%d] has no role", i)
@@ -123,10 +124,16 @@ func chatPrompt(b *backend, in []chatMessage) ([]int32, *apiError) {
 			return nil, badRequest(fmt.Sprintf("messages[%d].content", i), "messages[%d]: %v", i, err)
 		}
 		msgs[i] = message{Role: m.Role, Content: content, Name: m.Name}
+		if total += len(content); total > b.maxTextBytes {
+			return nil, textTooLong(b, "messages", total)
+		}
 	}
 	text, err := b.chat.render(msgs)
 	if err != nil {
 		return nil, badRequest("messages", "%v", err)
+	}
+	if len(text) > b.maxTextBytes {
+		return nil, textTooLong(b, "messages", len(text))
 	}
 	addBOS := b.addBOS && (b.bos == "" || !strings.HasPrefix(text, b.bos))
 	ids := b.Tokenizer.Encode(text, tokenizer.EncodeOptions{AddBOS: addBOS, ParseSpecial: true})

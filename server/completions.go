@@ -109,6 +109,9 @@ func completionPrompt(b *backend, p prompt) (ids []int32, text string, ae *apiEr
 		if p.Texts[0] == "" {
 			return nil, "", badRequest("prompt", "prompt must not be empty")
 		}
+		if n := len(p.Texts[0]); n > b.maxTextBytes {
+			return nil, "", textTooLong(b, "prompt", n)
+		}
 		ids = b.Tokenizer.Encode(p.Texts[0], tokenizer.EncodeOptions{AddBOS: b.addBOS})
 		return ids, p.Texts[0], nil
 	case len(p.Tokens) == 1 && len(p.Tokens[0]) > 0:

@@ -33,8 +33,11 @@ type Options struct {
 	APIKey          string
 	ChatTemplate    string
 	ShutdownTimeout time.Duration
-	HTTP            HTTPLimits
-	Engine          engine.Config
+	// MaxModelLen lowers the context length served (0: the model's, or
+	// what the KV pool holds when that is less).
+	MaxModelLen int
+	HTTP        HTTPLimits
+	Engine      engine.Config
 	// The server's default KV sparsity; requests may override it.
 	KVPolicy  string
 	KVBudget  float64
@@ -59,6 +62,7 @@ func NewFlagSet(opts *Options, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&h.WriteTimeout, "write-timeout", def.WriteTimeout, "how long one write of a response (one streamed event) may wait for a client that does not read (0: no limit)")
 	fs.DurationVar(&h.IdleTimeout, "idle-timeout", def.IdleTimeout, "how long an idle keep-alive connection stays open")
 	fs.IntVar(&h.MaxConnections, "max-connections", def.MaxConnections, "most client connections open at once; more wait to be accepted (0: no limit)")
+	fs.IntVar(&opts.MaxModelLen, "max-model-len", 0, "context length to serve, prompt + completion (default: the model's, lowered with a warning to what the KV pool holds)")
 	e := &opts.Engine
 	fs.IntVar(&e.Threads, "threads", 0, "kernel worker threads (default: all CPUs)")
 	fs.Func("kv-cache-size", "KV cache pool size, e.g. 512MiB or 2GiB; a plain number is MiB (default: a share of free memory)", func(s string) error {
@@ -99,6 +103,8 @@ func ParseArgs(args []string, stderr io.Writer) (Options, error) {
 		return fail("unexpected argument %q", fs.Arg(0))
 	case opts.Port < 0 || opts.Port > 65535:
 		return fail("--port %d is out of range", opts.Port)
+	case opts.MaxModelLen < 0:
+		return fail("--max-model-len %d is negative", opts.MaxModelLen)
 	case opts.HTTP.ReadHeaderTimeout <= 0 || opts.HTTP.IdleTimeout <= 0:
 		return fail("--read-header-timeout and --idle-timeout must be positive")
 	case opts.HTTP.ReadTimeout < 0 || opts.HTTP.WriteTimeout < 0 || opts.HTTP.MaxConnections < 0:

@@ -119,6 +119,10 @@ func start(ctx context.Context, opts Options, load LoadFunc, log *slog.Logger) (
 		m.Close()
 		return nil, nil, fmt.Errorf("serve: stopped while loading: %w", err)
 	}
+	if err := lowerContext(m, opts.MaxModelLen); err != nil {
+		m.Close()
+		return nil, nil, err
+	}
 	eng, err := engine.New(m, m.Tokenizer, opts.Engine, log)
 	if errors.Is(err, engine.ErrKVTooLarge) {
 		err = fmt.Errorf("%w; lower --kv-cache-size", err)
@@ -126,6 +130,11 @@ func start(ctx context.Context, opts Options, load LoadFunc, log *slog.Logger) (
 	if err != nil {
 		m.Close()
 		return nil, nil, fmt.Errorf("start engine: %w", err)
+	}
+	if err := fitContext(m, eng, opts, log); err != nil {
+		eng.Close(context.Background())
+		m.Close()
+		return nil, nil, err
 	}
 	return eng, m, nil
 }

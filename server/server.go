@@ -63,6 +63,9 @@ type backend struct {
 	bos     string // BOS token text, for templates and double-BOS checks
 	addBOS  bool   // whether prompts start with BOS
 	created int64
+	// maxTextBytes is the longest text that can fit the context: longer
+	// prompts are refused before they are tokenized (see textLimit).
+	maxTextBytes int
 }
 
 // Server is the HTTP handler. It answers 503 on everything but /metrics
@@ -105,6 +108,8 @@ func (s *Server) SetBackend(b Backend) error {
 		bos:     bos,
 		addBOS:  addsBOS(b.Tokenizer),
 		created: time.Now().Unix(),
+		// The context's tokens can hold at most this much text.
+		maxTextBytes: textLimit(b.Tokenizer, b.ContextLen),
 	})
 	s.metrics.loaded.Set(1)
 	return nil
