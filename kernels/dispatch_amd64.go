@@ -41,8 +41,20 @@ var avx2Impl = &impl{
 // without an entry run the generic kernels.
 func avx2Quants() (k [numDTypes]q8Kernels) {
 	k[Q4_0] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
-		{1, 1}: q40x1x1AVX2, {1, 2}: q40x1x2AVX2, {2, 1}: q40x2x1AVX2, {2, 2}: q40x2x2AVX2, {4, 1}: q40x4x1AVX2,
-	}), rowLoop: q40RowsAVX2}
+		{1, 1}: Q40x1x1AVX2, {1, 2}: Q40x1x2AVX2, {2, 1}: Q40x2x1AVX2, {2, 2}: Q40x2x2AVX2, {4, 1}: Q40x4x1AVX2,
+	}), rowLoop: Q40RowsAVX2}
+	k[Q4_1] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
+		{1, 1}: Q41x1x1AVX2, {1, 2}: Q41x1x2AVX2, {2, 1}: Q41x2x1AVX2, {2, 2}: Q41x2x2AVX2, {4, 1}: Q41x4x1AVX2,
+	}), rowLoop: Q41RowsAVX2}
+	k[Q5_0] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
+		{1, 1}: Q50x1x1AVX2, {1, 2}: Q50x1x2AVX2, {2, 1}: Q50x2x1AVX2, {2, 2}: Q50x2x2AVX2, {4, 1}: Q50x4x1AVX2,
+	}), rowLoop: Q50RowsAVX2}
+	k[Q5_1] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
+		{1, 1}: Q51x1x1AVX2, {1, 2}: Q51x1x2AVX2, {2, 1}: Q51x2x1AVX2, {2, 2}: Q51x2x2AVX2, {4, 1}: Q51x4x1AVX2,
+	}), rowLoop: Q51RowsAVX2}
+	k[IQ4_NL] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
+		{1, 1}: IQ4NLx1x1AVX2, {1, 2}: IQ4NLx1x2AVX2, {2, 1}: IQ4NLx2x1AVX2, {2, 2}: IQ4NLx2x2AVX2, {4, 1}: IQ4NLx4x1AVX2,
+	}), rowLoop: IQ4NLRowsAVX2}
 	k[Q2_K] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
 		{1, 1}: Q2Kx1x1AVX2, {1, 2}: Q2Kx1x2AVX2, {1, 3}: Q2Kx1x3AVX2, {2, 1}: Q2Kx2x1AVX2, {2, 2}: Q2Kx2x2AVX2, {4, 1}: Q2Kx4x1AVX2,
 	}), rowLoop: Q2KRowsAVX2}

@@ -694,32 +694,152 @@ func Q6Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out
 //go:noescape
 func Q6KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 
-// q40x1x1AVX2 computes a 1×1 tile of Q4_0 weights times Q8 activations with AVX2 (see q8Kern).
+// Q40x1x1AVX2 computes a 1×1 tile of Q40 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func q40x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func Q40x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// q40x1x2AVX2 computes a 1×2 tile of Q4_0 weights times Q8 activations with AVX2 (see q8Kern).
+// Q40x1x2AVX2 computes a 1×2 tile of Q40 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func q40x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func Q40x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// q40x2x1AVX2 computes a 2×1 tile of Q4_0 weights times Q8 activations with AVX2 (see q8Kern).
+// Q40x2x1AVX2 computes a 2×1 tile of Q40 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func q40x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func Q40x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// q40x2x2AVX2 computes a 2×2 tile of Q4_0 weights times Q8 activations with AVX2 (see q8Kern).
+// Q40x2x2AVX2 computes a 2×2 tile of Q40 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func q40x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func Q40x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// q40x4x1AVX2 computes a 4×1 tile of Q4_0 weights times Q8 activations with AVX2 (see q8Kern).
+// Q40x4x1AVX2 computes a 4×1 tile of Q40 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func q40x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func Q40x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// q40RowsAVX2 computes rows dot products of Q4_0 rows with one Q8 activation, one row at a time (see q8Rows).
+// Q40RowsAVX2 computes rows dot products of Q40 rows with one Q8 activation, one row at a time (see q8Rows).
 //
 //go:noescape
-func q40RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+func Q40RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+
+// Q41x1x1AVX2 computes a 1×1 tile of Q41 weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q41x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q41x1x2AVX2 computes a 1×2 tile of Q41 weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q41x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q41x2x1AVX2 computes a 2×1 tile of Q41 weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q41x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q41x2x2AVX2 computes a 2×2 tile of Q41 weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q41x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q41x4x1AVX2 computes a 4×1 tile of Q41 weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q41x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q41RowsAVX2 computes rows dot products of Q41 rows with one Q8 activation, one row at a time (see q8Rows).
+//
+//go:noescape
+func Q41RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+
+// Q50x1x1AVX2 computes a 1×1 tile of Q50 weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q50x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q50x1x2AVX2 computes a 1×2 tile of Q50 weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q50x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q50x2x1AVX2 computes a 2×1 tile of Q50 weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q50x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q50x2x2AVX2 computes a 2×2 tile of Q50 weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q50x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q50x4x1AVX2 computes a 4×1 tile of Q50 weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q50x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q50RowsAVX2 computes rows dot products of Q50 rows with one Q8 activation, one row at a time (see q8Rows).
+//
+//go:noescape
+func Q50RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+
+// Q51x1x1AVX2 computes a 1×1 tile of Q51 weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q51x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q51x1x2AVX2 computes a 1×2 tile of Q51 weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q51x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q51x2x1AVX2 computes a 2×1 tile of Q51 weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q51x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q51x2x2AVX2 computes a 2×2 tile of Q51 weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q51x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q51x4x1AVX2 computes a 4×1 tile of Q51 weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func Q51x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// Q51RowsAVX2 computes rows dot products of Q51 rows with one Q8 activation, one row at a time (see q8Rows).
+//
+//go:noescape
+func Q51RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+
+// IQ4NLx1x1AVX2 computes a 1×1 tile of IQ4NL weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func IQ4NLx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// IQ4NLx1x2AVX2 computes a 1×2 tile of IQ4NL weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func IQ4NLx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// IQ4NLx2x1AVX2 computes a 2×1 tile of IQ4NL weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func IQ4NLx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// IQ4NLx2x2AVX2 computes a 2×2 tile of IQ4NL weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func IQ4NLx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// IQ4NLx4x1AVX2 computes a 4×1 tile of IQ4NL weights times Q8 activations with AVX2 (see q8Kern).
+//
+//go:noescape
+func IQ4NLx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// IQ4NLRowsAVX2 computes rows dot products of IQ4NL rows with one Q8 activation, one row at a time (see q8Rows).
+//
+//go:noescape
+func IQ4NLRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)

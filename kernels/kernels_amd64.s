@@ -22126,9 +22126,9 @@ Q6KRowsAVX2_done:
 	VZEROUPPER
 	RET
 
-// func q40x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func Q40x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·q40x1x1AVX2(SB), NOSPLIT, $0-56
+TEXT ·Q40x1x1AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	MOVQ   a+16(FP), CX
@@ -22137,9 +22137,9 @@ TEXT ·q40x1x1AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y1, Y1, Y1
 	MOVQ   nb+32(FP), DX
 
-q40x1x1AVX2_loop:
+Q40x1x1AVX2_loop:
 	CMPQ           DX, $0x02
-	JB             q40x1x1AVX2_single
+	JB             Q40x1x1AVX2_single
 	VMOVDQU        (CX), Y2
 	VMOVDQU        64(CX), Y3
 	VPSRAD         $0x04, Y3, Y3
@@ -22173,11 +22173,11 @@ q40x1x1AVX2_loop:
 	ADDQ           $0x24, AX
 	ADDQ           $0x000000c0, CX
 	SUBQ           $0x02, DX
-	JMP            q40x1x1AVX2_loop
+	JMP            Q40x1x1AVX2_loop
 
-q40x1x1AVX2_single:
+Q40x1x1AVX2_single:
 	TESTQ          DX, DX
-	JZ             q40x1x1AVX2_reduce
+	JZ             Q40x1x1AVX2_reduce
 	VMOVDQU        (CX), Y2
 	VMOVDQU        64(CX), Y3
 	VPSRAD         $0x04, Y3, Y3
@@ -22194,7 +22194,7 @@ q40x1x1AVX2_single:
 	VMULPS         128(CX), Y5, Y3
 	VFMADD231PS    Y3, Y2, Y0
 
-q40x1x1AVX2_reduce:
+Q40x1x1AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -22208,9 +22208,9 @@ q40x1x1AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func q40x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func Q40x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·q40x1x2AVX2(SB), NOSPLIT, $0-56
+TEXT ·Q40x1x2AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	MOVQ   a+16(FP), CX
@@ -22222,9 +22222,9 @@ TEXT ·q40x1x2AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y3, Y3, Y3
 	MOVQ   nb+32(FP), BX
 
-q40x1x2AVX2_loop:
+Q40x1x2AVX2_loop:
 	CMPQ           BX, $0x02
-	JB             q40x1x2AVX2_single
+	JB             Q40x1x2AVX2_single
 	VMOVDQU        (CX), Y4
 	VMOVDQU        64(CX), Y5
 	VPSRAD         $0x04, Y5, Y5
@@ -22277,11 +22277,11 @@ q40x1x2AVX2_loop:
 	ADDQ           $0x000000c0, CX
 	ADDQ           $0x000000c0, DX
 	SUBQ           $0x02, BX
-	JMP            q40x1x2AVX2_loop
+	JMP            Q40x1x2AVX2_loop
 
-q40x1x2AVX2_single:
+Q40x1x2AVX2_single:
 	TESTQ          BX, BX
-	JZ             q40x1x2AVX2_reduce
+	JZ             Q40x1x2AVX2_reduce
 	VMOVDQU        (CX), Y4
 	VMOVDQU        64(CX), Y5
 	VPSRAD         $0x04, Y5, Y5
@@ -22307,7 +22307,7 @@ q40x1x2AVX2_single:
 	VMULPS         128(DX), Y9, Y5
 	VFMADD231PS    Y5, Y4, Y2
 
-q40x1x2AVX2_reduce:
+Q40x1x2AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -22330,9 +22330,9 @@ q40x1x2AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func q40x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func Q40x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·q40x2x1AVX2(SB), NOSPLIT, $0-56
+TEXT ·Q40x2x1AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	LEAQ   (AX)(CX*1), CX
@@ -22344,9 +22344,9 @@ TEXT ·q40x2x1AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y3, Y3, Y3
 	MOVQ   nb+32(FP), BX
 
-q40x2x1AVX2_loop:
+Q40x2x1AVX2_loop:
 	CMPQ           BX, $0x02
-	JB             q40x2x1AVX2_single
+	JB             Q40x2x1AVX2_single
 	VMOVDQU        (DX), Y4
 	VMOVDQU        64(DX), Y5
 	VPSRAD         $0x04, Y5, Y5
@@ -22405,11 +22405,11 @@ q40x2x1AVX2_loop:
 	ADDQ           $0x24, CX
 	ADDQ           $0x000000c0, DX
 	SUBQ           $0x02, BX
-	JMP            q40x2x1AVX2_loop
+	JMP            Q40x2x1AVX2_loop
 
-q40x2x1AVX2_single:
+Q40x2x1AVX2_single:
 	TESTQ          BX, BX
-	JZ             q40x2x1AVX2_reduce
+	JZ             Q40x2x1AVX2_reduce
 	VMOVDQU        (DX), Y4
 	VMOVDQU        64(DX), Y5
 	VPSRAD         $0x04, Y5, Y5
@@ -22438,7 +22438,7 @@ q40x2x1AVX2_single:
 	VMULPS         128(DX), Y7, Y5
 	VFMADD231PS    Y5, Y4, Y2
 
-q40x2x1AVX2_reduce:
+Q40x2x1AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -22460,9 +22460,9 @@ q40x2x1AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func q40x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func Q40x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·q40x2x2AVX2(SB), NOSPLIT, $0-56
+TEXT ·Q40x2x2AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	LEAQ   (AX)(CX*1), CX
@@ -22479,9 +22479,9 @@ TEXT ·q40x2x2AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y7, Y7, Y7
 	MOVQ   nb+32(FP), SI
 
-q40x2x2AVX2_loop:
+Q40x2x2AVX2_loop:
 	CMPQ           SI, $0x02
-	JB             q40x2x2AVX2_single
+	JB             Q40x2x2AVX2_single
 	VMOVDQU        (DX), Y8
 	VMOVDQU        64(DX), Y9
 	VPSRAD         $0x04, Y9, Y9
@@ -22571,11 +22571,11 @@ q40x2x2AVX2_loop:
 	ADDQ           $0x000000c0, DX
 	ADDQ           $0x000000c0, BX
 	SUBQ           $0x02, SI
-	JMP            q40x2x2AVX2_loop
+	JMP            Q40x2x2AVX2_loop
 
-q40x2x2AVX2_single:
+Q40x2x2AVX2_single:
 	TESTQ          SI, SI
-	JZ             q40x2x2AVX2_reduce
+	JZ             Q40x2x2AVX2_reduce
 	VMOVDQU        (DX), Y8
 	VMOVDQU        64(DX), Y9
 	VPSRAD         $0x04, Y9, Y9
@@ -22619,7 +22619,7 @@ q40x2x2AVX2_single:
 	VMULPS         128(BX), Y13, Y9
 	VFMADD231PS    Y9, Y8, Y6
 
-q40x2x2AVX2_reduce:
+Q40x2x2AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -22658,9 +22658,9 @@ q40x2x2AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func q40x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func Q40x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·q40x4x1AVX2(SB), NOSPLIT, $0-56
+TEXT ·Q40x4x1AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	LEAQ   (AX)(CX*1), DX
@@ -22678,9 +22678,9 @@ TEXT ·q40x4x1AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y7, Y7, Y7
 	MOVQ   nb+32(FP), DI
 
-q40x4x1AVX2_loop:
+Q40x4x1AVX2_loop:
 	CMPQ           DI, $0x02
-	JB             q40x4x1AVX2_single
+	JB             Q40x4x1AVX2_single
 	VMOVDQU        (SI), Y8
 	VMOVDQU        64(SI), Y9
 	VPSRAD         $0x04, Y9, Y9
@@ -22789,11 +22789,11 @@ q40x4x1AVX2_loop:
 	ADDQ           $0x24, CX
 	ADDQ           $0x000000c0, SI
 	SUBQ           $0x02, DI
-	JMP            q40x4x1AVX2_loop
+	JMP            Q40x4x1AVX2_loop
 
-q40x4x1AVX2_single:
+Q40x4x1AVX2_single:
 	TESTQ          DI, DI
-	JZ             q40x4x1AVX2_reduce
+	JZ             Q40x4x1AVX2_reduce
 	VMOVDQU        (SI), Y8
 	VMOVDQU        64(SI), Y9
 	VPSRAD         $0x04, Y9, Y9
@@ -22846,7 +22846,7 @@ q40x4x1AVX2_single:
 	VMULPS         128(SI), Y11, Y9
 	VFMADD231PS    Y9, Y8, Y6
 
-q40x4x1AVX2_reduce:
+Q40x4x1AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -22884,27 +22884,27 @@ q40x4x1AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func q40RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+// func Q40RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·q40RowsAVX2(SB), NOSPLIT, $0-48
+TEXT ·Q40RowsAVX2(SB), NOSPLIT, $0-48
 	MOVQ w+0(FP), AX
 	MOVQ wstride+8(FP), CX
 	MOVQ a+16(FP), DX
 	MOVQ rows+32(FP), BX
 	MOVQ out+40(FP), SI
 
-q40RowsAVX2_row:
+Q40RowsAVX2_row:
 	TESTQ  BX, BX
-	JZ     q40RowsAVX2_done
+	JZ     Q40RowsAVX2_done
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   nb+24(FP), R9
 	MOVQ   AX, DI
 	MOVQ   DX, R8
 
-q40RowsAVX2_loop:
+Q40RowsAVX2_loop:
 	CMPQ           R9, $0x02
-	JB             q40RowsAVX2_single
+	JB             Q40RowsAVX2_single
 	VMOVDQU        (R8), Y2
 	VMOVDQU        64(R8), Y3
 	VPSRAD         $0x04, Y3, Y3
@@ -22938,11 +22938,11 @@ q40RowsAVX2_loop:
 	ADDQ           $0x24, DI
 	ADDQ           $0x000000c0, R8
 	SUBQ           $0x02, R9
-	JMP            q40RowsAVX2_loop
+	JMP            Q40RowsAVX2_loop
 
-q40RowsAVX2_single:
+Q40RowsAVX2_single:
 	TESTQ          R9, R9
-	JZ             q40RowsAVX2_reduce
+	JZ             Q40RowsAVX2_reduce
 	VMOVDQU        (R8), Y2
 	VMOVDQU        64(R8), Y3
 	VPSRAD         $0x04, Y3, Y3
@@ -22959,7 +22959,7 @@ q40RowsAVX2_single:
 	VMULPS         128(R8), Y5, Y3
 	VFMADD231PS    Y3, Y2, Y0
 
-q40RowsAVX2_reduce:
+Q40RowsAVX2_reduce:
 	VADDPS       Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
@@ -22971,8 +22971,4369 @@ q40RowsAVX2_reduce:
 	ADDQ         CX, AX
 	ADDQ         $0x04, SI
 	DECQ         BX
-	JMP          q40RowsAVX2_row
+	JMP          Q40RowsAVX2_row
 
-q40RowsAVX2_done:
+Q40RowsAVX2_done:
+	VZEROUPPER
+	RET
+
+// func Q41x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q41x1x1AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	MOVQ   a+16(FP), CX
+	MOVQ   astride+24(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   nb+32(FP), DX
+
+Q41x1x1AVX2_loop:
+	CMPQ           DX, $0x02
+	JB             Q41x1x1AVX2_single
+	VMOVDQU        (CX), Y2
+	VBROADCASTI128 4(AX), Y3
+	VPSRLW         $0x04, Y3, Y4
+	VPBLENDD       $0xf0, Y4, Y3, Y3
+	VPAND          nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTW   (AX), X4
+	VCVTPH2PS      X4, Y4
+	VPMADDUBSW     Y2, Y3, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         128(CX), Y4, Y3
+	VFMADD231PS    Y3, Y2, Y0
+	VMOVDQU        64(CX), Y2
+	VPSRAD         $0x07, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VPBROADCASTW   2(AX), X4
+	VCVTPH2PS      X4, Y3
+	VMULPS         128(CX), Y3, Y3
+	VFNMADD231PS   Y3, Y2, Y0
+	VMOVDQU        32(CX), Y2
+	VBROADCASTI128 24(AX), Y3
+	VPSRLW         $0x04, Y3, Y4
+	VPBLENDD       $0xf0, Y4, Y3, Y3
+	VPAND          nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTW   20(AX), X4
+	VCVTPH2PS      X4, Y4
+	VPMADDUBSW     Y2, Y3, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         160(CX), Y4, Y3
+	VFMADD231PS    Y3, Y2, Y1
+	VMOVDQU        96(CX), Y2
+	VPSRAD         $0x07, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VPBROADCASTW   22(AX), X4
+	VCVTPH2PS      X4, Y3
+	VMULPS         160(CX), Y3, Y3
+	VFNMADD231PS   Y3, Y2, Y1
+	ADDQ           $0x28, AX
+	ADDQ           $0x000000c0, CX
+	SUBQ           $0x02, DX
+	JMP            Q41x1x1AVX2_loop
+
+Q41x1x1AVX2_single:
+	TESTQ          DX, DX
+	JZ             Q41x1x1AVX2_reduce
+	VMOVDQU        (CX), Y2
+	VBROADCASTI128 4(AX), Y3
+	VPSRLW         $0x04, Y3, Y4
+	VPBLENDD       $0xf0, Y4, Y3, Y3
+	VPAND          nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTW   (AX), X4
+	VCVTPH2PS      X4, Y4
+	VPMADDUBSW     Y2, Y3, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         128(CX), Y4, Y3
+	VFMADD231PS    Y3, Y2, Y0
+	VMOVDQU        64(CX), Y2
+	VPSRAD         $0x07, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VPBROADCASTW   2(AX), X4
+	VCVTPH2PS      X4, Y3
+	VMULPS         128(CX), Y3, Y3
+	VFNMADD231PS   Y3, Y2, Y0
+
+Q41x1x1AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VZEROUPPER
+	RET
+
+// func Q41x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q41x1x2AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	MOVQ   a+16(FP), CX
+	MOVQ   astride+24(FP), DX
+	LEAQ   (CX)(DX*1), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   nb+32(FP), BX
+
+Q41x1x2AVX2_loop:
+	CMPQ           BX, $0x02
+	JB             Q41x1x2AVX2_single
+	VMOVDQU        (CX), Y4
+	VMOVDQU        (DX), Y5
+	VBROADCASTI128 4(AX), Y6
+	VPSRLW         $0x04, Y6, Y7
+	VPBLENDD       $0xf0, Y7, Y6, Y6
+	VPAND          nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTW   (AX), X7
+	VCVTPH2PS      X7, Y8
+	VPMADDUBSW     Y4, Y6, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(CX), Y8, Y7
+	VFMADD231PS    Y7, Y4, Y0
+	VMOVDQU        64(CX), Y4
+	VPSRAD         $0x07, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VPBROADCASTW   2(AX), X7
+	VCVTPH2PS      X7, Y7
+	VMULPS         128(CX), Y7, Y7
+	VFNMADD231PS   Y7, Y4, Y0
+	VPMADDUBSW     Y5, Y6, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(DX), Y8, Y5
+	VFMADD231PS    Y5, Y4, Y2
+	VMOVDQU        64(DX), Y4
+	VPSRAD         $0x07, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VPBROADCASTW   2(AX), X7
+	VCVTPH2PS      X7, Y5
+	VMULPS         128(DX), Y5, Y5
+	VFNMADD231PS   Y5, Y4, Y2
+	VMOVDQU        32(CX), Y4
+	VMOVDQU        32(DX), Y5
+	VBROADCASTI128 24(AX), Y6
+	VPSRLW         $0x04, Y6, Y7
+	VPBLENDD       $0xf0, Y7, Y6, Y6
+	VPAND          nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTW   20(AX), X7
+	VCVTPH2PS      X7, Y8
+	VPMADDUBSW     Y4, Y6, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         160(CX), Y8, Y7
+	VFMADD231PS    Y7, Y4, Y1
+	VMOVDQU        96(CX), Y4
+	VPSRAD         $0x07, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VPBROADCASTW   22(AX), X7
+	VCVTPH2PS      X7, Y7
+	VMULPS         160(CX), Y7, Y7
+	VFNMADD231PS   Y7, Y4, Y1
+	VPMADDUBSW     Y5, Y6, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         160(DX), Y8, Y5
+	VFMADD231PS    Y5, Y4, Y3
+	VMOVDQU        96(DX), Y4
+	VPSRAD         $0x07, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VPBROADCASTW   22(AX), X7
+	VCVTPH2PS      X7, Y5
+	VMULPS         160(DX), Y5, Y5
+	VFNMADD231PS   Y5, Y4, Y3
+	ADDQ           $0x28, AX
+	ADDQ           $0x000000c0, CX
+	ADDQ           $0x000000c0, DX
+	SUBQ           $0x02, BX
+	JMP            Q41x1x2AVX2_loop
+
+Q41x1x2AVX2_single:
+	TESTQ          BX, BX
+	JZ             Q41x1x2AVX2_reduce
+	VMOVDQU        (CX), Y4
+	VMOVDQU        (DX), Y5
+	VBROADCASTI128 4(AX), Y6
+	VPSRLW         $0x04, Y6, Y7
+	VPBLENDD       $0xf0, Y7, Y6, Y6
+	VPAND          nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTW   (AX), X7
+	VCVTPH2PS      X7, Y8
+	VPMADDUBSW     Y4, Y6, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(CX), Y8, Y7
+	VFMADD231PS    Y7, Y4, Y0
+	VMOVDQU        64(CX), Y4
+	VPSRAD         $0x07, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VPBROADCASTW   2(AX), X7
+	VCVTPH2PS      X7, Y7
+	VMULPS         128(CX), Y7, Y7
+	VFNMADD231PS   Y7, Y4, Y0
+	VPMADDUBSW     Y5, Y6, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(DX), Y8, Y5
+	VFMADD231PS    Y5, Y4, Y2
+	VMOVDQU        64(DX), Y4
+	VPSRAD         $0x07, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VPBROADCASTW   2(AX), X7
+	VCVTPH2PS      X7, Y5
+	VMULPS         128(DX), Y5, Y5
+	VFNMADD231PS   Y5, Y4, Y2
+
+Q41x1x2AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	ADDQ         CX, AX
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, (AX)
+	VZEROUPPER
+	RET
+
+// func Q41x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q41x2x1AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	LEAQ   (AX)(CX*1), CX
+	MOVQ   a+16(FP), DX
+	MOVQ   astride+24(FP), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   nb+32(FP), BX
+
+Q41x2x1AVX2_loop:
+	CMPQ           BX, $0x02
+	JB             Q41x2x1AVX2_single
+	VMOVDQU        (DX), Y4
+	VBROADCASTI128 4(AX), Y5
+	VPSRLW         $0x04, Y5, Y6
+	VPBLENDD       $0xf0, Y6, Y5, Y5
+	VPAND          nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTW   (AX), X6
+	VCVTPH2PS      X6, Y6
+	VPMADDUBSW     Y4, Y5, Y5
+	VPMADDWD       ones16<>+0(SB), Y5, Y5
+	VCVTDQ2PS      Y5, Y5
+	VMULPS         128(DX), Y6, Y6
+	VFMADD231PS    Y6, Y5, Y0
+	VMOVDQU        64(DX), Y5
+	VPSRAD         $0x07, Y5, Y5
+	VCVTDQ2PS      Y5, Y5
+	VPBROADCASTW   2(AX), X6
+	VCVTPH2PS      X6, Y6
+	VMULPS         128(DX), Y6, Y6
+	VFNMADD231PS   Y6, Y5, Y0
+	VBROADCASTI128 4(CX), Y5
+	VPSRLW         $0x04, Y5, Y6
+	VPBLENDD       $0xf0, Y6, Y5, Y5
+	VPAND          nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTW   (CX), X6
+	VCVTPH2PS      X6, Y6
+	VPMADDUBSW     Y4, Y5, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(DX), Y6, Y5
+	VFMADD231PS    Y5, Y4, Y2
+	VMOVDQU        64(DX), Y4
+	VPSRAD         $0x07, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VPBROADCASTW   2(CX), X6
+	VCVTPH2PS      X6, Y5
+	VMULPS         128(DX), Y5, Y5
+	VFNMADD231PS   Y5, Y4, Y2
+	VMOVDQU        32(DX), Y4
+	VBROADCASTI128 24(AX), Y5
+	VPSRLW         $0x04, Y5, Y6
+	VPBLENDD       $0xf0, Y6, Y5, Y5
+	VPAND          nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTW   20(AX), X6
+	VCVTPH2PS      X6, Y6
+	VPMADDUBSW     Y4, Y5, Y5
+	VPMADDWD       ones16<>+0(SB), Y5, Y5
+	VCVTDQ2PS      Y5, Y5
+	VMULPS         160(DX), Y6, Y6
+	VFMADD231PS    Y6, Y5, Y1
+	VMOVDQU        96(DX), Y5
+	VPSRAD         $0x07, Y5, Y5
+	VCVTDQ2PS      Y5, Y5
+	VPBROADCASTW   22(AX), X6
+	VCVTPH2PS      X6, Y6
+	VMULPS         160(DX), Y6, Y6
+	VFNMADD231PS   Y6, Y5, Y1
+	VBROADCASTI128 24(CX), Y5
+	VPSRLW         $0x04, Y5, Y6
+	VPBLENDD       $0xf0, Y6, Y5, Y5
+	VPAND          nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTW   20(CX), X6
+	VCVTPH2PS      X6, Y6
+	VPMADDUBSW     Y4, Y5, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         160(DX), Y6, Y5
+	VFMADD231PS    Y5, Y4, Y3
+	VMOVDQU        96(DX), Y4
+	VPSRAD         $0x07, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VPBROADCASTW   22(CX), X6
+	VCVTPH2PS      X6, Y5
+	VMULPS         160(DX), Y5, Y5
+	VFNMADD231PS   Y5, Y4, Y3
+	ADDQ           $0x28, AX
+	ADDQ           $0x28, CX
+	ADDQ           $0x000000c0, DX
+	SUBQ           $0x02, BX
+	JMP            Q41x2x1AVX2_loop
+
+Q41x2x1AVX2_single:
+	TESTQ          BX, BX
+	JZ             Q41x2x1AVX2_reduce
+	VMOVDQU        (DX), Y4
+	VBROADCASTI128 4(AX), Y5
+	VPSRLW         $0x04, Y5, Y6
+	VPBLENDD       $0xf0, Y6, Y5, Y5
+	VPAND          nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTW   (AX), X6
+	VCVTPH2PS      X6, Y6
+	VPMADDUBSW     Y4, Y5, Y5
+	VPMADDWD       ones16<>+0(SB), Y5, Y5
+	VCVTDQ2PS      Y5, Y5
+	VMULPS         128(DX), Y6, Y6
+	VFMADD231PS    Y6, Y5, Y0
+	VMOVDQU        64(DX), Y5
+	VPSRAD         $0x07, Y5, Y5
+	VCVTDQ2PS      Y5, Y5
+	VPBROADCASTW   2(AX), X6
+	VCVTPH2PS      X6, Y6
+	VMULPS         128(DX), Y6, Y6
+	VFNMADD231PS   Y6, Y5, Y0
+	VBROADCASTI128 4(CX), Y5
+	VPSRLW         $0x04, Y5, Y6
+	VPBLENDD       $0xf0, Y6, Y5, Y5
+	VPAND          nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTW   (CX), X6
+	VCVTPH2PS      X6, Y6
+	VPMADDUBSW     Y4, Y5, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(DX), Y6, Y5
+	VFMADD231PS    Y5, Y4, Y2
+	VMOVDQU        64(DX), Y4
+	VPSRAD         $0x07, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VPBROADCASTW   2(CX), X6
+	VCVTPH2PS      X6, Y5
+	VMULPS         128(DX), Y5, Y5
+	VFNMADD231PS   Y5, Y4, Y2
+
+Q41x2x1AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, 4(AX)
+	VZEROUPPER
+	RET
+
+// func Q41x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q41x2x2AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	LEAQ   (AX)(CX*1), CX
+	MOVQ   a+16(FP), DX
+	MOVQ   astride+24(FP), BX
+	LEAQ   (DX)(BX*1), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   nb+32(FP), SI
+
+Q41x2x2AVX2_loop:
+	CMPQ           SI, $0x02
+	JB             Q41x2x2AVX2_single
+	VMOVDQU        (DX), Y8
+	VMOVDQU        (BX), Y9
+	VBROADCASTI128 4(AX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW   (AX), X11
+	VCVTPH2PS      X11, Y12
+	VPMADDUBSW     Y8, Y10, Y13
+	VPMADDWD       ones16<>+0(SB), Y13, Y13
+	VCVTDQ2PS      Y13, Y13
+	VMULPS         128(DX), Y12, Y11
+	VFMADD231PS    Y11, Y13, Y0
+	VMOVDQU        64(DX), Y13
+	VPSRAD         $0x07, Y13, Y13
+	VCVTDQ2PS      Y13, Y13
+	VPBROADCASTW   2(AX), X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         128(DX), Y11, Y11
+	VFNMADD231PS   Y11, Y13, Y0
+	VPMADDUBSW     Y9, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         128(BX), Y12, Y11
+	VFMADD231PS    Y11, Y10, Y2
+	VMOVDQU        64(BX), Y10
+	VPSRAD         $0x07, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VPBROADCASTW   2(AX), X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         128(BX), Y11, Y11
+	VFNMADD231PS   Y11, Y10, Y2
+	VBROADCASTI128 4(CX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW   (CX), X11
+	VCVTPH2PS      X11, Y12
+	VPMADDUBSW     Y8, Y10, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(DX), Y12, Y11
+	VFMADD231PS    Y11, Y8, Y4
+	VMOVDQU        64(DX), Y8
+	VPSRAD         $0x07, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VPBROADCASTW   2(CX), X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         128(DX), Y11, Y11
+	VFNMADD231PS   Y11, Y8, Y4
+	VPMADDUBSW     Y9, Y10, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(BX), Y12, Y9
+	VFMADD231PS    Y9, Y8, Y6
+	VMOVDQU        64(BX), Y8
+	VPSRAD         $0x07, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VPBROADCASTW   2(CX), X11
+	VCVTPH2PS      X11, Y9
+	VMULPS         128(BX), Y9, Y9
+	VFNMADD231PS   Y9, Y8, Y6
+	VMOVDQU        32(DX), Y8
+	VMOVDQU        32(BX), Y9
+	VBROADCASTI128 24(AX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW   20(AX), X11
+	VCVTPH2PS      X11, Y12
+	VPMADDUBSW     Y8, Y10, Y13
+	VPMADDWD       ones16<>+0(SB), Y13, Y13
+	VCVTDQ2PS      Y13, Y13
+	VMULPS         160(DX), Y12, Y11
+	VFMADD231PS    Y11, Y13, Y1
+	VMOVDQU        96(DX), Y13
+	VPSRAD         $0x07, Y13, Y13
+	VCVTDQ2PS      Y13, Y13
+	VPBROADCASTW   22(AX), X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         160(DX), Y11, Y11
+	VFNMADD231PS   Y11, Y13, Y1
+	VPMADDUBSW     Y9, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         160(BX), Y12, Y11
+	VFMADD231PS    Y11, Y10, Y3
+	VMOVDQU        96(BX), Y10
+	VPSRAD         $0x07, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VPBROADCASTW   22(AX), X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         160(BX), Y11, Y11
+	VFNMADD231PS   Y11, Y10, Y3
+	VBROADCASTI128 24(CX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW   20(CX), X11
+	VCVTPH2PS      X11, Y12
+	VPMADDUBSW     Y8, Y10, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         160(DX), Y12, Y11
+	VFMADD231PS    Y11, Y8, Y5
+	VMOVDQU        96(DX), Y8
+	VPSRAD         $0x07, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VPBROADCASTW   22(CX), X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         160(DX), Y11, Y11
+	VFNMADD231PS   Y11, Y8, Y5
+	VPMADDUBSW     Y9, Y10, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         160(BX), Y12, Y9
+	VFMADD231PS    Y9, Y8, Y7
+	VMOVDQU        96(BX), Y8
+	VPSRAD         $0x07, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VPBROADCASTW   22(CX), X11
+	VCVTPH2PS      X11, Y9
+	VMULPS         160(BX), Y9, Y9
+	VFNMADD231PS   Y9, Y8, Y7
+	ADDQ           $0x28, AX
+	ADDQ           $0x28, CX
+	ADDQ           $0x000000c0, DX
+	ADDQ           $0x000000c0, BX
+	SUBQ           $0x02, SI
+	JMP            Q41x2x2AVX2_loop
+
+Q41x2x2AVX2_single:
+	TESTQ          SI, SI
+	JZ             Q41x2x2AVX2_reduce
+	VMOVDQU        (DX), Y8
+	VMOVDQU        (BX), Y9
+	VBROADCASTI128 4(AX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW   (AX), X11
+	VCVTPH2PS      X11, Y12
+	VPMADDUBSW     Y8, Y10, Y13
+	VPMADDWD       ones16<>+0(SB), Y13, Y13
+	VCVTDQ2PS      Y13, Y13
+	VMULPS         128(DX), Y12, Y11
+	VFMADD231PS    Y11, Y13, Y0
+	VMOVDQU        64(DX), Y13
+	VPSRAD         $0x07, Y13, Y13
+	VCVTDQ2PS      Y13, Y13
+	VPBROADCASTW   2(AX), X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         128(DX), Y11, Y11
+	VFNMADD231PS   Y11, Y13, Y0
+	VPMADDUBSW     Y9, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         128(BX), Y12, Y11
+	VFMADD231PS    Y11, Y10, Y2
+	VMOVDQU        64(BX), Y10
+	VPSRAD         $0x07, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VPBROADCASTW   2(AX), X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         128(BX), Y11, Y11
+	VFNMADD231PS   Y11, Y10, Y2
+	VBROADCASTI128 4(CX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTW   (CX), X11
+	VCVTPH2PS      X11, Y12
+	VPMADDUBSW     Y8, Y10, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(DX), Y12, Y11
+	VFMADD231PS    Y11, Y8, Y4
+	VMOVDQU        64(DX), Y8
+	VPSRAD         $0x07, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VPBROADCASTW   2(CX), X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         128(DX), Y11, Y11
+	VFNMADD231PS   Y11, Y8, Y4
+	VPMADDUBSW     Y9, Y10, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(BX), Y12, Y9
+	VFMADD231PS    Y9, Y8, Y6
+	VMOVDQU        64(BX), Y8
+	VPSRAD         $0x07, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VPBROADCASTW   2(CX), X11
+	VCVTPH2PS      X11, Y9
+	VMULPS         128(BX), Y9, Y9
+	VFNMADD231PS   Y9, Y8, Y6
+
+Q41x2x2AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VADDPS       Y5, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X0
+	VADDPS       X0, X4, X4
+	VMOVHLPS     X4, X4, X0
+	VADDPS       X0, X4, X4
+	VMOVSHDUP    X4, X0
+	VADDSS       X0, X4, X4
+	VMOVSS       X4, 4(AX)
+	ADDQ         CX, AX
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, (AX)
+	VADDPS       Y7, Y6, Y6
+	VEXTRACTF128 $0x01, Y6, X0
+	VADDPS       X0, X6, X6
+	VMOVHLPS     X6, X6, X0
+	VADDPS       X0, X6, X6
+	VMOVSHDUP    X6, X0
+	VADDSS       X0, X6, X6
+	VMOVSS       X6, 4(AX)
+	VZEROUPPER
+	RET
+
+// func Q41x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q41x4x1AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), CX
+	MOVQ   a+16(FP), SI
+	MOVQ   astride+24(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   nb+32(FP), DI
+
+Q41x4x1AVX2_loop:
+	CMPQ           DI, $0x02
+	JB             Q41x4x1AVX2_single
+	VMOVDQU        (SI), Y8
+	VBROADCASTI128 4(AX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW   (AX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         128(SI), Y10, Y10
+	VFMADD231PS    Y10, Y9, Y0
+	VMOVDQU        64(SI), Y9
+	VPSRAD         $0x07, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VPBROADCASTW   2(AX), X10
+	VCVTPH2PS      X10, Y10
+	VMULPS         128(SI), Y10, Y10
+	VFNMADD231PS   Y10, Y9, Y0
+	VBROADCASTI128 4(DX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW   (DX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         128(SI), Y10, Y10
+	VFMADD231PS    Y10, Y9, Y2
+	VMOVDQU        64(SI), Y9
+	VPSRAD         $0x07, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VPBROADCASTW   2(DX), X10
+	VCVTPH2PS      X10, Y10
+	VMULPS         128(SI), Y10, Y10
+	VFNMADD231PS   Y10, Y9, Y2
+	VBROADCASTI128 4(BX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW   (BX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         128(SI), Y10, Y10
+	VFMADD231PS    Y10, Y9, Y4
+	VMOVDQU        64(SI), Y9
+	VPSRAD         $0x07, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VPBROADCASTW   2(BX), X10
+	VCVTPH2PS      X10, Y10
+	VMULPS         128(SI), Y10, Y10
+	VFNMADD231PS   Y10, Y9, Y4
+	VBROADCASTI128 4(CX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW   (CX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(SI), Y10, Y9
+	VFMADD231PS    Y9, Y8, Y6
+	VMOVDQU        64(SI), Y8
+	VPSRAD         $0x07, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VPBROADCASTW   2(CX), X10
+	VCVTPH2PS      X10, Y9
+	VMULPS         128(SI), Y9, Y9
+	VFNMADD231PS   Y9, Y8, Y6
+	VMOVDQU        32(SI), Y8
+	VBROADCASTI128 24(AX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW   20(AX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         160(SI), Y10, Y10
+	VFMADD231PS    Y10, Y9, Y1
+	VMOVDQU        96(SI), Y9
+	VPSRAD         $0x07, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VPBROADCASTW   22(AX), X10
+	VCVTPH2PS      X10, Y10
+	VMULPS         160(SI), Y10, Y10
+	VFNMADD231PS   Y10, Y9, Y1
+	VBROADCASTI128 24(DX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW   20(DX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         160(SI), Y10, Y10
+	VFMADD231PS    Y10, Y9, Y3
+	VMOVDQU        96(SI), Y9
+	VPSRAD         $0x07, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VPBROADCASTW   22(DX), X10
+	VCVTPH2PS      X10, Y10
+	VMULPS         160(SI), Y10, Y10
+	VFNMADD231PS   Y10, Y9, Y3
+	VBROADCASTI128 24(BX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW   20(BX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         160(SI), Y10, Y10
+	VFMADD231PS    Y10, Y9, Y5
+	VMOVDQU        96(SI), Y9
+	VPSRAD         $0x07, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VPBROADCASTW   22(BX), X10
+	VCVTPH2PS      X10, Y10
+	VMULPS         160(SI), Y10, Y10
+	VFNMADD231PS   Y10, Y9, Y5
+	VBROADCASTI128 24(CX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW   20(CX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         160(SI), Y10, Y9
+	VFMADD231PS    Y9, Y8, Y7
+	VMOVDQU        96(SI), Y8
+	VPSRAD         $0x07, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VPBROADCASTW   22(CX), X10
+	VCVTPH2PS      X10, Y9
+	VMULPS         160(SI), Y9, Y9
+	VFNMADD231PS   Y9, Y8, Y7
+	ADDQ           $0x28, AX
+	ADDQ           $0x28, DX
+	ADDQ           $0x28, BX
+	ADDQ           $0x28, CX
+	ADDQ           $0x000000c0, SI
+	SUBQ           $0x02, DI
+	JMP            Q41x4x1AVX2_loop
+
+Q41x4x1AVX2_single:
+	TESTQ          DI, DI
+	JZ             Q41x4x1AVX2_reduce
+	VMOVDQU        (SI), Y8
+	VBROADCASTI128 4(AX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW   (AX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         128(SI), Y10, Y10
+	VFMADD231PS    Y10, Y9, Y0
+	VMOVDQU        64(SI), Y9
+	VPSRAD         $0x07, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VPBROADCASTW   2(AX), X10
+	VCVTPH2PS      X10, Y10
+	VMULPS         128(SI), Y10, Y10
+	VFNMADD231PS   Y10, Y9, Y0
+	VBROADCASTI128 4(DX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW   (DX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         128(SI), Y10, Y10
+	VFMADD231PS    Y10, Y9, Y2
+	VMOVDQU        64(SI), Y9
+	VPSRAD         $0x07, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VPBROADCASTW   2(DX), X10
+	VCVTPH2PS      X10, Y10
+	VMULPS         128(SI), Y10, Y10
+	VFNMADD231PS   Y10, Y9, Y2
+	VBROADCASTI128 4(BX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW   (BX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         128(SI), Y10, Y10
+	VFMADD231PS    Y10, Y9, Y4
+	VMOVDQU        64(SI), Y9
+	VPSRAD         $0x07, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VPBROADCASTW   2(BX), X10
+	VCVTPH2PS      X10, Y10
+	VMULPS         128(SI), Y10, Y10
+	VFNMADD231PS   Y10, Y9, Y4
+	VBROADCASTI128 4(CX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTW   (CX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(SI), Y10, Y9
+	VFMADD231PS    Y9, Y8, Y6
+	VMOVDQU        64(SI), Y8
+	VPSRAD         $0x07, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VPBROADCASTW   2(CX), X10
+	VCVTPH2PS      X10, Y9
+	VMULPS         128(SI), Y9, Y9
+	VFNMADD231PS   Y9, Y8, Y6
+
+Q41x4x1AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, 4(AX)
+	VADDPS       Y5, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X0
+	VADDPS       X0, X4, X4
+	VMOVHLPS     X4, X4, X0
+	VADDPS       X0, X4, X4
+	VMOVSHDUP    X4, X0
+	VADDSS       X0, X4, X4
+	VMOVSS       X4, 8(AX)
+	VADDPS       Y7, Y6, Y6
+	VEXTRACTF128 $0x01, Y6, X0
+	VADDPS       X0, X6, X6
+	VMOVHLPS     X6, X6, X0
+	VADDPS       X0, X6, X6
+	VMOVSHDUP    X6, X0
+	VADDSS       X0, X6, X6
+	VMOVSS       X6, 12(AX)
+	VZEROUPPER
+	RET
+
+// func Q41RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q41RowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), AX
+	MOVQ wstride+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rows+32(FP), BX
+	MOVQ out+40(FP), SI
+
+Q41RowsAVX2_row:
+	TESTQ  BX, BX
+	JZ     Q41RowsAVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   nb+24(FP), R9
+	MOVQ   AX, DI
+	MOVQ   DX, R8
+
+Q41RowsAVX2_loop:
+	CMPQ           R9, $0x02
+	JB             Q41RowsAVX2_single
+	VMOVDQU        (R8), Y2
+	VBROADCASTI128 4(DI), Y3
+	VPSRLW         $0x04, Y3, Y4
+	VPBLENDD       $0xf0, Y4, Y3, Y3
+	VPAND          nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTW   (DI), X4
+	VCVTPH2PS      X4, Y4
+	VPMADDUBSW     Y2, Y3, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         128(R8), Y4, Y3
+	VFMADD231PS    Y3, Y2, Y0
+	VMOVDQU        64(R8), Y2
+	VPSRAD         $0x07, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VPBROADCASTW   2(DI), X4
+	VCVTPH2PS      X4, Y3
+	VMULPS         128(R8), Y3, Y3
+	VFNMADD231PS   Y3, Y2, Y0
+	VMOVDQU        32(R8), Y2
+	VBROADCASTI128 24(DI), Y3
+	VPSRLW         $0x04, Y3, Y4
+	VPBLENDD       $0xf0, Y4, Y3, Y3
+	VPAND          nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTW   20(DI), X4
+	VCVTPH2PS      X4, Y4
+	VPMADDUBSW     Y2, Y3, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         160(R8), Y4, Y3
+	VFMADD231PS    Y3, Y2, Y1
+	VMOVDQU        96(R8), Y2
+	VPSRAD         $0x07, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VPBROADCASTW   22(DI), X4
+	VCVTPH2PS      X4, Y3
+	VMULPS         160(R8), Y3, Y3
+	VFNMADD231PS   Y3, Y2, Y1
+	ADDQ           $0x28, DI
+	ADDQ           $0x000000c0, R8
+	SUBQ           $0x02, R9
+	JMP            Q41RowsAVX2_loop
+
+Q41RowsAVX2_single:
+	TESTQ          R9, R9
+	JZ             Q41RowsAVX2_reduce
+	VMOVDQU        (R8), Y2
+	VBROADCASTI128 4(DI), Y3
+	VPSRLW         $0x04, Y3, Y4
+	VPBLENDD       $0xf0, Y4, Y3, Y3
+	VPAND          nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTW   (DI), X4
+	VCVTPH2PS      X4, Y4
+	VPMADDUBSW     Y2, Y3, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         128(R8), Y4, Y3
+	VFMADD231PS    Y3, Y2, Y0
+	VMOVDQU        64(R8), Y2
+	VPSRAD         $0x07, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VPBROADCASTW   2(DI), X4
+	VCVTPH2PS      X4, Y3
+	VMULPS         128(R8), Y3, Y3
+	VFNMADD231PS   Y3, Y2, Y0
+
+Q41RowsAVX2_reduce:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (SI)
+	ADDQ         CX, AX
+	ADDQ         $0x04, SI
+	DECQ         BX
+	JMP          Q41RowsAVX2_row
+
+Q41RowsAVX2_done:
+	VZEROUPPER
+	RET
+
+// func Q50x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q50x1x1AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	MOVQ   a+16(FP), CX
+	MOVQ   astride+24(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   nb+32(FP), DX
+
+Q50x1x1AVX2_loop:
+	CMPQ           DX, $0x02
+	JB             Q50x1x1AVX2_single
+	VMOVDQU        (CX), Y2
+	VMOVDQU        64(CX), Y3
+	VPSRAD         $0x03, Y3, Y3
+	VBROADCASTI128 6(AX), Y4
+	VPSRLW         $0x04, Y4, Y5
+	VPBLENDD       $0xf0, Y5, Y4, Y4
+	VPAND          nibbles<>+0(SB), Y4, Y4
+	VPBROADCASTD   2(AX), Y5
+	VPSHUFB        spread32<>+0(SB), Y5, Y5
+	VPAND          bitPerByte<>+0(SB), Y5, Y5
+	VPCMPEQB       bitPerByte<>+0(SB), Y5, Y5
+	VPAND          bit4<>+0(SB), Y5, Y5
+	VPOR           Y5, Y4, Y4
+	VPBROADCASTW   (AX), X5
+	VCVTPH2PS      X5, Y5
+	VPMADDUBSW     Y2, Y4, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VPADDD         Y3, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         128(CX), Y5, Y3
+	VFMADD231PS    Y3, Y2, Y0
+	VMOVDQU        32(CX), Y2
+	VMOVDQU        96(CX), Y3
+	VPSRAD         $0x03, Y3, Y3
+	VBROADCASTI128 28(AX), Y4
+	VPSRLW         $0x04, Y4, Y5
+	VPBLENDD       $0xf0, Y5, Y4, Y4
+	VPAND          nibbles<>+0(SB), Y4, Y4
+	VPBROADCASTD   24(AX), Y5
+	VPSHUFB        spread32<>+0(SB), Y5, Y5
+	VPAND          bitPerByte<>+0(SB), Y5, Y5
+	VPCMPEQB       bitPerByte<>+0(SB), Y5, Y5
+	VPAND          bit4<>+0(SB), Y5, Y5
+	VPOR           Y5, Y4, Y4
+	VPBROADCASTW   22(AX), X5
+	VCVTPH2PS      X5, Y5
+	VPMADDUBSW     Y2, Y4, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VPADDD         Y3, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         160(CX), Y5, Y3
+	VFMADD231PS    Y3, Y2, Y1
+	ADDQ           $0x2c, AX
+	ADDQ           $0x000000c0, CX
+	SUBQ           $0x02, DX
+	JMP            Q50x1x1AVX2_loop
+
+Q50x1x1AVX2_single:
+	TESTQ          DX, DX
+	JZ             Q50x1x1AVX2_reduce
+	VMOVDQU        (CX), Y2
+	VMOVDQU        64(CX), Y3
+	VPSRAD         $0x03, Y3, Y3
+	VBROADCASTI128 6(AX), Y4
+	VPSRLW         $0x04, Y4, Y5
+	VPBLENDD       $0xf0, Y5, Y4, Y4
+	VPAND          nibbles<>+0(SB), Y4, Y4
+	VPBROADCASTD   2(AX), Y5
+	VPSHUFB        spread32<>+0(SB), Y5, Y5
+	VPAND          bitPerByte<>+0(SB), Y5, Y5
+	VPCMPEQB       bitPerByte<>+0(SB), Y5, Y5
+	VPAND          bit4<>+0(SB), Y5, Y5
+	VPOR           Y5, Y4, Y4
+	VPBROADCASTW   (AX), X5
+	VCVTPH2PS      X5, Y5
+	VPMADDUBSW     Y2, Y4, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VPADDD         Y3, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         128(CX), Y5, Y3
+	VFMADD231PS    Y3, Y2, Y0
+
+Q50x1x1AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VZEROUPPER
+	RET
+
+DATA spread32<>+0(SB)/1, $0x00
+DATA spread32<>+1(SB)/1, $0x00
+DATA spread32<>+2(SB)/1, $0x00
+DATA spread32<>+3(SB)/1, $0x00
+DATA spread32<>+4(SB)/1, $0x00
+DATA spread32<>+5(SB)/1, $0x00
+DATA spread32<>+6(SB)/1, $0x00
+DATA spread32<>+7(SB)/1, $0x00
+DATA spread32<>+8(SB)/1, $0x01
+DATA spread32<>+9(SB)/1, $0x01
+DATA spread32<>+10(SB)/1, $0x01
+DATA spread32<>+11(SB)/1, $0x01
+DATA spread32<>+12(SB)/1, $0x01
+DATA spread32<>+13(SB)/1, $0x01
+DATA spread32<>+14(SB)/1, $0x01
+DATA spread32<>+15(SB)/1, $0x01
+DATA spread32<>+16(SB)/1, $0x02
+DATA spread32<>+17(SB)/1, $0x02
+DATA spread32<>+18(SB)/1, $0x02
+DATA spread32<>+19(SB)/1, $0x02
+DATA spread32<>+20(SB)/1, $0x02
+DATA spread32<>+21(SB)/1, $0x02
+DATA spread32<>+22(SB)/1, $0x02
+DATA spread32<>+23(SB)/1, $0x02
+DATA spread32<>+24(SB)/1, $0x03
+DATA spread32<>+25(SB)/1, $0x03
+DATA spread32<>+26(SB)/1, $0x03
+DATA spread32<>+27(SB)/1, $0x03
+DATA spread32<>+28(SB)/1, $0x03
+DATA spread32<>+29(SB)/1, $0x03
+DATA spread32<>+30(SB)/1, $0x03
+DATA spread32<>+31(SB)/1, $0x03
+GLOBL spread32<>(SB), RODATA|NOPTR, $32
+
+DATA bitPerByte<>+0(SB)/1, $0x01
+DATA bitPerByte<>+1(SB)/1, $0x02
+DATA bitPerByte<>+2(SB)/1, $0x04
+DATA bitPerByte<>+3(SB)/1, $0x08
+DATA bitPerByte<>+4(SB)/1, $0x10
+DATA bitPerByte<>+5(SB)/1, $0x20
+DATA bitPerByte<>+6(SB)/1, $0x40
+DATA bitPerByte<>+7(SB)/1, $0x80
+DATA bitPerByte<>+8(SB)/1, $0x01
+DATA bitPerByte<>+9(SB)/1, $0x02
+DATA bitPerByte<>+10(SB)/1, $0x04
+DATA bitPerByte<>+11(SB)/1, $0x08
+DATA bitPerByte<>+12(SB)/1, $0x10
+DATA bitPerByte<>+13(SB)/1, $0x20
+DATA bitPerByte<>+14(SB)/1, $0x40
+DATA bitPerByte<>+15(SB)/1, $0x80
+DATA bitPerByte<>+16(SB)/1, $0x01
+DATA bitPerByte<>+17(SB)/1, $0x02
+DATA bitPerByte<>+18(SB)/1, $0x04
+DATA bitPerByte<>+19(SB)/1, $0x08
+DATA bitPerByte<>+20(SB)/1, $0x10
+DATA bitPerByte<>+21(SB)/1, $0x20
+DATA bitPerByte<>+22(SB)/1, $0x40
+DATA bitPerByte<>+23(SB)/1, $0x80
+DATA bitPerByte<>+24(SB)/1, $0x01
+DATA bitPerByte<>+25(SB)/1, $0x02
+DATA bitPerByte<>+26(SB)/1, $0x04
+DATA bitPerByte<>+27(SB)/1, $0x08
+DATA bitPerByte<>+28(SB)/1, $0x10
+DATA bitPerByte<>+29(SB)/1, $0x20
+DATA bitPerByte<>+30(SB)/1, $0x40
+DATA bitPerByte<>+31(SB)/1, $0x80
+GLOBL bitPerByte<>(SB), RODATA|NOPTR, $32
+
+// func Q50x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q50x1x2AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	MOVQ   a+16(FP), CX
+	MOVQ   astride+24(FP), DX
+	LEAQ   (CX)(DX*1), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   nb+32(FP), BX
+
+Q50x1x2AVX2_loop:
+	CMPQ           BX, $0x02
+	JB             Q50x1x2AVX2_single
+	VMOVDQU        (CX), Y4
+	VMOVDQU        64(CX), Y5
+	VPSRAD         $0x03, Y5, Y5
+	VMOVDQU        (DX), Y6
+	VMOVDQU        64(DX), Y7
+	VPSRAD         $0x03, Y7, Y7
+	VBROADCASTI128 6(AX), Y8
+	VPSRLW         $0x04, Y8, Y9
+	VPBLENDD       $0xf0, Y9, Y8, Y8
+	VPAND          nibbles<>+0(SB), Y8, Y8
+	VPBROADCASTD   2(AX), Y9
+	VPSHUFB        spread32<>+0(SB), Y9, Y9
+	VPAND          bitPerByte<>+0(SB), Y9, Y9
+	VPCMPEQB       bitPerByte<>+0(SB), Y9, Y9
+	VPAND          bit4<>+0(SB), Y9, Y9
+	VPOR           Y9, Y8, Y8
+	VPBROADCASTW   (AX), X9
+	VCVTPH2PS      X9, Y9
+	VPMADDUBSW     Y4, Y8, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VPADDD         Y5, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(CX), Y9, Y5
+	VFMADD231PS    Y5, Y4, Y0
+	VPMADDUBSW     Y6, Y8, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VPADDD         Y7, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(DX), Y9, Y5
+	VFMADD231PS    Y5, Y4, Y2
+	VMOVDQU        32(CX), Y4
+	VMOVDQU        96(CX), Y5
+	VPSRAD         $0x03, Y5, Y5
+	VMOVDQU        32(DX), Y6
+	VMOVDQU        96(DX), Y7
+	VPSRAD         $0x03, Y7, Y7
+	VBROADCASTI128 28(AX), Y8
+	VPSRLW         $0x04, Y8, Y9
+	VPBLENDD       $0xf0, Y9, Y8, Y8
+	VPAND          nibbles<>+0(SB), Y8, Y8
+	VPBROADCASTD   24(AX), Y9
+	VPSHUFB        spread32<>+0(SB), Y9, Y9
+	VPAND          bitPerByte<>+0(SB), Y9, Y9
+	VPCMPEQB       bitPerByte<>+0(SB), Y9, Y9
+	VPAND          bit4<>+0(SB), Y9, Y9
+	VPOR           Y9, Y8, Y8
+	VPBROADCASTW   22(AX), X9
+	VCVTPH2PS      X9, Y9
+	VPMADDUBSW     Y4, Y8, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VPADDD         Y5, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         160(CX), Y9, Y5
+	VFMADD231PS    Y5, Y4, Y1
+	VPMADDUBSW     Y6, Y8, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VPADDD         Y7, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         160(DX), Y9, Y5
+	VFMADD231PS    Y5, Y4, Y3
+	ADDQ           $0x2c, AX
+	ADDQ           $0x000000c0, CX
+	ADDQ           $0x000000c0, DX
+	SUBQ           $0x02, BX
+	JMP            Q50x1x2AVX2_loop
+
+Q50x1x2AVX2_single:
+	TESTQ          BX, BX
+	JZ             Q50x1x2AVX2_reduce
+	VMOVDQU        (CX), Y4
+	VMOVDQU        64(CX), Y5
+	VPSRAD         $0x03, Y5, Y5
+	VMOVDQU        (DX), Y6
+	VMOVDQU        64(DX), Y7
+	VPSRAD         $0x03, Y7, Y7
+	VBROADCASTI128 6(AX), Y8
+	VPSRLW         $0x04, Y8, Y9
+	VPBLENDD       $0xf0, Y9, Y8, Y8
+	VPAND          nibbles<>+0(SB), Y8, Y8
+	VPBROADCASTD   2(AX), Y9
+	VPSHUFB        spread32<>+0(SB), Y9, Y9
+	VPAND          bitPerByte<>+0(SB), Y9, Y9
+	VPCMPEQB       bitPerByte<>+0(SB), Y9, Y9
+	VPAND          bit4<>+0(SB), Y9, Y9
+	VPOR           Y9, Y8, Y8
+	VPBROADCASTW   (AX), X9
+	VCVTPH2PS      X9, Y9
+	VPMADDUBSW     Y4, Y8, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VPADDD         Y5, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(CX), Y9, Y5
+	VFMADD231PS    Y5, Y4, Y0
+	VPMADDUBSW     Y6, Y8, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VPADDD         Y7, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(DX), Y9, Y5
+	VFMADD231PS    Y5, Y4, Y2
+
+Q50x1x2AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	ADDQ         CX, AX
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, (AX)
+	VZEROUPPER
+	RET
+
+// func Q50x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q50x2x1AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	LEAQ   (AX)(CX*1), CX
+	MOVQ   a+16(FP), DX
+	MOVQ   astride+24(FP), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   nb+32(FP), BX
+
+Q50x2x1AVX2_loop:
+	CMPQ           BX, $0x02
+	JB             Q50x2x1AVX2_single
+	VMOVDQU        (DX), Y4
+	VMOVDQU        64(DX), Y5
+	VPSRAD         $0x03, Y5, Y5
+	VBROADCASTI128 6(AX), Y6
+	VPSRLW         $0x04, Y6, Y7
+	VPBLENDD       $0xf0, Y7, Y6, Y6
+	VPAND          nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTD   2(AX), Y7
+	VPSHUFB        spread32<>+0(SB), Y7, Y7
+	VPAND          bitPerByte<>+0(SB), Y7, Y7
+	VPCMPEQB       bitPerByte<>+0(SB), Y7, Y7
+	VPAND          bit4<>+0(SB), Y7, Y7
+	VPOR           Y7, Y6, Y6
+	VPBROADCASTW   (AX), X7
+	VCVTPH2PS      X7, Y7
+	VPMADDUBSW     Y4, Y6, Y6
+	VPMADDWD       ones16<>+0(SB), Y6, Y6
+	VPADDD         Y5, Y6, Y6
+	VCVTDQ2PS      Y6, Y6
+	VMULPS         128(DX), Y7, Y7
+	VFMADD231PS    Y7, Y6, Y0
+	VBROADCASTI128 6(CX), Y6
+	VPSRLW         $0x04, Y6, Y7
+	VPBLENDD       $0xf0, Y7, Y6, Y6
+	VPAND          nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTD   2(CX), Y7
+	VPSHUFB        spread32<>+0(SB), Y7, Y7
+	VPAND          bitPerByte<>+0(SB), Y7, Y7
+	VPCMPEQB       bitPerByte<>+0(SB), Y7, Y7
+	VPAND          bit4<>+0(SB), Y7, Y7
+	VPOR           Y7, Y6, Y6
+	VPBROADCASTW   (CX), X7
+	VCVTPH2PS      X7, Y7
+	VPMADDUBSW     Y4, Y6, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VPADDD         Y5, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(DX), Y7, Y5
+	VFMADD231PS    Y5, Y4, Y2
+	VMOVDQU        32(DX), Y4
+	VMOVDQU        96(DX), Y5
+	VPSRAD         $0x03, Y5, Y5
+	VBROADCASTI128 28(AX), Y6
+	VPSRLW         $0x04, Y6, Y7
+	VPBLENDD       $0xf0, Y7, Y6, Y6
+	VPAND          nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTD   24(AX), Y7
+	VPSHUFB        spread32<>+0(SB), Y7, Y7
+	VPAND          bitPerByte<>+0(SB), Y7, Y7
+	VPCMPEQB       bitPerByte<>+0(SB), Y7, Y7
+	VPAND          bit4<>+0(SB), Y7, Y7
+	VPOR           Y7, Y6, Y6
+	VPBROADCASTW   22(AX), X7
+	VCVTPH2PS      X7, Y7
+	VPMADDUBSW     Y4, Y6, Y6
+	VPMADDWD       ones16<>+0(SB), Y6, Y6
+	VPADDD         Y5, Y6, Y6
+	VCVTDQ2PS      Y6, Y6
+	VMULPS         160(DX), Y7, Y7
+	VFMADD231PS    Y7, Y6, Y1
+	VBROADCASTI128 28(CX), Y6
+	VPSRLW         $0x04, Y6, Y7
+	VPBLENDD       $0xf0, Y7, Y6, Y6
+	VPAND          nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTD   24(CX), Y7
+	VPSHUFB        spread32<>+0(SB), Y7, Y7
+	VPAND          bitPerByte<>+0(SB), Y7, Y7
+	VPCMPEQB       bitPerByte<>+0(SB), Y7, Y7
+	VPAND          bit4<>+0(SB), Y7, Y7
+	VPOR           Y7, Y6, Y6
+	VPBROADCASTW   22(CX), X7
+	VCVTPH2PS      X7, Y7
+	VPMADDUBSW     Y4, Y6, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VPADDD         Y5, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         160(DX), Y7, Y5
+	VFMADD231PS    Y5, Y4, Y3
+	ADDQ           $0x2c, AX
+	ADDQ           $0x2c, CX
+	ADDQ           $0x000000c0, DX
+	SUBQ           $0x02, BX
+	JMP            Q50x2x1AVX2_loop
+
+Q50x2x1AVX2_single:
+	TESTQ          BX, BX
+	JZ             Q50x2x1AVX2_reduce
+	VMOVDQU        (DX), Y4
+	VMOVDQU        64(DX), Y5
+	VPSRAD         $0x03, Y5, Y5
+	VBROADCASTI128 6(AX), Y6
+	VPSRLW         $0x04, Y6, Y7
+	VPBLENDD       $0xf0, Y7, Y6, Y6
+	VPAND          nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTD   2(AX), Y7
+	VPSHUFB        spread32<>+0(SB), Y7, Y7
+	VPAND          bitPerByte<>+0(SB), Y7, Y7
+	VPCMPEQB       bitPerByte<>+0(SB), Y7, Y7
+	VPAND          bit4<>+0(SB), Y7, Y7
+	VPOR           Y7, Y6, Y6
+	VPBROADCASTW   (AX), X7
+	VCVTPH2PS      X7, Y7
+	VPMADDUBSW     Y4, Y6, Y6
+	VPMADDWD       ones16<>+0(SB), Y6, Y6
+	VPADDD         Y5, Y6, Y6
+	VCVTDQ2PS      Y6, Y6
+	VMULPS         128(DX), Y7, Y7
+	VFMADD231PS    Y7, Y6, Y0
+	VBROADCASTI128 6(CX), Y6
+	VPSRLW         $0x04, Y6, Y7
+	VPBLENDD       $0xf0, Y7, Y6, Y6
+	VPAND          nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTD   2(CX), Y7
+	VPSHUFB        spread32<>+0(SB), Y7, Y7
+	VPAND          bitPerByte<>+0(SB), Y7, Y7
+	VPCMPEQB       bitPerByte<>+0(SB), Y7, Y7
+	VPAND          bit4<>+0(SB), Y7, Y7
+	VPOR           Y7, Y6, Y6
+	VPBROADCASTW   (CX), X7
+	VCVTPH2PS      X7, Y7
+	VPMADDUBSW     Y4, Y6, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VPADDD         Y5, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(DX), Y7, Y5
+	VFMADD231PS    Y5, Y4, Y2
+
+Q50x2x1AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, 4(AX)
+	VZEROUPPER
+	RET
+
+// func Q50x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q50x2x2AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	LEAQ   (AX)(CX*1), CX
+	MOVQ   a+16(FP), DX
+	MOVQ   astride+24(FP), BX
+	LEAQ   (DX)(BX*1), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   nb+32(FP), SI
+
+Q50x2x2AVX2_loop:
+	CMPQ           SI, $0x02
+	JB             Q50x2x2AVX2_single
+	VMOVDQU        (DX), Y8
+	VMOVDQU        64(DX), Y9
+	VPSRAD         $0x03, Y9, Y9
+	VMOVDQU        (BX), Y10
+	VMOVDQU        64(BX), Y11
+	VPSRAD         $0x03, Y11, Y11
+	VBROADCASTI128 6(AX), Y12
+	VPSRLW         $0x04, Y12, Y13
+	VPBLENDD       $0xf0, Y13, Y12, Y12
+	VPAND          nibbles<>+0(SB), Y12, Y12
+	VPBROADCASTD   2(AX), Y13
+	VPSHUFB        spread32<>+0(SB), Y13, Y13
+	VPAND          bitPerByte<>+0(SB), Y13, Y13
+	VPCMPEQB       bitPerByte<>+0(SB), Y13, Y13
+	VPAND          bit4<>+0(SB), Y13, Y13
+	VPOR           Y13, Y12, Y12
+	VPBROADCASTW   (AX), X13
+	VCVTPH2PS      X13, Y13
+	VPMADDUBSW     Y8, Y12, Y14
+	VPMADDWD       ones16<>+0(SB), Y14, Y14
+	VPADDD         Y9, Y14, Y14
+	VCVTDQ2PS      Y14, Y14
+	VMULPS         128(DX), Y13, Y15
+	VFMADD231PS    Y15, Y14, Y0
+	VPMADDUBSW     Y10, Y12, Y12
+	VPMADDWD       ones16<>+0(SB), Y12, Y12
+	VPADDD         Y11, Y12, Y12
+	VCVTDQ2PS      Y12, Y12
+	VMULPS         128(BX), Y13, Y13
+	VFMADD231PS    Y13, Y12, Y2
+	VBROADCASTI128 6(CX), Y12
+	VPSRLW         $0x04, Y12, Y13
+	VPBLENDD       $0xf0, Y13, Y12, Y12
+	VPAND          nibbles<>+0(SB), Y12, Y12
+	VPBROADCASTD   2(CX), Y13
+	VPSHUFB        spread32<>+0(SB), Y13, Y13
+	VPAND          bitPerByte<>+0(SB), Y13, Y13
+	VPCMPEQB       bitPerByte<>+0(SB), Y13, Y13
+	VPAND          bit4<>+0(SB), Y13, Y13
+	VPOR           Y13, Y12, Y12
+	VPBROADCASTW   (CX), X13
+	VCVTPH2PS      X13, Y13
+	VPMADDUBSW     Y8, Y12, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VPADDD         Y9, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(DX), Y13, Y9
+	VFMADD231PS    Y9, Y8, Y4
+	VPMADDUBSW     Y10, Y12, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VPADDD         Y11, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(BX), Y13, Y9
+	VFMADD231PS    Y9, Y8, Y6
+	VMOVDQU        32(DX), Y8
+	VMOVDQU        96(DX), Y9
+	VPSRAD         $0x03, Y9, Y9
+	VMOVDQU        32(BX), Y10
+	VMOVDQU        96(BX), Y11
+	VPSRAD         $0x03, Y11, Y11
+	VBROADCASTI128 28(AX), Y12
+	VPSRLW         $0x04, Y12, Y13
+	VPBLENDD       $0xf0, Y13, Y12, Y12
+	VPAND          nibbles<>+0(SB), Y12, Y12
+	VPBROADCASTD   24(AX), Y13
+	VPSHUFB        spread32<>+0(SB), Y13, Y13
+	VPAND          bitPerByte<>+0(SB), Y13, Y13
+	VPCMPEQB       bitPerByte<>+0(SB), Y13, Y13
+	VPAND          bit4<>+0(SB), Y13, Y13
+	VPOR           Y13, Y12, Y12
+	VPBROADCASTW   22(AX), X13
+	VCVTPH2PS      X13, Y13
+	VPMADDUBSW     Y8, Y12, Y14
+	VPMADDWD       ones16<>+0(SB), Y14, Y14
+	VPADDD         Y9, Y14, Y14
+	VCVTDQ2PS      Y14, Y14
+	VMULPS         160(DX), Y13, Y15
+	VFMADD231PS    Y15, Y14, Y1
+	VPMADDUBSW     Y10, Y12, Y12
+	VPMADDWD       ones16<>+0(SB), Y12, Y12
+	VPADDD         Y11, Y12, Y12
+	VCVTDQ2PS      Y12, Y12
+	VMULPS         160(BX), Y13, Y13
+	VFMADD231PS    Y13, Y12, Y3
+	VBROADCASTI128 28(CX), Y12
+	VPSRLW         $0x04, Y12, Y13
+	VPBLENDD       $0xf0, Y13, Y12, Y12
+	VPAND          nibbles<>+0(SB), Y12, Y12
+	VPBROADCASTD   24(CX), Y13
+	VPSHUFB        spread32<>+0(SB), Y13, Y13
+	VPAND          bitPerByte<>+0(SB), Y13, Y13
+	VPCMPEQB       bitPerByte<>+0(SB), Y13, Y13
+	VPAND          bit4<>+0(SB), Y13, Y13
+	VPOR           Y13, Y12, Y12
+	VPBROADCASTW   22(CX), X13
+	VCVTPH2PS      X13, Y13
+	VPMADDUBSW     Y8, Y12, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VPADDD         Y9, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         160(DX), Y13, Y9
+	VFMADD231PS    Y9, Y8, Y5
+	VPMADDUBSW     Y10, Y12, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VPADDD         Y11, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         160(BX), Y13, Y9
+	VFMADD231PS    Y9, Y8, Y7
+	ADDQ           $0x2c, AX
+	ADDQ           $0x2c, CX
+	ADDQ           $0x000000c0, DX
+	ADDQ           $0x000000c0, BX
+	SUBQ           $0x02, SI
+	JMP            Q50x2x2AVX2_loop
+
+Q50x2x2AVX2_single:
+	TESTQ          SI, SI
+	JZ             Q50x2x2AVX2_reduce
+	VMOVDQU        (DX), Y8
+	VMOVDQU        64(DX), Y9
+	VPSRAD         $0x03, Y9, Y9
+	VMOVDQU        (BX), Y10
+	VMOVDQU        64(BX), Y11
+	VPSRAD         $0x03, Y11, Y11
+	VBROADCASTI128 6(AX), Y12
+	VPSRLW         $0x04, Y12, Y13
+	VPBLENDD       $0xf0, Y13, Y12, Y12
+	VPAND          nibbles<>+0(SB), Y12, Y12
+	VPBROADCASTD   2(AX), Y13
+	VPSHUFB        spread32<>+0(SB), Y13, Y13
+	VPAND          bitPerByte<>+0(SB), Y13, Y13
+	VPCMPEQB       bitPerByte<>+0(SB), Y13, Y13
+	VPAND          bit4<>+0(SB), Y13, Y13
+	VPOR           Y13, Y12, Y12
+	VPBROADCASTW   (AX), X13
+	VCVTPH2PS      X13, Y13
+	VPMADDUBSW     Y8, Y12, Y14
+	VPMADDWD       ones16<>+0(SB), Y14, Y14
+	VPADDD         Y9, Y14, Y14
+	VCVTDQ2PS      Y14, Y14
+	VMULPS         128(DX), Y13, Y15
+	VFMADD231PS    Y15, Y14, Y0
+	VPMADDUBSW     Y10, Y12, Y12
+	VPMADDWD       ones16<>+0(SB), Y12, Y12
+	VPADDD         Y11, Y12, Y12
+	VCVTDQ2PS      Y12, Y12
+	VMULPS         128(BX), Y13, Y13
+	VFMADD231PS    Y13, Y12, Y2
+	VBROADCASTI128 6(CX), Y12
+	VPSRLW         $0x04, Y12, Y13
+	VPBLENDD       $0xf0, Y13, Y12, Y12
+	VPAND          nibbles<>+0(SB), Y12, Y12
+	VPBROADCASTD   2(CX), Y13
+	VPSHUFB        spread32<>+0(SB), Y13, Y13
+	VPAND          bitPerByte<>+0(SB), Y13, Y13
+	VPCMPEQB       bitPerByte<>+0(SB), Y13, Y13
+	VPAND          bit4<>+0(SB), Y13, Y13
+	VPOR           Y13, Y12, Y12
+	VPBROADCASTW   (CX), X13
+	VCVTPH2PS      X13, Y13
+	VPMADDUBSW     Y8, Y12, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VPADDD         Y9, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(DX), Y13, Y9
+	VFMADD231PS    Y9, Y8, Y4
+	VPMADDUBSW     Y10, Y12, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VPADDD         Y11, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(BX), Y13, Y9
+	VFMADD231PS    Y9, Y8, Y6
+
+Q50x2x2AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VADDPS       Y5, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X0
+	VADDPS       X0, X4, X4
+	VMOVHLPS     X4, X4, X0
+	VADDPS       X0, X4, X4
+	VMOVSHDUP    X4, X0
+	VADDSS       X0, X4, X4
+	VMOVSS       X4, 4(AX)
+	ADDQ         CX, AX
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, (AX)
+	VADDPS       Y7, Y6, Y6
+	VEXTRACTF128 $0x01, Y6, X0
+	VADDPS       X0, X6, X6
+	VMOVHLPS     X6, X6, X0
+	VADDPS       X0, X6, X6
+	VMOVSHDUP    X6, X0
+	VADDSS       X0, X6, X6
+	VMOVSS       X6, 4(AX)
+	VZEROUPPER
+	RET
+
+// func Q50x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q50x4x1AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), CX
+	MOVQ   a+16(FP), SI
+	MOVQ   astride+24(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   nb+32(FP), DI
+
+Q50x4x1AVX2_loop:
+	CMPQ           DI, $0x02
+	JB             Q50x4x1AVX2_single
+	VMOVDQU        (SI), Y8
+	VMOVDQU        64(SI), Y9
+	VPSRAD         $0x03, Y9, Y9
+	VBROADCASTI128 6(AX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTD   2(AX), Y11
+	VPSHUFB        spread32<>+0(SB), Y11, Y11
+	VPAND          bitPerByte<>+0(SB), Y11, Y11
+	VPCMPEQB       bitPerByte<>+0(SB), Y11, Y11
+	VPAND          bit4<>+0(SB), Y11, Y11
+	VPOR           Y11, Y10, Y10
+	VPBROADCASTW   (AX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VPADDD         Y9, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         128(SI), Y11, Y11
+	VFMADD231PS    Y11, Y10, Y0
+	VBROADCASTI128 6(DX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTD   2(DX), Y11
+	VPSHUFB        spread32<>+0(SB), Y11, Y11
+	VPAND          bitPerByte<>+0(SB), Y11, Y11
+	VPCMPEQB       bitPerByte<>+0(SB), Y11, Y11
+	VPAND          bit4<>+0(SB), Y11, Y11
+	VPOR           Y11, Y10, Y10
+	VPBROADCASTW   (DX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VPADDD         Y9, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         128(SI), Y11, Y11
+	VFMADD231PS    Y11, Y10, Y2
+	VBROADCASTI128 6(BX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTD   2(BX), Y11
+	VPSHUFB        spread32<>+0(SB), Y11, Y11
+	VPAND          bitPerByte<>+0(SB), Y11, Y11
+	VPCMPEQB       bitPerByte<>+0(SB), Y11, Y11
+	VPAND          bit4<>+0(SB), Y11, Y11
+	VPOR           Y11, Y10, Y10
+	VPBROADCASTW   (BX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VPADDD         Y9, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         128(SI), Y11, Y11
+	VFMADD231PS    Y11, Y10, Y4
+	VBROADCASTI128 6(CX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTD   2(CX), Y11
+	VPSHUFB        spread32<>+0(SB), Y11, Y11
+	VPAND          bitPerByte<>+0(SB), Y11, Y11
+	VPCMPEQB       bitPerByte<>+0(SB), Y11, Y11
+	VPAND          bit4<>+0(SB), Y11, Y11
+	VPOR           Y11, Y10, Y10
+	VPBROADCASTW   (CX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VPADDD         Y9, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(SI), Y11, Y9
+	VFMADD231PS    Y9, Y8, Y6
+	VMOVDQU        32(SI), Y8
+	VMOVDQU        96(SI), Y9
+	VPSRAD         $0x03, Y9, Y9
+	VBROADCASTI128 28(AX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTD   24(AX), Y11
+	VPSHUFB        spread32<>+0(SB), Y11, Y11
+	VPAND          bitPerByte<>+0(SB), Y11, Y11
+	VPCMPEQB       bitPerByte<>+0(SB), Y11, Y11
+	VPAND          bit4<>+0(SB), Y11, Y11
+	VPOR           Y11, Y10, Y10
+	VPBROADCASTW   22(AX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VPADDD         Y9, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         160(SI), Y11, Y11
+	VFMADD231PS    Y11, Y10, Y1
+	VBROADCASTI128 28(DX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTD   24(DX), Y11
+	VPSHUFB        spread32<>+0(SB), Y11, Y11
+	VPAND          bitPerByte<>+0(SB), Y11, Y11
+	VPCMPEQB       bitPerByte<>+0(SB), Y11, Y11
+	VPAND          bit4<>+0(SB), Y11, Y11
+	VPOR           Y11, Y10, Y10
+	VPBROADCASTW   22(DX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VPADDD         Y9, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         160(SI), Y11, Y11
+	VFMADD231PS    Y11, Y10, Y3
+	VBROADCASTI128 28(BX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTD   24(BX), Y11
+	VPSHUFB        spread32<>+0(SB), Y11, Y11
+	VPAND          bitPerByte<>+0(SB), Y11, Y11
+	VPCMPEQB       bitPerByte<>+0(SB), Y11, Y11
+	VPAND          bit4<>+0(SB), Y11, Y11
+	VPOR           Y11, Y10, Y10
+	VPBROADCASTW   22(BX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VPADDD         Y9, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         160(SI), Y11, Y11
+	VFMADD231PS    Y11, Y10, Y5
+	VBROADCASTI128 28(CX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTD   24(CX), Y11
+	VPSHUFB        spread32<>+0(SB), Y11, Y11
+	VPAND          bitPerByte<>+0(SB), Y11, Y11
+	VPCMPEQB       bitPerByte<>+0(SB), Y11, Y11
+	VPAND          bit4<>+0(SB), Y11, Y11
+	VPOR           Y11, Y10, Y10
+	VPBROADCASTW   22(CX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VPADDD         Y9, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         160(SI), Y11, Y9
+	VFMADD231PS    Y9, Y8, Y7
+	ADDQ           $0x2c, AX
+	ADDQ           $0x2c, DX
+	ADDQ           $0x2c, BX
+	ADDQ           $0x2c, CX
+	ADDQ           $0x000000c0, SI
+	SUBQ           $0x02, DI
+	JMP            Q50x4x1AVX2_loop
+
+Q50x4x1AVX2_single:
+	TESTQ          DI, DI
+	JZ             Q50x4x1AVX2_reduce
+	VMOVDQU        (SI), Y8
+	VMOVDQU        64(SI), Y9
+	VPSRAD         $0x03, Y9, Y9
+	VBROADCASTI128 6(AX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTD   2(AX), Y11
+	VPSHUFB        spread32<>+0(SB), Y11, Y11
+	VPAND          bitPerByte<>+0(SB), Y11, Y11
+	VPCMPEQB       bitPerByte<>+0(SB), Y11, Y11
+	VPAND          bit4<>+0(SB), Y11, Y11
+	VPOR           Y11, Y10, Y10
+	VPBROADCASTW   (AX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VPADDD         Y9, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         128(SI), Y11, Y11
+	VFMADD231PS    Y11, Y10, Y0
+	VBROADCASTI128 6(DX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTD   2(DX), Y11
+	VPSHUFB        spread32<>+0(SB), Y11, Y11
+	VPAND          bitPerByte<>+0(SB), Y11, Y11
+	VPCMPEQB       bitPerByte<>+0(SB), Y11, Y11
+	VPAND          bit4<>+0(SB), Y11, Y11
+	VPOR           Y11, Y10, Y10
+	VPBROADCASTW   (DX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VPADDD         Y9, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         128(SI), Y11, Y11
+	VFMADD231PS    Y11, Y10, Y2
+	VBROADCASTI128 6(BX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTD   2(BX), Y11
+	VPSHUFB        spread32<>+0(SB), Y11, Y11
+	VPAND          bitPerByte<>+0(SB), Y11, Y11
+	VPCMPEQB       bitPerByte<>+0(SB), Y11, Y11
+	VPAND          bit4<>+0(SB), Y11, Y11
+	VPOR           Y11, Y10, Y10
+	VPBROADCASTW   (BX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VPADDD         Y9, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         128(SI), Y11, Y11
+	VFMADD231PS    Y11, Y10, Y4
+	VBROADCASTI128 6(CX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTD   2(CX), Y11
+	VPSHUFB        spread32<>+0(SB), Y11, Y11
+	VPAND          bitPerByte<>+0(SB), Y11, Y11
+	VPCMPEQB       bitPerByte<>+0(SB), Y11, Y11
+	VPAND          bit4<>+0(SB), Y11, Y11
+	VPOR           Y11, Y10, Y10
+	VPBROADCASTW   (CX), X11
+	VCVTPH2PS      X11, Y11
+	VPMADDUBSW     Y8, Y10, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VPADDD         Y9, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(SI), Y11, Y9
+	VFMADD231PS    Y9, Y8, Y6
+
+Q50x4x1AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, 4(AX)
+	VADDPS       Y5, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X0
+	VADDPS       X0, X4, X4
+	VMOVHLPS     X4, X4, X0
+	VADDPS       X0, X4, X4
+	VMOVSHDUP    X4, X0
+	VADDSS       X0, X4, X4
+	VMOVSS       X4, 8(AX)
+	VADDPS       Y7, Y6, Y6
+	VEXTRACTF128 $0x01, Y6, X0
+	VADDPS       X0, X6, X6
+	VMOVHLPS     X6, X6, X0
+	VADDPS       X0, X6, X6
+	VMOVSHDUP    X6, X0
+	VADDSS       X0, X6, X6
+	VMOVSS       X6, 12(AX)
+	VZEROUPPER
+	RET
+
+// func Q50RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q50RowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), AX
+	MOVQ wstride+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rows+32(FP), BX
+	MOVQ out+40(FP), SI
+
+Q50RowsAVX2_row:
+	TESTQ  BX, BX
+	JZ     Q50RowsAVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   nb+24(FP), R9
+	MOVQ   AX, DI
+	MOVQ   DX, R8
+
+Q50RowsAVX2_loop:
+	CMPQ           R9, $0x02
+	JB             Q50RowsAVX2_single
+	VMOVDQU        (R8), Y2
+	VMOVDQU        64(R8), Y3
+	VPSRAD         $0x03, Y3, Y3
+	VBROADCASTI128 6(DI), Y4
+	VPSRLW         $0x04, Y4, Y5
+	VPBLENDD       $0xf0, Y5, Y4, Y4
+	VPAND          nibbles<>+0(SB), Y4, Y4
+	VPBROADCASTD   2(DI), Y5
+	VPSHUFB        spread32<>+0(SB), Y5, Y5
+	VPAND          bitPerByte<>+0(SB), Y5, Y5
+	VPCMPEQB       bitPerByte<>+0(SB), Y5, Y5
+	VPAND          bit4<>+0(SB), Y5, Y5
+	VPOR           Y5, Y4, Y4
+	VPBROADCASTW   (DI), X5
+	VCVTPH2PS      X5, Y5
+	VPMADDUBSW     Y2, Y4, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VPADDD         Y3, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         128(R8), Y5, Y3
+	VFMADD231PS    Y3, Y2, Y0
+	VMOVDQU        32(R8), Y2
+	VMOVDQU        96(R8), Y3
+	VPSRAD         $0x03, Y3, Y3
+	VBROADCASTI128 28(DI), Y4
+	VPSRLW         $0x04, Y4, Y5
+	VPBLENDD       $0xf0, Y5, Y4, Y4
+	VPAND          nibbles<>+0(SB), Y4, Y4
+	VPBROADCASTD   24(DI), Y5
+	VPSHUFB        spread32<>+0(SB), Y5, Y5
+	VPAND          bitPerByte<>+0(SB), Y5, Y5
+	VPCMPEQB       bitPerByte<>+0(SB), Y5, Y5
+	VPAND          bit4<>+0(SB), Y5, Y5
+	VPOR           Y5, Y4, Y4
+	VPBROADCASTW   22(DI), X5
+	VCVTPH2PS      X5, Y5
+	VPMADDUBSW     Y2, Y4, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VPADDD         Y3, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         160(R8), Y5, Y3
+	VFMADD231PS    Y3, Y2, Y1
+	ADDQ           $0x2c, DI
+	ADDQ           $0x000000c0, R8
+	SUBQ           $0x02, R9
+	JMP            Q50RowsAVX2_loop
+
+Q50RowsAVX2_single:
+	TESTQ          R9, R9
+	JZ             Q50RowsAVX2_reduce
+	VMOVDQU        (R8), Y2
+	VMOVDQU        64(R8), Y3
+	VPSRAD         $0x03, Y3, Y3
+	VBROADCASTI128 6(DI), Y4
+	VPSRLW         $0x04, Y4, Y5
+	VPBLENDD       $0xf0, Y5, Y4, Y4
+	VPAND          nibbles<>+0(SB), Y4, Y4
+	VPBROADCASTD   2(DI), Y5
+	VPSHUFB        spread32<>+0(SB), Y5, Y5
+	VPAND          bitPerByte<>+0(SB), Y5, Y5
+	VPCMPEQB       bitPerByte<>+0(SB), Y5, Y5
+	VPAND          bit4<>+0(SB), Y5, Y5
+	VPOR           Y5, Y4, Y4
+	VPBROADCASTW   (DI), X5
+	VCVTPH2PS      X5, Y5
+	VPMADDUBSW     Y2, Y4, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VPADDD         Y3, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         128(R8), Y5, Y3
+	VFMADD231PS    Y3, Y2, Y0
+
+Q50RowsAVX2_reduce:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (SI)
+	ADDQ         CX, AX
+	ADDQ         $0x04, SI
+	DECQ         BX
+	JMP          Q50RowsAVX2_row
+
+Q50RowsAVX2_done:
+	VZEROUPPER
+	RET
+
+// func Q51x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q51x1x1AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	MOVQ   a+16(FP), CX
+	MOVQ   astride+24(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   nb+32(FP), DX
+
+Q51x1x1AVX2_loop:
+	CMPQ           DX, $0x02
+	JB             Q51x1x1AVX2_single
+	VMOVDQU        (CX), Y2
+	VBROADCASTI128 8(AX), Y3
+	VPSRLW         $0x04, Y3, Y4
+	VPBLENDD       $0xf0, Y4, Y3, Y3
+	VPAND          nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTD   4(AX), Y4
+	VPSHUFB        spread32<>+0(SB), Y4, Y4
+	VPAND          bitPerByte<>+0(SB), Y4, Y4
+	VPCMPEQB       bitPerByte<>+0(SB), Y4, Y4
+	VPAND          bit4<>+0(SB), Y4, Y4
+	VPOR           Y4, Y3, Y3
+	VPBROADCASTW   (AX), X4
+	VCVTPH2PS      X4, Y4
+	VPMADDUBSW     Y2, Y3, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         128(CX), Y4, Y3
+	VFMADD231PS    Y3, Y2, Y0
+	VMOVDQU        64(CX), Y2
+	VPSRAD         $0x07, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VPBROADCASTW   2(AX), X4
+	VCVTPH2PS      X4, Y3
+	VMULPS         128(CX), Y3, Y3
+	VFNMADD231PS   Y3, Y2, Y0
+	VMOVDQU        32(CX), Y2
+	VBROADCASTI128 32(AX), Y3
+	VPSRLW         $0x04, Y3, Y4
+	VPBLENDD       $0xf0, Y4, Y3, Y3
+	VPAND          nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTD   28(AX), Y4
+	VPSHUFB        spread32<>+0(SB), Y4, Y4
+	VPAND          bitPerByte<>+0(SB), Y4, Y4
+	VPCMPEQB       bitPerByte<>+0(SB), Y4, Y4
+	VPAND          bit4<>+0(SB), Y4, Y4
+	VPOR           Y4, Y3, Y3
+	VPBROADCASTW   24(AX), X4
+	VCVTPH2PS      X4, Y4
+	VPMADDUBSW     Y2, Y3, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         160(CX), Y4, Y3
+	VFMADD231PS    Y3, Y2, Y1
+	VMOVDQU        96(CX), Y2
+	VPSRAD         $0x07, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VPBROADCASTW   26(AX), X4
+	VCVTPH2PS      X4, Y3
+	VMULPS         160(CX), Y3, Y3
+	VFNMADD231PS   Y3, Y2, Y1
+	ADDQ           $0x30, AX
+	ADDQ           $0x000000c0, CX
+	SUBQ           $0x02, DX
+	JMP            Q51x1x1AVX2_loop
+
+Q51x1x1AVX2_single:
+	TESTQ          DX, DX
+	JZ             Q51x1x1AVX2_reduce
+	VMOVDQU        (CX), Y2
+	VBROADCASTI128 8(AX), Y3
+	VPSRLW         $0x04, Y3, Y4
+	VPBLENDD       $0xf0, Y4, Y3, Y3
+	VPAND          nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTD   4(AX), Y4
+	VPSHUFB        spread32<>+0(SB), Y4, Y4
+	VPAND          bitPerByte<>+0(SB), Y4, Y4
+	VPCMPEQB       bitPerByte<>+0(SB), Y4, Y4
+	VPAND          bit4<>+0(SB), Y4, Y4
+	VPOR           Y4, Y3, Y3
+	VPBROADCASTW   (AX), X4
+	VCVTPH2PS      X4, Y4
+	VPMADDUBSW     Y2, Y3, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         128(CX), Y4, Y3
+	VFMADD231PS    Y3, Y2, Y0
+	VMOVDQU        64(CX), Y2
+	VPSRAD         $0x07, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VPBROADCASTW   2(AX), X4
+	VCVTPH2PS      X4, Y3
+	VMULPS         128(CX), Y3, Y3
+	VFNMADD231PS   Y3, Y2, Y0
+
+Q51x1x1AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VZEROUPPER
+	RET
+
+// func Q51x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q51x1x2AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	MOVQ   a+16(FP), CX
+	MOVQ   astride+24(FP), DX
+	LEAQ   (CX)(DX*1), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   nb+32(FP), BX
+
+Q51x1x2AVX2_loop:
+	CMPQ           BX, $0x02
+	JB             Q51x1x2AVX2_single
+	VMOVDQU        (CX), Y4
+	VMOVDQU        (DX), Y5
+	VBROADCASTI128 8(AX), Y6
+	VPSRLW         $0x04, Y6, Y7
+	VPBLENDD       $0xf0, Y7, Y6, Y6
+	VPAND          nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTD   4(AX), Y7
+	VPSHUFB        spread32<>+0(SB), Y7, Y7
+	VPAND          bitPerByte<>+0(SB), Y7, Y7
+	VPCMPEQB       bitPerByte<>+0(SB), Y7, Y7
+	VPAND          bit4<>+0(SB), Y7, Y7
+	VPOR           Y7, Y6, Y6
+	VPBROADCASTW   (AX), X7
+	VCVTPH2PS      X7, Y8
+	VPMADDUBSW     Y4, Y6, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(CX), Y8, Y7
+	VFMADD231PS    Y7, Y4, Y0
+	VMOVDQU        64(CX), Y4
+	VPSRAD         $0x07, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VPBROADCASTW   2(AX), X7
+	VCVTPH2PS      X7, Y7
+	VMULPS         128(CX), Y7, Y7
+	VFNMADD231PS   Y7, Y4, Y0
+	VPMADDUBSW     Y5, Y6, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(DX), Y8, Y5
+	VFMADD231PS    Y5, Y4, Y2
+	VMOVDQU        64(DX), Y4
+	VPSRAD         $0x07, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VPBROADCASTW   2(AX), X7
+	VCVTPH2PS      X7, Y5
+	VMULPS         128(DX), Y5, Y5
+	VFNMADD231PS   Y5, Y4, Y2
+	VMOVDQU        32(CX), Y4
+	VMOVDQU        32(DX), Y5
+	VBROADCASTI128 32(AX), Y6
+	VPSRLW         $0x04, Y6, Y7
+	VPBLENDD       $0xf0, Y7, Y6, Y6
+	VPAND          nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTD   28(AX), Y7
+	VPSHUFB        spread32<>+0(SB), Y7, Y7
+	VPAND          bitPerByte<>+0(SB), Y7, Y7
+	VPCMPEQB       bitPerByte<>+0(SB), Y7, Y7
+	VPAND          bit4<>+0(SB), Y7, Y7
+	VPOR           Y7, Y6, Y6
+	VPBROADCASTW   24(AX), X7
+	VCVTPH2PS      X7, Y8
+	VPMADDUBSW     Y4, Y6, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         160(CX), Y8, Y7
+	VFMADD231PS    Y7, Y4, Y1
+	VMOVDQU        96(CX), Y4
+	VPSRAD         $0x07, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VPBROADCASTW   26(AX), X7
+	VCVTPH2PS      X7, Y7
+	VMULPS         160(CX), Y7, Y7
+	VFNMADD231PS   Y7, Y4, Y1
+	VPMADDUBSW     Y5, Y6, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         160(DX), Y8, Y5
+	VFMADD231PS    Y5, Y4, Y3
+	VMOVDQU        96(DX), Y4
+	VPSRAD         $0x07, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VPBROADCASTW   26(AX), X7
+	VCVTPH2PS      X7, Y5
+	VMULPS         160(DX), Y5, Y5
+	VFNMADD231PS   Y5, Y4, Y3
+	ADDQ           $0x30, AX
+	ADDQ           $0x000000c0, CX
+	ADDQ           $0x000000c0, DX
+	SUBQ           $0x02, BX
+	JMP            Q51x1x2AVX2_loop
+
+Q51x1x2AVX2_single:
+	TESTQ          BX, BX
+	JZ             Q51x1x2AVX2_reduce
+	VMOVDQU        (CX), Y4
+	VMOVDQU        (DX), Y5
+	VBROADCASTI128 8(AX), Y6
+	VPSRLW         $0x04, Y6, Y7
+	VPBLENDD       $0xf0, Y7, Y6, Y6
+	VPAND          nibbles<>+0(SB), Y6, Y6
+	VPBROADCASTD   4(AX), Y7
+	VPSHUFB        spread32<>+0(SB), Y7, Y7
+	VPAND          bitPerByte<>+0(SB), Y7, Y7
+	VPCMPEQB       bitPerByte<>+0(SB), Y7, Y7
+	VPAND          bit4<>+0(SB), Y7, Y7
+	VPOR           Y7, Y6, Y6
+	VPBROADCASTW   (AX), X7
+	VCVTPH2PS      X7, Y8
+	VPMADDUBSW     Y4, Y6, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(CX), Y8, Y7
+	VFMADD231PS    Y7, Y4, Y0
+	VMOVDQU        64(CX), Y4
+	VPSRAD         $0x07, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VPBROADCASTW   2(AX), X7
+	VCVTPH2PS      X7, Y7
+	VMULPS         128(CX), Y7, Y7
+	VFNMADD231PS   Y7, Y4, Y0
+	VPMADDUBSW     Y5, Y6, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(DX), Y8, Y5
+	VFMADD231PS    Y5, Y4, Y2
+	VMOVDQU        64(DX), Y4
+	VPSRAD         $0x07, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VPBROADCASTW   2(AX), X7
+	VCVTPH2PS      X7, Y5
+	VMULPS         128(DX), Y5, Y5
+	VFNMADD231PS   Y5, Y4, Y2
+
+Q51x1x2AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	ADDQ         CX, AX
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, (AX)
+	VZEROUPPER
+	RET
+
+// func Q51x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q51x2x1AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	LEAQ   (AX)(CX*1), CX
+	MOVQ   a+16(FP), DX
+	MOVQ   astride+24(FP), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   nb+32(FP), BX
+
+Q51x2x1AVX2_loop:
+	CMPQ           BX, $0x02
+	JB             Q51x2x1AVX2_single
+	VMOVDQU        (DX), Y4
+	VBROADCASTI128 8(AX), Y5
+	VPSRLW         $0x04, Y5, Y6
+	VPBLENDD       $0xf0, Y6, Y5, Y5
+	VPAND          nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTD   4(AX), Y6
+	VPSHUFB        spread32<>+0(SB), Y6, Y6
+	VPAND          bitPerByte<>+0(SB), Y6, Y6
+	VPCMPEQB       bitPerByte<>+0(SB), Y6, Y6
+	VPAND          bit4<>+0(SB), Y6, Y6
+	VPOR           Y6, Y5, Y5
+	VPBROADCASTW   (AX), X6
+	VCVTPH2PS      X6, Y6
+	VPMADDUBSW     Y4, Y5, Y5
+	VPMADDWD       ones16<>+0(SB), Y5, Y5
+	VCVTDQ2PS      Y5, Y5
+	VMULPS         128(DX), Y6, Y6
+	VFMADD231PS    Y6, Y5, Y0
+	VMOVDQU        64(DX), Y5
+	VPSRAD         $0x07, Y5, Y5
+	VCVTDQ2PS      Y5, Y5
+	VPBROADCASTW   2(AX), X6
+	VCVTPH2PS      X6, Y6
+	VMULPS         128(DX), Y6, Y6
+	VFNMADD231PS   Y6, Y5, Y0
+	VBROADCASTI128 8(CX), Y5
+	VPSRLW         $0x04, Y5, Y6
+	VPBLENDD       $0xf0, Y6, Y5, Y5
+	VPAND          nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTD   4(CX), Y6
+	VPSHUFB        spread32<>+0(SB), Y6, Y6
+	VPAND          bitPerByte<>+0(SB), Y6, Y6
+	VPCMPEQB       bitPerByte<>+0(SB), Y6, Y6
+	VPAND          bit4<>+0(SB), Y6, Y6
+	VPOR           Y6, Y5, Y5
+	VPBROADCASTW   (CX), X6
+	VCVTPH2PS      X6, Y6
+	VPMADDUBSW     Y4, Y5, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(DX), Y6, Y5
+	VFMADD231PS    Y5, Y4, Y2
+	VMOVDQU        64(DX), Y4
+	VPSRAD         $0x07, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VPBROADCASTW   2(CX), X6
+	VCVTPH2PS      X6, Y5
+	VMULPS         128(DX), Y5, Y5
+	VFNMADD231PS   Y5, Y4, Y2
+	VMOVDQU        32(DX), Y4
+	VBROADCASTI128 32(AX), Y5
+	VPSRLW         $0x04, Y5, Y6
+	VPBLENDD       $0xf0, Y6, Y5, Y5
+	VPAND          nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTD   28(AX), Y6
+	VPSHUFB        spread32<>+0(SB), Y6, Y6
+	VPAND          bitPerByte<>+0(SB), Y6, Y6
+	VPCMPEQB       bitPerByte<>+0(SB), Y6, Y6
+	VPAND          bit4<>+0(SB), Y6, Y6
+	VPOR           Y6, Y5, Y5
+	VPBROADCASTW   24(AX), X6
+	VCVTPH2PS      X6, Y6
+	VPMADDUBSW     Y4, Y5, Y5
+	VPMADDWD       ones16<>+0(SB), Y5, Y5
+	VCVTDQ2PS      Y5, Y5
+	VMULPS         160(DX), Y6, Y6
+	VFMADD231PS    Y6, Y5, Y1
+	VMOVDQU        96(DX), Y5
+	VPSRAD         $0x07, Y5, Y5
+	VCVTDQ2PS      Y5, Y5
+	VPBROADCASTW   26(AX), X6
+	VCVTPH2PS      X6, Y6
+	VMULPS         160(DX), Y6, Y6
+	VFNMADD231PS   Y6, Y5, Y1
+	VBROADCASTI128 32(CX), Y5
+	VPSRLW         $0x04, Y5, Y6
+	VPBLENDD       $0xf0, Y6, Y5, Y5
+	VPAND          nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTD   28(CX), Y6
+	VPSHUFB        spread32<>+0(SB), Y6, Y6
+	VPAND          bitPerByte<>+0(SB), Y6, Y6
+	VPCMPEQB       bitPerByte<>+0(SB), Y6, Y6
+	VPAND          bit4<>+0(SB), Y6, Y6
+	VPOR           Y6, Y5, Y5
+	VPBROADCASTW   24(CX), X6
+	VCVTPH2PS      X6, Y6
+	VPMADDUBSW     Y4, Y5, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         160(DX), Y6, Y5
+	VFMADD231PS    Y5, Y4, Y3
+	VMOVDQU        96(DX), Y4
+	VPSRAD         $0x07, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VPBROADCASTW   26(CX), X6
+	VCVTPH2PS      X6, Y5
+	VMULPS         160(DX), Y5, Y5
+	VFNMADD231PS   Y5, Y4, Y3
+	ADDQ           $0x30, AX
+	ADDQ           $0x30, CX
+	ADDQ           $0x000000c0, DX
+	SUBQ           $0x02, BX
+	JMP            Q51x2x1AVX2_loop
+
+Q51x2x1AVX2_single:
+	TESTQ          BX, BX
+	JZ             Q51x2x1AVX2_reduce
+	VMOVDQU        (DX), Y4
+	VBROADCASTI128 8(AX), Y5
+	VPSRLW         $0x04, Y5, Y6
+	VPBLENDD       $0xf0, Y6, Y5, Y5
+	VPAND          nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTD   4(AX), Y6
+	VPSHUFB        spread32<>+0(SB), Y6, Y6
+	VPAND          bitPerByte<>+0(SB), Y6, Y6
+	VPCMPEQB       bitPerByte<>+0(SB), Y6, Y6
+	VPAND          bit4<>+0(SB), Y6, Y6
+	VPOR           Y6, Y5, Y5
+	VPBROADCASTW   (AX), X6
+	VCVTPH2PS      X6, Y6
+	VPMADDUBSW     Y4, Y5, Y5
+	VPMADDWD       ones16<>+0(SB), Y5, Y5
+	VCVTDQ2PS      Y5, Y5
+	VMULPS         128(DX), Y6, Y6
+	VFMADD231PS    Y6, Y5, Y0
+	VMOVDQU        64(DX), Y5
+	VPSRAD         $0x07, Y5, Y5
+	VCVTDQ2PS      Y5, Y5
+	VPBROADCASTW   2(AX), X6
+	VCVTPH2PS      X6, Y6
+	VMULPS         128(DX), Y6, Y6
+	VFNMADD231PS   Y6, Y5, Y0
+	VBROADCASTI128 8(CX), Y5
+	VPSRLW         $0x04, Y5, Y6
+	VPBLENDD       $0xf0, Y6, Y5, Y5
+	VPAND          nibbles<>+0(SB), Y5, Y5
+	VPBROADCASTD   4(CX), Y6
+	VPSHUFB        spread32<>+0(SB), Y6, Y6
+	VPAND          bitPerByte<>+0(SB), Y6, Y6
+	VPCMPEQB       bitPerByte<>+0(SB), Y6, Y6
+	VPAND          bit4<>+0(SB), Y6, Y6
+	VPOR           Y6, Y5, Y5
+	VPBROADCASTW   (CX), X6
+	VCVTPH2PS      X6, Y6
+	VPMADDUBSW     Y4, Y5, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(DX), Y6, Y5
+	VFMADD231PS    Y5, Y4, Y2
+	VMOVDQU        64(DX), Y4
+	VPSRAD         $0x07, Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VPBROADCASTW   2(CX), X6
+	VCVTPH2PS      X6, Y5
+	VMULPS         128(DX), Y5, Y5
+	VFNMADD231PS   Y5, Y4, Y2
+
+Q51x2x1AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, 4(AX)
+	VZEROUPPER
+	RET
+
+// func Q51x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q51x2x2AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	LEAQ   (AX)(CX*1), CX
+	MOVQ   a+16(FP), DX
+	MOVQ   astride+24(FP), BX
+	LEAQ   (DX)(BX*1), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   nb+32(FP), SI
+
+Q51x2x2AVX2_loop:
+	CMPQ           SI, $0x02
+	JB             Q51x2x2AVX2_single
+	VMOVDQU        (DX), Y8
+	VMOVDQU        (BX), Y9
+	VBROADCASTI128 8(AX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTD   4(AX), Y11
+	VPSHUFB        spread32<>+0(SB), Y11, Y11
+	VPAND          bitPerByte<>+0(SB), Y11, Y11
+	VPCMPEQB       bitPerByte<>+0(SB), Y11, Y11
+	VPAND          bit4<>+0(SB), Y11, Y11
+	VPOR           Y11, Y10, Y10
+	VPBROADCASTW   (AX), X11
+	VCVTPH2PS      X11, Y12
+	VPMADDUBSW     Y8, Y10, Y13
+	VPMADDWD       ones16<>+0(SB), Y13, Y13
+	VCVTDQ2PS      Y13, Y13
+	VMULPS         128(DX), Y12, Y11
+	VFMADD231PS    Y11, Y13, Y0
+	VMOVDQU        64(DX), Y13
+	VPSRAD         $0x07, Y13, Y13
+	VCVTDQ2PS      Y13, Y13
+	VPBROADCASTW   2(AX), X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         128(DX), Y11, Y11
+	VFNMADD231PS   Y11, Y13, Y0
+	VPMADDUBSW     Y9, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         128(BX), Y12, Y11
+	VFMADD231PS    Y11, Y10, Y2
+	VMOVDQU        64(BX), Y10
+	VPSRAD         $0x07, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VPBROADCASTW   2(AX), X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         128(BX), Y11, Y11
+	VFNMADD231PS   Y11, Y10, Y2
+	VBROADCASTI128 8(CX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTD   4(CX), Y11
+	VPSHUFB        spread32<>+0(SB), Y11, Y11
+	VPAND          bitPerByte<>+0(SB), Y11, Y11
+	VPCMPEQB       bitPerByte<>+0(SB), Y11, Y11
+	VPAND          bit4<>+0(SB), Y11, Y11
+	VPOR           Y11, Y10, Y10
+	VPBROADCASTW   (CX), X11
+	VCVTPH2PS      X11, Y12
+	VPMADDUBSW     Y8, Y10, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(DX), Y12, Y11
+	VFMADD231PS    Y11, Y8, Y4
+	VMOVDQU        64(DX), Y8
+	VPSRAD         $0x07, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VPBROADCASTW   2(CX), X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         128(DX), Y11, Y11
+	VFNMADD231PS   Y11, Y8, Y4
+	VPMADDUBSW     Y9, Y10, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(BX), Y12, Y9
+	VFMADD231PS    Y9, Y8, Y6
+	VMOVDQU        64(BX), Y8
+	VPSRAD         $0x07, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VPBROADCASTW   2(CX), X11
+	VCVTPH2PS      X11, Y9
+	VMULPS         128(BX), Y9, Y9
+	VFNMADD231PS   Y9, Y8, Y6
+	VMOVDQU        32(DX), Y8
+	VMOVDQU        32(BX), Y9
+	VBROADCASTI128 32(AX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTD   28(AX), Y11
+	VPSHUFB        spread32<>+0(SB), Y11, Y11
+	VPAND          bitPerByte<>+0(SB), Y11, Y11
+	VPCMPEQB       bitPerByte<>+0(SB), Y11, Y11
+	VPAND          bit4<>+0(SB), Y11, Y11
+	VPOR           Y11, Y10, Y10
+	VPBROADCASTW   24(AX), X11
+	VCVTPH2PS      X11, Y12
+	VPMADDUBSW     Y8, Y10, Y13
+	VPMADDWD       ones16<>+0(SB), Y13, Y13
+	VCVTDQ2PS      Y13, Y13
+	VMULPS         160(DX), Y12, Y11
+	VFMADD231PS    Y11, Y13, Y1
+	VMOVDQU        96(DX), Y13
+	VPSRAD         $0x07, Y13, Y13
+	VCVTDQ2PS      Y13, Y13
+	VPBROADCASTW   26(AX), X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         160(DX), Y11, Y11
+	VFNMADD231PS   Y11, Y13, Y1
+	VPMADDUBSW     Y9, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         160(BX), Y12, Y11
+	VFMADD231PS    Y11, Y10, Y3
+	VMOVDQU        96(BX), Y10
+	VPSRAD         $0x07, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VPBROADCASTW   26(AX), X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         160(BX), Y11, Y11
+	VFNMADD231PS   Y11, Y10, Y3
+	VBROADCASTI128 32(CX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTD   28(CX), Y11
+	VPSHUFB        spread32<>+0(SB), Y11, Y11
+	VPAND          bitPerByte<>+0(SB), Y11, Y11
+	VPCMPEQB       bitPerByte<>+0(SB), Y11, Y11
+	VPAND          bit4<>+0(SB), Y11, Y11
+	VPOR           Y11, Y10, Y10
+	VPBROADCASTW   24(CX), X11
+	VCVTPH2PS      X11, Y12
+	VPMADDUBSW     Y8, Y10, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         160(DX), Y12, Y11
+	VFMADD231PS    Y11, Y8, Y5
+	VMOVDQU        96(DX), Y8
+	VPSRAD         $0x07, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VPBROADCASTW   26(CX), X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         160(DX), Y11, Y11
+	VFNMADD231PS   Y11, Y8, Y5
+	VPMADDUBSW     Y9, Y10, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         160(BX), Y12, Y9
+	VFMADD231PS    Y9, Y8, Y7
+	VMOVDQU        96(BX), Y8
+	VPSRAD         $0x07, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VPBROADCASTW   26(CX), X11
+	VCVTPH2PS      X11, Y9
+	VMULPS         160(BX), Y9, Y9
+	VFNMADD231PS   Y9, Y8, Y7
+	ADDQ           $0x30, AX
+	ADDQ           $0x30, CX
+	ADDQ           $0x000000c0, DX
+	ADDQ           $0x000000c0, BX
+	SUBQ           $0x02, SI
+	JMP            Q51x2x2AVX2_loop
+
+Q51x2x2AVX2_single:
+	TESTQ          SI, SI
+	JZ             Q51x2x2AVX2_reduce
+	VMOVDQU        (DX), Y8
+	VMOVDQU        (BX), Y9
+	VBROADCASTI128 8(AX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTD   4(AX), Y11
+	VPSHUFB        spread32<>+0(SB), Y11, Y11
+	VPAND          bitPerByte<>+0(SB), Y11, Y11
+	VPCMPEQB       bitPerByte<>+0(SB), Y11, Y11
+	VPAND          bit4<>+0(SB), Y11, Y11
+	VPOR           Y11, Y10, Y10
+	VPBROADCASTW   (AX), X11
+	VCVTPH2PS      X11, Y12
+	VPMADDUBSW     Y8, Y10, Y13
+	VPMADDWD       ones16<>+0(SB), Y13, Y13
+	VCVTDQ2PS      Y13, Y13
+	VMULPS         128(DX), Y12, Y11
+	VFMADD231PS    Y11, Y13, Y0
+	VMOVDQU        64(DX), Y13
+	VPSRAD         $0x07, Y13, Y13
+	VCVTDQ2PS      Y13, Y13
+	VPBROADCASTW   2(AX), X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         128(DX), Y11, Y11
+	VFNMADD231PS   Y11, Y13, Y0
+	VPMADDUBSW     Y9, Y10, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         128(BX), Y12, Y11
+	VFMADD231PS    Y11, Y10, Y2
+	VMOVDQU        64(BX), Y10
+	VPSRAD         $0x07, Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VPBROADCASTW   2(AX), X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         128(BX), Y11, Y11
+	VFNMADD231PS   Y11, Y10, Y2
+	VBROADCASTI128 8(CX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VPBROADCASTD   4(CX), Y11
+	VPSHUFB        spread32<>+0(SB), Y11, Y11
+	VPAND          bitPerByte<>+0(SB), Y11, Y11
+	VPCMPEQB       bitPerByte<>+0(SB), Y11, Y11
+	VPAND          bit4<>+0(SB), Y11, Y11
+	VPOR           Y11, Y10, Y10
+	VPBROADCASTW   (CX), X11
+	VCVTPH2PS      X11, Y12
+	VPMADDUBSW     Y8, Y10, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(DX), Y12, Y11
+	VFMADD231PS    Y11, Y8, Y4
+	VMOVDQU        64(DX), Y8
+	VPSRAD         $0x07, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VPBROADCASTW   2(CX), X11
+	VCVTPH2PS      X11, Y11
+	VMULPS         128(DX), Y11, Y11
+	VFNMADD231PS   Y11, Y8, Y4
+	VPMADDUBSW     Y9, Y10, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(BX), Y12, Y9
+	VFMADD231PS    Y9, Y8, Y6
+	VMOVDQU        64(BX), Y8
+	VPSRAD         $0x07, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VPBROADCASTW   2(CX), X11
+	VCVTPH2PS      X11, Y9
+	VMULPS         128(BX), Y9, Y9
+	VFNMADD231PS   Y9, Y8, Y6
+
+Q51x2x2AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VADDPS       Y5, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X0
+	VADDPS       X0, X4, X4
+	VMOVHLPS     X4, X4, X0
+	VADDPS       X0, X4, X4
+	VMOVSHDUP    X4, X0
+	VADDSS       X0, X4, X4
+	VMOVSS       X4, 4(AX)
+	ADDQ         CX, AX
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, (AX)
+	VADDPS       Y7, Y6, Y6
+	VEXTRACTF128 $0x01, Y6, X0
+	VADDPS       X0, X6, X6
+	VMOVHLPS     X6, X6, X0
+	VADDPS       X0, X6, X6
+	VMOVSHDUP    X6, X0
+	VADDSS       X0, X6, X6
+	VMOVSS       X6, 4(AX)
+	VZEROUPPER
+	RET
+
+// func Q51x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q51x4x1AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), CX
+	MOVQ   a+16(FP), SI
+	MOVQ   astride+24(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   nb+32(FP), DI
+
+Q51x4x1AVX2_loop:
+	CMPQ           DI, $0x02
+	JB             Q51x4x1AVX2_single
+	VMOVDQU        (SI), Y8
+	VBROADCASTI128 8(AX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTD   4(AX), Y10
+	VPSHUFB        spread32<>+0(SB), Y10, Y10
+	VPAND          bitPerByte<>+0(SB), Y10, Y10
+	VPCMPEQB       bitPerByte<>+0(SB), Y10, Y10
+	VPAND          bit4<>+0(SB), Y10, Y10
+	VPOR           Y10, Y9, Y9
+	VPBROADCASTW   (AX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         128(SI), Y10, Y10
+	VFMADD231PS    Y10, Y9, Y0
+	VMOVDQU        64(SI), Y9
+	VPSRAD         $0x07, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VPBROADCASTW   2(AX), X10
+	VCVTPH2PS      X10, Y10
+	VMULPS         128(SI), Y10, Y10
+	VFNMADD231PS   Y10, Y9, Y0
+	VBROADCASTI128 8(DX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTD   4(DX), Y10
+	VPSHUFB        spread32<>+0(SB), Y10, Y10
+	VPAND          bitPerByte<>+0(SB), Y10, Y10
+	VPCMPEQB       bitPerByte<>+0(SB), Y10, Y10
+	VPAND          bit4<>+0(SB), Y10, Y10
+	VPOR           Y10, Y9, Y9
+	VPBROADCASTW   (DX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         128(SI), Y10, Y10
+	VFMADD231PS    Y10, Y9, Y2
+	VMOVDQU        64(SI), Y9
+	VPSRAD         $0x07, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VPBROADCASTW   2(DX), X10
+	VCVTPH2PS      X10, Y10
+	VMULPS         128(SI), Y10, Y10
+	VFNMADD231PS   Y10, Y9, Y2
+	VBROADCASTI128 8(BX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTD   4(BX), Y10
+	VPSHUFB        spread32<>+0(SB), Y10, Y10
+	VPAND          bitPerByte<>+0(SB), Y10, Y10
+	VPCMPEQB       bitPerByte<>+0(SB), Y10, Y10
+	VPAND          bit4<>+0(SB), Y10, Y10
+	VPOR           Y10, Y9, Y9
+	VPBROADCASTW   (BX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         128(SI), Y10, Y10
+	VFMADD231PS    Y10, Y9, Y4
+	VMOVDQU        64(SI), Y9
+	VPSRAD         $0x07, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VPBROADCASTW   2(BX), X10
+	VCVTPH2PS      X10, Y10
+	VMULPS         128(SI), Y10, Y10
+	VFNMADD231PS   Y10, Y9, Y4
+	VBROADCASTI128 8(CX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTD   4(CX), Y10
+	VPSHUFB        spread32<>+0(SB), Y10, Y10
+	VPAND          bitPerByte<>+0(SB), Y10, Y10
+	VPCMPEQB       bitPerByte<>+0(SB), Y10, Y10
+	VPAND          bit4<>+0(SB), Y10, Y10
+	VPOR           Y10, Y9, Y9
+	VPBROADCASTW   (CX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(SI), Y10, Y9
+	VFMADD231PS    Y9, Y8, Y6
+	VMOVDQU        64(SI), Y8
+	VPSRAD         $0x07, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VPBROADCASTW   2(CX), X10
+	VCVTPH2PS      X10, Y9
+	VMULPS         128(SI), Y9, Y9
+	VFNMADD231PS   Y9, Y8, Y6
+	VMOVDQU        32(SI), Y8
+	VBROADCASTI128 32(AX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTD   28(AX), Y10
+	VPSHUFB        spread32<>+0(SB), Y10, Y10
+	VPAND          bitPerByte<>+0(SB), Y10, Y10
+	VPCMPEQB       bitPerByte<>+0(SB), Y10, Y10
+	VPAND          bit4<>+0(SB), Y10, Y10
+	VPOR           Y10, Y9, Y9
+	VPBROADCASTW   24(AX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         160(SI), Y10, Y10
+	VFMADD231PS    Y10, Y9, Y1
+	VMOVDQU        96(SI), Y9
+	VPSRAD         $0x07, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VPBROADCASTW   26(AX), X10
+	VCVTPH2PS      X10, Y10
+	VMULPS         160(SI), Y10, Y10
+	VFNMADD231PS   Y10, Y9, Y1
+	VBROADCASTI128 32(DX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTD   28(DX), Y10
+	VPSHUFB        spread32<>+0(SB), Y10, Y10
+	VPAND          bitPerByte<>+0(SB), Y10, Y10
+	VPCMPEQB       bitPerByte<>+0(SB), Y10, Y10
+	VPAND          bit4<>+0(SB), Y10, Y10
+	VPOR           Y10, Y9, Y9
+	VPBROADCASTW   24(DX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         160(SI), Y10, Y10
+	VFMADD231PS    Y10, Y9, Y3
+	VMOVDQU        96(SI), Y9
+	VPSRAD         $0x07, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VPBROADCASTW   26(DX), X10
+	VCVTPH2PS      X10, Y10
+	VMULPS         160(SI), Y10, Y10
+	VFNMADD231PS   Y10, Y9, Y3
+	VBROADCASTI128 32(BX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTD   28(BX), Y10
+	VPSHUFB        spread32<>+0(SB), Y10, Y10
+	VPAND          bitPerByte<>+0(SB), Y10, Y10
+	VPCMPEQB       bitPerByte<>+0(SB), Y10, Y10
+	VPAND          bit4<>+0(SB), Y10, Y10
+	VPOR           Y10, Y9, Y9
+	VPBROADCASTW   24(BX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         160(SI), Y10, Y10
+	VFMADD231PS    Y10, Y9, Y5
+	VMOVDQU        96(SI), Y9
+	VPSRAD         $0x07, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VPBROADCASTW   26(BX), X10
+	VCVTPH2PS      X10, Y10
+	VMULPS         160(SI), Y10, Y10
+	VFNMADD231PS   Y10, Y9, Y5
+	VBROADCASTI128 32(CX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTD   28(CX), Y10
+	VPSHUFB        spread32<>+0(SB), Y10, Y10
+	VPAND          bitPerByte<>+0(SB), Y10, Y10
+	VPCMPEQB       bitPerByte<>+0(SB), Y10, Y10
+	VPAND          bit4<>+0(SB), Y10, Y10
+	VPOR           Y10, Y9, Y9
+	VPBROADCASTW   24(CX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         160(SI), Y10, Y9
+	VFMADD231PS    Y9, Y8, Y7
+	VMOVDQU        96(SI), Y8
+	VPSRAD         $0x07, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VPBROADCASTW   26(CX), X10
+	VCVTPH2PS      X10, Y9
+	VMULPS         160(SI), Y9, Y9
+	VFNMADD231PS   Y9, Y8, Y7
+	ADDQ           $0x30, AX
+	ADDQ           $0x30, DX
+	ADDQ           $0x30, BX
+	ADDQ           $0x30, CX
+	ADDQ           $0x000000c0, SI
+	SUBQ           $0x02, DI
+	JMP            Q51x4x1AVX2_loop
+
+Q51x4x1AVX2_single:
+	TESTQ          DI, DI
+	JZ             Q51x4x1AVX2_reduce
+	VMOVDQU        (SI), Y8
+	VBROADCASTI128 8(AX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTD   4(AX), Y10
+	VPSHUFB        spread32<>+0(SB), Y10, Y10
+	VPAND          bitPerByte<>+0(SB), Y10, Y10
+	VPCMPEQB       bitPerByte<>+0(SB), Y10, Y10
+	VPAND          bit4<>+0(SB), Y10, Y10
+	VPOR           Y10, Y9, Y9
+	VPBROADCASTW   (AX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         128(SI), Y10, Y10
+	VFMADD231PS    Y10, Y9, Y0
+	VMOVDQU        64(SI), Y9
+	VPSRAD         $0x07, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VPBROADCASTW   2(AX), X10
+	VCVTPH2PS      X10, Y10
+	VMULPS         128(SI), Y10, Y10
+	VFNMADD231PS   Y10, Y9, Y0
+	VBROADCASTI128 8(DX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTD   4(DX), Y10
+	VPSHUFB        spread32<>+0(SB), Y10, Y10
+	VPAND          bitPerByte<>+0(SB), Y10, Y10
+	VPCMPEQB       bitPerByte<>+0(SB), Y10, Y10
+	VPAND          bit4<>+0(SB), Y10, Y10
+	VPOR           Y10, Y9, Y9
+	VPBROADCASTW   (DX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         128(SI), Y10, Y10
+	VFMADD231PS    Y10, Y9, Y2
+	VMOVDQU        64(SI), Y9
+	VPSRAD         $0x07, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VPBROADCASTW   2(DX), X10
+	VCVTPH2PS      X10, Y10
+	VMULPS         128(SI), Y10, Y10
+	VFNMADD231PS   Y10, Y9, Y2
+	VBROADCASTI128 8(BX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTD   4(BX), Y10
+	VPSHUFB        spread32<>+0(SB), Y10, Y10
+	VPAND          bitPerByte<>+0(SB), Y10, Y10
+	VPCMPEQB       bitPerByte<>+0(SB), Y10, Y10
+	VPAND          bit4<>+0(SB), Y10, Y10
+	VPOR           Y10, Y9, Y9
+	VPBROADCASTW   (BX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         128(SI), Y10, Y10
+	VFMADD231PS    Y10, Y9, Y4
+	VMOVDQU        64(SI), Y9
+	VPSRAD         $0x07, Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VPBROADCASTW   2(BX), X10
+	VCVTPH2PS      X10, Y10
+	VMULPS         128(SI), Y10, Y10
+	VFNMADD231PS   Y10, Y9, Y4
+	VBROADCASTI128 8(CX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VPBROADCASTD   4(CX), Y10
+	VPSHUFB        spread32<>+0(SB), Y10, Y10
+	VPAND          bitPerByte<>+0(SB), Y10, Y10
+	VPCMPEQB       bitPerByte<>+0(SB), Y10, Y10
+	VPAND          bit4<>+0(SB), Y10, Y10
+	VPOR           Y10, Y9, Y9
+	VPBROADCASTW   (CX), X10
+	VCVTPH2PS      X10, Y10
+	VPMADDUBSW     Y8, Y9, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(SI), Y10, Y9
+	VFMADD231PS    Y9, Y8, Y6
+	VMOVDQU        64(SI), Y8
+	VPSRAD         $0x07, Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VPBROADCASTW   2(CX), X10
+	VCVTPH2PS      X10, Y9
+	VMULPS         128(SI), Y9, Y9
+	VFNMADD231PS   Y9, Y8, Y6
+
+Q51x4x1AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, 4(AX)
+	VADDPS       Y5, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X0
+	VADDPS       X0, X4, X4
+	VMOVHLPS     X4, X4, X0
+	VADDPS       X0, X4, X4
+	VMOVSHDUP    X4, X0
+	VADDSS       X0, X4, X4
+	VMOVSS       X4, 8(AX)
+	VADDPS       Y7, Y6, Y6
+	VEXTRACTF128 $0x01, Y6, X0
+	VADDPS       X0, X6, X6
+	VMOVHLPS     X6, X6, X0
+	VADDPS       X0, X6, X6
+	VMOVSHDUP    X6, X0
+	VADDSS       X0, X6, X6
+	VMOVSS       X6, 12(AX)
+	VZEROUPPER
+	RET
+
+// func Q51RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·Q51RowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), AX
+	MOVQ wstride+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rows+32(FP), BX
+	MOVQ out+40(FP), SI
+
+Q51RowsAVX2_row:
+	TESTQ  BX, BX
+	JZ     Q51RowsAVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   nb+24(FP), R9
+	MOVQ   AX, DI
+	MOVQ   DX, R8
+
+Q51RowsAVX2_loop:
+	CMPQ           R9, $0x02
+	JB             Q51RowsAVX2_single
+	VMOVDQU        (R8), Y2
+	VBROADCASTI128 8(DI), Y3
+	VPSRLW         $0x04, Y3, Y4
+	VPBLENDD       $0xf0, Y4, Y3, Y3
+	VPAND          nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTD   4(DI), Y4
+	VPSHUFB        spread32<>+0(SB), Y4, Y4
+	VPAND          bitPerByte<>+0(SB), Y4, Y4
+	VPCMPEQB       bitPerByte<>+0(SB), Y4, Y4
+	VPAND          bit4<>+0(SB), Y4, Y4
+	VPOR           Y4, Y3, Y3
+	VPBROADCASTW   (DI), X4
+	VCVTPH2PS      X4, Y4
+	VPMADDUBSW     Y2, Y3, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         128(R8), Y4, Y3
+	VFMADD231PS    Y3, Y2, Y0
+	VMOVDQU        64(R8), Y2
+	VPSRAD         $0x07, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VPBROADCASTW   2(DI), X4
+	VCVTPH2PS      X4, Y3
+	VMULPS         128(R8), Y3, Y3
+	VFNMADD231PS   Y3, Y2, Y0
+	VMOVDQU        32(R8), Y2
+	VBROADCASTI128 32(DI), Y3
+	VPSRLW         $0x04, Y3, Y4
+	VPBLENDD       $0xf0, Y4, Y3, Y3
+	VPAND          nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTD   28(DI), Y4
+	VPSHUFB        spread32<>+0(SB), Y4, Y4
+	VPAND          bitPerByte<>+0(SB), Y4, Y4
+	VPCMPEQB       bitPerByte<>+0(SB), Y4, Y4
+	VPAND          bit4<>+0(SB), Y4, Y4
+	VPOR           Y4, Y3, Y3
+	VPBROADCASTW   24(DI), X4
+	VCVTPH2PS      X4, Y4
+	VPMADDUBSW     Y2, Y3, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         160(R8), Y4, Y3
+	VFMADD231PS    Y3, Y2, Y1
+	VMOVDQU        96(R8), Y2
+	VPSRAD         $0x07, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VPBROADCASTW   26(DI), X4
+	VCVTPH2PS      X4, Y3
+	VMULPS         160(R8), Y3, Y3
+	VFNMADD231PS   Y3, Y2, Y1
+	ADDQ           $0x30, DI
+	ADDQ           $0x000000c0, R8
+	SUBQ           $0x02, R9
+	JMP            Q51RowsAVX2_loop
+
+Q51RowsAVX2_single:
+	TESTQ          R9, R9
+	JZ             Q51RowsAVX2_reduce
+	VMOVDQU        (R8), Y2
+	VBROADCASTI128 8(DI), Y3
+	VPSRLW         $0x04, Y3, Y4
+	VPBLENDD       $0xf0, Y4, Y3, Y3
+	VPAND          nibbles<>+0(SB), Y3, Y3
+	VPBROADCASTD   4(DI), Y4
+	VPSHUFB        spread32<>+0(SB), Y4, Y4
+	VPAND          bitPerByte<>+0(SB), Y4, Y4
+	VPCMPEQB       bitPerByte<>+0(SB), Y4, Y4
+	VPAND          bit4<>+0(SB), Y4, Y4
+	VPOR           Y4, Y3, Y3
+	VPBROADCASTW   (DI), X4
+	VCVTPH2PS      X4, Y4
+	VPMADDUBSW     Y2, Y3, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         128(R8), Y4, Y3
+	VFMADD231PS    Y3, Y2, Y0
+	VMOVDQU        64(R8), Y2
+	VPSRAD         $0x07, Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VPBROADCASTW   2(DI), X4
+	VCVTPH2PS      X4, Y3
+	VMULPS         128(R8), Y3, Y3
+	VFNMADD231PS   Y3, Y2, Y0
+
+Q51RowsAVX2_reduce:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (SI)
+	ADDQ         CX, AX
+	ADDQ         $0x04, SI
+	DECQ         BX
+	JMP          Q51RowsAVX2_row
+
+Q51RowsAVX2_done:
+	VZEROUPPER
+	RET
+
+// func IQ4NLx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·IQ4NLx1x1AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	MOVQ   a+16(FP), CX
+	MOVQ   astride+24(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   nb+32(FP), DX
+
+IQ4NLx1x1AVX2_loop:
+	CMPQ           DX, $0x02
+	JB             IQ4NLx1x1AVX2_single
+	VMOVDQU        (CX), Y2
+	VBROADCASTI128 2(AX), Y3
+	VPSRLW         $0x04, Y3, Y4
+	VPBLENDD       $0xf0, Y4, Y3, Y3
+	VPAND          nibbles<>+0(SB), Y3, Y3
+	VMOVDQU        iq4Values<>+0(SB), Y4
+	VPSHUFB        Y3, Y4, Y3
+	VPABSB         Y3, Y4
+	VPBROADCASTW   (AX), X5
+	VCVTPH2PS      X5, Y5
+	VPSIGNB        Y3, Y2, Y2
+	VPMADDUBSW     Y2, Y4, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         128(CX), Y5, Y3
+	VFMADD231PS    Y3, Y2, Y0
+	VMOVDQU        32(CX), Y2
+	VBROADCASTI128 20(AX), Y3
+	VPSRLW         $0x04, Y3, Y4
+	VPBLENDD       $0xf0, Y4, Y3, Y3
+	VPAND          nibbles<>+0(SB), Y3, Y3
+	VMOVDQU        iq4Values<>+0(SB), Y4
+	VPSHUFB        Y3, Y4, Y3
+	VPABSB         Y3, Y4
+	VPBROADCASTW   18(AX), X5
+	VCVTPH2PS      X5, Y5
+	VPSIGNB        Y3, Y2, Y2
+	VPMADDUBSW     Y2, Y4, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         160(CX), Y5, Y3
+	VFMADD231PS    Y3, Y2, Y1
+	ADDQ           $0x24, AX
+	ADDQ           $0x000000c0, CX
+	SUBQ           $0x02, DX
+	JMP            IQ4NLx1x1AVX2_loop
+
+IQ4NLx1x1AVX2_single:
+	TESTQ          DX, DX
+	JZ             IQ4NLx1x1AVX2_reduce
+	VMOVDQU        (CX), Y2
+	VBROADCASTI128 2(AX), Y3
+	VPSRLW         $0x04, Y3, Y4
+	VPBLENDD       $0xf0, Y4, Y3, Y3
+	VPAND          nibbles<>+0(SB), Y3, Y3
+	VMOVDQU        iq4Values<>+0(SB), Y4
+	VPSHUFB        Y3, Y4, Y3
+	VPABSB         Y3, Y4
+	VPBROADCASTW   (AX), X5
+	VCVTPH2PS      X5, Y5
+	VPSIGNB        Y3, Y2, Y2
+	VPMADDUBSW     Y2, Y4, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         128(CX), Y5, Y3
+	VFMADD231PS    Y3, Y2, Y0
+
+IQ4NLx1x1AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VZEROUPPER
+	RET
+
+DATA iq4Values<>+0(SB)/1, $0x81
+DATA iq4Values<>+1(SB)/1, $0x98
+DATA iq4Values<>+2(SB)/1, $0xad
+DATA iq4Values<>+3(SB)/1, $0xbf
+DATA iq4Values<>+4(SB)/1, $0xcf
+DATA iq4Values<>+5(SB)/1, $0xdd
+DATA iq4Values<>+6(SB)/1, $0xea
+DATA iq4Values<>+7(SB)/1, $0xf6
+DATA iq4Values<>+8(SB)/1, $0x01
+DATA iq4Values<>+9(SB)/1, $0x0d
+DATA iq4Values<>+10(SB)/1, $0x19
+DATA iq4Values<>+11(SB)/1, $0x26
+DATA iq4Values<>+12(SB)/1, $0x35
+DATA iq4Values<>+13(SB)/1, $0x45
+DATA iq4Values<>+14(SB)/1, $0x59
+DATA iq4Values<>+15(SB)/1, $0x71
+DATA iq4Values<>+16(SB)/1, $0x81
+DATA iq4Values<>+17(SB)/1, $0x98
+DATA iq4Values<>+18(SB)/1, $0xad
+DATA iq4Values<>+19(SB)/1, $0xbf
+DATA iq4Values<>+20(SB)/1, $0xcf
+DATA iq4Values<>+21(SB)/1, $0xdd
+DATA iq4Values<>+22(SB)/1, $0xea
+DATA iq4Values<>+23(SB)/1, $0xf6
+DATA iq4Values<>+24(SB)/1, $0x01
+DATA iq4Values<>+25(SB)/1, $0x0d
+DATA iq4Values<>+26(SB)/1, $0x19
+DATA iq4Values<>+27(SB)/1, $0x26
+DATA iq4Values<>+28(SB)/1, $0x35
+DATA iq4Values<>+29(SB)/1, $0x45
+DATA iq4Values<>+30(SB)/1, $0x59
+DATA iq4Values<>+31(SB)/1, $0x71
+GLOBL iq4Values<>(SB), RODATA|NOPTR, $32
+
+// func IQ4NLx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·IQ4NLx1x2AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	MOVQ   a+16(FP), CX
+	MOVQ   astride+24(FP), DX
+	LEAQ   (CX)(DX*1), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   nb+32(FP), BX
+
+IQ4NLx1x2AVX2_loop:
+	CMPQ           BX, $0x02
+	JB             IQ4NLx1x2AVX2_single
+	VMOVDQU        (CX), Y4
+	VMOVDQU        (DX), Y5
+	VBROADCASTI128 2(AX), Y6
+	VPSRLW         $0x04, Y6, Y7
+	VPBLENDD       $0xf0, Y7, Y6, Y6
+	VPAND          nibbles<>+0(SB), Y6, Y6
+	VMOVDQU        iq4Values<>+0(SB), Y7
+	VPSHUFB        Y6, Y7, Y6
+	VPABSB         Y6, Y7
+	VPBROADCASTW   (AX), X8
+	VCVTPH2PS      X8, Y8
+	VPSIGNB        Y6, Y4, Y4
+	VPMADDUBSW     Y4, Y7, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(CX), Y8, Y9
+	VFMADD231PS    Y9, Y4, Y0
+	VPSIGNB        Y6, Y5, Y4
+	VPMADDUBSW     Y4, Y7, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(DX), Y8, Y5
+	VFMADD231PS    Y5, Y4, Y2
+	VMOVDQU        32(CX), Y4
+	VMOVDQU        32(DX), Y5
+	VBROADCASTI128 20(AX), Y6
+	VPSRLW         $0x04, Y6, Y7
+	VPBLENDD       $0xf0, Y7, Y6, Y6
+	VPAND          nibbles<>+0(SB), Y6, Y6
+	VMOVDQU        iq4Values<>+0(SB), Y7
+	VPSHUFB        Y6, Y7, Y6
+	VPABSB         Y6, Y7
+	VPBROADCASTW   18(AX), X8
+	VCVTPH2PS      X8, Y8
+	VPSIGNB        Y6, Y4, Y4
+	VPMADDUBSW     Y4, Y7, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         160(CX), Y8, Y9
+	VFMADD231PS    Y9, Y4, Y1
+	VPSIGNB        Y6, Y5, Y4
+	VPMADDUBSW     Y4, Y7, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         160(DX), Y8, Y5
+	VFMADD231PS    Y5, Y4, Y3
+	ADDQ           $0x24, AX
+	ADDQ           $0x000000c0, CX
+	ADDQ           $0x000000c0, DX
+	SUBQ           $0x02, BX
+	JMP            IQ4NLx1x2AVX2_loop
+
+IQ4NLx1x2AVX2_single:
+	TESTQ          BX, BX
+	JZ             IQ4NLx1x2AVX2_reduce
+	VMOVDQU        (CX), Y4
+	VMOVDQU        (DX), Y5
+	VBROADCASTI128 2(AX), Y6
+	VPSRLW         $0x04, Y6, Y7
+	VPBLENDD       $0xf0, Y7, Y6, Y6
+	VPAND          nibbles<>+0(SB), Y6, Y6
+	VMOVDQU        iq4Values<>+0(SB), Y7
+	VPSHUFB        Y6, Y7, Y6
+	VPABSB         Y6, Y7
+	VPBROADCASTW   (AX), X8
+	VCVTPH2PS      X8, Y8
+	VPSIGNB        Y6, Y4, Y4
+	VPMADDUBSW     Y4, Y7, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(CX), Y8, Y9
+	VFMADD231PS    Y9, Y4, Y0
+	VPSIGNB        Y6, Y5, Y4
+	VPMADDUBSW     Y4, Y7, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(DX), Y8, Y5
+	VFMADD231PS    Y5, Y4, Y2
+
+IQ4NLx1x2AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	ADDQ         CX, AX
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, (AX)
+	VZEROUPPER
+	RET
+
+// func IQ4NLx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·IQ4NLx2x1AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	LEAQ   (AX)(CX*1), CX
+	MOVQ   a+16(FP), DX
+	MOVQ   astride+24(FP), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   nb+32(FP), BX
+
+IQ4NLx2x1AVX2_loop:
+	CMPQ           BX, $0x02
+	JB             IQ4NLx2x1AVX2_single
+	VMOVDQU        (DX), Y4
+	VBROADCASTI128 2(AX), Y5
+	VPSRLW         $0x04, Y5, Y6
+	VPBLENDD       $0xf0, Y6, Y5, Y5
+	VPAND          nibbles<>+0(SB), Y5, Y5
+	VMOVDQU        iq4Values<>+0(SB), Y6
+	VPSHUFB        Y5, Y6, Y5
+	VPABSB         Y5, Y6
+	VPBROADCASTW   (AX), X7
+	VCVTPH2PS      X7, Y7
+	VPSIGNB        Y5, Y4, Y5
+	VPMADDUBSW     Y5, Y6, Y5
+	VPMADDWD       ones16<>+0(SB), Y5, Y5
+	VCVTDQ2PS      Y5, Y5
+	VMULPS         128(DX), Y7, Y6
+	VFMADD231PS    Y6, Y5, Y0
+	VBROADCASTI128 2(CX), Y5
+	VPSRLW         $0x04, Y5, Y6
+	VPBLENDD       $0xf0, Y6, Y5, Y5
+	VPAND          nibbles<>+0(SB), Y5, Y5
+	VMOVDQU        iq4Values<>+0(SB), Y6
+	VPSHUFB        Y5, Y6, Y5
+	VPABSB         Y5, Y6
+	VPBROADCASTW   (CX), X7
+	VCVTPH2PS      X7, Y7
+	VPSIGNB        Y5, Y4, Y4
+	VPMADDUBSW     Y4, Y6, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(DX), Y7, Y5
+	VFMADD231PS    Y5, Y4, Y2
+	VMOVDQU        32(DX), Y4
+	VBROADCASTI128 20(AX), Y5
+	VPSRLW         $0x04, Y5, Y6
+	VPBLENDD       $0xf0, Y6, Y5, Y5
+	VPAND          nibbles<>+0(SB), Y5, Y5
+	VMOVDQU        iq4Values<>+0(SB), Y6
+	VPSHUFB        Y5, Y6, Y5
+	VPABSB         Y5, Y6
+	VPBROADCASTW   18(AX), X7
+	VCVTPH2PS      X7, Y7
+	VPSIGNB        Y5, Y4, Y5
+	VPMADDUBSW     Y5, Y6, Y5
+	VPMADDWD       ones16<>+0(SB), Y5, Y5
+	VCVTDQ2PS      Y5, Y5
+	VMULPS         160(DX), Y7, Y6
+	VFMADD231PS    Y6, Y5, Y1
+	VBROADCASTI128 20(CX), Y5
+	VPSRLW         $0x04, Y5, Y6
+	VPBLENDD       $0xf0, Y6, Y5, Y5
+	VPAND          nibbles<>+0(SB), Y5, Y5
+	VMOVDQU        iq4Values<>+0(SB), Y6
+	VPSHUFB        Y5, Y6, Y5
+	VPABSB         Y5, Y6
+	VPBROADCASTW   18(CX), X7
+	VCVTPH2PS      X7, Y7
+	VPSIGNB        Y5, Y4, Y4
+	VPMADDUBSW     Y4, Y6, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         160(DX), Y7, Y5
+	VFMADD231PS    Y5, Y4, Y3
+	ADDQ           $0x24, AX
+	ADDQ           $0x24, CX
+	ADDQ           $0x000000c0, DX
+	SUBQ           $0x02, BX
+	JMP            IQ4NLx2x1AVX2_loop
+
+IQ4NLx2x1AVX2_single:
+	TESTQ          BX, BX
+	JZ             IQ4NLx2x1AVX2_reduce
+	VMOVDQU        (DX), Y4
+	VBROADCASTI128 2(AX), Y5
+	VPSRLW         $0x04, Y5, Y6
+	VPBLENDD       $0xf0, Y6, Y5, Y5
+	VPAND          nibbles<>+0(SB), Y5, Y5
+	VMOVDQU        iq4Values<>+0(SB), Y6
+	VPSHUFB        Y5, Y6, Y5
+	VPABSB         Y5, Y6
+	VPBROADCASTW   (AX), X7
+	VCVTPH2PS      X7, Y7
+	VPSIGNB        Y5, Y4, Y5
+	VPMADDUBSW     Y5, Y6, Y5
+	VPMADDWD       ones16<>+0(SB), Y5, Y5
+	VCVTDQ2PS      Y5, Y5
+	VMULPS         128(DX), Y7, Y6
+	VFMADD231PS    Y6, Y5, Y0
+	VBROADCASTI128 2(CX), Y5
+	VPSRLW         $0x04, Y5, Y6
+	VPBLENDD       $0xf0, Y6, Y5, Y5
+	VPAND          nibbles<>+0(SB), Y5, Y5
+	VMOVDQU        iq4Values<>+0(SB), Y6
+	VPSHUFB        Y5, Y6, Y5
+	VPABSB         Y5, Y6
+	VPBROADCASTW   (CX), X7
+	VCVTPH2PS      X7, Y7
+	VPSIGNB        Y5, Y4, Y4
+	VPMADDUBSW     Y4, Y6, Y4
+	VPMADDWD       ones16<>+0(SB), Y4, Y4
+	VCVTDQ2PS      Y4, Y4
+	VMULPS         128(DX), Y7, Y5
+	VFMADD231PS    Y5, Y4, Y2
+
+IQ4NLx2x1AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, 4(AX)
+	VZEROUPPER
+	RET
+
+// func IQ4NLx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·IQ4NLx2x2AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	LEAQ   (AX)(CX*1), CX
+	MOVQ   a+16(FP), DX
+	MOVQ   astride+24(FP), BX
+	LEAQ   (DX)(BX*1), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   nb+32(FP), SI
+
+IQ4NLx2x2AVX2_loop:
+	CMPQ           SI, $0x02
+	JB             IQ4NLx2x2AVX2_single
+	VMOVDQU        (DX), Y8
+	VMOVDQU        (BX), Y9
+	VBROADCASTI128 2(AX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VMOVDQU        iq4Values<>+0(SB), Y11
+	VPSHUFB        Y10, Y11, Y10
+	VPABSB         Y10, Y11
+	VPBROADCASTW   (AX), X12
+	VCVTPH2PS      X12, Y12
+	VPSIGNB        Y10, Y8, Y13
+	VPMADDUBSW     Y13, Y11, Y13
+	VPMADDWD       ones16<>+0(SB), Y13, Y13
+	VCVTDQ2PS      Y13, Y13
+	VMULPS         128(DX), Y12, Y14
+	VFMADD231PS    Y14, Y13, Y0
+	VPSIGNB        Y10, Y9, Y10
+	VPMADDUBSW     Y10, Y11, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         128(BX), Y12, Y11
+	VFMADD231PS    Y11, Y10, Y2
+	VBROADCASTI128 2(CX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VMOVDQU        iq4Values<>+0(SB), Y11
+	VPSHUFB        Y10, Y11, Y10
+	VPABSB         Y10, Y11
+	VPBROADCASTW   (CX), X12
+	VCVTPH2PS      X12, Y12
+	VPSIGNB        Y10, Y8, Y8
+	VPMADDUBSW     Y8, Y11, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(DX), Y12, Y13
+	VFMADD231PS    Y13, Y8, Y4
+	VPSIGNB        Y10, Y9, Y8
+	VPMADDUBSW     Y8, Y11, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(BX), Y12, Y9
+	VFMADD231PS    Y9, Y8, Y6
+	VMOVDQU        32(DX), Y8
+	VMOVDQU        32(BX), Y9
+	VBROADCASTI128 20(AX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VMOVDQU        iq4Values<>+0(SB), Y11
+	VPSHUFB        Y10, Y11, Y10
+	VPABSB         Y10, Y11
+	VPBROADCASTW   18(AX), X12
+	VCVTPH2PS      X12, Y12
+	VPSIGNB        Y10, Y8, Y13
+	VPMADDUBSW     Y13, Y11, Y13
+	VPMADDWD       ones16<>+0(SB), Y13, Y13
+	VCVTDQ2PS      Y13, Y13
+	VMULPS         160(DX), Y12, Y14
+	VFMADD231PS    Y14, Y13, Y1
+	VPSIGNB        Y10, Y9, Y10
+	VPMADDUBSW     Y10, Y11, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         160(BX), Y12, Y11
+	VFMADD231PS    Y11, Y10, Y3
+	VBROADCASTI128 20(CX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VMOVDQU        iq4Values<>+0(SB), Y11
+	VPSHUFB        Y10, Y11, Y10
+	VPABSB         Y10, Y11
+	VPBROADCASTW   18(CX), X12
+	VCVTPH2PS      X12, Y12
+	VPSIGNB        Y10, Y8, Y8
+	VPMADDUBSW     Y8, Y11, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         160(DX), Y12, Y13
+	VFMADD231PS    Y13, Y8, Y5
+	VPSIGNB        Y10, Y9, Y8
+	VPMADDUBSW     Y8, Y11, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         160(BX), Y12, Y9
+	VFMADD231PS    Y9, Y8, Y7
+	ADDQ           $0x24, AX
+	ADDQ           $0x24, CX
+	ADDQ           $0x000000c0, DX
+	ADDQ           $0x000000c0, BX
+	SUBQ           $0x02, SI
+	JMP            IQ4NLx2x2AVX2_loop
+
+IQ4NLx2x2AVX2_single:
+	TESTQ          SI, SI
+	JZ             IQ4NLx2x2AVX2_reduce
+	VMOVDQU        (DX), Y8
+	VMOVDQU        (BX), Y9
+	VBROADCASTI128 2(AX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VMOVDQU        iq4Values<>+0(SB), Y11
+	VPSHUFB        Y10, Y11, Y10
+	VPABSB         Y10, Y11
+	VPBROADCASTW   (AX), X12
+	VCVTPH2PS      X12, Y12
+	VPSIGNB        Y10, Y8, Y13
+	VPMADDUBSW     Y13, Y11, Y13
+	VPMADDWD       ones16<>+0(SB), Y13, Y13
+	VCVTDQ2PS      Y13, Y13
+	VMULPS         128(DX), Y12, Y14
+	VFMADD231PS    Y14, Y13, Y0
+	VPSIGNB        Y10, Y9, Y10
+	VPMADDUBSW     Y10, Y11, Y10
+	VPMADDWD       ones16<>+0(SB), Y10, Y10
+	VCVTDQ2PS      Y10, Y10
+	VMULPS         128(BX), Y12, Y11
+	VFMADD231PS    Y11, Y10, Y2
+	VBROADCASTI128 2(CX), Y10
+	VPSRLW         $0x04, Y10, Y11
+	VPBLENDD       $0xf0, Y11, Y10, Y10
+	VPAND          nibbles<>+0(SB), Y10, Y10
+	VMOVDQU        iq4Values<>+0(SB), Y11
+	VPSHUFB        Y10, Y11, Y10
+	VPABSB         Y10, Y11
+	VPBROADCASTW   (CX), X12
+	VCVTPH2PS      X12, Y12
+	VPSIGNB        Y10, Y8, Y8
+	VPMADDUBSW     Y8, Y11, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(DX), Y12, Y13
+	VFMADD231PS    Y13, Y8, Y4
+	VPSIGNB        Y10, Y9, Y8
+	VPMADDUBSW     Y8, Y11, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(BX), Y12, Y9
+	VFMADD231PS    Y9, Y8, Y6
+
+IQ4NLx2x2AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VADDPS       Y5, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X0
+	VADDPS       X0, X4, X4
+	VMOVHLPS     X4, X4, X0
+	VADDPS       X0, X4, X4
+	VMOVSHDUP    X4, X0
+	VADDSS       X0, X4, X4
+	VMOVSS       X4, 4(AX)
+	ADDQ         CX, AX
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, (AX)
+	VADDPS       Y7, Y6, Y6
+	VEXTRACTF128 $0x01, Y6, X0
+	VADDPS       X0, X6, X6
+	VMOVHLPS     X6, X6, X0
+	VADDPS       X0, X6, X6
+	VMOVSHDUP    X6, X0
+	VADDSS       X0, X6, X6
+	VMOVSS       X6, 4(AX)
+	VZEROUPPER
+	RET
+
+// func IQ4NLx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·IQ4NLx4x1AVX2(SB), NOSPLIT, $0-56
+	MOVQ   w+0(FP), AX
+	MOVQ   wstride+8(FP), CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), CX
+	MOVQ   a+16(FP), SI
+	MOVQ   astride+24(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   nb+32(FP), DI
+
+IQ4NLx4x1AVX2_loop:
+	CMPQ           DI, $0x02
+	JB             IQ4NLx4x1AVX2_single
+	VMOVDQU        (SI), Y8
+	VBROADCASTI128 2(AX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VMOVDQU        iq4Values<>+0(SB), Y10
+	VPSHUFB        Y9, Y10, Y9
+	VPABSB         Y9, Y10
+	VPBROADCASTW   (AX), X11
+	VCVTPH2PS      X11, Y11
+	VPSIGNB        Y9, Y8, Y9
+	VPMADDUBSW     Y9, Y10, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         128(SI), Y11, Y10
+	VFMADD231PS    Y10, Y9, Y0
+	VBROADCASTI128 2(DX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VMOVDQU        iq4Values<>+0(SB), Y10
+	VPSHUFB        Y9, Y10, Y9
+	VPABSB         Y9, Y10
+	VPBROADCASTW   (DX), X11
+	VCVTPH2PS      X11, Y11
+	VPSIGNB        Y9, Y8, Y9
+	VPMADDUBSW     Y9, Y10, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         128(SI), Y11, Y10
+	VFMADD231PS    Y10, Y9, Y2
+	VBROADCASTI128 2(BX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VMOVDQU        iq4Values<>+0(SB), Y10
+	VPSHUFB        Y9, Y10, Y9
+	VPABSB         Y9, Y10
+	VPBROADCASTW   (BX), X11
+	VCVTPH2PS      X11, Y11
+	VPSIGNB        Y9, Y8, Y9
+	VPMADDUBSW     Y9, Y10, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         128(SI), Y11, Y10
+	VFMADD231PS    Y10, Y9, Y4
+	VBROADCASTI128 2(CX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VMOVDQU        iq4Values<>+0(SB), Y10
+	VPSHUFB        Y9, Y10, Y9
+	VPABSB         Y9, Y10
+	VPBROADCASTW   (CX), X11
+	VCVTPH2PS      X11, Y11
+	VPSIGNB        Y9, Y8, Y8
+	VPMADDUBSW     Y8, Y10, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(SI), Y11, Y9
+	VFMADD231PS    Y9, Y8, Y6
+	VMOVDQU        32(SI), Y8
+	VBROADCASTI128 20(AX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VMOVDQU        iq4Values<>+0(SB), Y10
+	VPSHUFB        Y9, Y10, Y9
+	VPABSB         Y9, Y10
+	VPBROADCASTW   18(AX), X11
+	VCVTPH2PS      X11, Y11
+	VPSIGNB        Y9, Y8, Y9
+	VPMADDUBSW     Y9, Y10, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         160(SI), Y11, Y10
+	VFMADD231PS    Y10, Y9, Y1
+	VBROADCASTI128 20(DX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VMOVDQU        iq4Values<>+0(SB), Y10
+	VPSHUFB        Y9, Y10, Y9
+	VPABSB         Y9, Y10
+	VPBROADCASTW   18(DX), X11
+	VCVTPH2PS      X11, Y11
+	VPSIGNB        Y9, Y8, Y9
+	VPMADDUBSW     Y9, Y10, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         160(SI), Y11, Y10
+	VFMADD231PS    Y10, Y9, Y3
+	VBROADCASTI128 20(BX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VMOVDQU        iq4Values<>+0(SB), Y10
+	VPSHUFB        Y9, Y10, Y9
+	VPABSB         Y9, Y10
+	VPBROADCASTW   18(BX), X11
+	VCVTPH2PS      X11, Y11
+	VPSIGNB        Y9, Y8, Y9
+	VPMADDUBSW     Y9, Y10, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         160(SI), Y11, Y10
+	VFMADD231PS    Y10, Y9, Y5
+	VBROADCASTI128 20(CX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VMOVDQU        iq4Values<>+0(SB), Y10
+	VPSHUFB        Y9, Y10, Y9
+	VPABSB         Y9, Y10
+	VPBROADCASTW   18(CX), X11
+	VCVTPH2PS      X11, Y11
+	VPSIGNB        Y9, Y8, Y8
+	VPMADDUBSW     Y8, Y10, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         160(SI), Y11, Y9
+	VFMADD231PS    Y9, Y8, Y7
+	ADDQ           $0x24, AX
+	ADDQ           $0x24, DX
+	ADDQ           $0x24, BX
+	ADDQ           $0x24, CX
+	ADDQ           $0x000000c0, SI
+	SUBQ           $0x02, DI
+	JMP            IQ4NLx4x1AVX2_loop
+
+IQ4NLx4x1AVX2_single:
+	TESTQ          DI, DI
+	JZ             IQ4NLx4x1AVX2_reduce
+	VMOVDQU        (SI), Y8
+	VBROADCASTI128 2(AX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VMOVDQU        iq4Values<>+0(SB), Y10
+	VPSHUFB        Y9, Y10, Y9
+	VPABSB         Y9, Y10
+	VPBROADCASTW   (AX), X11
+	VCVTPH2PS      X11, Y11
+	VPSIGNB        Y9, Y8, Y9
+	VPMADDUBSW     Y9, Y10, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         128(SI), Y11, Y10
+	VFMADD231PS    Y10, Y9, Y0
+	VBROADCASTI128 2(DX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VMOVDQU        iq4Values<>+0(SB), Y10
+	VPSHUFB        Y9, Y10, Y9
+	VPABSB         Y9, Y10
+	VPBROADCASTW   (DX), X11
+	VCVTPH2PS      X11, Y11
+	VPSIGNB        Y9, Y8, Y9
+	VPMADDUBSW     Y9, Y10, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         128(SI), Y11, Y10
+	VFMADD231PS    Y10, Y9, Y2
+	VBROADCASTI128 2(BX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VMOVDQU        iq4Values<>+0(SB), Y10
+	VPSHUFB        Y9, Y10, Y9
+	VPABSB         Y9, Y10
+	VPBROADCASTW   (BX), X11
+	VCVTPH2PS      X11, Y11
+	VPSIGNB        Y9, Y8, Y9
+	VPMADDUBSW     Y9, Y10, Y9
+	VPMADDWD       ones16<>+0(SB), Y9, Y9
+	VCVTDQ2PS      Y9, Y9
+	VMULPS         128(SI), Y11, Y10
+	VFMADD231PS    Y10, Y9, Y4
+	VBROADCASTI128 2(CX), Y9
+	VPSRLW         $0x04, Y9, Y10
+	VPBLENDD       $0xf0, Y10, Y9, Y9
+	VPAND          nibbles<>+0(SB), Y9, Y9
+	VMOVDQU        iq4Values<>+0(SB), Y10
+	VPSHUFB        Y9, Y10, Y9
+	VPABSB         Y9, Y10
+	VPBROADCASTW   (CX), X11
+	VCVTPH2PS      X11, Y11
+	VPSIGNB        Y9, Y8, Y8
+	VPMADDUBSW     Y8, Y10, Y8
+	VPMADDWD       ones16<>+0(SB), Y8, Y8
+	VCVTDQ2PS      Y8, Y8
+	VMULPS         128(SI), Y11, Y9
+	VFMADD231PS    Y9, Y8, Y6
+
+IQ4NLx4x1AVX2_reduce:
+	MOVQ         out+40(FP), AX
+	MOVQ         ostride+48(FP), CX
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VADDPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VMOVHLPS     X2, X2, X0
+	VADDPS       X0, X2, X2
+	VMOVSHDUP    X2, X0
+	VADDSS       X0, X2, X2
+	VMOVSS       X2, 4(AX)
+	VADDPS       Y5, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X0
+	VADDPS       X0, X4, X4
+	VMOVHLPS     X4, X4, X0
+	VADDPS       X0, X4, X4
+	VMOVSHDUP    X4, X0
+	VADDSS       X0, X4, X4
+	VMOVSS       X4, 8(AX)
+	VADDPS       Y7, Y6, Y6
+	VEXTRACTF128 $0x01, Y6, X0
+	VADDPS       X0, X6, X6
+	VMOVHLPS     X6, X6, X0
+	VADDPS       X0, X6, X6
+	VMOVSHDUP    X6, X0
+	VADDSS       X0, X6, X6
+	VMOVSS       X6, 12(AX)
+	VZEROUPPER
+	RET
+
+// func IQ4NLRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·IQ4NLRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), AX
+	MOVQ wstride+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rows+32(FP), BX
+	MOVQ out+40(FP), SI
+
+IQ4NLRowsAVX2_row:
+	TESTQ  BX, BX
+	JZ     IQ4NLRowsAVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   nb+24(FP), R9
+	MOVQ   AX, DI
+	MOVQ   DX, R8
+
+IQ4NLRowsAVX2_loop:
+	CMPQ           R9, $0x02
+	JB             IQ4NLRowsAVX2_single
+	VMOVDQU        (R8), Y2
+	VBROADCASTI128 2(DI), Y3
+	VPSRLW         $0x04, Y3, Y4
+	VPBLENDD       $0xf0, Y4, Y3, Y3
+	VPAND          nibbles<>+0(SB), Y3, Y3
+	VMOVDQU        iq4Values<>+0(SB), Y4
+	VPSHUFB        Y3, Y4, Y3
+	VPABSB         Y3, Y4
+	VPBROADCASTW   (DI), X5
+	VCVTPH2PS      X5, Y5
+	VPSIGNB        Y3, Y2, Y2
+	VPMADDUBSW     Y2, Y4, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         128(R8), Y5, Y3
+	VFMADD231PS    Y3, Y2, Y0
+	VMOVDQU        32(R8), Y2
+	VBROADCASTI128 20(DI), Y3
+	VPSRLW         $0x04, Y3, Y4
+	VPBLENDD       $0xf0, Y4, Y3, Y3
+	VPAND          nibbles<>+0(SB), Y3, Y3
+	VMOVDQU        iq4Values<>+0(SB), Y4
+	VPSHUFB        Y3, Y4, Y3
+	VPABSB         Y3, Y4
+	VPBROADCASTW   18(DI), X5
+	VCVTPH2PS      X5, Y5
+	VPSIGNB        Y3, Y2, Y2
+	VPMADDUBSW     Y2, Y4, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         160(R8), Y5, Y3
+	VFMADD231PS    Y3, Y2, Y1
+	ADDQ           $0x24, DI
+	ADDQ           $0x000000c0, R8
+	SUBQ           $0x02, R9
+	JMP            IQ4NLRowsAVX2_loop
+
+IQ4NLRowsAVX2_single:
+	TESTQ          R9, R9
+	JZ             IQ4NLRowsAVX2_reduce
+	VMOVDQU        (R8), Y2
+	VBROADCASTI128 2(DI), Y3
+	VPSRLW         $0x04, Y3, Y4
+	VPBLENDD       $0xf0, Y4, Y3, Y3
+	VPAND          nibbles<>+0(SB), Y3, Y3
+	VMOVDQU        iq4Values<>+0(SB), Y4
+	VPSHUFB        Y3, Y4, Y3
+	VPABSB         Y3, Y4
+	VPBROADCASTW   (DI), X5
+	VCVTPH2PS      X5, Y5
+	VPSIGNB        Y3, Y2, Y2
+	VPMADDUBSW     Y2, Y4, Y2
+	VPMADDWD       ones16<>+0(SB), Y2, Y2
+	VCVTDQ2PS      Y2, Y2
+	VMULPS         128(R8), Y5, Y3
+	VFMADD231PS    Y3, Y2, Y0
+
+IQ4NLRowsAVX2_reduce:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (SI)
+	ADDQ         CX, AX
+	ADDQ         $0x04, SI
+	DECQ         BX
+	JMP          IQ4NLRowsAVX2_row
+
+IQ4NLRowsAVX2_done:
 	VZEROUPPER
 	RET

@@ -42,9 +42,11 @@ func main() {
 		}
 		kRows(t)
 	}
-	for _, tl := range q40Tiles {
-		q40AVX2(tl[0], tl[1])
+	for _, t := range stypes {
+		for _, tl := range sTiles {
+			sTile(t, tl[0], tl[1])
+		}
+		sRows(t)
 	}
-	q40RowsAVX2()
 	Generate()
 }
