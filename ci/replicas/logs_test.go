@@ -12,7 +12,7 @@ import (
 
 // accessEntry is one request as nginx logged it.
 type accessEntry struct {
-	at        time.Time
+	start     time.Time // when nginx read the request (its log time less $request_time)
 	status    int
 	upstreams []string // every replica tried, in order
 }
@@ -29,15 +29,16 @@ func (b *balancer) accessLog(t *testing.T) []accessEntry {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Split(sc.Text(), "|")
-		if len(fields) < 3 {
-			continue
+		if len(fields) < 5 {
+			t.Fatalf("short access log line %q", sc.Text())
 		}
-		sec, err1 := strconv.ParseFloat(fields[0], 64)
+		end, err1 := strconv.ParseFloat(fields[0], 64)
 		status, err2 := strconv.Atoi(fields[1])
-		if err1 != nil || err2 != nil {
+		took, err3 := strconv.ParseFloat(fields[4], 64)
+		if err1 != nil || err2 != nil || err3 != nil {
 			t.Fatalf("bad access log line %q", sc.Text())
 		}
-		e := accessEntry{at: time.UnixMilli(int64(sec * 1000)), status: status}
+		e := accessEntry{start: time.UnixMilli(int64((end - took) * 1000)), status: status}
 		// "$upstream_addr" lists the replicas tried: "A, B", or "A : B"
 		// across an internal redirect.
 		for _, u := range strings.FieldsFunc(fields[2], func(r rune) bool { return r == ',' || r == ' ' }) {

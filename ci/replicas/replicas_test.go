@@ -22,7 +22,7 @@ const (
 	outputTokens   = 256              // max_tokens of each request (EOS ignored)
 	requestTimeout = 30 * time.Second // a request still open by then has hung
 	drainTimeout   = 10 * time.Second // the replicas' --shutdown-timeout
-	failFast       = 2 * time.Second  // how soon after the kill its requests must have failed
+	failFast       = 5 * time.Second  // how soon after the kill its requests must have failed
 )
 
 // phase is a stretch of the run and the requests that started in it.
@@ -133,13 +133,11 @@ func TestReplicasBehindNginx(t *testing.T) {
 		}
 		rep.SlowestFailureMS = max(rep.SlowestFailureMS, ms(o.end.Sub(killAt)))
 	}
-	if rep.Total.Completed == 0 {
-		t.Fatal("no request succeeded")
+	if rep.Phases[0].Result.Completed == 0 {
+		t.Fatal("no request succeeded before the kill")
 	}
-	for _, p := range rep.Phases {
-		if p.Result.Completed == 0 {
-			t.Errorf("phase %q: no request succeeded", p.Name)
-		}
+	if after := summarize(between(outs, killAt, endAt), endAt.Sub(killAt)); after.Completed == 0 {
+		t.Error("no request that started after the kill succeeded: the other replicas did not keep serving")
 	}
 
 	// nginx's view: retries, and when the restarted replica served again.
@@ -158,14 +156,13 @@ func TestReplicasBehindNginx(t *testing.T) {
 		}
 		last := e.upstreams[len(e.upstreams)-1]
 		rep.PerReplica[name[last]]++
-		if last == killed.addr() && e.at.After(readyAt) && back.IsZero() {
-			back = e.at
+		if last == killed.addr() && e.start.After(readyAt) && (back.IsZero() || e.start.Before(back)) {
+			back = e.start
 		}
 	}
 	if back.IsZero() {
 		t.Errorf("the restarted %s never served a request again", killed.name)
 	} else {
-		// nginx logs a request when it ends, so this is an upper bound.
 		rep.BackInRotationMS = ms(back.Sub(killAt))
 	}
 
