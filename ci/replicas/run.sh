@@ -9,6 +9,13 @@ cd "$(dirname "$0")/../.."
 if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
 	echo "installing nginx (Debian package)"
 	export DEBIAN_FRONTEND=noninteractive
+	# Keep the package from starting its own nginx service on port 80: the
+	# test starts the one it needs.
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod +x /usr/sbin/policy-rc.d
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	fi
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends nginx >/dev/null
 fi
