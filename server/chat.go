@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -74,7 +76,7 @@ func (s *Server) chatRequest(r *http.Request, b *backend, req *chatRequest) (eng
 	if ae != nil {
 		return ereq, ae
 	}
-	ids, ae := chatPrompt(b, req.Messages)
+	ids, ae := chatPrompt(r.Context(), b, req.Messages)
 	if ae != nil {
 		return ereq, ae
 	}
@@ -109,7 +111,7 @@ func (s *Server) chatRequest(r *http.Request, b *backend, req *chatRequest) (eng
 // chatPrompt renders the messages with the chat template and tokenizes the
 // result, parsing special-token text and adding BOS only when the model
 // wants it and the template did not already write it.
-func chatPrompt(b *backend, in []chatMessage) ([]int32, *apiError) {
+func chatPrompt(ctx context.Context, b *backend, in []chatMessage) ([]int32, *apiError) {
 	if len(in) == 0 {
 		return nil, badRequest("messages", "messages must not be empty")
 	}
@@ -128,8 +130,13 @@ func chatPrompt(b *backend, in []chatMessage) ([]int32, *apiError) {
 			return nil, textTooLong(b, "messages", total)
 		}
 	}
-	text, err := b.chat.render(msgs)
-	if err != nil {
+	text, err := b.chat.render(ctx, msgs)
+	switch {
+	case errors.Is(err, errTemplateLimit):
+		return nil, &apiError{status: http.StatusInternalServerError, kind: typeServer, code: "chat_template_error", message: err.Error()}
+	case errors.Is(err, context.Canceled):
+		return nil, fromEngine(err)
+	case err != nil:
 		return nil, badRequest("messages", "%v", err)
 	}
 	if len(text) > b.maxTextBytes {

@@ -1,10 +1,13 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/ardanlabs/jinja"
 )
@@ -19,7 +22,7 @@ type message struct {
 // chatTemplate renders a conversation into the prompt text, ending with
 // the opening of the assistant's turn.
 type chatTemplate interface {
-	render(msgs []message) (string, error)
+	render(ctx context.Context, msgs []message) (string, error)
 }
 
 // Built-in chat templates by name, in Jinja. Each renders BOS itself where
@@ -55,18 +58,24 @@ var builtinTemplates = map[string]string{
 type jinjaTemplate struct {
 	t        *jinja.Template
 	bos, eos string
+	slots    chan struct{} // renderings in flight (see renderSlots)
+	timeout  time.Duration // of one rendering
 }
 
 // newJinjaTemplate compiles src; bos and eos are the token texts it sees.
 func newJinjaTemplate(src, bos, eos string) (*jinjaTemplate, error) {
+	if err := checkMacros(src); err != nil {
+		return nil, err
+	}
 	t, err := jinja.Compile(src)
 	if err != nil {
 		return nil, fmt.Errorf("chat template: %w", err)
 	}
-	return &jinjaTemplate{t: t, bos: bos, eos: eos}, nil
+	return &jinjaTemplate{t: t, bos: bos, eos: eos, slots: renderSlots(), timeout: templateTimeout}, nil
 }
 
-func (j *jinjaTemplate) render(msgs []message) (string, error) {
+// render renders the conversation within the bounds of boundedRender.
+func (j *jinjaTemplate) render(ctx context.Context, msgs []message) (string, error) {
 	list := make([]any, len(msgs))
 	for i, m := range msgs {
 		mm := map[string]any{"role": m.Role, "content": m.Content}
@@ -75,11 +84,11 @@ func (j *jinjaTemplate) render(msgs []message) (string, error) {
 		}
 		list[i] = mm
 	}
-	out, err := j.t.Render(map[string]any{
-		"messages":              list,
-		"bos_token":             j.bos,
-		"eos_token":             j.eos,
-		"add_generation_prompt": true,
+	out, err := boundedRender(ctx, j.slots, j.timeout, j.t, map[string]jinja.Value{
+		"messages":              jinja.FromGoValue(list),
+		"bos_token":             jinja.NewString(j.bos),
+		"eos_token":             jinja.NewString(j.eos),
+		"add_generation_prompt": jinja.NewBool(true),
 	})
 	if err != nil {
 		return "", fmt.Errorf("chat template: %w", err)
@@ -87,11 +96,22 @@ func (j *jinjaTemplate) render(msgs []message) (string, error) {
 	return out, nil
 }
 
+// probe renders a one-message conversation to check the template at load
+// time: a template that runs past the bounds for "hi" would fail every
+// request.
+func (j *jinjaTemplate) probe() error {
+	_, err := j.render(context.Background(), []message{{Role: "user", Content: "hi"}})
+	if errors.Is(err, errTemplateLimit) {
+		return err
+	}
+	return nil
+}
+
 // plainTemplate is the fallback for models without a chat template: one
 // "role: content" line per message, then "assistant:".
 type plainTemplate struct{}
 
-func (plainTemplate) render(msgs []message) (string, error) {
+func (plainTemplate) render(_ context.Context, msgs []message) (string, error) {
 	var b strings.Builder
 	for _, m := range msgs {
 		fmt.Fprintf(&b, "%s: %s\n", m.Role, m.Content)
@@ -114,6 +134,9 @@ func selectTemplate(override, fromModel, bos, eos string, log *slog.Logger) (cha
 			src = string(b)
 		}
 		t, err := newJinjaTemplate(src, bos, eos)
+		if err == nil {
+			err = t.probe()
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", override, err)
 		}
@@ -123,10 +146,13 @@ func selectTemplate(override, fromModel, bos, eos string, log *slog.Logger) (cha
 	if fromModel != "" {
 		t, err := newJinjaTemplate(fromModel, bos, eos)
 		if err == nil {
+			err = t.probe()
+		}
+		if err == nil {
 			log.Info("chat template", "source", "model")
 			return t, nil
 		}
-		log.Warn("the model's chat template does not compile; using the plain fallback (set one with --chat-template)", "err", err)
+		log.Warn("the model's chat template does not compile or does not finish; using the plain fallback (set one with --chat-template)", "err", err)
 		return plainTemplate{}, nil
 	}
 	log.Warn("the model has no chat template; chat requests use the plain \"role: content\" fallback (set one with --chat-template)")

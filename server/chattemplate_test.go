@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -59,7 +60,7 @@ func TestChatTemplates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := tmpl.render(tt.msgs)
+			got, err := tmpl.render(context.Background(), tt.msgs)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,14 +87,14 @@ func TestChatTemplateRaises(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out, err := tmpl.render(tt.msgs); err == nil {
+		if out, err := tmpl.render(context.Background(), tt.msgs); err == nil {
 			t.Errorf("%s: rendered %q without error", tt.name, out)
 		}
 	}
 }
 
 func TestPlainTemplate(t *testing.T) {
-	got, err := plainTemplate{}.render(conversation[:2])
+	got, err := plainTemplate{}.render(context.Background(), conversation[:2])
 	if want := "system: Be brief.\nuser:  Hi there \nassistant:"; err != nil || got != want {
 		t.Errorf("plain = %q, %v; want %q", got, err, want)
 	}
@@ -134,7 +135,7 @@ func TestSelectTemplate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := tmpl.render([]message{{Role: "user", Content: "x"}})
+			got, err := tmpl.render(context.Background(), []message{{Role: "user", Content: "x"}})
 			if err != nil || got != tt.want {
 				t.Errorf("render = %q, %v; want %q", got, err, tt.want)
 			}
