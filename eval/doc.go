@@ -40,6 +40,17 @@
 // nothing to rank, and snapkv scores like h2o with a recent window of its
 // observation size.
 //
+// # Needle retrieval
+//
+// [Needles] measures what the policies keep of a prompt's facts: prompts of
+// filler sentences with one needle, "The special magic number for WORD is
+// N.", at a depth, ending with the question "What is the special magic
+// number for WORD? The special magic number for WORD is" ([NeedleGenerator]
+// builds them). Each is answered greedily through the engine, the path
+// requests take when served, with the policy and budget set per request;
+// it is retrieved when the first number in the answer is N ([Retrieved]).
+// A fractional budget is of the prompt plus the answer tokens.
+//
 // Every run uses an F32 KV cache, so full reproduces the dense reference
 // exactly and full against full gives KL 0 and agreement 1.
 package eval

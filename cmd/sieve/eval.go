@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"strings"
 
 	"sieve/eval"
 	"sieve/sparsity"
@@ -16,11 +15,15 @@ import (
 )
 
 func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "divergence" {
-		fmt.Fprintln(stderr, "usage: sieve eval divergence -m MODEL [-z TOKENIZER] (--text FILE | --sample-seed N) [flags]")
-		return errUsage
+	switch {
+	case len(args) > 0 && args[0] == "divergence":
+		return evalDivergence(ctx, args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "needle":
+		return evalNeedle(ctx, args[1:], stdout, stderr)
 	}
-	return evalDivergence(ctx, args[1:], stdout, stderr)
+	fmt.Fprintln(stderr, "usage: sieve eval divergence -m MODEL [-z TOKENIZER] (--text FILE | --sample-seed N) [flags]")
+	fmt.Fprintln(stderr, "       sieve eval needle -m MODEL [-z TOKENIZER] [--filler FILE] [flags]")
+	return errUsage
 }
 
 func evalDivergence(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -31,11 +34,7 @@ func evalDivergence(ctx context.Context, args []string, stdout, stderr io.Writer
 	textPath := fs.String("text", "", "text to score: documents separated by blank lines, each cut into context-length windows (shorter tails are dropped)")
 	sampleSeed := fs.Uint64("sample-seed", 0, "instead of --text, score the model's own temperature-1 samples drawn with this seed (0: off)")
 	samples := fs.Int("samples", 1, "number of context-length samples with --sample-seed")
-	policies := fs.String("policies", "full,window,h2o,snapkv,pyramid,layered", "comma-separated policies")
-	budgets := fs.String("budgets", "0.25,0.5", "comma-separated budgets: a fraction (0, 1) of each scored sequence, or tokens per layer")
-	profile := fs.String("profile", "", "layered budget profile (JSON)")
-	sink := fs.Int("sink", sparsity.DefaultSink, "protected first tokens")
-	window := fs.Int("window", 0, "protected recent window of the scored policies (0: policy default)")
+	kv := addEvalKVFlags(fs, "0.25,0.5", "each scored sequence")
 	greedyPrompt := fs.String("greedy-prompt", "Once upon a time", "prompt of the greedy agreement run (empty: skip it)")
 	greedyTokens := fs.Int("greedy", eval.DefaultGreedyTokens, "tokens in the greedy agreement run")
 	threads := fs.Int("threads", runtime.NumCPU(), "worker threads")
@@ -52,21 +51,11 @@ func evalDivergence(ctx context.Context, args []string, stdout, stderr io.Writer
 		return fmt.Errorf("--greedy must be at least 0 and --samples at least 1")
 	}
 	cfg := eval.DivergenceConfig{Threads: *threads, GreedyTokens: *greedyTokens}
-	for p := range strings.SplitSeq(*policies, ",") {
-		cfg.Policies = append(cfg.Policies, strings.TrimSpace(p))
-	}
-	for s := range strings.SplitSeq(*budgets, ",") {
-		b, err := sparsity.ParseBudget(s)
-		if err != nil {
-			return err
-		}
-		cfg.Budgets = append(cfg.Budgets, b)
-	}
-	spec, err := sparsity.ParseSpec("", 0, *profile)
-	if err != nil {
+	var spec sparsity.Spec
+	var err error
+	if cfg.Policies, cfg.Budgets, spec, err = kv.parse(); err != nil {
 		return err
 	}
-	spec.Sink, spec.Window = *sink, *window
 
 	m, err := openModel(ctx, *modelPath, *tokPath, stderr)
 	if err != nil {

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"flag"
+	"strings"
+
+	"sieve/sparsity"
+)
+
+// evalKVFlags are the KV policy flags of the eval commands.
+type evalKVFlags struct {
+	policies, budgets, profile *string
+	sink, window               *int
+}
+
+// addEvalKVFlags defines the KV policy flags on fs, with the given default
+// budgets and what a fractional budget is a fraction of.
+func addEvalKVFlags(fs *flag.FlagSet, budgets, fractionOf string) *evalKVFlags {
+	return &evalKVFlags{
+		policies: fs.String("policies", "full,window,h2o,snapkv,pyramid,layered", "comma-separated policies"),
+		budgets:  fs.String("budgets", budgets, "comma-separated budgets: a fraction (0, 1) of "+fractionOf+", or tokens per layer"),
+		profile:  fs.String("profile", "", "layered budget profile (JSON)"),
+		sink:     fs.Int("sink", sparsity.DefaultSink, "protected first tokens"),
+		window:   fs.Int("window", 0, "protected recent window of the scored policies (0: policy default)"),
+	}
+}
+
+// parse returns the policies, the budgets and the engine's default spec
+// (the profile, sink and window) the flags give.
+func (f *evalKVFlags) parse() ([]string, []float64, sparsity.Spec, error) {
+	var policies []string
+	for p := range strings.SplitSeq(*f.policies, ",") {
+		policies = append(policies, strings.TrimSpace(p))
+	}
+	var budgets []float64
+	for s := range strings.SplitSeq(*f.budgets, ",") {
+		b, err := sparsity.ParseBudget(s)
+		if err != nil {
+			return nil, nil, sparsity.Spec{}, err
+		}
+		budgets = append(budgets, b)
+	}
+	spec, err := sparsity.ParseSpec("", 0, *f.profile)
+	if err != nil {
+		return nil, nil, sparsity.Spec{}, err
+	}
+	spec.Sink, spec.Window = *f.sink, *f.window
+	return policies, budgets, spec, nil
+}

@@ -1,0 +1,110 @@
+package eval
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette/moreland"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// WriteNeedleHeatmap writes dir/needle.svg: for full and for each policy
+// and budget, a heatmap of the share of prompts retrieved per (length,
+// depth), one row of panels per policy (full alone on the first), one
+// column per budget. results must be as Needles returns them.
+func WriteNeedleHeatmap(dir string, cfg NeedleConfig, results []NeedleResult) error {
+	if len(results) == 0 {
+		return nil
+	}
+	cols := max(1, len(cfg.Budgets))
+	grid := [][]*plot.Plot{make([]*plot.Plot, cols)}
+	grid[0][0] = needlePanel(cfg, results[0], "full (dense)")
+	for i, r := range results[1:] {
+		if i%cols == 0 {
+			grid = append(grid, make([]*plot.Plot, cols))
+		}
+		grid[len(grid)-1][i%cols] = needlePanel(cfg, r, fmt.Sprintf("%s, budget %v", r.Policy, r.Budget))
+	}
+	w, h := vg.Length(cols)*3.2*vg.Inch, vg.Length(len(grid))*2.4*vg.Inch
+	canvas := vgsvg.New(w, h)
+	tiles := draw.Tiles{Rows: len(grid), Cols: cols, PadX: vg.Millimeter * 3, PadY: vg.Millimeter * 3,
+		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+	panels := plot.Align(grid, tiles, draw.New(canvas))
+	for r, row := range grid {
+		for c, p := range row {
+			if p != nil {
+				p.Draw(panels[r][c])
+			}
+		}
+	}
+	path := filepath.Join(dir, "needle.svg")
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	if _, err := canvas.WriteTo(f); err != nil {
+		f.Close()
+		return fmt.Errorf("eval: %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// needleCells is a result's retrieved shares as a plotter.GridXYZ: column
+// c is depth c, row r length r.
+type needleCells struct {
+	cfg NeedleConfig
+	r   NeedleResult
+}
+
+func (g needleCells) Dims() (c, r int) { return len(g.cfg.Depths), len(g.cfg.Lengths) }
+func (g needleCells) X(c int) float64  { return float64(c) }
+func (g needleCells) Y(r int) float64  { return float64(r) }
+func (g needleCells) Z(c, r int) float64 {
+	cell := g.r.Cells[r*len(g.cfg.Depths)+c]
+	if cell.Prompts == 0 {
+		return 0
+	}
+	return float64(cell.Retrieved) / float64(cell.Prompts)
+}
+
+// needlePanel is one heatmap, red for none retrieved to blue for all,
+// each cell labelled with its count.
+func needlePanel(cfg NeedleConfig, r NeedleResult, title string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font.Size = vg.Points(9)
+	g := needleCells{cfg, r}
+	hm := plotter.NewHeatMap(g, moreland.SmoothBlueRed().Palette(64))
+	hm.Min, hm.Max = 0, 1
+	p.Add(hm)
+	var labels plotter.XYLabels
+	var xt, yt plot.ConstantTicks
+	for c, d := range cfg.Depths {
+		xt = append(xt, plot.Tick{Value: float64(c), Label: fmt.Sprint(d)})
+	}
+	for row, l := range cfg.Lengths {
+		yt = append(yt, plot.Tick{Value: float64(row), Label: fmt.Sprint(l)})
+		for c := range cfg.Depths {
+			cell := r.Cells[row*len(cfg.Depths)+c]
+			labels.XYs = append(labels.XYs, plotter.XY{X: float64(c), Y: float64(row)})
+			labels.Labels = append(labels.Labels, fmt.Sprintf("%d/%d", cell.Retrieved, cell.Prompts))
+		}
+	}
+	if l, err := plotter.NewLabels(labels); err == nil {
+		for i := range l.TextStyle {
+			l.TextStyle[i].XAlign, l.TextStyle[i].YAlign = draw.XCenter, draw.YCenter
+			l.TextStyle[i].Font.Size = vg.Points(7)
+		}
+		p.Add(l)
+	}
+	p.X.Tick.Marker, p.Y.Tick.Marker = xt, yt
+	p.X.Label.Text, p.Y.Label.Text = "needle depth", "prompt tokens"
+	p.X.Min, p.X.Max = -0.5, float64(len(cfg.Depths))-0.5
+	p.Y.Min, p.Y.Max = -0.5, float64(len(cfg.Lengths))-0.5
+	return p
+}
