@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -72,6 +73,19 @@ func (c Cache) blobPath(repo, hash string) string {
 	return filepath.Join(c.repoDir(repo), "blobs", hash)
 }
 
+// lock takes the lock on one blob of a repository, kept where the hub's
+// own client keeps its locks (.locks/models--ORG--NAME/HASH.lock), so that
+// both serialise their downloads of it. Lock files stay behind: removing
+// one while another process waits on it would let a third take a second
+// lock.
+func (c Cache) lock(ctx context.Context, repo, hash string) (func(), error) {
+	dir := filepath.Join(c.Dir, ".locks", filepath.Base(c.repoDir(repo)))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return lockFile(ctx, filepath.Join(dir, hash+".lock"))
+}
+
 // commit returns the commit a revision stands for: the revision itself
 // when it is a commit hash, else what refs/REVISION last recorded.
 func (c Cache) commit(repo, rev string) (string, bool) {
@@ -141,6 +155,9 @@ func (c Cache) place(repo, commit, file, blob string) (string, error) {
 	}
 	os.Remove(dst)
 	if err := os.Symlink(rel, dst); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return dst, nil // placed meanwhile by another client
+		}
 		if err := os.Rename(blob, dst); err != nil {
 			return "", fmt.Errorf("place %s in the cache: %w", file, err)
 		}

@@ -67,6 +67,16 @@ func (c *Client) fetchFile(ctx context.Context, r Ref, commit string, s sibling)
 		return "", fmt.Errorf("%s: the hub gave %s the content hash %q", r.Repo, s.Name, blobName)
 	}
 	blob := c.Cache.blobPath(r.Repo, blobName)
+	if err := os.MkdirAll(filepath.Dir(blob), 0o755); err != nil {
+		return "", err
+	}
+	// One download of a blob at a time: another pull of it (another
+	// process sharing the cache) finishes or gives up first.
+	unlock, err := c.Cache.lock(ctx, r.Repo, blobName)
+	if err != nil {
+		return "", fmt.Errorf("%s:%s: lock: %w", r.Repo, s.Name, err)
+	}
+	defer unlock()
 	if st, err := os.Stat(blob); err != nil || (size >= 0 && st.Size() != size) {
 		u := c.Endpoint + "/" + r.Repo + "/resolve/" + commit + "/" + escapePath(s.Name)
 		if err := c.download(ctx, u, blob, download{repo: r.Repo, file: s.Name, size: size, sha256: sum}); err != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"sieve/model/hub/hubtest"
@@ -262,5 +263,32 @@ func (p *cancelAt) Finish()                       {}
 func (p *cancelAt) Advance(n int64) {
 	if p.done += n; p.done >= p.at {
 		p.cancel()
+	}
+}
+
+func TestConcurrentPullsDownloadOnce(t *testing.T) {
+	model := pattern(2<<20, 14)
+	srv, c := fakeHub(t, map[string]*hubtest.Repo{"org/m": {Files: map[string][]byte{"m.gguf": model}}})
+	r := mustRef(t, "org/m:m.gguf")
+	const n = 4
+	paths, errs := make([]string, n), make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cc := *c // separate clients sharing one cache, as separate processes would
+			paths[i], errs[i] = cc.Pull(context.Background(), r)
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("pull %d: %v", i, errs[i])
+		}
+		sameFile(t, paths[i], model)
+	}
+	if got := count(srv.Requests(), "GET /cdn/"); got != 1 {
+		t.Errorf("%d downloads for %d concurrent pulls of one file, want 1", got, n)
 	}
 }
