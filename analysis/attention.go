@@ -48,8 +48,12 @@ type HeadStats struct {
 type LayerAttention struct {
 	HeadStats
 	// Retained[k] is the mass the best k keys keep, averaged over every
-	// query of every sequence (a query seeing at most k keys keeps 1).
+	// query of every sequence (a query seeing at most k keys keeps 1): an
+	// upper bound for any policy.
 	Retained []float64 `json:"retained"`
+	// Policy is the mass the layered policy's sparse layer keeps, replayed
+	// at a grid of budgets for each of WindowShares, budget-major.
+	Policy []PolicyPoint `json:"policy"`
 }
 
 // headAcc sums the statistics of one head or layer.
@@ -71,6 +75,8 @@ type attnCollector struct {
 	ret    [][]float64 // per layer: summed top-k mass, then (after) its prefix count
 	full   [][]float64 // per layer: queries that keep everything from k on (difference array)
 	nQuery int
+	grid   []int
+	sims   [][]*replay // per layer: grid × WindowShares, budget-major
 
 	token, seen int
 	group       []float32 // KVHeads × (token+1) sums of the current token
@@ -78,13 +84,19 @@ type attnCollector struct {
 	sorted      []float32
 }
 
-func newAttnCollector(c model.Config, longest, recent int) *attnCollector {
-	a := &attnCollector{cfg: c, recent: recent,
+func newAttnCollector(c model.Config, longest int, opts Options) *attnCollector {
+	a := &attnCollector{cfg: c, recent: opts.Recent,
 		heads: make([]headAcc, c.Layers*c.KVHeads), layers: make([]headAcc, c.Layers),
-		ret: make([][]float64, c.Layers), full: make([][]float64, c.Layers), token: -1}
+		ret: make([][]float64, c.Layers), full: make([][]float64, c.Layers), token: -1,
+		grid: budgetGrid(longest), sims: make([][]*replay, c.Layers)}
 	for l := range a.ret {
 		a.ret[l] = make([]float64, longest+1)
 		a.full[l] = make([]float64, longest+2)
+		for _, t := range a.grid {
+			for _, share := range WindowShares {
+				a.sims[l] = append(a.sims[l], newReplay(t, opts.Sink, opts.BlockSize, share))
+			}
+		}
 	}
 	return a
 }
@@ -101,6 +113,9 @@ func (a *attnCollector) start(n int) {
 	}
 	for i := range a.layers {
 		a.layers[i].keys = resetKeys(a.layers[i].keys, n)
+		for _, r := range a.sims[i] {
+			r.reset()
+		}
 	}
 	a.token, a.seen = -1, 0
 }
@@ -150,6 +165,9 @@ func (a *attnCollector) query(layer, token, n int) {
 	}
 	if token >= a.minPos {
 		a.add(&a.layers[layer], a.pooled)
+	}
+	for _, r := range a.sims[layer] {
+		r.query(a.pooled)
 	}
 	a.sort(a.pooled)
 	ret := a.ret[layer]
@@ -238,6 +256,9 @@ func (a *attnCollector) result() *Attention {
 			if a.nQuery > 0 {
 				la.Retained[k] = (a.ret[l][k] + full) / float64(a.nQuery)
 			}
+		}
+		for _, s := range a.sims[l] {
+			la.Policy = append(la.Policy, PolicyPoint{Budget: s.lb.Budget(), Window: s.lb.Window, Retained: s.retained / float64(max(a.nQuery, 1))})
 		}
 		r.Layers = append(r.Layers, la)
 	}

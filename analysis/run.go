@@ -8,6 +8,7 @@ import (
 	"sieve/kernels"
 	"sieve/llama"
 	"sieve/model"
+	"sieve/sparsity"
 )
 
 // Defaults of Options.
@@ -23,6 +24,9 @@ const (
 	// DefaultMapSize is the number of tokens and of dimensions in each
 	// layer's magnitude map.
 	DefaultMapSize = 12
+	// DefaultBlockSize is the eviction block of the replayed sparse
+	// layers: the engine's default block size.
+	DefaultBlockSize = 16
 )
 
 // ErrNoInput is returned when there is nothing to analyse.
@@ -43,6 +47,12 @@ type Options struct {
 	// MapSize is the side of the per-layer magnitude maps (0:
 	// DefaultMapSize).
 	MapSize int
+	// Sink is the sinks of the replayed sparse layers (0: sparsity's
+	// DefaultSink; negative: none).
+	Sink int
+	// BlockSize is the eviction block of the replayed sparse layers (0:
+	// DefaultBlockSize).
+	BlockSize int
 	// Threads is the number of kernel threads (0: 1).
 	Threads int
 	// Progress, when set, is called after each layer of each sequence with
@@ -87,7 +97,7 @@ func Run(ctx context.Context, m *model.Model, seqs [][]int32, opts Options) (*Re
 	runner.Observer = acts
 	var atts *attnCollector
 	if opts.Attention {
-		atts = newAttnCollector(c, longest, opts.Recent)
+		atts = newAttnCollector(c, longest, opts)
 	}
 	done := 0
 	var b llama.Batch
@@ -140,6 +150,15 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MapSize <= 0 {
 		o.MapSize = DefaultMapSize
+	}
+	switch {
+	case o.Sink == 0:
+		o.Sink = sparsity.DefaultSink
+	case o.Sink < 0:
+		o.Sink = 0
+	}
+	if o.BlockSize <= 0 {
+		o.BlockSize = DefaultBlockSize
 	}
 	if o.Threads <= 0 {
 		o.Threads = 1

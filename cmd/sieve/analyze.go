@@ -30,7 +30,7 @@ func analyzeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	res, err := in.run(ctx, what == "attention", stderr)
+	res, err := in.run(ctx, analysis.Options{Attention: what == "attention"}, stderr)
 	if err != nil {
 		return err
 	}
@@ -55,26 +55,31 @@ type analysisFlags struct {
 	maxTokens, seqs  *int
 	top, threads     *int
 	ratio            *float64
+	sampleSeed       *uint64
+	samples          *int
 }
 
 // addAnalysisFlags registers the shared input flags on fs.
 func addAnalysisFlags(fs *flag.FlagSet) analysisFlags {
 	return analysisFlags{
-		model:     fs.String("m", "", "model: a .gguf file, a llama2.c .bin checkpoint, or a Hugging Face directory"),
-		tok:       fs.String("z", "", "tokenizer file (required for llama2.c checkpoints)"),
-		text:      fs.String("text", "", "text to run: documents separated by blank lines, cut into sequences of --max-tokens"),
-		maxTokens: fs.Int("max-tokens", 0, "tokens per sequence (0: the model's context length)"),
-		seqs:      fs.Int("sequences", 0, "analyse at most this many sequences of the text (0: all)"),
-		top:       fs.Int("top", analysis.DefaultTopK, "largest values reported"),
-		ratio:     fs.Float64("ratio", analysis.DefaultRatio, "massive activation: |h| at least this many times the layer's median |h|"),
-		threads:   fs.Int("threads", runtime.NumCPU(), "worker threads"),
+		model:      fs.String("m", "", "model: a .gguf file, a llama2.c .bin checkpoint, or a Hugging Face directory"),
+		tok:        fs.String("z", "", "tokenizer file (required for llama2.c checkpoints)"),
+		text:       fs.String("text", "", "text to run: documents separated by blank lines, cut into sequences of --max-tokens"),
+		maxTokens:  fs.Int("max-tokens", 0, "tokens per sequence (0: the model's context length)"),
+		seqs:       fs.Int("sequences", 0, "analyse at most this many sequences of the text (0: all)"),
+		top:        fs.Int("top", analysis.DefaultTopK, "largest values reported"),
+		ratio:      fs.Float64("ratio", analysis.DefaultRatio, "massive activation: |h| at least this many times the layer's median |h|"),
+		threads:    fs.Int("threads", runtime.NumCPU(), "worker threads"),
+		sampleSeed: fs.Uint64("sample-seed", 0, "instead of --text, run the model's own temperature-1 samples drawn with this seed (0: off)"),
+		samples:    fs.Int("samples", 1, "number of context-length samples with --sample-seed"),
 	}
 }
 
-// run loads the model and the text and analyses them.
-func (f analysisFlags) run(ctx context.Context, attention bool, stderr io.Writer) (*analysis.Result, error) {
-	if *f.model == "" || *f.text == "" {
-		fmt.Fprintln(stderr, "-m MODEL and --text FILE are required")
+// run loads the model and the text and analyses them with opts, the
+// flags' settings filled in.
+func (f analysisFlags) run(ctx context.Context, opts analysis.Options, stderr io.Writer) (*analysis.Result, error) {
+	if *f.model == "" || (*f.text == "") == (*f.sampleSeed == 0) {
+		fmt.Fprintln(stderr, "-m MODEL and exactly one of --text FILE and --sample-seed N are required")
 		return nil, errUsage
 	}
 	if *f.maxTokens < 0 || *f.seqs < 0 {
@@ -85,19 +90,32 @@ func (f analysisFlags) run(ctx context.Context, attention bool, stderr io.Writer
 		return nil, err
 	}
 	defer m.Close()
-	seqs, err := f.sequences(m)
+	seqs, err := f.sequences(ctx, m)
 	if err != nil {
 		return nil, err
 	}
 	bar := newProgress(stderr, "analysing")
-	opts := analysis.Options{TopK: *f.top, Ratio: *f.ratio, Attention: attention, Threads: *f.threads, Progress: bar.update}
+	opts.TopK, opts.Ratio, opts.Threads, opts.Progress = *f.top, *f.ratio, *f.threads, bar.update
 	return analysis.Run(ctx, m, seqs, opts)
 }
 
-// sequences tokenizes the text into the sequences to analyse.
-func (f analysisFlags) sequences(m *model.Model) ([][]int32, error) {
+// sequences tokenizes the text into the sequences to analyse, or samples
+// them from the model.
+func (f analysisFlags) sequences(ctx context.Context, m *model.Model) ([][]int32, error) {
 	if m.Tokenizer == nil {
 		return nil, fmt.Errorf("model %s has no tokenizer (pass -z)", m.Name)
+	}
+	if *f.sampleSeed != 0 {
+		seqs, err := eval.Sample(ctx, m, eval.SampleConfig{Count: *f.samples, Seed: *f.sampleSeed, Threads: *f.threads})
+		if err != nil {
+			return nil, err
+		}
+		for i, s := range seqs {
+			if *f.maxTokens > 0 && len(s) > *f.maxTokens {
+				seqs[i] = s[:*f.maxTokens]
+			}
+		}
+		return seqs, nil
 	}
 	text, err := os.ReadFile(*f.text)
 	if err != nil {

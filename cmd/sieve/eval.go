@@ -35,6 +35,7 @@ func evalDivergence(ctx context.Context, args []string, stdout, stderr io.Writer
 	sampleSeed := fs.Uint64("sample-seed", 0, "instead of --text, score the model's own temperature-1 samples drawn with this seed (0: off)")
 	samples := fs.Int("samples", 1, "number of context-length samples with --sample-seed")
 	kv := addEvalKVFlags(fs, "0.25,0.5", "each scored sequence")
+	sinkTokens := fs.String("sink-tokens", "", "comma-separated token ids kept like sinks wherever they sit, under every policy (content-aware sinks)")
 	greedyPrompt := fs.String("greedy-prompt", "Once upon a time", "prompt of the greedy agreement run (empty: skip it)")
 	greedyTokens := fs.Int("greedy", eval.DefaultGreedyTokens, "tokens in the greedy agreement run")
 	threads := fs.Int("threads", runtime.NumCPU(), "worker threads")
@@ -54,6 +55,9 @@ func evalDivergence(ctx context.Context, args []string, stdout, stderr io.Writer
 	var spec sparsity.Spec
 	var err error
 	if cfg.Policies, cfg.Budgets, spec, err = kv.parse(); err != nil {
+		return err
+	}
+	if spec.SinkTokens, err = sparsity.ParseSinkTokens(*sinkTokens); err != nil {
 		return err
 	}
 
