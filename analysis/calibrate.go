@@ -15,7 +15,7 @@ import (
 const (
 	// DefaultFloor is the smallest share of the uniform budget Calibrate
 	// gives a layer.
-	DefaultFloor = 0.25
+	DefaultFloor = 0.5
 	// DefaultSinkShare is the share of a token id's occurrences that must
 	// carry massive activations for it to become a content-aware sink.
 	DefaultSinkShare = 0.5

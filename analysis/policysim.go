@@ -38,13 +38,15 @@ func budgetGrid(longest int) []int {
 // the engine would evict after each decode step: the new key is cached,
 // the query attends to the kept slots (its scores, renormalised over them,
 // accumulate for the heavy hitters), and the layer is compacted with
-// sparsity.Keep once it holds a block over its budget.
+// sparsity.Keep over sparsity.RankScores once it holds a block over its
+// budget.
 type replay struct {
 	lb       sparsity.LayerBudget
 	block    int
 	pos      []int32
 	scores   []float32
 	keep     []int
+	ranked   []float32
 	retained float64
 }
 
@@ -80,7 +82,8 @@ func (r *replay) query(w []float32) {
 	}
 	var scores []float32
 	if r.lb.Heavy > 0 {
-		scores = r.scores
+		r.ranked = sparsity.RankScores(r.ranked, r.pos, r.scores, r.lb, 0)
+		scores = r.ranked
 	}
 	r.keep = sparsity.Keep(r.keep, r.pos, scores, r.lb)
 	for j, i := range r.keep {
