@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"sieve/engine"
-	"sieve/tokenizer"
 )
 
 // handleChat serves POST /v1/chat/completions.
@@ -109,14 +108,17 @@ func (s *Server) chatRequest(r *http.Request, b *backend, req *chatRequest) (eng
 }
 
 // chatPrompt renders the messages with the chat template and tokenizes the
-// result, parsing special-token text and adding BOS only when the model
-// wants it and the template did not already write it.
+// result: the template's special-token text becomes special tokens, the
+// messages' own is plain text (unless --parse-special-in-content), and BOS
+// comes first only when the model wants it and the template did not
+// already write it.
 func chatPrompt(ctx context.Context, b *backend, in []chatMessage) ([]int32, *apiError) {
 	if len(in) == 0 {
 		return nil, badRequest("messages", "messages must not be empty")
 	}
 	msgs := make([]message, len(in))
 	total := 0
+	var found []string // special-token texts of the content, escaped (see specialSet)
 	for i, m := range in {
 		if m.Role == "" {
 			return nil, badRequest(fmt.Sprintf("messages[%d].role", i), "messages[%d] has no role", i)
@@ -125,10 +127,13 @@ func chatPrompt(ctx context.Context, b *backend, in []chatMessage) ([]int32, *ap
 		if err != nil {
 			return nil, badRequest(fmt.Sprintf("messages[%d].content", i), "messages[%d]: %v", i, err)
 		}
-		msgs[i] = message{Role: m.Role, Content: content, Name: m.Name}
 		if total += len(content); total > b.maxTextBytes {
 			return nil, textTooLong(b, "messages", total)
 		}
+		if b.specials != nil {
+			content = b.specials.escape(content, &found)
+		}
+		msgs[i] = message{Role: m.Role, Content: content, Name: m.Name}
 	}
 	text, err := b.chat.render(ctx, msgs)
 	switch {
@@ -143,7 +148,7 @@ func chatPrompt(ctx context.Context, b *backend, in []chatMessage) ([]int32, *ap
 		return nil, textTooLong(b, "messages", len(text))
 	}
 	addBOS := b.addBOS && (b.bos == "" || !strings.HasPrefix(text, b.bos))
-	ids := b.Tokenizer.Encode(text, tokenizer.EncodeOptions{AddBOS: addBOS, ParseSpecial: true})
+	ids := encodeRendered(b.Tokenizer, text, found, addBOS)
 	if len(ids) == 0 {
 		return nil, badRequest("messages", "the conversation renders to no tokens")
 	}

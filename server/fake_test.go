@@ -74,6 +74,14 @@ func spell(ids []int32) string {
 	return b.String()
 }
 
+// TokenText names the special tokens, as the real tokenizers do.
+func (byteTok) TokenText(id int32) string {
+	if id >= 256 && int(id) < 256+len(byteTokSpecials) {
+		return byteTokSpecials[id-256]
+	}
+	return ""
+}
+
 func (byteTok) VocabSize() int          { return 256 + len(byteTokSpecials) }
 func (byteTok) BOS() int32              { return byteBOS }
 func (byteTok) EOS() int32              { return byteEOS }

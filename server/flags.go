@@ -33,6 +33,9 @@ type Options struct {
 	APIKey          string
 	ChatTemplate    string
 	ShutdownTimeout time.Duration
+	// ParseSpecialInContent and LogPrompts: see Config.
+	ParseSpecialInContent bool
+	LogPrompts            bool
 	// MaxModelLen lowers the context length served (0: the model's, or
 	// what the KV pool holds when that is less).
 	MaxModelLen int
@@ -62,6 +65,8 @@ func NewFlagSet(opts *Options, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&h.WriteTimeout, "write-timeout", def.WriteTimeout, "how long one write of a response (one streamed event) may wait for a client that does not read (0: no limit)")
 	fs.DurationVar(&h.IdleTimeout, "idle-timeout", def.IdleTimeout, "how long an idle keep-alive connection stays open")
 	fs.IntVar(&h.MaxConnections, "max-connections", def.MaxConnections, "most client connections open at once; more wait to be accepted (0: no limit)")
+	fs.BoolVar(&opts.ParseSpecialInContent, "parse-special-in-content", false, "tokenize special-token text in chat message content (\"<|eot_id|>\", \"</s>\") as control tokens; by default it is plain text, so users cannot forge turns")
+	fs.BoolVar(&opts.LogPrompts, "log-prompts", false, "write each request's prompt text to the log (off: logs hold token counts only)")
 	fs.IntVar(&opts.MaxModelLen, "max-model-len", 0, "context length to serve, prompt + completion (default: the model's, lowered with a warning to what the KV pool holds)")
 	e := &opts.Engine
 	fs.IntVar(&e.Threads, "threads", 0, "kernel worker threads (default: all CPUs)")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,9 +32,11 @@ func TestParseArgs(t *testing.T) {
 			"--served-model-name", "tiny", "--api-key", "k", "--chat-template", "llama3", "--threads", "2",
 			"--kv-cache-size", "2GiB", "--block-size", "32", "--kv-dtype", "f32", "--max-batch-tokens", "1024",
 			"--max-seqs", "8", "--max-waiting", "5", "--shutdown-timeout", "3s", "--kv-policy", "h2o", "--kv-budget", "512",
-			"--read-header-timeout", "2s", "--read-timeout", "5s", "--write-timeout", "6s", "--idle-timeout", "7s", "--max-connections", "9"}, Options{
+			"--read-header-timeout", "2s", "--read-timeout", "5s", "--write-timeout", "6s", "--idle-timeout", "7s", "--max-connections", "9",
+			"--max-model-len", "1024", "--parse-special-in-content", "--log-prompts"}, Options{
 			Model: "m.bin", Tokenizer: "tok.bin", Host: "0.0.0.0", Port: 9000, ServedModelName: "tiny", APIKey: "k",
 			ChatTemplate: "llama3", ShutdownTimeout: 3 * time.Second,
+			MaxModelLen: 1024, ParseSpecialInContent: true, LogPrompts: true,
 			HTTP: HTTPLimits{ReadHeaderTimeout: 2 * time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 6 * time.Second, IdleTimeout: 7 * time.Second, MaxConnections: 9}, KVPolicy: "h2o", KVBudget: 512,
 			Engine: engine.Config{Threads: 2, KVCacheMiB: 2048, BlockSize: 32, KVDType: "f32", MaxBatchTokens: 1024, MaxSeqs: 8, MaxWaiting: 5,
 				KV: spec("h2o", 512)}}},
@@ -73,6 +76,7 @@ func TestParseArgsErrors(t *testing.T) {
 		{"zero header timeout", []string{"-m", "x", "--read-header-timeout", "0"}, ErrUsage},
 		{"negative read timeout", []string{"-m", "x", "--read-timeout", "-1s"}, ErrUsage},
 		{"negative connection cap", []string{"-m", "x", "--max-connections", "-1"}, ErrUsage},
+		{"negative max model len", []string{"-m", "x", "--max-model-len", "-5"}, ErrUsage},
 		{"help", []string{"-h"}, flag.ErrHelp},
 	}
 	for _, tt := range tests {
@@ -120,6 +124,20 @@ func TestAPIKeyFromEnv(t *testing.T) {
 		}
 		if got.APIKey != tt.want {
 			t.Errorf("%s: APIKey = %q, want %q", tt.name, got.APIKey, tt.want)
+		}
+	}
+}
+
+func TestLogPrompts(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		h := newHarness(t, Config{LogPrompts: on}, true)
+		h.post("/v1/completions", `{"prompt":"secret words"}`)
+		h.post("/v1/chat/completions", `{"messages":[{"role":"user","content":"private chat"}]}`)
+		logs := h.logs.String()
+		for _, text := range []string{"secret words", "private chat"} {
+			if strings.Contains(logs, text) != on {
+				t.Errorf("LogPrompts %v: prompt text %q in the logs: %v\n%s", on, text, !on, logs)
+			}
 		}
 	}
 }

@@ -35,8 +35,12 @@ func (s *Server) submit(r *http.Request, b *backend, req engine.Request, start t
 		s.metrics.rejected.WithLabelValues(rejectReason(err)).Inc()
 		return nil, fromEngine(err)
 	}
-	log.Info("generation started", "prompt_tokens", len(req.Prompt), "max_tokens", req.MaxTokens,
-		"temperature", req.Params.Temperature, "logprobs", req.Logprobs)
+	attrs := []any{"prompt_tokens", len(req.Prompt), "max_tokens", req.MaxTokens,
+		"temperature", req.Params.Temperature, "logprobs", req.Logprobs}
+	if s.cfg.LogPrompts {
+		attrs = append(attrs, "prompt", b.Tokenizer.Decode(req.Prompt))
+	}
+	log.Info("generation started", attrs...)
 	return &generation{ctx: ctx, cancel: cancel, events: events, timing: timing{m: s.metrics, start: start},
 		log: log, prompt: len(req.Prompt), usage: engine.Usage{PromptTokens: len(req.Prompt)}, out: requestOutcome(r.Context()), client: r.Context()}, nil
 }

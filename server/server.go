@@ -40,6 +40,13 @@ type Config struct {
 	// ChatTemplate overrides the model's chat template: a built-in name
 	// (llama2, llama3, chatml) or the path of a Jinja file.
 	ChatTemplate string
+	// ParseSpecialInContent tokenizes special-token text in chat message
+	// content as special tokens, as Sieve did before; by default it is
+	// plain text, as OpenAI treats it.
+	ParseSpecialInContent bool
+	// LogPrompts writes each generation's prompt text to the log; without
+	// it the logs hold no prompt or completion text.
+	LogPrompts bool
 	// MaxBodyBytes bounds request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// ReadTimeout bounds the time to receive a request body; WriteTimeout
@@ -66,6 +73,9 @@ type backend struct {
 	// maxTextBytes is the longest text that can fit the context: longer
 	// prompts are refused before they are tokenized (see textLimit).
 	maxTextBytes int
+	// specials finds special-token text in message content; nil when
+	// Config.ParseSpecialInContent lets it through.
+	specials *specialSet
 }
 
 // Server is the HTTP handler. It answers 503 on everything but /metrics
@@ -102,6 +112,11 @@ func (s *Server) SetBackend(b Backend) error {
 	if err != nil {
 		return err
 	}
+	var specials *specialSet
+	if !s.cfg.ParseSpecialInContent {
+		set := newSpecialSet(b.Tokenizer)
+		specials = &set
+	}
 	s.ready.Store(&backend{
 		Backend: b,
 		chat:    chat,
@@ -110,6 +125,7 @@ func (s *Server) SetBackend(b Backend) error {
 		created: time.Now().Unix(),
 		// The context's tokens can hold at most this much text.
 		maxTextBytes: textLimit(b.Tokenizer, b.ContextLen),
+		specials:     specials,
 	})
 	s.metrics.loaded.Set(1)
 	return nil

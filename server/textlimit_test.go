@@ -8,8 +8,8 @@ import (
 
 func TestTextLimit(t *testing.T) {
 	// byteTok: pieces of one byte (+1 for a leading space), and control
-	// tokens it cannot name, counted as 32 bytes.
-	if got, want := textLimit(byteTok{}, 64), 64*32; got != want {
+	// tokens up to "<|start_header_id|>", 19 bytes.
+	if got, want := textLimit(byteTok{}, 64), 64*19; got != want {
 		t.Errorf("textLimit(byteTok, 64) = %d, want %d", got, want)
 	}
 	if got := textLimit(byteTok{}, int(^uint(0)>>1)); got != int(^uint(0)>>1) {
@@ -23,13 +23,13 @@ func TestTextLimit(t *testing.T) {
 // reaches the generator.
 func TestOverContextTextRefusedUntokenized(t *testing.T) {
 	h := newHarness(t, Config{}, true)
-	long := strings.Repeat("a", testContext*32+1)
+	long := strings.Repeat("a", testContext*19+1)
 	tests := []struct {
 		path, body, param string
 	}{
 		{"/v1/completions", `{"prompt":"` + long + `"}`, "prompt"},
 		{"/v1/chat/completions", `{"messages":[{"role":"user","content":"` + long + `"}]}`, "messages"},
-		{"/v1/chat/completions", `{"messages":[{"role":"user","content":"` + long[:1100] + `"},{"role":"user","content":"` + long[:1100] + `"}]}`, "messages"},
+		{"/v1/chat/completions", `{"messages":[{"role":"user","content":"` + long[:700] + `"},{"role":"user","content":"` + long[:700] + `"}]}`, "messages"},
 	}
 	for _, tt := range tests {
 		resp, body := h.post(tt.path, tt.body)
