@@ -32,10 +32,13 @@ type Client struct {
 	// RetryWait is the pause before each new attempt, times the attempt
 	// number; 0 means none.
 	RetryWait time.Duration
+	// Offline forbids network use: Pull fails with ErrUnreachable.
+	Offline bool
 }
 
 // FromEnv returns a client for $HF_ENDPOINT (default DefaultEndpoint) with
-// the token $HF_TOKEN and the cache DefaultCacheDir picks.
+// the token $HF_TOKEN and the cache DefaultCacheDir picks; HF_HUB_OFFLINE=1
+// makes it offline.
 func FromEnv() (*Client, error) {
 	dir, err := DefaultCacheDir()
 	if err != nil {
@@ -47,8 +50,10 @@ func FromEnv() (*Client, error) {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.ResponseHeaderTimeout = time.Minute
+	offline := os.Getenv("HF_HUB_OFFLINE")
 	return &Client{Endpoint: endpoint, Token: os.Getenv("HF_TOKEN"), Cache: Cache{Dir: dir},
-		HTTP: &http.Client{Transport: tr}, RetryWait: time.Second}, nil
+		HTTP: &http.Client{Transport: tr}, RetryWait: time.Second,
+		Offline: offline != "" && offline != "0" && !strings.EqualFold(offline, "false")}, nil
 }
 
 // repoInfo is what the hub's model API says about one revision.
@@ -91,6 +96,9 @@ func (s sibling) size() int64 {
 // info fetches the commit and file list of a revision from
 // /api/models/REPO/revision/REV?blobs=true.
 func (c *Client) info(ctx context.Context, r Ref) (repoInfo, error) {
+	if c.Offline {
+		return repoInfo{}, fmt.Errorf("%s: %w: HF_HUB_OFFLINE is set", r, ErrUnreachable)
+	}
 	u := c.Endpoint + "/api/models/" + r.Repo + "/revision/" + url.PathEscape(r.rev()) + "?blobs=true"
 	resp, err := c.get(ctx, u, nil)
 	if err != nil {

@@ -292,3 +292,34 @@ func TestConcurrentPullsDownloadOnce(t *testing.T) {
 		t.Errorf("%d downloads for %d concurrent pulls of one file, want 1", got, n)
 	}
 }
+
+func TestOfflineClientMakesNoRequests(t *testing.T) {
+	srv, c := fakeHub(t, map[string]*hubtest.Repo{"org/m": {Files: map[string][]byte{"m.gguf": pattern(100, 15)}}})
+	c.Offline = true
+	if _, err := c.Pull(context.Background(), mustRef(t, "org/m:m.gguf")); !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "HF_HUB_OFFLINE") {
+		t.Errorf("offline Pull: %v, want ErrUnreachable naming HF_HUB_OFFLINE", err)
+	}
+	if reqs := srv.Requests(); len(reqs) != 0 {
+		t.Errorf("an offline client sent %q", reqs)
+	}
+}
+
+func TestFromEnv(t *testing.T) {
+	t.Setenv("SIEVE_HOME", t.TempDir())
+	t.Setenv("HF_ENDPOINT", "http://mirror.example/")
+	t.Setenv("HF_TOKEN", "hf_abc")
+	for _, tt := range []struct {
+		env  string
+		want bool
+	}{{"", false}, {"0", false}, {"false", false}, {"1", true}, {"true", true}} {
+		t.Setenv("HF_HUB_OFFLINE", tt.env)
+		c, err := FromEnv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Endpoint != "http://mirror.example" || c.Token != "hf_abc" || c.Offline != tt.want {
+			t.Errorf("HF_HUB_OFFLINE=%q: endpoint %q token %q offline %v; want the mirror without its slash, the token, offline %v",
+				tt.env, c.Endpoint, c.Token, c.Offline, tt.want)
+		}
+	}
+}
