@@ -116,6 +116,9 @@ func chatPrompt(ctx context.Context, b *backend, in []chatMessage) ([]int32, *ap
 	if len(in) == 0 {
 		return nil, badRequest("messages", "messages must not be empty")
 	}
+	if len(in) > maxMessages {
+		return nil, badRequest("messages", "at most %d messages are supported, got %d", maxMessages, len(in))
+	}
 	msgs := make([]message, len(in))
 	total := 0
 	var found []string // special-token texts of the content, escaped (see specialSet)

@@ -8,8 +8,15 @@ import (
 	"sieve/sparsity"
 )
 
-// maxStops bounds the stop strings of a request.
-const maxStops = 16
+// Request limits beyond the context (see docs/reliability.md). OpenAI
+// allows 4 stop strings; Sieve allows more, each of bounded length, since
+// the engine holds back up to the longest one's length of text while it
+// matches.
+const (
+	maxStops     = 16   // stop strings of a request
+	maxStopBytes = 256  // bytes of one stop string
+	maxMessages  = 1024 // messages of a chat request
+)
 
 // checkModel accepts an empty model name or the served one.
 func (s *Server) checkModel(name string) *apiError {
@@ -61,6 +68,11 @@ func (f *samplingFields) sampling() (engine.SamplingParams, *apiError) {
 	}
 	if len(f.Stop) > maxStops {
 		return p, badRequest("stop", "at most %d stop strings are supported, got %d", maxStops, len(f.Stop))
+	}
+	for i, stop := range f.Stop {
+		if stop == "" || len(stop) > maxStopBytes {
+			return p, badRequest("stop", "stop string %d must be 1 to %d bytes long, got %d", i, maxStopBytes, len(stop))
+		}
 	}
 	if f.KVPolicy != "" {
 		if _, err := sparsity.ParsePolicy(f.KVPolicy); err != nil {
