@@ -42,8 +42,9 @@ type Attention interface {
 	Attend(layer int, b *Batch, q, k, v, out []float32)
 }
 
-// Observer sees intermediate state of the forward pass, for analysis tools.
-// It is called synchronously; a nil Observer costs nothing.
+// Observer sees intermediate state of the forward pass, for analysis tools
+// (package analysis records the residual stream through it). It is called
+// synchronously; a nil Observer costs nothing.
 type Observer interface {
 	// Residual is called after each layer with the residual stream
 	// (Len()×Dim values, row i for batch token i). layer is -1 for the
