@@ -45,6 +45,9 @@ type Options struct {
 	KVPolicy  string
 	KVBudget  float64
 	KVProfile string
+	// KVSinkTokens lists token ids kept like sinks wherever they sit
+	// ("1,13"; content-aware sinks), under every policy.
+	KVSinkTokens string
 }
 
 // NewFlagSet returns the flags of "sieve serve", writing into opts.
@@ -83,6 +86,7 @@ func NewFlagSet(opts *Options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&opts.KVPolicy, "kv-policy", "full", "KV sparsity policy: "+policyNames())
 	fs.Float64Var(&opts.KVBudget, "kv-budget", 0, "KV budget per layer: tokens (>= 1) or a fraction of prompt + max_tokens (< 1)")
 	fs.StringVar(&opts.KVProfile, "profile", "", "per-layer budget profile (JSON) for the layered policy")
+	fs.StringVar(&opts.KVSinkTokens, "kv-sink-tokens", "", "comma-separated token ids kept like sinks wherever they sit, under every policy (default: a layered profile's sink_tokens)")
 	return fs
 }
 
@@ -121,6 +125,9 @@ func ParseArgs(args []string, stderr io.Writer) (Options, error) {
 		}
 	}
 	spec, err := sparsity.ParseSpec(opts.KVPolicy, opts.KVBudget, opts.KVProfile)
+	if err == nil {
+		spec.SinkTokens, err = sparsity.ParseSinkTokens(opts.KVSinkTokens)
+	}
 	if err != nil {
 		return fail("%v", err)
 	}
