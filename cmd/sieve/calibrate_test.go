@@ -125,3 +125,10 @@ func serveWithProfile(t *testing.T, profile string) {
 		t.Fatalf("usage %+v: want a long completion under eviction", body.Usage)
 	}
 }
+
+func TestEvalRejectsBadSinkTokens(t *testing.T) {
+	code, _, errOut := sieve("eval", "divergence", "-m", "unused.gguf", "--text", "unused.txt", "--sink-tokens", "1,x")
+	if code != 1 || !strings.Contains(errOut, `sink token "x"`) {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
