@@ -109,6 +109,17 @@ func FuzzParseVocab(f *testing.F) {
 		}
 		f.Add(seed)
 	}
+	// The allocation recipes: ids and ranks far past the entries are refused.
+	for _, bad := range []string{
+		`{"model": {"type": "BPE", "vocab": {"a": 0, "b": 2147483646}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}}`,
+		`{"added_tokens": [{"id": 2147483647, "content": "x"}], "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}}`,
+		"IQ== 16777215\n",
+	} {
+		if _, err := parseVocab([]byte(bad), f.TempDir()); !errors.Is(err, ErrBadVocab) {
+			f.Fatalf("%s: %v, want ErrBadVocab", bad, err)
+		}
+		f.Add([]byte(bad))
+	}
 	dir := f.TempDir() // no tokenizer_config.json beside the input
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, err := parseVocab(data, dir)

@@ -3,17 +3,32 @@ package gguf
 import (
 	"bytes"
 	"errors"
-	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
+	"sieve/kernels"
 	"sieve/model"
 	"sieve/tokenizer"
 )
 
 // miniLlama returns a complete llama GGUF small enough to mutate quickly:
 // width 8, two heads of 4, one KV head, FFN 16, one layer, all F32, a
-// 4-token vocabulary and the tokenizer metadata tok gives, then extra keys.
+// 4-token vocabulary and the tokenizer metadata tok gives. extra holds
+// key, value pairs that replace the defaults or follow them.
 func miniLlama(tb testing.TB, tok map[string]any, extra ...any) []byte {
+	tb.Helper()
+	return miniLlamaWith(tb, tok, nil, extra...)
+}
+
+// miniLlamaFreqs is miniLlama with a rope_freqs.weight tensor of two F32 values.
+func miniLlamaFreqs(tb testing.TB, freqs []byte, extra ...any) []byte {
+	tb.Helper()
+	return miniLlamaWith(tb, nil, freqs, extra...)
+}
+
+// miniLlamaWith builds miniLlama's file, with a rope_freqs tensor unless freqs is nil.
+func miniLlamaWith(tb testing.TB, tok map[string]any, freqs []byte, extra ...any) []byte {
 	tb.Helper()
 	const dim, ffn, vocab = 8, 16, 4
 	var buf bytes.Buffer
@@ -31,7 +46,13 @@ func miniLlama(tb testing.TB, tok map[string]any, extra ...any) []byte {
 	for k, v := range tok {
 		kvs = append(kvs, k, v)
 	}
-	kvs = append(kvs, extra...)
+	for i := 0; i < len(extra); i += 2 {
+		if j := slices.Index(kvs, extra[i]); j >= 0 && j%2 == 0 {
+			kvs[j+1] = extra[i+1]
+		} else {
+			kvs = append(kvs, extra[i], extra[i+1])
+		}
+	}
 	for i := 0; i < len(kvs); i += 2 {
 		if err := w.AddKV(kvs[i].(string), kvs[i+1]); err != nil {
 			tb.Fatal(err)
@@ -67,6 +88,12 @@ func miniLlama(tb testing.TB, tok map[string]any, extra ...any) []byte {
 	data := make([]byte, size)
 	for i := 3; i < len(data); i += 4 {
 		data[i] = 0x3c // small positive floats
+	}
+	if freqs != nil {
+		if err := w.AddTensor(ropeFreqsTensor, TypeF32, uint64(len(freqs)/4)); err != nil {
+			tb.Fatal(err)
+		}
+		data = append(data, freqs...)
 	}
 	if _, err := w.Write(data); err != nil {
 		tb.Fatal(err)
@@ -105,6 +132,33 @@ func FuzzParse(f *testing.F) {
 	f.Add(miniLlama(f, spmSeed, "general.alignment", uint32(64), "llama.attention.key_length", uint32(4)))
 	f.Add(miniLlama(f, nil, "nested", []any{[]uint8{1}, []any{[]string{"x"}}}, "llama.vocab_size", uint64(4)))
 	f.Add([]byte("GGUF"))
+	// The hyperparameter recipes, each refused with an error naming the key.
+	for _, bad := range []struct {
+		key   string
+		value any
+	}{
+		{"llama.attention.head_count", uint32(0)},
+		{"llama.attention.head_count_kv", uint32(0)},
+		{"llama.attention.head_count_kv", uint32(3)},
+		{"llama.block_count", uint32(0)},
+		{"llama.block_count", uint32(2)},
+		{"llama.embedding_length", uint32(0)},
+		{"llama.feed_forward_length", uint32(0)},
+		{"llama.attention.key_length", uint32(8)},
+		{"llama.rope.dimension_count", uint32(8)},
+		{"llama.context_length", uint32(0)},
+		{"llama.context_length", uint64(1 << 40)},
+	} {
+		data := miniLlama(f, spmSeed, bad.key, bad.value)
+		gf, err := parse(data)
+		if err == nil {
+			_, err = gf.Model()
+		}
+		if !errors.Is(err, model.ErrBadModel) || !strings.Contains(err.Error(), bad.key) {
+			f.Fatalf("%s = %v: %v, want ErrBadModel naming the key", bad.key, bad.value, err)
+		}
+		f.Add(data)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		gf, err := parse(data)
 		if err != nil {
@@ -126,6 +180,41 @@ func FuzzParse(f *testing.F) {
 		if _, ok := gf.Metadata["tokenizer.ggml.model"]; ok {
 			fuzzTokenizer(t, gf.Metadata)
 		}
+	})
+}
+
+// FuzzLlamaKeys sets the llama.* hyperparameters of a valid file to
+// arbitrary values, and its rope_freqs tensor to arbitrary floats, which
+// byte mutations of a whole file rarely reach: the checks must refuse every
+// combination the tensors do not fit, naming a key, without a panic.
+func FuzzLlamaKeys(f *testing.F) {
+	f.Add(uint32(8), uint32(16), uint32(1), uint32(2), uint32(1), uint32(4), uint32(4), uint32(64), []byte(nil))
+	f.Add(uint32(8), uint32(16), uint32(1), uint32(0), uint32(1), uint32(4), uint32(4), uint32(64), []byte(nil))
+	f.Add(uint32(8), uint32(16), uint32(1), uint32(2), uint32(1), uint32(4), uint32(4), uint32(64), kernels.F32Bytes([]float32{1, 8}))
+	f.Fuzz(func(t *testing.T, dim, ffn, layers, heads, kvHeads, keyLen, ropeDim, ctx uint32, freqs []byte) {
+		extra := []any{
+			"llama.embedding_length", dim, "llama.feed_forward_length", ffn, "llama.block_count", layers,
+			"llama.attention.head_count", heads, "llama.attention.head_count_kv", kvHeads,
+			"llama.attention.key_length", keyLen, "llama.rope.dimension_count", ropeDim, "llama.context_length", ctx,
+		}
+		var data []byte
+		if len(freqs) == 8 {
+			data = miniLlamaFreqs(t, freqs, extra...)
+		} else {
+			data = miniLlama(t, nil, extra...)
+		}
+		gf, err := parse(data)
+		if err != nil {
+			t.Fatalf("parse: %v", err)
+		}
+		m, err := gf.Model()
+		if err != nil {
+			if !errors.Is(err, model.ErrBadModel) && !errors.Is(err, model.ErrUnsupported) {
+				t.Fatalf("error %v wraps neither sentinel", err)
+			}
+			return
+		}
+		checkModel(t, m)
 	})
 }
 
@@ -174,5 +263,5 @@ func fuzzTokenizer(t *testing.T, md map[string]any) {
 			t.Fatalf("Encode gave id %d of %d", id, tok.VocabSize())
 		}
 	}
-	_ = fmt.Sprint(tok.Decode(ids))
+	_ = tok.Decode(ids)
 }

@@ -50,6 +50,9 @@ func (f *File) model() (*model.Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := cfg.Check(keys); err != nil { // again: rope_freqs may have set the scaling
+		return nil, err
+	}
 	m := &model.Model{
 		Name:    strings.TrimSuffix(filepath.Base(f.path), filepath.Ext(f.path)),
 		Format:  "gguf",

@@ -292,6 +292,19 @@ func TestModelErrors(t *testing.T) {
 			l.tensors = append(l.tensors, tensorCase{"rope_freqs.weight", gguf.TypeF32, []uint64{8},
 				kernels.F32Bytes([]float32{1, 3, 1, 3, 1, 3, 1, 3})})
 		}, model.ErrUnsupported, "rope_freqs"},
+		// Found by FuzzLlamaKeys: NaN factors passed the fit and gave a NaN
+		// llama3 scaling with an original context of -2^63.
+		{"NaN rope_freqs", func(l *llamaFile) {
+			l.tensors = append(l.tensors, tensorCase{"rope_freqs.weight", gguf.TypeF32, []uint64{8},
+				kernels.F32Bytes([]float32{1, 1, 2, 4, 8, 16, 16, float32(math.NaN())})})
+		}, model.ErrUnsupported, "rope_freqs"},
+		{"NaN rope_freqs beside llama3 keys", func(l *llamaFile) {
+			l.set("llama.rope.scaling.type", "llama3").set("llama.rope.scaling.factor", float32(8))
+			l.set("llama.rope.scaling.original_context_length", uint32(64))
+			freqs := llama3Divisors(10000, 16, 8, 1, 4, 64)
+			freqs[3] = float32(math.NaN())
+			l.tensors = append(l.tensors, tensorCase{"rope_freqs.weight", gguf.TypeF32, []uint64{8}, kernels.F32Bytes(freqs)})
+		}, model.ErrBadModel, "rope_freqs"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -75,7 +75,8 @@ func factorsMatch(want []float64, got []float32) bool {
 		return false
 	}
 	for i, w := range want {
-		if math.Abs(float64(got[i])-w) > ropeFreqsTolerance*w {
+		// Written so that a NaN on either side is a mismatch.
+		if !(math.Abs(float64(got[i])-w) <= ropeFreqsTolerance*w) {
 			return false
 		}
 	}
@@ -92,7 +93,7 @@ func fitLlama3(c model.Config, freqs []float32) (model.RopeScaling, bool) {
 		return model.RopeScaling{}, false
 	}
 	factor := float64(freqs[len(freqs)-1])
-	if factor <= 1 {
+	if !(factor > 1) || math.IsInf(factor, 1) {
 		return model.RopeScaling{}, false
 	}
 	var n, sx, sy, sxx, sxy float64
@@ -116,7 +117,7 @@ func fitLlama3(c model.Config, freqs []float32) (model.RopeScaling, bool) {
 	}
 	beta := -intercept
 	orig := slope / beta
-	if orig < 1 || orig > maxDimension {
+	if !(orig >= 1 && orig <= maxDimension) {
 		return model.RopeScaling{}, false
 	}
 	return model.RopeScaling{
