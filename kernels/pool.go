@@ -83,7 +83,8 @@ func (p *Pool) Threads() int {
 }
 
 // WorkerPanic is what Run panics with on the caller's goroutine when a
-// task panicked on another worker: the value and that worker's stack.
+// task split over the workers panicked: the value and the stack of the
+// worker it panicked on.
 type WorkerPanic struct {
 	Value any
 	Stack []byte
@@ -97,9 +98,10 @@ func (w *WorkerPanic) Error() string {
 // Run calls t.Range over [0, n) split into chunks handed to the workers,
 // and returns when all chunks are done. A nil Pool runs t on the caller.
 // When t panics on any worker, Run waits for the other workers to finish
-// the job and then panics on the caller's goroutine (with a *WorkerPanic
-// if it happened on another worker), where the caller may recover; the
-// pool stays usable.
+// the job and then panics on the caller's goroutine, where the caller may
+// recover: with a *WorkerPanic when the job was split over workers, with
+// the task's own value when it ran on the caller alone. The pool stays
+// usable.
 func (p *Pool) Run(n int, t Task) {
 	if n <= 0 {
 		return

@@ -205,5 +205,5 @@ func head(r io.Reader) string {
 	return strings.TrimSpace(string(b))
 }
 
-// since is a helper for latency in milliseconds.
+// since is the time from t to now in milliseconds.
 func since(t time.Time) float64 { return float64(time.Since(t)) / float64(time.Millisecond) }
