@@ -155,10 +155,14 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/v1/models/{model...}", s.auth(allow(http.MethodGet, s.needBackend(s.handleModel))))
 	mux.Handle("/health", allow(http.MethodGet, http.HandlerFunc(s.handleHealth)))
 	mux.Handle("/metrics", allow(http.MethodGet, s.metrics.handler()))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{status: http.StatusNotFound, kind: typeNotFound, code: "not_found",
 			message: fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path)})
 	})
+	// Every /v1/ path needs the key, unknown ones too (as vLLM's
+	// middleware does), so that a client without it learns nothing.
+	mux.Handle("/v1/", s.auth(notFound))
+	mux.Handle("/", notFound)
 	return mux
 }
 
