@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"testing"
 
@@ -30,6 +31,8 @@ func TestSubmitRejects(t *testing.T) {
 		{"top p above 1", Request{Prompt: []int32{1}, Params: SamplingParams{TopP: 1.5}}, ErrBadRequest},
 		{"stop strings without tokenizer", Request{Prompt: []int32{1}, Stop: []string{"x"}}, ErrBadRequest},
 		{"past the context", Request{Prompt: long, MaxTokens: 97}, ErrTooLong},
+		{"max tokens at the int limit", Request{Prompt: long, MaxTokens: math.MaxInt}, ErrTooLong},
+		{"tiny h2o fraction", Request{Prompt: long, MaxTokens: 90, KVPolicy: "h2o", KVBudget: 0.00001}, ErrBadRequest},
 		{"prompt fills the context", Request{Prompt: make([]int32, 4096)}, ErrTooLong},
 		{"beyond the pool", Request{Prompt: []int32{1}, MaxTokens: 240}, ErrTooLong},
 		{"rest of the context beyond the pool", Request{Prompt: []int32{1}}, ErrTooLong},
