@@ -1,13 +1,11 @@
 package eval
 
 import (
-	"math"
+	"context"
 	"os"
 	"strconv"
 	"testing"
 
-	"sieve/kernels"
-	"sieve/llama"
 	"sieve/model"
 	"sieve/model/load"
 	"sieve/tokenizer"
@@ -21,7 +19,10 @@ import (
 // each chunk is scored. With SIEVE_PPL_BASE set to another model file (the
 // F32 original), it also reports the mean KL divergence of the model's
 // next-token distributions from the base model's and how often their top
-// tokens agree, as llama-perplexity --kl-divergence does. It runs only
+// tokens agree, as llama-perplexity --kl-divergence does. It is sieve eval
+// ppl --ctx N --stride N --score-after N/2 --policies full [--base F32]
+// (the same code) with llama-perplexity's defaults, kept as a test for
+// quantization work. It runs only
 // when SIEVE_PPL_MODEL names a model; SIEVE_PPL_TEXT is the text (default
 // testdata/stories.txt) and SIEVE_PPL_CHUNKS caps the chunks.
 func TestChunkPerplexity(t *testing.T) {
@@ -40,40 +41,25 @@ func TestChunkPerplexity(t *testing.T) {
 	}
 	m := openModel(t, path)
 	tokens := m.Tokenizer.Encode(string(text), tokenizer.EncodeOptions{AddBOS: true})
-	chunks = min(chunks, len(tokens)/nctx)
-	if chunks == 0 {
-		t.Fatalf("%d tokens: not one chunk of %d", len(tokens), nctx)
+	seqs, from, err := SlidingWindows(tokens, m.Tokenizer.BOS(), WindowSpec{Ctx: nctx, Stride: nctx, ScoreAfter: nctx / 2, MaxWindows: chunks})
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("%s: %d tokens, %d chunks of %d, weights %v", path, len(tokens), chunks, nctx, m.Weights.Layers[0].W1.Type)
-	logits := chunkLogits(t, m, tokens, nctx, chunks)
-	var nll float64
-	n := 0
-	for c := range chunks {
-		for j := nctx / 2; j < nctx-1; j++ {
-			row := logits[c][(j-nctx/2)*m.Config.VocabSize:][:m.Config.VocabSize]
-			nll -= logSoftmax(nil, row)[tokens[c*nctx+j+1]]
-			n++
-		}
-	}
-	t.Logf("PPL = %.4f over %d tokens", math.Exp(nll/float64(n)), n)
+	t.Logf("%s: %d tokens, %d chunks of %d, weights %v", path, len(tokens), len(seqs), nctx, m.Weights.Layers[0].W1.Type)
+	cfg := DivergenceConfig{Texts: seqs, From: from, Policies: []string{"full"}, Budgets: []float64{1}, Threads: 2}
 	basePath := os.Getenv("SIEVE_PPL_BASE")
-	if basePath == "" {
-		return
+	if basePath != "" {
+		cfg.Base = openModel(t, basePath)
 	}
-	base := chunkLogits(t, openModel(t, basePath), tokens, nctx, chunks)
-	var kld float64
-	same := 0
-	v := m.Config.VocabSize
-	for c := range chunks {
-		for i := 0; i < nctx-1-nctx/2; i++ {
-			p, q := base[c][i*v:(i+1)*v], logits[c][i*v:(i+1)*v]
-			kld += klDiv(logSoftmax(nil, p), logSoftmax(nil, q))
-			if argmax(p) == argmax(q) {
-				same++
-			}
-		}
+	res, err := Divergence(context.Background(), m, cfg)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("Mean KLD = %.6f, same top = %.2f%% against %s", kld/float64(n), 100*float64(same)/float64(n), basePath)
+	r := res[0]
+	t.Logf("PPL = %.4f over %d tokens", r.PPL, r.Positions)
+	if basePath != "" {
+		t.Logf("Mean KLD = %.6f, same top = %.2f%% against %s (PPL %.4f)", r.KL, 100*r.Top1Agreement, basePath, r.PPLFull)
+	}
 }
 
 // envInt returns the positive integer in the environment variable, or def.
@@ -98,31 +84,4 @@ func openModel(t *testing.T, path string) *model.Model {
 	}
 	t.Cleanup(func() { m.Close() })
 	return m
-}
-
-// chunkLogits runs each chunk of nctx tokens (BOS first) in one forward
-// pass and returns, per chunk, the logits of positions nctx/2 to nctx-2.
-func chunkLogits(t *testing.T, m *model.Model, tokens []int32, nctx, chunks int) [][]float32 {
-	t.Helper()
-	pool := kernels.NewPool(2)
-	defer pool.Close()
-	run := llama.NewRunner(m, pool, nctx)
-	out := make([][]float32, chunks)
-	var b llama.Batch
-	for c := range chunks {
-		b.Reset()
-		for j := range nctx {
-			tok := tokens[c*nctx+j]
-			if j == 0 {
-				tok = m.Tokenizer.BOS()
-			}
-			b.Add(tok, int32(j), 0, j >= nctx/2 && j < nctx-1)
-		}
-		logits, err := run.Forward(&b, llama.NewDenseCache(m.Config, pool, 1, nctx))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[c] = append([]float32(nil), logits...)
-	}
-	return out
 }

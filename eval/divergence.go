@@ -18,6 +18,15 @@ type DivergenceConfig struct {
 	// Texts are the sequences to score, each starting with BOS and at most
 	// the model's context length (Windows and Sample make them).
 	Texts [][]int32
+	// From, when not nil, holds the first scored position of each text
+	// (the positions before it are context only, as in a sliding-window
+	// perplexity); nil scores every position from 1.
+	From []int
+	// Base, when not nil, is the model whose dense (full) logits are the
+	// reference instead of the evaluated model's under full: a quantized
+	// file against its original. Its vocabulary must be the model's. It
+	// does not combine with the greedy run.
+	Base *model.Model
 	// Policies are the policies compared with full ("full" itself may be
 	// among them).
 	Policies []string
@@ -88,13 +97,29 @@ func Divergence(ctx context.Context, m *model.Model, cfg DivergenceConfig) ([]Re
 			return nil, err
 		}
 	}
-	r, err := newRunner(m, spec, cfg.Threads, cfg.Parallel)
+	longest := len(cfg.GreedyPrompt) + cfg.GreedyTokens
+	for _, t := range cfg.Texts {
+		longest = max(longest, len(t))
+	}
+	r, err := newRunnerFor(m, spec, cfg.Threads, cfg.Parallel, longest)
 	if err != nil {
 		return nil, err
 	}
-	res, err := divergence(ctx, r, cfg)
+	base := r
+	if cfg.Base != nil {
+		if base, err = newRunnerFor(cfg.Base, spec, cfg.Threads, cfg.Parallel, longest); err != nil {
+			r.close()
+			return nil, err
+		}
+	}
+	res, err := divergence(ctx, r, base, cfg)
 	if cerr := r.close(); err == nil && cerr != nil {
 		return nil, cerr
+	}
+	if base != r {
+		if cerr := base.close(); err == nil && cerr != nil {
+			return nil, cerr
+		}
 	}
 	return res, err
 }
@@ -107,9 +132,25 @@ func (cfg *DivergenceConfig) check(m *model.Model) error {
 	case len(cfg.Policies) == 0 || len(cfg.Budgets) == 0:
 		return fmt.Errorf("eval: no policy or no budget")
 	}
+	ctxLen := m.Config.ContextLen
+	if cfg.Base != nil {
+		if cfg.Base.Config.VocabSize != m.Config.VocabSize {
+			return fmt.Errorf("eval: the base model's vocabulary of %d is not the model's %d", cfg.Base.Config.VocabSize, m.Config.VocabSize)
+		}
+		if len(cfg.GreedyPrompt) > 0 {
+			return fmt.Errorf("eval: a base model does not combine with the greedy run")
+		}
+		ctxLen = min(ctxLen, cfg.Base.Config.ContextLen)
+	}
+	if cfg.From != nil && len(cfg.From) != len(cfg.Texts) {
+		return fmt.Errorf("eval: %d first scored positions for %d texts", len(cfg.From), len(cfg.Texts))
+	}
 	for i, t := range cfg.Texts {
-		if len(t) < 2 || len(t) > m.Config.ContextLen {
-			return fmt.Errorf("eval: text %d has %d tokens; want 2 to the context length %d", i, len(t), m.Config.ContextLen)
+		if len(t) < 2 || len(t) > ctxLen {
+			return fmt.Errorf("eval: text %d has %d tokens; want 2 to the context length %d", i, len(t), ctxLen)
+		}
+		if cfg.From != nil && (cfg.From[i] < 1 || cfg.From[i] >= len(t)) {
+			return fmt.Errorf("eval: text %d of %d tokens scored from position %d", i, len(t), cfg.From[i])
 		}
 	}
 	for _, p := range cfg.Policies {
@@ -137,8 +178,9 @@ func (cfg *DivergenceConfig) check(m *model.Model) error {
 	return nil
 }
 
-// divergence runs the references, then every (budget, policy, sequence).
-func divergence(ctx context.Context, r *runner, cfg DivergenceConfig) ([]Result, error) {
+// divergence runs the references on base, then every (budget, policy,
+// sequence) on r.
+func divergence(ctx context.Context, r, base *runner, cfg DivergenceConfig) ([]Result, error) {
 	seqs := cfg.Texts
 	greedyFrom := -1 // scored positions of the greedy sequence start here
 	if len(cfg.GreedyPrompt) > 0 {
@@ -153,7 +195,7 @@ func divergence(ctx context.Context, r *runner, cfg DivergenceConfig) ([]Result,
 	refs := make([]*reference, len(seqs))
 	err := parallel(ctx, len(seqs), func(ctx context.Context, i int) error {
 		var err error
-		refs[i], err = newReference(ctx, r, seqs[i])
+		refs[i], err = newReference(ctx, base, seqs[i])
 		return err
 	})
 	if err != nil {
@@ -172,8 +214,11 @@ func divergence(ctx context.Context, r *runner, cfg DivergenceConfig) ([]Result,
 	err = parallel(ctx, len(keys), func(ctx context.Context, i int) error {
 		k := keys[i]
 		from := 1
-		if k.s == len(cfg.Texts) {
+		switch {
+		case k.s == len(cfg.Texts):
 			from = greedyFrom
+		case cfg.From != nil:
+			from = cfg.From[k.s]
 		}
 		var err error
 		runs[i], err = score(ctx, r, refs[k.s], cfg.Policies[k.p], cfg.Budgets[k.b], from)

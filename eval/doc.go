@@ -22,6 +22,15 @@
 //   - top-1 agreement: the fraction of positions whose argmax equals the
 //     argmax of full.
 //
+// [SlidingWindows] cuts a token stream instead into overlapping windows, as
+// a sliding-window perplexity does (Hugging Face's stride, llama.cpp's
+// chunks): each window scores only the positions the one before did not
+// reach (DivergenceConfig.From), the rest being context.
+// DivergenceConfig.Base takes the reference logits from another model (a
+// quantized file against its original). Every eval fills a [Sweep]: a row
+// per policy and budget with the loss relative to full, printed as a table,
+// JSON and a plot.
+//
 // The greedy agreement runs full greedily for a number of tokens from a
 // short prompt, teacher-forces that sequence under each policy, and counts
 // the generated positions whose argmax matches full's.

@@ -29,11 +29,17 @@ type runner struct {
 // (requests override policy and budget), threads kernel threads (0: all
 // CPUs) and room for parallel sequences at once.
 func newRunner(m *model.Model, spec sparsity.Spec, threads, parallel int) (*runner, error) {
+	return newRunnerFor(m, spec, threads, parallel, m.Config.ContextLen)
+}
+
+// newRunnerFor is newRunner with room for sequences of at most seqLen
+// tokens each.
+func newRunnerFor(m *model.Model, spec sparsity.Spec, threads, parallel, seqLen int) (*runner, error) {
 	if parallel <= 0 {
 		parallel = DefaultParallel
 	}
 	c := m.Config
-	bytes := kvcache.BytesFor(c, c.ContextLen, kvcache.DefaultBlockSize, kernels.F32) * int64(parallel)
+	bytes := kvcache.BytesFor(c, min(seqLen, c.ContextLen), kvcache.DefaultBlockSize, kernels.F32) * int64(parallel)
 	cfg := engine.Config{
 		Threads:    threads,
 		KVDType:    "f32",

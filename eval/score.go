@@ -5,8 +5,16 @@ import (
 	"math"
 	"slices"
 
+	"sieve/engine"
 	"sieve/sparsity"
 )
+
+// logitSource teacher-forces a sequence (BOS first) under a policy and
+// budget and calls step(i, logits) with the raw logits that predict seq[i],
+// for i from 1 in order; *runner is the engine's, tests plant their own.
+type logitSource interface {
+	forced(ctx context.Context, seq []int32, policy string, budget float64, step func(i int, logits []float32)) (engine.Usage, error)
+}
 
 // reference is full's run over one sequence.
 type reference struct {
@@ -16,7 +24,7 @@ type reference struct {
 }
 
 // newReference teacher-forces seq under full and keeps its logits.
-func newReference(ctx context.Context, r *runner, seq []int32) (*reference, error) {
+func newReference(ctx context.Context, r logitSource, seq []int32) (*reference, error) {
 	ref := &reference{seq: seq, logits: make([][]float32, len(seq)), top: make([]int, len(seq))}
 	_, err := r.forced(ctx, seq, string(sparsity.Full), 0, func(i int, logits []float32) {
 		ref.logits[i] = slices.Clone(logits)
@@ -35,7 +43,7 @@ type seqStats struct {
 
 // score teacher-forces the reference's sequence under policy and budget and
 // sums the statistics of the positions from from on.
-func score(ctx context.Context, r *runner, ref *reference, policy string, budget float64, from int) (seqStats, error) {
+func score(ctx context.Context, r logitSource, ref *reference, policy string, budget float64, from int) (seqStats, error) {
 	var st seqStats
 	var logP, logQ []float64
 	usage, err := r.forced(ctx, ref.seq, policy, budget, func(i int, logits []float32) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -20,9 +19,12 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return evalDivergence(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "needle":
 		return evalNeedle(ctx, args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "ppl":
+		return evalPPL(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintln(stderr, "usage: sieve eval divergence -m MODEL [-z TOKENIZER] (--text FILE | --sample-seed N) [flags]")
 	fmt.Fprintln(stderr, "       sieve eval needle -m MODEL [-z TOKENIZER] [--filler FILE] [flags]")
+	fmt.Fprintln(stderr, "       sieve eval ppl -m MODEL [-z TOKENIZER] --text FILE [--ctx N] [--stride N] [--score-after N] [flags]")
 	return errUsage
 }
 
@@ -34,12 +36,12 @@ func evalDivergence(ctx context.Context, args []string, stdout, stderr io.Writer
 	textPath := fs.String("text", "", "text to score: documents separated by blank lines, each cut into context-length windows (shorter tails are dropped)")
 	sampleSeed := fs.Uint64("sample-seed", 0, "instead of --text, score the model's own temperature-1 samples drawn with this seed (0: off)")
 	samples := fs.Int("samples", 1, "number of context-length samples with --sample-seed")
-	kv := addEvalKVFlags(fs, "0.25,0.5", "each scored sequence")
+	kv := addEvalKVFlags(fs, defaultEvalBudgets, "each scored sequence")
 	sinkTokens := fs.String("sink-tokens", "", "comma-separated token ids kept like sinks wherever they sit, under every policy (content-aware sinks)")
 	greedyPrompt := fs.String("greedy-prompt", "Once upon a time", "prompt of the greedy agreement run (empty: skip it)")
 	greedyTokens := fs.Int("greedy", eval.DefaultGreedyTokens, "tokens in the greedy agreement run")
 	threads := fs.Int("threads", runtime.NumCPU(), "worker threads")
-	asJSON := fs.Bool("json", false, "print one JSON object")
+	out := addEvalOutFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -89,14 +91,7 @@ func evalDivergence(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return json.NewEncoder(stdout).Encode(struct {
-			Model   string        `json:"model"`
-			Context int           `json:"context"`
-			Texts   int           `json:"texts"`
-			Results []eval.Result `json:"results"`
-		}{m.Name, ctxLen, len(cfg.Texts), results})
-	}
-	fmt.Fprintf(stdout, "model %s, context %d, %d text sequences, teacher-forced through decode, f32 KV\n", m.Name, ctxLen, len(cfg.Texts))
-	return eval.WriteTable(stdout, results)
+	heading := fmt.Sprintf("model %s, context %d, %d text sequences, teacher-forced through decode, f32 KV", m.Name, ctxLen, len(cfg.Texts))
+	fields := map[string]any{"model": m.Name, "context": ctxLen, "texts": len(cfg.Texts), "results": results}
+	return out.write(stdout, heading, eval.PPLSweep("divergence", results), fields)
 }

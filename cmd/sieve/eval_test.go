@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"sieve/eval"
 	"sieve/internal/testmodels"
 )
 
@@ -55,8 +56,42 @@ func TestEvalDivergence(t *testing.T) {
 	}
 
 	code, out, errOut = sieve(args...)
-	if code != 0 || !strings.Contains(out, "ppl full") || strings.Count(out, "\n") != 2+len(want) {
+	// heading, header, full once, h2o at each budget
+	if code != 0 || !strings.Contains(out, "loss vs full") || strings.Count(out, "\n") != 2+3 {
 		t.Errorf("table: exit %d, output\n%s\n%s", code, out, errOut)
+	}
+}
+
+func TestEvalPPL(t *testing.T) {
+	text := filepath.Join(t.TempDir(), "text.txt")
+	story := "Once upon a time, there was a little cat named Tom. Tom liked to sit in the sun. One day, he saw a bird on the fence and wanted to play with it. "
+	if err := os.WriteFile(text, []byte(strings.Repeat(story, 3)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	args := []string{"eval", "ppl", "-m", testmodels.Path(t, "stories260K.bin"), "-z", testmodels.Path(t, "tok512.bin"),
+		"--text", text, "--ctx", "64", "--stride", "32", "--policies", "full,window", "--budgets", "0.25,0.5", "--threads", "2", "--out", dir, "--json"}
+	code, out, errOut := sieve(args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got struct {
+		Windows int        `json:"windows"`
+		Sweep   eval.Sweep `json:"sweep"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	if got.Windows < 2 || len(got.Sweep.Rows) != 3 || got.Sweep.Rows[0].Policy != "full" || got.Sweep.Rows[0].Loss != 0 {
+		t.Fatalf("%d windows, sweep %+v; want at least 2 windows, full then window at 2 budgets", got.Windows, got.Sweep)
+	}
+	for _, r := range got.Sweep.Rows {
+		if !(r.Score > 1) || r.Full != got.Sweep.Rows[0].Score {
+			t.Errorf("row %+v: want ppl > 1 against full's %v", r, got.Sweep.Rows[0].Score)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ppl.svg")); err != nil {
+		t.Error(err)
 	}
 }
 
@@ -74,6 +109,8 @@ func TestEvalUsage(t *testing.T) {
 		{"no text", []string{"eval", "divergence", "-m", m, "-z", z}, 2, "exactly one of --text"},
 		{"text and samples", []string{"eval", "divergence", "-m", m, "-z", z, "--text", "x", "--sample-seed", "1"}, 2, "exactly one of --text"},
 		{"bad budget", []string{"eval", "divergence", "-m", m, "-z", z, "--text", "x", "--budgets", "0.5,1.5"}, 1, "whole number"},
+		{"ppl without text", []string{"eval", "ppl", "-m", m, "-z", z}, 2, "--text FILE"},
+		{"ppl scoring nothing", []string{"eval", "ppl", "-m", m, "-z", z, "--text", "eval_test.go", "--ctx", "8", "--score-after", "7"}, 1, "score nothing"},
 		{"missing text file", []string{"eval", "divergence", "-m", m, "-z", z, "--text", filepath.Join(t.TempDir(), "none.txt")}, 1, "none.txt"},
 	}
 	for _, tt := range tests {

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
+	"fmt"
+	"io"
+	"maps"
 	"strings"
 
+	"sieve/eval"
 	"sieve/sparsity"
 )
 
@@ -47,3 +52,38 @@ func (f *evalKVFlags) parse() ([]string, []float64, sparsity.Spec, error) {
 	spec.Sink, spec.Window = *f.sink, *f.window
 	return policies, budgets, spec, nil
 }
+
+// evalOutFlags are the output flags of the eval commands.
+type evalOutFlags struct {
+	json *bool
+	out  *string
+}
+
+// addEvalOutFlags defines --json and --out on fs.
+func addEvalOutFlags(fs *flag.FlagSet) *evalOutFlags {
+	return &evalOutFlags{
+		json: fs.Bool("json", false, "print one JSON object"),
+		out:  fs.String("out", "", "directory to write the plot EVAL.svg to (empty: none)"),
+	}
+}
+
+// write draws the sweep's plot when --out is set, then prints either the
+// JSON object {header..., "sweep": s, extra...} or the heading line and
+// the table.
+func (f *evalOutFlags) write(stdout io.Writer, heading string, s eval.Sweep, fields map[string]any) error {
+	if *f.out != "" {
+		if err := s.WritePlot(*f.out); err != nil {
+			return err
+		}
+	}
+	if *f.json {
+		obj := map[string]any{"sweep": s}
+		maps.Copy(obj, fields)
+		return json.NewEncoder(stdout).Encode(obj)
+	}
+	fmt.Fprintln(stdout, heading)
+	return s.WriteTable(stdout)
+}
+
+// defaultEvalBudgets are the budgets every eval command runs by default.
+const defaultEvalBudgets = "0.125,0.25,0.5"
