@@ -111,9 +111,7 @@ func Decode(ctx context.Context, m *model.Model, pool *kernels.Pool, cfg DecodeC
 				if _, err := runner.Forward(&b, cache); err != nil {
 					return res, err
 				}
-				if err := evict(cache, ids...); err != nil {
-					return res, err
-				}
+				evict(cache, ids...)
 			}
 			res.Decode = append(res.Decode, float64(cfg.Gen*cfg.Batch)/time.Since(start).Seconds())
 		}
@@ -140,25 +138,18 @@ func fill(ctx context.Context, r *llama.Runner, att Cache, seq int32, toks []int
 		if _, err := r.Forward(&b, att); err != nil {
 			return err
 		}
-		if err := evict(att, seq); err != nil {
-			return err
-		}
+		evict(att, seq)
 	}
 	return nil
 }
 
 // evict compacts the sequences when the cache evicts.
-func evict(c Cache, seqs ...int32) error {
-	ev, ok := c.(Evicter)
-	if !ok {
-		return nil
-	}
-	for _, s := range seqs {
-		if err := ev.Evict(s); err != nil {
-			return err
+func evict(c Cache, seqs ...int32) {
+	if ev, ok := c.(Evicter); ok {
+		for _, s := range seqs {
+			ev.Evict(s)
 		}
 	}
-	return nil
 }
 
 // median returns the median of xs (0 for none).

@@ -21,7 +21,7 @@ type Compactor struct {
 // Layer compacts layer of sequence id to lb's budget, ranking by scores
 // (nil: by recency only) summed from the query at position from on (see
 // sparsity.RankScores), and returns the slots dropped and blocks freed.
-func (c *Compactor) Layer(kv *kvcache.Cache, id int32, layer int, lb sparsity.LayerBudget, scores []float32, from int32) (dropped, freed int, err error) {
+func (c *Compactor) Layer(kv *kvcache.Cache, id int32, layer int, lb sparsity.LayerBudget, scores []float32, from int32) (dropped, freed int) {
 	return c.LayerSinks(kv, id, layer, lb, scores, from, nil, nil)
 }
 
@@ -29,7 +29,7 @@ func (c *Compactor) Layer(kv *kvcache.Cache, id int32, layer int, lb sparsity.La
 // where sinks has tokens[p] are kept like sinks (sparsity.SinkKeeper).
 // tokens holds the sequence's tokens by position; a nil sinks protects
 // nothing.
-func (c *Compactor) LayerSinks(kv *kvcache.Cache, id int32, layer int, lb sparsity.LayerBudget, scores []float32, from int32, tokens []int32, sinks *sparsity.SinkTokens) (dropped, freed int, err error) {
+func (c *Compactor) LayerSinks(kv *kvcache.Cache, id int32, layer int, lb sparsity.LayerBudget, scores []float32, from int32, tokens []int32, sinks *sparsity.SinkTokens) (dropped, freed int) {
 	c.pos = kv.Positions(id, layer, c.pos[:0])
 	c.protect = c.protect[:0]
 	if sinks != nil {
@@ -45,8 +45,6 @@ func (c *Compactor) LayerSinks(kv *kvcache.Cache, id int32, layer int, lb sparsi
 	}
 	c.keep = c.sinks.Keep(c.keep, c.pos, scores, lb, c.protect)
 	before := kv.LayerBlocks(id, layer)
-	if err := kv.Retain(id, layer, c.keep); err != nil {
-		return 0, 0, err
-	}
-	return len(c.pos) - len(c.keep), before - kv.LayerBlocks(id, layer), nil
+	kv.Retain(id, layer, c.keep)
+	return len(c.pos) - len(c.keep), before - kv.LayerBlocks(id, layer)
 }

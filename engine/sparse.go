@@ -176,9 +176,7 @@ func (e *Engine) evict() {
 			if snap && scores != nil {
 				scores = sparsity.SnapKVScores(s.kv.pooled, scores, lb.Window, p.Kernel)
 				s.kv.pooled = scores
-				if err := e.cache.SetScores(q.cacheSeq, l, scores); err != nil {
-					panic(err) // the engine never shares blocks
-				}
+				e.cache.SetScores(q.cacheSeq, l, scores)
 			}
 			if due {
 				e.evictLayer(q, l, lb, scores)
@@ -191,10 +189,7 @@ func (e *Engine) evict() {
 // evictLayer keeps the best lb.Budget() slots of q's layer by scores (nil
 // for recency only) and frees the blocks that emptied.
 func (e *Engine) evictLayer(q *sequence, layer int, lb sparsity.LayerBudget, scores []float32) {
-	dropped, freed, err := e.sched.kv.compact.LayerSinks(e.cache, q.cacheSeq, layer, lb, scores, q.kv.from, q.tokens, q.kv.plan.SinkTokens)
-	if err != nil {
-		panic(err) // the engine never shares blocks
-	}
+	dropped, freed := e.sched.kv.compact.LayerSinks(e.cache, q.cacheSeq, layer, lb, scores, q.kv.from, q.tokens, q.kv.plan.SinkTokens)
 	q.kv.evicted += dropped
 	e.evictions.Add(1)
 	e.evictedTokens.Add(int64(dropped))

@@ -9,21 +9,18 @@ import (
 
 // attention is the state of one Attend call, shared by the pool workers.
 type attention struct {
-	c      *Cache
-	layer  int
-	b      *llama.Batch
-	q      []float32
-	out    []float32
-	slot   []int32     // per batch token: its slot in its (sequence, layer)
-	tabs   []*table    // per batch token: its (sequence, layer) table
-	items  []item      // the units of work
-	runs   []scoredRun // runs whose weights go into slot scores
-	parts  []float32   // partial score sums, one region per accumulating item
-	acc    []float32   // reduction buffer
-	hook   func(layer int, seq, pos int32, kvHead int, w []float32)
-	serial bool // run the items on the caller (hook order across runs)
-	calls  int  // Attend calls so far
-	fault  panicBox
+	c     *Cache
+	layer int
+	b     *llama.Batch
+	q     []float32
+	out   []float32
+	slot  []int32     // per batch token: its slot in its (sequence, layer)
+	tabs  []*table    // per batch token: its (sequence, layer) table
+	items []item      // the units of work
+	runs  []scoredRun // runs whose weights go into slot scores
+	parts []float32   // partial score sums, one region per accumulating item
+	acc   []float32   // reduction buffer
+	fault panicBox
 }
 
 // Attend implements llama.Attention. It appends each token's keys and
@@ -35,7 +32,7 @@ type attention struct {
 // storage gives the same bits. Positions within a (sequence, layer) must
 // increase; Attend panics on a broken invariant.
 //
-// Tokens that score (see Scoring and SetAccumulate) record each slot's
+// Tokens that score (see SetAccumulate) record each slot's
 // softmax term during that same pass, and turn them into attention weights
 // with the head's final max and sum once the pass is over; the output is
 // computed exactly as without scoring.
@@ -55,9 +52,6 @@ func (c *Cache) Attend(layer int, b *llama.Batch, q, k, v, out []float32) {
 			panic(fmt.Sprintf("kvcache: sequence %d layer %d: no reserved slot", b.Seq[i], layer))
 		}
 		blk := t.blocks[t.n/bs]
-		if c.bp.shared(blk) {
-			panic(fmt.Sprintf("kvcache: sequence %d layer %d: write into a shared block", b.Seq[i], layer))
-		}
 		if t.n > 0 {
 			prev := t.blocks[(t.n-1)/bs]
 			if last := c.bp.pos[int(prev)*bs+(t.n-1)%bs]; b.Pos[i] <= last {
@@ -70,16 +64,11 @@ func (c *Cache) Attend(layer int, b *llama.Batch, q, k, v, out []float32) {
 		t.n++
 	}
 	a.layer, a.b, a.q, a.out = layer, b, q, out
-	a.hook = c.scoring.Weights
 	a.plan()
-	if a.serial {
-		a.WorkerRange(0, 0, len(a.items))
-	} else {
-		c.pool.Run(len(a.items), a)
-	}
+	c.pool.Run(len(a.items), a)
 	a.fault.rethrow()
 	a.reduce()
-	a.b, a.q, a.out, a.hook = nil, nil, nil, nil
+	a.b, a.q, a.out = nil, nil, nil
 }
 
 // Range implements kernels.Task; the pool calls WorkerRange instead.
@@ -88,41 +77,20 @@ func (a *attention) Range(lo, hi int) { a.WorkerRange(0, lo, hi) }
 // WorkerRange runs the work items lo..hi with worker wid's buffers.
 func (a *attention) WorkerRange(wid, lo, hi int) {
 	defer a.fault.catch()
-	c := a.c
-	kvHeads, group := c.cfg.KVHeads, c.cfg.Heads/c.cfg.KVHeads
-	w := &c.scratch.sets[wid]
+	group := a.c.cfg.Heads / a.c.cfg.KVHeads
+	w := &a.c.scratch.sets[wid]
 	for _, it := range a.items[lo:hi] {
-		if it.part < 0 && a.hook == nil { // unscored tokens of one sequence
-			a.attend(int(it.lo), int(it.hi), int(it.kh), w, nil)
+		kh := int(it.kh)
+		if it.part < 0 { // unscored tokens of one sequence
+			a.attend(int(it.lo), int(it.hi), kh, w, nil)
 			continue
 		}
-		kh0, kh1 := int(it.kh), int(it.kh)+1
-		if it.kh < 0 {
-			kh0, kh1 = 0, kvHeads
-		}
-		var part []float32
-		if it.part >= 0 {
-			part = a.parts[it.part : it.part+it.plen]
-		}
+		part := a.parts[it.part : it.part+it.plen]
 		for i := int(it.lo); i < int(it.hi); i++ {
-			pos := a.b.Pos[i]
-			accum := part != nil && pos >= it.from
-			for kh := kh0; kh < kh1; kh++ {
-				if !accum && a.hook == nil {
-					a.attend(i, i+1, kh, w, nil)
-					continue
-				}
-				n := int(a.slot[i]) + 1
-				raw := w.rawBuf(group * (n + max(a.c.bp.bs, chunk)))
-				a.attend(i, i+1, kh, w, raw)
-				wt := raw[:n]
-				if a.hook != nil {
-					a.hook(a.layer, a.b.Seq[i], pos, kh, wt)
-				}
-				if accum {
-					kernels.Add(part[:n], wt)
-				}
-			}
+			n := int(a.slot[i]) + 1
+			raw := w.rawBuf(group * (n + max(a.c.bp.bs, chunk)))
+			a.attend(i, i+1, kh, w, raw)
+			kernels.Add(part[:n], raw[:n])
 		}
 	}
 }

@@ -22,7 +22,6 @@ type Cache struct {
 	seqs    []*seqState // by sequence id; nil when the id is free
 	freeIDs []int32
 
-	scoring Scoring
 	att     attention
 	scratch *scratch // per-worker buffers: F16 conversion, raw attention weights
 }
@@ -30,7 +29,6 @@ type Cache struct {
 // seqState is one sequence's block tables.
 type seqState struct {
 	layers []table
-	mark   int // last Attend call that saw this sequence (hook ordering)
 }
 
 // table lists the blocks holding one layer's slots, in slot order.
@@ -113,21 +111,6 @@ func (c *Cache) Free(id int32) {
 	c.freeIDs = append(c.freeIDs, id)
 }
 
-// Fork registers a new sequence sharing every block of id (copy-on-write)
-// and returns its id.
-func (c *Cache) Fork(id int32) int32 {
-	src := c.seq(id)
-	nid := c.NewSeq()
-	dst := c.seqs[nid]
-	for l, t := range src.layers {
-		for _, b := range t.blocks {
-			c.bp.retain(b)
-		}
-		dst.layers[l] = table{blocks: append([]int32(nil), t.blocks...), n: t.n, from: t.from}
-	}
-	return nid
-}
-
 // Len is the number of slots the sequence holds in layer.
 func (c *Cache) Len(id int32, layer int) int { return c.seq(id).layers[layer].n }
 
@@ -155,31 +138,25 @@ func appendSlots[T any](dst, meta []T, t *table, bs int) []T {
 }
 
 // Need is the number of free blocks Reserve(id, n) would take: new blocks
-// for n more slots in every layer, plus copies of shared tail blocks.
+// for n more slots in every layer.
 func (c *Cache) Need(id int32, n int) int {
+	if n <= 0 {
+		return 0
+	}
 	s := c.seq(id)
+	bs := c.opt.BlockSize
 	need := 0
 	for l := range s.layers {
-		need += c.needLayer(&s.layers[l], n)
+		t := &s.layers[l]
+		need += max((t.n+n+bs-1)/bs-len(t.blocks), 0)
 	}
 	return need
 }
 
-// needLayer counts the blocks one layer needs for n more slots: new blocks
-// past the table's end, and copies of the shared blocks the slots land in.
-func (c *Cache) needLayer(t *table, n int) int {
-	if n <= 0 {
-		return 0
-	}
-	bs := c.opt.BlockSize
-	last := (t.n + n + bs - 1) / bs // blocks the table must have
-	return max(last-len(t.blocks), 0) + c.sharedIn(t.blocks[t.n/bs:min(last, len(t.blocks))])
-}
-
 // Reserve makes room for n more slots in every layer of the sequence, so
 // that the next Attend calls can store n tokens. It takes blocks from the
-// pool and copies shared tail blocks. It takes nothing and returns an error
-// wrapping ErrNoSpace when the pool has too few free blocks.
+// pool. It takes nothing and returns an error wrapping ErrNoSpace when the
+// pool has too few free blocks.
 func (c *Cache) Reserve(id int32, n int) error {
 	need := c.Need(id, n)
 	if need > c.bp.nfree() {
@@ -192,50 +169,9 @@ func (c *Cache) Reserve(id int32, n int) error {
 	bs := c.opt.BlockSize
 	for l := range s.layers {
 		t := &s.layers[l]
-		last := (t.n + n + bs - 1) / bs
-		for i := t.n / bs; i < min(last, len(t.blocks)); i++ {
-			c.ensureOwned(t, l, i)
-		}
-		for len(t.blocks) < last {
+		for last := (t.n + n + bs - 1) / bs; len(t.blocks) < last; {
 			t.blocks = append(t.blocks, c.bp.alloc(l))
 		}
 	}
 	return nil
-}
-
-// sharedIn counts the shared blocks among blocks.
-func (c *Cache) sharedIn(blocks []int32) int {
-	n := 0
-	for _, b := range blocks {
-		if c.bp.shared(b) {
-			n++
-		}
-	}
-	return n
-}
-
-// own replaces the shared blocks lo..hi-1 of the table by private copies.
-// When the copies need more blocks than are free, it changes nothing and
-// returns an error wrapping ErrNoSpace that names what needs them.
-func (c *Cache) own(t *table, layer, lo, hi int, what string) error {
-	if need := c.sharedIn(t.blocks[lo:hi]); need > c.bp.nfree() {
-		return fmt.Errorf("%w: %s needs %d block copies, %d free", ErrNoSpace, what, need, c.bp.nfree())
-	}
-	for i := lo; i < hi; i++ {
-		c.ensureOwned(t, layer, i)
-	}
-	return nil
-}
-
-// ensureOwned replaces block i of the table by a private copy when shared.
-// The caller has checked that a block is free.
-func (c *Cache) ensureOwned(t *table, layer, i int) {
-	b := t.blocks[i]
-	if !c.bp.shared(b) {
-		return
-	}
-	nb := c.bp.alloc(layer)
-	c.bp.copyBlock(nb, b)
-	c.bp.release(b)
-	t.blocks[i] = nb
 }

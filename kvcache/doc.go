@@ -7,9 +7,8 @@
 // metadata: the token's true position and a score for the sparsity policy.
 //
 // Each sequence owns one block table per layer, so layers may hold
-// different numbers of slots once a policy compacts them. Blocks are
-// reference-counted; a block with more than one owner is copied before it
-// is written or compacted (copy-on-write).
+// different numbers of slots once a policy compacts them. A block belongs
+// to one sequence and layer until it is freed.
 //
 // Scores: a (sequence, layer) can accumulate into its slot scores the
 // attention weights its queries give (SetAccumulate), for a sparsity

@@ -6,8 +6,8 @@ import (
 	"sieve/kernels"
 )
 
-// blockPool owns the storage of every block, the free list and the
-// reference counts. Only the counters are safe to read concurrently.
+// blockPool owns the storage of every block, the free list and which
+// blocks are held. Only the counters are safe to read concurrently.
 type blockPool struct {
 	bs, kvHeads, hd int
 	elems           int // key+value values per block
@@ -18,7 +18,7 @@ type blockPool struct {
 	scr []float32 // slot scores, bs per block
 
 	free  []int32 // stack of free block ids
-	refs  []int32 // owners per block
+	held  []bool  // per block: taken by a sequence
 	layer []int32 // layer a used block belongs to
 
 	used      atomic.Int64
@@ -39,14 +39,14 @@ func newBlockPool(n, bs, kvHeads, hd, layers int, dtype kernels.DType) *blockPoo
 	for i := range p.free {
 		p.free[i] = int32(n - 1 - i) // block 0 is taken first
 	}
-	p.refs = make([]int32, n)
+	p.held = make([]bool, n)
 	p.layer = make([]int32, n)
 	p.layerUsed = make([]atomic.Int64, layers)
 	return p
 }
 
 // total is the number of blocks.
-func (p *blockPool) total() int { return len(p.refs) }
+func (p *blockPool) total() int { return len(p.held) }
 
 // nfree is the number of free blocks.
 func (p *blockPool) nfree() int { return len(p.free) }
@@ -55,42 +55,22 @@ func (p *blockPool) nfree() int { return len(p.free) }
 func (p *blockPool) alloc(layer int) int32 {
 	b := p.free[len(p.free)-1]
 	p.free = p.free[:len(p.free)-1]
-	p.refs[b] = 1
+	p.held[b] = true
 	p.layer[b] = int32(layer)
 	p.used.Add(1)
 	p.layerUsed[layer].Add(1)
 	return b
 }
 
-// retain adds an owner to b.
-func (p *blockPool) retain(b int32) { p.refs[b]++ }
-
-// release drops an owner of b and frees it with the last one.
+// release returns b to the free list.
 func (p *blockPool) release(b int32) {
-	if p.refs[b] <= 0 {
+	if !p.held[b] {
 		panic("kvcache: release of a free block")
 	}
-	p.refs[b]--
-	if p.refs[b] > 0 {
-		return
-	}
+	p.held[b] = false
 	p.free = append(p.free, b)
 	p.used.Add(-1)
 	p.layerUsed[p.layer[b]].Add(-1)
-}
-
-// shared reports whether b has more than one owner.
-func (p *blockPool) shared(b int32) bool { return p.refs[b] > 1 }
-
-// copyBlock copies the contents and metadata of block src into dst.
-func (p *blockPool) copyBlock(dst, src int32) {
-	if p.f16 != nil {
-		copy(p.f16[int(dst)*p.elems:int(dst+1)*p.elems], p.f16[int(src)*p.elems:int(src+1)*p.elems])
-	} else {
-		copy(p.f32[int(dst)*p.elems:int(dst+1)*p.elems], p.f32[int(src)*p.elems:int(src+1)*p.elems])
-	}
-	copy(p.pos[int(dst)*p.bs:int(dst+1)*p.bs], p.pos[int(src)*p.bs:int(src+1)*p.bs])
-	copy(p.scr[int(dst)*p.bs:int(dst+1)*p.bs], p.scr[int(src)*p.bs:int(src+1)*p.bs])
 }
 
 // keyOff is the index of the key of (block b, KV head kh, slot o) in storage;

@@ -3,44 +3,29 @@ package kvcache
 import (
 	"math"
 	"math/rand/v2"
-	"slices"
-	"sync"
 	"testing"
 
 	"sieve/kernels"
 	"sieve/llama"
 )
 
-// weightKey names one hook call.
-type weightKey struct {
-	layer  int
-	seq    int32
-	pos    int32
-	kvHead int
-}
-
 func TestScoringKeepsOutputAndMatchesReference(t *testing.T) {
 	for _, dt := range []kernels.DType{kernels.F32, kernels.F16} {
 		t.Run(dt.String(), func(t *testing.T) {
 			c := tinyConfig
 			plain, scored := scoringPair(t, dt)
-			var mu sync.Mutex
-			got := map[weightKey][]float32{}
-			scored.SetScoring(Scoring{Accumulate: true, Weights: func(layer int, seq, pos int32, kvHead int, w []float32) {
-				mu.Lock()
-				defer mu.Unlock()
-				got[weightKey{layer, seq, pos, kvHead}] = slices.Clone(w)
-			}})
 			refs := map[int32][]*refSeq{}
+			want := map[int32][][]float64{} // per sequence and layer: the expected slot scores
 			for range 3 {
 				s := plain.NewSeq()
 				scored.NewSeq()
-				for range c.Layers {
+				for l := range c.Layers {
 					refs[s] = append(refs[s], &refSeq{})
+					want[s] = append(want[s], nil)
+					scored.SetAccumulate(s, l, 0)
 				}
 			}
 			r := rand.New(rand.NewPCG(31, 32))
-			queries := map[int32]int{}
 			steps := [][][2]int32{
 				{{0, 0}, {0, 1}, {0, 2}, {0, 3}, {0, 4}, {1, 0}, {1, 1}, {2, 0}},
 				{{0, 5}, {1, 2}, {2, 1}},
@@ -54,7 +39,6 @@ func TestScoringKeepsOutputAndMatchesReference(t *testing.T) {
 				counts := map[int32]int{}
 				for _, tk := range st {
 					b.Add(0, tk[1], tk[0], false)
-					queries[tk[0]]++
 					counts[tk[0]]++
 				}
 				for s, cnt := range counts {
@@ -81,42 +65,31 @@ func TestScoringKeepsOutputAndMatchesReference(t *testing.T) {
 						rs.k = append(rs.k, stored(dt, k[i*kvd:(i+1)*kvd]))
 						rs.v = append(rs.v, stored(dt, v[i*kvd:(i+1)*kvd]))
 					}
-					group := c.Heads / c.KVHeads
 					for i := 0; i < n; i++ {
 						rs := refs[b.Seq[i]][l]
-						for kh := 0; kh < c.KVHeads; kh++ {
-							w := got[weightKey{l, b.Seq[i], b.Pos[i], kh}]
-							var want []float64
-							for h := kh * group; h < (kh+1)*group; h++ {
-								_, hw := refAttend(scored, rs, q[i*qd:(i+1)*qd], h, b.Pos[i])
-								if want == nil {
-									want = make([]float64, len(hw))
-								}
-								for p, x := range hw {
-									want[p] += x / float64(group)
-								}
-							}
-							if len(w) != len(want) {
-								t.Fatalf("layer %d seq %d pos %d head %d: %d weights, want %d", l, b.Seq[i], b.Pos[i], kh, len(w), len(want))
-							}
-							for p := range want {
-								if math.Abs(float64(w[p])-want[p]) > 1e-6 {
-									t.Fatalf("weight %d: %v, want %v", p, w[p], want[p])
-								}
+						ws := &want[b.Seq[i]][l]
+						for len(*ws) < len(rs.pos) {
+							*ws = append(*ws, 0)
+						}
+						for h := 0; h < c.Heads; h++ {
+							_, hw := refAttend(scored, rs, q[i*qd:(i+1)*qd], h, b.Pos[i])
+							for p, x := range hw {
+								(*ws)[p] += x / float64(c.Heads)
 							}
 						}
 					}
 				}
 			}
-			// Each query adds a total of 1 to its (sequence, layer) scores.
-			for s, nq := range queries {
+			for s := range refs {
 				for l := 0; l < c.Layers; l++ {
-					var sum float64
-					for _, x := range scored.Scores(s, l, nil) {
-						sum += float64(x)
+					got := scored.Scores(s, l, nil)
+					if len(got) != len(want[s][l]) {
+						t.Fatalf("seq %d layer %d: %d scores, want %d", s, l, len(got), len(want[s][l]))
 					}
-					if math.Abs(sum-float64(nq)) > 1e-4 {
-						t.Errorf("seq %d layer %d: scores sum to %v, want %d", s, l, sum, nq)
+					for p, w := range want[s][l] {
+						if math.Abs(float64(got[p])-w) > 1e-5 {
+							t.Fatalf("seq %d layer %d slot %d: score %v, want %v", s, l, p, got[p], w)
+						}
 					}
 					for _, x := range plain.Scores(s, l, nil) {
 						if x != 0 {

@@ -32,7 +32,7 @@
 //
 // For snapkv the prompt is compressed once, after it is fully cached. The
 // pooled weights of the last Obs prompt queries are summed per prompt slot
-// ([Observe]), max-pooled over neighbouring positions ([SnapKVScores]), and
+// (accumulated as the slots' scores), max-pooled over neighbouring positions ([SnapKVScores]), and
 // ranked by Keep. The pooled values then become the slots' scores, and
 // decoding continues like h2o.
 //

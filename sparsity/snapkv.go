@@ -2,19 +2,6 @@ package sparsity
 
 import "slices"
 
-// Observe adds one observation query's attention weights to obs, the SnapKV
-// scores of the prompt slots: w holds, for one KV head, the weights over the
-// slots the query sees (already averaged over the head's query heads), and
-// each is added divided by kvHeads, so summing over the KV heads averages
-// them. obs must be at least as long as w.
-func Observe(obs, w []float32, kvHeads int) {
-	inv := 1 / float32(kvHeads)
-	obs = obs[:len(w)]
-	for i, v := range w {
-		obs[i] += v * inv
-	}
-}
-
 // SnapKVScores returns the scores SnapKV ranks the prompt by, appended to
 // dst[:0]: obs (the summed observation weights per prompt slot) max-pooled
 // over positions with an odd kernel width, each slot taking the largest

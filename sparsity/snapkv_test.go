@@ -49,18 +49,6 @@ func TestSnapKVScores(t *testing.T) {
 	}
 }
 
-func TestObserve(t *testing.T) {
-	obs := make([]float32, 5)
-	Observe(obs, []float32{0.5, 0.5}, 2)        // KV head 0 of a query at position 1
-	Observe(obs, []float32{1, 0}, 2)            // KV head 1
-	Observe(obs, []float32{0.25, 0.25, 0.5}, 2) // the next query, head 0
-	Observe(obs, []float32{0.25, 0.25, 0.5}, 2) // head 1
-	want := []float32{1, 0.5, 0.5, 0, 0}
-	if !slices.Equal(obs, want) {
-		t.Fatalf("obs = %v, want %v", obs, want)
-	}
-}
-
 // TestSnapKVKeep runs the prompt compression end to end on a small prompt:
 // the pooled scores choose the heavy hitters, the window is kept.
 func TestSnapKVKeep(t *testing.T) {
