@@ -27,7 +27,10 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any) error
 		rc.SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout))
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
-	if s.cfg.ReadTimeout > 0 {
+	if s.cfg.ReadTimeout > 0 && err == nil {
+		// Lifted only once the body is in: after a timeout the deadline
+		// stays past, or net/http would go on reading the rest of a
+		// trickling body (to reuse the connection) before the 408 goes out.
 		rc.SetReadDeadline(time.Time{})
 	}
 	if err != nil {

@@ -27,7 +27,7 @@ const (
 
 // errTemplateLimit marks a rendering stopped by one of the bounds: the
 // template is at fault, not the request (a 500).
-var errTemplateLimit = errors.New("chat template stopped")
+var errTemplateLimit = errors.New("stopped")
 
 // renderSlots returns the semaphore of renderings in flight. A rendering
 // that overruns its deadline cannot be stopped (the library has no hook for
