@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -113,8 +114,18 @@ func TestOpenBadFiles(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			path := writeTemp(t, "bad.gguf", tc.edit(validRaw()))
+			data := tc.edit(validRaw())
+			path := writeTemp(t, "bad.gguf", data)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
 			f, err := gguf.Open(path)
+			runtime.ReadMemStats(&after)
+			// Whatever the counts in the file say, reading it allocates in
+			// proportion to its size (these files are a few KB; the one
+			// with a 64 KiB tensor name is the largest).
+			if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+				t.Errorf("Open of a %d-byte file allocated %d bytes", len(data), grew)
+			}
 			if tc.want == nil {
 				if err != nil {
 					t.Fatalf("Open: %v", err)
