@@ -6,14 +6,16 @@ import (
 	"path/filepath"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
-// WriteNeedleHeatmap writes dir/needle.svg: for full and for each policy
+// WriteNeedleHeatmap writes dir/needle.svg and dir/needle.png: for full and for each policy
 // and budget, a heatmap of the share of prompts retrieved per (length,
 // depth), one row of panels per policy (full alone on the first), one
 // column per budget. results must be as Needles returns them.
@@ -31,18 +33,30 @@ func WriteNeedleHeatmap(dir string, cfg NeedleConfig, results []NeedleResult) er
 		grid[len(grid)-1][i%cols] = needlePanel(cfg, r, fmt.Sprintf("%s, budget %v", r.Policy, r.Budget))
 	}
 	w, h := vg.Length(cols)*3.2*vg.Inch, vg.Length(len(grid))*2.4*vg.Inch
-	canvas := vgsvg.New(w, h)
 	tiles := draw.Tiles{Rows: len(grid), Cols: cols, PadX: vg.Millimeter * 3, PadY: vg.Millimeter * 3,
 		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	panels := plot.Align(grid, tiles, draw.New(canvas))
-	for r, row := range grid {
-		for c, p := range row {
-			if p != nil {
-				p.Draw(panels[r][c])
+	pictures := map[string]vg.CanvasWriterTo{
+		"needle.svg": vgsvg.New(w, h),
+		"needle.png": vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(96))},
+	}
+	for name, canvas := range pictures {
+		panels := plot.Align(grid, tiles, draw.New(canvas))
+		for r, row := range grid {
+			for c, p := range row {
+				if p != nil {
+					p.Draw(panels[r][c])
+				}
 			}
 		}
+		if err := writePicture(filepath.Join(dir, name), canvas); err != nil {
+			return err
+		}
 	}
-	path := filepath.Join(dir, "needle.svg")
+	return nil
+}
+
+// writePicture writes a drawn canvas to path.
+func writePicture(path string, canvas vg.CanvasWriterTo) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
@@ -72,14 +86,14 @@ func (g needleCells) Z(c, r int) float64 {
 	return float64(cell.Retrieved) / float64(cell.Prompts)
 }
 
-// needlePanel is one heatmap, red for none retrieved to blue for all,
-// each cell labelled with its count.
+// needlePanel is one heatmap, red for none retrieved through grey for
+// half to blue for all, each cell labelled with its count.
 func needlePanel(cfg NeedleConfig, r NeedleResult, title string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
 	p.Title.TextStyle.Font.Size = vg.Points(9)
 	g := needleCells{cfg, r}
-	hm := plotter.NewHeatMap(g, moreland.SmoothBlueRed().Palette(64))
+	hm := plotter.NewHeatMap(g, palette.Reverse(moreland.SmoothBlueRed()).Palette(64))
 	hm.Min, hm.Max = 0, 1
 	p.Add(hm)
 	var labels plotter.XYLabels
@@ -98,7 +112,7 @@ func needlePanel(cfg NeedleConfig, r NeedleResult, title string) *plot.Plot {
 	if l, err := plotter.NewLabels(labels); err == nil {
 		for i := range l.TextStyle {
 			l.TextStyle[i].XAlign, l.TextStyle[i].YAlign = draw.XCenter, draw.YCenter
-			l.TextStyle[i].Font.Size = vg.Points(7)
+			l.TextStyle[i].Font.Size = vg.Points(8)
 		}
 		p.Add(l)
 	}

@@ -26,7 +26,7 @@ func evalNeedle(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	seed := fs.Uint64("seed", 1, "seed of the prompts")
 	kv := addEvalKVFlags(fs, "0.125,0.25,0.5", "each request (prompt and answer)")
 	answer := fs.Int("answer", eval.DefaultAnswerTokens, "tokens of each greedy answer")
-	out := fs.String("out", "", "directory to write the heatmap picture needle.svg to (empty: none)")
+	out := fs.String("out", "", "directory to write the heatmap pictures needle.svg and needle.png to (empty: none)")
 	threads := fs.Int("threads", runtime.NumCPU(), "worker threads")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := parseFlags(fs, args); err != nil {
