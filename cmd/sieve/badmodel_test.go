@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,5 +62,24 @@ func TestRunBadHyperparameters(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want exit 1 and one line with %q", code, errOut, tt.want)
 			}
 		})
+	}
+}
+
+// TestRunTokenizerIDNear2To31: a small tokenizer.json with one id near 2^31
+// is refused in one line, instead of sizing a 32 GiB vocabulary.
+func TestRunTokenizerIDNear2To31(t *testing.T) {
+	var vocab strings.Builder
+	for i := range 99 {
+		fmt.Fprintf(&vocab, `"t%d": %d, `, i, i)
+	}
+	tok := `{"pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "BPE", "merges": [], "vocab": {` +
+		vocab.String() + `"t99": 2147483646}}}`
+	path := filepath.Join(t.TempDir(), "tokenizer.json")
+	if err := os.WriteFile(path, []byte(tok), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := sieve("run", "-m", testmodels.Path(t, "stories260K.bin"), "-z", path, "-p", "hi", "-n", "1")
+	if code != 1 || !strings.Contains(errOut, `token "t99" has id 2147483646`) || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("exit %d, stderr %q; want exit 1 and one line naming the id", code, errOut)
 	}
 }

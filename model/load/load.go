@@ -132,11 +132,7 @@ func Tokenizer(path string) (tokenizer.Tokenizer, error) {
 		return nil, err
 	}
 	if !bytes.Equal(magic, []byte("GGUF")) {
-		t, err := tokenizer.Load(path)
-		if err != nil {
-			return nil, fmt.Errorf("tokenizer %s: %w", path, err)
-		}
-		return t, nil
+		return tokenizer.Load(path) // its errors name the file
 	}
 	f, err := gguf.Open(path)
 	if err != nil {
