@@ -116,6 +116,9 @@ func TestConnectionCap(t *testing.T) {
 		t.Fatal("a second connection was accepted while the first is open")
 	case <-time.After(50 * time.Millisecond):
 	}
+	if _, ok := first.(interface{ CloseWrite() error }); !ok {
+		t.Error("a limited connection hides CloseWrite from net/http")
+	}
 	first.Close()
 	first.Close() // a second Close must not free a second slot
 	second, ok := <-accepted
