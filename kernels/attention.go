@@ -6,17 +6,23 @@ import (
 	"unsafe"
 )
 
-// attnChunk is the number of tokens whose scores share one online-softmax
+// AttnChunk is the number of tokens whose scores share one online-softmax
 // update. Chunks are aligned to the absolute token index, so splitting a
-// sequence into blocks whose sizes are multiples of attnChunk does not
-// change any bit of the result.
-const attnChunk = 16
+// sequence into blocks whose sizes are multiples of AttnChunk does not
+// change any bit of the result; callers that stage keys and values feed
+// runs of whole chunks.
+const AttnChunk = 16
+
+// AttnScale is the softmax temperature of dot-product attention over heads
+// of headDim values, 1/sqrt(headDim); every attention implementation
+// scales its scores by it.
+func AttnScale(headDim int) float32 { return float32(1 / math.Sqrt(float64(headDim))) }
 
 // AttnState is the running state of one fused attention pass: one key/value
 // head and its group of query heads (GQA), fed one block of tokens at a
 // time. Each key and value row is read once for the whole group.
 //
-// The update is an online softmax in chunks of 16 tokens aligned to the
+// The update is an online softmax in chunks of AttnChunk tokens aligned to the
 // token index: for head h with scores s_t = (q_h · k_t) * scale (dot in the
 // order of reduce.go), m' = max(m, max_t s_t), alpha = exp32(m - m'),
 // p_t = exp32(s_t - m'), sum' = sum*alpha + p_0 + p_1 + ... (in token
@@ -35,8 +41,8 @@ type AttnState struct {
 	n          int       // tokens consumed so far
 	max, sum   []float32 // per head
 	acc        []float32 // heads × dim
-	s          []float32 // chunk scores, heads × attnChunk, then one exponent per head
-	vbuf       []float32 // widened values of one chunk, attnChunk × dim
+	s          []float32 // chunk scores, heads × AttnChunk, then one exponent per head
+	vbuf       []float32 // widened values of one chunk, AttnChunk × dim
 	tail       []float32 // tile-kernel tail scratch
 }
 
@@ -54,8 +60,8 @@ func newAttnState(im *impl, heads, headDim int) *AttnState {
 	s := &AttnState{
 		im: im, capHeads: heads, heads: heads, dim: headDim,
 		max: make([]float32, heads), sum: make([]float32, heads),
-		acc: make([]float32, heads*headDim), s: make([]float32, heads*attnChunk+(heads+attnChunk-1)/attnChunk*attnChunk),
-		vbuf: make([]float32, attnChunk*headDim),
+		acc: make([]float32, heads*headDim), s: make([]float32, heads*AttnChunk+(heads+AttnChunk-1)/AttnChunk*AttnChunk),
+		vbuf: make([]float32, AttnChunk*headDim),
 		tail: make([]float32, (maxTileRows+maxTileCols)*lanes),
 	}
 	s.Reset()
@@ -133,10 +139,10 @@ func (s *AttnState) attend(q []float32, k, v unsafe.Pointer, t DType, stride, n 
 	}
 	fk := s.im.floats(t)
 	for i := 0; i < n; {
-		c := min(n-i, attnChunk-s.n%attnChunk)
+		c := min(n-i, AttnChunk-s.n%AttnChunk)
 		kp := unsafe.Add(k, uintptr(i*stride)*es)
 		if !attnScores(s.im, t, &q[0], s.heads, kp, uintptr(stride)*es, c, s.dim, &s.s[0]) {
-			dotTiles(fk, t, kp, uintptr(stride)*es, c, maxTileRows, q, s.dim, s.heads, s.dim, s.s, attnChunk, s.tail)
+			dotTiles(fk, t, kp, uintptr(stride)*es, c, maxTileRows, q, s.dim, s.heads, s.dim, s.s, AttnChunk, s.tail)
 		}
 		vp, vs := (*float32)(unsafe.Add(v, uintptr(i*stride)*es)), uintptr(stride)*4
 		if t == F16 {
@@ -160,8 +166,8 @@ func (s *AttnState) attend(q []float32, k, v unsafe.Pointer, t DType, stride, n 
 func (s *AttnState) update(c int, scale float32, v *float32, vstride uintptr, scores []float32, n, i int) {
 	ninf := float32(math.Inf(-1))
 	for h := range s.heads {
-		sc := s.s[h*attnChunk : (h+1)*attnChunk : (h+1)*attnChunk]
-		alpha := &s.s[s.heads*attnChunk+h] // exponent of alpha until expSlice
+		sc := s.s[h*AttnChunk : (h+1)*AttnChunk : (h+1)*AttnChunk]
+		alpha := &s.s[s.heads*AttnChunk+h] // exponent of alpha until expSlice
 		ch := s.taken(h, c)
 		if ch == 0 { // the head's tokens ended in an earlier chunk
 			for t := range sc {
@@ -193,12 +199,12 @@ func (s *AttnState) update(c int, scale float32, v *float32, vstride uintptr, sc
 		for t := 0; t < live; t++ {
 			sc[t] -= m
 		}
-		for t := live; t < attnChunk; t++ {
+		for t := live; t < AttnChunk; t++ {
 			sc[t] = ninf
 		}
 	}
-	used := s.heads*attnChunk + (s.heads+attnChunk-1)/attnChunk*attnChunk
-	for j := s.heads * (attnChunk + 1); j < used; j++ {
+	used := s.heads*AttnChunk + (s.heads+AttnChunk-1)/AttnChunk*AttnChunk
+	for j := s.heads * (AttnChunk + 1); j < used; j++ {
 		s.s[j] = ninf // padding of the alpha exponents
 	}
 	expSlice(s.im, s.s[:used], s.s[:used])
@@ -208,8 +214,8 @@ func (s *AttnState) update(c int, scale float32, v *float32, vstride uintptr, sc
 		if ch == 0 {
 			continue
 		}
-		p := s.s[h*attnChunk : (h+1)*attnChunk]
-		alpha := s.s[s.heads*attnChunk+h]
+		p := s.s[h*AttnChunk : (h+1)*AttnChunk]
+		alpha := s.s[s.heads*AttnChunk+h]
 		sum := s.sum[h] * alpha
 		for _, pt := range p[:ch] {
 			sum += pt

@@ -2,7 +2,6 @@ package kvcache
 
 import (
 	"fmt"
-	"math"
 
 	"sieve/kernels"
 	"sieve/model"
@@ -56,7 +55,7 @@ func New(c model.Config, opt Options, pool *kernels.Pool) (*Cache, error) {
 		opt:   opt,
 		pool:  pool,
 		bp:    newBlockPool(int(n), opt.BlockSize, c.KVHeads, c.HeadDim, c.Layers, opt.DType),
-		scale: float32(1 / math.Sqrt(float64(c.HeadDim))),
+		scale: kernels.AttnScale(c.HeadDim),
 	}
 	kc.att.c = kc
 	kc.scratch = newScratch(pool.Threads(), c.Heads/c.KVHeads, c.HeadDim, opt.BlockSize, opt.DType)

@@ -6,7 +6,7 @@ import "sieve/kernels"
 // online-softmax update; its chunks are aligned to the token index, so
 // feeding it runs of whole chunks gives the same bits however the slots
 // are laid out.
-const chunk = 16
+const chunk = kernels.AttnChunk
 
 // prefillRun is the most tokens of one sequence whose query heads share
 // one pass over the keys and values (see attention.attend).

@@ -27,7 +27,7 @@ type DenseCache struct {
 
 // NewDenseCache allocates a cache for seqs sequences of up to ctx positions.
 func NewDenseCache(cfg model.Config, pool *kernels.Pool, seqs, ctx int) *DenseCache {
-	d := &DenseCache{cfg: cfg, pool: pool, ctx: ctx, scale: attnScale(cfg.HeadDim)}
+	d := &DenseCache{cfg: cfg, pool: pool, ctx: ctx, scale: kernels.AttnScale(cfg.HeadDim)}
 	d.states = make([]*kernels.AttnState, pool.Threads())
 	for i := range d.states {
 		d.states[i] = kernels.NewAttnState(cfg.Heads/cfg.KVHeads, cfg.HeadDim)

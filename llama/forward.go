@@ -2,7 +2,6 @@ package llama
 
 import (
 	"fmt"
-	"math"
 
 	"sieve/kernels"
 	"sieve/model"
@@ -147,6 +146,3 @@ func (r *Runner) output(b *Batch) []float32 {
 	kernels.MatMul(r.pool, logits, r.w.Output, last, m)
 	return logits
 }
-
-// attnScale is the softmax temperature of dot-product attention.
-func attnScale(headDim int) float32 { return float32(1 / math.Sqrt(float64(headDim))) }

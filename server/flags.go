@@ -7,12 +7,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"sieve/engine"
-	"sieve/sparsity"
 )
 
 // ErrUsage marks a command-line error that has already been reported.
@@ -41,13 +39,9 @@ type Options struct {
 	MaxModelLen int
 	HTTP        HTTPLimits
 	Engine      engine.Config
-	// The server's default KV sparsity; requests may override it.
-	KVPolicy  string
-	KVBudget  float64
-	KVProfile string
-	// KVSinkTokens lists token ids kept like sinks wherever they sit
-	// ("1,13"; content-aware sinks), under every policy.
-	KVSinkTokens string
+	// KV holds the KV flags: the pool, and the server's default sparsity,
+	// which requests may override. ParseArgs applies them to Engine.
+	KV engine.KVFlags
 }
 
 // NewFlagSet returns the flags of "sieve serve", writing into opts.
@@ -73,20 +67,12 @@ func NewFlagSet(opts *Options, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&opts.MaxModelLen, "max-model-len", 0, "context length to serve, prompt + completion (default: the model's, lowered with a warning to what the KV pool holds)")
 	e := &opts.Engine
 	fs.IntVar(&e.Threads, "threads", 0, "kernel worker threads (default: all CPUs)")
-	fs.Func("kv-cache-size", "KV cache pool size, e.g. 512MiB or 2GiB; a plain number is MiB (default: a share of free memory)", func(s string) error {
-		mib, err := parseMiB(s)
-		e.KVCacheMiB = mib
-		return err
-	})
+	opts.KV.AddCache(fs)
 	fs.IntVar(&e.BlockSize, "block-size", 0, "token slots per KV cache block (default 16)")
-	fs.StringVar(&e.KVDType, "kv-dtype", "", "KV cache storage type: f16 (default) or f32")
 	fs.IntVar(&e.MaxBatchTokens, "max-batch-tokens", 0, fmt.Sprintf("most tokens in one forward pass (default %d)", engine.DefaultMaxBatchTokens))
 	fs.IntVar(&e.MaxSeqs, "max-seqs", 0, fmt.Sprintf("most sequences running at once (default %d)", engine.DefaultMaxSeqs))
 	fs.IntVar(&e.MaxWaiting, "max-waiting", 0, fmt.Sprintf("most requests waiting for admission; more get 429 (default %d)", engine.DefaultMaxWaiting))
-	fs.StringVar(&opts.KVPolicy, "kv-policy", "full", "KV sparsity policy: "+policyNames())
-	fs.Float64Var(&opts.KVBudget, "kv-budget", 0, "KV budget per layer: tokens (>= 1) or a fraction of prompt + max_tokens (< 1)")
-	fs.StringVar(&opts.KVProfile, "profile", "", "per-layer budget profile (JSON) for the layered policy")
-	fs.StringVar(&opts.KVSinkTokens, "kv-sink-tokens", "", "comma-separated token ids kept like sinks wherever they sit, under every policy (default: a layered profile's sink_tokens)")
+	opts.KV.AddSpec(fs, "prompt + max_tokens")
 	return fs
 }
 
@@ -124,14 +110,9 @@ func ParseArgs(args []string, stderr io.Writer) (Options, error) {
 			return fail("--chat-template %q is neither llama2, llama3, chatml nor a readable file", t)
 		}
 	}
-	spec, err := sparsity.ParseSpec(opts.KVPolicy, opts.KVBudget, opts.KVProfile)
-	if err == nil {
-		spec.SinkTokens, err = sparsity.ParseSinkTokens(opts.KVSinkTokens)
-	}
-	if err != nil {
+	if err := opts.KV.Apply(&opts.Engine); err != nil {
 		return fail("%v", err)
 	}
-	opts.Engine.KV = spec
 	if opts.APIKey == "" {
 		opts.APIKey = os.Getenv(APIKeyEnv)
 	}
@@ -153,38 +134,4 @@ func DefaultModelName(path string) string {
 		base = strings.TrimSuffix(base, ext)
 	}
 	return base
-}
-
-// parseMiB reads a size such as "512MiB", "2G" or "300" (MiB) in MiB.
-func parseMiB(s string) (int, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	mult := 1.0
-	for _, u := range []struct {
-		suffix string
-		mib    float64
-	}{{"kib", 1.0 / 1024}, {"kb", 1.0 / 1024}, {"k", 1.0 / 1024}, {"mib", 1}, {"mb", 1}, {"m", 1},
-		{"gib", 1024}, {"gb", 1024}, {"g", 1024}, {"tib", 1 << 20}, {"tb", 1 << 20}, {"t", 1 << 20}} {
-		if strings.HasSuffix(t, u.suffix) {
-			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mib
-			break
-		}
-	}
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v < 0 {
-		return 0, fmt.Errorf("size %q: want a number of MiB or a size like 512MiB or 2GiB", s)
-	}
-	mib := v * mult
-	if mib > 0 && mib < 1 {
-		mib = 1
-	}
-	return int(mib + 0.5), nil
-}
-
-// policyNames lists the sparsity policies for the flag help.
-func policyNames() string {
-	names := make([]string, 0, len(sparsity.Policies()))
-	for _, p := range sparsity.Policies() {
-		names = append(names, string(p))
-	}
-	return strings.Join(names, ", ")
 }

@@ -27,7 +27,7 @@ func TestParseArgs(t *testing.T) {
 	}{
 		{"defaults", []string{"-m", "../shared/models/stories260K.gguf"}, Options{
 			Model: "../shared/models/stories260K.gguf", Host: "127.0.0.1", Port: 8000, ServedModelName: "stories260K",
-			ShutdownTimeout: 30 * time.Second, HTTP: DefaultHTTPLimits(), KVPolicy: "full", Engine: engine.Config{KV: spec("full", 0)}}},
+			ShutdownTimeout: 30 * time.Second, HTTP: DefaultHTTPLimits(), Engine: engine.Config{KV: spec("full", 0)}}},
 		{"everything", []string{"-m", "m.bin", "-z", "tok.bin", "--host", "0.0.0.0", "--port", "9000",
 			"--served-model-name", "tiny", "--api-key", "k", "--chat-template", "llama3", "--threads", "2",
 			"--kv-cache-size", "2GiB", "--block-size", "32", "--kv-dtype", "f32", "--max-batch-tokens", "1024",
@@ -37,14 +37,14 @@ func TestParseArgs(t *testing.T) {
 			Model: "m.bin", Tokenizer: "tok.bin", Host: "0.0.0.0", Port: 9000, ServedModelName: "tiny", APIKey: "k",
 			ChatTemplate: "llama3", ShutdownTimeout: 3 * time.Second,
 			MaxModelLen: 1024, ParseSpecialInContent: true, LogPrompts: true,
-			HTTP: HTTPLimits{ReadHeaderTimeout: 2 * time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 6 * time.Second, IdleTimeout: 7 * time.Second, MaxConnections: 9}, KVPolicy: "h2o", KVBudget: 512,
+			HTTP: HTTPLimits{ReadHeaderTimeout: 2 * time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 6 * time.Second, IdleTimeout: 7 * time.Second, MaxConnections: 9}, KV: engine.KVFlags{Policy: "h2o", Budget: 512, CacheMiB: 2048, DType: "f32"},
 			Engine: engine.Config{Threads: 2, KVCacheMiB: 2048, BlockSize: 32, KVDType: "f32", MaxBatchTokens: 1024, MaxSeqs: 8, MaxWaiting: 5,
 				KV: spec("h2o", 512)}}},
 		{"no model: left to the caller", []string{"--port", "1"}, Options{
-			Host: "127.0.0.1", Port: 1, ShutdownTimeout: 30 * time.Second, HTTP: DefaultHTTPLimits(), KVPolicy: "full", Engine: engine.Config{KV: spec("full", 0)}}},
+			Host: "127.0.0.1", Port: 1, ShutdownTimeout: 30 * time.Second, HTTP: DefaultHTTPLimits(), Engine: engine.Config{KV: spec("full", 0)}}},
 		{"directory model name", []string{"-m", "/models/Llama-3.2-1B/"}, Options{
 			Model: "/models/Llama-3.2-1B/", Host: "127.0.0.1", Port: 8000, ServedModelName: "Llama-3.2-1B", ShutdownTimeout: 30 * time.Second, HTTP: DefaultHTTPLimits(),
-			KVPolicy: "full", Engine: engine.Config{KV: spec("full", 0)}}},
+			Engine: engine.Config{KV: spec("full", 0)}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,25 +85,6 @@ func TestParseArgsErrors(t *testing.T) {
 				t.Errorf("err = %v, want %v", err, tt.want)
 			}
 		})
-	}
-}
-
-func TestParseMiB(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int
-	}{
-		{"300", 300}, {"512MiB", 512}, {"512m", 512}, {"2GiB", 2048}, {"1.5G", 1536}, {"1 TiB", 1 << 20}, {"4096KiB", 4}, {"1k", 1}, {"0", 0},
-	}
-	for _, tt := range tests {
-		if got, err := parseMiB(tt.in); err != nil || got != tt.want {
-			t.Errorf("parseMiB(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
-		}
-	}
-	for _, bad := range []string{"", "-1", "GiB", "12XB"} {
-		if _, err := parseMiB(bad); err == nil {
-			t.Errorf("parseMiB(%q) succeeded", bad)
-		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"runtime"
 
 	"sieve/bench"
+	"sieve/engine"
 	"sieve/kernels"
 	"sieve/model"
 	"sieve/sparsity"
@@ -45,7 +46,8 @@ func benchDecode(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	kvType := fs.String("kv-dtype", "f16", "KV cache storage: f16 or f32 (paged), or dense (contiguous f32 reference)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the benchmark to this file")
-	kv := addKVFlags(fs)
+	var kv engine.KVFlags
+	kv.AddSpec(fs, "depth + max(prompt, gen)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -71,7 +73,7 @@ func benchDecode(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	default:
 		return fmt.Errorf("unknown --kv-dtype %q (want f16, f32 or dense)", *kvType)
 	}
-	if caches, err = kv.decodeCaches(m.Config, pool, *kvType, caches); err != nil {
+	if caches, err = decodeCaches(kv, m.Config, pool, *kvType, caches); err != nil {
 		return err
 	}
 	if *cpuProfile != "" {
@@ -106,30 +108,16 @@ func benchDecode(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return nil
 }
 
-// kvFlags are the KV policy flags of 'sieve bench decode'.
-type kvFlags struct {
-	policy, budget, profile *string
-}
-
-// addKVFlags registers --kv-policy, --kv-budget and --profile on fs.
-func addKVFlags(fs *flag.FlagSet) kvFlags {
-	return kvFlags{
-		policy:  fs.String("kv-policy", "full", "KV eviction policy of the paged cache (not snapkv)"),
-		budget:  fs.String("kv-budget", "", "KV budget per layer: tokens, or a fraction of depth + max(prompt, gen) below 1"),
-		profile: fs.String("profile", "", "per-layer budget profile (JSON) for the layered policy"),
-	}
-}
-
 // decodeCaches returns caches unchanged under full, or else paged caches of
-// storage kvType that evict under the flags' policy.
-func (f kvFlags) decodeCaches(c model.Config, pool *kernels.Pool, kvType string, caches bench.CacheFactory) (bench.CacheFactory, error) {
-	b, err := sparsity.ParseBudget(*f.budget)
-	if err != nil {
-		return nil, err
-	}
-	spec, err := sparsity.ParseSpec(*f.policy, b, *f.profile)
+// storage kvType that evict under the policy of the KV flags (not snapkv,
+// and without sink tokens: the benchmark's tokens are random).
+func decodeCaches(kv engine.KVFlags, c model.Config, pool *kernels.Pool, kvType string, caches bench.CacheFactory) (bench.CacheFactory, error) {
+	spec, err := kv.Spec()
 	if err != nil || spec.Policy == sparsity.Full {
 		return caches, err
+	}
+	if spec.SinkTokens != nil {
+		return nil, fmt.Errorf("--kv-sink-tokens: the decode benchmark's tokens are random; it keeps no sink tokens")
 	}
 	switch kvType {
 	case "f16":

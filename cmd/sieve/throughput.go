@@ -24,11 +24,9 @@ func benchThroughput(ctx context.Context, args []string, stdout, stderr io.Write
 	requests := fs.Int("requests", 16, "requests, all submitted at once")
 	inputLen := fs.Int("input-len", 512, "random prompt tokens per request")
 	outputLen := fs.Int("output-len", 512, "tokens each request generates (EOS ignored)")
-	kvMiB := fs.Int("kv-cache-size", 0, "KV pool size in MiB (0: the engine's default)")
-	kvType := fs.String("kv-dtype", "f16", "KV storage: f16 or f32")
-	policy := fs.String("kv-policy", "full", "KV eviction policy")
-	budget := fs.String("kv-budget", "", "KV budget per layer: tokens, or a fraction of prompt + output below 1")
-	profile := fs.String("profile", "", "per-layer budget profile (JSON) for the layered policy")
+	var kv engine.KVFlags
+	kv.AddCache(fs)
+	kv.AddSpec(fs, "prompt + output")
 	compare := fs.String("compare", "", "comma-separated policies to run side by side (overrides --kv-policy); full runs without a budget")
 	threads := fs.Int("threads", runtime.NumCPU(), "worker threads")
 	maxSeqs := fs.Int("max-seqs", 0, "most sequences running at once (0: the engine's default)")
@@ -45,15 +43,7 @@ func benchThroughput(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprintln(stderr, "sieve bench throughput: -m MODEL is required")
 		return errUsage
 	}
-	b, err := sparsity.ParseBudget(*budget)
-	if err != nil {
-		return err
-	}
-	names := []string{*policy}
-	if *compare != "" {
-		names = strings.Split(*compare, ",")
-	}
-	specs, err := throughputSpecs(names, b, *profile)
+	specs, err := throughputSpecs(kv, *compare)
 	if err != nil {
 		return err
 	}
@@ -69,7 +59,7 @@ func benchThroughput(ctx context.Context, args []string, stdout, stderr io.Write
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg := bench.ThroughputConfig{
 		Requests: *requests, InputLen: *inputLen, OutputLen: *outputLen, Repeats: *repeats, Seed: *seed,
-		Engine: engine.Config{Threads: *threads, KVCacheMiB: *kvMiB, KVDType: *kvType, MaxSeqs: *maxSeqs,
+		Engine: engine.Config{Threads: *threads, KVCacheMiB: kv.CacheMiB, KVDType: kv.DType, MaxSeqs: *maxSeqs,
 			MaxBatchTokens: *maxBatch, PrefillChunk: *chunk},
 	}
 	rep, err := bench.Throughput(ctx, m, cfg, specs, log)
@@ -82,23 +72,30 @@ func benchThroughput(ctx context.Context, args []string, stdout, stderr io.Write
 	return bench.WriteThroughputTable(stdout, rep)
 }
 
-// throughputSpecs parses the policies to compare: each gets the budget
-// except full, and layered gets the profile.
-func throughputSpecs(names []string, budget float64, profile string) ([]sparsity.Spec, error) {
+// throughputSpecs returns the policy of the KV flags, or with compare
+// (comma-separated policies) one spec per policy: each gets the flags'
+// budget and sink tokens, except that full gets no budget and only layered
+// gets the profile.
+func throughputSpecs(kv engine.KVFlags, compare string) ([]sparsity.Spec, error) {
+	if compare == "" {
+		s, err := kv.Spec()
+		return []sparsity.Spec{s}, err
+	}
 	var specs []sparsity.Spec
-	for _, n := range names {
+	for n := range strings.SplitSeq(compare, ",") {
 		p, err := sparsity.ParsePolicy(n)
 		if err != nil {
 			return nil, err
 		}
-		b, prof := budget, ""
+		f := kv
+		f.Policy = string(p)
 		if p == sparsity.Full {
-			b = 0
+			f.Budget = 0
 		}
-		if p == sparsity.Layered {
-			prof = profile
+		if p != sparsity.Layered {
+			f.Profile = ""
 		}
-		s, err := sparsity.ParseSpec(string(p), b, prof)
+		s, err := f.Spec()
 		if err != nil {
 			return nil, err
 		}
