@@ -246,10 +246,10 @@ func (e *Engine) newSequence(ctx context.Context, r Request) (*sequence, error) 
 	}
 	maxTokens := r.MaxTokens
 	if len(r.Forced) > 0 {
-		if maxTokens != 0 && maxTokens != len(r.Forced) {
+		if maxTokens != 0 && maxTokens < len(r.Forced) {
 			return nil, fmt.Errorf("%w: max tokens %d with %d forced tokens", ErrBadRequest, maxTokens, len(r.Forced))
 		}
-		maxTokens = len(r.Forced)
+		maxTokens = max(maxTokens, len(r.Forced))
 	}
 	if maxTokens == 0 {
 		maxTokens = c.ContextLen - len(r.Prompt)
@@ -279,7 +279,7 @@ func (e *Engine) newSequence(ctx context.Context, r Request) (*sequence, error) 
 	q.sampler.Prompt(r.Prompt)
 	if e.tok != nil {
 		q.stream = NewTextStream(e.tok, r.Prompt[len(r.Prompt)-1], r.Stop)
-		if !r.IgnoreEOS && len(r.Forced) == 0 {
+		if !r.IgnoreEOS && maxTokens > len(r.Forced) {
 			q.stop = e.stop
 		}
 	}

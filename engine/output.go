@@ -28,7 +28,7 @@ func (e *Engine) emit(logits []float32) {
 // next samples q's next token from row (which it may modify), records it
 // and sends the step's output or the final event.
 func (e *Engine) next(q *sequence, row []float32) {
-	if len(q.req.Forced) > 0 {
+	if n := len(q.req.Forced); n > 0 && (q.generated() < n || q.maxTokens == n) {
 		e.force(q, row)
 		return
 	}
@@ -88,6 +88,7 @@ func (e *Engine) force(q *sequence, row []float32) {
 		return
 	}
 	prev, tok := q.tokens[len(q.tokens)-1], q.req.Forced[g]
+	q.sampler.Accept(tok)
 	q.tokens = append(q.tokens, tok)
 	e.genTokens.Add(1)
 	if q.req.Logprobs {

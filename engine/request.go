@@ -51,7 +51,10 @@ type Request struct {
 	// computed. With ReturnLogits that gives len(Forced)+1 rows of logits,
 	// the first from the prompt's last position, the last in the final
 	// event (which carries no token); Logprobs scores the forced tokens.
-	// MaxTokens must be 0 or len(Forced).
+	// MaxTokens must be 0 (len(Forced)) or at least len(Forced): past the
+	// forced tokens the sequence goes on sampling, stop tokens included, up
+	// to MaxTokens in all (a question fed through decode over a context
+	// compressed before it, then its answer).
 	Forced []int32
 }
 

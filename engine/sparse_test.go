@@ -404,7 +404,7 @@ func TestSparseSubmitChecks(t *testing.T) {
 		{"no budget", Request{Prompt: []int32{1}, MaxTokens: 5, KVPolicy: "h2o"}, ErrBadRequest, "needs a budget"},
 		{"negative budget", Request{Prompt: []int32{1}, MaxTokens: 5, KVPolicy: "h2o", KVBudget: -3}, ErrBadRequest, "negative"},
 		{"dense beyond the pool", Request{Prompt: []int32{1, 2, 3}, MaxTokens: 260}, ErrTooLong, "KV blocks"},
-		{"forced and max tokens", Request{Prompt: []int32{1}, Forced: []int32{2, 3}, MaxTokens: 5}, ErrBadRequest, "forced"},
+		{"forced and max tokens", Request{Prompt: []int32{1}, Forced: []int32{2, 3}, MaxTokens: 1}, ErrBadRequest, "forced"},
 		{"forced token out of range", Request{Prompt: []int32{1}, Forced: []int32{2, -3}}, ErrBadRequest, "forced token"},
 	}
 	for _, tt := range tests {
@@ -451,6 +451,15 @@ func TestForcedTokensMatchGeneration(t *testing.T) {
 				if lp := got.logprobs[j]; lp.Token != want.tokens[j] || lp.Logprob > 0 {
 					t.Fatalf("token %d: logprob %+v", j, lp)
 				}
+			}
+			// Forcing the first ten of a greedy run and decoding on
+			// continues as the run did: the cache is the same.
+			greedy := Request{Prompt: prompt, MaxTokens: 30, IgnoreEOS: true, KVPolicy: policy, KVBudget: 16}
+			wantGreedy := collect(t, submit(t, e, context.Background(), greedy))
+			greedy.Forced = wantGreedy.tokens[:10]
+			cont := collect(t, submit(t, e, context.Background(), greedy))
+			if !slices.Equal(cont.tokens, wantGreedy.tokens) || cont.last.Finish != FinishLength {
+				t.Fatalf("forcing 10 then decoding gave %v (%q), want %v", cont.tokens, cont.last.Finish, wantGreedy.tokens)
 			}
 			if policy != "full" && got.last.Usage.KVTokensEvicted == 0 {
 				t.Fatal("no eviction while forcing")

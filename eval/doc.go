@@ -60,6 +60,17 @@
 // it is retrieved when the first number in the answer is N ([Retrieved]).
 // A fractional budget is of the prompt plus the answer tokens.
 //
+// # Generation tasks
+//
+// [Tasks] answers [TaskItem]s (a context, a question, a scoring) greedily
+// through the engine: by default the context alone is the prompt,
+// compressed before the question is seen, and the question is
+// teacher-forced through decode over the slots the policy kept before the
+// answer is generated (query-agnostic compression); TaskConfig.QuestionAware
+// adds runs with the question in the prompt. [ReadLongBench] makes items of
+// a LongBench data file, scored by its metrics ([TokenF1], [RougeL],
+// [ClassAccuracy], [NumberShare], [EditSimilarity]).
+//
 // Every run uses an F32 KV cache, so full reproduces the dense reference
 // exactly and full against full gives KL 0 and agreement 1.
 package eval

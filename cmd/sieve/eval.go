@@ -21,10 +21,13 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return evalNeedle(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "ppl":
 		return evalPPL(ctx, args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "longbench":
+		return evalLongBench(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintln(stderr, "usage: sieve eval divergence -m MODEL [-z TOKENIZER] (--text FILE | --sample-seed N) [flags]")
 	fmt.Fprintln(stderr, "       sieve eval needle -m MODEL [-z TOKENIZER] [--filler FILE] [flags]")
 	fmt.Fprintln(stderr, "       sieve eval ppl -m MODEL [-z TOKENIZER] --text FILE [--ctx N] [--stride N] [--score-after N] [flags]")
+	fmt.Fprintln(stderr, "       sieve eval longbench -m MODEL [-z TOKENIZER] --data FILE.jsonl [flags]")
 	return errUsage
 }
 

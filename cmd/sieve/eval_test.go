@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,6 +96,38 @@ func TestEvalPPL(t *testing.T) {
 	}
 }
 
+func TestEvalLongBench(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "lb.jsonl")
+	lines := `{"input": "What did Tom see?", "context": "Once upon a time, there was a little cat named Tom. One day, he saw a bird.", "answers": ["a bird"], "dataset": "hotpotqa"}
+{"input": "", "context": "Once upon a time, there was a little girl named Lily. She found a big red ball.", "answers": ["Lily found a ball"], "dataset": "samsum"}
+`
+	if err := os.WriteFile(data, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"eval", "longbench", "-m", testmodels.Path(t, "stories260K.bin"), "-z", testmodels.Path(t, "tok512.bin"),
+		"--data", data, "--policies", "full,h2o", "--budgets", "0.5", "--max-tokens", "8", "--question-aware", "--threads", "2", "--json"}
+	code, out, errOut := sieve(args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got struct {
+		Items int        `json:"items"`
+		Sweep eval.Sweep `json:"sweep"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	s := got.Sweep
+	if got.Items != 2 || len(s.Rows) != 3 || s.Rows[2].Mode != eval.QuestionAware || !slices.Equal(s.Columns, []string{"hotpotqa", "samsum"}) {
+		t.Fatalf("%d items, sweep %+v; want 2 items, full, h2o and h2o question-aware with a column per dataset", got.Items, s)
+	}
+	for _, r := range s.Rows {
+		if r.Score < 0 || r.Score > 1 || len(r.Values) != 2 || r.Full != s.Rows[0].Score {
+			t.Errorf("row %+v", r)
+		}
+	}
+}
+
 func TestEvalUsage(t *testing.T) {
 	m := testmodels.Path(t, "stories260K.bin")
 	z := testmodels.Path(t, "tok512.bin")
@@ -111,6 +144,8 @@ func TestEvalUsage(t *testing.T) {
 		{"bad budget", []string{"eval", "divergence", "-m", m, "-z", z, "--text", "x", "--budgets", "0.5,1.5"}, 1, "whole number"},
 		{"ppl without text", []string{"eval", "ppl", "-m", m, "-z", z}, 2, "--text FILE"},
 		{"ppl scoring nothing", []string{"eval", "ppl", "-m", m, "-z", z, "--text", "eval_test.go", "--ctx", "8", "--score-after", "7"}, 1, "score nothing"},
+		{"longbench without data", []string{"eval", "longbench", "-m", m, "-z", z}, 2, "--data FILE"},
+		{"longbench unknown dataset", []string{"eval", "longbench", "-m", m, "-z", z, "--data", "testdata/unknown-dataset.jsonl"}, 1, "no such file"},
 		{"missing text file", []string{"eval", "divergence", "-m", m, "-z", z, "--text", filepath.Join(t.TempDir(), "none.txt")}, 1, "none.txt"},
 	}
 	for _, tt := range tests {

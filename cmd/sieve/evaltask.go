@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"runtime"
+
+	"sieve/eval"
+	"sieve/model"
+)
+
+// evalTaskFlags are the flags of the generation-task eval commands.
+type evalTaskFlags struct {
+	modelPath, tokPath *string
+	kv                 *evalKVFlags
+	aware, raw         *bool
+	threads            *int
+	out                *evalOutFlags
+}
+
+// addEvalTaskFlags defines the task commands' common flags on fs.
+func addEvalTaskFlags(fs *flag.FlagSet) *evalTaskFlags {
+	return &evalTaskFlags{
+		modelPath: fs.String("m", "", "model: a .gguf file, a llama2.c .bin checkpoint, or a Hugging Face directory"),
+		tokPath:   fs.String("z", "", "tokenizer file (required for llama2.c checkpoints)"),
+		kv:        addEvalKVFlags(fs, defaultEvalBudgets, "each request (prompt, question and answer)"),
+		aware:     fs.Bool("question-aware", false, "also run each policy with the question in the compressed prompt, reported apart (default: the context is compressed before the question is seen)"),
+		raw:       fs.Bool("raw", false, "send prompts as raw text, without the model's chat template"),
+		threads:   fs.Int("threads", runtime.NumCPU(), "worker threads"),
+		out:       addEvalOutFlags(fs),
+	}
+}
+
+// config returns the task configuration the flags give, without items.
+func (f *evalTaskFlags) config() (eval.TaskConfig, error) {
+	cfg := eval.TaskConfig{QuestionAware: *f.aware, Raw: *f.raw, Threads: *f.threads}
+	var err error
+	cfg.Policies, cfg.Budgets, cfg.Spec, err = f.kv.parse()
+	return cfg, err
+}
+
+// run opens the model, makes the items with items(m), runs them and prints
+// the sweep with a column per task.
+func (f *evalTaskFlags) run(ctx context.Context, name, metric string, cfg eval.TaskConfig, items func(*model.Model) ([]eval.TaskItem, error), stdout, stderr io.Writer) error {
+	m, err := openModel(ctx, *f.modelPath, *f.tokPath, stderr)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if cfg.Items, err = items(m); err != nil {
+		return err
+	}
+	results, err := eval.Tasks(ctx, m, cfg)
+	if err != nil {
+		return err
+	}
+	var tasks []string
+	for _, it := range cfg.Items {
+		tasks = append(tasks, it.Task)
+	}
+	tasks = uniq(tasks)
+	prompt := "chat template"
+	if cfg.Raw || m.ChatTemplate == "" {
+		prompt = "raw prompts"
+	}
+	truncated := 0
+	if len(results) > 0 {
+		truncated = results[0].Truncated
+	}
+	mode := "context compressed before the question is seen"
+	if cfg.QuestionAware {
+		mode += " (question-aware rows: with it)"
+	}
+	heading := fmt.Sprintf("model %s, %s, %d items (%d cut in the middle to fit), %s, %s, greedy", m.Name, name, len(cfg.Items), truncated, prompt, mode)
+	fields := map[string]any{"model": m.Name, "items": len(cfg.Items), "results": results}
+	return f.out.write(stdout, heading, eval.TaskSweep(name, metric, tasks, results), fields)
+}
+
+// uniq drops repeated strings, keeping the first of each.
+func uniq(s []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
