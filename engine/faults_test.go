@@ -105,7 +105,7 @@ func TestCancelFreesBlocksWithinOneStep(t *testing.T) {
 // panicOnce panics in the pool's worker ranges the first time it runs.
 type panicOnce struct{ once *sync.Once }
 
-func (p panicOnce) Range(lo, hi int) {
+func (p panicOnce) Range(_, lo, hi int) {
 	if lo > 0 { // not the caller's first range: another worker's, when there are several
 		p.once.Do(func() { panic("injected in a worker") })
 	}

@@ -166,15 +166,12 @@ func matMuls(im *impl, p *Pool, x []float32, n int, prods [maxProducts]Product) 
 		t.first[i+1] = t.first[i] + (q.M.Rows+t.rows-1)/t.rows
 	}
 	if p == nil {
-		t.WorkerRange(0, 0, t.first[t.np])
+		t.Range(0, 0, t.first[t.np])
 	} else {
 		p.run(t.first[t.np], t)
 	}
 	*t = mulTask{}
 }
-
-// Range computes row tiles [lo, hi).
-func (t *mulTask) Range(lo, hi int) { t.WorkerRange(0, lo, hi) }
 
 // scratch returns worker w's scratch of n floats.
 func (t *mulTask) scratch(w, n int) []float32 {
@@ -184,9 +181,9 @@ func (t *mulTask) scratch(w, n int) []float32 {
 	return t.p.scratchFor(w, n)
 }
 
-// WorkerRange computes row tiles [lo, hi), numbered across the products,
+// Range computes row tiles [lo, hi), numbered across the products,
 // with worker w's scratch; in the quantizing pass, inputs [lo, hi).
-func (t *mulTask) WorkerRange(w, lo, hi int) {
+func (t *mulTask) Range(w, lo, hi int) {
 	if t.quant {
 		t.quantRange(lo, hi)
 		return

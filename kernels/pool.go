@@ -9,17 +9,12 @@ import (
 )
 
 // Task is a unit of parallel work over the index range [0, n): Range is
-// called on disjoint sub-ranges from several workers at once.
+// called on disjoint sub-ranges from several workers at once. worker says
+// which worker runs a range, so that the task can use that worker's
+// scratch memory: it is in [0, Threads()), and no two ranges of one Run
+// share a worker at once.
 type Task interface {
-	Range(lo, hi int)
-}
-
-// WorkerTask is a Task that also wants to know which worker runs a range,
-// so that it can use that worker's scratch memory: worker is in
-// [0, Threads()) and no two ranges of one Run share a worker at once.
-type WorkerTask interface {
-	Task
-	WorkerRange(worker, lo, hi int)
+	Range(worker, lo, hi int)
 }
 
 // spinRounds is how many times an idle worker polls for new work (yielding
@@ -36,7 +31,6 @@ type Pool struct {
 
 	// The current job, published by incrementing gen.
 	task  Task
-	wtask WorkerTask
 	n     int
 	grain int
 	next  atomic.Int64 // next index to hand out
@@ -107,11 +101,7 @@ func (p *Pool) Run(n int, t Task) {
 		return
 	}
 	if p == nil {
-		if wt, ok := t.(WorkerTask); ok {
-			wt.WorkerRange(0, 0, n)
-		} else {
-			t.Range(0, n)
-		}
+		t.Range(0, 0, n)
 		return
 	}
 	p.mu.Lock() // also for one chunk: worker 0's scratch is shared
@@ -121,16 +111,11 @@ func (p *Pool) Run(n int, t Task) {
 
 // run is Run with p.mu held.
 func (p *Pool) run(n int, t Task) {
-	wt, _ := t.(WorkerTask)
 	if n == 1 || p.threads == 1 {
-		if wt != nil {
-			wt.WorkerRange(0, 0, n)
-		} else {
-			t.Range(0, n)
-		}
+		t.Range(0, 0, n)
 		return
 	}
-	p.task, p.wtask, p.n = t, wt, n
+	p.task, p.n = t, n
 	p.grain = max(1, n/(4*p.threads))
 	p.next.Store(0)
 	p.left.Store(int32(p.threads - 1))
@@ -146,7 +131,7 @@ func (p *Pool) run(n int, t Task) {
 			runtime.Gosched()
 		}
 	}
-	p.task, p.wtask = nil, nil
+	p.task = nil
 	p.panicMu.Lock()
 	wp := p.panicked
 	p.panicked = nil
@@ -180,11 +165,7 @@ func (p *Pool) work(w int) {
 			return
 		}
 		hi := min(lo+g, n)
-		if p.wtask != nil {
-			p.wtask.WorkerRange(w, int(lo), int(hi))
-		} else {
-			p.task.Range(int(lo), int(hi))
-		}
+		p.task.Range(w, int(lo), int(hi))
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 // countTask counts how often each index is visited.
 type countTask struct{ hits []atomic.Int32 }
 
-func (c *countTask) Range(lo, hi int) {
+func (c *countTask) Range(_, lo, hi int) {
 	for i := lo; i < hi; i++ {
 		c.hits[i].Add(1)
 	}
@@ -81,11 +81,11 @@ type panicTask struct {
 	at int
 }
 
-func (p *panicTask) Range(lo, hi int) {
+func (p *panicTask) Range(w, lo, hi int) {
 	if lo <= p.at && p.at < hi {
 		panic("injected")
 	}
-	p.countTask.Range(lo, hi)
+	p.countTask.Range(w, lo, hi)
 }
 
 func TestPoolPanicReachesTheCaller(t *testing.T) {
@@ -114,5 +114,48 @@ func TestPoolPanicReachesTheCaller(t *testing.T) {
 			}
 		}
 		p.Close()
+	}
+}
+
+// workerTask checks that every range runs on a valid worker that runs no
+// other range of the job at the same time.
+type workerTask struct {
+	busy []atomic.Bool
+	bad  atomic.Int32
+	countTask
+}
+
+func (w *workerTask) Range(worker, lo, hi int) {
+	if worker < 0 || worker >= len(w.busy) || !w.busy[worker].CompareAndSwap(false, true) {
+		w.bad.Add(1)
+		return
+	}
+	w.countTask.Range(worker, lo, hi)
+	w.busy[worker].Store(false)
+}
+
+func TestPoolWorkersAreValidAndExclusive(t *testing.T) {
+	for threads := 1; threads <= 4; threads++ {
+		p := NewPool(threads)
+		for range 20 {
+			w := &workerTask{busy: make([]atomic.Bool, threads), countTask: countTask{hits: make([]atomic.Int32, 500)}}
+			p.Run(500, w)
+			if w.bad.Load() != 0 {
+				t.Fatalf("%d threads: %d ranges ran on an invalid or busy worker", threads, w.bad.Load())
+			}
+			for i := range w.hits {
+				if w.hits[i].Load() != 1 {
+					t.Fatalf("%d threads: index %d visited %d times", threads, i, w.hits[i].Load())
+				}
+			}
+		}
+		p.Close()
+	}
+	var w workerTask
+	w.busy, w.hits = make([]atomic.Bool, 1), make([]atomic.Int32, 7)
+	var nilPool *Pool
+	nilPool.Run(7, &w)
+	if w.bad.Load() != 0 || w.hits[6].Load() != 1 {
+		t.Fatal("a nil pool did not run the task as worker 0")
 	}
 }

@@ -71,11 +71,9 @@ func (c *Cache) Attend(layer int, b *llama.Batch, q, k, v, out []float32) {
 	a.b, a.q, a.out = nil, nil, nil
 }
 
-// Range implements kernels.Task; the pool calls WorkerRange instead.
-func (a *attention) Range(lo, hi int) { a.WorkerRange(0, lo, hi) }
-
-// WorkerRange runs the work items lo..hi with worker wid's buffers.
-func (a *attention) WorkerRange(wid, lo, hi int) {
+// Range implements kernels.Task: it runs the work items lo..hi with
+// worker wid's buffers.
+func (a *attention) Range(wid, lo, hi int) {
 	defer a.fault.catch()
 	group := a.c.cfg.Heads / a.c.cfg.KVHeads
 	w := &a.c.scratch.sets[wid]

@@ -29,7 +29,7 @@ type work struct {
 }
 
 // scratch holds one set of buffers per pool worker, indexed by the
-// worker number the pool hands to WorkerRange.
+// worker number the pool hands to Range.
 type scratch struct {
 	sets []work
 }

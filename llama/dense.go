@@ -67,13 +67,10 @@ type denseTask struct {
 	q, out []float32
 }
 
-// Range implements kernels.Task; the pool calls WorkerRange instead.
-func (t *denseTask) Range(lo, hi int) { t.WorkerRange(0, lo, hi) }
-
-// WorkerRange attends for (token, KV head) pairs lo..hi with worker w's
+// Range implements kernels.Task: it attends for (token, KV head) pairs lo..hi with worker w's
 // state, one fused pass of the group's query heads over the rows 0..pos
 // of the KV head.
-func (t *denseTask) WorkerRange(w, lo, hi int) {
+func (t *denseTask) Range(w, lo, hi int) {
 	d := t.d
 	c := d.cfg
 	hd, kvDim, group := c.HeadDim, c.KVDim(), c.Heads/c.KVHeads
