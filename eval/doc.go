@@ -69,7 +69,8 @@
 // answer is generated (query-agnostic compression); TaskConfig.QuestionAware
 // adds runs with the question in the prompt. [ReadLongBench] makes items of
 // a LongBench data file, scored by its metrics ([TokenF1], [RougeL],
-// [ClassAccuracy], [NumberShare], [EditSimilarity]).
+// [ClassAccuracy], [NumberShare], [EditSimilarity]); [RulerGenerator]
+// makes RULER-style items scored by [MatchAll].
 //
 // Every run uses an F32 KV cache, so full reproduces the dense reference
 // exactly and full against full gives KL 0 and agreement 1.

@@ -63,6 +63,8 @@ type TaskResult struct {
 	Items int                `json:"items"`
 	// Truncated counts the items whose context was cut in the middle to fit.
 	Truncated int `json:"truncated"`
+	// KVTokensEvicted adds up the engine's evictions over the items.
+	KVTokensEvicted int64 `json:"kv_tokens_evicted"`
 }
 
 // taskPrompt is an item's tokens.
@@ -132,9 +134,11 @@ func Tasks(ctx context.Context, m *model.Model, cfg TaskConfig) ([]TaskResult, e
 	}
 	n := len(cfg.Items)
 	scores := make([]float64, len(runs)*n)
+	evicted := make([]int64, len(runs)*n)
 	err = parallel(ctx, len(scores), func(ctx context.Context, i int) error {
 		ru, it, p := runs[i/n], cfg.Items[i%n], prompts[i%n]
-		answer, err := r.taskAnswer(ctx, p, it.MaxTokens, ru.policy, ru.budget, ru.mode == QuestionAware)
+		answer, usage, err := r.taskAnswer(ctx, p, it.MaxTokens, ru.policy, ru.budget, ru.mode == QuestionAware)
+		evicted[i] = int64(usage.KVTokensEvicted)
 		if err != nil {
 			return fmt.Errorf("%s at budget %v, item %d: %w", ru.policy, ru.budget, i%n, err)
 		}
@@ -155,6 +159,7 @@ func Tasks(ctx context.Context, m *model.Model, cfg TaskConfig) ([]TaskResult, e
 			s := scores[k*n+i]
 			res.Score += s / float64(n)
 			res.Tasks[it.Task] += s
+			res.KVTokensEvicted += evicted[k*n+i]
 			count[it.Task]++
 			if prompts[i].truncated {
 				res.Truncated++
@@ -211,18 +216,18 @@ func TruncateMiddle(ids []int32, n int) []int32 {
 // context alone is the prompt and the question is teacher-forced through
 // decode, over whatever the policy kept; question-aware, both are the
 // prompt.
-func (r *runner) taskAnswer(ctx context.Context, p taskPrompt, n int, policy string, budget float64, aware bool) ([]int32, error) {
+func (r *runner) taskAnswer(ctx context.Context, p taskPrompt, n int, policy string, budget float64, aware bool) ([]int32, engine.Usage, error) {
 	req := engine.Request{Prompt: p.context, Forced: p.question, MaxTokens: len(p.question) + n, KVPolicy: policy, KVBudget: budget}
 	if aware {
 		req.Prompt = append(slices.Clone(p.context), p.question...)
 		req.Forced, req.MaxTokens = nil, n
 	}
 	var out []int32
-	_, err := r.submit(ctx, req, func(ev engine.Event) { out = append(out, ev.Tokens...) })
+	usage, err := r.submit(ctx, req, func(ev engine.Event) { out = append(out, ev.Tokens...) })
 	if len(out) >= len(req.Forced) {
 		out = out[len(req.Forced):]
 	}
-	return out, err
+	return out, usage, err
 }
 
 // TaskSweep is the table of task results: the mean score per policy,

@@ -23,11 +23,14 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return evalPPL(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "longbench":
 		return evalLongBench(ctx, args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "ruler":
+		return evalRuler(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintln(stderr, "usage: sieve eval divergence -m MODEL [-z TOKENIZER] (--text FILE | --sample-seed N) [flags]")
 	fmt.Fprintln(stderr, "       sieve eval needle -m MODEL [-z TOKENIZER] [--filler FILE] [flags]")
 	fmt.Fprintln(stderr, "       sieve eval ppl -m MODEL [-z TOKENIZER] --text FILE [--ctx N] [--stride N] [--score-after N] [flags]")
 	fmt.Fprintln(stderr, "       sieve eval longbench -m MODEL [-z TOKENIZER] --data FILE.jsonl [flags]")
+	fmt.Fprintln(stderr, "       sieve eval ruler -m MODEL [-z TOKENIZER] [--tasks niah_single,niah_multikey,vt,cwe] [--lengths 250,500,900] [flags]")
 	return errUsage
 }
 

@@ -128,6 +128,37 @@ func TestEvalLongBench(t *testing.T) {
 	}
 }
 
+func TestEvalRuler(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"eval", "ruler", "-m", testmodels.Path(t, "needle-1k/model.bin"), "-z", testmodels.Path(t, "needle-1k/tok.bin"),
+		"--lengths", "200", "--n", "2", "--policies", "full,window", "--budgets", "0.5", "--threads", "2", "--out", dir, "--json"}
+	code, out, errOut := sieve(args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got struct {
+		Items int        `json:"items"`
+		Sweep eval.Sweep `json:"sweep"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	s := got.Sweep
+	if got.Items != 2*len(eval.RulerTasks) || len(s.Rows) != 2 || !slices.Equal(s.Columns, eval.RulerTasks) {
+		t.Fatalf("%d items, sweep %+v", got.Items, s)
+	}
+	// needle-1k is trained for the single needle: full retrieves it.
+	if full := s.Rows[0]; full.Policy != "full" || full.Values[0] != 1 {
+		t.Errorf("full: %+v, want niah_single 1", full)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ruler.svg")); err != nil {
+		t.Error(err)
+	}
+	if code, _, errOut := sieve(append(args[:len(args)-1], "--tasks", "qa")...); code != 1 || !strings.Contains(errOut, "unknown RULER task") {
+		t.Errorf("unknown task: exit %d, %s", code, errOut)
+	}
+}
+
 func TestEvalUsage(t *testing.T) {
 	m := testmodels.Path(t, "stories260K.bin")
 	z := testmodels.Path(t, "tok512.bin")

@@ -43,7 +43,8 @@ func (f *evalTaskFlags) config() (eval.TaskConfig, error) {
 
 // run opens the model, makes the items with items(m), runs them and prints
 // the sweep with a column per task.
-func (f *evalTaskFlags) run(ctx context.Context, name, metric string, cfg eval.TaskConfig, items func(*model.Model) ([]eval.TaskItem, error), stdout, stderr io.Writer) error {
+// what, when given, describes the run in the heading instead of name.
+func (f *evalTaskFlags) run(ctx context.Context, name, metric string, cfg eval.TaskConfig, items func(*model.Model) ([]eval.TaskItem, error), stdout, stderr io.Writer, what ...string) error {
 	m, err := openModel(ctx, *f.modelPath, *f.tokPath, stderr)
 	if err != nil {
 		return err
@@ -73,7 +74,11 @@ func (f *evalTaskFlags) run(ctx context.Context, name, metric string, cfg eval.T
 	if cfg.QuestionAware {
 		mode += " (question-aware rows: with it)"
 	}
-	heading := fmt.Sprintf("model %s, %s, %d items (%d cut in the middle to fit), %s, %s, greedy", m.Name, name, len(cfg.Items), truncated, prompt, mode)
+	desc := name
+	if len(what) > 0 {
+		desc = what[0]
+	}
+	heading := fmt.Sprintf("model %s, %s, %d items (%d cut in the middle to fit), %s, %s, greedy", m.Name, desc, len(cfg.Items), truncated, prompt, mode)
 	fields := map[string]any{"model": m.Name, "items": len(cfg.Items), "results": results}
 	return f.out.write(stdout, heading, eval.TaskSweep(name, metric, tasks, results), fields)
 }

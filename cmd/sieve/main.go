@@ -28,7 +28,7 @@ func commands() []command {
 		{"bench", "measure speed: 'bench decode' (prefill and decode tok/s), 'bench throughput' (serving), 'bench serve' (an HTTP endpoint)", benchCmd},
 		{"analyze", "inspect a model: 'analyze activations' (massive activations), 'analyze attention' (sinks, entropy)", analyzeCmd},
 		{"calibrate", "write a layered KV profile from the model's attention at a uniform budget's total", calibrateCmd},
-		{"eval", "measure quality: 'eval ppl' (sliding-window perplexity), 'eval divergence' (perplexity, KL and agreement of KV policies vs full), 'eval needle' (retrieval), 'eval longbench' (LongBench files)", evalCmd},
+		{"eval", "measure quality: 'eval ppl' (sliding-window perplexity), 'eval divergence' (perplexity, KL and agreement of KV policies vs full), 'eval needle' (retrieval), 'eval longbench' (LongBench files), 'eval ruler' (RULER tasks)", evalCmd},
 		{"health", "probe a server's /health; exit 0 only on 200 (for container health checks)", healthCmd},
 		{"pull", "download a model from the Hugging Face hub into the cache", pullCmd},
 		{"models", "list the cached models", modelsCmd},
