@@ -42,12 +42,16 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.inFlight++
 	f.maxFlight = max(f.maxFlight, f.inFlight)
 	f.mu.Unlock()
-	defer func() {
+	// The request leaves before its last write, which is what lets the
+	// client send its next one.
+	leave := sync.OnceFunc(func() {
 		f.mu.Lock()
 		f.inFlight--
 		f.mu.Unlock()
-	}()
+	})
+	defer leave()
 	if f.status != 0 {
+		leave()
 		w.WriteHeader(f.status)
 		fmt.Fprint(w, `{"error":{"message":"try later","type":"rate_limit"}}`)
 		return
@@ -63,12 +67,19 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	usage := fmt.Sprintf(`{"prompt_tokens":7,"completion_tokens":%d,"total_tokens":%d}`, n, n+7)
 	if stream, _ := body["stream"].(bool); !stream {
 		time.Sleep(f.first + time.Duration(n-1)*f.gap)
+		leave()
 		fmt.Fprintf(w, `{"choices":[{"index":0,"text":"%s"}],"usage":%s}`, strings.Repeat("ab", n), usage)
 		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	flush := w.(http.Flusher).Flush
-	send := func(data string) { fmt.Fprintf(w, "data: %s\n\n", data); flush() }
+	send := func(data string) {
+		if data == "[DONE]" {
+			leave()
+		}
+		fmt.Fprintf(w, "data: %s\n\n", data)
+		flush()
+	}
 	time.Sleep(f.first)
 	for i := range n {
 		if i > 0 {
