@@ -89,6 +89,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if cfg.Concurrency < 1 || cfg.Duration <= 0 || cfg.MaxTokens < 1 || cfg.MaxPromptWords < 1 {
 		return rep, errors.New("soak: concurrency, duration, max tokens and prompt words must be positive")
 	}
+	for _, share := range []float64{cfg.MalformedShare, cfg.OverContextShare, cfg.DisconnectShare, cfg.MalformedShare + cfg.OverContextShare} {
+		if share < 0 || share > 1 {
+			return rep, errors.New("soak: the shares of malformed, over-context and disconnected requests must lie in [0, 1], the first two together too")
+		}
+	}
 	cfg.URL = strings.TrimRight(cfg.URL, "/")
 	probe := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 30 * time.Second}
 	if cfg.ContextLen == 0 {

@@ -74,7 +74,10 @@ func (p *planner) next() request {
 	if roll < p.cfg.MalformedShare {
 		return request{path: path, body: []byte(malformed[r.IntN(len(malformed))]), shouldFail: true}
 	}
-	body := map[string]any{"model": p.cfg.Model}
+	body := map[string]any{}
+	if p.cfg.Model != "" {
+		body["model"] = p.cfg.Model
+	}
 	var text string
 	over := roll < p.cfg.MalformedShare+p.cfg.OverContextShare
 	if over {
