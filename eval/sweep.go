@@ -13,6 +13,8 @@ import (
 type Sweep struct {
 	// Eval names the evaluation ("ppl", "divergence", "ruler", ...).
 	Eval string `json:"eval"`
+	// Title says what ran (the model), for the plot.
+	Title string `json:"title,omitempty"`
 	// Metric names the score ("ppl", "exact match", ...).
 	Metric string `json:"metric"`
 	// LowerIsBetter is set for metrics such as perplexity.

@@ -34,7 +34,10 @@ func (s Sweep) WritePlot(dir string) error {
 	}
 	p.X.Tick.Marker = ticks
 	p.X.Min, p.X.Max = -0.25, float64(max(1, len(budgets)))-0.75
-	p.Legend.Top = !s.LowerIsBetter
+	p.Legend.Top = s.LowerIsBetter // lines fall (or rise) towards the right
+	if s.Title != "" {
+		p.Title.Text += ", " + s.Title
+	}
 	type line struct {
 		name string
 		xys  plotter.XYs

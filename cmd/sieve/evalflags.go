@@ -71,6 +71,9 @@ func addEvalOutFlags(fs *flag.FlagSet) *evalOutFlags {
 // JSON object {header..., "sweep": s, extra...} or the heading line and
 // the table.
 func (f *evalOutFlags) write(stdout io.Writer, heading string, s eval.Sweep, fields map[string]any) error {
+	if name, ok := fields["model"].(string); ok {
+		s.Title = name
+	}
 	if *f.out != "" {
 		if err := s.WritePlot(*f.out); err != nil {
 			return err
