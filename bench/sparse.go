@@ -3,7 +3,6 @@ package bench
 import (
 	"fmt"
 
-	"sieve/engine"
 	"sieve/kernels"
 	"sieve/kvcache"
 	"sieve/model"
@@ -19,9 +18,9 @@ type Evicter interface {
 // sparseCache is a paged cache whose sequences follow one plan.
 type sparseCache struct {
 	*kvcache.Cache
-	plan    sparsity.Plan
-	compact engine.Compactor
-	scores  []float32
+	plan     sparsity.Plan
+	progress []sparsity.Progress // by sequence id
+	evictor  sparsity.Evictor
 }
 
 // SparseCaches makes paged caches (as PagedCaches) whose sequences evict
@@ -42,30 +41,19 @@ func SparseCaches(c model.Config, pool *kernels.Pool, dtype kernels.DType, spec 
 		if err != nil {
 			return nil, nil, err
 		}
-		kv := cache.(*kvcache.Cache)
+		sc := &sparseCache{Cache: cache.(*kvcache.Cache), plan: plan}
 		for _, id := range ids {
-			for l, lb := range plan.Layers {
-				if !lb.Dense && lb.Heavy > 0 {
-					kv.SetAccumulate(id, l, 0)
-				}
+			for int(id) >= len(sc.progress) {
+				sc.progress = append(sc.progress, sparsity.Progress{})
 			}
+			sc.progress[id] = sc.evictor.Start(sc.Slots(id), &sc.plan, 0)
 		}
-		return &sparseCache{Cache: kv, plan: plan}, ids, nil
+		return sc, ids, nil
 	}
 }
 
-// Evict implements Evicter: every layer holding its budget plus a block
-// keeps its best budget slots and frees the rest.
+// Evict implements Evicter: it applies the plan after a forward pass
+// (sparsity.Evictor.Step), as the engine does.
 func (s *sparseCache) Evict(seq int32) {
-	for l, lb := range s.plan.Layers {
-		if !s.plan.Evict(l, s.Len(seq, l)) {
-			continue
-		}
-		var scores []float32
-		if lb.Heavy > 0 {
-			s.scores = s.Scores(seq, l, s.scores[:0])
-			scores = s.scores
-		}
-		s.compact.Layer(s.Cache, seq, l, lb, scores, 0)
-	}
+	s.evictor.Step(s.Slots(seq), &s.plan, &s.progress[seq], 0, 0, nil)
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"sieve/llama"
+	"sieve/sparsity"
 )
 
 // scheduler is the state the scheduler goroutine owns.
@@ -17,7 +18,7 @@ type scheduler struct {
 	work    []work    // the sequences of the current batch
 	decodes int       // decode tokens in the current batch
 	cur     *sequence // the sequence the step is working on, for panics
-	kv      kvScratch
+	evictor sparsity.Evictor
 }
 
 // work is one sequence's part of the current batch.

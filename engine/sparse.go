@@ -9,20 +9,12 @@ import (
 // kvState is a sequence's KV sparsity: its plan, bound at Submit, and
 // what eviction has done since the sequence was last (re)started.
 type kvState struct {
-	plan       sparsity.Plan
-	caps       []int // per layer: the most slots the layer ever holds
-	steady     []int // per layer: the slots a sparse layer reaches while decoding (0: dense)
-	compressed bool  // AfterPrompt plans: the prompt has been compressed
-	from       int32 // position of the first query that adds to slot scores
-	evicted    int   // slots evicted, summed over layers
-	kept       int   // slots held, summed over layers, when last counted
-}
-
-// kvScratch is the scheduler's reusable memory for eviction.
-type kvScratch struct {
-	compact Compactor
-	scores  []float32
-	pooled  []float32
+	plan     sparsity.Plan
+	progress sparsity.Progress // where eviction stands since the last (re)start
+	caps     []int             // per layer: the most slots the layer ever holds
+	steady   []int             // per layer: the slots a sparse layer reaches while decoding (0: dense)
+	evicted  int               // slots evicted, summed over layers
+	kept     int               // slots held, summed over layers, when last counted
 }
 
 // bindPlan resolves r's KV policy against the engine's default and binds
@@ -115,18 +107,10 @@ func (e *Engine) blocksAhead(q *sequence, rest int) int {
 	return n
 }
 
-// startKV sets up a newly admitted sequence's scoring: layers that rank
-// slots by score accumulate the attention their slots get, from the first
-// query, or for snapkv from the first observation query.
+// startKV sets up a newly admitted sequence's scoring (sparsity.Evictor.Start).
 func (e *Engine) startKV(q *sequence) {
-	p := &q.kv.plan
-	q.kv.compressed, q.kv.evicted, q.kv.kept = false, 0, 0
-	q.kv.from = p.ScoresFrom(q.nPrompt)
-	for l, lb := range p.Layers {
-		if !lb.Dense && lb.Heavy > 0 {
-			e.cache.SetAccumulate(q.cacheSeq, l, q.kv.from)
-		}
-	}
+	q.kv.evicted, q.kv.kept = 0, 0
+	q.kv.progress = e.sched.evictor.Start(e.cache.Slots(q.cacheSeq), &q.kv.plan, q.nPrompt)
 }
 
 // countKept records the slots q holds, summed over layers, in its usage.
@@ -140,13 +124,8 @@ func (e *Engine) countKept(q *sequence) {
 	}
 }
 
-// evict compacts, after a forward pass, the layers of the batch's
-// sequences that are due: sparse layers holding budget + one block or
-// more keep the best budget slots (sparsity.Keep) and free whole blocks.
-// A plan that compresses after the prompt (snapkv) waits until the prompt
-// is cached, then ranks the prompt by SnapKVScores over the weights its
-// last queries gave (accumulated as the slots' scores), which become the
-// slots' scores; later steps evict like h2o.
+// evict applies, after a forward pass, the plans of the batch's sparse
+// sequences (sparsity.Evictor.Step) and counts the slots and blocks freed.
 func (e *Engine) evict() {
 	s := &e.sched
 	for _, w := range s.work {
@@ -155,43 +134,24 @@ func (e *Engine) evict() {
 			continue
 		}
 		s.cur = q
-		p := &q.kv.plan
-		snap := false
-		if p.AfterPrompt && !q.kv.compressed {
-			if q.computed < q.nPrompt {
-				continue
-			}
-			q.kv.compressed, snap = true, true
+		before := e.heldBlocks(q)
+		dropped, compacted := s.evictor.Step(e.cache.Slots(q.cacheSeq), &q.kv.plan, &q.kv.progress, q.computed, q.nPrompt, q.tokens)
+		if compacted == 0 {
+			continue
 		}
-		for l, lb := range p.Layers {
-			if lb.Dense {
-				continue
-			}
-			due := p.Evict(l, e.cache.Len(q.cacheSeq, l)) // SetScores keeps the length
-			var scores []float32
-			if lb.Heavy > 0 && (snap || due) {
-				scores = e.cache.Scores(q.cacheSeq, l, s.kv.scores[:0])
-				s.kv.scores = scores
-			}
-			if snap && scores != nil {
-				scores = sparsity.SnapKVScores(s.kv.pooled, scores, lb.Window, p.Kernel)
-				s.kv.pooled = scores
-				e.cache.SetScores(q.cacheSeq, l, scores)
-			}
-			if due {
-				e.evictLayer(q, l, lb, scores)
-			}
-		}
+		q.kv.evicted += dropped
+		e.evictions.Add(int64(compacted))
+		e.evictedTokens.Add(int64(dropped))
+		e.blocksFreed.Add(int64(before - e.heldBlocks(q)))
 	}
 	s.cur = nil
 }
 
-// evictLayer keeps the best lb.Budget() slots of q's layer by scores (nil
-// for recency only) and frees the blocks that emptied.
-func (e *Engine) evictLayer(q *sequence, layer int, lb sparsity.LayerBudget, scores []float32) {
-	dropped, freed := e.sched.kv.compact.LayerSinks(e.cache, q.cacheSeq, layer, lb, scores, q.kv.from, q.tokens, q.kv.plan.SinkTokens)
-	q.kv.evicted += dropped
-	e.evictions.Add(1)
-	e.evictedTokens.Add(int64(dropped))
-	e.blocksFreed.Add(int64(freed))
+// heldBlocks is the number of blocks q's tables hold, summed over layers.
+func (e *Engine) heldBlocks(q *sequence) int {
+	n := 0
+	for l := range q.kv.caps {
+		n += e.cache.LayerBlocks(q.cacheSeq, l)
+	}
+	return n
 }

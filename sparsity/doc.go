@@ -2,18 +2,22 @@
 // token budget: the eviction policies, their per-layer budgets and profiles.
 //
 // It only decides. The cache stores the slots, accumulates their scores and
-// frees blocks; this package reads slot positions and scores and says which
-// slots to keep, and neither side knows the other's internals.
+// frees blocks; this package reads slot positions and scores through the
+// small [Slots] interface, which the cache satisfies, and says which slots
+// to keep, and neither side knows the other's internals.
 //
 // # Flow
 //
 // A [Spec] (policy, budget, parameters, optional [Profile]) is parsed once
 // per server and may be overridden per request. At admission the engine binds
 // it to the model and the request with [Spec.Plan], which fixes one
-// [LayerBudget] per layer. After each step, for every (sequence, layer) where
-// [ShouldEvict] holds, the engine passes the layer's slot positions and
-// scores to [Keep] and hands the returned slot indices to the cache, which
-// compacts the layer and frees whole blocks.
+// [LayerBudget] per layer. [Evictor] owns the rest of the lifecycle, for the
+// engine and the benchmarks alike: [Evictor.Start] turns on scoring when a
+// sequence (re)starts, and after each step [Evictor.Step] compresses a
+// snapkv prompt once it is cached and, for every layer where [ShouldEvict]
+// holds, ranks the slots ([RankScores]), picks the ones to keep ([Keep])
+// and has the cache retain them, which compacts the layer and frees whole
+// blocks.
 //
 // # Scores
 //

@@ -25,7 +25,7 @@ type Plan struct {
 	// prefill chunks.
 	AfterPrompt bool
 	// Observe is the number of last prompt queries whose attention weights
-	// SnapKV collects (Observe); 0 for the other policies.
+	// SnapKV collects; 0 for the other policies.
 	Observe int
 	// Kernel is the width of SnapKV's max pooling (SnapKVScores).
 	Kernel int
