@@ -40,5 +40,5 @@ func evalLongBench(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	return f.run(ctx, "longbench", "score", cfg, func(*model.Model) ([]eval.TaskItem, error) { return items, nil }, stdout, stderr)
+	return f.run(ctx, "longbench", "score", "longbench "+*data, cfg, func(*model.Model) ([]eval.TaskItem, error) { return items, nil }, stdout, stderr)
 }

@@ -76,6 +76,6 @@ func evalRuler(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return out, nil
 	}
-	name := fmt.Sprintf("ruler at %s tokens, %d prompts per task and length, seed %d", *lengths, *samples, *seed)
-	return f.run(ctx, "ruler", "match", cfg, items, stdout, stderr, name)
+	desc := fmt.Sprintf("ruler at %s tokens, %d prompts per task and length, seed %d", *lengths, *samples, *seed)
+	return f.run(ctx, "ruler", "match", desc, cfg, items, stdout, stderr)
 }

@@ -42,9 +42,9 @@ func (f *evalTaskFlags) config() (eval.TaskConfig, error) {
 }
 
 // run opens the model, makes the items with items(m), runs them and prints
-// the sweep with a column per task.
-// what, when given, describes the run in the heading instead of name.
-func (f *evalTaskFlags) run(ctx context.Context, name, metric string, cfg eval.TaskConfig, items func(*model.Model) ([]eval.TaskItem, error), stdout, stderr io.Writer, what ...string) error {
+// the sweep (named name, scored by metric) with a column per task, under a
+// heading that describes the run by desc.
+func (f *evalTaskFlags) run(ctx context.Context, name, metric, desc string, cfg eval.TaskConfig, items func(*model.Model) ([]eval.TaskItem, error), stdout, stderr io.Writer) error {
 	m, err := openModel(ctx, *f.modelPath, *f.tokPath, stderr)
 	if err != nil {
 		return err
@@ -73,10 +73,6 @@ func (f *evalTaskFlags) run(ctx context.Context, name, metric string, cfg eval.T
 	mode := "context compressed before the question is seen"
 	if cfg.QuestionAware {
 		mode += " (question-aware rows: with it)"
-	}
-	desc := name
-	if len(what) > 0 {
-		desc = what[0]
 	}
 	heading := fmt.Sprintf("model %s, %s, %d items (%d cut in the middle to fit), %s, %s, greedy", m.Name, desc, len(cfg.Items), truncated, prompt, mode)
 	fields := map[string]any{"model": m.Name, "items": len(cfg.Items), "results": results}
