@@ -423,3 +423,32 @@ func TestModelRopeScaling(t *testing.T) {
 
 // near reports whether a and b agree to 1e-4 relative.
 func near(a, b float32) bool { return math.Abs(float64(a-b)) <= 1e-4*math.Abs(float64(b)) }
+
+// TestModelQuantizedTensors checks that quantized tensors load as matrices
+// of their type, read in place, and that an embedding row of a 32-value
+// block type dequantizes to its hand-computed values.
+func TestModelQuantizedTensors(t *testing.T) {
+	l := tinyLlama()
+	// Q4_0, scale 1.0 (F16 0x3c00), every code byte 0x98: the low nibble 8
+	// is value 0 (values 0-15 of a block), the high nibble 9 is value 1.
+	block := append([]byte{0x00, 0x3c}, bytes.Repeat([]byte{0x98}, 16)...)
+	e := l.tensor("token_embd.weight")
+	e.typ, e.data = gguf.TypeQ4_0, bytes.Repeat(block, 40*2)
+	q := l.tensor("blk.0.attn_q.weight")
+	q.typ, q.data = gguf.TypeQ5_1, make([]byte, 24*2*64)
+	m, err := l.open(t).Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := m.Weights
+	if w.TokenEmbd.Type != kernels.Q4_0 || w.Layers[0].Wq.Type != kernels.Q5_1 || w.Layers[1].Wq.Type != kernels.F32 {
+		t.Fatalf("types %v %v %v", w.TokenEmbd.Type, w.Layers[0].Wq.Type, w.Layers[1].Wq.Type)
+	}
+	row := make([]float32, 64)
+	kernels.DequantRow(row, w.TokenEmbd, 39)
+	for j, v := range row {
+		if want := float32(j % 32 / 16); v != want {
+			t.Fatalf("embedding value %d = %v, want %v", j, v, want)
+		}
+	}
+}
