@@ -92,13 +92,14 @@ func benchDecode(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return json.NewEncoder(stdout).Encode(struct {
 			Model   string `json:"model"`
 			Threads int    `json:"threads"`
+			Kernels string `json:"kernels"`
 			bench.DecodeConfig
 			KVDType string `json:"kv_dtype"`
 			bench.DecodeResult
-		}{m.Name, *threads, cfg, *kvType, res})
+		}{m.Name, *threads, kernels.Implementation(), cfg, *kvType, res})
 	}
-	fmt.Fprintf(stdout, "model %s, %d threads, depth %d, batch %d, kv %s, %d repeats (medians)\n",
-		m.Name, *threads, *depth, *batch, *kvType, *repeats)
+	fmt.Fprintf(stdout, "model %s, %d threads, %s kernels, depth %d, batch %d, kv %s, %d repeats (medians)\n",
+		m.Name, *threads, kernels.Implementation(), *depth, *batch, *kvType, *repeats)
 	if *prompt > 0 {
 		fmt.Fprintf(stdout, "prefill %4d tokens: %8.1f tok/s\n", *prompt, res.PrefillTokS)
 	}
