@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -58,6 +59,7 @@ func (m Measurement) TPOT() time.Duration {
 type Client struct {
 	t    Target
 	http *http.Client
+	sent atomic.Uint64 // requests sent, numbering their Idempotency-Key
 }
 
 // NewClient returns a client for t; hc nil means a client with enough idle
@@ -159,6 +161,10 @@ func (c *Client) Send(ctx context.Context, p Prompt) Measurement {
 		return m
 	}
 	req.Header.Set("Content-Type", "application/json")
+	// The key lets the transport resend a request that met a keep-alive
+	// connection the server had just closed (llama.cpp's server closes
+	// idle ones after 5 s); the server never saw such a request.
+	req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%d", c.sent.Add(1)))
 	c.auth(req)
 	start := time.Now()
 	resp, err := c.http.Do(req)
