@@ -98,7 +98,7 @@ var avx512Impl = &impl{
 		{2, 1}: q8x2x1VNNI, {2, 2}: q8x2x2VNNI, {2, 3}: q8x2x3VNNI, {2, 4}: q8x2x4VNNI,
 		{4, 1}: q8x4x1VNNI, {4, 2}: q8x4x2VNNI, {4, 3}: q8x4x3VNNI, {4, 4}: q8x4x4VNNI,
 	})},
-	quant: avx2Quants(),
+	quant: avx512Quants(),
 	widen: widenAVX512,
 }
 

@@ -48,5 +48,7 @@ func main() {
 		}
 		sRows(t)
 	}
+	kquant512Kernels()
+	smallQuant512Kernels()
 	Generate()
 }
