@@ -11,7 +11,7 @@ import (
 type kvState struct {
 	plan     sparsity.Plan
 	progress sparsity.Progress // where eviction stands since the last (re)start
-	caps     []int             // per layer: the most slots the layer ever holds
+	caps     []int             // per layer: the most slots the layer ever holds (sparsity.Bounds)
 	steady   []int             // per layer: the slots a sparse layer reaches while decoding (0: dense)
 	evicted  int               // slots evicted, summed over layers
 	kept     int               // slots held, summed over layers, when last counted
@@ -34,36 +34,8 @@ func (e *Engine) bindPlan(r Request, total int) (kvState, error) {
 	if err != nil {
 		return kvState{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
-	kv := kvState{plan: p, caps: layerCaps(p, len(r.Prompt), total, e.cfg.PrefillChunk), steady: make([]int, len(p.Layers))}
-	for l, lb := range p.Layers {
-		if !lb.Dense {
-			kv.steady[l] = min(total, lb.Budget()+p.BlockSize)
-		}
-	}
-	return kv, nil
-}
-
-// layerCaps bounds the slots each layer of a sequence can hold. A dense
-// layer holds up to total. A sparse layer is compacted to its budget after
-// every step that brings it to budget + one block, so before a step it
-// holds at most budget + block - 1 slots, and a step adds at most one
-// prefill chunk. A policy that compresses after the prompt (snapkv) holds
-// the prompt, and with a recompute after preemption the rest of the chunk
-// that ends it, until then.
-func layerCaps(p sparsity.Plan, prompt, total, chunk int) []int {
-	caps := make([]int, len(p.Layers))
-	for l, lb := range p.Layers {
-		caps[l] = total
-		if lb.Dense {
-			continue
-		}
-		peak := lb.Budget() + p.BlockSize - 1 + chunk
-		if p.AfterPrompt {
-			peak = max(peak, prompt+chunk-1)
-		}
-		caps[l] = min(total, peak)
-	}
-	return caps
+	bounds := p.Bounds(len(r.Prompt), total, e.cfg.PrefillChunk)
+	return kvState{plan: p, caps: bounds.Peak, steady: bounds.Steady}, nil
 }
 
 // capBlocks is the number of blocks a sequence holding tokens tokens
