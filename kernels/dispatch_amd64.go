@@ -32,8 +32,9 @@ var avx2Impl = &impl{
 	q8: q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
 		{1, 1}: q8x1x1AVX2, {1, 2}: q8x1x2AVX2, {2, 1}: q8x2x1AVX2, {2, 2}: q8x2x2AVX2, {4, 1}: q8x4x1AVX2,
 	}), rowLoop: q8RowsAVX2},
-	quant: avx2Quants(),
-	widen: widenAVX2,
+	quant:     avx2Quants(),
+	widen:     widenAVX2,
+	streamRow: 3 << 10,
 }
 
 // avx2Quants returns the AVX2 kernels of the quantized types other than
@@ -98,8 +99,9 @@ var avx512Impl = &impl{
 		{2, 1}: q8x2x1VNNI, {2, 2}: q8x2x2VNNI, {2, 3}: q8x2x3VNNI, {2, 4}: q8x2x4VNNI,
 		{4, 1}: q8x4x1VNNI, {4, 2}: q8x4x2VNNI, {4, 3}: q8x4x3VNNI, {4, 4}: q8x4x4VNNI,
 	})},
-	quant: avx512Quants(),
-	widen: widenAVX512,
+	quant:     avx512Quants(),
+	widen:     widenAVX512,
+	streamRow: 1 << 30, // every row
 }
 
 // widenAVX2 adapts the generated AVX2 conversions to impl.widen.

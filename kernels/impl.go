@@ -75,6 +75,15 @@ type impl struct {
 	// quant holds the kernels of the other quantized types, indexed by
 	// type; an empty entry falls back to the generic implementation's.
 	quant [numDTypes]q8Kernels
+	// streamRow is the longest row, in bytes, that a matrix-vector
+	// product reads one row at a time. One row read as one sequential
+	// stream keeps the hardware prefetcher ahead, where a multi-row tile
+	// splits the sweep into several streams: on Zen 3 (AVX2) that loses a
+	// third to a half of the bandwidth over short rows but gains over rows
+	// longer than 3 KiB; on the AVX-512 machines measured, one row at a
+	// time is as fast or faster at every length (BenchmarkMatMul's
+	// small-vocab and 1b-ffn-down shapes show both).
+	streamRow int
 	// widen converts n F16 (bf false) or BF16 (bf true) values to float32;
 	// n must be a multiple of 16 except for the generic implementation.
 	widen func(dst *float32, src *uint16, n int, bf bool)

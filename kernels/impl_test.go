@@ -47,7 +47,7 @@ func TestAllImplementations(t *testing.T) {
 
 // TestAllImplementationsLarge covers big tiles, column blocks, packing, dot
 // products split into blocks (with several blocks of inputs), and
-// matrix-vector products over rows longer than streamRowBytes.
+// matrix-vector products over rows longer than AVX2's impl.streamRow.
 func TestAllImplementationsLarge(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, dt := range append([]DType{F32, F16, BF16}, quantTypes...) {

@@ -10,7 +10,7 @@ import (
 // of its input bit for bit, for all n and thread counts.
 func TestBatchInvariance(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
-	for _, shape := range [][2]int{{29, 96}, {13, 3008}} { // short rows, and rows over streamRowBytes
+	for _, shape := range [][2]int{{29, 96}, {13, 3008}} { // short rows, and rows over impl.streamRow (AVX2)
 		for _, dt := range []DType{F32, F16, BF16, Q8_0} {
 			batchInvariance(t, r, randMat(r, dt, shape[0], shape[1]))
 		}

@@ -9,18 +9,11 @@ import (
 // inputs is swept across, so that they stay in the L2 cache.
 const rowBlockBytes = 256 << 10
 
-// streamRowBytes is the longest row that a matrix-vector product reads one
-// row at a time. Short rows read as one sequential stream keep the hardware
-// prefetcher ahead; a multi-row tile over them splits the sweep into
-// several short streams and, measured on Zen 3, loses a third to a half of
-// the bandwidth. Longer rows gain from the multi-row tile's parallel
-// streams. (BenchmarkMatMul's small-vocab and 1b-ffn-down shapes show both.)
-const streamRowBytes = 3 << 10
-
 // vecRows returns the tile height of a matrix-vector product with rows of
-// rowBytes bytes, given the variant's multi-row height.
-func vecRows(rowsVec, rowBytes int) int {
-	if rowBytes <= streamRowBytes {
+// rowBytes bytes, given the variant's multi-row height and the longest row
+// it reads one row at a time (impl.streamRow).
+func vecRows(rowsVec, rowBytes, streamRow int) int {
+	if rowBytes <= streamRow {
 		return 1
 	}
 	return rowsVec
@@ -149,13 +142,13 @@ func matMuls(im *impl, p *Pool, x []float32, n int, prods [maxProducts]Product) 
 		qk := im.quants(m.Type)
 		t.rows, t.cols = qk.rows, qk.cols
 		if n == 1 {
-			t.rows = vecRows(qk.rowsVec, m.Type.RowBytes(m.Cols))
+			t.rows = vecRows(qk.rowsVec, m.Type.RowBytes(m.Cols), im.streamRow)
 		}
 	} else {
 		fk := im.floats(m.Type)
 		t.rows, t.cols = fk.rows, fk.cols
 		if n == 1 {
-			t.rows = vecRows(fk.rowsVec, m.Type.RowBytes(m.Cols))
+			t.rows = vecRows(fk.rowsVec, m.Type.RowBytes(m.Cols), im.streamRow)
 		}
 		if n >= fk.cols && m.Cols%lanes == 0 {
 			t.panel = fk.panel
