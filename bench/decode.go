@@ -18,7 +18,8 @@ import (
 // DecodeConfig describes a forward-pass benchmark in the style of
 // llama-bench: Prompt tokens of prefill, then Gen tokens of decode, each
 // measured after a context of Depth tokens has been filled, for Batch
-// sequences at once, Repeats times.
+// sequences at once, Repeats times. As llama-bench does, an untimed
+// warm-up pass runs first.
 type DecodeConfig struct {
 	Prompt  int    `json:"prompt"` // tokens prefilled in the timed prefill run (0: skip)
 	Gen     int    `json:"gen"`    // decode steps in the timed decode run (0: skip)
@@ -70,6 +71,9 @@ func Decode(ctx context.Context, m *model.Model, pool *kernels.Pool, cfg DecodeC
 		return t
 	}
 	ctxLen := cfg.Depth + max(cfg.Prompt, cfg.Gen)
+	if err := warmUp(ctx, runner, newCache); err != nil {
+		return res, err
+	}
 	for r := 0; r < cfg.Repeats; r++ {
 		if cfg.Prompt > 0 {
 			cache, ids, err := newCache(1, ctxLen)
@@ -119,6 +123,17 @@ func Decode(ctx context.Context, m *model.Model, pool *kernels.Pool, cfg DecodeC
 	res.PrefillTokS = median(res.Prefill)
 	res.DecodeTokS = median(res.Decode)
 	return res, nil
+}
+
+// warmUp runs one untimed forward pass of one token, which reads every
+// weight matrix once: the first timed run then does not pay for faulting
+// the mapped model file into memory.
+func warmUp(ctx context.Context, r *llama.Runner, newCache CacheFactory) error {
+	cache, ids, err := newCache(1, 1)
+	if err != nil {
+		return err
+	}
+	return fill(ctx, r, cache, ids[0], []int32{0}, 0, 1)
 }
 
 // fill prefills toks into sequence seq starting at position from, in chunks.
