@@ -843,3 +843,8 @@ func IQ4NLx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, o
 //
 //go:noescape
 func IQ4NLRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+
+// Q6KRowsAVX512 computes rows dot products of Q6K rows with one Q8K activation, one row at a time with AVX-512 (see q8Rows).
+//
+//go:noescape
+func Q6KRowsAVX512(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)

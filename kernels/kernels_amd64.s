@@ -27337,3 +27337,260 @@ IQ4NLRowsAVX2_reduce:
 IQ4NLRowsAVX2_done:
 	VZEROUPPER
 	RET
+
+// func Q6KRowsAVX512(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, F16C, FMA3
+TEXT ·Q6KRowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      rows+32(FP), BX
+	MOVQ      out+40(FP), SI
+	VMOVDQU64 wordIndex0<>+0(SB), Z0
+	VMOVDQU64 wordIndex4<>+0(SB), Z1
+	VMOVDQU64 wordIndex8<>+0(SB), Z2
+	VMOVDQU64 wordIndex12<>+0(SB), Z3
+	VMOVDQU64 nibbles<>+0(SB), Z4
+	VMOVDQU64 bits45<>+0(SB), Z5
+	VMOVDQU64 bytes32<>+0(SB), Z6
+
+Q6KRowsAVX512_row:
+	TESTQ BX, BX
+	JZ    Q6KRowsAVX512_done
+	VPXOR Y7, Y7, Y7
+	MOVQ  nb+24(FP), R9
+	MOVQ  AX, DI
+	MOVQ  DX, R8
+
+Q6KRowsAVX512_loop:
+	TESTQ         R9, R9
+	JZ            Q6KRowsAVX512_end
+	VPMOVSXBW     192(DI), Y8
+	VPXORQ        Z9, Z9, Z9
+	VMOVDQU64     (DI), Z10
+	VPANDD        Z4, Z10, Z10
+	VMOVDQU       128(DI), Y11
+	VPSLLW        $0x04, Y11, Y12
+	VPSLLW        $0x02, Y11, Y11
+	VINSERTI64X4  $0x01, Y11, Z12, Z11
+	VPANDD        Z5, Z11, Z11
+	VPORD         Z11, Z10, Z10
+	VMOVDQU64     (R8), Z11
+	VPMADDUBSW    Z11, Z10, Z10
+	VPMADDUBSW    Z11, Z6, Z11
+	VPSUBW        Z11, Z10, Z10
+	VPERMW        Z8, Z0, Z11
+	VPMADDWD      Z11, Z10, Z10
+	VPADDD        Z10, Z9, Z9
+	VMOVDQU64     (DI), Z10
+	VPSRLW        $0x04, Z10, Z10
+	VPANDD        Z4, Z10, Z10
+	VMOVDQU       128(DI), Y11
+	VMOVDQA       Y11, Y12
+	VPSRLW        $0x02, Y11, Y11
+	VINSERTI64X4  $0x01, Y11, Z12, Z11
+	VPANDD        Z5, Z11, Z11
+	VPORD         Z11, Z10, Z10
+	VMOVDQU64     64(R8), Z11
+	VPMADDUBSW    Z11, Z10, Z10
+	VPMADDUBSW    Z11, Z6, Z11
+	VPSUBW        Z11, Z10, Z10
+	VPERMW        Z8, Z1, Z11
+	VPMADDWD      Z11, Z10, Z10
+	VPADDD        Z10, Z9, Z9
+	VMOVDQU64     64(DI), Z10
+	VPANDD        Z4, Z10, Z10
+	VMOVDQU       160(DI), Y11
+	VPSLLW        $0x04, Y11, Y12
+	VPSLLW        $0x02, Y11, Y11
+	VINSERTI64X4  $0x01, Y11, Z12, Z11
+	VPANDD        Z5, Z11, Z11
+	VPORD         Z11, Z10, Z10
+	VMOVDQU64     128(R8), Z11
+	VPMADDUBSW    Z11, Z10, Z10
+	VPMADDUBSW    Z11, Z6, Z11
+	VPSUBW        Z11, Z10, Z10
+	VPERMW        Z8, Z2, Z11
+	VPMADDWD      Z11, Z10, Z10
+	VPADDD        Z10, Z9, Z9
+	VMOVDQU64     64(DI), Z10
+	VPSRLW        $0x04, Z10, Z10
+	VPANDD        Z4, Z10, Z10
+	VMOVDQU       160(DI), Y11
+	VMOVDQA       Y11, Y12
+	VPSRLW        $0x02, Y11, Y11
+	VINSERTI64X4  $0x01, Y11, Z12, Z11
+	VPANDD        Z5, Z11, Z11
+	VPORD         Z11, Z10, Z10
+	VMOVDQU64     192(R8), Z11
+	VPMADDUBSW    Z11, Z10, Z10
+	VPMADDUBSW    Z11, Z6, Z11
+	VPSUBW        Z11, Z10, Z10
+	VPERMW        Z8, Z3, Z11
+	VPMADDWD      Z11, Z10, Z10
+	VPADDD        Z10, Z9, Z9
+	VEXTRACTI64X4 $0x01, Z9, Y8
+	VPADDD        Y8, Y9, Y8
+	VBROADCASTSS  288(R8), Y10
+	VPBROADCASTW  208(DI), X11
+	VCVTPH2PS     X11, Y11
+	VMULPS        Y10, Y11, Y11
+	VCVTDQ2PS     Y8, Y8
+	VFMADD231PS   Y11, Y8, Y7
+	ADDQ          $0x000000d2, DI
+	ADDQ          $0x00000140, R8
+	DECQ          R9
+	JMP           Q6KRowsAVX512_loop
+
+Q6KRowsAVX512_end:
+	VEXTRACTF128 $0x01, Y7, X8
+	VADDPS       X8, X7, X7
+	VMOVHLPS     X7, X7, X8
+	VADDPS       X8, X7, X7
+	VMOVSHDUP    X7, X8
+	VADDSS       X8, X7, X7
+	VMOVSS       X7, (SI)
+	ADDQ         CX, AX
+	ADDQ         $0x04, SI
+	DECQ         BX
+	JMP          Q6KRowsAVX512_row
+
+Q6KRowsAVX512_done:
+	VZEROUPPER
+	RET
+
+DATA wordIndex0<>+0(SB)/2, $0x0000
+DATA wordIndex0<>+2(SB)/2, $0x0000
+DATA wordIndex0<>+4(SB)/2, $0x0000
+DATA wordIndex0<>+6(SB)/2, $0x0000
+DATA wordIndex0<>+8(SB)/2, $0x0000
+DATA wordIndex0<>+10(SB)/2, $0x0000
+DATA wordIndex0<>+12(SB)/2, $0x0000
+DATA wordIndex0<>+14(SB)/2, $0x0000
+DATA wordIndex0<>+16(SB)/2, $0x0001
+DATA wordIndex0<>+18(SB)/2, $0x0001
+DATA wordIndex0<>+20(SB)/2, $0x0001
+DATA wordIndex0<>+22(SB)/2, $0x0001
+DATA wordIndex0<>+24(SB)/2, $0x0001
+DATA wordIndex0<>+26(SB)/2, $0x0001
+DATA wordIndex0<>+28(SB)/2, $0x0001
+DATA wordIndex0<>+30(SB)/2, $0x0001
+DATA wordIndex0<>+32(SB)/2, $0x0002
+DATA wordIndex0<>+34(SB)/2, $0x0002
+DATA wordIndex0<>+36(SB)/2, $0x0002
+DATA wordIndex0<>+38(SB)/2, $0x0002
+DATA wordIndex0<>+40(SB)/2, $0x0002
+DATA wordIndex0<>+42(SB)/2, $0x0002
+DATA wordIndex0<>+44(SB)/2, $0x0002
+DATA wordIndex0<>+46(SB)/2, $0x0002
+DATA wordIndex0<>+48(SB)/2, $0x0003
+DATA wordIndex0<>+50(SB)/2, $0x0003
+DATA wordIndex0<>+52(SB)/2, $0x0003
+DATA wordIndex0<>+54(SB)/2, $0x0003
+DATA wordIndex0<>+56(SB)/2, $0x0003
+DATA wordIndex0<>+58(SB)/2, $0x0003
+DATA wordIndex0<>+60(SB)/2, $0x0003
+DATA wordIndex0<>+62(SB)/2, $0x0003
+GLOBL wordIndex0<>(SB), RODATA|NOPTR, $64
+
+DATA wordIndex4<>+0(SB)/2, $0x0004
+DATA wordIndex4<>+2(SB)/2, $0x0004
+DATA wordIndex4<>+4(SB)/2, $0x0004
+DATA wordIndex4<>+6(SB)/2, $0x0004
+DATA wordIndex4<>+8(SB)/2, $0x0004
+DATA wordIndex4<>+10(SB)/2, $0x0004
+DATA wordIndex4<>+12(SB)/2, $0x0004
+DATA wordIndex4<>+14(SB)/2, $0x0004
+DATA wordIndex4<>+16(SB)/2, $0x0005
+DATA wordIndex4<>+18(SB)/2, $0x0005
+DATA wordIndex4<>+20(SB)/2, $0x0005
+DATA wordIndex4<>+22(SB)/2, $0x0005
+DATA wordIndex4<>+24(SB)/2, $0x0005
+DATA wordIndex4<>+26(SB)/2, $0x0005
+DATA wordIndex4<>+28(SB)/2, $0x0005
+DATA wordIndex4<>+30(SB)/2, $0x0005
+DATA wordIndex4<>+32(SB)/2, $0x0006
+DATA wordIndex4<>+34(SB)/2, $0x0006
+DATA wordIndex4<>+36(SB)/2, $0x0006
+DATA wordIndex4<>+38(SB)/2, $0x0006
+DATA wordIndex4<>+40(SB)/2, $0x0006
+DATA wordIndex4<>+42(SB)/2, $0x0006
+DATA wordIndex4<>+44(SB)/2, $0x0006
+DATA wordIndex4<>+46(SB)/2, $0x0006
+DATA wordIndex4<>+48(SB)/2, $0x0007
+DATA wordIndex4<>+50(SB)/2, $0x0007
+DATA wordIndex4<>+52(SB)/2, $0x0007
+DATA wordIndex4<>+54(SB)/2, $0x0007
+DATA wordIndex4<>+56(SB)/2, $0x0007
+DATA wordIndex4<>+58(SB)/2, $0x0007
+DATA wordIndex4<>+60(SB)/2, $0x0007
+DATA wordIndex4<>+62(SB)/2, $0x0007
+GLOBL wordIndex4<>(SB), RODATA|NOPTR, $64
+
+DATA wordIndex8<>+0(SB)/2, $0x0008
+DATA wordIndex8<>+2(SB)/2, $0x0008
+DATA wordIndex8<>+4(SB)/2, $0x0008
+DATA wordIndex8<>+6(SB)/2, $0x0008
+DATA wordIndex8<>+8(SB)/2, $0x0008
+DATA wordIndex8<>+10(SB)/2, $0x0008
+DATA wordIndex8<>+12(SB)/2, $0x0008
+DATA wordIndex8<>+14(SB)/2, $0x0008
+DATA wordIndex8<>+16(SB)/2, $0x0009
+DATA wordIndex8<>+18(SB)/2, $0x0009
+DATA wordIndex8<>+20(SB)/2, $0x0009
+DATA wordIndex8<>+22(SB)/2, $0x0009
+DATA wordIndex8<>+24(SB)/2, $0x0009
+DATA wordIndex8<>+26(SB)/2, $0x0009
+DATA wordIndex8<>+28(SB)/2, $0x0009
+DATA wordIndex8<>+30(SB)/2, $0x0009
+DATA wordIndex8<>+32(SB)/2, $0x000a
+DATA wordIndex8<>+34(SB)/2, $0x000a
+DATA wordIndex8<>+36(SB)/2, $0x000a
+DATA wordIndex8<>+38(SB)/2, $0x000a
+DATA wordIndex8<>+40(SB)/2, $0x000a
+DATA wordIndex8<>+42(SB)/2, $0x000a
+DATA wordIndex8<>+44(SB)/2, $0x000a
+DATA wordIndex8<>+46(SB)/2, $0x000a
+DATA wordIndex8<>+48(SB)/2, $0x000b
+DATA wordIndex8<>+50(SB)/2, $0x000b
+DATA wordIndex8<>+52(SB)/2, $0x000b
+DATA wordIndex8<>+54(SB)/2, $0x000b
+DATA wordIndex8<>+56(SB)/2, $0x000b
+DATA wordIndex8<>+58(SB)/2, $0x000b
+DATA wordIndex8<>+60(SB)/2, $0x000b
+DATA wordIndex8<>+62(SB)/2, $0x000b
+GLOBL wordIndex8<>(SB), RODATA|NOPTR, $64
+
+DATA wordIndex12<>+0(SB)/2, $0x000c
+DATA wordIndex12<>+2(SB)/2, $0x000c
+DATA wordIndex12<>+4(SB)/2, $0x000c
+DATA wordIndex12<>+6(SB)/2, $0x000c
+DATA wordIndex12<>+8(SB)/2, $0x000c
+DATA wordIndex12<>+10(SB)/2, $0x000c
+DATA wordIndex12<>+12(SB)/2, $0x000c
+DATA wordIndex12<>+14(SB)/2, $0x000c
+DATA wordIndex12<>+16(SB)/2, $0x000d
+DATA wordIndex12<>+18(SB)/2, $0x000d
+DATA wordIndex12<>+20(SB)/2, $0x000d
+DATA wordIndex12<>+22(SB)/2, $0x000d
+DATA wordIndex12<>+24(SB)/2, $0x000d
+DATA wordIndex12<>+26(SB)/2, $0x000d
+DATA wordIndex12<>+28(SB)/2, $0x000d
+DATA wordIndex12<>+30(SB)/2, $0x000d
+DATA wordIndex12<>+32(SB)/2, $0x000e
+DATA wordIndex12<>+34(SB)/2, $0x000e
+DATA wordIndex12<>+36(SB)/2, $0x000e
+DATA wordIndex12<>+38(SB)/2, $0x000e
+DATA wordIndex12<>+40(SB)/2, $0x000e
+DATA wordIndex12<>+42(SB)/2, $0x000e
+DATA wordIndex12<>+44(SB)/2, $0x000e
+DATA wordIndex12<>+46(SB)/2, $0x000e
+DATA wordIndex12<>+48(SB)/2, $0x000f
+DATA wordIndex12<>+50(SB)/2, $0x000f
+DATA wordIndex12<>+52(SB)/2, $0x000f
+DATA wordIndex12<>+54(SB)/2, $0x000f
+DATA wordIndex12<>+56(SB)/2, $0x000f
+DATA wordIndex12<>+58(SB)/2, $0x000f
+DATA wordIndex12<>+60(SB)/2, $0x000f
+DATA wordIndex12<>+62(SB)/2, $0x000f
+GLOBL wordIndex12<>(SB), RODATA|NOPTR, $64
