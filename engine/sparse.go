@@ -11,8 +11,7 @@ import (
 type kvState struct {
 	plan     sparsity.Plan
 	progress sparsity.Progress // where eviction stands since the last (re)start
-	caps     []int             // per layer: the most slots the layer ever holds (sparsity.Bounds)
-	steady   []int             // per layer: the slots a sparse layer reaches while decoding (0: dense)
+	bounds   sparsity.Bounds   // per layer: the most slots it ever holds, and while decoding
 	evicted  int               // slots evicted, summed over layers
 	kept     int               // slots held, summed over layers, when last counted
 }
@@ -34,8 +33,7 @@ func (e *Engine) bindPlan(r Request, total int) (kvState, error) {
 	if err != nil {
 		return kvState{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
-	bounds := p.Bounds(len(r.Prompt), total, e.cfg.PrefillChunk)
-	return kvState{plan: p, caps: bounds.Peak, steady: bounds.Steady}, nil
+	return kvState{plan: p, bounds: p.Bounds(len(r.Prompt), total, e.cfg.PrefillChunk)}, nil
 }
 
 // capBlocks is the number of blocks a sequence holding tokens tokens
@@ -43,7 +41,7 @@ func (e *Engine) bindPlan(r Request, total int) (kvState, error) {
 func (e *Engine) capBlocks(kv *kvState, tokens int) int {
 	bs := e.cfg.BlockSize
 	n := 0
-	for _, c := range kv.caps {
+	for _, c := range kv.bounds.Peak {
 		n += (min(tokens, c) + bs - 1) / bs
 	}
 	return n
@@ -57,8 +55,8 @@ func (e *Engine) capBlocks(kv *kvState, tokens int) int {
 func (e *Engine) admitBlocks(kv *kvState, tokens int) int {
 	bs := e.cfg.BlockSize
 	n := 0
-	for l, c := range kv.caps {
-		n += (max(min(tokens, c), kv.steady[l]) + bs - 1) / bs
+	for l, c := range kv.bounds.Peak {
+		n += (max(min(tokens, c), kv.bounds.Steady[l]) + bs - 1) / bs
 	}
 	return n
 }
@@ -71,9 +69,9 @@ func (e *Engine) admitBlocks(kv *kvState, tokens int) int {
 func (e *Engine) blocksAhead(q *sequence, rest int) int {
 	bs := e.cfg.BlockSize
 	n := 0
-	for l, c := range q.kv.caps {
+	for l, c := range q.kv.bounds.Peak {
 		held := e.cache.Len(q.cacheSeq, l)
-		want := (max(min(held+rest, c), q.kv.steady[l]) + bs - 1) / bs
+		want := (max(min(held+rest, c), q.kv.bounds.Steady[l]) + bs - 1) / bs
 		n += max(0, want-e.cache.LayerBlocks(q.cacheSeq, l))
 	}
 	return n
@@ -91,7 +89,7 @@ func (e *Engine) countKept(q *sequence) {
 	if q.cacheSeq < 0 {
 		return
 	}
-	for l := range q.kv.caps {
+	for l := range q.kv.bounds.Peak {
 		q.kv.kept += e.cache.Len(q.cacheSeq, l)
 	}
 }
@@ -122,7 +120,7 @@ func (e *Engine) evict() {
 // heldBlocks is the number of blocks q's tables hold, summed over layers.
 func (e *Engine) heldBlocks(q *sequence) int {
 	n := 0
-	for l := range q.kv.caps {
+	for l := range q.kv.bounds.Peak {
 		n += e.cache.LayerBlocks(q.cacheSeq, l)
 	}
 	return n

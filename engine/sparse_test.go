@@ -330,8 +330,8 @@ func TestSparseBlocksMatchKeptTokens(t *testing.T) {
 				if blocks != (n+bs-1)/bs {
 					t.Errorf("layer %d holds %d slots in %d blocks", l, n, blocks)
 				}
-				if n > q.kv.caps[l] {
-					t.Errorf("layer %d holds %d slots over its cap %d", l, n, q.kv.caps[l])
+				if n > q.kv.bounds.Peak[l] {
+					t.Errorf("layer %d holds %d slots over its cap %d", l, n, q.kv.bounds.Peak[l])
 				}
 				used += blocks
 			}
