@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,20 +21,10 @@ const defaultShutdownTimeout = 30 * time.Second
 // empty, names a tokenizer file that overrides the model's.
 type LoadFunc func(modelPath, tokenizerPath string) (*model.Model, error)
 
-// Main runs "sieve serve" with args: it listens at once (answering 503
-// until ready), loads the model with load, starts the engine, and serves
-// until ctx ends; then it stops accepting, lets running requests finish
-// (up to --shutdown-timeout) and closes the engine. Logs go to stderr.
-func Main(ctx context.Context, args []string, stderr io.Writer, load LoadFunc) error {
-	opts, err := ParseArgs(args, stderr)
-	if err != nil {
-		return err
-	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	return Run(ctx, opts, load, log)
-}
-
-// Run listens at opts' address and serves until ctx ends; see Main.
+// Run listens at opts' address and serves until ctx ends: it listens at
+// once (answering 503 until ready), loads the model with load, starts the
+// engine, and serves; then it stops accepting, lets running requests
+// finish (up to opts.ShutdownTimeout) and closes the engine.
 func Run(ctx context.Context, opts Options, load LoadFunc, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)))
 	if err != nil {
@@ -44,7 +33,7 @@ func Run(ctx context.Context, opts Options, load LoadFunc, log *slog.Logger) err
 	return Serve(ctx, ln, opts, load, log)
 }
 
-// Serve serves on ln until ctx ends, loading the model meanwhile; see Main.
+// Serve serves on ln until ctx ends, loading the model meanwhile; see Run.
 // It closes ln.
 func Serve(ctx context.Context, ln net.Listener, opts Options, load LoadFunc, log *slog.Logger) error {
 	srv := New(Config{ModelName: opts.ServedModelName, APIKey: opts.APIKey, ChatTemplate: opts.ChatTemplate,
