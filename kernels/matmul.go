@@ -19,9 +19,6 @@ func vecRows(rowsVec, rowBytes, streamRow int) int {
 	return rowsVec
 }
 
-// MatVec computes out[r] = m.Row(r) · x for every row.
-func MatVec(p *Pool, out []float32, m Mat, x []float32) { MatMul(p, out, m, x, 1) }
-
 // MatMul computes, for each of the n inputs x[b*Cols:(b+1)*Cols],
 // out[b*Rows+r] = m.Row(r) · x_b. Each output's bits depend only on its row
 // and input, never on n or the thread count (see reduce.go for the order).

@@ -9,14 +9,6 @@ func Dot(a, b []float32) float32 {
 	return dotF32(active, a, b[:len(a)])
 }
 
-// Axpy sets y[i] += a * x[i].
-func Axpy(a float32, x, y []float32) {
-	y = y[:len(x)]
-	for i, v := range x {
-		y[i] += a * v
-	}
-}
-
 // Add sets dst[i] += x[i].
 func Add(dst, x []float32) {
 	dst = dst[:len(x)]
