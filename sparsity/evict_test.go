@@ -69,14 +69,14 @@ func TestEvictorStep(t *testing.T) {
 			n: 16, cached: 16, wantPos: []int32{0, 1, 12, 13, 14, 15}, wantDropped: 10, wantCompacted: 1, wantFrom: []int32{-1, -1}},
 		{name: "not due", plan: Plan{Layers: []LayerBudget{{Dense: true}, {Sink: 2, Window: 4}}, BlockSize: 4},
 			n: 9, cached: 9, wantPos: seq(0, 9), wantFrom: []int32{-1, -1}},
-		{name: "h2o", plan: Plan{Layers: []LayerBudget{{Sink: 1, Window: 2, Heavy: 2}, {Sink: 1, Window: 2, Heavy: 2}}, BlockSize: 4, Accumulate: true},
+		{name: "h2o", plan: Plan{Layers: []LayerBudget{{Sink: 1, Window: 2, Heavy: 2}, {Sink: 1, Window: 2, Heavy: 2}}, BlockSize: 4},
 			n: 16, cached: 16, wantDropped: 22, wantCompacted: 2, wantFrom: []int32{0, 0}},
-		{name: "sink tokens", plan: Plan{Layers: []LayerBudget{{Dense: true}, {Sink: 1, Window: 2, Heavy: 2}}, BlockSize: 4, Accumulate: true, SinkTokens: sink13()},
+		{name: "sink tokens", plan: Plan{Layers: []LayerBudget{{Dense: true}, {Sink: 1, Window: 2, Heavy: 2}}, BlockSize: 4, SinkTokens: sink13()},
 			n: 16, cached: 16, tokens: []int32{1, 2, 3, 4, 5, 6, 7, 13, 9, 9, 9, 9, 9, 9, 9, 9},
 			wantDropped: 11, wantCompacted: 1, wantFrom: []int32{-1, 0}},
-		{name: "snapkv waits for the prompt", plan: Plan{Layers: []LayerBudget{{Dense: true}, {Sink: 1, Window: 2, Heavy: 2}}, BlockSize: 4, Accumulate: true, AfterPrompt: true, Observe: 4, Kernel: 1},
+		{name: "snapkv waits for the prompt", plan: Plan{Layers: []LayerBudget{{Dense: true}, {Sink: 1, Window: 2, Heavy: 2}}, BlockSize: 4, AfterPrompt: true, Observe: 4, Kernel: 1},
 			n: 12, cached: 12, wantPos: seq(0, 12), wantFrom: []int32{-1, 12}},
-		{name: "snapkv compresses the prompt", plan: Plan{Layers: []LayerBudget{{Dense: true}, {Sink: 1, Window: 2, Heavy: 2}}, BlockSize: 4, Accumulate: true, AfterPrompt: true, Observe: 4, Kernel: 1},
+		{name: "snapkv compresses the prompt", plan: Plan{Layers: []LayerBudget{{Dense: true}, {Sink: 1, Window: 2, Heavy: 2}}, BlockSize: 4, AfterPrompt: true, Observe: 4, Kernel: 1},
 			n: 16, cached: 16, wantDropped: 11, wantCompacted: 1, wantFrom: []int32{-1, 12}},
 	}
 	for _, tc := range tests {

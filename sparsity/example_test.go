@@ -21,7 +21,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(spec, plan.Layers, plan.Accumulate)
+	fmt.Println(spec, plan.Layers)
 
 	// After a step, layer 1 holds 12 slots: one block over its budget.
 	positions := []int32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
@@ -31,6 +31,6 @@ func Example() {
 		fmt.Println(keep)
 	}
 	// Output:
-	// h2o budget=8 sink=4 window=auto [4+2+2 4+2+2] true
+	// h2o budget=8 sink=4 window=auto [4+2+2 4+2+2]
 	// [0 1 2 3 5 8 10 11]
 }

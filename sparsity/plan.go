@@ -15,9 +15,6 @@ type Plan struct {
 	Layers []LayerBudget
 	// BlockSize is the cache's block size, the eviction hysteresis.
 	BlockSize int
-	// Accumulate is set when some layer ranks slots by score, so the cache
-	// must accumulate attention into slot scores (see the package doc).
-	Accumulate bool
 	// AfterPrompt is set when the policy compresses only once the whole
 	// prompt is cached (snapkv): no eviction during chunked prefill; then
 	// each layer due for it (Evict) is compacted by Keep over SnapKVScores,
@@ -100,9 +97,6 @@ func (s Spec) Plan(layers, requestTokens, blockSize int) (Plan, error) {
 		if requestTokens > 0 && lb.Budget()+blockSize > requestTokens {
 			p.Layers[i] = LayerBudget{Dense: true}
 		}
-		if !p.Layers[i].Dense && p.Layers[i].Heavy > 0 {
-			p.Accumulate = true
-		}
 	}
 	if s.Policy == SnapKV {
 		p.AfterPrompt, p.Observe, p.Kernel = true, s.Obs, s.Kernel
@@ -153,12 +147,6 @@ func (p Plan) Dense() bool {
 // (ShouldEvict with the plan's block size).
 func (p Plan) Evict(layer, n int) bool {
 	return ShouldEvict(n, p.Layers[layer], p.BlockSize)
-}
-
-// Observes reports whether SnapKV collects the attention weights of the
-// query at position pos of a prompt of promptLen tokens.
-func (p Plan) Observes(pos, promptLen int) bool {
-	return p.Observe > 0 && pos < promptLen && pos >= promptLen-p.Observe
 }
 
 // ScoresFrom is the position of the first query whose attention weights

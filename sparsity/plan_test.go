@@ -40,26 +40,25 @@ func TestPlan(t *testing.T) {
 		profile     string
 		layers, req int
 		want        []LayerBudget
-		accumulate  bool
 		afterPrompt bool
 	}{
 		{name: "full", policy: "full", budget: 64, layers: 4, req: 10000, want: uniform(4, dense)},
 		{name: "window", policy: "window", budget: 512, layers: 4, req: 10000, want: uniform(4, LayerBudget{Sink: 4, Window: 508})},
-		{name: "h2o", policy: "h2o", budget: 1024, layers: 3, req: 10000, want: uniform(3, sparse), accumulate: true},
-		{name: "h2o, request length unknown", policy: "h2o", budget: 1024, layers: 3, want: uniform(3, sparse), accumulate: true},
-		{name: "snapkv", policy: "snapkv", budget: 1024, layers: 2, req: 10000, want: uniform(2, LayerBudget{Sink: 4, Window: 32, Heavy: 988}), accumulate: true, afterPrompt: true},
-		{name: "fraction", policy: "h2o", budget: 0.25, layers: 2, req: 4000, want: uniform(2, LayerBudget{Sink: 4, Window: 250, Heavy: 746}), accumulate: true},
+		{name: "h2o", policy: "h2o", budget: 1024, layers: 3, req: 10000, want: uniform(3, sparse)},
+		{name: "h2o, request length unknown", policy: "h2o", budget: 1024, layers: 3, want: uniform(3, sparse)},
+		{name: "snapkv", policy: "snapkv", budget: 1024, layers: 2, req: 10000, want: uniform(2, LayerBudget{Sink: 4, Window: 32, Heavy: 988}), afterPrompt: true},
+		{name: "fraction", policy: "h2o", budget: 0.25, layers: 2, req: 4000, want: uniform(2, LayerBudget{Sink: 4, Window: 250, Heavy: 746})},
 		{name: "fraction rounds", policy: "window", budget: 0.1, layers: 1, req: 1004, want: uniform(1, LayerBudget{Sink: 4, Window: 96})},
 		{name: "small fraction clamps sinks", policy: "h2o", budget: 0.1, layers: 1, req: 30, want: uniform(1, LayerBudget{Sink: 3})},
 		{name: "tiny fraction keeps one", policy: "window", budget: 0.001, layers: 1, req: 100, want: uniform(1, LayerBudget{Sink: 1})},
 		{name: "budget all sinks", policy: "h2o", budget: 4, layers: 1, req: 100, want: uniform(1, LayerBudget{Sink: 4})},
-		{name: "layered default", policy: "layered", budget: 1024, layers: 5, req: 10000, want: []LayerBudget{dense, dense, sparse, sparse, sparse}, accumulate: true},
+		{name: "layered default", policy: "layered", budget: 1024, layers: 5, req: 10000, want: []LayerBudget{dense, dense, sparse, sparse, sparse}},
 		{name: "layered two layers", policy: "layered", budget: 1024, layers: 2, req: 10000, want: uniform(2, dense)},
-		{name: "layered profile", profile: "testdata/small.json", layers: 12, req: 100000, want: small.Layers, accumulate: true},
+		{name: "layered profile", profile: "testdata/small.json", layers: 12, req: 100000, want: small.Layers},
 		{name: "budget plus a block over the request", policy: "h2o", budget: 100, layers: 2, req: 115, want: uniform(2, dense)},
-		{name: "budget plus a block at the request", policy: "h2o", budget: 100, layers: 1, req: 116, want: uniform(1, LayerBudget{Sink: 4, Window: 25, Heavy: 71}), accumulate: true},
+		{name: "budget plus a block at the request", policy: "h2o", budget: 100, layers: 1, req: 116, want: uniform(1, LayerBudget{Sink: 4, Window: 25, Heavy: 71})},
 		{name: "profile layers over the request", profile: "testdata/small.json", layers: 12, req: 700,
-			want: append(uniform(10, dense), LayerBudget{Sink: 4, Window: 256, Heavy: 252}, LayerBudget{Sink: 4, Window: 252}), accumulate: true},
+			want: append(uniform(10, dense), LayerBudget{Sink: 4, Window: 256, Heavy: 252}, LayerBudget{Sink: 4, Window: 252})},
 		{name: "profile window-only layers need no scores", profile: "testdata/small.json", layers: 12, req: 400,
 			want: append(uniform(11, dense), LayerBudget{Sink: 4, Window: 252})},
 	}
@@ -73,8 +72,8 @@ func TestPlan(t *testing.T) {
 			if !slices.Equal(p.Layers, tc.want) {
 				t.Fatalf("layers = %v, want %v", p.Layers, tc.want)
 			}
-			if p.Accumulate != tc.accumulate || p.AfterPrompt != tc.afterPrompt || p.BlockSize != 16 || p.Policy != s.Policy {
-				t.Fatalf("plan = %+v, want accumulate %v, after prompt %v", p, tc.accumulate, tc.afterPrompt)
+			if p.AfterPrompt != tc.afterPrompt || p.BlockSize != 16 || p.Policy != s.Policy {
+				t.Fatalf("plan = %+v, want after prompt %v", p, tc.afterPrompt)
 			}
 			if tc.afterPrompt != (p.Observe == DefaultObs && p.Kernel == DefaultKernel) {
 				t.Fatalf("observe %d, kernel %d for policy %s", p.Observe, p.Kernel, p.Policy)
@@ -132,8 +131,8 @@ func TestPlanNeverEvicts(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v: Plan: %v", s, err)
 		}
-		if !p.Dense() || p.Accumulate {
-			t.Errorf("%v: plan %v not dense, or accumulates (%v)", s, p.Layers, p.Accumulate)
+		if !p.Dense() {
+			t.Errorf("%v: plan %v not dense", s, p.Layers)
 		}
 		for l := range layers {
 			for n := 0; n <= req; n++ {
@@ -154,33 +153,5 @@ func TestPlanEvictsOverBudget(t *testing.T) {
 	}
 	if p.Dense() || p.Evict(1, 79) || !p.Evict(1, 80) {
 		t.Fatalf("plan %v: dense %v, evict at 79 %v, at 80 %v", p.Layers, p.Dense(), p.Evict(1, 79), p.Evict(1, 80))
-	}
-}
-
-func TestPlanObserves(t *testing.T) {
-	p, err := mustSpec(t, "snapkv", 128, "").Plan(1, 1000, 16)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := mustSpec(t, "h2o", 128, "").Plan(1, 1000, 16)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		plan           Plan
-		pos, promptLen int
-		want           bool
-	}{
-		{plan: p, pos: 67, promptLen: 100, want: false},
-		{plan: p, pos: 68, promptLen: 100, want: true},
-		{plan: p, pos: 99, promptLen: 100, want: true},
-		{plan: p, pos: 100, promptLen: 100, want: false},
-		{plan: p, pos: 0, promptLen: 10, want: true},
-		{plan: h, pos: 99, promptLen: 100, want: false},
-	}
-	for _, tc := range tests {
-		if got := tc.plan.Observes(tc.pos, tc.promptLen); got != tc.want {
-			t.Errorf("%s: Observes(%d, %d) = %v, want %v", tc.plan.Policy, tc.pos, tc.promptLen, got, tc.want)
-		}
 	}
 }

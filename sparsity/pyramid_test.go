@@ -89,9 +89,6 @@ func TestPyramidPlan(t *testing.T) {
 		if floor := max(sink+window, int(float64(b)*s.PyramidTop+0.999)); floor < b && first <= last {
 			t.Fatalf("%v: no taper: %v", s, p.Layers)
 		}
-		if p.Accumulate != (last > sink+window || first > sink+window) {
-			t.Fatalf("%v: accumulate %v with layers %v", s, p.Accumulate, p.Layers)
-		}
 	}
 }
 
