@@ -20,7 +20,6 @@ type attention struct {
 	runs  []scoredRun // runs whose weights go into slot scores
 	parts []float32   // partial score sums, one region per accumulating item
 	acc   []float32   // reduction buffer
-	fault panicBox
 }
 
 // Attend implements llama.Attention. It appends each token's keys and
@@ -66,7 +65,6 @@ func (c *Cache) Attend(layer int, b *llama.Batch, q, k, v, out []float32) {
 	a.layer, a.b, a.q, a.out = layer, b, q, out
 	a.plan()
 	c.pool.Run(len(a.items), a)
-	a.fault.rethrow()
 	a.reduce()
 	a.b, a.q, a.out = nil, nil, nil
 }
@@ -74,7 +72,6 @@ func (c *Cache) Attend(layer int, b *llama.Batch, q, k, v, out []float32) {
 // Range implements kernels.Task: it runs the work items lo..hi with
 // worker wid's buffers.
 func (a *attention) Range(wid, lo, hi int) {
-	defer a.fault.catch()
 	group := a.c.cfg.Heads / a.c.cfg.KVHeads
 	w := &a.c.scratch.sets[wid]
 	for _, it := range a.items[lo:hi] {
