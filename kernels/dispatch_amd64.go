@@ -42,35 +42,35 @@ var avx2Impl = &impl{
 // without an entry run the generic kernels.
 func avx2Quants() (k [numDTypes]q8Kernels) {
 	k[Q4_0] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
-		{1, 1}: Q40x1x1AVX2, {1, 2}: Q40x1x2AVX2, {2, 1}: Q40x2x1AVX2, {2, 2}: Q40x2x2AVX2, {4, 1}: Q40x4x1AVX2,
-	}), rowLoop: Q40RowsAVX2}
+		{1, 1}: dotQ40x1x1AVX2, {1, 2}: dotQ40x1x2AVX2, {2, 1}: dotQ40x2x1AVX2, {2, 2}: dotQ40x2x2AVX2, {4, 1}: dotQ40x4x1AVX2,
+	}), rowLoop: dotQ40RowsAVX2}
 	k[Q4_1] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
-		{1, 1}: Q41x1x1AVX2, {1, 2}: Q41x1x2AVX2, {2, 1}: Q41x2x1AVX2, {2, 2}: Q41x2x2AVX2, {4, 1}: Q41x4x1AVX2,
-	}), rowLoop: Q41RowsAVX2}
+		{1, 1}: dotQ41x1x1AVX2, {1, 2}: dotQ41x1x2AVX2, {2, 1}: dotQ41x2x1AVX2, {2, 2}: dotQ41x2x2AVX2, {4, 1}: dotQ41x4x1AVX2,
+	}), rowLoop: dotQ41RowsAVX2}
 	k[Q5_0] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
-		{1, 1}: Q50x1x1AVX2, {1, 2}: Q50x1x2AVX2, {2, 1}: Q50x2x1AVX2, {2, 2}: Q50x2x2AVX2, {4, 1}: Q50x4x1AVX2,
-	}), rowLoop: Q50RowsAVX2}
+		{1, 1}: dotQ50x1x1AVX2, {1, 2}: dotQ50x1x2AVX2, {2, 1}: dotQ50x2x1AVX2, {2, 2}: dotQ50x2x2AVX2, {4, 1}: dotQ50x4x1AVX2,
+	}), rowLoop: dotQ50RowsAVX2}
 	k[Q5_1] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
-		{1, 1}: Q51x1x1AVX2, {1, 2}: Q51x1x2AVX2, {2, 1}: Q51x2x1AVX2, {2, 2}: Q51x2x2AVX2, {4, 1}: Q51x4x1AVX2,
-	}), rowLoop: Q51RowsAVX2}
+		{1, 1}: dotQ51x1x1AVX2, {1, 2}: dotQ51x1x2AVX2, {2, 1}: dotQ51x2x1AVX2, {2, 2}: dotQ51x2x2AVX2, {4, 1}: dotQ51x4x1AVX2,
+	}), rowLoop: dotQ51RowsAVX2}
 	k[IQ4_NL] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
-		{1, 1}: IQ4NLx1x1AVX2, {1, 2}: IQ4NLx1x2AVX2, {2, 1}: IQ4NLx2x1AVX2, {2, 2}: IQ4NLx2x2AVX2, {4, 1}: IQ4NLx4x1AVX2,
-	}), rowLoop: IQ4NLRowsAVX2}
+		{1, 1}: dotIQ4NLx1x1AVX2, {1, 2}: dotIQ4NLx1x2AVX2, {2, 1}: dotIQ4NLx2x1AVX2, {2, 2}: dotIQ4NLx2x2AVX2, {4, 1}: dotIQ4NLx4x1AVX2,
+	}), rowLoop: dotIQ4NLRowsAVX2}
 	k[Q2_K] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
-		{1, 1}: Q2Kx1x1AVX2, {1, 2}: Q2Kx1x2AVX2, {1, 3}: Q2Kx1x3AVX2, {2, 1}: Q2Kx2x1AVX2, {2, 2}: Q2Kx2x2AVX2, {4, 1}: Q2Kx4x1AVX2,
-	}), rowLoop: Q2KRowsAVX2}
+		{1, 1}: dotQ2Kx1x1AVX2, {1, 2}: dotQ2Kx1x2AVX2, {1, 3}: dotQ2Kx1x3AVX2, {2, 1}: dotQ2Kx2x1AVX2, {2, 2}: dotQ2Kx2x2AVX2, {4, 1}: dotQ2Kx4x1AVX2,
+	}), rowLoop: dotQ2KRowsAVX2}
 	k[Q3_K] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
-		{1, 1}: Q3Kx1x1AVX2, {1, 2}: Q3Kx1x2AVX2, {1, 3}: Q3Kx1x3AVX2, {2, 1}: Q3Kx2x1AVX2, {2, 2}: Q3Kx2x2AVX2, {4, 1}: Q3Kx4x1AVX2,
-	}), rowLoop: Q3KRowsAVX2}
+		{1, 1}: dotQ3Kx1x1AVX2, {1, 2}: dotQ3Kx1x2AVX2, {1, 3}: dotQ3Kx1x3AVX2, {2, 1}: dotQ3Kx2x1AVX2, {2, 2}: dotQ3Kx2x2AVX2, {4, 1}: dotQ3Kx4x1AVX2,
+	}), rowLoop: dotQ3KRowsAVX2}
 	k[Q4_K] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
-		{1, 1}: Q4Kx1x1AVX2, {1, 2}: Q4Kx1x2AVX2, {1, 3}: Q4Kx1x3AVX2, {2, 1}: Q4Kx2x1AVX2, {2, 2}: Q4Kx2x2AVX2, {4, 1}: Q4Kx4x1AVX2,
-	}), rowLoop: Q4KRowsAVX2}
+		{1, 1}: dotQ4Kx1x1AVX2, {1, 2}: dotQ4Kx1x2AVX2, {1, 3}: dotQ4Kx1x3AVX2, {2, 1}: dotQ4Kx2x1AVX2, {2, 2}: dotQ4Kx2x2AVX2, {4, 1}: dotQ4Kx4x1AVX2,
+	}), rowLoop: dotQ4KRowsAVX2}
 	k[Q5_K] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
-		{1, 1}: Q5Kx1x1AVX2, {1, 2}: Q5Kx1x2AVX2, {1, 3}: Q5Kx1x3AVX2, {2, 1}: Q5Kx2x1AVX2, {2, 2}: Q5Kx2x2AVX2, {4, 1}: Q5Kx4x1AVX2,
-	}), rowLoop: Q5KRowsAVX2}
+		{1, 1}: dotQ5Kx1x1AVX2, {1, 2}: dotQ5Kx1x2AVX2, {1, 3}: dotQ5Kx1x3AVX2, {2, 1}: dotQ5Kx2x1AVX2, {2, 2}: dotQ5Kx2x2AVX2, {4, 1}: dotQ5Kx4x1AVX2,
+	}), rowLoop: dotQ5KRowsAVX2}
 	k[Q6_K] = q8Kernels{rowsVec: 4, rows: 2, cols: 2, tile: tiles(map[[2]int]q8Kern{
-		{1, 1}: Q6Kx1x1AVX2, {1, 2}: Q6Kx1x2AVX2, {1, 3}: Q6Kx1x3AVX2, {2, 1}: Q6Kx2x1AVX2, {2, 2}: Q6Kx2x2AVX2, {4, 1}: Q6Kx4x1AVX2,
-	}), rowLoop: Q6KRowsAVX2}
+		{1, 1}: dotQ6Kx1x1AVX2, {1, 2}: dotQ6Kx1x2AVX2, {1, 3}: dotQ6Kx1x3AVX2, {2, 1}: dotQ6Kx2x1AVX2, {2, 2}: dotQ6Kx2x2AVX2, {4, 1}: dotQ6Kx4x1AVX2,
+	}), rowLoop: dotQ6KRowsAVX2}
 	return k
 }
 

@@ -519,332 +519,332 @@ func q8x4x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out 
 //go:noescape
 func q8x4x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q2Kx1x1AVX2 computes a 1×1 tile of Q2K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ2Kx1x1AVX2 computes a 1×1 tile of Q2K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q2Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ2Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q2Kx1x2AVX2 computes a 1×2 tile of Q2K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ2Kx1x2AVX2 computes a 1×2 tile of Q2K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q2Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ2Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q2Kx1x3AVX2 computes a 1×3 tile of Q2K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ2Kx1x3AVX2 computes a 1×3 tile of Q2K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q2Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ2Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q2Kx2x1AVX2 computes a 2×1 tile of Q2K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ2Kx2x1AVX2 computes a 2×1 tile of Q2K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q2Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ2Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q2Kx2x2AVX2 computes a 2×2 tile of Q2K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ2Kx2x2AVX2 computes a 2×2 tile of Q2K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q2Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ2Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q2Kx4x1AVX2 computes a 4×1 tile of Q2K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ2Kx4x1AVX2 computes a 4×1 tile of Q2K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q2Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ2Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q2KRowsAVX2 computes rows dot products of Q2K rows with one Q8K activation, one row at a time (see q8Rows).
+// dotQ2KRowsAVX2 computes rows dot products of Q2K rows with one Q8K activation, one row at a time (see q8Rows).
 //
 //go:noescape
-func Q2KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+func dotQ2KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 
-// Q3Kx1x1AVX2 computes a 1×1 tile of Q3K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ3Kx1x1AVX2 computes a 1×1 tile of Q3K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q3Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ3Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q3Kx1x2AVX2 computes a 1×2 tile of Q3K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ3Kx1x2AVX2 computes a 1×2 tile of Q3K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q3Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ3Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q3Kx1x3AVX2 computes a 1×3 tile of Q3K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ3Kx1x3AVX2 computes a 1×3 tile of Q3K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q3Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ3Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q3Kx2x1AVX2 computes a 2×1 tile of Q3K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ3Kx2x1AVX2 computes a 2×1 tile of Q3K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q3Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ3Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q3Kx2x2AVX2 computes a 2×2 tile of Q3K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ3Kx2x2AVX2 computes a 2×2 tile of Q3K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q3Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ3Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q3Kx4x1AVX2 computes a 4×1 tile of Q3K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ3Kx4x1AVX2 computes a 4×1 tile of Q3K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q3Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ3Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q3KRowsAVX2 computes rows dot products of Q3K rows with one Q8K activation, one row at a time (see q8Rows).
+// dotQ3KRowsAVX2 computes rows dot products of Q3K rows with one Q8K activation, one row at a time (see q8Rows).
 //
 //go:noescape
-func Q3KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+func dotQ3KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 
-// Q4Kx1x1AVX2 computes a 1×1 tile of Q4K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ4Kx1x1AVX2 computes a 1×1 tile of Q4K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q4Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ4Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q4Kx1x2AVX2 computes a 1×2 tile of Q4K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ4Kx1x2AVX2 computes a 1×2 tile of Q4K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q4Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ4Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q4Kx1x3AVX2 computes a 1×3 tile of Q4K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ4Kx1x3AVX2 computes a 1×3 tile of Q4K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q4Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ4Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q4Kx2x1AVX2 computes a 2×1 tile of Q4K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ4Kx2x1AVX2 computes a 2×1 tile of Q4K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q4Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ4Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q4Kx2x2AVX2 computes a 2×2 tile of Q4K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ4Kx2x2AVX2 computes a 2×2 tile of Q4K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q4Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ4Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q4Kx4x1AVX2 computes a 4×1 tile of Q4K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ4Kx4x1AVX2 computes a 4×1 tile of Q4K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q4Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ4Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q4KRowsAVX2 computes rows dot products of Q4K rows with one Q8K activation, one row at a time (see q8Rows).
+// dotQ4KRowsAVX2 computes rows dot products of Q4K rows with one Q8K activation, one row at a time (see q8Rows).
 //
 //go:noescape
-func Q4KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+func dotQ4KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 
-// Q5Kx1x1AVX2 computes a 1×1 tile of Q5K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ5Kx1x1AVX2 computes a 1×1 tile of Q5K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q5Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ5Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q5Kx1x2AVX2 computes a 1×2 tile of Q5K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ5Kx1x2AVX2 computes a 1×2 tile of Q5K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q5Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ5Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q5Kx1x3AVX2 computes a 1×3 tile of Q5K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ5Kx1x3AVX2 computes a 1×3 tile of Q5K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q5Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ5Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q5Kx2x1AVX2 computes a 2×1 tile of Q5K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ5Kx2x1AVX2 computes a 2×1 tile of Q5K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q5Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ5Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q5Kx2x2AVX2 computes a 2×2 tile of Q5K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ5Kx2x2AVX2 computes a 2×2 tile of Q5K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q5Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ5Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q5Kx4x1AVX2 computes a 4×1 tile of Q5K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ5Kx4x1AVX2 computes a 4×1 tile of Q5K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q5Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ5Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q5KRowsAVX2 computes rows dot products of Q5K rows with one Q8K activation, one row at a time (see q8Rows).
+// dotQ5KRowsAVX2 computes rows dot products of Q5K rows with one Q8K activation, one row at a time (see q8Rows).
 //
 //go:noescape
-func Q5KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+func dotQ5KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 
-// Q6Kx1x1AVX2 computes a 1×1 tile of Q6K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ6Kx1x1AVX2 computes a 1×1 tile of Q6K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q6Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ6Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q6Kx1x2AVX2 computes a 1×2 tile of Q6K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ6Kx1x2AVX2 computes a 1×2 tile of Q6K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q6Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ6Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q6Kx1x3AVX2 computes a 1×3 tile of Q6K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ6Kx1x3AVX2 computes a 1×3 tile of Q6K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q6Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ6Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q6Kx2x1AVX2 computes a 2×1 tile of Q6K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ6Kx2x1AVX2 computes a 2×1 tile of Q6K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q6Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ6Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q6Kx2x2AVX2 computes a 2×2 tile of Q6K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ6Kx2x2AVX2 computes a 2×2 tile of Q6K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q6Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ6Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q6Kx4x1AVX2 computes a 4×1 tile of Q6K weights times Q8K activations with AVX2 (see q8Kern).
+// dotQ6Kx4x1AVX2 computes a 4×1 tile of Q6K weights times Q8K activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q6Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ6Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q6KRowsAVX2 computes rows dot products of Q6K rows with one Q8K activation, one row at a time (see q8Rows).
+// dotQ6KRowsAVX2 computes rows dot products of Q6K rows with one Q8K activation, one row at a time (see q8Rows).
 //
 //go:noescape
-func Q6KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+func dotQ6KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 
-// Q40x1x1AVX2 computes a 1×1 tile of Q40 weights times Q8 activations with AVX2 (see q8Kern).
+// dotQ40x1x1AVX2 computes a 1×1 tile of Q40 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q40x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ40x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q40x1x2AVX2 computes a 1×2 tile of Q40 weights times Q8 activations with AVX2 (see q8Kern).
+// dotQ40x1x2AVX2 computes a 1×2 tile of Q40 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q40x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ40x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q40x2x1AVX2 computes a 2×1 tile of Q40 weights times Q8 activations with AVX2 (see q8Kern).
+// dotQ40x2x1AVX2 computes a 2×1 tile of Q40 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q40x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ40x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q40x2x2AVX2 computes a 2×2 tile of Q40 weights times Q8 activations with AVX2 (see q8Kern).
+// dotQ40x2x2AVX2 computes a 2×2 tile of Q40 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q40x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ40x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q40x4x1AVX2 computes a 4×1 tile of Q40 weights times Q8 activations with AVX2 (see q8Kern).
+// dotQ40x4x1AVX2 computes a 4×1 tile of Q40 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q40x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ40x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q40RowsAVX2 computes rows dot products of Q40 rows with one Q8 activation, one row at a time (see q8Rows).
+// dotQ40RowsAVX2 computes rows dot products of Q40 rows with one Q8 activation, one row at a time (see q8Rows).
 //
 //go:noescape
-func Q40RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+func dotQ40RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 
-// Q41x1x1AVX2 computes a 1×1 tile of Q41 weights times Q8 activations with AVX2 (see q8Kern).
+// dotQ41x1x1AVX2 computes a 1×1 tile of Q41 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q41x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ41x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q41x1x2AVX2 computes a 1×2 tile of Q41 weights times Q8 activations with AVX2 (see q8Kern).
+// dotQ41x1x2AVX2 computes a 1×2 tile of Q41 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q41x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ41x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q41x2x1AVX2 computes a 2×1 tile of Q41 weights times Q8 activations with AVX2 (see q8Kern).
+// dotQ41x2x1AVX2 computes a 2×1 tile of Q41 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q41x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ41x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q41x2x2AVX2 computes a 2×2 tile of Q41 weights times Q8 activations with AVX2 (see q8Kern).
+// dotQ41x2x2AVX2 computes a 2×2 tile of Q41 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q41x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ41x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q41x4x1AVX2 computes a 4×1 tile of Q41 weights times Q8 activations with AVX2 (see q8Kern).
+// dotQ41x4x1AVX2 computes a 4×1 tile of Q41 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q41x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ41x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q41RowsAVX2 computes rows dot products of Q41 rows with one Q8 activation, one row at a time (see q8Rows).
+// dotQ41RowsAVX2 computes rows dot products of Q41 rows with one Q8 activation, one row at a time (see q8Rows).
 //
 //go:noescape
-func Q41RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+func dotQ41RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 
-// Q50x1x1AVX2 computes a 1×1 tile of Q50 weights times Q8 activations with AVX2 (see q8Kern).
+// dotQ50x1x1AVX2 computes a 1×1 tile of Q50 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q50x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ50x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q50x1x2AVX2 computes a 1×2 tile of Q50 weights times Q8 activations with AVX2 (see q8Kern).
+// dotQ50x1x2AVX2 computes a 1×2 tile of Q50 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q50x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ50x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q50x2x1AVX2 computes a 2×1 tile of Q50 weights times Q8 activations with AVX2 (see q8Kern).
+// dotQ50x2x1AVX2 computes a 2×1 tile of Q50 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q50x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ50x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q50x2x2AVX2 computes a 2×2 tile of Q50 weights times Q8 activations with AVX2 (see q8Kern).
+// dotQ50x2x2AVX2 computes a 2×2 tile of Q50 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q50x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ50x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q50x4x1AVX2 computes a 4×1 tile of Q50 weights times Q8 activations with AVX2 (see q8Kern).
+// dotQ50x4x1AVX2 computes a 4×1 tile of Q50 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q50x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ50x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q50RowsAVX2 computes rows dot products of Q50 rows with one Q8 activation, one row at a time (see q8Rows).
+// dotQ50RowsAVX2 computes rows dot products of Q50 rows with one Q8 activation, one row at a time (see q8Rows).
 //
 //go:noescape
-func Q50RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+func dotQ50RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 
-// Q51x1x1AVX2 computes a 1×1 tile of Q51 weights times Q8 activations with AVX2 (see q8Kern).
+// dotQ51x1x1AVX2 computes a 1×1 tile of Q51 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q51x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ51x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q51x1x2AVX2 computes a 1×2 tile of Q51 weights times Q8 activations with AVX2 (see q8Kern).
+// dotQ51x1x2AVX2 computes a 1×2 tile of Q51 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q51x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ51x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q51x2x1AVX2 computes a 2×1 tile of Q51 weights times Q8 activations with AVX2 (see q8Kern).
+// dotQ51x2x1AVX2 computes a 2×1 tile of Q51 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q51x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ51x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q51x2x2AVX2 computes a 2×2 tile of Q51 weights times Q8 activations with AVX2 (see q8Kern).
+// dotQ51x2x2AVX2 computes a 2×2 tile of Q51 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q51x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ51x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q51x4x1AVX2 computes a 4×1 tile of Q51 weights times Q8 activations with AVX2 (see q8Kern).
+// dotQ51x4x1AVX2 computes a 4×1 tile of Q51 weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func Q51x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotQ51x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// Q51RowsAVX2 computes rows dot products of Q51 rows with one Q8 activation, one row at a time (see q8Rows).
+// dotQ51RowsAVX2 computes rows dot products of Q51 rows with one Q8 activation, one row at a time (see q8Rows).
 //
 //go:noescape
-func Q51RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+func dotQ51RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 
-// IQ4NLx1x1AVX2 computes a 1×1 tile of IQ4NL weights times Q8 activations with AVX2 (see q8Kern).
+// dotIQ4NLx1x1AVX2 computes a 1×1 tile of IQ4NL weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func IQ4NLx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotIQ4NLx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// IQ4NLx1x2AVX2 computes a 1×2 tile of IQ4NL weights times Q8 activations with AVX2 (see q8Kern).
+// dotIQ4NLx1x2AVX2 computes a 1×2 tile of IQ4NL weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func IQ4NLx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotIQ4NLx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// IQ4NLx2x1AVX2 computes a 2×1 tile of IQ4NL weights times Q8 activations with AVX2 (see q8Kern).
+// dotIQ4NLx2x1AVX2 computes a 2×1 tile of IQ4NL weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func IQ4NLx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotIQ4NLx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// IQ4NLx2x2AVX2 computes a 2×2 tile of IQ4NL weights times Q8 activations with AVX2 (see q8Kern).
+// dotIQ4NLx2x2AVX2 computes a 2×2 tile of IQ4NL weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func IQ4NLx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotIQ4NLx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// IQ4NLx4x1AVX2 computes a 4×1 tile of IQ4NL weights times Q8 activations with AVX2 (see q8Kern).
+// dotIQ4NLx4x1AVX2 computes a 4×1 tile of IQ4NL weights times Q8 activations with AVX2 (see q8Kern).
 //
 //go:noescape
-func IQ4NLx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+func dotIQ4NLx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 
-// IQ4NLRowsAVX2 computes rows dot products of IQ4NL rows with one Q8 activation, one row at a time (see q8Rows).
+// dotIQ4NLRowsAVX2 computes rows dot products of IQ4NL rows with one Q8 activation, one row at a time (see q8Rows).
 //
 //go:noescape
-func IQ4NLRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+func dotIQ4NLRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 
-// Q6KRowsAVX512 computes rows dot products of Q6K rows with one Q8K activation, one row at a time with AVX-512 (see q8Rows).
+// dotQ6KRowsAVX512 computes rows dot products of Q6K rows with one Q8K activation, one row at a time with AVX-512 (see q8Rows).
 //
 //go:noescape
-func Q6KRowsAVX512(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+func dotQ6KRowsAVX512(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)

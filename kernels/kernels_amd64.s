@@ -11604,9 +11604,9 @@ q8x4x4VNNI_reduce:
 	VZEROUPPER
 	RET
 
-// func Q2Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ2Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q2Kx1x1AVX2(SB), NOSPLIT, $64-56
+TEXT ·dotQ2Kx1x1AVX2(SB), NOSPLIT, $64-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	MOVQ  a+16(FP), CX
@@ -11614,9 +11614,9 @@ TEXT ·Q2Kx1x1AVX2(SB), NOSPLIT, $64-56
 	VPXOR Y0, Y0, Y0
 	MOVQ  nb+32(FP), DX
 
-Q2Kx1x1AVX2_loop:
+dotQ2Kx1x1AVX2_loop:
 	TESTQ        DX, DX
-	JZ           Q2Kx1x1AVX2_end
+	JZ           dotQ2Kx1x1AVX2_end
 	VPXOR        Y1, Y1, Y1
 	VMOVDQU      (AX), X2
 	VPSRLW       $0x04, X2, X3
@@ -11720,9 +11720,9 @@ Q2Kx1x1AVX2_loop:
 	ADDQ         $0x00000054, AX
 	ADDQ         $0x00000140, CX
 	DECQ         DX
-	JMP          Q2Kx1x1AVX2_loop
+	JMP          dotQ2Kx1x1AVX2_loop
 
-Q2Kx1x1AVX2_end:
+dotQ2Kx1x1AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X1
@@ -11771,9 +11771,9 @@ DATA bits01<>+56(SB)/4, $0x03030303
 DATA bits01<>+60(SB)/4, $0x03030303
 GLOBL bits01<>(SB), RODATA|NOPTR, $64
 
-// func Q2Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ2Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q2Kx1x2AVX2(SB), NOSPLIT, $64-56
+TEXT ·dotQ2Kx1x2AVX2(SB), NOSPLIT, $64-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	MOVQ  a+16(FP), CX
@@ -11783,9 +11783,9 @@ TEXT ·Q2Kx1x2AVX2(SB), NOSPLIT, $64-56
 	VPXOR Y1, Y1, Y1
 	MOVQ  nb+32(FP), BX
 
-Q2Kx1x2AVX2_loop:
+dotQ2Kx1x2AVX2_loop:
 	TESTQ        BX, BX
-	JZ           Q2Kx1x2AVX2_end
+	JZ           dotQ2Kx1x2AVX2_end
 	VPXOR        Y2, Y2, Y2
 	VPXOR        Y3, Y3, Y3
 	VMOVDQU      (AX), X4
@@ -11936,9 +11936,9 @@ Q2Kx1x2AVX2_loop:
 	ADDQ         $0x00000140, CX
 	ADDQ         $0x00000140, DX
 	DECQ         BX
-	JMP          Q2Kx1x2AVX2_loop
+	JMP          dotQ2Kx1x2AVX2_loop
 
-Q2Kx1x2AVX2_end:
+dotQ2Kx1x2AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X2
@@ -11959,9 +11959,9 @@ Q2Kx1x2AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q2Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ2Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q2Kx1x3AVX2(SB), NOSPLIT, $64-56
+TEXT ·dotQ2Kx1x3AVX2(SB), NOSPLIT, $64-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	MOVQ  a+16(FP), CX
@@ -11973,9 +11973,9 @@ TEXT ·Q2Kx1x3AVX2(SB), NOSPLIT, $64-56
 	VPXOR Y2, Y2, Y2
 	MOVQ  nb+32(FP), SI
 
-Q2Kx1x3AVX2_loop:
+dotQ2Kx1x3AVX2_loop:
 	TESTQ        SI, SI
-	JZ           Q2Kx1x3AVX2_end
+	JZ           dotQ2Kx1x3AVX2_end
 	VPXOR        Y3, Y3, Y3
 	VPXOR        Y4, Y4, Y4
 	VPXOR        Y5, Y5, Y5
@@ -12173,9 +12173,9 @@ Q2Kx1x3AVX2_loop:
 	ADDQ         $0x00000140, BX
 	ADDQ         $0x00000140, DX
 	DECQ         SI
-	JMP          Q2Kx1x3AVX2_loop
+	JMP          dotQ2Kx1x3AVX2_loop
 
-Q2Kx1x3AVX2_end:
+dotQ2Kx1x3AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X3
@@ -12204,9 +12204,9 @@ Q2Kx1x3AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q2Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ2Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q2Kx2x1AVX2(SB), NOSPLIT, $128-56
+TEXT ·dotQ2Kx2x1AVX2(SB), NOSPLIT, $128-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	LEAQ  (AX)(CX*1), CX
@@ -12216,9 +12216,9 @@ TEXT ·Q2Kx2x1AVX2(SB), NOSPLIT, $128-56
 	VPXOR Y1, Y1, Y1
 	MOVQ  nb+32(FP), BX
 
-Q2Kx2x1AVX2_loop:
+dotQ2Kx2x1AVX2_loop:
 	TESTQ        BX, BX
-	JZ           Q2Kx2x1AVX2_end
+	JZ           dotQ2Kx2x1AVX2_end
 	VPXOR        Y2, Y2, Y2
 	VPXOR        Y3, Y3, Y3
 	VMOVDQU      (AX), X4
@@ -12413,9 +12413,9 @@ Q2Kx2x1AVX2_loop:
 	ADDQ         $0x00000054, CX
 	ADDQ         $0x00000140, DX
 	DECQ         BX
-	JMP          Q2Kx2x1AVX2_loop
+	JMP          dotQ2Kx2x1AVX2_loop
 
-Q2Kx2x1AVX2_end:
+dotQ2Kx2x1AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X2
@@ -12435,9 +12435,9 @@ Q2Kx2x1AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q2Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ2Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q2Kx2x2AVX2(SB), NOSPLIT, $128-56
+TEXT ·dotQ2Kx2x2AVX2(SB), NOSPLIT, $128-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	LEAQ  (AX)(CX*1), CX
@@ -12450,9 +12450,9 @@ TEXT ·Q2Kx2x2AVX2(SB), NOSPLIT, $128-56
 	VPXOR Y3, Y3, Y3
 	MOVQ  nb+32(FP), SI
 
-Q2Kx2x2AVX2_loop:
+dotQ2Kx2x2AVX2_loop:
 	TESTQ        SI, SI
-	JZ           Q2Kx2x2AVX2_end
+	JZ           dotQ2Kx2x2AVX2_end
 	VPXOR        Y4, Y4, Y4
 	VPXOR        Y5, Y5, Y5
 	VPXOR        Y6, Y6, Y6
@@ -12730,9 +12730,9 @@ Q2Kx2x2AVX2_loop:
 	ADDQ         $0x00000140, DX
 	ADDQ         $0x00000140, BX
 	DECQ         SI
-	JMP          Q2Kx2x2AVX2_loop
+	JMP          dotQ2Kx2x2AVX2_loop
 
-Q2Kx2x2AVX2_end:
+dotQ2Kx2x2AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X4
@@ -12767,9 +12767,9 @@ Q2Kx2x2AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q2Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ2Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q2Kx4x1AVX2(SB), NOSPLIT, $256-56
+TEXT ·dotQ2Kx4x1AVX2(SB), NOSPLIT, $256-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	LEAQ  (AX)(CX*1), DX
@@ -12783,9 +12783,9 @@ TEXT ·Q2Kx4x1AVX2(SB), NOSPLIT, $256-56
 	VPXOR Y3, Y3, Y3
 	MOVQ  nb+32(FP), DI
 
-Q2Kx4x1AVX2_loop:
+dotQ2Kx4x1AVX2_loop:
 	TESTQ        DI, DI
-	JZ           Q2Kx4x1AVX2_end
+	JZ           dotQ2Kx4x1AVX2_end
 	VPXOR        Y4, Y4, Y4
 	VPXOR        Y5, Y5, Y5
 	VPXOR        Y6, Y6, Y6
@@ -13162,9 +13162,9 @@ Q2Kx4x1AVX2_loop:
 	ADDQ         $0x00000054, CX
 	ADDQ         $0x00000140, SI
 	DECQ         DI
-	JMP          Q2Kx4x1AVX2_loop
+	JMP          dotQ2Kx4x1AVX2_loop
 
-Q2Kx4x1AVX2_end:
+dotQ2Kx4x1AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X4
@@ -13198,26 +13198,26 @@ Q2Kx4x1AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q2KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+// func dotQ2KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q2KRowsAVX2(SB), NOSPLIT, $64-48
+TEXT ·dotQ2KRowsAVX2(SB), NOSPLIT, $64-48
 	MOVQ w+0(FP), AX
 	MOVQ wstride+8(FP), CX
 	MOVQ a+16(FP), DX
 	MOVQ rows+32(FP), BX
 	MOVQ out+40(FP), SI
 
-Q2KRowsAVX2_row:
+dotQ2KRowsAVX2_row:
 	TESTQ BX, BX
-	JZ    Q2KRowsAVX2_done
+	JZ    dotQ2KRowsAVX2_done
 	VPXOR Y0, Y0, Y0
 	MOVQ  nb+24(FP), R9
 	MOVQ  AX, DI
 	MOVQ  DX, R8
 
-Q2KRowsAVX2_loop:
+dotQ2KRowsAVX2_loop:
 	TESTQ        R9, R9
-	JZ           Q2KRowsAVX2_end
+	JZ           dotQ2KRowsAVX2_end
 	VPXOR        Y1, Y1, Y1
 	VMOVDQU      (DI), X2
 	VPSRLW       $0x04, X2, X3
@@ -13321,9 +13321,9 @@ Q2KRowsAVX2_loop:
 	ADDQ         $0x00000054, DI
 	ADDQ         $0x00000140, R8
 	DECQ         R9
-	JMP          Q2KRowsAVX2_loop
+	JMP          dotQ2KRowsAVX2_loop
 
-Q2KRowsAVX2_end:
+dotQ2KRowsAVX2_end:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	VMOVHLPS     X0, X0, X1
@@ -13334,15 +13334,15 @@ Q2KRowsAVX2_end:
 	ADDQ         CX, AX
 	ADDQ         $0x04, SI
 	DECQ         BX
-	JMP          Q2KRowsAVX2_row
+	JMP          dotQ2KRowsAVX2_row
 
-Q2KRowsAVX2_done:
+dotQ2KRowsAVX2_done:
 	VZEROUPPER
 	RET
 
-// func Q3Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ3Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q3Kx1x1AVX2(SB), NOSPLIT, $64-56
+TEXT ·dotQ3Kx1x1AVX2(SB), NOSPLIT, $64-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	MOVQ  a+16(FP), CX
@@ -13350,9 +13350,9 @@ TEXT ·Q3Kx1x1AVX2(SB), NOSPLIT, $64-56
 	VPXOR Y0, Y0, Y0
 	MOVQ  nb+32(FP), DX
 
-Q3Kx1x1AVX2_loop:
+dotQ3Kx1x1AVX2_loop:
 	TESTQ        DX, DX
-	JZ           Q3Kx1x1AVX2_end
+	JZ           dotQ3Kx1x1AVX2_end
 	VPXOR        Y1, Y1, Y1
 	MOVL         96(AX), BX
 	MOVL         100(AX), SI
@@ -13534,9 +13534,9 @@ Q3Kx1x1AVX2_loop:
 	ADDQ         $0x0000006e, AX
 	ADDQ         $0x00000140, CX
 	DECQ         DX
-	JMP          Q3Kx1x1AVX2_loop
+	JMP          dotQ3Kx1x1AVX2_loop
 
-Q3Kx1x1AVX2_end:
+dotQ3Kx1x1AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X1
@@ -13603,9 +13603,9 @@ DATA bytes4<>+56(SB)/4, $0x04040404
 DATA bytes4<>+60(SB)/4, $0x04040404
 GLOBL bytes4<>(SB), RODATA|NOPTR, $64
 
-// func Q3Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ3Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q3Kx1x2AVX2(SB), NOSPLIT, $64-56
+TEXT ·dotQ3Kx1x2AVX2(SB), NOSPLIT, $64-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	MOVQ  a+16(FP), CX
@@ -13615,9 +13615,9 @@ TEXT ·Q3Kx1x2AVX2(SB), NOSPLIT, $64-56
 	VPXOR Y1, Y1, Y1
 	MOVQ  nb+32(FP), BX
 
-Q3Kx1x2AVX2_loop:
+dotQ3Kx1x2AVX2_loop:
 	TESTQ        BX, BX
-	JZ           Q3Kx1x2AVX2_end
+	JZ           dotQ3Kx1x2AVX2_end
 	VPXOR        Y2, Y2, Y2
 	VPXOR        Y3, Y3, Y3
 	MOVL         96(AX), SI
@@ -13847,9 +13847,9 @@ Q3Kx1x2AVX2_loop:
 	ADDQ         $0x00000140, CX
 	ADDQ         $0x00000140, DX
 	DECQ         BX
-	JMP          Q3Kx1x2AVX2_loop
+	JMP          dotQ3Kx1x2AVX2_loop
 
-Q3Kx1x2AVX2_end:
+dotQ3Kx1x2AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X2
@@ -13870,9 +13870,9 @@ Q3Kx1x2AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q3Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ3Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q3Kx1x3AVX2(SB), NOSPLIT, $64-56
+TEXT ·dotQ3Kx1x3AVX2(SB), NOSPLIT, $64-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	MOVQ  a+16(FP), CX
@@ -13884,9 +13884,9 @@ TEXT ·Q3Kx1x3AVX2(SB), NOSPLIT, $64-56
 	VPXOR Y2, Y2, Y2
 	MOVQ  nb+32(FP), SI
 
-Q3Kx1x3AVX2_loop:
+dotQ3Kx1x3AVX2_loop:
 	TESTQ        SI, SI
-	JZ           Q3Kx1x3AVX2_end
+	JZ           dotQ3Kx1x3AVX2_end
 	VPXOR        Y3, Y3, Y3
 	VPXOR        Y4, Y4, Y4
 	VPXOR        Y5, Y5, Y5
@@ -14164,9 +14164,9 @@ Q3Kx1x3AVX2_loop:
 	ADDQ         $0x00000140, BX
 	ADDQ         $0x00000140, DX
 	DECQ         SI
-	JMP          Q3Kx1x3AVX2_loop
+	JMP          dotQ3Kx1x3AVX2_loop
 
-Q3Kx1x3AVX2_end:
+dotQ3Kx1x3AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X3
@@ -14195,9 +14195,9 @@ Q3Kx1x3AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q3Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ3Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q3Kx2x1AVX2(SB), NOSPLIT, $128-56
+TEXT ·dotQ3Kx2x1AVX2(SB), NOSPLIT, $128-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	LEAQ  (AX)(CX*1), CX
@@ -14207,9 +14207,9 @@ TEXT ·Q3Kx2x1AVX2(SB), NOSPLIT, $128-56
 	VPXOR Y1, Y1, Y1
 	MOVQ  nb+32(FP), BX
 
-Q3Kx2x1AVX2_loop:
+dotQ3Kx2x1AVX2_loop:
 	TESTQ        BX, BX
-	JZ           Q3Kx2x1AVX2_end
+	JZ           dotQ3Kx2x1AVX2_end
 	VPXOR        Y2, Y2, Y2
 	VPXOR        Y3, Y3, Y3
 	MOVL         96(AX), SI
@@ -14561,9 +14561,9 @@ Q3Kx2x1AVX2_loop:
 	ADDQ         $0x0000006e, CX
 	ADDQ         $0x00000140, DX
 	DECQ         BX
-	JMP          Q3Kx2x1AVX2_loop
+	JMP          dotQ3Kx2x1AVX2_loop
 
-Q3Kx2x1AVX2_end:
+dotQ3Kx2x1AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X2
@@ -14583,9 +14583,9 @@ Q3Kx2x1AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q3Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ3Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q3Kx2x2AVX2(SB), NOSPLIT, $128-56
+TEXT ·dotQ3Kx2x2AVX2(SB), NOSPLIT, $128-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	LEAQ  (AX)(CX*1), CX
@@ -14598,9 +14598,9 @@ TEXT ·Q3Kx2x2AVX2(SB), NOSPLIT, $128-56
 	VPXOR Y3, Y3, Y3
 	MOVQ  nb+32(FP), SI
 
-Q3Kx2x2AVX2_loop:
+dotQ3Kx2x2AVX2_loop:
 	TESTQ        SI, SI
-	JZ           Q3Kx2x2AVX2_end
+	JZ           dotQ3Kx2x2AVX2_end
 	VPXOR        Y4, Y4, Y4
 	VPXOR        Y5, Y5, Y5
 	VPXOR        Y6, Y6, Y6
@@ -15038,9 +15038,9 @@ Q3Kx2x2AVX2_loop:
 	ADDQ         $0x00000140, DX
 	ADDQ         $0x00000140, BX
 	DECQ         SI
-	JMP          Q3Kx2x2AVX2_loop
+	JMP          dotQ3Kx2x2AVX2_loop
 
-Q3Kx2x2AVX2_end:
+dotQ3Kx2x2AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X4
@@ -15075,9 +15075,9 @@ Q3Kx2x2AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q3Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ3Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q3Kx4x1AVX2(SB), NOSPLIT, $256-56
+TEXT ·dotQ3Kx4x1AVX2(SB), NOSPLIT, $256-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	LEAQ  (AX)(CX*1), DX
@@ -15091,9 +15091,9 @@ TEXT ·Q3Kx4x1AVX2(SB), NOSPLIT, $256-56
 	VPXOR Y3, Y3, Y3
 	MOVQ  nb+32(FP), DI
 
-Q3Kx4x1AVX2_loop:
+dotQ3Kx4x1AVX2_loop:
 	TESTQ        DI, DI
-	JZ           Q3Kx4x1AVX2_end
+	JZ           dotQ3Kx4x1AVX2_end
 	VPXOR        Y4, Y4, Y4
 	VPXOR        Y5, Y5, Y5
 	VPXOR        Y6, Y6, Y6
@@ -15785,9 +15785,9 @@ Q3Kx4x1AVX2_loop:
 	ADDQ         $0x0000006e, CX
 	ADDQ         $0x00000140, SI
 	DECQ         DI
-	JMP          Q3Kx4x1AVX2_loop
+	JMP          dotQ3Kx4x1AVX2_loop
 
-Q3Kx4x1AVX2_end:
+dotQ3Kx4x1AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X4
@@ -15821,26 +15821,26 @@ Q3Kx4x1AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q3KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+// func dotQ3KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q3KRowsAVX2(SB), NOSPLIT, $64-48
+TEXT ·dotQ3KRowsAVX2(SB), NOSPLIT, $64-48
 	MOVQ w+0(FP), AX
 	MOVQ wstride+8(FP), CX
 	MOVQ a+16(FP), DX
 	MOVQ rows+32(FP), BX
 	MOVQ out+40(FP), SI
 
-Q3KRowsAVX2_row:
+dotQ3KRowsAVX2_row:
 	TESTQ BX, BX
-	JZ    Q3KRowsAVX2_done
+	JZ    dotQ3KRowsAVX2_done
 	VPXOR Y0, Y0, Y0
 	MOVQ  nb+24(FP), R9
 	MOVQ  AX, DI
 	MOVQ  DX, R8
 
-Q3KRowsAVX2_loop:
+dotQ3KRowsAVX2_loop:
 	TESTQ        R9, R9
-	JZ           Q3KRowsAVX2_end
+	JZ           dotQ3KRowsAVX2_end
 	VPXOR        Y1, Y1, Y1
 	MOVL         96(DI), R10
 	MOVL         100(DI), R11
@@ -16022,9 +16022,9 @@ Q3KRowsAVX2_loop:
 	ADDQ         $0x0000006e, DI
 	ADDQ         $0x00000140, R8
 	DECQ         R9
-	JMP          Q3KRowsAVX2_loop
+	JMP          dotQ3KRowsAVX2_loop
 
-Q3KRowsAVX2_end:
+dotQ3KRowsAVX2_end:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	VMOVHLPS     X0, X0, X1
@@ -16035,15 +16035,15 @@ Q3KRowsAVX2_end:
 	ADDQ         CX, AX
 	ADDQ         $0x04, SI
 	DECQ         BX
-	JMP          Q3KRowsAVX2_row
+	JMP          dotQ3KRowsAVX2_row
 
-Q3KRowsAVX2_done:
+dotQ3KRowsAVX2_done:
 	VZEROUPPER
 	RET
 
-// func Q4Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ4Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q4Kx1x1AVX2(SB), NOSPLIT, $64-56
+TEXT ·dotQ4Kx1x1AVX2(SB), NOSPLIT, $64-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	MOVQ  a+16(FP), CX
@@ -16051,9 +16051,9 @@ TEXT ·Q4Kx1x1AVX2(SB), NOSPLIT, $64-56
 	VPXOR Y0, Y0, Y0
 	MOVQ  nb+32(FP), DX
 
-Q4Kx1x1AVX2_loop:
+dotQ4Kx1x1AVX2_loop:
 	TESTQ        DX, DX
-	JZ           Q4Kx1x1AVX2_end
+	JZ           dotQ4Kx1x1AVX2_end
 	VPXOR        Y1, Y1, Y1
 	MOVL         4(AX), BX
 	MOVL         8(AX), SI
@@ -16160,9 +16160,9 @@ Q4Kx1x1AVX2_loop:
 	ADDQ         $0x00000090, AX
 	ADDQ         $0x00000140, CX
 	DECQ         DX
-	JMP          Q4Kx1x1AVX2_loop
+	JMP          dotQ4Kx1x1AVX2_loop
 
-Q4Kx1x1AVX2_end:
+dotQ4Kx1x1AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X1
@@ -16193,9 +16193,9 @@ DATA ones16<>+56(SB)/4, $0x00010001
 DATA ones16<>+60(SB)/4, $0x00010001
 GLOBL ones16<>(SB), RODATA|NOPTR, $64
 
-// func Q4Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ4Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q4Kx1x2AVX2(SB), NOSPLIT, $64-56
+TEXT ·dotQ4Kx1x2AVX2(SB), NOSPLIT, $64-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	MOVQ  a+16(FP), CX
@@ -16205,9 +16205,9 @@ TEXT ·Q4Kx1x2AVX2(SB), NOSPLIT, $64-56
 	VPXOR Y1, Y1, Y1
 	MOVQ  nb+32(FP), BX
 
-Q4Kx1x2AVX2_loop:
+dotQ4Kx1x2AVX2_loop:
 	TESTQ        BX, BX
-	JZ           Q4Kx1x2AVX2_end
+	JZ           dotQ4Kx1x2AVX2_end
 	VPXOR        Y2, Y2, Y2
 	VPXOR        Y3, Y3, Y3
 	MOVL         4(AX), SI
@@ -16363,9 +16363,9 @@ Q4Kx1x2AVX2_loop:
 	ADDQ         $0x00000140, CX
 	ADDQ         $0x00000140, DX
 	DECQ         BX
-	JMP          Q4Kx1x2AVX2_loop
+	JMP          dotQ4Kx1x2AVX2_loop
 
-Q4Kx1x2AVX2_end:
+dotQ4Kx1x2AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X2
@@ -16386,9 +16386,9 @@ Q4Kx1x2AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q4Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ4Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q4Kx1x3AVX2(SB), NOSPLIT, $64-56
+TEXT ·dotQ4Kx1x3AVX2(SB), NOSPLIT, $64-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	MOVQ  a+16(FP), CX
@@ -16400,9 +16400,9 @@ TEXT ·Q4Kx1x3AVX2(SB), NOSPLIT, $64-56
 	VPXOR Y2, Y2, Y2
 	MOVQ  nb+32(FP), SI
 
-Q4Kx1x3AVX2_loop:
+dotQ4Kx1x3AVX2_loop:
 	TESTQ        SI, SI
-	JZ           Q4Kx1x3AVX2_end
+	JZ           dotQ4Kx1x3AVX2_end
 	VPXOR        Y3, Y3, Y3
 	VPXOR        Y4, Y4, Y4
 	VPXOR        Y5, Y5, Y5
@@ -16607,9 +16607,9 @@ Q4Kx1x3AVX2_loop:
 	ADDQ         $0x00000140, BX
 	ADDQ         $0x00000140, DX
 	DECQ         SI
-	JMP          Q4Kx1x3AVX2_loop
+	JMP          dotQ4Kx1x3AVX2_loop
 
-Q4Kx1x3AVX2_end:
+dotQ4Kx1x3AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X3
@@ -16638,9 +16638,9 @@ Q4Kx1x3AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q4Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ4Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q4Kx2x1AVX2(SB), NOSPLIT, $128-56
+TEXT ·dotQ4Kx2x1AVX2(SB), NOSPLIT, $128-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	LEAQ  (AX)(CX*1), CX
@@ -16650,9 +16650,9 @@ TEXT ·Q4Kx2x1AVX2(SB), NOSPLIT, $128-56
 	VPXOR Y1, Y1, Y1
 	MOVQ  nb+32(FP), BX
 
-Q4Kx2x1AVX2_loop:
+dotQ4Kx2x1AVX2_loop:
 	TESTQ        BX, BX
-	JZ           Q4Kx2x1AVX2_end
+	JZ           dotQ4Kx2x1AVX2_end
 	VPXOR        Y2, Y2, Y2
 	VPXOR        Y3, Y3, Y3
 	MOVL         4(AX), SI
@@ -16852,9 +16852,9 @@ Q4Kx2x1AVX2_loop:
 	ADDQ         $0x00000090, CX
 	ADDQ         $0x00000140, DX
 	DECQ         BX
-	JMP          Q4Kx2x1AVX2_loop
+	JMP          dotQ4Kx2x1AVX2_loop
 
-Q4Kx2x1AVX2_end:
+dotQ4Kx2x1AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X2
@@ -16874,9 +16874,9 @@ Q4Kx2x1AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q4Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ4Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q4Kx2x2AVX2(SB), NOSPLIT, $128-56
+TEXT ·dotQ4Kx2x2AVX2(SB), NOSPLIT, $128-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	LEAQ  (AX)(CX*1), CX
@@ -16889,9 +16889,9 @@ TEXT ·Q4Kx2x2AVX2(SB), NOSPLIT, $128-56
 	VPXOR Y3, Y3, Y3
 	MOVQ  nb+32(FP), SI
 
-Q4Kx2x2AVX2_loop:
+dotQ4Kx2x2AVX2_loop:
 	TESTQ        SI, SI
-	JZ           Q4Kx2x2AVX2_end
+	JZ           dotQ4Kx2x2AVX2_end
 	VPXOR        Y4, Y4, Y4
 	VPXOR        Y5, Y5, Y5
 	VPXOR        Y6, Y6, Y6
@@ -17177,9 +17177,9 @@ Q4Kx2x2AVX2_loop:
 	ADDQ         $0x00000140, DX
 	ADDQ         $0x00000140, BX
 	DECQ         SI
-	JMP          Q4Kx2x2AVX2_loop
+	JMP          dotQ4Kx2x2AVX2_loop
 
-Q4Kx2x2AVX2_end:
+dotQ4Kx2x2AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X4
@@ -17214,9 +17214,9 @@ Q4Kx2x2AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q4Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ4Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q4Kx4x1AVX2(SB), NOSPLIT, $256-56
+TEXT ·dotQ4Kx4x1AVX2(SB), NOSPLIT, $256-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	LEAQ  (AX)(CX*1), DX
@@ -17230,9 +17230,9 @@ TEXT ·Q4Kx4x1AVX2(SB), NOSPLIT, $256-56
 	VPXOR Y3, Y3, Y3
 	MOVQ  nb+32(FP), DI
 
-Q4Kx4x1AVX2_loop:
+dotQ4Kx4x1AVX2_loop:
 	TESTQ        DI, DI
-	JZ           Q4Kx4x1AVX2_end
+	JZ           dotQ4Kx4x1AVX2_end
 	VPXOR        Y4, Y4, Y4
 	VPXOR        Y5, Y5, Y5
 	VPXOR        Y6, Y6, Y6
@@ -17618,9 +17618,9 @@ Q4Kx4x1AVX2_loop:
 	ADDQ         $0x00000090, CX
 	ADDQ         $0x00000140, SI
 	DECQ         DI
-	JMP          Q4Kx4x1AVX2_loop
+	JMP          dotQ4Kx4x1AVX2_loop
 
-Q4Kx4x1AVX2_end:
+dotQ4Kx4x1AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X4
@@ -17654,26 +17654,26 @@ Q4Kx4x1AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q4KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+// func dotQ4KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q4KRowsAVX2(SB), NOSPLIT, $64-48
+TEXT ·dotQ4KRowsAVX2(SB), NOSPLIT, $64-48
 	MOVQ w+0(FP), AX
 	MOVQ wstride+8(FP), CX
 	MOVQ a+16(FP), DX
 	MOVQ rows+32(FP), BX
 	MOVQ out+40(FP), SI
 
-Q4KRowsAVX2_row:
+dotQ4KRowsAVX2_row:
 	TESTQ BX, BX
-	JZ    Q4KRowsAVX2_done
+	JZ    dotQ4KRowsAVX2_done
 	VPXOR Y0, Y0, Y0
 	MOVQ  nb+24(FP), R9
 	MOVQ  AX, DI
 	MOVQ  DX, R8
 
-Q4KRowsAVX2_loop:
+dotQ4KRowsAVX2_loop:
 	TESTQ        R9, R9
-	JZ           Q4KRowsAVX2_end
+	JZ           dotQ4KRowsAVX2_end
 	VPXOR        Y1, Y1, Y1
 	MOVL         4(DI), R10
 	MOVL         8(DI), R11
@@ -17780,9 +17780,9 @@ Q4KRowsAVX2_loop:
 	ADDQ         $0x00000090, DI
 	ADDQ         $0x00000140, R8
 	DECQ         R9
-	JMP          Q4KRowsAVX2_loop
+	JMP          dotQ4KRowsAVX2_loop
 
-Q4KRowsAVX2_end:
+dotQ4KRowsAVX2_end:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	VMOVHLPS     X0, X0, X1
@@ -17793,15 +17793,15 @@ Q4KRowsAVX2_end:
 	ADDQ         CX, AX
 	ADDQ         $0x04, SI
 	DECQ         BX
-	JMP          Q4KRowsAVX2_row
+	JMP          dotQ4KRowsAVX2_row
 
-Q4KRowsAVX2_done:
+dotQ4KRowsAVX2_done:
 	VZEROUPPER
 	RET
 
-// func Q5Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ5Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q5Kx1x1AVX2(SB), NOSPLIT, $64-56
+TEXT ·dotQ5Kx1x1AVX2(SB), NOSPLIT, $64-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	MOVQ  a+16(FP), CX
@@ -17809,9 +17809,9 @@ TEXT ·Q5Kx1x1AVX2(SB), NOSPLIT, $64-56
 	VPXOR Y0, Y0, Y0
 	MOVQ  nb+32(FP), DX
 
-Q5Kx1x1AVX2_loop:
+dotQ5Kx1x1AVX2_loop:
 	TESTQ        DX, DX
-	JZ           Q5Kx1x1AVX2_end
+	JZ           dotQ5Kx1x1AVX2_end
 	VPXOR        Y1, Y1, Y1
 	MOVL         4(AX), BX
 	MOVL         8(AX), SI
@@ -17949,9 +17949,9 @@ Q5Kx1x1AVX2_loop:
 	ADDQ         $0x000000b0, AX
 	ADDQ         $0x00000140, CX
 	DECQ         DX
-	JMP          Q5Kx1x1AVX2_loop
+	JMP          dotQ5Kx1x1AVX2_loop
 
-Q5Kx1x1AVX2_end:
+dotQ5Kx1x1AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X1
@@ -17982,9 +17982,9 @@ DATA bit4<>+56(SB)/4, $0x10101010
 DATA bit4<>+60(SB)/4, $0x10101010
 GLOBL bit4<>(SB), RODATA|NOPTR, $64
 
-// func Q5Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ5Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q5Kx1x2AVX2(SB), NOSPLIT, $64-56
+TEXT ·dotQ5Kx1x2AVX2(SB), NOSPLIT, $64-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	MOVQ  a+16(FP), CX
@@ -17994,9 +17994,9 @@ TEXT ·Q5Kx1x2AVX2(SB), NOSPLIT, $64-56
 	VPXOR Y1, Y1, Y1
 	MOVQ  nb+32(FP), BX
 
-Q5Kx1x2AVX2_loop:
+dotQ5Kx1x2AVX2_loop:
 	TESTQ        BX, BX
-	JZ           Q5Kx1x2AVX2_end
+	JZ           dotQ5Kx1x2AVX2_end
 	VPXOR        Y2, Y2, Y2
 	VPXOR        Y3, Y3, Y3
 	MOVL         4(AX), SI
@@ -18183,9 +18183,9 @@ Q5Kx1x2AVX2_loop:
 	ADDQ         $0x00000140, CX
 	ADDQ         $0x00000140, DX
 	DECQ         BX
-	JMP          Q5Kx1x2AVX2_loop
+	JMP          dotQ5Kx1x2AVX2_loop
 
-Q5Kx1x2AVX2_end:
+dotQ5Kx1x2AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X2
@@ -18206,9 +18206,9 @@ Q5Kx1x2AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q5Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ5Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q5Kx1x3AVX2(SB), NOSPLIT, $64-56
+TEXT ·dotQ5Kx1x3AVX2(SB), NOSPLIT, $64-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	MOVQ  a+16(FP), CX
@@ -18220,9 +18220,9 @@ TEXT ·Q5Kx1x3AVX2(SB), NOSPLIT, $64-56
 	VPXOR Y2, Y2, Y2
 	MOVQ  nb+32(FP), SI
 
-Q5Kx1x3AVX2_loop:
+dotQ5Kx1x3AVX2_loop:
 	TESTQ        SI, SI
-	JZ           Q5Kx1x3AVX2_end
+	JZ           dotQ5Kx1x3AVX2_end
 	VPXOR        Y3, Y3, Y3
 	VPXOR        Y4, Y4, Y4
 	VPXOR        Y5, Y5, Y5
@@ -18458,9 +18458,9 @@ Q5Kx1x3AVX2_loop:
 	ADDQ         $0x00000140, BX
 	ADDQ         $0x00000140, DX
 	DECQ         SI
-	JMP          Q5Kx1x3AVX2_loop
+	JMP          dotQ5Kx1x3AVX2_loop
 
-Q5Kx1x3AVX2_end:
+dotQ5Kx1x3AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X3
@@ -18489,9 +18489,9 @@ Q5Kx1x3AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q5Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ5Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q5Kx2x1AVX2(SB), NOSPLIT, $128-56
+TEXT ·dotQ5Kx2x1AVX2(SB), NOSPLIT, $128-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	LEAQ  (AX)(CX*1), CX
@@ -18501,9 +18501,9 @@ TEXT ·Q5Kx2x1AVX2(SB), NOSPLIT, $128-56
 	VPXOR Y1, Y1, Y1
 	MOVQ  nb+32(FP), BX
 
-Q5Kx2x1AVX2_loop:
+dotQ5Kx2x1AVX2_loop:
 	TESTQ        BX, BX
-	JZ           Q5Kx2x1AVX2_end
+	JZ           dotQ5Kx2x1AVX2_end
 	VPXOR        Y2, Y2, Y2
 	VPXOR        Y3, Y3, Y3
 	MOVL         4(AX), SI
@@ -18765,9 +18765,9 @@ Q5Kx2x1AVX2_loop:
 	ADDQ         $0x000000b0, CX
 	ADDQ         $0x00000140, DX
 	DECQ         BX
-	JMP          Q5Kx2x1AVX2_loop
+	JMP          dotQ5Kx2x1AVX2_loop
 
-Q5Kx2x1AVX2_end:
+dotQ5Kx2x1AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X2
@@ -18787,9 +18787,9 @@ Q5Kx2x1AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q5Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ5Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q5Kx2x2AVX2(SB), NOSPLIT, $128-56
+TEXT ·dotQ5Kx2x2AVX2(SB), NOSPLIT, $128-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	LEAQ  (AX)(CX*1), CX
@@ -18802,9 +18802,9 @@ TEXT ·Q5Kx2x2AVX2(SB), NOSPLIT, $128-56
 	VPXOR Y3, Y3, Y3
 	MOVQ  nb+32(FP), SI
 
-Q5Kx2x2AVX2_loop:
+dotQ5Kx2x2AVX2_loop:
 	TESTQ        SI, SI
-	JZ           Q5Kx2x2AVX2_end
+	JZ           dotQ5Kx2x2AVX2_end
 	VPXOR        Y4, Y4, Y4
 	VPXOR        Y5, Y5, Y5
 	VPXOR        Y6, Y6, Y6
@@ -19152,9 +19152,9 @@ Q5Kx2x2AVX2_loop:
 	ADDQ         $0x00000140, DX
 	ADDQ         $0x00000140, BX
 	DECQ         SI
-	JMP          Q5Kx2x2AVX2_loop
+	JMP          dotQ5Kx2x2AVX2_loop
 
-Q5Kx2x2AVX2_end:
+dotQ5Kx2x2AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X4
@@ -19189,9 +19189,9 @@ Q5Kx2x2AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q5Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ5Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q5Kx4x1AVX2(SB), NOSPLIT, $256-56
+TEXT ·dotQ5Kx4x1AVX2(SB), NOSPLIT, $256-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	LEAQ  (AX)(CX*1), DX
@@ -19205,9 +19205,9 @@ TEXT ·Q5Kx4x1AVX2(SB), NOSPLIT, $256-56
 	VPXOR Y3, Y3, Y3
 	MOVQ  nb+32(FP), DI
 
-Q5Kx4x1AVX2_loop:
+dotQ5Kx4x1AVX2_loop:
 	TESTQ        DI, DI
-	JZ           Q5Kx4x1AVX2_end
+	JZ           dotQ5Kx4x1AVX2_end
 	VPXOR        Y4, Y4, Y4
 	VPXOR        Y5, Y5, Y5
 	VPXOR        Y6, Y6, Y6
@@ -19717,9 +19717,9 @@ Q5Kx4x1AVX2_loop:
 	ADDQ         $0x000000b0, CX
 	ADDQ         $0x00000140, SI
 	DECQ         DI
-	JMP          Q5Kx4x1AVX2_loop
+	JMP          dotQ5Kx4x1AVX2_loop
 
-Q5Kx4x1AVX2_end:
+dotQ5Kx4x1AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X4
@@ -19753,26 +19753,26 @@ Q5Kx4x1AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q5KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+// func dotQ5KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q5KRowsAVX2(SB), NOSPLIT, $64-48
+TEXT ·dotQ5KRowsAVX2(SB), NOSPLIT, $64-48
 	MOVQ w+0(FP), AX
 	MOVQ wstride+8(FP), CX
 	MOVQ a+16(FP), DX
 	MOVQ rows+32(FP), BX
 	MOVQ out+40(FP), SI
 
-Q5KRowsAVX2_row:
+dotQ5KRowsAVX2_row:
 	TESTQ BX, BX
-	JZ    Q5KRowsAVX2_done
+	JZ    dotQ5KRowsAVX2_done
 	VPXOR Y0, Y0, Y0
 	MOVQ  nb+24(FP), R9
 	MOVQ  AX, DI
 	MOVQ  DX, R8
 
-Q5KRowsAVX2_loop:
+dotQ5KRowsAVX2_loop:
 	TESTQ        R9, R9
-	JZ           Q5KRowsAVX2_end
+	JZ           dotQ5KRowsAVX2_end
 	VPXOR        Y1, Y1, Y1
 	MOVL         4(DI), R10
 	MOVL         8(DI), R11
@@ -19910,9 +19910,9 @@ Q5KRowsAVX2_loop:
 	ADDQ         $0x000000b0, DI
 	ADDQ         $0x00000140, R8
 	DECQ         R9
-	JMP          Q5KRowsAVX2_loop
+	JMP          dotQ5KRowsAVX2_loop
 
-Q5KRowsAVX2_end:
+dotQ5KRowsAVX2_end:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	VMOVHLPS     X0, X0, X1
@@ -19923,15 +19923,15 @@ Q5KRowsAVX2_end:
 	ADDQ         CX, AX
 	ADDQ         $0x04, SI
 	DECQ         BX
-	JMP          Q5KRowsAVX2_row
+	JMP          dotQ5KRowsAVX2_row
 
-Q5KRowsAVX2_done:
+dotQ5KRowsAVX2_done:
 	VZEROUPPER
 	RET
 
-// func Q6Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ6Kx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q6Kx1x1AVX2(SB), NOSPLIT, $64-56
+TEXT ·dotQ6Kx1x1AVX2(SB), NOSPLIT, $64-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	MOVQ  a+16(FP), CX
@@ -19939,9 +19939,9 @@ TEXT ·Q6Kx1x1AVX2(SB), NOSPLIT, $64-56
 	VPXOR Y0, Y0, Y0
 	MOVQ  nb+32(FP), DX
 
-Q6Kx1x1AVX2_loop:
+dotQ6Kx1x1AVX2_loop:
 	TESTQ        DX, DX
-	JZ           Q6Kx1x1AVX2_end
+	JZ           dotQ6Kx1x1AVX2_end
 	VPXOR        Y1, Y1, Y1
 	VPMOVSXBW    192(AX), Y2
 	VMOVDQU      Y2, (SP)
@@ -20084,9 +20084,9 @@ Q6Kx1x1AVX2_loop:
 	ADDQ         $0x000000d2, AX
 	ADDQ         $0x00000140, CX
 	DECQ         DX
-	JMP          Q6Kx1x1AVX2_loop
+	JMP          dotQ6Kx1x1AVX2_loop
 
-Q6Kx1x1AVX2_end:
+dotQ6Kx1x1AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X1
@@ -20117,9 +20117,9 @@ DATA bits45<>+56(SB)/4, $0x30303030
 DATA bits45<>+60(SB)/4, $0x30303030
 GLOBL bits45<>(SB), RODATA|NOPTR, $64
 
-// func Q6Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ6Kx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q6Kx1x2AVX2(SB), NOSPLIT, $64-56
+TEXT ·dotQ6Kx1x2AVX2(SB), NOSPLIT, $64-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	MOVQ  a+16(FP), CX
@@ -20129,9 +20129,9 @@ TEXT ·Q6Kx1x2AVX2(SB), NOSPLIT, $64-56
 	VPXOR Y1, Y1, Y1
 	MOVQ  nb+32(FP), BX
 
-Q6Kx1x2AVX2_loop:
+dotQ6Kx1x2AVX2_loop:
 	TESTQ        BX, BX
-	JZ           Q6Kx1x2AVX2_end
+	JZ           dotQ6Kx1x2AVX2_end
 	VPXOR        Y2, Y2, Y2
 	VPXOR        Y3, Y3, Y3
 	VPMOVSXBW    192(AX), Y4
@@ -20322,9 +20322,9 @@ Q6Kx1x2AVX2_loop:
 	ADDQ         $0x00000140, CX
 	ADDQ         $0x00000140, DX
 	DECQ         BX
-	JMP          Q6Kx1x2AVX2_loop
+	JMP          dotQ6Kx1x2AVX2_loop
 
-Q6Kx1x2AVX2_end:
+dotQ6Kx1x2AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X2
@@ -20345,9 +20345,9 @@ Q6Kx1x2AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q6Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ6Kx1x3AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q6Kx1x3AVX2(SB), NOSPLIT, $64-56
+TEXT ·dotQ6Kx1x3AVX2(SB), NOSPLIT, $64-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	MOVQ  a+16(FP), CX
@@ -20359,9 +20359,9 @@ TEXT ·Q6Kx1x3AVX2(SB), NOSPLIT, $64-56
 	VPXOR Y2, Y2, Y2
 	MOVQ  nb+32(FP), SI
 
-Q6Kx1x3AVX2_loop:
+dotQ6Kx1x3AVX2_loop:
 	TESTQ        SI, SI
-	JZ           Q6Kx1x3AVX2_end
+	JZ           dotQ6Kx1x3AVX2_end
 	VPXOR        Y3, Y3, Y3
 	VPXOR        Y4, Y4, Y4
 	VPXOR        Y5, Y5, Y5
@@ -20600,9 +20600,9 @@ Q6Kx1x3AVX2_loop:
 	ADDQ         $0x00000140, BX
 	ADDQ         $0x00000140, DX
 	DECQ         SI
-	JMP          Q6Kx1x3AVX2_loop
+	JMP          dotQ6Kx1x3AVX2_loop
 
-Q6Kx1x3AVX2_end:
+dotQ6Kx1x3AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X3
@@ -20631,9 +20631,9 @@ Q6Kx1x3AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q6Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ6Kx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q6Kx2x1AVX2(SB), NOSPLIT, $128-56
+TEXT ·dotQ6Kx2x1AVX2(SB), NOSPLIT, $128-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	LEAQ  (AX)(CX*1), CX
@@ -20643,9 +20643,9 @@ TEXT ·Q6Kx2x1AVX2(SB), NOSPLIT, $128-56
 	VPXOR Y1, Y1, Y1
 	MOVQ  nb+32(FP), BX
 
-Q6Kx2x1AVX2_loop:
+dotQ6Kx2x1AVX2_loop:
 	TESTQ        BX, BX
-	JZ           Q6Kx2x1AVX2_end
+	JZ           dotQ6Kx2x1AVX2_end
 	VPXOR        Y2, Y2, Y2
 	VPXOR        Y3, Y3, Y3
 	VPMOVSXBW    192(AX), Y4
@@ -20919,9 +20919,9 @@ Q6Kx2x1AVX2_loop:
 	ADDQ         $0x000000d2, CX
 	ADDQ         $0x00000140, DX
 	DECQ         BX
-	JMP          Q6Kx2x1AVX2_loop
+	JMP          dotQ6Kx2x1AVX2_loop
 
-Q6Kx2x1AVX2_end:
+dotQ6Kx2x1AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X2
@@ -20941,9 +20941,9 @@ Q6Kx2x1AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q6Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ6Kx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q6Kx2x2AVX2(SB), NOSPLIT, $128-56
+TEXT ·dotQ6Kx2x2AVX2(SB), NOSPLIT, $128-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	LEAQ  (AX)(CX*1), CX
@@ -20956,9 +20956,9 @@ TEXT ·Q6Kx2x2AVX2(SB), NOSPLIT, $128-56
 	VPXOR Y3, Y3, Y3
 	MOVQ  nb+32(FP), SI
 
-Q6Kx2x2AVX2_loop:
+dotQ6Kx2x2AVX2_loop:
 	TESTQ        SI, SI
-	JZ           Q6Kx2x2AVX2_end
+	JZ           dotQ6Kx2x2AVX2_end
 	VPXOR        Y4, Y4, Y4
 	VPXOR        Y5, Y5, Y5
 	VPXOR        Y6, Y6, Y6
@@ -21318,9 +21318,9 @@ Q6Kx2x2AVX2_loop:
 	ADDQ         $0x00000140, DX
 	ADDQ         $0x00000140, BX
 	DECQ         SI
-	JMP          Q6Kx2x2AVX2_loop
+	JMP          dotQ6Kx2x2AVX2_loop
 
-Q6Kx2x2AVX2_end:
+dotQ6Kx2x2AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X4
@@ -21355,9 +21355,9 @@ Q6Kx2x2AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q6Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ6Kx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q6Kx4x1AVX2(SB), NOSPLIT, $256-56
+TEXT ·dotQ6Kx4x1AVX2(SB), NOSPLIT, $256-56
 	MOVQ  w+0(FP), AX
 	MOVQ  wstride+8(FP), CX
 	LEAQ  (AX)(CX*1), DX
@@ -21371,9 +21371,9 @@ TEXT ·Q6Kx4x1AVX2(SB), NOSPLIT, $256-56
 	VPXOR Y3, Y3, Y3
 	MOVQ  nb+32(FP), DI
 
-Q6Kx4x1AVX2_loop:
+dotQ6Kx4x1AVX2_loop:
 	TESTQ        DI, DI
-	JZ           Q6Kx4x1AVX2_end
+	JZ           dotQ6Kx4x1AVX2_end
 	VPXOR        Y4, Y4, Y4
 	VPXOR        Y5, Y5, Y5
 	VPXOR        Y6, Y6, Y6
@@ -21909,9 +21909,9 @@ Q6Kx4x1AVX2_loop:
 	ADDQ         $0x000000d2, CX
 	ADDQ         $0x00000140, SI
 	DECQ         DI
-	JMP          Q6Kx4x1AVX2_loop
+	JMP          dotQ6Kx4x1AVX2_loop
 
-Q6Kx4x1AVX2_end:
+dotQ6Kx4x1AVX2_end:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VEXTRACTF128 $0x01, Y0, X4
@@ -21945,26 +21945,26 @@ Q6Kx4x1AVX2_end:
 	VZEROUPPER
 	RET
 
-// func Q6KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+// func dotQ6KRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q6KRowsAVX2(SB), NOSPLIT, $64-48
+TEXT ·dotQ6KRowsAVX2(SB), NOSPLIT, $64-48
 	MOVQ w+0(FP), AX
 	MOVQ wstride+8(FP), CX
 	MOVQ a+16(FP), DX
 	MOVQ rows+32(FP), BX
 	MOVQ out+40(FP), SI
 
-Q6KRowsAVX2_row:
+dotQ6KRowsAVX2_row:
 	TESTQ BX, BX
-	JZ    Q6KRowsAVX2_done
+	JZ    dotQ6KRowsAVX2_done
 	VPXOR Y0, Y0, Y0
 	MOVQ  nb+24(FP), R9
 	MOVQ  AX, DI
 	MOVQ  DX, R8
 
-Q6KRowsAVX2_loop:
+dotQ6KRowsAVX2_loop:
 	TESTQ        R9, R9
-	JZ           Q6KRowsAVX2_end
+	JZ           dotQ6KRowsAVX2_end
 	VPXOR        Y1, Y1, Y1
 	VPMOVSXBW    192(DI), Y2
 	VMOVDQU      Y2, (SP)
@@ -22107,9 +22107,9 @@ Q6KRowsAVX2_loop:
 	ADDQ         $0x000000d2, DI
 	ADDQ         $0x00000140, R8
 	DECQ         R9
-	JMP          Q6KRowsAVX2_loop
+	JMP          dotQ6KRowsAVX2_loop
 
-Q6KRowsAVX2_end:
+dotQ6KRowsAVX2_end:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	VMOVHLPS     X0, X0, X1
@@ -22120,15 +22120,15 @@ Q6KRowsAVX2_end:
 	ADDQ         CX, AX
 	ADDQ         $0x04, SI
 	DECQ         BX
-	JMP          Q6KRowsAVX2_row
+	JMP          dotQ6KRowsAVX2_row
 
-Q6KRowsAVX2_done:
+dotQ6KRowsAVX2_done:
 	VZEROUPPER
 	RET
 
-// func Q40x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ40x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q40x1x1AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotQ40x1x1AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	MOVQ   a+16(FP), CX
@@ -22137,9 +22137,9 @@ TEXT ·Q40x1x1AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y1, Y1, Y1
 	MOVQ   nb+32(FP), DX
 
-Q40x1x1AVX2_loop:
+dotQ40x1x1AVX2_loop:
 	CMPQ           DX, $0x02
-	JB             Q40x1x1AVX2_single
+	JB             dotQ40x1x1AVX2_single
 	VMOVDQU        (CX), Y2
 	VMOVDQU        64(CX), Y3
 	VPSRAD         $0x04, Y3, Y3
@@ -22173,11 +22173,11 @@ Q40x1x1AVX2_loop:
 	ADDQ           $0x24, AX
 	ADDQ           $0x000000c0, CX
 	SUBQ           $0x02, DX
-	JMP            Q40x1x1AVX2_loop
+	JMP            dotQ40x1x1AVX2_loop
 
-Q40x1x1AVX2_single:
+dotQ40x1x1AVX2_single:
 	TESTQ          DX, DX
-	JZ             Q40x1x1AVX2_reduce
+	JZ             dotQ40x1x1AVX2_reduce
 	VMOVDQU        (CX), Y2
 	VMOVDQU        64(CX), Y3
 	VPSRAD         $0x04, Y3, Y3
@@ -22194,7 +22194,7 @@ Q40x1x1AVX2_single:
 	VMULPS         128(CX), Y5, Y3
 	VFMADD231PS    Y3, Y2, Y0
 
-Q40x1x1AVX2_reduce:
+dotQ40x1x1AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -22208,9 +22208,9 @@ Q40x1x1AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func Q40x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ40x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q40x1x2AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotQ40x1x2AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	MOVQ   a+16(FP), CX
@@ -22222,9 +22222,9 @@ TEXT ·Q40x1x2AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y3, Y3, Y3
 	MOVQ   nb+32(FP), BX
 
-Q40x1x2AVX2_loop:
+dotQ40x1x2AVX2_loop:
 	CMPQ           BX, $0x02
-	JB             Q40x1x2AVX2_single
+	JB             dotQ40x1x2AVX2_single
 	VMOVDQU        (CX), Y4
 	VMOVDQU        64(CX), Y5
 	VPSRAD         $0x04, Y5, Y5
@@ -22277,11 +22277,11 @@ Q40x1x2AVX2_loop:
 	ADDQ           $0x000000c0, CX
 	ADDQ           $0x000000c0, DX
 	SUBQ           $0x02, BX
-	JMP            Q40x1x2AVX2_loop
+	JMP            dotQ40x1x2AVX2_loop
 
-Q40x1x2AVX2_single:
+dotQ40x1x2AVX2_single:
 	TESTQ          BX, BX
-	JZ             Q40x1x2AVX2_reduce
+	JZ             dotQ40x1x2AVX2_reduce
 	VMOVDQU        (CX), Y4
 	VMOVDQU        64(CX), Y5
 	VPSRAD         $0x04, Y5, Y5
@@ -22307,7 +22307,7 @@ Q40x1x2AVX2_single:
 	VMULPS         128(DX), Y9, Y5
 	VFMADD231PS    Y5, Y4, Y2
 
-Q40x1x2AVX2_reduce:
+dotQ40x1x2AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -22330,9 +22330,9 @@ Q40x1x2AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func Q40x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ40x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q40x2x1AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotQ40x2x1AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	LEAQ   (AX)(CX*1), CX
@@ -22344,9 +22344,9 @@ TEXT ·Q40x2x1AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y3, Y3, Y3
 	MOVQ   nb+32(FP), BX
 
-Q40x2x1AVX2_loop:
+dotQ40x2x1AVX2_loop:
 	CMPQ           BX, $0x02
-	JB             Q40x2x1AVX2_single
+	JB             dotQ40x2x1AVX2_single
 	VMOVDQU        (DX), Y4
 	VMOVDQU        64(DX), Y5
 	VPSRAD         $0x04, Y5, Y5
@@ -22405,11 +22405,11 @@ Q40x2x1AVX2_loop:
 	ADDQ           $0x24, CX
 	ADDQ           $0x000000c0, DX
 	SUBQ           $0x02, BX
-	JMP            Q40x2x1AVX2_loop
+	JMP            dotQ40x2x1AVX2_loop
 
-Q40x2x1AVX2_single:
+dotQ40x2x1AVX2_single:
 	TESTQ          BX, BX
-	JZ             Q40x2x1AVX2_reduce
+	JZ             dotQ40x2x1AVX2_reduce
 	VMOVDQU        (DX), Y4
 	VMOVDQU        64(DX), Y5
 	VPSRAD         $0x04, Y5, Y5
@@ -22438,7 +22438,7 @@ Q40x2x1AVX2_single:
 	VMULPS         128(DX), Y7, Y5
 	VFMADD231PS    Y5, Y4, Y2
 
-Q40x2x1AVX2_reduce:
+dotQ40x2x1AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -22460,9 +22460,9 @@ Q40x2x1AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func Q40x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ40x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q40x2x2AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotQ40x2x2AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	LEAQ   (AX)(CX*1), CX
@@ -22479,9 +22479,9 @@ TEXT ·Q40x2x2AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y7, Y7, Y7
 	MOVQ   nb+32(FP), SI
 
-Q40x2x2AVX2_loop:
+dotQ40x2x2AVX2_loop:
 	CMPQ           SI, $0x02
-	JB             Q40x2x2AVX2_single
+	JB             dotQ40x2x2AVX2_single
 	VMOVDQU        (DX), Y8
 	VMOVDQU        64(DX), Y9
 	VPSRAD         $0x04, Y9, Y9
@@ -22571,11 +22571,11 @@ Q40x2x2AVX2_loop:
 	ADDQ           $0x000000c0, DX
 	ADDQ           $0x000000c0, BX
 	SUBQ           $0x02, SI
-	JMP            Q40x2x2AVX2_loop
+	JMP            dotQ40x2x2AVX2_loop
 
-Q40x2x2AVX2_single:
+dotQ40x2x2AVX2_single:
 	TESTQ          SI, SI
-	JZ             Q40x2x2AVX2_reduce
+	JZ             dotQ40x2x2AVX2_reduce
 	VMOVDQU        (DX), Y8
 	VMOVDQU        64(DX), Y9
 	VPSRAD         $0x04, Y9, Y9
@@ -22619,7 +22619,7 @@ Q40x2x2AVX2_single:
 	VMULPS         128(BX), Y13, Y9
 	VFMADD231PS    Y9, Y8, Y6
 
-Q40x2x2AVX2_reduce:
+dotQ40x2x2AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -22658,9 +22658,9 @@ Q40x2x2AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func Q40x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ40x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q40x4x1AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotQ40x4x1AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	LEAQ   (AX)(CX*1), DX
@@ -22678,9 +22678,9 @@ TEXT ·Q40x4x1AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y7, Y7, Y7
 	MOVQ   nb+32(FP), DI
 
-Q40x4x1AVX2_loop:
+dotQ40x4x1AVX2_loop:
 	CMPQ           DI, $0x02
-	JB             Q40x4x1AVX2_single
+	JB             dotQ40x4x1AVX2_single
 	VMOVDQU        (SI), Y8
 	VMOVDQU        64(SI), Y9
 	VPSRAD         $0x04, Y9, Y9
@@ -22789,11 +22789,11 @@ Q40x4x1AVX2_loop:
 	ADDQ           $0x24, CX
 	ADDQ           $0x000000c0, SI
 	SUBQ           $0x02, DI
-	JMP            Q40x4x1AVX2_loop
+	JMP            dotQ40x4x1AVX2_loop
 
-Q40x4x1AVX2_single:
+dotQ40x4x1AVX2_single:
 	TESTQ          DI, DI
-	JZ             Q40x4x1AVX2_reduce
+	JZ             dotQ40x4x1AVX2_reduce
 	VMOVDQU        (SI), Y8
 	VMOVDQU        64(SI), Y9
 	VPSRAD         $0x04, Y9, Y9
@@ -22846,7 +22846,7 @@ Q40x4x1AVX2_single:
 	VMULPS         128(SI), Y11, Y9
 	VFMADD231PS    Y9, Y8, Y6
 
-Q40x4x1AVX2_reduce:
+dotQ40x4x1AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -22884,27 +22884,27 @@ Q40x4x1AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func Q40RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+// func dotQ40RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q40RowsAVX2(SB), NOSPLIT, $0-48
+TEXT ·dotQ40RowsAVX2(SB), NOSPLIT, $0-48
 	MOVQ w+0(FP), AX
 	MOVQ wstride+8(FP), CX
 	MOVQ a+16(FP), DX
 	MOVQ rows+32(FP), BX
 	MOVQ out+40(FP), SI
 
-Q40RowsAVX2_row:
+dotQ40RowsAVX2_row:
 	TESTQ  BX, BX
-	JZ     Q40RowsAVX2_done
+	JZ     dotQ40RowsAVX2_done
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   nb+24(FP), R9
 	MOVQ   AX, DI
 	MOVQ   DX, R8
 
-Q40RowsAVX2_loop:
+dotQ40RowsAVX2_loop:
 	CMPQ           R9, $0x02
-	JB             Q40RowsAVX2_single
+	JB             dotQ40RowsAVX2_single
 	VMOVDQU        (R8), Y2
 	VMOVDQU        64(R8), Y3
 	VPSRAD         $0x04, Y3, Y3
@@ -22938,11 +22938,11 @@ Q40RowsAVX2_loop:
 	ADDQ           $0x24, DI
 	ADDQ           $0x000000c0, R8
 	SUBQ           $0x02, R9
-	JMP            Q40RowsAVX2_loop
+	JMP            dotQ40RowsAVX2_loop
 
-Q40RowsAVX2_single:
+dotQ40RowsAVX2_single:
 	TESTQ          R9, R9
-	JZ             Q40RowsAVX2_reduce
+	JZ             dotQ40RowsAVX2_reduce
 	VMOVDQU        (R8), Y2
 	VMOVDQU        64(R8), Y3
 	VPSRAD         $0x04, Y3, Y3
@@ -22959,7 +22959,7 @@ Q40RowsAVX2_single:
 	VMULPS         128(R8), Y5, Y3
 	VFMADD231PS    Y3, Y2, Y0
 
-Q40RowsAVX2_reduce:
+dotQ40RowsAVX2_reduce:
 	VADDPS       Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
@@ -22971,15 +22971,15 @@ Q40RowsAVX2_reduce:
 	ADDQ         CX, AX
 	ADDQ         $0x04, SI
 	DECQ         BX
-	JMP          Q40RowsAVX2_row
+	JMP          dotQ40RowsAVX2_row
 
-Q40RowsAVX2_done:
+dotQ40RowsAVX2_done:
 	VZEROUPPER
 	RET
 
-// func Q41x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ41x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q41x1x1AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotQ41x1x1AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	MOVQ   a+16(FP), CX
@@ -22988,9 +22988,9 @@ TEXT ·Q41x1x1AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y1, Y1, Y1
 	MOVQ   nb+32(FP), DX
 
-Q41x1x1AVX2_loop:
+dotQ41x1x1AVX2_loop:
 	CMPQ           DX, $0x02
-	JB             Q41x1x1AVX2_single
+	JB             dotQ41x1x1AVX2_single
 	VMOVDQU        (CX), Y2
 	VBROADCASTI128 4(AX), Y3
 	VPSRLW         $0x04, Y3, Y4
@@ -23032,11 +23032,11 @@ Q41x1x1AVX2_loop:
 	ADDQ           $0x28, AX
 	ADDQ           $0x000000c0, CX
 	SUBQ           $0x02, DX
-	JMP            Q41x1x1AVX2_loop
+	JMP            dotQ41x1x1AVX2_loop
 
-Q41x1x1AVX2_single:
+dotQ41x1x1AVX2_single:
 	TESTQ          DX, DX
-	JZ             Q41x1x1AVX2_reduce
+	JZ             dotQ41x1x1AVX2_reduce
 	VMOVDQU        (CX), Y2
 	VBROADCASTI128 4(AX), Y3
 	VPSRLW         $0x04, Y3, Y4
@@ -23057,7 +23057,7 @@ Q41x1x1AVX2_single:
 	VMULPS         128(CX), Y3, Y3
 	VFNMADD231PS   Y3, Y2, Y0
 
-Q41x1x1AVX2_reduce:
+dotQ41x1x1AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -23071,9 +23071,9 @@ Q41x1x1AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func Q41x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ41x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q41x1x2AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotQ41x1x2AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	MOVQ   a+16(FP), CX
@@ -23085,9 +23085,9 @@ TEXT ·Q41x1x2AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y3, Y3, Y3
 	MOVQ   nb+32(FP), BX
 
-Q41x1x2AVX2_loop:
+dotQ41x1x2AVX2_loop:
 	CMPQ           BX, $0x02
-	JB             Q41x1x2AVX2_single
+	JB             dotQ41x1x2AVX2_single
 	VMOVDQU        (CX), Y4
 	VMOVDQU        (DX), Y5
 	VBROADCASTI128 4(AX), Y6
@@ -23156,11 +23156,11 @@ Q41x1x2AVX2_loop:
 	ADDQ           $0x000000c0, CX
 	ADDQ           $0x000000c0, DX
 	SUBQ           $0x02, BX
-	JMP            Q41x1x2AVX2_loop
+	JMP            dotQ41x1x2AVX2_loop
 
-Q41x1x2AVX2_single:
+dotQ41x1x2AVX2_single:
 	TESTQ          BX, BX
-	JZ             Q41x1x2AVX2_reduce
+	JZ             dotQ41x1x2AVX2_reduce
 	VMOVDQU        (CX), Y4
 	VMOVDQU        (DX), Y5
 	VBROADCASTI128 4(AX), Y6
@@ -23194,7 +23194,7 @@ Q41x1x2AVX2_single:
 	VMULPS         128(DX), Y5, Y5
 	VFNMADD231PS   Y5, Y4, Y2
 
-Q41x1x2AVX2_reduce:
+dotQ41x1x2AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -23217,9 +23217,9 @@ Q41x1x2AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func Q41x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ41x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q41x2x1AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotQ41x2x1AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	LEAQ   (AX)(CX*1), CX
@@ -23231,9 +23231,9 @@ TEXT ·Q41x2x1AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y3, Y3, Y3
 	MOVQ   nb+32(FP), BX
 
-Q41x2x1AVX2_loop:
+dotQ41x2x1AVX2_loop:
 	CMPQ           BX, $0x02
-	JB             Q41x2x1AVX2_single
+	JB             dotQ41x2x1AVX2_single
 	VMOVDQU        (DX), Y4
 	VBROADCASTI128 4(AX), Y5
 	VPSRLW         $0x04, Y5, Y6
@@ -23312,11 +23312,11 @@ Q41x2x1AVX2_loop:
 	ADDQ           $0x28, CX
 	ADDQ           $0x000000c0, DX
 	SUBQ           $0x02, BX
-	JMP            Q41x2x1AVX2_loop
+	JMP            dotQ41x2x1AVX2_loop
 
-Q41x2x1AVX2_single:
+dotQ41x2x1AVX2_single:
 	TESTQ          BX, BX
-	JZ             Q41x2x1AVX2_reduce
+	JZ             dotQ41x2x1AVX2_reduce
 	VMOVDQU        (DX), Y4
 	VBROADCASTI128 4(AX), Y5
 	VPSRLW         $0x04, Y5, Y6
@@ -23355,7 +23355,7 @@ Q41x2x1AVX2_single:
 	VMULPS         128(DX), Y5, Y5
 	VFNMADD231PS   Y5, Y4, Y2
 
-Q41x2x1AVX2_reduce:
+dotQ41x2x1AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -23377,9 +23377,9 @@ Q41x2x1AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func Q41x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ41x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q41x2x2AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotQ41x2x2AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	LEAQ   (AX)(CX*1), CX
@@ -23396,9 +23396,9 @@ TEXT ·Q41x2x2AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y7, Y7, Y7
 	MOVQ   nb+32(FP), SI
 
-Q41x2x2AVX2_loop:
+dotQ41x2x2AVX2_loop:
 	CMPQ           SI, $0x02
-	JB             Q41x2x2AVX2_single
+	JB             dotQ41x2x2AVX2_single
 	VMOVDQU        (DX), Y8
 	VMOVDQU        (BX), Y9
 	VBROADCASTI128 4(AX), Y10
@@ -23528,11 +23528,11 @@ Q41x2x2AVX2_loop:
 	ADDQ           $0x000000c0, DX
 	ADDQ           $0x000000c0, BX
 	SUBQ           $0x02, SI
-	JMP            Q41x2x2AVX2_loop
+	JMP            dotQ41x2x2AVX2_loop
 
-Q41x2x2AVX2_single:
+dotQ41x2x2AVX2_single:
 	TESTQ          SI, SI
-	JZ             Q41x2x2AVX2_reduce
+	JZ             dotQ41x2x2AVX2_reduce
 	VMOVDQU        (DX), Y8
 	VMOVDQU        (BX), Y9
 	VBROADCASTI128 4(AX), Y10
@@ -23596,7 +23596,7 @@ Q41x2x2AVX2_single:
 	VMULPS         128(BX), Y9, Y9
 	VFNMADD231PS   Y9, Y8, Y6
 
-Q41x2x2AVX2_reduce:
+dotQ41x2x2AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -23635,9 +23635,9 @@ Q41x2x2AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func Q41x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ41x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q41x4x1AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotQ41x4x1AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	LEAQ   (AX)(CX*1), DX
@@ -23655,9 +23655,9 @@ TEXT ·Q41x4x1AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y7, Y7, Y7
 	MOVQ   nb+32(FP), DI
 
-Q41x4x1AVX2_loop:
+dotQ41x4x1AVX2_loop:
 	CMPQ           DI, $0x02
-	JB             Q41x4x1AVX2_single
+	JB             dotQ41x4x1AVX2_single
 	VMOVDQU        (SI), Y8
 	VBROADCASTI128 4(AX), Y9
 	VPSRLW         $0x04, Y9, Y10
@@ -23810,11 +23810,11 @@ Q41x4x1AVX2_loop:
 	ADDQ           $0x28, CX
 	ADDQ           $0x000000c0, SI
 	SUBQ           $0x02, DI
-	JMP            Q41x4x1AVX2_loop
+	JMP            dotQ41x4x1AVX2_loop
 
-Q41x4x1AVX2_single:
+dotQ41x4x1AVX2_single:
 	TESTQ          DI, DI
-	JZ             Q41x4x1AVX2_reduce
+	JZ             dotQ41x4x1AVX2_reduce
 	VMOVDQU        (SI), Y8
 	VBROADCASTI128 4(AX), Y9
 	VPSRLW         $0x04, Y9, Y10
@@ -23889,7 +23889,7 @@ Q41x4x1AVX2_single:
 	VMULPS         128(SI), Y9, Y9
 	VFNMADD231PS   Y9, Y8, Y6
 
-Q41x4x1AVX2_reduce:
+dotQ41x4x1AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -23927,27 +23927,27 @@ Q41x4x1AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func Q41RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+// func dotQ41RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q41RowsAVX2(SB), NOSPLIT, $0-48
+TEXT ·dotQ41RowsAVX2(SB), NOSPLIT, $0-48
 	MOVQ w+0(FP), AX
 	MOVQ wstride+8(FP), CX
 	MOVQ a+16(FP), DX
 	MOVQ rows+32(FP), BX
 	MOVQ out+40(FP), SI
 
-Q41RowsAVX2_row:
+dotQ41RowsAVX2_row:
 	TESTQ  BX, BX
-	JZ     Q41RowsAVX2_done
+	JZ     dotQ41RowsAVX2_done
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   nb+24(FP), R9
 	MOVQ   AX, DI
 	MOVQ   DX, R8
 
-Q41RowsAVX2_loop:
+dotQ41RowsAVX2_loop:
 	CMPQ           R9, $0x02
-	JB             Q41RowsAVX2_single
+	JB             dotQ41RowsAVX2_single
 	VMOVDQU        (R8), Y2
 	VBROADCASTI128 4(DI), Y3
 	VPSRLW         $0x04, Y3, Y4
@@ -23989,11 +23989,11 @@ Q41RowsAVX2_loop:
 	ADDQ           $0x28, DI
 	ADDQ           $0x000000c0, R8
 	SUBQ           $0x02, R9
-	JMP            Q41RowsAVX2_loop
+	JMP            dotQ41RowsAVX2_loop
 
-Q41RowsAVX2_single:
+dotQ41RowsAVX2_single:
 	TESTQ          R9, R9
-	JZ             Q41RowsAVX2_reduce
+	JZ             dotQ41RowsAVX2_reduce
 	VMOVDQU        (R8), Y2
 	VBROADCASTI128 4(DI), Y3
 	VPSRLW         $0x04, Y3, Y4
@@ -24014,7 +24014,7 @@ Q41RowsAVX2_single:
 	VMULPS         128(R8), Y3, Y3
 	VFNMADD231PS   Y3, Y2, Y0
 
-Q41RowsAVX2_reduce:
+dotQ41RowsAVX2_reduce:
 	VADDPS       Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
@@ -24026,15 +24026,15 @@ Q41RowsAVX2_reduce:
 	ADDQ         CX, AX
 	ADDQ         $0x04, SI
 	DECQ         BX
-	JMP          Q41RowsAVX2_row
+	JMP          dotQ41RowsAVX2_row
 
-Q41RowsAVX2_done:
+dotQ41RowsAVX2_done:
 	VZEROUPPER
 	RET
 
-// func Q50x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ50x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q50x1x1AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotQ50x1x1AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	MOVQ   a+16(FP), CX
@@ -24043,9 +24043,9 @@ TEXT ·Q50x1x1AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y1, Y1, Y1
 	MOVQ   nb+32(FP), DX
 
-Q50x1x1AVX2_loop:
+dotQ50x1x1AVX2_loop:
 	CMPQ           DX, $0x02
-	JB             Q50x1x1AVX2_single
+	JB             dotQ50x1x1AVX2_single
 	VMOVDQU        (CX), Y2
 	VMOVDQU        64(CX), Y3
 	VPSRAD         $0x03, Y3, Y3
@@ -24091,11 +24091,11 @@ Q50x1x1AVX2_loop:
 	ADDQ           $0x2c, AX
 	ADDQ           $0x000000c0, CX
 	SUBQ           $0x02, DX
-	JMP            Q50x1x1AVX2_loop
+	JMP            dotQ50x1x1AVX2_loop
 
-Q50x1x1AVX2_single:
+dotQ50x1x1AVX2_single:
 	TESTQ          DX, DX
-	JZ             Q50x1x1AVX2_reduce
+	JZ             dotQ50x1x1AVX2_reduce
 	VMOVDQU        (CX), Y2
 	VMOVDQU        64(CX), Y3
 	VPSRAD         $0x03, Y3, Y3
@@ -24118,7 +24118,7 @@ Q50x1x1AVX2_single:
 	VMULPS         128(CX), Y5, Y3
 	VFMADD231PS    Y3, Y2, Y0
 
-Q50x1x1AVX2_reduce:
+dotQ50x1x1AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -24200,9 +24200,9 @@ DATA bitPerByte<>+30(SB)/1, $0x40
 DATA bitPerByte<>+31(SB)/1, $0x80
 GLOBL bitPerByte<>(SB), RODATA|NOPTR, $32
 
-// func Q50x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ50x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q50x1x2AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotQ50x1x2AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	MOVQ   a+16(FP), CX
@@ -24214,9 +24214,9 @@ TEXT ·Q50x1x2AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y3, Y3, Y3
 	MOVQ   nb+32(FP), BX
 
-Q50x1x2AVX2_loop:
+dotQ50x1x2AVX2_loop:
 	CMPQ           BX, $0x02
-	JB             Q50x1x2AVX2_single
+	JB             dotQ50x1x2AVX2_single
 	VMOVDQU        (CX), Y4
 	VMOVDQU        64(CX), Y5
 	VPSRAD         $0x03, Y5, Y5
@@ -24281,11 +24281,11 @@ Q50x1x2AVX2_loop:
 	ADDQ           $0x000000c0, CX
 	ADDQ           $0x000000c0, DX
 	SUBQ           $0x02, BX
-	JMP            Q50x1x2AVX2_loop
+	JMP            dotQ50x1x2AVX2_loop
 
-Q50x1x2AVX2_single:
+dotQ50x1x2AVX2_single:
 	TESTQ          BX, BX
-	JZ             Q50x1x2AVX2_reduce
+	JZ             dotQ50x1x2AVX2_reduce
 	VMOVDQU        (CX), Y4
 	VMOVDQU        64(CX), Y5
 	VPSRAD         $0x03, Y5, Y5
@@ -24317,7 +24317,7 @@ Q50x1x2AVX2_single:
 	VMULPS         128(DX), Y9, Y5
 	VFMADD231PS    Y5, Y4, Y2
 
-Q50x1x2AVX2_reduce:
+dotQ50x1x2AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -24340,9 +24340,9 @@ Q50x1x2AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func Q50x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ50x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q50x2x1AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotQ50x2x1AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	LEAQ   (AX)(CX*1), CX
@@ -24354,9 +24354,9 @@ TEXT ·Q50x2x1AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y3, Y3, Y3
 	MOVQ   nb+32(FP), BX
 
-Q50x2x1AVX2_loop:
+dotQ50x2x1AVX2_loop:
 	CMPQ           BX, $0x02
-	JB             Q50x2x1AVX2_single
+	JB             dotQ50x2x1AVX2_single
 	VMOVDQU        (DX), Y4
 	VMOVDQU        64(DX), Y5
 	VPSRAD         $0x03, Y5, Y5
@@ -24439,11 +24439,11 @@ Q50x2x1AVX2_loop:
 	ADDQ           $0x2c, CX
 	ADDQ           $0x000000c0, DX
 	SUBQ           $0x02, BX
-	JMP            Q50x2x1AVX2_loop
+	JMP            dotQ50x2x1AVX2_loop
 
-Q50x2x1AVX2_single:
+dotQ50x2x1AVX2_single:
 	TESTQ          BX, BX
-	JZ             Q50x2x1AVX2_reduce
+	JZ             dotQ50x2x1AVX2_reduce
 	VMOVDQU        (DX), Y4
 	VMOVDQU        64(DX), Y5
 	VPSRAD         $0x03, Y5, Y5
@@ -24484,7 +24484,7 @@ Q50x2x1AVX2_single:
 	VMULPS         128(DX), Y7, Y5
 	VFMADD231PS    Y5, Y4, Y2
 
-Q50x2x1AVX2_reduce:
+dotQ50x2x1AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -24506,9 +24506,9 @@ Q50x2x1AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func Q50x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ50x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q50x2x2AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotQ50x2x2AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	LEAQ   (AX)(CX*1), CX
@@ -24525,9 +24525,9 @@ TEXT ·Q50x2x2AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y7, Y7, Y7
 	MOVQ   nb+32(FP), SI
 
-Q50x2x2AVX2_loop:
+dotQ50x2x2AVX2_loop:
 	CMPQ           SI, $0x02
-	JB             Q50x2x2AVX2_single
+	JB             dotQ50x2x2AVX2_single
 	VMOVDQU        (DX), Y8
 	VMOVDQU        64(DX), Y9
 	VPSRAD         $0x03, Y9, Y9
@@ -24641,11 +24641,11 @@ Q50x2x2AVX2_loop:
 	ADDQ           $0x000000c0, DX
 	ADDQ           $0x000000c0, BX
 	SUBQ           $0x02, SI
-	JMP            Q50x2x2AVX2_loop
+	JMP            dotQ50x2x2AVX2_loop
 
-Q50x2x2AVX2_single:
+dotQ50x2x2AVX2_single:
 	TESTQ          SI, SI
-	JZ             Q50x2x2AVX2_reduce
+	JZ             dotQ50x2x2AVX2_reduce
 	VMOVDQU        (DX), Y8
 	VMOVDQU        64(DX), Y9
 	VPSRAD         $0x03, Y9, Y9
@@ -24701,7 +24701,7 @@ Q50x2x2AVX2_single:
 	VMULPS         128(BX), Y13, Y9
 	VFMADD231PS    Y9, Y8, Y6
 
-Q50x2x2AVX2_reduce:
+dotQ50x2x2AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -24740,9 +24740,9 @@ Q50x2x2AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func Q50x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ50x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q50x4x1AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotQ50x4x1AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	LEAQ   (AX)(CX*1), DX
@@ -24760,9 +24760,9 @@ TEXT ·Q50x4x1AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y7, Y7, Y7
 	MOVQ   nb+32(FP), DI
 
-Q50x4x1AVX2_loop:
+dotQ50x4x1AVX2_loop:
 	CMPQ           DI, $0x02
-	JB             Q50x4x1AVX2_single
+	JB             dotQ50x4x1AVX2_single
 	VMOVDQU        (SI), Y8
 	VMOVDQU        64(SI), Y9
 	VPSRAD         $0x03, Y9, Y9
@@ -24919,11 +24919,11 @@ Q50x4x1AVX2_loop:
 	ADDQ           $0x2c, CX
 	ADDQ           $0x000000c0, SI
 	SUBQ           $0x02, DI
-	JMP            Q50x4x1AVX2_loop
+	JMP            dotQ50x4x1AVX2_loop
 
-Q50x4x1AVX2_single:
+dotQ50x4x1AVX2_single:
 	TESTQ          DI, DI
-	JZ             Q50x4x1AVX2_reduce
+	JZ             dotQ50x4x1AVX2_reduce
 	VMOVDQU        (SI), Y8
 	VMOVDQU        64(SI), Y9
 	VPSRAD         $0x03, Y9, Y9
@@ -25000,7 +25000,7 @@ Q50x4x1AVX2_single:
 	VMULPS         128(SI), Y11, Y9
 	VFMADD231PS    Y9, Y8, Y6
 
-Q50x4x1AVX2_reduce:
+dotQ50x4x1AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -25038,27 +25038,27 @@ Q50x4x1AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func Q50RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+// func dotQ50RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q50RowsAVX2(SB), NOSPLIT, $0-48
+TEXT ·dotQ50RowsAVX2(SB), NOSPLIT, $0-48
 	MOVQ w+0(FP), AX
 	MOVQ wstride+8(FP), CX
 	MOVQ a+16(FP), DX
 	MOVQ rows+32(FP), BX
 	MOVQ out+40(FP), SI
 
-Q50RowsAVX2_row:
+dotQ50RowsAVX2_row:
 	TESTQ  BX, BX
-	JZ     Q50RowsAVX2_done
+	JZ     dotQ50RowsAVX2_done
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   nb+24(FP), R9
 	MOVQ   AX, DI
 	MOVQ   DX, R8
 
-Q50RowsAVX2_loop:
+dotQ50RowsAVX2_loop:
 	CMPQ           R9, $0x02
-	JB             Q50RowsAVX2_single
+	JB             dotQ50RowsAVX2_single
 	VMOVDQU        (R8), Y2
 	VMOVDQU        64(R8), Y3
 	VPSRAD         $0x03, Y3, Y3
@@ -25104,11 +25104,11 @@ Q50RowsAVX2_loop:
 	ADDQ           $0x2c, DI
 	ADDQ           $0x000000c0, R8
 	SUBQ           $0x02, R9
-	JMP            Q50RowsAVX2_loop
+	JMP            dotQ50RowsAVX2_loop
 
-Q50RowsAVX2_single:
+dotQ50RowsAVX2_single:
 	TESTQ          R9, R9
-	JZ             Q50RowsAVX2_reduce
+	JZ             dotQ50RowsAVX2_reduce
 	VMOVDQU        (R8), Y2
 	VMOVDQU        64(R8), Y3
 	VPSRAD         $0x03, Y3, Y3
@@ -25131,7 +25131,7 @@ Q50RowsAVX2_single:
 	VMULPS         128(R8), Y5, Y3
 	VFMADD231PS    Y3, Y2, Y0
 
-Q50RowsAVX2_reduce:
+dotQ50RowsAVX2_reduce:
 	VADDPS       Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
@@ -25143,15 +25143,15 @@ Q50RowsAVX2_reduce:
 	ADDQ         CX, AX
 	ADDQ         $0x04, SI
 	DECQ         BX
-	JMP          Q50RowsAVX2_row
+	JMP          dotQ50RowsAVX2_row
 
-Q50RowsAVX2_done:
+dotQ50RowsAVX2_done:
 	VZEROUPPER
 	RET
 
-// func Q51x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ51x1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q51x1x1AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotQ51x1x1AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	MOVQ   a+16(FP), CX
@@ -25160,9 +25160,9 @@ TEXT ·Q51x1x1AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y1, Y1, Y1
 	MOVQ   nb+32(FP), DX
 
-Q51x1x1AVX2_loop:
+dotQ51x1x1AVX2_loop:
 	CMPQ           DX, $0x02
-	JB             Q51x1x1AVX2_single
+	JB             dotQ51x1x1AVX2_single
 	VMOVDQU        (CX), Y2
 	VBROADCASTI128 8(AX), Y3
 	VPSRLW         $0x04, Y3, Y4
@@ -25216,11 +25216,11 @@ Q51x1x1AVX2_loop:
 	ADDQ           $0x30, AX
 	ADDQ           $0x000000c0, CX
 	SUBQ           $0x02, DX
-	JMP            Q51x1x1AVX2_loop
+	JMP            dotQ51x1x1AVX2_loop
 
-Q51x1x1AVX2_single:
+dotQ51x1x1AVX2_single:
 	TESTQ          DX, DX
-	JZ             Q51x1x1AVX2_reduce
+	JZ             dotQ51x1x1AVX2_reduce
 	VMOVDQU        (CX), Y2
 	VBROADCASTI128 8(AX), Y3
 	VPSRLW         $0x04, Y3, Y4
@@ -25247,7 +25247,7 @@ Q51x1x1AVX2_single:
 	VMULPS         128(CX), Y3, Y3
 	VFNMADD231PS   Y3, Y2, Y0
 
-Q51x1x1AVX2_reduce:
+dotQ51x1x1AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -25261,9 +25261,9 @@ Q51x1x1AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func Q51x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ51x1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q51x1x2AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotQ51x1x2AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	MOVQ   a+16(FP), CX
@@ -25275,9 +25275,9 @@ TEXT ·Q51x1x2AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y3, Y3, Y3
 	MOVQ   nb+32(FP), BX
 
-Q51x1x2AVX2_loop:
+dotQ51x1x2AVX2_loop:
 	CMPQ           BX, $0x02
-	JB             Q51x1x2AVX2_single
+	JB             dotQ51x1x2AVX2_single
 	VMOVDQU        (CX), Y4
 	VMOVDQU        (DX), Y5
 	VBROADCASTI128 8(AX), Y6
@@ -25358,11 +25358,11 @@ Q51x1x2AVX2_loop:
 	ADDQ           $0x000000c0, CX
 	ADDQ           $0x000000c0, DX
 	SUBQ           $0x02, BX
-	JMP            Q51x1x2AVX2_loop
+	JMP            dotQ51x1x2AVX2_loop
 
-Q51x1x2AVX2_single:
+dotQ51x1x2AVX2_single:
 	TESTQ          BX, BX
-	JZ             Q51x1x2AVX2_reduce
+	JZ             dotQ51x1x2AVX2_reduce
 	VMOVDQU        (CX), Y4
 	VMOVDQU        (DX), Y5
 	VBROADCASTI128 8(AX), Y6
@@ -25402,7 +25402,7 @@ Q51x1x2AVX2_single:
 	VMULPS         128(DX), Y5, Y5
 	VFNMADD231PS   Y5, Y4, Y2
 
-Q51x1x2AVX2_reduce:
+dotQ51x1x2AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -25425,9 +25425,9 @@ Q51x1x2AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func Q51x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ51x2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q51x2x1AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotQ51x2x1AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	LEAQ   (AX)(CX*1), CX
@@ -25439,9 +25439,9 @@ TEXT ·Q51x2x1AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y3, Y3, Y3
 	MOVQ   nb+32(FP), BX
 
-Q51x2x1AVX2_loop:
+dotQ51x2x1AVX2_loop:
 	CMPQ           BX, $0x02
-	JB             Q51x2x1AVX2_single
+	JB             dotQ51x2x1AVX2_single
 	VMOVDQU        (DX), Y4
 	VBROADCASTI128 8(AX), Y5
 	VPSRLW         $0x04, Y5, Y6
@@ -25544,11 +25544,11 @@ Q51x2x1AVX2_loop:
 	ADDQ           $0x30, CX
 	ADDQ           $0x000000c0, DX
 	SUBQ           $0x02, BX
-	JMP            Q51x2x1AVX2_loop
+	JMP            dotQ51x2x1AVX2_loop
 
-Q51x2x1AVX2_single:
+dotQ51x2x1AVX2_single:
 	TESTQ          BX, BX
-	JZ             Q51x2x1AVX2_reduce
+	JZ             dotQ51x2x1AVX2_reduce
 	VMOVDQU        (DX), Y4
 	VBROADCASTI128 8(AX), Y5
 	VPSRLW         $0x04, Y5, Y6
@@ -25599,7 +25599,7 @@ Q51x2x1AVX2_single:
 	VMULPS         128(DX), Y5, Y5
 	VFNMADD231PS   Y5, Y4, Y2
 
-Q51x2x1AVX2_reduce:
+dotQ51x2x1AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -25621,9 +25621,9 @@ Q51x2x1AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func Q51x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ51x2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q51x2x2AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotQ51x2x2AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	LEAQ   (AX)(CX*1), CX
@@ -25640,9 +25640,9 @@ TEXT ·Q51x2x2AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y7, Y7, Y7
 	MOVQ   nb+32(FP), SI
 
-Q51x2x2AVX2_loop:
+dotQ51x2x2AVX2_loop:
 	CMPQ           SI, $0x02
-	JB             Q51x2x2AVX2_single
+	JB             dotQ51x2x2AVX2_single
 	VMOVDQU        (DX), Y8
 	VMOVDQU        (BX), Y9
 	VBROADCASTI128 8(AX), Y10
@@ -25796,11 +25796,11 @@ Q51x2x2AVX2_loop:
 	ADDQ           $0x000000c0, DX
 	ADDQ           $0x000000c0, BX
 	SUBQ           $0x02, SI
-	JMP            Q51x2x2AVX2_loop
+	JMP            dotQ51x2x2AVX2_loop
 
-Q51x2x2AVX2_single:
+dotQ51x2x2AVX2_single:
 	TESTQ          SI, SI
-	JZ             Q51x2x2AVX2_reduce
+	JZ             dotQ51x2x2AVX2_reduce
 	VMOVDQU        (DX), Y8
 	VMOVDQU        (BX), Y9
 	VBROADCASTI128 8(AX), Y10
@@ -25876,7 +25876,7 @@ Q51x2x2AVX2_single:
 	VMULPS         128(BX), Y9, Y9
 	VFNMADD231PS   Y9, Y8, Y6
 
-Q51x2x2AVX2_reduce:
+dotQ51x2x2AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -25915,9 +25915,9 @@ Q51x2x2AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func Q51x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotQ51x4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q51x4x1AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotQ51x4x1AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	LEAQ   (AX)(CX*1), DX
@@ -25935,9 +25935,9 @@ TEXT ·Q51x4x1AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y7, Y7, Y7
 	MOVQ   nb+32(FP), DI
 
-Q51x4x1AVX2_loop:
+dotQ51x4x1AVX2_loop:
 	CMPQ           DI, $0x02
-	JB             Q51x4x1AVX2_single
+	JB             dotQ51x4x1AVX2_single
 	VMOVDQU        (SI), Y8
 	VBROADCASTI128 8(AX), Y9
 	VPSRLW         $0x04, Y9, Y10
@@ -26138,11 +26138,11 @@ Q51x4x1AVX2_loop:
 	ADDQ           $0x30, CX
 	ADDQ           $0x000000c0, SI
 	SUBQ           $0x02, DI
-	JMP            Q51x4x1AVX2_loop
+	JMP            dotQ51x4x1AVX2_loop
 
-Q51x4x1AVX2_single:
+dotQ51x4x1AVX2_single:
 	TESTQ          DI, DI
-	JZ             Q51x4x1AVX2_reduce
+	JZ             dotQ51x4x1AVX2_reduce
 	VMOVDQU        (SI), Y8
 	VBROADCASTI128 8(AX), Y9
 	VPSRLW         $0x04, Y9, Y10
@@ -26241,7 +26241,7 @@ Q51x4x1AVX2_single:
 	VMULPS         128(SI), Y9, Y9
 	VFNMADD231PS   Y9, Y8, Y6
 
-Q51x4x1AVX2_reduce:
+dotQ51x4x1AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -26279,27 +26279,27 @@ Q51x4x1AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func Q51RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+// func dotQ51RowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·Q51RowsAVX2(SB), NOSPLIT, $0-48
+TEXT ·dotQ51RowsAVX2(SB), NOSPLIT, $0-48
 	MOVQ w+0(FP), AX
 	MOVQ wstride+8(FP), CX
 	MOVQ a+16(FP), DX
 	MOVQ rows+32(FP), BX
 	MOVQ out+40(FP), SI
 
-Q51RowsAVX2_row:
+dotQ51RowsAVX2_row:
 	TESTQ  BX, BX
-	JZ     Q51RowsAVX2_done
+	JZ     dotQ51RowsAVX2_done
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   nb+24(FP), R9
 	MOVQ   AX, DI
 	MOVQ   DX, R8
 
-Q51RowsAVX2_loop:
+dotQ51RowsAVX2_loop:
 	CMPQ           R9, $0x02
-	JB             Q51RowsAVX2_single
+	JB             dotQ51RowsAVX2_single
 	VMOVDQU        (R8), Y2
 	VBROADCASTI128 8(DI), Y3
 	VPSRLW         $0x04, Y3, Y4
@@ -26353,11 +26353,11 @@ Q51RowsAVX2_loop:
 	ADDQ           $0x30, DI
 	ADDQ           $0x000000c0, R8
 	SUBQ           $0x02, R9
-	JMP            Q51RowsAVX2_loop
+	JMP            dotQ51RowsAVX2_loop
 
-Q51RowsAVX2_single:
+dotQ51RowsAVX2_single:
 	TESTQ          R9, R9
-	JZ             Q51RowsAVX2_reduce
+	JZ             dotQ51RowsAVX2_reduce
 	VMOVDQU        (R8), Y2
 	VBROADCASTI128 8(DI), Y3
 	VPSRLW         $0x04, Y3, Y4
@@ -26384,7 +26384,7 @@ Q51RowsAVX2_single:
 	VMULPS         128(R8), Y3, Y3
 	VFNMADD231PS   Y3, Y2, Y0
 
-Q51RowsAVX2_reduce:
+dotQ51RowsAVX2_reduce:
 	VADDPS       Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
@@ -26396,15 +26396,15 @@ Q51RowsAVX2_reduce:
 	ADDQ         CX, AX
 	ADDQ         $0x04, SI
 	DECQ         BX
-	JMP          Q51RowsAVX2_row
+	JMP          dotQ51RowsAVX2_row
 
-Q51RowsAVX2_done:
+dotQ51RowsAVX2_done:
 	VZEROUPPER
 	RET
 
-// func IQ4NLx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotIQ4NLx1x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·IQ4NLx1x1AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotIQ4NLx1x1AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	MOVQ   a+16(FP), CX
@@ -26413,9 +26413,9 @@ TEXT ·IQ4NLx1x1AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y1, Y1, Y1
 	MOVQ   nb+32(FP), DX
 
-IQ4NLx1x1AVX2_loop:
+dotIQ4NLx1x1AVX2_loop:
 	CMPQ           DX, $0x02
-	JB             IQ4NLx1x1AVX2_single
+	JB             dotIQ4NLx1x1AVX2_single
 	VMOVDQU        (CX), Y2
 	VBROADCASTI128 2(AX), Y3
 	VPSRLW         $0x04, Y3, Y4
@@ -26451,11 +26451,11 @@ IQ4NLx1x1AVX2_loop:
 	ADDQ           $0x24, AX
 	ADDQ           $0x000000c0, CX
 	SUBQ           $0x02, DX
-	JMP            IQ4NLx1x1AVX2_loop
+	JMP            dotIQ4NLx1x1AVX2_loop
 
-IQ4NLx1x1AVX2_single:
+dotIQ4NLx1x1AVX2_single:
 	TESTQ          DX, DX
-	JZ             IQ4NLx1x1AVX2_reduce
+	JZ             dotIQ4NLx1x1AVX2_reduce
 	VMOVDQU        (CX), Y2
 	VBROADCASTI128 2(AX), Y3
 	VPSRLW         $0x04, Y3, Y4
@@ -26473,7 +26473,7 @@ IQ4NLx1x1AVX2_single:
 	VMULPS         128(CX), Y5, Y3
 	VFMADD231PS    Y3, Y2, Y0
 
-IQ4NLx1x1AVX2_reduce:
+dotIQ4NLx1x1AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -26521,9 +26521,9 @@ DATA iq4Values<>+30(SB)/1, $0x59
 DATA iq4Values<>+31(SB)/1, $0x71
 GLOBL iq4Values<>(SB), RODATA|NOPTR, $32
 
-// func IQ4NLx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotIQ4NLx1x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·IQ4NLx1x2AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotIQ4NLx1x2AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	MOVQ   a+16(FP), CX
@@ -26535,9 +26535,9 @@ TEXT ·IQ4NLx1x2AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y3, Y3, Y3
 	MOVQ   nb+32(FP), BX
 
-IQ4NLx1x2AVX2_loop:
+dotIQ4NLx1x2AVX2_loop:
 	CMPQ           BX, $0x02
-	JB             IQ4NLx1x2AVX2_single
+	JB             dotIQ4NLx1x2AVX2_single
 	VMOVDQU        (CX), Y4
 	VMOVDQU        (DX), Y5
 	VBROADCASTI128 2(AX), Y6
@@ -26588,11 +26588,11 @@ IQ4NLx1x2AVX2_loop:
 	ADDQ           $0x000000c0, CX
 	ADDQ           $0x000000c0, DX
 	SUBQ           $0x02, BX
-	JMP            IQ4NLx1x2AVX2_loop
+	JMP            dotIQ4NLx1x2AVX2_loop
 
-IQ4NLx1x2AVX2_single:
+dotIQ4NLx1x2AVX2_single:
 	TESTQ          BX, BX
-	JZ             IQ4NLx1x2AVX2_reduce
+	JZ             dotIQ4NLx1x2AVX2_reduce
 	VMOVDQU        (CX), Y4
 	VMOVDQU        (DX), Y5
 	VBROADCASTI128 2(AX), Y6
@@ -26617,7 +26617,7 @@ IQ4NLx1x2AVX2_single:
 	VMULPS         128(DX), Y8, Y5
 	VFMADD231PS    Y5, Y4, Y2
 
-IQ4NLx1x2AVX2_reduce:
+dotIQ4NLx1x2AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -26640,9 +26640,9 @@ IQ4NLx1x2AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func IQ4NLx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotIQ4NLx2x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·IQ4NLx2x1AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotIQ4NLx2x1AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	LEAQ   (AX)(CX*1), CX
@@ -26654,9 +26654,9 @@ TEXT ·IQ4NLx2x1AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y3, Y3, Y3
 	MOVQ   nb+32(FP), BX
 
-IQ4NLx2x1AVX2_loop:
+dotIQ4NLx2x1AVX2_loop:
 	CMPQ           BX, $0x02
-	JB             IQ4NLx2x1AVX2_single
+	JB             dotIQ4NLx2x1AVX2_single
 	VMOVDQU        (DX), Y4
 	VBROADCASTI128 2(AX), Y5
 	VPSRLW         $0x04, Y5, Y6
@@ -26723,11 +26723,11 @@ IQ4NLx2x1AVX2_loop:
 	ADDQ           $0x24, CX
 	ADDQ           $0x000000c0, DX
 	SUBQ           $0x02, BX
-	JMP            IQ4NLx2x1AVX2_loop
+	JMP            dotIQ4NLx2x1AVX2_loop
 
-IQ4NLx2x1AVX2_single:
+dotIQ4NLx2x1AVX2_single:
 	TESTQ          BX, BX
-	JZ             IQ4NLx2x1AVX2_reduce
+	JZ             dotIQ4NLx2x1AVX2_reduce
 	VMOVDQU        (DX), Y4
 	VBROADCASTI128 2(AX), Y5
 	VPSRLW         $0x04, Y5, Y6
@@ -26760,7 +26760,7 @@ IQ4NLx2x1AVX2_single:
 	VMULPS         128(DX), Y7, Y5
 	VFMADD231PS    Y5, Y4, Y2
 
-IQ4NLx2x1AVX2_reduce:
+dotIQ4NLx2x1AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -26782,9 +26782,9 @@ IQ4NLx2x1AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func IQ4NLx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotIQ4NLx2x2AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·IQ4NLx2x2AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotIQ4NLx2x2AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	LEAQ   (AX)(CX*1), CX
@@ -26801,9 +26801,9 @@ TEXT ·IQ4NLx2x2AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y7, Y7, Y7
 	MOVQ   nb+32(FP), SI
 
-IQ4NLx2x2AVX2_loop:
+dotIQ4NLx2x2AVX2_loop:
 	CMPQ           SI, $0x02
-	JB             IQ4NLx2x2AVX2_single
+	JB             dotIQ4NLx2x2AVX2_single
 	VMOVDQU        (DX), Y8
 	VMOVDQU        (BX), Y9
 	VBROADCASTI128 2(AX), Y10
@@ -26897,11 +26897,11 @@ IQ4NLx2x2AVX2_loop:
 	ADDQ           $0x000000c0, DX
 	ADDQ           $0x000000c0, BX
 	SUBQ           $0x02, SI
-	JMP            IQ4NLx2x2AVX2_loop
+	JMP            dotIQ4NLx2x2AVX2_loop
 
-IQ4NLx2x2AVX2_single:
+dotIQ4NLx2x2AVX2_single:
 	TESTQ          SI, SI
-	JZ             IQ4NLx2x2AVX2_reduce
+	JZ             dotIQ4NLx2x2AVX2_reduce
 	VMOVDQU        (DX), Y8
 	VMOVDQU        (BX), Y9
 	VBROADCASTI128 2(AX), Y10
@@ -26947,7 +26947,7 @@ IQ4NLx2x2AVX2_single:
 	VMULPS         128(BX), Y12, Y9
 	VFMADD231PS    Y9, Y8, Y6
 
-IQ4NLx2x2AVX2_reduce:
+dotIQ4NLx2x2AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -26986,9 +26986,9 @@ IQ4NLx2x2AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func IQ4NLx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// func dotIQ4NLx4x1AVX2(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·IQ4NLx4x1AVX2(SB), NOSPLIT, $0-56
+TEXT ·dotIQ4NLx4x1AVX2(SB), NOSPLIT, $0-56
 	MOVQ   w+0(FP), AX
 	MOVQ   wstride+8(FP), CX
 	LEAQ   (AX)(CX*1), DX
@@ -27006,9 +27006,9 @@ TEXT ·IQ4NLx4x1AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y7, Y7, Y7
 	MOVQ   nb+32(FP), DI
 
-IQ4NLx4x1AVX2_loop:
+dotIQ4NLx4x1AVX2_loop:
 	CMPQ           DI, $0x02
-	JB             IQ4NLx4x1AVX2_single
+	JB             dotIQ4NLx4x1AVX2_single
 	VMOVDQU        (SI), Y8
 	VBROADCASTI128 2(AX), Y9
 	VPSRLW         $0x04, Y9, Y10
@@ -27137,11 +27137,11 @@ IQ4NLx4x1AVX2_loop:
 	ADDQ           $0x24, CX
 	ADDQ           $0x000000c0, SI
 	SUBQ           $0x02, DI
-	JMP            IQ4NLx4x1AVX2_loop
+	JMP            dotIQ4NLx4x1AVX2_loop
 
-IQ4NLx4x1AVX2_single:
+dotIQ4NLx4x1AVX2_single:
 	TESTQ          DI, DI
-	JZ             IQ4NLx4x1AVX2_reduce
+	JZ             dotIQ4NLx4x1AVX2_reduce
 	VMOVDQU        (SI), Y8
 	VBROADCASTI128 2(AX), Y9
 	VPSRLW         $0x04, Y9, Y10
@@ -27204,7 +27204,7 @@ IQ4NLx4x1AVX2_single:
 	VMULPS         128(SI), Y11, Y9
 	VFMADD231PS    Y9, Y8, Y6
 
-IQ4NLx4x1AVX2_reduce:
+dotIQ4NLx4x1AVX2_reduce:
 	MOVQ         out+40(FP), AX
 	MOVQ         ostride+48(FP), CX
 	VADDPS       Y1, Y0, Y0
@@ -27242,27 +27242,27 @@ IQ4NLx4x1AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func IQ4NLRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+// func dotIQ4NLRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 // Requires: AVX, AVX2, F16C, FMA3
-TEXT ·IQ4NLRowsAVX2(SB), NOSPLIT, $0-48
+TEXT ·dotIQ4NLRowsAVX2(SB), NOSPLIT, $0-48
 	MOVQ w+0(FP), AX
 	MOVQ wstride+8(FP), CX
 	MOVQ a+16(FP), DX
 	MOVQ rows+32(FP), BX
 	MOVQ out+40(FP), SI
 
-IQ4NLRowsAVX2_row:
+dotIQ4NLRowsAVX2_row:
 	TESTQ  BX, BX
-	JZ     IQ4NLRowsAVX2_done
+	JZ     dotIQ4NLRowsAVX2_done
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ   nb+24(FP), R9
 	MOVQ   AX, DI
 	MOVQ   DX, R8
 
-IQ4NLRowsAVX2_loop:
+dotIQ4NLRowsAVX2_loop:
 	CMPQ           R9, $0x02
-	JB             IQ4NLRowsAVX2_single
+	JB             dotIQ4NLRowsAVX2_single
 	VMOVDQU        (R8), Y2
 	VBROADCASTI128 2(DI), Y3
 	VPSRLW         $0x04, Y3, Y4
@@ -27298,11 +27298,11 @@ IQ4NLRowsAVX2_loop:
 	ADDQ           $0x24, DI
 	ADDQ           $0x000000c0, R8
 	SUBQ           $0x02, R9
-	JMP            IQ4NLRowsAVX2_loop
+	JMP            dotIQ4NLRowsAVX2_loop
 
-IQ4NLRowsAVX2_single:
+dotIQ4NLRowsAVX2_single:
 	TESTQ          R9, R9
-	JZ             IQ4NLRowsAVX2_reduce
+	JZ             dotIQ4NLRowsAVX2_reduce
 	VMOVDQU        (R8), Y2
 	VBROADCASTI128 2(DI), Y3
 	VPSRLW         $0x04, Y3, Y4
@@ -27320,7 +27320,7 @@ IQ4NLRowsAVX2_single:
 	VMULPS         128(R8), Y5, Y3
 	VFMADD231PS    Y3, Y2, Y0
 
-IQ4NLRowsAVX2_reduce:
+dotIQ4NLRowsAVX2_reduce:
 	VADDPS       Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
@@ -27332,15 +27332,15 @@ IQ4NLRowsAVX2_reduce:
 	ADDQ         CX, AX
 	ADDQ         $0x04, SI
 	DECQ         BX
-	JMP          IQ4NLRowsAVX2_row
+	JMP          dotIQ4NLRowsAVX2_row
 
-IQ4NLRowsAVX2_done:
+dotIQ4NLRowsAVX2_done:
 	VZEROUPPER
 	RET
 
-// func Q6KRowsAVX512(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+// func dotQ6KRowsAVX512(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
 // Requires: AVX, AVX2, AVX512BW, AVX512F, F16C, FMA3
-TEXT ·Q6KRowsAVX512(SB), NOSPLIT, $0-48
+TEXT ·dotQ6KRowsAVX512(SB), NOSPLIT, $0-48
 	MOVQ      w+0(FP), AX
 	MOVQ      wstride+8(FP), CX
 	MOVQ      a+16(FP), DX
@@ -27354,17 +27354,17 @@ TEXT ·Q6KRowsAVX512(SB), NOSPLIT, $0-48
 	VMOVDQU64 bits45<>+0(SB), Z5
 	VMOVDQU64 bytes32<>+0(SB), Z6
 
-Q6KRowsAVX512_row:
+dotQ6KRowsAVX512_row:
 	TESTQ BX, BX
-	JZ    Q6KRowsAVX512_done
+	JZ    dotQ6KRowsAVX512_done
 	VPXOR Y7, Y7, Y7
 	MOVQ  nb+24(FP), R9
 	MOVQ  AX, DI
 	MOVQ  DX, R8
 
-Q6KRowsAVX512_loop:
+dotQ6KRowsAVX512_loop:
 	TESTQ         R9, R9
-	JZ            Q6KRowsAVX512_end
+	JZ            dotQ6KRowsAVX512_end
 	VPMOVSXBW     192(DI), Y8
 	VPXORQ        Z9, Z9, Z9
 	VMOVDQU64     (DI), Z10
@@ -27440,9 +27440,9 @@ Q6KRowsAVX512_loop:
 	ADDQ          $0x000000d2, DI
 	ADDQ          $0x00000140, R8
 	DECQ          R9
-	JMP           Q6KRowsAVX512_loop
+	JMP           dotQ6KRowsAVX512_loop
 
-Q6KRowsAVX512_end:
+dotQ6KRowsAVX512_end:
 	VEXTRACTF128 $0x01, Y7, X8
 	VADDPS       X8, X7, X7
 	VMOVHLPS     X7, X7, X8
@@ -27453,9 +27453,9 @@ Q6KRowsAVX512_end:
 	ADDQ         CX, AX
 	ADDQ         $0x04, SI
 	DECQ         BX
-	JMP          Q6KRowsAVX512_row
+	JMP          dotQ6KRowsAVX512_row
 
-Q6KRowsAVX512_done:
+dotQ6KRowsAVX512_done:
 	VZEROUPPER
 	RET
 

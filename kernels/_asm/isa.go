@@ -1,6 +1,9 @@
 package main
 
 import (
+	"unicode"
+	"unicode/utf8"
+
 	"github.com/mmcloughlin/avo/ir"
 
 	. "github.com/mmcloughlin/avo/build"
@@ -164,8 +167,13 @@ func storeTile(s isa, acc [][][]VecVirtual) {
 }
 
 // function starts the assembly function name with Go signature sig, whose
-// pointer arguments do not escape, documented by doc.
+// pointer arguments do not escape, documented by doc. The name must be
+// unexported: the stubs are package kernels' internals, reached through
+// its dispatch tables.
 func function(name, sig, doc string) {
+	if r, _ := utf8.DecodeRuneInString(name); !unicode.IsLower(r) {
+		panic("asm: exported assembly function " + name)
+	}
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
 	Doc(doc)

@@ -87,7 +87,7 @@ func kBlocks(t ktype, name string, rows, cols []GPVirtual, nb GPVirtual, acc [][
 
 // kTile generates the R×C tile of type t with AVX2.
 func kTile(t ktype, R, C int) {
-	name := fmt.Sprintf("%sx%dx%dAVX2", t.name, R, C)
+	name := fmt.Sprintf("dot%sx%dx%dAVX2", t.name, R, C)
 	function(name, q8Sig, fmt.Sprintf("%s computes a %d×%d tile of %s weights times Q8K activations with AVX2 (see q8Kern).", name, R, C, t.name))
 	rows := pointers(param("w"), param("wstride"), R)
 	cols := pointers(param("a"), param("astride"), C)
@@ -109,7 +109,7 @@ func kTile(t ktype, R, C int) {
 // kRows generates the matrix-vector loop of type t, one row at a time with
 // the 1×1 tile's body.
 func kRows(t ktype) {
-	name := fmt.Sprintf("%sRowsAVX2", t.name)
+	name := fmt.Sprintf("dot%sRowsAVX2", t.name)
 	function(name, "func(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)",
 		fmt.Sprintf("%s computes rows dot products of %s rows with one Q8K activation, one row at a time (see q8Rows).", name, t.name))
 	w, ws, a := param("w"), param("wstride"), param("a")

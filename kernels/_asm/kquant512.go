@@ -34,7 +34,7 @@ func wordIndex(first int) Mem {
 // two halves of the 16 lane sums are added into the 8 lanes of the AVX2
 // kernel (integer sums, so the float steps stay the same).
 func q6KRowsAVX512() {
-	name := "Q6KRowsAVX512"
+	name := "dotQ6KRowsAVX512"
 	function(name, "func(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)",
 		name+" computes rows dot products of Q6K rows with one Q8K activation, one row at a time with AVX-512 (see q8Rows).")
 	w, ws, a := param("w"), param("wstride"), param("a")

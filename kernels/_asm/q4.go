@@ -58,7 +58,7 @@ func bytesConst(name string, b [32]byte) Mem {
 // 4 values, less bias times the lane's activation sum (the activation's
 // correction, -128 times that sum, shifted right).
 func sTile(t stype, R, C int) {
-	name := fmt.Sprintf("%sx%dx%dAVX2", t.name, R, C)
+	name := fmt.Sprintf("dot%sx%dx%dAVX2", t.name, R, C)
 	function(name, q8Sig, fmt.Sprintf("%s computes a %d×%d tile of %s weights times Q8 activations with AVX2 (see q8Kern).", name, R, C, t.name))
 	rows := pointers(param("w"), param("wstride"), R)
 	cols := pointers(param("a"), param("astride"), C)
@@ -181,7 +181,7 @@ func log2(n int) int {
 // sRows generates the matrix-vector loop of type t over rows one at a
 // time with the 1×1 tile's body.
 func sRows(t stype) {
-	name := t.name + "RowsAVX2"
+	name := "dot" + t.name + "RowsAVX2"
 	function(name, "func(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)",
 		fmt.Sprintf("%s computes rows dot products of %s rows with one Q8 activation, one row at a time (see q8Rows).", name, t.name))
 	w, ws, a := param("w"), param("wstride"), param("a")
