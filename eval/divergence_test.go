@@ -44,22 +44,38 @@ func nll(logits []float32, tok int32) float64 {
 // densePPL is the perplexity of seq teacher-forced through the dense
 // reference cache, with no engine involved.
 func densePPL(t *testing.T, m *model.Model, seqs [][]int32) float64 {
+	ppl, _ := densePPLFrom(t, m, seqs, nil)
+	return ppl
+}
+
+// densePPLFrom is densePPL scoring each text from its position in from
+// (nil: from position 1), with the number of positions scored.
+func densePPLFrom(t *testing.T, m *model.Model, seqs [][]int32, from []int) (float64, int) {
 	t.Helper()
 	pool := kernels.NewPool(2)
 	defer pool.Close()
 	run := llama.NewRunner(m, pool, 64)
 	var sum float64
 	n := 0
-	for _, seq := range seqs {
-		i := 1
+	for k, seq := range seqs {
+		i, first := 1, 1
+		if from != nil {
+			first = from[k]
+		}
 		err := run.Generate(context.Background(), llama.NewDenseCache(m.Config, pool, 1, len(seq)), seq[:1], len(seq)-1,
-			func(logits []float32) int32 { sum += nll(logits, seq[i]); n++; return seq[i] },
+			func(logits []float32) int32 {
+				if i >= first {
+					sum += nll(logits, seq[i])
+					n++
+				}
+				return seq[i]
+			},
 			func(int32) bool { i++; return true })
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	return math.Exp(sum / float64(n))
+	return math.Exp(sum / float64(n)), n
 }
 
 // enginePPL is the perplexity of seqs teacher-forced one at a time through
