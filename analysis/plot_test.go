@@ -39,8 +39,10 @@ func TestPlotsWriteSVGAndPNG(t *testing.T) {
 		}
 		if strings.HasSuffix(path, ".png") {
 			img, err := png.Decode(bytes.NewReader(data))
-			if err != nil || img.Bounds().Dx() < 100 {
-				t.Errorf("%s: %v, bounds %v", path, err, img.Bounds())
+			if err != nil {
+				t.Errorf("%s: %v", path, err)
+			} else if img.Bounds().Dx() < 100 {
+				t.Errorf("%s: %v wide, want at least 100 pixels", path, img.Bounds())
 			}
 		} else if !bytes.Contains(data, []byte("<svg")) {
 			t.Errorf("%s is not SVG", path)
