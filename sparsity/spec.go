@@ -67,6 +67,19 @@ type Spec struct {
 	noProfileSinks bool
 }
 
+// DefaultSpec is the spec of a server or evaluation given no sparsity
+// settings: policy full (a dense cache) with the default parameters that
+// an override to another policy starts from.
+func DefaultSpec() Spec {
+	return Spec{
+		Policy:     Full,
+		Sink:       DefaultSink,
+		Obs:        DefaultObs,
+		Kernel:     DefaultKernel,
+		PyramidTop: DefaultPyramidTop,
+	}
+}
+
 // ParseSpec builds a validated Spec with default parameters from the server's
 // settings: a policy name ("" is full, or layered when a profile is given),
 // a budget (see Spec.Budget) and an optional profile file for layered.
@@ -75,14 +88,8 @@ func ParseSpec(policy string, budget float64, profilePath string) (Spec, error) 
 	if err != nil {
 		return Spec{}, err
 	}
-	s := Spec{
-		Policy:     p,
-		Budget:     budget,
-		Sink:       DefaultSink,
-		Obs:        DefaultObs,
-		Kernel:     DefaultKernel,
-		PyramidTop: DefaultPyramidTop,
-	}
+	s := DefaultSpec()
+	s.Policy, s.Budget = p, budget
 	if profilePath != "" {
 		if strings.TrimSpace(policy) == "" {
 			s.Policy = Layered

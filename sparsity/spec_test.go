@@ -63,6 +63,20 @@ func TestParseSpec(t *testing.T) {
 	}
 }
 
+func TestDefaultSpec(t *testing.T) {
+	s := DefaultSpec()
+	want := Spec{Policy: Full, Sink: 4, Obs: 32, Kernel: 7, PyramidTop: 0.7}
+	if s != want {
+		t.Fatalf("DefaultSpec = %+v, want %+v", s, want)
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatalf("DefaultSpec does not validate: %v", err)
+	}
+	if parsed, err := ParseSpec("", 0, ""); err != nil || parsed != s {
+		t.Fatalf("ParseSpec with no settings = %+v, %v; want DefaultSpec %+v", parsed, err, s)
+	}
+}
+
 func TestParseSpecMissingProfileIsNotExist(t *testing.T) {
 	_, err := ParseSpec("layered", 0, "testdata/none.json")
 	if !errors.Is(err, fs.ErrNotExist) {
