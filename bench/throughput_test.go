@@ -84,7 +84,7 @@ func TestThroughputRejectsBadConfigs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	full, _ := sparsity.ParseSpec("", 0, "")
+	full := sparsity.DefaultSpec()
 	ok := ThroughputConfig{Requests: 1, InputLen: 4, OutputLen: 4, Repeats: 1, Engine: engine.Config{Threads: 1}}
 	tests := []struct {
 		name  string

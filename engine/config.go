@@ -75,11 +75,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, err
 	}
 	if c.KV == (sparsity.Spec{}) {
-		full, err := sparsity.ParseSpec("", 0, "")
-		if err != nil {
-			return c, fmt.Errorf("engine: %w", err)
-		}
-		c.KV = full
+		c.KV = sparsity.DefaultSpec()
 	}
 	if err := c.KV.Validate(); err != nil {
 		return c, fmt.Errorf("engine: %w", err)

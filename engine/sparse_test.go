@@ -19,10 +19,7 @@ import (
 // pooling suit short test sequences.
 func sparseSpec(t testing.TB) sparsity.Spec {
 	t.Helper()
-	s, err := sparsity.ParseSpec("", 0, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := sparsity.DefaultSpec()
 	s.Obs, s.Kernel = 6, 3
 	return s
 }

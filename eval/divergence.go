@@ -92,10 +92,7 @@ func Divergence(ctx context.Context, m *model.Model, cfg DivergenceConfig) ([]Re
 	}
 	spec := cfg.Spec
 	if spec.Policy == "" {
-		var err error
-		if spec, err = sparsity.ParseSpec("", 0, ""); err != nil {
-			return nil, err
-		}
+		spec = sparsity.DefaultSpec()
 	}
 	longest := len(cfg.GreedyPrompt) + cfg.GreedyTokens
 	for _, t := range cfg.Texts {

@@ -232,11 +232,7 @@ func TestSample(t *testing.T) {
 // saw, so the greedy agreement compares like with like.
 func TestGreedyMatchesForced(t *testing.T) {
 	m := stories260K(t)
-	spec, err := sparsity.ParseSpec("", 0, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := newRunner(m, spec, 2, 2)
+	r, err := newRunner(m, sparsity.DefaultSpec(), 2, 2)
 	if err != nil {
 		t.Fatal(err)
 	}

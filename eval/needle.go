@@ -140,9 +140,7 @@ func Needles(ctx context.Context, m *model.Model, cfg NeedleConfig) ([]NeedleRes
 	}
 	spec := cfg.Spec
 	if spec == (sparsity.Spec{}) {
-		if spec, err = sparsity.ParseSpec("", 0, ""); err != nil {
-			return nil, err
-		}
+		spec = sparsity.DefaultSpec()
 	}
 	r, err := newRunner(m, spec, cfg.Threads, cfg.Parallel)
 	if err != nil {

@@ -29,11 +29,7 @@ func Sample(ctx context.Context, m *model.Model, cfg SampleConfig) ([][]int32, e
 	if cfg.Count <= 0 {
 		cfg.Count = 1
 	}
-	spec, err := sparsity.ParseSpec("", 0, "")
-	if err != nil {
-		return nil, err
-	}
-	r, err := newRunner(m, spec, cfg.Threads, min(cfg.Count, DefaultParallel))
+	r, err := newRunner(m, sparsity.DefaultSpec(), cfg.Threads, min(cfg.Count, DefaultParallel))
 	if err != nil {
 		return nil, err
 	}

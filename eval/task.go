@@ -124,9 +124,7 @@ func Tasks(ctx context.Context, m *model.Model, cfg TaskConfig) ([]TaskResult, e
 	}
 	spec := cfg.Spec
 	if spec == (sparsity.Spec{}) {
-		if spec, err = sparsity.ParseSpec("", 0, ""); err != nil {
-			return nil, err
-		}
+		spec = sparsity.DefaultSpec()
 	}
 	r, err := newRunnerFor(m, spec, cfg.Threads, cfg.Parallel, longest)
 	if err != nil {
