@@ -7,9 +7,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"time"
 
+	"sieve/internal/stats"
 	"sieve/kernels"
 	"sieve/llama"
 	"sieve/model"
@@ -120,8 +120,8 @@ func Decode(ctx context.Context, m *model.Model, pool *kernels.Pool, cfg DecodeC
 			res.Decode = append(res.Decode, float64(cfg.Gen*cfg.Batch)/time.Since(start).Seconds())
 		}
 	}
-	res.PrefillTokS = median(res.Prefill)
-	res.DecodeTokS = median(res.Decode)
+	res.PrefillTokS = stats.Median(res.Prefill)
+	res.DecodeTokS = stats.Median(res.Decode)
 	return res, nil
 }
 
@@ -165,17 +165,4 @@ func evict(c Cache, seqs ...int32) {
 			ev.Evict(s)
 		}
 	}
-}
-
-// median returns the median of xs (0 for none).
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"time"
 
 	"sieve/engine"
+	"sieve/internal/stats"
 	"sieve/model"
 	"sieve/sparsity"
 )
@@ -35,7 +34,7 @@ type ThroughputRun struct {
 	ElapsedS         float64 `json:"elapsed_s"`
 	OutputTokS       float64 `json:"output_tok_s"`
 	TotalTokS        float64 `json:"total_tok_s"`
-	TTFTP50S         float64 `json:"ttft_p50_s"`
+	TTFTP50S         float64 `json:"ttft_p50_s"` // percentiles as stats.Percentile, like bench serve's
 	TTFTP99S         float64 `json:"ttft_p99_s"`
 	MeanBatch        float64 `json:"mean_batch"` // decode tokens per step that had any
 	PeakKVBlocks     int     `json:"peak_kv_blocks"`
@@ -175,8 +174,8 @@ func throughputRun(ctx context.Context, m *model.Model, cfg engine.Config, promp
 		ElapsedS:         elapsed,
 		OutputTokS:       n * float64(outLen) / elapsed,
 		TotalTokS:        n * float64(outLen+len(prompts[0])) / elapsed,
-		TTFTP50S:         percentile(ttft, 0.5),
-		TTFTP99S:         percentile(ttft, 0.99),
+		TTFTP50S:         stats.Percentile(ttft, 50),
+		TTFTP99S:         stats.Percentile(ttft, 99),
 		PeakKVBlocks:     st.KVBlocksPeak,
 		Preemptions:      st.Preemptions,
 		RecomputedTokens: st.RecomputedTokens,
@@ -188,17 +187,6 @@ func throughputRun(ctx context.Context, m *model.Model, cfg engine.Config, promp
 	return run, info, nil
 }
 
-// percentile is the nearest-rank p-quantile of xs (0 for none).
-func percentile(xs []float64, p float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	i := int(math.Ceil(p*float64(len(s)))) - 1
-	return s[min(max(i, 0), len(s)-1)]
-}
-
 // medianRun takes the median of every figure over runs separately.
 func medianRun(runs []ThroughputRun) ThroughputRun {
 	f := func(get func(ThroughputRun) float64) float64 {
@@ -206,7 +194,7 @@ func medianRun(runs []ThroughputRun) ThroughputRun {
 		for i, r := range runs {
 			xs[i] = get(r)
 		}
-		return median(xs)
+		return stats.Median(xs)
 	}
 	return ThroughputRun{
 		ElapsedS:         f(func(r ThroughputRun) float64 { return r.ElapsedS }),

@@ -1,9 +1,9 @@
 package serve
 
 import (
-	"math"
-	"slices"
 	"time"
+
+	"sieve/internal/stats"
 )
 
 // Dist summarises a latency distribution in milliseconds: the mean and
@@ -25,36 +25,21 @@ func distOf(ds []time.Duration) Dist {
 	return distOfMS(ms)
 }
 
-// distOfMS summarises values already in milliseconds.
+// distOfMS summarises values already in milliseconds, with the
+// percentiles of stats.Percentile.
 func distOfMS(ms []float64) Dist {
 	if len(ms) == 0 {
 		return Dist{}
 	}
-	s := slices.Clone(ms)
-	slices.Sort(s)
 	sum := 0.0
-	for _, v := range s {
+	for _, v := range ms {
 		sum += v
 	}
 	return Dist{
-		Mean: sum / float64(len(s)),
-		P50:  percentile(s, 50),
-		P90:  percentile(s, 90),
-		P99:  percentile(s, 99),
-		N:    len(s),
+		Mean: sum / float64(len(ms)),
+		P50:  stats.Percentile(ms, 50),
+		P90:  stats.Percentile(ms, 90),
+		P99:  stats.Percentile(ms, 99),
+		N:    len(ms),
 	}
-}
-
-// percentile is the p-th percentile (0–100) of sorted values, linearly
-// interpolated between the two nearest ranks (numpy's default, which
-// vLLM's serving benchmark reports).
-func percentile(sorted []float64, p float64) float64 {
-	if len(sorted) == 0 {
-		return 0
-	}
-	rank := p / 100 * float64(len(sorted)-1)
-	lo := int(math.Floor(rank))
-	hi := min(lo+1, len(sorted)-1)
-	frac := rank - float64(lo)
-	return sorted[lo] + frac*(sorted[hi]-sorted[lo])
 }

@@ -11,10 +11,11 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"sieve/internal/stats"
 )
 
 // Config describes a soak.
@@ -148,8 +149,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	wg.Wait()
 	stopProgress()
 	rep.DurationS = time.Since(start).Seconds()
-	slices.Sort(lat)
-	rep.LatencyP50Ms, rep.LatencyP99Ms = nearestRank(lat, 0.50), nearestRank(lat, 0.99)
+	rep.LatencyP50Ms, rep.LatencyP99Ms = stats.Percentile(lat, 50), stats.Percentile(lat, 99)
 	traffic.CloseIdleConnections()
 
 	drainStart := time.Now()
@@ -251,13 +251,4 @@ func outcomeList(m map[Outcome]int) string {
 		}
 	}
 	return strings.Join(parts, ", ")
-}
-
-// nearestRank is the nearest-rank p-quantile of sorted values (0 for none).
-func nearestRank(sorted []float64, p float64) float64 {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(float64(len(sorted))*p+0.999999) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
 }
