@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"sieve/engine"
+	"sieve/internal/cli"
 )
 
 // ErrUsage marks a command-line error that has already been reported.
@@ -46,8 +47,7 @@ type Options struct {
 
 // NewFlagSet returns the flags of "sieve serve", writing into opts.
 func NewFlagSet(opts *Options, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("sieve serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("sieve serve", stderr)
 	fs.StringVar(&opts.Model, "m", "", "model: a .gguf file, a llama2.c .bin checkpoint, a Hugging Face directory, hf://ORG/NAME[/FILE] or demo (default: SmolLM2-135M-Instruct from the hub, or the built-in demo offline)")
 	fs.StringVar(&opts.Tokenizer, "z", "", "tokenizer file (required for llama2.c checkpoints)")
 	fs.StringVar(&opts.Host, "host", "127.0.0.1", "address to listen on")
@@ -69,10 +69,16 @@ func NewFlagSet(opts *Options, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&e.Threads, "threads", 0, "kernel worker threads (default: all CPUs)")
 	opts.KV.AddCache(fs)
 	fs.IntVar(&e.BlockSize, "block-size", 0, "token slots per KV cache block (default 16)")
-	fs.IntVar(&e.MaxBatchTokens, "max-batch-tokens", 0, fmt.Sprintf("most tokens in one forward pass (default %d)", engine.DefaultMaxBatchTokens))
-	fs.IntVar(&e.MaxSeqs, "max-seqs", 0, fmt.Sprintf("most sequences running at once (default %d)", engine.DefaultMaxSeqs))
+	fs.IntVar(&e.MaxBatchTokens, "max-num-batched-tokens", 0, fmt.Sprintf("most tokens in one forward pass (default %d)", engine.DefaultMaxBatchTokens))
+	fs.IntVar(&e.MaxSeqs, "max-num-seqs", 0, fmt.Sprintf("most sequences running at once (default %d)", engine.DefaultMaxSeqs))
 	fs.IntVar(&e.MaxWaiting, "max-waiting", 0, fmt.Sprintf("most requests waiting for admission; more get 429 (default %d)", engine.DefaultMaxWaiting))
 	opts.KV.AddSpec(fs, "prompt + max_tokens")
+	// vLLM's and llama.cpp's names, and the earlier ones.
+	cli.Alias(fs, "m", "model")
+	cli.Alias(fs, "z", "tokenizer")
+	cli.Alias(fs, "threads", "t")
+	cli.Alias(fs, "max-num-seqs", "max-seqs")
+	cli.Alias(fs, "max-num-batched-tokens", "max-batch-tokens")
 	return fs
 }
 

@@ -40,6 +40,10 @@ func TestParseArgs(t *testing.T) {
 			HTTP: HTTPLimits{ReadHeaderTimeout: 2 * time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 6 * time.Second, IdleTimeout: 7 * time.Second, MaxConnections: 9}, KV: engine.KVFlags{Policy: "h2o", Budget: 512, CacheMiB: 2048, DType: "f32"},
 			Engine: engine.Config{Threads: 2, KVCacheMiB: 2048, BlockSize: 32, KVDType: "f32", MaxBatchTokens: 1024, MaxSeqs: 8, MaxWaiting: 5,
 				KV: spec("h2o", 512)}}},
+		{"vLLM and llama.cpp names", []string{"--model", "m.gguf", "--tokenizer", "tok.bin", "-t", "3",
+			"--max-num-seqs", "4", "--max-num-batched-tokens", "256"}, Options{
+			Model: "m.gguf", Tokenizer: "tok.bin", Host: "127.0.0.1", Port: 8000, ServedModelName: "m", ShutdownTimeout: 30 * time.Second,
+			HTTP: DefaultHTTPLimits(), Engine: engine.Config{Threads: 3, MaxSeqs: 4, MaxBatchTokens: 256, KV: spec("full", 0)}}},
 		{"no model: left to the caller", []string{"--port", "1"}, Options{
 			Host: "127.0.0.1", Port: 1, ShutdownTimeout: 30 * time.Second, HTTP: DefaultHTTPLimits(), Engine: engine.Config{KV: spec("full", 0)}}},
 		{"directory model name", []string{"-m", "/models/Llama-3.2-1B/"}, Options{
