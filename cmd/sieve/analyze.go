@@ -8,26 +8,34 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 
 	"sieve/analysis"
 	"sieve/eval"
+	"sieve/internal/cli"
 	"sieve/model"
-	"sieve/model/load"
 )
 
-func analyzeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "activations" && args[0] != "attention") {
-		fmt.Fprintln(stderr, "usage: sieve analyze (activations | attention) -m MODEL [-z TOKENIZER] --text FILE [--out DIR] [flags]")
-		return errUsage
+// analyzeCommands are the subcommands of 'sieve analyze'.
+func analyzeCommands() []command {
+	return []command{
+		{name: "activations", summary: "massive activations: where, how large, on which tokens", run: analyzeWith("activations")},
+		{name: "attention", summary: "attention sinks, entropy and what each policy would keep", run: analyzeWith("attention")},
 	}
-	what := args[0]
-	fs := flag.NewFlagSet("sieve analyze "+what, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+}
+
+// analyzeWith returns 'sieve analyze WHAT'.
+func analyzeWith(what string) func(context.Context, []string, io.Writer, io.Writer) error {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return analyzeCmd(ctx, what, args, stdout, stderr)
+	}
+}
+
+func analyzeCmd(ctx context.Context, what string, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlagSet("sieve analyze "+what, stderr)
 	in := addAnalysisFlags(fs)
 	out := fs.String("out", "", "directory for "+what+".json and the pictures (SVG and PNG); none when empty")
 	asJSON := fs.Bool("json", false, "print the JSON report instead of the tables")
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	res, err := in.run(ctx, analysis.Options{Attention: what == "attention"}, stderr)
@@ -51,25 +59,25 @@ func analyzeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // analysisFlags are the input flags shared by 'sieve analyze' and
 // 'sieve calibrate'.
 type analysisFlags struct {
-	model, tok, text *string
-	maxTokens, seqs  *int
-	top, threads     *int
-	ratio            *float64
-	sampleSeed       *uint64
-	samples          *int
+	model           *modelFlags
+	text            *string
+	maxTokens, seqs *int
+	top, threads    *int
+	ratio           *float64
+	sampleSeed      *uint64
+	samples         *int
 }
 
 // addAnalysisFlags registers the shared input flags on fs.
 func addAnalysisFlags(fs *flag.FlagSet) analysisFlags {
 	return analysisFlags{
-		model:      fs.String("m", "", "model: a .gguf file, a llama2.c .bin checkpoint, or a Hugging Face directory"),
-		tok:        fs.String("z", "", "tokenizer file (required for llama2.c checkpoints)"),
+		model:      addModelFlags(fs, ""),
 		text:       fs.String("text", "", "text to run: documents separated by blank lines, cut into sequences of --max-tokens"),
 		maxTokens:  fs.Int("max-tokens", 0, "tokens per sequence (0: the model's context length)"),
 		seqs:       fs.Int("sequences", 0, "analyse at most this many sequences of the text (0: all)"),
 		top:        fs.Int("top", analysis.DefaultTopK, "largest values reported"),
 		ratio:      fs.Float64("ratio", analysis.DefaultRatio, "massive activation: |h| at least this many times the layer's median |h|"),
-		threads:    fs.Int("threads", runtime.NumCPU(), "worker threads"),
+		threads:    addThreadsFlag(fs),
 		sampleSeed: fs.Uint64("sample-seed", 0, "instead of --text, run the model's own temperature-1 samples drawn with this seed (0: off)"),
 		samples:    fs.Int("samples", 1, "number of context-length samples with --sample-seed"),
 	}
@@ -78,14 +86,14 @@ func addAnalysisFlags(fs *flag.FlagSet) analysisFlags {
 // run loads the model and the text and analyses them with opts, the
 // flags' settings filled in.
 func (f analysisFlags) run(ctx context.Context, opts analysis.Options, stderr io.Writer) (*analysis.Result, error) {
-	if *f.model == "" || (*f.text == "") == (*f.sampleSeed == 0) {
+	if f.model.path == "" || (*f.text == "") == (*f.sampleSeed == 0) {
 		fmt.Fprintln(stderr, "-m MODEL and exactly one of --text FILE and --sample-seed N are required")
 		return nil, errUsage
 	}
 	if *f.maxTokens < 0 || *f.seqs < 0 {
 		return nil, fmt.Errorf("--max-tokens and --sequences must be at least 0")
 	}
-	m, err := load.Open(*f.model, *f.tok)
+	m, err := f.model.open(ctx, stderr)
 	if err != nil {
 		return nil, err
 	}

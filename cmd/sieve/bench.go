@@ -3,46 +3,43 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
-	"runtime"
 
 	"sieve/bench"
 	"sieve/engine"
+	"sieve/internal/cli"
 	"sieve/kernels"
 	"sieve/model"
 	"sieve/sparsity"
 )
 
-func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "throughput" {
-		return benchThroughput(ctx, args[1:], stdout, stderr)
+// benchCommands are the subcommands of 'sieve bench'.
+func benchCommands() []command {
+	return []command{
+		{name: "decode", summary: "prefill and decode tok/s of one batch (llama-bench's -p/-n/-r/-d)", run: benchDecode},
+		{name: "throughput", summary: "offline serving throughput of the engine under KV policies", run: benchThroughput},
+		{name: "serve", summary: "serving benchmark against an OpenAI-compatible endpoint", run: benchServe},
+		{name: "soak", summary: "mixed, partly hostile traffic against a server, then a drain check", run: benchSoak},
 	}
-	if len(args) > 0 && args[0] == "serve" {
-		return benchServe(ctx, args[1:], stdout, stderr)
-	}
-	if len(args) > 0 && args[0] == "soak" {
-		return benchSoak(ctx, args[1:], stdout, stderr)
-	}
-	if len(args) == 0 || args[0] != "decode" {
-		fmt.Fprintln(stderr, "usage: sieve bench decode|throughput|serve|soak [flags]")
-		return errUsage
-	}
-	return benchDecode(ctx, args[1:], stdout, stderr)
 }
 
 func benchDecode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sieve bench decode", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	modelPath := fs.String("m", "", "model file")
-	threads := fs.Int("threads", runtime.NumCPU(), "worker threads")
+	fs := cli.NewFlagSet("sieve bench decode", stderr)
+	mf := addModelFlags(fs, "")
+	threads := addThreadsFlag(fs)
 	prompt := fs.Int("prompt", 512, "tokens in the timed prefill (0 skips it)")
 	gen := fs.Int("gen", 128, "decode steps in the timed decode run (0 skips it)")
 	depth := fs.Int("depth", 0, "context tokens filled before each timed run")
 	batch := fs.Int("batch", 1, "sequences decoded together")
 	repeats := fs.Int("repeats", 5, "repetitions; medians are reported")
-	chunk := fs.Int("chunk", 512, "prefill chunk size")
+	chunk := fs.Int("prefill-chunk", 512, "prefill chunk size")
+	// llama-bench's names: -p, -n, -r and -d.
+	cli.Alias(fs, "prompt", "p")
+	cli.Alias(fs, "gen", "n")
+	cli.Alias(fs, "repeats", "r")
+	cli.Alias(fs, "depth", "d")
+	cli.Alias(fs, "prefill-chunk", "chunk")
 	kvType := fs.String("kv-dtype", "f16", "KV cache storage: f16 or f32 (paged), or dense (contiguous f32 reference)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the benchmark to this file")
@@ -51,11 +48,11 @@ func benchDecode(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *modelPath == "" {
+	if mf.path == "" {
 		fmt.Fprintln(stderr, "sieve bench decode: -m MODEL is required")
 		return errUsage
 	}
-	m, err := openModel(ctx, *modelPath, "", stderr)
+	m, err := mf.open(ctx, stderr)
 	if err != nil {
 		return err
 	}

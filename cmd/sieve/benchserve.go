@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -13,14 +12,14 @@ import (
 	"strings"
 
 	"sieve/bench/serve"
+	"sieve/internal/cli"
 	"sieve/sparsity"
 )
 
 // benchServe runs 'sieve bench serve': the serving benchmark against any
 // OpenAI-compatible endpoint.
 func benchServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sieve bench serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("sieve bench serve", stderr)
 	urls := fs.String("url", "http://127.0.0.1:8000", "base URL of the server; comma-separated URLs are compared")
 	labels := fs.String("label", "", "comma-separated names of the series in reports and plots (default: from the URLs and policies)")
 	modelName := fs.String("model", "", "model field of the requests (default: the first of GET /v1/models)")

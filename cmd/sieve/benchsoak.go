@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"strings"
 
 	"sieve/bench/soak"
+	"sieve/internal/cli"
 )
 
 // errSoakFailed marks a soak the server did not hold; the report says why.
@@ -21,8 +21,7 @@ var errSoakFailed = errors.New("the server did not hold under the soak")
 // a drain check through /metrics. It fails when the server did not hold.
 func benchSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := soak.DefaultConfig()
-	fs := flag.NewFlagSet("sieve bench soak", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("sieve bench soak", stderr)
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8000", "base URL of the server")
 	fs.StringVar(&cfg.APIKey, "api-key", os.Getenv("OPENAI_API_KEY"), "bearer token (default $OPENAI_API_KEY)")
 	fs.StringVar(&cfg.Model, "model", "", "model field of the requests (default: none, the server's own)")
@@ -33,8 +32,10 @@ func benchSoak(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Float64Var(&cfg.MalformedShare, "malformed", cfg.MalformedShare, "share of malformed requests")
 	fs.Float64Var(&cfg.OverContextShare, "over-context", cfg.OverContextShare, "share of prompts longer than the context")
 	fs.Float64Var(&cfg.DisconnectShare, "disconnect", cfg.DisconnectShare, "share of streams the client hangs up on mid-way")
-	policies := fs.String("kv-policies", strings.Join(cfg.Policies, ","), "kv_policy values drawn at random (an empty entry sends none; empty sends no KV fields)")
-	budgets := fs.String("kv-budgets", joinFloats(cfg.Budgets), "kv_budget values drawn at random for the sparse policies, in tokens")
+	policies := fs.String("kv-policy", strings.Join(cfg.Policies, ","), "comma-separated kv_policy values drawn at random (an empty entry sends none; empty sends no KV fields)")
+	budgets := fs.String("kv-budget", joinFloats(cfg.Budgets), "comma-separated kv_budget values drawn at random for the sparse policies, in tokens")
+	cli.Alias(fs, "kv-policy", "kv-policies")
+	cli.Alias(fs, "kv-budget", "kv-budgets")
 	fs.DurationVar(&cfg.DrainTimeout, "drain-timeout", cfg.DrainTimeout, "how long the server may take to drain after the traffic")
 	fs.IntVar(&cfg.GoroutineSlack, "goroutine-slack", cfg.GoroutineSlack, "goroutines above the baseline still accepted after the drain")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the traffic")
@@ -50,7 +51,7 @@ func benchSoak(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for _, f := range strings.Split(*budgets, ",") {
 		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
 		if err != nil || v < 1 {
-			fmt.Fprintf(stderr, "sieve bench soak: --kv-budgets: %q is not a budget\n", f)
+			fmt.Fprintf(stderr, "sieve bench soak: --kv-budget: %q is not a budget\n", f)
 			return errUsage
 		}
 		cfg.Budgets = append(cfg.Budgets, v)

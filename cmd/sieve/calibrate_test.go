@@ -24,7 +24,7 @@ func calibrated(t *testing.T) string {
 	path := filepath.Join(t.TempDir(), "profile.json")
 	code, out, errOut := sieve("calibrate", "-m", testmodels.Path(t, "stories260K.bin"), "-z", testmodels.Path(t, "tok512.bin"),
 		"--text", "../../eval/testdata/stories.txt", "--max-tokens", "128", "--sequences", "2", "--threads", "2",
-		"--budget", "16", "-o", path)
+		"--kv-budget", "16", "-o", path)
 	if code != 0 || !strings.Contains(out, "retained") {
 		t.Fatalf("calibrate: exit %d, output %q, stderr %q", code, out, errOut)
 	}
@@ -50,7 +50,7 @@ func TestCalibratedProfileRuns(t *testing.T) {
 
 // benchWithProfile runs bench throughput under layered with the profile.
 func benchWithProfile(t *testing.T, profile string) {
-	code, out, errOut := sieve("bench", "throughput", "-m", testmodels.Path(t, "stories260K.gguf"), "--requests", "2",
+	code, out, errOut := sieve("bench", "throughput", "-m", testmodels.Path(t, "stories260K.gguf"), "--num-prompts", "2",
 		"--input-len", "12", "--output-len", "60", "--threads", "2", "--kv-cache-size", "1", "--max-batch-tokens", "64",
 		"--kv-policy", "layered", "--profile", profile, "--json")
 	if code != 0 {
@@ -127,7 +127,7 @@ func serveWithProfile(t *testing.T, profile string) {
 }
 
 func TestEvalRejectsBadSinkTokens(t *testing.T) {
-	code, _, errOut := sieve("eval", "divergence", "-m", "unused.gguf", "--text", "unused.txt", "--sink-tokens", "1,x")
+	code, _, errOut := sieve("eval", "divergence", "-m", "unused.gguf", "--text", "unused.txt", "--kv-sink-tokens", "1,x")
 	if code != 1 || !strings.Contains(errOut, `sink token "x"`) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}

@@ -2,56 +2,41 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 
 	"sieve/eval"
-	"sieve/sparsity"
+	"sieve/internal/cli"
 	"sieve/tokenizer"
 )
 
-func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	switch {
-	case len(args) > 0 && args[0] == "divergence":
-		return evalDivergence(ctx, args[1:], stdout, stderr)
-	case len(args) > 0 && args[0] == "needle":
-		return evalNeedle(ctx, args[1:], stdout, stderr)
-	case len(args) > 0 && args[0] == "ppl":
-		return evalPPL(ctx, args[1:], stdout, stderr)
-	case len(args) > 0 && args[0] == "longbench":
-		return evalLongBench(ctx, args[1:], stdout, stderr)
-	case len(args) > 0 && args[0] == "ruler":
-		return evalRuler(ctx, args[1:], stdout, stderr)
+// evalCommands are the subcommands of 'sieve eval'.
+func evalCommands() []command {
+	return []command{
+		{name: "ppl", summary: "sliding-window perplexity (llama-perplexity's with --stride = --ctx)", run: evalPPL},
+		{name: "divergence", summary: "perplexity, KL and agreement of KV policies against full", run: evalDivergence},
+		{name: "needle", summary: "needle-in-a-haystack retrieval", run: evalNeedle},
+		{name: "longbench", summary: "LongBench-format JSONL tasks", run: evalLongBench},
+		{name: "ruler", summary: "RULER tasks: niah_single, niah_multikey, vt, cwe", run: evalRuler},
 	}
-	fmt.Fprintln(stderr, "usage: sieve eval divergence -m MODEL [-z TOKENIZER] (--text FILE | --sample-seed N) [flags]")
-	fmt.Fprintln(stderr, "       sieve eval needle -m MODEL [-z TOKENIZER] [--filler FILE] [flags]")
-	fmt.Fprintln(stderr, "       sieve eval ppl -m MODEL [-z TOKENIZER] --text FILE [--ctx N] [--stride N] [--score-after N] [flags]")
-	fmt.Fprintln(stderr, "       sieve eval longbench -m MODEL [-z TOKENIZER] --data FILE.jsonl [flags]")
-	fmt.Fprintln(stderr, "       sieve eval ruler -m MODEL [-z TOKENIZER] [--tasks niah_single,niah_multikey,vt,cwe] [--lengths 250,500,900] [flags]")
-	return errUsage
 }
 
 func evalDivergence(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sieve eval divergence", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	modelPath := fs.String("m", "", "model: a .gguf file, a llama2.c .bin checkpoint, or a Hugging Face directory")
-	tokPath := fs.String("z", "", "tokenizer file (required for llama2.c checkpoints)")
+	fs := cli.NewFlagSet("sieve eval divergence", stderr)
+	mf := addModelFlags(fs, "")
 	textPath := fs.String("text", "", "text to score: documents separated by blank lines, each cut into context-length windows (shorter tails are dropped)")
 	sampleSeed := fs.Uint64("sample-seed", 0, "instead of --text, score the model's own temperature-1 samples drawn with this seed (0: off)")
 	samples := fs.Int("samples", 1, "number of context-length samples with --sample-seed")
 	kv := addEvalKVFlags(fs, defaultEvalBudgets, "each scored sequence")
-	sinkTokens := fs.String("sink-tokens", "", "comma-separated token ids kept like sinks wherever they sit, under every policy (content-aware sinks)")
 	greedyPrompt := fs.String("greedy-prompt", "Once upon a time", "prompt of the greedy agreement run (empty: skip it)")
 	greedyTokens := fs.Int("greedy", eval.DefaultGreedyTokens, "tokens in the greedy agreement run")
-	threads := fs.Int("threads", runtime.NumCPU(), "worker threads")
+	threads := addThreadsFlag(fs)
 	out := addEvalOutFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *modelPath == "" || (*textPath == "") == (*sampleSeed == 0) {
+	if mf.path == "" || (*textPath == "") == (*sampleSeed == 0) {
 		fmt.Fprintln(stderr, "sieve eval divergence: -m MODEL and exactly one of --text FILE and --sample-seed N are required")
 		fs.Usage()
 		return errUsage
@@ -60,21 +45,15 @@ func evalDivergence(ctx context.Context, args []string, stdout, stderr io.Writer
 		return fmt.Errorf("--greedy must be at least 0 and --samples at least 1")
 	}
 	cfg := eval.DivergenceConfig{Threads: *threads, GreedyTokens: *greedyTokens}
-	var spec sparsity.Spec
 	var err error
-	if cfg.Policies, cfg.Budgets, spec, err = kv.parse(); err != nil {
+	if cfg.Policies, cfg.Budgets, cfg.Spec, err = kv.parse(); err != nil {
 		return err
 	}
-	if spec.SinkTokens, err = sparsity.ParseSinkTokens(*sinkTokens); err != nil {
-		return err
-	}
-
-	m, err := openModel(ctx, *modelPath, *tokPath, stderr)
+	m, err := mf.open(ctx, stderr)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	cfg.Spec = spec
 	ctxLen := m.Config.ContextLen
 	if *textPath != "" {
 		text, err := os.ReadFile(*textPath)

@@ -19,7 +19,7 @@ func TestEvalDivergence(t *testing.T) {
 		t.Fatal(err)
 	}
 	model := []string{"-m", testmodels.Path(t, "stories260K.bin"), "-z", testmodels.Path(t, "tok512.bin")}
-	args := append([]string{"eval", "divergence", "--text", text, "--policies", "full,h2o", "--budgets", "0.5,20", "--greedy", "30", "--threads", "2"}, model...)
+	args := append([]string{"eval", "divergence", "--text", text, "--kv-policy", "full,h2o", "--kv-budget", "0.5,20", "--greedy", "30", "--threads", "2"}, model...)
 
 	code, out, errOut := sieve(append(args, "--json")...)
 	if code != 0 {
@@ -71,7 +71,7 @@ func TestEvalPPL(t *testing.T) {
 	}
 	dir := t.TempDir()
 	args := []string{"eval", "ppl", "-m", testmodels.Path(t, "stories260K.bin"), "-z", testmodels.Path(t, "tok512.bin"),
-		"--text", text, "--ctx", "64", "--stride", "32", "--policies", "full,window", "--budgets", "0.25,0.5", "--threads", "2", "--out", dir, "--json"}
+		"--text", text, "--ctx", "64", "--stride", "32", "--kv-policy", "full,window", "--kv-budget", "0.25,0.5", "--threads", "2", "--out", dir, "--json"}
 	code, out, errOut := sieve(args...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -105,7 +105,7 @@ func TestEvalLongBench(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := []string{"eval", "longbench", "-m", testmodels.Path(t, "stories260K.bin"), "-z", testmodels.Path(t, "tok512.bin"),
-		"--data", data, "--policies", "full,h2o", "--budgets", "0.5", "--max-tokens", "8", "--question-aware", "--threads", "2", "--json"}
+		"--data", data, "--kv-policy", "full,h2o", "--kv-budget", "0.5", "--max-tokens", "8", "--question-aware", "--threads", "2", "--json"}
 	code, out, errOut := sieve(args...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -131,7 +131,7 @@ func TestEvalLongBench(t *testing.T) {
 func TestEvalRuler(t *testing.T) {
 	dir := t.TempDir()
 	args := []string{"eval", "ruler", "-m", testmodels.Path(t, "needle-1k/model.bin"), "-z", testmodels.Path(t, "needle-1k/tok.bin"),
-		"--lengths", "200", "--n", "2", "--policies", "full,window", "--budgets", "0.5", "--threads", "2", "--out", dir, "--json"}
+		"--lengths", "200", "--n", "2", "--kv-policy", "full,window", "--kv-budget", "0.5", "--threads", "2", "--out", dir, "--json"}
 	code, out, errOut := sieve(args...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -168,11 +168,11 @@ func TestEvalUsage(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{"no subcommand", []string{"eval"}, 2, "usage: sieve eval divergence"},
+		{"no subcommand", []string{"eval"}, 2, "usage: sieve eval <command>"},
 		{"no model", []string{"eval", "divergence", "--text", "x"}, 2, "-m MODEL"},
 		{"no text", []string{"eval", "divergence", "-m", m, "-z", z}, 2, "exactly one of --text"},
 		{"text and samples", []string{"eval", "divergence", "-m", m, "-z", z, "--text", "x", "--sample-seed", "1"}, 2, "exactly one of --text"},
-		{"bad budget", []string{"eval", "divergence", "-m", m, "-z", z, "--text", "x", "--budgets", "0.5,1.5"}, 1, "whole number"},
+		{"bad budget", []string{"eval", "divergence", "-m", m, "-z", z, "--text", "x", "--kv-budget", "0.5,1.5"}, 1, "whole number"},
 		{"ppl without text", []string{"eval", "ppl", "-m", m, "-z", z}, 2, "--text FILE"},
 		{"ppl scoring nothing", []string{"eval", "ppl", "-m", m, "-z", z, "--text", "eval_test.go", "--ctx", "8", "--score-after", "7"}, 1, "score nothing"},
 		{"longbench without data", []string{"eval", "longbench", "-m", m, "-z", z}, 2, "--data FILE"},

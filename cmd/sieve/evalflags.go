@@ -9,29 +9,37 @@ import (
 	"strings"
 
 	"sieve/eval"
+	"sieve/internal/cli"
 	"sieve/sparsity"
 )
 
-// evalKVFlags are the KV policy flags of the eval commands.
+// evalKVFlags are the KV policy flags of the eval commands: the engine's
+// names (--kv-policy, --kv-budget, --kv-sink-tokens, --profile) in their
+// sweep form, comma-separated lists.
 type evalKVFlags struct {
-	policies, budgets, profile *string
-	sink, window               *int
+	policies, budgets, profile, sinkTokens *string
+	sink, window                           *int
 }
 
 // addEvalKVFlags defines the KV policy flags on fs, with the given default
 // budgets and what a fractional budget is a fraction of.
 func addEvalKVFlags(fs *flag.FlagSet, budgets, fractionOf string) *evalKVFlags {
-	return &evalKVFlags{
-		policies: fs.String("policies", "full,window,h2o,snapkv,pyramid,layered", "comma-separated policies"),
-		budgets:  fs.String("budgets", budgets, "comma-separated budgets: a fraction (0, 1) of "+fractionOf+", or tokens per layer"),
-		profile:  fs.String("profile", "", "layered budget profile (JSON)"),
-		sink:     fs.Int("sink", sparsity.DefaultSink, "protected first tokens"),
-		window:   fs.Int("window", 0, "protected recent window of the scored policies (0: policy default)"),
+	f := &evalKVFlags{
+		policies:   fs.String("kv-policy", "full,window,h2o,snapkv,pyramid,layered", "comma-separated policies to sweep"),
+		budgets:    fs.String("kv-budget", budgets, "comma-separated budgets to sweep: a fraction (0, 1) of "+fractionOf+", or tokens per layer"),
+		profile:    fs.String("profile", "", "layered budget profile (JSON)"),
+		sinkTokens: fs.String("kv-sink-tokens", "", "comma-separated token ids kept like sinks wherever they sit, under every policy (content-aware sinks)"),
+		sink:       fs.Int("sink", sparsity.DefaultSink, "protected first tokens"),
+		window:     fs.Int("window", 0, "protected recent window of the scored policies (0: policy default)"),
 	}
+	cli.Alias(fs, "kv-policy", "kv-policies", "policies")
+	cli.Alias(fs, "kv-budget", "kv-budgets", "budgets")
+	cli.Alias(fs, "kv-sink-tokens", "sink-tokens")
+	return f
 }
 
 // parse returns the policies, the budgets and the engine's default spec
-// (the profile, sink and window) the flags give.
+// (the profile, sink tokens, sink and window) the flags give.
 func (f *evalKVFlags) parse() ([]string, []float64, sparsity.Spec, error) {
 	var policies []string
 	for p := range strings.SplitSeq(*f.policies, ",") {
@@ -50,6 +58,9 @@ func (f *evalKVFlags) parse() ([]string, []float64, sparsity.Spec, error) {
 		return nil, nil, sparsity.Spec{}, err
 	}
 	spec.Sink, spec.Window = *f.sink, *f.window
+	if spec.SinkTokens, err = sparsity.ParseSinkTokens(*f.sinkTokens); err != nil {
+		return nil, nil, sparsity.Spec{}, err
+	}
 	return policies, budgets, spec, nil
 }
 

@@ -2,18 +2,17 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 
 	"sieve/eval"
+	"sieve/internal/cli"
 	"sieve/model"
 )
 
 func evalLongBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sieve eval longbench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("sieve eval longbench", stderr)
 	data := fs.String("data", "", "LongBench-format JSONL: context, input, answers, dataset (or task), all_classes")
 	metric := fs.String("metric", "", "score every record by f1, rouge-l, classification, count, retrieval or code (default: by its dataset)")
 	maxTokens := fs.Int("max-tokens", 0, "answer length in tokens (0: the dataset's)")
@@ -22,7 +21,7 @@ func evalLongBench(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *f.modelPath == "" || *data == "" {
+	if f.model.path == "" || *data == "" {
 		fmt.Fprintln(stderr, "sieve eval longbench: -m MODEL and --data FILE are required")
 		fs.Usage()
 		return errUsage

@@ -3,22 +3,19 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 
 	"sieve/eval"
+	"sieve/internal/cli"
 )
 
 func evalNeedle(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sieve eval needle", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	modelPath := fs.String("m", "", "model: a .gguf file, a llama2.c .bin checkpoint, or a Hugging Face directory")
-	tokPath := fs.String("z", "", "tokenizer file (required for llama2.c checkpoints)")
+	fs := cli.NewFlagSet("sieve eval needle", stderr)
+	mf := addModelFlags(fs, "")
 	fillerPath := fs.String("filler", "", "filler sentences, one a line (default: generated sentences)")
 	lengths := fs.String("lengths", "250,500,900", "comma-separated prompt lengths in tokens")
 	depths := fs.String("depths", "0.1,0.3,0.5,0.7,0.9", "comma-separated needle depths in [0, 1]")
@@ -27,12 +24,12 @@ func evalNeedle(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	kv := addEvalKVFlags(fs, "0.125,0.25,0.5", "each request (prompt and answer)")
 	answer := fs.Int("answer", eval.DefaultAnswerTokens, "tokens of each greedy answer")
 	out := fs.String("out", "", "directory to write the heatmap pictures needle.svg and needle.png to (empty: none)")
-	threads := fs.Int("threads", runtime.NumCPU(), "worker threads")
+	threads := addThreadsFlag(fs)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *modelPath == "" {
+	if mf.path == "" {
 		fmt.Fprintln(stderr, "sieve eval needle: -m MODEL is required")
 		fs.Usage()
 		return errUsage
@@ -63,7 +60,7 @@ func evalNeedle(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		cfg.Filler = strings.Split(string(data), "\n")
 	}
-	m, err := openModel(ctx, *modelPath, *tokPath, stderr)
+	m, err := mf.open(ctx, stderr)
 	if err != nil {
 		return err
 	}

@@ -2,22 +2,19 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 
 	"sieve/eval"
+	"sieve/internal/cli"
 	"sieve/model"
 	"sieve/tokenizer"
 )
 
 func evalPPL(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sieve eval ppl", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	modelPath := fs.String("m", "", "model: a .gguf file, a llama2.c .bin checkpoint, or a Hugging Face directory")
-	tokPath := fs.String("z", "", "tokenizer file (required for llama2.c checkpoints)")
+	fs := cli.NewFlagSet("sieve eval ppl", stderr)
+	mf := addModelFlags(fs, "")
 	textPath := fs.String("text", "", "text to score, tokenized whole with BOS")
 	window := fs.Int("ctx", 0, "window length in tokens (0: the model's context length)")
 	stride := fs.Int("stride", 0, "tokens between window starts; each window scores the tokens the previous one did not reach (0: half the window)")
@@ -25,12 +22,12 @@ func evalPPL(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	chunks := fs.Int("chunks", 0, "score at most this many windows (0: all)")
 	basePath := fs.String("base", "", "reference model whose dense logits the runs are compared with (a quantized file against its original; default: the model under full)")
 	kv := addEvalKVFlags(fs, defaultEvalBudgets, "each window")
-	threads := fs.Int("threads", runtime.NumCPU(), "worker threads")
+	threads := addThreadsFlag(fs)
 	out := addEvalOutFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *modelPath == "" || *textPath == "" {
+	if mf.path == "" || *textPath == "" {
 		fmt.Fprintln(stderr, "sieve eval ppl: -m MODEL and --text FILE are required")
 		fs.Usage()
 		return errUsage
@@ -44,17 +41,17 @@ func evalPPL(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	m, err := openModel(ctx, *modelPath, *tokPath, stderr)
+	m, err := mf.open(ctx, stderr)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
 	if m.Tokenizer == nil {
-		return fmt.Errorf("%s: the model has no tokenizer (-z)", *modelPath)
+		return fmt.Errorf("%s: the model has no tokenizer (-z)", mf.path)
 	}
 	if *basePath != "" {
 		var base *model.Model
-		if base, err = openModel(ctx, *basePath, *tokPath, stderr); err != nil {
+		if base, err = openModel(ctx, *basePath, mf.tokenizer, stderr); err != nil {
 			return err
 		}
 		defer base.Close()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -11,12 +10,12 @@ import (
 	"strings"
 
 	"sieve/eval"
+	"sieve/internal/cli"
 	"sieve/model"
 )
 
 func evalRuler(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sieve eval ruler", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("sieve eval ruler", stderr)
 	tasks := fs.String("tasks", strings.Join(eval.RulerTasks, ","), "comma-separated RULER tasks")
 	lengths := fs.String("lengths", "250,500,900", "comma-separated prompt lengths in tokens (context and question)")
 	samples := fs.Int("n", 4, "prompts per task and length")
@@ -27,7 +26,7 @@ func evalRuler(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *f.modelPath == "" {
+	if f.model.path == "" {
 		fmt.Fprintln(stderr, "sieve eval ruler: -m MODEL is required")
 		fs.Usage()
 		return errUsage

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"runtime"
 
 	"sieve/eval"
 	"sieve/model"
@@ -13,23 +12,22 @@ import (
 
 // evalTaskFlags are the flags of the generation-task eval commands.
 type evalTaskFlags struct {
-	modelPath, tokPath *string
-	kv                 *evalKVFlags
-	aware, raw         *bool
-	threads            *int
-	out                *evalOutFlags
+	model      *modelFlags
+	kv         *evalKVFlags
+	aware, raw *bool
+	threads    *int
+	out        *evalOutFlags
 }
 
 // addEvalTaskFlags defines the task commands' common flags on fs.
 func addEvalTaskFlags(fs *flag.FlagSet) *evalTaskFlags {
 	return &evalTaskFlags{
-		modelPath: fs.String("m", "", "model: a .gguf file, a llama2.c .bin checkpoint, or a Hugging Face directory"),
-		tokPath:   fs.String("z", "", "tokenizer file (required for llama2.c checkpoints)"),
-		kv:        addEvalKVFlags(fs, defaultEvalBudgets, "each request (prompt, question and answer)"),
-		aware:     fs.Bool("question-aware", false, "also run each policy with the question in the compressed prompt, reported apart (default: the context is compressed before the question is seen)"),
-		raw:       fs.Bool("raw", false, "send prompts as raw text, without the model's chat template"),
-		threads:   fs.Int("threads", runtime.NumCPU(), "worker threads"),
-		out:       addEvalOutFlags(fs),
+		model:   addModelFlags(fs, ""),
+		kv:      addEvalKVFlags(fs, defaultEvalBudgets, "each request (prompt, question and answer)"),
+		aware:   fs.Bool("question-aware", false, "also run each policy with the question in the compressed prompt, reported apart (default: the context is compressed before the question is seen)"),
+		raw:     fs.Bool("raw", false, "send prompts as raw text, without the model's chat template"),
+		threads: addThreadsFlag(fs),
+		out:     addEvalOutFlags(fs),
 	}
 }
 
@@ -45,7 +43,7 @@ func (f *evalTaskFlags) config() (eval.TaskConfig, error) {
 // the sweep (named name, scored by metric) with a column per task, under a
 // heading that describes the run by desc.
 func (f *evalTaskFlags) run(ctx context.Context, name, metric, desc string, cfg eval.TaskConfig, items func(*model.Model) ([]eval.TaskItem, error), stdout, stderr io.Writer) error {
-	m, err := openModel(ctx, *f.modelPath, *f.tokPath, stderr)
+	m, err := f.model.open(ctx, stderr)
 	if err != nil {
 		return err
 	}

@@ -2,20 +2,19 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"sieve/internal/cli"
 	"sieve/kernels"
 	"sieve/model/synth"
 	"sieve/tokenizer"
 )
 
 func genCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sieve gen", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("sieve gen", stderr)
 	shapeName := fs.String("shape", "tiny", "model shape: "+strings.Join(synth.ShapeNames(), ", "))
 	out := fs.String("o", "", "output .gguf file")
 	typ := fs.String("type", "f16", "weight type: f32, f16, bf16 or q8_0")

@@ -2,18 +2,18 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"time"
+
+	"sieve/internal/cli"
 )
 
 // healthCmd probes a server's /health and fails unless it answers 200. It
 // exists for container health checks in images that have no shell or curl.
 func healthCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sieve health", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("sieve health", stderr)
 	url := fs.String("url", "http://127.0.0.1:8000/health", "health endpoint to probe")
 	timeout := fs.Duration("timeout", 3*time.Second, "give up after this long")
 	if err := parseFlags(fs, args); err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"sieve/internal/cli"
 	"sieve/model/hub"
 )
 
@@ -31,8 +32,7 @@ func pullCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func modelsCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sieve models", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("sieve models", stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sieve models\n\nlists the models in the cache: "+cacheHelp)
 	}
@@ -87,8 +87,7 @@ const cacheHelp = "$SIEVE_HOME/hub if SIEVE_HOME is set, else an existing Huggin
 
 // parseRefArg parses the one REPO[:FILE] argument of pull and rm.
 func parseRefArg(name, what string, args []string, stderr io.Writer) (hub.Ref, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet(name, stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: %s ORG/NAME[:FILE]   (or hf://ORG/NAME[/FILE])\n\n%s %s\n\nThe cache is %s\n"+
 			"HF_TOKEN, when set, is sent to the hub (private and gated models); HF_ENDPOINT\n"+

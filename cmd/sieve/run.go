@@ -3,44 +3,61 @@ package main
 import (
 	"bufio"
 	"context"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime"
+	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"sieve/engine"
+	"sieve/internal/cli"
 	"sieve/kernels"
 	"sieve/llama"
 	"sieve/tokenizer"
 )
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sieve run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	modelPath := fs.String("m", "", modelFlagHelp+" (default: SmolLM2-135M-Instruct from the hub, or the demo offline)")
-	tokPath := fs.String("z", "", "tokenizer file (required for llama2.c checkpoints)")
-	prompt := fs.String("p", "", "prompt")
+	return runWithInput(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// runWithInput is 'sieve run' reading a missing prompt from stdin, unless
+// stdin is a terminal.
+func runWithInput(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := cli.NewFlagSet("sieve run", stderr)
+	mf := addModelFlags(fs, "SmolLM2-135M-Instruct from the hub, or the demo offline")
+	prompt := fs.String("p", "", "prompt (default: the text piped on stdin)")
 	maxNew := fs.Int("n", 256, "maximum number of new tokens")
+	ctxSize := fs.Int("c", 0, "context size: prompt and new tokens together (0: the model's)")
 	temp := fs.Float64("temp", 0.8, "sampling temperature; 0 is greedy")
 	topP := fs.Float64("top-p", 0.9, "nucleus sampling threshold (1 disables)")
 	topK := fs.Int("top-k", 0, "keep only the K most likely tokens (0 disables)")
 	minP := fs.Float64("min-p", 0, "drop tokens below this fraction of the top probability")
 	repPen := fs.Float64("repeat-penalty", 1, "repetition penalty (1 disables)")
 	seed := fs.Uint64("seed", 0, "random seed (0 picks one from the clock)")
-	threads := fs.Int("threads", runtime.NumCPU(), "worker threads")
+	threads := addThreadsFlag(fs)
 	parseSpecial := fs.Bool("special", false, "parse special-token text (e.g. <|eot_id|>) in the prompt")
+	cli.Alias(fs, "p", "prompt")
+	cli.Alias(fs, "n", "n-predict", "max-tokens")
+	cli.Alias(fs, "c", "ctx-size")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *maxNew < 0 {
-		return fmt.Errorf("-n must be at least 0, got %d", *maxNew)
+	if *maxNew < 0 || *ctxSize < 0 {
+		return fmt.Errorf("-n must be at least 0, got %d, and -c at least 0, got %d", *maxNew, *ctxSize)
+	}
+	if !cli.Given(fs, "p") {
+		text, err := readPrompt(stdin)
+		if err != nil {
+			return err
+		}
+		*prompt = text
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	start := time.Now()
-	m, err := openModel(ctx, *modelPath, *tokPath, stderr)
+	m, err := mf.open(ctx, stderr)
 	if err != nil {
 		return err
 	}
@@ -55,9 +72,14 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(ids) == 0 {
 		return fmt.Errorf("the prompt encodes to no tokens and the model has no BOS token")
 	}
-	if len(ids) >= c.ContextLen {
-		return fmt.Errorf("prompt is %d tokens; the model's context is %d", len(ids), c.ContextLen)
+	limit := c.ContextLen
+	if *ctxSize > 0 {
+		limit = min(limit, *ctxSize)
 	}
+	if len(ids) >= limit {
+		return fmt.Errorf("prompt is %d tokens; the context is %d", len(ids), limit)
+	}
+	*maxNew = min(*maxNew, limit-len(ids))
 	if *seed == 0 {
 		*seed = uint64(time.Now().UnixNano())
 	}
@@ -67,7 +89,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	pool := kernels.NewPool(*threads)
 	defer pool.Close()
-	ctxLen := min(c.ContextLen, len(ids)+*maxNew)
+	ctxLen := len(ids) + *maxNew
 	runner := llama.NewRunner(m, pool, min(len(ids), 512))
 	cache := llama.NewDenseCache(c, pool, 1, ctxLen)
 	sampler := engine.NewSampler(params, c.VocabSize)
@@ -111,4 +133,25 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			"prefill_s", first.Sub(genStart).Seconds(), "decode_tok_s", float64(generated-1)/dec)
 	}
 	return nil
+}
+
+// errNoPrompt is the error of 'sieve run' without -p and without text on
+// stdin.
+var errNoPrompt = errors.New("no prompt: pass -p TEXT, or pipe the prompt on stdin")
+
+// readPrompt reads the prompt from stdin, which must not be a terminal
+// and must hold some text; one final newline is dropped.
+func readPrompt(stdin io.Reader) (string, error) {
+	if f, ok := stdin.(*os.File); ok && isTerminal(f) {
+		return "", errNoPrompt
+	}
+	data, err := io.ReadAll(stdin)
+	if err != nil {
+		return "", fmt.Errorf("reading the prompt from stdin: %w", err)
+	}
+	text := strings.TrimSuffix(string(data), "\n") // echo's newline ends the input, not the prompt
+	if text == "" {
+		return "", errNoPrompt
+	}
+	return text, nil
 }

@@ -3,43 +3,44 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime"
 	"strings"
 
 	"sieve/bench"
 	"sieve/engine"
+	"sieve/internal/cli"
 	"sieve/sparsity"
 )
 
 // benchThroughput runs 'sieve bench throughput': offline serving
 // throughput of the engine under one or more KV policies.
 func benchThroughput(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sieve bench throughput", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	modelPath := fs.String("m", "", "model file")
-	requests := fs.Int("requests", 16, "requests, all submitted at once")
+	fs := cli.NewFlagSet("sieve bench throughput", stderr)
+	mf := addModelFlags(fs, "")
+	requests := fs.Int("num-prompts", 16, "requests, all submitted at once")
 	inputLen := fs.Int("input-len", 512, "random prompt tokens per request")
 	outputLen := fs.Int("output-len", 512, "tokens each request generates (EOS ignored)")
 	var kv engine.KVFlags
 	kv.AddCache(fs)
 	kv.AddSpec(fs, "prompt + output")
 	compare := fs.String("compare", "", "comma-separated policies to run side by side (overrides --kv-policy); full runs without a budget")
-	threads := fs.Int("threads", runtime.NumCPU(), "worker threads")
-	maxSeqs := fs.Int("max-seqs", 0, "most sequences running at once (0: the engine's default)")
-	maxBatch := fs.Int("max-batch-tokens", 0, "most tokens per forward pass (0: the engine's default)")
+	threads := addThreadsFlag(fs)
+	maxSeqs := fs.Int("max-num-seqs", 0, "most sequences running at once (0: the engine's default)")
+	maxBatch := fs.Int("max-num-batched-tokens", 0, "most tokens per forward pass (0: the engine's default)")
 	chunk := fs.Int("prefill-chunk", 0, "prefill chunk size (0: the engine's default)")
 	repeats := fs.Int("repeats", 1, "runs per policy, interleaved across policies; medians are reported")
 	seed := fs.Uint64("seed", 1, "seed of the random prompts")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	verbose := fs.Bool("v", false, "log each run and the engines' setup")
+	cli.Alias(fs, "num-prompts", "requests")
+	cli.Alias(fs, "max-num-seqs", "max-seqs")
+	cli.Alias(fs, "max-num-batched-tokens", "max-batch-tokens")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *modelPath == "" {
+	if mf.path == "" {
 		fmt.Fprintln(stderr, "sieve bench throughput: -m MODEL is required")
 		return errUsage
 	}
@@ -47,7 +48,7 @@ func benchThroughput(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	m, err := openModel(ctx, *modelPath, "", stderr)
+	m, err := mf.open(ctx, stderr)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 
 func TestBenchThroughput(t *testing.T) {
 	gguf := testmodels.Path(t, "stories260K.gguf")
-	common := []string{"bench", "throughput", "-m", gguf, "--requests", "3", "--input-len", "12", "--output-len", "20",
+	common := []string{"bench", "throughput", "-m", gguf, "--num-prompts", "3", "--input-len", "12", "--output-len", "20",
 		"--threads", "2", "--kv-cache-size", "1", "--max-batch-tokens", "64", "--max-seqs", "4"}
 	code, out, errOut := sieve(append(common, "--compare", "full,h2o", "--kv-budget", "16", "--json")...)
 	if code != 0 {
