@@ -4,16 +4,15 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
 	"path/filepath"
+
+	"sieve/internal/figure"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // PlotActivations writes the activation pictures into dir, each as SVG and
@@ -233,42 +232,5 @@ func saveTiles(dir, name string, plots [][]*plot.Plot, w, h vg.Length) ([]string
 	if len(plots) == 0 {
 		return nil, nil
 	}
-	t := draw.Tiles{Rows: len(plots), Cols: len(plots[0]), PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
-		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	svg := vgsvg.New(w, h)
-	png := vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(110))}
-	var files []string
-	for _, c := range []struct {
-		canvas vg.CanvasWriterTo
-		ext    string
-	}{{svg, "svg"}, {png, "png"}} {
-		dc := draw.New(c.canvas)
-		canvases := plot.Align(plots, t, dc)
-		for j, row := range plots {
-			for i, p := range row {
-				if p != nil {
-					p.Draw(canvases[j][i])
-				}
-			}
-		}
-		path := filepath.Join(dir, name+"."+c.ext)
-		if err := writeTo(path, c.canvas); err != nil {
-			return files, err
-		}
-		files = append(files, path)
-	}
-	return files, nil
-}
-
-// writeTo writes a drawn canvas to path.
-func writeTo(path string, c vg.CanvasWriterTo) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := c.WriteTo(f); err != nil {
-		f.Close()
-		return fmt.Errorf("analysis: %s: %w", path, err)
-	}
-	return f.Close()
+	return figure.Save(filepath.Join(dir, name), plots, w, h)
 }
