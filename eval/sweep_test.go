@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"bytes"
 	"math"
 	"os"
 	"path/filepath"
@@ -47,5 +48,8 @@ func TestSweepTableAndPlot(t *testing.T) {
 	}
 	if data, err := os.ReadFile(filepath.Join(dir, "ruler.svg")); err != nil || !strings.Contains(string(data), "<svg") {
 		t.Errorf("plot: %v, %.60q", err, data)
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "ruler.png")); err != nil || !bytes.HasPrefix(data, []byte("\x89PNG")) {
+		t.Errorf("plot: %v, %.8q is not a PNG", err, data)
 	}
 }

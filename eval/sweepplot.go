@@ -3,9 +3,10 @@ package eval
 import (
 	"fmt"
 	"image/color"
-	"os"
 	"path/filepath"
 	"slices"
+
+	"sieve/internal/figure"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -13,10 +14,11 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// WritePlot writes dir/EVAL.svg (EVAL being s.Eval): the metric against
-// the budget, one line per policy (and mode), full as a dashed level.
-// Budgets are evenly spaced whatever their values, so that fractions and
-// token counts can share an axis.
+// WritePlot writes dir/EVAL.svg and dir/EVAL.png (EVAL being s.Eval),
+// creating dir when missing: the metric against the budget, one line per
+// policy (and mode), full as a dashed level. Budgets are evenly spaced
+// whatever their values, so that fractions and token counts can share an
+// axis.
 func (s Sweep) WritePlot(dir string) error {
 	var budgets []float64
 	for _, r := range s.Rows {
@@ -82,12 +84,8 @@ func (s Sweep) WritePlot(dir string) error {
 		p.Add(lp, pts)
 		p.Legend.Add(l.name, lp, pts)
 	}
-	path := filepath.Join(dir, s.Eval+".svg")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if _, err := figure.Save(filepath.Join(dir, s.Eval), [][]*plot.Plot{{p}}, 5*vg.Inch, 3.5*vg.Inch); err != nil {
 		return fmt.Errorf("eval: %w", err)
-	}
-	if err := p.Save(5*vg.Inch, 3.5*vg.Inch, path); err != nil {
-		return fmt.Errorf("eval: %s: %w", path, err)
 	}
 	return nil
 }
