@@ -38,22 +38,25 @@ func analyzeCmd(ctx context.Context, what string, args []string, stdout, stderr 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if err := makeOutDir(*out); err != nil {
+		return err
+	}
 	res, err := in.run(ctx, analysis.Options{Attention: what == "attention"}, stderr)
 	if err != nil {
 		return err
 	}
-	if *out != "" {
-		if err := writeAnalysis(*out, what, res, stderr); err != nil {
-			return err
-		}
+	switch {
+	case *asJSON:
+		err = writeReport(stdout, what, res)
+	case what == "attention":
+		err = analysis.WriteAttention(stdout, res)
+	default:
+		err = analysis.WriteActivations(stdout, res)
 	}
-	if *asJSON {
-		return writeReport(stdout, what, res)
+	if err != nil || *out == "" {
+		return err
 	}
-	if what == "attention" {
-		return analysis.WriteAttention(stdout, res)
-	}
-	return analysis.WriteActivations(stdout, res)
+	return writeAnalysis(*out, what, res, stderr)
 }
 
 // analysisFlags are the input flags shared by 'sieve analyze' and
@@ -145,9 +148,6 @@ func (f analysisFlags) sequences(ctx context.Context, m *model.Model) ([][]int32
 
 // writeAnalysis writes DIR/WHAT.json and the pictures.
 func writeAnalysis(dir, what string, res *analysis.Result, stderr io.Writer) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
 	f, err := os.Create(filepath.Join(dir, what+".json"))
 	if err != nil {
 		return err

@@ -44,6 +44,9 @@ func evalDivergence(ctx context.Context, args []string, stdout, stderr io.Writer
 	if *greedyTokens < 0 || *samples < 1 {
 		return fmt.Errorf("--greedy must be at least 0 and --samples at least 1")
 	}
+	if err := out.makeOutDir(); err != nil {
+		return err
+	}
 	cfg := eval.DivergenceConfig{Threads: *threads, GreedyTokens: *greedyTokens}
 	var err error
 	if cfg.Policies, cfg.Budgets, cfg.Spec, err = kv.parse(); err != nil {

@@ -69,7 +69,7 @@ func TestEvalPPL(t *testing.T) {
 	if err := os.WriteFile(text, []byte(strings.Repeat(story, 3)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "plots", "ppl") // --out creates it
 	args := []string{"eval", "ppl", "-m", testmodels.Path(t, "stories260K.bin"), "-z", testmodels.Path(t, "tok512.bin"),
 		"--text", text, "--ctx", "64", "--stride", "32", "--kv-policy", "full,window", "--kv-budget", "0.25,0.5", "--threads", "2", "--out", dir, "--json"}
 	code, out, errOut := sieve(args...)
@@ -91,8 +91,33 @@ func TestEvalPPL(t *testing.T) {
 			t.Errorf("row %+v: want ppl > 1 against full's %v", r, got.Sweep.Rows[0].Score)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "ppl.svg")); err != nil {
-		t.Error(err)
+	for _, name := range []string{"ppl.svg", "ppl.png"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestEvalPrintsItsTableBeforeAPictureFails(t *testing.T) {
+	text := filepath.Join(t.TempDir(), "text.txt")
+	if err := os.WriteFile(text, []byte(strings.Repeat("Once upon a time, there was a little cat named Tom. ", 8)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A file where the picture should go: the directory exists, the
+	// picture cannot be written, and the table must still be printed.
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "ppl.svg"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := sieve("eval", "ppl", "-m", "demo", "--text", text, "--ctx", "32", "--kv-policy", "full,window",
+		"--kv-budget", "0.5", "-t", "1", "--out", dir)
+	if code != 1 || !strings.Contains(out, "window") || !strings.Contains(errOut, "ppl.svg") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 after the table, naming ppl.svg", code, out, errOut)
+	}
+	// An --out that cannot be created fails before the run.
+	code, out, errOut = sieve("eval", "ppl", "-m", "demo", "--text", text, "--out", filepath.Join(text, "sub"))
+	if code != 1 || out != "" || !strings.Contains(errOut, "--out") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and an --out error before any output", code, out, errOut)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"strings"
 
 	"sieve/eval"
@@ -74,29 +75,47 @@ type evalOutFlags struct {
 func addEvalOutFlags(fs *flag.FlagSet) *evalOutFlags {
 	return &evalOutFlags{
 		json: fs.Bool("json", false, "print one JSON object"),
-		out:  fs.String("out", "", "directory to write the plot EVAL.svg to (empty: none)"),
+		out:  fs.String("out", "", "directory (created when missing) to write the plot EVAL.svg and EVAL.png to (empty: none)"),
 	}
 }
 
-// write draws the sweep's plot when --out is set, then prints either the
-// JSON object {header..., "sweep": s, extra...} or the heading line and
-// the table.
+// makeOutDir creates the --out directory, if one is set, so that a path
+// that cannot be written fails before the run rather than after it.
+func (f *evalOutFlags) makeOutDir() error {
+	return makeOutDir(*f.out)
+}
+
+// makeOutDir creates dir (none when empty) with its parents.
+func makeOutDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	return nil
+}
+
+// write prints either the JSON object {header..., "sweep": s, extra...}
+// or the heading line and the table, and then, with --out, draws the
+// sweep's plot: a picture that cannot be written loses no results.
 func (f *evalOutFlags) write(stdout io.Writer, heading string, s eval.Sweep, fields map[string]any) error {
 	if name, ok := fields["model"].(string); ok {
 		s.Title = name
 	}
-	if *f.out != "" {
-		if err := s.WritePlot(*f.out); err != nil {
-			return err
-		}
-	}
+	var err error
 	if *f.json {
 		obj := map[string]any{"sweep": s}
 		maps.Copy(obj, fields)
-		return json.NewEncoder(stdout).Encode(obj)
+		err = json.NewEncoder(stdout).Encode(obj)
+	} else {
+		fmt.Fprintln(stdout, heading)
+		err = s.WriteTable(stdout)
 	}
-	fmt.Fprintln(stdout, heading)
-	return s.WriteTable(stdout)
+	if err != nil || *f.out == "" {
+		return err
+	}
+	return s.WritePlot(*f.out)
 }
 
 // defaultEvalBudgets are the budgets every eval command runs by default.

@@ -23,7 +23,7 @@ func evalNeedle(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	seed := fs.Uint64("seed", 1, "seed of the prompts")
 	kv := addEvalKVFlags(fs, "0.125,0.25,0.5", "each request (prompt and answer)")
 	answer := fs.Int("answer", eval.DefaultAnswerTokens, "tokens of each greedy answer")
-	out := fs.String("out", "", "directory to write the heatmap pictures needle.svg and needle.png to (empty: none)")
+	out := fs.String("out", "", "directory (created when missing) to write the heatmap pictures needle.svg and needle.png to (empty: none)")
 	threads := addThreadsFlag(fs)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := parseFlags(fs, args); err != nil {
@@ -33,6 +33,9 @@ func evalNeedle(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stderr, "sieve eval needle: -m MODEL is required")
 		fs.Usage()
 		return errUsage
+	}
+	if err := makeOutDir(*out); err != nil {
+		return err
 	}
 	cfg := eval.NeedleConfig{Samples: *samples, Seed: *seed, AnswerTokens: *answer, Threads: *threads}
 	var err error
@@ -69,19 +72,22 @@ func evalNeedle(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if *out != "" {
-		if err := eval.WriteNeedleHeatmap(*out, cfg, results); err != nil {
-			return err
-		}
+	if err := printNeedles(stdout, m.Name, cfg, results, *asJSON); err != nil || *out == "" {
+		return err
 	}
-	if *asJSON {
+	return eval.WriteNeedleHeatmap(*out, cfg, results)
+}
+
+// printNeedles prints the needle results as JSON or as a table.
+func printNeedles(stdout io.Writer, model string, cfg eval.NeedleConfig, results []eval.NeedleResult, asJSON bool) error {
+	if asJSON {
 		return json.NewEncoder(stdout).Encode(struct {
 			Model   string              `json:"model"`
 			Samples int                 `json:"samples"`
 			Seed    uint64              `json:"seed"`
 			Results []eval.NeedleResult `json:"results"`
-		}{m.Name, cfg.Samples, cfg.Seed, results})
+		}{model, cfg.Samples, cfg.Seed, results})
 	}
-	fmt.Fprintf(stdout, "model %s, needle retrieval, %d prompts per (length, depth) over %d depths, seed %d, greedy\n", m.Name, cfg.Samples, len(cfg.Depths), cfg.Seed)
+	fmt.Fprintf(stdout, "model %s, needle retrieval, %d prompts per (length, depth) over %d depths, seed %d, greedy\n", model, cfg.Samples, len(cfg.Depths), cfg.Seed)
 	return eval.WriteNeedleTable(stdout, cfg.Lengths, results)
 }

@@ -32,6 +32,9 @@ func evalPPL(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.Usage()
 		return errUsage
 	}
+	if err := out.makeOutDir(); err != nil {
+		return err
+	}
 	cfg := eval.DivergenceConfig{Threads: *threads}
 	var err error
 	if cfg.Policies, cfg.Budgets, cfg.Spec, err = kv.parse(); err != nil {
