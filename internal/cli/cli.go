@@ -42,7 +42,7 @@ func Alias(fs *flag.FlagSet, name string, aliases ...string) {
 }
 
 // Names returns the names of the flag called name, itself first and then
-// its aliases in order; nil when no flag has that name.
+// its aliases in name order; nil when no flag has that name.
 func Names(fs *flag.FlagSet, name string) []string {
 	if fs.Lookup(name) == nil {
 		return nil
