@@ -6,13 +6,13 @@ import (
 	"math"
 	"path/filepath"
 
-	"sieve/internal/figure"
-
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"sieve/internal/figure"
 )
 
 // PlotActivations writes the activation pictures into dir, each as SVG and

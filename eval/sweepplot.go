@@ -6,12 +6,12 @@ import (
 	"path/filepath"
 	"slices"
 
-	"sieve/internal/figure"
-
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+
+	"sieve/internal/figure"
 )
 
 // WritePlot writes dir/EVAL.svg and dir/EVAL.png (EVAL being s.Eval),
