@@ -2,7 +2,6 @@ package serve
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -11,15 +10,22 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
+
+	"sieve/internal/figure"
 )
 
-// PlotSweep draws output throughput against TTFT p50 and TPOT p50, one
-// line per label, as an SVG or PNG (by path's extension).
-func PlotSweep(path, title string, rs []Result) error {
-	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
-	if format != "svg" && format != "png" {
-		return fmt.Errorf("plot %s: want a .svg or .png file", path)
+// PlotSweep draws output throughput against TTFT p50 (in seconds) and
+// TPOT p50 (in milliseconds), one line per label, and writes the picture
+// as both SVG and PNG: path with its .svg or .png extension replaced, or
+// path.svg and path.png when it has neither. It returns the files written.
+func PlotSweep(path, title string, rs []Result) ([]string, error) {
+	base := path
+	switch ext := filepath.Ext(path); strings.ToLower(ext) {
+	case ".svg", ".png":
+		base = strings.TrimSuffix(path, ext)
+	case "":
+	default:
+		return nil, fmt.Errorf("plot %s: want a .svg or .png file, or a name without extension", path)
 	}
 	var labels []string
 	for _, r := range rs {
@@ -31,7 +37,7 @@ func PlotSweep(path, title string, rs []Result) error {
 		ylabel string
 		y      func(Result) float64
 	}{
-		{"TTFT p50 (ms)", func(r Result) float64 { return r.TTFT.P50 }},
+		{"TTFT p50 (s)", func(r Result) float64 { return r.TTFT.P50 / 1000 }},
 		{"TPOT p50 (ms)", func(r Result) float64 { return r.TPOT.P50 }},
 	}
 	row := make([]*plot.Plot, len(panels))
@@ -50,7 +56,7 @@ func PlotSweep(path, title string, rs []Result) error {
 			}
 			line, points, err := plotter.NewLinePoints(xys)
 			if err != nil {
-				return fmt.Errorf("plot: %w", err)
+				return nil, fmt.Errorf("plot: %w", err)
 			}
 			line.Color, points.Color, points.Shape = plotutil.Color(j), plotutil.Color(j), plotutil.Shape(j)
 			p.Add(line, points)
@@ -58,23 +64,5 @@ func PlotSweep(path, title string, rs []Result) error {
 		}
 		row[i] = p
 	}
-	c, err := draw.NewFormattedCanvas(2*6*vg.Inch, 4.5*vg.Inch, format)
-	if err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	dc := draw.New(c)
-	tiles := draw.Tiles{Rows: 1, Cols: len(row), PadX: vg.Inch / 4, PadTop: vg.Inch / 8, PadBottom: vg.Inch / 8, PadLeft: vg.Inch / 8, PadRight: vg.Inch / 8}
-	canvases := plot.Align([][]*plot.Plot{row}, tiles, dc)
-	for i, p := range row {
-		p.Draw(canvases[0][i])
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	if _, err := c.WriteTo(f); err != nil {
-		f.Close()
-		return fmt.Errorf("plot: write %s: %w", path, err)
-	}
-	return f.Close()
+	return figure.Save(base, [][]*plot.Plot{row}, 2*6*vg.Inch, 4.5*vg.Inch)
 }

@@ -3,6 +3,7 @@ package serve
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -44,15 +45,21 @@ func TestPlotSweepWritesSVG(t *testing.T) {
 		{Label: "dense", OutputTokS: 180, TTFT: Dist{P50: 30}, TPOT: Dist{P50: 9}},
 		{Label: "layered", OutputTokS: 150, TTFT: Dist{P50: 12}, TPOT: Dist{P50: 4}},
 	}
-	path := filepath.Join(t.TempDir(), "sweep.svg")
-	if err := PlotSweep(path, "test", rs); err != nil {
-		t.Fatal(err)
+	dir := t.TempDir()
+	for _, name := range []string{"sweep.svg", "sweep.png", "sweep"} {
+		files, err := PlotSweep(filepath.Join(dir, name), "test", rs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{filepath.Join(dir, "sweep.svg"), filepath.Join(dir, "sweep.png")}; !slices.Equal(files, want) {
+			t.Fatalf("--plot %s wrote %v, want %v", name, files, want)
+		}
 	}
-	b, err := os.ReadFile(path)
-	if err != nil || !strings.Contains(string(b), "<svg") || !strings.Contains(string(b), "layered") {
+	b, err := os.ReadFile(filepath.Join(dir, "sweep.svg"))
+	if err != nil || !strings.Contains(string(b), "<svg") || !strings.Contains(string(b), "layered") || !strings.Contains(string(b), "TTFT p50 (s)") {
 		t.Errorf("plot file: %v, %.100q", err, b)
 	}
-	if err := PlotSweep(filepath.Join(t.TempDir(), "x.gif"), "t", rs); err == nil {
+	if _, err := PlotSweep(filepath.Join(dir, "x.gif"), "t", rs); err == nil {
 		t.Error("a .gif plot was accepted")
 	}
 }

@@ -36,7 +36,7 @@ func benchServe(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	policies := fs.String("kv-policy", "", "kv_policy request field; comma-separated policies are compared (empty: the server's default)")
 	budget := fs.String("kv-budget", "", "kv_budget request field: tokens, or a fraction below 1 (not sent for full)")
 	sweep := fs.String("sweep", "", "loads to sweep: concurrency=1,2,4,8 or rate=1,2,4,inf")
-	plotPath := fs.String("plot", "", "with --sweep, draw throughput against latency to this .svg or .png file")
+	plotPath := fs.String("plot", "", "with --sweep, draw throughput against latency to FILE.svg and FILE.png (FILE being the value without a .svg or .png extension)")
 	seed := fs.Uint64("seed", 1, "seed of the prompts and arrivals")
 	asJSON := fs.Bool("json", false, "print JSON: one object, or a list with --sweep or several series")
 	if err := parseFlags(fs, args); err != nil {
@@ -105,19 +105,26 @@ func benchServe(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			results = append(results, res)
 		}
 	}
-	if *plotPath != "" {
-		title := fmt.Sprintf("%d requests, %s in, %s out, sweep over %s", *numPrompts, in, out, sw.Knob)
-		if err := serve.PlotSweep(*plotPath, title, results); err != nil {
-			return err
-		}
+	if err := printServeResults(stdout, results, *asJSON); err != nil || *plotPath == "" {
+		return err
 	}
-	if *asJSON {
-		if len(results) == 1 {
-			return json.NewEncoder(stdout).Encode(results[0])
-		}
+	title := fmt.Sprintf("%d requests, %s in, %s out, sweep over %s", *numPrompts, in, out, sw.Knob)
+	files, err := serve.PlotSweep(*plotPath, title, results)
+	for _, f := range files {
+		fmt.Fprintln(stderr, "wrote", f)
+	}
+	return err
+}
+
+// printServeResults prints the results of bench serve: one report, or a
+// table of several, or JSON.
+func printServeResults(stdout io.Writer, results []serve.Result, asJSON bool) error {
+	switch {
+	case asJSON && len(results) == 1:
+		return json.NewEncoder(stdout).Encode(results[0])
+	case asJSON:
 		return json.NewEncoder(stdout).Encode(results)
-	}
-	if len(results) == 1 {
+	case len(results) == 1:
 		return serve.WriteReport(stdout, results[0])
 	}
 	return serve.WriteTable(stdout, results)
