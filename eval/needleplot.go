@@ -2,7 +2,6 @@ package eval
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"gonum.org/v1/plot"
@@ -11,14 +10,15 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
+
+	"sieve/internal/figure"
 )
 
-// WriteNeedleHeatmap writes dir/needle.svg and dir/needle.png: for full and for each policy
-// and budget, a heatmap of the share of prompts retrieved per (length,
-// depth), one row of panels per policy (full alone on the first), one
-// column per budget. results must be as Needles returns them.
+// WriteNeedleHeatmap writes dir/needle.svg and dir/needle.png (creating
+// dir when missing): for full and for each policy and budget, a heatmap
+// of the share of prompts retrieved per (length, depth), one row of panels
+// per policy (full alone on the first), one column per budget. results
+// must be as Needles returns them.
 func WriteNeedleHeatmap(dir string, cfg NeedleConfig, results []NeedleResult) error {
 	if len(results) == 0 {
 		return nil
@@ -33,39 +33,10 @@ func WriteNeedleHeatmap(dir string, cfg NeedleConfig, results []NeedleResult) er
 		grid[len(grid)-1][i%cols] = needlePanel(cfg, r, fmt.Sprintf("%s, budget %v", r.Policy, r.Budget))
 	}
 	w, h := vg.Length(cols)*3.2*vg.Inch, vg.Length(len(grid))*2.4*vg.Inch
-	tiles := draw.Tiles{Rows: len(grid), Cols: cols, PadX: vg.Millimeter * 3, PadY: vg.Millimeter * 3,
-		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	pictures := map[string]vg.CanvasWriterTo{
-		"needle.svg": vgsvg.New(w, h),
-		"needle.png": vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(96))},
-	}
-	for name, canvas := range pictures {
-		panels := plot.Align(grid, tiles, draw.New(canvas))
-		for r, row := range grid {
-			for c, p := range row {
-				if p != nil {
-					p.Draw(panels[r][c])
-				}
-			}
-		}
-		if err := writePicture(filepath.Join(dir, name), canvas); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// writePicture writes a drawn canvas to path.
-func writePicture(path string, canvas vg.CanvasWriterTo) error {
-	f, err := os.Create(path)
-	if err != nil {
+	if _, err := figure.Save(filepath.Join(dir, "needle"), grid, w, h); err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
-	if _, err := canvas.WriteTo(f); err != nil {
-		f.Close()
-		return fmt.Errorf("eval: %s: %w", path, err)
-	}
-	return f.Close()
+	return nil
 }
 
 // needleCells is a result's retrieved shares as a plotter.GridXYZ: column
