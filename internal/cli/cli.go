@@ -57,37 +57,55 @@ func Names(fs *flag.FlagSet, name string) []string {
 }
 
 // PrintDefaults writes the help of fs's flags to its output: one entry per
-// flag, sorted by name, listing its one-letter names with one dash and its
-// long names with two ("-m, --model string"), then its usage and default.
+// flag, sorted by its first long name, listing its one-letter names with
+// one dash and its long names with two ("-m, --model string"), then its
+// usage and default.
 func PrintDefaults(fs *flag.FlagSet) {
-	w := fs.Output()
+	type entry struct {
+		key   string
+		names []string
+		f     *flag.Flag
+	}
+	var entries []entry
 	fs.VisitAll(func(f *flag.Flag) {
 		if strings.HasPrefix(f.Usage, aliasPrefix) {
 			return
 		}
 		names := Names(fs, f.Name)
 		sort.SliceStable(names, func(i, j int) bool { return len(names[i]) == 1 && len(names[j]) > 1 })
-		for i, n := range names {
-			if len(n) == 1 {
-				names[i] = "-" + n
-			} else {
-				names[i] = "--" + n
+		key := names[len(names)-1]
+		for _, n := range names {
+			if len(n) > 1 {
+				key = n
+				break
 			}
 		}
-		typ, usage := flag.UnquoteUsage(f)
-		line := "  " + strings.Join(names, ", ")
+		entries = append(entries, entry{key, names, f})
+	})
+	sort.Slice(entries, func(i, j int) bool { return entries[i].key < entries[j].key })
+	w := fs.Output()
+	for _, e := range entries {
+		dashed := make([]string, len(e.names))
+		for i, n := range e.names {
+			dashed[i] = "--" + n
+			if len(n) == 1 {
+				dashed[i] = "-" + n
+			}
+		}
+		typ, usage := flag.UnquoteUsage(e.f)
+		line := "  " + strings.Join(dashed, ", ")
 		if typ != "" {
 			line += " " + typ
 		}
 		fmt.Fprintf(w, "%s\n    \t%s", line, strings.ReplaceAll(usage, "\n", "\n    \t"))
-		if def := f.DefValue; def != "" && def != "0" && def != "false" && def != "0s" {
+		if def := e.f.DefValue; def != "" && def != "0" && def != "false" && def != "0s" {
 			if typ == "string" {
 				def = fmt.Sprintf("%q", def)
 			}
 			fmt.Fprintf(w, " (default %s)", def)
 		}
 		fmt.Fprintln(w)
-	})
+	}
 }
 
 // Given reports whether any name of the flag called name was set on the

@@ -9,13 +9,16 @@ import (
 )
 
 // testFlags returns a flag set with a model flag (-m, --model), a threads
-// flag (--threads, -t) and a count without aliases, all writing to out.
+// flag (--threads, -t), a tokenizer flag (-z, --tokenizer) and a count
+// without aliases, all writing to out.
 func testFlags(out io.Writer) (*flag.FlagSet, *string, *int, *int) {
 	fs := NewFlagSet("sieve test", out)
 	model := fs.String("m", "", "model `file`")
 	threads := fs.Int("threads", 4, "worker threads")
 	count := fs.Int("count", 0, "how many")
+	fs.String("z", "", "tokenizer")
 	Alias(fs, "m", "model")
+	Alias(fs, "z", "tokenizer")
 	Alias(fs, "threads", "t")
 	return fs, model, threads, count
 }
@@ -69,7 +72,8 @@ func TestHelpListsEachFlagOnceWithItsAliases(t *testing.T) {
 	want := "usage: sieve test [flags]\n\nflags:\n" +
 		"  --count int\n    \thow many\n" +
 		"  -m, --model file\n    \tmodel file\n" +
-		"  -t, --threads int\n    \tworker threads (default 4)\n"
+		"  -t, --threads int\n    \tworker threads (default 4)\n" +
+		"  -z, --tokenizer string\n    \ttokenizer\n"
 	if out.String() != want {
 		t.Errorf("help:\n%s\nwant:\n%s", out.String(), want)
 	}
