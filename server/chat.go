@@ -71,7 +71,7 @@ func (s *Server) chatRequest(r *http.Request, b *backend, req *chatRequest) (eng
 	if ae := s.checkModel(req.Model); ae != nil {
 		return ereq, ae
 	}
-	params, ae := req.sampling()
+	params, ae := req.sampling(b.Tokenizer.VocabSize())
 	if ae != nil {
 		return ereq, ae
 	}
@@ -79,10 +79,7 @@ func (s *Server) chatRequest(r *http.Request, b *backend, req *chatRequest) (eng
 	if ae != nil {
 		return ereq, ae
 	}
-	requested, param := req.MaxTokens, "max_tokens"
-	if req.MaxCompletionTokens != nil {
-		requested, param = req.MaxCompletionTokens, "max_completion_tokens"
-	}
+	requested, param := req.requestedTokens()
 	n, ae := maxTokens(requested, param, "messages", 0, len(ids), b.ContextLen)
 	if ae != nil {
 		return ereq, ae

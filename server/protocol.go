@@ -19,7 +19,12 @@ type samplingFields struct {
 	RepetitionPenalty *float64       `json:"repetition_penalty"`
 	N                 *int           `json:"n"`
 	MaxTokens         *int           `json:"max_tokens"`
-	IgnoreEOS         bool           `json:"ignore_eos"`
+	// MaxCompletionTokens is OpenAI's newer name for max_tokens; it wins
+	// when both are set.
+	MaxCompletionTokens *int `json:"max_completion_tokens"`
+	// LogitBias maps token ids (as strings) to a bias added to their logits.
+	LogitBias map[string]float64 `json:"logit_bias"`
+	IgnoreEOS bool               `json:"ignore_eos"`
 	// KVPolicy and KVBudget override the server's KV sparsity policy.
 	KVPolicy string   `json:"kv_policy"`
 	KVBudget *float64 `json:"kv_budget"`
@@ -34,6 +39,15 @@ func (f *samplingFields) kvOverride() (string, float64) {
 		return f.KVPolicy, 0
 	}
 	return f.KVPolicy, *f.KVBudget
+}
+
+// requestedTokens returns the requested completion length and the name
+// of the field that asked for it.
+func (f *samplingFields) requestedTokens() (*int, string) {
+	if f.MaxCompletionTokens != nil {
+		return f.MaxCompletionTokens, "max_completion_tokens"
+	}
+	return f.MaxTokens, "max_tokens"
 }
 
 // streamOptions is the stream_options request field.
@@ -52,10 +66,9 @@ type completionRequest struct {
 // chatRequest is the body of POST /v1/chat/completions.
 type chatRequest struct {
 	samplingFields
-	Messages            []chatMessage `json:"messages"`
-	MaxCompletionTokens *int          `json:"max_completion_tokens"`
-	Logprobs            *bool         `json:"logprobs"`
-	TopLogprobs         *int          `json:"top_logprobs"`
+	Messages    []chatMessage `json:"messages"`
+	Logprobs    *bool         `json:"logprobs"`
+	TopLogprobs *int          `json:"top_logprobs"`
 }
 
 // chatMessage is one message of a chat request.

@@ -87,6 +87,7 @@ type Server struct {
 	handler http.Handler
 	ready   atomic.Pointer[backend]
 	drain   drainState
+	unknown unknownFields // request field names already warned about
 }
 
 // New returns a server with no model loaded yet.
