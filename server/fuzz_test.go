@@ -108,7 +108,7 @@ func FuzzChatTemplate(f *testing.F) {
 			{Role: role1, Content: chatContent{Text: content1}, Name: name},
 			{Role: role2, Content: chatContent{Text: content2}},
 		}
-		ids, ae := chatPrompt(context.Background(), b, msgs)
+		ids, ae := chatPrompt(context.Background(), b, msgs, nil)
 		if ae != nil {
 			if ae.status != http.StatusBadRequest {
 				t.Fatalf("status %d: %s", ae.status, ae.message)
@@ -122,7 +122,7 @@ func FuzzChatTemplate(f *testing.F) {
 			return "x"
 		}
 		msgs[0].Content.Text, msgs[1].Content.Text = plain(content1), plain(content2)
-		ref, ae := chatPrompt(context.Background(), b, msgs)
+		ref, ae := chatPrompt(context.Background(), b, msgs, nil)
 		if ae != nil {
 			t.Fatalf("plain conversation refused: %s", ae.message)
 		}

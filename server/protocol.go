@@ -69,6 +69,7 @@ type chatRequest struct {
 	Messages    []chatMessage `json:"messages"`
 	Logprobs    *bool         `json:"logprobs"`
 	TopLogprobs *int          `json:"top_logprobs"`
+	toolFields
 }
 
 // chatMessage is one message of a chat request.
@@ -76,6 +77,10 @@ type chatMessage struct {
 	Role    string      `json:"role"`
 	Content chatContent `json:"content"`
 	Name    string      `json:"name,omitempty"`
+	// ToolCalls are an assistant message's calls (its content may then be
+	// null); ToolCallID is the call a "tool" message answers.
+	ToolCalls  []toolCall `json:"tool_calls"`
+	ToolCallID string     `json:"tool_call_id"`
 }
 
 // usage is the token count of a response.
@@ -125,17 +130,26 @@ type chatResponse = response[chatChoice]
 // chatChoice is one choice of a chat response: Message when whole, Delta
 // when streamed.
 type chatChoice struct {
-	Index        int           `json:"index"`
-	Message      *chatOutput   `json:"message,omitempty"`
-	Delta        *chatOutput   `json:"delta,omitempty"`
-	Logprobs     *chatLogprobs `json:"logprobs"`
-	FinishReason *string       `json:"finish_reason"`
+	Index        int               `json:"index"`
+	Message      *assistantMessage `json:"message,omitempty"`
+	Delta        *chatOutput       `json:"delta,omitempty"`
+	Logprobs     *chatLogprobs     `json:"logprobs"`
+	FinishReason *string           `json:"finish_reason"`
 }
 
-// chatOutput is an assistant message or a streamed piece of one.
+// chatOutput is a streamed piece of an assistant message.
 type chatOutput struct {
-	Role    string  `json:"role,omitempty"`
-	Content *string `json:"content,omitempty"`
+	Role      string     `json:"role,omitempty"`
+	Content   *string    `json:"content,omitempty"`
+	ToolCalls []toolCall `json:"tool_calls,omitempty"`
+}
+
+// assistantMessage is a whole assistant message: its content is null when
+// it only calls tools.
+type assistantMessage struct {
+	Role      string     `json:"role"`
+	Content   *string    `json:"content"`
+	ToolCalls []toolCall `json:"tool_calls,omitempty"`
 }
 
 // chatLogprobs is the chat logprobs object.

@@ -52,6 +52,12 @@ type Config struct {
 	// ReadTimeout bounds the time to receive a request body; WriteTimeout
 	// bounds each write of a response (each streamed event). 0 is no limit.
 	ReadTimeout, WriteTimeout time.Duration
+	// CORS says which cross-origin browser requests are allowed; the zero
+	// value allows none.
+	CORS CORS
+	// ToolCallParser names the format tool calls are read in (llama3_json,
+	// hermes, mistral); empty detects it from the chat template.
+	ToolCallParser string
 }
 
 // Backend is the loaded model the server generates with.
@@ -76,6 +82,9 @@ type backend struct {
 	// specials finds special-token text in message content; nil when
 	// Config.ParseSpecialInContent lets it through.
 	specials *specialSet
+	// toolParser reads tool calls from the model's output under
+	// tool_choice "auto".
+	toolParser toolCallParser
 }
 
 // Server is the HTTP handler. It answers 503 on everything but /metrics
@@ -97,7 +106,7 @@ func New(cfg Config, log *slog.Logger) *Server {
 	}
 	s := &Server{cfg: cfg, log: log}
 	s.metrics = newMetrics(cfg.ModelName, s.stats)
-	s.handler = s.middleware(s.routes())
+	s.handler = s.middleware(s.cors(s.routes()))
 	return s
 }
 
@@ -113,6 +122,15 @@ func (s *Server) SetBackend(b Backend) error {
 	if err != nil {
 		return err
 	}
+	parserName := s.cfg.ToolCallParser
+	if parserName == "" {
+		parserName = detectParser(templateSource(chat))
+	}
+	parser, err := newToolCallParser(parserName)
+	if err != nil {
+		return err
+	}
+	s.log.Info("tool calls", "parser", parserName)
 	var specials *specialSet
 	if !s.cfg.ParseSpecialInContent {
 		set := newSpecialSet(b.Tokenizer)
@@ -127,6 +145,7 @@ func (s *Server) SetBackend(b Backend) error {
 		// The context's tokens can hold at most this much text.
 		maxTextBytes: textLimit(b.Tokenizer, b.ContextLen),
 		specials:     specials,
+		toolParser:   parser,
 	})
 	s.metrics.loaded.Set(1)
 	return nil
@@ -154,6 +173,9 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/v1/chat/completions", s.auth(allow(http.MethodPost, s.needBackend(s.handleChat))))
 	mux.Handle("/v1/models", s.auth(allow(http.MethodGet, s.needBackend(s.handleModels))))
 	mux.Handle("/v1/models/{model...}", s.auth(allow(http.MethodGet, s.needBackend(s.handleModel))))
+	mux.Handle("/tokenize", s.auth(allow(http.MethodPost, s.needBackend(s.handleTokenize))))
+	mux.Handle("/detokenize", s.auth(allow(http.MethodPost, s.needBackend(s.handleDetokenize))))
+	mux.Handle("/version", allow(http.MethodGet, handleVersion()))
 	mux.Handle("/health", allow(http.MethodGet, http.HandlerFunc(s.handleHealth)))
 	mux.Handle("/metrics", allow(http.MethodGet, s.metrics.handler()))
 	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
