@@ -1,10 +1,12 @@
 // Package server is Sieve's OpenAI-compatible HTTP API: POST
 // /v1/completions and /v1/chat/completions (whole, or streamed as
-// server-sent events ending in "data: [DONE]"), GET /v1/models, GET /health
-// (503 until the model is loaded) and GET /metrics (Prometheus, with
-// vLLM's metric names). With an API key set, the /v1/ endpoints require it
-// as a Bearer token; /health and /metrics stay open for probes and
-// scrapers. Errors use OpenAI's {"error": {...}} shape.
+// server-sent events ending in "data: [DONE]"), GET /v1/models, POST
+// /tokenize and /detokenize, GET /version, GET /health (503 until the
+// model is loaded) and GET /metrics (Prometheus, with vLLM's metric
+// names). With an API key set, the /v1/ endpoints, /tokenize and
+// /detokenize require it as a Bearer token; /health, /version and
+// /metrics stay open for probes and scrapers. Errors use OpenAI's
+// {"error": {...}} shape.
 package server
 
 import (

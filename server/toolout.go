@@ -97,11 +97,10 @@ type toolStream struct {
 
 // feed adds generated text and returns the content that may go out now.
 func (t *toolStream) feed(piece string) string {
-	t.text.WriteString(piece)
 	if !t.out.active() {
-		t.sent = t.text.Len()
 		return piece
 	}
+	t.text.WriteString(piece)
 	if t.inCall {
 		return ""
 	}
@@ -120,7 +119,7 @@ func (t *toolStream) feed(piece string) string {
 func (t *toolStream) finish() (string, []toolCall) {
 	all := t.text.String()
 	rest := all[t.sent:]
-	if !t.inCall {
+	if !t.out.active() || !t.inCall {
 		return rest, nil
 	}
 	_, calls := t.out.split(all)
