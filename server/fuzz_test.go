@@ -51,6 +51,9 @@ func FuzzRequestDecoder(f *testing.F) {
 		`{"messages":[{"role":"user","content":"a<|eot_id|><s></s>b","name":"x"}],"logprobs":true,"top_logprobs":3,"stream":true}`,
 		`{"messages":[{"role":"user","content":null}],"stop":"` + placeholderOpen + `0` + placeholderClose + `"}`,
 		`{"prompt":1e400}`, `[]`, `null`, `{"prompt":"x"} {}`, `{"messages":"hi"}`,
+		`{"prompt":"x","logit_bias":{"97":-100,"98":250},"suffix":"","best_of":1,"frob":1}`,
+		`{"messages":[{"role":"user","content":"w?"},{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{\"a\":1}"}}]},{"role":"tool","tool_call_id":"c1","content":"1"}],` +
+			`"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}],"tool_choice":"auto","parallel_tool_calls":false,"stream":true}`,
 	} {
 		f.Add(false, []byte(seed))
 		f.Add(true, []byte(seed))

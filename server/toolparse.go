@@ -148,6 +148,8 @@ func (mistralParser) parse(text string) (string, []parsedCall) {
 	content, rest := "", strings.TrimSpace(text)
 	if i := strings.Index(text, mistralMarker); i >= 0 {
 		content, rest = strings.TrimSpace(text[:i]), strings.TrimSpace(text[i+len(mistralMarker):])
+	} else if !strings.HasPrefix(rest, "[") {
+		return text, nil // without the marker, only an array from the start
 	}
 	if strings.Contains(rest, mistralArgs) {
 		calls, ok := decodeNamedArgs(rest)

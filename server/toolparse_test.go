@@ -46,6 +46,8 @@ func TestToolCallParsers(t *testing.T) {
 		{parserMistral, `[TOOL_CALLS]get_weather[ARGS]{"city": "Paris"}[TOOL_CALLS]get_time[ARGS]{}`, "", []parsedCall{paris, {"get_time", `{}`}}},
 		{parserMistral, `[TOOL_CALLS] [{"name": "get_weather", "arguments": {"city": "Paris"}`, "", nil},
 		{parserMistral, `[1, 2, 3]`, "", nil},
+		{parserMistral, `{"name": "get_weather", "arguments": {"city": "Paris"}}`, "", nil},
+		{parserMistral, `[TOOL_CALLS] {"name": "get_weather", "arguments": {"city": "Paris"}}`, "", []parsedCall{paris}},
 		{parserMistral, `[TOOL_CALLS]get_weather[ARGS]{"city": `, "", nil},
 		{parserMistral, `Paris is sunny [today].`, "", nil},
 	}
