@@ -216,18 +216,24 @@ func (s *Server) streamChat(w http.ResponseWriter, g *generation, chunk chatResp
 	var ok bool
 	final, ok = relay(out, g, func(ev engine.Event, finish *string) error {
 		var delta chatOutput
-		if text := held.feed(ev.Text); text != "" {
+		text, pieces := held.feed(ev.Text)
+		if text != "" {
 			delta.Content = &text
 		}
+		for _, p := range pieces {
+			if err := send(chatOutput{ToolCalls: []toolCall{p}}, nil, nil); err != nil {
+				return err
+			}
+		}
 		if finish != nil {
-			rest, calls := held.finish()
+			rest, calls, called := held.finish()
 			if rest != "" || calls != nil {
 				if err := sendToolTail(send, delta, rest, calls); err != nil {
 					return err
 				}
 				delta = chatOutput{}
 			}
-			if calls != nil {
+			if called {
 				finish = ptr(finishToolCalls)
 			}
 		}

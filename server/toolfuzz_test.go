@@ -30,9 +30,10 @@ func FuzzToolStream(f *testing.F) {
 		var streamed strings.Builder
 		n := max(1, int(step))
 		for i := 0; i < len(output); i += n {
-			streamed.WriteString(s.feed(output[i:min(i+n, len(output))]))
+			content, _ := s.feed(output[i:min(i+n, len(output))])
+			streamed.WriteString(content)
 		}
-		rest, calls := s.finish()
+		rest, calls, _ := s.finish()
 		streamed.WriteString(rest)
 		if len(calls) != len(wholeCalls) {
 			t.Fatalf("%s: streaming read %d calls, the whole output %d", p, len(calls), len(wholeCalls))

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
-
-	"sieve/engine"
 )
 
 // toolOutput turns what the model wrote into tool calls as a request's
@@ -83,76 +81,6 @@ func decodeCallArray(text string) ([]parsedCall, bool) {
 		calls = append(calls, c)
 	}
 	return calls, true
-}
-
-// toolStream holds back streamed text that may be a tool call: content
-// goes out as it comes until a call may begin, the rest waits for the
-// end, when it is parsed into calls (or, malformed, sent as content).
-type toolStream struct {
-	out    *toolOutput
-	text   strings.Builder
-	sent   int  // bytes of text already sent as content
-	inCall bool // a call has begun: everything from sent on waits
-}
-
-// feed adds generated text and returns the content that may go out now.
-func (t *toolStream) feed(piece string) string {
-	if !t.out.active() {
-		return piece
-	}
-	t.text.WriteString(piece)
-	if t.inCall {
-		return ""
-	}
-	all := t.text.String()
-	end := len(all)
-	if i, partial := t.out.callStart(all[t.sent:]); i >= 0 {
-		end, t.inCall = t.sent+i, !partial
-	}
-	content := all[t.sent:end]
-	t.sent = end
-	return content
-}
-
-// finish parses what was held back once generation ended: the content
-// still to send, and the calls.
-func (t *toolStream) finish() (string, []toolCall) {
-	all := t.text.String()
-	rest := all[t.sent:]
-	if !t.out.active() || !t.inCall {
-		return rest, nil
-	}
-	_, calls := t.out.split(all)
-	if calls == nil {
-		return rest, nil
-	}
-	return "", calls
-}
-
-// sendToolTail streams the end of an answer whose text was held back:
-// delta's content and rest as content, then each call the way OpenAI
-// streams them, a first chunk with its index, id, type, function name and
-// empty arguments, then a chunk with the arguments.
-func sendToolTail(send func(chatOutput, []engine.TokenLogprobs, *string) error, delta chatOutput, rest string, calls []toolCall) error {
-	if delta.Content != nil {
-		rest = *delta.Content + rest
-	}
-	if rest != "" {
-		if err := send(chatOutput{Content: &rest}, nil, nil); err != nil {
-			return err
-		}
-	}
-	for i, c := range calls {
-		head := toolCall{Index: ptr(i), ID: c.ID, Type: c.Type, Function: toolCallFunction{Name: c.Function.Name}}
-		if err := send(chatOutput{ToolCalls: []toolCall{head}}, nil, nil); err != nil {
-			return err
-		}
-		args := toolCall{Index: ptr(i), Function: toolCallFunction{Arguments: c.Function.Arguments}}
-		if err := send(chatOutput{ToolCalls: []toolCall{args}}, nil, nil); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // ptr returns a pointer to a copy of v.

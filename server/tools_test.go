@@ -281,6 +281,17 @@ func TestConstrainedToolChoice(t *testing.T) {
 			if len(got.Message.ToolCalls) != 1 || got.Message.ToolCalls[0].Function != tt.want[0] || deref(got.FinishReason) != "tool_calls" {
 				t.Errorf("choice %+v, want the call %+v", got, tt.want)
 			}
+			resp, body = h.post("/v1/chat/completions", toolRequest(`,"stream":true,"tool_choice":`+tt.choice))
+			if resp.StatusCode != 200 {
+				t.Fatalf("streamed: status %d: %s", resp.StatusCode, body)
+			}
+			streamed := collectStream(t, body)
+			if len(streamed.calls) != 1 || streamed.finish != "tool_calls" || streamed.content != "" {
+				t.Fatalf("streamed %+v, want one call", streamed)
+			}
+			if args, ok := compactArgs([]byte(streamed.calls[0].Function.Arguments)); !ok || args != tt.want[0].Arguments || streamed.calls[0].Function.Name != tt.want[0].Name {
+				t.Errorf("streamed call %+v, want %+v", streamed.calls[0].Function, tt.want[0])
+			}
 		})
 	}
 }
