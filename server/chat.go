@@ -77,6 +77,9 @@ func (s *Server) chatRequest(r *http.Request, b *backend, req *chatRequest) (ere
 	if plan.choice == choiceRequired || plan.choice == choiceNamed {
 		constrain, ae := s.jsonSchemaConstraint(plan.schemaFor())
 		if ae != nil {
+			if ae.param == "schema" { // a parameters schema the constraint cannot hold to
+				ae.param = "tools"
+			}
 			return ereq, nil, ae
 		}
 		constrain(&ereq)
