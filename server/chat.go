@@ -55,7 +55,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, b *backend) 
 		return
 	}
 	content, calls := tools.split(text.String())
-	choice := chatChoice{Message: &assistantMessage{Role: "assistant", Content: content, ToolCalls: calls}, FinishReason: finishReason(final.Finish)}
+	choice := chatChoice{Message: &chatOutput{Role: "assistant", Content: content, ToolCalls: calls}, FinishReason: finishReason(final.Finish)}
 	if calls != nil {
 		choice.FinishReason = ptr(finishToolCalls)
 	}

@@ -3,6 +3,8 @@ package server
 // The JSON shapes of OpenAI's API that Sieve serves. Requests use pointers
 // for optional fields so that an absent field and its zero value differ.
 
+import "encoding/json"
+
 // samplingFields are the request fields shared by completions and chat.
 type samplingFields struct {
 	Model             string         `json:"model"`
@@ -130,22 +132,37 @@ type chatResponse = response[chatChoice]
 // chatChoice is one choice of a chat response: Message when whole, Delta
 // when streamed.
 type chatChoice struct {
-	Index        int               `json:"index"`
-	Message      *assistantMessage `json:"message,omitempty"`
-	Delta        *chatOutput       `json:"delta,omitempty"`
-	Logprobs     *chatLogprobs     `json:"logprobs"`
-	FinishReason *string           `json:"finish_reason"`
+	Index        int           `json:"index"`
+	Message      *chatOutput   `json:"message,omitempty"`
+	Delta        *chatOutput   `json:"delta,omitempty"`
+	Logprobs     *chatLogprobs `json:"logprobs"`
+	FinishReason *string       `json:"finish_reason"`
 }
 
-// chatOutput is a streamed piece of an assistant message.
+// chatOutput is an assistant message, or a streamed piece of one.
 type chatOutput struct {
 	Role      string     `json:"role,omitempty"`
 	Content   *string    `json:"content,omitempty"`
 	ToolCalls []toolCall `json:"tool_calls,omitempty"`
 }
 
-// assistantMessage is a whole assistant message: its content is null when
-// it only calls tools.
+// MarshalJSON writes a whole message's role and content even when the
+// content is null (a message that only calls tools), as OpenAI does; a
+// delta leaves out what it does not carry.
+func (c chatChoice) MarshalJSON() ([]byte, error) {
+	type plain chatChoice
+	if c.Message == nil {
+		return json.Marshal(plain(c))
+	}
+	return json.Marshal(struct {
+		Index        int              `json:"index"`
+		Message      assistantMessage `json:"message"`
+		Logprobs     *chatLogprobs    `json:"logprobs"`
+		FinishReason *string          `json:"finish_reason"`
+	}{c.Index, assistantMessage(*c.Message), c.Logprobs, c.FinishReason})
+}
+
+// assistantMessage is chatOutput as a whole message is written.
 type assistantMessage struct {
 	Role      string     `json:"role"`
 	Content   *string    `json:"content"`
