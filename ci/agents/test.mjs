@@ -16,6 +16,8 @@ import { generateObject, generateText, tool } from 'ai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { z } from 'zod';
 
+globalThis.AI_SDK_LOG_WARNINGS = false;
+
 const base = process.env.SIEVE_URL ?? 'http://127.0.0.1:8000';
 const model = process.env.SIEVE_MODEL ?? 'stories260K';
 const origin = process.env.SIEVE_ORIGIN ?? 'http://sieve-ci.example';
@@ -207,27 +209,29 @@ test('constrained: a named tool call, its result, then the answer', async (t) =>
 
 test('constrained: a streamed tool call assembled from its deltas', async (t) => {
   if (needsConstraints(t)) return;
-  const stream = await client.chat.completions.create({
-    model, messages: [question], tools: [weatherTool], tool_choice: 'required', parallel_tool_calls: false, max_tokens: 200, stream: true,
-  });
-  const calls = [];
-  let finish;
-  for await (const chunk of stream) {
-    const choice = chunk.choices[0];
-    if (!choice) continue;
-    finish = choice.finish_reason ?? finish;
-    for (const d of choice.delta.tool_calls ?? []) {
-      if (!calls[d.index]) {
-        assert.ok(d.id && d.type === 'function' && d.function.name, 'the first delta of a call names it');
-        calls[d.index] = { id: d.id, name: d.function.name, arguments: '' };
+  for (const toolChoice of ['required', { type: 'function', function: { name: 'get_weather' } }]) {
+    const stream = await client.chat.completions.create({
+      model, messages: [question], tools: [weatherTool], tool_choice: toolChoice, parallel_tool_calls: false, max_tokens: 200, stream: true,
+    });
+    const calls = [];
+    let finish;
+    for await (const chunk of stream) {
+      const choice = chunk.choices[0];
+      if (!choice) continue;
+      finish = choice.finish_reason ?? finish;
+      for (const d of choice.delta.tool_calls ?? []) {
+        if (!calls[d.index]) {
+          assert.ok(d.id && d.type === 'function' && d.function.name, 'the first delta of a call names it');
+          calls[d.index] = { id: d.id, name: d.function.name, arguments: '' };
+        }
+        calls[d.index].arguments += d.function.arguments ?? '';
       }
-      calls[d.index].arguments += d.function.arguments ?? '';
     }
+    assert.equal(finish, 'tool_calls', JSON.stringify(toolChoice));
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0].name, 'get_weather');
+    Weather.parse(JSON.parse(calls[0].arguments));
   }
-  assert.equal(finish, 'tool_calls');
-  assert.equal(calls.length, 1);
-  assert.equal(calls[0].name, 'get_weather');
-  Weather.parse(JSON.parse(calls[0].arguments));
 });
 
 test('constrained: AI SDK generateObject with a schema', async (t) => {
