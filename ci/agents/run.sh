@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds sieve, serves stories260K on a free port with one allowed CORS
 # origin, and runs the agent-client tests (the openai client's structured
-# output and tool helpers, the Vercel AI SDK) against it. Run "npm ci" in
+# output and tool support, the Vercel AI SDK) against it. Run "npm ci" in
 # this directory first. The tests that need constrained decoding skip on a
 # server without it unless SIEVE_REQUIRE_CONSTRAINED=1.
 set -euo pipefail

@@ -1,5 +1,5 @@
 // Drives a running sieve server the way agent frameworks do: the official
-// openai client's structured-output and tool helpers, and the Vercel AI
+// openai client's structured-output and tool support, and the Vercel AI
 // SDK through its OpenAI-compatible provider. SIEVE_URL is the server's
 // base URL, SIEVE_MODEL the served model id, SIEVE_ORIGIN an origin the
 // server allows cross-origin (--allowed-origins).
