@@ -8,9 +8,8 @@ import (
 )
 
 // A logit bias of +100 on one token ("▁upon") makes stories260K write
-// nothing else
-// under greedy decoding; the text is that token's, as /detokenize spells
-// it.
+// nothing else under greedy decoding; the text is that token's, as
+// /detokenize spells it.
 func TestEndToEndLogitBiasForcesAToken(t *testing.T) {
 	h := newRealHarness(t)
 	_, body := h.post("/tokenize", `{"prompt":"upon","add_special_tokens":false}`)
