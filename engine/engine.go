@@ -234,6 +234,9 @@ func (e *Engine) newSequence(ctx context.Context, r Request) (*sequence, error) 
 	if err := checkParams(r.Params); err != nil {
 		return nil, err
 	}
+	if err := checkLogitBias(r.Params.LogitBias, c.VocabSize); err != nil {
+		return nil, err
+	}
 	for _, t := range r.Prompt {
 		if t < 0 || int(t) >= c.VocabSize {
 			return nil, fmt.Errorf("%w: token %d outside the vocabulary of %d", ErrBadRequest, t, c.VocabSize)

@@ -21,6 +21,9 @@ type SamplingParams struct {
 	PresencePenalty   float32 // subtracted once from each token already generated
 	FrequencyPenalty  float32 // subtracted per occurrence in the generated text
 	Seed              uint64
+	// LogitBias adds a bias to the logits of the tokens it names (OpenAI's
+	// logit_bias), each within ±MaxLogitBias.
+	LogitBias map[int32]float32
 }
 
 // Greedy reports whether the parameters select the argmax token.
@@ -67,6 +70,7 @@ func (s *Sampler) Accept(t int32) {
 
 // Sample picks the next token. It may modify logits.
 func (s *Sampler) Sample(logits []float32) int32 {
+	applyLogitBias(logits, s.p.LogitBias)
 	s.penalize(logits)
 	if s.p.Greedy() {
 		return Argmax(logits)

@@ -19,7 +19,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, b *backend) 
 		s.fail(w, r, fromEngine(err))
 		return
 	}
-	ereq, ae := s.chatRequest(r, b, &req)
+	ereq, tools, ae := s.chatRequest(r, b, &req)
 	if ae != nil {
 		s.fail(w, r, ae)
 		return
@@ -34,7 +34,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, b *backend) 
 	}
 	if req.Stream {
 		resp.Object = "chat.completion.chunk"
-		s.streamChat(w, g, resp, ereq.Logprobs, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
+		s.streamChat(w, g, resp, ereq.Logprobs, req.StreamOptions != nil && req.StreamOptions.IncludeUsage, tools)
 		return
 	}
 	var text strings.Builder
@@ -54,8 +54,11 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, b *backend) 
 		s.fail(w, r, generationError(final))
 		return
 	}
-	content := text.String()
-	choice := chatChoice{Message: &chatOutput{Role: "assistant", Content: &content}, FinishReason: finishReason(final.Finish)}
+	content, calls := tools.split(text.String())
+	choice := chatChoice{Message: &chatOutput{Role: "assistant", Content: content, ToolCalls: calls}, FinishReason: finishReason(final.Finish)}
+	if calls != nil {
+		choice.FinishReason = ptr(finishToolCalls)
+	}
 	if ereq.Logprobs {
 		choice.Logprobs = &chatLogprobs{Content: lps}
 	}
@@ -65,27 +68,48 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, b *backend) 
 }
 
 // chatRequest validates req, renders the conversation and builds the
-// engine request.
-func (s *Server) chatRequest(r *http.Request, b *backend, req *chatRequest) (engine.Request, *apiError) {
+// engine request, and what its output's tool calls are read with.
+func (s *Server) chatRequest(r *http.Request, b *backend, req *chatRequest) (ereq engine.Request, tools *toolOutput, ae *apiError) {
+	ereq, plan, ae := s.chatEngineRequest(r, b, req)
+	if ae != nil || plan.choice == choiceNone {
+		return ereq, nil, ae
+	}
+	if plan.choice == choiceRequired || plan.choice == choiceNamed {
+		constrain, ae := s.jsonSchemaConstraint(plan.schemaFor())
+		if ae != nil {
+			if ae.param == "schema" { // a parameters schema the constraint cannot hold to
+				ae.param = "tools"
+			}
+			return ereq, nil, ae
+		}
+		constrain(&ereq)
+	}
+	return ereq, &toolOutput{plan: plan, parser: b.toolParser}, nil
+}
+
+// chatEngineRequest validates req, renders the conversation with its
+// tools and builds the engine request.
+func (s *Server) chatEngineRequest(r *http.Request, b *backend, req *chatRequest) (engine.Request, toolPlan, *apiError) {
 	var ereq engine.Request
 	if ae := s.checkModel(req.Model); ae != nil {
-		return ereq, ae
+		return ereq, toolPlan{}, ae
 	}
-	params, ae := req.sampling()
+	params, ae := req.sampling(b.Tokenizer.VocabSize())
 	if ae != nil {
-		return ereq, ae
+		return ereq, toolPlan{}, ae
 	}
-	ids, ae := chatPrompt(r.Context(), b, req.Messages)
+	plan, ae := req.toolFields.plan()
 	if ae != nil {
-		return ereq, ae
+		return ereq, plan, ae
 	}
-	requested, param := req.MaxTokens, "max_tokens"
-	if req.MaxCompletionTokens != nil {
-		requested, param = req.MaxCompletionTokens, "max_completion_tokens"
+	ids, ae := chatPrompt(r.Context(), b, req.Messages, templateTools(plan.tools))
+	if ae != nil {
+		return ereq, plan, ae
 	}
+	requested, param := req.requestedTokens()
 	n, ae := maxTokens(requested, param, "messages", 0, len(ids), b.ContextLen)
 	if ae != nil {
-		return ereq, ae
+		return ereq, plan, ae
 	}
 	ereq = engine.Request{
 		ID: requestID(r.Context()), Prompt: ids, Params: params, MaxTokens: n,
@@ -96,15 +120,15 @@ func (s *Server) chatRequest(r *http.Request, b *backend, req *chatRequest) (eng
 	if req.TopLogprobs != nil {
 		k := *req.TopLogprobs
 		if k < 0 || k > engine.MaxTopLogprobs {
-			return ereq, badRequest("top_logprobs", "top_logprobs must be between 0 and %d, got %d", engine.MaxTopLogprobs, k)
+			return ereq, plan, badRequest("top_logprobs", "top_logprobs must be between 0 and %d, got %d", engine.MaxTopLogprobs, k)
 		}
 		if req.Logprobs == nil || !*req.Logprobs {
-			return ereq, badRequest("top_logprobs", "top_logprobs requires logprobs to be true")
+			return ereq, plan, badRequest("top_logprobs", "top_logprobs requires logprobs to be true")
 		}
 		ereq.TopLogprobs = k
 	}
 	ereq.Logprobs = req.Logprobs != nil && *req.Logprobs
-	return ereq, nil
+	return ereq, plan, nil
 }
 
 // chatPrompt renders the messages with the chat template and tokenizes the
@@ -112,7 +136,7 @@ func (s *Server) chatRequest(r *http.Request, b *backend, req *chatRequest) (eng
 // messages' own is plain text (unless --parse-special-in-content), and BOS
 // comes first only when the model wants it and the template did not
 // already write it.
-func chatPrompt(ctx context.Context, b *backend, in []chatMessage) ([]int32, *apiError) {
+func chatPrompt(ctx context.Context, b *backend, in []chatMessage, tools []any) ([]int32, *apiError) {
 	if len(in) == 0 {
 		return nil, badRequest("messages", "messages must not be empty")
 	}
@@ -122,6 +146,13 @@ func chatPrompt(ctx context.Context, b *backend, in []chatMessage) ([]int32, *ap
 	msgs := make([]message, len(in))
 	total := 0
 	var found []string // special-token texts of the content, escaped (see specialSet)
+	escape := func(s string) string {
+		if b.specials != nil {
+			s = b.specials.escape(s, &found)
+		}
+		return s
+	}
+	callIDs := map[string]bool{} // ids of the calls made so far
 	for i, m := range in {
 		if m.Role == "" {
 			return nil, badRequest(fmt.Sprintf("messages[%d].role", i), "messages[%d] has no role", i)
@@ -130,15 +161,22 @@ func chatPrompt(ctx context.Context, b *backend, in []chatMessage) ([]int32, *ap
 		if err != nil {
 			return nil, badRequest(fmt.Sprintf("messages[%d].content", i), "messages[%d]: %v", i, err)
 		}
-		if total += len(content); total > b.maxTextBytes {
+		if ae := checkToolMessage(i, m, callIDs); ae != nil {
+			return nil, ae
+		}
+		if total += len(content) + len(m.ToolCallID); total > b.maxTextBytes {
 			return nil, textTooLong(b, "messages", total)
 		}
-		if b.specials != nil {
-			content = b.specials.escape(content, &found)
+		msgs[i] = message{Role: m.Role, Content: escape(content), Name: m.Name, ToolCallID: escape(m.ToolCallID)}
+		for _, c := range m.ToolCalls {
+			if total += len(c.ID) + len(c.Function.Name) + len(c.Function.Arguments); total > b.maxTextBytes {
+				return nil, textTooLong(b, "messages", total)
+			}
+			msgs[i].ToolCalls = append(msgs[i].ToolCalls, toolCall{ID: escape(c.ID), Type: "function",
+				Function: toolCallFunction{Name: c.Function.Name, Arguments: escape(c.Function.Arguments)}})
 		}
-		msgs[i] = message{Role: m.Role, Content: content, Name: m.Name}
 	}
-	text, err := b.chat.render(ctx, msgs)
+	text, err := b.chat.render(ctx, msgs, tools)
 	switch {
 	case errors.Is(err, errTemplateLimit):
 		return nil, &apiError{status: http.StatusInternalServerError, kind: typeServer, code: "chat_template_error", message: err.Error()}
@@ -160,7 +198,7 @@ func chatPrompt(ctx context.Context, b *backend, in []chatMessage) ([]int32, *ap
 
 // streamChat sends a chat completion as server-sent events: a first chunk
 // with the role, then the content, then the finish reason.
-func (s *Server) streamChat(w http.ResponseWriter, g *generation, chunk chatResponse, logprobs, includeUsage bool) {
+func (s *Server) streamChat(w http.ResponseWriter, g *generation, chunk chatResponse, logprobs, includeUsage bool, tools *toolOutput) {
 	var final engine.Event
 	defer func() { g.close(final) }()
 	out := startSSE(w)
@@ -177,12 +215,30 @@ func (s *Server) streamChat(w http.ResponseWriter, g *generation, chunk chatResp
 	if send(chatOutput{Role: "assistant", Content: &empty}, nil, nil) != nil {
 		return
 	}
+	held := &toolStream{out: tools}
 	var ok bool
 	final, ok = relay(out, g, func(ev engine.Event, finish *string) error {
 		var delta chatOutput
-		if ev.Text != "" {
-			text := ev.Text
+		text, pieces := held.feed(ev.Text)
+		if text != "" {
 			delta.Content = &text
+		}
+		for _, p := range pieces {
+			if err := send(chatOutput{ToolCalls: []toolCall{p}}, nil, nil); err != nil {
+				return err
+			}
+		}
+		if finish != nil {
+			rest, calls, called := held.finish()
+			if rest != "" || calls != nil {
+				if err := sendToolTail(send, delta, rest, calls); err != nil {
+					return err
+				}
+				delta = chatOutput{}
+			}
+			if called {
+				finish = ptr(finishToolCalls)
+			}
 		}
 		if delta.Content == nil && finish == nil && !(logprobs && len(ev.Logprobs) > 0) {
 			return nil

@@ -60,7 +60,7 @@ func TestChatTemplates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := tmpl.render(context.Background(), tt.msgs)
+			got, err := tmpl.render(context.Background(), tt.msgs, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,14 +87,14 @@ func TestChatTemplateRaises(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out, err := tmpl.render(context.Background(), tt.msgs); err == nil {
+		if out, err := tmpl.render(context.Background(), tt.msgs, nil); err == nil {
 			t.Errorf("%s: rendered %q without error", tt.name, out)
 		}
 	}
 }
 
 func TestPlainTemplate(t *testing.T) {
-	got, err := plainTemplate{}.render(context.Background(), conversation[:2])
+	got, err := plainTemplate{}.render(context.Background(), conversation[:2], nil)
 	if want := "system: Be brief.\nuser:  Hi there \nassistant:"; err != nil || got != want {
 		t.Errorf("plain = %q, %v; want %q", got, err, want)
 	}
@@ -135,7 +135,7 @@ func TestSelectTemplate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := tmpl.render(context.Background(), []message{{Role: "user", Content: "x"}})
+			got, err := tmpl.render(context.Background(), []message{{Role: "user", Content: "x"}}, nil)
 			if err != nil || got != tt.want {
 				t.Errorf("render = %q, %v; want %q", got, err, tt.want)
 			}

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -41,7 +42,7 @@ func TestCompletion(t *testing.T) {
 	}
 	want := engine.SamplingParams{Temperature: 0.5, TopP: 0.9, TopK: 40, MinP: 0.05, Seed: 42,
 		PresencePenalty: 0.5, FrequencyPenalty: -0.5, RepetitionPenalty: 1.1}
-	if req.Params != want {
+	if !reflect.DeepEqual(req.Params, want) {
 		t.Errorf("params = %+v, want %+v", req.Params, want)
 	}
 	if req.MaxTokens != 7 || !slices.Equal(req.Stop, []string{"\n"}) || req.Logprobs || req.ID == "" {

@@ -63,7 +63,7 @@ func (s *Server) completionRequest(r *http.Request, b *backend, req *completionR
 	if ae := s.checkModel(req.Model); ae != nil {
 		return ereq, "", ae
 	}
-	params, ae := req.sampling()
+	params, ae := req.sampling(b.Tokenizer.VocabSize())
 	if ae != nil {
 		return ereq, "", ae
 	}
@@ -77,7 +77,8 @@ func (s *Server) completionRequest(r *http.Request, b *backend, req *completionR
 		}
 		echo = text
 	}
-	n, ae := maxTokens(req.MaxTokens, "max_tokens", "prompt", defaultCompletionTokens, len(ids), b.ContextLen)
+	requested, param := req.requestedTokens()
+	n, ae := maxTokens(requested, param, "prompt", defaultCompletionTokens, len(ids), b.ContextLen)
 	if ae != nil {
 		return ereq, "", ae
 	}

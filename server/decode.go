@@ -68,6 +68,9 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any) error
 		}
 		return badRequest("", "malformed JSON: %v", err)
 	}
+	if ae := s.checkFields(r.Context(), body, v); ae != nil {
+		return ae
+	}
 	return nil
 }
 

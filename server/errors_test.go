@@ -75,7 +75,7 @@ func TestErrors(t *testing.T) {
 		{"audio content part", "POST", chat, `{"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"input_audio"}]}]}`, nil, 400, typeInvalidRequest, "messages[0].content", "<null>", "only \"text\" parts"},
 		{"logprobs over 20", "POST", comp, `{"prompt":"x","logprobs":21}`, nil, 400, typeInvalidRequest, "logprobs", "<null>", "20"},
 		{"top_logprobs without logprobs", "POST", chat, `{` + msgs + `,"top_logprobs":2}`, nil, 400, typeInvalidRequest, "top_logprobs", "<null>", "logprobs"},
-		{"template raises", "POST", chat, `{"messages":[{"role":"tool","content":"x"}]}`, nil, 400, typeInvalidRequest, "messages", "<null>", "no tool role"},
+		{"template raises", "POST", chat, `{"messages":[{"role":"developer","content":"x"}]}`, nil, 400, typeInvalidRequest, "messages", "<null>", "no developer role"},
 		{"unknown model", "POST", comp, `{"model":"gpt-4","prompt":"x"}`, nil, 404, typeNotFound, "model", "model_not_found", "gpt-4"},
 		{"unknown model for chat", "POST", chat, `{"model":"gpt-4",` + msgs + `}`, nil, 404, typeNotFound, "model", "model_not_found", "gpt-4"},
 		{"queue full", "POST", comp, `{"prompt":"x"}`, fmt.Errorf("%w: 256 waiting", engine.ErrQueueFull), 429, typeRateLimit, "<null>", "queue_full", "capacity"},
@@ -89,7 +89,7 @@ func TestErrors(t *testing.T) {
 		{"unknown root path", "POST", "/completions", `{}`, nil, 404, typeNotFound, "<null>", "not_found", "/completions"},
 	}
 	h := newHarness(t, Config{}, false)
-	h.ready(`{% for m in messages %}{% if m.role == 'tool' %}{{ raise_exception('no tool role') }}{% endif %}{{ m.content }}{% endfor %}`)
+	h.ready(`{% for m in messages %}{% if m.role == 'developer' %}{{ raise_exception('no developer role') }}{% endif %}{{ m.content }}{% endfor %}`)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h.gen.set(func(g *fakeGen) { g.err = tt.genErr })

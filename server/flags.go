@@ -39,7 +39,11 @@ type Options struct {
 	// what the KV pool holds when that is less).
 	MaxModelLen int
 	HTTP        HTTPLimits
-	Engine      engine.Config
+	// CORS is the cross-origin policy (--allowed-origins and friends).
+	CORS CORS
+	// ToolCallParser: see Config.
+	ToolCallParser string
+	Engine         engine.Config
 	// KV holds the KV flags: the pool, and the server's default sparsity,
 	// which requests may override. ParseArgs applies them to Engine.
 	KV engine.KVFlags
@@ -79,6 +83,12 @@ func NewFlagSet(opts *Options, stderr io.Writer) *flag.FlagSet {
 	cli.Alias(fs, "threads", "t")
 	cli.Alias(fs, "max-num-seqs", "max-seqs")
 	cli.Alias(fs, "max-num-batched-tokens", "max-batch-tokens")
+	opts.CORS = DefaultCORS()
+	fs.Var(listFlag{&opts.CORS.Origins}, "allowed-origins", "origins allowed to call the server from a browser, a JSON list or comma-separated (\"*\" for any; default: none, so no web page can read a local server's answers)")
+	fs.Var(listFlag{&opts.CORS.Methods}, "allowed-methods", "methods allowed cross-origin, a JSON list or comma-separated (\"*\" for any)")
+	fs.Var(listFlag{&opts.CORS.Headers}, "allowed-headers", "request headers allowed cross-origin, a JSON list or comma-separated (\"*\" for any)")
+	fs.StringVar(&opts.ToolCallParser, "tool-call-parser", "", "format of the model's tool calls: llama3_json, hermes or mistral (default: detected from the chat template)")
+	fs.BoolVar(&opts.CORS.Credentials, "allow-credentials", false, "let allowed origins send cookies and Authorization cross-origin")
 	return fs
 }
 
@@ -114,6 +124,11 @@ func ParseArgs(args []string, stderr io.Writer) (Options, error) {
 	if t := opts.ChatTemplate; t != "" && builtinTemplates[t] == "" {
 		if _, err := os.Stat(t); err != nil {
 			return fail("--chat-template %q is neither llama2, llama3, chatml nor a readable file", t)
+		}
+	}
+	if opts.ToolCallParser != "" {
+		if _, err := newToolCallParser(opts.ToolCallParser); err != nil {
+			return fail("--tool-call-parser: %v", err)
 		}
 	}
 	if err := opts.KV.Apply(&opts.Engine); err != nil {

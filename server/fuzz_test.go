@@ -51,6 +51,9 @@ func FuzzRequestDecoder(f *testing.F) {
 		`{"messages":[{"role":"user","content":"a<|eot_id|><s></s>b","name":"x"}],"logprobs":true,"top_logprobs":3,"stream":true}`,
 		`{"messages":[{"role":"user","content":null}],"stop":"` + placeholderOpen + `0` + placeholderClose + `"}`,
 		`{"prompt":1e400}`, `[]`, `null`, `{"prompt":"x"} {}`, `{"messages":"hi"}`,
+		`{"prompt":"x","logit_bias":{"97":-100,"98":250},"suffix":"","best_of":1,"frob":1}`,
+		`{"messages":[{"role":"user","content":"w?"},{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{\"a\":1}"}}]},{"role":"tool","tool_call_id":"c1","content":"1"}],` +
+			`"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}],"tool_choice":"auto","parallel_tool_calls":false,"stream":true}`,
 	} {
 		f.Add(false, []byte(seed))
 		f.Add(true, []byte(seed))
@@ -108,7 +111,7 @@ func FuzzChatTemplate(f *testing.F) {
 			{Role: role1, Content: chatContent{Text: content1}, Name: name},
 			{Role: role2, Content: chatContent{Text: content2}},
 		}
-		ids, ae := chatPrompt(context.Background(), b, msgs)
+		ids, ae := chatPrompt(context.Background(), b, msgs, nil)
 		if ae != nil {
 			if ae.status != http.StatusBadRequest {
 				t.Fatalf("status %d: %s", ae.status, ae.message)
@@ -122,7 +125,7 @@ func FuzzChatTemplate(f *testing.F) {
 			return "x"
 		}
 		msgs[0].Content.Text, msgs[1].Content.Text = plain(content1), plain(content2)
-		ref, ae := chatPrompt(context.Background(), b, msgs)
+		ref, ae := chatPrompt(context.Background(), b, msgs, nil)
 		if ae != nil {
 			t.Fatalf("plain conversation refused: %s", ae.message)
 		}

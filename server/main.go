@@ -38,7 +38,7 @@ func Run(ctx context.Context, opts Options, load LoadFunc, log *slog.Logger) err
 func Serve(ctx context.Context, ln net.Listener, opts Options, load LoadFunc, log *slog.Logger) error {
 	srv := New(Config{ModelName: opts.ServedModelName, APIKey: opts.APIKey, ChatTemplate: opts.ChatTemplate,
 		ReadTimeout: opts.HTTP.ReadTimeout, WriteTimeout: opts.HTTP.WriteTimeout,
-		ParseSpecialInContent: opts.ParseSpecialInContent, LogPrompts: opts.LogPrompts}, log)
+		ParseSpecialInContent: opts.ParseSpecialInContent, LogPrompts: opts.LogPrompts, CORS: opts.CORS, ToolCallParser: opts.ToolCallParser}, log)
 	hs := newHTTPServer(srv, opts.HTTP, log)
 	ln = limitConnections(ln, opts.HTTP.MaxConnections)
 	serveErr := make(chan error, 1)

@@ -185,7 +185,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 func routeLabel(path string) string {
 	switch {
 	case path == "/v1/completions", path == "/v1/chat/completions", path == "/v1/models",
-		path == "/health", path == "/metrics":
+		path == "/health", path == "/metrics", path == "/tokenize", path == "/detokenize", path == "/version":
 		return path
 	case strings.HasPrefix(path, "/v1/models/"):
 		return "/v1/models/{model}"

@@ -27,8 +27,9 @@ func (s *Server) checkModel(name string) *apiError {
 }
 
 // sampling validates the shared fields and converts them to engine
-// parameters. OpenAI's defaults apply: temperature 1, top_p 1.
-func (f *samplingFields) sampling() (engine.SamplingParams, *apiError) {
+// parameters for a vocabulary of vocab tokens. OpenAI's defaults apply:
+// temperature 1, top_p 1.
+func (f *samplingFields) sampling(vocab int) (engine.SamplingParams, *apiError) {
 	p := engine.SamplingParams{Temperature: 1, TopP: 1, RepetitionPenalty: 1}
 	if f.N != nil && *f.N != 1 {
 		return p, badRequest("n", "only n=1 is supported, got %d", *f.N)
@@ -97,7 +98,9 @@ func (f *samplingFields) sampling() (engine.SamplingParams, *apiError) {
 	} else {
 		p.Seed = rand.Uint64()
 	}
-	return p, nil
+	var ae *apiError
+	p.LogitBias, ae = logitBias(f.LogitBias, vocab)
+	return p, ae
 }
 
 // maxTokens resolves the token budget of a request whose prompt (the

@@ -3,6 +3,8 @@ package server
 // The JSON shapes of OpenAI's API that Sieve serves. Requests use pointers
 // for optional fields so that an absent field and its zero value differ.
 
+import "encoding/json"
+
 // samplingFields are the request fields shared by completions and chat.
 type samplingFields struct {
 	Model             string         `json:"model"`
@@ -19,7 +21,12 @@ type samplingFields struct {
 	RepetitionPenalty *float64       `json:"repetition_penalty"`
 	N                 *int           `json:"n"`
 	MaxTokens         *int           `json:"max_tokens"`
-	IgnoreEOS         bool           `json:"ignore_eos"`
+	// MaxCompletionTokens is OpenAI's newer name for max_tokens; it wins
+	// when both are set.
+	MaxCompletionTokens *int `json:"max_completion_tokens"`
+	// LogitBias maps token ids (as strings) to a bias added to their logits.
+	LogitBias map[string]float64 `json:"logit_bias"`
+	IgnoreEOS bool               `json:"ignore_eos"`
 	// KVPolicy and KVBudget override the server's KV sparsity policy.
 	KVPolicy string   `json:"kv_policy"`
 	KVBudget *float64 `json:"kv_budget"`
@@ -34,6 +41,15 @@ func (f *samplingFields) kvOverride() (string, float64) {
 		return f.KVPolicy, 0
 	}
 	return f.KVPolicy, *f.KVBudget
+}
+
+// requestedTokens returns the requested completion length and the name
+// of the field that asked for it.
+func (f *samplingFields) requestedTokens() (*int, string) {
+	if f.MaxCompletionTokens != nil {
+		return f.MaxCompletionTokens, "max_completion_tokens"
+	}
+	return f.MaxTokens, "max_tokens"
 }
 
 // streamOptions is the stream_options request field.
@@ -52,10 +68,10 @@ type completionRequest struct {
 // chatRequest is the body of POST /v1/chat/completions.
 type chatRequest struct {
 	samplingFields
-	Messages            []chatMessage `json:"messages"`
-	MaxCompletionTokens *int          `json:"max_completion_tokens"`
-	Logprobs            *bool         `json:"logprobs"`
-	TopLogprobs         *int          `json:"top_logprobs"`
+	Messages    []chatMessage `json:"messages"`
+	Logprobs    *bool         `json:"logprobs"`
+	TopLogprobs *int          `json:"top_logprobs"`
+	toolFields
 }
 
 // chatMessage is one message of a chat request.
@@ -63,6 +79,10 @@ type chatMessage struct {
 	Role    string      `json:"role"`
 	Content chatContent `json:"content"`
 	Name    string      `json:"name,omitempty"`
+	// ToolCalls are an assistant message's calls (its content may then be
+	// null); ToolCallID is the call a "tool" message answers.
+	ToolCalls  []toolCall `json:"tool_calls"`
+	ToolCallID string     `json:"tool_call_id"`
 }
 
 // usage is the token count of a response.
@@ -119,10 +139,34 @@ type chatChoice struct {
 	FinishReason *string       `json:"finish_reason"`
 }
 
-// chatOutput is an assistant message or a streamed piece of one.
+// chatOutput is an assistant message, or a streamed piece of one.
 type chatOutput struct {
-	Role    string  `json:"role,omitempty"`
-	Content *string `json:"content,omitempty"`
+	Role      string     `json:"role,omitempty"`
+	Content   *string    `json:"content,omitempty"`
+	ToolCalls []toolCall `json:"tool_calls,omitempty"`
+}
+
+// MarshalJSON writes a whole message's role and content even when the
+// content is null (a message that only calls tools), as OpenAI does; a
+// delta leaves out what it does not carry.
+func (c chatChoice) MarshalJSON() ([]byte, error) {
+	type plain chatChoice
+	if c.Message == nil {
+		return json.Marshal(plain(c))
+	}
+	return json.Marshal(struct {
+		Index        int              `json:"index"`
+		Message      assistantMessage `json:"message"`
+		Logprobs     *chatLogprobs    `json:"logprobs"`
+		FinishReason *string          `json:"finish_reason"`
+	}{c.Index, assistantMessage(*c.Message), c.Logprobs, c.FinishReason})
+}
+
+// assistantMessage is chatOutput as a whole message is written.
+type assistantMessage struct {
+	Role      string     `json:"role"`
+	Content   *string    `json:"content"`
+	ToolCalls []toolCall `json:"tool_calls,omitempty"`
 }
 
 // chatLogprobs is the chat logprobs object.

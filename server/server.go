@@ -1,10 +1,12 @@
 // Package server is Sieve's OpenAI-compatible HTTP API: POST
 // /v1/completions and /v1/chat/completions (whole, or streamed as
-// server-sent events ending in "data: [DONE]"), GET /v1/models, GET /health
-// (503 until the model is loaded) and GET /metrics (Prometheus, with
-// vLLM's metric names). With an API key set, the /v1/ endpoints require it
-// as a Bearer token; /health and /metrics stay open for probes and
-// scrapers. Errors use OpenAI's {"error": {...}} shape.
+// server-sent events ending in "data: [DONE]"), GET /v1/models, POST
+// /tokenize and /detokenize, GET /version, GET /health (503 until the
+// model is loaded) and GET /metrics (Prometheus, with vLLM's metric
+// names). With an API key set, the /v1/ endpoints, /tokenize and
+// /detokenize require it as a Bearer token; /health, /version and
+// /metrics stay open for probes and scrapers. Errors use OpenAI's
+// {"error": {...}} shape.
 package server
 
 import (
@@ -52,6 +54,12 @@ type Config struct {
 	// ReadTimeout bounds the time to receive a request body; WriteTimeout
 	// bounds each write of a response (each streamed event). 0 is no limit.
 	ReadTimeout, WriteTimeout time.Duration
+	// CORS says which cross-origin browser requests are allowed; the zero
+	// value allows none.
+	CORS CORS
+	// ToolCallParser names the format tool calls are read in (llama3_json,
+	// hermes, mistral); empty detects it from the chat template.
+	ToolCallParser string
 }
 
 // Backend is the loaded model the server generates with.
@@ -76,6 +84,9 @@ type backend struct {
 	// specials finds special-token text in message content; nil when
 	// Config.ParseSpecialInContent lets it through.
 	specials *specialSet
+	// toolParser reads tool calls from the model's output under
+	// tool_choice "auto".
+	toolParser toolCallParser
 }
 
 // Server is the HTTP handler. It answers 503 on everything but /metrics
@@ -87,6 +98,7 @@ type Server struct {
 	handler http.Handler
 	ready   atomic.Pointer[backend]
 	drain   drainState
+	unknown unknownFields // request field names already warned about
 }
 
 // New returns a server with no model loaded yet.
@@ -96,7 +108,7 @@ func New(cfg Config, log *slog.Logger) *Server {
 	}
 	s := &Server{cfg: cfg, log: log}
 	s.metrics = newMetrics(cfg.ModelName, s.stats)
-	s.handler = s.middleware(s.routes())
+	s.handler = s.middleware(s.cors(s.routes()))
 	return s
 }
 
@@ -112,6 +124,15 @@ func (s *Server) SetBackend(b Backend) error {
 	if err != nil {
 		return err
 	}
+	parserName := s.cfg.ToolCallParser
+	if parserName == "" {
+		parserName = detectParser(templateSource(chat))
+	}
+	parser, err := newToolCallParser(parserName)
+	if err != nil {
+		return err
+	}
+	s.log.Info("tool calls", "parser", parserName)
 	var specials *specialSet
 	if !s.cfg.ParseSpecialInContent {
 		set := newSpecialSet(b.Tokenizer)
@@ -126,6 +147,7 @@ func (s *Server) SetBackend(b Backend) error {
 		// The context's tokens can hold at most this much text.
 		maxTextBytes: textLimit(b.Tokenizer, b.ContextLen),
 		specials:     specials,
+		toolParser:   parser,
 	})
 	s.metrics.loaded.Set(1)
 	return nil
@@ -153,6 +175,9 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/v1/chat/completions", s.auth(allow(http.MethodPost, s.needBackend(s.handleChat))))
 	mux.Handle("/v1/models", s.auth(allow(http.MethodGet, s.needBackend(s.handleModels))))
 	mux.Handle("/v1/models/{model...}", s.auth(allow(http.MethodGet, s.needBackend(s.handleModel))))
+	mux.Handle("/tokenize", s.auth(allow(http.MethodPost, s.needBackend(s.handleTokenize))))
+	mux.Handle("/detokenize", s.auth(allow(http.MethodPost, s.needBackend(s.handleDetokenize))))
+	mux.Handle("/version", allow(http.MethodGet, handleVersion()))
 	mux.Handle("/health", allow(http.MethodGet, http.HandlerFunc(s.handleHealth)))
 	mux.Handle("/metrics", allow(http.MethodGet, s.metrics.handler()))
 	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -35,7 +35,7 @@ func TestChatTemplateBounds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := tmpl.render(context.Background(), []message{{Role: "user", Content: "x"}})
+			got, err := tmpl.render(context.Background(), []message{{Role: "user", Content: "x"}}, nil)
 			switch {
 			case tt.limit:
 				if !errors.Is(err, errTemplateLimit) {
@@ -60,11 +60,11 @@ func TestChatTemplateDeadlineAndCancel(t *testing.T) {
 	msgs := []message{{Role: "user", Content: "x"}}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := tmpl.render(ctx, msgs); !errors.Is(err, context.Canceled) {
+	if _, err := tmpl.render(ctx, msgs, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled request: err = %v, want context.Canceled", err)
 	}
 	tmpl.timeout = time.Nanosecond
-	if _, err := tmpl.render(context.Background(), msgs); !errors.Is(err, errTemplateLimit) || !strings.Contains(err.Error(), "did not finish within") {
+	if _, err := tmpl.render(context.Background(), msgs, nil); !errors.Is(err, errTemplateLimit) || !strings.Contains(err.Error(), "did not finish within") {
 		t.Errorf("past the deadline: err = %v, want a template limit", err)
 	}
 	// Slots held by renderings that overran are not handed out again
@@ -73,13 +73,13 @@ func TestChatTemplateDeadlineAndCancel(t *testing.T) {
 	for range cap(tmpl.slots) {
 		tmpl.slots <- struct{}{}
 	}
-	if _, err := tmpl.render(context.Background(), msgs); !errors.Is(err, errTemplateLimit) || !strings.Contains(err.Error(), "slot") {
+	if _, err := tmpl.render(context.Background(), msgs, nil); !errors.Is(err, errTemplateLimit) || !strings.Contains(err.Error(), "slot") {
 		t.Errorf("with every slot held: err = %v", err)
 	}
 	for range cap(tmpl.slots) {
 		<-tmpl.slots
 	}
-	if got, err := tmpl.render(context.Background(), msgs); err != nil || got != "012" {
+	if got, err := tmpl.render(context.Background(), msgs, nil); err != nil || got != "012" {
 		t.Errorf("after the slots are free: %q, %v", got, err)
 	}
 }
