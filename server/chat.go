@@ -123,8 +123,8 @@ func chatPrompt(ctx context.Context, b *backend, in []chatMessage) ([]int32, *ap
 	total := 0
 	var found []string // special-token texts of the content, escaped (see specialSet)
 	for i, m := range in {
-		if m.Role == "" {
-			return nil, badRequest(fmt.Sprintf("messages[%d].role", i), "messages[%d] has no role", i)
+		if ae := checkMessage(i, m); ae != nil {
+			return nil, ae
 		}
 		content, err := m.Content.String()
 		if err != nil {
