@@ -87,7 +87,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	w.deadline()
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
-	if err != nil {
+	if err != nil && w.failed != nil {
 		w.failed()
 	}
 	return n, err
@@ -104,7 +104,7 @@ func (w *statusWriter) FlushError() error {
 	}
 	w.deadline()
 	err := w.rc.Flush()
-	if err != nil {
+	if err != nil && w.failed != nil {
 		w.failed()
 	}
 	return err
