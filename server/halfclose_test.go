@@ -47,15 +47,7 @@ func TestHalfClosedClientIsServed(t *testing.T) {
 			if tt.chunked {
 				framing = fmt.Sprintf("Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n", len(body), body)
 			}
-			c := dialServer(t, h)
-			fmt.Fprintf(c, "POST %s %s\r\nHost: x\r\nContent-Type: application/json\r\n%s", tt.path, tt.proto, framing)
-			if err := c.(*net.TCPConn).CloseWrite(); err != nil {
-				t.Fatal(err)
-			}
-			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-			if err != nil {
-				t.Fatalf("no response: %v", err)
-			}
+			resp := postHalfClosed(t, h, tt.path, tt.proto, framing)
 			out := readAll(t, resp)
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("status %d: %s", resp.StatusCode, out)
@@ -87,4 +79,42 @@ func withoutPings(body []byte) []byte {
 		}
 	}
 	return []byte(strings.Join(kept, ""))
+}
+
+// postHalfClosed sends a POST of path with the given framing (the headers
+// that follow Content-Type, then the body) on a new connection, shuts
+// down the connection's write side, and reads the response head.
+func postHalfClosed(t *testing.T, h *harness, path, proto, framing string) *http.Response {
+	t.Helper()
+	c := dialServer(t, h)
+	fmt.Fprintf(c, "POST %s %s\r\nHost: x\r\nContent-Type: application/json\r\n%s", path, proto, framing)
+	if err := c.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no response: %v", err)
+	}
+	return resp
+}
+
+// TestHalfClosedSlowStreamIsProbed: a stream to a half-closed client whose
+// events are slower than the probe interval carries empty comments (the
+// probes that would find a client that left) and still runs to [DONE]:
+// the probes' writes succeed, so the client is served, not cancelled.
+func TestHalfClosedSlowStreamIsProbed(t *testing.T) {
+	h := newHarness(t, Config{}, true)
+	h.gen.set(func(g *fakeGen) { g.pace = probeInterval + 200*time.Millisecond })
+	body := `{"prompt":"x","stream":true}`
+	resp := postHalfClosed(t, h, "/v1/completions", "HTTP/1.1", fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body))
+	out := readAll(t, resp)
+	if !strings.Contains(string(out), "\n\n:\n\n") {
+		t.Errorf("no probe in a stream with gaps longer than the probe interval: %q", out)
+	}
+	if events := sseEvents(t, withoutPings(out)); events[len(events)-1] != "[DONE]" || !strings.Contains(string(out), " world") {
+		t.Errorf("stream cut short: %q", events)
+	}
+	if err := <-h.gen.ended; err != nil {
+		t.Errorf("the probed stream was cancelled: %v", err)
+	}
 }
