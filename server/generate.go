@@ -32,8 +32,9 @@ type generation struct {
 // second write after it left (the first draws the reset).
 const probeInterval = 500 * time.Millisecond
 
-// submit hands req to the generator. Its context ends with the
-// client's request; close must be called when done.
+// submit hands req to the generator. Its context ends with the request's
+// (when the client is found gone, see requestContext); close must be
+// called when done.
 func (s *Server) submit(r *http.Request, b *backend, req engine.Request, start time.Time) (*generation, *apiError) {
 	log := requestLogger(r.Context(), s.log)
 	ctx, cancel := context.WithCancel(r.Context())
