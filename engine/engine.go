@@ -75,6 +75,10 @@ type Engine struct {
 	runner *llama.Runner
 	cache  *kvcache.Cache
 	stop   []int32 // the tokenizer's stop tokens
+	// decodable is the tokenizer's vocabulary size when it is smaller than
+	// the model's: ids from it on are never sampled (maskUndecodable). 0
+	// when every id decodes.
+	decodable int
 
 	mu       sync.Mutex
 	incoming []*sequence // submitted, not yet taken by the scheduler
@@ -141,6 +145,7 @@ func New(m *model.Model, tok tokenizer.Tokenizer, cfg Config, log *slog.Logger) 
 	}
 	if tok != nil {
 		e.stop = slices.Clone(tok.StopTokens())
+		e.decodable = decodableVocab(m.Config.VocabSize, tok.VocabSize(), log)
 	}
 	log.Info("engine ready", "model", m.Name, "threads", cfg.Threads,
 		"kv_blocks", cache.Blocks(), "kv_block_size", cfg.BlockSize, "kv_type", cfg.KVDType,

@@ -33,6 +33,7 @@ func (e *Engine) next(q *sequence, row []float32) {
 		return
 	}
 	var ev Event
+	maskUndecodable(row, e.decodable)
 	raw := row
 	if q.req.Logprobs || q.req.ReturnLogits {
 		raw = slices.Clone(row) // sampling may apply penalties to row

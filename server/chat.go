@@ -154,8 +154,8 @@ func chatPrompt(ctx context.Context, b *backend, in []chatMessage, tools []any) 
 	}
 	callIDs := map[string]bool{} // ids of the calls made so far
 	for i, m := range in {
-		if m.Role == "" {
-			return nil, badRequest(fmt.Sprintf("messages[%d].role", i), "messages[%d] has no role", i)
+		if ae := checkMessage(i, m); ae != nil {
+			return nil, ae
 		}
 		content, err := m.Content.String()
 		if err != nil {

@@ -22,6 +22,9 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any) error
 	if ae := checkJSONType(r.Header.Get("Content-Type")); ae != nil {
 		return ae
 	}
+	if ae := checkEncoding(r.Header); ae != nil {
+		return ae
+	}
 	rc := http.NewResponseController(w)
 	if s.cfg.ReadTimeout > 0 {
 		rc.SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout))
@@ -231,6 +234,7 @@ func (s *stopList) UnmarshalJSON(raw []byte) error {
 type chatContent struct {
 	Text  string
 	Parts []contentPart // nil when the content was a string
+	Set   bool          // false when the content was null or missing
 }
 
 // contentPart is one element of an array content.
@@ -245,6 +249,7 @@ func (c *chatContent) UnmarshalJSON(raw []byte) error {
 	if isNull(raw) {
 		return nil
 	}
+	c.Set = true
 	if json.Unmarshal(raw, &c.Text) == nil {
 		return nil
 	}

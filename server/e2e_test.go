@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -187,15 +186,7 @@ func TestServeLifecycle(t *testing.T) {
 		tokens = 40
 	}
 	body := fmt.Sprintf(`{"model":"stories260K","prompt":"Once upon a time","max_tokens":%d,"temperature":0,"stream":true,"ignore_eos":true}`, tokens)
-	resp, err := http.Post(base+"/v1/completions", "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	r := bufio.NewReader(resp.Body)
-	if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "data: ") {
-		t.Fatalf("first line %q, %v", line, err)
-	}
+	r := startStream(t, base+"/v1/completions", body)
 	stop()
 	var last, finish string
 	for {

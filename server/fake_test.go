@@ -107,9 +107,19 @@ type fakeGen struct {
 	pace     time.Duration                         // pause before each event
 	stats    engine.Stats
 	ended    chan error // receives ctx.Err() (or nil) when a request's stream ends
+	abort    chan struct{}
+	once     sync.Once
 }
 
-func newFakeGen() *fakeGen { return &fakeGen{ended: make(chan error, 16)} }
+func newFakeGen() *fakeGen { return &fakeGen{ended: make(chan error, 16), abort: make(chan struct{})} }
+
+// Close is the engine's: once ctx ends, it cancels the held requests,
+// which end with FinishCancelled and the usage they had.
+func (g *fakeGen) Close(ctx context.Context) error {
+	<-ctx.Done()
+	g.once.Do(func() { close(g.abort) })
+	return ctx.Err()
+}
 
 // helloEvents is the default script: "Hello", " world", stop.
 func helloEvents(r engine.Request) []engine.Event {
@@ -150,9 +160,18 @@ func (g *fakeGen) Submit(ctx context.Context, r engine.Request) (<-chan engine.E
 			}
 		}
 		if hold {
-			<-ctx.Done()
-			ch <- engine.Event{Finish: engine.FinishCancelled}
-			g.ended <- ctx.Err()
+			select {
+			case <-ctx.Done():
+				ch <- engine.Event{Finish: engine.FinishCancelled}
+				g.ended <- ctx.Err()
+			case <-g.abort:
+				var u engine.Usage
+				if len(events) > 0 {
+					u = events[len(events)-1].Usage
+				}
+				ch <- engine.Event{Finish: engine.FinishCancelled, Usage: u}
+				g.ended <- nil
+			}
 			return
 		}
 		g.ended <- nil

@@ -65,7 +65,7 @@ func NewFlagSet(opts *Options, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&h.ReadTimeout, "read-timeout", def.ReadTimeout, "how long a client may take to send the request body, once the headers are in (0: no limit)")
 	fs.DurationVar(&h.WriteTimeout, "write-timeout", def.WriteTimeout, "how long one write of a response (one streamed event) may wait for a client that does not read (0: no limit)")
 	fs.DurationVar(&h.IdleTimeout, "idle-timeout", def.IdleTimeout, "how long an idle keep-alive connection stays open")
-	fs.IntVar(&h.MaxConnections, "max-connections", def.MaxConnections, "most client connections open at once; more wait to be accepted (0: no limit)")
+	fs.IntVar(&h.MaxConnections, "max-connections", def.MaxConnections, "most client connections open at once; at the limit the longest-idle one is closed, or a newcomer gets 503 (0: no limit)")
 	fs.BoolVar(&opts.ParseSpecialInContent, "parse-special-in-content", false, "tokenize special-token text in chat message content (\"<|eot_id|>\", \"</s>\") as control tokens; by default it is plain text, so users cannot forge turns")
 	fs.BoolVar(&opts.LogPrompts, "log-prompts", false, "write each request's prompt text to the log (off: logs hold token counts only)")
 	fs.IntVar(&opts.MaxModelLen, "max-model-len", 0, "context length to serve, prompt + completion (default: the model's, lowered with a warning to what the KV pool holds)")

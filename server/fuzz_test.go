@@ -108,8 +108,8 @@ func FuzzChatTemplate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, which uint8, role1, content1, role2, content2, name string) {
 		b := servers[int(which)%len(servers)].ready.Load()
 		msgs := []chatMessage{
-			{Role: role1, Content: chatContent{Text: content1}, Name: name},
-			{Role: role2, Content: chatContent{Text: content2}},
+			{Role: role1, Content: chatContent{Text: content1, Set: true}, Name: name},
+			{Role: role2, Content: chatContent{Text: content2, Set: true}},
 		}
 		ids, ae := chatPrompt(context.Background(), b, msgs, nil)
 		if ae != nil {

@@ -22,10 +22,19 @@ type generation struct {
 	usage  engine.Usage // as of the latest event
 	out    *outcome     // the request's record for the access log
 	client context.Context
+	// probe, set for a stream, writes to the client to find out whether a
+	// client that closed its side is still there; an error means it left.
+	probe func() error
 }
 
-// submit hands req to the generator. Its context ends with the
-// client's request; close must be called when done.
+// probeInterval is how often a stream whose client has closed its side
+// is probed while no event comes: a client that left is found by the
+// second write after it left (the first draws the reset).
+const probeInterval = 500 * time.Millisecond
+
+// submit hands req to the generator. Its context ends with the request's
+// (when the client is found gone, see requestContext); close must be
+// called when done.
 func (s *Server) submit(r *http.Request, b *backend, req engine.Request, start time.Time) (*generation, *apiError) {
 	log := requestLogger(r.Context(), s.log)
 	ctx, cancel := context.WithCancel(r.Context())
@@ -64,21 +73,50 @@ func rejectReason(err error) string {
 var errStreamEnded = errors.New("the engine ended the stream without a finish reason")
 
 // next returns the next event. ok is false when the client went away; the
-// last event has Finish set.
+// last event has Finish set. While it waits, a stream whose client has
+// closed its side is probed every probeInterval (see requestContext).
 func (g *generation) next() (ev engine.Event, ok bool) {
-	select {
-	case ev, open := <-g.events:
-		if !open {
-			return engine.Event{Finish: engine.FinishError, Err: errStreamEnded}, true
+	for {
+		ev, ok, idle := g.wait()
+		if !idle {
+			return ev, ok
 		}
-		g.timing.tokens(len(ev.Tokens))
-		if ev.Usage.PromptTokens == 0 {
-			ev.Usage.PromptTokens = g.prompt
+		if g.probe() != nil {
+			return engine.Event{}, false
 		}
-		g.usage = ev.Usage
-		return ev, true
-	case <-g.ctx.Done():
-		return engine.Event{}, false
+	}
+}
+
+// wait is next without the probe: idle is true when probeInterval passed
+// with no event since a stream's client closed its side.
+func (g *generation) wait() (ev engine.Event, ok, idle bool) {
+	var halfClosed <-chan struct{}
+	if g.probe != nil {
+		halfClosed = clientHalfClosed(g.client)
+	}
+	var tick <-chan time.Time
+	for {
+		select {
+		case <-halfClosed:
+			t := time.NewTimer(probeInterval)
+			defer t.Stop()
+			halfClosed, tick = nil, t.C
+			continue
+		case <-tick:
+			return engine.Event{}, false, true
+		case ev, open := <-g.events:
+			if !open {
+				return engine.Event{Finish: engine.FinishError, Err: errStreamEnded}, true, false
+			}
+			g.timing.tokens(len(ev.Tokens))
+			if ev.Usage.PromptTokens == 0 {
+				ev.Usage.PromptTokens = g.prompt
+			}
+			g.usage = ev.Usage
+			return ev, true, false
+		case <-g.ctx.Done():
+			return engine.Event{}, false, false
+		}
 	}
 }
 
@@ -109,7 +147,7 @@ func (g *generation) close(final engine.Event) {
 	if final.Finish == engine.FinishCancelled && g.client.Err() != nil {
 		g.out.clientClosed = true // the access log counts it as 499, with the tokens it got
 	}
-	g.out.generated, g.out.usage = true, final.Usage
+	g.out.generated, g.out.finish, g.out.usage = true, final.Finish, final.Usage
 	g.timing.finish(final.Finish, final.Usage)
 	attrs := []any{"finish", final.Finish, "prompt_tokens", final.Usage.PromptTokens,
 		"completion_tokens", final.Usage.CompletionTokens, "duration", time.Since(g.timing.start).Round(time.Millisecond)}

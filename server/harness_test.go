@@ -33,29 +33,44 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// harness is a Server with a fake generator behind a real HTTP listener.
+// harness is a Server with a fake generator behind a real HTTP listener,
+// served as "sieve serve" serves it (newHTTPServer, its connection
+// tracker).
 type harness struct {
-	t    *testing.T
-	srv  *Server
-	gen  *fakeGen
-	ts   *httptest.Server
-	logs *syncBuffer
+	t     *testing.T
+	srv   *Server
+	gen   *fakeGen
+	ts    *httptest.Server
+	hs    *http.Server
+	conns *connTracker
+	logs  *syncBuffer
 }
 
-// newHarness starts a server named "test-model"; ready installs the fake
-// backend.
+// newHarness starts a server named "test-model" with the default HTTP
+// limits; ready installs the fake backend.
 func newHarness(t *testing.T, cfg Config, ready bool) *harness {
+	t.Helper()
+	return newHarnessLimits(t, cfg, DefaultHTTPLimits(), ready)
+}
+
+// newHarnessLimits is newHarness with the given HTTP limits.
+func newHarnessLimits(t *testing.T, cfg Config, limits HTTPLimits, ready bool) *harness {
 	t.Helper()
 	if cfg.ModelName == "" {
 		cfg.ModelName = "test-model"
 	}
 	logs := &syncBuffer{}
 	h := &harness{t: t, gen: newFakeGen(), logs: logs}
-	h.srv = New(cfg, slog.New(slog.NewTextHandler(logs, nil)))
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	h.srv = New(cfg, log)
 	if ready {
 		h.ready("")
 	}
-	h.ts = httptest.NewServer(h.srv)
+	h.ts = httptest.NewUnstartedServer(h.srv)
+	h.hs, h.conns = newHTTPServer(h.srv, limits, log)
+	h.ts.Config = h.hs
+	h.ts.Listener = h.conns.listen(h.ts.Listener)
+	h.ts.Start()
 	t.Cleanup(h.ts.Close)
 	return h
 }

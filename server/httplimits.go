@@ -19,6 +19,8 @@ type HTTPLimits struct {
 	// next request.
 	IdleTimeout time.Duration
 	// MaxConnections bounds the connections open at once; 0 is no limit.
+	// At the bound, the connection idle the longest is closed to make
+	// room, or with none idle the newcomer is answered 503 at once.
 	MaxConnections int
 }
 
@@ -29,25 +31,29 @@ func DefaultHTTPLimits() HTTPLimits {
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       5 * time.Second, // as uvicorn's keep-alive (vLLM)
 		MaxConnections:    512,
 	}
 }
 
-// newHTTPServer returns the http.Server for h. Only the header and idle
-// timeouts are the server's own: http.Server's ReadTimeout and
-// WriteTimeout run from the start of a request, so they would cut a
+// newHTTPServer returns the http.Server for h and the tracker of its
+// connections, whose listen must wrap the listener it serves. Only the
+// header and idle timeouts are the server's own: http.Server's ReadTimeout
+// and WriteTimeout run from the start of a request, so they would cut a
 // stream that lasts longer (and an expired read deadline cancels the
 // request's context). The body's read deadline and a deadline per write
 // are set per request instead, through http.ResponseController, as
 // net/http's documentation suggests for long-lived responses (see
 // Server.decodeBody and statusWriter).
-func newHTTPServer(h http.Handler, l HTTPLimits, log *slog.Logger) *http.Server {
+func newHTTPServer(h http.Handler, l HTTPLimits, log *slog.Logger) (*http.Server, *connTracker) {
+	conns := newConnTracker(l.MaxConnections, log)
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: l.ReadHeaderTimeout,
 		IdleTimeout:       l.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+		ConnState:         conns.setState,
+		ConnContext:       conns.connContext,
+	}, conns
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -17,12 +16,7 @@ import (
 // closes the connection, instead of holding it open.
 func TestSlowBodyIsCutOff(t *testing.T) {
 	h := newHarness(t, Config{ReadTimeout: 100 * time.Millisecond}, true)
-	conn, err := net.Dial("tcp", h.ts.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second)) // a hang fails the test instead of blocking it
+	conn := dialServer(t, h)
 	fmt.Fprintf(conn, "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
 	// Trickle the body a byte at a time, as slowloris does, until the
 	// server answers: it would take minutes to complete.
@@ -81,51 +75,6 @@ func TestStreamOutlivesTimeouts(t *testing.T) {
 			t.Errorf("%s: stream cut short: %q", path, events)
 		}
 	}
-}
-
-// TestConnectionCap checks that a listener capped at one connection
-// accepts a second only once the first has closed.
-func TestConnectionCap(t *testing.T) {
-	inner, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln := limitConnections(inner, 1)
-	defer ln.Close()
-	for range 2 {
-		c, err := net.Dial("tcp", inner.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-	}
-	first, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err == nil {
-			accepted <- c
-		}
-		close(accepted)
-	}()
-	select {
-	case <-accepted:
-		t.Fatal("a second connection was accepted while the first is open")
-	case <-time.After(50 * time.Millisecond):
-	}
-	if _, ok := first.(interface{ CloseWrite() error }); !ok {
-		t.Error("a limited connection hides CloseWrite from net/http")
-	}
-	first.Close()
-	first.Close() // a second Close must not free a second slot
-	second, ok := <-accepted
-	if !ok {
-		t.Fatal("the second connection was not accepted after the first closed")
-	}
-	second.Close()
 }
 
 func readAll(t *testing.T, resp *http.Response) []byte {

@@ -39,8 +39,8 @@ func Serve(ctx context.Context, ln net.Listener, opts Options, load LoadFunc, lo
 	srv := New(Config{ModelName: opts.ServedModelName, APIKey: opts.APIKey, ChatTemplate: opts.ChatTemplate,
 		ReadTimeout: opts.HTTP.ReadTimeout, WriteTimeout: opts.HTTP.WriteTimeout,
 		ParseSpecialInContent: opts.ParseSpecialInContent, LogPrompts: opts.LogPrompts, CORS: opts.CORS, ToolCallParser: opts.ToolCallParser}, log)
-	hs := newHTTPServer(srv, opts.HTTP, log)
-	ln = limitConnections(ln, opts.HTTP.MaxConnections)
+	hs, conns := newHTTPServer(srv, opts.HTTP, log)
+	ln = conns.listen(ln)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "model_name", opts.ServedModelName, "auth", opts.APIKey != "")
@@ -129,10 +129,26 @@ func start(ctx context.Context, opts Options, load LoadFunc, log *slog.Logger) (
 	return eng, m, nil
 }
 
+// engineCloser is the part of the engine that shutdown needs.
+type engineCloser interface {
+	// Close stops the engine; once ctx ends it cancels what still runs,
+	// ending each request with finish "abort".
+	Close(ctx context.Context) error
+}
+
+// abortGrace bounds how long shutdown waits, once the engine has
+// cancelled the requests left at the deadline, for their handlers to send
+// what ends them (finish_reason "abort", the usage and [DONE] of a
+// stream) before the connections are closed.
+const abortGrace = 2 * time.Second
+
 // shutdown refuses new requests (503, /health included) and waits up to
 // timeout for running ones, then stops the HTTP server and closes the
-// engine, which cancels whatever is left.
-func shutdown(srv *Server, hs *http.Server, eng *engine.Engine, timeout time.Duration, log *slog.Logger) error {
+// engine. Requests still running at the deadline are cancelled by the
+// engine and end as the server's cancellation, finish_reason "abort":
+// their handlers get up to abortGrace to send that before the HTTP server
+// closes the connections.
+func shutdown(srv *Server, hs *http.Server, eng engineCloser, timeout time.Duration, log *slog.Logger) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	drained := srv.Drain(ctx)
@@ -149,6 +165,11 @@ func shutdown(srv *Server, hs *http.Server, eng *engine.Engine, timeout time.Dur
 	}
 	engErr := eng.Close(closeCtx)
 	if drained != nil {
+		grace, stop := context.WithTimeout(context.Background(), abortGrace)
+		defer stop()
+		if err := srv.Drain(grace); err == nil {
+			hs.Shutdown(grace)
+		}
 		hs.Close()
 		return nil
 	}

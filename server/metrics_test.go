@@ -97,7 +97,9 @@ func TestMetricsBeforeLoad(t *testing.T) {
 }
 
 // TestClientDisconnectCancels checks that a client going away mid-stream
-// cancels the engine request's context.
+// cancels the engine request's context: it hangs up after the first
+// bytes, and the server's next writes (its probes of a client that closed
+// its side) fail.
 func TestClientDisconnectCancels(t *testing.T) {
 	for _, path := range []string{"/v1/completions", "/v1/chat/completions"} {
 		t.Run(path, func(t *testing.T) {
@@ -106,58 +108,73 @@ func TestClientDisconnectCancels(t *testing.T) {
 				g.hold = true
 				g.script = func(r engine.Request) []engine.Event { return helloEvents(r)[:1] } // no finish: it runs until cancelled
 			})
-			for _, stream := range []bool{true, false} {
-				ctx, cancel := context.WithCancel(context.Background())
-				body := `{"prompt":"x","messages":[{"role":"user","content":"x"}],"stream":` + strconv.FormatBool(stream) + `}`
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.ts.URL+path, strings.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				done := make(chan struct{})
-				go func() {
-					defer close(done)
-					resp, err := h.ts.Client().Do(req)
-					if err == nil {
-						buf := make([]byte, 1)
-						resp.Body.Read(buf) // the first bytes of the stream
-						cancel()
-						resp.Body.Close()
-					}
-				}()
-				if !stream {
-					time.Sleep(50 * time.Millisecond) // let the request reach the generator
-					cancel()
-				}
-				select {
-				case err := <-h.gen.ended:
-					if err == nil {
-						t.Errorf("stream=%v: the request ended without cancellation", stream)
-					}
-				case <-time.After(5 * time.Second):
-					t.Fatalf("stream=%v: the engine request was not cancelled after the client left", stream)
-				}
-				cancel()
-				<-done
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			body := `{"prompt":"x","messages":[{"role":"user","content":"x"}],"stream":true}`
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.ts.URL+path, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := h.ts.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
 			}
-			// Both are counted and logged as 499 (nginx's "client closed
+			buf := make([]byte, 1)
+			resp.Body.Read(buf) // the first bytes of the stream
+			cancel()
+			resp.Body.Close()
+			select {
+			case err := <-h.gen.ended:
+				if err == nil {
+					t.Errorf("the request ended without cancellation")
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("the engine request was not cancelled after the client left")
+			}
+			// It is counted and logged as 499 (nginx's "client closed
 			// request"), not as 200 or 0; the access log is written when
 			// the handler returns, a moment after the cancellation.
 			series := `sieve_http_requests_total{code="499",route="` + path + `"}`
 			for deadline := time.Now().Add(10 * time.Second); ; {
 				_, body := h.do(http.MethodGet, "/metrics", "")
-				if strings.Contains(string(body), series+" 2") {
+				if strings.Contains(string(body), series+" 1") {
 					break
 				}
 				if time.Now().After(deadline) {
-					t.Fatalf("no %s 2 in\n%s", series, body)
+					t.Fatalf("no %s 1 in\n%s", series, body)
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
 			logs := h.logs.String()
-			if strings.Contains(logs, "status=0 ") || strings.Count(logs, "status=499") < 2 {
-				t.Errorf("access log does not say 499 for both:\n%s", logs)
-			}
-			if !strings.Contains(logs, "status=499 bytes=") || !strings.Contains(logs, "completion_tokens=1") {
-				t.Errorf("access log lacks the tokens of the cancelled requests:\n%s", logs)
+			if strings.Contains(logs, "status=0 ") || !strings.Contains(logs, "status=499 bytes=") || !strings.Contains(logs, "completion_tokens=1") {
+				t.Errorf("access log does not say 499 with the tokens of the cancelled request:\n%s", logs)
 			}
 		})
+	}
+}
+
+// TestHungUpRequestRunsToItsEnd: a client that hangs up on a request that
+// is not streamed cannot be told from one that half-closes to wait for
+// its answer (both end their side with a clean EOF, and nothing is written
+// to it before the answer), so the request runs to its end, as one for a
+// half-closed client must (TestHalfClosedClientIsServed).
+func TestHungUpRequestRunsToItsEnd(t *testing.T) {
+	h := newHarness(t, Config{}, true)
+	h.gen.set(func(g *fakeGen) { g.pace = 50 * time.Millisecond })
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.ts.URL+"/v1/completions", strings.NewReader(`{"prompt":"x"}`))
+	req.Header.Set("Content-Type", "application/json")
+	go func() {
+		time.Sleep(20 * time.Millisecond) // let the request reach the generator
+		cancel()
+	}()
+	if _, err := h.ts.Client().Do(req); err == nil {
+		t.Fatal("the request was not cancelled on the client's side")
+	}
+	select {
+	case err := <-h.gen.ended:
+		if err != nil {
+			t.Errorf("the request was cancelled (%v); a hang-up looks like a half-close, which is served", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request did not end")
 	}
 }

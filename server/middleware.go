@@ -62,12 +62,13 @@ func validClientID(id string) bool {
 // statusWriter records the status and size of a response, and gives every
 // write its own deadline of timeout (0: none), so that a client that stops
 // reading frees the handler while a stream that keeps flowing is never cut.
-// It passes Flush through (for streaming) and unwraps for
-// http.ResponseController.
+// A failed write or flush calls failed (the client is gone). It passes
+// Flush through (for streaming) and unwraps for http.ResponseController.
 type statusWriter struct {
 	http.ResponseWriter
 	rc      *http.ResponseController
 	timeout time.Duration
+	failed  func()
 	status  int
 	bytes   int64
 }
@@ -86,16 +87,27 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	w.deadline()
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
+	if err != nil && w.failed != nil {
+		w.failed()
+	}
 	return n, err
 }
 
 // Flush implements http.Flusher.
-func (w *statusWriter) Flush() {
+func (w *statusWriter) Flush() { w.FlushError() }
+
+// FlushError flushes, reporting (and recording) a failed write; the
+// http.ResponseController of a handler prefers it to Flush.
+func (w *statusWriter) FlushError() error {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
 	w.deadline()
-	w.rc.Flush()
+	err := w.rc.Flush()
+	if err != nil && w.failed != nil {
+		w.failed()
+	}
+	return err
 }
 
 // deadline extends the write deadline by the timeout from now.
@@ -109,11 +121,13 @@ func (w *statusWriter) deadline() {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // outcome is what a handler tells the access log beyond the status: that
-// the client went away before the response was complete, and the tokens
-// of its generation.
+// the client went away before the response was complete, and how its
+// generation finished (cancelled with a 200 is the server's cancellation,
+// at shutdown) with its tokens.
 type outcome struct {
 	clientClosed bool
 	generated    bool
+	finish       engine.FinishReason
 	usage        engine.Usage
 }
 
@@ -153,10 +167,12 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		log := s.log.With("request_id", id)
 		o := &outcome{}
-		ctx := context.WithValue(r.Context(), keyLogger, log)
+		ctx, cancel := requestContext(r)
+		defer cancel()
+		ctx = context.WithValue(ctx, keyLogger, log)
 		ctx = context.WithValue(ctx, keyRequestID, id)
 		ctx = context.WithValue(ctx, keyOutcome, o)
-		sw := &statusWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeout: s.cfg.WriteTimeout}
+		sw := &statusWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeout: s.cfg.WriteTimeout, failed: cancel}
 		defer func() {
 			if v := recover(); v != nil {
 				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
@@ -168,12 +184,12 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 						message: "internal server error"})
 				}
 			}
-			status := logStatus(sw.status, o, r.Context())
+			status := logStatus(sw.status, o, ctx)
 			s.metrics.observeHTTP(routeLabel(r.URL.Path), status)
 			attrs := []any{"method", r.Method, "path", r.URL.Path, "status", status,
 				"bytes", sw.bytes, "duration", time.Since(start).Round(time.Microsecond)}
 			if o.generated {
-				attrs = append(attrs, "prompt_tokens", o.usage.PromptTokens, "completion_tokens", o.usage.CompletionTokens)
+				attrs = append(attrs, "finish", o.finish, "prompt_tokens", o.usage.PromptTokens, "completion_tokens", o.usage.CompletionTokens)
 			}
 			log.Info("http request", attrs...)
 		}()

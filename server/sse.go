@@ -38,11 +38,20 @@ func (s *sse) send(v any) error {
 // done writes the closing "data: [DONE]" event.
 func (s *sse) done() error { return s.raw([]byte("[DONE]")) }
 
+// ping writes an empty comment, which event-stream readers ignore: it
+// finds out whether the client is still there (see generation.next).
+func (s *sse) ping() error { return s.write([]byte(":\n\n")) }
+
 func (s *sse) raw(data []byte) error {
 	buf := make([]byte, 0, len(data)+8)
 	buf = append(buf, "data: "...)
 	buf = append(buf, data...)
 	buf = append(buf, "\n\n"...)
+	return s.write(buf)
+}
+
+// write writes buf and flushes it.
+func (s *sse) write(buf []byte) error {
 	if _, err := s.w.Write(buf); err != nil {
 		return fmt.Errorf("write event: %w", err)
 	}
@@ -58,6 +67,7 @@ func (s *sse) raw(data []byte) error {
 // relay. ok is false when the client went away or a send failed: the
 // stream must then be abandoned.
 func relay(out *sse, g *generation, send func(ev engine.Event, finish *string) error) (final engine.Event, ok bool) {
+	g.probe = out.ping
 	for {
 		ev, more := g.next()
 		if !more {

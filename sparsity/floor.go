@@ -33,6 +33,14 @@ func (s Spec) CheckFloor(requestTokens int) error {
 		return fmt.Errorf("%w: budget %v keeps %d of this request's %d tokens, below the %s policy's minimum of %d (%d sink tokens + a window of %d); use a budget of at least %d tokens or a fraction of at least %.4g",
 			ErrBadSpec, s.Budget, b, requestTokens, s.Policy, floor, s.Sink, w, floor, float64(floor)/float64(requestTokens))
 	}
+	return s.belowFloor(b, w)
+}
+
+// belowFloor is the error for a budget of b tokens that cannot hold the
+// policy's sinks and a window of w (at least 1): it names the minimum in
+// tokens, for every policy alike (Validate and CheckFloor both use it).
+func (s Spec) belowFloor(b, w int) error {
+	w = max(1, w)
 	return fmt.Errorf("%w: budget %d is below the %s policy's minimum of %d tokens (%d sink tokens + a window of %d)",
-		ErrBadSpec, b, s.Policy, floor, s.Sink, w)
+		ErrBadSpec, b, s.Policy, s.Sink+w, s.Sink, w)
 }

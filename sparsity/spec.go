@@ -181,7 +181,7 @@ func (s Spec) Validate() error {
 	}
 	if b := int(s.Budget); b >= 1 && (s.Policy != Layered || s.Profile == nil) {
 		if w := s.fixedWindow(); s.Sink+w > b {
-			return fmt.Errorf("%w: sink %d + window %d exceed the budget %d", ErrBadSpec, s.Sink, w, b)
+			return s.belowFloor(b, w)
 		}
 	}
 	if s.Profile != nil {

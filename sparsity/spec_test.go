@@ -34,10 +34,10 @@ func TestParseSpec(t *testing.T) {
 		{name: "huge budget", policy: "h2o", budget: 1e12, wantErr: "over"},
 		{name: "missing budget", policy: "h2o", wantErr: "needs a budget"},
 		{name: "layered needs budget or profile", policy: "layered", wantErr: "needs a budget"},
-		{name: "sinks over the budget", policy: "window", budget: 3, wantErr: "sink 4 + window 0 exceed the budget 3"},
-		{name: "sinks over an h2o budget", policy: "h2o", budget: 3, wantErr: "sink 4 + window 0 exceed the budget 3"},
+		{name: "sinks over the budget", policy: "window", budget: 3, wantErr: "budget 3 is below the window policy's minimum of 5 tokens"},
+		{name: "sinks over an h2o budget", policy: "h2o", budget: 3, wantErr: "budget 3 is below the h2o policy's minimum of 5 tokens"},
 		{name: "derived window clamps", policy: "h2o", budget: 4, want: H2O},
-		{name: "snapkv obs over the budget", policy: "snapkv", budget: 30, wantErr: "sink 4 + window 32 exceed the budget 30"},
+		{name: "snapkv obs over the budget", policy: "snapkv", budget: 30, wantErr: "budget 30 is below the snapkv policy's minimum of 36 tokens (4 sink tokens + a window of 32)"},
 		{name: "profile with another policy", policy: "h2o", budget: 64, profile: "testdata/small.json", wantErr: "needs policy layered"},
 		{name: "missing profile", policy: "layered", profile: "testdata/none.json", wantErr: "no such file"},
 	}
@@ -102,7 +102,7 @@ func TestValidateParams(t *testing.T) {
 		{name: "zero kernel", edit: func(s *Spec) { s.Kernel = 0 }, wantErr: "odd"},
 		{name: "no observation window", edit: func(s *Spec) { s.Obs = 0 }, wantErr: "observation window 0"},
 		{name: "window under obs", edit: func(s *Spec) { s.Window = 16 }, wantErr: "shorter than its observation"},
-		{name: "window over budget", edit: func(s *Spec) { s.Window = 1021 }, wantErr: "exceed the budget"},
+		{name: "window over budget", edit: func(s *Spec) { s.Window = 1021 }, wantErr: "minimum of 1025 tokens"},
 		{name: "window fills budget", edit: func(s *Spec) { s.Window = 1020 }},
 		{name: "pyramid top zero", edit: func(s *Spec) { s.Policy, s.PyramidTop = Pyramid, 0 }, wantErr: "top fraction"},
 		{name: "pyramid top over 1", edit: func(s *Spec) { s.Policy, s.PyramidTop = Pyramid, 1.5 }, wantErr: "top fraction"},
@@ -148,7 +148,7 @@ func TestOverride(t *testing.T) {
 		{name: "policy needs a budget", base: server, policy: "window", wantErr: "needs a budget"},
 		{name: "unknown policy", base: server, policy: "random", wantErr: "unknown policy"},
 		{name: "bad budget", base: server, budget: -3, wantErr: "negative"},
-		{name: "budget under sinks", base: server, policy: "window", budget: 2, wantErr: "exceed the budget"},
+		{name: "budget under sinks", base: server, policy: "window", budget: 2, wantErr: "minimum of"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -40,10 +40,18 @@ func commands() []command {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := shutdownContext(context.Background())
 	code := mainWithArgs(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// shutdownContext returns a context that ends on SIGINT, SIGTERM or
+// SIGHUP. A hang-up (the terminal closing, or a supervisor's reload
+// signal, which Sieve has nothing to reload for) drains "sieve serve" like
+// SIGTERM instead of killing it mid-request.
+func shutdownContext(parent context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 }
 
 func mainWithArgs(ctx context.Context, args []string, stdout, stderr io.Writer) int {

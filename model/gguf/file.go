@@ -213,7 +213,8 @@ func (f *File) readTensorInfo(d *decoder) {
 }
 
 // locateData finds the aligned data section after the header (which ends at
-// end) and checks that every tensor is aligned and inside the file.
+// end) and checks that every tensor is aligned, inside the file, and that
+// the tensors tile the data section (checkLayout).
 func (f *File) locateData(buf []byte, end uint64) error {
 	a := uint64(f.Alignment)
 	start := (end + a - 1) / a * a
@@ -231,7 +232,7 @@ func (f *File) locateData(buf []byte, end uint64) error {
 				model.ErrBadModel, t.Name, t.Offset, t.Offset+t.Size, avail)
 		}
 	}
-	return nil
+	return checkLayout(f.Tensors, avail, a)
 }
 
 // Uint returns an integer metadata value of any integer type, and false when

@@ -113,6 +113,17 @@ func (l *llamaFile) drop(name string) *llamaFile {
 // open writes the file and opens it.
 func (l *llamaFile) open(t *testing.T) *gguf.File {
 	t.Helper()
+	f, err := gguf.Open(writeTemp(t, "tiny-llama.gguf", l.bytes(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// bytes writes the file with gguf.Writer.
+func (l *llamaFile) bytes(t *testing.T) []byte {
+	t.Helper()
 	var buf bytes.Buffer
 	w := gguf.NewWriter(&buf)
 	for _, p := range l.kvs {
@@ -133,12 +144,7 @@ func (l *llamaFile) open(t *testing.T) *gguf.File {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	f, err := gguf.Open(writeTemp(t, "tiny-llama.gguf", buf.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f
+	return buf.Bytes()
 }
 
 func TestModelDefaults(t *testing.T) {
