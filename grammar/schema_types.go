@@ -1,0 +1,383 @@
+package grammar
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// property is one member an object may or must have.
+type property struct {
+	name     string
+	schema   *jvalue // nil: any value
+	required bool
+}
+
+// object compiles an object schema: the properties in schema order, the
+// required ones always, the optional ones or not, then additional
+// properties when additionalProperties allows them (when it is absent,
+// none are generated unless the schema names no properties at all).
+func (c *schemaCompiler) object(v *jvalue, path string) (*expr, error) {
+	if v.get("properties") == nil && v.get("required") == nil && v.get("additionalProperties") == nil {
+		return c.j.object(), nil
+	}
+	var props []property
+	if ps := v.get("properties"); ps != nil {
+		if ps.kind != 'o' {
+			return nil, errAt(path, "properties", ErrInvalid, "properties must be an object")
+		}
+		for _, m := range ps.obj {
+			props = append(props, property{name: m.key, schema: m.val})
+		}
+	}
+	if req := v.get("required"); req != nil {
+		if req.kind != 'a' {
+			return nil, errAt(path, "required", ErrInvalid, "required must be an array of strings")
+		}
+		for _, r := range req.arr {
+			if r.kind != 's' {
+				return nil, errAt(path, "required", ErrInvalid, "required must be an array of strings")
+			}
+			found := false
+			for i := range props {
+				if props[i].name == r.str {
+					props[i].required, found = true, true
+				}
+			}
+			if !found {
+				props = append(props, property{name: r.str, required: true})
+			}
+		}
+	}
+	if u := v.get("unevaluatedProperties"); u != nil && u.kind != 'b' {
+		return nil, errAt(path, "unevaluatedProperties", ErrUnsupported, "only a boolean is supported")
+	}
+	var extra *expr
+	if ap := v.get("additionalProperties"); ap != nil && !isFalse(ap) {
+		val, err := c.schema(ap, path+"/additionalProperties")
+		if err != nil {
+			return nil, err
+		}
+		var names []string
+		for _, p := range props {
+			names = append(names, p.name)
+		}
+		key := keyNotIn(c.b, names)
+		extra = ref(c.b.rule(seq(key, c.j.ws(), lit(":"), c.j.ws(), val, c.j.ws())))
+	}
+	members := make([]*expr, len(props))
+	for i, p := range props {
+		val := c.j.value()
+		if p.schema != nil {
+			var err error
+			if val, err = c.schema(p.schema, path+"/properties/"+escapePointer(p.name)); err != nil {
+				return nil, err
+			}
+		}
+		members[i] = seq(lit(string(appendString(nil, p.name))), c.j.ws(), lit(":"), c.j.ws(), val, c.j.ws())
+	}
+	// rest[i][e] is the grammar of the members from i on, e telling
+	// whether one was written before (so a comma comes first).
+	rest := make([][2]int32, len(props)+1)
+	sep := func(e int) *expr {
+		if e == 1 {
+			return seq(lit(","), c.j.ws())
+		}
+		return empty()
+	}
+	for e := range 2 {
+		switch {
+		case extra == nil:
+			rest[len(props)][e] = c.b.rule(empty())
+		case e == 1:
+			rest[len(props)][e] = c.b.rule(repeat(seq(lit(","), c.j.ws(), extra), 0, -1))
+		default:
+			rest[len(props)][e] = c.b.rule(opt(seq(extra, repeat(seq(lit(","), c.j.ws(), extra), 0, -1))))
+		}
+	}
+	for i := len(props) - 1; i >= 0; i-- {
+		m := ref(c.b.rule(members[i]))
+		for e := range 2 {
+			with := seq(sep(e), m, ref(rest[i+1][1]))
+			if props[i].required {
+				rest[i][e] = c.b.rule(with)
+			} else {
+				rest[i][e] = c.b.rule(alt(with, ref(rest[i+1][e])))
+			}
+		}
+	}
+	if c.b.err != nil {
+		return nil, schemaErr(path, "properties", c.b.err)
+	}
+	return seq(lit("{"), c.j.ws(), ref(rest[0][0]), lit("}")), nil
+}
+
+// escapePointer escapes a JSON pointer token.
+func escapePointer(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+// keyNotIn matches a JSON string that is none of names: its characters
+// are printable ASCII other than '"' and '\', so that no escape can spell
+// a listed name differently.
+func keyNotIn(b *builder, names []string) *expr {
+	var plain byteSet
+	plain.add(0x20, 0x7E)
+	plain[0] &^= 1 << '"'
+	plain[1] &^= 1 << ('\\' - 64)
+	type node struct {
+		end  bool
+		kids map[byte]*node
+		keys []byte
+	}
+	root := &node{}
+	for _, n := range names {
+		ok := true
+		for i := range len(n) {
+			if !plain.has(n[i]) {
+				ok = false
+			}
+		}
+		if !ok {
+			continue
+		}
+		cur := root
+		for i := range len(n) {
+			if cur.kids == nil {
+				cur.kids = map[byte]*node{}
+			}
+			k, found := cur.kids[n[i]]
+			if !found {
+				k = &node{}
+				cur.kids[n[i]] = k
+				cur.keys = append(cur.keys, n[i])
+			}
+			cur = k
+		}
+		cur.end = true
+	}
+	free := ref(b.rule(seq(repeat(exprSet(plain), 0, -1), lit(`"`))))
+	var build func(n *node) *expr
+	build = func(n *node) *expr {
+		others := plain
+		var es []*expr
+		for _, k := range n.keys {
+			others[k>>6] &^= 1 << (k & 63)
+			es = append(es, seq(exprSet(setOf(k)), build(n.kids[k])))
+		}
+		es = append(es, seq(exprSet(others), free))
+		if !n.end {
+			es = append(es, lit(`"`))
+		}
+		return ref(b.rule(alt(es...)))
+	}
+	return seq(lit(`"`), build(root))
+}
+
+// array compiles an array schema: items (any value when absent), between
+// minItems and maxItems of them.
+func (c *schemaCompiler) array(v *jvalue, path string) (*expr, error) {
+	if u := v.get("uniqueItems"); u != nil && !isFalse(u) {
+		return nil, errAt(path, "uniqueItems", ErrUnsupported, "uniqueItems: true is not supported")
+	}
+	lo, _, err := intKeyword(v, "minItems", path)
+	if err != nil {
+		return nil, err
+	}
+	hi, bounded, err := intKeyword(v, "maxItems", path)
+	if err != nil {
+		return nil, err
+	}
+	if !bounded {
+		hi = -1
+	}
+	if bounded && hi < lo {
+		return never(), nil
+	}
+	item := c.j.value()
+	if it := v.get("items"); it != nil {
+		if it.kind == 'a' {
+			return nil, errAt(path, "items", ErrUnsupported, "items as an array (tuples) is not supported")
+		}
+		if item, err = c.schema(it, path+"/items"); err != nil {
+			return nil, err
+		}
+	}
+	one := ref(c.b.rule(seq(item, c.j.ws())))
+	more := seq(lit(","), c.j.ws(), one)
+	var body *expr
+	switch {
+	case hi == 0:
+		body = empty()
+	case lo == 0:
+		body = opt(seq(one, repeat(more, 0, max(hi-1, -1))))
+	default:
+		body = seq(one, repeat(more, lo-1, max(hi-1, -1)))
+	}
+	if c.b.err != nil {
+		return nil, schemaErr(path, "maxItems", c.b.err)
+	}
+	return seq(lit("["), c.j.ws(), body, lit("]")), nil
+}
+
+// formats are the string formats generated to their pattern; other
+// formats are annotations and generate any string.
+var formats = map[string]string{
+	"date":      `^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$`,
+	"time":      `^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$`,
+	"date-time": `^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$`,
+	"uuid":      `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`,
+	"email":     `^[a-z0-9._+-]{1,32}@[a-z0-9-]{1,32}(\.[a-z0-9-]{1,16}){1,3}$`,
+}
+
+// str compiles a string schema: pattern, a known format, or minLength
+// and maxLength characters.
+func (c *schemaCompiler) str(v *jvalue, path string) (*expr, error) {
+	lo, _, err := intKeyword(v, "minLength", path)
+	if err != nil {
+		return nil, err
+	}
+	hi, bounded, err := intKeyword(v, "maxLength", path)
+	if err != nil {
+		return nil, err
+	}
+	lengths := lo > 0 || bounded
+	pattern, keyword := "", ""
+	if f := v.get("format"); f != nil && f.kind == 's' {
+		pattern, keyword = formats[f.str], "format"
+	}
+	if p := v.get("pattern"); p != nil {
+		if p.kind != 's' {
+			return nil, errAt(path, "pattern", ErrInvalid, "pattern must be a string")
+		}
+		pattern, keyword = p.str, "pattern"
+	}
+	if pattern != "" {
+		if lengths {
+			return nil, errAt(path, keyword, ErrUnsupported, "%s together with minLength or maxLength", keyword)
+		}
+		e, err := c.b.regex(pattern, true, false)
+		if err != nil {
+			return nil, schemaErr(path, keyword, err)
+		}
+		return seq(lit(`"`), e, lit(`"`)), nil
+	}
+	if !lengths {
+		return c.j.str(), nil
+	}
+	if !bounded {
+		hi = -1
+	} else if hi < lo {
+		return never(), nil
+	}
+	body := repeat(c.j.char(), lo, hi)
+	e := seq(lit(`"`), body, lit(`"`))
+	if c.b.count(lo + max(hi, 0)); c.b.err != nil {
+		return nil, schemaErr(path, "maxLength", c.b.err)
+	}
+	return e, nil
+}
+
+// maxBound is the largest magnitude of a generated integer.
+const maxBound = 1e16 - 1
+
+// number compiles a number or integer schema. Integers may have minimum,
+// maximum and their exclusive forms; numbers may not.
+func (c *schemaCompiler) number(integer bool, v *jvalue, path string) (*expr, error) {
+	if m := v.get("multipleOf"); m != nil {
+		if f, err := strconv.ParseFloat(m.str, 64); m.kind != 'n' || err != nil || !integer || f != 1 {
+			return nil, errAt(path, "multipleOf", ErrUnsupported, "only multipleOf 1 on integers is supported")
+		}
+	}
+	lo, hi := -maxBound, maxBound
+	bounded := false
+	for _, k := range []string{"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"} {
+		x := v.get(k)
+		if x == nil {
+			continue
+		}
+		f, err := strconv.ParseFloat(x.str, 64)
+		if x.kind != 'n' || err != nil {
+			return nil, errAt(path, k, ErrInvalid, "%s must be a number", k)
+		}
+		if !integer {
+			return nil, errAt(path, k, ErrUnsupported, "%s on a number (use an integer)", k)
+		}
+		if math.Abs(f) > maxBound {
+			return nil, errAt(path, k, ErrUnsupported, "a bound beyond ±%g", float64(maxBound))
+		}
+		bounded = true
+		switch k {
+		case "minimum":
+			lo = max(lo, math.Ceil(f))
+		case "exclusiveMinimum":
+			lo = max(lo, math.Floor(f)+1)
+		case "maximum":
+			hi = min(hi, math.Floor(f))
+		case "exclusiveMaximum":
+			hi = min(hi, math.Ceil(f)-1)
+		}
+	}
+	if !bounded {
+		if integer {
+			return c.j.integer(), nil
+		}
+		return c.j.number(), nil
+	}
+	if lo > hi {
+		return never(), nil
+	}
+	return intRange(int64(lo), int64(hi)), nil
+}
+
+// intRange matches the decimal integers lo..hi, without leading zeros
+// or "-0".
+func intRange(lo, hi int64) *expr {
+	var es []*expr
+	if hi >= 0 {
+		es = append(es, uintRange(uint64(max(lo, 0)), uint64(hi)))
+	}
+	if lo < 0 {
+		es = append(es, seq(lit("-"), uintRange(uint64(-min(hi, -1)), uint64(-lo))))
+	}
+	return alt(es...)
+}
+
+// uintRange matches the decimal numbers lo..hi without leading zeros.
+func uintRange(lo, hi uint64) *expr {
+	var es []*expr
+	a, b := strconv.FormatUint(lo, 10), strconv.FormatUint(hi, 10)
+	for n := len(a); n <= len(b); n++ {
+		from, to := a, b
+		if n > len(a) {
+			from = "1" + strings.Repeat("0", n-1)
+		}
+		if n < len(b) {
+			to = strings.Repeat("9", n)
+		}
+		es = append(es, digitsRange(from, to))
+	}
+	return alt(es...)
+}
+
+// digitsRange matches the digit strings from..to of their common length.
+func digitsRange(from, to string) *expr {
+	n := len(from)
+	if n == 0 {
+		return empty()
+	}
+	if from[0] == to[0] {
+		return seq(exprSet(setOf(from[0])), digitsRange(from[1:], to[1:]))
+	}
+	anyDigits := repeat(exprSet(rangeSet('0', '9')), n-1, n-1)
+	if strings.Trim(from[1:], "0") == "" && strings.Trim(to[1:], "9") == "" {
+		return seq(exprSet(rangeSet(from[0], to[0])), anyDigits)
+	}
+	es := []*expr{seq(exprSet(setOf(from[0])), digitsRange(from[1:], strings.Repeat("9", n-1)))}
+	if from[0]+1 <= to[0]-1 {
+		es = append(es, seq(exprSet(rangeSet(from[0]+1, to[0]-1)), anyDigits))
+	}
+	es = append(es, seq(exprSet(setOf(to[0])), digitsRange(strings.Repeat("0", n-1), to[1:])))
+	return alt(es...)
+}
+

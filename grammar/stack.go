@@ -1,0 +1,170 @@
+package grammar
+
+// The automaton's state is a set of stacks. A stack is a persistent linked
+// list of frames; its top frame sits at a byte-set element of the grammar
+// and the frames below it are where to go on when the rules above return.
+// Expanding a rule reference at the end of an alternative pushes nothing
+// (a tail call), so repetitions do not grow the stacks.
+
+// maxDepth bounds the frames of one stack (nested objects and arrays,
+// recursive $refs); deeper expansions are dropped.
+const maxDepth = 512
+
+// maxStacks bounds the stacks of one state (ambiguous grammars); the rest
+// are dropped, which narrows the language but never widens it.
+const maxStacks = 1024
+
+// frame is one level of a stack.
+type frame struct {
+	pos   int32 // element index
+	depth int32 // frames below, plus one
+	hash  uint64
+	next  *frame
+}
+
+// equal reports whether the stacks from f and o are the same.
+func (f *frame) equal(o *frame) bool {
+	for f != o {
+		if f == nil || o == nil || f.hash != o.hash || f.pos != o.pos {
+			return false
+		}
+		f, o = f.next, o.next
+	}
+	return true
+}
+
+// state is a set of stacks, and whether the input so far is complete.
+type state struct {
+	stacks []*frame
+	accept bool
+}
+
+// dead reports that no input at all can follow or end here.
+func (s *state) dead() bool { return len(s.stacks) == 0 && !s.accept }
+
+// frameAlloc hands out frames: from the heap (nil) or from an arena that a
+// mask walk resets.
+type frameAlloc struct {
+	chunks [][]frame
+	ci, i  int
+}
+
+// chunkFrames is the size of one arena chunk.
+const chunkFrames = 4096
+
+// newFrame returns a frame at pos over next.
+func (a *frameAlloc) newFrame(pos int32, next *frame) *frame {
+	h := uint64(pos)*0x9e3779b97f4a7c15 + 0x632be59bd9b4e019
+	d := int32(1)
+	if next != nil {
+		h ^= next.hash*0xbf58476d1ce4e5b9 + (next.hash >> 29)
+		d = next.depth + 1
+	}
+	var f *frame
+	if a == nil {
+		f = &frame{}
+	} else {
+		if a.ci == len(a.chunks) {
+			a.chunks = append(a.chunks, make([]frame, chunkFrames))
+		}
+		f = &a.chunks[a.ci][a.i]
+		if a.i++; a.i == chunkFrames {
+			a.ci, a.i = a.ci+1, 0
+		}
+	}
+	*f = frame{pos: pos, depth: d, hash: h, next: next}
+	return f
+}
+
+// reset makes every frame of the arena free again.
+func (a *frameAlloc) reset() { a.ci, a.i = 0, 0 }
+
+// closer expands frames into a state; seen holds the frames expanded in
+// this closure, so that nullable cycles end.
+type closer struct {
+	g     *Grammar
+	alloc *frameAlloc
+	seen  []*frame
+	out   *state
+}
+
+// expand adds the stacks that frame f stands for to the state.
+func (c *closer) expand(f *frame) {
+	if f.depth > maxDepth || len(c.out.stacks) >= maxStacks {
+		return
+	}
+	for _, s := range c.seen {
+		if s.hash == f.hash && s.equal(f) {
+			return
+		}
+	}
+	c.seen = append(c.seen, f)
+	e := c.g.elems[f.pos]
+	switch e.kind {
+	case kindSet:
+		c.out.stacks = append(c.out.stacks, f)
+	case kindEnd:
+		if f.next == nil {
+			c.out.accept = true
+			return
+		}
+		c.expand(f.next)
+	case kindRef:
+		cont := f.next
+		if c.g.elems[f.pos+1].kind != kindEnd {
+			cont = c.alloc.newFrame(f.pos+1, f.next)
+		}
+		for _, start := range c.g.rules[e.arg] {
+			c.expand(c.alloc.newFrame(start, cont))
+		}
+	}
+}
+
+// start returns the initial state of g.
+func (g *Grammar) start() state {
+	var st state
+	c := closer{g: g, out: &st}
+	for _, a := range g.rules[g.root] {
+		c.expand(c.alloc.newFrame(a, nil))
+	}
+	return st
+}
+
+// advance sets out to the state after byte b from st; out's stacks slice
+// is reused. seen is scratch space, returned for reuse.
+func (g *Grammar) advance(st *state, b byte, out *state, alloc *frameAlloc, seen []*frame) []*frame {
+	out.stacks, out.accept = out.stacks[:0], false
+	c := closer{g: g, alloc: alloc, seen: seen[:0], out: out}
+	for _, f := range st.stacks {
+		if g.sets[g.elems[f.pos].arg].has(b) {
+			c.expand(alloc.newFrame(f.pos+1, f.next))
+		}
+	}
+	return c.seen
+}
+
+// tops is the set of bytes that may come next from st.
+func (g *Grammar) tops(st *state) byteSet {
+	var s byteSet
+	for _, f := range st.stacks {
+		s.union(&g.sets[g.elems[f.pos].arg])
+	}
+	return s
+}
+
+// key appends a key identifying st to buf: equal keys mean equal states.
+func (st *state) key(buf []byte) []byte {
+	if st.accept {
+		buf = append(buf, 1)
+	} else {
+		buf = append(buf, 0)
+	}
+	for _, f := range st.stacks {
+		for ; f != nil; f = f.next {
+			p := uint32(f.pos)
+			buf = append(buf, byte(p), byte(p>>8), byte(p>>16), byte(p>>24))
+		}
+		buf = append(buf, 0xff, 0xff, 0xff, 0xff)
+	}
+	return buf
+}
