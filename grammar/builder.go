@@ -63,7 +63,9 @@ func never() *expr { return &expr{op: opAlt} }
 func opt(e *expr) *expr { return alt(e, empty()) }
 
 // repeat matches e min to max times (max < 0: any number).
-func repeat(e *expr, min, max int) *expr { return &expr{op: opRepeat, subs: []*expr{e}, min: min, max: max} }
+func repeat(e *expr, min, max int) *expr {
+	return &expr{op: opRepeat, subs: []*expr{e}, min: min, max: max}
+}
 
 // ref matches the rule.
 func ref(rule int32) *expr { return &expr{op: opRef, rule: rule} }

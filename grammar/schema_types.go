@@ -380,4 +380,3 @@ func digitsRange(from, to string) *expr {
 	es = append(es, seq(exprSet(setOf(to[0])), digitsRange(strings.Repeat("0", n-1), to[1:])))
 	return alt(es...)
 }
-
