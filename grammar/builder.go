@@ -12,6 +12,8 @@ type Limits struct {
 	MaxRules int
 	// MaxSchemaDepth bounds the nesting of the schema document.
 	MaxSchemaDepth int
+	// MaxRefDepth bounds how deep a $ref target may nest in itself.
+	MaxRefDepth int
 	// MaxEnum bounds the values of one enum and the choices of a list.
 	MaxEnum int
 	// MaxWhitespace bounds the whitespace bytes allowed between two JSON
@@ -21,7 +23,7 @@ type Limits struct {
 
 // DefaultLimits returns the limits Sieve compiles with.
 func DefaultLimits() Limits {
-	return Limits{MaxElements: 200_000, MaxRules: 50_000, MaxSchemaDepth: 64, MaxEnum: 4096, MaxWhitespace: 4}
+	return Limits{MaxElements: 200_000, MaxRules: 50_000, MaxSchemaDepth: 64, MaxRefDepth: 6, MaxEnum: 4096, MaxWhitespace: 4}
 }
 
 // exprOp is the operator of an expression node.

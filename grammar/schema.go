@@ -59,7 +59,7 @@ func CompileSchema(schema []byte, lim Limits) (*Grammar, error) {
 		return nil, &SchemaError{Err: err}
 	}
 	b := newBuilder(lim)
-	c := &schemaCompiler{b: b, j: newJSONRules(b), root: root, refs: map[*jvalue]int32{}}
+	c := &schemaCompiler{b: b, j: newJSONRules(b), root: root, refs: map[refKey]int32{}, active: map[*jvalue]int{}}
 	e, err := c.schema(root, "")
 	if err != nil {
 		return nil, err
@@ -76,7 +76,11 @@ type schemaCompiler struct {
 	b    *builder
 	j    *jsonRules
 	root *jvalue
-	refs map[*jvalue]int32 // the rule of each $ref target
+	// refs holds the rule of each $ref target at each depth of recursion;
+	// active counts the expansions of a target in progress. Recursion is
+	// unrolled to Limits.MaxRefDepth, so that every output is finite.
+	refs   map[refKey]int32
+	active map[*jvalue]int
 }
 
 // errAt returns a SchemaError at path.
@@ -266,7 +270,8 @@ func (c *schemaCompiler) anyOf(keyword string, list *jvalue, path string) (*expr
 }
 
 // ref compiles a $ref to a schema of the same document ("#", "#/$defs/x",
-// any JSON pointer); each target becomes one rule, so recursion works.
+// any JSON pointer); each target becomes one rule per depth of recursion,
+// and a target nested in itself MaxRefDepth times generates nothing there.
 func (c *schemaCompiler) ref(r *jvalue, path string) (*expr, error) {
 	if r.kind != 's' || !strings.HasPrefix(r.str, "#") {
 		return nil, errAt(path, "$ref", ErrUnsupported, "only references within the schema (#/...) are supported")
@@ -275,17 +280,30 @@ func (c *schemaCompiler) ref(r *jvalue, path string) (*expr, error) {
 	if err != nil {
 		return nil, errAt(path, "$ref", err, "%q", r.str)
 	}
-	if rule, ok := c.refs[target]; ok {
+	depth := c.active[target]
+	if depth >= c.b.lim.MaxRefDepth {
+		return never(), nil // recursion ends here: this branch generates nothing
+	}
+	key := refKey{target, depth}
+	if rule, ok := c.refs[key]; ok {
 		return ref(rule), nil
 	}
 	rule := c.b.newRule()
-	c.refs[target] = rule
+	c.refs[key] = rule
+	c.active[target]++
 	e, err := c.schema(target, strings.TrimPrefix(r.str, "#"))
+	c.active[target]--
 	if err != nil {
 		return nil, err
 	}
 	c.b.define(rule, e)
 	return ref(rule), nil
+}
+
+// refKey is a $ref target at a depth of recursion.
+type refKey struct {
+	target *jvalue
+	depth  int
 }
 
 // resolve follows a "#..." JSON pointer from the root.
