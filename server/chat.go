@@ -93,6 +93,13 @@ func (s *Server) chatRequest(r *http.Request, b *backend, req *chatRequest) (eng
 	}
 	ereq.KVPolicy, ereq.KVBudget = req.kvOverride()
 	ereq.KVSinkTokens = req.KVSinkTokens
+	install, ae := s.constraint(b, &req.structuredFields)
+	if ae != nil {
+		return ereq, ae
+	}
+	if install != nil {
+		install(&ereq)
+	}
 	if req.TopLogprobs != nil {
 		k := *req.TopLogprobs
 		if k < 0 || k > engine.MaxTopLogprobs {

@@ -76,6 +76,8 @@ type backend struct {
 	// specials finds special-token text in message content; nil when
 	// Config.ParseSpecialInContent lets it through.
 	specials *specialSet
+	// grammars caches the compiled output constraints (structured outputs).
+	grammars *grammarCache
 }
 
 // Server is the HTTP handler. It answers 503 on everything but /metrics
@@ -126,6 +128,7 @@ func (s *Server) SetBackend(b Backend) error {
 		// The context's tokens can hold at most this much text.
 		maxTextBytes: textLimit(b.Tokenizer, b.ContextLen),
 		specials:     specials,
+		grammars:     newGrammarCache(b.Tokenizer),
 	})
 	s.metrics.loaded.Set(1)
 	return nil
