@@ -277,21 +277,7 @@ func (b *builder) finish(root int32) (*Grammar, error) {
 	if b.err != nil {
 		return nil, b.err
 	}
-	productive := make([]bool, len(b.rules))
-	for changed := true; changed; {
-		changed = false
-		for r, alts := range b.rules {
-			if productive[r] {
-				continue
-			}
-			for _, a := range alts {
-				if b.altProductive(a, productive) {
-					productive[r], changed = true, true
-					break
-				}
-			}
-		}
-	}
+	productive := b.productive()
 	if !productive[root] {
 		return nil, ErrUnsatisfiable
 	}
@@ -323,6 +309,48 @@ func (b *builder) finish(root int32) (*Grammar, error) {
 		}
 	}
 	return g, nil
+}
+
+// productive finds the rules that derive some finite string: a worklist
+// over the alternatives, each waiting for its rule references, in time
+// linear in the grammar's size.
+func (b *builder) productive() []bool {
+	productive := make([]bool, len(b.rules))
+	var pending []int // per alternative: rule references not yet productive
+	var owner []int   // per alternative: its rule
+	users := make([][]int, len(b.rules))
+	var queue []int
+	for r, alts := range b.rules {
+		for _, a := range alts {
+			i := len(pending)
+			n := 0
+			for _, at := range a {
+				switch {
+				case at.ref >= 0:
+					users[at.ref] = append(users[at.ref], i)
+					n++
+				case at.set.empty():
+					n = -1 << 30 // never completes
+				}
+			}
+			pending, owner = append(pending, n), append(owner, r)
+			if n == 0 && !productive[r] {
+				productive[r] = true
+				queue = append(queue, r)
+			}
+		}
+	}
+	for len(queue) > 0 {
+		r := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		for _, i := range users[r] {
+			if pending[i]--; pending[i] == 0 && !productive[owner[i]] {
+				productive[owner[i]] = true
+				queue = append(queue, owner[i])
+			}
+		}
+	}
+	return productive
 }
 
 // altProductive reports whether every atom of a can derive a string.

@@ -93,8 +93,7 @@ func readValue(d *json.Decoder, depth int) (*jvalue, error) {
 				}
 				v.obj = append(v.obj, jmember{key: key, val: val})
 			}
-			_, err := d.Token()
-			return v, err
+			return v, closing(d)
 		}
 		v := &jvalue{kind: 'a'}
 		for d.More() {
@@ -104,8 +103,7 @@ func readValue(d *json.Decoder, depth int) (*jvalue, error) {
 			}
 			v.arr = append(v.arr, val)
 		}
-		_, err := d.Token()
-		return v, err
+		return v, closing(d)
 	case string:
 		return &jvalue{kind: 's', str: t}, nil
 	case json.Number:
@@ -116,6 +114,14 @@ func readValue(d *json.Decoder, depth int) (*jvalue, error) {
 		return &jvalue{kind: 'z'}, nil
 	}
 	return nil, fmt.Errorf("%w: unexpected token %v", ErrInvalid, t)
+}
+
+// closing reads the delimiter that ends an object or array.
+func closing(d *json.Decoder) error {
+	if _, err := d.Token(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return nil
 }
 
 // encode appends v's compact JSON text to buf.

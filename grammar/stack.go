@@ -76,29 +76,55 @@ func (a *frameAlloc) newFrame(pos int32, next *frame) *frame {
 	return f
 }
 
-// reset makes every frame of the arena free again.
-func (a *frameAlloc) reset() { a.ci, a.i = 0, 0 }
+// maxClosure bounds the frames one closure expands (grammars with long
+// chains of nullable rules); the rest are dropped, narrowing the language.
+const maxClosure = 1 << 14
+
+// seenMapAt is the number of expanded frames from which a closure indexes
+// them by hash instead of scanning them.
+const seenMapAt = 32
 
 // closer expands frames into a state; seen holds the frames expanded in
-// this closure, so that nullable cycles end.
+// this closure, so that nullable cycles end (seenByHash indexes them once
+// there are many).
 type closer struct {
-	g     *Grammar
-	alloc *frameAlloc
-	seen  []*frame
-	out   *state
+	g          *Grammar
+	alloc      *frameAlloc
+	seen       []*frame
+	seenByHash map[uint64]*frame
+	out        *state
+}
+
+// visit records f as expanded and reports whether it was new.
+func (c *closer) visit(f *frame) bool {
+	if c.seenByHash != nil {
+		if _, ok := c.seenByHash[f.hash]; ok {
+			return false // a hash collision drops f: it narrows, never widens
+		}
+		c.seenByHash[f.hash] = f
+		c.seen = append(c.seen, f)
+		return true
+	}
+	for _, s := range c.seen {
+		if s.hash == f.hash && s.equal(f) {
+			return false
+		}
+	}
+	c.seen = append(c.seen, f)
+	if len(c.seen) == seenMapAt {
+		c.seenByHash = make(map[uint64]*frame, 2*seenMapAt)
+		for _, s := range c.seen {
+			c.seenByHash[s.hash] = s
+		}
+	}
+	return true
 }
 
 // expand adds the stacks that frame f stands for to the state.
 func (c *closer) expand(f *frame) {
-	if f.depth > maxDepth || len(c.out.stacks) >= maxStacks {
+	if f.depth > maxDepth || len(c.out.stacks) >= maxStacks || len(c.seen) >= maxClosure || !c.visit(f) {
 		return
 	}
-	for _, s := range c.seen {
-		if s.hash == f.hash && s.equal(f) {
-			return
-		}
-	}
-	c.seen = append(c.seen, f)
 	e := c.g.elems[f.pos]
 	switch e.kind {
 	case kindSet:

@@ -72,7 +72,9 @@ func (s *Server) constraint(b *backend, f *structuredFields) (func(*engine.Reque
 		pick("guided_regex", func() (func(*engine.Request), *apiError) { return s.regexConstraint(b, *f.GuidedRegex, "guided_regex") })
 	}
 	if f.GuidedChoice != nil {
-		pick("guided_choice", func() (func(*engine.Request), *apiError) { return s.choiceConstraint(b, f.GuidedChoice, "guided_choice") })
+		pick("guided_choice", func() (func(*engine.Request), *apiError) {
+			return s.choiceConstraint(b, f.GuidedChoice, "guided_choice")
+		})
 	}
 	if f.GuidedGrammar != nil {
 		pick("guided_grammar", func() (func(*engine.Request), *apiError) { return nil, grammarUnsupported("guided_grammar") })
@@ -208,15 +210,14 @@ func (s *Server) cached(b *backend, key, param string, compile func() (*grammar.
 	return func(r *engine.Request) { r.Constraint = c.NewMatcher() }, nil
 }
 
-// grammarError turns a compile error into a 400.
+// grammarError turns a compile error (unsupported, invalid, too large or
+// unsatisfiable) into a 400.
 func grammarError(param string, err error) *apiError {
 	msg := strings.ReplaceAll(err.Error(), "grammar: ", "")
 	switch {
 	case errors.Is(err, grammar.ErrUnsatisfiable):
 		return &apiError{status: http.StatusBadRequest, kind: typeInvalidRequest, param: param, code: "unsatisfiable_schema",
 			message: fmt.Sprintf("no output can match: %s", msg)}
-	case errors.Is(err, grammar.ErrUnsupported), errors.Is(err, grammar.ErrInvalid), errors.Is(err, grammar.ErrTooLarge):
-		return badRequest(param, "%s", msg)
 	}
 	return badRequest(param, "%s", msg)
 }

@@ -1,0 +1,43 @@
+package grammar
+
+import (
+	"errors"
+	"testing"
+)
+
+// FuzzCompileSchema compiles arbitrary schemas: the compiler must return
+// a grammar or one of its errors, within its limits, and a grammar must
+// start and advance.
+func FuzzCompileSchema(f *testing.F) {
+	for _, s := range append(append([]string{}, e2eSchemas...), maskSchemas...) {
+		f.Add([]byte(s))
+	}
+	for _, s := range []string{`{}`, `true`, `false`, `{"type":"string","pattern":"(a|b)*c{2,5}"}`,
+		`{"$ref":"#"}`, `{"anyOf":[{"$ref":"#"},{"type":"null"}]}`, `{"type":"array","items":{"type":"array","items":{"type":"string","maxLength":1000},"maxItems":100},"maxItems":100}`} {
+		f.Add([]byte(s))
+	}
+	lim := DefaultLimits()
+	f.Fuzz(func(t *testing.T, schema []byte) {
+		g, err := CompileSchema(schema, lim)
+		if err != nil {
+			for _, want := range []error{ErrUnsupported, ErrInvalid, ErrUnsatisfiable, ErrTooLarge} {
+				if errors.Is(err, want) {
+					return
+				}
+			}
+			t.Fatalf("error %v wraps none of the grammar's errors", err)
+		}
+		if g.Size() > lim.MaxElements+len(g.rules)+1 {
+			t.Fatalf("%d elements, over the limit of %d", g.Size(), lim.MaxElements)
+		}
+		st := g.start()
+		for _, c := range []byte(`{"a":[1,"x",null]} `) {
+			var next state
+			g.advance(&st, c, &next, nil, nil)
+			if next.dead() {
+				break
+			}
+			st = next
+		}
+	})
+}
