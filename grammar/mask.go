@@ -10,27 +10,25 @@ import (
 const DefaultMaskCacheBytes = 4 << 20
 
 // Compiled is a Grammar bound to a Vocabulary: it computes the mask of
-// allowed tokens for a state and caches it by the state's key, so that
-// states which repeat (inside a string, from one request to the next) cost
-// a map lookup. It is safe for concurrent use; each request takes its own
-// Matcher from it.
+// allowed tokens of a state by walking the vocabulary trie through the
+// grammar's memoized transitions, and keeps the mask with the state, so
+// that states which repeat (inside a string, from one request to the
+// next) cost a map lookup. It is safe for concurrent use; each request
+// takes its own Matcher from it.
 type Compiled struct {
-	g      *Grammar
-	v      *Vocabulary
-	init   state
-	walker sync.Pool
+	g    *Grammar
+	v    *Vocabulary
+	init state
 
-	mu         sync.Mutex
-	cache      map[string][]uint64
-	cacheBytes int
-	maxBytes   int
+	mu        sync.Mutex
+	d         dfa
+	maskBytes int
+	maxBytes  int
 }
 
 // Bind binds g to the vocabulary v.
 func Bind(g *Grammar, v *Vocabulary) *Compiled {
-	c := &Compiled{g: g, v: v, init: g.start(), cache: map[string][]uint64{}, maxBytes: DefaultMaskCacheBytes}
-	c.walker.New = func() any { return &walker{c: c, levels: make([]state, v.maxLen+1)} }
-	return c
+	return &Compiled{g: g, v: v, init: g.start(), d: dfa{byKey: map[string]int32{}}, maxBytes: DefaultMaskCacheBytes}
 }
 
 // NewMatcher returns a matcher at the start of the grammar.
@@ -40,98 +38,73 @@ func (c *Compiled) NewMatcher() *Matcher { return &Matcher{c: c, st: c.init} }
 // (stop tokens included when st is complete). The result is shared: the
 // caller must not modify it.
 func (c *Compiled) mask(st *state) []uint64 {
-	w := c.walker.Get().(*walker)
-	defer c.walker.Put(w)
-	w.key = st.key(w.key[:0])
 	c.mu.Lock()
-	m, ok := c.cache[string(w.key)]
-	c.mu.Unlock()
-	if ok {
+	defer c.mu.Unlock()
+	if len(c.d.states) > maxDFAStates {
+		c.d.reset()
+		c.maskBytes = 0
+	}
+	id := c.d.intern(c.g, *st)
+	if m := c.d.states[id].mask; m != nil {
 		return m
 	}
-	m = make([]uint64, (c.v.size+63)/64)
-	w.bits = m
-	w.walk(0, st, 0)
+	m := make([]uint64, (c.v.size+63)/64)
+	c.walk(0, id, m)
 	if st.accept {
-		for _, id := range c.v.stop {
-			if id >= 0 && int(id) < c.v.size {
-				m[id>>6] |= 1 << (id & 63)
+		for _, t := range c.v.stop {
+			if t >= 0 && int(t) < c.v.size {
+				m[t>>6] |= 1 << (t & 63)
 			}
 		}
 	}
-	c.mu.Lock()
-	if c.cacheBytes+8*len(m) > c.maxBytes {
-		clear(c.cache)
-		c.cacheBytes = 0
+	if c.maskBytes+8*len(m) > c.maxBytes {
+		for _, s := range c.d.states {
+			s.mask = nil
+		}
+		c.maskBytes = 0
 	}
-	c.cache[string(w.key)] = m
-	c.cacheBytes += 8*len(m) + len(w.key)
-	c.mu.Unlock()
+	c.d.states[id].mask = m
+	c.maskBytes += 8 * len(m)
 	return m
+}
+
+// walk visits the children of trie node n from state id, marking in bits
+// every token whose bytes keep the input valid. The caller holds c.mu.
+func (c *Compiled) walk(n int32, id int32, bits []uint64) {
+	v := c.v
+	tbl := c.d.table(id)
+	for e := v.childStart[n]; e < v.childStart[n+1]; e++ {
+		b := v.childByte[e]
+		next := tbl[b]
+		if next == transDead {
+			continue
+		}
+		if next == transUnknown {
+			if next = c.d.step(c.g, id, b); next == transDead {
+				continue
+			}
+		}
+		child := v.childNode[e]
+		for _, t := range v.tokIDs[v.tokStart[child]:v.tokStart[child+1]] {
+			bits[t>>6] |= 1 << (t & 63)
+		}
+		if v.childStart[child] < v.childStart[child+1] && len(c.d.states[next].st.stacks) > 0 {
+			c.walk(child, next, bits)
+		}
+	}
 }
 
 // feasible reports whether the bytes p may follow st.
 func (c *Compiled) feasible(st *state, p []byte) bool {
-	w := c.walker.Get().(*walker)
-	defer c.walker.Put(w)
-	mark := w.arena.mark()
-	defer w.arena.release(mark)
-	var cur, next state
-	cur = *st
+	cur := *st
 	for _, b := range p {
-		w.seen = c.g.advance(&cur, b, &next, &w.arena, w.seen)
-		if next.dead() {
+		cur = c.g.advance(&cur, b)
+		if cur.dead() {
 			return false
 		}
-		cur, next = next, state{stacks: cur.stacks[:0:0]}
 	}
 	return true
 }
-
-// walker is the scratch space of one mask computation.
-type walker struct {
-	c      *Compiled
-	arena  frameAlloc
-	levels []state // the state after each byte of the token being walked
-	seen   []*frame
-	key    []byte
-	bits   []uint64
-}
-
-// walk visits the children of trie node n from state st (after depth
-// bytes), marking every token whose bytes keep the input valid.
-func (w *walker) walk(n int32, st *state, depth int) {
-	g, v := w.c.g, w.c.v
-	tops := g.tops(st)
-	next := &w.levels[depth]
-	for e := v.childStart[n]; e < v.childStart[n+1]; e++ {
-		b := v.childByte[e]
-		if !tops.has(b) {
-			continue
-		}
-		mark := w.arena.mark()
-		w.seen = g.advance(st, b, next, &w.arena, w.seen)
-		if !next.dead() {
-			child := v.childNode[e]
-			for _, id := range v.tokIDs[v.tokStart[child]:v.tokStart[child+1]] {
-				w.bits[id>>6] |= 1 << (id & 63)
-			}
-			if len(next.stacks) > 0 && v.childStart[child] < v.childStart[child+1] {
-				w.walk(child, next, depth+1)
-			}
-		}
-		w.arena.release(mark)
-	}
-}
-
-// arenaMark is a position in an arena.
-type arenaMark struct{ ci, i int }
-
-// mark returns the arena's current position.
-func (a *frameAlloc) mark() arenaMark { return arenaMark{a.ci, a.i} }
-
-// release frees every frame handed out since m.
-func (a *frameAlloc) release(m arenaMark) { a.ci, a.i = m.ci, m.i }
 
 // Matcher is one request's position in a grammar. It implements the
 // engine's Constraint. A Matcher is not safe for concurrent use.
@@ -158,11 +131,23 @@ func (m *Matcher) Mask(prev int32, logits []float32) bool {
 	}
 	any := false
 	inf := float32(math.Inf(-1))
-	for i := range logits {
-		if i < m.c.v.size && bits[i>>6]&(1<<(i&63)) != 0 {
+	n := min(len(logits), m.c.v.size)
+	for w := 0; w < n; w += 64 {
+		word := bits[w>>6]
+		if word == ^uint64(0) && w+64 <= n {
 			any = true
 			continue
 		}
+		if word != 0 {
+			any = true
+		}
+		for i := w; i < min(w+64, n); i++ {
+			if word&(1<<(i&63)) == 0 {
+				logits[i] = inf
+			}
+		}
+	}
+	for i := n; i < len(logits); i++ {
 		logits[i] = inf
 	}
 	return any
@@ -182,20 +167,10 @@ func (m *Matcher) Accept(prev, tok int32) (done bool, err error) {
 		return true, nil
 	}
 	p := v.piece(prev, tok)
-	if len(p) == 0 {
+	if len(p) == 0 || !m.AcceptString(string(p)) {
 		return false, ErrRejected
 	}
-	cur := m.st
-	for _, b := range p {
-		var next state
-		m.c.g.advance(&cur, b, &next, nil, nil)
-		if next.dead() {
-			return false, ErrRejected
-		}
-		cur = next
-	}
-	m.st = cur
-	return len(cur.stacks) == 0, nil
+	return len(m.st.stacks) == 0, nil
 }
 
 // Complete reports whether the output so far is a whole match.
@@ -206,12 +181,10 @@ func (m *Matcher) Complete() bool { return m.st.accept }
 func (m *Matcher) AcceptString(s string) bool {
 	cur := m.st
 	for i := range len(s) {
-		var next state
-		m.c.g.advance(&cur, s[i], &next, nil, nil)
-		if next.dead() {
+		cur = m.c.g.advance(&cur, s[i])
+		if cur.dead() {
 			return false
 		}
-		cur = next
 	}
 	m.st = cur
 	return true

@@ -10,12 +10,10 @@ import (
 func matches(g *Grammar, s string) (whole, prefix bool) {
 	st := g.start()
 	for i := range len(s) {
-		var next state
-		g.advance(&st, s[i], &next, nil, nil)
-		if next.dead() {
+		st = g.advance(&st, s[i])
+		if st.dead() {
 			return false, false
 		}
-		st = next
 	}
 	return st.accept, true
 }

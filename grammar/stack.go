@@ -42,38 +42,15 @@ type state struct {
 // dead reports that no input at all can follow or end here.
 func (s *state) dead() bool { return len(s.stacks) == 0 && !s.accept }
 
-// frameAlloc hands out frames: from the heap (nil) or from an arena that a
-// mask walk resets.
-type frameAlloc struct {
-	chunks [][]frame
-	ci, i  int
-}
-
-// chunkFrames is the size of one arena chunk.
-const chunkFrames = 4096
-
 // newFrame returns a frame at pos over next.
-func (a *frameAlloc) newFrame(pos int32, next *frame) *frame {
+func newFrame(pos int32, next *frame) *frame {
 	h := uint64(pos)*0x9e3779b97f4a7c15 + 0x632be59bd9b4e019
 	d := int32(1)
 	if next != nil {
 		h ^= next.hash*0xbf58476d1ce4e5b9 + (next.hash >> 29)
 		d = next.depth + 1
 	}
-	var f *frame
-	if a == nil {
-		f = &frame{}
-	} else {
-		if a.ci == len(a.chunks) {
-			a.chunks = append(a.chunks, make([]frame, chunkFrames))
-		}
-		f = &a.chunks[a.ci][a.i]
-		if a.i++; a.i == chunkFrames {
-			a.ci, a.i = a.ci+1, 0
-		}
-	}
-	*f = frame{pos: pos, depth: d, hash: h, next: next}
-	return f
+	return &frame{pos: pos, depth: d, hash: h, next: next}
 }
 
 // maxClosure bounds the frames one closure expands (grammars with long
@@ -89,7 +66,6 @@ const seenMapAt = 32
 // there are many).
 type closer struct {
 	g          *Grammar
-	alloc      *frameAlloc
 	seen       []*frame
 	seenByHash map[uint64]*frame
 	out        *state
@@ -138,10 +114,10 @@ func (c *closer) expand(f *frame) {
 	case kindRef:
 		cont := f.next
 		if c.g.elems[f.pos+1].kind != kindEnd {
-			cont = c.alloc.newFrame(f.pos+1, f.next)
+			cont = newFrame(f.pos+1, f.next)
 		}
 		for _, start := range c.g.rules[e.arg] {
-			c.expand(c.alloc.newFrame(start, cont))
+			c.expand(newFrame(start, cont))
 		}
 	}
 }
@@ -151,22 +127,21 @@ func (g *Grammar) start() state {
 	var st state
 	c := closer{g: g, out: &st}
 	for _, a := range g.rules[g.root] {
-		c.expand(c.alloc.newFrame(a, nil))
+		c.expand(newFrame(a, nil))
 	}
 	return st
 }
 
-// advance sets out to the state after byte b from st; out's stacks slice
-// is reused. seen is scratch space, returned for reuse.
-func (g *Grammar) advance(st *state, b byte, out *state, alloc *frameAlloc, seen []*frame) []*frame {
-	out.stacks, out.accept = out.stacks[:0], false
-	c := closer{g: g, alloc: alloc, seen: seen[:0], out: out}
+// advance returns the state after byte b from st.
+func (g *Grammar) advance(st *state, b byte) state {
+	var out state
+	c := closer{g: g, out: &out}
 	for _, f := range st.stacks {
 		if g.sets[g.elems[f.pos].arg].has(b) {
-			c.expand(alloc.newFrame(f.pos+1, f.next))
+			c.expand(newFrame(f.pos+1, f.next))
 		}
 	}
-	return c.seen
+	return out
 }
 
 // tops is the set of bytes that may come next from st.
