@@ -31,7 +31,7 @@ var e2eSchemas = []string{
 	`{"type":"object","properties":{"colors":{"type":"array","items":{"enum":["red","green","blue","cyan"]},"minItems":1,"maxItems":4}},"required":["colors"]}`,
 	`{"$defs":{"node":{"type":"object","properties":{"value":{"type":"integer","minimum":-9,"maximum":9},"child":{"$ref":"#/$defs/node"}},"required":["value"]}},"$ref":"#/$defs/node"}`,
 	`{"type":"object","properties":{"value":{"anyOf":[{"type":"integer","minimum":0,"maximum":1000},{"type":"string","maxLength":5},{"type":"null"}]}},"required":["value"]}`,
-	`{"type":"object","properties":{"kind":{"const":"point"},"x":{"type":"number"},"y":{"type":"number"},"visible":{"type":"boolean"}},"required":["kind","x","y","visible"]}`,
+	`{"type":"object","properties":{"kind":{"const":"point"},"x":{"type":"number","minimum":0,"maximum":100},"y":{"type":"number","exclusiveMaximum":5},"visible":{"type":"boolean"}},"required":["kind","x","y","visible"]}`,
 	`{"type":"array","items":{"type":"object","properties":{"k":{"type":"string","maxLength":4},"v":{"type":"integer","minimum":0,"maximum":9}},"required":["k","v"]},"maxItems":3}`,
 	`{"type":"object","properties":{"a":{"type":"string","maxLength":3},"b":{"type":"integer","minimum":0,"maximum":9},"c":{"type":"boolean"}},"additionalProperties":false}`,
 	`{"type":"object","properties":{"when":{"type":"string","format":"date"},"status":{"enum":["open","closed",null,7]}},"required":["when","status"]}`,

@@ -65,6 +65,15 @@ func TestSchemaAcceptsAndRejects(t *testing.T) {
 		{"integer range", `{"type":"integer","minimum":-5,"exclusiveMaximum":120}`,
 			[]string{`-5`, `0`, `7`, `99`, `119`},
 			[]string{`-6`, `120`, `200`, `-0`, `1000`}},
+		{"number range", `{"type":"number","minimum":0,"maximum":10}`,
+			[]string{`0`, `0.5`, `9.99`, `10`, `10.000`, `3`},
+			[]string{`-1`, `10.01`, `11`, `-0.5`}},
+		{"number exclusive range", `{"type":"number","exclusiveMinimum":1,"exclusiveMaximum":3}`,
+			[]string{`1.5`, `1.01`, `2`, `2.999`},
+			[]string{`1`, `1.0`, `3`, `3.0`, `0.5`}},
+		{"number maximum only", `{"type":"number","maximum":2}`,
+			[]string{`-5.5`, `-0.1`, `0`, `2`, `1.5`},
+			[]string{`2.5`, `3`, `-0`}},
 		{"anyOf", `{"anyOf":[{"type":"string"},{"type":"null"}]}`,
 			[]string{`"a"`, `null`}, []string{`1`}},
 		{"ref recursion", `{"$defs":{"node":{"type":"object","properties":{"v":{"type":"integer"},"next":{"$ref":"#/$defs/node"}},"required":["v"]}},"$ref":"#/$defs/node"}`,
@@ -115,7 +124,9 @@ func TestSchemaErrors(t *testing.T) {
 		{`{"type":"string","pattern":"(("}`, ErrInvalid, "", "pattern"},
 		{`[1]`, ErrInvalid, "", ""},
 		{`{"minProperties":1}`, ErrUnsupported, "", "minProperties"},
-		{`{"type":"number","minimum":0}`, ErrUnsupported, "", "minimum"},
+		{`{"type":"number","minimum":0.5}`, ErrUnsupported, "", "minimum"},
+		{`{"type":"number","maximum":-1}`, ErrUnsupported, "", "maximum"},
+		{`{"type":"number","minimum":2,"exclusiveMaximum":2}`, ErrUnsatisfiable, "", ""},
 	}
 	for _, tt := range tests {
 		_, err := CompileSchema([]byte(tt.schema), DefaultLimits())
