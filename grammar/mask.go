@@ -129,17 +129,17 @@ func (m *Matcher) Mask(prev int32, logits []float32) bool {
 			}
 		}
 	}
-	any := false
+	allowed := false
 	inf := float32(math.Inf(-1))
 	n := min(len(logits), m.c.v.size)
 	for w := 0; w < n; w += 64 {
 		word := bits[w>>6]
 		if word == ^uint64(0) && w+64 <= n {
-			any = true
+			allowed = true
 			continue
 		}
 		if word != 0 {
-			any = true
+			allowed = true
 		}
 		for i := w; i < min(w+64, n); i++ {
 			if word&(1<<(i&63)) == 0 {
@@ -150,7 +150,7 @@ func (m *Matcher) Mask(prev int32, logits []float32) bool {
 	for i := n; i < len(logits); i++ {
 		logits[i] = inf
 	}
-	return any
+	return allowed
 }
 
 // Accept advances past token tok, which followed prev. done reports that
