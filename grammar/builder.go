@@ -308,6 +308,7 @@ func (b *builder) finish(root int32) (*Grammar, error) {
 			g.elems = append(g.elems, elem{kind: kindEnd})
 		}
 	}
+	g.classify()
 	return g, nil
 }
 

@@ -77,6 +77,8 @@ func (d *dfa) step(g *Grammar, id int32, b byte) int32 {
 	if !st.dead() {
 		t = d.intern(g, st)
 	}
-	d.states[id].next[b] = t
+	for _, c := range g.classes[g.classOf[b]] {
+		d.states[id].next[c] = t // the same sets hold c: the same state follows
+	}
 	return t
 }

@@ -45,6 +45,33 @@ type Grammar struct {
 	rules [][]int32 // the start position of each alternative, by rule
 	sets  []byteSet
 	root  int32
+	// classes holds, for each class of bytes that every set either holds
+	// all of or none of, its bytes: a step on any byte of a class goes to
+	// the same state. classOf maps a byte to its class.
+	classes [][]byte
+	classOf [256]uint8
+}
+
+// classify partitions the bytes into classes by the sets that hold them.
+func (g *Grammar) classify() {
+	index := map[string]uint8{}
+	sig := make([]byte, (len(g.sets)+7)/8)
+	for c := range 256 {
+		clear(sig)
+		for i := range g.sets {
+			if g.sets[i].has(byte(c)) {
+				sig[i>>3] |= 1 << (i & 7)
+			}
+		}
+		k, ok := index[string(sig)]
+		if !ok {
+			k = uint8(len(g.classes))
+			index[string(sig)] = k
+			g.classes = append(g.classes, nil)
+		}
+		g.classes[k] = append(g.classes[k], byte(c))
+		g.classOf[c] = k
+	}
 }
 
 // Size is the number of elements of the grammar, a measure of its memory.
