@@ -94,16 +94,25 @@ func (c *Compiled) walk(n int32, id int32, bits []uint64) {
 	}
 }
 
-// feasible reports whether the bytes p may follow st.
-func (c *Compiled) feasible(st *state, p []byte) bool {
-	cur := *st
-	for _, b := range p {
-		cur = c.g.advance(&cur, b)
-		if cur.dead() {
-			return false
+// recheck sets in bits, for each of ids, whether the bytes the token has
+// after prev may follow st (the first token of a text, whose bytes differ
+// from the trie's), stepping through the memoized transitions.
+func (c *Compiled) recheck(st *state, prev int32, ids []int32, bits []uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	start := c.d.intern(c.g, *st)
+	for _, id := range ids {
+		p := c.v.piece(prev, id)
+		cur := start
+		for i := 0; i < len(p) && cur != transDead; i++ {
+			cur = c.d.step(c.g, cur, p[i])
+		}
+		if len(p) > 0 && cur != transDead {
+			bits[id>>6] |= 1 << (id & 63)
+		} else {
+			bits[id>>6] &^= 1 << (id & 63)
 		}
 	}
-	return true
 }
 
 // Matcher is one request's position in a grammar. It implements the
@@ -120,14 +129,7 @@ func (m *Matcher) Mask(prev int32, logits []float32) bool {
 	bits := m.c.mask(&m.st)
 	if v := m.c.v; v.atStart(prev) && len(v.startDiffers) > 0 && len(m.st.stacks) > 0 {
 		bits = slices.Clone(bits)
-		for _, id := range v.startDiffers {
-			p := v.piece(prev, id)
-			if len(p) > 0 && m.c.feasible(&m.st, p) {
-				bits[id>>6] |= 1 << (id & 63)
-			} else {
-				bits[id>>6] &^= 1 << (id & 63)
-			}
-		}
+		m.c.recheck(&m.st, prev, v.startDiffers, bits)
 	}
 	allowed := false
 	inf := float32(math.Inf(-1))
