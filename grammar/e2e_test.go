@@ -62,8 +62,22 @@ func validators(t *testing.T) []*jsonschema.Schema {
 	return out
 }
 
-// runStructured sends ten requests per schema (temperature 1, seeds 0..9)
-// through an engine and checks that every output parses and validates.
+// samplers are the sampling settings the requests cycle through, all at
+// temperature 1 or above.
+var samplers = []engine.SamplingParams{
+	{Temperature: 1},
+	{Temperature: 1, TopP: 0.9},
+	{Temperature: 1.3, TopK: 20, RepetitionPenalty: 1.2},
+	{Temperature: 1, MinP: 0.05, PresencePenalty: 0.5, FrequencyPenalty: 0.5},
+}
+
+// kvPolicies are the KV policies the requests cycle through ("": the
+// engine's dense default), at a budget of 64 tokens.
+var kvPolicies = []string{"", "h2o", "window", "snapkv", "layered"}
+
+// runStructured sends ten requests per schema (seeds 0..9, cycling through
+// samplers and KV policies) through an engine and checks that every output
+// parses and validates.
 func runStructured(t *testing.T, m *model.Model, tok tokenizer.Tokenizer, prompt []int32, maxTokens int) {
 	eng, err := engine.New(m, tok, engine.Config{Threads: 2, MaxSeqs: 8, KVCacheMiB: 64}, nil)
 	if err != nil {
@@ -87,7 +101,11 @@ func runStructured(t *testing.T, m *model.Model, tok tokenizer.Tokenizer, prompt
 		}
 		c := Bind(g, vocab)
 		for seed := range uint64(10) {
-			r := engine.Request{Prompt: prompt, MaxTokens: maxTokens, Params: engine.SamplingParams{Temperature: 1, Seed: seed + 100*uint64(si)}, Constraint: c.NewMatcher()}
+			r := engine.Request{Prompt: prompt, MaxTokens: maxTokens, Params: samplers[seed%uint64(len(samplers))], Constraint: c.NewMatcher()}
+			r.Params.Seed = seed + 100*uint64(si)
+			if p := kvPolicies[seed%uint64(len(kvPolicies))]; p != "" {
+				r.KVPolicy, r.KVBudget = p, 64
+			}
 			ch, err := eng.Submit(context.Background(), r)
 			if err != nil {
 				t.Fatal(err)
