@@ -44,7 +44,7 @@ var annotations = map[string]bool{
 var constraining = map[string]bool{
 	"type": true, "enum": true, "const": true, "anyOf": true, "oneOf": true, "allOf": true, "$ref": true,
 	"properties": true, "required": true, "additionalProperties": true, "unevaluatedProperties": true,
-	"items": true, "minItems": true, "maxItems": true, "uniqueItems": true,
+	"items": true, "prefixItems": true, "minItems": true, "maxItems": true, "uniqueItems": true,
 	"minLength": true, "maxLength": true, "pattern": true, "format": true,
 	"minimum": true, "maximum": true, "exclusiveMinimum": true, "exclusiveMaximum": true, "multipleOf": true,
 }
@@ -165,7 +165,7 @@ func schemaTypes(v *jvalue, path string) ([]string, error) {
 	case t == nil:
 		for _, k := range []struct{ keyword, typ string }{
 			{"properties", "object"}, {"required", "object"}, {"additionalProperties", "object"},
-			{"items", "array"}, {"minItems", "array"}, {"maxItems", "array"},
+			{"items", "array"}, {"prefixItems", "array"}, {"minItems", "array"}, {"maxItems", "array"},
 			{"minLength", "string"}, {"maxLength", "string"}, {"pattern", "string"}, {"format", "string"},
 			{"minimum", "number"}, {"maximum", "number"}, {"exclusiveMinimum", "number"}, {"exclusiveMaximum", "number"},
 		} {

@@ -1,6 +1,7 @@
 package grammar
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -174,8 +175,8 @@ func keyNotIn(b *builder, names []string) *expr {
 	return seq(lit(`"`), build(root))
 }
 
-// array compiles an array schema: items (any value when absent), between
-// minItems and maxItems of them.
+// array compiles an array schema: prefixItems, then items (any value when
+// absent), between minItems and maxItems elements in all.
 func (c *schemaCompiler) array(v *jvalue, path string) (*expr, error) {
 	if u := v.get("uniqueItems"); u != nil && !isFalse(u) {
 		return nil, errAt(path, "uniqueItems", ErrUnsupported, "uniqueItems: true is not supported")
@@ -197,7 +198,7 @@ func (c *schemaCompiler) array(v *jvalue, path string) (*expr, error) {
 	item := c.j.value()
 	if it := v.get("items"); it != nil {
 		if it.kind == 'a' {
-			return nil, errAt(path, "items", ErrUnsupported, "items as an array (tuples) is not supported")
+			return nil, errAt(path, "items", ErrUnsupported, "items as an array (draft 4 tuples; use prefixItems)")
 		}
 		if item, err = c.schema(it, path+"/items"); err != nil {
 			return nil, err
@@ -214,10 +215,51 @@ func (c *schemaCompiler) array(v *jvalue, path string) (*expr, error) {
 	default:
 		body = seq(one, repeat(more, lo-1, max(hi-1, -1)))
 	}
+	if p := v.get("prefixItems"); p != nil {
+		if body, err = c.tuple(p, more, lo, hi, path); err != nil {
+			return nil, err
+		}
+	}
 	if c.b.err != nil {
 		return nil, schemaErr(path, "maxItems", c.b.err)
 	}
 	return seq(lit("["), c.j.ws(), body, lit("]")), nil
+}
+
+// tuple is the body of an array with prefixItems: the prefix schemas in
+// order, then (more) items, lo to hi elements in all (hi < 0: unbounded).
+func (c *schemaCompiler) tuple(p *jvalue, more *expr, lo, hi int, path string) (*expr, error) {
+	if p.kind != 'a' {
+		return nil, errAt(path, "prefixItems", ErrInvalid, "prefixItems must be an array of schemas")
+	}
+	k := len(p.arr)
+	// After the prefix: further items, each after a comma.
+	rest := empty()
+	if hi < 0 || hi > k {
+		rest = repeat(more, max(lo-k, 0), max(hi-k, -1))
+	} else if lo > k {
+		rest = never()
+	}
+	next := ref(c.b.rule(rest))
+	for i := k - 1; i >= 0; i-- {
+		e, err := c.schema(p.arr[i], fmt.Sprintf("%s/prefixItems/%d", path, i))
+		if err != nil {
+			return nil, err
+		}
+		el := seq(e, c.j.ws(), next)
+		if i > 0 {
+			el = seq(lit(","), c.j.ws(), el)
+		}
+		switch {
+		case hi >= 0 && i >= hi:
+			next = ref(c.b.rule(empty()))
+		case i >= lo:
+			next = ref(c.b.rule(alt(el, empty())))
+		default:
+			next = ref(c.b.rule(el))
+		}
+	}
+	return next, nil
 }
 
 // formats are the string formats generated to their pattern; other
