@@ -29,10 +29,12 @@ type dfa struct {
 	states []*dstate
 	byKey  map[string]int32
 	key    []byte
+	gen    uint64 // counts resets, so that a matcher can tell a stale id
 }
 
 // reset empties the table.
 func (d *dfa) reset() {
+	d.gen++
 	clear(d.states)
 	d.states = d.states[:0]
 	clear(d.byKey)

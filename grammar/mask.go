@@ -34,38 +34,63 @@ func Bind(g *Grammar, v *Vocabulary) *Compiled {
 // NewMatcher returns a matcher at the start of the grammar.
 func (c *Compiled) NewMatcher() *Matcher { return &Matcher{c: c, st: c.init} }
 
-// mask returns the allowed tokens of st as a bitset over the vocabulary
-// (stop tokens included when st is complete). The result is shared: the
-// caller must not modify it.
-func (c *Compiled) mask(st *state) []uint64 {
+// idOf returns the interned id of m's state, reusing the one m keeps
+// while the table has not been reset since. The caller holds c.mu.
+func (c *Compiled) idOf(m *Matcher) int32 {
+	if m.gen != c.d.gen+1 {
+		m.id, m.gen = c.d.intern(c.g, m.st), c.d.gen+1
+	}
+	return m.id
+}
+
+// follow advances m past the bytes p through the memoized transitions,
+// and reports false, leaving m where it was, if the grammar refuses them.
+func (c *Compiled) follow(m *Matcher, p []byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id := c.idOf(m)
+	for _, b := range p {
+		if id = c.d.step(c.g, id, b); id == transDead {
+			return false
+		}
+	}
+	m.st, m.id = c.d.states[id].st, id
+	return true
+}
+
+// mask returns the allowed tokens of m's state as a bitset over the
+// vocabulary (stop tokens included when the state is complete). The result
+// is shared: the caller must not modify it.
+func (c *Compiled) mask(m *Matcher) []uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.d.states) > maxDFAStates {
 		c.d.reset()
 		c.maskBytes = 0
 	}
-	id := c.d.intern(c.g, *st)
-	if m := c.d.states[id].mask; m != nil {
-		return m
+	id := c.idOf(m)
+	ds := c.d.states[id]
+	if ds.mask != nil {
+		return ds.mask
 	}
-	m := make([]uint64, (c.v.size+63)/64)
-	c.walk(0, id, m)
-	if st.accept {
+	bits := make([]uint64, (c.v.size+63)/64)
+	c.walk(0, id, bits)
+	if ds.st.accept {
 		for _, t := range c.v.stop {
 			if t >= 0 && int(t) < c.v.size {
-				m[t>>6] |= 1 << (t & 63)
+				bits[t>>6] |= 1 << (t & 63)
 			}
 		}
 	}
-	if c.maskBytes+8*len(m) > c.maxBytes {
+	if c.maskBytes+8*len(bits) > c.maxBytes {
 		for _, s := range c.d.states {
 			s.mask = nil
 		}
 		c.maskBytes = 0
 	}
-	c.d.states[id].mask = m
-	c.maskBytes += 8 * len(m)
-	return m
+	ds.mask = bits
+	c.maskBytes += 8 * len(bits)
+	return bits
 }
 
 // walk visits the children of trie node n from state id, marking in bits
@@ -120,13 +145,17 @@ func (c *Compiled) recheck(st *state, prev int32, ids []int32, bits []uint64) {
 type Matcher struct {
 	c  *Compiled
 	st state
+	// id is st's interned id in c's table of generation gen-1 (gen 0:
+	// none yet).
+	id  int32
+	gen uint64
 }
 
 // Mask sets the logits of the tokens that may not follow prev to -Inf
 // (ids beyond the vocabulary included), and reports whether any token is
 // left.
 func (m *Matcher) Mask(prev int32, logits []float32) bool {
-	bits := m.c.mask(&m.st)
+	bits := m.c.mask(m)
 	if v := m.c.v; v.atStart(prev) && len(v.startDiffers) > 0 && len(m.st.stacks) > 0 {
 		bits = slices.Clone(bits)
 		m.c.recheck(&m.st, prev, v.startDiffers, bits)
@@ -165,11 +194,11 @@ func (m *Matcher) Accept(prev, tok int32) (done bool, err error) {
 		if !m.st.accept {
 			return false, ErrRejected
 		}
-		m.st.stacks = nil
+		m.st, m.gen = state{accept: true}, 0
 		return true, nil
 	}
 	p := v.piece(prev, tok)
-	if len(p) == 0 || !m.AcceptString(string(p)) {
+	if len(p) == 0 || !m.c.follow(m, p) {
 		return false, ErrRejected
 	}
 	return len(m.st.stacks) == 0, nil
@@ -188,6 +217,6 @@ func (m *Matcher) AcceptString(s string) bool {
 			return false
 		}
 	}
-	m.st = cur
+	m.st, m.gen = cur, 0
 	return true
 }
