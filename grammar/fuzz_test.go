@@ -38,3 +38,29 @@ func FuzzCompileSchema(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCompileRegex compiles arbitrary patterns, as the server does for
+// structured_outputs.regex: a grammar or one of the grammar's errors.
+func FuzzCompileRegex(f *testing.F) {
+	for _, s := range []string{`[a-z]+@[a-z]+\.com`, `(yes|no)[0-9]{1,3}`, `\p{L}{2,}`, `(a*)*b`, `^x$`, `a\bb`, `((a?){100}){100}`, `.{0,1000}`} {
+		f.Add(s)
+	}
+	lim := DefaultLimits()
+	f.Fuzz(func(t *testing.T, pattern string) {
+		g, err := CompileRegex(pattern, lim)
+		if err != nil {
+			for _, want := range []error{ErrUnsupported, ErrInvalid, ErrUnsatisfiable, ErrTooLarge} {
+				if errors.Is(err, want) {
+					return
+				}
+			}
+			t.Fatalf("error %v wraps none of the grammar's errors", err)
+		}
+		st := g.start()
+		for _, c := range []byte("ab12@x.com") {
+			if st = g.advance(&st, c); st.dead() {
+				break
+			}
+		}
+	})
+}
