@@ -10,6 +10,9 @@ package grammar
 // about 1 KiB of transitions); beyond it the table starts over.
 const maxDFAStates = 4096
 
+// maxWalkSteps bounds the transitions one mask computation may compute.
+const maxWalkSteps = 1 << 14
+
 // Transition targets that are not state ids.
 const (
 	transUnknown int32 = -1
@@ -30,6 +33,10 @@ type dfa struct {
 	byKey  map[string]int32
 	key    []byte
 	gen    uint64 // counts resets, so that a matcher can tell a stale id
+	// budget, when not negative, is how many more transitions a mask walk
+	// may compute; past it the rest count as dead (the mask narrows), so
+	// that an ambiguous grammar cannot stall decoding.
+	budget int
 }
 
 // reset empties the table.
@@ -73,6 +80,12 @@ func (d *dfa) table(id int32) *[256]int32 {
 func (d *dfa) step(g *Grammar, id int32, b byte) int32 {
 	if t := d.table(id)[b]; t != transUnknown {
 		return t
+	}
+	if d.budget == 0 {
+		return transDead // not memoized: a later walk may compute it
+	}
+	if d.budget > 0 {
+		d.budget--
 	}
 	st := g.advance(&d.states[id].st, b)
 	t := transDead

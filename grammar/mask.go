@@ -28,7 +28,7 @@ type Compiled struct {
 
 // Bind binds g to the vocabulary v.
 func Bind(g *Grammar, v *Vocabulary) *Compiled {
-	return &Compiled{g: g, v: v, init: g.start(), d: dfa{byKey: map[string]int32{}}, maxBytes: DefaultMaskCacheBytes}
+	return &Compiled{g: g, v: v, init: g.start(), d: dfa{byKey: map[string]int32{}, budget: -1}, maxBytes: DefaultMaskCacheBytes}
 }
 
 // NewMatcher returns a matcher at the start of the grammar.
@@ -74,13 +74,19 @@ func (c *Compiled) mask(m *Matcher) []uint64 {
 		return ds.mask
 	}
 	bits := make([]uint64, (c.v.size+63)/64)
+	c.d.budget = maxWalkSteps
 	c.walk(0, id, bits)
+	narrowed := c.d.budget == 0
+	c.d.budget = -1
 	if ds.st.accept {
 		for _, t := range c.v.stop {
 			if t >= 0 && int(t) < c.v.size {
 				bits[t>>6] |= 1 << (t & 63)
 			}
 		}
+	}
+	if narrowed {
+		return bits // not kept: the next step walks on from the transitions kept
 	}
 	if c.maskBytes+8*len(bits) > c.maxBytes {
 		for _, s := range c.d.states {
