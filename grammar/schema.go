@@ -3,6 +3,7 @@ package grammar
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -136,10 +137,10 @@ func (c *schemaCompiler) schema(v *jvalue, path string) (*expr, error) {
 		}
 	}
 	if e := v.get("const"); e != nil {
-		return words([]string{string(e.encode(nil))}), nil
+		return c.enum(&jvalue{kind: 'a', arr: []*jvalue{e}}, v, path)
 	}
 	if e := v.get("enum"); e != nil {
-		return c.enum(e, path)
+		return c.enum(e, v, path)
 	}
 	types, err := schemaTypes(v, path)
 	if err != nil {
@@ -198,6 +199,19 @@ func schemaTypes(v *jvalue, path string) ([]string, error) {
 	return types, nil
 }
 
+// hasType reports whether x is of one of the JSON Schema types.
+func hasType(x *jvalue, types []string) bool {
+	t := x.kindName()
+	if contains(types, t) {
+		return true
+	}
+	if t == "number" && contains(types, "integer") {
+		f, err := strconv.ParseFloat(x.str, 64)
+		return err == nil && f == math.Trunc(f)
+	}
+	return false
+}
+
 // contains reports whether list holds s.
 func contains(list []string, s string) bool {
 	for _, x := range list {
@@ -225,11 +239,25 @@ func (c *schemaCompiler) typed(typ string, v *jvalue, path string) (*expr, error
 	return lit("null"), nil
 }
 
-// enum compiles an enum: its values' JSON texts, whatever "type" says
-// (a value of another type is left out).
-func (c *schemaCompiler) enum(e *jvalue, path string) (*expr, error) {
+// enum compiles an enum (or a const, as an enum of one): its values'
+// JSON texts, but those of a type that schema v's "type" excludes. Other
+// keywords beside it are not checked against the values.
+func (c *schemaCompiler) enum(e, v *jvalue, path string) (*expr, error) {
 	if e.kind != 'a' {
 		return nil, errAt(path, "enum", ErrInvalid, "enum must be an array")
+	}
+	if v.get("type") != nil {
+		types, err := schemaTypes(v, path)
+		if err != nil {
+			return nil, err
+		}
+		var kept []*jvalue
+		for _, x := range e.arr {
+			if hasType(x, types) {
+				kept = append(kept, x)
+			}
+		}
+		e = &jvalue{kind: 'a', arr: kept}
 	}
 	if len(e.arr) > c.b.lim.MaxEnum {
 		return nil, errAt(path, "enum", ErrTooLarge, "%d values (at most %d)", len(e.arr), c.b.lim.MaxEnum)
