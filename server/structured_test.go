@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -143,6 +144,17 @@ func TestStructuredEndToEnd(t *testing.T) {
 					t.Errorf("%s: %q does not validate: %v", body, text, err)
 				}
 			}
+		}
+	}
+	// A choice and a regex, through vLLM's field names old and new.
+	for seed := range 4 {
+		_, out := h.post("/v1/completions", fmt.Sprintf(`{"prompt":"Once upon a time","max_tokens":50,"seed":%d,"structured_outputs":{"choice":["cat","dog","a big bird"]}}`, seed))
+		if text, finish := responseText(t, out, false, false); finish != "stop" || (text != "cat" && text != "dog" && text != "a big bird") {
+			t.Errorf("choice: %q %q", text, finish)
+		}
+		_, out = h.post("/v1/chat/completions", fmt.Sprintf(`{"messages":[{"role":"user","content":"Code?"}],"max_tokens":50,"seed":%d,"guided_regex":"[0-9]{3}-[a-z]{2}"}`, seed))
+		if text, finish := responseText(t, out, false, true); finish != "stop" || !regexp.MustCompile(`^[0-9]{3}-[a-z]{2}$`).MatchString(text) {
+			t.Errorf("regex: %q %q", text, finish)
 		}
 	}
 	// Cut by max_tokens: length, not a 500.
