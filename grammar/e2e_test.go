@@ -163,14 +163,11 @@ func TestStructuredStories(t *testing.T) {
 	runStructured(t, m, tok, prompt, 400)
 }
 
-// TestStructuredLlama2Vocab runs the schemas on a random-weight model with
-// the Llama 2 vocabulary: the tiny shape by default, another one (small)
-// with SIEVE_STRUCTURED_SHAPE.
-func TestStructuredLlama2Vocab(t *testing.T) {
-	vocab, err := synth.ReadVocab(testmodels.Path(t, "tokenizer.model"))
-	if err != nil {
-		t.Fatal(err)
-	}
+// TestStructuredRandomModels runs the schemas on random-weight models with
+// the Llama 2 vocabulary (SentencePiece) and the Llama 3 one (byte-level
+// BPE, whose tokens may end inside a UTF-8 character): the tiny shape by
+// default, another one (small) with SIEVE_STRUCTURED_SHAPE.
+func TestStructuredRandomModels(t *testing.T) {
 	name := "tiny"
 	if s := os.Getenv("SIEVE_STRUCTURED_SHAPE"); s != "" {
 		name = s
@@ -179,19 +176,27 @@ func TestStructuredLlama2Vocab(t *testing.T) {
 	if !ok {
 		t.Fatalf("no shape %q", name)
 	}
-	path := filepath.Join(t.TempDir(), "random.gguf")
 	typ := kernels.F16
 	if name != "tiny" {
 		typ = kernels.Q8_0
 	}
-	if err := synth.Write(path, shape, typ, 1, vocab); err != nil {
-		t.Fatal(err)
+	for _, file := range []string{"tokenizer.model", "llama3-tokenizer.model"} {
+		t.Run(file, func(t *testing.T) {
+			vocab, err := synth.ReadVocab(testmodels.Path(t, file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "random.gguf")
+			if err := synth.Write(path, shape, typ, 1, vocab); err != nil {
+				t.Fatal(err)
+			}
+			m, err := load.Open(path, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			prompt := m.Tokenizer.Encode("Answer in JSON:", tokenizer.EncodeOptions{AddBOS: true})
+			runStructured(t, m, m.Tokenizer, prompt, 400)
+		})
 	}
-	m, err := load.Open(path, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	prompt := m.Tokenizer.Encode("Answer in JSON:", tokenizer.EncodeOptions{AddBOS: true})
-	runStructured(t, m, m.Tokenizer, prompt, 400)
 }
