@@ -153,7 +153,7 @@ func TestSchemaErrors(t *testing.T) {
 	}
 }
 
-func TestRegexAndChoice(t *testing.T) {
+func TestRegexJSONObjectAndChoice(t *testing.T) {
 	g, err := CompileRegex(`(yes|no)[0-9]{1,2}`, DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
@@ -161,6 +161,15 @@ func TestRegexAndChoice(t *testing.T) {
 	for s, want := range map[string]bool{"yes1": true, "no42": true, "yes": false, "maybe1": false, "no123": false} {
 		if whole, _ := matches(g, s); whole != want {
 			t.Errorf("regex on %q: %v, want %v", s, whole, want)
+		}
+	}
+	g, err = CompileJSON(true, DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s, want := range map[string]bool{`{"a":[1,{"b":"c"}]}`: true, ` {}`: true, `[1]`: false, `"x"`: false, `{"a":1}x`: false} {
+		if whole, _ := matches(g, s); whole != want {
+			t.Errorf("json object on %q: %v, want %v", s, whole, want)
 		}
 	}
 	g, err = CompileChoice([]string{"Paris", "Par", "London"}, DefaultLimits())
