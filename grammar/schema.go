@@ -45,6 +45,7 @@ var annotations = map[string]bool{
 var constraining = map[string]bool{
 	"type": true, "enum": true, "const": true, "anyOf": true, "oneOf": true, "allOf": true, "$ref": true,
 	"properties": true, "required": true, "additionalProperties": true, "unevaluatedProperties": true,
+	"minProperties": true, "maxProperties": true,
 	"items": true, "prefixItems": true, "minItems": true, "maxItems": true, "uniqueItems": true,
 	"minLength": true, "maxLength": true, "pattern": true, "format": true,
 	"minimum": true, "maximum": true, "exclusiveMinimum": true, "exclusiveMaximum": true, "multipleOf": true,
@@ -165,7 +166,7 @@ func schemaTypes(v *jvalue, path string) ([]string, error) {
 	switch {
 	case t == nil:
 		for _, k := range []struct{ keyword, typ string }{
-			{"properties", "object"}, {"required", "object"}, {"additionalProperties", "object"},
+			{"properties", "object"}, {"required", "object"}, {"additionalProperties", "object"}, {"minProperties", "object"}, {"maxProperties", "object"},
 			{"items", "array"}, {"prefixItems", "array"}, {"minItems", "array"}, {"maxItems", "array"},
 			{"minLength", "string"}, {"maxLength", "string"}, {"pattern", "string"}, {"format", "string"},
 			{"minimum", "number"}, {"maximum", "number"}, {"exclusiveMinimum", "number"}, {"exclusiveMaximum", "number"},

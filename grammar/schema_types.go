@@ -17,8 +17,12 @@ type property struct {
 // properties when additionalProperties allows them (when it is absent,
 // none are generated unless the schema names no properties at all).
 func (c *schemaCompiler) object(v *jvalue, path string) (*expr, error) {
-	if v.get("properties") == nil && v.get("required") == nil && v.get("additionalProperties") == nil {
-		return c.j.object(), nil
+	ap := v.get("additionalProperties")
+	if v.get("properties") == nil && v.get("required") == nil && ap == nil {
+		if v.get("minProperties") == nil && v.get("maxProperties") == nil {
+			return c.j.object(), nil
+		}
+		ap = &jvalue{kind: 'b', b: true}
 	}
 	var props []property
 	if ps := v.get("properties"); ps != nil {
@@ -52,7 +56,7 @@ func (c *schemaCompiler) object(v *jvalue, path string) (*expr, error) {
 		return nil, errAt(path, "unevaluatedProperties", ErrUnsupported, "only a boolean is supported")
 	}
 	var extra *expr
-	if ap := v.get("additionalProperties"); ap != nil && !isFalse(ap) {
+	if ap != nil && !isFalse(ap) {
 		val, err := c.schema(ap, path+"/additionalProperties")
 		if err != nil {
 			return nil, err
@@ -75,33 +79,44 @@ func (c *schemaCompiler) object(v *jvalue, path string) (*expr, error) {
 		}
 		members[i] = seq(lit(string(appendString(nil, p.name))), c.j.ws(), lit(":"), c.j.ws(), val, c.j.ws())
 	}
-	// rest[i][e] is the grammar of the members from i on, e telling
-	// whether one was written before (so a comma comes first).
-	rest := make([][2]int32, len(props)+1)
-	sep := func(e int) *expr {
-		if e == 1 {
-			return seq(lit(","), c.j.ws())
-		}
-		return empty()
+	minP, _, err := intKeyword(v, "minProperties", path)
+	if err != nil {
+		return nil, err
 	}
-	for e := range 2 {
-		switch {
-		case extra == nil:
-			rest[len(props)][e] = c.b.rule(empty())
-		case e == 1:
-			rest[len(props)][e] = c.b.rule(repeat(seq(lit(","), c.j.ws(), extra), 0, -1))
-		default:
-			rest[len(props)][e] = c.b.rule(opt(seq(extra, repeat(seq(lit(","), c.j.ws(), extra), 0, -1))))
-		}
+	maxP, boundedP, err := intKeyword(v, "maxProperties", path)
+	if err != nil {
+		return nil, err
+	}
+	if !boundedP {
+		maxP = -1
+	}
+	// rest[i][n] is the grammar of the members from i on after n were
+	// written (a comma comes first when n > 0). Without min/maxProperties
+	// only whether any was written matters, and n stops at 1.
+	limit := 1
+	if minP > 0 || boundedP {
+		limit = len(props) + 1
+	}
+	count := func(n int) int { return min(n, limit) }
+	rest := make([][]int32, len(props)+1)
+	for i := range rest {
+		rest[i] = make([]int32, limit+1)
+	}
+	comma := seq(lit(","), c.j.ws())
+	for n := 0; n <= limit; n++ {
+		rest[len(props)][n] = c.b.rule(c.extras(extra, comma, n, minP, maxP))
 	}
 	for i := len(props) - 1; i >= 0; i-- {
 		m := ref(c.b.rule(members[i]))
-		for e := range 2 {
-			with := seq(sep(e), m, ref(rest[i+1][1]))
+		for n := 0; n <= min(i, limit); n++ {
+			with := seq(m, ref(rest[i+1][count(n+1)]))
+			if n > 0 {
+				with = seq(comma, with)
+			}
 			if props[i].required {
-				rest[i][e] = c.b.rule(with)
+				rest[i][n] = c.b.rule(with)
 			} else {
-				rest[i][e] = c.b.rule(alt(with, ref(rest[i+1][e])))
+				rest[i][n] = c.b.rule(alt(with, ref(rest[i+1][n])))
 			}
 		}
 	}
@@ -109,6 +124,29 @@ func (c *schemaCompiler) object(v *jvalue, path string) (*expr, error) {
 		return nil, schemaErr(path, "properties", c.b.err)
 	}
 	return seq(lit("{"), c.j.ws(), ref(rest[0][0]), lit("}")), nil
+}
+
+// extras is the grammar of the additional properties (extra: one member,
+// nil when none are allowed) after n members, so that the object has
+// minP to maxP (maxP < 0: any number) members in all.
+func (c *schemaCompiler) extras(extra, comma *expr, n, minP, maxP int) *expr {
+	lo, hi := max(minP-n, 0), -1
+	if maxP >= 0 {
+		if hi = maxP - n; hi < 0 {
+			return never()
+		}
+	}
+	switch {
+	case extra == nil && lo > 0:
+		return never()
+	case extra == nil || hi == 0:
+		return empty()
+	case n > 0:
+		return repeat(seq(comma, extra), lo, hi)
+	case lo == 0:
+		return opt(seq(extra, repeat(seq(comma, extra), 0, max(hi-1, -1))))
+	}
+	return seq(extra, repeat(seq(comma, extra), lo-1, max(hi-1, -1)))
 }
 
 // escapePointer escapes a JSON pointer token.
