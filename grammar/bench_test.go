@@ -29,12 +29,19 @@ func loopCPU(b *testing.B, f func()) {
 const benchSchema = `{"type":"object","properties":{"name":{"type":"string"},"age":{"type":"integer"},"role":{"enum":["admin","user","guest"]},"items":{"type":"array","items":{"type":"object","properties":{"id":{"type":"integer"},"label":{"type":"string","maxLength":20}},"required":["id","label"]}}},"required":["name","age","role","items"]}`
 
 // BenchmarkMask measures the mask of one decoding step on the Llama 2
-// vocabulary (32,000 tokens) in representative states: computed (the trie
+// vocabulary (32,000 tokens) and the Llama 3 one (128,256) in
+// representative states: computed (the trie
 // walk from a cold transition table), walked (the trie walk through known
 // transitions, as for a state met first in a later request) and cached (the
 // state's mask kept: the steady state).
 func BenchmarkMask(b *testing.B) {
-	tok := loadTokenizer(b, "tokenizer.model")
+	b.Run("llama2", func(b *testing.B) { benchmarkMask(b, "tokenizer.model") })
+	b.Run("llama3", func(b *testing.B) { benchmarkMask(b, "llama3-tokenizer.model") })
+}
+
+// benchmarkMask is BenchmarkMask on one vocabulary.
+func benchmarkMask(b *testing.B, file string) {
+	tok := loadTokenizer(b, file)
 	v := NewVocabulary(tok)
 	g, err := CompileSchema([]byte(benchSchema), DefaultLimits())
 	if err != nil {
