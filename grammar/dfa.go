@@ -30,6 +30,7 @@ type dstate struct {
 // dfa is the table of interned states.
 type dfa struct {
 	states []*dstate
+	live   []bool // by id: the state has stacks, so bytes may follow
 	byKey  map[string]int32
 	key    []byte
 	gen    uint64 // counts resets, so that a matcher can tell a stale id
@@ -44,6 +45,7 @@ func (d *dfa) reset() {
 	d.gen++
 	clear(d.states)
 	d.states = d.states[:0]
+	d.live = d.live[:0]
 	clear(d.byKey)
 }
 
@@ -55,6 +57,7 @@ func (d *dfa) intern(g *Grammar, st state) int32 {
 	}
 	id := int32(len(d.states))
 	d.states = append(d.states, &dstate{st: st, tops: g.tops(&st)})
+	d.live = append(d.live, len(st.stacks) > 0)
 	d.byKey[string(d.key)] = id
 	return id
 }

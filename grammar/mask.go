@@ -119,7 +119,7 @@ func (c *Compiled) walk(n int32, id int32, bits []uint64) {
 		for _, t := range v.tokIDs[v.tokStart[child]:v.tokStart[child+1]] {
 			bits[t>>6] |= 1 << (t & 63)
 		}
-		if v.childStart[child] < v.childStart[child+1] && len(c.d.states[next].st.stacks) > 0 {
+		if v.childStart[child] < v.childStart[child+1] && c.d.live[next] {
 			c.walk(child, next, bits)
 		}
 	}

@@ -73,9 +73,28 @@ func NewVocabulary(tok tokenizer.Tokenizer) *Vocabulary {
 		}
 		nodes[cur].toks = append(nodes[cur].toks, id)
 	}
+	// Number the nodes in depth-first order, children by byte, so that a
+	// walk reads the arrays nearly in order.
+	order := make([]int32, 0, len(nodes)) // new id -> old id
+	newID := make([]int32, len(nodes))
+	var number func(old int32)
+	number = func(old int32) {
+		newID[old] = int32(len(order))
+		order = append(order, old)
+		keys := make([]byte, 0, len(nodes[old].kids))
+		for c := range nodes[old].kids {
+			keys = append(keys, c)
+		}
+		slices.Sort(keys)
+		for _, c := range keys {
+			number(nodes[old].kids[c])
+		}
+	}
+	number(0)
 	v.childStart = make([]int32, len(nodes)+1)
 	v.tokStart = make([]int32, len(nodes)+1)
-	for i, nd := range nodes {
+	for i, old := range order {
+		nd := nodes[old]
 		keys := make([]byte, 0, len(nd.kids))
 		for c := range nd.kids {
 			keys = append(keys, c)
@@ -83,7 +102,7 @@ func NewVocabulary(tok tokenizer.Tokenizer) *Vocabulary {
 		slices.Sort(keys)
 		for _, c := range keys {
 			v.childByte = append(v.childByte, c)
-			v.childNode = append(v.childNode, nd.kids[c])
+			v.childNode = append(v.childNode, newID[nd.kids[c]])
 		}
 		v.childStart[i+1] = int32(len(v.childByte))
 		v.tokIDs = append(v.tokIDs, nd.toks...)
