@@ -235,6 +235,8 @@ func (e *Engine) newSequence(ctx context.Context, r Request) (*sequence, error) 
 		return nil, fmt.Errorf("%w: top logprobs %d outside [0, %d]", ErrBadRequest, r.TopLogprobs, MaxTopLogprobs)
 	case len(r.Stop) > 0 && e.tok == nil:
 		return nil, fmt.Errorf("%w: stop strings need a tokenizer", ErrBadRequest)
+	case r.Constraint != nil && len(r.Forced) > 0:
+		return nil, fmt.Errorf("%w: a constraint with forced tokens", ErrBadRequest)
 	}
 	if err := checkParams(r.Params); err != nil {
 		return nil, err

@@ -39,7 +39,11 @@ func (e *Engine) next(q *sequence, row []float32) {
 		raw = slices.Clone(row) // sampling may apply penalties to row
 	}
 	prev := q.tokens[len(q.tokens)-1]
-	tok := q.sampler.Sample(row)
+	tok, ok := constrainedSample(q, prev, row)
+	if !ok { // the constraint allows no token: as if out of room
+		e.end(q, FinishLength, nil)
+		return
+	}
 	q.sampler.Accept(tok)
 	q.tokens = append(q.tokens, tok)
 	e.genTokens.Add(1)
@@ -51,7 +55,12 @@ func (e *Engine) next(q *sequence, row []float32) {
 	}
 	ev.Tokens = []int32{tok}
 	finish := FinishReason("")
+	complete, err := constraintDone(q, prev, tok)
 	switch {
+	case err != nil:
+		q.add(ev)
+		e.end(q, FinishError, err)
+		return
 	case slices.Contains(q.stop, tok):
 		finish = FinishStop
 	case q.stream != nil:
@@ -60,6 +69,9 @@ func (e *Engine) next(q *sequence, row []float32) {
 		if stopped {
 			finish = FinishStop
 		}
+	}
+	if finish == "" && complete {
+		finish = FinishStop
 	}
 	if finish == "" && (q.generated() >= q.maxTokens || len(q.tokens) >= e.m.Config.ContextLen) {
 		finish = FinishLength

@@ -56,6 +56,12 @@ type Request struct {
 	// to MaxTokens in all (a question fed through decode over a context
 	// compressed before it, then its answer).
 	Forced []int32
+	// Constraint, when set, restricts the generated tokens (constrained
+	// decoding): each step's logits are masked before sampling, the
+	// sequence ends with FinishStop once the constraint is complete, and
+	// logprobs report the model's distribution before the mask. It is
+	// this request's own; it cannot go with Forced.
+	Constraint Constraint
 }
 
 // FinishReason says why a sequence ended, in OpenAI's vocabulary.

@@ -117,6 +117,16 @@ func (s *Server) chatEngineRequest(r *http.Request, b *backend, req *chatRequest
 	}
 	ereq.KVPolicy, ereq.KVBudget = req.kvOverride()
 	ereq.KVSinkTokens = req.KVSinkTokens
+	install, ae := s.constraint(b, &req.structuredFields)
+	if ae != nil {
+		return ereq, plan, ae
+	}
+	if install != nil {
+		if plan.choice == choiceRequired || plan.choice == choiceNamed {
+			return ereq, plan, badRequest("tool_choice", "a required or named tool_choice constrains the output itself; it cannot be combined with response_format or structured_outputs")
+		}
+		install(&ereq)
+	}
 	if req.TopLogprobs != nil {
 		k := *req.TopLogprobs
 		if k < 0 || k > engine.MaxTopLogprobs {

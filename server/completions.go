@@ -88,6 +88,13 @@ func (s *Server) completionRequest(r *http.Request, b *backend, req *completionR
 	}
 	ereq.KVPolicy, ereq.KVBudget = req.kvOverride()
 	ereq.KVSinkTokens = req.KVSinkTokens
+	install, ae := s.constraint(b, &req.structuredFields)
+	if ae != nil {
+		return ereq, "", ae
+	}
+	if install != nil {
+		install(&ereq)
+	}
 	if req.Logprobs != nil {
 		if k := *req.Logprobs; k < 0 || k > engine.MaxTopLogprobs {
 			return ereq, "", badRequest("logprobs", "logprobs must be between 0 and %d, got %d", engine.MaxTopLogprobs, k)

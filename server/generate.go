@@ -46,6 +46,9 @@ func (s *Server) submit(r *http.Request, b *backend, req engine.Request, start t
 	}
 	attrs := []any{"prompt_tokens", len(req.Prompt), "max_tokens", req.MaxTokens,
 		"temperature", req.Params.Temperature, "logprobs", req.Logprobs}
+	if req.Constraint != nil {
+		attrs = append(attrs, "constrained", true)
+	}
 	if s.cfg.LogPrompts {
 		attrs = append(attrs, "prompt", b.Tokenizer.Decode(req.Prompt))
 	}

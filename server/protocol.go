@@ -33,6 +33,8 @@ type samplingFields struct {
 	// KVSinkTokens lists token ids kept like sinks wherever they sit
 	// (content-aware sinks); [] turns the server's off.
 	KVSinkTokens []int32 `json:"kv_sink_tokens"`
+	// structuredFields constrain the form of the output.
+	structuredFields
 }
 
 // kvOverride returns the request's sparsity override for engine.Request.

@@ -87,6 +87,8 @@ type backend struct {
 	// toolParser reads tool calls from the model's output under
 	// tool_choice "auto".
 	toolParser toolCallParser
+	// grammars caches the compiled output constraints (structured outputs).
+	grammars *grammarCache
 }
 
 // Server is the HTTP handler. It answers 503 on everything but /metrics
@@ -148,6 +150,7 @@ func (s *Server) SetBackend(b Backend) error {
 		maxTextBytes: textLimit(b.Tokenizer, b.ContextLen),
 		specials:     specials,
 		toolParser:   parser,
+		grammars:     newGrammarCache(b.Tokenizer),
 	})
 	s.metrics.loaded.Set(1)
 	return nil

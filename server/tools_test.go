@@ -245,23 +245,17 @@ func TestToolRequestErrors(t *testing.T) {
 	}
 }
 
-func TestConstrainedToolChoiceWithoutConstrainedDecoding(t *testing.T) {
-	if constrainedDecodingAvailable {
-		t.Skip("constrained decoding is available")
-	}
+func TestConstrainedToolChoiceRefusesAnotherConstraint(t *testing.T) {
 	h := toolHarness(t, "")
 	for _, choice := range []string{`"required"`, `{"type":"function","function":{"name":"get_weather"}}`} {
-		resp, body := h.post("/v1/chat/completions", toolRequest(`,"tool_choice":`+choice))
-		if e := errorOf(t, body); resp.StatusCode != 400 || !strings.Contains(e.Message, "constrained decoding") {
-			t.Errorf("tool_choice %s: status %d, %+v; want a 400 about constrained decoding", choice, resp.StatusCode, e)
+		resp, body := h.post("/v1/chat/completions", toolRequest(`,"tool_choice":`+choice+`,"response_format":{"type":"json_object"}`))
+		if e := errorOf(t, body); resp.StatusCode != 400 || deref(e.Param) != "tool_choice" {
+			t.Errorf("tool_choice %s with response_format: status %d, %+v; want a 400 naming tool_choice", choice, resp.StatusCode, e)
 		}
 	}
 }
 
 func TestConstrainedToolChoice(t *testing.T) {
-	if !constrainedDecodingAvailable {
-		t.Skip("constrained decoding is not available in this build")
-	}
 	tests := []struct {
 		name, choice, output string
 		want                 []toolCallFunction
