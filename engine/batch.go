@@ -34,6 +34,7 @@ func (e *Engine) admit() {
 		free -= need
 		s.waitq = s.waitq[1:]
 		q.cacheSeq = e.cache.NewSeq()
+		e.attach(q)
 		e.startKV(q)
 		i, _ := slices.BinarySearchFunc(s.running, q.id, func(r *sequence, id uint64) int { return cmp.Compare(r.id, id) })
 		s.running = slices.Insert(s.running, i, q)
@@ -77,6 +78,7 @@ func (e *Engine) form() {
 		}
 		if rest > 1 {
 			prefill -= n
+			e.prefillTokens.Add(int64(n))
 		} else {
 			s.decodes++
 		}

@@ -90,6 +90,7 @@ type Engine struct {
 	promptTokens, genTokens, preemptions, recomputed, steps atomic.Int64
 	decodeTokens, decodeSteps, peakBlocks                   atomic.Int64
 	evictions, evictedTokens, blocksFreed                   atomic.Int64
+	prefixQueries, prefixHits, resumedTokens, prefillTokens atomic.Int64
 
 	sched scheduler
 
@@ -145,7 +146,7 @@ func New(m *model.Model, tok tokenizer.Tokenizer, cfg Config, log *slog.Logger) 
 	log.Info("engine ready", "model", m.Name, "threads", cfg.Threads,
 		"kv_blocks", cache.Blocks(), "kv_block_size", cfg.BlockSize, "kv_type", cfg.KVDType,
 		"max_batch_tokens", cfg.MaxBatchTokens, "max_seqs", cfg.MaxSeqs, "prefill_chunk", cfg.PrefillChunk,
-		"kv_policy", cfg.KV.String())
+		"kv_policy", cfg.KV.String(), "prefix_caching", !cfg.DisablePrefixCaching)
 	go e.loop()
 	return e, nil
 }

@@ -117,6 +117,7 @@ func (e *Engine) step() {
 		e.decodeTokens.Add(int64(s.decodes))
 	}
 	e.emit(logits)
+	e.sweep() // evict may preempt, which takes the newest sequence still running
 	e.evict()
 	e.sweep()
 	if e.afterStep != nil {

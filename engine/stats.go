@@ -25,6 +25,17 @@ type Stats struct {
 	Evictions     int64
 	EvictedTokens int64
 	BlocksFreed   int64
+	// Prefix caching: the prompt tokens looked up in the cache and those
+	// found there (vLLM's prefix_cache_queries and prefix_cache_hits;
+	// once per request), the tokens fed by prefill (prompt tokens actually
+	// computed, recomputation after preemption included), the tokens
+	// resumed from a finished sparse sequence's compressed state (not
+	// implemented yet: always 0), and the blocks the cache holds.
+	PrefixCacheQueries int64
+	PrefixCacheHits    int64
+	PrefillTokens      int64
+	ResumedTokens      int64
+	KVBlocksCached     int
 }
 
 // Stats returns the engine's current figures.
@@ -47,5 +58,10 @@ func (e *Engine) Stats() Stats {
 	st.Evictions = e.evictions.Load()
 	st.EvictedTokens = e.evictedTokens.Load()
 	st.BlocksFreed = e.blocksFreed.Load()
+	st.PrefixCacheQueries = e.prefixQueries.Load()
+	st.PrefixCacheHits = e.prefixHits.Load()
+	st.PrefillTokens = e.prefillTokens.Load()
+	st.ResumedTokens = e.resumedTokens.Load()
+	st.KVBlocksCached = kv.Cached
 	return st
 }

@@ -1,0 +1,76 @@
+package engine
+
+// attach gives newly admitted q the longest cached prefix of its tokens
+// (kvcache.Cache.Attach), so that its prefill starts after it, and counts
+// the lookup on the first admission. It leaves at least the last token to
+// compute, since its logits are needed. A snapkv sequence takes no more
+// than the prompt before its observation window, whose queries its
+// scores come from; the layers that accumulate scores take copies of
+// their own.
+func (e *Engine) attach(q *sequence) {
+	if e.cfg.DisablePrefixCaching {
+		return
+	}
+	p := &q.kv.plan
+	limit := len(q.tokens) - 1
+	var private []bool
+	if !p.Dense() {
+		if p.AfterPrompt {
+			limit = min(limit, int(p.ScoresFrom(q.nPrompt)))
+		}
+		private = make([]bool, len(p.Layers))
+		for l, lb := range p.Layers {
+			private[l] = !lb.Dense && lb.Heavy > 0
+		}
+	}
+	q.computed = e.cache.Attach(q.cacheSeq, q.tokens, limit, private)
+	if !q.admitted {
+		q.admitted = true
+		q.cached = min(q.computed, q.nPrompt)
+		e.prefixQueries.Add(int64(q.nPrompt))
+		e.prefixHits.Add(int64(q.cached))
+	}
+}
+
+// register enters q's newly completed full blocks into the prefix cache,
+// unless caching is off or q has been compacted (its blocks then differ
+// from what a dense run computes).
+func (e *Engine) register(q *sequence) {
+	if e.cfg.DisablePrefixCaching || q.kv.compacted || q.cacheSeq < 0 {
+		return
+	}
+	e.cache.Register(q.cacheSeq, q.tokens[:q.computed])
+}
+
+// makeCopyRoom makes sure the pool can supply a copy of every shared
+// block q's eviction may rewrite this step, preempting the newest running
+// sequences as reserve does. It reports false when q itself was
+// preempted.
+func (e *Engine) makeCopyRoom(q *sequence) bool {
+	if e.cfg.DisablePrefixCaching {
+		return true
+	}
+	s := &e.sched
+	for e.copyNeed(q) > e.cache.FreeBlocks() {
+		victim := s.running[len(s.running)-1]
+		e.preempt(victim)
+		if victim == q {
+			return false
+		}
+	}
+	return true
+}
+
+// copyNeed is the number of shared blocks in q's layers that are due for
+// compaction after this step (kvcache.Cache.SharedBlocks).
+func (e *Engine) copyNeed(q *sequence) int {
+	p := &q.kv.plan
+	first := p.AfterPrompt && !q.kv.progress.Compressed && q.computed >= q.nPrompt
+	need := 0
+	for l, lb := range p.Layers {
+		if !lb.Dense && (first || p.Evict(l, e.cache.Len(q.cacheSeq, l))) {
+			need += e.cache.SharedBlocks(q.cacheSeq, l)
+		}
+	}
+	return need
+}
