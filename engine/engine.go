@@ -44,6 +44,29 @@ import (
 // fit check count each layer's blocks under that cap. Only layers that
 // rank slots by score ask the cache to accumulate attention weights.
 //
+// Prefix caching (on unless Config.DisablePrefixCaching): after each
+// forward pass, every full block a sequence has written enters the KV
+// cache's prefix cache (kvcache.Cache.Register), until the sequence's
+// first compaction: from then on its keys and values differ from a dense
+// run's. At admission, a sequence takes the longest cached run of full
+// blocks its tokens begin with (kvcache.Cache.Attach), leaving at least
+// its last token to compute, and prefills from there, its chunks still
+// ending at multiples of PrefillChunk. Blocks are shared by reference
+// count; when a sequence ends, its cached blocks stay in the pool, counted
+// as free, until a reservation reclaims them (least recently released
+// first), so caching never refuses or preempts a request that would run
+// without it: admission still counts a request's whole prefill. A sparse
+// sequence reuses the dense prefix too: under snapkv only up to its
+// observation window, whose queries give its scores; layers that
+// accumulate scores take copies of their own, and score from the first
+// computed query on. Compaction never rewrites a shared or cached block
+// (the cache copies it first); before a sequence compacts, the newest
+// running sequences are preempted until the pool has a block for every
+// shared one. With policy full a cache hit gives the logits of a run
+// without it, bit for bit; a sparse sequence compresses its cached prefix
+// at once, as if it had prefilled it dense, so its output may differ. See
+// docs/prefix-caching.md.
+//
 // Events: each request has a channel of eventBuffer events, one of them
 // always kept free for the final event. When a reader falls behind, the
 // step's output is merged into a pending event, sent once there is room

@@ -133,7 +133,10 @@ func TestPrefixCacheReusesBlocksBeforeTheFirstDifference(t *testing.T) {
 		if got := res.last.Usage.CachedTokens; got != tt.want {
 			t.Errorf("prompt changed at %d: %d cached tokens, want %d", tt.at, got, tt.want)
 		}
-		e.cache.ClearPrefixCache() // only base's blocks count; the scheduler is idle
+		waitIdle(t, e)
+		e.mu.Lock() // the scheduler is parked: only base's blocks should count
+		e.cache.ClearPrefixCache()
+		e.mu.Unlock()
 		collect(t, submit(t, e, context.Background(), Request{Prompt: base, MaxTokens: 1}))
 	}
 	auditIdle(t, e)
