@@ -48,10 +48,13 @@ import (
 // forward pass, every full block a sequence has written enters the KV
 // cache's prefix cache (kvcache.Cache.Register), until the sequence's
 // first compaction: from then on its keys and values differ from a dense
-// run's. At admission, a sequence takes the longest cached run of full
-// blocks its tokens begin with (kvcache.Cache.Attach), leaving at least
-// its last token to compute, and prefills from there, its chunks still
-// ending at multiples of PrefillChunk. Blocks are shared by reference
+// run's. Until it feeds its first chunk, an admitted sequence takes, step
+// by step, the longest cached run of full blocks its tokens begin with
+// (kvcache.Cache.Attach), leaving at least its last token to compute, and
+// waits a step when its next block is being computed by an older
+// sequence's chunk, so that requests admitted together behind one prompt
+// prefill it once. It prefills from there, its chunks still ending at
+// multiples of PrefillChunk. Blocks are shared by reference
 // count; when a sequence ends, its cached blocks stay in the pool, counted
 // as free, until a reservation reclaims them (least recently released
 // first), so caching never refuses or preempts a request that would run

@@ -1,15 +1,20 @@
 package engine
 
-// attach gives newly admitted q the longest cached prefix of its tokens
-// (kvcache.Cache.Attach), so that its prefill starts after it, and counts
-// the lookup on the first admission. It leaves at least the last token to
-// compute, since its logits are needed. A snapkv sequence takes no more
-// than the prompt before its observation window, whose queries its
-// scores come from; the layers that accumulate scores take copies of
-// their own.
-func (e *Engine) attach(q *sequence) {
-	if e.cfg.DisablePrefixCaching {
-		return
+import "sieve/kvcache"
+
+// attach gives q, admitted and not yet started, the longest cached prefix
+// of its tokens (kvcache.Cache.Attach), extending what it attached on
+// earlier steps, and restarts its KV scoring after it. It leaves at least
+// the last token to compute, since its logits are needed. A snapkv
+// sequence takes no more than the prompt before its observation window,
+// whose queries its scores come from; the layers that accumulate scores
+// take copies of their own. attach reports false when q's next block is
+// being computed by another sequence in this step: q then waits a step
+// and attaches that block instead of computing it again, so that requests
+// admitted together behind one prompt prefill it once.
+func (e *Engine) attach(q *sequence) bool {
+	if e.cfg.DisablePrefixCaching || len(q.tokens)-q.computed <= 1 {
+		return true
 	}
 	p := &q.kv.plan
 	limit := len(q.tokens) - 1
@@ -23,12 +28,44 @@ func (e *Engine) attach(q *sequence) {
 			private[l] = !lb.Dense && lb.Heavy > 0
 		}
 	}
-	q.computed = e.cache.Attach(q.cacheSeq, q.tokens, limit, private)
-	if !q.admitted {
-		q.admitted = true
-		q.cached = min(q.computed, q.nPrompt)
-		e.prefixQueries.Add(int64(q.nPrompt))
-		e.prefixHits.Add(int64(q.cached))
+	if n := e.cache.Attach(q.cacheSeq, q.tokens, limit, private); n != q.computed {
+		q.computed = n
+		e.startKV(q)
+	}
+	s := &e.sched
+	bs := e.cfg.BlockSize
+	if end := q.computed + bs; end <= limit {
+		s.hashes = e.cache.PendingHashes(q.cacheSeq, q.tokens[:end], s.hashes[:0])
+		if len(s.hashes) == 1 && s.inflight[s.hashes[0]] {
+			return false
+		}
+	}
+	return true
+}
+
+// start records that q feeds n tokens this step: on its first chunk ever
+// it counts its prefix cache lookup, and the full blocks a prefill chunk
+// completes are marked as in flight for attach.
+func (e *Engine) start(q *sequence, n int) {
+	if !q.started {
+		q.started = true
+		if !q.admitted && !e.cfg.DisablePrefixCaching {
+			q.admitted = true
+			q.cached = min(q.computed, q.nPrompt)
+			e.prefixQueries.Add(int64(q.nPrompt))
+			e.prefixHits.Add(int64(q.cached))
+		}
+	}
+	if e.cfg.DisablePrefixCaching || q.kv.compacted || n <= 1 {
+		return
+	}
+	s := &e.sched
+	if s.inflight == nil {
+		s.inflight = make(map[kvcache.BlockHash]bool)
+	}
+	s.hashes = e.cache.PendingHashes(q.cacheSeq, q.tokens[:q.computed+n], s.hashes[:0])
+	for _, h := range s.hashes {
+		s.inflight[h] = true
 	}
 }
 

@@ -166,3 +166,26 @@ func TestNoPrefixCachingKeepsTodaysBehaviour(t *testing.T) {
 		t.Errorf("cache holds blocks with caching off")
 	}
 }
+
+func TestConcurrentRequestsPrefillASharedPromptOnce(t *testing.T) {
+	m, tok := stories(t)
+	e := newEngine(t, m, tok, Config{MaxBatchTokens: 128, MaxSeqs: 16, PrefillChunk: 96})
+	r := rand.New(rand.NewPCG(6, 6))
+	system := randomPrompt(r, 300, m.Config.VocabSize)
+	var chans []<-chan Event
+	for range 16 {
+		p := append(slices.Clone(system), randomPrompt(r, 21, m.Config.VocabSize)[1:]...)
+		chans = append(chans, submit(t, e, context.Background(), Request{Prompt: p, MaxTokens: 4, IgnoreEOS: true}))
+	}
+	cached := 0
+	for _, ch := range chans {
+		cached += collect(t, ch).last.Usage.CachedTokens
+	}
+	// The system prompt's 18 full blocks are computed once; each request
+	// computes its own tail from the block the system prompt ends in.
+	st := e.Stats()
+	if want := int64(300 + 16*(20+300%16)); st.PrefillTokens > want || cached != 15*288 {
+		t.Errorf("%d tokens prefilled (want at most %d), %d cached (want %d)", st.PrefillTokens, want, cached, 15*288)
+	}
+	auditIdle(t, e)
+}

@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"slices"
 
+	"sieve/kvcache"
 	"sieve/llama"
 	"sieve/sparsity"
 )
@@ -19,6 +20,10 @@ type scheduler struct {
 	decodes int       // decode tokens in the current batch
 	cur     *sequence // the sequence the step is working on, for panics
 	evictor sparsity.Evictor
+	// inflight holds the hashes of the full blocks this step's prefill
+	// chunks compute, which the prefix cache will hold after it.
+	inflight map[kvcache.BlockHash]bool
+	hashes   []kvcache.BlockHash
 }
 
 // work is one sequence's part of the current batch.

@@ -21,7 +21,8 @@ type sequence struct {
 	computed  int   // tokens whose keys and values are in the cache
 	cacheSeq  int32 // id in the KV cache; -1 when it holds nothing
 	prefilled bool  // the prompt has been counted in the stats
-	admitted  bool  // admitted at least once (the prefix cache was queried)
+	admitted  bool  // has fed tokens once: the prefix cache lookup is counted
+	started   bool  // has fed tokens since its last admission
 	cached    int   // prompt tokens attached from the prefix cache at the first admission
 	sampler   *Sampler
 	stream    *TextStream // nil without a tokenizer

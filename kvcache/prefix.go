@@ -52,27 +52,29 @@ func (p *blockPool) drop(e *entry) {
 	p.cached.Add(-int64(len(e.blocks)))
 }
 
-// Attach gives the empty sequence id the longest run of cached full
-// blocks that begins tokens, taking at most limit tokens, and returns the
-// number of tokens it attached (a multiple of the block size): the keys
-// and values of tokens[:n] are then in every layer, as if computed, and
-// the sequence shares those blocks with the cache and the other sequences
-// holding them. In the layers where private is set the sequence gets
-// copies of its own instead, with zero scores (a layer that accumulates
-// scores writes into its blocks); when the pool cannot supply a copy, the
-// run stops at that block. Attach panics when the sequence is not empty.
+// Attach gives sequence id the longest run of cached full blocks that
+// begins tokens, taking at most limit tokens, and returns the number of
+// tokens it then holds (a multiple of the block size): the keys and values
+// of tokens[:n] are in every layer, as if computed, and the sequence
+// shares those blocks with the cache and the other sequences holding them.
+// The sequence must be empty, or hold only blocks attached or entered
+// before (Attach then extends the run). In the layers where private is
+// set the sequence gets copies of its own instead, with zero scores (a
+// layer that accumulates scores writes into its blocks); when the pool
+// cannot supply a copy, the run stops at that block. Attach panics when
+// the sequence holds other slots.
 func (c *Cache) Attach(id int32, tokens []int32, limit int, private []bool) int {
 	s := c.seq(id)
+	bs := c.opt.BlockSize
+	k0 := len(s.chain)
 	for l := range s.layers {
-		if t := &s.layers[l]; t.n != 0 || len(t.blocks) != 0 {
-			panic(fmt.Sprintf("kvcache: attach to sequence %d, which holds slots", id))
+		if t := &s.layers[l]; t.n != k0*bs || len(t.blocks) != k0 {
+			panic(fmt.Sprintf("kvcache: attach to sequence %d, which holds slots of its own", id))
 		}
 	}
-	bs := c.opt.BlockSize
 	limit = min(limit, len(tokens))
-	parent := c.root
-	s.chain = s.chain[:0]
-	for k := 0; (k+1)*bs <= limit; k++ {
+	parent := c.chainEnd(s)
+	for k := k0; (k+1)*bs <= limit; k++ {
 		h := hashBlock(parent, tokens[k*bs:(k+1)*bs])
 		e := c.bp.index[h]
 		if e == nil {
@@ -87,7 +89,7 @@ func (c *Cache) Attach(id int32, tokens []int32, limit int, private []bool) int 
 	}
 	n := len(s.chain)
 copies:
-	for k := 0; k < n && private != nil; k++ {
+	for k := k0; k < n && private != nil; k++ {
 		for l := range s.layers {
 			if !private[l] {
 				continue
@@ -134,10 +136,7 @@ func (p *blockPool) copyBlock(layer int, src int32, slots int) int32 {
 func (c *Cache) Register(id int32, tokens []int32) {
 	s := c.seq(id)
 	bs := c.opt.BlockSize
-	parent := c.root
-	if k := len(s.chain); k > 0 {
-		parent = s.chain[k-1]
-	}
+	parent := c.chainEnd(s)
 	for k := len(s.chain); (k+1)*bs <= len(tokens); k++ {
 		for l := range s.layers {
 			t := &s.layers[l]
@@ -165,6 +164,20 @@ func (c *Cache) Register(id int32, tokens []int32) {
 	}
 }
 
+// PendingHashes appends to dst the hashes of the full blocks of tokens (the
+// sequence's tokens by position) beyond those the sequence has attached or
+// entered, continuing its chain: the blocks it would enter once computed.
+func (c *Cache) PendingHashes(id int32, tokens []int32, dst []BlockHash) []BlockHash {
+	s := c.seq(id)
+	bs := c.opt.BlockSize
+	parent := c.chainEnd(s)
+	for k := len(s.chain); (k+1)*bs <= len(tokens); k++ {
+		parent = hashBlock(parent, tokens[k*bs:(k+1)*bs])
+		dst = append(dst, parent)
+	}
+	return dst
+}
+
 // SharedBlocks is the number of blocks of the sequence's table in layer
 // that other sequences hold too: what Retain may have to copy.
 func (c *Cache) SharedBlocks(id int32, layer int) int {
@@ -183,4 +196,13 @@ func (c *Cache) ClearPrefixCache() {
 	for _, e := range c.bp.index {
 		c.bp.drop(e)
 	}
+}
+
+// chainEnd is the hash the sequence's next block continues: its last
+// attached or entered block's, or the root.
+func (c *Cache) chainEnd(s *seqState) BlockHash {
+	if k := len(s.chain); k > 0 {
+		return s.chain[k-1]
+	}
+	return c.root
 }

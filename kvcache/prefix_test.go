@@ -2,6 +2,7 @@ package kvcache
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -233,4 +234,113 @@ func TestRegisterStopsAtCompactedBlocks(t *testing.T) {
 		t.Fatalf("%d blocks entered, want the 2 before the compacted slots", got)
 	}
 	freeAll(t, kc, 40, a)
+}
+
+func TestRandomOwnershipOperations(t *testing.T) {
+	// Sequences over a few shared prefixes, on a small pool, attach,
+	// grow, enter blocks, compact and end at random; after every step the
+	// ownership invariants hold and no cached block has changed since it
+	// was entered.
+	for _, seed := range []uint64{1, 2, 3} {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(seed, 11))
+			kc := newCache(t, tinyConfig, 48, 4, kernels.F32, nil)
+			bases := [][]int32{tokensOf(seed, 40), tokensOf(seed+100, 40)}
+			type live struct {
+				id        int32
+				tokens    []int32
+				compacted bool
+			}
+			var seqs []*live
+			type entered struct {
+				e    *entry
+				data []float32
+			}
+			snapshot := map[int32]entered{} // cached block -> its entry and contents when entered
+			check := func(op string) {
+				t.Helper()
+				if err := kc.Audit(); err != nil {
+					t.Fatalf("after %s: %v", op, err)
+				}
+				for b, was := range snapshot {
+					if kc.bp.entry[b] != was.e {
+						delete(snapshot, b) // reclaimed, perhaps entered again
+					} else if !slices.Equal(blockData(kc, b), was.data) {
+						t.Fatalf("after %s: cached block %d changed", op, b)
+					}
+				}
+				for _, e := range kc.bp.index {
+					for _, b := range e.blocks {
+						if _, ok := snapshot[b]; !ok {
+							snapshot[b] = entered{e, blockData(kc, b)}
+						}
+					}
+				}
+			}
+			for step := range 400 {
+				switch op := r.IntN(5); {
+				case op == 0 || len(seqs) == 0: // a new sequence over a base prefix
+					base := bases[r.IntN(2)]
+					tokens := slices.Clone(base[:4+r.IntN(36)])
+					s := &live{id: kc.NewSeq(), tokens: tokens}
+					kc.Attach(s.id, tokens, len(tokens)-1, []bool{false, r.IntN(2) == 0})
+					seqs = append(seqs, s)
+					check("attach")
+				case op == 1: // grow by a few tokens, and enter full blocks
+					s := seqs[r.IntN(len(seqs))]
+					n := kc.Len(s.id, 0)
+					add := 1 + r.IntN(6)
+					if kc.Need(s.id, add) > kc.FreeBlocks() || kc.Len(s.id, 1) != n {
+						continue
+					}
+					for len(s.tokens) < n+add {
+						s.tokens = append(s.tokens, int32(r.IntN(90)))
+					}
+					fill(t, kc, s.id, int(kc.seq(s.id).layers[0].lastPos(kc))+1, add, r)
+					if !s.compacted {
+						kc.Register(s.id, s.tokens[:n+add])
+					}
+					check("grow")
+				case op == 2: // compact one layer
+					s := seqs[r.IntN(len(seqs))]
+					l := r.IntN(tinyConfig.Layers)
+					n := kc.Len(s.id, l)
+					if n < 2 || kc.FreeBlocks() < kc.SharedBlocks(s.id, l) {
+						continue
+					}
+					var keep []int
+					for i := range n {
+						if i == 0 || r.IntN(3) > 0 {
+							keep = append(keep, i)
+						}
+					}
+					kc.Retain(s.id, l, keep)
+					s.compacted = true
+					check("retain")
+				default: // end a sequence
+					i := r.IntN(len(seqs))
+					kc.Free(seqs[i].id)
+					seqs = slices.Delete(seqs, i, i+1)
+					check("free")
+				}
+				_ = step
+			}
+			for _, s := range seqs {
+				kc.Free(s.id)
+			}
+			check("end")
+			if kc.FreeBlocks() != 48 {
+				t.Fatalf("%d of 48 blocks free at the end", kc.FreeBlocks())
+			}
+		})
+	}
+}
+
+// lastPos is the position of the table's last slot, or -1 when empty.
+func (t *table) lastPos(kc *Cache) int32 {
+	if t.n == 0 {
+		return -1
+	}
+	b := t.blocks[(t.n-1)/kc.bp.bs]
+	return kc.bp.pos[int(b)*kc.bp.bs+(t.n-1)%kc.bp.bs]
 }
