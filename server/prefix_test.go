@@ -49,6 +49,9 @@ func TestCachedTokensReported(t *testing.T) {
 			}
 		})
 	}
+	if !strings.Contains(h.logs.String(), "prefix_caching=true") {
+		t.Error("the engine's startup log does not say prefix caching is on")
+	}
 	_, body := h.do(http.MethodGet, "/metrics", "")
 	if hits := metricValue(t, string(body), `vllm:prefix_cache_hits_total{model_name="stories260K"}`); hits < 4*32 {
 		t.Errorf("prefix cache hits %g", hits)
