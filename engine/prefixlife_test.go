@@ -30,15 +30,16 @@ func TestPrefixCacheAccountsForEveryBlock(t *testing.T) {
 			t.Fatalf("request %d: %v", i, err)
 		}
 		when := r.IntN(5) // 0: a random delay, 1: soon, else never
+		delay := time.Duration(r.IntN(3000)) * time.Microsecond
+		if when == 1 {
+			delay /= 15
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer cancel()
-			switch when {
-			case 0:
-				time.AfterFunc(time.Duration(r.IntN(3000))*time.Microsecond, cancel)
-			case 1:
-				time.AfterFunc(time.Duration(r.IntN(200))*time.Microsecond, cancel)
+			if when < 2 {
+				time.AfterFunc(delay, cancel)
 			}
 			res := collect(t, ch)
 			if res.last.Finish != FinishLength && res.last.Finish != FinishCancelled {
