@@ -13,7 +13,7 @@ type Stats struct {
 	// KVBlocksPeak is the most blocks held at once, reserved ones included.
 	KVBlocksPeak int
 	// Counters since the engine started.
-	PromptTokens     int64 // prompt tokens prefilled (once per request)
+	PromptTokens     int64 // prompt tokens of requests past their prefill, cached ones included (once per request)
 	GenerationTokens int64 // tokens sampled
 	Preemptions      int64 // sequences preempted for lack of KV blocks
 	RecomputedTokens int64 // tokens dropped by preemption, to prefill again

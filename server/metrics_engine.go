@@ -35,7 +35,7 @@ func newEngineCollector(modelName string, stats func() (engine.Stats, bool)) *en
 		blocksUsed:  d("sieve_kv_blocks_used", "KV cache blocks held by sequences."),
 		blocksTotal: d("sieve_kv_blocks_total", "KV cache blocks in the pool."),
 		layerBlocks: d("sieve_kv_layer_blocks", "KV cache blocks held, per layer.", "layer"),
-		prompt:      d("sieve_engine_prompt_tokens_total", "Prompt tokens prefilled by the engine (once per request)."),
+		prompt:      d("sieve_engine_prompt_tokens_total", "Prompt tokens of requests past their prefill, prefix-cached ones included (once per request)."),
 		generated:   d("sieve_engine_generation_tokens_total", "Tokens sampled by the engine."),
 		preempt:     d("sieve_engine_preemptions_total", "Sequences preempted for lack of KV blocks."),
 		recomputed:  d("sieve_engine_recomputed_tokens_total", "Tokens dropped by preemption and prefilled again."),
