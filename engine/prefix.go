@@ -18,17 +18,10 @@ func (e *Engine) attach(q *sequence) bool {
 	}
 	p := &q.kv.plan
 	limit := len(q.tokens) - 1
-	var private []bool
-	if !p.Dense() {
-		if p.AfterPrompt {
-			limit = min(limit, int(p.ScoresFrom(q.nPrompt)))
-		}
-		private = make([]bool, len(p.Layers))
-		for l, lb := range p.Layers {
-			private[l] = !lb.Dense && lb.Heavy > 0
-		}
+	if p.AfterPrompt && !p.Dense() {
+		limit = min(limit, int(p.ScoresFrom(q.nPrompt)))
 	}
-	if n := e.cache.Attach(q.cacheSeq, q.tokens, limit, private); n != q.computed {
+	if n := e.cache.Attach(q.cacheSeq, q.tokens, limit, q.kv.scored); n != q.computed {
 		q.computed = n
 		e.startKV(q)
 	}

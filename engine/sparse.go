@@ -14,6 +14,9 @@ type kvState struct {
 	bounds   sparsity.Bounds   // per layer: the most slots it ever holds, and while decoding
 	evicted  int               // slots evicted, summed over layers
 	kept     int               // slots held, summed over layers, when last counted
+	// scored is, per layer, whether the layer accumulates slot scores (and
+	// so takes private copies of cached blocks); nil when none does.
+	scored []bool
 	// compacted is set once a layer has been compacted since the last
 	// (re)start: the sequence's blocks then no longer hold what a dense
 	// run computes, and it enters no more into the prefix cache.
@@ -37,7 +40,14 @@ func (e *Engine) bindPlan(r Request, total int) (kvState, error) {
 	if err != nil {
 		return kvState{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
-	return kvState{plan: p, bounds: p.Bounds(len(r.Prompt), total, e.cfg.PrefillChunk)}, nil
+	kv := kvState{plan: p, bounds: p.Bounds(len(r.Prompt), total, e.cfg.PrefillChunk)}
+	if p.Accumulate {
+		kv.scored = make([]bool, len(p.Layers))
+		for l, lb := range p.Layers {
+			kv.scored[l] = !lb.Dense && lb.Heavy > 0
+		}
+	}
+	return kv, nil
 }
 
 // capBlocks is the number of blocks a sequence holding tokens tokens
