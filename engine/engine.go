@@ -59,8 +59,9 @@ import (
 // as free, until a reservation reclaims them (least recently released
 // first), so caching never refuses or preempts a request that would run
 // without it: admission still counts a request's whole prefill. A sparse
-// sequence reuses the dense prefix too: under snapkv only up to its
-// observation window, whose queries give its scores; layers that
+// sequence reuses the dense prefix too, as far as its layers' caps leave
+// room for its next chunk (about its budget; under snapkv the prompt up
+// to its observation window, whose queries give its scores); layers that
 // accumulate scores take copies of their own, and score from the first
 // computed query on. Compaction never rewrites a shared or cached block
 // (the cache copies it first); before a sequence compacts, the newest

@@ -5,10 +5,13 @@ import "sieve/kvcache"
 // attach gives q, admitted and not yet started, the longest cached prefix
 // of its tokens (kvcache.Cache.Attach), extending what it attached on
 // earlier steps, and restarts its KV scoring after it. It leaves at least
-// the last token to compute, since its logits are needed. A snapkv
-// sequence takes no more than the prompt before its observation window,
-// whose queries its scores come from; the layers that accumulate scores
-// take copies of their own. attach reports false when q's next block is
+// the last token to compute, since its logits are needed. A sparse
+// sequence takes no more than its layers' caps leave room for with its
+// next chunk (sparsity.Bounds.Peak), so that it never holds more than
+// admission and Submit count on (a whole cached prompt under snapkv,
+// about its budget otherwise); a snapkv sequence no more than the prompt
+// before its observation window, whose queries its scores come from. The
+// layers that accumulate scores take copies of their own. attach reports false when q's next block is
 // being computed by another sequence in this step: q then waits a step
 // and attaches that block instead of computing it again, so that requests
 // admitted together behind one prompt prefill it once.
@@ -20,6 +23,11 @@ func (e *Engine) attach(q *sequence) bool {
 	limit := len(q.tokens) - 1
 	if p.AfterPrompt && !p.Dense() {
 		limit = min(limit, int(p.ScoresFrom(q.nPrompt)))
+	}
+	for l, lb := range p.Layers {
+		if !lb.Dense {
+			limit = min(limit, q.kv.bounds.Peak[l]-e.cfg.PrefillChunk)
+		}
 	}
 	if n := e.cache.Attach(q.cacheSeq, q.tokens, limit, q.kv.scored); n != q.computed {
 		q.computed = n

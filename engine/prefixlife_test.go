@@ -115,3 +115,23 @@ func TestSparseSequencesLeaveCachedPrefixIntact(t *testing.T) {
 		})
 	}
 }
+
+func TestSparseReuseStaysWithinItsCap(t *testing.T) {
+	// 15 blocks of 16 per layer. A dense request caches 14 blocks; a
+	// window request over the same prefix fits the pool only under its
+	// cap: attaching the whole cached prefix and then prefilling its
+	// 26-token tail in one chunk would need 16 blocks per layer.
+	m := tinyModel(t, wideConfig, 7)
+	e := newEngine(t, m, nil, Config{KVCacheMiB: 1, KVDType: "f32", MaxBatchTokens: 64, MaxSeqs: 4, PrefillChunk: 32})
+	r := rand.New(rand.NewPCG(9, 9))
+	prompt := randomPrompt(r, 230, m.Config.VocabSize)
+	collect(t, submit(t, e, context.Background(), Request{Prompt: prompt, MaxTokens: 1}))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	long := append(slices.Clone(prompt), randomPrompt(r, 21, m.Config.VocabSize)[1:]...)
+	res := collect(t, submit(t, e, ctx, Request{Prompt: long, MaxTokens: 5, KVPolicy: "window", KVBudget: 32}))
+	if res.last.Finish != FinishLength || res.last.Usage.CachedTokens == 0 {
+		t.Fatalf("window request over the cached prefix: %q, usage %+v", res.last.Finish, res.last.Usage)
+	}
+	auditIdle(t, e)
+}
