@@ -67,9 +67,9 @@ import (
 // (the cache copies it first); before a sequence compacts, the newest
 // running sequences are preempted until the pool has a block for every
 // shared one. With policy full a cache hit gives the logits of a run
-// without it, bit for bit; a sparse sequence compresses its cached prefix
-// at once, as if it had prefilled it dense, so its output may differ. See
-// docs/prefix-caching.md.
+// without it, bit for bit, and so does window or snapkv; under policies
+// that rank heavy hitters, the cached prefix's own queries never vote, so
+// the output may differ. See docs/prefix-caching.md.
 //
 // Events: each request has a channel of eventBuffer events, one of them
 // always kept free for the final event. When a reader falls behind, the
