@@ -11,10 +11,11 @@ import "sieve/kvcache"
 // admission and Submit count on (a whole cached prompt under snapkv,
 // about its budget otherwise); a snapkv sequence no more than the prompt
 // before its observation window, whose queries its scores come from. The
-// layers that accumulate scores take copies of their own. attach reports false when q's next block is
-// being computed by another sequence in this step: q then waits a step
-// and attaches that block instead of computing it again, so that requests
-// admitted together behind one prompt prefill it once.
+// layers that accumulate scores take copies of their own. attach reports
+// false when q's next block is being computed by another sequence in this
+// step: q then waits a step and attaches that block instead of computing
+// it again, so that requests admitted together behind one prompt prefill
+// it once.
 func (e *Engine) attach(q *sequence) bool {
 	if e.cfg.DisablePrefixCaching || len(q.tokens)-q.computed <= 1 {
 		return true
