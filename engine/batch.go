@@ -45,7 +45,10 @@ func (e *Engine) admit() {
 // each decoding sequence feeds its last token, and each prefilling one
 // feeds its next chunk, which ends at the next multiple of PrefillChunk
 // (so chunk boundaries depend only on the sequence) and waits a step when
-// it does not fit the token budget left after every decode token. When the
+// it does not fit the token budget left after every decode token. A
+// sequence that has not started yet first takes what the prefix cache now
+// holds of its tokens (attach), or waits when another chunk of this step
+// computes its next block. When the
 // pool has too few free blocks for a sequence, the newest running sequence
 // is preempted (possibly the sequence itself) until it fits; the oldest
 // sequence always fits, so the engine never deadlocks.
@@ -60,12 +63,17 @@ func (e *Engine) form() {
 	}
 	prefill := e.cfg.MaxBatchTokens - decodes // budget for prefill chunks
 	rows := 0
+	clear(s.inflight)
 	for i := 0; i < len(s.running); i++ {
 		q := s.running[i]
 		s.cur = q
+		pre := len(q.tokens)-q.computed > 1 // a prefill chunk, even if attach leaves one token
+		if !q.started && !e.attach(q) {
+			continue // its next block is being computed this step
+		}
 		rest := len(q.tokens) - q.computed
 		n := 1
-		if rest > 1 {
+		if pre {
 			chunk := e.cfg.PrefillChunk
 			n = min(rest, chunk-q.computed%chunk)
 			if n > prefill {
@@ -75,8 +83,10 @@ func (e *Engine) form() {
 		if !e.reserve(q, n, &prefill) {
 			break // q was the newest and is preempted
 		}
-		if rest > 1 {
+		e.start(q, n)
+		if pre {
 			prefill -= n
+			e.prefillTokens.Add(int64(n))
 		} else {
 			s.decodes++
 		}
@@ -128,7 +138,7 @@ func (e *Engine) preempt(q *sequence) {
 	q.kv.evicted, q.kv.kept = 0, 0
 	e.preemptions.Add(1)
 	e.recomputed.Add(int64(q.computed))
-	q.computed = 0
+	q.computed, q.started = 0, false
 	s.running = s.running[:len(s.running)-1]
 	s.waitq = slices.Insert(s.waitq, 0, q)
 }

@@ -36,6 +36,10 @@ type Config struct {
 	// (Request.KVPolicy and KVBudget override it). The zero value is full:
 	// nothing is evicted.
 	KV sparsity.Spec
+	// DisablePrefixCaching turns automatic prefix caching off: every
+	// request then prefills its whole prompt, and a sequence's blocks are
+	// free as soon as it ends. It is on by default (see Engine).
+	DisablePrefixCaching bool
 }
 
 // Defaults of Config.

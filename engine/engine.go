@@ -44,6 +44,33 @@ import (
 // fit check count each layer's blocks under that cap. Only layers that
 // rank slots by score ask the cache to accumulate attention weights.
 //
+// Prefix caching (on unless Config.DisablePrefixCaching): after each
+// forward pass, every full block a sequence has written enters the KV
+// cache's prefix cache (kvcache.Cache.Register), until the sequence's
+// first compaction: from then on its keys and values differ from a dense
+// run's. Until it feeds its first chunk, an admitted sequence takes, step
+// by step, the longest cached run of full blocks its tokens begin with
+// (kvcache.Cache.Attach), leaving at least its last token to compute, and
+// waits a step when its next block is being computed by an older
+// sequence's chunk, so that requests admitted together behind one prompt
+// prefill it once. It prefills from there, its chunks still ending at
+// multiples of PrefillChunk. Blocks are shared by reference
+// count; when a sequence ends, its cached blocks stay in the pool, counted
+// as free, until a reservation reclaims them (least recently released
+// first), so caching never refuses or preempts a request that would run
+// without it: admission still counts a request's whole prefill. A sparse
+// sequence reuses the dense prefix too, as far as its layers' caps leave
+// room for its next chunk (about its budget; under snapkv the prompt up
+// to its observation window, whose queries give its scores); layers that
+// accumulate scores take copies of their own, and score from the first
+// computed query on. Compaction never rewrites a shared or cached block
+// (the cache copies it first); before a sequence compacts, the newest
+// running sequences are preempted until the pool has a block for every
+// shared one. With policy full a cache hit gives the logits of a run
+// without it, bit for bit, and so does window or snapkv; under policies
+// that rank heavy hitters, the cached prefix's own queries never vote, so
+// the output may differ. See docs/prefix-caching.md.
+//
 // Events: each request has a channel of eventBuffer events, one of them
 // always kept free for the final event. When a reader falls behind, the
 // step's output is merged into a pending event, sent once there is room
@@ -94,6 +121,7 @@ type Engine struct {
 	promptTokens, genTokens, preemptions, recomputed, steps atomic.Int64
 	decodeTokens, decodeSteps, peakBlocks                   atomic.Int64
 	evictions, evictedTokens, blocksFreed                   atomic.Int64
+	prefixQueries, prefixHits, resumedTokens, prefillTokens atomic.Int64
 
 	sched scheduler
 
@@ -150,7 +178,7 @@ func New(m *model.Model, tok tokenizer.Tokenizer, cfg Config, log *slog.Logger) 
 	log.Info("engine ready", "model", m.Name, "threads", cfg.Threads,
 		"kv_blocks", cache.Blocks(), "kv_block_size", cfg.BlockSize, "kv_type", cfg.KVDType,
 		"max_batch_tokens", cfg.MaxBatchTokens, "max_seqs", cfg.MaxSeqs, "prefill_chunk", cfg.PrefillChunk,
-		"kv_policy", cfg.KV.String())
+		"kv_policy", cfg.KV.String(), "prefix_caching", !cfg.DisablePrefixCaching)
 	go e.loop()
 	return e, nil
 }

@@ -12,7 +12,8 @@ import (
 // KVFlags are the command-line flags of the KV cache and its sparsity
 // policy, read the same way by every command that runs an engine:
 // --kv-policy, --kv-budget, --profile and --kv-sink-tokens (AddSpec), and
-// --kv-cache-size and --kv-dtype (AddCache).
+// --kv-cache-size, --kv-dtype and --enable-prefix-caching /
+// --no-enable-prefix-caching (AddCache).
 type KVFlags struct {
 	Policy     string  // policy name; empty: full, or layered with a profile
 	Budget     float64 // tokens per layer (>= 1), a fraction (< 1), or 0 (none)
@@ -20,6 +21,8 @@ type KVFlags struct {
 	SinkTokens string  // comma-separated token ids kept like sinks
 	CacheMiB   int     // KV pool size (0: the engine's default)
 	DType      string  // KV storage type (empty: the engine's default)
+	// NoPrefixCaching turns automatic prefix caching off.
+	NoPrefixCaching bool
 }
 
 // AddSpec registers the policy flags on fs; fractionOf says what a
@@ -43,6 +46,16 @@ func (f *KVFlags) AddCache(fs *flag.FlagSet) {
 		return err
 	})
 	fs.StringVar(&f.DType, "kv-dtype", "", "KV cache storage type: f16 (default) or f32")
+	fs.BoolFunc("enable-prefix-caching", "reuse the cached keys and values of earlier requests' common prefixes (default true)", func(s string) error {
+		on, err := strconv.ParseBool(s)
+		f.NoPrefixCaching = !on
+		return err
+	})
+	fs.BoolFunc("no-enable-prefix-caching", "turn automatic prefix caching off", func(s string) error {
+		off, err := strconv.ParseBool(s)
+		f.NoPrefixCaching = off
+		return err
+	})
 }
 
 // Spec is the validated policy the flags give.
@@ -64,6 +77,7 @@ func (f *KVFlags) Apply(cfg *Config) error {
 		return err
 	}
 	cfg.KV, cfg.KVCacheMiB, cfg.KVDType = spec, f.CacheMiB, f.DType
+	cfg.DisablePrefixCaching = f.NoPrefixCaching
 	return nil
 }
 

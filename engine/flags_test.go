@@ -43,6 +43,7 @@ func TestKVFlags(t *testing.T) {
 		dtype      string
 		sinks      int
 		profile    bool
+		noPrefix   bool
 		wantErrArg bool // the flag parse fails
 		wantErr    bool // Apply fails
 	}{
@@ -57,6 +58,11 @@ func TestKVFlags(t *testing.T) {
 		{name: "bad size", args: []string{"--kv-cache-size", "lots"}, wantErrArg: true},
 		{name: "unknown policy", args: []string{"--kv-policy", "lru"}, wantErr: true},
 		{name: "bad sink tokens", args: []string{"--kv-sink-tokens", "x"}, wantErr: true},
+		{name: "prefix caching off", args: []string{"--no-enable-prefix-caching"}, policy: sparsity.Full, noPrefix: true},
+		{name: "prefix caching on", args: []string{"--enable-prefix-caching"}, policy: sparsity.Full},
+		{name: "prefix caching =false", args: []string{"--enable-prefix-caching=false"}, policy: sparsity.Full, noPrefix: true},
+		{name: "last prefix flag wins", args: []string{"--no-enable-prefix-caching", "--enable-prefix-caching"}, policy: sparsity.Full},
+		{name: "bad prefix flag", args: []string{"--enable-prefix-caching=maybe"}, wantErrArg: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,7 +83,7 @@ func TestKVFlags(t *testing.T) {
 				return
 			}
 			if cfg.KV.Policy != tt.policy || cfg.KV.Budget != tt.budget || cfg.KVCacheMiB != tt.mib || cfg.KVDType != tt.dtype ||
-				len(cfg.KV.SinkTokens.IDs()) != tt.sinks || (cfg.KV.Profile != nil) != tt.profile {
+				len(cfg.KV.SinkTokens.IDs()) != tt.sinks || (cfg.KV.Profile != nil) != tt.profile || cfg.DisablePrefixCaching != tt.noPrefix {
 				t.Fatalf("config %+v", cfg)
 			}
 		})

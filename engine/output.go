@@ -13,6 +13,7 @@ func (e *Engine) emit(logits []float32) {
 	for _, w := range s.work {
 		q := w.q
 		q.computed += w.n
+		e.register(q)
 		if w.row < 0 {
 			continue
 		}

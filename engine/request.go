@@ -86,6 +86,10 @@ type TokenLogprob struct {
 type Usage struct {
 	PromptTokens     int
 	CompletionTokens int
+	// CachedTokens is the number of prompt tokens whose keys and values
+	// came from the prefix cache when the request was admitted, rather
+	// than from its own prefill.
+	CachedTokens int
 	// KVTokensKept is the number of cached token slots the request holds,
 	// summed over layers (final in the last event), and KVTokensEvicted
 	// the slots its KV policy evicted, likewise summed. They add up to

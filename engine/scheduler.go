@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"slices"
 
+	"sieve/kvcache"
 	"sieve/llama"
 	"sieve/sparsity"
 )
@@ -19,6 +20,10 @@ type scheduler struct {
 	decodes int       // decode tokens in the current batch
 	cur     *sequence // the sequence the step is working on, for panics
 	evictor sparsity.Evictor
+	// inflight holds the hashes of the full blocks this step's prefill
+	// chunks compute, which the prefix cache will hold after it.
+	inflight map[kvcache.BlockHash]bool
+	hashes   []kvcache.BlockHash
 }
 
 // work is one sequence's part of the current batch.
@@ -117,6 +122,7 @@ func (e *Engine) step() {
 		e.decodeTokens.Add(int64(s.decodes))
 	}
 	e.emit(logits)
+	e.sweep() // evict may preempt, which takes the newest sequence still running
 	e.evict()
 	e.sweep()
 	if e.afterStep != nil {

@@ -21,6 +21,9 @@ type sequence struct {
 	computed  int   // tokens whose keys and values are in the cache
 	cacheSeq  int32 // id in the KV cache; -1 when it holds nothing
 	prefilled bool  // the prompt has been counted in the stats
+	admitted  bool  // has fed tokens once: the prefix cache lookup is counted
+	started   bool  // has fed tokens since its last admission
+	cached    int   // prompt tokens attached from the prefix cache at the first admission
 	sampler   *Sampler
 	stream    *TextStream // nil without a tokenizer
 	stop      []int32     // stop tokens
@@ -34,7 +37,7 @@ func (q *sequence) generated() int { return len(q.tokens) - q.nPrompt }
 
 // usage is the request's cumulative token counts.
 func (q *sequence) usage() Usage {
-	return Usage{PromptTokens: q.nPrompt, CompletionTokens: q.generated(), KVTokensKept: q.kv.kept, KVTokensEvicted: q.kv.evicted}
+	return Usage{PromptTokens: q.nPrompt, CompletionTokens: q.generated(), CachedTokens: q.cached, KVTokensKept: q.kv.kept, KVTokensEvicted: q.kv.evicted}
 }
 
 // add merges one step's output into the pending event.

@@ -14,6 +14,13 @@ type kvState struct {
 	bounds   sparsity.Bounds   // per layer: the most slots it ever holds, and while decoding
 	evicted  int               // slots evicted, summed over layers
 	kept     int               // slots held, summed over layers, when last counted
+	// scored is, per layer, whether the layer accumulates slot scores (and
+	// so takes private copies of cached blocks); nil when none does.
+	scored []bool
+	// compacted is set once a layer has been compacted since the last
+	// (re)start: the sequence's blocks then no longer hold what a dense
+	// run computes, and it enters no more into the prefix cache.
+	compacted bool
 }
 
 // bindPlan resolves r's KV policy against the engine's default and binds
@@ -33,7 +40,16 @@ func (e *Engine) bindPlan(r Request, total int) (kvState, error) {
 	if err != nil {
 		return kvState{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
-	return kvState{plan: p, bounds: p.Bounds(len(r.Prompt), total, e.cfg.PrefillChunk)}, nil
+	kv := kvState{plan: p, bounds: p.Bounds(len(r.Prompt), total, e.cfg.PrefillChunk)}
+	for l, lb := range p.Layers {
+		if !lb.Dense && lb.Heavy > 0 { // the layer ranks its slots by score
+			if kv.scored == nil {
+				kv.scored = make([]bool, len(p.Layers))
+			}
+			kv.scored[l] = true
+		}
+	}
+	return kv, nil
 }
 
 // capBlocks is the number of blocks a sequence holding tokens tokens
@@ -77,10 +93,12 @@ func (e *Engine) blocksAhead(q *sequence, rest int) int {
 	return n
 }
 
-// startKV sets up a newly admitted sequence's scoring (sparsity.Evictor.Start).
+// startKV sets up a newly admitted sequence's scoring
+// (sparsity.Evictor.StartAt) after its first q.computed tokens came from
+// the prefix cache.
 func (e *Engine) startKV(q *sequence) {
-	q.kv.evicted, q.kv.kept = 0, 0
-	q.kv.progress = e.sched.evictor.Start(e.cache.Slots(q.cacheSeq), &q.kv.plan, q.nPrompt)
+	q.kv.evicted, q.kv.kept, q.kv.compacted = 0, 0, false
+	q.kv.progress = e.sched.evictor.StartAt(e.cache.Slots(q.cacheSeq), &q.kv.plan, q.nPrompt, q.computed)
 }
 
 // countKept records the slots q holds, summed over layers, in its usage.
@@ -104,11 +122,15 @@ func (e *Engine) evict() {
 			continue
 		}
 		s.cur = q
+		if !e.makeCopyRoom(q) {
+			continue // q was preempted
+		}
 		before := e.heldBlocks(q)
 		dropped, compacted := s.evictor.Step(e.cache.Slots(q.cacheSeq), &q.kv.plan, &q.kv.progress, q.computed, q.nPrompt, q.tokens)
 		if compacted == 0 {
 			continue
 		}
+		q.kv.compacted = true
 		q.kv.evicted += dropped
 		e.evictions.Add(int64(compacted))
 		e.evictedTokens.Add(int64(dropped))

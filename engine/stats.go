@@ -13,7 +13,7 @@ type Stats struct {
 	// KVBlocksPeak is the most blocks held at once, reserved ones included.
 	KVBlocksPeak int
 	// Counters since the engine started.
-	PromptTokens     int64 // prompt tokens prefilled (once per request)
+	PromptTokens     int64 // prompt tokens of requests past their prefill, cached ones included (once per request)
 	GenerationTokens int64 // tokens sampled
 	Preemptions      int64 // sequences preempted for lack of KV blocks
 	RecomputedTokens int64 // tokens dropped by preemption, to prefill again
@@ -25,6 +25,17 @@ type Stats struct {
 	Evictions     int64
 	EvictedTokens int64
 	BlocksFreed   int64
+	// Prefix caching: the prompt tokens looked up in the cache and those
+	// found there (vLLM's prefix_cache_queries and prefix_cache_hits;
+	// once per request), the tokens fed by prefill (prompt tokens actually
+	// computed, recomputation after preemption included), the tokens
+	// resumed from a finished sparse sequence's compressed state (not
+	// implemented yet: always 0), and the blocks the cache holds.
+	PrefixCacheQueries int64
+	PrefixCacheHits    int64
+	PrefillTokens      int64
+	ResumedTokens      int64
+	KVBlocksCached     int
 }
 
 // Stats returns the engine's current figures.
@@ -47,5 +58,10 @@ func (e *Engine) Stats() Stats {
 	st.Evictions = e.evictions.Load()
 	st.EvictedTokens = e.evictedTokens.Load()
 	st.BlocksFreed = e.blocksFreed.Load()
+	st.PrefixCacheQueries = e.prefixQueries.Load()
+	st.PrefixCacheHits = e.prefixHits.Load()
+	st.PrefillTokens = e.prefillTokens.Load()
+	st.ResumedTokens = e.resumedTokens.Load()
+	st.KVBlocksCached = kv.Cached
 	return st
 }

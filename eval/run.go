@@ -19,7 +19,10 @@ const DefaultParallel = 16
 // runner is the engine an evaluation runs its sequences on: an F32 KV cache
 // with room for every running sequence's whole context, so that nothing is
 // ever preempted (a preempted sequence would rebuild its cache by a prefill
-// and lose its eviction history).
+// and lose its eviction history), and no prefix caching, so that each
+// policy is measured on its own: a sparse sequence that found its prompt's
+// prefix cached by another one would compress that dense prefix at once,
+// and its results would depend on the order the sequences ran in.
 type runner struct {
 	e   *engine.Engine
 	sem chan struct{}
@@ -47,6 +50,8 @@ func newRunnerFor(m *model.Model, spec sparsity.Spec, threads, parallel, seqLen 
 		BlockSize:  kvcache.DefaultBlockSize,
 		MaxSeqs:    parallel,
 		KV:         spec,
+
+		DisablePrefixCaching: true,
 	}
 	e, err := engine.New(m, nil, cfg, nil)
 	if err != nil {

@@ -17,17 +17,21 @@ type Cache struct {
 	pool  *kernels.Pool
 	bp    *blockPool
 	scale float32
+	root  BlockHash // parent hash of first blocks (see rootHash)
 
 	seqs    []*seqState // by sequence id; nil when the id is free
 	freeIDs []int32
 
 	att     attention
 	scratch *scratch // per-worker buffers: F16 conversion, raw attention weights
+	old     []int32  // Retain's copy of a table's blocks
 }
 
-// seqState is one sequence's block tables.
+// seqState is one sequence's block tables, and the hashes of its leading
+// full blocks that are attached from or entered into the prefix cache.
 type seqState struct {
 	layers []table
+	chain  []BlockHash
 }
 
 // table lists the blocks holding one layer's slots, in slot order.
@@ -56,6 +60,7 @@ func New(c model.Config, opt Options, pool *kernels.Pool) (*Cache, error) {
 		pool:  pool,
 		bp:    newBlockPool(int(n), opt.BlockSize, c.KVHeads, c.HeadDim, c.Layers, opt.DType),
 		scale: kernels.AttnScale(c.HeadDim),
+		root:  rootHash(opt),
 	}
 	kc.att.c = kc
 	kc.scratch = newScratch(pool.Threads(), c.Heads/c.KVHeads, c.HeadDim, opt.BlockSize, opt.DType)
@@ -71,7 +76,8 @@ func (c *Cache) DType() kernels.DType { return c.opt.DType }
 // Blocks is the number of blocks in the pool.
 func (c *Cache) Blocks() int { return c.bp.total() }
 
-// FreeBlocks is the number of blocks not held by any sequence.
+// FreeBlocks is the number of blocks not held by any sequence: free ones
+// and cached ones, which Reserve reclaims (least recently used first).
 func (c *Cache) FreeBlocks() int { return c.bp.nfree() }
 
 // NewSeq registers an empty sequence and returns its id.
@@ -98,12 +104,21 @@ func (c *Cache) seq(id int32) *seqState {
 	return c.seqs[id]
 }
 
-// Free releases every block of the sequence and retires its id.
+// Free releases every block of the sequence and retires its id. Blocks
+// the prefix cache holds stay cached, the last ones of the sequence
+// released first, so that the pool reclaims a cached sequence from its
+// end.
 func (c *Cache) Free(id int32) {
 	s := c.seq(id)
+	longest := 0
 	for l := range s.layers {
-		for _, b := range s.layers[l].blocks {
-			c.bp.release(b)
+		longest = max(longest, len(s.layers[l].blocks))
+	}
+	for k := longest - 1; k >= 0; k-- {
+		for l := range s.layers {
+			if bl := s.layers[l].blocks; k < len(bl) {
+				c.bp.release(bl[k])
+			}
 		}
 	}
 	c.seqs[id] = nil

@@ -6,9 +6,17 @@
 // reads each head's keys and values contiguously. Every slot also carries
 // metadata: the token's true position and a score for the sparsity policy.
 //
-// Each sequence owns one block table per layer, so layers may hold
+// Each sequence has one block table per layer, so layers may hold
 // different numbers of slots once a policy compacts them. A block belongs
-// to one sequence and layer until it is freed.
+// to one layer; sequences share blocks by reference count.
+//
+// Prefix cache: full blocks are content-addressed by a hash chain over
+// their tokens (BlockHash). Register enters a sequence's full blocks,
+// which are immutable from then on; Attach gives a new sequence the
+// longest cached run of blocks its tokens begin with. A cached block that
+// no sequence holds stays in the pool, counted as free, until Reserve
+// needs it (least recently released first). Retain copies a shared or
+// cached block before it would rewrite it.
 //
 // Scores: a (sequence, layer) can accumulate into its slot scores the
 // attention weights its queries give (SetAccumulate), for a sparsity

@@ -6,8 +6,11 @@ import (
 	"sieve/kernels"
 )
 
-// blockPool owns the storage of every block, the free list and which
-// blocks are held. Only the counters are safe to read concurrently.
+// blockPool owns the storage of every block and its ownership: how many
+// sequence tables hold it, whether the prefix cache holds it, and the free
+// list. A block is in one of three states: held (ref > 0, perhaps cached
+// too), cached and unreferenced (in the LRU list, reclaimable by alloc), or
+// free. Only the counters are safe to read concurrently.
 type blockPool struct {
 	bs, kvHeads, hd int
 	elems           int // key+value values per block
@@ -17,11 +20,16 @@ type blockPool struct {
 	pos []int32   // slot positions, bs per block
 	scr []float32 // slot scores, bs per block
 
-	free  []int32 // stack of free block ids
-	held  []bool  // per block: taken by a sequence
-	layer []int32 // layer a used block belongs to
+	free  []int32  // stack of free block ids: no reference, no cache entry
+	ref   []int32  // per block: the sequence tables holding it
+	layer []int32  // layer a used block belongs to
+	entry []*entry // per block: the prefix cache entry holding it, or nil
+	lru   lruList  // cached blocks no table holds, least recently released first
+	index map[BlockHash]*entry
 
-	used      atomic.Int64
+	used      atomic.Int64 // blocks with ref > 0
+	cached    atomic.Int64 // blocks in cache entries
+	idle      atomic.Int64 // cached blocks with ref == 0
 	layerUsed []atomic.Int64
 }
 
@@ -39,38 +47,71 @@ func newBlockPool(n, bs, kvHeads, hd, layers int, dtype kernels.DType) *blockPoo
 	for i := range p.free {
 		p.free[i] = int32(n - 1 - i) // block 0 is taken first
 	}
-	p.held = make([]bool, n)
+	p.ref = make([]int32, n)
 	p.layer = make([]int32, n)
+	p.entry = make([]*entry, n)
+	p.lru = newLRUList(n)
+	p.index = make(map[BlockHash]*entry)
 	p.layerUsed = make([]atomic.Int64, layers)
 	return p
 }
 
 // total is the number of blocks.
-func (p *blockPool) total() int { return len(p.held) }
+func (p *blockPool) total() int { return len(p.ref) }
 
-// nfree is the number of free blocks.
-func (p *blockPool) nfree() int { return len(p.free) }
+// nfree is the number of blocks alloc can hand out: the free ones and the
+// cached ones no table holds.
+func (p *blockPool) nfree() int { return len(p.free) + p.lru.n }
 
-// alloc takes a free block for layer. The caller has checked nfree.
+// alloc takes a block for layer with one reference: a free one, else the
+// least recently released cached one, whose entry it drops from the
+// cache. The caller has checked nfree.
 func (p *blockPool) alloc(layer int) int32 {
+	if len(p.free) == 0 {
+		p.drop(p.entry[p.lru.oldest()])
+	}
 	b := p.free[len(p.free)-1]
 	p.free = p.free[:len(p.free)-1]
-	p.held[b] = true
+	p.ref[b] = 1
 	p.layer[b] = int32(layer)
 	p.used.Add(1)
 	p.layerUsed[layer].Add(1)
 	return b
 }
 
-// release returns b to the free list.
+// share adds a reference to b, a held block or a cached one.
+func (p *blockPool) share(b int32) {
+	if p.ref[b] == 0 {
+		if p.entry[b] == nil {
+			panic("kvcache: share of a free block")
+		}
+		p.lru.remove(b)
+		p.idle.Add(-1)
+		p.used.Add(1)
+		p.layerUsed[p.layer[b]].Add(1)
+	}
+	p.ref[b]++
+}
+
+// release drops a reference to b. A block no table holds any more goes to
+// the newest end of the LRU list when the cache holds it, else to the
+// free list.
 func (p *blockPool) release(b int32) {
-	if !p.held[b] {
+	if p.ref[b] <= 0 {
 		panic("kvcache: release of a free block")
 	}
-	p.held[b] = false
-	p.free = append(p.free, b)
+	p.ref[b]--
+	if p.ref[b] > 0 {
+		return
+	}
 	p.used.Add(-1)
 	p.layerUsed[p.layer[b]].Add(-1)
+	if p.entry[b] != nil {
+		p.lru.push(b)
+		p.idle.Add(1)
+		return
+	}
+	p.free = append(p.free, b)
 }
 
 // keyOff is the index of the key of (block b, KV head kh, slot o) in storage;

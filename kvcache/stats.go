@@ -8,6 +8,10 @@ type Stats struct {
 	Used       int   // held by at least one sequence
 	Free       int   // Blocks - Used
 	LayerUsed  []int // blocks in use per layer
+	// Cached is the number of blocks the prefix cache holds, and
+	// CachedIdle those of them no sequence holds (counted in Free).
+	Cached     int
+	CachedIdle int
 }
 
 // Stats reports the pool's usage. It is safe to call concurrently with the
@@ -21,6 +25,8 @@ func (c *Cache) Stats() Stats {
 		Used:       used,
 		Free:       c.bp.total() - used,
 		LayerUsed:  make([]int, len(c.bp.layerUsed)),
+		Cached:     int(c.bp.cached.Load()),
+		CachedIdle: int(c.bp.idle.Load()),
 	}
 	for i := range c.bp.layerUsed {
 		st.LayerUsed[i] = int(c.bp.layerUsed[i].Load())

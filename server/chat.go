@@ -19,6 +19,10 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request, b *backend) 
 		s.fail(w, r, fromEngine(err))
 		return
 	}
+	if manyChoices(req.N, 1) {
+		s.chatChoices(w, r, b, &req, start)
+		return
+	}
 	ereq, tools, ae := s.chatRequest(r, b, &req)
 	if ae != nil {
 		s.fail(w, r, ae)

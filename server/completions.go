@@ -20,6 +20,10 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request, b *ba
 		s.fail(w, r, fromEngine(err))
 		return
 	}
+	if manyChoices(req.N, len(req.Prompt.Texts)+len(req.Prompt.Tokens)) {
+		s.completionChoices(w, r, b, &req, start)
+		return
+	}
 	ereq, echo, ae := s.completionRequest(r, b, &req)
 	if ae != nil {
 		s.fail(w, r, ae)

@@ -53,6 +53,9 @@ func TestParseArgs(t *testing.T) {
 		{"directory model name", []string{"-m", "/models/Llama-3.2-1B/"}, Options{
 			Model: "/models/Llama-3.2-1B/", Host: "127.0.0.1", Port: 8000, ServedModelName: "Llama-3.2-1B", ShutdownTimeout: 30 * time.Second, HTTP: DefaultHTTPLimits(), CORS: DefaultCORS(),
 			Engine: engine.Config{KV: spec("full", 0)}}},
+		{"prefix caching off", []string{"--no-enable-prefix-caching"}, Options{
+			Host: "127.0.0.1", Port: 8000, ShutdownTimeout: 30 * time.Second, HTTP: DefaultHTTPLimits(), KV: engine.KVFlags{NoPrefixCaching: true},
+			Engine: engine.Config{KV: spec("full", 0), DisablePrefixCaching: true}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -168,7 +168,8 @@ func (g *generation) close(final engine.Event) {
 // usageOf converts the engine's usage.
 func usageOf(u engine.Usage) *usage {
 	return &usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens,
-		TotalTokens: u.PromptTokens + u.CompletionTokens, KVTokensKept: u.KVTokensKept, KVTokensEvicted: u.KVTokensEvicted}
+		TotalTokens: u.PromptTokens + u.CompletionTokens, KVTokensKept: u.KVTokensKept, KVTokensEvicted: u.KVTokensEvicted,
+		PromptTokensDetails: promptTokensDetails{CachedTokens: u.CachedTokens}}
 }
 
 // finishReason converts a finish for the response; cancelled and error

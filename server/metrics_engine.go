@@ -16,6 +16,8 @@ type engineCollector struct {
 	blocksUsed, blocksTotal, layerBlocks   *prometheus.Desc
 	prompt, generated, preempt, recomputed *prometheus.Desc
 	steps, evictions, evicted, freed       *prometheus.Desc
+	cacheQueries, cacheHits, resumed       *prometheus.Desc
+	prefill, blocksCached                  *prometheus.Desc
 }
 
 // newEngineCollector describes the engine metrics, labelled with the model.
@@ -33,7 +35,7 @@ func newEngineCollector(modelName string, stats func() (engine.Stats, bool)) *en
 		blocksUsed:  d("sieve_kv_blocks_used", "KV cache blocks held by sequences."),
 		blocksTotal: d("sieve_kv_blocks_total", "KV cache blocks in the pool."),
 		layerBlocks: d("sieve_kv_layer_blocks", "KV cache blocks held, per layer.", "layer"),
-		prompt:      d("sieve_engine_prompt_tokens_total", "Prompt tokens prefilled by the engine (once per request)."),
+		prompt:      d("sieve_engine_prompt_tokens_total", "Prompt tokens of requests past their prefill, prefix-cached ones included (once per request)."),
 		generated:   d("sieve_engine_generation_tokens_total", "Tokens sampled by the engine."),
 		preempt:     d("sieve_engine_preemptions_total", "Sequences preempted for lack of KV blocks."),
 		recomputed:  d("sieve_engine_recomputed_tokens_total", "Tokens dropped by preemption and prefilled again."),
@@ -41,13 +43,23 @@ func newEngineCollector(modelName string, stats func() (engine.Stats, bool)) *en
 		evictions:   d("sieve_kv_evictions_total", "Per-layer KV evictions by sparsity policies."),
 		evicted:     d("sieve_kv_evicted_tokens_total", "KV entries evicted by sparsity policies, summed over layers."),
 		freed:       d("sieve_kv_blocks_freed_total", "KV blocks returned to the pool by eviction."),
+		cacheQueries: d("vllm:prefix_cache_queries_total",
+			"Prompt tokens looked up in the prefix cache (once per request)."),
+		cacheHits: d("vllm:prefix_cache_hits_total",
+			"Prompt tokens served from the prefix cache instead of prefilled."),
+		resumed: d("sieve_prefix_cache_resumed_tokens_total",
+			"Tokens resumed from a finished sparse sequence's compressed KV state (not implemented yet: 0)."),
+		prefill: d("sieve_engine_prefill_tokens_total",
+			"Tokens the engine actually prefilled: prompt tokens not served from the prefix cache, and recomputed ones."),
+		blocksCached: d("sieve_kv_blocks_cached", "KV cache blocks held by the prefix cache (reclaimable when no sequence holds them)."),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.running, c.waiting, c.kvUsage, c.gpuUsage, c.blocksUsed, c.blocksTotal,
-		c.layerBlocks, c.prompt, c.generated, c.preempt, c.recomputed, c.steps, c.evictions, c.evicted, c.freed} {
+		c.layerBlocks, c.prompt, c.generated, c.preempt, c.recomputed, c.steps, c.evictions, c.evicted, c.freed,
+		c.cacheQueries, c.cacheHits, c.resumed, c.prefill, c.blocksCached} {
 		ch <- d
 	}
 }
@@ -79,4 +91,9 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.evictions, s.Evictions)
 	counter(c.evicted, s.EvictedTokens)
 	counter(c.freed, s.BlocksFreed)
+	counter(c.cacheQueries, s.PrefixCacheQueries)
+	counter(c.cacheHits, s.PrefixCacheHits)
+	counter(c.resumed, s.ResumedTokens)
+	counter(c.prefill, s.PrefillTokens)
+	gauge(c.blocksCached, float64(s.KVBlocksCached))
 }

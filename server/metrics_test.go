@@ -32,7 +32,8 @@ func TestMetrics(t *testing.T) {
 	h := newHarness(t, Config{ModelName: "stories260K"}, true)
 	h.gen.set(func(g *fakeGen) {
 		g.stats = engine.Stats{Running: 3, Waiting: 2, KVUsage: 0.25, KVBlocksUsed: 8, KVBlocksTotal: 32,
-			KVLayerBlocks: []int{5, 3}, Preemptions: 4, Steps: 99}
+			KVLayerBlocks: []int{5, 3}, Preemptions: 4, Steps: 99,
+			PrefixCacheQueries: 700, PrefixCacheHits: 512, PrefillTokens: 190, KVBlocksCached: 12}
 	})
 	for range 2 {
 		if resp, body := h.post("/v1/completions", `{"prompt":"abc"}`); resp.StatusCode != 200 {
@@ -70,6 +71,11 @@ func TestMetrics(t *testing.T) {
 		{`sieve_kv_layer_blocks{layer="1",model_name="stories260K"}`, 3},
 		{"sieve_engine_preemptions_total" + m, 4},
 		{"sieve_engine_steps_total" + m, 99},
+		{"vllm:prefix_cache_queries_total" + m, 700},
+		{"vllm:prefix_cache_hits_total" + m, 512},
+		{"sieve_prefix_cache_resumed_tokens_total" + m, 0},
+		{"sieve_engine_prefill_tokens_total" + m, 190},
+		{"sieve_kv_blocks_cached" + m, 12},
 		{"sieve_model_loaded" + m, 1},
 	}
 	for _, tt := range tests {

@@ -31,8 +31,8 @@ func (s *Server) checkModel(name string) *apiError {
 // temperature 1, top_p 1.
 func (f *samplingFields) sampling(vocab int) (engine.SamplingParams, *apiError) {
 	p := engine.SamplingParams{Temperature: 1, TopP: 1, RepetitionPenalty: 1}
-	if f.N != nil && *f.N != 1 {
-		return p, badRequest("n", "only n=1 is supported, got %d", *f.N)
+	if f.N != nil && (*f.N < 1 || *f.N > maxChoices) {
+		return p, badRequest("n", "n must be between 1 and %d, got %d", maxChoices, *f.N)
 	}
 	inRange := func(name string, v *float64, lo, hi float64, dst *float32) *apiError {
 		if v == nil {

@@ -96,6 +96,14 @@ type usage struct {
 	// summed over layers, at the end of the request.
 	KVTokensKept    int `json:"kv_tokens_kept"`
 	KVTokensEvicted int `json:"kv_tokens_evicted"`
+	// PromptTokensDetails says how many prompt tokens came from the prefix
+	// cache.
+	PromptTokensDetails promptTokensDetails `json:"prompt_tokens_details"`
+}
+
+// promptTokensDetails is OpenAI's breakdown of a response's prompt tokens.
+type promptTokensDetails struct {
+	CachedTokens int `json:"cached_tokens"`
 }
 
 // response is a completions or chat response or stream chunk with choices

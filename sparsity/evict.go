@@ -47,7 +47,15 @@ type Evictor struct {
 // that is (re)starting from an empty cache: its layers that rank slots by
 // score accumulate from Plan.ScoresFrom(prompt) on.
 func (e *Evictor) Start(s Slots, p *Plan, prompt int) Progress {
-	pr := Progress{From: p.ScoresFrom(prompt)}
+	return e.StartAt(s, p, prompt, 0)
+}
+
+// StartAt is Start for a sequence whose first cached tokens came from a
+// prefix cache rather than from its own forward passes: their queries
+// never ran, so scores count the queries from max(Plan.ScoresFrom(prompt),
+// cached) on.
+func (e *Evictor) StartAt(s Slots, p *Plan, prompt, cached int) Progress {
+	pr := Progress{From: max(p.ScoresFrom(prompt), int32(cached))}
 	for l, lb := range p.Layers {
 		if !lb.Dense && lb.Heavy > 0 {
 			s.SetAccumulate(l, pr.From)
