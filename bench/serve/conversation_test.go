@@ -240,3 +240,40 @@ func TestWriteConversationTable(t *testing.T) {
 		}
 	}
 }
+
+// Run reports the cached share like RunConversations: three runs of one
+// prompt, each extending the one before and its answer ("ab"), have 3, 5
+// and 6 words of which 0, 3 and 5 were cached.
+func TestRunReportsCacheUse(t *testing.T) {
+	prompts := []Prompt{{Text: "a b c", OutputLen: 1}, {Text: "a b cab d e", OutputLen: 1}, {Text: "a b cab d eab f", OutputLen: 1}}
+	for _, tc := range []struct {
+		name   string
+		f      *fakeServer
+		source string
+	}{
+		{"usage", &fakeServer{prefixCache: true}, CachedFromUsage},
+		{"metrics", &fakeServer{prefixCache: true, cacheInMetrics: true}, CachedFromMetrics},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := httptest.NewServer(tc.f)
+			defer ts.Close()
+			c := NewClient(Target{URL: ts.URL, Stream: true}, nil)
+			for i, want := range []struct {
+				cached int
+				report string
+			}{{0, "0.0%"}, {3, "60.0%"}, {5, "83.3%"}} {
+				res, err := Run(context.Background(), c, prompts[i:i+1], Load{}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Share == nil || res.Source != tc.source || res.Tokens != want.cached {
+					t.Fatalf("prompt %d: cache use %+v, want %d tokens from %s", i, res.CacheUse, want.cached, tc.source)
+				}
+				var out bytes.Buffer
+				if err := WriteReport(&out, res); err != nil || !strings.Contains(out.String(), want.report+" ("+tc.source+")") {
+					t.Errorf("report %v:\n%s", err, out.String())
+				}
+			}
+		})
+	}
+}

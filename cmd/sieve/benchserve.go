@@ -84,6 +84,9 @@ func benchServe(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *prefixLen < 0 {
 		return usage("--prefix-len %d is negative", *prefixLen)
 	}
+	if *prefixLen > 0 && *prompts != "" {
+		return usage("--prefix-len applies to random prompts, not to --prompts")
+	}
 	for i := range targets {
 		targets[i].Model, targets[i].APIKey, targets[i].Stream, targets[i].Chat = *modelName, *apiKey, *stream, *endpoint == "chat"
 	}
