@@ -76,7 +76,8 @@ func TestSendReadsCachedTokens(t *testing.T) {
 		n     int
 	}{
 		{"openai usage", `{"choices":[{"text":"x"}],"usage":{"prompt_tokens":9,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":8}}}`, true, 8},
-		{"llama.cpp timings", `{"choices":[{"text":"x"}],"usage":{"prompt_tokens":9,"completion_tokens":1},"timings":{"cache_n":6}}`, true, 6},
+		{"llama.cpp timings", `{"choices":[{"text":"x"}],"usage":{"prompt_tokens":9,"completion_tokens":1},"timings":{"cache_n":6,"prompt_n":5}}`, true, 6},
+		{"llama.cpp timings without prompt tokens", `{"choices":[{"text":"x"}],"usage":{"completion_tokens":1},"timings":{"cache_n":6,"prompt_n":3}}`, true, 6},
 		{"zero is known", `{"choices":[{"text":"x"}],"usage":{"prompt_tokens":9,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":0}}}`, true, 0},
 		{"details without the field", `{"choices":[{"text":"x"}],"usage":{"prompt_tokens":9,"completion_tokens":1,"prompt_tokens_details":{}}}`, false, 0},
 	} {

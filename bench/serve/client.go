@@ -218,10 +218,11 @@ type chunk struct {
 			CachedTokens *int `json:"cached_tokens"`
 		} `json:"prompt_tokens_details"`
 	} `json:"usage"`
-	// Timings is llama.cpp's server's own report; cache_n is the prompt
-	// tokens it took from its cache.
+	// Timings is llama.cpp's server's own report: cache_n prompt tokens
+	// taken from its cache, prompt_n computed.
 	Timings *struct {
-		CacheN *int `json:"cache_n"`
+		CacheN  *int `json:"cache_n"`
+		PromptN int  `json:"prompt_n"`
 	} `json:"timings"`
 	Error *struct {
 		Message string `json:"message"`
@@ -253,6 +254,9 @@ func (c *chunk) account(m *Measurement) {
 	}
 	if t := c.Timings; t != nil && t.CacheN != nil && !m.CachedKnown {
 		m.CachedTokens, m.CachedKnown = *t.CacheN, true
+		if m.PromptTokens == 0 {
+			m.PromptTokens = *t.CacheN + t.PromptN
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -270,7 +271,8 @@ func TestRunReportsCacheUse(t *testing.T) {
 					t.Fatalf("prompt %d: cache use %+v, want %d tokens from %s", i, res.CacheUse, want.cached, tc.source)
 				}
 				var out bytes.Buffer
-				if err := WriteReport(&out, res); err != nil || !strings.Contains(out.String(), want.report+" ("+tc.source+")") {
+				computed := fmt.Sprintf("Prompt tokens computed: %d", res.InputTokens-want.cached)
+				if err := WriteReport(&out, res); err != nil || !strings.Contains(out.String(), want.report+" ("+tc.source+")") || !strings.Contains(strings.Join(strings.Fields(out.String()), " "), computed) {
 					t.Errorf("report %v:\n%s", err, out.String())
 				}
 			}

@@ -45,6 +45,9 @@ func writeTotals(line func(string, any), r Result) {
 	line("Total generated tokens", r.OutputTokens)
 	line("Output token throughput (tok/s)", fmt.Sprintf("%.2f", r.OutputTokS))
 	line("Prompt tokens from cache", r.CacheUse)
+	if r.Share != nil {
+		line("Prompt tokens computed", r.InputTokens-r.Tokens)
+	}
 }
 
 // WriteTable prints several runs side by side, one row each.
