@@ -14,6 +14,7 @@ import (
 // earlier turns and their answers) and TurnLen new words, and asks for
 // OutputLen answer tokens; the answer joins the history.
 type ConversationConfig struct {
+	// Conversations run at once; each has Turns turns.
 	Conversations int
 	Turns         int
 	// TurnLen is the new words of each turn: appended to the prompt text
@@ -25,7 +26,8 @@ type ConversationConfig struct {
 	// with (0: none): the prompt's start for completions, a system message
 	// for chat.
 	PrefixLen int
-	Seed      uint64
+	// Seed draws the words: the same seed sends the same conversations.
+	Seed uint64
 }
 
 // check reports a configuration that cannot run.
