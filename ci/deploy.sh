@@ -2,7 +2,8 @@
 # Validates the Kubernetes manifests in deploy/kubernetes with kubeconform
 # against the vendored schemas (no network), both as files and as kustomize
 # renders them; checks that known-bad manifests fail; tests the schema
-# generator; and builds the container image where a container engine runs.
+# generator and the endpoint picker's config; and builds the container
+# image where a container engine runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -44,12 +44,18 @@ type NeedleConfig struct {
 	Threads int
 	// Parallel is how many sequences run at once (0: DefaultParallel).
 	Parallel int
+	// Turns and TurnTokens shape MultiTurnNeedles' conversations: Turns
+	// turns, the first of Lengths[0] tokens, each later one adding about
+	// TurnTokens tokens of filler.
+	Turns      int
+	TurnTokens int
 }
 
 // NeedleCell is the retrieval of one policy and budget over the prompts of
-// one (length, depth).
+// one (length, depth), or in a multi-turn run of one (turn, depth).
 type NeedleCell struct {
 	Length int     `json:"length"`
+	Turn   int     `json:"turn,omitempty"` // the turn that asks for the fact, from 1
 	Depth  float64 `json:"depth"`
 	// Prompts is the number of prompts, Retrieved those answered right.
 	Prompts   int `json:"prompts"`
@@ -65,15 +71,34 @@ type NeedleResult struct {
 	// Cells holds one cell per (length, depth), lengths outer, in the
 	// order of the configuration.
 	Cells []NeedleCell `json:"cells"`
+	// DistractorLeaks counts, in a multi-turn run, the conversations whose
+	// answer to the first turn's question (about another word) gave the
+	// fact's number, which puts the number in the history a second time.
+	DistractorLeaks int `json:"distractor_leaks,omitempty"`
 }
 
 // ByLength adds up the cells of each length, in the order of lengths.
 func (r NeedleResult) ByLength(lengths []int) []NeedleCell {
-	out := make([]NeedleCell, len(lengths))
-	for i, l := range lengths {
-		out[i].Length = l
+	return r.group(lengths, func(c *NeedleCell) *int { return &c.Length })
+}
+
+// ByTurn adds up the cells of each turn from 1 to turns.
+func (r NeedleResult) ByTurn(turns int) []NeedleCell {
+	ks := make([]int, turns)
+	for i := range ks {
+		ks[i] = i + 1
+	}
+	return r.group(ks, func(c *NeedleCell) *int { return &c.Turn })
+}
+
+// group adds up the cells whose field key points at is each of keys, in
+// order.
+func (r NeedleResult) group(keys []int, key func(*NeedleCell) *int) []NeedleCell {
+	out := make([]NeedleCell, len(keys))
+	for i, k := range keys {
+		*key(&out[i]) = k
 		for _, c := range r.Cells {
-			if c.Length == l {
+			if *key(&c) == k {
 				out[i].Tokens = (out[i].Tokens*float64(out[i].Prompts) + c.Tokens*float64(c.Prompts)) / float64(out[i].Prompts+c.Prompts)
 				out[i].Prompts += c.Prompts
 				out[i].Retrieved += c.Retrieved
@@ -124,25 +149,12 @@ func Needles(ctx context.Context, m *model.Model, cfg NeedleConfig) ([]NeedleRes
 		}
 	}
 	runs := []needleRun{}
-	addRuns := func(policy string, budget float64) {
+	for _, st := range needleSettings(cfg) {
 		for i, p := range prompts {
-			runs = append(runs, needleRun{cell: p.cell, prompt: i, policy: policy, budget: budget})
+			runs = append(runs, needleRun{cell: p.cell, prompt: i, policy: st.Policy, budget: st.Budget})
 		}
 	}
-	addRuns(string(sparsity.Full), 0)
-	for _, p := range cfg.Policies {
-		if pp, _ := sparsity.ParsePolicy(p); pp == sparsity.Full {
-			continue
-		}
-		for _, b := range cfg.Budgets {
-			addRuns(p, b)
-		}
-	}
-	spec := cfg.Spec
-	if spec == (sparsity.Spec{}) {
-		spec = sparsity.DefaultSpec()
-	}
-	r, err := newRunner(m, spec, cfg.Threads, cfg.Parallel)
+	r, err := newRunner(m, cfg.spec(), cfg.Threads, cfg.Parallel)
 	if err != nil {
 		return nil, err
 	}
@@ -180,6 +192,17 @@ func Needles(ctx context.Context, m *model.Model, cfg NeedleConfig) ([]NeedleRes
 		}
 	}
 	return out, nil
+}
+
+// spec is the engine's default sparsity: cfg.Spec, or ParseSpec's
+// defaults when it is the zero Spec.
+func (cfg *NeedleConfig) spec() sparsity.Spec {
+	if cfg.Spec == (sparsity.Spec{}) {
+		if spec, err := sparsity.ParseSpec("", 0, ""); err == nil {
+			return spec
+		}
+	}
+	return cfg.Spec
 }
 
 // check validates the configuration and fills in its defaults.

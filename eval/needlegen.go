@@ -74,32 +74,56 @@ func (g *NeedleGenerator) Make(rng *rand.Rand, tokens int, depth float64) (Needl
 	if !(depth >= 0 && depth <= 1) {
 		return Needle{}, fmt.Errorf("eval: needle depth %v outside [0, 1]", depth)
 	}
-	n := Needle{Word: g.words[rng.IntN(len(g.words))], Depth: depth}
-	digits := 3 + rng.IntN(5)
-	n.Number = strconv.Itoa(1 + rng.IntN(9))
-	for range digits - 1 {
-		n.Number += strconv.Itoa(rng.IntN(10))
-	}
+	n := Needle{Depth: depth}
+	n.Word, n.Number = g.drawFact(rng)
 	needle, question := NeedleSentence(n.Word, n.Number), NeedleQuestion(n.Word)
 	opts := tokenizer.EncodeOptions{}
 	fixed := 1 + len(g.tok.Encode(" "+needle, opts)) + len(g.tok.Encode(" "+question, opts))
+	filler := g.drawFiller(rng, fixed, tokens)
+	at := func(f []string) int { return int(depth*float64(len(f)) + 0.5) }
+	_, n.Tokens = g.lengthen(rng, filler, tokens, func(f []string) string {
+		n.Text, n.At = joinNeedle(f, needle, question, at(f))
+		return n.Text
+	})
+	return n, nil
+}
+
+// lengthen adds filler sentences drawn from rng until the text build makes
+// of them encodes (BOS first) to at least tokens tokens: sentences
+// tokenized alone cost a little more than inside the text. It returns the
+// filler and the text's tokens.
+func (g *NeedleGenerator) lengthen(rng *rand.Rand, filler []string, tokens int, build func([]string) string) ([]string, []int32) {
+	for {
+		ids := g.tok.Encode(build(filler), tokenizer.EncodeOptions{AddBOS: true})
+		if len(ids) >= tokens {
+			return filler, ids
+		}
+		filler = append(filler, g.filler[rng.IntN(len(g.filler))])
+	}
+}
+
+// drawFact draws a needle's key and value: a word, and a number of 3 to 7
+// digits.
+func (g *NeedleGenerator) drawFact(rng *rand.Rand) (word, number string) {
+	word = g.words[rng.IntN(len(g.words))]
+	digits := 3 + rng.IntN(5)
+	number = strconv.Itoa(1 + rng.IntN(9))
+	for range digits - 1 {
+		number += strconv.Itoa(rng.IntN(10))
+	}
+	return word, number
+}
+
+// drawFiller draws filler sentences until have plus their tokens reach
+// tokens.
+func (g *NeedleGenerator) drawFiller(rng *rand.Rand, have, tokens int) []string {
 	var filler []string
-	for have := fixed; have < tokens; {
+	for have < tokens {
 		i := rng.IntN(len(g.filler))
 		filler = append(filler, g.filler[i])
 		have += g.cost[i]
 	}
-	// Sentences tokenized alone cost a little more than inside the text:
-	// add sentences until the whole prompt is long enough.
-	for {
-		n.Text, n.At = joinNeedle(filler, needle, question, int(depth*float64(len(filler))+0.5))
-		n.Tokens = g.tok.Encode(n.Text, tokenizer.EncodeOptions{AddBOS: true})
-		if len(n.Tokens) >= tokens {
-			break
-		}
-		filler = append(filler, g.filler[rng.IntN(len(g.filler))])
-	}
-	return n, nil
+	return filler
 }
 
 // joinNeedle joins the filler sentences with spaces, the needle before

@@ -11,14 +11,29 @@ import (
 // in parentheses, that count relative to full's at the length, and a last
 // column relative to full over all lengths. results[0] must be full's.
 func WriteNeedleTable(w io.Writer, lengths []int, results []NeedleResult) error {
+	return writeNeedleTable(w, results, func(r NeedleResult) []NeedleCell { return r.ByLength(lengths) },
+		func(c NeedleCell) string { return fmt.Sprintf("~%.0f tokens", c.Tokens) })
+}
+
+// WriteMultiTurnNeedleTable prints multi-turn needle results as
+// WriteNeedleTable does, with a column per turn that asks for the fact
+// instead of per length. results[0] must be full's.
+func WriteMultiTurnNeedleTable(w io.Writer, turns int, results []NeedleResult) error {
+	return writeNeedleTable(w, results, func(r NeedleResult) []NeedleCell { return r.ByTurn(turns) },
+		func(c NeedleCell) string { return fmt.Sprintf("turn %d (~%.0f tokens)", c.Turn, c.Tokens) })
+}
+
+// writeNeedleTable prints the table of WriteNeedleTable with the columns
+// that columns groups a result's cells into, headed by head of full's.
+func writeNeedleTable(w io.Writer, results []NeedleResult, columns func(NeedleResult) []NeedleCell, head func(NeedleCell) string) error {
 	if len(results) == 0 {
 		return nil
 	}
-	full := results[0].ByLength(lengths)
+	full := columns(results[0])
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "policy\tbudget\t")
 	for _, c := range full {
-		fmt.Fprintf(tw, "~%.0f tokens\t", c.Tokens)
+		fmt.Fprintf(tw, "%s\t", head(c))
 	}
 	fmt.Fprintln(tw, "vs full\t")
 	for _, r := range results {
@@ -28,7 +43,7 @@ func WriteNeedleTable(w io.Writer, lengths []int, results []NeedleResult) error 
 		}
 		fmt.Fprintf(tw, "%s\t%s\t", r.Policy, budget)
 		got, ref := 0, 0
-		for i, c := range r.ByLength(lengths) {
+		for i, c := range columns(r) {
 			fmt.Fprintf(tw, "%d/%d (%s)\t", c.Retrieved, c.Prompts, relative(c.Retrieved, full[i].Retrieved))
 			got += c.Retrieved
 			ref += full[i].Retrieved

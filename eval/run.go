@@ -11,6 +11,7 @@ import (
 	"sieve/kvcache"
 	"sieve/model"
 	"sieve/sparsity"
+	"sieve/tokenizer"
 )
 
 // DefaultParallel is how many sequences an evaluation runs at once.
@@ -38,6 +39,12 @@ func newRunner(m *model.Model, spec sparsity.Spec, threads, parallel int) (*runn
 // newRunnerFor is newRunner with room for sequences of at most seqLen
 // tokens each.
 func newRunnerFor(m *model.Model, spec sparsity.Spec, threads, parallel, seqLen int) (*runner, error) {
+	return newRunnerWith(m, nil, spec, threads, parallel, seqLen)
+}
+
+// newRunnerWith is newRunnerFor with the engine given tok, which gives it
+// the model's end-of-sequence tokens and lets requests carry stop strings.
+func newRunnerWith(m *model.Model, tok tokenizer.Tokenizer, spec sparsity.Spec, threads, parallel, seqLen int) (*runner, error) {
 	if parallel <= 0 {
 		parallel = DefaultParallel
 	}
@@ -53,7 +60,7 @@ func newRunnerFor(m *model.Model, spec sparsity.Spec, threads, parallel, seqLen 
 
 		DisablePrefixCaching: true,
 	}
-	e, err := engine.New(m, nil, cfg, nil)
+	e, err := engine.New(m, tok, cfg, nil)
 	if err != nil {
 		return nil, fmt.Errorf("eval: %w", err)
 	}

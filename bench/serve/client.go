@@ -41,6 +41,14 @@ type Measurement struct {
 	ITL          []time.Duration // gaps between content chunks of a stream
 	PromptTokens int             // from the usage the server reported (0 if none)
 	OutputTokens int             // from the usage, else the content chunks counted
+	// CachedTokens is how many prompt tokens the server served from its
+	// prefix cache, from usage.prompt_tokens_details.cached_tokens (or
+	// llama.cpp's timings.cache_n); CachedKnown says whether it said.
+	CachedTokens int
+	CachedKnown  bool
+	// Text is the generated text, which a conversation sends back as
+	// history.
+	Text string
 }
 
 // OK reports whether the request succeeded.
@@ -132,8 +140,10 @@ func (c *Client) body(p Prompt) ([]byte, error) {
 		b["kv_budget"] = c.t.KVBudget
 	}
 	switch {
+	case c.t.Chat && p.Messages != nil:
+		b["messages"] = p.Messages
 	case c.t.Chat:
-		b["messages"] = []map[string]string{{"role": "user", "content": p.Text}}
+		b["messages"] = []Message{{Role: "user", Content: p.Text}}
 	case p.Tokens != nil:
 		b["prompt"] = p.Tokens
 	default:
@@ -202,9 +212,18 @@ type chunk struct {
 		} `json:"message"`
 	} `json:"choices"`
 	Usage *struct {
-		PromptTokens     int `json:"prompt_tokens"`
-		CompletionTokens int `json:"completion_tokens"`
+		PromptTokens        int `json:"prompt_tokens"`
+		CompletionTokens    int `json:"completion_tokens"`
+		PromptTokensDetails *struct {
+			CachedTokens *int `json:"cached_tokens"`
+		} `json:"prompt_tokens_details"`
 	} `json:"usage"`
+	// Timings is llama.cpp's server's own report: cache_n prompt tokens
+	// taken from its cache, prompt_n computed.
+	Timings *struct {
+		CacheN  *int `json:"cache_n"`
+		PromptN int  `json:"prompt_n"`
+	} `json:"timings"`
 	Error *struct {
 		Message string `json:"message"`
 	} `json:"error"`
@@ -223,6 +242,22 @@ func (c *chunk) content() string {
 		}
 	}
 	return s.String()
+}
+
+// account copies the usage and cache figures a chunk carries into m.
+func (c *chunk) account(m *Measurement) {
+	if u := c.Usage; u != nil {
+		m.PromptTokens, m.OutputTokens = u.PromptTokens, u.CompletionTokens
+		if d := u.PromptTokensDetails; d != nil && d.CachedTokens != nil {
+			m.CachedTokens, m.CachedKnown = *d.CachedTokens, true
+		}
+	}
+	if t := c.Timings; t != nil && t.CacheN != nil && !m.CachedKnown {
+		m.CachedTokens, m.CachedKnown = *t.CacheN, true
+		if m.PromptTokens == 0 {
+			m.PromptTokens = *t.CacheN + t.PromptN
+		}
+	}
 }
 
 // errIncomplete marks a stream that ended without "data: [DONE]".
@@ -256,13 +291,13 @@ func readStream(r io.Reader, start time.Time, m *Measurement) error {
 		if c.Error != nil {
 			return fmt.Errorf("stream error: %s", c.Error.Message)
 		}
-		if c.Usage != nil {
-			usage = true
-			m.PromptTokens, m.OutputTokens = c.Usage.PromptTokens, c.Usage.CompletionTokens
-		}
-		if c.content() == "" {
+		usage = usage || c.Usage != nil
+		c.account(m)
+		text := c.content()
+		if text == "" {
 			continue
 		}
+		m.Text += text
 		chunks++
 		if last.IsZero() {
 			m.TTFT = now.Sub(start)
@@ -286,7 +321,8 @@ func readWhole(r io.Reader, m *Measurement) error {
 	if c.Usage == nil {
 		return errors.New("response has no usage")
 	}
-	m.PromptTokens, m.OutputTokens = c.Usage.PromptTokens, c.Usage.CompletionTokens
+	c.account(m)
+	m.Text = c.content()
 	return nil
 }
 

@@ -21,15 +21,75 @@ type fakeServer struct {
 	status     int  // answer this status instead, when set
 	cut        bool // end streams after the first token, without [DONE]
 	errChunk   bool // send an error chunk after the first token
-	mu         sync.Mutex
-	bodies     []map[string]any
-	inFlight   int
-	maxFlight  int
+	// prefixCache counts prompt tokens as words and plays a prefix cache:
+	// a prompt's cached tokens are the words of the longest earlier
+	// prompt-and-answer it starts with, reported in the usage, or with
+	// cacheInMetrics only on /metrics as vLLM's counters.
+	prefixCache, cacheInMetrics bool
+	mu                          sync.Mutex
+	bodies                      []map[string]any
+	inFlight                    int
+	maxFlight                   int
+	seen                        []string // prompts and their answers, for prefixCache
+	queries, hits               int      // prompt tokens and cached ones, for /metrics
+}
+
+// promptText is a request's prompt as text: the prompt string, or the
+// chat messages' contents joined by spaces.
+func promptText(body map[string]any) string {
+	if p, ok := body["prompt"].(string); ok {
+		return p
+	}
+	var parts []string
+	msgs, _ := body["messages"].([]any)
+	for _, m := range msgs {
+		parts = append(parts, m.(map[string]any)["content"].(string))
+	}
+	return strings.Join(parts, " ")
+}
+
+// usage is the usage object of a request that answers answer.
+func (f *fakeServer) usage(body map[string]any, chat bool, answer string, n int) string {
+	if !f.prefixCache {
+		return fmt.Sprintf(`{"prompt_tokens":7,"completion_tokens":%d,"total_tokens":%d}`, n, n+7)
+	}
+	text := promptText(body)
+	prompt, cached := len(strings.Fields(text)), 0
+	f.mu.Lock()
+	for _, s := range f.seen {
+		if strings.HasPrefix(text, s) {
+			cached = max(cached, len(strings.Fields(s)))
+		}
+	}
+	f.queries += prompt
+	f.hits += cached
+	if chat {
+		f.seen = append(f.seen, text+" "+answer)
+	} else {
+		f.seen = append(f.seen, text+answer)
+	}
+	f.mu.Unlock()
+	details := fmt.Sprintf(`,"prompt_tokens_details":{"cached_tokens":%d}`, cached)
+	if f.cacheInMetrics {
+		details = ""
+	}
+	return fmt.Sprintf(`{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d%s}`, prompt, n, n+prompt, details)
 }
 
 func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/v1/models" {
 		fmt.Fprint(w, `{"object":"list","data":[{"id":"fake-model"}]}`)
+		return
+	}
+	if r.URL.Path == "/metrics" {
+		if !f.cacheInMetrics {
+			http.NotFound(w, r)
+			return
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		fmt.Fprintf(w, "# TYPE vllm:prefix_cache_queries counter\nvllm:prefix_cache_queries_total{model_name=\"m\"} %d\n", f.queries)
+		fmt.Fprintf(w, "# TYPE vllm:prefix_cache_hits counter\nvllm:prefix_cache_hits_total{model_name=\"m\"} %d\n", f.hits)
 		return
 	}
 	var body map[string]any
@@ -64,7 +124,7 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return `{"choices":[{"index":0,"text":"ab"}]}`
 	}
-	usage := fmt.Sprintf(`{"prompt_tokens":7,"completion_tokens":%d,"total_tokens":%d}`, n, n+7)
+	usage := f.usage(body, chat, strings.Repeat("ab", n), n)
 	if stream, _ := body["stream"].(bool); !stream {
 		time.Sleep(f.first + time.Duration(n-1)*f.gap)
 		leave()

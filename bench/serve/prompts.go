@@ -6,16 +6,24 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
 
 // Prompt is one benchmark request's input and output length.
 type Prompt struct {
-	Text      string  // the prompt text (chat requests, or prompts from a file)
-	Tokens    []int32 // random prompt token ids (completions), used instead of Text
-	InputLen  int     // tokens (random prompts) or words (chat) asked for; 0 from a file
-	OutputLen int     // max_tokens, with EOS ignored
+	Text      string    // the prompt text (chat requests, or prompts from a file)
+	Messages  []Message // the chat messages, when a chat request has more than one user message
+	Tokens    []int32   // random prompt token ids (completions), used instead of Text
+	InputLen  int       // tokens (random prompts) or words (chat) asked for; 0 from a file
+	OutputLen int       // max_tokens, with EOS ignored
+}
+
+// Message is one chat message.
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
 }
 
 // Range is a length: fixed (Min == Max) or drawn uniformly from [Min, Max].
@@ -56,6 +64,11 @@ type WorkloadConfig struct {
 	// Words makes random prompts text of InputLen words (for chat, which
 	// takes no token ids) instead of token ids.
 	Words bool
+	// PrefixLen is the length of a common prefix drawn once and put before
+	// every random prompt: token ids, or words, which chat sends as a
+	// system message. It is what a shared system prompt looks like to a
+	// prefix cache.
+	PrefixLen int
 	// File, when set, is a JSONL file of {"prompt": "...", "output_len": N}
 	// lines (output_len optional: OutputLen then applies), used in order
 	// and cycled to NumPrompts.
@@ -79,25 +92,50 @@ func Workload(cfg WorkloadConfig) ([]Prompt, error) {
 	if !cfg.Words && cfg.Vocab < 4 {
 		return nil, fmt.Errorf("serve bench: vocabulary %d is too small for random prompts", cfg.Vocab)
 	}
+	if cfg.PrefixLen < 0 {
+		return nil, fmt.Errorf("serve bench: prefix length %d is negative", cfg.PrefixLen)
+	}
+	prefixRNG := rand.New(rand.NewPCG(cfg.Seed, 13))
+	prefixText, prefixTokens := randomWords(prefixRNG, cfg.PrefixLen), randomTokens(prefixRNG, cfg.PrefixLen, cfg.Vocab)
 	ps := make([]Prompt, cfg.NumPrompts)
 	for i := range ps {
 		n := cfg.InputLen.draw(rng)
-		p := Prompt{InputLen: n, OutputLen: cfg.OutputLen.draw(rng)}
-		if cfg.Words {
-			w := make([]string, n)
-			for j := range w {
-				w[j] = words[rng.IntN(len(words))]
-			}
-			p.Text = strings.Join(w, " ")
-		} else {
-			p.Tokens = make([]int32, n)
-			for j := range p.Tokens {
-				p.Tokens[j] = int32(3 + rng.IntN(cfg.Vocab-3))
-			}
+		p := Prompt{InputLen: cfg.PrefixLen + n, OutputLen: cfg.OutputLen.draw(rng)}
+		switch {
+		case cfg.Words && cfg.PrefixLen > 0:
+			p.Text = randomWords(rng, n)
+			p.Messages = []Message{{Role: "system", Content: prefixText}, {Role: "user", Content: p.Text}}
+			p.Text = prefixText + " " + p.Text
+		case cfg.Words:
+			p.Text = randomWords(rng, n)
+		default:
+			p.Tokens = append(slices.Clip(prefixTokens), randomTokens(rng, n, cfg.Vocab)...)
 		}
 		ps[i] = p
 	}
 	return ps, nil
+}
+
+// randomWords is n words drawn from the filler list, joined by spaces.
+func randomWords(rng *rand.Rand, n int) string {
+	w := make([]string, n)
+	for j := range w {
+		w[j] = words[rng.IntN(len(words))]
+	}
+	return strings.Join(w, " ")
+}
+
+// randomTokens is n token ids drawn from [3, vocab); nil when vocab is
+// too small to draw from.
+func randomTokens(rng *rand.Rand, n, vocab int) []int32 {
+	if vocab < 4 {
+		return nil
+	}
+	ids := make([]int32, n)
+	for j := range ids {
+		ids[j] = int32(3 + rng.IntN(vocab-3))
+	}
+	return ids
 }
 
 // fileWorkload reads cfg.File's prompts.

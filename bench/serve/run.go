@@ -49,6 +49,7 @@ type Result struct {
 	TPOT           Dist           `json:"tpot_ms"`
 	ITL            Dist           `json:"itl_ms"`
 	E2E            Dist           `json:"e2e_latency_ms"`
+	CacheUse
 }
 
 // Run sends every prompt to c's target under load and summarises the
@@ -69,6 +70,7 @@ func Run(ctx context.Context, c *Client, prompts []Prompt, load Load, progress *
 	}
 	ms := make([]Measurement, len(prompts))
 	var wg sync.WaitGroup
+	before, scraped := c.ScrapePrefixCache(ctx)
 	start := time.Now()
 	for i, p := range prompts {
 		if !sleepUntil(ctx, start.Add(arrivals[i])) {
@@ -95,8 +97,11 @@ func Run(ctx context.Context, c *Client, prompts []Prompt, load Load, progress *
 	if err := ctx.Err(); err != nil {
 		return Result{}, fmt.Errorf("serve bench: %w", err)
 	}
+	elapsed := time.Since(start)
+	after, scrapedAfter := c.ScrapePrefixCache(ctx)
 	t := c.Target()
-	res := Summarize(ms, time.Since(start))
+	res := Summarize(ms, elapsed)
+	res.CacheUse = cacheUse(ms, before, after, scraped && scrapedAfter)
 	res.Label, res.URL, res.Model, res.KVPolicy, res.KVBudget = t.Label, t.URL, t.Model, t.KVPolicy, t.KVBudget
 	if !math.IsInf(rate, 1) {
 		res.RequestRate = rate

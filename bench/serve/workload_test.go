@@ -63,3 +63,37 @@ func TestPlotSweepWritesSVG(t *testing.T) {
 		t.Error("a .gif plot was accepted")
 	}
 }
+
+func TestWorkloadSharedPrefix(t *testing.T) {
+	ps, err := Workload(WorkloadConfig{NumPrompts: 4, InputLen: Range{3, 5}, OutputLen: Range{2, 2}, Vocab: 100, PrefixLen: 10, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range ps {
+		if n := len(p.Tokens); n < 13 || n > 15 || p.InputLen != n {
+			t.Fatalf("prompt %d: %d tokens, input length %d; want 13 to 15", i, n, p.InputLen)
+		}
+		if !slices.Equal(p.Tokens[:10], ps[0].Tokens[:10]) {
+			t.Errorf("prompt %d starts %v, prompt 0 %v", i, p.Tokens[:10], ps[0].Tokens[:10])
+		}
+	}
+	if slices.Equal(ps[0].Tokens[10:], ps[1].Tokens[10:]) {
+		t.Error("two prompts share their suffix too")
+	}
+	chat, err := Workload(WorkloadConfig{NumPrompts: 2, InputLen: Range{3, 3}, OutputLen: Range{2, 2}, Words: true, PrefixLen: 6, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range chat {
+		if len(p.Messages) != 2 || p.Messages[0].Role != "system" || p.Messages[0].Content != chat[0].Messages[0].Content ||
+			len(strings.Fields(p.Messages[0].Content)) != 6 || p.Messages[1].Role != "user" || len(strings.Fields(p.Messages[1].Content)) != 3 {
+			t.Errorf("chat prompt %+v", p.Messages)
+		}
+	}
+	plain, _ := Workload(WorkloadConfig{NumPrompts: 4, InputLen: Range{3, 5}, OutputLen: Range{2, 2}, Vocab: 100, Seed: 4})
+	for i := range plain {
+		if !slices.Equal(plain[i].Tokens, ps[i].Tokens[10:]) {
+			t.Errorf("prompt %d: the prefix changed the rest, %v against %v", i, plain[i].Tokens, ps[i].Tokens[10:])
+		}
+	}
+}

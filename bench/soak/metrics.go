@@ -38,7 +38,23 @@ func (s *Sample) watched() map[string]*float64 {
 // ParseMetrics reads the watched series from a Prometheus text exposition.
 func ParseMetrics(r io.Reader) (Sample, error) {
 	var s Sample
-	fields := s.watched()
+	seen, err := SumSeries(r, s.watched())
+	if err != nil {
+		return s, err
+	}
+	for _, name := range []string{"go_goroutines", "go_memstats_heap_alloc_bytes", "process_resident_memory_bytes",
+		"sieve_kv_blocks_used", "vllm:num_requests_running", "vllm:num_requests_waiting"} {
+		if !seen[name] {
+			s.Missing = append(s.Missing, name)
+		}
+	}
+	return s, nil
+}
+
+// SumSeries reads a Prometheus text exposition and adds each sample of a
+// metric named in dst to the value dst maps the name to (so a series is
+// summed over its labels). It returns the names it found.
+func SumSeries(r io.Reader, dst map[string]*float64) (map[string]bool, error) {
 	seen := map[string]bool{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
@@ -51,38 +67,32 @@ func ParseMetrics(r io.Reader) (Sample, error) {
 		if i := strings.IndexAny(line, "{ "); i >= 0 {
 			name, rest = line[:i], line[i:]
 		}
-		dst, ok := fields[name]
+		into, ok := dst[name]
 		if !ok {
 			continue
 		}
 		if strings.HasPrefix(rest, "{") {
 			end := strings.LastIndexByte(rest, '}')
 			if end < 0 {
-				return s, fmt.Errorf("metrics: bad sample line %q", line)
+				return seen, fmt.Errorf("metrics: bad sample line %q", line)
 			}
 			rest = rest[end+1:]
 		}
 		f := strings.Fields(rest)
 		if len(f) == 0 {
-			return s, fmt.Errorf("metrics: sample line without a value: %q", line)
+			return seen, fmt.Errorf("metrics: sample line without a value: %q", line)
 		}
 		v, err := strconv.ParseFloat(f[0], 64)
 		if err != nil {
-			return s, fmt.Errorf("metrics: %q: %w", line, err)
+			return seen, fmt.Errorf("metrics: %q: %w", line, err)
 		}
-		*dst += v
+		*into += v
 		seen[name] = true
 	}
 	if err := sc.Err(); err != nil {
-		return s, fmt.Errorf("metrics: %w", err)
+		return seen, fmt.Errorf("metrics: %w", err)
 	}
-	for _, name := range []string{"go_goroutines", "go_memstats_heap_alloc_bytes", "process_resident_memory_bytes",
-		"sieve_kv_blocks_used", "vllm:num_requests_running", "vllm:num_requests_waiting"} {
-		if !seen[name] {
-			s.Missing = append(s.Missing, name)
-		}
-	}
-	return s, nil
+	return seen, nil
 }
 
 // scrape reads url's /metrics.

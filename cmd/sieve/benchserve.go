@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -26,8 +27,8 @@ func benchServe(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	apiKey := fs.String("api-key", os.Getenv("OPENAI_API_KEY"), "bearer token (default $OPENAI_API_KEY)")
 	endpoint := fs.String("endpoint", "completions", "completions (random token-id prompts) or chat (random word prompts)")
 	numPrompts := fs.Int("num-prompts", 100, "requests to send")
-	inputLen := fs.String("input-len", "128", "prompt tokens (words for chat): N, or MIN:MAX drawn uniformly")
-	outputLen := fs.String("output-len", "128", "max_tokens of each request, EOS ignored: N, or MIN:MAX")
+	inputLen := fs.String("input-len", "128", "prompt tokens (words for chat; with --multi-turn, new words per turn): N, or MIN:MAX drawn uniformly")
+	outputLen := fs.String("output-len", "128", "max_tokens of each request (each turn), EOS ignored: N, or MIN:MAX")
 	prompts := fs.String("prompts", "", `JSONL file of {"prompt": "...", "output_len": N} lines to send instead of random prompts`)
 	vocab := fs.Int("vocab", 512, "random prompt token ids are drawn from [3, vocab)")
 	rate := fs.String("request-rate", "inf", "mean requests per second (Poisson arrivals), or inf to send all at once")
@@ -37,6 +38,10 @@ func benchServe(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	budget := fs.String("kv-budget", "", "kv_budget request field: tokens, or a fraction below 1 (not sent for full)")
 	sweep := fs.String("sweep", "", "loads to sweep: concurrency=1,2,4,8 or rate=1,2,4,inf")
 	plotPath := fs.String("plot", "", "with --sweep, draw throughput against latency to FILE.svg and FILE.png (FILE being the value without a .svg or .png extension)")
+	prefixLen := fs.Int("prefix-len", 0, "a common prefix before every prompt: token ids (completions) or words (chat, as a system message; with --multi-turn, words for both)")
+	multiTurn := fs.Bool("multi-turn", false, "run conversations: each turn resends the whole history plus --input-len new words and asks for --output-len tokens")
+	conversations := fs.Int("conversations", 4, "with --multi-turn, conversations run at once, one request in flight each")
+	turns := fs.Int("turns", 5, "with --multi-turn, turns per conversation")
 	seed := fs.Uint64("seed", 1, "seed of the prompts and arrivals")
 	asJSON := fs.Bool("json", false, "print JSON: one object, or a list with --sweep or several series")
 	if err := parseFlags(fs, args); err != nil {
@@ -76,8 +81,26 @@ func benchServe(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return usage("%v", err)
 	}
+	if *prefixLen < 0 {
+		return usage("--prefix-len %d is negative", *prefixLen)
+	}
+	if *prefixLen > 0 && *prompts != "" {
+		return usage("--prefix-len applies to random prompts, not to --prompts")
+	}
+	for i := range targets {
+		targets[i].Model, targets[i].APIKey, targets[i].Stream, targets[i].Chat = *modelName, *apiKey, *stream, *endpoint == "chat"
+	}
+	if *multiTurn {
+		for _, f := range []string{"num-prompts", "prompts", "request-rate", "max-concurrency", "sweep", "plot", "vocab"} {
+			if flagSet(fs, f) {
+				return usage("--%s does not apply to --multi-turn", f)
+			}
+		}
+		cfg := serve.ConversationConfig{Conversations: *conversations, Turns: *turns, TurnLen: in, OutputLen: out, PrefixLen: *prefixLen, Seed: *seed}
+		return benchConversations(ctx, targets, cfg, *asJSON, stdout, stderr)
+	}
 	work, err := serve.Workload(serve.WorkloadConfig{NumPrompts: *numPrompts, InputLen: in, OutputLen: out,
-		Vocab: *vocab, Words: *endpoint == "chat", File: *prompts, Seed: *seed})
+		Vocab: *vocab, Words: *endpoint == "chat", PrefixLen: *prefixLen, File: *prompts, Seed: *seed})
 	if err != nil {
 		return err
 	}
@@ -92,7 +115,6 @@ func benchServe(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var results []serve.Result
 	for _, l := range loads { // each load runs every target in turn
 		for _, t := range targets {
-			t.Model, t.APIKey, t.Stream, t.Chat = *modelName, *apiKey, *stream, *endpoint == "chat"
 			c := serve.NewClient(t, nil)
 			name := t.Label
 			if sw.Knob != "" {
@@ -128,6 +150,37 @@ func printServeResults(stdout io.Writer, results []serve.Result, asJSON bool) er
 		return serve.WriteReport(stdout, results[0])
 	}
 	return serve.WriteTable(stdout, results)
+}
+
+// benchConversations runs the multi-turn benchmark against each target in
+// turn and prints a report (one target) or a table, or JSON.
+func benchConversations(ctx context.Context, targets []serve.Target, cfg serve.ConversationConfig, asJSON bool, stdout, stderr io.Writer) error {
+	tty := isTerminal(stderr)
+	var results []serve.ConversationResult
+	for _, t := range targets {
+		progress := serve.NewProgress(stderr, tty, t.Label, cfg.Conversations*cfg.Turns)
+		res, err := serve.RunConversations(ctx, serve.NewClient(t, nil), cfg, progress)
+		if err != nil {
+			return err
+		}
+		results = append(results, res)
+	}
+	switch {
+	case asJSON && len(results) == 1:
+		return json.NewEncoder(stdout).Encode(results[0])
+	case asJSON:
+		return json.NewEncoder(stdout).Encode(results)
+	case len(results) == 1:
+		return serve.WriteConversationReport(stdout, results[0])
+	}
+	return serve.WriteConversationTable(stdout, results)
+}
+
+// flagSet reports whether the command line set the flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // sweepValue prints the swept knob of l.

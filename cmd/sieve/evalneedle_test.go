@@ -50,3 +50,36 @@ func TestEvalNeedle(t *testing.T) {
 		t.Fatal("depth 2 accepted")
 	}
 }
+
+func TestEvalNeedleTurns(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"eval", "needle", "-m", testmodels.Path(t, "needle-1k/model.bin"), "-z", testmodels.Path(t, "needle-1k/tok.bin"),
+		"--turns", "2", "--lengths", "120", "--turn-tokens", "40", "--depths", "0.5", "--n", "1", "--policies", "full,h2o", "--budgets", "0.5",
+		"--threads", "2", "--out", dir}
+	code, out, errOut := sieve(append(args, "--json")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got struct {
+		Turns   int `json:"turns"`
+		Results []struct {
+			Policy string `json:"policy"`
+			Cells  []struct {
+				Turn, Prompts int
+			} `json:"cells"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	if got.Turns != 2 || len(got.Results) != 2 || len(got.Results[1].Cells) != 2 || got.Results[1].Cells[1].Turn != 2 || got.Results[1].Cells[1].Prompts != 1 {
+		t.Fatalf("results %+v", got)
+	}
+	if svg, err := os.ReadFile(filepath.Join(dir, "needle-turns.svg")); err != nil || !strings.Contains(string(svg), "turn asking for the fact") {
+		t.Fatalf("no heatmap: %v", err)
+	}
+	code, out, errOut = sieve(args...)
+	if code != 0 || !strings.Contains(out, "turn 2 (~") || !strings.Contains(out, "gave the fact's number") {
+		t.Fatalf("exit %d, table %q: %s", code, out, errOut)
+	}
+}
