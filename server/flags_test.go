@@ -47,14 +47,14 @@ func TestParseArgs(t *testing.T) {
 		{"vLLM and llama.cpp names", []string{"--model", "m.gguf", "--tokenizer", "tok.bin", "-t", "3",
 			"--max-num-seqs", "4", "--max-num-batched-tokens", "256"}, Options{
 			Model: "m.gguf", Tokenizer: "tok.bin", Host: "127.0.0.1", Port: 8000, ServedModelName: "m", ShutdownTimeout: 30 * time.Second,
-			HTTP: DefaultHTTPLimits(), Engine: engine.Config{Threads: 3, MaxSeqs: 4, MaxBatchTokens: 256, KV: spec("full", 0)}}},
+			HTTP: DefaultHTTPLimits(), CORS: DefaultCORS(), Engine: engine.Config{Threads: 3, MaxSeqs: 4, MaxBatchTokens: 256, KV: spec("full", 0)}}},
 		{"no model: left to the caller", []string{"--port", "1"}, Options{
 			Host: "127.0.0.1", Port: 1, ShutdownTimeout: 30 * time.Second, HTTP: DefaultHTTPLimits(), CORS: DefaultCORS(), Engine: engine.Config{KV: spec("full", 0)}}},
 		{"directory model name", []string{"-m", "/models/Llama-3.2-1B/"}, Options{
 			Model: "/models/Llama-3.2-1B/", Host: "127.0.0.1", Port: 8000, ServedModelName: "Llama-3.2-1B", ShutdownTimeout: 30 * time.Second, HTTP: DefaultHTTPLimits(), CORS: DefaultCORS(),
 			Engine: engine.Config{KV: spec("full", 0)}}},
 		{"prefix caching off", []string{"--no-enable-prefix-caching"}, Options{
-			Host: "127.0.0.1", Port: 8000, ShutdownTimeout: 30 * time.Second, HTTP: DefaultHTTPLimits(), KV: engine.KVFlags{NoPrefixCaching: true},
+			Host: "127.0.0.1", Port: 8000, ShutdownTimeout: 30 * time.Second, HTTP: DefaultHTTPLimits(), CORS: DefaultCORS(), KV: engine.KVFlags{NoPrefixCaching: true},
 			Engine: engine.Config{KV: spec("full", 0), DisablePrefixCaching: true}}},
 	}
 	for _, tt := range tests {
