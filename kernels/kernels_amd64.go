@@ -848,3 +848,123 @@ func dotIQ4NLRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *
 //
 //go:noescape
 func dotQ6KRowsAVX512(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+
+// dotQ40x1x1VNNI computes a 1×1 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x1x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ40x1x2VNNI computes a 1×2 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x1x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ40x1x3VNNI computes a 1×3 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x1x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ40x1x4VNNI computes a 1×4 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x1x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ40x2x1VNNI computes a 2×1 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x2x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ40x2x2VNNI computes a 2×2 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x2x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ40x2x3VNNI computes a 2×3 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x2x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ40x2x4VNNI computes a 2×4 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x2x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ40x4x1VNNI computes a 4×1 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x4x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ40x4x2VNNI computes a 4×2 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x4x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ40x4x3VNNI computes a 4×3 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x4x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ40x4x4VNNI computes a 4×4 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x4x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx1x1VNNI computes a 1×1 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx1x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx1x2VNNI computes a 1×2 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx1x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx1x3VNNI computes a 1×3 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx1x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx1x4VNNI computes a 1×4 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx1x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx2x1VNNI computes a 2×1 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx2x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx2x2VNNI computes a 2×2 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx2x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx2x3VNNI computes a 2×3 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx2x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx2x4VNNI computes a 2×4 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx2x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx4x1VNNI computes a 4×1 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx4x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx4x2VNNI computes a 4×2 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx4x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx4x3VNNI computes a 4×3 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx4x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx4x4VNNI computes a 4×4 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx4x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)

@@ -27594,3 +27594,5993 @@ DATA wordIndex12<>+58(SB)/2, $0x000f
 DATA wordIndex12<>+60(SB)/2, $0x000f
 DATA wordIndex12<>+62(SB)/2, $0x000f
 GLOBL wordIndex12<>(SB), RODATA|NOPTR, $64
+
+// func dotQ40x1x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x1x1VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	MOVQ      nb+32(FP), DX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	MOVL      $0x000000ff, BX
+	KMOVW     BX, K1
+
+dotQ40x1x1VNNI_loop:
+	CMPQ         DX, $0x02
+	JB           dotQ40x1x1VNNI_single
+	VPSRAD       $0x04, 64(CX), Z3
+	VPBROADCASTW (AX), Y5
+	VMOVDQU32    2(AX), X4
+	VINSERTI32X4 $0x01, 20(AX), Y4, Y4
+	VSHUFI64X2   $0x50, Z4, Z4, Z4
+	VPBROADCASTW 18(AX), X6
+	VINSERTI32X4 $0x01, X6, Y5, Y5
+	VPSRLVW      Z1, Z4, Z4
+	VPANDD       Z0, Z4, Z4
+	VCVTPH2PS    Y5, Z5
+	VMOVDQA64    Z3, Z3
+	VPDPBUSD     (CX), Z4, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       128(CX), Z5, Z5
+	VFMADD231PS  Z5, Z3, Z2
+	ADDQ         $0x24, AX
+	ADDQ         $0x000000c0, CX
+	SUBQ         $0x02, DX
+	JMP          dotQ40x1x1VNNI_loop
+
+dotQ40x1x1VNNI_single:
+	TESTQ           DX, DX
+	JZ              dotQ40x1x1VNNI_reduce
+	VPSRAD          $0x04, 64(CX), Z3
+	VPBROADCASTW    (AX), Y5
+	VBROADCASTI32X4 2(AX), Z4
+	VPSRLVW         Z1, Z4, Z4
+	VPANDD          Z0, Z4, Z4
+	VCVTPH2PS       Y5, Z0
+	VMOVDQA64       Z3, Z1
+	VPDPBUSD        (CX), Z4, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(CX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z2
+
+dotQ40x1x1VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VZEROUPPER
+	RET
+
+DATA nibbleShifts16<>+0(SB)/1, $0x00
+DATA nibbleShifts16<>+1(SB)/1, $0x00
+DATA nibbleShifts16<>+2(SB)/1, $0x00
+DATA nibbleShifts16<>+3(SB)/1, $0x00
+DATA nibbleShifts16<>+4(SB)/1, $0x00
+DATA nibbleShifts16<>+5(SB)/1, $0x00
+DATA nibbleShifts16<>+6(SB)/1, $0x00
+DATA nibbleShifts16<>+7(SB)/1, $0x00
+DATA nibbleShifts16<>+8(SB)/1, $0x00
+DATA nibbleShifts16<>+9(SB)/1, $0x00
+DATA nibbleShifts16<>+10(SB)/1, $0x00
+DATA nibbleShifts16<>+11(SB)/1, $0x00
+DATA nibbleShifts16<>+12(SB)/1, $0x00
+DATA nibbleShifts16<>+13(SB)/1, $0x00
+DATA nibbleShifts16<>+14(SB)/1, $0x00
+DATA nibbleShifts16<>+15(SB)/1, $0x00
+DATA nibbleShifts16<>+16(SB)/1, $0x04
+DATA nibbleShifts16<>+17(SB)/1, $0x00
+DATA nibbleShifts16<>+18(SB)/1, $0x04
+DATA nibbleShifts16<>+19(SB)/1, $0x00
+DATA nibbleShifts16<>+20(SB)/1, $0x04
+DATA nibbleShifts16<>+21(SB)/1, $0x00
+DATA nibbleShifts16<>+22(SB)/1, $0x04
+DATA nibbleShifts16<>+23(SB)/1, $0x00
+DATA nibbleShifts16<>+24(SB)/1, $0x04
+DATA nibbleShifts16<>+25(SB)/1, $0x00
+DATA nibbleShifts16<>+26(SB)/1, $0x04
+DATA nibbleShifts16<>+27(SB)/1, $0x00
+DATA nibbleShifts16<>+28(SB)/1, $0x04
+DATA nibbleShifts16<>+29(SB)/1, $0x00
+DATA nibbleShifts16<>+30(SB)/1, $0x04
+DATA nibbleShifts16<>+31(SB)/1, $0x00
+DATA nibbleShifts16<>+32(SB)/1, $0x00
+DATA nibbleShifts16<>+33(SB)/1, $0x00
+DATA nibbleShifts16<>+34(SB)/1, $0x00
+DATA nibbleShifts16<>+35(SB)/1, $0x00
+DATA nibbleShifts16<>+36(SB)/1, $0x00
+DATA nibbleShifts16<>+37(SB)/1, $0x00
+DATA nibbleShifts16<>+38(SB)/1, $0x00
+DATA nibbleShifts16<>+39(SB)/1, $0x00
+DATA nibbleShifts16<>+40(SB)/1, $0x00
+DATA nibbleShifts16<>+41(SB)/1, $0x00
+DATA nibbleShifts16<>+42(SB)/1, $0x00
+DATA nibbleShifts16<>+43(SB)/1, $0x00
+DATA nibbleShifts16<>+44(SB)/1, $0x00
+DATA nibbleShifts16<>+45(SB)/1, $0x00
+DATA nibbleShifts16<>+46(SB)/1, $0x00
+DATA nibbleShifts16<>+47(SB)/1, $0x00
+DATA nibbleShifts16<>+48(SB)/1, $0x04
+DATA nibbleShifts16<>+49(SB)/1, $0x00
+DATA nibbleShifts16<>+50(SB)/1, $0x04
+DATA nibbleShifts16<>+51(SB)/1, $0x00
+DATA nibbleShifts16<>+52(SB)/1, $0x04
+DATA nibbleShifts16<>+53(SB)/1, $0x00
+DATA nibbleShifts16<>+54(SB)/1, $0x04
+DATA nibbleShifts16<>+55(SB)/1, $0x00
+DATA nibbleShifts16<>+56(SB)/1, $0x04
+DATA nibbleShifts16<>+57(SB)/1, $0x00
+DATA nibbleShifts16<>+58(SB)/1, $0x04
+DATA nibbleShifts16<>+59(SB)/1, $0x00
+DATA nibbleShifts16<>+60(SB)/1, $0x04
+DATA nibbleShifts16<>+61(SB)/1, $0x00
+DATA nibbleShifts16<>+62(SB)/1, $0x04
+DATA nibbleShifts16<>+63(SB)/1, $0x00
+GLOBL nibbleShifts16<>(SB), RODATA|NOPTR, $64
+
+// func dotQ40x1x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x1x2VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), DX
+	MOVQ      nb+32(FP), BX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	MOVL      $0x000000ff, SI
+	KMOVW     SI, K1
+
+dotQ40x1x2VNNI_loop:
+	CMPQ         BX, $0x02
+	JB           dotQ40x1x2VNNI_single
+	VPSRAD       $0x04, 64(CX), Z4
+	VPSRAD       $0x04, 64(DX), Z5
+	VPBROADCASTW (AX), Y7
+	VMOVDQU32    2(AX), X6
+	VINSERTI32X4 $0x01, 20(AX), Y6, Y6
+	VSHUFI64X2   $0x50, Z6, Z6, Z6
+	VPBROADCASTW 18(AX), X8
+	VINSERTI32X4 $0x01, X8, Y7, Y7
+	VPSRLVW      Z1, Z6, Z6
+	VPANDD       Z0, Z6, Z6
+	VCVTPH2PS    Y7, Z7
+	VMOVDQA64    Z4, Z4
+	VPDPBUSD     (CX), Z6, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       128(CX), Z7, Z8
+	VFMADD231PS  Z8, Z4, Z2
+	VMOVDQA64    Z5, Z4
+	VPDPBUSD     (DX), Z6, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       128(DX), Z7, Z5
+	VFMADD231PS  Z5, Z4, Z3
+	ADDQ         $0x24, AX
+	ADDQ         $0x000000c0, CX
+	ADDQ         $0x000000c0, DX
+	SUBQ         $0x02, BX
+	JMP          dotQ40x1x2VNNI_loop
+
+dotQ40x1x2VNNI_single:
+	TESTQ           BX, BX
+	JZ              dotQ40x1x2VNNI_reduce
+	VPSRAD          $0x04, 64(CX), Z4
+	VPSRAD          $0x04, 64(DX), Z5
+	VPBROADCASTW    (AX), Y7
+	VBROADCASTI32X4 2(AX), Z6
+	VPSRLVW         Z1, Z6, Z6
+	VPANDD          Z0, Z6, Z6
+	VCVTPH2PS       Y7, Z0
+	VMOVDQA64       Z4, Z1
+	VPDPBUSD        (CX), Z6, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(CX), Z0, Z4
+	VFMADD231PS     Z4, Z1, K1, Z2
+	VMOVDQA64       Z5, Z1
+	VPDPBUSD        (DX), Z6, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z3
+
+dotQ40x1x2VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ40x1x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x1x3VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), DX
+	MOVQ      nb+32(FP), SI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	MOVL      $0x000000ff, DI
+	KMOVW     DI, K1
+
+dotQ40x1x3VNNI_loop:
+	CMPQ         SI, $0x02
+	JB           dotQ40x1x3VNNI_single
+	VPSRAD       $0x04, 64(CX), Z5
+	VPSRAD       $0x04, 64(BX), Z6
+	VPSRAD       $0x04, 64(DX), Z7
+	VPBROADCASTW (AX), Y9
+	VMOVDQU32    2(AX), X8
+	VINSERTI32X4 $0x01, 20(AX), Y8, Y8
+	VSHUFI64X2   $0x50, Z8, Z8, Z8
+	VPBROADCASTW 18(AX), X10
+	VINSERTI32X4 $0x01, X10, Y9, Y9
+	VPSRLVW      Z1, Z8, Z8
+	VPANDD       Z0, Z8, Z8
+	VCVTPH2PS    Y9, Z9
+	VMOVDQA64    Z5, Z5
+	VPDPBUSD     (CX), Z8, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       128(CX), Z9, Z10
+	VFMADD231PS  Z10, Z5, Z2
+	VMOVDQA64    Z6, Z5
+	VPDPBUSD     (BX), Z8, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       128(BX), Z9, Z6
+	VFMADD231PS  Z6, Z5, Z3
+	VMOVDQA64    Z7, Z5
+	VPDPBUSD     (DX), Z8, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       128(DX), Z9, Z6
+	VFMADD231PS  Z6, Z5, Z4
+	ADDQ         $0x24, AX
+	ADDQ         $0x000000c0, CX
+	ADDQ         $0x000000c0, BX
+	ADDQ         $0x000000c0, DX
+	SUBQ         $0x02, SI
+	JMP          dotQ40x1x3VNNI_loop
+
+dotQ40x1x3VNNI_single:
+	TESTQ           SI, SI
+	JZ              dotQ40x1x3VNNI_reduce
+	VPSRAD          $0x04, 64(CX), Z5
+	VPSRAD          $0x04, 64(BX), Z6
+	VPSRAD          $0x04, 64(DX), Z7
+	VPBROADCASTW    (AX), Y9
+	VBROADCASTI32X4 2(AX), Z8
+	VPSRLVW         Z1, Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VCVTPH2PS       Y9, Z0
+	VMOVDQA64       Z5, Z1
+	VPDPBUSD        (CX), Z8, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(CX), Z0, Z5
+	VFMADD231PS     Z5, Z1, K1, Z2
+	VMOVDQA64       Z6, Z1
+	VPDPBUSD        (BX), Z8, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(BX), Z0, Z5
+	VFMADD231PS     Z5, Z1, K1, Z3
+	VMOVDQA64       Z7, Z1
+	VPDPBUSD        (DX), Z8, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z4
+
+dotQ40x1x3VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ40x1x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x1x4VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), SI
+	LEAQ      (SI)(DX*1), DX
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	MOVL      $0x000000ff, R8
+	KMOVW     R8, K1
+
+dotQ40x1x4VNNI_loop:
+	CMPQ         DI, $0x02
+	JB           dotQ40x1x4VNNI_single
+	VPSRAD       $0x04, 64(CX), Z6
+	VPSRAD       $0x04, 64(BX), Z7
+	VPSRAD       $0x04, 64(SI), Z8
+	VPSRAD       $0x04, 64(DX), Z9
+	VPBROADCASTW (AX), Y11
+	VMOVDQU32    2(AX), X10
+	VINSERTI32X4 $0x01, 20(AX), Y10, Y10
+	VSHUFI64X2   $0x50, Z10, Z10, Z10
+	VPBROADCASTW 18(AX), X12
+	VINSERTI32X4 $0x01, X12, Y11, Y11
+	VPSRLVW      Z1, Z10, Z10
+	VPANDD       Z0, Z10, Z10
+	VCVTPH2PS    Y11, Z11
+	VMOVDQA64    Z6, Z6
+	VPDPBUSD     (CX), Z10, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       128(CX), Z11, Z12
+	VFMADD231PS  Z12, Z6, Z2
+	VMOVDQA64    Z7, Z6
+	VPDPBUSD     (BX), Z10, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       128(BX), Z11, Z7
+	VFMADD231PS  Z7, Z6, Z3
+	VMOVDQA64    Z8, Z6
+	VPDPBUSD     (SI), Z10, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       128(SI), Z11, Z7
+	VFMADD231PS  Z7, Z6, Z4
+	VMOVDQA64    Z9, Z6
+	VPDPBUSD     (DX), Z10, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       128(DX), Z11, Z7
+	VFMADD231PS  Z7, Z6, Z5
+	ADDQ         $0x24, AX
+	ADDQ         $0x000000c0, CX
+	ADDQ         $0x000000c0, BX
+	ADDQ         $0x000000c0, SI
+	ADDQ         $0x000000c0, DX
+	SUBQ         $0x02, DI
+	JMP          dotQ40x1x4VNNI_loop
+
+dotQ40x1x4VNNI_single:
+	TESTQ           DI, DI
+	JZ              dotQ40x1x4VNNI_reduce
+	VPSRAD          $0x04, 64(CX), Z6
+	VPSRAD          $0x04, 64(BX), Z7
+	VPSRAD          $0x04, 64(SI), Z8
+	VPSRAD          $0x04, 64(DX), Z9
+	VPBROADCASTW    (AX), Y11
+	VBROADCASTI32X4 2(AX), Z10
+	VPSRLVW         Z1, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VCVTPH2PS       Y11, Z0
+	VMOVDQA64       Z6, Z1
+	VPDPBUSD        (CX), Z10, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(CX), Z0, Z6
+	VFMADD231PS     Z6, Z1, K1, Z2
+	VMOVDQA64       Z7, Z1
+	VPDPBUSD        (BX), Z10, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(BX), Z0, Z6
+	VFMADD231PS     Z6, Z1, K1, Z3
+	VMOVDQA64       Z8, Z1
+	VPDPBUSD        (SI), Z10, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(SI), Z0, Z6
+	VFMADD231PS     Z6, Z1, K1, Z4
+	VMOVDQA64       Z9, Z1
+	VPDPBUSD        (DX), Z10, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z5
+
+dotQ40x1x4VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ40x2x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x2x1VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	MOVQ      nb+32(FP), BX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	MOVL      $0x000000ff, SI
+	KMOVW     SI, K1
+
+dotQ40x2x1VNNI_loop:
+	CMPQ         BX, $0x02
+	JB           dotQ40x2x1VNNI_single
+	VPSRAD       $0x04, 64(DX), Z4
+	VPBROADCASTW (AX), Y6
+	VMOVDQU32    2(AX), X5
+	VINSERTI32X4 $0x01, 20(AX), Y5, Y5
+	VSHUFI64X2   $0x50, Z5, Z5, Z5
+	VPBROADCASTW 18(AX), X7
+	VINSERTI32X4 $0x01, X7, Y6, Y6
+	VPSRLVW      Z1, Z5, Z5
+	VPANDD       Z0, Z5, Z5
+	VCVTPH2PS    Y6, Z6
+	VMOVDQA64    Z4, Z7
+	VPDPBUSD     (DX), Z5, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       128(DX), Z6, Z6
+	VFMADD231PS  Z6, Z7, Z2
+	VPBROADCASTW (CX), Y6
+	VMOVDQU32    2(CX), X8
+	VINSERTI32X4 $0x01, 20(CX), Y8, Y8
+	VSHUFI64X2   $0x50, Z8, Z8, Z8
+	VPBROADCASTW 18(CX), X5
+	VINSERTI32X4 $0x01, X5, Y6, Y6
+	VPSRLVW      Z1, Z8, Z8
+	VPANDD       Z0, Z8, Z8
+	VCVTPH2PS    Y6, Z6
+	VMOVDQA64    Z4, Z4
+	VPDPBUSD     (DX), Z8, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       128(DX), Z6, Z6
+	VFMADD231PS  Z6, Z4, Z3
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, DX
+	SUBQ         $0x02, BX
+	JMP          dotQ40x2x1VNNI_loop
+
+dotQ40x2x1VNNI_single:
+	TESTQ           BX, BX
+	JZ              dotQ40x2x1VNNI_reduce
+	VPSRAD          $0x04, 64(DX), Z4
+	VPBROADCASTW    (AX), Y6
+	VBROADCASTI32X4 2(AX), Z5
+	VPSRLVW         Z1, Z5, Z5
+	VPANDD          Z0, Z5, Z5
+	VCVTPH2PS       Y6, Z6
+	VMOVDQA64       Z4, Z7
+	VPDPBUSD        (DX), Z5, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          128(DX), Z6, Z5
+	VFMADD231PS     Z5, Z7, K1, Z2
+	VPBROADCASTW    (CX), Y6
+	VBROADCASTI32X4 2(CX), Z5
+	VPSRLVW         Z1, Z5, Z5
+	VPANDD          Z0, Z5, Z5
+	VCVTPH2PS       Y6, Z0
+	VMOVDQA64       Z4, Z1
+	VPDPBUSD        (DX), Z5, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z3
+
+dotQ40x2x1VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ40x2x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x2x2VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), BX
+	MOVQ      nb+32(FP), SI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	MOVL      $0x000000ff, DI
+	KMOVW     DI, K1
+
+dotQ40x2x2VNNI_loop:
+	CMPQ         SI, $0x02
+	JB           dotQ40x2x2VNNI_single
+	VPSRAD       $0x04, 64(DX), Z6
+	VPSRAD       $0x04, 64(BX), Z7
+	VPBROADCASTW (AX), Y9
+	VMOVDQU32    2(AX), X8
+	VINSERTI32X4 $0x01, 20(AX), Y8, Y8
+	VSHUFI64X2   $0x50, Z8, Z8, Z8
+	VPBROADCASTW 18(AX), X10
+	VINSERTI32X4 $0x01, X10, Y9, Y9
+	VPSRLVW      Z1, Z8, Z8
+	VPANDD       Z0, Z8, Z8
+	VCVTPH2PS    Y9, Z9
+	VMOVDQA64    Z6, Z10
+	VPDPBUSD     (DX), Z8, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       128(DX), Z9, Z11
+	VFMADD231PS  Z11, Z10, Z2
+	VMOVDQA64    Z7, Z10
+	VPDPBUSD     (BX), Z8, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       128(BX), Z9, Z9
+	VFMADD231PS  Z9, Z10, Z3
+	VPBROADCASTW (CX), Y9
+	VMOVDQU32    2(CX), X12
+	VINSERTI32X4 $0x01, 20(CX), Y12, Y12
+	VSHUFI64X2   $0x50, Z12, Z12, Z12
+	VPBROADCASTW 18(CX), X8
+	VINSERTI32X4 $0x01, X8, Y9, Y9
+	VPSRLVW      Z1, Z12, Z12
+	VPANDD       Z0, Z12, Z12
+	VCVTPH2PS    Y9, Z9
+	VMOVDQA64    Z6, Z6
+	VPDPBUSD     (DX), Z12, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       128(DX), Z9, Z10
+	VFMADD231PS  Z10, Z6, Z4
+	VMOVDQA64    Z7, Z6
+	VPDPBUSD     (BX), Z12, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       128(BX), Z9, Z7
+	VFMADD231PS  Z7, Z6, Z5
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, BX
+	SUBQ         $0x02, SI
+	JMP          dotQ40x2x2VNNI_loop
+
+dotQ40x2x2VNNI_single:
+	TESTQ           SI, SI
+	JZ              dotQ40x2x2VNNI_reduce
+	VPSRAD          $0x04, 64(DX), Z6
+	VPSRAD          $0x04, 64(BX), Z7
+	VPBROADCASTW    (AX), Y9
+	VBROADCASTI32X4 2(AX), Z8
+	VPSRLVW         Z1, Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VCVTPH2PS       Y9, Z9
+	VMOVDQA64       Z6, Z10
+	VPDPBUSD        (DX), Z8, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          128(DX), Z9, Z11
+	VFMADD231PS     Z11, Z10, K1, Z2
+	VMOVDQA64       Z7, Z10
+	VPDPBUSD        (BX), Z8, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          128(BX), Z9, Z8
+	VFMADD231PS     Z8, Z10, K1, Z3
+	VPBROADCASTW    (CX), Y9
+	VBROADCASTI32X4 2(CX), Z8
+	VPSRLVW         Z1, Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VCVTPH2PS       Y9, Z0
+	VMOVDQA64       Z6, Z1
+	VPDPBUSD        (DX), Z8, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DX), Z0, Z6
+	VFMADD231PS     Z6, Z1, K1, Z4
+	VMOVDQA64       Z7, Z1
+	VPDPBUSD        (BX), Z8, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(BX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z5
+
+dotQ40x2x2VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ40x2x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x2x3VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), BX
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	MOVL      $0x000000ff, R8
+	KMOVW     R8, K1
+
+dotQ40x2x3VNNI_loop:
+	CMPQ         DI, $0x02
+	JB           dotQ40x2x3VNNI_single
+	VPSRAD       $0x04, 64(DX), Z8
+	VPSRAD       $0x04, 64(SI), Z9
+	VPSRAD       $0x04, 64(BX), Z10
+	VPBROADCASTW (AX), Y12
+	VMOVDQU32    2(AX), X11
+	VINSERTI32X4 $0x01, 20(AX), Y11, Y11
+	VSHUFI64X2   $0x50, Z11, Z11, Z11
+	VPBROADCASTW 18(AX), X13
+	VINSERTI32X4 $0x01, X13, Y12, Y12
+	VPSRLVW      Z1, Z11, Z11
+	VPANDD       Z0, Z11, Z11
+	VCVTPH2PS    Y12, Z12
+	VMOVDQA64    Z8, Z13
+	VPDPBUSD     (DX), Z11, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       128(DX), Z12, Z14
+	VFMADD231PS  Z14, Z13, Z2
+	VMOVDQA64    Z9, Z13
+	VPDPBUSD     (SI), Z11, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       128(SI), Z12, Z14
+	VFMADD231PS  Z14, Z13, Z3
+	VMOVDQA64    Z10, Z13
+	VPDPBUSD     (BX), Z11, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       128(BX), Z12, Z12
+	VFMADD231PS  Z12, Z13, Z4
+	VPBROADCASTW (CX), Y12
+	VMOVDQU32    2(CX), X15
+	VINSERTI32X4 $0x01, 20(CX), Y15, Y15
+	VSHUFI64X2   $0x50, Z15, Z15, Z15
+	VPBROADCASTW 18(CX), X11
+	VINSERTI32X4 $0x01, X11, Y12, Y12
+	VPSRLVW      Z1, Z15, Z15
+	VPANDD       Z0, Z15, Z15
+	VCVTPH2PS    Y12, Z12
+	VMOVDQA64    Z8, Z8
+	VPDPBUSD     (DX), Z15, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       128(DX), Z12, Z13
+	VFMADD231PS  Z13, Z8, Z5
+	VMOVDQA64    Z9, Z8
+	VPDPBUSD     (SI), Z15, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       128(SI), Z12, Z9
+	VFMADD231PS  Z9, Z8, Z6
+	VMOVDQA64    Z10, Z8
+	VPDPBUSD     (BX), Z15, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       128(BX), Z12, Z9
+	VFMADD231PS  Z9, Z8, Z7
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, SI
+	ADDQ         $0x000000c0, BX
+	SUBQ         $0x02, DI
+	JMP          dotQ40x2x3VNNI_loop
+
+dotQ40x2x3VNNI_single:
+	TESTQ           DI, DI
+	JZ              dotQ40x2x3VNNI_reduce
+	VPSRAD          $0x04, 64(DX), Z8
+	VPSRAD          $0x04, 64(SI), Z9
+	VPSRAD          $0x04, 64(BX), Z10
+	VPBROADCASTW    (AX), Y12
+	VBROADCASTI32X4 2(AX), Z11
+	VPSRLVW         Z1, Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VCVTPH2PS       Y12, Z12
+	VMOVDQA64       Z8, Z13
+	VPDPBUSD        (DX), Z11, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(DX), Z12, Z14
+	VFMADD231PS     Z14, Z13, K1, Z2
+	VMOVDQA64       Z9, Z13
+	VPDPBUSD        (SI), Z11, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SI), Z12, Z14
+	VFMADD231PS     Z14, Z13, K1, Z3
+	VMOVDQA64       Z10, Z13
+	VPDPBUSD        (BX), Z11, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(BX), Z12, Z11
+	VFMADD231PS     Z11, Z13, K1, Z4
+	VPBROADCASTW    (CX), Y12
+	VBROADCASTI32X4 2(CX), Z11
+	VPSRLVW         Z1, Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VCVTPH2PS       Y12, Z0
+	VMOVDQA64       Z8, Z1
+	VPDPBUSD        (DX), Z11, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DX), Z0, Z8
+	VFMADD231PS     Z8, Z1, K1, Z5
+	VMOVDQA64       Z9, Z1
+	VPDPBUSD        (SI), Z11, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(SI), Z0, Z8
+	VFMADD231PS     Z8, Z1, K1, Z6
+	VMOVDQA64       Z10, Z1
+	VPDPBUSD        (BX), Z11, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(BX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z7
+
+dotQ40x2x3VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VADDPS        Y0, Y6, Y6
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, (AX)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VADDPS        Y0, Y7, Y7
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ40x2x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x2x4VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), DI
+	LEAQ      (DI)(BX*1), BX
+	MOVQ      nb+32(FP), R8
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	MOVL      $0x000000ff, R9
+	KMOVW     R9, K1
+
+dotQ40x2x4VNNI_loop:
+	CMPQ         R8, $0x02
+	JB           dotQ40x2x4VNNI_single
+	VPSRAD       $0x04, 64(DX), Z10
+	VPSRAD       $0x04, 64(SI), Z11
+	VPSRAD       $0x04, 64(DI), Z12
+	VPSRAD       $0x04, 64(BX), Z13
+	VPBROADCASTW (AX), Y15
+	VMOVDQU32    2(AX), X14
+	VINSERTI32X4 $0x01, 20(AX), Y14, Y14
+	VSHUFI64X2   $0x50, Z14, Z14, Z14
+	VPBROADCASTW 18(AX), X16
+	VINSERTI32X4 $0x01, X16, Y15, Y15
+	VPSRLVW      Z1, Z14, Z14
+	VPANDD       Z0, Z14, Z14
+	VCVTPH2PS    Y15, Z15
+	VMOVDQA64    Z10, Z16
+	VPDPBUSD     (DX), Z14, Z16
+	VCVTDQ2PS    Z16, Z16
+	VMULPS       128(DX), Z15, Z17
+	VFMADD231PS  Z17, Z16, Z2
+	VMOVDQA64    Z11, Z16
+	VPDPBUSD     (SI), Z14, Z16
+	VCVTDQ2PS    Z16, Z16
+	VMULPS       128(SI), Z15, Z17
+	VFMADD231PS  Z17, Z16, Z3
+	VMOVDQA64    Z12, Z16
+	VPDPBUSD     (DI), Z14, Z16
+	VCVTDQ2PS    Z16, Z16
+	VMULPS       128(DI), Z15, Z17
+	VFMADD231PS  Z17, Z16, Z4
+	VMOVDQA64    Z13, Z16
+	VPDPBUSD     (BX), Z14, Z16
+	VCVTDQ2PS    Z16, Z16
+	VMULPS       128(BX), Z15, Z15
+	VFMADD231PS  Z15, Z16, Z5
+	VPBROADCASTW (CX), Y15
+	VMOVDQU32    2(CX), X18
+	VINSERTI32X4 $0x01, 20(CX), Y18, Y18
+	VSHUFI64X2   $0x50, Z18, Z18, Z18
+	VPBROADCASTW 18(CX), X14
+	VINSERTI32X4 $0x01, X14, Y15, Y15
+	VPSRLVW      Z1, Z18, Z18
+	VPANDD       Z0, Z18, Z18
+	VCVTPH2PS    Y15, Z15
+	VMOVDQA64    Z10, Z10
+	VPDPBUSD     (DX), Z18, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       128(DX), Z15, Z16
+	VFMADD231PS  Z16, Z10, Z6
+	VMOVDQA64    Z11, Z10
+	VPDPBUSD     (SI), Z18, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       128(SI), Z15, Z11
+	VFMADD231PS  Z11, Z10, Z7
+	VMOVDQA64    Z12, Z10
+	VPDPBUSD     (DI), Z18, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       128(DI), Z15, Z11
+	VFMADD231PS  Z11, Z10, Z8
+	VMOVDQA64    Z13, Z10
+	VPDPBUSD     (BX), Z18, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       128(BX), Z15, Z11
+	VFMADD231PS  Z11, Z10, Z9
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, SI
+	ADDQ         $0x000000c0, DI
+	ADDQ         $0x000000c0, BX
+	SUBQ         $0x02, R8
+	JMP          dotQ40x2x4VNNI_loop
+
+dotQ40x2x4VNNI_single:
+	TESTQ           R8, R8
+	JZ              dotQ40x2x4VNNI_reduce
+	VPSRAD          $0x04, 64(DX), Z10
+	VPSRAD          $0x04, 64(SI), Z11
+	VPSRAD          $0x04, 64(DI), Z12
+	VPSRAD          $0x04, 64(BX), Z13
+	VPBROADCASTW    (AX), Y15
+	VBROADCASTI32X4 2(AX), Z14
+	VPSRLVW         Z1, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VCVTPH2PS       Y15, Z15
+	VMOVDQA64       Z10, Z16
+	VPDPBUSD        (DX), Z14, Z16
+	VCVTDQ2PS       Z16, Z16
+	VMULPS          128(DX), Z15, Z17
+	VFMADD231PS     Z17, Z16, K1, Z2
+	VMOVDQA64       Z11, Z16
+	VPDPBUSD        (SI), Z14, Z16
+	VCVTDQ2PS       Z16, Z16
+	VMULPS          128(SI), Z15, Z17
+	VFMADD231PS     Z17, Z16, K1, Z3
+	VMOVDQA64       Z12, Z16
+	VPDPBUSD        (DI), Z14, Z16
+	VCVTDQ2PS       Z16, Z16
+	VMULPS          128(DI), Z15, Z17
+	VFMADD231PS     Z17, Z16, K1, Z4
+	VMOVDQA64       Z13, Z16
+	VPDPBUSD        (BX), Z14, Z16
+	VCVTDQ2PS       Z16, Z16
+	VMULPS          128(BX), Z15, Z14
+	VFMADD231PS     Z14, Z16, K1, Z5
+	VPBROADCASTW    (CX), Y15
+	VBROADCASTI32X4 2(CX), Z14
+	VPSRLVW         Z1, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VCVTPH2PS       Y15, Z0
+	VMOVDQA64       Z10, Z1
+	VPDPBUSD        (DX), Z14, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DX), Z0, Z10
+	VFMADD231PS     Z10, Z1, K1, Z6
+	VMOVDQA64       Z11, Z1
+	VPDPBUSD        (SI), Z14, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(SI), Z0, Z10
+	VFMADD231PS     Z10, Z1, K1, Z7
+	VMOVDQA64       Z12, Z1
+	VPDPBUSD        (DI), Z14, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DI), Z0, Z10
+	VFMADD231PS     Z10, Z1, K1, Z8
+	VMOVDQA64       Z13, Z1
+	VPDPBUSD        (BX), Z14, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(BX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z9
+
+dotQ40x2x4VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VADDPS        Y0, Y6, Y6
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VADDPS        Y0, Y7, Y7
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, (AX)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VADDPS        Y0, Y8, Y8
+	VEXTRACTF32X4 $0x01, Y8, X0
+	VADDPS        X0, X8, X8
+	VMOVHLPS      X8, X8, X0
+	VADDPS        X0, X8, X8
+	VMOVSHDUP     X8, X0
+	VADDSS        X0, X8, X8
+	VMOVSS        X8, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, (AX)
+	VEXTRACTF64X4 $0x01, Z9, Y0
+	VADDPS        Y0, Y9, Y9
+	VEXTRACTF32X4 $0x01, Y9, X0
+	VADDPS        X0, X9, X9
+	VMOVHLPS      X9, X9, X0
+	VADDPS        X0, X9, X9
+	VMOVSHDUP     X9, X0
+	VADDSS        X0, X9, X9
+	VMOVSS        X9, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ40x4x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x4x1VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	MOVL      $0x000000ff, R8
+	KMOVW     R8, K1
+
+dotQ40x4x1VNNI_loop:
+	CMPQ         DI, $0x02
+	JB           dotQ40x4x1VNNI_single
+	VPSRAD       $0x04, 64(SI), Z6
+	VPBROADCASTW (AX), Y8
+	VMOVDQU32    2(AX), X7
+	VINSERTI32X4 $0x01, 20(AX), Y7, Y7
+	VSHUFI64X2   $0x50, Z7, Z7, Z7
+	VPBROADCASTW 18(AX), X9
+	VINSERTI32X4 $0x01, X9, Y8, Y8
+	VPSRLVW      Z1, Z7, Z7
+	VPANDD       Z0, Z7, Z7
+	VCVTPH2PS    Y8, Z8
+	VMOVDQA64    Z6, Z9
+	VPDPBUSD     (SI), Z7, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       128(SI), Z8, Z8
+	VFMADD231PS  Z8, Z9, Z2
+	VPBROADCASTW (DX), Y8
+	VMOVDQU32    2(DX), X10
+	VINSERTI32X4 $0x01, 20(DX), Y10, Y10
+	VSHUFI64X2   $0x50, Z10, Z10, Z10
+	VPBROADCASTW 18(DX), X7
+	VINSERTI32X4 $0x01, X7, Y8, Y8
+	VPSRLVW      Z1, Z10, Z10
+	VPANDD       Z0, Z10, Z10
+	VCVTPH2PS    Y8, Z8
+	VMOVDQA64    Z6, Z9
+	VPDPBUSD     (SI), Z10, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       128(SI), Z8, Z8
+	VFMADD231PS  Z8, Z9, Z3
+	VPBROADCASTW (BX), Y8
+	VMOVDQU32    2(BX), X11
+	VINSERTI32X4 $0x01, 20(BX), Y11, Y11
+	VSHUFI64X2   $0x50, Z11, Z11, Z11
+	VPBROADCASTW 18(BX), X7
+	VINSERTI32X4 $0x01, X7, Y8, Y8
+	VPSRLVW      Z1, Z11, Z11
+	VPANDD       Z0, Z11, Z11
+	VCVTPH2PS    Y8, Z8
+	VMOVDQA64    Z6, Z9
+	VPDPBUSD     (SI), Z11, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       128(SI), Z8, Z8
+	VFMADD231PS  Z8, Z9, Z4
+	VPBROADCASTW (CX), Y8
+	VMOVDQU32    2(CX), X12
+	VINSERTI32X4 $0x01, 20(CX), Y12, Y12
+	VSHUFI64X2   $0x50, Z12, Z12, Z12
+	VPBROADCASTW 18(CX), X7
+	VINSERTI32X4 $0x01, X7, Y8, Y8
+	VPSRLVW      Z1, Z12, Z12
+	VPANDD       Z0, Z12, Z12
+	VCVTPH2PS    Y8, Z8
+	VMOVDQA64    Z6, Z6
+	VPDPBUSD     (SI), Z12, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       128(SI), Z8, Z8
+	VFMADD231PS  Z8, Z6, Z5
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, DX
+	ADDQ         $0x24, BX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, SI
+	SUBQ         $0x02, DI
+	JMP          dotQ40x4x1VNNI_loop
+
+dotQ40x4x1VNNI_single:
+	TESTQ           DI, DI
+	JZ              dotQ40x4x1VNNI_reduce
+	VPSRAD          $0x04, 64(SI), Z6
+	VPBROADCASTW    (AX), Y8
+	VBROADCASTI32X4 2(AX), Z7
+	VPSRLVW         Z1, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VCVTPH2PS       Y8, Z8
+	VMOVDQA64       Z6, Z9
+	VPDPBUSD        (SI), Z7, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SI), Z8, Z7
+	VFMADD231PS     Z7, Z9, K1, Z2
+	VPBROADCASTW    (DX), Y8
+	VBROADCASTI32X4 2(DX), Z7
+	VPSRLVW         Z1, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VCVTPH2PS       Y8, Z8
+	VMOVDQA64       Z6, Z9
+	VPDPBUSD        (SI), Z7, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SI), Z8, Z7
+	VFMADD231PS     Z7, Z9, K1, Z3
+	VPBROADCASTW    (BX), Y8
+	VBROADCASTI32X4 2(BX), Z7
+	VPSRLVW         Z1, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VCVTPH2PS       Y8, Z8
+	VMOVDQA64       Z6, Z9
+	VPDPBUSD        (SI), Z7, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SI), Z8, Z7
+	VFMADD231PS     Z7, Z9, K1, Z4
+	VPBROADCASTW    (CX), Y8
+	VBROADCASTI32X4 2(CX), Z7
+	VPSRLVW         Z1, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VCVTPH2PS       Y8, Z0
+	VMOVDQA64       Z6, Z1
+	VPDPBUSD        (SI), Z7, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(SI), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z5
+
+dotQ40x4x1VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 4(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 8(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ40x4x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x4x2VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), DI
+	MOVQ      nb+32(FP), R8
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	MOVL      $0x000000ff, R9
+	KMOVW     R9, K1
+
+dotQ40x4x2VNNI_loop:
+	CMPQ         R8, $0x02
+	JB           dotQ40x4x2VNNI_single
+	VPSRAD       $0x04, 64(SI), Z10
+	VPSRAD       $0x04, 64(DI), Z11
+	VPBROADCASTW (AX), Y13
+	VMOVDQU32    2(AX), X12
+	VINSERTI32X4 $0x01, 20(AX), Y12, Y12
+	VSHUFI64X2   $0x50, Z12, Z12, Z12
+	VPBROADCASTW 18(AX), X14
+	VINSERTI32X4 $0x01, X14, Y13, Y13
+	VPSRLVW      Z1, Z12, Z12
+	VPANDD       Z0, Z12, Z12
+	VCVTPH2PS    Y13, Z13
+	VMOVDQA64    Z10, Z14
+	VPDPBUSD     (SI), Z12, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(SI), Z13, Z15
+	VFMADD231PS  Z15, Z14, Z2
+	VMOVDQA64    Z11, Z14
+	VPDPBUSD     (DI), Z12, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(DI), Z13, Z13
+	VFMADD231PS  Z13, Z14, Z3
+	VPBROADCASTW (DX), Y13
+	VMOVDQU32    2(DX), X16
+	VINSERTI32X4 $0x01, 20(DX), Y16, Y16
+	VSHUFI64X2   $0x50, Z16, Z16, Z16
+	VPBROADCASTW 18(DX), X12
+	VINSERTI32X4 $0x01, X12, Y13, Y13
+	VPSRLVW      Z1, Z16, Z16
+	VPANDD       Z0, Z16, Z16
+	VCVTPH2PS    Y13, Z13
+	VMOVDQA64    Z10, Z14
+	VPDPBUSD     (SI), Z16, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(SI), Z13, Z15
+	VFMADD231PS  Z15, Z14, Z4
+	VMOVDQA64    Z11, Z14
+	VPDPBUSD     (DI), Z16, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(DI), Z13, Z13
+	VFMADD231PS  Z13, Z14, Z5
+	VPBROADCASTW (BX), Y13
+	VMOVDQU32    2(BX), X17
+	VINSERTI32X4 $0x01, 20(BX), Y17, Y17
+	VSHUFI64X2   $0x50, Z17, Z17, Z17
+	VPBROADCASTW 18(BX), X12
+	VINSERTI32X4 $0x01, X12, Y13, Y13
+	VPSRLVW      Z1, Z17, Z17
+	VPANDD       Z0, Z17, Z17
+	VCVTPH2PS    Y13, Z13
+	VMOVDQA64    Z10, Z14
+	VPDPBUSD     (SI), Z17, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(SI), Z13, Z15
+	VFMADD231PS  Z15, Z14, Z6
+	VMOVDQA64    Z11, Z14
+	VPDPBUSD     (DI), Z17, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(DI), Z13, Z13
+	VFMADD231PS  Z13, Z14, Z7
+	VPBROADCASTW (CX), Y13
+	VMOVDQU32    2(CX), X18
+	VINSERTI32X4 $0x01, 20(CX), Y18, Y18
+	VSHUFI64X2   $0x50, Z18, Z18, Z18
+	VPBROADCASTW 18(CX), X12
+	VINSERTI32X4 $0x01, X12, Y13, Y13
+	VPSRLVW      Z1, Z18, Z18
+	VPANDD       Z0, Z18, Z18
+	VCVTPH2PS    Y13, Z13
+	VMOVDQA64    Z10, Z10
+	VPDPBUSD     (SI), Z18, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       128(SI), Z13, Z14
+	VFMADD231PS  Z14, Z10, Z8
+	VMOVDQA64    Z11, Z10
+	VPDPBUSD     (DI), Z18, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       128(DI), Z13, Z11
+	VFMADD231PS  Z11, Z10, Z9
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, DX
+	ADDQ         $0x24, BX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, SI
+	ADDQ         $0x000000c0, DI
+	SUBQ         $0x02, R8
+	JMP          dotQ40x4x2VNNI_loop
+
+dotQ40x4x2VNNI_single:
+	TESTQ           R8, R8
+	JZ              dotQ40x4x2VNNI_reduce
+	VPSRAD          $0x04, 64(SI), Z10
+	VPSRAD          $0x04, 64(DI), Z11
+	VPBROADCASTW    (AX), Y13
+	VBROADCASTI32X4 2(AX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VCVTPH2PS       Y13, Z13
+	VMOVDQA64       Z10, Z14
+	VPDPBUSD        (SI), Z12, Z14
+	VCVTDQ2PS       Z14, Z14
+	VMULPS          128(SI), Z13, Z15
+	VFMADD231PS     Z15, Z14, K1, Z2
+	VMOVDQA64       Z11, Z14
+	VPDPBUSD        (DI), Z12, Z14
+	VCVTDQ2PS       Z14, Z14
+	VMULPS          128(DI), Z13, Z12
+	VFMADD231PS     Z12, Z14, K1, Z3
+	VPBROADCASTW    (DX), Y13
+	VBROADCASTI32X4 2(DX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VCVTPH2PS       Y13, Z13
+	VMOVDQA64       Z10, Z14
+	VPDPBUSD        (SI), Z12, Z14
+	VCVTDQ2PS       Z14, Z14
+	VMULPS          128(SI), Z13, Z15
+	VFMADD231PS     Z15, Z14, K1, Z4
+	VMOVDQA64       Z11, Z14
+	VPDPBUSD        (DI), Z12, Z14
+	VCVTDQ2PS       Z14, Z14
+	VMULPS          128(DI), Z13, Z12
+	VFMADD231PS     Z12, Z14, K1, Z5
+	VPBROADCASTW    (BX), Y13
+	VBROADCASTI32X4 2(BX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VCVTPH2PS       Y13, Z13
+	VMOVDQA64       Z10, Z14
+	VPDPBUSD        (SI), Z12, Z14
+	VCVTDQ2PS       Z14, Z14
+	VMULPS          128(SI), Z13, Z15
+	VFMADD231PS     Z15, Z14, K1, Z6
+	VMOVDQA64       Z11, Z14
+	VPDPBUSD        (DI), Z12, Z14
+	VCVTDQ2PS       Z14, Z14
+	VMULPS          128(DI), Z13, Z12
+	VFMADD231PS     Z12, Z14, K1, Z7
+	VPBROADCASTW    (CX), Y13
+	VBROADCASTI32X4 2(CX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VCVTPH2PS       Y13, Z0
+	VMOVDQA64       Z10, Z1
+	VPDPBUSD        (SI), Z12, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(SI), Z0, Z10
+	VFMADD231PS     Z10, Z1, K1, Z8
+	VMOVDQA64       Z11, Z1
+	VPDPBUSD        (DI), Z12, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DI), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z9
+
+dotQ40x4x2VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VADDPS        Y0, Y6, Y6
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 8(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VADDPS        Y0, Y8, Y8
+	VEXTRACTF32X4 $0x01, Y8, X0
+	VADDPS        X0, X8, X8
+	VMOVHLPS      X8, X8, X0
+	VADDPS        X0, X8, X8
+	VMOVSHDUP     X8, X0
+	VADDSS        X0, X8, X8
+	VMOVSS        X8, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 4(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VADDPS        Y0, Y7, Y7
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 8(AX)
+	VEXTRACTF64X4 $0x01, Z9, Y0
+	VADDPS        Y0, Y9, Y9
+	VEXTRACTF32X4 $0x01, Y9, X0
+	VADDPS        X0, X9, X9
+	VMOVHLPS      X9, X9, X0
+	VADDPS        X0, X9, X9
+	VMOVSHDUP     X9, X0
+	VADDSS        X0, X9, X9
+	VMOVSS        X9, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ40x4x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x4x3VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), DI
+	MOVQ      nb+32(FP), R9
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+	VPXORD    Z13, Z13, Z13
+	MOVL      $0x000000ff, R10
+	KMOVW     R10, K1
+
+dotQ40x4x3VNNI_loop:
+	CMPQ         R9, $0x02
+	JB           dotQ40x4x3VNNI_single
+	VPSRAD       $0x04, 64(SI), Z14
+	VPSRAD       $0x04, 64(R8), Z15
+	VPSRAD       $0x04, 64(DI), Z16
+	VPBROADCASTW (AX), Y18
+	VMOVDQU32    2(AX), X17
+	VINSERTI32X4 $0x01, 20(AX), Y17, Y17
+	VSHUFI64X2   $0x50, Z17, Z17, Z17
+	VPBROADCASTW 18(AX), X19
+	VINSERTI32X4 $0x01, X19, Y18, Y18
+	VPSRLVW      Z1, Z17, Z17
+	VPANDD       Z0, Z17, Z17
+	VCVTPH2PS    Y18, Z18
+	VMOVDQA64    Z14, Z19
+	VPDPBUSD     (SI), Z17, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       128(SI), Z18, Z20
+	VFMADD231PS  Z20, Z19, Z2
+	VMOVDQA64    Z15, Z19
+	VPDPBUSD     (R8), Z17, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       128(R8), Z18, Z20
+	VFMADD231PS  Z20, Z19, Z3
+	VMOVDQA64    Z16, Z19
+	VPDPBUSD     (DI), Z17, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       128(DI), Z18, Z18
+	VFMADD231PS  Z18, Z19, Z4
+	VPBROADCASTW (DX), Y18
+	VMOVDQU32    2(DX), X21
+	VINSERTI32X4 $0x01, 20(DX), Y21, Y21
+	VSHUFI64X2   $0x50, Z21, Z21, Z21
+	VPBROADCASTW 18(DX), X17
+	VINSERTI32X4 $0x01, X17, Y18, Y18
+	VPSRLVW      Z1, Z21, Z21
+	VPANDD       Z0, Z21, Z21
+	VCVTPH2PS    Y18, Z18
+	VMOVDQA64    Z14, Z19
+	VPDPBUSD     (SI), Z21, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       128(SI), Z18, Z20
+	VFMADD231PS  Z20, Z19, Z5
+	VMOVDQA64    Z15, Z19
+	VPDPBUSD     (R8), Z21, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       128(R8), Z18, Z20
+	VFMADD231PS  Z20, Z19, Z6
+	VMOVDQA64    Z16, Z19
+	VPDPBUSD     (DI), Z21, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       128(DI), Z18, Z18
+	VFMADD231PS  Z18, Z19, Z7
+	VPBROADCASTW (BX), Y18
+	VMOVDQU32    2(BX), X22
+	VINSERTI32X4 $0x01, 20(BX), Y22, Y22
+	VSHUFI64X2   $0x50, Z22, Z22, Z22
+	VPBROADCASTW 18(BX), X17
+	VINSERTI32X4 $0x01, X17, Y18, Y18
+	VPSRLVW      Z1, Z22, Z22
+	VPANDD       Z0, Z22, Z22
+	VCVTPH2PS    Y18, Z18
+	VMOVDQA64    Z14, Z19
+	VPDPBUSD     (SI), Z22, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       128(SI), Z18, Z20
+	VFMADD231PS  Z20, Z19, Z8
+	VMOVDQA64    Z15, Z19
+	VPDPBUSD     (R8), Z22, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       128(R8), Z18, Z20
+	VFMADD231PS  Z20, Z19, Z9
+	VMOVDQA64    Z16, Z19
+	VPDPBUSD     (DI), Z22, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       128(DI), Z18, Z18
+	VFMADD231PS  Z18, Z19, Z10
+	VPBROADCASTW (CX), Y18
+	VMOVDQU32    2(CX), X23
+	VINSERTI32X4 $0x01, 20(CX), Y23, Y23
+	VSHUFI64X2   $0x50, Z23, Z23, Z23
+	VPBROADCASTW 18(CX), X17
+	VINSERTI32X4 $0x01, X17, Y18, Y18
+	VPSRLVW      Z1, Z23, Z23
+	VPANDD       Z0, Z23, Z23
+	VCVTPH2PS    Y18, Z18
+	VMOVDQA64    Z14, Z14
+	VPDPBUSD     (SI), Z23, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(SI), Z18, Z19
+	VFMADD231PS  Z19, Z14, Z11
+	VMOVDQA64    Z15, Z14
+	VPDPBUSD     (R8), Z23, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(R8), Z18, Z15
+	VFMADD231PS  Z15, Z14, Z12
+	VMOVDQA64    Z16, Z14
+	VPDPBUSD     (DI), Z23, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(DI), Z18, Z15
+	VFMADD231PS  Z15, Z14, Z13
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, DX
+	ADDQ         $0x24, BX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, SI
+	ADDQ         $0x000000c0, R8
+	ADDQ         $0x000000c0, DI
+	SUBQ         $0x02, R9
+	JMP          dotQ40x4x3VNNI_loop
+
+dotQ40x4x3VNNI_single:
+	TESTQ           R9, R9
+	JZ              dotQ40x4x3VNNI_reduce
+	VPSRAD          $0x04, 64(SI), Z14
+	VPSRAD          $0x04, 64(R8), Z15
+	VPSRAD          $0x04, 64(DI), Z16
+	VPBROADCASTW    (AX), Y18
+	VBROADCASTI32X4 2(AX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VCVTPH2PS       Y18, Z18
+	VMOVDQA64       Z14, Z19
+	VPDPBUSD        (SI), Z17, Z19
+	VCVTDQ2PS       Z19, Z19
+	VMULPS          128(SI), Z18, Z20
+	VFMADD231PS     Z20, Z19, K1, Z2
+	VMOVDQA64       Z15, Z19
+	VPDPBUSD        (R8), Z17, Z19
+	VCVTDQ2PS       Z19, Z19
+	VMULPS          128(R8), Z18, Z20
+	VFMADD231PS     Z20, Z19, K1, Z3
+	VMOVDQA64       Z16, Z19
+	VPDPBUSD        (DI), Z17, Z19
+	VCVTDQ2PS       Z19, Z19
+	VMULPS          128(DI), Z18, Z17
+	VFMADD231PS     Z17, Z19, K1, Z4
+	VPBROADCASTW    (DX), Y18
+	VBROADCASTI32X4 2(DX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VCVTPH2PS       Y18, Z18
+	VMOVDQA64       Z14, Z19
+	VPDPBUSD        (SI), Z17, Z19
+	VCVTDQ2PS       Z19, Z19
+	VMULPS          128(SI), Z18, Z20
+	VFMADD231PS     Z20, Z19, K1, Z5
+	VMOVDQA64       Z15, Z19
+	VPDPBUSD        (R8), Z17, Z19
+	VCVTDQ2PS       Z19, Z19
+	VMULPS          128(R8), Z18, Z20
+	VFMADD231PS     Z20, Z19, K1, Z6
+	VMOVDQA64       Z16, Z19
+	VPDPBUSD        (DI), Z17, Z19
+	VCVTDQ2PS       Z19, Z19
+	VMULPS          128(DI), Z18, Z17
+	VFMADD231PS     Z17, Z19, K1, Z7
+	VPBROADCASTW    (BX), Y18
+	VBROADCASTI32X4 2(BX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VCVTPH2PS       Y18, Z18
+	VMOVDQA64       Z14, Z19
+	VPDPBUSD        (SI), Z17, Z19
+	VCVTDQ2PS       Z19, Z19
+	VMULPS          128(SI), Z18, Z20
+	VFMADD231PS     Z20, Z19, K1, Z8
+	VMOVDQA64       Z15, Z19
+	VPDPBUSD        (R8), Z17, Z19
+	VCVTDQ2PS       Z19, Z19
+	VMULPS          128(R8), Z18, Z20
+	VFMADD231PS     Z20, Z19, K1, Z9
+	VMOVDQA64       Z16, Z19
+	VPDPBUSD        (DI), Z17, Z19
+	VCVTDQ2PS       Z19, Z19
+	VMULPS          128(DI), Z18, Z17
+	VFMADD231PS     Z17, Z19, K1, Z10
+	VPBROADCASTW    (CX), Y18
+	VBROADCASTI32X4 2(CX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VCVTPH2PS       Y18, Z0
+	VMOVDQA64       Z14, Z1
+	VPDPBUSD        (SI), Z17, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(SI), Z0, Z14
+	VFMADD231PS     Z14, Z1, K1, Z11
+	VMOVDQA64       Z15, Z1
+	VPDPBUSD        (R8), Z17, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(R8), Z0, Z14
+	VFMADD231PS     Z14, Z1, K1, Z12
+	VMOVDQA64       Z16, Z1
+	VPDPBUSD        (DI), Z17, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DI), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z13
+
+dotQ40x4x3VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 4(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VADDPS        Y0, Y8, Y8
+	VEXTRACTF32X4 $0x01, Y8, X0
+	VADDPS        X0, X8, X8
+	VMOVHLPS      X8, X8, X0
+	VADDPS        X0, X8, X8
+	VMOVSHDUP     X8, X0
+	VADDSS        X0, X8, X8
+	VMOVSS        X8, 8(AX)
+	VEXTRACTF64X4 $0x01, Z11, Y0
+	VADDPS        Y0, Y11, Y11
+	VEXTRACTF32X4 $0x01, Y11, X0
+	VADDPS        X0, X11, X11
+	VMOVHLPS      X11, X11, X0
+	VADDPS        X0, X11, X11
+	VMOVSHDUP     X11, X0
+	VADDSS        X0, X11, X11
+	VMOVSS        X11, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VADDPS        Y0, Y6, Y6
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 4(AX)
+	VEXTRACTF64X4 $0x01, Z9, Y0
+	VADDPS        Y0, Y9, Y9
+	VEXTRACTF32X4 $0x01, Y9, X0
+	VADDPS        X0, X9, X9
+	VMOVHLPS      X9, X9, X0
+	VADDPS        X0, X9, X9
+	VMOVSHDUP     X9, X0
+	VADDSS        X0, X9, X9
+	VMOVSS        X9, 8(AX)
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VADDPS        Y0, Y12, Y12
+	VEXTRACTF32X4 $0x01, Y12, X0
+	VADDPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VADDPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VADDSS        X0, X12, X12
+	VMOVSS        X12, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, (AX)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VADDPS        Y0, Y7, Y7
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 4(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y0
+	VADDPS        Y0, Y10, Y10
+	VEXTRACTF32X4 $0x01, Y10, X0
+	VADDPS        X0, X10, X10
+	VMOVHLPS      X10, X10, X0
+	VADDPS        X0, X10, X10
+	VMOVSHDUP     X10, X0
+	VADDSS        X0, X10, X10
+	VMOVSS        X10, 8(AX)
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
+	VEXTRACTF32X4 $0x01, Y13, X0
+	VADDPS        X0, X13, X13
+	VMOVHLPS      X13, X13, X0
+	VADDPS        X0, X13, X13
+	VMOVSHDUP     X13, X0
+	VADDSS        X0, X13, X13
+	VMOVSS        X13, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ40x4x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x4x4VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), R9
+	LEAQ      (R9)(DI*1), DI
+	MOVQ      nb+32(FP), R10
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+	VPXORD    Z13, Z13, Z13
+	VPXORD    Z14, Z14, Z14
+	VPXORD    Z15, Z15, Z15
+	VPXORD    Z16, Z16, Z16
+	VPXORD    Z17, Z17, Z17
+	MOVL      $0x000000ff, R11
+	KMOVW     R11, K1
+
+dotQ40x4x4VNNI_loop:
+	CMPQ         R10, $0x02
+	JB           dotQ40x4x4VNNI_single
+	VPSRAD       $0x04, 64(SI), Z18
+	VPSRAD       $0x04, 64(R8), Z19
+	VPSRAD       $0x04, 64(R9), Z20
+	VPSRAD       $0x04, 64(DI), Z21
+	VPBROADCASTW (AX), Y23
+	VMOVDQU32    2(AX), X22
+	VINSERTI32X4 $0x01, 20(AX), Y22, Y22
+	VSHUFI64X2   $0x50, Z22, Z22, Z22
+	VPBROADCASTW 18(AX), X24
+	VINSERTI32X4 $0x01, X24, Y23, Y23
+	VPSRLVW      Z1, Z22, Z22
+	VPANDD       Z0, Z22, Z22
+	VCVTPH2PS    Y23, Z23
+	VMOVDQA64    Z18, Z24
+	VPDPBUSD     (SI), Z22, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(SI), Z23, Z25
+	VFMADD231PS  Z25, Z24, Z2
+	VMOVDQA64    Z19, Z24
+	VPDPBUSD     (R8), Z22, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(R8), Z23, Z25
+	VFMADD231PS  Z25, Z24, Z3
+	VMOVDQA64    Z20, Z24
+	VPDPBUSD     (R9), Z22, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(R9), Z23, Z25
+	VFMADD231PS  Z25, Z24, Z4
+	VMOVDQA64    Z21, Z24
+	VPDPBUSD     (DI), Z22, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(DI), Z23, Z23
+	VFMADD231PS  Z23, Z24, Z5
+	VPBROADCASTW (DX), Y23
+	VMOVDQU32    2(DX), X26
+	VINSERTI32X4 $0x01, 20(DX), Y26, Y26
+	VSHUFI64X2   $0x50, Z26, Z26, Z26
+	VPBROADCASTW 18(DX), X22
+	VINSERTI32X4 $0x01, X22, Y23, Y23
+	VPSRLVW      Z1, Z26, Z26
+	VPANDD       Z0, Z26, Z26
+	VCVTPH2PS    Y23, Z23
+	VMOVDQA64    Z18, Z24
+	VPDPBUSD     (SI), Z26, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(SI), Z23, Z25
+	VFMADD231PS  Z25, Z24, Z6
+	VMOVDQA64    Z19, Z24
+	VPDPBUSD     (R8), Z26, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(R8), Z23, Z25
+	VFMADD231PS  Z25, Z24, Z7
+	VMOVDQA64    Z20, Z24
+	VPDPBUSD     (R9), Z26, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(R9), Z23, Z25
+	VFMADD231PS  Z25, Z24, Z8
+	VMOVDQA64    Z21, Z24
+	VPDPBUSD     (DI), Z26, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(DI), Z23, Z23
+	VFMADD231PS  Z23, Z24, Z9
+	VPBROADCASTW (BX), Y23
+	VMOVDQU32    2(BX), X27
+	VINSERTI32X4 $0x01, 20(BX), Y27, Y27
+	VSHUFI64X2   $0x50, Z27, Z27, Z27
+	VPBROADCASTW 18(BX), X22
+	VINSERTI32X4 $0x01, X22, Y23, Y23
+	VPSRLVW      Z1, Z27, Z27
+	VPANDD       Z0, Z27, Z27
+	VCVTPH2PS    Y23, Z23
+	VMOVDQA64    Z18, Z24
+	VPDPBUSD     (SI), Z27, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(SI), Z23, Z25
+	VFMADD231PS  Z25, Z24, Z10
+	VMOVDQA64    Z19, Z24
+	VPDPBUSD     (R8), Z27, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(R8), Z23, Z25
+	VFMADD231PS  Z25, Z24, Z11
+	VMOVDQA64    Z20, Z24
+	VPDPBUSD     (R9), Z27, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(R9), Z23, Z25
+	VFMADD231PS  Z25, Z24, Z12
+	VMOVDQA64    Z21, Z24
+	VPDPBUSD     (DI), Z27, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(DI), Z23, Z23
+	VFMADD231PS  Z23, Z24, Z13
+	VPBROADCASTW (CX), Y23
+	VMOVDQU32    2(CX), X28
+	VINSERTI32X4 $0x01, 20(CX), Y28, Y28
+	VSHUFI64X2   $0x50, Z28, Z28, Z28
+	VPBROADCASTW 18(CX), X22
+	VINSERTI32X4 $0x01, X22, Y23, Y23
+	VPSRLVW      Z1, Z28, Z28
+	VPANDD       Z0, Z28, Z28
+	VCVTPH2PS    Y23, Z23
+	VMOVDQA64    Z18, Z18
+	VPDPBUSD     (SI), Z28, Z18
+	VCVTDQ2PS    Z18, Z18
+	VMULPS       128(SI), Z23, Z24
+	VFMADD231PS  Z24, Z18, Z14
+	VMOVDQA64    Z19, Z18
+	VPDPBUSD     (R8), Z28, Z18
+	VCVTDQ2PS    Z18, Z18
+	VMULPS       128(R8), Z23, Z19
+	VFMADD231PS  Z19, Z18, Z15
+	VMOVDQA64    Z20, Z18
+	VPDPBUSD     (R9), Z28, Z18
+	VCVTDQ2PS    Z18, Z18
+	VMULPS       128(R9), Z23, Z19
+	VFMADD231PS  Z19, Z18, Z16
+	VMOVDQA64    Z21, Z18
+	VPDPBUSD     (DI), Z28, Z18
+	VCVTDQ2PS    Z18, Z18
+	VMULPS       128(DI), Z23, Z19
+	VFMADD231PS  Z19, Z18, Z17
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, DX
+	ADDQ         $0x24, BX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, SI
+	ADDQ         $0x000000c0, R8
+	ADDQ         $0x000000c0, R9
+	ADDQ         $0x000000c0, DI
+	SUBQ         $0x02, R10
+	JMP          dotQ40x4x4VNNI_loop
+
+dotQ40x4x4VNNI_single:
+	TESTQ           R10, R10
+	JZ              dotQ40x4x4VNNI_reduce
+	VPSRAD          $0x04, 64(SI), Z18
+	VPSRAD          $0x04, 64(R8), Z19
+	VPSRAD          $0x04, 64(R9), Z20
+	VPSRAD          $0x04, 64(DI), Z21
+	VPBROADCASTW    (AX), Y23
+	VBROADCASTI32X4 2(AX), Z22
+	VPSRLVW         Z1, Z22, Z22
+	VPANDD          Z0, Z22, Z22
+	VCVTPH2PS       Y23, Z23
+	VMOVDQA64       Z18, Z24
+	VPDPBUSD        (SI), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(SI), Z23, Z25
+	VFMADD231PS     Z25, Z24, K1, Z2
+	VMOVDQA64       Z19, Z24
+	VPDPBUSD        (R8), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(R8), Z23, Z25
+	VFMADD231PS     Z25, Z24, K1, Z3
+	VMOVDQA64       Z20, Z24
+	VPDPBUSD        (R9), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(R9), Z23, Z25
+	VFMADD231PS     Z25, Z24, K1, Z4
+	VMOVDQA64       Z21, Z24
+	VPDPBUSD        (DI), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(DI), Z23, Z22
+	VFMADD231PS     Z22, Z24, K1, Z5
+	VPBROADCASTW    (DX), Y23
+	VBROADCASTI32X4 2(DX), Z22
+	VPSRLVW         Z1, Z22, Z22
+	VPANDD          Z0, Z22, Z22
+	VCVTPH2PS       Y23, Z23
+	VMOVDQA64       Z18, Z24
+	VPDPBUSD        (SI), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(SI), Z23, Z25
+	VFMADD231PS     Z25, Z24, K1, Z6
+	VMOVDQA64       Z19, Z24
+	VPDPBUSD        (R8), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(R8), Z23, Z25
+	VFMADD231PS     Z25, Z24, K1, Z7
+	VMOVDQA64       Z20, Z24
+	VPDPBUSD        (R9), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(R9), Z23, Z25
+	VFMADD231PS     Z25, Z24, K1, Z8
+	VMOVDQA64       Z21, Z24
+	VPDPBUSD        (DI), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(DI), Z23, Z22
+	VFMADD231PS     Z22, Z24, K1, Z9
+	VPBROADCASTW    (BX), Y23
+	VBROADCASTI32X4 2(BX), Z22
+	VPSRLVW         Z1, Z22, Z22
+	VPANDD          Z0, Z22, Z22
+	VCVTPH2PS       Y23, Z23
+	VMOVDQA64       Z18, Z24
+	VPDPBUSD        (SI), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(SI), Z23, Z25
+	VFMADD231PS     Z25, Z24, K1, Z10
+	VMOVDQA64       Z19, Z24
+	VPDPBUSD        (R8), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(R8), Z23, Z25
+	VFMADD231PS     Z25, Z24, K1, Z11
+	VMOVDQA64       Z20, Z24
+	VPDPBUSD        (R9), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(R9), Z23, Z25
+	VFMADD231PS     Z25, Z24, K1, Z12
+	VMOVDQA64       Z21, Z24
+	VPDPBUSD        (DI), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(DI), Z23, Z22
+	VFMADD231PS     Z22, Z24, K1, Z13
+	VPBROADCASTW    (CX), Y23
+	VBROADCASTI32X4 2(CX), Z22
+	VPSRLVW         Z1, Z22, Z22
+	VPANDD          Z0, Z22, Z22
+	VCVTPH2PS       Y23, Z0
+	VMOVDQA64       Z18, Z1
+	VPDPBUSD        (SI), Z22, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(SI), Z0, Z18
+	VFMADD231PS     Z18, Z1, K1, Z14
+	VMOVDQA64       Z19, Z1
+	VPDPBUSD        (R8), Z22, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(R8), Z0, Z18
+	VFMADD231PS     Z18, Z1, K1, Z15
+	VMOVDQA64       Z20, Z1
+	VPDPBUSD        (R9), Z22, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(R9), Z0, Z18
+	VFMADD231PS     Z18, Z1, K1, Z16
+	VMOVDQA64       Z21, Z1
+	VPDPBUSD        (DI), Z22, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DI), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z17
+
+dotQ40x4x4VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VADDPS        Y0, Y6, Y6
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 4(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y0
+	VADDPS        Y0, Y10, Y10
+	VEXTRACTF32X4 $0x01, Y10, X0
+	VADDPS        X0, X10, X10
+	VMOVHLPS      X10, X10, X0
+	VADDPS        X0, X10, X10
+	VMOVSHDUP     X10, X0
+	VADDSS        X0, X10, X10
+	VMOVSS        X10, 8(AX)
+	VEXTRACTF64X4 $0x01, Z14, Y0
+	VADDPS        Y0, Y14, Y14
+	VEXTRACTF32X4 $0x01, Y14, X0
+	VADDPS        X0, X14, X14
+	VMOVHLPS      X14, X14, X0
+	VADDPS        X0, X14, X14
+	VMOVSHDUP     X14, X0
+	VADDSS        X0, X14, X14
+	VMOVSS        X14, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VADDPS        Y0, Y7, Y7
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 4(AX)
+	VEXTRACTF64X4 $0x01, Z11, Y0
+	VADDPS        Y0, Y11, Y11
+	VEXTRACTF32X4 $0x01, Y11, X0
+	VADDPS        X0, X11, X11
+	VMOVHLPS      X11, X11, X0
+	VADDPS        X0, X11, X11
+	VMOVSHDUP     X11, X0
+	VADDSS        X0, X11, X11
+	VMOVSS        X11, 8(AX)
+	VEXTRACTF64X4 $0x01, Z15, Y0
+	VADDPS        Y0, Y15, Y15
+	VEXTRACTF32X4 $0x01, Y15, X0
+	VADDPS        X0, X15, X15
+	VMOVHLPS      X15, X15, X0
+	VADDPS        X0, X15, X15
+	VMOVSHDUP     X15, X0
+	VADDSS        X0, X15, X15
+	VMOVSS        X15, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, (AX)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VADDPS        Y0, Y8, Y8
+	VEXTRACTF32X4 $0x01, Y8, X0
+	VADDPS        X0, X8, X8
+	VMOVHLPS      X8, X8, X0
+	VADDPS        X0, X8, X8
+	VMOVSHDUP     X8, X0
+	VADDSS        X0, X8, X8
+	VMOVSS        X8, 4(AX)
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VADDPS        Y0, Y12, Y12
+	VEXTRACTF32X4 $0x01, Y12, X0
+	VADDPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VADDPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VADDSS        X0, X12, X12
+	VMOVSS        X12, 8(AX)
+	VEXTRACTF64X4 $0x01, Z16, Y0
+	VADDPS        Y0, Y16, Y16
+	VEXTRACTF32X4 $0x01, Y16, X0
+	VADDPS        X0, X16, X16
+	VMOVHLPS      X16, X16, X0
+	VADDPS        X0, X16, X16
+	VMOVSHDUP     X16, X0
+	VADDSS        X0, X16, X16
+	VMOVSS        X16, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, (AX)
+	VEXTRACTF64X4 $0x01, Z9, Y0
+	VADDPS        Y0, Y9, Y9
+	VEXTRACTF32X4 $0x01, Y9, X0
+	VADDPS        X0, X9, X9
+	VMOVHLPS      X9, X9, X0
+	VADDPS        X0, X9, X9
+	VMOVSHDUP     X9, X0
+	VADDSS        X0, X9, X9
+	VMOVSS        X9, 4(AX)
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
+	VEXTRACTF32X4 $0x01, Y13, X0
+	VADDPS        X0, X13, X13
+	VMOVHLPS      X13, X13, X0
+	VADDPS        X0, X13, X13
+	VMOVSHDUP     X13, X0
+	VADDSS        X0, X13, X13
+	VMOVSS        X13, 8(AX)
+	VEXTRACTF64X4 $0x01, Z17, Y0
+	VADDPS        Y0, Y17, Y17
+	VEXTRACTF32X4 $0x01, Y17, X0
+	VADDPS        X0, X17, X17
+	VMOVHLPS      X17, X17, X0
+	VADDPS        X0, X17, X17
+	VMOVSHDUP     X17, X0
+	VADDSS        X0, X17, X17
+	VMOVSS        X17, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx1x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ4Kx1x1VNNI(SB), NOSPLIT, $128-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	MOVQ      nb+32(FP), DX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+
+dotQ4Kx1x1VNNI_loop:
+	TESTQ           DX, DX
+	JZ              dotQ4Kx1x1VNNI_end
+	VBROADCASTSS    288(CX), Z3
+	VMOVDQU32       256(CX), Y4
+	VMOVUPS         Z3, (SP)
+	VMOVDQU64       Z4, 64(SP)
+	VBROADCASTI32X4 4(AX), Z3
+	VPSHUFB         q4kScaleLo<>+0(SB), Z3, Z5
+	VPSRLW          $0x04, Z5, Z6
+	VPANDD          q4kHighNibble<>+0(SB), Z6, Z6
+	VPANDD          q4kLowBits<>+0(SB), Z5, Z5
+	VPORD           Z6, Z5, Z5
+	VPSHUFB         q4kScaleHi<>+0(SB), Z3, Z3
+	VPSRLW          $0x02, Z3, Z3
+	VPANDD          q4kTopBits<>+0(SB), Z3, Z3
+	VPORD           Z3, Z5, Z3
+	VPBROADCASTW    (AX), Y4
+	VCVTPH2PS       Y4, Z5
+	VPBROADCASTW    2(AX), Y4
+	VCVTPH2PS       Y4, Z6
+	VPSHUFB         q4kMinPairs<>+0(SB), Z3, Z7
+	VBROADCASTI64X4 16(AX), Z8
+	VPSRLVW         Z1, Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         q4kScales0<>+0(SB), Z3, Z9
+	VPMADDUBSW      (CX), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VBROADCASTI64X4 48(AX), Z9
+	VPSRLVW         Z1, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales1<>+0(SB), Z3, Z10
+	VPMADDUBSW      64(CX), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VBROADCASTI64X4 80(AX), Z9
+	VPSRLVW         Z1, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales2<>+0(SB), Z3, Z10
+	VPMADDUBSW      128(CX), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VBROADCASTI64X4 112(AX), Z9
+	VPSRLVW         Z1, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales3<>+0(SB), Z3, Z3
+	VPMADDUBSW      192(CX), Z9, Z9
+	VPDPWSSD        Z3, Z9, Z8
+	VEXTRACTI64X4   $0x01, Z8, Y3
+	VPADDD          Y3, Y8, Y3
+	VCVTDQ2PS       Y3, Y3
+	VMULPS          (SP), Y5, Y4
+	VFMADD231PS     Y4, Y3, Y2
+	VPMADDWD        64(SP), Y7, Y3
+	VCVTDQ2PS       Y3, Y3
+	VMULPS          (SP), Y6, Y4
+	VFNMADD231PS    Y4, Y3, Y2
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000140, CX
+	DECQ            DX
+	JMP             dotQ4Kx1x1VNNI_loop
+
+dotQ4Kx1x1VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VZEROUPPER
+	RET
+
+DATA nibbleShifts32<>+0(SB)/1, $0x00
+DATA nibbleShifts32<>+1(SB)/1, $0x00
+DATA nibbleShifts32<>+2(SB)/1, $0x00
+DATA nibbleShifts32<>+3(SB)/1, $0x00
+DATA nibbleShifts32<>+4(SB)/1, $0x00
+DATA nibbleShifts32<>+5(SB)/1, $0x00
+DATA nibbleShifts32<>+6(SB)/1, $0x00
+DATA nibbleShifts32<>+7(SB)/1, $0x00
+DATA nibbleShifts32<>+8(SB)/1, $0x00
+DATA nibbleShifts32<>+9(SB)/1, $0x00
+DATA nibbleShifts32<>+10(SB)/1, $0x00
+DATA nibbleShifts32<>+11(SB)/1, $0x00
+DATA nibbleShifts32<>+12(SB)/1, $0x00
+DATA nibbleShifts32<>+13(SB)/1, $0x00
+DATA nibbleShifts32<>+14(SB)/1, $0x00
+DATA nibbleShifts32<>+15(SB)/1, $0x00
+DATA nibbleShifts32<>+16(SB)/1, $0x00
+DATA nibbleShifts32<>+17(SB)/1, $0x00
+DATA nibbleShifts32<>+18(SB)/1, $0x00
+DATA nibbleShifts32<>+19(SB)/1, $0x00
+DATA nibbleShifts32<>+20(SB)/1, $0x00
+DATA nibbleShifts32<>+21(SB)/1, $0x00
+DATA nibbleShifts32<>+22(SB)/1, $0x00
+DATA nibbleShifts32<>+23(SB)/1, $0x00
+DATA nibbleShifts32<>+24(SB)/1, $0x00
+DATA nibbleShifts32<>+25(SB)/1, $0x00
+DATA nibbleShifts32<>+26(SB)/1, $0x00
+DATA nibbleShifts32<>+27(SB)/1, $0x00
+DATA nibbleShifts32<>+28(SB)/1, $0x00
+DATA nibbleShifts32<>+29(SB)/1, $0x00
+DATA nibbleShifts32<>+30(SB)/1, $0x00
+DATA nibbleShifts32<>+31(SB)/1, $0x00
+DATA nibbleShifts32<>+32(SB)/1, $0x04
+DATA nibbleShifts32<>+33(SB)/1, $0x00
+DATA nibbleShifts32<>+34(SB)/1, $0x04
+DATA nibbleShifts32<>+35(SB)/1, $0x00
+DATA nibbleShifts32<>+36(SB)/1, $0x04
+DATA nibbleShifts32<>+37(SB)/1, $0x00
+DATA nibbleShifts32<>+38(SB)/1, $0x04
+DATA nibbleShifts32<>+39(SB)/1, $0x00
+DATA nibbleShifts32<>+40(SB)/1, $0x04
+DATA nibbleShifts32<>+41(SB)/1, $0x00
+DATA nibbleShifts32<>+42(SB)/1, $0x04
+DATA nibbleShifts32<>+43(SB)/1, $0x00
+DATA nibbleShifts32<>+44(SB)/1, $0x04
+DATA nibbleShifts32<>+45(SB)/1, $0x00
+DATA nibbleShifts32<>+46(SB)/1, $0x04
+DATA nibbleShifts32<>+47(SB)/1, $0x00
+DATA nibbleShifts32<>+48(SB)/1, $0x04
+DATA nibbleShifts32<>+49(SB)/1, $0x00
+DATA nibbleShifts32<>+50(SB)/1, $0x04
+DATA nibbleShifts32<>+51(SB)/1, $0x00
+DATA nibbleShifts32<>+52(SB)/1, $0x04
+DATA nibbleShifts32<>+53(SB)/1, $0x00
+DATA nibbleShifts32<>+54(SB)/1, $0x04
+DATA nibbleShifts32<>+55(SB)/1, $0x00
+DATA nibbleShifts32<>+56(SB)/1, $0x04
+DATA nibbleShifts32<>+57(SB)/1, $0x00
+DATA nibbleShifts32<>+58(SB)/1, $0x04
+DATA nibbleShifts32<>+59(SB)/1, $0x00
+DATA nibbleShifts32<>+60(SB)/1, $0x04
+DATA nibbleShifts32<>+61(SB)/1, $0x00
+DATA nibbleShifts32<>+62(SB)/1, $0x04
+DATA nibbleShifts32<>+63(SB)/1, $0x00
+GLOBL nibbleShifts32<>(SB), RODATA|NOPTR, $64
+
+DATA q4kScaleLo<>+0(SB)/1, $0x00
+DATA q4kScaleLo<>+1(SB)/1, $0x01
+DATA q4kScaleLo<>+2(SB)/1, $0x02
+DATA q4kScaleLo<>+3(SB)/1, $0x03
+DATA q4kScaleLo<>+4(SB)/1, $0x08
+DATA q4kScaleLo<>+5(SB)/1, $0x09
+DATA q4kScaleLo<>+6(SB)/1, $0x0a
+DATA q4kScaleLo<>+7(SB)/1, $0x0b
+DATA q4kScaleLo<>+8(SB)/1, $0x04
+DATA q4kScaleLo<>+9(SB)/1, $0x05
+DATA q4kScaleLo<>+10(SB)/1, $0x06
+DATA q4kScaleLo<>+11(SB)/1, $0x07
+DATA q4kScaleLo<>+12(SB)/1, $0x08
+DATA q4kScaleLo<>+13(SB)/1, $0x09
+DATA q4kScaleLo<>+14(SB)/1, $0x0a
+DATA q4kScaleLo<>+15(SB)/1, $0x0b
+DATA q4kScaleLo<>+16(SB)/1, $0x00
+DATA q4kScaleLo<>+17(SB)/1, $0x01
+DATA q4kScaleLo<>+18(SB)/1, $0x02
+DATA q4kScaleLo<>+19(SB)/1, $0x03
+DATA q4kScaleLo<>+20(SB)/1, $0x08
+DATA q4kScaleLo<>+21(SB)/1, $0x09
+DATA q4kScaleLo<>+22(SB)/1, $0x0a
+DATA q4kScaleLo<>+23(SB)/1, $0x0b
+DATA q4kScaleLo<>+24(SB)/1, $0x04
+DATA q4kScaleLo<>+25(SB)/1, $0x05
+DATA q4kScaleLo<>+26(SB)/1, $0x06
+DATA q4kScaleLo<>+27(SB)/1, $0x07
+DATA q4kScaleLo<>+28(SB)/1, $0x08
+DATA q4kScaleLo<>+29(SB)/1, $0x09
+DATA q4kScaleLo<>+30(SB)/1, $0x0a
+DATA q4kScaleLo<>+31(SB)/1, $0x0b
+DATA q4kScaleLo<>+32(SB)/1, $0x00
+DATA q4kScaleLo<>+33(SB)/1, $0x01
+DATA q4kScaleLo<>+34(SB)/1, $0x02
+DATA q4kScaleLo<>+35(SB)/1, $0x03
+DATA q4kScaleLo<>+36(SB)/1, $0x08
+DATA q4kScaleLo<>+37(SB)/1, $0x09
+DATA q4kScaleLo<>+38(SB)/1, $0x0a
+DATA q4kScaleLo<>+39(SB)/1, $0x0b
+DATA q4kScaleLo<>+40(SB)/1, $0x04
+DATA q4kScaleLo<>+41(SB)/1, $0x05
+DATA q4kScaleLo<>+42(SB)/1, $0x06
+DATA q4kScaleLo<>+43(SB)/1, $0x07
+DATA q4kScaleLo<>+44(SB)/1, $0x08
+DATA q4kScaleLo<>+45(SB)/1, $0x09
+DATA q4kScaleLo<>+46(SB)/1, $0x0a
+DATA q4kScaleLo<>+47(SB)/1, $0x0b
+DATA q4kScaleLo<>+48(SB)/1, $0x00
+DATA q4kScaleLo<>+49(SB)/1, $0x01
+DATA q4kScaleLo<>+50(SB)/1, $0x02
+DATA q4kScaleLo<>+51(SB)/1, $0x03
+DATA q4kScaleLo<>+52(SB)/1, $0x08
+DATA q4kScaleLo<>+53(SB)/1, $0x09
+DATA q4kScaleLo<>+54(SB)/1, $0x0a
+DATA q4kScaleLo<>+55(SB)/1, $0x0b
+DATA q4kScaleLo<>+56(SB)/1, $0x04
+DATA q4kScaleLo<>+57(SB)/1, $0x05
+DATA q4kScaleLo<>+58(SB)/1, $0x06
+DATA q4kScaleLo<>+59(SB)/1, $0x07
+DATA q4kScaleLo<>+60(SB)/1, $0x08
+DATA q4kScaleLo<>+61(SB)/1, $0x09
+DATA q4kScaleLo<>+62(SB)/1, $0x0a
+DATA q4kScaleLo<>+63(SB)/1, $0x0b
+GLOBL q4kScaleLo<>(SB), RODATA|NOPTR, $64
+
+DATA q4kHighNibble<>+0(SB)/1, $0x00
+DATA q4kHighNibble<>+1(SB)/1, $0x00
+DATA q4kHighNibble<>+2(SB)/1, $0x00
+DATA q4kHighNibble<>+3(SB)/1, $0x00
+DATA q4kHighNibble<>+4(SB)/1, $0x00
+DATA q4kHighNibble<>+5(SB)/1, $0x00
+DATA q4kHighNibble<>+6(SB)/1, $0x00
+DATA q4kHighNibble<>+7(SB)/1, $0x00
+DATA q4kHighNibble<>+8(SB)/1, $0x00
+DATA q4kHighNibble<>+9(SB)/1, $0x00
+DATA q4kHighNibble<>+10(SB)/1, $0x00
+DATA q4kHighNibble<>+11(SB)/1, $0x00
+DATA q4kHighNibble<>+12(SB)/1, $0x0f
+DATA q4kHighNibble<>+13(SB)/1, $0x0f
+DATA q4kHighNibble<>+14(SB)/1, $0x0f
+DATA q4kHighNibble<>+15(SB)/1, $0x0f
+DATA q4kHighNibble<>+16(SB)/1, $0x00
+DATA q4kHighNibble<>+17(SB)/1, $0x00
+DATA q4kHighNibble<>+18(SB)/1, $0x00
+DATA q4kHighNibble<>+19(SB)/1, $0x00
+DATA q4kHighNibble<>+20(SB)/1, $0x00
+DATA q4kHighNibble<>+21(SB)/1, $0x00
+DATA q4kHighNibble<>+22(SB)/1, $0x00
+DATA q4kHighNibble<>+23(SB)/1, $0x00
+DATA q4kHighNibble<>+24(SB)/1, $0x00
+DATA q4kHighNibble<>+25(SB)/1, $0x00
+DATA q4kHighNibble<>+26(SB)/1, $0x00
+DATA q4kHighNibble<>+27(SB)/1, $0x00
+DATA q4kHighNibble<>+28(SB)/1, $0x0f
+DATA q4kHighNibble<>+29(SB)/1, $0x0f
+DATA q4kHighNibble<>+30(SB)/1, $0x0f
+DATA q4kHighNibble<>+31(SB)/1, $0x0f
+DATA q4kHighNibble<>+32(SB)/1, $0x00
+DATA q4kHighNibble<>+33(SB)/1, $0x00
+DATA q4kHighNibble<>+34(SB)/1, $0x00
+DATA q4kHighNibble<>+35(SB)/1, $0x00
+DATA q4kHighNibble<>+36(SB)/1, $0x00
+DATA q4kHighNibble<>+37(SB)/1, $0x00
+DATA q4kHighNibble<>+38(SB)/1, $0x00
+DATA q4kHighNibble<>+39(SB)/1, $0x00
+DATA q4kHighNibble<>+40(SB)/1, $0x00
+DATA q4kHighNibble<>+41(SB)/1, $0x00
+DATA q4kHighNibble<>+42(SB)/1, $0x00
+DATA q4kHighNibble<>+43(SB)/1, $0x00
+DATA q4kHighNibble<>+44(SB)/1, $0x0f
+DATA q4kHighNibble<>+45(SB)/1, $0x0f
+DATA q4kHighNibble<>+46(SB)/1, $0x0f
+DATA q4kHighNibble<>+47(SB)/1, $0x0f
+DATA q4kHighNibble<>+48(SB)/1, $0x00
+DATA q4kHighNibble<>+49(SB)/1, $0x00
+DATA q4kHighNibble<>+50(SB)/1, $0x00
+DATA q4kHighNibble<>+51(SB)/1, $0x00
+DATA q4kHighNibble<>+52(SB)/1, $0x00
+DATA q4kHighNibble<>+53(SB)/1, $0x00
+DATA q4kHighNibble<>+54(SB)/1, $0x00
+DATA q4kHighNibble<>+55(SB)/1, $0x00
+DATA q4kHighNibble<>+56(SB)/1, $0x00
+DATA q4kHighNibble<>+57(SB)/1, $0x00
+DATA q4kHighNibble<>+58(SB)/1, $0x00
+DATA q4kHighNibble<>+59(SB)/1, $0x00
+DATA q4kHighNibble<>+60(SB)/1, $0x0f
+DATA q4kHighNibble<>+61(SB)/1, $0x0f
+DATA q4kHighNibble<>+62(SB)/1, $0x0f
+DATA q4kHighNibble<>+63(SB)/1, $0x0f
+GLOBL q4kHighNibble<>(SB), RODATA|NOPTR, $64
+
+DATA q4kLowBits<>+0(SB)/1, $0x3f
+DATA q4kLowBits<>+1(SB)/1, $0x3f
+DATA q4kLowBits<>+2(SB)/1, $0x3f
+DATA q4kLowBits<>+3(SB)/1, $0x3f
+DATA q4kLowBits<>+4(SB)/1, $0x0f
+DATA q4kLowBits<>+5(SB)/1, $0x0f
+DATA q4kLowBits<>+6(SB)/1, $0x0f
+DATA q4kLowBits<>+7(SB)/1, $0x0f
+DATA q4kLowBits<>+8(SB)/1, $0x3f
+DATA q4kLowBits<>+9(SB)/1, $0x3f
+DATA q4kLowBits<>+10(SB)/1, $0x3f
+DATA q4kLowBits<>+11(SB)/1, $0x3f
+DATA q4kLowBits<>+12(SB)/1, $0x00
+DATA q4kLowBits<>+13(SB)/1, $0x00
+DATA q4kLowBits<>+14(SB)/1, $0x00
+DATA q4kLowBits<>+15(SB)/1, $0x00
+DATA q4kLowBits<>+16(SB)/1, $0x3f
+DATA q4kLowBits<>+17(SB)/1, $0x3f
+DATA q4kLowBits<>+18(SB)/1, $0x3f
+DATA q4kLowBits<>+19(SB)/1, $0x3f
+DATA q4kLowBits<>+20(SB)/1, $0x0f
+DATA q4kLowBits<>+21(SB)/1, $0x0f
+DATA q4kLowBits<>+22(SB)/1, $0x0f
+DATA q4kLowBits<>+23(SB)/1, $0x0f
+DATA q4kLowBits<>+24(SB)/1, $0x3f
+DATA q4kLowBits<>+25(SB)/1, $0x3f
+DATA q4kLowBits<>+26(SB)/1, $0x3f
+DATA q4kLowBits<>+27(SB)/1, $0x3f
+DATA q4kLowBits<>+28(SB)/1, $0x00
+DATA q4kLowBits<>+29(SB)/1, $0x00
+DATA q4kLowBits<>+30(SB)/1, $0x00
+DATA q4kLowBits<>+31(SB)/1, $0x00
+DATA q4kLowBits<>+32(SB)/1, $0x3f
+DATA q4kLowBits<>+33(SB)/1, $0x3f
+DATA q4kLowBits<>+34(SB)/1, $0x3f
+DATA q4kLowBits<>+35(SB)/1, $0x3f
+DATA q4kLowBits<>+36(SB)/1, $0x0f
+DATA q4kLowBits<>+37(SB)/1, $0x0f
+DATA q4kLowBits<>+38(SB)/1, $0x0f
+DATA q4kLowBits<>+39(SB)/1, $0x0f
+DATA q4kLowBits<>+40(SB)/1, $0x3f
+DATA q4kLowBits<>+41(SB)/1, $0x3f
+DATA q4kLowBits<>+42(SB)/1, $0x3f
+DATA q4kLowBits<>+43(SB)/1, $0x3f
+DATA q4kLowBits<>+44(SB)/1, $0x00
+DATA q4kLowBits<>+45(SB)/1, $0x00
+DATA q4kLowBits<>+46(SB)/1, $0x00
+DATA q4kLowBits<>+47(SB)/1, $0x00
+DATA q4kLowBits<>+48(SB)/1, $0x3f
+DATA q4kLowBits<>+49(SB)/1, $0x3f
+DATA q4kLowBits<>+50(SB)/1, $0x3f
+DATA q4kLowBits<>+51(SB)/1, $0x3f
+DATA q4kLowBits<>+52(SB)/1, $0x0f
+DATA q4kLowBits<>+53(SB)/1, $0x0f
+DATA q4kLowBits<>+54(SB)/1, $0x0f
+DATA q4kLowBits<>+55(SB)/1, $0x0f
+DATA q4kLowBits<>+56(SB)/1, $0x3f
+DATA q4kLowBits<>+57(SB)/1, $0x3f
+DATA q4kLowBits<>+58(SB)/1, $0x3f
+DATA q4kLowBits<>+59(SB)/1, $0x3f
+DATA q4kLowBits<>+60(SB)/1, $0x00
+DATA q4kLowBits<>+61(SB)/1, $0x00
+DATA q4kLowBits<>+62(SB)/1, $0x00
+DATA q4kLowBits<>+63(SB)/1, $0x00
+GLOBL q4kLowBits<>(SB), RODATA|NOPTR, $64
+
+DATA q4kScaleHi<>+0(SB)/1, $0x80
+DATA q4kScaleHi<>+1(SB)/1, $0x80
+DATA q4kScaleHi<>+2(SB)/1, $0x80
+DATA q4kScaleHi<>+3(SB)/1, $0x80
+DATA q4kScaleHi<>+4(SB)/1, $0x00
+DATA q4kScaleHi<>+5(SB)/1, $0x01
+DATA q4kScaleHi<>+6(SB)/1, $0x02
+DATA q4kScaleHi<>+7(SB)/1, $0x03
+DATA q4kScaleHi<>+8(SB)/1, $0x80
+DATA q4kScaleHi<>+9(SB)/1, $0x80
+DATA q4kScaleHi<>+10(SB)/1, $0x80
+DATA q4kScaleHi<>+11(SB)/1, $0x80
+DATA q4kScaleHi<>+12(SB)/1, $0x04
+DATA q4kScaleHi<>+13(SB)/1, $0x05
+DATA q4kScaleHi<>+14(SB)/1, $0x06
+DATA q4kScaleHi<>+15(SB)/1, $0x07
+DATA q4kScaleHi<>+16(SB)/1, $0x80
+DATA q4kScaleHi<>+17(SB)/1, $0x80
+DATA q4kScaleHi<>+18(SB)/1, $0x80
+DATA q4kScaleHi<>+19(SB)/1, $0x80
+DATA q4kScaleHi<>+20(SB)/1, $0x00
+DATA q4kScaleHi<>+21(SB)/1, $0x01
+DATA q4kScaleHi<>+22(SB)/1, $0x02
+DATA q4kScaleHi<>+23(SB)/1, $0x03
+DATA q4kScaleHi<>+24(SB)/1, $0x80
+DATA q4kScaleHi<>+25(SB)/1, $0x80
+DATA q4kScaleHi<>+26(SB)/1, $0x80
+DATA q4kScaleHi<>+27(SB)/1, $0x80
+DATA q4kScaleHi<>+28(SB)/1, $0x04
+DATA q4kScaleHi<>+29(SB)/1, $0x05
+DATA q4kScaleHi<>+30(SB)/1, $0x06
+DATA q4kScaleHi<>+31(SB)/1, $0x07
+DATA q4kScaleHi<>+32(SB)/1, $0x80
+DATA q4kScaleHi<>+33(SB)/1, $0x80
+DATA q4kScaleHi<>+34(SB)/1, $0x80
+DATA q4kScaleHi<>+35(SB)/1, $0x80
+DATA q4kScaleHi<>+36(SB)/1, $0x00
+DATA q4kScaleHi<>+37(SB)/1, $0x01
+DATA q4kScaleHi<>+38(SB)/1, $0x02
+DATA q4kScaleHi<>+39(SB)/1, $0x03
+DATA q4kScaleHi<>+40(SB)/1, $0x80
+DATA q4kScaleHi<>+41(SB)/1, $0x80
+DATA q4kScaleHi<>+42(SB)/1, $0x80
+DATA q4kScaleHi<>+43(SB)/1, $0x80
+DATA q4kScaleHi<>+44(SB)/1, $0x04
+DATA q4kScaleHi<>+45(SB)/1, $0x05
+DATA q4kScaleHi<>+46(SB)/1, $0x06
+DATA q4kScaleHi<>+47(SB)/1, $0x07
+DATA q4kScaleHi<>+48(SB)/1, $0x80
+DATA q4kScaleHi<>+49(SB)/1, $0x80
+DATA q4kScaleHi<>+50(SB)/1, $0x80
+DATA q4kScaleHi<>+51(SB)/1, $0x80
+DATA q4kScaleHi<>+52(SB)/1, $0x00
+DATA q4kScaleHi<>+53(SB)/1, $0x01
+DATA q4kScaleHi<>+54(SB)/1, $0x02
+DATA q4kScaleHi<>+55(SB)/1, $0x03
+DATA q4kScaleHi<>+56(SB)/1, $0x80
+DATA q4kScaleHi<>+57(SB)/1, $0x80
+DATA q4kScaleHi<>+58(SB)/1, $0x80
+DATA q4kScaleHi<>+59(SB)/1, $0x80
+DATA q4kScaleHi<>+60(SB)/1, $0x04
+DATA q4kScaleHi<>+61(SB)/1, $0x05
+DATA q4kScaleHi<>+62(SB)/1, $0x06
+DATA q4kScaleHi<>+63(SB)/1, $0x07
+GLOBL q4kScaleHi<>(SB), RODATA|NOPTR, $64
+
+DATA q4kTopBits<>+0(SB)/1, $0x00
+DATA q4kTopBits<>+1(SB)/1, $0x00
+DATA q4kTopBits<>+2(SB)/1, $0x00
+DATA q4kTopBits<>+3(SB)/1, $0x00
+DATA q4kTopBits<>+4(SB)/1, $0x30
+DATA q4kTopBits<>+5(SB)/1, $0x30
+DATA q4kTopBits<>+6(SB)/1, $0x30
+DATA q4kTopBits<>+7(SB)/1, $0x30
+DATA q4kTopBits<>+8(SB)/1, $0x00
+DATA q4kTopBits<>+9(SB)/1, $0x00
+DATA q4kTopBits<>+10(SB)/1, $0x00
+DATA q4kTopBits<>+11(SB)/1, $0x00
+DATA q4kTopBits<>+12(SB)/1, $0x30
+DATA q4kTopBits<>+13(SB)/1, $0x30
+DATA q4kTopBits<>+14(SB)/1, $0x30
+DATA q4kTopBits<>+15(SB)/1, $0x30
+DATA q4kTopBits<>+16(SB)/1, $0x00
+DATA q4kTopBits<>+17(SB)/1, $0x00
+DATA q4kTopBits<>+18(SB)/1, $0x00
+DATA q4kTopBits<>+19(SB)/1, $0x00
+DATA q4kTopBits<>+20(SB)/1, $0x30
+DATA q4kTopBits<>+21(SB)/1, $0x30
+DATA q4kTopBits<>+22(SB)/1, $0x30
+DATA q4kTopBits<>+23(SB)/1, $0x30
+DATA q4kTopBits<>+24(SB)/1, $0x00
+DATA q4kTopBits<>+25(SB)/1, $0x00
+DATA q4kTopBits<>+26(SB)/1, $0x00
+DATA q4kTopBits<>+27(SB)/1, $0x00
+DATA q4kTopBits<>+28(SB)/1, $0x30
+DATA q4kTopBits<>+29(SB)/1, $0x30
+DATA q4kTopBits<>+30(SB)/1, $0x30
+DATA q4kTopBits<>+31(SB)/1, $0x30
+DATA q4kTopBits<>+32(SB)/1, $0x00
+DATA q4kTopBits<>+33(SB)/1, $0x00
+DATA q4kTopBits<>+34(SB)/1, $0x00
+DATA q4kTopBits<>+35(SB)/1, $0x00
+DATA q4kTopBits<>+36(SB)/1, $0x30
+DATA q4kTopBits<>+37(SB)/1, $0x30
+DATA q4kTopBits<>+38(SB)/1, $0x30
+DATA q4kTopBits<>+39(SB)/1, $0x30
+DATA q4kTopBits<>+40(SB)/1, $0x00
+DATA q4kTopBits<>+41(SB)/1, $0x00
+DATA q4kTopBits<>+42(SB)/1, $0x00
+DATA q4kTopBits<>+43(SB)/1, $0x00
+DATA q4kTopBits<>+44(SB)/1, $0x30
+DATA q4kTopBits<>+45(SB)/1, $0x30
+DATA q4kTopBits<>+46(SB)/1, $0x30
+DATA q4kTopBits<>+47(SB)/1, $0x30
+DATA q4kTopBits<>+48(SB)/1, $0x00
+DATA q4kTopBits<>+49(SB)/1, $0x00
+DATA q4kTopBits<>+50(SB)/1, $0x00
+DATA q4kTopBits<>+51(SB)/1, $0x00
+DATA q4kTopBits<>+52(SB)/1, $0x30
+DATA q4kTopBits<>+53(SB)/1, $0x30
+DATA q4kTopBits<>+54(SB)/1, $0x30
+DATA q4kTopBits<>+55(SB)/1, $0x30
+DATA q4kTopBits<>+56(SB)/1, $0x00
+DATA q4kTopBits<>+57(SB)/1, $0x00
+DATA q4kTopBits<>+58(SB)/1, $0x00
+DATA q4kTopBits<>+59(SB)/1, $0x00
+DATA q4kTopBits<>+60(SB)/1, $0x30
+DATA q4kTopBits<>+61(SB)/1, $0x30
+DATA q4kTopBits<>+62(SB)/1, $0x30
+DATA q4kTopBits<>+63(SB)/1, $0x30
+GLOBL q4kTopBits<>(SB), RODATA|NOPTR, $64
+
+DATA q4kMinPairs<>+0(SB)/1, $0x08
+DATA q4kMinPairs<>+1(SB)/1, $0x80
+DATA q4kMinPairs<>+2(SB)/1, $0x08
+DATA q4kMinPairs<>+3(SB)/1, $0x80
+DATA q4kMinPairs<>+4(SB)/1, $0x09
+DATA q4kMinPairs<>+5(SB)/1, $0x80
+DATA q4kMinPairs<>+6(SB)/1, $0x09
+DATA q4kMinPairs<>+7(SB)/1, $0x80
+DATA q4kMinPairs<>+8(SB)/1, $0x0a
+DATA q4kMinPairs<>+9(SB)/1, $0x80
+DATA q4kMinPairs<>+10(SB)/1, $0x0a
+DATA q4kMinPairs<>+11(SB)/1, $0x80
+DATA q4kMinPairs<>+12(SB)/1, $0x0b
+DATA q4kMinPairs<>+13(SB)/1, $0x80
+DATA q4kMinPairs<>+14(SB)/1, $0x0b
+DATA q4kMinPairs<>+15(SB)/1, $0x80
+DATA q4kMinPairs<>+16(SB)/1, $0x0c
+DATA q4kMinPairs<>+17(SB)/1, $0x80
+DATA q4kMinPairs<>+18(SB)/1, $0x0c
+DATA q4kMinPairs<>+19(SB)/1, $0x80
+DATA q4kMinPairs<>+20(SB)/1, $0x0d
+DATA q4kMinPairs<>+21(SB)/1, $0x80
+DATA q4kMinPairs<>+22(SB)/1, $0x0d
+DATA q4kMinPairs<>+23(SB)/1, $0x80
+DATA q4kMinPairs<>+24(SB)/1, $0x0e
+DATA q4kMinPairs<>+25(SB)/1, $0x80
+DATA q4kMinPairs<>+26(SB)/1, $0x0e
+DATA q4kMinPairs<>+27(SB)/1, $0x80
+DATA q4kMinPairs<>+28(SB)/1, $0x0f
+DATA q4kMinPairs<>+29(SB)/1, $0x80
+DATA q4kMinPairs<>+30(SB)/1, $0x0f
+DATA q4kMinPairs<>+31(SB)/1, $0x80
+DATA q4kMinPairs<>+32(SB)/1, $0x08
+DATA q4kMinPairs<>+33(SB)/1, $0x80
+DATA q4kMinPairs<>+34(SB)/1, $0x08
+DATA q4kMinPairs<>+35(SB)/1, $0x80
+DATA q4kMinPairs<>+36(SB)/1, $0x09
+DATA q4kMinPairs<>+37(SB)/1, $0x80
+DATA q4kMinPairs<>+38(SB)/1, $0x09
+DATA q4kMinPairs<>+39(SB)/1, $0x80
+DATA q4kMinPairs<>+40(SB)/1, $0x0a
+DATA q4kMinPairs<>+41(SB)/1, $0x80
+DATA q4kMinPairs<>+42(SB)/1, $0x0a
+DATA q4kMinPairs<>+43(SB)/1, $0x80
+DATA q4kMinPairs<>+44(SB)/1, $0x0b
+DATA q4kMinPairs<>+45(SB)/1, $0x80
+DATA q4kMinPairs<>+46(SB)/1, $0x0b
+DATA q4kMinPairs<>+47(SB)/1, $0x80
+DATA q4kMinPairs<>+48(SB)/1, $0x0c
+DATA q4kMinPairs<>+49(SB)/1, $0x80
+DATA q4kMinPairs<>+50(SB)/1, $0x0c
+DATA q4kMinPairs<>+51(SB)/1, $0x80
+DATA q4kMinPairs<>+52(SB)/1, $0x0d
+DATA q4kMinPairs<>+53(SB)/1, $0x80
+DATA q4kMinPairs<>+54(SB)/1, $0x0d
+DATA q4kMinPairs<>+55(SB)/1, $0x80
+DATA q4kMinPairs<>+56(SB)/1, $0x0e
+DATA q4kMinPairs<>+57(SB)/1, $0x80
+DATA q4kMinPairs<>+58(SB)/1, $0x0e
+DATA q4kMinPairs<>+59(SB)/1, $0x80
+DATA q4kMinPairs<>+60(SB)/1, $0x0f
+DATA q4kMinPairs<>+61(SB)/1, $0x80
+DATA q4kMinPairs<>+62(SB)/1, $0x0f
+DATA q4kMinPairs<>+63(SB)/1, $0x80
+GLOBL q4kMinPairs<>(SB), RODATA|NOPTR, $64
+
+DATA q4kScales0<>+0(SB)/1, $0x00
+DATA q4kScales0<>+1(SB)/1, $0x80
+DATA q4kScales0<>+2(SB)/1, $0x00
+DATA q4kScales0<>+3(SB)/1, $0x80
+DATA q4kScales0<>+4(SB)/1, $0x00
+DATA q4kScales0<>+5(SB)/1, $0x80
+DATA q4kScales0<>+6(SB)/1, $0x00
+DATA q4kScales0<>+7(SB)/1, $0x80
+DATA q4kScales0<>+8(SB)/1, $0x00
+DATA q4kScales0<>+9(SB)/1, $0x80
+DATA q4kScales0<>+10(SB)/1, $0x00
+DATA q4kScales0<>+11(SB)/1, $0x80
+DATA q4kScales0<>+12(SB)/1, $0x00
+DATA q4kScales0<>+13(SB)/1, $0x80
+DATA q4kScales0<>+14(SB)/1, $0x00
+DATA q4kScales0<>+15(SB)/1, $0x80
+DATA q4kScales0<>+16(SB)/1, $0x00
+DATA q4kScales0<>+17(SB)/1, $0x80
+DATA q4kScales0<>+18(SB)/1, $0x00
+DATA q4kScales0<>+19(SB)/1, $0x80
+DATA q4kScales0<>+20(SB)/1, $0x00
+DATA q4kScales0<>+21(SB)/1, $0x80
+DATA q4kScales0<>+22(SB)/1, $0x00
+DATA q4kScales0<>+23(SB)/1, $0x80
+DATA q4kScales0<>+24(SB)/1, $0x00
+DATA q4kScales0<>+25(SB)/1, $0x80
+DATA q4kScales0<>+26(SB)/1, $0x00
+DATA q4kScales0<>+27(SB)/1, $0x80
+DATA q4kScales0<>+28(SB)/1, $0x00
+DATA q4kScales0<>+29(SB)/1, $0x80
+DATA q4kScales0<>+30(SB)/1, $0x00
+DATA q4kScales0<>+31(SB)/1, $0x80
+DATA q4kScales0<>+32(SB)/1, $0x01
+DATA q4kScales0<>+33(SB)/1, $0x80
+DATA q4kScales0<>+34(SB)/1, $0x01
+DATA q4kScales0<>+35(SB)/1, $0x80
+DATA q4kScales0<>+36(SB)/1, $0x01
+DATA q4kScales0<>+37(SB)/1, $0x80
+DATA q4kScales0<>+38(SB)/1, $0x01
+DATA q4kScales0<>+39(SB)/1, $0x80
+DATA q4kScales0<>+40(SB)/1, $0x01
+DATA q4kScales0<>+41(SB)/1, $0x80
+DATA q4kScales0<>+42(SB)/1, $0x01
+DATA q4kScales0<>+43(SB)/1, $0x80
+DATA q4kScales0<>+44(SB)/1, $0x01
+DATA q4kScales0<>+45(SB)/1, $0x80
+DATA q4kScales0<>+46(SB)/1, $0x01
+DATA q4kScales0<>+47(SB)/1, $0x80
+DATA q4kScales0<>+48(SB)/1, $0x01
+DATA q4kScales0<>+49(SB)/1, $0x80
+DATA q4kScales0<>+50(SB)/1, $0x01
+DATA q4kScales0<>+51(SB)/1, $0x80
+DATA q4kScales0<>+52(SB)/1, $0x01
+DATA q4kScales0<>+53(SB)/1, $0x80
+DATA q4kScales0<>+54(SB)/1, $0x01
+DATA q4kScales0<>+55(SB)/1, $0x80
+DATA q4kScales0<>+56(SB)/1, $0x01
+DATA q4kScales0<>+57(SB)/1, $0x80
+DATA q4kScales0<>+58(SB)/1, $0x01
+DATA q4kScales0<>+59(SB)/1, $0x80
+DATA q4kScales0<>+60(SB)/1, $0x01
+DATA q4kScales0<>+61(SB)/1, $0x80
+DATA q4kScales0<>+62(SB)/1, $0x01
+DATA q4kScales0<>+63(SB)/1, $0x80
+GLOBL q4kScales0<>(SB), RODATA|NOPTR, $64
+
+DATA q4kScales1<>+0(SB)/1, $0x02
+DATA q4kScales1<>+1(SB)/1, $0x80
+DATA q4kScales1<>+2(SB)/1, $0x02
+DATA q4kScales1<>+3(SB)/1, $0x80
+DATA q4kScales1<>+4(SB)/1, $0x02
+DATA q4kScales1<>+5(SB)/1, $0x80
+DATA q4kScales1<>+6(SB)/1, $0x02
+DATA q4kScales1<>+7(SB)/1, $0x80
+DATA q4kScales1<>+8(SB)/1, $0x02
+DATA q4kScales1<>+9(SB)/1, $0x80
+DATA q4kScales1<>+10(SB)/1, $0x02
+DATA q4kScales1<>+11(SB)/1, $0x80
+DATA q4kScales1<>+12(SB)/1, $0x02
+DATA q4kScales1<>+13(SB)/1, $0x80
+DATA q4kScales1<>+14(SB)/1, $0x02
+DATA q4kScales1<>+15(SB)/1, $0x80
+DATA q4kScales1<>+16(SB)/1, $0x02
+DATA q4kScales1<>+17(SB)/1, $0x80
+DATA q4kScales1<>+18(SB)/1, $0x02
+DATA q4kScales1<>+19(SB)/1, $0x80
+DATA q4kScales1<>+20(SB)/1, $0x02
+DATA q4kScales1<>+21(SB)/1, $0x80
+DATA q4kScales1<>+22(SB)/1, $0x02
+DATA q4kScales1<>+23(SB)/1, $0x80
+DATA q4kScales1<>+24(SB)/1, $0x02
+DATA q4kScales1<>+25(SB)/1, $0x80
+DATA q4kScales1<>+26(SB)/1, $0x02
+DATA q4kScales1<>+27(SB)/1, $0x80
+DATA q4kScales1<>+28(SB)/1, $0x02
+DATA q4kScales1<>+29(SB)/1, $0x80
+DATA q4kScales1<>+30(SB)/1, $0x02
+DATA q4kScales1<>+31(SB)/1, $0x80
+DATA q4kScales1<>+32(SB)/1, $0x03
+DATA q4kScales1<>+33(SB)/1, $0x80
+DATA q4kScales1<>+34(SB)/1, $0x03
+DATA q4kScales1<>+35(SB)/1, $0x80
+DATA q4kScales1<>+36(SB)/1, $0x03
+DATA q4kScales1<>+37(SB)/1, $0x80
+DATA q4kScales1<>+38(SB)/1, $0x03
+DATA q4kScales1<>+39(SB)/1, $0x80
+DATA q4kScales1<>+40(SB)/1, $0x03
+DATA q4kScales1<>+41(SB)/1, $0x80
+DATA q4kScales1<>+42(SB)/1, $0x03
+DATA q4kScales1<>+43(SB)/1, $0x80
+DATA q4kScales1<>+44(SB)/1, $0x03
+DATA q4kScales1<>+45(SB)/1, $0x80
+DATA q4kScales1<>+46(SB)/1, $0x03
+DATA q4kScales1<>+47(SB)/1, $0x80
+DATA q4kScales1<>+48(SB)/1, $0x03
+DATA q4kScales1<>+49(SB)/1, $0x80
+DATA q4kScales1<>+50(SB)/1, $0x03
+DATA q4kScales1<>+51(SB)/1, $0x80
+DATA q4kScales1<>+52(SB)/1, $0x03
+DATA q4kScales1<>+53(SB)/1, $0x80
+DATA q4kScales1<>+54(SB)/1, $0x03
+DATA q4kScales1<>+55(SB)/1, $0x80
+DATA q4kScales1<>+56(SB)/1, $0x03
+DATA q4kScales1<>+57(SB)/1, $0x80
+DATA q4kScales1<>+58(SB)/1, $0x03
+DATA q4kScales1<>+59(SB)/1, $0x80
+DATA q4kScales1<>+60(SB)/1, $0x03
+DATA q4kScales1<>+61(SB)/1, $0x80
+DATA q4kScales1<>+62(SB)/1, $0x03
+DATA q4kScales1<>+63(SB)/1, $0x80
+GLOBL q4kScales1<>(SB), RODATA|NOPTR, $64
+
+DATA q4kScales2<>+0(SB)/1, $0x04
+DATA q4kScales2<>+1(SB)/1, $0x80
+DATA q4kScales2<>+2(SB)/1, $0x04
+DATA q4kScales2<>+3(SB)/1, $0x80
+DATA q4kScales2<>+4(SB)/1, $0x04
+DATA q4kScales2<>+5(SB)/1, $0x80
+DATA q4kScales2<>+6(SB)/1, $0x04
+DATA q4kScales2<>+7(SB)/1, $0x80
+DATA q4kScales2<>+8(SB)/1, $0x04
+DATA q4kScales2<>+9(SB)/1, $0x80
+DATA q4kScales2<>+10(SB)/1, $0x04
+DATA q4kScales2<>+11(SB)/1, $0x80
+DATA q4kScales2<>+12(SB)/1, $0x04
+DATA q4kScales2<>+13(SB)/1, $0x80
+DATA q4kScales2<>+14(SB)/1, $0x04
+DATA q4kScales2<>+15(SB)/1, $0x80
+DATA q4kScales2<>+16(SB)/1, $0x04
+DATA q4kScales2<>+17(SB)/1, $0x80
+DATA q4kScales2<>+18(SB)/1, $0x04
+DATA q4kScales2<>+19(SB)/1, $0x80
+DATA q4kScales2<>+20(SB)/1, $0x04
+DATA q4kScales2<>+21(SB)/1, $0x80
+DATA q4kScales2<>+22(SB)/1, $0x04
+DATA q4kScales2<>+23(SB)/1, $0x80
+DATA q4kScales2<>+24(SB)/1, $0x04
+DATA q4kScales2<>+25(SB)/1, $0x80
+DATA q4kScales2<>+26(SB)/1, $0x04
+DATA q4kScales2<>+27(SB)/1, $0x80
+DATA q4kScales2<>+28(SB)/1, $0x04
+DATA q4kScales2<>+29(SB)/1, $0x80
+DATA q4kScales2<>+30(SB)/1, $0x04
+DATA q4kScales2<>+31(SB)/1, $0x80
+DATA q4kScales2<>+32(SB)/1, $0x05
+DATA q4kScales2<>+33(SB)/1, $0x80
+DATA q4kScales2<>+34(SB)/1, $0x05
+DATA q4kScales2<>+35(SB)/1, $0x80
+DATA q4kScales2<>+36(SB)/1, $0x05
+DATA q4kScales2<>+37(SB)/1, $0x80
+DATA q4kScales2<>+38(SB)/1, $0x05
+DATA q4kScales2<>+39(SB)/1, $0x80
+DATA q4kScales2<>+40(SB)/1, $0x05
+DATA q4kScales2<>+41(SB)/1, $0x80
+DATA q4kScales2<>+42(SB)/1, $0x05
+DATA q4kScales2<>+43(SB)/1, $0x80
+DATA q4kScales2<>+44(SB)/1, $0x05
+DATA q4kScales2<>+45(SB)/1, $0x80
+DATA q4kScales2<>+46(SB)/1, $0x05
+DATA q4kScales2<>+47(SB)/1, $0x80
+DATA q4kScales2<>+48(SB)/1, $0x05
+DATA q4kScales2<>+49(SB)/1, $0x80
+DATA q4kScales2<>+50(SB)/1, $0x05
+DATA q4kScales2<>+51(SB)/1, $0x80
+DATA q4kScales2<>+52(SB)/1, $0x05
+DATA q4kScales2<>+53(SB)/1, $0x80
+DATA q4kScales2<>+54(SB)/1, $0x05
+DATA q4kScales2<>+55(SB)/1, $0x80
+DATA q4kScales2<>+56(SB)/1, $0x05
+DATA q4kScales2<>+57(SB)/1, $0x80
+DATA q4kScales2<>+58(SB)/1, $0x05
+DATA q4kScales2<>+59(SB)/1, $0x80
+DATA q4kScales2<>+60(SB)/1, $0x05
+DATA q4kScales2<>+61(SB)/1, $0x80
+DATA q4kScales2<>+62(SB)/1, $0x05
+DATA q4kScales2<>+63(SB)/1, $0x80
+GLOBL q4kScales2<>(SB), RODATA|NOPTR, $64
+
+DATA q4kScales3<>+0(SB)/1, $0x06
+DATA q4kScales3<>+1(SB)/1, $0x80
+DATA q4kScales3<>+2(SB)/1, $0x06
+DATA q4kScales3<>+3(SB)/1, $0x80
+DATA q4kScales3<>+4(SB)/1, $0x06
+DATA q4kScales3<>+5(SB)/1, $0x80
+DATA q4kScales3<>+6(SB)/1, $0x06
+DATA q4kScales3<>+7(SB)/1, $0x80
+DATA q4kScales3<>+8(SB)/1, $0x06
+DATA q4kScales3<>+9(SB)/1, $0x80
+DATA q4kScales3<>+10(SB)/1, $0x06
+DATA q4kScales3<>+11(SB)/1, $0x80
+DATA q4kScales3<>+12(SB)/1, $0x06
+DATA q4kScales3<>+13(SB)/1, $0x80
+DATA q4kScales3<>+14(SB)/1, $0x06
+DATA q4kScales3<>+15(SB)/1, $0x80
+DATA q4kScales3<>+16(SB)/1, $0x06
+DATA q4kScales3<>+17(SB)/1, $0x80
+DATA q4kScales3<>+18(SB)/1, $0x06
+DATA q4kScales3<>+19(SB)/1, $0x80
+DATA q4kScales3<>+20(SB)/1, $0x06
+DATA q4kScales3<>+21(SB)/1, $0x80
+DATA q4kScales3<>+22(SB)/1, $0x06
+DATA q4kScales3<>+23(SB)/1, $0x80
+DATA q4kScales3<>+24(SB)/1, $0x06
+DATA q4kScales3<>+25(SB)/1, $0x80
+DATA q4kScales3<>+26(SB)/1, $0x06
+DATA q4kScales3<>+27(SB)/1, $0x80
+DATA q4kScales3<>+28(SB)/1, $0x06
+DATA q4kScales3<>+29(SB)/1, $0x80
+DATA q4kScales3<>+30(SB)/1, $0x06
+DATA q4kScales3<>+31(SB)/1, $0x80
+DATA q4kScales3<>+32(SB)/1, $0x07
+DATA q4kScales3<>+33(SB)/1, $0x80
+DATA q4kScales3<>+34(SB)/1, $0x07
+DATA q4kScales3<>+35(SB)/1, $0x80
+DATA q4kScales3<>+36(SB)/1, $0x07
+DATA q4kScales3<>+37(SB)/1, $0x80
+DATA q4kScales3<>+38(SB)/1, $0x07
+DATA q4kScales3<>+39(SB)/1, $0x80
+DATA q4kScales3<>+40(SB)/1, $0x07
+DATA q4kScales3<>+41(SB)/1, $0x80
+DATA q4kScales3<>+42(SB)/1, $0x07
+DATA q4kScales3<>+43(SB)/1, $0x80
+DATA q4kScales3<>+44(SB)/1, $0x07
+DATA q4kScales3<>+45(SB)/1, $0x80
+DATA q4kScales3<>+46(SB)/1, $0x07
+DATA q4kScales3<>+47(SB)/1, $0x80
+DATA q4kScales3<>+48(SB)/1, $0x07
+DATA q4kScales3<>+49(SB)/1, $0x80
+DATA q4kScales3<>+50(SB)/1, $0x07
+DATA q4kScales3<>+51(SB)/1, $0x80
+DATA q4kScales3<>+52(SB)/1, $0x07
+DATA q4kScales3<>+53(SB)/1, $0x80
+DATA q4kScales3<>+54(SB)/1, $0x07
+DATA q4kScales3<>+55(SB)/1, $0x80
+DATA q4kScales3<>+56(SB)/1, $0x07
+DATA q4kScales3<>+57(SB)/1, $0x80
+DATA q4kScales3<>+58(SB)/1, $0x07
+DATA q4kScales3<>+59(SB)/1, $0x80
+DATA q4kScales3<>+60(SB)/1, $0x07
+DATA q4kScales3<>+61(SB)/1, $0x80
+DATA q4kScales3<>+62(SB)/1, $0x07
+DATA q4kScales3<>+63(SB)/1, $0x80
+GLOBL q4kScales3<>(SB), RODATA|NOPTR, $64
+
+// func dotQ4Kx1x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ4Kx1x2VNNI(SB), NOSPLIT, $128-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), DX
+	MOVQ      nb+32(FP), BX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+
+dotQ4Kx1x2VNNI_loop:
+	TESTQ           BX, BX
+	JZ              dotQ4Kx1x2VNNI_end
+	VBROADCASTSS    288(CX), Z3
+	VMOVDQU32       256(CX), Y4
+	VBROADCASTSS    288(DX), Y5
+	VINSERTF64X4    $0x01, Y5, Z3, Z3
+	VINSERTI64X4    $0x01, 256(DX), Z4, Z4
+	VMOVUPS         Z3, (SP)
+	VMOVDQU64       Z4, 64(SP)
+	VBROADCASTI32X4 4(AX), Z3
+	VPSHUFB         q4kScaleLo<>+0(SB), Z3, Z5
+	VPSRLW          $0x04, Z5, Z6
+	VPANDD          q4kHighNibble<>+0(SB), Z6, Z6
+	VPANDD          q4kLowBits<>+0(SB), Z5, Z5
+	VPORD           Z6, Z5, Z5
+	VPSHUFB         q4kScaleHi<>+0(SB), Z3, Z3
+	VPSRLW          $0x02, Z3, Z3
+	VPANDD          q4kTopBits<>+0(SB), Z3, Z3
+	VPORD           Z3, Z5, Z3
+	VPBROADCASTW    (AX), Y4
+	VCVTPH2PS       Y4, Z5
+	VPBROADCASTW    2(AX), Y4
+	VCVTPH2PS       Y4, Z6
+	VPSHUFB         q4kMinPairs<>+0(SB), Z3, Z7
+	VBROADCASTI64X4 16(AX), Z8
+	VPSRLVW         Z1, Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         q4kScales0<>+0(SB), Z3, Z9
+	VPMADDUBSW      (CX), Z8, Z10
+	VPMADDWD        Z9, Z10, Z10
+	VPMADDUBSW      (DX), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VBROADCASTI64X4 48(AX), Z9
+	VPSRLVW         Z1, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales1<>+0(SB), Z3, Z11
+	VPMADDUBSW      64(CX), Z9, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      64(DX), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VBROADCASTI64X4 80(AX), Z9
+	VPSRLVW         Z1, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales2<>+0(SB), Z3, Z11
+	VPMADDUBSW      128(CX), Z9, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      128(DX), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VBROADCASTI64X4 112(AX), Z9
+	VPSRLVW         Z1, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales3<>+0(SB), Z3, Z3
+	VPMADDUBSW      192(CX), Z9, Z11
+	VPDPWSSD        Z3, Z11, Z10
+	VPMADDUBSW      192(DX), Z9, Z9
+	VPDPWSSD        Z3, Z9, Z8
+	VSHUFI64X2      $0x44, Z8, Z10, Z3
+	VSHUFI64X2      $0xee, Z8, Z10, Z8
+	VPADDD          Z8, Z3, Z3
+	VCVTDQ2PS       Z3, Z3
+	VMULPS          (SP), Z5, Z5
+	VFMADD231PS     Z5, Z3, Z2
+	VPMADDWD        64(SP), Z7, Z3
+	VCVTDQ2PS       Z3, Z3
+	VMULPS          (SP), Z6, Z5
+	VFNMADD231PS    Z5, Z3, Z2
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, DX
+	DECQ            BX
+	JMP             dotQ4Kx1x2VNNI_loop
+
+dotQ4Kx1x2VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx1x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ4Kx1x3VNNI(SB), NOSPLIT, $256-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), DX
+	MOVQ      nb+32(FP), SI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+
+dotQ4Kx1x3VNNI_loop:
+	TESTQ           SI, SI
+	JZ              dotQ4Kx1x3VNNI_end
+	VBROADCASTSS    288(CX), Z4
+	VMOVDQU32       256(CX), Y5
+	VBROADCASTSS    288(BX), Y6
+	VINSERTF64X4    $0x01, Y6, Z4, Z4
+	VINSERTI64X4    $0x01, 256(BX), Z5, Z5
+	VMOVUPS         Z4, (SP)
+	VMOVDQU64       Z5, 64(SP)
+	VBROADCASTSS    288(DX), Z4
+	VMOVDQU32       256(DX), Y6
+	VMOVUPS         Z4, 128(SP)
+	VMOVDQU64       Z6, 192(SP)
+	VBROADCASTI32X4 4(AX), Z4
+	VPSHUFB         q4kScaleLo<>+0(SB), Z4, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z4, Z4
+	VPSRLW          $0x02, Z4, Z4
+	VPANDD          q4kTopBits<>+0(SB), Z4, Z4
+	VPORD           Z4, Z7, Z4
+	VPBROADCASTW    (AX), Y5
+	VCVTPH2PS       Y5, Z7
+	VPBROADCASTW    2(AX), Y5
+	VCVTPH2PS       Y5, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z4, Z9
+	VBROADCASTI64X4 16(AX), Z10
+	VPSRLVW         Z1, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z4, Z11
+	VPMADDUBSW      (CX), Z10, Z12
+	VPMADDWD        Z11, Z12, Z12
+	VPMADDUBSW      (BX), Z10, Z13
+	VPMADDWD        Z11, Z13, Z13
+	VPMADDUBSW      (DX), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 48(AX), Z11
+	VPSRLVW         Z1, Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z4, Z14
+	VPMADDUBSW      64(CX), Z11, Z15
+	VPDPWSSD        Z14, Z15, Z12
+	VPMADDUBSW      64(BX), Z11, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      64(DX), Z11, Z11
+	VPDPWSSD        Z14, Z11, Z10
+	VBROADCASTI64X4 80(AX), Z11
+	VPSRLVW         Z1, Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z4, Z14
+	VPMADDUBSW      128(CX), Z11, Z15
+	VPDPWSSD        Z14, Z15, Z12
+	VPMADDUBSW      128(BX), Z11, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      128(DX), Z11, Z11
+	VPDPWSSD        Z14, Z11, Z10
+	VBROADCASTI64X4 112(AX), Z11
+	VPSRLVW         Z1, Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z4, Z4
+	VPMADDUBSW      192(CX), Z11, Z14
+	VPDPWSSD        Z4, Z14, Z12
+	VPMADDUBSW      192(BX), Z11, Z14
+	VPDPWSSD        Z4, Z14, Z13
+	VPMADDUBSW      192(DX), Z11, Z11
+	VPDPWSSD        Z4, Z11, Z10
+	VSHUFI64X2      $0x44, Z13, Z12, Z4
+	VSHUFI64X2      $0xee, Z13, Z12, Z11
+	VPADDD          Z11, Z4, Z4
+	VCVTDQ2PS       Z4, Z4
+	VMULPS          (SP), Z7, Z11
+	VFMADD231PS     Z11, Z4, Z2
+	VPMADDWD        64(SP), Z9, Z4
+	VCVTDQ2PS       Z4, Z4
+	VMULPS          (SP), Z8, Z11
+	VFNMADD231PS    Z11, Z4, Z2
+	VEXTRACTI64X4   $0x01, Z10, Y4
+	VPADDD          Y4, Y10, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          128(SP), Y7, Y5
+	VFMADD231PS     Y5, Y4, Y3
+	VPMADDWD        192(SP), Y9, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          128(SP), Y8, Y5
+	VFNMADD231PS    Y5, Y4, Y3
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, BX
+	ADDQ            $0x00000140, DX
+	DECQ            SI
+	JMP             dotQ4Kx1x3VNNI_loop
+
+dotQ4Kx1x3VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx1x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ4Kx1x4VNNI(SB), NOSPLIT, $256-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), SI
+	LEAQ      (SI)(DX*1), DX
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+
+dotQ4Kx1x4VNNI_loop:
+	TESTQ           DI, DI
+	JZ              dotQ4Kx1x4VNNI_end
+	VBROADCASTSS    288(CX), Z4
+	VMOVDQU32       256(CX), Y5
+	VBROADCASTSS    288(BX), Y6
+	VINSERTF64X4    $0x01, Y6, Z4, Z4
+	VINSERTI64X4    $0x01, 256(BX), Z5, Z5
+	VMOVUPS         Z4, (SP)
+	VMOVDQU64       Z5, 64(SP)
+	VBROADCASTSS    288(SI), Z4
+	VMOVDQU32       256(SI), Y6
+	VBROADCASTSS    288(DX), Y5
+	VINSERTF64X4    $0x01, Y5, Z4, Z4
+	VINSERTI64X4    $0x01, 256(DX), Z6, Z6
+	VMOVUPS         Z4, 128(SP)
+	VMOVDQU64       Z6, 192(SP)
+	VBROADCASTI32X4 4(AX), Z4
+	VPSHUFB         q4kScaleLo<>+0(SB), Z4, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z4, Z4
+	VPSRLW          $0x02, Z4, Z4
+	VPANDD          q4kTopBits<>+0(SB), Z4, Z4
+	VPORD           Z4, Z7, Z4
+	VPBROADCASTW    (AX), Y5
+	VCVTPH2PS       Y5, Z7
+	VPBROADCASTW    2(AX), Y5
+	VCVTPH2PS       Y5, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z4, Z9
+	VBROADCASTI64X4 16(AX), Z10
+	VPSRLVW         Z1, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z4, Z11
+	VPMADDUBSW      (CX), Z10, Z12
+	VPMADDWD        Z11, Z12, Z12
+	VPMADDUBSW      (BX), Z10, Z13
+	VPMADDWD        Z11, Z13, Z13
+	VPMADDUBSW      (SI), Z10, Z14
+	VPMADDWD        Z11, Z14, Z14
+	VPMADDUBSW      (DX), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 48(AX), Z11
+	VPSRLVW         Z1, Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z4, Z15
+	VPMADDUBSW      64(CX), Z11, Z16
+	VPDPWSSD        Z15, Z16, Z12
+	VPMADDUBSW      64(BX), Z11, Z16
+	VPDPWSSD        Z15, Z16, Z13
+	VPMADDUBSW      64(SI), Z11, Z16
+	VPDPWSSD        Z15, Z16, Z14
+	VPMADDUBSW      64(DX), Z11, Z11
+	VPDPWSSD        Z15, Z11, Z10
+	VBROADCASTI64X4 80(AX), Z11
+	VPSRLVW         Z1, Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z4, Z15
+	VPMADDUBSW      128(CX), Z11, Z16
+	VPDPWSSD        Z15, Z16, Z12
+	VPMADDUBSW      128(BX), Z11, Z16
+	VPDPWSSD        Z15, Z16, Z13
+	VPMADDUBSW      128(SI), Z11, Z16
+	VPDPWSSD        Z15, Z16, Z14
+	VPMADDUBSW      128(DX), Z11, Z11
+	VPDPWSSD        Z15, Z11, Z10
+	VBROADCASTI64X4 112(AX), Z11
+	VPSRLVW         Z1, Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z4, Z4
+	VPMADDUBSW      192(CX), Z11, Z15
+	VPDPWSSD        Z4, Z15, Z12
+	VPMADDUBSW      192(BX), Z11, Z15
+	VPDPWSSD        Z4, Z15, Z13
+	VPMADDUBSW      192(SI), Z11, Z15
+	VPDPWSSD        Z4, Z15, Z14
+	VPMADDUBSW      192(DX), Z11, Z11
+	VPDPWSSD        Z4, Z11, Z10
+	VSHUFI64X2      $0x44, Z13, Z12, Z4
+	VSHUFI64X2      $0xee, Z13, Z12, Z11
+	VPADDD          Z11, Z4, Z4
+	VCVTDQ2PS       Z4, Z4
+	VMULPS          (SP), Z7, Z11
+	VFMADD231PS     Z11, Z4, Z2
+	VPMADDWD        64(SP), Z9, Z4
+	VCVTDQ2PS       Z4, Z4
+	VMULPS          (SP), Z8, Z11
+	VFNMADD231PS    Z11, Z4, Z2
+	VSHUFI64X2      $0x44, Z10, Z14, Z4
+	VSHUFI64X2      $0xee, Z10, Z14, Z10
+	VPADDD          Z10, Z4, Z4
+	VCVTDQ2PS       Z4, Z4
+	VMULPS          128(SP), Z7, Z7
+	VFMADD231PS     Z7, Z4, Z3
+	VPMADDWD        192(SP), Z9, Z4
+	VCVTDQ2PS       Z4, Z4
+	VMULPS          128(SP), Z8, Z7
+	VFNMADD231PS    Z7, Z4, Z3
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, BX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DX
+	DECQ            DI
+	JMP             dotQ4Kx1x4VNNI_loop
+
+dotQ4Kx1x4VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VEXTRACTF32X4 $0x01, Y3, X1
+	VADDPS        X1, X3, X3
+	VMOVHLPS      X3, X3, X1
+	VADDPS        X1, X3, X3
+	VMOVSHDUP     X3, X1
+	VADDSS        X1, X3, X3
+	VMOVSS        X3, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx2x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ4Kx2x1VNNI(SB), NOSPLIT, $128-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	MOVQ      nb+32(FP), BX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+
+dotQ4Kx2x1VNNI_loop:
+	TESTQ           BX, BX
+	JZ              dotQ4Kx2x1VNNI_end
+	VBROADCASTSS    288(DX), Z4
+	VMOVDQU32       256(DX), Y5
+	VMOVUPS         Z4, (SP)
+	VMOVDQU64       Z5, 64(SP)
+	VBROADCASTI32X4 4(AX), Z4
+	VPSHUFB         q4kScaleLo<>+0(SB), Z4, Z6
+	VPSRLW          $0x04, Z6, Z7
+	VPANDD          q4kHighNibble<>+0(SB), Z7, Z7
+	VPANDD          q4kLowBits<>+0(SB), Z6, Z6
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q4kScaleHi<>+0(SB), Z4, Z4
+	VPSRLW          $0x02, Z4, Z4
+	VPANDD          q4kTopBits<>+0(SB), Z4, Z4
+	VPORD           Z4, Z6, Z4
+	VPBROADCASTW    (AX), Y5
+	VCVTPH2PS       Y5, Z6
+	VPBROADCASTW    2(AX), Y5
+	VCVTPH2PS       Y5, Z7
+	VPSHUFB         q4kMinPairs<>+0(SB), Z4, Z8
+	VBROADCASTI64X4 16(AX), Z9
+	VPSRLVW         Z1, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales0<>+0(SB), Z4, Z10
+	VPMADDUBSW      (DX), Z9, Z9
+	VPMADDWD        Z10, Z9, Z9
+	VBROADCASTI64X4 48(AX), Z10
+	VPSRLVW         Z1, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales1<>+0(SB), Z4, Z11
+	VPMADDUBSW      64(DX), Z10, Z10
+	VPDPWSSD        Z11, Z10, Z9
+	VBROADCASTI64X4 80(AX), Z10
+	VPSRLVW         Z1, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales2<>+0(SB), Z4, Z11
+	VPMADDUBSW      128(DX), Z10, Z10
+	VPDPWSSD        Z11, Z10, Z9
+	VBROADCASTI64X4 112(AX), Z10
+	VPSRLVW         Z1, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales3<>+0(SB), Z4, Z4
+	VPMADDUBSW      192(DX), Z10, Z10
+	VPDPWSSD        Z4, Z10, Z9
+	VEXTRACTI64X4   $0x01, Z9, Y4
+	VPADDD          Y4, Y9, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          (SP), Y6, Y5
+	VFMADD231PS     Y5, Y4, Y2
+	VPMADDWD        64(SP), Y8, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          (SP), Y7, Y5
+	VFNMADD231PS    Y5, Y4, Y2
+	VBROADCASTI32X4 4(CX), Z4
+	VPSHUFB         q4kScaleLo<>+0(SB), Z4, Z6
+	VPSRLW          $0x04, Z6, Z7
+	VPANDD          q4kHighNibble<>+0(SB), Z7, Z7
+	VPANDD          q4kLowBits<>+0(SB), Z6, Z6
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q4kScaleHi<>+0(SB), Z4, Z4
+	VPSRLW          $0x02, Z4, Z4
+	VPANDD          q4kTopBits<>+0(SB), Z4, Z4
+	VPORD           Z4, Z6, Z4
+	VPBROADCASTW    (CX), Y5
+	VCVTPH2PS       Y5, Z6
+	VPBROADCASTW    2(CX), Y5
+	VCVTPH2PS       Y5, Z7
+	VPSHUFB         q4kMinPairs<>+0(SB), Z4, Z8
+	VBROADCASTI64X4 16(CX), Z9
+	VPSRLVW         Z1, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales0<>+0(SB), Z4, Z10
+	VPMADDUBSW      (DX), Z9, Z9
+	VPMADDWD        Z10, Z9, Z9
+	VBROADCASTI64X4 48(CX), Z10
+	VPSRLVW         Z1, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales1<>+0(SB), Z4, Z11
+	VPMADDUBSW      64(DX), Z10, Z10
+	VPDPWSSD        Z11, Z10, Z9
+	VBROADCASTI64X4 80(CX), Z10
+	VPSRLVW         Z1, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales2<>+0(SB), Z4, Z11
+	VPMADDUBSW      128(DX), Z10, Z10
+	VPDPWSSD        Z11, Z10, Z9
+	VBROADCASTI64X4 112(CX), Z10
+	VPSRLVW         Z1, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales3<>+0(SB), Z4, Z4
+	VPMADDUBSW      192(DX), Z10, Z10
+	VPDPWSSD        Z4, Z10, Z9
+	VEXTRACTI64X4   $0x01, Z9, Y4
+	VPADDD          Y4, Y9, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          (SP), Y6, Y5
+	VFMADD231PS     Y5, Y4, Y3
+	VPMADDWD        64(SP), Y8, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          (SP), Y7, Y5
+	VFNMADD231PS    Y5, Y4, Y3
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000090, CX
+	ADDQ            $0x00000140, DX
+	DECQ            BX
+	JMP             dotQ4Kx2x1VNNI_loop
+
+dotQ4Kx2x1VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx2x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ4Kx2x2VNNI(SB), NOSPLIT, $128-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), BX
+	MOVQ      nb+32(FP), SI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+
+dotQ4Kx2x2VNNI_loop:
+	TESTQ           SI, SI
+	JZ              dotQ4Kx2x2VNNI_end
+	VBROADCASTSS    288(DX), Z4
+	VMOVDQU32       256(DX), Y5
+	VBROADCASTSS    288(BX), Y6
+	VINSERTF64X4    $0x01, Y6, Z4, Z4
+	VINSERTI64X4    $0x01, 256(BX), Z5, Z5
+	VMOVUPS         Z4, (SP)
+	VMOVDQU64       Z5, 64(SP)
+	VBROADCASTI32X4 4(AX), Z4
+	VPSHUFB         q4kScaleLo<>+0(SB), Z4, Z6
+	VPSRLW          $0x04, Z6, Z7
+	VPANDD          q4kHighNibble<>+0(SB), Z7, Z7
+	VPANDD          q4kLowBits<>+0(SB), Z6, Z6
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q4kScaleHi<>+0(SB), Z4, Z4
+	VPSRLW          $0x02, Z4, Z4
+	VPANDD          q4kTopBits<>+0(SB), Z4, Z4
+	VPORD           Z4, Z6, Z4
+	VPBROADCASTW    (AX), Y5
+	VCVTPH2PS       Y5, Z6
+	VPBROADCASTW    2(AX), Y5
+	VCVTPH2PS       Y5, Z7
+	VPSHUFB         q4kMinPairs<>+0(SB), Z4, Z8
+	VBROADCASTI64X4 16(AX), Z9
+	VPSRLVW         Z1, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales0<>+0(SB), Z4, Z10
+	VPMADDUBSW      (DX), Z9, Z11
+	VPMADDWD        Z10, Z11, Z11
+	VPMADDUBSW      (BX), Z9, Z9
+	VPMADDWD        Z10, Z9, Z9
+	VBROADCASTI64X4 48(AX), Z10
+	VPSRLVW         Z1, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales1<>+0(SB), Z4, Z12
+	VPMADDUBSW      64(DX), Z10, Z13
+	VPDPWSSD        Z12, Z13, Z11
+	VPMADDUBSW      64(BX), Z10, Z10
+	VPDPWSSD        Z12, Z10, Z9
+	VBROADCASTI64X4 80(AX), Z10
+	VPSRLVW         Z1, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales2<>+0(SB), Z4, Z12
+	VPMADDUBSW      128(DX), Z10, Z13
+	VPDPWSSD        Z12, Z13, Z11
+	VPMADDUBSW      128(BX), Z10, Z10
+	VPDPWSSD        Z12, Z10, Z9
+	VBROADCASTI64X4 112(AX), Z10
+	VPSRLVW         Z1, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales3<>+0(SB), Z4, Z4
+	VPMADDUBSW      192(DX), Z10, Z12
+	VPDPWSSD        Z4, Z12, Z11
+	VPMADDUBSW      192(BX), Z10, Z10
+	VPDPWSSD        Z4, Z10, Z9
+	VSHUFI64X2      $0x44, Z9, Z11, Z4
+	VSHUFI64X2      $0xee, Z9, Z11, Z9
+	VPADDD          Z9, Z4, Z4
+	VCVTDQ2PS       Z4, Z4
+	VMULPS          (SP), Z6, Z6
+	VFMADD231PS     Z6, Z4, Z2
+	VPMADDWD        64(SP), Z8, Z4
+	VCVTDQ2PS       Z4, Z4
+	VMULPS          (SP), Z7, Z6
+	VFNMADD231PS    Z6, Z4, Z2
+	VBROADCASTI32X4 4(CX), Z4
+	VPSHUFB         q4kScaleLo<>+0(SB), Z4, Z6
+	VPSRLW          $0x04, Z6, Z7
+	VPANDD          q4kHighNibble<>+0(SB), Z7, Z7
+	VPANDD          q4kLowBits<>+0(SB), Z6, Z6
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q4kScaleHi<>+0(SB), Z4, Z4
+	VPSRLW          $0x02, Z4, Z4
+	VPANDD          q4kTopBits<>+0(SB), Z4, Z4
+	VPORD           Z4, Z6, Z4
+	VPBROADCASTW    (CX), Y5
+	VCVTPH2PS       Y5, Z6
+	VPBROADCASTW    2(CX), Y5
+	VCVTPH2PS       Y5, Z7
+	VPSHUFB         q4kMinPairs<>+0(SB), Z4, Z8
+	VBROADCASTI64X4 16(CX), Z9
+	VPSRLVW         Z1, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales0<>+0(SB), Z4, Z10
+	VPMADDUBSW      (DX), Z9, Z11
+	VPMADDWD        Z10, Z11, Z11
+	VPMADDUBSW      (BX), Z9, Z9
+	VPMADDWD        Z10, Z9, Z9
+	VBROADCASTI64X4 48(CX), Z10
+	VPSRLVW         Z1, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales1<>+0(SB), Z4, Z12
+	VPMADDUBSW      64(DX), Z10, Z13
+	VPDPWSSD        Z12, Z13, Z11
+	VPMADDUBSW      64(BX), Z10, Z10
+	VPDPWSSD        Z12, Z10, Z9
+	VBROADCASTI64X4 80(CX), Z10
+	VPSRLVW         Z1, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales2<>+0(SB), Z4, Z12
+	VPMADDUBSW      128(DX), Z10, Z13
+	VPDPWSSD        Z12, Z13, Z11
+	VPMADDUBSW      128(BX), Z10, Z10
+	VPDPWSSD        Z12, Z10, Z9
+	VBROADCASTI64X4 112(CX), Z10
+	VPSRLVW         Z1, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales3<>+0(SB), Z4, Z4
+	VPMADDUBSW      192(DX), Z10, Z12
+	VPDPWSSD        Z4, Z12, Z11
+	VPMADDUBSW      192(BX), Z10, Z10
+	VPDPWSSD        Z4, Z10, Z9
+	VSHUFI64X2      $0x44, Z9, Z11, Z4
+	VSHUFI64X2      $0xee, Z9, Z11, Z9
+	VPADDD          Z9, Z4, Z4
+	VCVTDQ2PS       Z4, Z4
+	VMULPS          (SP), Z6, Z6
+	VFMADD231PS     Z6, Z4, Z3
+	VPMADDWD        64(SP), Z8, Z4
+	VCVTDQ2PS       Z4, Z4
+	VMULPS          (SP), Z7, Z6
+	VFNMADD231PS    Z6, Z4, Z3
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000090, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, BX
+	DECQ            SI
+	JMP             dotQ4Kx2x2VNNI_loop
+
+dotQ4Kx2x2VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VEXTRACTF32X4 $0x01, Y3, X2
+	VADDPS        X2, X3, X3
+	VMOVHLPS      X3, X3, X2
+	VADDPS        X2, X3, X3
+	VMOVSHDUP     X3, X2
+	VADDSS        X2, X3, X3
+	VMOVSS        X3, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx2x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ4Kx2x3VNNI(SB), NOSPLIT, $256-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), BX
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+
+dotQ4Kx2x3VNNI_loop:
+	TESTQ           DI, DI
+	JZ              dotQ4Kx2x3VNNI_end
+	VBROADCASTSS    288(DX), Z6
+	VMOVDQU32       256(DX), Y7
+	VBROADCASTSS    288(SI), Y8
+	VINSERTF64X4    $0x01, Y8, Z6, Z6
+	VINSERTI64X4    $0x01, 256(SI), Z7, Z7
+	VMOVUPS         Z6, (SP)
+	VMOVDQU64       Z7, 64(SP)
+	VBROADCASTSS    288(BX), Z6
+	VMOVDQU32       256(BX), Y8
+	VMOVUPS         Z6, 128(SP)
+	VMOVDQU64       Z8, 192(SP)
+	VBROADCASTI32X4 4(AX), Z6
+	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z9
+	VPSRLW          $0x04, Z9, Z10
+	VPANDD          q4kHighNibble<>+0(SB), Z10, Z10
+	VPANDD          q4kLowBits<>+0(SB), Z9, Z9
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
+	VPSRLW          $0x02, Z6, Z6
+	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
+	VPORD           Z6, Z9, Z6
+	VPBROADCASTW    (AX), Y7
+	VCVTPH2PS       Y7, Z9
+	VPBROADCASTW    2(AX), Y7
+	VCVTPH2PS       Y7, Z10
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z11
+	VBROADCASTI64X4 16(AX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z13
+	VPMADDUBSW      (DX), Z12, Z14
+	VPMADDWD        Z13, Z14, Z14
+	VPMADDUBSW      (SI), Z12, Z15
+	VPMADDWD        Z13, Z15, Z15
+	VPMADDUBSW      (BX), Z12, Z12
+	VPMADDWD        Z13, Z12, Z12
+	VBROADCASTI64X4 48(AX), Z13
+	VPSRLVW         Z1, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z16
+	VPMADDUBSW      64(DX), Z13, Z17
+	VPDPWSSD        Z16, Z17, Z14
+	VPMADDUBSW      64(SI), Z13, Z17
+	VPDPWSSD        Z16, Z17, Z15
+	VPMADDUBSW      64(BX), Z13, Z13
+	VPDPWSSD        Z16, Z13, Z12
+	VBROADCASTI64X4 80(AX), Z13
+	VPSRLVW         Z1, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z16
+	VPMADDUBSW      128(DX), Z13, Z17
+	VPDPWSSD        Z16, Z17, Z14
+	VPMADDUBSW      128(SI), Z13, Z17
+	VPDPWSSD        Z16, Z17, Z15
+	VPMADDUBSW      128(BX), Z13, Z13
+	VPDPWSSD        Z16, Z13, Z12
+	VBROADCASTI64X4 112(AX), Z13
+	VPSRLVW         Z1, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(DX), Z13, Z16
+	VPDPWSSD        Z6, Z16, Z14
+	VPMADDUBSW      192(SI), Z13, Z16
+	VPDPWSSD        Z6, Z16, Z15
+	VPMADDUBSW      192(BX), Z13, Z13
+	VPDPWSSD        Z6, Z13, Z12
+	VSHUFI64X2      $0x44, Z15, Z14, Z6
+	VSHUFI64X2      $0xee, Z15, Z14, Z13
+	VPADDD          Z13, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z9, Z13
+	VFMADD231PS     Z13, Z6, Z2
+	VPMADDWD        64(SP), Z11, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z10, Z13
+	VFNMADD231PS    Z13, Z6, Z2
+	VEXTRACTI64X4   $0x01, Z12, Y6
+	VPADDD          Y6, Y12, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          128(SP), Y9, Y7
+	VFMADD231PS     Y7, Y6, Y3
+	VPMADDWD        192(SP), Y11, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          128(SP), Y10, Y7
+	VFNMADD231PS    Y7, Y6, Y3
+	VBROADCASTI32X4 4(CX), Z6
+	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z9
+	VPSRLW          $0x04, Z9, Z10
+	VPANDD          q4kHighNibble<>+0(SB), Z10, Z10
+	VPANDD          q4kLowBits<>+0(SB), Z9, Z9
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
+	VPSRLW          $0x02, Z6, Z6
+	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
+	VPORD           Z6, Z9, Z6
+	VPBROADCASTW    (CX), Y7
+	VCVTPH2PS       Y7, Z9
+	VPBROADCASTW    2(CX), Y7
+	VCVTPH2PS       Y7, Z10
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z11
+	VBROADCASTI64X4 16(CX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z13
+	VPMADDUBSW      (DX), Z12, Z14
+	VPMADDWD        Z13, Z14, Z14
+	VPMADDUBSW      (SI), Z12, Z15
+	VPMADDWD        Z13, Z15, Z15
+	VPMADDUBSW      (BX), Z12, Z12
+	VPMADDWD        Z13, Z12, Z12
+	VBROADCASTI64X4 48(CX), Z13
+	VPSRLVW         Z1, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z16
+	VPMADDUBSW      64(DX), Z13, Z17
+	VPDPWSSD        Z16, Z17, Z14
+	VPMADDUBSW      64(SI), Z13, Z17
+	VPDPWSSD        Z16, Z17, Z15
+	VPMADDUBSW      64(BX), Z13, Z13
+	VPDPWSSD        Z16, Z13, Z12
+	VBROADCASTI64X4 80(CX), Z13
+	VPSRLVW         Z1, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z16
+	VPMADDUBSW      128(DX), Z13, Z17
+	VPDPWSSD        Z16, Z17, Z14
+	VPMADDUBSW      128(SI), Z13, Z17
+	VPDPWSSD        Z16, Z17, Z15
+	VPMADDUBSW      128(BX), Z13, Z13
+	VPDPWSSD        Z16, Z13, Z12
+	VBROADCASTI64X4 112(CX), Z13
+	VPSRLVW         Z1, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(DX), Z13, Z16
+	VPDPWSSD        Z6, Z16, Z14
+	VPMADDUBSW      192(SI), Z13, Z16
+	VPDPWSSD        Z6, Z16, Z15
+	VPMADDUBSW      192(BX), Z13, Z13
+	VPDPWSSD        Z6, Z13, Z12
+	VSHUFI64X2      $0x44, Z15, Z14, Z6
+	VSHUFI64X2      $0xee, Z15, Z14, Z13
+	VPADDD          Z13, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z9, Z13
+	VFMADD231PS     Z13, Z6, Z4
+	VPMADDWD        64(SP), Z11, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z10, Z13
+	VFNMADD231PS    Z13, Z6, Z4
+	VEXTRACTI64X4   $0x01, Z12, Y6
+	VPADDD          Y6, Y12, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          128(SP), Y9, Y7
+	VFMADD231PS     Y7, Y6, Y5
+	VPMADDWD        192(SP), Y11, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          128(SP), Y10, Y7
+	VFNMADD231PS    Y7, Y6, Y5
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000090, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, BX
+	DECQ            DI
+	JMP             dotQ4Kx2x3VNNI_loop
+
+dotQ4Kx2x3VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X2
+	VADDPS        X2, X4, X4
+	VMOVHLPS      X4, X4, X2
+	VADDPS        X2, X4, X4
+	VMOVSHDUP     X4, X2
+	VADDSS        X2, X4, X4
+	VMOVSS        X4, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx2x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ4Kx2x4VNNI(SB), NOSPLIT, $256-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), DI
+	LEAQ      (DI)(BX*1), BX
+	MOVQ      nb+32(FP), R8
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+
+dotQ4Kx2x4VNNI_loop:
+	TESTQ           R8, R8
+	JZ              dotQ4Kx2x4VNNI_end
+	VBROADCASTSS    288(DX), Z6
+	VMOVDQU32       256(DX), Y7
+	VBROADCASTSS    288(SI), Y8
+	VINSERTF64X4    $0x01, Y8, Z6, Z6
+	VINSERTI64X4    $0x01, 256(SI), Z7, Z7
+	VMOVUPS         Z6, (SP)
+	VMOVDQU64       Z7, 64(SP)
+	VBROADCASTSS    288(DI), Z6
+	VMOVDQU32       256(DI), Y8
+	VBROADCASTSS    288(BX), Y7
+	VINSERTF64X4    $0x01, Y7, Z6, Z6
+	VINSERTI64X4    $0x01, 256(BX), Z8, Z8
+	VMOVUPS         Z6, 128(SP)
+	VMOVDQU64       Z8, 192(SP)
+	VBROADCASTI32X4 4(AX), Z6
+	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z9
+	VPSRLW          $0x04, Z9, Z10
+	VPANDD          q4kHighNibble<>+0(SB), Z10, Z10
+	VPANDD          q4kLowBits<>+0(SB), Z9, Z9
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
+	VPSRLW          $0x02, Z6, Z6
+	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
+	VPORD           Z6, Z9, Z6
+	VPBROADCASTW    (AX), Y7
+	VCVTPH2PS       Y7, Z9
+	VPBROADCASTW    2(AX), Y7
+	VCVTPH2PS       Y7, Z10
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z11
+	VBROADCASTI64X4 16(AX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z13
+	VPMADDUBSW      (DX), Z12, Z14
+	VPMADDWD        Z13, Z14, Z14
+	VPMADDUBSW      (SI), Z12, Z15
+	VPMADDWD        Z13, Z15, Z15
+	VPMADDUBSW      (DI), Z12, Z16
+	VPMADDWD        Z13, Z16, Z16
+	VPMADDUBSW      (BX), Z12, Z12
+	VPMADDWD        Z13, Z12, Z12
+	VBROADCASTI64X4 48(AX), Z13
+	VPSRLVW         Z1, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z17
+	VPMADDUBSW      64(DX), Z13, Z18
+	VPDPWSSD        Z17, Z18, Z14
+	VPMADDUBSW      64(SI), Z13, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      64(DI), Z13, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      64(BX), Z13, Z13
+	VPDPWSSD        Z17, Z13, Z12
+	VBROADCASTI64X4 80(AX), Z13
+	VPSRLVW         Z1, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z17
+	VPMADDUBSW      128(DX), Z13, Z18
+	VPDPWSSD        Z17, Z18, Z14
+	VPMADDUBSW      128(SI), Z13, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      128(DI), Z13, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      128(BX), Z13, Z13
+	VPDPWSSD        Z17, Z13, Z12
+	VBROADCASTI64X4 112(AX), Z13
+	VPSRLVW         Z1, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(DX), Z13, Z17
+	VPDPWSSD        Z6, Z17, Z14
+	VPMADDUBSW      192(SI), Z13, Z17
+	VPDPWSSD        Z6, Z17, Z15
+	VPMADDUBSW      192(DI), Z13, Z17
+	VPDPWSSD        Z6, Z17, Z16
+	VPMADDUBSW      192(BX), Z13, Z13
+	VPDPWSSD        Z6, Z13, Z12
+	VSHUFI64X2      $0x44, Z15, Z14, Z6
+	VSHUFI64X2      $0xee, Z15, Z14, Z13
+	VPADDD          Z13, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z9, Z13
+	VFMADD231PS     Z13, Z6, Z2
+	VPMADDWD        64(SP), Z11, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z10, Z13
+	VFNMADD231PS    Z13, Z6, Z2
+	VSHUFI64X2      $0x44, Z12, Z16, Z6
+	VSHUFI64X2      $0xee, Z12, Z16, Z12
+	VPADDD          Z12, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          128(SP), Z9, Z9
+	VFMADD231PS     Z9, Z6, Z3
+	VPMADDWD        192(SP), Z11, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          128(SP), Z10, Z9
+	VFNMADD231PS    Z9, Z6, Z3
+	VBROADCASTI32X4 4(CX), Z6
+	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z9
+	VPSRLW          $0x04, Z9, Z10
+	VPANDD          q4kHighNibble<>+0(SB), Z10, Z10
+	VPANDD          q4kLowBits<>+0(SB), Z9, Z9
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
+	VPSRLW          $0x02, Z6, Z6
+	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
+	VPORD           Z6, Z9, Z6
+	VPBROADCASTW    (CX), Y7
+	VCVTPH2PS       Y7, Z9
+	VPBROADCASTW    2(CX), Y7
+	VCVTPH2PS       Y7, Z10
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z11
+	VBROADCASTI64X4 16(CX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z13
+	VPMADDUBSW      (DX), Z12, Z14
+	VPMADDWD        Z13, Z14, Z14
+	VPMADDUBSW      (SI), Z12, Z15
+	VPMADDWD        Z13, Z15, Z15
+	VPMADDUBSW      (DI), Z12, Z16
+	VPMADDWD        Z13, Z16, Z16
+	VPMADDUBSW      (BX), Z12, Z12
+	VPMADDWD        Z13, Z12, Z12
+	VBROADCASTI64X4 48(CX), Z13
+	VPSRLVW         Z1, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z17
+	VPMADDUBSW      64(DX), Z13, Z18
+	VPDPWSSD        Z17, Z18, Z14
+	VPMADDUBSW      64(SI), Z13, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      64(DI), Z13, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      64(BX), Z13, Z13
+	VPDPWSSD        Z17, Z13, Z12
+	VBROADCASTI64X4 80(CX), Z13
+	VPSRLVW         Z1, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z17
+	VPMADDUBSW      128(DX), Z13, Z18
+	VPDPWSSD        Z17, Z18, Z14
+	VPMADDUBSW      128(SI), Z13, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      128(DI), Z13, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      128(BX), Z13, Z13
+	VPDPWSSD        Z17, Z13, Z12
+	VBROADCASTI64X4 112(CX), Z13
+	VPSRLVW         Z1, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(DX), Z13, Z17
+	VPDPWSSD        Z6, Z17, Z14
+	VPMADDUBSW      192(SI), Z13, Z17
+	VPDPWSSD        Z6, Z17, Z15
+	VPMADDUBSW      192(DI), Z13, Z17
+	VPDPWSSD        Z6, Z17, Z16
+	VPMADDUBSW      192(BX), Z13, Z13
+	VPDPWSSD        Z6, Z13, Z12
+	VSHUFI64X2      $0x44, Z15, Z14, Z6
+	VSHUFI64X2      $0xee, Z15, Z14, Z13
+	VPADDD          Z13, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z9, Z13
+	VFMADD231PS     Z13, Z6, Z4
+	VPMADDWD        64(SP), Z11, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z10, Z13
+	VFNMADD231PS    Z13, Z6, Z4
+	VSHUFI64X2      $0x44, Z12, Z16, Z6
+	VSHUFI64X2      $0xee, Z12, Z16, Z12
+	VPADDD          Z12, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          128(SP), Z9, Z9
+	VFMADD231PS     Z9, Z6, Z5
+	VPMADDWD        192(SP), Z11, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          128(SP), Z10, Z9
+	VFNMADD231PS    Z9, Z6, Z5
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000090, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	ADDQ            $0x00000140, BX
+	DECQ            R8
+	JMP             dotQ4Kx2x4VNNI_loop
+
+dotQ4Kx2x4VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X2
+	VADDPS        X2, X4, X4
+	VMOVHLPS      X4, X4, X2
+	VADDPS        X2, X4, X4
+	VMOVSHDUP     X4, X2
+	VADDSS        X2, X4, X4
+	VMOVSS        X4, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VEXTRACTF32X4 $0x01, Y3, X1
+	VADDPS        X1, X3, X3
+	VMOVHLPS      X3, X3, X1
+	VADDPS        X1, X3, X3
+	VMOVSHDUP     X3, X1
+	VADDSS        X1, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VEXTRACTF32X4 $0x01, Y5, X2
+	VADDPS        X2, X5, X5
+	VMOVHLPS      X5, X5, X2
+	VADDPS        X2, X5, X5
+	VMOVSHDUP     X5, X2
+	VADDSS        X2, X5, X5
+	VMOVSS        X5, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx4x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ4Kx4x1VNNI(SB), NOSPLIT, $128-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+
+dotQ4Kx4x1VNNI_loop:
+	TESTQ           DI, DI
+	JZ              dotQ4Kx4x1VNNI_end
+	VBROADCASTSS    288(SI), Z6
+	VMOVDQU32       256(SI), Y7
+	VMOVUPS         Z6, (SP)
+	VMOVDQU64       Z7, 64(SP)
+	VBROADCASTI32X4 4(AX), Z6
+	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
+	VPSRLW          $0x02, Z6, Z6
+	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
+	VPORD           Z6, Z8, Z6
+	VPBROADCASTW    (AX), Y7
+	VCVTPH2PS       Y7, Z8
+	VPBROADCASTW    2(AX), Y7
+	VCVTPH2PS       Y7, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z10
+	VBROADCASTI64X4 16(AX), Z11
+	VPSRLVW         Z1, Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z12
+	VPMADDUBSW      (SI), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 48(AX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z13
+	VPMADDUBSW      64(SI), Z12, Z12
+	VPDPWSSD        Z13, Z12, Z11
+	VBROADCASTI64X4 80(AX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z13
+	VPMADDUBSW      128(SI), Z12, Z12
+	VPDPWSSD        Z13, Z12, Z11
+	VBROADCASTI64X4 112(AX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(SI), Z12, Z12
+	VPDPWSSD        Z6, Z12, Z11
+	VEXTRACTI64X4   $0x01, Z11, Y6
+	VPADDD          Y6, Y11, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y8, Y7
+	VFMADD231PS     Y7, Y6, Y2
+	VPMADDWD        64(SP), Y10, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y9, Y7
+	VFNMADD231PS    Y7, Y6, Y2
+	VBROADCASTI32X4 4(DX), Z6
+	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
+	VPSRLW          $0x02, Z6, Z6
+	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
+	VPORD           Z6, Z8, Z6
+	VPBROADCASTW    (DX), Y7
+	VCVTPH2PS       Y7, Z8
+	VPBROADCASTW    2(DX), Y7
+	VCVTPH2PS       Y7, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z10
+	VBROADCASTI64X4 16(DX), Z11
+	VPSRLVW         Z1, Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z12
+	VPMADDUBSW      (SI), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 48(DX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z13
+	VPMADDUBSW      64(SI), Z12, Z12
+	VPDPWSSD        Z13, Z12, Z11
+	VBROADCASTI64X4 80(DX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z13
+	VPMADDUBSW      128(SI), Z12, Z12
+	VPDPWSSD        Z13, Z12, Z11
+	VBROADCASTI64X4 112(DX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(SI), Z12, Z12
+	VPDPWSSD        Z6, Z12, Z11
+	VEXTRACTI64X4   $0x01, Z11, Y6
+	VPADDD          Y6, Y11, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y8, Y7
+	VFMADD231PS     Y7, Y6, Y3
+	VPMADDWD        64(SP), Y10, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y9, Y7
+	VFNMADD231PS    Y7, Y6, Y3
+	VBROADCASTI32X4 4(BX), Z6
+	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
+	VPSRLW          $0x02, Z6, Z6
+	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
+	VPORD           Z6, Z8, Z6
+	VPBROADCASTW    (BX), Y7
+	VCVTPH2PS       Y7, Z8
+	VPBROADCASTW    2(BX), Y7
+	VCVTPH2PS       Y7, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z10
+	VBROADCASTI64X4 16(BX), Z11
+	VPSRLVW         Z1, Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z12
+	VPMADDUBSW      (SI), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 48(BX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z13
+	VPMADDUBSW      64(SI), Z12, Z12
+	VPDPWSSD        Z13, Z12, Z11
+	VBROADCASTI64X4 80(BX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z13
+	VPMADDUBSW      128(SI), Z12, Z12
+	VPDPWSSD        Z13, Z12, Z11
+	VBROADCASTI64X4 112(BX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(SI), Z12, Z12
+	VPDPWSSD        Z6, Z12, Z11
+	VEXTRACTI64X4   $0x01, Z11, Y6
+	VPADDD          Y6, Y11, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y8, Y7
+	VFMADD231PS     Y7, Y6, Y4
+	VPMADDWD        64(SP), Y10, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y9, Y7
+	VFNMADD231PS    Y7, Y6, Y4
+	VBROADCASTI32X4 4(CX), Z6
+	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
+	VPSRLW          $0x02, Z6, Z6
+	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
+	VPORD           Z6, Z8, Z6
+	VPBROADCASTW    (CX), Y7
+	VCVTPH2PS       Y7, Z8
+	VPBROADCASTW    2(CX), Y7
+	VCVTPH2PS       Y7, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z10
+	VBROADCASTI64X4 16(CX), Z11
+	VPSRLVW         Z1, Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z12
+	VPMADDUBSW      (SI), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 48(CX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z13
+	VPMADDUBSW      64(SI), Z12, Z12
+	VPDPWSSD        Z13, Z12, Z11
+	VBROADCASTI64X4 80(CX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z13
+	VPMADDUBSW      128(SI), Z12, Z12
+	VPDPWSSD        Z13, Z12, Z11
+	VBROADCASTI64X4 112(CX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(SI), Z12, Z12
+	VPDPWSSD        Z6, Z12, Z11
+	VEXTRACTI64X4   $0x01, Z11, Y6
+	VPADDD          Y6, Y11, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y8, Y7
+	VFMADD231PS     Y7, Y6, Y5
+	VPMADDWD        64(SP), Y10, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y9, Y7
+	VFNMADD231PS    Y7, Y6, Y5
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000090, DX
+	ADDQ            $0x00000090, BX
+	ADDQ            $0x00000090, CX
+	ADDQ            $0x00000140, SI
+	DECQ            DI
+	JMP             dotQ4Kx4x1VNNI_loop
+
+dotQ4Kx4x1VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 4(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 8(AX)
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx4x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ4Kx4x2VNNI(SB), NOSPLIT, $128-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), DI
+	MOVQ      nb+32(FP), R8
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+
+dotQ4Kx4x2VNNI_loop:
+	TESTQ           R8, R8
+	JZ              dotQ4Kx4x2VNNI_end
+	VBROADCASTSS    288(SI), Z6
+	VMOVDQU32       256(SI), Y7
+	VBROADCASTSS    288(DI), Y8
+	VINSERTF64X4    $0x01, Y8, Z6, Z6
+	VINSERTI64X4    $0x01, 256(DI), Z7, Z7
+	VMOVUPS         Z6, (SP)
+	VMOVDQU64       Z7, 64(SP)
+	VBROADCASTI32X4 4(AX), Z6
+	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
+	VPSRLW          $0x02, Z6, Z6
+	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
+	VPORD           Z6, Z8, Z6
+	VPBROADCASTW    (AX), Y7
+	VCVTPH2PS       Y7, Z8
+	VPBROADCASTW    2(AX), Y7
+	VCVTPH2PS       Y7, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z10
+	VBROADCASTI64X4 16(AX), Z11
+	VPSRLVW         Z1, Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z12
+	VPMADDUBSW      (SI), Z11, Z13
+	VPMADDWD        Z12, Z13, Z13
+	VPMADDUBSW      (DI), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 48(AX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z14
+	VPMADDUBSW      64(SI), Z12, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      64(DI), Z12, Z12
+	VPDPWSSD        Z14, Z12, Z11
+	VBROADCASTI64X4 80(AX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z14
+	VPMADDUBSW      128(SI), Z12, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      128(DI), Z12, Z12
+	VPDPWSSD        Z14, Z12, Z11
+	VBROADCASTI64X4 112(AX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(SI), Z12, Z14
+	VPDPWSSD        Z6, Z14, Z13
+	VPMADDUBSW      192(DI), Z12, Z12
+	VPDPWSSD        Z6, Z12, Z11
+	VSHUFI64X2      $0x44, Z11, Z13, Z6
+	VSHUFI64X2      $0xee, Z11, Z13, Z11
+	VPADDD          Z11, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z8, Z8
+	VFMADD231PS     Z8, Z6, Z2
+	VPMADDWD        64(SP), Z10, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z9, Z8
+	VFNMADD231PS    Z8, Z6, Z2
+	VBROADCASTI32X4 4(DX), Z6
+	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
+	VPSRLW          $0x02, Z6, Z6
+	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
+	VPORD           Z6, Z8, Z6
+	VPBROADCASTW    (DX), Y7
+	VCVTPH2PS       Y7, Z8
+	VPBROADCASTW    2(DX), Y7
+	VCVTPH2PS       Y7, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z10
+	VBROADCASTI64X4 16(DX), Z11
+	VPSRLVW         Z1, Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z12
+	VPMADDUBSW      (SI), Z11, Z13
+	VPMADDWD        Z12, Z13, Z13
+	VPMADDUBSW      (DI), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 48(DX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z14
+	VPMADDUBSW      64(SI), Z12, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      64(DI), Z12, Z12
+	VPDPWSSD        Z14, Z12, Z11
+	VBROADCASTI64X4 80(DX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z14
+	VPMADDUBSW      128(SI), Z12, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      128(DI), Z12, Z12
+	VPDPWSSD        Z14, Z12, Z11
+	VBROADCASTI64X4 112(DX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(SI), Z12, Z14
+	VPDPWSSD        Z6, Z14, Z13
+	VPMADDUBSW      192(DI), Z12, Z12
+	VPDPWSSD        Z6, Z12, Z11
+	VSHUFI64X2      $0x44, Z11, Z13, Z6
+	VSHUFI64X2      $0xee, Z11, Z13, Z11
+	VPADDD          Z11, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z8, Z8
+	VFMADD231PS     Z8, Z6, Z3
+	VPMADDWD        64(SP), Z10, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z9, Z8
+	VFNMADD231PS    Z8, Z6, Z3
+	VBROADCASTI32X4 4(BX), Z6
+	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
+	VPSRLW          $0x02, Z6, Z6
+	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
+	VPORD           Z6, Z8, Z6
+	VPBROADCASTW    (BX), Y7
+	VCVTPH2PS       Y7, Z8
+	VPBROADCASTW    2(BX), Y7
+	VCVTPH2PS       Y7, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z10
+	VBROADCASTI64X4 16(BX), Z11
+	VPSRLVW         Z1, Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z12
+	VPMADDUBSW      (SI), Z11, Z13
+	VPMADDWD        Z12, Z13, Z13
+	VPMADDUBSW      (DI), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 48(BX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z14
+	VPMADDUBSW      64(SI), Z12, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      64(DI), Z12, Z12
+	VPDPWSSD        Z14, Z12, Z11
+	VBROADCASTI64X4 80(BX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z14
+	VPMADDUBSW      128(SI), Z12, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      128(DI), Z12, Z12
+	VPDPWSSD        Z14, Z12, Z11
+	VBROADCASTI64X4 112(BX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(SI), Z12, Z14
+	VPDPWSSD        Z6, Z14, Z13
+	VPMADDUBSW      192(DI), Z12, Z12
+	VPDPWSSD        Z6, Z12, Z11
+	VSHUFI64X2      $0x44, Z11, Z13, Z6
+	VSHUFI64X2      $0xee, Z11, Z13, Z11
+	VPADDD          Z11, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z8, Z8
+	VFMADD231PS     Z8, Z6, Z4
+	VPMADDWD        64(SP), Z10, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z9, Z8
+	VFNMADD231PS    Z8, Z6, Z4
+	VBROADCASTI32X4 4(CX), Z6
+	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
+	VPSRLW          $0x02, Z6, Z6
+	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
+	VPORD           Z6, Z8, Z6
+	VPBROADCASTW    (CX), Y7
+	VCVTPH2PS       Y7, Z8
+	VPBROADCASTW    2(CX), Y7
+	VCVTPH2PS       Y7, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z10
+	VBROADCASTI64X4 16(CX), Z11
+	VPSRLVW         Z1, Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z12
+	VPMADDUBSW      (SI), Z11, Z13
+	VPMADDWD        Z12, Z13, Z13
+	VPMADDUBSW      (DI), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 48(CX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z14
+	VPMADDUBSW      64(SI), Z12, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      64(DI), Z12, Z12
+	VPDPWSSD        Z14, Z12, Z11
+	VBROADCASTI64X4 80(CX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z14
+	VPMADDUBSW      128(SI), Z12, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      128(DI), Z12, Z12
+	VPDPWSSD        Z14, Z12, Z11
+	VBROADCASTI64X4 112(CX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(SI), Z12, Z14
+	VPDPWSSD        Z6, Z14, Z13
+	VPMADDUBSW      192(DI), Z12, Z12
+	VPDPWSSD        Z6, Z12, Z11
+	VSHUFI64X2      $0x44, Z11, Z13, Z6
+	VSHUFI64X2      $0xee, Z11, Z13, Z11
+	VPADDD          Z11, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z8, Z8
+	VFMADD231PS     Z8, Z6, Z5
+	VPMADDWD        64(SP), Z10, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z9, Z8
+	VFNMADD231PS    Z8, Z6, Z5
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000090, DX
+	ADDQ            $0x00000090, BX
+	ADDQ            $0x00000090, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	DECQ            R8
+	JMP             dotQ4Kx4x2VNNI_loop
+
+dotQ4Kx4x2VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VEXTRACTF32X4 $0x01, Y3, X2
+	VADDPS        X2, X3, X3
+	VMOVHLPS      X3, X3, X2
+	VADDPS        X2, X3, X3
+	VMOVSHDUP     X3, X2
+	VADDSS        X2, X3, X3
+	VMOVSS        X3, 4(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y2
+	VEXTRACTF32X4 $0x01, Y4, X3
+	VADDPS        X3, X4, X4
+	VMOVHLPS      X4, X4, X3
+	VADDPS        X3, X4, X4
+	VMOVSHDUP     X4, X3
+	VADDSS        X3, X4, X4
+	VMOVSS        X4, 8(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y3
+	VEXTRACTF32X4 $0x01, Y5, X4
+	VADDPS        X4, X5, X5
+	VMOVHLPS      X5, X5, X4
+	VADDPS        X4, X5, X5
+	VMOVSHDUP     X5, X4
+	VADDSS        X4, X5, X5
+	VMOVSS        X5, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx4x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ4Kx4x3VNNI(SB), NOSPLIT, $256-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), DI
+	MOVQ      nb+32(FP), R9
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+
+dotQ4Kx4x3VNNI_loop:
+	TESTQ           R9, R9
+	JZ              dotQ4Kx4x3VNNI_end
+	VBROADCASTSS    288(SI), Z10
+	VMOVDQU32       256(SI), Y11
+	VBROADCASTSS    288(R8), Y12
+	VINSERTF64X4    $0x01, Y12, Z10, Z10
+	VINSERTI64X4    $0x01, 256(R8), Z11, Z11
+	VMOVUPS         Z10, (SP)
+	VMOVDQU64       Z11, 64(SP)
+	VBROADCASTSS    288(DI), Z10
+	VMOVDQU32       256(DI), Y12
+	VMOVUPS         Z10, 128(SP)
+	VMOVDQU64       Z12, 192(SP)
+	VBROADCASTI32X4 4(AX), Z10
+	VPSHUFB         q4kScaleLo<>+0(SB), Z10, Z13
+	VPSRLW          $0x04, Z13, Z14
+	VPANDD          q4kHighNibble<>+0(SB), Z14, Z14
+	VPANDD          q4kLowBits<>+0(SB), Z13, Z13
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q4kScaleHi<>+0(SB), Z10, Z10
+	VPSRLW          $0x02, Z10, Z10
+	VPANDD          q4kTopBits<>+0(SB), Z10, Z10
+	VPORD           Z10, Z13, Z10
+	VPBROADCASTW    (AX), Y11
+	VCVTPH2PS       Y11, Z13
+	VPBROADCASTW    2(AX), Y11
+	VCVTPH2PS       Y11, Z14
+	VPSHUFB         q4kMinPairs<>+0(SB), Z10, Z15
+	VBROADCASTI64X4 16(AX), Z16
+	VPSRLVW         Z1, Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales0<>+0(SB), Z10, Z17
+	VPMADDUBSW      (SI), Z16, Z18
+	VPMADDWD        Z17, Z18, Z18
+	VPMADDUBSW      (R8), Z16, Z19
+	VPMADDWD        Z17, Z19, Z19
+	VPMADDUBSW      (DI), Z16, Z16
+	VPMADDWD        Z17, Z16, Z16
+	VBROADCASTI64X4 48(AX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales1<>+0(SB), Z10, Z20
+	VPMADDUBSW      64(SI), Z17, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      64(R8), Z17, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      64(DI), Z17, Z17
+	VPDPWSSD        Z20, Z17, Z16
+	VBROADCASTI64X4 80(AX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales2<>+0(SB), Z10, Z20
+	VPMADDUBSW      128(SI), Z17, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      128(R8), Z17, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      128(DI), Z17, Z17
+	VPDPWSSD        Z20, Z17, Z16
+	VBROADCASTI64X4 112(AX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales3<>+0(SB), Z10, Z10
+	VPMADDUBSW      192(SI), Z17, Z20
+	VPDPWSSD        Z10, Z20, Z18
+	VPMADDUBSW      192(R8), Z17, Z20
+	VPDPWSSD        Z10, Z20, Z19
+	VPMADDUBSW      192(DI), Z17, Z17
+	VPDPWSSD        Z10, Z17, Z16
+	VSHUFI64X2      $0x44, Z19, Z18, Z10
+	VSHUFI64X2      $0xee, Z19, Z18, Z17
+	VPADDD          Z17, Z10, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          (SP), Z13, Z17
+	VFMADD231PS     Z17, Z10, Z2
+	VPMADDWD        64(SP), Z15, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          (SP), Z14, Z17
+	VFNMADD231PS    Z17, Z10, Z2
+	VEXTRACTI64X4   $0x01, Z16, Y10
+	VPADDD          Y10, Y16, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y13, Y11
+	VFMADD231PS     Y11, Y10, Y3
+	VPMADDWD        192(SP), Y15, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y14, Y11
+	VFNMADD231PS    Y11, Y10, Y3
+	VBROADCASTI32X4 4(DX), Z10
+	VPSHUFB         q4kScaleLo<>+0(SB), Z10, Z13
+	VPSRLW          $0x04, Z13, Z14
+	VPANDD          q4kHighNibble<>+0(SB), Z14, Z14
+	VPANDD          q4kLowBits<>+0(SB), Z13, Z13
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q4kScaleHi<>+0(SB), Z10, Z10
+	VPSRLW          $0x02, Z10, Z10
+	VPANDD          q4kTopBits<>+0(SB), Z10, Z10
+	VPORD           Z10, Z13, Z10
+	VPBROADCASTW    (DX), Y11
+	VCVTPH2PS       Y11, Z13
+	VPBROADCASTW    2(DX), Y11
+	VCVTPH2PS       Y11, Z14
+	VPSHUFB         q4kMinPairs<>+0(SB), Z10, Z15
+	VBROADCASTI64X4 16(DX), Z16
+	VPSRLVW         Z1, Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales0<>+0(SB), Z10, Z17
+	VPMADDUBSW      (SI), Z16, Z18
+	VPMADDWD        Z17, Z18, Z18
+	VPMADDUBSW      (R8), Z16, Z19
+	VPMADDWD        Z17, Z19, Z19
+	VPMADDUBSW      (DI), Z16, Z16
+	VPMADDWD        Z17, Z16, Z16
+	VBROADCASTI64X4 48(DX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales1<>+0(SB), Z10, Z20
+	VPMADDUBSW      64(SI), Z17, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      64(R8), Z17, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      64(DI), Z17, Z17
+	VPDPWSSD        Z20, Z17, Z16
+	VBROADCASTI64X4 80(DX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales2<>+0(SB), Z10, Z20
+	VPMADDUBSW      128(SI), Z17, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      128(R8), Z17, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      128(DI), Z17, Z17
+	VPDPWSSD        Z20, Z17, Z16
+	VBROADCASTI64X4 112(DX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales3<>+0(SB), Z10, Z10
+	VPMADDUBSW      192(SI), Z17, Z20
+	VPDPWSSD        Z10, Z20, Z18
+	VPMADDUBSW      192(R8), Z17, Z20
+	VPDPWSSD        Z10, Z20, Z19
+	VPMADDUBSW      192(DI), Z17, Z17
+	VPDPWSSD        Z10, Z17, Z16
+	VSHUFI64X2      $0x44, Z19, Z18, Z10
+	VSHUFI64X2      $0xee, Z19, Z18, Z17
+	VPADDD          Z17, Z10, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          (SP), Z13, Z17
+	VFMADD231PS     Z17, Z10, Z4
+	VPMADDWD        64(SP), Z15, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          (SP), Z14, Z17
+	VFNMADD231PS    Z17, Z10, Z4
+	VEXTRACTI64X4   $0x01, Z16, Y10
+	VPADDD          Y10, Y16, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y13, Y11
+	VFMADD231PS     Y11, Y10, Y5
+	VPMADDWD        192(SP), Y15, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y14, Y11
+	VFNMADD231PS    Y11, Y10, Y5
+	VBROADCASTI32X4 4(BX), Z10
+	VPSHUFB         q4kScaleLo<>+0(SB), Z10, Z13
+	VPSRLW          $0x04, Z13, Z14
+	VPANDD          q4kHighNibble<>+0(SB), Z14, Z14
+	VPANDD          q4kLowBits<>+0(SB), Z13, Z13
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q4kScaleHi<>+0(SB), Z10, Z10
+	VPSRLW          $0x02, Z10, Z10
+	VPANDD          q4kTopBits<>+0(SB), Z10, Z10
+	VPORD           Z10, Z13, Z10
+	VPBROADCASTW    (BX), Y11
+	VCVTPH2PS       Y11, Z13
+	VPBROADCASTW    2(BX), Y11
+	VCVTPH2PS       Y11, Z14
+	VPSHUFB         q4kMinPairs<>+0(SB), Z10, Z15
+	VBROADCASTI64X4 16(BX), Z16
+	VPSRLVW         Z1, Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales0<>+0(SB), Z10, Z17
+	VPMADDUBSW      (SI), Z16, Z18
+	VPMADDWD        Z17, Z18, Z18
+	VPMADDUBSW      (R8), Z16, Z19
+	VPMADDWD        Z17, Z19, Z19
+	VPMADDUBSW      (DI), Z16, Z16
+	VPMADDWD        Z17, Z16, Z16
+	VBROADCASTI64X4 48(BX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales1<>+0(SB), Z10, Z20
+	VPMADDUBSW      64(SI), Z17, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      64(R8), Z17, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      64(DI), Z17, Z17
+	VPDPWSSD        Z20, Z17, Z16
+	VBROADCASTI64X4 80(BX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales2<>+0(SB), Z10, Z20
+	VPMADDUBSW      128(SI), Z17, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      128(R8), Z17, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      128(DI), Z17, Z17
+	VPDPWSSD        Z20, Z17, Z16
+	VBROADCASTI64X4 112(BX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales3<>+0(SB), Z10, Z10
+	VPMADDUBSW      192(SI), Z17, Z20
+	VPDPWSSD        Z10, Z20, Z18
+	VPMADDUBSW      192(R8), Z17, Z20
+	VPDPWSSD        Z10, Z20, Z19
+	VPMADDUBSW      192(DI), Z17, Z17
+	VPDPWSSD        Z10, Z17, Z16
+	VSHUFI64X2      $0x44, Z19, Z18, Z10
+	VSHUFI64X2      $0xee, Z19, Z18, Z17
+	VPADDD          Z17, Z10, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          (SP), Z13, Z17
+	VFMADD231PS     Z17, Z10, Z6
+	VPMADDWD        64(SP), Z15, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          (SP), Z14, Z17
+	VFNMADD231PS    Z17, Z10, Z6
+	VEXTRACTI64X4   $0x01, Z16, Y10
+	VPADDD          Y10, Y16, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y13, Y11
+	VFMADD231PS     Y11, Y10, Y7
+	VPMADDWD        192(SP), Y15, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y14, Y11
+	VFNMADD231PS    Y11, Y10, Y7
+	VBROADCASTI32X4 4(CX), Z10
+	VPSHUFB         q4kScaleLo<>+0(SB), Z10, Z13
+	VPSRLW          $0x04, Z13, Z14
+	VPANDD          q4kHighNibble<>+0(SB), Z14, Z14
+	VPANDD          q4kLowBits<>+0(SB), Z13, Z13
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q4kScaleHi<>+0(SB), Z10, Z10
+	VPSRLW          $0x02, Z10, Z10
+	VPANDD          q4kTopBits<>+0(SB), Z10, Z10
+	VPORD           Z10, Z13, Z10
+	VPBROADCASTW    (CX), Y11
+	VCVTPH2PS       Y11, Z13
+	VPBROADCASTW    2(CX), Y11
+	VCVTPH2PS       Y11, Z14
+	VPSHUFB         q4kMinPairs<>+0(SB), Z10, Z15
+	VBROADCASTI64X4 16(CX), Z16
+	VPSRLVW         Z1, Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales0<>+0(SB), Z10, Z17
+	VPMADDUBSW      (SI), Z16, Z18
+	VPMADDWD        Z17, Z18, Z18
+	VPMADDUBSW      (R8), Z16, Z19
+	VPMADDWD        Z17, Z19, Z19
+	VPMADDUBSW      (DI), Z16, Z16
+	VPMADDWD        Z17, Z16, Z16
+	VBROADCASTI64X4 48(CX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales1<>+0(SB), Z10, Z20
+	VPMADDUBSW      64(SI), Z17, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      64(R8), Z17, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      64(DI), Z17, Z17
+	VPDPWSSD        Z20, Z17, Z16
+	VBROADCASTI64X4 80(CX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales2<>+0(SB), Z10, Z20
+	VPMADDUBSW      128(SI), Z17, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      128(R8), Z17, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      128(DI), Z17, Z17
+	VPDPWSSD        Z20, Z17, Z16
+	VBROADCASTI64X4 112(CX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales3<>+0(SB), Z10, Z10
+	VPMADDUBSW      192(SI), Z17, Z20
+	VPDPWSSD        Z10, Z20, Z18
+	VPMADDUBSW      192(R8), Z17, Z20
+	VPDPWSSD        Z10, Z20, Z19
+	VPMADDUBSW      192(DI), Z17, Z17
+	VPDPWSSD        Z10, Z17, Z16
+	VSHUFI64X2      $0x44, Z19, Z18, Z10
+	VSHUFI64X2      $0xee, Z19, Z18, Z17
+	VPADDD          Z17, Z10, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          (SP), Z13, Z17
+	VFMADD231PS     Z17, Z10, Z8
+	VPMADDWD        64(SP), Z15, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          (SP), Z14, Z17
+	VFNMADD231PS    Z17, Z10, Z8
+	VEXTRACTI64X4   $0x01, Z16, Y10
+	VPADDD          Y10, Y16, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y13, Y11
+	VFMADD231PS     Y11, Y10, Y9
+	VPMADDWD        192(SP), Y15, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y14, Y11
+	VFNMADD231PS    Y11, Y10, Y9
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000090, DX
+	ADDQ            $0x00000090, BX
+	ADDQ            $0x00000090, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, DI
+	DECQ            R9
+	JMP             dotQ4Kx4x3VNNI_loop
+
+dotQ4Kx4x3VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X2
+	VADDPS        X2, X4, X4
+	VMOVHLPS      X4, X4, X2
+	VADDPS        X2, X4, X4
+	VMOVSHDUP     X4, X2
+	VADDSS        X2, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y2
+	VEXTRACTF32X4 $0x01, Y6, X4
+	VADDPS        X4, X6, X6
+	VMOVHLPS      X6, X6, X4
+	VADDPS        X4, X6, X6
+	VMOVSHDUP     X6, X4
+	VADDSS        X4, X6, X6
+	VMOVSS        X6, 8(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y4
+	VEXTRACTF32X4 $0x01, Y8, X6
+	VADDPS        X6, X8, X8
+	VMOVHLPS      X8, X8, X6
+	VADDPS        X6, X8, X8
+	VMOVSHDUP     X8, X6
+	VADDSS        X6, X8, X8
+	VMOVSS        X8, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X6
+	VADDPS        X6, X0, X0
+	VMOVHLPS      X0, X0, X6
+	VADDPS        X6, X0, X0
+	VMOVSHDUP     X0, X6
+	VADDSS        X6, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 4(AX)
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 8(AX)
+	VEXTRACTF32X4 $0x01, Y9, X0
+	VADDPS        X0, X9, X9
+	VMOVHLPS      X9, X9, X0
+	VADDPS        X0, X9, X9
+	VMOVSHDUP     X9, X0
+	VADDSS        X0, X9, X9
+	VMOVSS        X9, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx4x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ4Kx4x4VNNI(SB), NOSPLIT, $256-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), R9
+	LEAQ      (R9)(DI*1), DI
+	MOVQ      nb+32(FP), R10
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+
+dotQ4Kx4x4VNNI_loop:
+	TESTQ           R10, R10
+	JZ              dotQ4Kx4x4VNNI_end
+	VBROADCASTSS    288(SI), Z10
+	VMOVDQU32       256(SI), Y11
+	VBROADCASTSS    288(R8), Y12
+	VINSERTF64X4    $0x01, Y12, Z10, Z10
+	VINSERTI64X4    $0x01, 256(R8), Z11, Z11
+	VMOVUPS         Z10, (SP)
+	VMOVDQU64       Z11, 64(SP)
+	VBROADCASTSS    288(R9), Z10
+	VMOVDQU32       256(R9), Y12
+	VBROADCASTSS    288(DI), Y11
+	VINSERTF64X4    $0x01, Y11, Z10, Z10
+	VINSERTI64X4    $0x01, 256(DI), Z12, Z12
+	VMOVUPS         Z10, 128(SP)
+	VMOVDQU64       Z12, 192(SP)
+	VBROADCASTI32X4 4(AX), Z10
+	VPSHUFB         q4kScaleLo<>+0(SB), Z10, Z13
+	VPSRLW          $0x04, Z13, Z14
+	VPANDD          q4kHighNibble<>+0(SB), Z14, Z14
+	VPANDD          q4kLowBits<>+0(SB), Z13, Z13
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q4kScaleHi<>+0(SB), Z10, Z10
+	VPSRLW          $0x02, Z10, Z10
+	VPANDD          q4kTopBits<>+0(SB), Z10, Z10
+	VPORD           Z10, Z13, Z10
+	VPBROADCASTW    (AX), Y11
+	VCVTPH2PS       Y11, Z13
+	VPBROADCASTW    2(AX), Y11
+	VCVTPH2PS       Y11, Z14
+	VPSHUFB         q4kMinPairs<>+0(SB), Z10, Z15
+	VBROADCASTI64X4 16(AX), Z16
+	VPSRLVW         Z1, Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales0<>+0(SB), Z10, Z17
+	VPMADDUBSW      (SI), Z16, Z18
+	VPMADDWD        Z17, Z18, Z18
+	VPMADDUBSW      (R8), Z16, Z19
+	VPMADDWD        Z17, Z19, Z19
+	VPMADDUBSW      (R9), Z16, Z20
+	VPMADDWD        Z17, Z20, Z20
+	VPMADDUBSW      (DI), Z16, Z16
+	VPMADDWD        Z17, Z16, Z16
+	VBROADCASTI64X4 48(AX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales1<>+0(SB), Z10, Z21
+	VPMADDUBSW      64(SI), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z18
+	VPMADDUBSW      64(R8), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z19
+	VPMADDUBSW      64(R9), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z20
+	VPMADDUBSW      64(DI), Z17, Z17
+	VPDPWSSD        Z21, Z17, Z16
+	VBROADCASTI64X4 80(AX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales2<>+0(SB), Z10, Z21
+	VPMADDUBSW      128(SI), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z18
+	VPMADDUBSW      128(R8), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z19
+	VPMADDUBSW      128(R9), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z20
+	VPMADDUBSW      128(DI), Z17, Z17
+	VPDPWSSD        Z21, Z17, Z16
+	VBROADCASTI64X4 112(AX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales3<>+0(SB), Z10, Z10
+	VPMADDUBSW      192(SI), Z17, Z21
+	VPDPWSSD        Z10, Z21, Z18
+	VPMADDUBSW      192(R8), Z17, Z21
+	VPDPWSSD        Z10, Z21, Z19
+	VPMADDUBSW      192(R9), Z17, Z21
+	VPDPWSSD        Z10, Z21, Z20
+	VPMADDUBSW      192(DI), Z17, Z17
+	VPDPWSSD        Z10, Z17, Z16
+	VSHUFI64X2      $0x44, Z19, Z18, Z10
+	VSHUFI64X2      $0xee, Z19, Z18, Z17
+	VPADDD          Z17, Z10, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          (SP), Z13, Z17
+	VFMADD231PS     Z17, Z10, Z2
+	VPMADDWD        64(SP), Z15, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          (SP), Z14, Z17
+	VFNMADD231PS    Z17, Z10, Z2
+	VSHUFI64X2      $0x44, Z16, Z20, Z10
+	VSHUFI64X2      $0xee, Z16, Z20, Z16
+	VPADDD          Z16, Z10, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          128(SP), Z13, Z13
+	VFMADD231PS     Z13, Z10, Z3
+	VPMADDWD        192(SP), Z15, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          128(SP), Z14, Z13
+	VFNMADD231PS    Z13, Z10, Z3
+	VBROADCASTI32X4 4(DX), Z10
+	VPSHUFB         q4kScaleLo<>+0(SB), Z10, Z13
+	VPSRLW          $0x04, Z13, Z14
+	VPANDD          q4kHighNibble<>+0(SB), Z14, Z14
+	VPANDD          q4kLowBits<>+0(SB), Z13, Z13
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q4kScaleHi<>+0(SB), Z10, Z10
+	VPSRLW          $0x02, Z10, Z10
+	VPANDD          q4kTopBits<>+0(SB), Z10, Z10
+	VPORD           Z10, Z13, Z10
+	VPBROADCASTW    (DX), Y11
+	VCVTPH2PS       Y11, Z13
+	VPBROADCASTW    2(DX), Y11
+	VCVTPH2PS       Y11, Z14
+	VPSHUFB         q4kMinPairs<>+0(SB), Z10, Z15
+	VBROADCASTI64X4 16(DX), Z16
+	VPSRLVW         Z1, Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales0<>+0(SB), Z10, Z17
+	VPMADDUBSW      (SI), Z16, Z18
+	VPMADDWD        Z17, Z18, Z18
+	VPMADDUBSW      (R8), Z16, Z19
+	VPMADDWD        Z17, Z19, Z19
+	VPMADDUBSW      (R9), Z16, Z20
+	VPMADDWD        Z17, Z20, Z20
+	VPMADDUBSW      (DI), Z16, Z16
+	VPMADDWD        Z17, Z16, Z16
+	VBROADCASTI64X4 48(DX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales1<>+0(SB), Z10, Z21
+	VPMADDUBSW      64(SI), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z18
+	VPMADDUBSW      64(R8), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z19
+	VPMADDUBSW      64(R9), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z20
+	VPMADDUBSW      64(DI), Z17, Z17
+	VPDPWSSD        Z21, Z17, Z16
+	VBROADCASTI64X4 80(DX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales2<>+0(SB), Z10, Z21
+	VPMADDUBSW      128(SI), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z18
+	VPMADDUBSW      128(R8), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z19
+	VPMADDUBSW      128(R9), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z20
+	VPMADDUBSW      128(DI), Z17, Z17
+	VPDPWSSD        Z21, Z17, Z16
+	VBROADCASTI64X4 112(DX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales3<>+0(SB), Z10, Z10
+	VPMADDUBSW      192(SI), Z17, Z21
+	VPDPWSSD        Z10, Z21, Z18
+	VPMADDUBSW      192(R8), Z17, Z21
+	VPDPWSSD        Z10, Z21, Z19
+	VPMADDUBSW      192(R9), Z17, Z21
+	VPDPWSSD        Z10, Z21, Z20
+	VPMADDUBSW      192(DI), Z17, Z17
+	VPDPWSSD        Z10, Z17, Z16
+	VSHUFI64X2      $0x44, Z19, Z18, Z10
+	VSHUFI64X2      $0xee, Z19, Z18, Z17
+	VPADDD          Z17, Z10, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          (SP), Z13, Z17
+	VFMADD231PS     Z17, Z10, Z4
+	VPMADDWD        64(SP), Z15, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          (SP), Z14, Z17
+	VFNMADD231PS    Z17, Z10, Z4
+	VSHUFI64X2      $0x44, Z16, Z20, Z10
+	VSHUFI64X2      $0xee, Z16, Z20, Z16
+	VPADDD          Z16, Z10, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          128(SP), Z13, Z13
+	VFMADD231PS     Z13, Z10, Z5
+	VPMADDWD        192(SP), Z15, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          128(SP), Z14, Z13
+	VFNMADD231PS    Z13, Z10, Z5
+	VBROADCASTI32X4 4(BX), Z10
+	VPSHUFB         q4kScaleLo<>+0(SB), Z10, Z13
+	VPSRLW          $0x04, Z13, Z14
+	VPANDD          q4kHighNibble<>+0(SB), Z14, Z14
+	VPANDD          q4kLowBits<>+0(SB), Z13, Z13
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q4kScaleHi<>+0(SB), Z10, Z10
+	VPSRLW          $0x02, Z10, Z10
+	VPANDD          q4kTopBits<>+0(SB), Z10, Z10
+	VPORD           Z10, Z13, Z10
+	VPBROADCASTW    (BX), Y11
+	VCVTPH2PS       Y11, Z13
+	VPBROADCASTW    2(BX), Y11
+	VCVTPH2PS       Y11, Z14
+	VPSHUFB         q4kMinPairs<>+0(SB), Z10, Z15
+	VBROADCASTI64X4 16(BX), Z16
+	VPSRLVW         Z1, Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales0<>+0(SB), Z10, Z17
+	VPMADDUBSW      (SI), Z16, Z18
+	VPMADDWD        Z17, Z18, Z18
+	VPMADDUBSW      (R8), Z16, Z19
+	VPMADDWD        Z17, Z19, Z19
+	VPMADDUBSW      (R9), Z16, Z20
+	VPMADDWD        Z17, Z20, Z20
+	VPMADDUBSW      (DI), Z16, Z16
+	VPMADDWD        Z17, Z16, Z16
+	VBROADCASTI64X4 48(BX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales1<>+0(SB), Z10, Z21
+	VPMADDUBSW      64(SI), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z18
+	VPMADDUBSW      64(R8), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z19
+	VPMADDUBSW      64(R9), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z20
+	VPMADDUBSW      64(DI), Z17, Z17
+	VPDPWSSD        Z21, Z17, Z16
+	VBROADCASTI64X4 80(BX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales2<>+0(SB), Z10, Z21
+	VPMADDUBSW      128(SI), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z18
+	VPMADDUBSW      128(R8), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z19
+	VPMADDUBSW      128(R9), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z20
+	VPMADDUBSW      128(DI), Z17, Z17
+	VPDPWSSD        Z21, Z17, Z16
+	VBROADCASTI64X4 112(BX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales3<>+0(SB), Z10, Z10
+	VPMADDUBSW      192(SI), Z17, Z21
+	VPDPWSSD        Z10, Z21, Z18
+	VPMADDUBSW      192(R8), Z17, Z21
+	VPDPWSSD        Z10, Z21, Z19
+	VPMADDUBSW      192(R9), Z17, Z21
+	VPDPWSSD        Z10, Z21, Z20
+	VPMADDUBSW      192(DI), Z17, Z17
+	VPDPWSSD        Z10, Z17, Z16
+	VSHUFI64X2      $0x44, Z19, Z18, Z10
+	VSHUFI64X2      $0xee, Z19, Z18, Z17
+	VPADDD          Z17, Z10, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          (SP), Z13, Z17
+	VFMADD231PS     Z17, Z10, Z6
+	VPMADDWD        64(SP), Z15, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          (SP), Z14, Z17
+	VFNMADD231PS    Z17, Z10, Z6
+	VSHUFI64X2      $0x44, Z16, Z20, Z10
+	VSHUFI64X2      $0xee, Z16, Z20, Z16
+	VPADDD          Z16, Z10, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          128(SP), Z13, Z13
+	VFMADD231PS     Z13, Z10, Z7
+	VPMADDWD        192(SP), Z15, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          128(SP), Z14, Z13
+	VFNMADD231PS    Z13, Z10, Z7
+	VBROADCASTI32X4 4(CX), Z10
+	VPSHUFB         q4kScaleLo<>+0(SB), Z10, Z13
+	VPSRLW          $0x04, Z13, Z14
+	VPANDD          q4kHighNibble<>+0(SB), Z14, Z14
+	VPANDD          q4kLowBits<>+0(SB), Z13, Z13
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q4kScaleHi<>+0(SB), Z10, Z10
+	VPSRLW          $0x02, Z10, Z10
+	VPANDD          q4kTopBits<>+0(SB), Z10, Z10
+	VPORD           Z10, Z13, Z10
+	VPBROADCASTW    (CX), Y11
+	VCVTPH2PS       Y11, Z13
+	VPBROADCASTW    2(CX), Y11
+	VCVTPH2PS       Y11, Z14
+	VPSHUFB         q4kMinPairs<>+0(SB), Z10, Z15
+	VBROADCASTI64X4 16(CX), Z16
+	VPSRLVW         Z1, Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales0<>+0(SB), Z10, Z17
+	VPMADDUBSW      (SI), Z16, Z18
+	VPMADDWD        Z17, Z18, Z18
+	VPMADDUBSW      (R8), Z16, Z19
+	VPMADDWD        Z17, Z19, Z19
+	VPMADDUBSW      (R9), Z16, Z20
+	VPMADDWD        Z17, Z20, Z20
+	VPMADDUBSW      (DI), Z16, Z16
+	VPMADDWD        Z17, Z16, Z16
+	VBROADCASTI64X4 48(CX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales1<>+0(SB), Z10, Z21
+	VPMADDUBSW      64(SI), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z18
+	VPMADDUBSW      64(R8), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z19
+	VPMADDUBSW      64(R9), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z20
+	VPMADDUBSW      64(DI), Z17, Z17
+	VPDPWSSD        Z21, Z17, Z16
+	VBROADCASTI64X4 80(CX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales2<>+0(SB), Z10, Z21
+	VPMADDUBSW      128(SI), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z18
+	VPMADDUBSW      128(R8), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z19
+	VPMADDUBSW      128(R9), Z17, Z22
+	VPDPWSSD        Z21, Z22, Z20
+	VPMADDUBSW      128(DI), Z17, Z17
+	VPDPWSSD        Z21, Z17, Z16
+	VBROADCASTI64X4 112(CX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VPSHUFB         q4kScales3<>+0(SB), Z10, Z10
+	VPMADDUBSW      192(SI), Z17, Z21
+	VPDPWSSD        Z10, Z21, Z18
+	VPMADDUBSW      192(R8), Z17, Z21
+	VPDPWSSD        Z10, Z21, Z19
+	VPMADDUBSW      192(R9), Z17, Z21
+	VPDPWSSD        Z10, Z21, Z20
+	VPMADDUBSW      192(DI), Z17, Z17
+	VPDPWSSD        Z10, Z17, Z16
+	VSHUFI64X2      $0x44, Z19, Z18, Z10
+	VSHUFI64X2      $0xee, Z19, Z18, Z17
+	VPADDD          Z17, Z10, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          (SP), Z13, Z17
+	VFMADD231PS     Z17, Z10, Z8
+	VPMADDWD        64(SP), Z15, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          (SP), Z14, Z17
+	VFNMADD231PS    Z17, Z10, Z8
+	VSHUFI64X2      $0x44, Z16, Z20, Z10
+	VSHUFI64X2      $0xee, Z16, Z20, Z16
+	VPADDD          Z16, Z10, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          128(SP), Z13, Z13
+	VFMADD231PS     Z13, Z10, Z9
+	VPMADDWD        192(SP), Z15, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          128(SP), Z14, Z13
+	VFNMADD231PS    Z13, Z10, Z9
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000090, DX
+	ADDQ            $0x00000090, BX
+	ADDQ            $0x00000090, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, R9
+	ADDQ            $0x00000140, DI
+	DECQ            R10
+	JMP             dotQ4Kx4x4VNNI_loop
+
+dotQ4Kx4x4VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X2
+	VADDPS        X2, X4, X4
+	VMOVHLPS      X4, X4, X2
+	VADDPS        X2, X4, X4
+	VMOVSHDUP     X4, X2
+	VADDSS        X2, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y2
+	VEXTRACTF32X4 $0x01, Y6, X4
+	VADDPS        X4, X6, X6
+	VMOVHLPS      X6, X6, X4
+	VADDPS        X4, X6, X6
+	VMOVSHDUP     X6, X4
+	VADDSS        X4, X6, X6
+	VMOVSS        X6, 8(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y4
+	VEXTRACTF32X4 $0x01, Y8, X6
+	VADDPS        X6, X8, X8
+	VMOVHLPS      X8, X8, X6
+	VADDPS        X6, X8, X8
+	VMOVSHDUP     X8, X6
+	VADDSS        X6, X8, X8
+	VMOVSS        X8, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X6
+	VADDPS        X6, X0, X0
+	VMOVHLPS      X0, X0, X6
+	VADDPS        X6, X0, X0
+	VMOVSHDUP     X0, X6
+	VADDSS        X6, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VEXTRACTF32X4 $0x01, Y3, X1
+	VADDPS        X1, X3, X3
+	VMOVHLPS      X3, X3, X1
+	VADDPS        X1, X3, X3
+	VMOVSHDUP     X3, X1
+	VADDSS        X1, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VEXTRACTF32X4 $0x01, Y5, X2
+	VADDPS        X2, X5, X5
+	VMOVHLPS      X5, X5, X2
+	VADDPS        X2, X5, X5
+	VMOVSHDUP     X5, X2
+	VADDSS        X2, X5, X5
+	VMOVSS        X5, 4(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y2
+	VEXTRACTF32X4 $0x01, Y7, X3
+	VADDPS        X3, X7, X7
+	VMOVHLPS      X7, X7, X3
+	VADDPS        X3, X7, X7
+	VMOVSHDUP     X7, X3
+	VADDSS        X3, X7, X7
+	VMOVSS        X7, 8(AX)
+	VEXTRACTF64X4 $0x01, Z9, Y3
+	VEXTRACTF32X4 $0x01, Y9, X4
+	VADDPS        X4, X9, X9
+	VMOVHLPS      X9, X9, X4
+	VADDPS        X4, X9, X9
+	VMOVSHDUP     X9, X4
+	VADDSS        X4, X9, X9
+	VMOVSS        X9, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 12(AX)
+	VZEROUPPER
+	RET

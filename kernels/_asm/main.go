@@ -50,5 +50,6 @@ func main() {
 	}
 	kquant512Kernels()
 	smallQuant512Kernels()
+	quantVNNIKernels()
 	Generate()
 }

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/ir"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// vnniTiles lists the R×C tiles of the VNNI prefill kernels.
+var vnniTiles = [][2]int{{1, 1}, {1, 2}, {1, 3}, {1, 4}, {2, 1}, {2, 2}, {2, 3}, {2, 4}, {4, 1}, {4, 2}, {4, 3}, {4, 4}}
+
+// quantVNNIKernels generates the AVX-512 VNNI tiles of Q4_0 and Q4_K.
+func quantVNNIKernels() {
+	for _, tl := range vnniTiles {
+		q40VNNI(tl[0], tl[1])
+	}
+	for _, tl := range vnniTiles {
+		q4KVNNI(tl[0], tl[1])
+	}
+}
+
+// vnniOp emits an AVX-512 VNNI instruction (acc += products of s and u),
+// which the instruction tables lack.
+func vnniOp(opcode string, s, u, acc Op) {
+	Instruction(&ir.Instruction{
+		Opcode:   opcode,
+		Operands: []Op{s, u, acc},
+		Inputs:   []Op{s, u, acc},
+		Outputs:  []Op{acc},
+		ISA:      []string{"AVX512_VNNI"},
+	})
+}
+
+// bytes64 returns a 64-byte read-only vector whose byte i is f(i).
+func bytes64(name string, f func(i int) byte) Mem {
+	if m, ok := consts[name]; ok {
+		return m
+	}
+	m := GLOBL(name, RODATA|NOPTR)
+	for i := range 64 {
+		DATA(i, U8(f(i)))
+	}
+	consts[name] = m
+	return m
+}
+
+// nibbleShifts returns the VPSRLVW counts that leave the low nibbles in
+// the 16-byte lanes 0 and 2 and bring the high nibbles down in lanes 1
+// and 3 (every 16 bytes when half is 16, every 32 when half is 32).
+func nibbleShifts(half int) Mem {
+	return bytes64(fmt.Sprintf("nibbleShifts%d", half), func(i int) byte {
+		if i%2 == 0 && i/half%2 == 1 {
+			return 4
+		}
+		return 0
+	})
+}
+
+// q40VNNI generates an R×C Q4_0 tile with AVX-512 VNNI, two blocks per
+// ZMM register as q8VNNI: the codes 0-15 times x with VPDPBUSD on top of
+// -8 times each lane's activation sum (the correction shifted right by 4),
+// so each int32 lane holds the dot of 4 values of (code-8) and x.
+func q40VNNI(R, C int) {
+	name := fmt.Sprintf("dotQ40x%dx%dVNNI", R, C)
+	rows, cols, nb := tilePrologue(name, R, C, "Q40 weights times Q8")
+	nib, shr := ZMM(), ZMM()
+	VMOVDQU64(vecConst("nibbles", 0x0f0f0f0f), nib)
+	VMOVDQU64(nibbleShifts(16), shr)
+	acc := zeroAcc(avx512, R, C, 1)
+	low, tmp := K(), GP32()
+	MOVL(U32(0xff), tmp)
+	KMOVW(tmp, low)
+	const bb = 18 // block bytes: F16 scale, 16 bytes of codes
+	pairLoop(name, rows, cols, nb, bb, func(single bool) {
+		cs := make([]VecVirtual, C)
+		for c := range cs {
+			cs[c] = ZMM()
+			VPSRAD(U8(4), Mem{Base: cols[c], Disp: pairCorr}, cs[c])
+		}
+		for r := range R {
+			w, dw, dh := ZMM(), ZMM(), YMM()
+			VPBROADCASTW(Mem{Base: rows[r]}, dh)
+			if single {
+				VBROADCASTI32X4(Mem{Base: rows[r], Disp: 2}, w)
+			} else {
+				VMOVDQU32(Mem{Base: rows[r], Disp: 2}, w.AsX())
+				VINSERTI32X4(U8(1), Mem{Base: rows[r], Disp: bb + 2}, w.AsY(), w.AsY())
+				VSHUFI64X2(U8(0x50), w, w, w) // codes of block 0, 0, 1, 1
+				d2 := XMM()
+				VPBROADCASTW(Mem{Base: rows[r], Disp: bb}, d2)
+				VINSERTI32X4(U8(1), d2, dh, dh)
+			}
+			VPSRLVW(shr, w, w)
+			VPANDD(nib, w, w)
+			VCVTPH2PS(dh, dw)
+			for c := range C {
+				t := ZMM()
+				VMOVDQA64(cs[c], t)
+				vpdpbusd(Mem{Base: cols[c]}, w, t)
+				pairScaleAdd(t, cols[c], dw, acc[r][c][0], low, single)
+			}
+		}
+	})
+	storeTile(avx512, acc)
+}
+
+// pairScaleAdd emits acc += float(t) * (dw * the activation pair's
+// scales at col), in lanes 0-7 only (mask low) for a single block.
+func pairScaleAdd(t VecVirtual, col GPVirtual, dw, acc VecVirtual, low Register, single bool) {
+	sc := ZMM()
+	VCVTDQ2PS(t, t)
+	VMULPS(Mem{Base: col, Disp: pairScales}, dw, sc)
+	if single {
+		VFMADD231PS(sc, t, low, acc)
+	} else {
+		VFMADD231PS(sc, t, acc)
+	}
+}
+
+// tilePrologue starts the R×C VNNI tile name of the q8Kern signature,
+// documented as multiplying what, and loads its row and input pointers
+// and block count.
+func tilePrologue(name string, R, C int, what string) (rows, cols []GPVirtual, nb GPVirtual) {
+	function(name, q8Sig, fmt.Sprintf("%s computes a %d×%d tile of %s activations with AVX-512 VNNI (see q8Kern).", name, R, C, what))
+	return pointers(param("w"), param("wstride"), R), pointers(param("a"), param("astride"), C), param("nb")
+}

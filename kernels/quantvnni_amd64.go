@@ -1,0 +1,20 @@
+//go:build amd64 && !purego
+
+package kernels
+
+// vnniQuants sets the AVX-512 VNNI tiles of Q4_0 and Q4_K in k: 4×4 tiles
+// for several inputs (prefill and batched decode), each weight block
+// unpacked once per tile and used for its 4 inputs. A single input keeps
+// the AVX2 row loop.
+func vnniQuants(k *[numDTypes]q8Kernels) {
+	k[Q4_0] = q8Kernels{rowsVec: 4, rows: 4, cols: 4, tile: tiles(map[[2]int]q8Kern{
+		{1, 1}: dotQ40x1x1VNNI, {1, 2}: dotQ40x1x2VNNI, {1, 3}: dotQ40x1x3VNNI, {1, 4}: dotQ40x1x4VNNI,
+		{2, 1}: dotQ40x2x1VNNI, {2, 2}: dotQ40x2x2VNNI, {2, 3}: dotQ40x2x3VNNI, {2, 4}: dotQ40x2x4VNNI,
+		{4, 1}: dotQ40x4x1VNNI, {4, 2}: dotQ40x4x2VNNI, {4, 3}: dotQ40x4x3VNNI, {4, 4}: dotQ40x4x4VNNI,
+	}), rowLoop: dotQ40RowsAVX2}
+	k[Q4_K] = q8Kernels{rowsVec: 4, rows: 4, cols: 4, tile: tiles(map[[2]int]q8Kern{
+		{1, 1}: dotQ4Kx1x1VNNI, {1, 2}: dotQ4Kx1x2VNNI, {1, 3}: dotQ4Kx1x3VNNI, {1, 4}: dotQ4Kx1x4VNNI,
+		{2, 1}: dotQ4Kx2x1VNNI, {2, 2}: dotQ4Kx2x2VNNI, {2, 3}: dotQ4Kx2x3VNNI, {2, 4}: dotQ4Kx2x4VNNI,
+		{4, 1}: dotQ4Kx4x1VNNI, {4, 2}: dotQ4Kx4x2VNNI, {4, 3}: dotQ4Kx4x3VNNI, {4, 4}: dotQ4Kx4x4VNNI,
+	}), rowLoop: dotQ4KRowsAVX2}
+}

@@ -1,0 +1,76 @@
+package kernels
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// extremeQuantMat returns a rows×cols Q4_0 or Q4_K matrix at the limits
+// of the integer sums: every code 15 (or 0 on odd rows) and, for Q4_K,
+// every 6-bit scale and min 63, with small F16 scales.
+func extremeQuantMat(t DType, rows, cols int) Mat {
+	m := Mat{Type: t, Rows: rows, Cols: cols, Data: make([]byte, rows*t.RowBytes(cols))}
+	rb, bb := t.RowBytes(cols), t.RowBytes(t.BlockSize())
+	for r := range rows {
+		code := byte(0xff)
+		if r%2 == 1 {
+			code = 0
+		}
+		for b := r * rb; b < (r+1)*rb; b += bb {
+			blk := m.Data[b : b+bb]
+			binary.LittleEndian.PutUint16(blk, F32ToF16(1e-3))
+			codes := blk[2:]
+			if t == Q4_K {
+				binary.LittleEndian.PutUint16(blk[2:], F32ToF16(2e-3))
+				for j := 4; j < 16; j++ {
+					blk[j] = 0xff
+				}
+				codes = blk[16:]
+			}
+			for j := range codes {
+				codes[j] = code
+			}
+		}
+	}
+	return m
+}
+
+// TestVNNIQuantTiles compares the Q4_0 and Q4_K products of every
+// implementation with the generic kernels, bit for bit, over shapes with
+// rows and inputs that leave partial tiles, odd block counts (Q4_0 pairs
+// blocks) and both random and extreme weights and inputs (activations
+// quantized to ±127 against codes 15 and scales 63, where a saturating or
+// overflowing integer step would show).
+func TestVNNIQuantTiles(t *testing.T) {
+	shapes := []struct{ rows, k, n int }{
+		{1, 256, 2}, {3, 256, 5}, {4, 512, 4}, {5, 768, 9}, {8, 256, 17},
+		{13, 1280, 6}, {7, 2048, 3}, {6, 768, 8}, {9, 256, 1},
+	}
+	r := rand.New(rand.NewPCG(31, 32))
+	for _, dt := range []DType{Q4_0, Q4_K} {
+		for _, s := range shapes {
+			for _, extreme := range []bool{false, true} {
+				k := s.k
+				if dt == Q4_0 && !extreme {
+					k -= 32 // an odd number of blocks
+				}
+				m, x := randMat(r, dt, s.rows, k), randFloats(r, s.n*k)
+				if extreme {
+					m = extremeQuantMat(dt, s.rows, k)
+					for i := range x {
+						x[i] = float32(1 - 2*(i/5%2)) // runs of ±1
+					}
+				}
+				want := make([]float32, s.n*s.rows)
+				matMul(genericImpl, nil, want, m, x, s.n)
+				for _, im := range supportedImpls()[1:] {
+					got := make([]float32, s.n*s.rows)
+					matMul(im, nil, got, m, x, s.n)
+					sameBits(t, fmt.Sprintf("%s %v %dx%d n=%d extreme=%v", im.name, dt, s.rows, k, s.n, extreme), got, want)
+				}
+			}
+		}
+	}
+}
