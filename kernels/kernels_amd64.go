@@ -968,3 +968,33 @@ func dotQ4Kx4x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, 
 //
 //go:noescape
 func dotQ4Kx4x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx1x5VNNI computes a 1×5 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx1x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx1x6VNNI computes a 1×6 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx1x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx2x5VNNI computes a 2×5 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx2x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx2x6VNNI computes a 2×6 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx2x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx4x5VNNI computes a 4×5 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx4x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx4x6VNNI computes a 4×6 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx4x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)

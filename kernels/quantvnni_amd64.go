@@ -12,9 +12,9 @@ func vnniQuants(k *[numDTypes]q8Kernels) {
 		{2, 1}: dotQ40x2x1VNNI, {2, 2}: dotQ40x2x2VNNI, {2, 3}: dotQ40x2x3VNNI, {2, 4}: dotQ40x2x4VNNI,
 		{4, 1}: dotQ40x4x1VNNI, {4, 2}: dotQ40x4x2VNNI, {4, 3}: dotQ40x4x3VNNI, {4, 4}: dotQ40x4x4VNNI,
 	}), rowLoop: dotQ40RowsAVX2}
-	k[Q4_K] = q8Kernels{rowsVec: 4, rows: 4, cols: 4, tile: tiles(map[[2]int]q8Kern{
-		{1, 1}: dotQ4Kx1x1VNNI, {1, 2}: dotQ4Kx1x2VNNI, {1, 3}: dotQ4Kx1x3VNNI, {1, 4}: dotQ4Kx1x4VNNI,
-		{2, 1}: dotQ4Kx2x1VNNI, {2, 2}: dotQ4Kx2x2VNNI, {2, 3}: dotQ4Kx2x3VNNI, {2, 4}: dotQ4Kx2x4VNNI,
-		{4, 1}: dotQ4Kx4x1VNNI, {4, 2}: dotQ4Kx4x2VNNI, {4, 3}: dotQ4Kx4x3VNNI, {4, 4}: dotQ4Kx4x4VNNI,
+	k[Q4_K] = q8Kernels{rowsVec: 4, rows: 4, cols: 6, tile: tiles(map[[2]int]q8Kern{
+		{1, 1}: dotQ4Kx1x1VNNI, {1, 2}: dotQ4Kx1x2VNNI, {1, 3}: dotQ4Kx1x3VNNI, {1, 4}: dotQ4Kx1x4VNNI, {1, 5}: dotQ4Kx1x5VNNI, {1, 6}: dotQ4Kx1x6VNNI,
+		{2, 1}: dotQ4Kx2x1VNNI, {2, 2}: dotQ4Kx2x2VNNI, {2, 3}: dotQ4Kx2x3VNNI, {2, 4}: dotQ4Kx2x4VNNI, {2, 5}: dotQ4Kx2x5VNNI, {2, 6}: dotQ4Kx2x6VNNI,
+		{4, 1}: dotQ4Kx4x1VNNI, {4, 2}: dotQ4Kx4x2VNNI, {4, 3}: dotQ4Kx4x3VNNI, {4, 4}: dotQ4Kx4x4VNNI, {4, 5}: dotQ4Kx4x5VNNI, {4, 6}: dotQ4Kx4x6VNNI,
 	}), rowLoop: dotQ4KRowsAVX2}
 }

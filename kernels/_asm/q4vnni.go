@@ -17,7 +17,7 @@ func quantVNNIKernels() {
 	for _, tl := range vnniTiles {
 		q40VNNI(tl[0], tl[1])
 	}
-	for _, tl := range vnniTiles {
+	for _, tl := range append(vnniTiles, [][2]int{{1, 5}, {1, 6}, {2, 5}, {2, 6}, {4, 5}, {4, 6}}...) {
 		q4KVNNI(tl[0], tl[1])
 	}
 }
