@@ -998,3 +998,93 @@ func dotQ4Kx4x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, 
 //
 //go:noescape
 func dotQ4Kx4x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx1x1VNNI computes a 1×1 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx1x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx1x2VNNI computes a 1×2 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx1x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx1x3VNNI computes a 1×3 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx1x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx1x4VNNI computes a 1×4 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx1x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx2x1VNNI computes a 2×1 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx2x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx2x2VNNI computes a 2×2 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx2x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx2x3VNNI computes a 2×3 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx2x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx2x4VNNI computes a 2×4 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx2x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx4x1VNNI computes a 4×1 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx4x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx4x2VNNI computes a 4×2 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx4x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx4x3VNNI computes a 4×3 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx4x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx4x4VNNI computes a 4×4 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx4x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx1x5VNNI computes a 1×5 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx1x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx1x6VNNI computes a 1×6 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx1x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx2x5VNNI computes a 2×5 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx2x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx2x6VNNI computes a 2×6 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx2x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx4x5VNNI computes a 4×5 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx4x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx4x6VNNI computes a 4×6 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx4x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)

@@ -27604,7 +27604,7 @@ TEXT ·dotQ40x1x1VNNI(SB), NOSPLIT, $0-56
 	MOVQ      astride+24(FP), DX
 	MOVQ      nb+32(FP), DX
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
 	VPXORD    Z2, Z2, Z2
 	MOVL      $0x000000ff, BX
 	KMOVW     BX, K1
@@ -27662,71 +27662,71 @@ dotQ40x1x1VNNI_reduce:
 	VZEROUPPER
 	RET
 
-DATA nibbleShifts16<>+0(SB)/1, $0x00
-DATA nibbleShifts16<>+1(SB)/1, $0x00
-DATA nibbleShifts16<>+2(SB)/1, $0x00
-DATA nibbleShifts16<>+3(SB)/1, $0x00
-DATA nibbleShifts16<>+4(SB)/1, $0x00
-DATA nibbleShifts16<>+5(SB)/1, $0x00
-DATA nibbleShifts16<>+6(SB)/1, $0x00
-DATA nibbleShifts16<>+7(SB)/1, $0x00
-DATA nibbleShifts16<>+8(SB)/1, $0x00
-DATA nibbleShifts16<>+9(SB)/1, $0x00
-DATA nibbleShifts16<>+10(SB)/1, $0x00
-DATA nibbleShifts16<>+11(SB)/1, $0x00
-DATA nibbleShifts16<>+12(SB)/1, $0x00
-DATA nibbleShifts16<>+13(SB)/1, $0x00
-DATA nibbleShifts16<>+14(SB)/1, $0x00
-DATA nibbleShifts16<>+15(SB)/1, $0x00
-DATA nibbleShifts16<>+16(SB)/1, $0x04
-DATA nibbleShifts16<>+17(SB)/1, $0x00
-DATA nibbleShifts16<>+18(SB)/1, $0x04
-DATA nibbleShifts16<>+19(SB)/1, $0x00
-DATA nibbleShifts16<>+20(SB)/1, $0x04
-DATA nibbleShifts16<>+21(SB)/1, $0x00
-DATA nibbleShifts16<>+22(SB)/1, $0x04
-DATA nibbleShifts16<>+23(SB)/1, $0x00
-DATA nibbleShifts16<>+24(SB)/1, $0x04
-DATA nibbleShifts16<>+25(SB)/1, $0x00
-DATA nibbleShifts16<>+26(SB)/1, $0x04
-DATA nibbleShifts16<>+27(SB)/1, $0x00
-DATA nibbleShifts16<>+28(SB)/1, $0x04
-DATA nibbleShifts16<>+29(SB)/1, $0x00
-DATA nibbleShifts16<>+30(SB)/1, $0x04
-DATA nibbleShifts16<>+31(SB)/1, $0x00
-DATA nibbleShifts16<>+32(SB)/1, $0x00
-DATA nibbleShifts16<>+33(SB)/1, $0x00
-DATA nibbleShifts16<>+34(SB)/1, $0x00
-DATA nibbleShifts16<>+35(SB)/1, $0x00
-DATA nibbleShifts16<>+36(SB)/1, $0x00
-DATA nibbleShifts16<>+37(SB)/1, $0x00
-DATA nibbleShifts16<>+38(SB)/1, $0x00
-DATA nibbleShifts16<>+39(SB)/1, $0x00
-DATA nibbleShifts16<>+40(SB)/1, $0x00
-DATA nibbleShifts16<>+41(SB)/1, $0x00
-DATA nibbleShifts16<>+42(SB)/1, $0x00
-DATA nibbleShifts16<>+43(SB)/1, $0x00
-DATA nibbleShifts16<>+44(SB)/1, $0x00
-DATA nibbleShifts16<>+45(SB)/1, $0x00
-DATA nibbleShifts16<>+46(SB)/1, $0x00
-DATA nibbleShifts16<>+47(SB)/1, $0x00
-DATA nibbleShifts16<>+48(SB)/1, $0x04
-DATA nibbleShifts16<>+49(SB)/1, $0x00
-DATA nibbleShifts16<>+50(SB)/1, $0x04
-DATA nibbleShifts16<>+51(SB)/1, $0x00
-DATA nibbleShifts16<>+52(SB)/1, $0x04
-DATA nibbleShifts16<>+53(SB)/1, $0x00
-DATA nibbleShifts16<>+54(SB)/1, $0x04
-DATA nibbleShifts16<>+55(SB)/1, $0x00
-DATA nibbleShifts16<>+56(SB)/1, $0x04
-DATA nibbleShifts16<>+57(SB)/1, $0x00
-DATA nibbleShifts16<>+58(SB)/1, $0x04
-DATA nibbleShifts16<>+59(SB)/1, $0x00
-DATA nibbleShifts16<>+60(SB)/1, $0x04
-DATA nibbleShifts16<>+61(SB)/1, $0x00
-DATA nibbleShifts16<>+62(SB)/1, $0x04
-DATA nibbleShifts16<>+63(SB)/1, $0x00
-GLOBL nibbleShifts16<>(SB), RODATA|NOPTR, $64
+DATA nibbleShifts<>+0(SB)/1, $0x00
+DATA nibbleShifts<>+1(SB)/1, $0x00
+DATA nibbleShifts<>+2(SB)/1, $0x00
+DATA nibbleShifts<>+3(SB)/1, $0x00
+DATA nibbleShifts<>+4(SB)/1, $0x00
+DATA nibbleShifts<>+5(SB)/1, $0x00
+DATA nibbleShifts<>+6(SB)/1, $0x00
+DATA nibbleShifts<>+7(SB)/1, $0x00
+DATA nibbleShifts<>+8(SB)/1, $0x00
+DATA nibbleShifts<>+9(SB)/1, $0x00
+DATA nibbleShifts<>+10(SB)/1, $0x00
+DATA nibbleShifts<>+11(SB)/1, $0x00
+DATA nibbleShifts<>+12(SB)/1, $0x00
+DATA nibbleShifts<>+13(SB)/1, $0x00
+DATA nibbleShifts<>+14(SB)/1, $0x00
+DATA nibbleShifts<>+15(SB)/1, $0x00
+DATA nibbleShifts<>+16(SB)/1, $0x04
+DATA nibbleShifts<>+17(SB)/1, $0x00
+DATA nibbleShifts<>+18(SB)/1, $0x04
+DATA nibbleShifts<>+19(SB)/1, $0x00
+DATA nibbleShifts<>+20(SB)/1, $0x04
+DATA nibbleShifts<>+21(SB)/1, $0x00
+DATA nibbleShifts<>+22(SB)/1, $0x04
+DATA nibbleShifts<>+23(SB)/1, $0x00
+DATA nibbleShifts<>+24(SB)/1, $0x04
+DATA nibbleShifts<>+25(SB)/1, $0x00
+DATA nibbleShifts<>+26(SB)/1, $0x04
+DATA nibbleShifts<>+27(SB)/1, $0x00
+DATA nibbleShifts<>+28(SB)/1, $0x04
+DATA nibbleShifts<>+29(SB)/1, $0x00
+DATA nibbleShifts<>+30(SB)/1, $0x04
+DATA nibbleShifts<>+31(SB)/1, $0x00
+DATA nibbleShifts<>+32(SB)/1, $0x00
+DATA nibbleShifts<>+33(SB)/1, $0x00
+DATA nibbleShifts<>+34(SB)/1, $0x00
+DATA nibbleShifts<>+35(SB)/1, $0x00
+DATA nibbleShifts<>+36(SB)/1, $0x00
+DATA nibbleShifts<>+37(SB)/1, $0x00
+DATA nibbleShifts<>+38(SB)/1, $0x00
+DATA nibbleShifts<>+39(SB)/1, $0x00
+DATA nibbleShifts<>+40(SB)/1, $0x00
+DATA nibbleShifts<>+41(SB)/1, $0x00
+DATA nibbleShifts<>+42(SB)/1, $0x00
+DATA nibbleShifts<>+43(SB)/1, $0x00
+DATA nibbleShifts<>+44(SB)/1, $0x00
+DATA nibbleShifts<>+45(SB)/1, $0x00
+DATA nibbleShifts<>+46(SB)/1, $0x00
+DATA nibbleShifts<>+47(SB)/1, $0x00
+DATA nibbleShifts<>+48(SB)/1, $0x04
+DATA nibbleShifts<>+49(SB)/1, $0x00
+DATA nibbleShifts<>+50(SB)/1, $0x04
+DATA nibbleShifts<>+51(SB)/1, $0x00
+DATA nibbleShifts<>+52(SB)/1, $0x04
+DATA nibbleShifts<>+53(SB)/1, $0x00
+DATA nibbleShifts<>+54(SB)/1, $0x04
+DATA nibbleShifts<>+55(SB)/1, $0x00
+DATA nibbleShifts<>+56(SB)/1, $0x04
+DATA nibbleShifts<>+57(SB)/1, $0x00
+DATA nibbleShifts<>+58(SB)/1, $0x04
+DATA nibbleShifts<>+59(SB)/1, $0x00
+DATA nibbleShifts<>+60(SB)/1, $0x04
+DATA nibbleShifts<>+61(SB)/1, $0x00
+DATA nibbleShifts<>+62(SB)/1, $0x04
+DATA nibbleShifts<>+63(SB)/1, $0x00
+GLOBL nibbleShifts<>(SB), RODATA|NOPTR, $64
 
 // func dotQ40x1x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
 // Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
@@ -27738,7 +27738,7 @@ TEXT ·dotQ40x1x2VNNI(SB), NOSPLIT, $0-56
 	LEAQ      (CX)(DX*1), DX
 	MOVQ      nb+32(FP), BX
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	MOVL      $0x000000ff, SI
@@ -27831,7 +27831,7 @@ TEXT ·dotQ40x1x3VNNI(SB), NOSPLIT, $0-56
 	LEAQ      (BX)(DX*1), DX
 	MOVQ      nb+32(FP), SI
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	VPXORD    Z4, Z4, Z4
@@ -27949,7 +27949,7 @@ TEXT ·dotQ40x1x4VNNI(SB), NOSPLIT, $0-56
 	LEAQ      (SI)(DX*1), DX
 	MOVQ      nb+32(FP), DI
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	VPXORD    Z4, Z4, Z4
@@ -28089,7 +28089,7 @@ TEXT ·dotQ40x2x1VNNI(SB), NOSPLIT, $0-56
 	MOVQ      astride+24(FP), BX
 	MOVQ      nb+32(FP), BX
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	MOVL      $0x000000ff, SI
@@ -28193,7 +28193,7 @@ TEXT ·dotQ40x2x2VNNI(SB), NOSPLIT, $0-56
 	LEAQ      (DX)(BX*1), BX
 	MOVQ      nb+32(FP), SI
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	VPXORD    Z4, Z4, Z4
@@ -28342,7 +28342,7 @@ TEXT ·dotQ40x2x3VNNI(SB), NOSPLIT, $0-56
 	LEAQ      (SI)(BX*1), BX
 	MOVQ      nb+32(FP), DI
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	VPXORD    Z4, Z4, Z4
@@ -28536,7 +28536,7 @@ TEXT ·dotQ40x2x4VNNI(SB), NOSPLIT, $0-56
 	LEAQ      (DI)(BX*1), BX
 	MOVQ      nb+32(FP), R8
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	VPXORD    Z4, Z4, Z4
@@ -28773,7 +28773,7 @@ TEXT ·dotQ40x4x1VNNI(SB), NOSPLIT, $0-56
 	MOVQ      astride+24(FP), DI
 	MOVQ      nb+32(FP), DI
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	VPXORD    Z4, Z4, Z4
@@ -28949,7 +28949,7 @@ TEXT ·dotQ40x4x2VNNI(SB), NOSPLIT, $0-56
 	LEAQ      (SI)(DI*1), DI
 	MOVQ      nb+32(FP), R8
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	VPXORD    Z4, Z4, Z4
@@ -29210,7 +29210,7 @@ TEXT ·dotQ40x4x3VNNI(SB), NOSPLIT, $0-56
 	LEAQ      (R8)(DI*1), DI
 	MOVQ      nb+32(FP), R9
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	VPXORD    Z4, Z4, Z4
@@ -29556,7 +29556,7 @@ TEXT ·dotQ40x4x4VNNI(SB), NOSPLIT, $0-56
 	LEAQ      (R9)(DI*1), DI
 	MOVQ      nb+32(FP), R10
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts16<>+0(SB), Z1
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	VPXORD    Z4, Z4, Z4
@@ -29980,64 +29980,63 @@ TEXT ·dotQ4Kx1x1VNNI(SB), NOSPLIT, $128-56
 	MOVQ      astride+24(FP), DX
 	MOVQ      nb+32(FP), DX
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
-	VPXORD    Z2, Z2, Z2
+	VPXORD    Z1, Z1, Z1
 
 dotQ4Kx1x1VNNI_loop:
 	TESTQ           DX, DX
 	JZ              dotQ4Kx1x1VNNI_end
-	VBROADCASTSS    288(CX), Z3
-	VMOVDQU32       256(CX), Y4
-	VMOVUPS         Z3, (SP)
-	VMOVDQU64       Z4, 64(SP)
-	VBROADCASTI32X4 4(AX), Z3
-	VPSHUFB         q4kScaleLo<>+0(SB), Z3, Z5
-	VPSRLW          $0x04, Z5, Z6
-	VPANDD          q4kHighNibble<>+0(SB), Z6, Z6
-	VPANDD          q4kLowBits<>+0(SB), Z5, Z5
-	VPORD           Z6, Z5, Z5
-	VPSHUFB         q4kScaleHi<>+0(SB), Z3, Z3
-	VPSRLW          $0x02, Z3, Z3
-	VPANDD          q4kTopBits<>+0(SB), Z3, Z3
-	VPORD           Z3, Z5, Z3
-	VPBROADCASTW    (AX), Y4
-	VCVTPH2PS       Y4, Z5
-	VPBROADCASTW    2(AX), Y4
-	VCVTPH2PS       Y4, Z6
-	VPSHUFB         q4kMinPairs<>+0(SB), Z3, Z7
-	VBROADCASTI64X4 16(AX), Z8
-	VPSRLVW         Z1, Z8, Z8
+	VBROADCASTSS    288(CX), Z2
+	VMOVDQU32       256(CX), Y3
+	VMOVUPS         Z2, (SP)
+	VMOVDQU64       Z3, 64(SP)
+	VBROADCASTI32X4 4(AX), Z2
+	VPSHUFB         q4kScaleLo<>+0(SB), Z2, Z4
+	VPSRLW          $0x04, Z4, Z5
+	VPANDD          q4kHighNibble<>+0(SB), Z5, Z5
+	VPANDD          q4kLowBits<>+0(SB), Z4, Z4
+	VPORD           Z5, Z4, Z4
+	VPSHUFB         q4kScaleHi<>+0(SB), Z2, Z2
+	VPSRLW          $0x02, Z2, Z2
+	VPANDD          q4kTopBits<>+0(SB), Z2, Z2
+	VPORD           Z2, Z4, Z5
+	VPSHUFB         q4kMinPairs<>+0(SB), Z5, Z6
+	VPBROADCASTW    (AX), Y3
+	VCVTPH2PS       Y3, Z2
+	VPBROADCASTW    2(AX), Y3
+	VCVTPH2PS       Y3, Z4
+	VBROADCASTI64X4 16(AX), Z7
+	VPSRLVW         halfShifts04<>+0(SB), Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VPSHUFB         q4kScales0<>+0(SB), Z5, Z8
+	VPMADDUBSW      (CX), Z7, Z7
+	VPMADDWD        Z8, Z7, Z7
+	VBROADCASTI64X4 48(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
 	VPANDD          Z0, Z8, Z8
-	VPSHUFB         q4kScales0<>+0(SB), Z3, Z9
-	VPMADDUBSW      (CX), Z8, Z8
-	VPMADDWD        Z9, Z8, Z8
-	VBROADCASTI64X4 48(AX), Z9
-	VPSRLVW         Z1, Z9, Z9
-	VPANDD          Z0, Z9, Z9
-	VPSHUFB         q4kScales1<>+0(SB), Z3, Z10
-	VPMADDUBSW      64(CX), Z9, Z9
-	VPDPWSSD        Z10, Z9, Z8
-	VBROADCASTI64X4 80(AX), Z9
-	VPSRLVW         Z1, Z9, Z9
-	VPANDD          Z0, Z9, Z9
-	VPSHUFB         q4kScales2<>+0(SB), Z3, Z10
-	VPMADDUBSW      128(CX), Z9, Z9
-	VPDPWSSD        Z10, Z9, Z8
-	VBROADCASTI64X4 112(AX), Z9
-	VPSRLVW         Z1, Z9, Z9
-	VPANDD          Z0, Z9, Z9
-	VPSHUFB         q4kScales3<>+0(SB), Z3, Z3
-	VPMADDUBSW      192(CX), Z9, Z9
-	VPDPWSSD        Z3, Z9, Z8
-	VEXTRACTI64X4   $0x01, Z8, Y3
-	VPADDD          Y3, Y8, Y3
+	VPSHUFB         q4kScales1<>+0(SB), Z5, Z9
+	VPMADDUBSW      64(CX), Z8, Z8
+	VPDPWSSD        Z9, Z8, Z7
+	VBROADCASTI64X4 80(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         q4kScales2<>+0(SB), Z5, Z9
+	VPMADDUBSW      128(CX), Z8, Z8
+	VPDPWSSD        Z9, Z8, Z7
+	VBROADCASTI64X4 112(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         q4kScales3<>+0(SB), Z5, Z5
+	VPMADDUBSW      192(CX), Z8, Z8
+	VPDPWSSD        Z5, Z8, Z7
+	VEXTRACTI64X4   $0x01, Z7, Y3
+	VPADDD          Y3, Y7, Y3
 	VCVTDQ2PS       Y3, Y3
-	VMULPS          (SP), Y5, Y4
-	VFMADD231PS     Y4, Y3, Y2
-	VPMADDWD        64(SP), Y7, Y3
+	VMULPS          (SP), Y2, Y2
+	VFMADD231PS     Y2, Y3, Y1
+	VPMADDWD        64(SP), Y6, Y3
 	VCVTDQ2PS       Y3, Y3
-	VMULPS          (SP), Y6, Y4
-	VFNMADD231PS    Y4, Y3, Y2
+	VMULPS          (SP), Y4, Y2
+	VFNMADD231PS    Y2, Y3, Y1
 	ADDQ            $0x00000090, AX
 	ADDQ            $0x00000140, CX
 	DECQ            DX
@@ -30046,81 +30045,15 @@ dotQ4Kx1x1VNNI_loop:
 dotQ4Kx1x1VNNI_end:
 	MOVQ          out+40(FP), AX
 	MOVQ          ostride+48(FP), CX
-	VEXTRACTF32X4 $0x01, Y2, X0
-	VADDPS        X0, X2, X2
-	VMOVHLPS      X2, X2, X0
-	VADDPS        X0, X2, X2
-	VMOVSHDUP     X2, X0
-	VADDSS        X0, X2, X2
-	VMOVSS        X2, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, (AX)
 	VZEROUPPER
 	RET
-
-DATA nibbleShifts32<>+0(SB)/1, $0x00
-DATA nibbleShifts32<>+1(SB)/1, $0x00
-DATA nibbleShifts32<>+2(SB)/1, $0x00
-DATA nibbleShifts32<>+3(SB)/1, $0x00
-DATA nibbleShifts32<>+4(SB)/1, $0x00
-DATA nibbleShifts32<>+5(SB)/1, $0x00
-DATA nibbleShifts32<>+6(SB)/1, $0x00
-DATA nibbleShifts32<>+7(SB)/1, $0x00
-DATA nibbleShifts32<>+8(SB)/1, $0x00
-DATA nibbleShifts32<>+9(SB)/1, $0x00
-DATA nibbleShifts32<>+10(SB)/1, $0x00
-DATA nibbleShifts32<>+11(SB)/1, $0x00
-DATA nibbleShifts32<>+12(SB)/1, $0x00
-DATA nibbleShifts32<>+13(SB)/1, $0x00
-DATA nibbleShifts32<>+14(SB)/1, $0x00
-DATA nibbleShifts32<>+15(SB)/1, $0x00
-DATA nibbleShifts32<>+16(SB)/1, $0x00
-DATA nibbleShifts32<>+17(SB)/1, $0x00
-DATA nibbleShifts32<>+18(SB)/1, $0x00
-DATA nibbleShifts32<>+19(SB)/1, $0x00
-DATA nibbleShifts32<>+20(SB)/1, $0x00
-DATA nibbleShifts32<>+21(SB)/1, $0x00
-DATA nibbleShifts32<>+22(SB)/1, $0x00
-DATA nibbleShifts32<>+23(SB)/1, $0x00
-DATA nibbleShifts32<>+24(SB)/1, $0x00
-DATA nibbleShifts32<>+25(SB)/1, $0x00
-DATA nibbleShifts32<>+26(SB)/1, $0x00
-DATA nibbleShifts32<>+27(SB)/1, $0x00
-DATA nibbleShifts32<>+28(SB)/1, $0x00
-DATA nibbleShifts32<>+29(SB)/1, $0x00
-DATA nibbleShifts32<>+30(SB)/1, $0x00
-DATA nibbleShifts32<>+31(SB)/1, $0x00
-DATA nibbleShifts32<>+32(SB)/1, $0x04
-DATA nibbleShifts32<>+33(SB)/1, $0x00
-DATA nibbleShifts32<>+34(SB)/1, $0x04
-DATA nibbleShifts32<>+35(SB)/1, $0x00
-DATA nibbleShifts32<>+36(SB)/1, $0x04
-DATA nibbleShifts32<>+37(SB)/1, $0x00
-DATA nibbleShifts32<>+38(SB)/1, $0x04
-DATA nibbleShifts32<>+39(SB)/1, $0x00
-DATA nibbleShifts32<>+40(SB)/1, $0x04
-DATA nibbleShifts32<>+41(SB)/1, $0x00
-DATA nibbleShifts32<>+42(SB)/1, $0x04
-DATA nibbleShifts32<>+43(SB)/1, $0x00
-DATA nibbleShifts32<>+44(SB)/1, $0x04
-DATA nibbleShifts32<>+45(SB)/1, $0x00
-DATA nibbleShifts32<>+46(SB)/1, $0x04
-DATA nibbleShifts32<>+47(SB)/1, $0x00
-DATA nibbleShifts32<>+48(SB)/1, $0x04
-DATA nibbleShifts32<>+49(SB)/1, $0x00
-DATA nibbleShifts32<>+50(SB)/1, $0x04
-DATA nibbleShifts32<>+51(SB)/1, $0x00
-DATA nibbleShifts32<>+52(SB)/1, $0x04
-DATA nibbleShifts32<>+53(SB)/1, $0x00
-DATA nibbleShifts32<>+54(SB)/1, $0x04
-DATA nibbleShifts32<>+55(SB)/1, $0x00
-DATA nibbleShifts32<>+56(SB)/1, $0x04
-DATA nibbleShifts32<>+57(SB)/1, $0x00
-DATA nibbleShifts32<>+58(SB)/1, $0x04
-DATA nibbleShifts32<>+59(SB)/1, $0x00
-DATA nibbleShifts32<>+60(SB)/1, $0x04
-DATA nibbleShifts32<>+61(SB)/1, $0x00
-DATA nibbleShifts32<>+62(SB)/1, $0x04
-DATA nibbleShifts32<>+63(SB)/1, $0x00
-GLOBL nibbleShifts32<>(SB), RODATA|NOPTR, $64
 
 DATA q4kScaleLo<>+0(SB)/1, $0x00
 DATA q4kScaleLo<>+1(SB)/1, $0x01
@@ -30518,6 +30451,72 @@ DATA q4kMinPairs<>+62(SB)/1, $0x0f
 DATA q4kMinPairs<>+63(SB)/1, $0x80
 GLOBL q4kMinPairs<>(SB), RODATA|NOPTR, $64
 
+DATA halfShifts04<>+0(SB)/1, $0x00
+DATA halfShifts04<>+1(SB)/1, $0x00
+DATA halfShifts04<>+2(SB)/1, $0x00
+DATA halfShifts04<>+3(SB)/1, $0x00
+DATA halfShifts04<>+4(SB)/1, $0x00
+DATA halfShifts04<>+5(SB)/1, $0x00
+DATA halfShifts04<>+6(SB)/1, $0x00
+DATA halfShifts04<>+7(SB)/1, $0x00
+DATA halfShifts04<>+8(SB)/1, $0x00
+DATA halfShifts04<>+9(SB)/1, $0x00
+DATA halfShifts04<>+10(SB)/1, $0x00
+DATA halfShifts04<>+11(SB)/1, $0x00
+DATA halfShifts04<>+12(SB)/1, $0x00
+DATA halfShifts04<>+13(SB)/1, $0x00
+DATA halfShifts04<>+14(SB)/1, $0x00
+DATA halfShifts04<>+15(SB)/1, $0x00
+DATA halfShifts04<>+16(SB)/1, $0x00
+DATA halfShifts04<>+17(SB)/1, $0x00
+DATA halfShifts04<>+18(SB)/1, $0x00
+DATA halfShifts04<>+19(SB)/1, $0x00
+DATA halfShifts04<>+20(SB)/1, $0x00
+DATA halfShifts04<>+21(SB)/1, $0x00
+DATA halfShifts04<>+22(SB)/1, $0x00
+DATA halfShifts04<>+23(SB)/1, $0x00
+DATA halfShifts04<>+24(SB)/1, $0x00
+DATA halfShifts04<>+25(SB)/1, $0x00
+DATA halfShifts04<>+26(SB)/1, $0x00
+DATA halfShifts04<>+27(SB)/1, $0x00
+DATA halfShifts04<>+28(SB)/1, $0x00
+DATA halfShifts04<>+29(SB)/1, $0x00
+DATA halfShifts04<>+30(SB)/1, $0x00
+DATA halfShifts04<>+31(SB)/1, $0x00
+DATA halfShifts04<>+32(SB)/1, $0x04
+DATA halfShifts04<>+33(SB)/1, $0x00
+DATA halfShifts04<>+34(SB)/1, $0x04
+DATA halfShifts04<>+35(SB)/1, $0x00
+DATA halfShifts04<>+36(SB)/1, $0x04
+DATA halfShifts04<>+37(SB)/1, $0x00
+DATA halfShifts04<>+38(SB)/1, $0x04
+DATA halfShifts04<>+39(SB)/1, $0x00
+DATA halfShifts04<>+40(SB)/1, $0x04
+DATA halfShifts04<>+41(SB)/1, $0x00
+DATA halfShifts04<>+42(SB)/1, $0x04
+DATA halfShifts04<>+43(SB)/1, $0x00
+DATA halfShifts04<>+44(SB)/1, $0x04
+DATA halfShifts04<>+45(SB)/1, $0x00
+DATA halfShifts04<>+46(SB)/1, $0x04
+DATA halfShifts04<>+47(SB)/1, $0x00
+DATA halfShifts04<>+48(SB)/1, $0x04
+DATA halfShifts04<>+49(SB)/1, $0x00
+DATA halfShifts04<>+50(SB)/1, $0x04
+DATA halfShifts04<>+51(SB)/1, $0x00
+DATA halfShifts04<>+52(SB)/1, $0x04
+DATA halfShifts04<>+53(SB)/1, $0x00
+DATA halfShifts04<>+54(SB)/1, $0x04
+DATA halfShifts04<>+55(SB)/1, $0x00
+DATA halfShifts04<>+56(SB)/1, $0x04
+DATA halfShifts04<>+57(SB)/1, $0x00
+DATA halfShifts04<>+58(SB)/1, $0x04
+DATA halfShifts04<>+59(SB)/1, $0x00
+DATA halfShifts04<>+60(SB)/1, $0x04
+DATA halfShifts04<>+61(SB)/1, $0x00
+DATA halfShifts04<>+62(SB)/1, $0x04
+DATA halfShifts04<>+63(SB)/1, $0x00
+GLOBL halfShifts04<>(SB), RODATA|NOPTR, $64
+
 DATA q4kScales0<>+0(SB)/1, $0x00
 DATA q4kScales0<>+1(SB)/1, $0x80
 DATA q4kScales0<>+2(SB)/1, $0x00
@@ -30792,76 +30791,75 @@ TEXT ·dotQ4Kx1x2VNNI(SB), NOSPLIT, $128-56
 	LEAQ      (CX)(DX*1), DX
 	MOVQ      nb+32(FP), BX
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
-	VPXORD    Z2, Z2, Z2
+	VPXORD    Z1, Z1, Z1
 
 dotQ4Kx1x2VNNI_loop:
 	TESTQ           BX, BX
 	JZ              dotQ4Kx1x2VNNI_end
-	VBROADCASTSS    288(CX), Z3
-	VMOVDQU32       256(CX), Y4
-	VBROADCASTSS    288(DX), Y5
-	VINSERTF64X4    $0x01, Y5, Z3, Z3
-	VINSERTI64X4    $0x01, 256(DX), Z4, Z4
-	VMOVUPS         Z3, (SP)
-	VMOVDQU64       Z4, 64(SP)
-	VBROADCASTI32X4 4(AX), Z3
-	VPSHUFB         q4kScaleLo<>+0(SB), Z3, Z5
-	VPSRLW          $0x04, Z5, Z6
-	VPANDD          q4kHighNibble<>+0(SB), Z6, Z6
-	VPANDD          q4kLowBits<>+0(SB), Z5, Z5
-	VPORD           Z6, Z5, Z5
-	VPSHUFB         q4kScaleHi<>+0(SB), Z3, Z3
-	VPSRLW          $0x02, Z3, Z3
-	VPANDD          q4kTopBits<>+0(SB), Z3, Z3
-	VPORD           Z3, Z5, Z3
-	VPBROADCASTW    (AX), Y4
-	VCVTPH2PS       Y4, Z5
-	VPBROADCASTW    2(AX), Y4
-	VCVTPH2PS       Y4, Z6
-	VPSHUFB         q4kMinPairs<>+0(SB), Z3, Z7
-	VBROADCASTI64X4 16(AX), Z8
-	VPSRLVW         Z1, Z8, Z8
+	VBROADCASTSS    288(CX), Z2
+	VMOVDQU32       256(CX), Y3
+	VBROADCASTSS    288(DX), Y4
+	VINSERTF64X4    $0x01, Y4, Z2, Z2
+	VINSERTI64X4    $0x01, 256(DX), Z3, Z3
+	VMOVUPS         Z2, (SP)
+	VMOVDQU64       Z3, 64(SP)
+	VBROADCASTI32X4 4(AX), Z2
+	VPSHUFB         q4kScaleLo<>+0(SB), Z2, Z4
+	VPSRLW          $0x04, Z4, Z5
+	VPANDD          q4kHighNibble<>+0(SB), Z5, Z5
+	VPANDD          q4kLowBits<>+0(SB), Z4, Z4
+	VPORD           Z5, Z4, Z4
+	VPSHUFB         q4kScaleHi<>+0(SB), Z2, Z2
+	VPSRLW          $0x02, Z2, Z2
+	VPANDD          q4kTopBits<>+0(SB), Z2, Z2
+	VPORD           Z2, Z4, Z5
+	VPSHUFB         q4kMinPairs<>+0(SB), Z5, Z6
+	VPBROADCASTW    (AX), Y3
+	VCVTPH2PS       Y3, Z2
+	VPBROADCASTW    2(AX), Y3
+	VCVTPH2PS       Y3, Z4
+	VBROADCASTI64X4 16(AX), Z7
+	VPSRLVW         halfShifts04<>+0(SB), Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VPSHUFB         q4kScales0<>+0(SB), Z5, Z8
+	VPMADDUBSW      (CX), Z7, Z9
+	VPMADDWD        Z8, Z9, Z9
+	VPMADDUBSW      (DX), Z7, Z7
+	VPMADDWD        Z8, Z7, Z7
+	VBROADCASTI64X4 48(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
 	VPANDD          Z0, Z8, Z8
-	VPSHUFB         q4kScales0<>+0(SB), Z3, Z9
-	VPMADDUBSW      (CX), Z8, Z10
-	VPMADDWD        Z9, Z10, Z10
-	VPMADDUBSW      (DX), Z8, Z8
-	VPMADDWD        Z9, Z8, Z8
-	VBROADCASTI64X4 48(AX), Z9
-	VPSRLVW         Z1, Z9, Z9
-	VPANDD          Z0, Z9, Z9
-	VPSHUFB         q4kScales1<>+0(SB), Z3, Z11
-	VPMADDUBSW      64(CX), Z9, Z12
-	VPDPWSSD        Z11, Z12, Z10
-	VPMADDUBSW      64(DX), Z9, Z9
-	VPDPWSSD        Z11, Z9, Z8
-	VBROADCASTI64X4 80(AX), Z9
-	VPSRLVW         Z1, Z9, Z9
-	VPANDD          Z0, Z9, Z9
-	VPSHUFB         q4kScales2<>+0(SB), Z3, Z11
-	VPMADDUBSW      128(CX), Z9, Z12
-	VPDPWSSD        Z11, Z12, Z10
-	VPMADDUBSW      128(DX), Z9, Z9
-	VPDPWSSD        Z11, Z9, Z8
-	VBROADCASTI64X4 112(AX), Z9
-	VPSRLVW         Z1, Z9, Z9
-	VPANDD          Z0, Z9, Z9
-	VPSHUFB         q4kScales3<>+0(SB), Z3, Z3
-	VPMADDUBSW      192(CX), Z9, Z11
-	VPDPWSSD        Z3, Z11, Z10
-	VPMADDUBSW      192(DX), Z9, Z9
-	VPDPWSSD        Z3, Z9, Z8
-	VSHUFI64X2      $0x44, Z8, Z10, Z3
-	VSHUFI64X2      $0xee, Z8, Z10, Z8
-	VPADDD          Z8, Z3, Z3
-	VCVTDQ2PS       Z3, Z3
-	VMULPS          (SP), Z5, Z5
-	VFMADD231PS     Z5, Z3, Z2
-	VPMADDWD        64(SP), Z7, Z3
-	VCVTDQ2PS       Z3, Z3
-	VMULPS          (SP), Z6, Z5
-	VFNMADD231PS    Z5, Z3, Z2
+	VPSHUFB         q4kScales1<>+0(SB), Z5, Z10
+	VPMADDUBSW      64(CX), Z8, Z11
+	VPDPWSSD        Z10, Z11, Z9
+	VPMADDUBSW      64(DX), Z8, Z8
+	VPDPWSSD        Z10, Z8, Z7
+	VBROADCASTI64X4 80(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         q4kScales2<>+0(SB), Z5, Z10
+	VPMADDUBSW      128(CX), Z8, Z11
+	VPDPWSSD        Z10, Z11, Z9
+	VPMADDUBSW      128(DX), Z8, Z8
+	VPDPWSSD        Z10, Z8, Z7
+	VBROADCASTI64X4 112(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         q4kScales3<>+0(SB), Z5, Z5
+	VPMADDUBSW      192(CX), Z8, Z10
+	VPDPWSSD        Z5, Z10, Z9
+	VPMADDUBSW      192(DX), Z8, Z8
+	VPDPWSSD        Z5, Z8, Z7
+	VSHUFI64X2      $0x44, Z7, Z9, Z5
+	VSHUFI64X2      $0xee, Z7, Z9, Z7
+	VPADDD          Z7, Z5, Z5
+	VCVTDQ2PS       Z5, Z5
+	VMULPS          (SP), Z2, Z2
+	VFMADD231PS     Z2, Z5, Z1
+	VPMADDWD        64(SP), Z6, Z5
+	VCVTDQ2PS       Z5, Z5
+	VMULPS          (SP), Z4, Z2
+	VFNMADD231PS    Z2, Z5, Z1
 	ADDQ            $0x00000090, AX
 	ADDQ            $0x00000140, CX
 	ADDQ            $0x00000140, DX
@@ -30871,14 +30869,14 @@ dotQ4Kx1x2VNNI_loop:
 dotQ4Kx1x2VNNI_end:
 	MOVQ          out+40(FP), AX
 	MOVQ          ostride+48(FP), CX
-	VEXTRACTF64X4 $0x01, Z2, Y0
-	VEXTRACTF32X4 $0x01, Y2, X1
-	VADDPS        X1, X2, X2
-	VMOVHLPS      X2, X2, X1
-	VADDPS        X1, X2, X2
-	VMOVSHDUP     X2, X1
-	VADDSS        X1, X2, X2
-	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X2
+	VADDPS        X2, X1, X1
+	VMOVHLPS      X1, X1, X2
+	VADDPS        X2, X1, X1
+	VMOVSHDUP     X1, X2
+	VADDSS        X2, X1, X1
+	VMOVSS        X1, (AX)
 	ADDQ          CX, AX
 	VEXTRACTF32X4 $0x01, Y0, X1
 	VADDPS        X1, X0, X0
@@ -30901,98 +30899,97 @@ TEXT ·dotQ4Kx1x3VNNI(SB), NOSPLIT, $256-56
 	LEAQ      (BX)(DX*1), DX
 	MOVQ      nb+32(FP), SI
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z1, Z1, Z1
 	VPXORD    Z2, Z2, Z2
-	VPXORD    Z3, Z3, Z3
 
 dotQ4Kx1x3VNNI_loop:
 	TESTQ           SI, SI
 	JZ              dotQ4Kx1x3VNNI_end
-	VBROADCASTSS    288(CX), Z4
-	VMOVDQU32       256(CX), Y5
-	VBROADCASTSS    288(BX), Y6
-	VINSERTF64X4    $0x01, Y6, Z4, Z4
-	VINSERTI64X4    $0x01, 256(BX), Z5, Z5
-	VMOVUPS         Z4, (SP)
-	VMOVDQU64       Z5, 64(SP)
-	VBROADCASTSS    288(DX), Z4
-	VMOVDQU32       256(DX), Y6
-	VMOVUPS         Z4, 128(SP)
-	VMOVDQU64       Z6, 192(SP)
-	VBROADCASTI32X4 4(AX), Z4
-	VPSHUFB         q4kScaleLo<>+0(SB), Z4, Z7
-	VPSRLW          $0x04, Z7, Z8
-	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
-	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
-	VPORD           Z8, Z7, Z7
-	VPSHUFB         q4kScaleHi<>+0(SB), Z4, Z4
-	VPSRLW          $0x02, Z4, Z4
-	VPANDD          q4kTopBits<>+0(SB), Z4, Z4
-	VPORD           Z4, Z7, Z4
-	VPBROADCASTW    (AX), Y5
-	VCVTPH2PS       Y5, Z7
-	VPBROADCASTW    2(AX), Y5
-	VCVTPH2PS       Y5, Z8
-	VPSHUFB         q4kMinPairs<>+0(SB), Z4, Z9
-	VBROADCASTI64X4 16(AX), Z10
-	VPSRLVW         Z1, Z10, Z10
+	VBROADCASTSS    288(CX), Z3
+	VMOVDQU32       256(CX), Y4
+	VBROADCASTSS    288(BX), Y5
+	VINSERTF64X4    $0x01, Y5, Z3, Z3
+	VINSERTI64X4    $0x01, 256(BX), Z4, Z4
+	VMOVUPS         Z3, (SP)
+	VMOVDQU64       Z4, 64(SP)
+	VBROADCASTSS    288(DX), Z3
+	VMOVDQU32       256(DX), Y5
+	VMOVUPS         Z3, 128(SP)
+	VMOVDQU64       Z5, 192(SP)
+	VBROADCASTI32X4 4(AX), Z3
+	VPSHUFB         q4kScaleLo<>+0(SB), Z3, Z6
+	VPSRLW          $0x04, Z6, Z7
+	VPANDD          q4kHighNibble<>+0(SB), Z7, Z7
+	VPANDD          q4kLowBits<>+0(SB), Z6, Z6
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q4kScaleHi<>+0(SB), Z3, Z3
+	VPSRLW          $0x02, Z3, Z3
+	VPANDD          q4kTopBits<>+0(SB), Z3, Z3
+	VPORD           Z3, Z6, Z7
+	VPSHUFB         q4kMinPairs<>+0(SB), Z7, Z8
+	VPBROADCASTW    (AX), Y4
+	VCVTPH2PS       Y4, Z3
+	VPBROADCASTW    2(AX), Y4
+	VCVTPH2PS       Y4, Z6
+	VBROADCASTI64X4 16(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales0<>+0(SB), Z7, Z10
+	VPMADDUBSW      (CX), Z9, Z11
+	VPMADDWD        Z10, Z11, Z11
+	VPMADDUBSW      (BX), Z9, Z12
+	VPMADDWD        Z10, Z12, Z12
+	VPMADDUBSW      (DX), Z9, Z9
+	VPMADDWD        Z10, Z9, Z9
+	VBROADCASTI64X4 48(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
 	VPANDD          Z0, Z10, Z10
-	VPSHUFB         q4kScales0<>+0(SB), Z4, Z11
-	VPMADDUBSW      (CX), Z10, Z12
-	VPMADDWD        Z11, Z12, Z12
-	VPMADDUBSW      (BX), Z10, Z13
-	VPMADDWD        Z11, Z13, Z13
-	VPMADDUBSW      (DX), Z10, Z10
-	VPMADDWD        Z11, Z10, Z10
-	VBROADCASTI64X4 48(AX), Z11
-	VPSRLVW         Z1, Z11, Z11
-	VPANDD          Z0, Z11, Z11
-	VPSHUFB         q4kScales1<>+0(SB), Z4, Z14
-	VPMADDUBSW      64(CX), Z11, Z15
-	VPDPWSSD        Z14, Z15, Z12
-	VPMADDUBSW      64(BX), Z11, Z15
-	VPDPWSSD        Z14, Z15, Z13
-	VPMADDUBSW      64(DX), Z11, Z11
-	VPDPWSSD        Z14, Z11, Z10
-	VBROADCASTI64X4 80(AX), Z11
-	VPSRLVW         Z1, Z11, Z11
-	VPANDD          Z0, Z11, Z11
-	VPSHUFB         q4kScales2<>+0(SB), Z4, Z14
-	VPMADDUBSW      128(CX), Z11, Z15
-	VPDPWSSD        Z14, Z15, Z12
-	VPMADDUBSW      128(BX), Z11, Z15
-	VPDPWSSD        Z14, Z15, Z13
-	VPMADDUBSW      128(DX), Z11, Z11
-	VPDPWSSD        Z14, Z11, Z10
-	VBROADCASTI64X4 112(AX), Z11
-	VPSRLVW         Z1, Z11, Z11
-	VPANDD          Z0, Z11, Z11
-	VPSHUFB         q4kScales3<>+0(SB), Z4, Z4
-	VPMADDUBSW      192(CX), Z11, Z14
-	VPDPWSSD        Z4, Z14, Z12
-	VPMADDUBSW      192(BX), Z11, Z14
-	VPDPWSSD        Z4, Z14, Z13
-	VPMADDUBSW      192(DX), Z11, Z11
-	VPDPWSSD        Z4, Z11, Z10
-	VSHUFI64X2      $0x44, Z13, Z12, Z4
-	VSHUFI64X2      $0xee, Z13, Z12, Z11
-	VPADDD          Z11, Z4, Z4
-	VCVTDQ2PS       Z4, Z4
-	VMULPS          (SP), Z7, Z11
-	VFMADD231PS     Z11, Z4, Z2
-	VPMADDWD        64(SP), Z9, Z4
-	VCVTDQ2PS       Z4, Z4
-	VMULPS          (SP), Z8, Z11
-	VFNMADD231PS    Z11, Z4, Z2
-	VEXTRACTI64X4   $0x01, Z10, Y4
-	VPADDD          Y4, Y10, Y4
+	VPSHUFB         q4kScales1<>+0(SB), Z7, Z13
+	VPMADDUBSW      64(CX), Z10, Z14
+	VPDPWSSD        Z13, Z14, Z11
+	VPMADDUBSW      64(BX), Z10, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      64(DX), Z10, Z10
+	VPDPWSSD        Z13, Z10, Z9
+	VBROADCASTI64X4 80(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales2<>+0(SB), Z7, Z13
+	VPMADDUBSW      128(CX), Z10, Z14
+	VPDPWSSD        Z13, Z14, Z11
+	VPMADDUBSW      128(BX), Z10, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      128(DX), Z10, Z10
+	VPDPWSSD        Z13, Z10, Z9
+	VBROADCASTI64X4 112(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales3<>+0(SB), Z7, Z7
+	VPMADDUBSW      192(CX), Z10, Z13
+	VPDPWSSD        Z7, Z13, Z11
+	VPMADDUBSW      192(BX), Z10, Z13
+	VPDPWSSD        Z7, Z13, Z12
+	VPMADDUBSW      192(DX), Z10, Z10
+	VPDPWSSD        Z7, Z10, Z9
+	VSHUFI64X2      $0x44, Z12, Z11, Z7
+	VSHUFI64X2      $0xee, Z12, Z11, Z10
+	VPADDD          Z10, Z7, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          (SP), Z3, Z10
+	VFMADD231PS     Z10, Z7, Z1
+	VPMADDWD        64(SP), Z8, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          (SP), Z6, Z10
+	VFNMADD231PS    Z10, Z7, Z1
+	VEXTRACTI64X4   $0x01, Z9, Y4
+	VPADDD          Y4, Y9, Y4
 	VCVTDQ2PS       Y4, Y4
-	VMULPS          128(SP), Y7, Y5
-	VFMADD231PS     Y5, Y4, Y3
-	VPMADDWD        192(SP), Y9, Y4
+	VMULPS          128(SP), Y3, Y3
+	VFMADD231PS     Y3, Y4, Y2
+	VPMADDWD        192(SP), Y8, Y4
 	VCVTDQ2PS       Y4, Y4
-	VMULPS          128(SP), Y8, Y5
-	VFNMADD231PS    Y5, Y4, Y3
+	VMULPS          128(SP), Y6, Y3
+	VFNMADD231PS    Y3, Y4, Y2
 	ADDQ            $0x00000090, AX
 	ADDQ            $0x00000140, CX
 	ADDQ            $0x00000140, BX
@@ -31003,14 +31000,14 @@ dotQ4Kx1x3VNNI_loop:
 dotQ4Kx1x3VNNI_end:
 	MOVQ          out+40(FP), AX
 	MOVQ          ostride+48(FP), CX
-	VEXTRACTF64X4 $0x01, Z2, Y0
-	VEXTRACTF32X4 $0x01, Y2, X1
-	VADDPS        X1, X2, X2
-	VMOVHLPS      X2, X2, X1
-	VADDPS        X1, X2, X2
-	VMOVSHDUP     X2, X1
-	VADDSS        X1, X2, X2
-	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X3, X1, X1
+	VMOVHLPS      X1, X1, X3
+	VADDPS        X3, X1, X1
+	VMOVSHDUP     X1, X3
+	VADDSS        X3, X1, X1
+	VMOVSS        X1, (AX)
 	ADDQ          CX, AX
 	VEXTRACTF32X4 $0x01, Y0, X1
 	VADDPS        X1, X0, X0
@@ -31020,13 +31017,13 @@ dotQ4Kx1x3VNNI_end:
 	VADDSS        X1, X0, X0
 	VMOVSS        X0, (AX)
 	ADDQ          CX, AX
-	VEXTRACTF32X4 $0x01, Y3, X0
-	VADDPS        X0, X3, X3
-	VMOVHLPS      X3, X3, X0
-	VADDPS        X0, X3, X3
-	VMOVSHDUP     X3, X0
-	VADDSS        X0, X3, X3
-	VMOVSS        X3, (AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
 	VZEROUPPER
 	RET
 
@@ -31042,110 +31039,109 @@ TEXT ·dotQ4Kx1x4VNNI(SB), NOSPLIT, $256-56
 	LEAQ      (SI)(DX*1), DX
 	MOVQ      nb+32(FP), DI
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z1, Z1, Z1
 	VPXORD    Z2, Z2, Z2
-	VPXORD    Z3, Z3, Z3
 
 dotQ4Kx1x4VNNI_loop:
 	TESTQ           DI, DI
 	JZ              dotQ4Kx1x4VNNI_end
-	VBROADCASTSS    288(CX), Z4
-	VMOVDQU32       256(CX), Y5
-	VBROADCASTSS    288(BX), Y6
-	VINSERTF64X4    $0x01, Y6, Z4, Z4
-	VINSERTI64X4    $0x01, 256(BX), Z5, Z5
-	VMOVUPS         Z4, (SP)
-	VMOVDQU64       Z5, 64(SP)
-	VBROADCASTSS    288(SI), Z4
-	VMOVDQU32       256(SI), Y6
-	VBROADCASTSS    288(DX), Y5
-	VINSERTF64X4    $0x01, Y5, Z4, Z4
-	VINSERTI64X4    $0x01, 256(DX), Z6, Z6
-	VMOVUPS         Z4, 128(SP)
-	VMOVDQU64       Z6, 192(SP)
-	VBROADCASTI32X4 4(AX), Z4
-	VPSHUFB         q4kScaleLo<>+0(SB), Z4, Z7
-	VPSRLW          $0x04, Z7, Z8
-	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
-	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
-	VPORD           Z8, Z7, Z7
-	VPSHUFB         q4kScaleHi<>+0(SB), Z4, Z4
-	VPSRLW          $0x02, Z4, Z4
-	VPANDD          q4kTopBits<>+0(SB), Z4, Z4
-	VPORD           Z4, Z7, Z4
-	VPBROADCASTW    (AX), Y5
-	VCVTPH2PS       Y5, Z7
-	VPBROADCASTW    2(AX), Y5
-	VCVTPH2PS       Y5, Z8
-	VPSHUFB         q4kMinPairs<>+0(SB), Z4, Z9
-	VBROADCASTI64X4 16(AX), Z10
-	VPSRLVW         Z1, Z10, Z10
+	VBROADCASTSS    288(CX), Z3
+	VMOVDQU32       256(CX), Y4
+	VBROADCASTSS    288(BX), Y5
+	VINSERTF64X4    $0x01, Y5, Z3, Z3
+	VINSERTI64X4    $0x01, 256(BX), Z4, Z4
+	VMOVUPS         Z3, (SP)
+	VMOVDQU64       Z4, 64(SP)
+	VBROADCASTSS    288(SI), Z3
+	VMOVDQU32       256(SI), Y5
+	VBROADCASTSS    288(DX), Y4
+	VINSERTF64X4    $0x01, Y4, Z3, Z3
+	VINSERTI64X4    $0x01, 256(DX), Z5, Z5
+	VMOVUPS         Z3, 128(SP)
+	VMOVDQU64       Z5, 192(SP)
+	VBROADCASTI32X4 4(AX), Z3
+	VPSHUFB         q4kScaleLo<>+0(SB), Z3, Z6
+	VPSRLW          $0x04, Z6, Z7
+	VPANDD          q4kHighNibble<>+0(SB), Z7, Z7
+	VPANDD          q4kLowBits<>+0(SB), Z6, Z6
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q4kScaleHi<>+0(SB), Z3, Z3
+	VPSRLW          $0x02, Z3, Z3
+	VPANDD          q4kTopBits<>+0(SB), Z3, Z3
+	VPORD           Z3, Z6, Z7
+	VPSHUFB         q4kMinPairs<>+0(SB), Z7, Z8
+	VPBROADCASTW    (AX), Y4
+	VCVTPH2PS       Y4, Z3
+	VPBROADCASTW    2(AX), Y4
+	VCVTPH2PS       Y4, Z6
+	VBROADCASTI64X4 16(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales0<>+0(SB), Z7, Z10
+	VPMADDUBSW      (CX), Z9, Z11
+	VPMADDWD        Z10, Z11, Z11
+	VPMADDUBSW      (BX), Z9, Z12
+	VPMADDWD        Z10, Z12, Z12
+	VPMADDUBSW      (SI), Z9, Z13
+	VPMADDWD        Z10, Z13, Z13
+	VPMADDUBSW      (DX), Z9, Z9
+	VPMADDWD        Z10, Z9, Z9
+	VBROADCASTI64X4 48(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
 	VPANDD          Z0, Z10, Z10
-	VPSHUFB         q4kScales0<>+0(SB), Z4, Z11
-	VPMADDUBSW      (CX), Z10, Z12
-	VPMADDWD        Z11, Z12, Z12
-	VPMADDUBSW      (BX), Z10, Z13
-	VPMADDWD        Z11, Z13, Z13
-	VPMADDUBSW      (SI), Z10, Z14
-	VPMADDWD        Z11, Z14, Z14
-	VPMADDUBSW      (DX), Z10, Z10
-	VPMADDWD        Z11, Z10, Z10
-	VBROADCASTI64X4 48(AX), Z11
-	VPSRLVW         Z1, Z11, Z11
-	VPANDD          Z0, Z11, Z11
-	VPSHUFB         q4kScales1<>+0(SB), Z4, Z15
-	VPMADDUBSW      64(CX), Z11, Z16
-	VPDPWSSD        Z15, Z16, Z12
-	VPMADDUBSW      64(BX), Z11, Z16
-	VPDPWSSD        Z15, Z16, Z13
-	VPMADDUBSW      64(SI), Z11, Z16
-	VPDPWSSD        Z15, Z16, Z14
-	VPMADDUBSW      64(DX), Z11, Z11
-	VPDPWSSD        Z15, Z11, Z10
-	VBROADCASTI64X4 80(AX), Z11
-	VPSRLVW         Z1, Z11, Z11
-	VPANDD          Z0, Z11, Z11
-	VPSHUFB         q4kScales2<>+0(SB), Z4, Z15
-	VPMADDUBSW      128(CX), Z11, Z16
-	VPDPWSSD        Z15, Z16, Z12
-	VPMADDUBSW      128(BX), Z11, Z16
-	VPDPWSSD        Z15, Z16, Z13
-	VPMADDUBSW      128(SI), Z11, Z16
-	VPDPWSSD        Z15, Z16, Z14
-	VPMADDUBSW      128(DX), Z11, Z11
-	VPDPWSSD        Z15, Z11, Z10
-	VBROADCASTI64X4 112(AX), Z11
-	VPSRLVW         Z1, Z11, Z11
-	VPANDD          Z0, Z11, Z11
-	VPSHUFB         q4kScales3<>+0(SB), Z4, Z4
-	VPMADDUBSW      192(CX), Z11, Z15
-	VPDPWSSD        Z4, Z15, Z12
-	VPMADDUBSW      192(BX), Z11, Z15
-	VPDPWSSD        Z4, Z15, Z13
-	VPMADDUBSW      192(SI), Z11, Z15
-	VPDPWSSD        Z4, Z15, Z14
-	VPMADDUBSW      192(DX), Z11, Z11
-	VPDPWSSD        Z4, Z11, Z10
-	VSHUFI64X2      $0x44, Z13, Z12, Z4
-	VSHUFI64X2      $0xee, Z13, Z12, Z11
-	VPADDD          Z11, Z4, Z4
-	VCVTDQ2PS       Z4, Z4
-	VMULPS          (SP), Z7, Z11
-	VFMADD231PS     Z11, Z4, Z2
-	VPMADDWD        64(SP), Z9, Z4
-	VCVTDQ2PS       Z4, Z4
-	VMULPS          (SP), Z8, Z11
-	VFNMADD231PS    Z11, Z4, Z2
-	VSHUFI64X2      $0x44, Z10, Z14, Z4
-	VSHUFI64X2      $0xee, Z10, Z14, Z10
-	VPADDD          Z10, Z4, Z4
-	VCVTDQ2PS       Z4, Z4
-	VMULPS          128(SP), Z7, Z7
-	VFMADD231PS     Z7, Z4, Z3
-	VPMADDWD        192(SP), Z9, Z4
-	VCVTDQ2PS       Z4, Z4
-	VMULPS          128(SP), Z8, Z7
-	VFNMADD231PS    Z7, Z4, Z3
+	VPSHUFB         q4kScales1<>+0(SB), Z7, Z14
+	VPMADDUBSW      64(CX), Z10, Z15
+	VPDPWSSD        Z14, Z15, Z11
+	VPMADDUBSW      64(BX), Z10, Z15
+	VPDPWSSD        Z14, Z15, Z12
+	VPMADDUBSW      64(SI), Z10, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      64(DX), Z10, Z10
+	VPDPWSSD        Z14, Z10, Z9
+	VBROADCASTI64X4 80(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales2<>+0(SB), Z7, Z14
+	VPMADDUBSW      128(CX), Z10, Z15
+	VPDPWSSD        Z14, Z15, Z11
+	VPMADDUBSW      128(BX), Z10, Z15
+	VPDPWSSD        Z14, Z15, Z12
+	VPMADDUBSW      128(SI), Z10, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      128(DX), Z10, Z10
+	VPDPWSSD        Z14, Z10, Z9
+	VBROADCASTI64X4 112(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales3<>+0(SB), Z7, Z7
+	VPMADDUBSW      192(CX), Z10, Z14
+	VPDPWSSD        Z7, Z14, Z11
+	VPMADDUBSW      192(BX), Z10, Z14
+	VPDPWSSD        Z7, Z14, Z12
+	VPMADDUBSW      192(SI), Z10, Z14
+	VPDPWSSD        Z7, Z14, Z13
+	VPMADDUBSW      192(DX), Z10, Z10
+	VPDPWSSD        Z7, Z10, Z9
+	VSHUFI64X2      $0x44, Z12, Z11, Z7
+	VSHUFI64X2      $0xee, Z12, Z11, Z10
+	VPADDD          Z10, Z7, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          (SP), Z3, Z10
+	VFMADD231PS     Z10, Z7, Z1
+	VPMADDWD        64(SP), Z8, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          (SP), Z6, Z10
+	VFNMADD231PS    Z10, Z7, Z1
+	VSHUFI64X2      $0x44, Z9, Z13, Z7
+	VSHUFI64X2      $0xee, Z9, Z13, Z9
+	VPADDD          Z9, Z7, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          128(SP), Z3, Z3
+	VFMADD231PS     Z3, Z7, Z2
+	VPMADDWD        192(SP), Z8, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          128(SP), Z6, Z3
+	VFNMADD231PS    Z3, Z7, Z2
 	ADDQ            $0x00000090, AX
 	ADDQ            $0x00000140, CX
 	ADDQ            $0x00000140, BX
@@ -31157,14 +31153,14 @@ dotQ4Kx1x4VNNI_loop:
 dotQ4Kx1x4VNNI_end:
 	MOVQ          out+40(FP), AX
 	MOVQ          ostride+48(FP), CX
-	VEXTRACTF64X4 $0x01, Z2, Y0
-	VEXTRACTF32X4 $0x01, Y2, X1
-	VADDPS        X1, X2, X2
-	VMOVHLPS      X2, X2, X1
-	VADDPS        X1, X2, X2
-	VMOVSHDUP     X2, X1
-	VADDSS        X1, X2, X2
-	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X3, X1, X1
+	VMOVHLPS      X1, X1, X3
+	VADDPS        X3, X1, X1
+	VMOVSHDUP     X1, X3
+	VADDSS        X3, X1, X1
+	VMOVSS        X1, (AX)
 	ADDQ          CX, AX
 	VEXTRACTF32X4 $0x01, Y0, X1
 	VADDPS        X1, X0, X0
@@ -31174,14 +31170,14 @@ dotQ4Kx1x4VNNI_end:
 	VADDSS        X1, X0, X0
 	VMOVSS        X0, (AX)
 	ADDQ          CX, AX
-	VEXTRACTF64X4 $0x01, Z3, Y0
-	VEXTRACTF32X4 $0x01, Y3, X1
-	VADDPS        X1, X3, X3
-	VMOVHLPS      X3, X3, X1
-	VADDPS        X1, X3, X3
-	VMOVSHDUP     X3, X1
-	VADDSS        X1, X3, X3
-	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
 	ADDQ          CX, AX
 	VEXTRACTF32X4 $0x01, Y0, X1
 	VADDPS        X1, X0, X0
@@ -31203,113 +31199,112 @@ TEXT ·dotQ4Kx2x1VNNI(SB), NOSPLIT, $128-56
 	MOVQ      astride+24(FP), BX
 	MOVQ      nb+32(FP), BX
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z1, Z1, Z1
 	VPXORD    Z2, Z2, Z2
-	VPXORD    Z3, Z3, Z3
 
 dotQ4Kx2x1VNNI_loop:
 	TESTQ           BX, BX
 	JZ              dotQ4Kx2x1VNNI_end
-	VBROADCASTSS    288(DX), Z4
-	VMOVDQU32       256(DX), Y5
-	VMOVUPS         Z4, (SP)
-	VMOVDQU64       Z5, 64(SP)
-	VBROADCASTI32X4 4(AX), Z4
-	VPSHUFB         q4kScaleLo<>+0(SB), Z4, Z6
-	VPSRLW          $0x04, Z6, Z7
-	VPANDD          q4kHighNibble<>+0(SB), Z7, Z7
-	VPANDD          q4kLowBits<>+0(SB), Z6, Z6
-	VPORD           Z7, Z6, Z6
-	VPSHUFB         q4kScaleHi<>+0(SB), Z4, Z4
-	VPSRLW          $0x02, Z4, Z4
-	VPANDD          q4kTopBits<>+0(SB), Z4, Z4
-	VPORD           Z4, Z6, Z4
-	VPBROADCASTW    (AX), Y5
-	VCVTPH2PS       Y5, Z6
-	VPBROADCASTW    2(AX), Y5
-	VCVTPH2PS       Y5, Z7
-	VPSHUFB         q4kMinPairs<>+0(SB), Z4, Z8
-	VBROADCASTI64X4 16(AX), Z9
-	VPSRLVW         Z1, Z9, Z9
+	VBROADCASTSS    288(DX), Z3
+	VMOVDQU32       256(DX), Y4
+	VMOVUPS         Z3, (SP)
+	VMOVDQU64       Z4, 64(SP)
+	VBROADCASTI32X4 4(AX), Z3
+	VPSHUFB         q4kScaleLo<>+0(SB), Z3, Z5
+	VPSRLW          $0x04, Z5, Z6
+	VPANDD          q4kHighNibble<>+0(SB), Z6, Z6
+	VPANDD          q4kLowBits<>+0(SB), Z5, Z5
+	VPORD           Z6, Z5, Z5
+	VPSHUFB         q4kScaleHi<>+0(SB), Z3, Z3
+	VPSRLW          $0x02, Z3, Z3
+	VPANDD          q4kTopBits<>+0(SB), Z3, Z3
+	VPORD           Z3, Z5, Z6
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z7
+	VPBROADCASTW    (AX), Y4
+	VCVTPH2PS       Y4, Z3
+	VPBROADCASTW    2(AX), Y4
+	VCVTPH2PS       Y4, Z5
+	VBROADCASTI64X4 16(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z9
+	VPMADDUBSW      (DX), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VBROADCASTI64X4 48(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
 	VPANDD          Z0, Z9, Z9
-	VPSHUFB         q4kScales0<>+0(SB), Z4, Z10
-	VPMADDUBSW      (DX), Z9, Z9
-	VPMADDWD        Z10, Z9, Z9
-	VBROADCASTI64X4 48(AX), Z10
-	VPSRLVW         Z1, Z10, Z10
-	VPANDD          Z0, Z10, Z10
-	VPSHUFB         q4kScales1<>+0(SB), Z4, Z11
-	VPMADDUBSW      64(DX), Z10, Z10
-	VPDPWSSD        Z11, Z10, Z9
-	VBROADCASTI64X4 80(AX), Z10
-	VPSRLVW         Z1, Z10, Z10
-	VPANDD          Z0, Z10, Z10
-	VPSHUFB         q4kScales2<>+0(SB), Z4, Z11
-	VPMADDUBSW      128(DX), Z10, Z10
-	VPDPWSSD        Z11, Z10, Z9
-	VBROADCASTI64X4 112(AX), Z10
-	VPSRLVW         Z1, Z10, Z10
-	VPANDD          Z0, Z10, Z10
-	VPSHUFB         q4kScales3<>+0(SB), Z4, Z4
-	VPMADDUBSW      192(DX), Z10, Z10
-	VPDPWSSD        Z4, Z10, Z9
-	VEXTRACTI64X4   $0x01, Z9, Y4
-	VPADDD          Y4, Y9, Y4
-	VCVTDQ2PS       Y4, Y4
-	VMULPS          (SP), Y6, Y5
-	VFMADD231PS     Y5, Y4, Y2
-	VPMADDWD        64(SP), Y8, Y4
-	VCVTDQ2PS       Y4, Y4
-	VMULPS          (SP), Y7, Y5
-	VFNMADD231PS    Y5, Y4, Y2
-	VBROADCASTI32X4 4(CX), Z4
-	VPSHUFB         q4kScaleLo<>+0(SB), Z4, Z6
-	VPSRLW          $0x04, Z6, Z7
-	VPANDD          q4kHighNibble<>+0(SB), Z7, Z7
-	VPANDD          q4kLowBits<>+0(SB), Z6, Z6
-	VPORD           Z7, Z6, Z6
-	VPSHUFB         q4kScaleHi<>+0(SB), Z4, Z4
-	VPSRLW          $0x02, Z4, Z4
-	VPANDD          q4kTopBits<>+0(SB), Z4, Z4
-	VPORD           Z4, Z6, Z4
-	VPBROADCASTW    (CX), Y5
-	VCVTPH2PS       Y5, Z6
-	VPBROADCASTW    2(CX), Y5
-	VCVTPH2PS       Y5, Z7
-	VPSHUFB         q4kMinPairs<>+0(SB), Z4, Z8
-	VBROADCASTI64X4 16(CX), Z9
-	VPSRLVW         Z1, Z9, Z9
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z10
+	VPMADDUBSW      64(DX), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VBROADCASTI64X4 80(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
 	VPANDD          Z0, Z9, Z9
-	VPSHUFB         q4kScales0<>+0(SB), Z4, Z10
-	VPMADDUBSW      (DX), Z9, Z9
-	VPMADDWD        Z10, Z9, Z9
-	VBROADCASTI64X4 48(CX), Z10
-	VPSRLVW         Z1, Z10, Z10
-	VPANDD          Z0, Z10, Z10
-	VPSHUFB         q4kScales1<>+0(SB), Z4, Z11
-	VPMADDUBSW      64(DX), Z10, Z10
-	VPDPWSSD        Z11, Z10, Z9
-	VBROADCASTI64X4 80(CX), Z10
-	VPSRLVW         Z1, Z10, Z10
-	VPANDD          Z0, Z10, Z10
-	VPSHUFB         q4kScales2<>+0(SB), Z4, Z11
-	VPMADDUBSW      128(DX), Z10, Z10
-	VPDPWSSD        Z11, Z10, Z9
-	VBROADCASTI64X4 112(CX), Z10
-	VPSRLVW         Z1, Z10, Z10
-	VPANDD          Z0, Z10, Z10
-	VPSHUFB         q4kScales3<>+0(SB), Z4, Z4
-	VPMADDUBSW      192(DX), Z10, Z10
-	VPDPWSSD        Z4, Z10, Z9
-	VEXTRACTI64X4   $0x01, Z9, Y4
-	VPADDD          Y4, Y9, Y4
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z10
+	VPMADDUBSW      128(DX), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VBROADCASTI64X4 112(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(DX), Z9, Z9
+	VPDPWSSD        Z6, Z9, Z8
+	VEXTRACTI64X4   $0x01, Z8, Y4
+	VPADDD          Y4, Y8, Y4
 	VCVTDQ2PS       Y4, Y4
-	VMULPS          (SP), Y6, Y5
-	VFMADD231PS     Y5, Y4, Y3
-	VPMADDWD        64(SP), Y8, Y4
+	VMULPS          (SP), Y3, Y3
+	VFMADD231PS     Y3, Y4, Y1
+	VPMADDWD        64(SP), Y7, Y4
 	VCVTDQ2PS       Y4, Y4
-	VMULPS          (SP), Y7, Y5
-	VFNMADD231PS    Y5, Y4, Y3
+	VMULPS          (SP), Y5, Y3
+	VFNMADD231PS    Y3, Y4, Y1
+	VBROADCASTI32X4 4(CX), Z3
+	VPSHUFB         q4kScaleLo<>+0(SB), Z3, Z5
+	VPSRLW          $0x04, Z5, Z6
+	VPANDD          q4kHighNibble<>+0(SB), Z6, Z6
+	VPANDD          q4kLowBits<>+0(SB), Z5, Z5
+	VPORD           Z6, Z5, Z5
+	VPSHUFB         q4kScaleHi<>+0(SB), Z3, Z3
+	VPSRLW          $0x02, Z3, Z3
+	VPANDD          q4kTopBits<>+0(SB), Z3, Z3
+	VPORD           Z3, Z5, Z6
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z7
+	VPBROADCASTW    (CX), Y4
+	VCVTPH2PS       Y4, Z3
+	VPBROADCASTW    2(CX), Y4
+	VCVTPH2PS       Y4, Z5
+	VBROADCASTI64X4 16(CX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z9
+	VPMADDUBSW      (DX), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VBROADCASTI64X4 48(CX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z10
+	VPMADDUBSW      64(DX), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VBROADCASTI64X4 80(CX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z10
+	VPMADDUBSW      128(DX), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VBROADCASTI64X4 112(CX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(DX), Z9, Z9
+	VPDPWSSD        Z6, Z9, Z8
+	VEXTRACTI64X4   $0x01, Z8, Y4
+	VPADDD          Y4, Y8, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          (SP), Y3, Y3
+	VFMADD231PS     Y3, Y4, Y2
+	VPMADDWD        64(SP), Y7, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          (SP), Y5, Y3
+	VFNMADD231PS    Y3, Y4, Y2
 	ADDQ            $0x00000090, AX
 	ADDQ            $0x00000090, CX
 	ADDQ            $0x00000140, DX
@@ -31319,20 +31314,20 @@ dotQ4Kx2x1VNNI_loop:
 dotQ4Kx2x1VNNI_end:
 	MOVQ          out+40(FP), AX
 	MOVQ          ostride+48(FP), CX
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, (AX)
 	VEXTRACTF32X4 $0x01, Y2, X0
 	VADDPS        X0, X2, X2
 	VMOVHLPS      X2, X2, X0
 	VADDPS        X0, X2, X2
 	VMOVSHDUP     X2, X0
 	VADDSS        X0, X2, X2
-	VMOVSS        X2, (AX)
-	VEXTRACTF32X4 $0x01, Y3, X0
-	VADDPS        X0, X3, X3
-	VMOVHLPS      X3, X3, X0
-	VADDPS        X0, X3, X3
-	VMOVSHDUP     X3, X0
-	VADDSS        X0, X3, X3
-	VMOVSS        X3, 4(AX)
+	VMOVSS        X2, 4(AX)
 	VZEROUPPER
 	RET
 
@@ -31347,134 +31342,133 @@ TEXT ·dotQ4Kx2x2VNNI(SB), NOSPLIT, $128-56
 	LEAQ      (DX)(BX*1), BX
 	MOVQ      nb+32(FP), SI
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z1, Z1, Z1
 	VPXORD    Z2, Z2, Z2
-	VPXORD    Z3, Z3, Z3
 
 dotQ4Kx2x2VNNI_loop:
 	TESTQ           SI, SI
 	JZ              dotQ4Kx2x2VNNI_end
-	VBROADCASTSS    288(DX), Z4
-	VMOVDQU32       256(DX), Y5
-	VBROADCASTSS    288(BX), Y6
-	VINSERTF64X4    $0x01, Y6, Z4, Z4
-	VINSERTI64X4    $0x01, 256(BX), Z5, Z5
-	VMOVUPS         Z4, (SP)
-	VMOVDQU64       Z5, 64(SP)
-	VBROADCASTI32X4 4(AX), Z4
-	VPSHUFB         q4kScaleLo<>+0(SB), Z4, Z6
-	VPSRLW          $0x04, Z6, Z7
-	VPANDD          q4kHighNibble<>+0(SB), Z7, Z7
-	VPANDD          q4kLowBits<>+0(SB), Z6, Z6
-	VPORD           Z7, Z6, Z6
-	VPSHUFB         q4kScaleHi<>+0(SB), Z4, Z4
-	VPSRLW          $0x02, Z4, Z4
-	VPANDD          q4kTopBits<>+0(SB), Z4, Z4
-	VPORD           Z4, Z6, Z4
-	VPBROADCASTW    (AX), Y5
-	VCVTPH2PS       Y5, Z6
-	VPBROADCASTW    2(AX), Y5
-	VCVTPH2PS       Y5, Z7
-	VPSHUFB         q4kMinPairs<>+0(SB), Z4, Z8
-	VBROADCASTI64X4 16(AX), Z9
-	VPSRLVW         Z1, Z9, Z9
+	VBROADCASTSS    288(DX), Z3
+	VMOVDQU32       256(DX), Y4
+	VBROADCASTSS    288(BX), Y5
+	VINSERTF64X4    $0x01, Y5, Z3, Z3
+	VINSERTI64X4    $0x01, 256(BX), Z4, Z4
+	VMOVUPS         Z3, (SP)
+	VMOVDQU64       Z4, 64(SP)
+	VBROADCASTI32X4 4(AX), Z3
+	VPSHUFB         q4kScaleLo<>+0(SB), Z3, Z5
+	VPSRLW          $0x04, Z5, Z6
+	VPANDD          q4kHighNibble<>+0(SB), Z6, Z6
+	VPANDD          q4kLowBits<>+0(SB), Z5, Z5
+	VPORD           Z6, Z5, Z5
+	VPSHUFB         q4kScaleHi<>+0(SB), Z3, Z3
+	VPSRLW          $0x02, Z3, Z3
+	VPANDD          q4kTopBits<>+0(SB), Z3, Z3
+	VPORD           Z3, Z5, Z6
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z7
+	VPBROADCASTW    (AX), Y4
+	VCVTPH2PS       Y4, Z3
+	VPBROADCASTW    2(AX), Y4
+	VCVTPH2PS       Y4, Z5
+	VBROADCASTI64X4 16(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z9
+	VPMADDUBSW      (DX), Z8, Z10
+	VPMADDWD        Z9, Z10, Z10
+	VPMADDUBSW      (BX), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VBROADCASTI64X4 48(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
 	VPANDD          Z0, Z9, Z9
-	VPSHUFB         q4kScales0<>+0(SB), Z4, Z10
-	VPMADDUBSW      (DX), Z9, Z11
-	VPMADDWD        Z10, Z11, Z11
-	VPMADDUBSW      (BX), Z9, Z9
-	VPMADDWD        Z10, Z9, Z9
-	VBROADCASTI64X4 48(AX), Z10
-	VPSRLVW         Z1, Z10, Z10
-	VPANDD          Z0, Z10, Z10
-	VPSHUFB         q4kScales1<>+0(SB), Z4, Z12
-	VPMADDUBSW      64(DX), Z10, Z13
-	VPDPWSSD        Z12, Z13, Z11
-	VPMADDUBSW      64(BX), Z10, Z10
-	VPDPWSSD        Z12, Z10, Z9
-	VBROADCASTI64X4 80(AX), Z10
-	VPSRLVW         Z1, Z10, Z10
-	VPANDD          Z0, Z10, Z10
-	VPSHUFB         q4kScales2<>+0(SB), Z4, Z12
-	VPMADDUBSW      128(DX), Z10, Z13
-	VPDPWSSD        Z12, Z13, Z11
-	VPMADDUBSW      128(BX), Z10, Z10
-	VPDPWSSD        Z12, Z10, Z9
-	VBROADCASTI64X4 112(AX), Z10
-	VPSRLVW         Z1, Z10, Z10
-	VPANDD          Z0, Z10, Z10
-	VPSHUFB         q4kScales3<>+0(SB), Z4, Z4
-	VPMADDUBSW      192(DX), Z10, Z12
-	VPDPWSSD        Z4, Z12, Z11
-	VPMADDUBSW      192(BX), Z10, Z10
-	VPDPWSSD        Z4, Z10, Z9
-	VSHUFI64X2      $0x44, Z9, Z11, Z4
-	VSHUFI64X2      $0xee, Z9, Z11, Z9
-	VPADDD          Z9, Z4, Z4
-	VCVTDQ2PS       Z4, Z4
-	VMULPS          (SP), Z6, Z6
-	VFMADD231PS     Z6, Z4, Z2
-	VPMADDWD        64(SP), Z8, Z4
-	VCVTDQ2PS       Z4, Z4
-	VMULPS          (SP), Z7, Z6
-	VFNMADD231PS    Z6, Z4, Z2
-	VBROADCASTI32X4 4(CX), Z4
-	VPSHUFB         q4kScaleLo<>+0(SB), Z4, Z6
-	VPSRLW          $0x04, Z6, Z7
-	VPANDD          q4kHighNibble<>+0(SB), Z7, Z7
-	VPANDD          q4kLowBits<>+0(SB), Z6, Z6
-	VPORD           Z7, Z6, Z6
-	VPSHUFB         q4kScaleHi<>+0(SB), Z4, Z4
-	VPSRLW          $0x02, Z4, Z4
-	VPANDD          q4kTopBits<>+0(SB), Z4, Z4
-	VPORD           Z4, Z6, Z4
-	VPBROADCASTW    (CX), Y5
-	VCVTPH2PS       Y5, Z6
-	VPBROADCASTW    2(CX), Y5
-	VCVTPH2PS       Y5, Z7
-	VPSHUFB         q4kMinPairs<>+0(SB), Z4, Z8
-	VBROADCASTI64X4 16(CX), Z9
-	VPSRLVW         Z1, Z9, Z9
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z11
+	VPMADDUBSW      64(DX), Z9, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      64(BX), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VBROADCASTI64X4 80(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
 	VPANDD          Z0, Z9, Z9
-	VPSHUFB         q4kScales0<>+0(SB), Z4, Z10
-	VPMADDUBSW      (DX), Z9, Z11
-	VPMADDWD        Z10, Z11, Z11
-	VPMADDUBSW      (BX), Z9, Z9
-	VPMADDWD        Z10, Z9, Z9
-	VBROADCASTI64X4 48(CX), Z10
-	VPSRLVW         Z1, Z10, Z10
-	VPANDD          Z0, Z10, Z10
-	VPSHUFB         q4kScales1<>+0(SB), Z4, Z12
-	VPMADDUBSW      64(DX), Z10, Z13
-	VPDPWSSD        Z12, Z13, Z11
-	VPMADDUBSW      64(BX), Z10, Z10
-	VPDPWSSD        Z12, Z10, Z9
-	VBROADCASTI64X4 80(CX), Z10
-	VPSRLVW         Z1, Z10, Z10
-	VPANDD          Z0, Z10, Z10
-	VPSHUFB         q4kScales2<>+0(SB), Z4, Z12
-	VPMADDUBSW      128(DX), Z10, Z13
-	VPDPWSSD        Z12, Z13, Z11
-	VPMADDUBSW      128(BX), Z10, Z10
-	VPDPWSSD        Z12, Z10, Z9
-	VBROADCASTI64X4 112(CX), Z10
-	VPSRLVW         Z1, Z10, Z10
-	VPANDD          Z0, Z10, Z10
-	VPSHUFB         q4kScales3<>+0(SB), Z4, Z4
-	VPMADDUBSW      192(DX), Z10, Z12
-	VPDPWSSD        Z4, Z12, Z11
-	VPMADDUBSW      192(BX), Z10, Z10
-	VPDPWSSD        Z4, Z10, Z9
-	VSHUFI64X2      $0x44, Z9, Z11, Z4
-	VSHUFI64X2      $0xee, Z9, Z11, Z9
-	VPADDD          Z9, Z4, Z4
-	VCVTDQ2PS       Z4, Z4
-	VMULPS          (SP), Z6, Z6
-	VFMADD231PS     Z6, Z4, Z3
-	VPMADDWD        64(SP), Z8, Z4
-	VCVTDQ2PS       Z4, Z4
-	VMULPS          (SP), Z7, Z6
-	VFNMADD231PS    Z6, Z4, Z3
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z11
+	VPMADDUBSW      128(DX), Z9, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      128(BX), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VBROADCASTI64X4 112(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(DX), Z9, Z11
+	VPDPWSSD        Z6, Z11, Z10
+	VPMADDUBSW      192(BX), Z9, Z9
+	VPDPWSSD        Z6, Z9, Z8
+	VSHUFI64X2      $0x44, Z8, Z10, Z6
+	VSHUFI64X2      $0xee, Z8, Z10, Z8
+	VPADDD          Z8, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z3, Z3
+	VFMADD231PS     Z3, Z6, Z1
+	VPMADDWD        64(SP), Z7, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z5, Z3
+	VFNMADD231PS    Z3, Z6, Z1
+	VBROADCASTI32X4 4(CX), Z3
+	VPSHUFB         q4kScaleLo<>+0(SB), Z3, Z5
+	VPSRLW          $0x04, Z5, Z6
+	VPANDD          q4kHighNibble<>+0(SB), Z6, Z6
+	VPANDD          q4kLowBits<>+0(SB), Z5, Z5
+	VPORD           Z6, Z5, Z5
+	VPSHUFB         q4kScaleHi<>+0(SB), Z3, Z3
+	VPSRLW          $0x02, Z3, Z3
+	VPANDD          q4kTopBits<>+0(SB), Z3, Z3
+	VPORD           Z3, Z5, Z6
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z7
+	VPBROADCASTW    (CX), Y4
+	VCVTPH2PS       Y4, Z3
+	VPBROADCASTW    2(CX), Y4
+	VCVTPH2PS       Y4, Z5
+	VBROADCASTI64X4 16(CX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z9
+	VPMADDUBSW      (DX), Z8, Z10
+	VPMADDWD        Z9, Z10, Z10
+	VPMADDUBSW      (BX), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VBROADCASTI64X4 48(CX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z11
+	VPMADDUBSW      64(DX), Z9, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      64(BX), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VBROADCASTI64X4 80(CX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z11
+	VPMADDUBSW      128(DX), Z9, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      128(BX), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VBROADCASTI64X4 112(CX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(DX), Z9, Z11
+	VPDPWSSD        Z6, Z11, Z10
+	VPMADDUBSW      192(BX), Z9, Z9
+	VPDPWSSD        Z6, Z9, Z8
+	VSHUFI64X2      $0x44, Z8, Z10, Z6
+	VSHUFI64X2      $0xee, Z8, Z10, Z8
+	VPADDD          Z8, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z3, Z3
+	VFMADD231PS     Z3, Z6, Z2
+	VPMADDWD        64(SP), Z7, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z5, Z3
+	VFNMADD231PS    Z3, Z6, Z2
 	ADDQ            $0x00000090, AX
 	ADDQ            $0x00000090, CX
 	ADDQ            $0x00000140, DX
@@ -31485,22 +31479,22 @@ dotQ4Kx2x2VNNI_loop:
 dotQ4Kx2x2VNNI_end:
 	MOVQ          out+40(FP), AX
 	MOVQ          ostride+48(FP), CX
-	VEXTRACTF64X4 $0x01, Z2, Y0
-	VEXTRACTF32X4 $0x01, Y2, X1
-	VADDPS        X1, X2, X2
-	VMOVHLPS      X2, X2, X1
-	VADDPS        X1, X2, X2
-	VMOVSHDUP     X2, X1
-	VADDSS        X1, X2, X2
-	VMOVSS        X2, (AX)
-	VEXTRACTF64X4 $0x01, Z3, Y1
-	VEXTRACTF32X4 $0x01, Y3, X2
-	VADDPS        X2, X3, X3
-	VMOVHLPS      X3, X3, X2
-	VADDPS        X2, X3, X3
-	VMOVSHDUP     X3, X2
-	VADDSS        X2, X3, X3
-	VMOVSS        X3, 4(AX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X3, X1, X1
+	VMOVHLPS      X1, X1, X3
+	VADDPS        X3, X1, X1
+	VMOVSHDUP     X1, X3
+	VADDSS        X3, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VEXTRACTF32X4 $0x01, Y2, X3
+	VADDPS        X3, X2, X2
+	VMOVHLPS      X2, X2, X3
+	VADDPS        X3, X2, X2
+	VMOVSHDUP     X2, X3
+	VADDSS        X3, X2, X2
+	VMOVSS        X2, 4(AX)
 	ADDQ          CX, AX
 	VEXTRACTF32X4 $0x01, Y0, X2
 	VADDPS        X2, X0, X0
@@ -31531,174 +31525,173 @@ TEXT ·dotQ4Kx2x3VNNI(SB), NOSPLIT, $256-56
 	LEAQ      (SI)(BX*1), BX
 	MOVQ      nb+32(FP), DI
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z1, Z1, Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	VPXORD    Z4, Z4, Z4
-	VPXORD    Z5, Z5, Z5
 
 dotQ4Kx2x3VNNI_loop:
 	TESTQ           DI, DI
 	JZ              dotQ4Kx2x3VNNI_end
-	VBROADCASTSS    288(DX), Z6
-	VMOVDQU32       256(DX), Y7
-	VBROADCASTSS    288(SI), Y8
-	VINSERTF64X4    $0x01, Y8, Z6, Z6
-	VINSERTI64X4    $0x01, 256(SI), Z7, Z7
-	VMOVUPS         Z6, (SP)
-	VMOVDQU64       Z7, 64(SP)
-	VBROADCASTSS    288(BX), Z6
-	VMOVDQU32       256(BX), Y8
-	VMOVUPS         Z6, 128(SP)
-	VMOVDQU64       Z8, 192(SP)
-	VBROADCASTI32X4 4(AX), Z6
-	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z9
-	VPSRLW          $0x04, Z9, Z10
-	VPANDD          q4kHighNibble<>+0(SB), Z10, Z10
-	VPANDD          q4kLowBits<>+0(SB), Z9, Z9
-	VPORD           Z10, Z9, Z9
-	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
-	VPSRLW          $0x02, Z6, Z6
-	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
-	VPORD           Z6, Z9, Z6
-	VPBROADCASTW    (AX), Y7
-	VCVTPH2PS       Y7, Z9
-	VPBROADCASTW    2(AX), Y7
-	VCVTPH2PS       Y7, Z10
-	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z11
-	VBROADCASTI64X4 16(AX), Z12
-	VPSRLVW         Z1, Z12, Z12
+	VBROADCASTSS    288(DX), Z5
+	VMOVDQU32       256(DX), Y6
+	VBROADCASTSS    288(SI), Y7
+	VINSERTF64X4    $0x01, Y7, Z5, Z5
+	VINSERTI64X4    $0x01, 256(SI), Z6, Z6
+	VMOVUPS         Z5, (SP)
+	VMOVDQU64       Z6, 64(SP)
+	VBROADCASTSS    288(BX), Z5
+	VMOVDQU32       256(BX), Y7
+	VMOVUPS         Z5, 128(SP)
+	VMOVDQU64       Z7, 192(SP)
+	VBROADCASTI32X4 4(AX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z8, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z9, Z10
+	VPBROADCASTW    (AX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(AX), Y6
+	VCVTPH2PS       Y6, Z8
+	VBROADCASTI64X4 16(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z9, Z12
+	VPMADDUBSW      (DX), Z11, Z13
+	VPMADDWD        Z12, Z13, Z13
+	VPMADDUBSW      (SI), Z11, Z14
+	VPMADDWD        Z12, Z14, Z14
+	VPMADDUBSW      (BX), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 48(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
 	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales0<>+0(SB), Z6, Z13
-	VPMADDUBSW      (DX), Z12, Z14
-	VPMADDWD        Z13, Z14, Z14
-	VPMADDUBSW      (SI), Z12, Z15
-	VPMADDWD        Z13, Z15, Z15
-	VPMADDUBSW      (BX), Z12, Z12
-	VPMADDWD        Z13, Z12, Z12
-	VBROADCASTI64X4 48(AX), Z13
-	VPSRLVW         Z1, Z13, Z13
-	VPANDD          Z0, Z13, Z13
-	VPSHUFB         q4kScales1<>+0(SB), Z6, Z16
-	VPMADDUBSW      64(DX), Z13, Z17
-	VPDPWSSD        Z16, Z17, Z14
-	VPMADDUBSW      64(SI), Z13, Z17
-	VPDPWSSD        Z16, Z17, Z15
-	VPMADDUBSW      64(BX), Z13, Z13
-	VPDPWSSD        Z16, Z13, Z12
-	VBROADCASTI64X4 80(AX), Z13
-	VPSRLVW         Z1, Z13, Z13
-	VPANDD          Z0, Z13, Z13
-	VPSHUFB         q4kScales2<>+0(SB), Z6, Z16
-	VPMADDUBSW      128(DX), Z13, Z17
-	VPDPWSSD        Z16, Z17, Z14
-	VPMADDUBSW      128(SI), Z13, Z17
-	VPDPWSSD        Z16, Z17, Z15
-	VPMADDUBSW      128(BX), Z13, Z13
-	VPDPWSSD        Z16, Z13, Z12
-	VBROADCASTI64X4 112(AX), Z13
-	VPSRLVW         Z1, Z13, Z13
-	VPANDD          Z0, Z13, Z13
-	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
-	VPMADDUBSW      192(DX), Z13, Z16
-	VPDPWSSD        Z6, Z16, Z14
-	VPMADDUBSW      192(SI), Z13, Z16
-	VPDPWSSD        Z6, Z16, Z15
-	VPMADDUBSW      192(BX), Z13, Z13
-	VPDPWSSD        Z6, Z13, Z12
-	VSHUFI64X2      $0x44, Z15, Z14, Z6
-	VSHUFI64X2      $0xee, Z15, Z14, Z13
-	VPADDD          Z13, Z6, Z6
-	VCVTDQ2PS       Z6, Z6
-	VMULPS          (SP), Z9, Z13
-	VFMADD231PS     Z13, Z6, Z2
-	VPMADDWD        64(SP), Z11, Z6
-	VCVTDQ2PS       Z6, Z6
-	VMULPS          (SP), Z10, Z13
-	VFNMADD231PS    Z13, Z6, Z2
-	VEXTRACTI64X4   $0x01, Z12, Y6
-	VPADDD          Y6, Y12, Y6
-	VCVTDQ2PS       Y6, Y6
-	VMULPS          128(SP), Y9, Y7
-	VFMADD231PS     Y7, Y6, Y3
-	VPMADDWD        192(SP), Y11, Y6
-	VCVTDQ2PS       Y6, Y6
-	VMULPS          128(SP), Y10, Y7
-	VFNMADD231PS    Y7, Y6, Y3
-	VBROADCASTI32X4 4(CX), Z6
-	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z9
-	VPSRLW          $0x04, Z9, Z10
-	VPANDD          q4kHighNibble<>+0(SB), Z10, Z10
-	VPANDD          q4kLowBits<>+0(SB), Z9, Z9
-	VPORD           Z10, Z9, Z9
-	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
-	VPSRLW          $0x02, Z6, Z6
-	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
-	VPORD           Z6, Z9, Z6
-	VPBROADCASTW    (CX), Y7
-	VCVTPH2PS       Y7, Z9
-	VPBROADCASTW    2(CX), Y7
-	VCVTPH2PS       Y7, Z10
-	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z11
-	VBROADCASTI64X4 16(CX), Z12
-	VPSRLVW         Z1, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z9, Z15
+	VPMADDUBSW      64(DX), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z13
+	VPMADDUBSW      64(SI), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z14
+	VPMADDUBSW      64(BX), Z12, Z12
+	VPDPWSSD        Z15, Z12, Z11
+	VBROADCASTI64X4 80(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
 	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales0<>+0(SB), Z6, Z13
-	VPMADDUBSW      (DX), Z12, Z14
-	VPMADDWD        Z13, Z14, Z14
-	VPMADDUBSW      (SI), Z12, Z15
-	VPMADDWD        Z13, Z15, Z15
-	VPMADDUBSW      (BX), Z12, Z12
-	VPMADDWD        Z13, Z12, Z12
-	VBROADCASTI64X4 48(CX), Z13
-	VPSRLVW         Z1, Z13, Z13
-	VPANDD          Z0, Z13, Z13
-	VPSHUFB         q4kScales1<>+0(SB), Z6, Z16
-	VPMADDUBSW      64(DX), Z13, Z17
-	VPDPWSSD        Z16, Z17, Z14
-	VPMADDUBSW      64(SI), Z13, Z17
-	VPDPWSSD        Z16, Z17, Z15
-	VPMADDUBSW      64(BX), Z13, Z13
-	VPDPWSSD        Z16, Z13, Z12
-	VBROADCASTI64X4 80(CX), Z13
-	VPSRLVW         Z1, Z13, Z13
-	VPANDD          Z0, Z13, Z13
-	VPSHUFB         q4kScales2<>+0(SB), Z6, Z16
-	VPMADDUBSW      128(DX), Z13, Z17
-	VPDPWSSD        Z16, Z17, Z14
-	VPMADDUBSW      128(SI), Z13, Z17
-	VPDPWSSD        Z16, Z17, Z15
-	VPMADDUBSW      128(BX), Z13, Z13
-	VPDPWSSD        Z16, Z13, Z12
-	VBROADCASTI64X4 112(CX), Z13
-	VPSRLVW         Z1, Z13, Z13
-	VPANDD          Z0, Z13, Z13
-	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
-	VPMADDUBSW      192(DX), Z13, Z16
-	VPDPWSSD        Z6, Z16, Z14
-	VPMADDUBSW      192(SI), Z13, Z16
-	VPDPWSSD        Z6, Z16, Z15
-	VPMADDUBSW      192(BX), Z13, Z13
-	VPDPWSSD        Z6, Z13, Z12
-	VSHUFI64X2      $0x44, Z15, Z14, Z6
-	VSHUFI64X2      $0xee, Z15, Z14, Z13
-	VPADDD          Z13, Z6, Z6
-	VCVTDQ2PS       Z6, Z6
-	VMULPS          (SP), Z9, Z13
-	VFMADD231PS     Z13, Z6, Z4
-	VPMADDWD        64(SP), Z11, Z6
-	VCVTDQ2PS       Z6, Z6
-	VMULPS          (SP), Z10, Z13
-	VFNMADD231PS    Z13, Z6, Z4
-	VEXTRACTI64X4   $0x01, Z12, Y6
-	VPADDD          Y6, Y12, Y6
+	VPSHUFB         q4kScales2<>+0(SB), Z9, Z15
+	VPMADDUBSW      128(DX), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z13
+	VPMADDUBSW      128(SI), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z14
+	VPMADDUBSW      128(BX), Z12, Z12
+	VPDPWSSD        Z15, Z12, Z11
+	VBROADCASTI64X4 112(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z9, Z9
+	VPMADDUBSW      192(DX), Z12, Z15
+	VPDPWSSD        Z9, Z15, Z13
+	VPMADDUBSW      192(SI), Z12, Z15
+	VPDPWSSD        Z9, Z15, Z14
+	VPMADDUBSW      192(BX), Z12, Z12
+	VPDPWSSD        Z9, Z12, Z11
+	VSHUFI64X2      $0x44, Z14, Z13, Z9
+	VSHUFI64X2      $0xee, Z14, Z13, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z5, Z12
+	VFMADD231PS     Z12, Z9, Z1
+	VPMADDWD        64(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z1
+	VEXTRACTI64X4   $0x01, Z11, Y6
+	VPADDD          Y6, Y11, Y6
 	VCVTDQ2PS       Y6, Y6
-	VMULPS          128(SP), Y9, Y7
-	VFMADD231PS     Y7, Y6, Y5
-	VPMADDWD        192(SP), Y11, Y6
+	VMULPS          128(SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y2
+	VPMADDWD        192(SP), Y10, Y6
 	VCVTDQ2PS       Y6, Y6
-	VMULPS          128(SP), Y10, Y7
-	VFNMADD231PS    Y7, Y6, Y5
+	VMULPS          128(SP), Y8, Y5
+	VFNMADD231PS    Y5, Y6, Y2
+	VBROADCASTI32X4 4(CX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z8, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z9, Z10
+	VPBROADCASTW    (CX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(CX), Y6
+	VCVTPH2PS       Y6, Z8
+	VBROADCASTI64X4 16(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z9, Z12
+	VPMADDUBSW      (DX), Z11, Z13
+	VPMADDWD        Z12, Z13, Z13
+	VPMADDUBSW      (SI), Z11, Z14
+	VPMADDWD        Z12, Z14, Z14
+	VPMADDUBSW      (BX), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 48(CX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z9, Z15
+	VPMADDUBSW      64(DX), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z13
+	VPMADDUBSW      64(SI), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z14
+	VPMADDUBSW      64(BX), Z12, Z12
+	VPDPWSSD        Z15, Z12, Z11
+	VBROADCASTI64X4 80(CX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z9, Z15
+	VPMADDUBSW      128(DX), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z13
+	VPMADDUBSW      128(SI), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z14
+	VPMADDUBSW      128(BX), Z12, Z12
+	VPDPWSSD        Z15, Z12, Z11
+	VBROADCASTI64X4 112(CX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z9, Z9
+	VPMADDUBSW      192(DX), Z12, Z15
+	VPDPWSSD        Z9, Z15, Z13
+	VPMADDUBSW      192(SI), Z12, Z15
+	VPDPWSSD        Z9, Z15, Z14
+	VPMADDUBSW      192(BX), Z12, Z12
+	VPDPWSSD        Z9, Z12, Z11
+	VSHUFI64X2      $0x44, Z14, Z13, Z9
+	VSHUFI64X2      $0xee, Z14, Z13, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z5, Z12
+	VFMADD231PS     Z12, Z9, Z3
+	VPMADDWD        64(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z3
+	VEXTRACTI64X4   $0x01, Z11, Y6
+	VPADDD          Y6, Y11, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          128(SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y4
+	VPMADDWD        192(SP), Y10, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          128(SP), Y8, Y5
+	VFNMADD231PS    Y5, Y6, Y4
 	ADDQ            $0x00000090, AX
 	ADDQ            $0x00000090, CX
 	ADDQ            $0x00000140, DX
@@ -31710,29 +31703,29 @@ dotQ4Kx2x3VNNI_loop:
 dotQ4Kx2x3VNNI_end:
 	MOVQ          out+40(FP), AX
 	MOVQ          ostride+48(FP), CX
-	VEXTRACTF64X4 $0x01, Z2, Y0
-	VEXTRACTF32X4 $0x01, Y2, X1
-	VADDPS        X1, X2, X2
-	VMOVHLPS      X2, X2, X1
-	VADDPS        X1, X2, X2
-	VMOVSHDUP     X2, X1
-	VADDSS        X1, X2, X2
-	VMOVSS        X2, (AX)
-	VEXTRACTF64X4 $0x01, Z4, Y1
-	VEXTRACTF32X4 $0x01, Y4, X2
-	VADDPS        X2, X4, X4
-	VMOVHLPS      X4, X4, X2
-	VADDPS        X2, X4, X4
-	VMOVSHDUP     X4, X2
-	VADDSS        X2, X4, X4
-	VMOVSS        X4, 4(AX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X5
+	VADDPS        X5, X1, X1
+	VMOVHLPS      X1, X1, X5
+	VADDPS        X5, X1, X1
+	VMOVSHDUP     X1, X5
+	VADDSS        X5, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VEXTRACTF32X4 $0x01, Y3, X5
+	VADDPS        X5, X3, X3
+	VMOVHLPS      X3, X3, X5
+	VADDPS        X5, X3, X3
+	VMOVSHDUP     X3, X5
+	VADDSS        X5, X3, X3
+	VMOVSS        X3, 4(AX)
 	ADDQ          CX, AX
-	VEXTRACTF32X4 $0x01, Y0, X2
-	VADDPS        X2, X0, X0
-	VMOVHLPS      X0, X0, X2
-	VADDPS        X2, X0, X0
-	VMOVSHDUP     X0, X2
-	VADDSS        X2, X0, X0
+	VEXTRACTF32X4 $0x01, Y0, X3
+	VADDPS        X3, X0, X0
+	VMOVHLPS      X0, X0, X3
+	VADDPS        X3, X0, X0
+	VMOVSHDUP     X0, X3
+	VADDSS        X3, X0, X0
 	VMOVSS        X0, (AX)
 	VEXTRACTF32X4 $0x01, Y1, X0
 	VADDPS        X0, X1, X1
@@ -31742,20 +31735,20 @@ dotQ4Kx2x3VNNI_end:
 	VADDSS        X0, X1, X1
 	VMOVSS        X1, 4(AX)
 	ADDQ          CX, AX
-	VEXTRACTF32X4 $0x01, Y3, X0
-	VADDPS        X0, X3, X3
-	VMOVHLPS      X3, X3, X0
-	VADDPS        X0, X3, X3
-	VMOVSHDUP     X3, X0
-	VADDSS        X0, X3, X3
-	VMOVSS        X3, (AX)
-	VEXTRACTF32X4 $0x01, Y5, X0
-	VADDPS        X0, X5, X5
-	VMOVHLPS      X5, X5, X0
-	VADDPS        X0, X5, X5
-	VMOVSHDUP     X5, X0
-	VADDSS        X0, X5, X5
-	VMOVSS        X5, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 4(AX)
 	VZEROUPPER
 	RET
 
@@ -31772,195 +31765,194 @@ TEXT ·dotQ4Kx2x4VNNI(SB), NOSPLIT, $256-56
 	LEAQ      (DI)(BX*1), BX
 	MOVQ      nb+32(FP), R8
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z1, Z1, Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	VPXORD    Z4, Z4, Z4
-	VPXORD    Z5, Z5, Z5
 
 dotQ4Kx2x4VNNI_loop:
 	TESTQ           R8, R8
 	JZ              dotQ4Kx2x4VNNI_end
-	VBROADCASTSS    288(DX), Z6
-	VMOVDQU32       256(DX), Y7
-	VBROADCASTSS    288(SI), Y8
-	VINSERTF64X4    $0x01, Y8, Z6, Z6
-	VINSERTI64X4    $0x01, 256(SI), Z7, Z7
-	VMOVUPS         Z6, (SP)
-	VMOVDQU64       Z7, 64(SP)
-	VBROADCASTSS    288(DI), Z6
-	VMOVDQU32       256(DI), Y8
-	VBROADCASTSS    288(BX), Y7
-	VINSERTF64X4    $0x01, Y7, Z6, Z6
-	VINSERTI64X4    $0x01, 256(BX), Z8, Z8
-	VMOVUPS         Z6, 128(SP)
-	VMOVDQU64       Z8, 192(SP)
-	VBROADCASTI32X4 4(AX), Z6
-	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z9
-	VPSRLW          $0x04, Z9, Z10
-	VPANDD          q4kHighNibble<>+0(SB), Z10, Z10
-	VPANDD          q4kLowBits<>+0(SB), Z9, Z9
-	VPORD           Z10, Z9, Z9
-	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
-	VPSRLW          $0x02, Z6, Z6
-	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
-	VPORD           Z6, Z9, Z6
-	VPBROADCASTW    (AX), Y7
-	VCVTPH2PS       Y7, Z9
-	VPBROADCASTW    2(AX), Y7
-	VCVTPH2PS       Y7, Z10
-	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z11
-	VBROADCASTI64X4 16(AX), Z12
-	VPSRLVW         Z1, Z12, Z12
+	VBROADCASTSS    288(DX), Z5
+	VMOVDQU32       256(DX), Y6
+	VBROADCASTSS    288(SI), Y7
+	VINSERTF64X4    $0x01, Y7, Z5, Z5
+	VINSERTI64X4    $0x01, 256(SI), Z6, Z6
+	VMOVUPS         Z5, (SP)
+	VMOVDQU64       Z6, 64(SP)
+	VBROADCASTSS    288(DI), Z5
+	VMOVDQU32       256(DI), Y7
+	VBROADCASTSS    288(BX), Y6
+	VINSERTF64X4    $0x01, Y6, Z5, Z5
+	VINSERTI64X4    $0x01, 256(BX), Z7, Z7
+	VMOVUPS         Z5, 128(SP)
+	VMOVDQU64       Z7, 192(SP)
+	VBROADCASTI32X4 4(AX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z8, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z9, Z10
+	VPBROADCASTW    (AX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(AX), Y6
+	VCVTPH2PS       Y6, Z8
+	VBROADCASTI64X4 16(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z9, Z12
+	VPMADDUBSW      (DX), Z11, Z13
+	VPMADDWD        Z12, Z13, Z13
+	VPMADDUBSW      (SI), Z11, Z14
+	VPMADDWD        Z12, Z14, Z14
+	VPMADDUBSW      (DI), Z11, Z15
+	VPMADDWD        Z12, Z15, Z15
+	VPMADDUBSW      (BX), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 48(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
 	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales0<>+0(SB), Z6, Z13
-	VPMADDUBSW      (DX), Z12, Z14
-	VPMADDWD        Z13, Z14, Z14
-	VPMADDUBSW      (SI), Z12, Z15
-	VPMADDWD        Z13, Z15, Z15
-	VPMADDUBSW      (DI), Z12, Z16
-	VPMADDWD        Z13, Z16, Z16
-	VPMADDUBSW      (BX), Z12, Z12
-	VPMADDWD        Z13, Z12, Z12
-	VBROADCASTI64X4 48(AX), Z13
-	VPSRLVW         Z1, Z13, Z13
-	VPANDD          Z0, Z13, Z13
-	VPSHUFB         q4kScales1<>+0(SB), Z6, Z17
-	VPMADDUBSW      64(DX), Z13, Z18
-	VPDPWSSD        Z17, Z18, Z14
-	VPMADDUBSW      64(SI), Z13, Z18
-	VPDPWSSD        Z17, Z18, Z15
-	VPMADDUBSW      64(DI), Z13, Z18
-	VPDPWSSD        Z17, Z18, Z16
-	VPMADDUBSW      64(BX), Z13, Z13
-	VPDPWSSD        Z17, Z13, Z12
-	VBROADCASTI64X4 80(AX), Z13
-	VPSRLVW         Z1, Z13, Z13
-	VPANDD          Z0, Z13, Z13
-	VPSHUFB         q4kScales2<>+0(SB), Z6, Z17
-	VPMADDUBSW      128(DX), Z13, Z18
-	VPDPWSSD        Z17, Z18, Z14
-	VPMADDUBSW      128(SI), Z13, Z18
-	VPDPWSSD        Z17, Z18, Z15
-	VPMADDUBSW      128(DI), Z13, Z18
-	VPDPWSSD        Z17, Z18, Z16
-	VPMADDUBSW      128(BX), Z13, Z13
-	VPDPWSSD        Z17, Z13, Z12
-	VBROADCASTI64X4 112(AX), Z13
-	VPSRLVW         Z1, Z13, Z13
-	VPANDD          Z0, Z13, Z13
-	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
-	VPMADDUBSW      192(DX), Z13, Z17
-	VPDPWSSD        Z6, Z17, Z14
-	VPMADDUBSW      192(SI), Z13, Z17
-	VPDPWSSD        Z6, Z17, Z15
-	VPMADDUBSW      192(DI), Z13, Z17
-	VPDPWSSD        Z6, Z17, Z16
-	VPMADDUBSW      192(BX), Z13, Z13
-	VPDPWSSD        Z6, Z13, Z12
-	VSHUFI64X2      $0x44, Z15, Z14, Z6
-	VSHUFI64X2      $0xee, Z15, Z14, Z13
-	VPADDD          Z13, Z6, Z6
-	VCVTDQ2PS       Z6, Z6
-	VMULPS          (SP), Z9, Z13
-	VFMADD231PS     Z13, Z6, Z2
-	VPMADDWD        64(SP), Z11, Z6
-	VCVTDQ2PS       Z6, Z6
-	VMULPS          (SP), Z10, Z13
-	VFNMADD231PS    Z13, Z6, Z2
-	VSHUFI64X2      $0x44, Z12, Z16, Z6
-	VSHUFI64X2      $0xee, Z12, Z16, Z12
-	VPADDD          Z12, Z6, Z6
-	VCVTDQ2PS       Z6, Z6
-	VMULPS          128(SP), Z9, Z9
-	VFMADD231PS     Z9, Z6, Z3
-	VPMADDWD        192(SP), Z11, Z6
-	VCVTDQ2PS       Z6, Z6
-	VMULPS          128(SP), Z10, Z9
-	VFNMADD231PS    Z9, Z6, Z3
-	VBROADCASTI32X4 4(CX), Z6
-	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z9
-	VPSRLW          $0x04, Z9, Z10
-	VPANDD          q4kHighNibble<>+0(SB), Z10, Z10
-	VPANDD          q4kLowBits<>+0(SB), Z9, Z9
-	VPORD           Z10, Z9, Z9
-	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
-	VPSRLW          $0x02, Z6, Z6
-	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
-	VPORD           Z6, Z9, Z6
-	VPBROADCASTW    (CX), Y7
-	VCVTPH2PS       Y7, Z9
-	VPBROADCASTW    2(CX), Y7
-	VCVTPH2PS       Y7, Z10
-	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z11
-	VBROADCASTI64X4 16(CX), Z12
-	VPSRLVW         Z1, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z9, Z16
+	VPMADDUBSW      64(DX), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z13
+	VPMADDUBSW      64(SI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z14
+	VPMADDUBSW      64(DI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z15
+	VPMADDUBSW      64(BX), Z12, Z12
+	VPDPWSSD        Z16, Z12, Z11
+	VBROADCASTI64X4 80(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
 	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales0<>+0(SB), Z6, Z13
-	VPMADDUBSW      (DX), Z12, Z14
-	VPMADDWD        Z13, Z14, Z14
-	VPMADDUBSW      (SI), Z12, Z15
-	VPMADDWD        Z13, Z15, Z15
-	VPMADDUBSW      (DI), Z12, Z16
-	VPMADDWD        Z13, Z16, Z16
-	VPMADDUBSW      (BX), Z12, Z12
-	VPMADDWD        Z13, Z12, Z12
-	VBROADCASTI64X4 48(CX), Z13
-	VPSRLVW         Z1, Z13, Z13
-	VPANDD          Z0, Z13, Z13
-	VPSHUFB         q4kScales1<>+0(SB), Z6, Z17
-	VPMADDUBSW      64(DX), Z13, Z18
-	VPDPWSSD        Z17, Z18, Z14
-	VPMADDUBSW      64(SI), Z13, Z18
-	VPDPWSSD        Z17, Z18, Z15
-	VPMADDUBSW      64(DI), Z13, Z18
-	VPDPWSSD        Z17, Z18, Z16
-	VPMADDUBSW      64(BX), Z13, Z13
-	VPDPWSSD        Z17, Z13, Z12
-	VBROADCASTI64X4 80(CX), Z13
-	VPSRLVW         Z1, Z13, Z13
-	VPANDD          Z0, Z13, Z13
-	VPSHUFB         q4kScales2<>+0(SB), Z6, Z17
-	VPMADDUBSW      128(DX), Z13, Z18
-	VPDPWSSD        Z17, Z18, Z14
-	VPMADDUBSW      128(SI), Z13, Z18
-	VPDPWSSD        Z17, Z18, Z15
-	VPMADDUBSW      128(DI), Z13, Z18
-	VPDPWSSD        Z17, Z18, Z16
-	VPMADDUBSW      128(BX), Z13, Z13
-	VPDPWSSD        Z17, Z13, Z12
-	VBROADCASTI64X4 112(CX), Z13
-	VPSRLVW         Z1, Z13, Z13
-	VPANDD          Z0, Z13, Z13
-	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
-	VPMADDUBSW      192(DX), Z13, Z17
-	VPDPWSSD        Z6, Z17, Z14
-	VPMADDUBSW      192(SI), Z13, Z17
-	VPDPWSSD        Z6, Z17, Z15
-	VPMADDUBSW      192(DI), Z13, Z17
-	VPDPWSSD        Z6, Z17, Z16
-	VPMADDUBSW      192(BX), Z13, Z13
-	VPDPWSSD        Z6, Z13, Z12
-	VSHUFI64X2      $0x44, Z15, Z14, Z6
-	VSHUFI64X2      $0xee, Z15, Z14, Z13
-	VPADDD          Z13, Z6, Z6
-	VCVTDQ2PS       Z6, Z6
-	VMULPS          (SP), Z9, Z13
-	VFMADD231PS     Z13, Z6, Z4
-	VPMADDWD        64(SP), Z11, Z6
-	VCVTDQ2PS       Z6, Z6
-	VMULPS          (SP), Z10, Z13
-	VFNMADD231PS    Z13, Z6, Z4
-	VSHUFI64X2      $0x44, Z12, Z16, Z6
-	VSHUFI64X2      $0xee, Z12, Z16, Z12
-	VPADDD          Z12, Z6, Z6
-	VCVTDQ2PS       Z6, Z6
-	VMULPS          128(SP), Z9, Z9
-	VFMADD231PS     Z9, Z6, Z5
-	VPMADDWD        192(SP), Z11, Z6
-	VCVTDQ2PS       Z6, Z6
-	VMULPS          128(SP), Z10, Z9
-	VFNMADD231PS    Z9, Z6, Z5
+	VPSHUFB         q4kScales2<>+0(SB), Z9, Z16
+	VPMADDUBSW      128(DX), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z13
+	VPMADDUBSW      128(SI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z14
+	VPMADDUBSW      128(DI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z15
+	VPMADDUBSW      128(BX), Z12, Z12
+	VPDPWSSD        Z16, Z12, Z11
+	VBROADCASTI64X4 112(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z9, Z9
+	VPMADDUBSW      192(DX), Z12, Z16
+	VPDPWSSD        Z9, Z16, Z13
+	VPMADDUBSW      192(SI), Z12, Z16
+	VPDPWSSD        Z9, Z16, Z14
+	VPMADDUBSW      192(DI), Z12, Z16
+	VPDPWSSD        Z9, Z16, Z15
+	VPMADDUBSW      192(BX), Z12, Z12
+	VPDPWSSD        Z9, Z12, Z11
+	VSHUFI64X2      $0x44, Z14, Z13, Z9
+	VSHUFI64X2      $0xee, Z14, Z13, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z5, Z12
+	VFMADD231PS     Z12, Z9, Z1
+	VPMADDWD        64(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z1
+	VSHUFI64X2      $0x44, Z11, Z15, Z9
+	VSHUFI64X2      $0xee, Z11, Z15, Z11
+	VPADDD          Z11, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z5, Z5
+	VFMADD231PS     Z5, Z9, Z2
+	VPMADDWD        192(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z8, Z5
+	VFNMADD231PS    Z5, Z9, Z2
+	VBROADCASTI32X4 4(CX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z8, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z9, Z10
+	VPBROADCASTW    (CX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(CX), Y6
+	VCVTPH2PS       Y6, Z8
+	VBROADCASTI64X4 16(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z9, Z12
+	VPMADDUBSW      (DX), Z11, Z13
+	VPMADDWD        Z12, Z13, Z13
+	VPMADDUBSW      (SI), Z11, Z14
+	VPMADDWD        Z12, Z14, Z14
+	VPMADDUBSW      (DI), Z11, Z15
+	VPMADDWD        Z12, Z15, Z15
+	VPMADDUBSW      (BX), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 48(CX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z9, Z16
+	VPMADDUBSW      64(DX), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z13
+	VPMADDUBSW      64(SI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z14
+	VPMADDUBSW      64(DI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z15
+	VPMADDUBSW      64(BX), Z12, Z12
+	VPDPWSSD        Z16, Z12, Z11
+	VBROADCASTI64X4 80(CX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z9, Z16
+	VPMADDUBSW      128(DX), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z13
+	VPMADDUBSW      128(SI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z14
+	VPMADDUBSW      128(DI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z15
+	VPMADDUBSW      128(BX), Z12, Z12
+	VPDPWSSD        Z16, Z12, Z11
+	VBROADCASTI64X4 112(CX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z9, Z9
+	VPMADDUBSW      192(DX), Z12, Z16
+	VPDPWSSD        Z9, Z16, Z13
+	VPMADDUBSW      192(SI), Z12, Z16
+	VPDPWSSD        Z9, Z16, Z14
+	VPMADDUBSW      192(DI), Z12, Z16
+	VPDPWSSD        Z9, Z16, Z15
+	VPMADDUBSW      192(BX), Z12, Z12
+	VPDPWSSD        Z9, Z12, Z11
+	VSHUFI64X2      $0x44, Z14, Z13, Z9
+	VSHUFI64X2      $0xee, Z14, Z13, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z5, Z12
+	VFMADD231PS     Z12, Z9, Z3
+	VPMADDWD        64(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z3
+	VSHUFI64X2      $0x44, Z11, Z15, Z9
+	VSHUFI64X2      $0xee, Z11, Z15, Z11
+	VPADDD          Z11, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z5, Z5
+	VFMADD231PS     Z5, Z9, Z4
+	VPMADDWD        192(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z8, Z5
+	VFNMADD231PS    Z5, Z9, Z4
 	ADDQ            $0x00000090, AX
 	ADDQ            $0x00000090, CX
 	ADDQ            $0x00000140, DX
@@ -31973,6 +31965,38 @@ dotQ4Kx2x4VNNI_loop:
 dotQ4Kx2x4VNNI_end:
 	MOVQ          out+40(FP), AX
 	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X5
+	VADDPS        X5, X1, X1
+	VMOVHLPS      X1, X1, X5
+	VADDPS        X5, X1, X1
+	VMOVSHDUP     X1, X5
+	VADDSS        X5, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VEXTRACTF32X4 $0x01, Y3, X5
+	VADDPS        X5, X3, X3
+	VMOVHLPS      X3, X3, X5
+	VADDPS        X5, X3, X3
+	VMOVSHDUP     X3, X5
+	VADDSS        X5, X3, X3
+	VMOVSS        X3, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X3
+	VADDPS        X3, X0, X0
+	VMOVHLPS      X0, X0, X3
+	VADDPS        X3, X0, X0
+	VMOVSHDUP     X0, X3
+	VADDSS        X3, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
 	VEXTRACTF64X4 $0x01, Z2, Y0
 	VEXTRACTF32X4 $0x01, Y2, X1
 	VADDPS        X1, X2, X2
@@ -31989,38 +32013,6 @@ dotQ4Kx2x4VNNI_end:
 	VMOVSHDUP     X4, X2
 	VADDSS        X2, X4, X4
 	VMOVSS        X4, 4(AX)
-	ADDQ          CX, AX
-	VEXTRACTF32X4 $0x01, Y0, X2
-	VADDPS        X2, X0, X0
-	VMOVHLPS      X0, X0, X2
-	VADDPS        X2, X0, X0
-	VMOVSHDUP     X0, X2
-	VADDSS        X2, X0, X0
-	VMOVSS        X0, (AX)
-	VEXTRACTF32X4 $0x01, Y1, X0
-	VADDPS        X0, X1, X1
-	VMOVHLPS      X1, X1, X0
-	VADDPS        X0, X1, X1
-	VMOVSHDUP     X1, X0
-	VADDSS        X0, X1, X1
-	VMOVSS        X1, 4(AX)
-	ADDQ          CX, AX
-	VEXTRACTF64X4 $0x01, Z3, Y0
-	VEXTRACTF32X4 $0x01, Y3, X1
-	VADDPS        X1, X3, X3
-	VMOVHLPS      X3, X3, X1
-	VADDPS        X1, X3, X3
-	VMOVSHDUP     X3, X1
-	VADDSS        X1, X3, X3
-	VMOVSS        X3, (AX)
-	VEXTRACTF64X4 $0x01, Z5, Y1
-	VEXTRACTF32X4 $0x01, Y5, X2
-	VADDPS        X2, X5, X5
-	VMOVHLPS      X5, X5, X2
-	VADDPS        X2, X5, X5
-	VMOVSHDUP     X5, X2
-	VADDSS        X2, X5, X5
-	VMOVSS        X5, 4(AX)
 	ADDQ          CX, AX
 	VEXTRACTF32X4 $0x01, Y0, X2
 	VADDPS        X2, X0, X0
@@ -32051,211 +32043,210 @@ TEXT ·dotQ4Kx4x1VNNI(SB), NOSPLIT, $128-56
 	MOVQ      astride+24(FP), DI
 	MOVQ      nb+32(FP), DI
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z1, Z1, Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	VPXORD    Z4, Z4, Z4
-	VPXORD    Z5, Z5, Z5
 
 dotQ4Kx4x1VNNI_loop:
 	TESTQ           DI, DI
 	JZ              dotQ4Kx4x1VNNI_end
-	VBROADCASTSS    288(SI), Z6
-	VMOVDQU32       256(SI), Y7
-	VMOVUPS         Z6, (SP)
-	VMOVDQU64       Z7, 64(SP)
-	VBROADCASTI32X4 4(AX), Z6
-	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z8
-	VPSRLW          $0x04, Z8, Z9
-	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
-	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
-	VPORD           Z9, Z8, Z8
-	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
-	VPSRLW          $0x02, Z6, Z6
-	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
-	VPORD           Z6, Z8, Z6
-	VPBROADCASTW    (AX), Y7
-	VCVTPH2PS       Y7, Z8
-	VPBROADCASTW    2(AX), Y7
-	VCVTPH2PS       Y7, Z9
-	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z10
-	VBROADCASTI64X4 16(AX), Z11
-	VPSRLVW         Z1, Z11, Z11
+	VBROADCASTSS    288(SI), Z5
+	VMOVDQU32       256(SI), Y6
+	VMOVUPS         Z5, (SP)
+	VMOVDQU64       Z6, 64(SP)
+	VBROADCASTI32X4 4(AX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (AX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(AX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 16(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 48(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
 	VPANDD          Z0, Z11, Z11
-	VPSHUFB         q4kScales0<>+0(SB), Z6, Z12
-	VPMADDUBSW      (SI), Z11, Z11
-	VPMADDWD        Z12, Z11, Z11
-	VBROADCASTI64X4 48(AX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales1<>+0(SB), Z6, Z13
-	VPMADDUBSW      64(SI), Z12, Z12
-	VPDPWSSD        Z13, Z12, Z11
-	VBROADCASTI64X4 80(AX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales2<>+0(SB), Z6, Z13
-	VPMADDUBSW      128(SI), Z12, Z12
-	VPDPWSSD        Z13, Z12, Z11
-	VBROADCASTI64X4 112(AX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
-	VPMADDUBSW      192(SI), Z12, Z12
-	VPDPWSSD        Z6, Z12, Z11
-	VEXTRACTI64X4   $0x01, Z11, Y6
-	VPADDD          Y6, Y11, Y6
-	VCVTDQ2PS       Y6, Y6
-	VMULPS          (SP), Y8, Y7
-	VFMADD231PS     Y7, Y6, Y2
-	VPMADDWD        64(SP), Y10, Y6
-	VCVTDQ2PS       Y6, Y6
-	VMULPS          (SP), Y9, Y7
-	VFNMADD231PS    Y7, Y6, Y2
-	VBROADCASTI32X4 4(DX), Z6
-	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z8
-	VPSRLW          $0x04, Z8, Z9
-	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
-	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
-	VPORD           Z9, Z8, Z8
-	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
-	VPSRLW          $0x02, Z6, Z6
-	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
-	VPORD           Z6, Z8, Z6
-	VPBROADCASTW    (DX), Y7
-	VCVTPH2PS       Y7, Z8
-	VPBROADCASTW    2(DX), Y7
-	VCVTPH2PS       Y7, Z9
-	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z10
-	VBROADCASTI64X4 16(DX), Z11
-	VPSRLVW         Z1, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z12
+	VPMADDUBSW      64(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 80(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
 	VPANDD          Z0, Z11, Z11
-	VPSHUFB         q4kScales0<>+0(SB), Z6, Z12
-	VPMADDUBSW      (SI), Z11, Z11
-	VPMADDWD        Z12, Z11, Z11
-	VBROADCASTI64X4 48(DX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales1<>+0(SB), Z6, Z13
-	VPMADDUBSW      64(SI), Z12, Z12
-	VPDPWSSD        Z13, Z12, Z11
-	VBROADCASTI64X4 80(DX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales2<>+0(SB), Z6, Z13
-	VPMADDUBSW      128(SI), Z12, Z12
-	VPDPWSSD        Z13, Z12, Z11
-	VBROADCASTI64X4 112(DX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
-	VPMADDUBSW      192(SI), Z12, Z12
-	VPDPWSSD        Z6, Z12, Z11
-	VEXTRACTI64X4   $0x01, Z11, Y6
-	VPADDD          Y6, Y11, Y6
-	VCVTDQ2PS       Y6, Y6
-	VMULPS          (SP), Y8, Y7
-	VFMADD231PS     Y7, Y6, Y3
-	VPMADDWD        64(SP), Y10, Y6
-	VCVTDQ2PS       Y6, Y6
-	VMULPS          (SP), Y9, Y7
-	VFNMADD231PS    Y7, Y6, Y3
-	VBROADCASTI32X4 4(BX), Z6
-	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z8
-	VPSRLW          $0x04, Z8, Z9
-	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
-	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
-	VPORD           Z9, Z8, Z8
-	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
-	VPSRLW          $0x02, Z6, Z6
-	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
-	VPORD           Z6, Z8, Z6
-	VPBROADCASTW    (BX), Y7
-	VCVTPH2PS       Y7, Z8
-	VPBROADCASTW    2(BX), Y7
-	VCVTPH2PS       Y7, Z9
-	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z10
-	VBROADCASTI64X4 16(BX), Z11
-	VPSRLVW         Z1, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z12
+	VPMADDUBSW      128(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 112(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
 	VPANDD          Z0, Z11, Z11
-	VPSHUFB         q4kScales0<>+0(SB), Z6, Z12
-	VPMADDUBSW      (SI), Z11, Z11
-	VPMADDWD        Z12, Z11, Z11
-	VBROADCASTI64X4 48(BX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales1<>+0(SB), Z6, Z13
-	VPMADDUBSW      64(SI), Z12, Z12
-	VPDPWSSD        Z13, Z12, Z11
-	VBROADCASTI64X4 80(BX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales2<>+0(SB), Z6, Z13
-	VPMADDUBSW      128(SI), Z12, Z12
-	VPDPWSSD        Z13, Z12, Z11
-	VBROADCASTI64X4 112(BX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
-	VPMADDUBSW      192(SI), Z12, Z12
-	VPDPWSSD        Z6, Z12, Z11
-	VEXTRACTI64X4   $0x01, Z11, Y6
-	VPADDD          Y6, Y11, Y6
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VEXTRACTI64X4   $0x01, Z10, Y6
+	VPADDD          Y6, Y10, Y6
 	VCVTDQ2PS       Y6, Y6
-	VMULPS          (SP), Y8, Y7
-	VFMADD231PS     Y7, Y6, Y4
-	VPMADDWD        64(SP), Y10, Y6
+	VMULPS          (SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y1
+	VPMADDWD        64(SP), Y9, Y6
 	VCVTDQ2PS       Y6, Y6
-	VMULPS          (SP), Y9, Y7
-	VFNMADD231PS    Y7, Y6, Y4
-	VBROADCASTI32X4 4(CX), Z6
-	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z8
-	VPSRLW          $0x04, Z8, Z9
-	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
-	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
-	VPORD           Z9, Z8, Z8
-	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
-	VPSRLW          $0x02, Z6, Z6
-	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
-	VPORD           Z6, Z8, Z6
-	VPBROADCASTW    (CX), Y7
-	VCVTPH2PS       Y7, Z8
-	VPBROADCASTW    2(CX), Y7
-	VCVTPH2PS       Y7, Z9
-	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z10
-	VBROADCASTI64X4 16(CX), Z11
-	VPSRLVW         Z1, Z11, Z11
+	VMULPS          (SP), Y7, Y5
+	VFNMADD231PS    Y5, Y6, Y1
+	VBROADCASTI32X4 4(DX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (DX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(DX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 16(DX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 48(DX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
 	VPANDD          Z0, Z11, Z11
-	VPSHUFB         q4kScales0<>+0(SB), Z6, Z12
-	VPMADDUBSW      (SI), Z11, Z11
-	VPMADDWD        Z12, Z11, Z11
-	VBROADCASTI64X4 48(CX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales1<>+0(SB), Z6, Z13
-	VPMADDUBSW      64(SI), Z12, Z12
-	VPDPWSSD        Z13, Z12, Z11
-	VBROADCASTI64X4 80(CX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales2<>+0(SB), Z6, Z13
-	VPMADDUBSW      128(SI), Z12, Z12
-	VPDPWSSD        Z13, Z12, Z11
-	VBROADCASTI64X4 112(CX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
-	VPMADDUBSW      192(SI), Z12, Z12
-	VPDPWSSD        Z6, Z12, Z11
-	VEXTRACTI64X4   $0x01, Z11, Y6
-	VPADDD          Y6, Y11, Y6
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z12
+	VPMADDUBSW      64(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 80(DX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z12
+	VPMADDUBSW      128(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 112(DX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VEXTRACTI64X4   $0x01, Z10, Y6
+	VPADDD          Y6, Y10, Y6
 	VCVTDQ2PS       Y6, Y6
-	VMULPS          (SP), Y8, Y7
-	VFMADD231PS     Y7, Y6, Y5
-	VPMADDWD        64(SP), Y10, Y6
+	VMULPS          (SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y2
+	VPMADDWD        64(SP), Y9, Y6
 	VCVTDQ2PS       Y6, Y6
-	VMULPS          (SP), Y9, Y7
-	VFNMADD231PS    Y7, Y6, Y5
+	VMULPS          (SP), Y7, Y5
+	VFNMADD231PS    Y5, Y6, Y2
+	VBROADCASTI32X4 4(BX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (BX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(BX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 16(BX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 48(BX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z12
+	VPMADDUBSW      64(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 80(BX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z12
+	VPMADDUBSW      128(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 112(BX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VEXTRACTI64X4   $0x01, Z10, Y6
+	VPADDD          Y6, Y10, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y3
+	VPMADDWD        64(SP), Y9, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y7, Y5
+	VFNMADD231PS    Y5, Y6, Y3
+	VBROADCASTI32X4 4(CX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (CX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(CX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 16(CX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 48(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z12
+	VPMADDUBSW      64(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 80(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z12
+	VPMADDUBSW      128(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 112(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VEXTRACTI64X4   $0x01, Z10, Y6
+	VPADDD          Y6, Y10, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y4
+	VPMADDWD        64(SP), Y9, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y7, Y5
+	VFNMADD231PS    Y5, Y6, Y4
 	ADDQ            $0x00000090, AX
 	ADDQ            $0x00000090, DX
 	ADDQ            $0x00000090, BX
@@ -32267,34 +32258,34 @@ dotQ4Kx4x1VNNI_loop:
 dotQ4Kx4x1VNNI_end:
 	MOVQ          out+40(FP), AX
 	MOVQ          ostride+48(FP), CX
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, (AX)
 	VEXTRACTF32X4 $0x01, Y2, X0
 	VADDPS        X0, X2, X2
 	VMOVHLPS      X2, X2, X0
 	VADDPS        X0, X2, X2
 	VMOVSHDUP     X2, X0
 	VADDSS        X0, X2, X2
-	VMOVSS        X2, (AX)
+	VMOVSS        X2, 4(AX)
 	VEXTRACTF32X4 $0x01, Y3, X0
 	VADDPS        X0, X3, X3
 	VMOVHLPS      X3, X3, X0
 	VADDPS        X0, X3, X3
 	VMOVSHDUP     X3, X0
 	VADDSS        X0, X3, X3
-	VMOVSS        X3, 4(AX)
+	VMOVSS        X3, 8(AX)
 	VEXTRACTF32X4 $0x01, Y4, X0
 	VADDPS        X0, X4, X4
 	VMOVHLPS      X4, X4, X0
 	VADDPS        X0, X4, X4
 	VMOVSHDUP     X4, X0
 	VADDSS        X0, X4, X4
-	VMOVSS        X4, 8(AX)
-	VEXTRACTF32X4 $0x01, Y5, X0
-	VADDPS        X0, X5, X5
-	VMOVHLPS      X5, X5, X0
-	VADDPS        X0, X5, X5
-	VMOVSHDUP     X5, X0
-	VADDSS        X0, X5, X5
-	VMOVSS        X5, 12(AX)
+	VMOVSS        X4, 12(AX)
 	VZEROUPPER
 	RET
 
@@ -32311,250 +32302,249 @@ TEXT ·dotQ4Kx4x2VNNI(SB), NOSPLIT, $128-56
 	LEAQ      (SI)(DI*1), DI
 	MOVQ      nb+32(FP), R8
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z1, Z1, Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	VPXORD    Z4, Z4, Z4
-	VPXORD    Z5, Z5, Z5
 
 dotQ4Kx4x2VNNI_loop:
 	TESTQ           R8, R8
 	JZ              dotQ4Kx4x2VNNI_end
-	VBROADCASTSS    288(SI), Z6
-	VMOVDQU32       256(SI), Y7
-	VBROADCASTSS    288(DI), Y8
-	VINSERTF64X4    $0x01, Y8, Z6, Z6
-	VINSERTI64X4    $0x01, 256(DI), Z7, Z7
-	VMOVUPS         Z6, (SP)
-	VMOVDQU64       Z7, 64(SP)
-	VBROADCASTI32X4 4(AX), Z6
-	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z8
-	VPSRLW          $0x04, Z8, Z9
-	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
-	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
-	VPORD           Z9, Z8, Z8
-	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
-	VPSRLW          $0x02, Z6, Z6
-	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
-	VPORD           Z6, Z8, Z6
-	VPBROADCASTW    (AX), Y7
-	VCVTPH2PS       Y7, Z8
-	VPBROADCASTW    2(AX), Y7
-	VCVTPH2PS       Y7, Z9
-	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z10
-	VBROADCASTI64X4 16(AX), Z11
-	VPSRLVW         Z1, Z11, Z11
+	VBROADCASTSS    288(SI), Z5
+	VMOVDQU32       256(SI), Y6
+	VBROADCASTSS    288(DI), Y7
+	VINSERTF64X4    $0x01, Y7, Z5, Z5
+	VINSERTI64X4    $0x01, 256(DI), Z6, Z6
+	VMOVUPS         Z5, (SP)
+	VMOVDQU64       Z6, 64(SP)
+	VBROADCASTI32X4 4(AX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (AX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(AX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 16(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z12
+	VPMADDWD        Z11, Z12, Z12
+	VPMADDUBSW      (DI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 48(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
 	VPANDD          Z0, Z11, Z11
-	VPSHUFB         q4kScales0<>+0(SB), Z6, Z12
-	VPMADDUBSW      (SI), Z11, Z13
-	VPMADDWD        Z12, Z13, Z13
-	VPMADDUBSW      (DI), Z11, Z11
-	VPMADDWD        Z12, Z11, Z11
-	VBROADCASTI64X4 48(AX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales1<>+0(SB), Z6, Z14
-	VPMADDUBSW      64(SI), Z12, Z15
-	VPDPWSSD        Z14, Z15, Z13
-	VPMADDUBSW      64(DI), Z12, Z12
-	VPDPWSSD        Z14, Z12, Z11
-	VBROADCASTI64X4 80(AX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales2<>+0(SB), Z6, Z14
-	VPMADDUBSW      128(SI), Z12, Z15
-	VPDPWSSD        Z14, Z15, Z13
-	VPMADDUBSW      128(DI), Z12, Z12
-	VPDPWSSD        Z14, Z12, Z11
-	VBROADCASTI64X4 112(AX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
-	VPMADDUBSW      192(SI), Z12, Z14
-	VPDPWSSD        Z6, Z14, Z13
-	VPMADDUBSW      192(DI), Z12, Z12
-	VPDPWSSD        Z6, Z12, Z11
-	VSHUFI64X2      $0x44, Z11, Z13, Z6
-	VSHUFI64X2      $0xee, Z11, Z13, Z11
-	VPADDD          Z11, Z6, Z6
-	VCVTDQ2PS       Z6, Z6
-	VMULPS          (SP), Z8, Z8
-	VFMADD231PS     Z8, Z6, Z2
-	VPMADDWD        64(SP), Z10, Z6
-	VCVTDQ2PS       Z6, Z6
-	VMULPS          (SP), Z9, Z8
-	VFNMADD231PS    Z8, Z6, Z2
-	VBROADCASTI32X4 4(DX), Z6
-	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z8
-	VPSRLW          $0x04, Z8, Z9
-	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
-	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
-	VPORD           Z9, Z8, Z8
-	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
-	VPSRLW          $0x02, Z6, Z6
-	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
-	VPORD           Z6, Z8, Z6
-	VPBROADCASTW    (DX), Y7
-	VCVTPH2PS       Y7, Z8
-	VPBROADCASTW    2(DX), Y7
-	VCVTPH2PS       Y7, Z9
-	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z10
-	VBROADCASTI64X4 16(DX), Z11
-	VPSRLVW         Z1, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z13
+	VPMADDUBSW      64(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      64(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 80(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
 	VPANDD          Z0, Z11, Z11
-	VPSHUFB         q4kScales0<>+0(SB), Z6, Z12
-	VPMADDUBSW      (SI), Z11, Z13
-	VPMADDWD        Z12, Z13, Z13
-	VPMADDUBSW      (DI), Z11, Z11
-	VPMADDWD        Z12, Z11, Z11
-	VBROADCASTI64X4 48(DX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales1<>+0(SB), Z6, Z14
-	VPMADDUBSW      64(SI), Z12, Z15
-	VPDPWSSD        Z14, Z15, Z13
-	VPMADDUBSW      64(DI), Z12, Z12
-	VPDPWSSD        Z14, Z12, Z11
-	VBROADCASTI64X4 80(DX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales2<>+0(SB), Z6, Z14
-	VPMADDUBSW      128(SI), Z12, Z15
-	VPDPWSSD        Z14, Z15, Z13
-	VPMADDUBSW      128(DI), Z12, Z12
-	VPDPWSSD        Z14, Z12, Z11
-	VBROADCASTI64X4 112(DX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
-	VPMADDUBSW      192(SI), Z12, Z14
-	VPDPWSSD        Z6, Z14, Z13
-	VPMADDUBSW      192(DI), Z12, Z12
-	VPDPWSSD        Z6, Z12, Z11
-	VSHUFI64X2      $0x44, Z11, Z13, Z6
-	VSHUFI64X2      $0xee, Z11, Z13, Z11
-	VPADDD          Z11, Z6, Z6
-	VCVTDQ2PS       Z6, Z6
-	VMULPS          (SP), Z8, Z8
-	VFMADD231PS     Z8, Z6, Z3
-	VPMADDWD        64(SP), Z10, Z6
-	VCVTDQ2PS       Z6, Z6
-	VMULPS          (SP), Z9, Z8
-	VFNMADD231PS    Z8, Z6, Z3
-	VBROADCASTI32X4 4(BX), Z6
-	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z8
-	VPSRLW          $0x04, Z8, Z9
-	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
-	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
-	VPORD           Z9, Z8, Z8
-	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
-	VPSRLW          $0x02, Z6, Z6
-	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
-	VPORD           Z6, Z8, Z6
-	VPBROADCASTW    (BX), Y7
-	VCVTPH2PS       Y7, Z8
-	VPBROADCASTW    2(BX), Y7
-	VCVTPH2PS       Y7, Z9
-	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z10
-	VBROADCASTI64X4 16(BX), Z11
-	VPSRLVW         Z1, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z13
+	VPMADDUBSW      128(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      128(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 112(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
 	VPANDD          Z0, Z11, Z11
-	VPSHUFB         q4kScales0<>+0(SB), Z6, Z12
-	VPMADDUBSW      (SI), Z11, Z13
-	VPMADDWD        Z12, Z13, Z13
-	VPMADDUBSW      (DI), Z11, Z11
-	VPMADDWD        Z12, Z11, Z11
-	VBROADCASTI64X4 48(BX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales1<>+0(SB), Z6, Z14
-	VPMADDUBSW      64(SI), Z12, Z15
-	VPDPWSSD        Z14, Z15, Z13
-	VPMADDUBSW      64(DI), Z12, Z12
-	VPDPWSSD        Z14, Z12, Z11
-	VBROADCASTI64X4 80(BX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales2<>+0(SB), Z6, Z14
-	VPMADDUBSW      128(SI), Z12, Z15
-	VPDPWSSD        Z14, Z15, Z13
-	VPMADDUBSW      128(DI), Z12, Z12
-	VPDPWSSD        Z14, Z12, Z11
-	VBROADCASTI64X4 112(BX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
-	VPMADDUBSW      192(SI), Z12, Z14
-	VPDPWSSD        Z6, Z14, Z13
-	VPMADDUBSW      192(DI), Z12, Z12
-	VPDPWSSD        Z6, Z12, Z11
-	VSHUFI64X2      $0x44, Z11, Z13, Z6
-	VSHUFI64X2      $0xee, Z11, Z13, Z11
-	VPADDD          Z11, Z6, Z6
-	VCVTDQ2PS       Z6, Z6
-	VMULPS          (SP), Z8, Z8
-	VFMADD231PS     Z8, Z6, Z4
-	VPMADDWD        64(SP), Z10, Z6
-	VCVTDQ2PS       Z6, Z6
-	VMULPS          (SP), Z9, Z8
-	VFNMADD231PS    Z8, Z6, Z4
-	VBROADCASTI32X4 4(CX), Z6
-	VPSHUFB         q4kScaleLo<>+0(SB), Z6, Z8
-	VPSRLW          $0x04, Z8, Z9
-	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
-	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
-	VPORD           Z9, Z8, Z8
-	VPSHUFB         q4kScaleHi<>+0(SB), Z6, Z6
-	VPSRLW          $0x02, Z6, Z6
-	VPANDD          q4kTopBits<>+0(SB), Z6, Z6
-	VPORD           Z6, Z8, Z6
-	VPBROADCASTW    (CX), Y7
-	VCVTPH2PS       Y7, Z8
-	VPBROADCASTW    2(CX), Y7
-	VCVTPH2PS       Y7, Z9
-	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z10
-	VBROADCASTI64X4 16(CX), Z11
-	VPSRLVW         Z1, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z13
+	VPDPWSSD        Z8, Z13, Z12
+	VPMADDUBSW      192(DI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VSHUFI64X2      $0x44, Z10, Z12, Z8
+	VSHUFI64X2      $0xee, Z10, Z12, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z5, Z5
+	VFMADD231PS     Z5, Z8, Z1
+	VPMADDWD        64(SP), Z9, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z7, Z5
+	VFNMADD231PS    Z5, Z8, Z1
+	VBROADCASTI32X4 4(DX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (DX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(DX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 16(DX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z12
+	VPMADDWD        Z11, Z12, Z12
+	VPMADDUBSW      (DI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 48(DX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
 	VPANDD          Z0, Z11, Z11
-	VPSHUFB         q4kScales0<>+0(SB), Z6, Z12
-	VPMADDUBSW      (SI), Z11, Z13
-	VPMADDWD        Z12, Z13, Z13
-	VPMADDUBSW      (DI), Z11, Z11
-	VPMADDWD        Z12, Z11, Z11
-	VBROADCASTI64X4 48(CX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales1<>+0(SB), Z6, Z14
-	VPMADDUBSW      64(SI), Z12, Z15
-	VPDPWSSD        Z14, Z15, Z13
-	VPMADDUBSW      64(DI), Z12, Z12
-	VPDPWSSD        Z14, Z12, Z11
-	VBROADCASTI64X4 80(CX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales2<>+0(SB), Z6, Z14
-	VPMADDUBSW      128(SI), Z12, Z15
-	VPDPWSSD        Z14, Z15, Z13
-	VPMADDUBSW      128(DI), Z12, Z12
-	VPDPWSSD        Z14, Z12, Z11
-	VBROADCASTI64X4 112(CX), Z12
-	VPSRLVW         Z1, Z12, Z12
-	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
-	VPMADDUBSW      192(SI), Z12, Z14
-	VPDPWSSD        Z6, Z14, Z13
-	VPMADDUBSW      192(DI), Z12, Z12
-	VPDPWSSD        Z6, Z12, Z11
-	VSHUFI64X2      $0x44, Z11, Z13, Z6
-	VSHUFI64X2      $0xee, Z11, Z13, Z11
-	VPADDD          Z11, Z6, Z6
-	VCVTDQ2PS       Z6, Z6
-	VMULPS          (SP), Z8, Z8
-	VFMADD231PS     Z8, Z6, Z5
-	VPMADDWD        64(SP), Z10, Z6
-	VCVTDQ2PS       Z6, Z6
-	VMULPS          (SP), Z9, Z8
-	VFNMADD231PS    Z8, Z6, Z5
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z13
+	VPMADDUBSW      64(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      64(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 80(DX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z13
+	VPMADDUBSW      128(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      128(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 112(DX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z13
+	VPDPWSSD        Z8, Z13, Z12
+	VPMADDUBSW      192(DI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VSHUFI64X2      $0x44, Z10, Z12, Z8
+	VSHUFI64X2      $0xee, Z10, Z12, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z5, Z5
+	VFMADD231PS     Z5, Z8, Z2
+	VPMADDWD        64(SP), Z9, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z7, Z5
+	VFNMADD231PS    Z5, Z8, Z2
+	VBROADCASTI32X4 4(BX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (BX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(BX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 16(BX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z12
+	VPMADDWD        Z11, Z12, Z12
+	VPMADDUBSW      (DI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 48(BX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z13
+	VPMADDUBSW      64(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      64(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 80(BX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z13
+	VPMADDUBSW      128(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      128(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 112(BX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z13
+	VPDPWSSD        Z8, Z13, Z12
+	VPMADDUBSW      192(DI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VSHUFI64X2      $0x44, Z10, Z12, Z8
+	VSHUFI64X2      $0xee, Z10, Z12, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z5, Z5
+	VFMADD231PS     Z5, Z8, Z3
+	VPMADDWD        64(SP), Z9, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z7, Z5
+	VFNMADD231PS    Z5, Z8, Z3
+	VBROADCASTI32X4 4(CX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (CX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(CX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 16(CX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z12
+	VPMADDWD        Z11, Z12, Z12
+	VPMADDUBSW      (DI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 48(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z13
+	VPMADDUBSW      64(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      64(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 80(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z13
+	VPMADDUBSW      128(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      128(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 112(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z13
+	VPDPWSSD        Z8, Z13, Z12
+	VPMADDUBSW      192(DI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VSHUFI64X2      $0x44, Z10, Z12, Z8
+	VSHUFI64X2      $0xee, Z10, Z12, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z5, Z5
+	VFMADD231PS     Z5, Z8, Z4
+	VPMADDWD        64(SP), Z9, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z7, Z5
+	VFNMADD231PS    Z5, Z8, Z4
 	ADDQ            $0x00000090, AX
 	ADDQ            $0x00000090, DX
 	ADDQ            $0x00000090, BX
@@ -32567,38 +32557,38 @@ dotQ4Kx4x2VNNI_loop:
 dotQ4Kx4x2VNNI_end:
 	MOVQ          out+40(FP), AX
 	MOVQ          ostride+48(FP), CX
-	VEXTRACTF64X4 $0x01, Z2, Y0
-	VEXTRACTF32X4 $0x01, Y2, X1
-	VADDPS        X1, X2, X2
-	VMOVHLPS      X2, X2, X1
-	VADDPS        X1, X2, X2
-	VMOVSHDUP     X2, X1
-	VADDSS        X1, X2, X2
-	VMOVSS        X2, (AX)
-	VEXTRACTF64X4 $0x01, Z3, Y1
-	VEXTRACTF32X4 $0x01, Y3, X2
-	VADDPS        X2, X3, X3
-	VMOVHLPS      X3, X3, X2
-	VADDPS        X2, X3, X3
-	VMOVSHDUP     X3, X2
-	VADDSS        X2, X3, X3
-	VMOVSS        X3, 4(AX)
-	VEXTRACTF64X4 $0x01, Z4, Y2
-	VEXTRACTF32X4 $0x01, Y4, X3
-	VADDPS        X3, X4, X4
-	VMOVHLPS      X4, X4, X3
-	VADDPS        X3, X4, X4
-	VMOVSHDUP     X4, X3
-	VADDSS        X3, X4, X4
-	VMOVSS        X4, 8(AX)
-	VEXTRACTF64X4 $0x01, Z5, Y3
-	VEXTRACTF32X4 $0x01, Y5, X4
-	VADDPS        X4, X5, X5
-	VMOVHLPS      X5, X5, X4
-	VADDPS        X4, X5, X5
-	VMOVSHDUP     X5, X4
-	VADDSS        X4, X5, X5
-	VMOVSS        X5, 12(AX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X5
+	VADDPS        X5, X1, X1
+	VMOVHLPS      X1, X1, X5
+	VADDPS        X5, X1, X1
+	VMOVSHDUP     X1, X5
+	VADDSS        X5, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VEXTRACTF32X4 $0x01, Y2, X5
+	VADDPS        X5, X2, X2
+	VMOVHLPS      X2, X2, X5
+	VADDPS        X5, X2, X2
+	VMOVSHDUP     X2, X5
+	VADDSS        X5, X2, X2
+	VMOVSS        X2, 4(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y2
+	VEXTRACTF32X4 $0x01, Y3, X5
+	VADDPS        X5, X3, X3
+	VMOVHLPS      X3, X3, X5
+	VADDPS        X5, X3, X3
+	VMOVSHDUP     X3, X5
+	VADDSS        X5, X3, X3
+	VMOVSS        X3, 8(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y3
+	VEXTRACTF32X4 $0x01, Y4, X5
+	VADDPS        X5, X4, X4
+	VMOVHLPS      X4, X4, X5
+	VADDPS        X5, X4, X4
+	VMOVSHDUP     X4, X5
+	VADDSS        X5, X4, X4
+	VMOVSS        X4, 12(AX)
 	ADDQ          CX, AX
 	VEXTRACTF32X4 $0x01, Y0, X4
 	VADDPS        X4, X0, X0
@@ -32645,7 +32635,7 @@ TEXT ·dotQ4Kx4x3VNNI(SB), NOSPLIT, $256-56
 	LEAQ      (R8)(DI*1), DI
 	MOVQ      nb+32(FP), R9
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z1, Z1, Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	VPXORD    Z4, Z4, Z4
@@ -32653,318 +32643,317 @@ TEXT ·dotQ4Kx4x3VNNI(SB), NOSPLIT, $256-56
 	VPXORD    Z6, Z6, Z6
 	VPXORD    Z7, Z7, Z7
 	VPXORD    Z8, Z8, Z8
-	VPXORD    Z9, Z9, Z9
 
 dotQ4Kx4x3VNNI_loop:
 	TESTQ           R9, R9
 	JZ              dotQ4Kx4x3VNNI_end
-	VBROADCASTSS    288(SI), Z10
-	VMOVDQU32       256(SI), Y11
-	VBROADCASTSS    288(R8), Y12
-	VINSERTF64X4    $0x01, Y12, Z10, Z10
-	VINSERTI64X4    $0x01, 256(R8), Z11, Z11
-	VMOVUPS         Z10, (SP)
-	VMOVDQU64       Z11, 64(SP)
-	VBROADCASTSS    288(DI), Z10
-	VMOVDQU32       256(DI), Y12
-	VMOVUPS         Z10, 128(SP)
-	VMOVDQU64       Z12, 192(SP)
-	VBROADCASTI32X4 4(AX), Z10
-	VPSHUFB         q4kScaleLo<>+0(SB), Z10, Z13
-	VPSRLW          $0x04, Z13, Z14
-	VPANDD          q4kHighNibble<>+0(SB), Z14, Z14
-	VPANDD          q4kLowBits<>+0(SB), Z13, Z13
-	VPORD           Z14, Z13, Z13
-	VPSHUFB         q4kScaleHi<>+0(SB), Z10, Z10
-	VPSRLW          $0x02, Z10, Z10
-	VPANDD          q4kTopBits<>+0(SB), Z10, Z10
-	VPORD           Z10, Z13, Z10
-	VPBROADCASTW    (AX), Y11
-	VCVTPH2PS       Y11, Z13
-	VPBROADCASTW    2(AX), Y11
-	VCVTPH2PS       Y11, Z14
-	VPSHUFB         q4kMinPairs<>+0(SB), Z10, Z15
-	VBROADCASTI64X4 16(AX), Z16
-	VPSRLVW         Z1, Z16, Z16
+	VBROADCASTSS    288(SI), Z9
+	VMOVDQU32       256(SI), Y10
+	VBROADCASTSS    288(R8), Y11
+	VINSERTF64X4    $0x01, Y11, Z9, Z9
+	VINSERTI64X4    $0x01, 256(R8), Z10, Z10
+	VMOVUPS         Z9, (SP)
+	VMOVDQU64       Z10, 64(SP)
+	VBROADCASTSS    288(DI), Z9
+	VMOVDQU32       256(DI), Y11
+	VMOVUPS         Z9, 128(SP)
+	VMOVDQU64       Z11, 192(SP)
+	VBROADCASTI32X4 4(AX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (AX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(AX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 16(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 48(AX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
 	VPANDD          Z0, Z16, Z16
-	VPSHUFB         q4kScales0<>+0(SB), Z10, Z17
-	VPMADDUBSW      (SI), Z16, Z18
-	VPMADDWD        Z17, Z18, Z18
-	VPMADDUBSW      (R8), Z16, Z19
-	VPMADDWD        Z17, Z19, Z19
-	VPMADDUBSW      (DI), Z16, Z16
-	VPMADDWD        Z17, Z16, Z16
-	VBROADCASTI64X4 48(AX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales1<>+0(SB), Z10, Z20
-	VPMADDUBSW      64(SI), Z17, Z21
-	VPDPWSSD        Z20, Z21, Z18
-	VPMADDUBSW      64(R8), Z17, Z21
-	VPDPWSSD        Z20, Z21, Z19
-	VPMADDUBSW      64(DI), Z17, Z17
-	VPDPWSSD        Z20, Z17, Z16
-	VBROADCASTI64X4 80(AX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales2<>+0(SB), Z10, Z20
-	VPMADDUBSW      128(SI), Z17, Z21
-	VPDPWSSD        Z20, Z21, Z18
-	VPMADDUBSW      128(R8), Z17, Z21
-	VPDPWSSD        Z20, Z21, Z19
-	VPMADDUBSW      128(DI), Z17, Z17
-	VPDPWSSD        Z20, Z17, Z16
-	VBROADCASTI64X4 112(AX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales3<>+0(SB), Z10, Z10
-	VPMADDUBSW      192(SI), Z17, Z20
-	VPDPWSSD        Z10, Z20, Z18
-	VPMADDUBSW      192(R8), Z17, Z20
-	VPDPWSSD        Z10, Z20, Z19
-	VPMADDUBSW      192(DI), Z17, Z17
-	VPDPWSSD        Z10, Z17, Z16
-	VSHUFI64X2      $0x44, Z19, Z18, Z10
-	VSHUFI64X2      $0xee, Z19, Z18, Z17
-	VPADDD          Z17, Z10, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          (SP), Z13, Z17
-	VFMADD231PS     Z17, Z10, Z2
-	VPMADDWD        64(SP), Z15, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          (SP), Z14, Z17
-	VFNMADD231PS    Z17, Z10, Z2
-	VEXTRACTI64X4   $0x01, Z16, Y10
-	VPADDD          Y10, Y16, Y10
-	VCVTDQ2PS       Y10, Y10
-	VMULPS          128(SP), Y13, Y11
-	VFMADD231PS     Y11, Y10, Y3
-	VPMADDWD        192(SP), Y15, Y10
-	VCVTDQ2PS       Y10, Y10
-	VMULPS          128(SP), Y14, Y11
-	VFNMADD231PS    Y11, Y10, Y3
-	VBROADCASTI32X4 4(DX), Z10
-	VPSHUFB         q4kScaleLo<>+0(SB), Z10, Z13
-	VPSRLW          $0x04, Z13, Z14
-	VPANDD          q4kHighNibble<>+0(SB), Z14, Z14
-	VPANDD          q4kLowBits<>+0(SB), Z13, Z13
-	VPORD           Z14, Z13, Z13
-	VPSHUFB         q4kScaleHi<>+0(SB), Z10, Z10
-	VPSRLW          $0x02, Z10, Z10
-	VPANDD          q4kTopBits<>+0(SB), Z10, Z10
-	VPORD           Z10, Z13, Z10
-	VPBROADCASTW    (DX), Y11
-	VCVTPH2PS       Y11, Z13
-	VPBROADCASTW    2(DX), Y11
-	VCVTPH2PS       Y11, Z14
-	VPSHUFB         q4kMinPairs<>+0(SB), Z10, Z15
-	VBROADCASTI64X4 16(DX), Z16
-	VPSRLVW         Z1, Z16, Z16
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z19
+	VPMADDUBSW      64(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      64(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 80(AX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
 	VPANDD          Z0, Z16, Z16
-	VPSHUFB         q4kScales0<>+0(SB), Z10, Z17
-	VPMADDUBSW      (SI), Z16, Z18
-	VPMADDWD        Z17, Z18, Z18
-	VPMADDUBSW      (R8), Z16, Z19
-	VPMADDWD        Z17, Z19, Z19
-	VPMADDUBSW      (DI), Z16, Z16
-	VPMADDWD        Z17, Z16, Z16
-	VBROADCASTI64X4 48(DX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales1<>+0(SB), Z10, Z20
-	VPMADDUBSW      64(SI), Z17, Z21
-	VPDPWSSD        Z20, Z21, Z18
-	VPMADDUBSW      64(R8), Z17, Z21
-	VPDPWSSD        Z20, Z21, Z19
-	VPMADDUBSW      64(DI), Z17, Z17
-	VPDPWSSD        Z20, Z17, Z16
-	VBROADCASTI64X4 80(DX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales2<>+0(SB), Z10, Z20
-	VPMADDUBSW      128(SI), Z17, Z21
-	VPDPWSSD        Z20, Z21, Z18
-	VPMADDUBSW      128(R8), Z17, Z21
-	VPDPWSSD        Z20, Z21, Z19
-	VPMADDUBSW      128(DI), Z17, Z17
-	VPDPWSSD        Z20, Z17, Z16
-	VBROADCASTI64X4 112(DX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales3<>+0(SB), Z10, Z10
-	VPMADDUBSW      192(SI), Z17, Z20
-	VPDPWSSD        Z10, Z20, Z18
-	VPMADDUBSW      192(R8), Z17, Z20
-	VPDPWSSD        Z10, Z20, Z19
-	VPMADDUBSW      192(DI), Z17, Z17
-	VPDPWSSD        Z10, Z17, Z16
-	VSHUFI64X2      $0x44, Z19, Z18, Z10
-	VSHUFI64X2      $0xee, Z19, Z18, Z17
-	VPADDD          Z17, Z10, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          (SP), Z13, Z17
-	VFMADD231PS     Z17, Z10, Z4
-	VPMADDWD        64(SP), Z15, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          (SP), Z14, Z17
-	VFNMADD231PS    Z17, Z10, Z4
-	VEXTRACTI64X4   $0x01, Z16, Y10
-	VPADDD          Y10, Y16, Y10
-	VCVTDQ2PS       Y10, Y10
-	VMULPS          128(SP), Y13, Y11
-	VFMADD231PS     Y11, Y10, Y5
-	VPMADDWD        192(SP), Y15, Y10
-	VCVTDQ2PS       Y10, Y10
-	VMULPS          128(SP), Y14, Y11
-	VFNMADD231PS    Y11, Y10, Y5
-	VBROADCASTI32X4 4(BX), Z10
-	VPSHUFB         q4kScaleLo<>+0(SB), Z10, Z13
-	VPSRLW          $0x04, Z13, Z14
-	VPANDD          q4kHighNibble<>+0(SB), Z14, Z14
-	VPANDD          q4kLowBits<>+0(SB), Z13, Z13
-	VPORD           Z14, Z13, Z13
-	VPSHUFB         q4kScaleHi<>+0(SB), Z10, Z10
-	VPSRLW          $0x02, Z10, Z10
-	VPANDD          q4kTopBits<>+0(SB), Z10, Z10
-	VPORD           Z10, Z13, Z10
-	VPBROADCASTW    (BX), Y11
-	VCVTPH2PS       Y11, Z13
-	VPBROADCASTW    2(BX), Y11
-	VCVTPH2PS       Y11, Z14
-	VPSHUFB         q4kMinPairs<>+0(SB), Z10, Z15
-	VBROADCASTI64X4 16(BX), Z16
-	VPSRLVW         Z1, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z19
+	VPMADDUBSW      128(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      128(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 112(AX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
 	VPANDD          Z0, Z16, Z16
-	VPSHUFB         q4kScales0<>+0(SB), Z10, Z17
-	VPMADDUBSW      (SI), Z16, Z18
-	VPMADDWD        Z17, Z18, Z18
-	VPMADDUBSW      (R8), Z16, Z19
-	VPMADDWD        Z17, Z19, Z19
-	VPMADDUBSW      (DI), Z16, Z16
-	VPMADDWD        Z17, Z16, Z16
-	VBROADCASTI64X4 48(BX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales1<>+0(SB), Z10, Z20
-	VPMADDUBSW      64(SI), Z17, Z21
-	VPDPWSSD        Z20, Z21, Z18
-	VPMADDUBSW      64(R8), Z17, Z21
-	VPDPWSSD        Z20, Z21, Z19
-	VPMADDUBSW      64(DI), Z17, Z17
-	VPDPWSSD        Z20, Z17, Z16
-	VBROADCASTI64X4 80(BX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales2<>+0(SB), Z10, Z20
-	VPMADDUBSW      128(SI), Z17, Z21
-	VPDPWSSD        Z20, Z21, Z18
-	VPMADDUBSW      128(R8), Z17, Z21
-	VPDPWSSD        Z20, Z21, Z19
-	VPMADDUBSW      128(DI), Z17, Z17
-	VPDPWSSD        Z20, Z17, Z16
-	VBROADCASTI64X4 112(BX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales3<>+0(SB), Z10, Z10
-	VPMADDUBSW      192(SI), Z17, Z20
-	VPDPWSSD        Z10, Z20, Z18
-	VPMADDUBSW      192(R8), Z17, Z20
-	VPDPWSSD        Z10, Z20, Z19
-	VPMADDUBSW      192(DI), Z17, Z17
-	VPDPWSSD        Z10, Z17, Z16
-	VSHUFI64X2      $0x44, Z19, Z18, Z10
-	VSHUFI64X2      $0xee, Z19, Z18, Z17
-	VPADDD          Z17, Z10, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          (SP), Z13, Z17
-	VFMADD231PS     Z17, Z10, Z6
-	VPMADDWD        64(SP), Z15, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          (SP), Z14, Z17
-	VFNMADD231PS    Z17, Z10, Z6
-	VEXTRACTI64X4   $0x01, Z16, Y10
-	VPADDD          Y10, Y16, Y10
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z17
+	VPMADDUBSW      192(R8), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z18
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z1
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z1
+	VEXTRACTI64X4   $0x01, Z15, Y10
+	VPADDD          Y10, Y15, Y10
 	VCVTDQ2PS       Y10, Y10
-	VMULPS          128(SP), Y13, Y11
-	VFMADD231PS     Y11, Y10, Y7
-	VPMADDWD        192(SP), Y15, Y10
+	VMULPS          128(SP), Y9, Y9
+	VFMADD231PS     Y9, Y10, Y2
+	VPMADDWD        192(SP), Y14, Y10
 	VCVTDQ2PS       Y10, Y10
-	VMULPS          128(SP), Y14, Y11
-	VFNMADD231PS    Y11, Y10, Y7
-	VBROADCASTI32X4 4(CX), Z10
-	VPSHUFB         q4kScaleLo<>+0(SB), Z10, Z13
-	VPSRLW          $0x04, Z13, Z14
-	VPANDD          q4kHighNibble<>+0(SB), Z14, Z14
-	VPANDD          q4kLowBits<>+0(SB), Z13, Z13
-	VPORD           Z14, Z13, Z13
-	VPSHUFB         q4kScaleHi<>+0(SB), Z10, Z10
-	VPSRLW          $0x02, Z10, Z10
-	VPANDD          q4kTopBits<>+0(SB), Z10, Z10
-	VPORD           Z10, Z13, Z10
-	VPBROADCASTW    (CX), Y11
-	VCVTPH2PS       Y11, Z13
-	VPBROADCASTW    2(CX), Y11
-	VCVTPH2PS       Y11, Z14
-	VPSHUFB         q4kMinPairs<>+0(SB), Z10, Z15
-	VBROADCASTI64X4 16(CX), Z16
-	VPSRLVW         Z1, Z16, Z16
+	VMULPS          128(SP), Y12, Y9
+	VFNMADD231PS    Y9, Y10, Y2
+	VBROADCASTI32X4 4(DX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (DX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(DX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 16(DX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 48(DX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
 	VPANDD          Z0, Z16, Z16
-	VPSHUFB         q4kScales0<>+0(SB), Z10, Z17
-	VPMADDUBSW      (SI), Z16, Z18
-	VPMADDWD        Z17, Z18, Z18
-	VPMADDUBSW      (R8), Z16, Z19
-	VPMADDWD        Z17, Z19, Z19
-	VPMADDUBSW      (DI), Z16, Z16
-	VPMADDWD        Z17, Z16, Z16
-	VBROADCASTI64X4 48(CX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales1<>+0(SB), Z10, Z20
-	VPMADDUBSW      64(SI), Z17, Z21
-	VPDPWSSD        Z20, Z21, Z18
-	VPMADDUBSW      64(R8), Z17, Z21
-	VPDPWSSD        Z20, Z21, Z19
-	VPMADDUBSW      64(DI), Z17, Z17
-	VPDPWSSD        Z20, Z17, Z16
-	VBROADCASTI64X4 80(CX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales2<>+0(SB), Z10, Z20
-	VPMADDUBSW      128(SI), Z17, Z21
-	VPDPWSSD        Z20, Z21, Z18
-	VPMADDUBSW      128(R8), Z17, Z21
-	VPDPWSSD        Z20, Z21, Z19
-	VPMADDUBSW      128(DI), Z17, Z17
-	VPDPWSSD        Z20, Z17, Z16
-	VBROADCASTI64X4 112(CX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales3<>+0(SB), Z10, Z10
-	VPMADDUBSW      192(SI), Z17, Z20
-	VPDPWSSD        Z10, Z20, Z18
-	VPMADDUBSW      192(R8), Z17, Z20
-	VPDPWSSD        Z10, Z20, Z19
-	VPMADDUBSW      192(DI), Z17, Z17
-	VPDPWSSD        Z10, Z17, Z16
-	VSHUFI64X2      $0x44, Z19, Z18, Z10
-	VSHUFI64X2      $0xee, Z19, Z18, Z17
-	VPADDD          Z17, Z10, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          (SP), Z13, Z17
-	VFMADD231PS     Z17, Z10, Z8
-	VPMADDWD        64(SP), Z15, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          (SP), Z14, Z17
-	VFNMADD231PS    Z17, Z10, Z8
-	VEXTRACTI64X4   $0x01, Z16, Y10
-	VPADDD          Y10, Y16, Y10
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z19
+	VPMADDUBSW      64(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      64(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 80(DX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z19
+	VPMADDUBSW      128(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      128(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 112(DX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z17
+	VPMADDUBSW      192(R8), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z18
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z3
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z3
+	VEXTRACTI64X4   $0x01, Z15, Y10
+	VPADDD          Y10, Y15, Y10
 	VCVTDQ2PS       Y10, Y10
-	VMULPS          128(SP), Y13, Y11
-	VFMADD231PS     Y11, Y10, Y9
-	VPMADDWD        192(SP), Y15, Y10
+	VMULPS          128(SP), Y9, Y9
+	VFMADD231PS     Y9, Y10, Y4
+	VPMADDWD        192(SP), Y14, Y10
 	VCVTDQ2PS       Y10, Y10
-	VMULPS          128(SP), Y14, Y11
-	VFNMADD231PS    Y11, Y10, Y9
+	VMULPS          128(SP), Y12, Y9
+	VFNMADD231PS    Y9, Y10, Y4
+	VBROADCASTI32X4 4(BX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (BX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(BX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 16(BX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 48(BX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z19
+	VPMADDUBSW      64(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      64(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 80(BX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z19
+	VPMADDUBSW      128(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      128(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 112(BX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z17
+	VPMADDUBSW      192(R8), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z18
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z5
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z5
+	VEXTRACTI64X4   $0x01, Z15, Y10
+	VPADDD          Y10, Y15, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y9, Y9
+	VFMADD231PS     Y9, Y10, Y6
+	VPMADDWD        192(SP), Y14, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y12, Y9
+	VFNMADD231PS    Y9, Y10, Y6
+	VBROADCASTI32X4 4(CX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (CX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(CX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 16(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 48(CX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z19
+	VPMADDUBSW      64(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      64(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 80(CX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z19
+	VPMADDUBSW      128(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      128(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 112(CX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z17
+	VPMADDUBSW      192(R8), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z18
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z7
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z7
+	VEXTRACTI64X4   $0x01, Z15, Y10
+	VPADDD          Y10, Y15, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y9, Y9
+	VFMADD231PS     Y9, Y10, Y8
+	VPMADDWD        192(SP), Y14, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y12, Y9
+	VFNMADD231PS    Y9, Y10, Y8
 	ADDQ            $0x00000090, AX
 	ADDQ            $0x00000090, DX
 	ADDQ            $0x00000090, BX
@@ -32978,45 +32967,45 @@ dotQ4Kx4x3VNNI_loop:
 dotQ4Kx4x3VNNI_end:
 	MOVQ          out+40(FP), AX
 	MOVQ          ostride+48(FP), CX
-	VEXTRACTF64X4 $0x01, Z2, Y0
-	VEXTRACTF32X4 $0x01, Y2, X1
-	VADDPS        X1, X2, X2
-	VMOVHLPS      X2, X2, X1
-	VADDPS        X1, X2, X2
-	VMOVSHDUP     X2, X1
-	VADDSS        X1, X2, X2
-	VMOVSS        X2, (AX)
-	VEXTRACTF64X4 $0x01, Z4, Y1
-	VEXTRACTF32X4 $0x01, Y4, X2
-	VADDPS        X2, X4, X4
-	VMOVHLPS      X4, X4, X2
-	VADDPS        X2, X4, X4
-	VMOVSHDUP     X4, X2
-	VADDSS        X2, X4, X4
-	VMOVSS        X4, 4(AX)
-	VEXTRACTF64X4 $0x01, Z6, Y2
-	VEXTRACTF32X4 $0x01, Y6, X4
-	VADDPS        X4, X6, X6
-	VMOVHLPS      X6, X6, X4
-	VADDPS        X4, X6, X6
-	VMOVSHDUP     X6, X4
-	VADDSS        X4, X6, X6
-	VMOVSS        X6, 8(AX)
-	VEXTRACTF64X4 $0x01, Z8, Y4
-	VEXTRACTF32X4 $0x01, Y8, X6
-	VADDPS        X6, X8, X8
-	VMOVHLPS      X8, X8, X6
-	VADDPS        X6, X8, X8
-	VMOVSHDUP     X8, X6
-	VADDSS        X6, X8, X8
-	VMOVSS        X8, 12(AX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X9
+	VADDPS        X9, X1, X1
+	VMOVHLPS      X1, X1, X9
+	VADDPS        X9, X1, X1
+	VMOVSHDUP     X1, X9
+	VADDSS        X9, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VEXTRACTF32X4 $0x01, Y3, X9
+	VADDPS        X9, X3, X3
+	VMOVHLPS      X3, X3, X9
+	VADDPS        X9, X3, X3
+	VMOVSHDUP     X3, X9
+	VADDSS        X9, X3, X3
+	VMOVSS        X3, 4(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y3
+	VEXTRACTF32X4 $0x01, Y5, X9
+	VADDPS        X9, X5, X5
+	VMOVHLPS      X5, X5, X9
+	VADDPS        X9, X5, X5
+	VMOVSHDUP     X5, X9
+	VADDSS        X9, X5, X5
+	VMOVSS        X5, 8(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y5
+	VEXTRACTF32X4 $0x01, Y7, X9
+	VADDPS        X9, X7, X7
+	VMOVHLPS      X7, X7, X9
+	VADDPS        X9, X7, X7
+	VMOVSHDUP     X7, X9
+	VADDSS        X9, X7, X7
+	VMOVSS        X7, 12(AX)
 	ADDQ          CX, AX
-	VEXTRACTF32X4 $0x01, Y0, X6
-	VADDPS        X6, X0, X0
-	VMOVHLPS      X0, X0, X6
-	VADDPS        X6, X0, X0
-	VMOVSHDUP     X0, X6
-	VADDSS        X6, X0, X0
+	VEXTRACTF32X4 $0x01, Y0, X7
+	VADDPS        X7, X0, X0
+	VMOVHLPS      X0, X0, X7
+	VADDPS        X7, X0, X0
+	VMOVSHDUP     X0, X7
+	VADDSS        X7, X0, X0
 	VMOVSS        X0, (AX)
 	VEXTRACTF32X4 $0x01, Y1, X0
 	VADDPS        X0, X1, X1
@@ -33025,49 +33014,49 @@ dotQ4Kx4x3VNNI_end:
 	VMOVSHDUP     X1, X0
 	VADDSS        X0, X1, X1
 	VMOVSS        X1, 4(AX)
-	VEXTRACTF32X4 $0x01, Y2, X0
-	VADDPS        X0, X2, X2
-	VMOVHLPS      X2, X2, X0
-	VADDPS        X0, X2, X2
-	VMOVSHDUP     X2, X0
-	VADDSS        X0, X2, X2
-	VMOVSS        X2, 8(AX)
-	VEXTRACTF32X4 $0x01, Y4, X0
-	VADDPS        X0, X4, X4
-	VMOVHLPS      X4, X4, X0
-	VADDPS        X0, X4, X4
-	VMOVSHDUP     X4, X0
-	VADDSS        X0, X4, X4
-	VMOVSS        X4, 12(AX)
-	ADDQ          CX, AX
 	VEXTRACTF32X4 $0x01, Y3, X0
 	VADDPS        X0, X3, X3
 	VMOVHLPS      X3, X3, X0
 	VADDPS        X0, X3, X3
 	VMOVSHDUP     X3, X0
 	VADDSS        X0, X3, X3
-	VMOVSS        X3, (AX)
+	VMOVSS        X3, 8(AX)
 	VEXTRACTF32X4 $0x01, Y5, X0
 	VADDPS        X0, X5, X5
 	VMOVHLPS      X5, X5, X0
 	VADDPS        X0, X5, X5
 	VMOVSHDUP     X5, X0
 	VADDSS        X0, X5, X5
-	VMOVSS        X5, 4(AX)
-	VEXTRACTF32X4 $0x01, Y7, X0
-	VADDPS        X0, X7, X7
-	VMOVHLPS      X7, X7, X0
-	VADDPS        X0, X7, X7
-	VMOVSHDUP     X7, X0
-	VADDSS        X0, X7, X7
-	VMOVSS        X7, 8(AX)
-	VEXTRACTF32X4 $0x01, Y9, X0
-	VADDPS        X0, X9, X9
-	VMOVHLPS      X9, X9, X0
-	VADDPS        X0, X9, X9
-	VMOVSHDUP     X9, X0
-	VADDSS        X0, X9, X9
-	VMOVSS        X9, 12(AX)
+	VMOVSS        X5, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 8(AX)
+	VEXTRACTF32X4 $0x01, Y8, X0
+	VADDPS        X0, X8, X8
+	VMOVHLPS      X8, X8, X0
+	VADDPS        X0, X8, X8
+	VMOVSHDUP     X8, X0
+	VADDSS        X0, X8, X8
+	VMOVSS        X8, 12(AX)
 	VZEROUPPER
 	RET
 
@@ -33086,7 +33075,7 @@ TEXT ·dotQ4Kx4x4VNNI(SB), NOSPLIT, $256-56
 	LEAQ      (R9)(DI*1), DI
 	MOVQ      nb+32(FP), R10
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z1, Z1, Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	VPXORD    Z4, Z4, Z4
@@ -33094,357 +33083,356 @@ TEXT ·dotQ4Kx4x4VNNI(SB), NOSPLIT, $256-56
 	VPXORD    Z6, Z6, Z6
 	VPXORD    Z7, Z7, Z7
 	VPXORD    Z8, Z8, Z8
-	VPXORD    Z9, Z9, Z9
 
 dotQ4Kx4x4VNNI_loop:
 	TESTQ           R10, R10
 	JZ              dotQ4Kx4x4VNNI_end
-	VBROADCASTSS    288(SI), Z10
-	VMOVDQU32       256(SI), Y11
-	VBROADCASTSS    288(R8), Y12
-	VINSERTF64X4    $0x01, Y12, Z10, Z10
-	VINSERTI64X4    $0x01, 256(R8), Z11, Z11
-	VMOVUPS         Z10, (SP)
-	VMOVDQU64       Z11, 64(SP)
-	VBROADCASTSS    288(R9), Z10
-	VMOVDQU32       256(R9), Y12
-	VBROADCASTSS    288(DI), Y11
-	VINSERTF64X4    $0x01, Y11, Z10, Z10
-	VINSERTI64X4    $0x01, 256(DI), Z12, Z12
-	VMOVUPS         Z10, 128(SP)
-	VMOVDQU64       Z12, 192(SP)
-	VBROADCASTI32X4 4(AX), Z10
-	VPSHUFB         q4kScaleLo<>+0(SB), Z10, Z13
-	VPSRLW          $0x04, Z13, Z14
-	VPANDD          q4kHighNibble<>+0(SB), Z14, Z14
-	VPANDD          q4kLowBits<>+0(SB), Z13, Z13
-	VPORD           Z14, Z13, Z13
-	VPSHUFB         q4kScaleHi<>+0(SB), Z10, Z10
-	VPSRLW          $0x02, Z10, Z10
-	VPANDD          q4kTopBits<>+0(SB), Z10, Z10
-	VPORD           Z10, Z13, Z10
-	VPBROADCASTW    (AX), Y11
-	VCVTPH2PS       Y11, Z13
-	VPBROADCASTW    2(AX), Y11
-	VCVTPH2PS       Y11, Z14
-	VPSHUFB         q4kMinPairs<>+0(SB), Z10, Z15
-	VBROADCASTI64X4 16(AX), Z16
-	VPSRLVW         Z1, Z16, Z16
+	VBROADCASTSS    288(SI), Z9
+	VMOVDQU32       256(SI), Y10
+	VBROADCASTSS    288(R8), Y11
+	VINSERTF64X4    $0x01, Y11, Z9, Z9
+	VINSERTI64X4    $0x01, 256(R8), Z10, Z10
+	VMOVUPS         Z9, (SP)
+	VMOVDQU64       Z10, 64(SP)
+	VBROADCASTSS    288(R9), Z9
+	VMOVDQU32       256(R9), Y11
+	VBROADCASTSS    288(DI), Y10
+	VINSERTF64X4    $0x01, Y10, Z9, Z9
+	VINSERTI64X4    $0x01, 256(DI), Z11, Z11
+	VMOVUPS         Z9, 128(SP)
+	VMOVDQU64       Z11, 192(SP)
+	VBROADCASTI32X4 4(AX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (AX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(AX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 16(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (R9), Z15, Z19
+	VPMADDWD        Z16, Z19, Z19
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 48(AX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
 	VPANDD          Z0, Z16, Z16
-	VPSHUFB         q4kScales0<>+0(SB), Z10, Z17
-	VPMADDUBSW      (SI), Z16, Z18
-	VPMADDWD        Z17, Z18, Z18
-	VPMADDUBSW      (R8), Z16, Z19
-	VPMADDWD        Z17, Z19, Z19
-	VPMADDUBSW      (R9), Z16, Z20
-	VPMADDWD        Z17, Z20, Z20
-	VPMADDUBSW      (DI), Z16, Z16
-	VPMADDWD        Z17, Z16, Z16
-	VBROADCASTI64X4 48(AX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales1<>+0(SB), Z10, Z21
-	VPMADDUBSW      64(SI), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z18
-	VPMADDUBSW      64(R8), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z19
-	VPMADDUBSW      64(R9), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z20
-	VPMADDUBSW      64(DI), Z17, Z17
-	VPDPWSSD        Z21, Z17, Z16
-	VBROADCASTI64X4 80(AX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales2<>+0(SB), Z10, Z21
-	VPMADDUBSW      128(SI), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z18
-	VPMADDUBSW      128(R8), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z19
-	VPMADDUBSW      128(R9), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z20
-	VPMADDUBSW      128(DI), Z17, Z17
-	VPDPWSSD        Z21, Z17, Z16
-	VBROADCASTI64X4 112(AX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales3<>+0(SB), Z10, Z10
-	VPMADDUBSW      192(SI), Z17, Z21
-	VPDPWSSD        Z10, Z21, Z18
-	VPMADDUBSW      192(R8), Z17, Z21
-	VPDPWSSD        Z10, Z21, Z19
-	VPMADDUBSW      192(R9), Z17, Z21
-	VPDPWSSD        Z10, Z21, Z20
-	VPMADDUBSW      192(DI), Z17, Z17
-	VPDPWSSD        Z10, Z17, Z16
-	VSHUFI64X2      $0x44, Z19, Z18, Z10
-	VSHUFI64X2      $0xee, Z19, Z18, Z17
-	VPADDD          Z17, Z10, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          (SP), Z13, Z17
-	VFMADD231PS     Z17, Z10, Z2
-	VPMADDWD        64(SP), Z15, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          (SP), Z14, Z17
-	VFNMADD231PS    Z17, Z10, Z2
-	VSHUFI64X2      $0x44, Z16, Z20, Z10
-	VSHUFI64X2      $0xee, Z16, Z20, Z16
-	VPADDD          Z16, Z10, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          128(SP), Z13, Z13
-	VFMADD231PS     Z13, Z10, Z3
-	VPMADDWD        192(SP), Z15, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          128(SP), Z14, Z13
-	VFNMADD231PS    Z13, Z10, Z3
-	VBROADCASTI32X4 4(DX), Z10
-	VPSHUFB         q4kScaleLo<>+0(SB), Z10, Z13
-	VPSRLW          $0x04, Z13, Z14
-	VPANDD          q4kHighNibble<>+0(SB), Z14, Z14
-	VPANDD          q4kLowBits<>+0(SB), Z13, Z13
-	VPORD           Z14, Z13, Z13
-	VPSHUFB         q4kScaleHi<>+0(SB), Z10, Z10
-	VPSRLW          $0x02, Z10, Z10
-	VPANDD          q4kTopBits<>+0(SB), Z10, Z10
-	VPORD           Z10, Z13, Z10
-	VPBROADCASTW    (DX), Y11
-	VCVTPH2PS       Y11, Z13
-	VPBROADCASTW    2(DX), Y11
-	VCVTPH2PS       Y11, Z14
-	VPSHUFB         q4kMinPairs<>+0(SB), Z10, Z15
-	VBROADCASTI64X4 16(DX), Z16
-	VPSRLVW         Z1, Z16, Z16
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z20
+	VPMADDUBSW      64(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      64(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      64(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 80(AX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
 	VPANDD          Z0, Z16, Z16
-	VPSHUFB         q4kScales0<>+0(SB), Z10, Z17
-	VPMADDUBSW      (SI), Z16, Z18
-	VPMADDWD        Z17, Z18, Z18
-	VPMADDUBSW      (R8), Z16, Z19
-	VPMADDWD        Z17, Z19, Z19
-	VPMADDUBSW      (R9), Z16, Z20
-	VPMADDWD        Z17, Z20, Z20
-	VPMADDUBSW      (DI), Z16, Z16
-	VPMADDWD        Z17, Z16, Z16
-	VBROADCASTI64X4 48(DX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales1<>+0(SB), Z10, Z21
-	VPMADDUBSW      64(SI), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z18
-	VPMADDUBSW      64(R8), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z19
-	VPMADDUBSW      64(R9), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z20
-	VPMADDUBSW      64(DI), Z17, Z17
-	VPDPWSSD        Z21, Z17, Z16
-	VBROADCASTI64X4 80(DX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales2<>+0(SB), Z10, Z21
-	VPMADDUBSW      128(SI), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z18
-	VPMADDUBSW      128(R8), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z19
-	VPMADDUBSW      128(R9), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z20
-	VPMADDUBSW      128(DI), Z17, Z17
-	VPDPWSSD        Z21, Z17, Z16
-	VBROADCASTI64X4 112(DX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales3<>+0(SB), Z10, Z10
-	VPMADDUBSW      192(SI), Z17, Z21
-	VPDPWSSD        Z10, Z21, Z18
-	VPMADDUBSW      192(R8), Z17, Z21
-	VPDPWSSD        Z10, Z21, Z19
-	VPMADDUBSW      192(R9), Z17, Z21
-	VPDPWSSD        Z10, Z21, Z20
-	VPMADDUBSW      192(DI), Z17, Z17
-	VPDPWSSD        Z10, Z17, Z16
-	VSHUFI64X2      $0x44, Z19, Z18, Z10
-	VSHUFI64X2      $0xee, Z19, Z18, Z17
-	VPADDD          Z17, Z10, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          (SP), Z13, Z17
-	VFMADD231PS     Z17, Z10, Z4
-	VPMADDWD        64(SP), Z15, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          (SP), Z14, Z17
-	VFNMADD231PS    Z17, Z10, Z4
-	VSHUFI64X2      $0x44, Z16, Z20, Z10
-	VSHUFI64X2      $0xee, Z16, Z20, Z16
-	VPADDD          Z16, Z10, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          128(SP), Z13, Z13
-	VFMADD231PS     Z13, Z10, Z5
-	VPMADDWD        192(SP), Z15, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          128(SP), Z14, Z13
-	VFNMADD231PS    Z13, Z10, Z5
-	VBROADCASTI32X4 4(BX), Z10
-	VPSHUFB         q4kScaleLo<>+0(SB), Z10, Z13
-	VPSRLW          $0x04, Z13, Z14
-	VPANDD          q4kHighNibble<>+0(SB), Z14, Z14
-	VPANDD          q4kLowBits<>+0(SB), Z13, Z13
-	VPORD           Z14, Z13, Z13
-	VPSHUFB         q4kScaleHi<>+0(SB), Z10, Z10
-	VPSRLW          $0x02, Z10, Z10
-	VPANDD          q4kTopBits<>+0(SB), Z10, Z10
-	VPORD           Z10, Z13, Z10
-	VPBROADCASTW    (BX), Y11
-	VCVTPH2PS       Y11, Z13
-	VPBROADCASTW    2(BX), Y11
-	VCVTPH2PS       Y11, Z14
-	VPSHUFB         q4kMinPairs<>+0(SB), Z10, Z15
-	VBROADCASTI64X4 16(BX), Z16
-	VPSRLVW         Z1, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z20
+	VPMADDUBSW      128(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      128(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      128(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 112(AX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
 	VPANDD          Z0, Z16, Z16
-	VPSHUFB         q4kScales0<>+0(SB), Z10, Z17
-	VPMADDUBSW      (SI), Z16, Z18
-	VPMADDWD        Z17, Z18, Z18
-	VPMADDUBSW      (R8), Z16, Z19
-	VPMADDWD        Z17, Z19, Z19
-	VPMADDUBSW      (R9), Z16, Z20
-	VPMADDWD        Z17, Z20, Z20
-	VPMADDUBSW      (DI), Z16, Z16
-	VPMADDWD        Z17, Z16, Z16
-	VBROADCASTI64X4 48(BX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales1<>+0(SB), Z10, Z21
-	VPMADDUBSW      64(SI), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z18
-	VPMADDUBSW      64(R8), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z19
-	VPMADDUBSW      64(R9), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z20
-	VPMADDUBSW      64(DI), Z17, Z17
-	VPDPWSSD        Z21, Z17, Z16
-	VBROADCASTI64X4 80(BX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales2<>+0(SB), Z10, Z21
-	VPMADDUBSW      128(SI), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z18
-	VPMADDUBSW      128(R8), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z19
-	VPMADDUBSW      128(R9), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z20
-	VPMADDUBSW      128(DI), Z17, Z17
-	VPDPWSSD        Z21, Z17, Z16
-	VBROADCASTI64X4 112(BX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales3<>+0(SB), Z10, Z10
-	VPMADDUBSW      192(SI), Z17, Z21
-	VPDPWSSD        Z10, Z21, Z18
-	VPMADDUBSW      192(R8), Z17, Z21
-	VPDPWSSD        Z10, Z21, Z19
-	VPMADDUBSW      192(R9), Z17, Z21
-	VPDPWSSD        Z10, Z21, Z20
-	VPMADDUBSW      192(DI), Z17, Z17
-	VPDPWSSD        Z10, Z17, Z16
-	VSHUFI64X2      $0x44, Z19, Z18, Z10
-	VSHUFI64X2      $0xee, Z19, Z18, Z17
-	VPADDD          Z17, Z10, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          (SP), Z13, Z17
-	VFMADD231PS     Z17, Z10, Z6
-	VPMADDWD        64(SP), Z15, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          (SP), Z14, Z17
-	VFNMADD231PS    Z17, Z10, Z6
-	VSHUFI64X2      $0x44, Z16, Z20, Z10
-	VSHUFI64X2      $0xee, Z16, Z20, Z16
-	VPADDD          Z16, Z10, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          128(SP), Z13, Z13
-	VFMADD231PS     Z13, Z10, Z7
-	VPMADDWD        192(SP), Z15, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          128(SP), Z14, Z13
-	VFNMADD231PS    Z13, Z10, Z7
-	VBROADCASTI32X4 4(CX), Z10
-	VPSHUFB         q4kScaleLo<>+0(SB), Z10, Z13
-	VPSRLW          $0x04, Z13, Z14
-	VPANDD          q4kHighNibble<>+0(SB), Z14, Z14
-	VPANDD          q4kLowBits<>+0(SB), Z13, Z13
-	VPORD           Z14, Z13, Z13
-	VPSHUFB         q4kScaleHi<>+0(SB), Z10, Z10
-	VPSRLW          $0x02, Z10, Z10
-	VPANDD          q4kTopBits<>+0(SB), Z10, Z10
-	VPORD           Z10, Z13, Z10
-	VPBROADCASTW    (CX), Y11
-	VCVTPH2PS       Y11, Z13
-	VPBROADCASTW    2(CX), Y11
-	VCVTPH2PS       Y11, Z14
-	VPSHUFB         q4kMinPairs<>+0(SB), Z10, Z15
-	VBROADCASTI64X4 16(CX), Z16
-	VPSRLVW         Z1, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z17
+	VPMADDUBSW      192(R8), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z18
+	VPMADDUBSW      192(R9), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z19
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z1
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z1
+	VSHUFI64X2      $0x44, Z15, Z19, Z13
+	VSHUFI64X2      $0xee, Z15, Z19, Z15
+	VPADDD          Z15, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z9, Z9
+	VFMADD231PS     Z9, Z13, Z2
+	VPMADDWD        192(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z12, Z9
+	VFNMADD231PS    Z9, Z13, Z2
+	VBROADCASTI32X4 4(DX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (DX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(DX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 16(DX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (R9), Z15, Z19
+	VPMADDWD        Z16, Z19, Z19
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 48(DX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
 	VPANDD          Z0, Z16, Z16
-	VPSHUFB         q4kScales0<>+0(SB), Z10, Z17
-	VPMADDUBSW      (SI), Z16, Z18
-	VPMADDWD        Z17, Z18, Z18
-	VPMADDUBSW      (R8), Z16, Z19
-	VPMADDWD        Z17, Z19, Z19
-	VPMADDUBSW      (R9), Z16, Z20
-	VPMADDWD        Z17, Z20, Z20
-	VPMADDUBSW      (DI), Z16, Z16
-	VPMADDWD        Z17, Z16, Z16
-	VBROADCASTI64X4 48(CX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales1<>+0(SB), Z10, Z21
-	VPMADDUBSW      64(SI), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z18
-	VPMADDUBSW      64(R8), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z19
-	VPMADDUBSW      64(R9), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z20
-	VPMADDUBSW      64(DI), Z17, Z17
-	VPDPWSSD        Z21, Z17, Z16
-	VBROADCASTI64X4 80(CX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales2<>+0(SB), Z10, Z21
-	VPMADDUBSW      128(SI), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z18
-	VPMADDUBSW      128(R8), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z19
-	VPMADDUBSW      128(R9), Z17, Z22
-	VPDPWSSD        Z21, Z22, Z20
-	VPMADDUBSW      128(DI), Z17, Z17
-	VPDPWSSD        Z21, Z17, Z16
-	VBROADCASTI64X4 112(CX), Z17
-	VPSRLVW         Z1, Z17, Z17
-	VPANDD          Z0, Z17, Z17
-	VPSHUFB         q4kScales3<>+0(SB), Z10, Z10
-	VPMADDUBSW      192(SI), Z17, Z21
-	VPDPWSSD        Z10, Z21, Z18
-	VPMADDUBSW      192(R8), Z17, Z21
-	VPDPWSSD        Z10, Z21, Z19
-	VPMADDUBSW      192(R9), Z17, Z21
-	VPDPWSSD        Z10, Z21, Z20
-	VPMADDUBSW      192(DI), Z17, Z17
-	VPDPWSSD        Z10, Z17, Z16
-	VSHUFI64X2      $0x44, Z19, Z18, Z10
-	VSHUFI64X2      $0xee, Z19, Z18, Z17
-	VPADDD          Z17, Z10, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          (SP), Z13, Z17
-	VFMADD231PS     Z17, Z10, Z8
-	VPMADDWD        64(SP), Z15, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          (SP), Z14, Z17
-	VFNMADD231PS    Z17, Z10, Z8
-	VSHUFI64X2      $0x44, Z16, Z20, Z10
-	VSHUFI64X2      $0xee, Z16, Z20, Z16
-	VPADDD          Z16, Z10, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          128(SP), Z13, Z13
-	VFMADD231PS     Z13, Z10, Z9
-	VPMADDWD        192(SP), Z15, Z10
-	VCVTDQ2PS       Z10, Z10
-	VMULPS          128(SP), Z14, Z13
-	VFNMADD231PS    Z13, Z10, Z9
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z20
+	VPMADDUBSW      64(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      64(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      64(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 80(DX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z20
+	VPMADDUBSW      128(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      128(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      128(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 112(DX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z17
+	VPMADDUBSW      192(R8), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z18
+	VPMADDUBSW      192(R9), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z19
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z3
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z3
+	VSHUFI64X2      $0x44, Z15, Z19, Z13
+	VSHUFI64X2      $0xee, Z15, Z19, Z15
+	VPADDD          Z15, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z9, Z9
+	VFMADD231PS     Z9, Z13, Z4
+	VPMADDWD        192(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z12, Z9
+	VFNMADD231PS    Z9, Z13, Z4
+	VBROADCASTI32X4 4(BX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (BX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(BX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 16(BX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (R9), Z15, Z19
+	VPMADDWD        Z16, Z19, Z19
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 48(BX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z20
+	VPMADDUBSW      64(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      64(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      64(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 80(BX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z20
+	VPMADDUBSW      128(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      128(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      128(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 112(BX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z17
+	VPMADDUBSW      192(R8), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z18
+	VPMADDUBSW      192(R9), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z19
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z5
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z5
+	VSHUFI64X2      $0x44, Z15, Z19, Z13
+	VSHUFI64X2      $0xee, Z15, Z19, Z15
+	VPADDD          Z15, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z9, Z9
+	VFMADD231PS     Z9, Z13, Z6
+	VPMADDWD        192(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z12, Z9
+	VFNMADD231PS    Z9, Z13, Z6
+	VBROADCASTI32X4 4(CX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (CX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(CX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 16(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (R9), Z15, Z19
+	VPMADDWD        Z16, Z19, Z19
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 48(CX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z20
+	VPMADDUBSW      64(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      64(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      64(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 80(CX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z20
+	VPMADDUBSW      128(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      128(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      128(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 112(CX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z17
+	VPMADDUBSW      192(R8), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z18
+	VPMADDUBSW      192(R9), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z19
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z7
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z7
+	VSHUFI64X2      $0x44, Z15, Z19, Z13
+	VSHUFI64X2      $0xee, Z15, Z19, Z15
+	VPADDD          Z15, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z9, Z9
+	VFMADD231PS     Z9, Z13, Z8
+	VPMADDWD        192(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z12, Z9
+	VFNMADD231PS    Z9, Z13, Z8
 	ADDQ            $0x00000090, AX
 	ADDQ            $0x00000090, DX
 	ADDQ            $0x00000090, BX
@@ -33459,6 +33447,68 @@ dotQ4Kx4x4VNNI_loop:
 dotQ4Kx4x4VNNI_end:
 	MOVQ          out+40(FP), AX
 	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X9
+	VADDPS        X9, X1, X1
+	VMOVHLPS      X1, X1, X9
+	VADDPS        X9, X1, X1
+	VMOVSHDUP     X1, X9
+	VADDSS        X9, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VEXTRACTF32X4 $0x01, Y3, X9
+	VADDPS        X9, X3, X3
+	VMOVHLPS      X3, X3, X9
+	VADDPS        X9, X3, X3
+	VMOVSHDUP     X3, X9
+	VADDSS        X9, X3, X3
+	VMOVSS        X3, 4(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y3
+	VEXTRACTF32X4 $0x01, Y5, X9
+	VADDPS        X9, X5, X5
+	VMOVHLPS      X5, X5, X9
+	VADDPS        X9, X5, X5
+	VMOVSHDUP     X5, X9
+	VADDSS        X9, X5, X5
+	VMOVSS        X5, 8(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y5
+	VEXTRACTF32X4 $0x01, Y7, X9
+	VADDPS        X9, X7, X7
+	VMOVHLPS      X7, X7, X9
+	VADDPS        X9, X7, X7
+	VMOVSHDUP     X7, X9
+	VADDSS        X9, X7, X7
+	VMOVSS        X7, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X7
+	VADDPS        X7, X0, X0
+	VMOVHLPS      X0, X0, X7
+	VADDPS        X7, X0, X0
+	VMOVSHDUP     X0, X7
+	VADDSS        X7, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 8(AX)
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 12(AX)
+	ADDQ          CX, AX
 	VEXTRACTF64X4 $0x01, Z2, Y0
 	VEXTRACTF32X4 $0x01, Y2, X1
 	VADDPS        X1, X2, X2
@@ -33476,83 +33526,21 @@ dotQ4Kx4x4VNNI_end:
 	VADDSS        X2, X4, X4
 	VMOVSS        X4, 4(AX)
 	VEXTRACTF64X4 $0x01, Z6, Y2
-	VEXTRACTF32X4 $0x01, Y6, X4
-	VADDPS        X4, X6, X6
-	VMOVHLPS      X6, X6, X4
-	VADDPS        X4, X6, X6
-	VMOVSHDUP     X6, X4
-	VADDSS        X4, X6, X6
+	VEXTRACTF32X4 $0x01, Y6, X3
+	VADDPS        X3, X6, X6
+	VMOVHLPS      X6, X6, X3
+	VADDPS        X3, X6, X6
+	VMOVSHDUP     X6, X3
+	VADDSS        X3, X6, X6
 	VMOVSS        X6, 8(AX)
-	VEXTRACTF64X4 $0x01, Z8, Y4
-	VEXTRACTF32X4 $0x01, Y8, X6
-	VADDPS        X6, X8, X8
-	VMOVHLPS      X8, X8, X6
-	VADDPS        X6, X8, X8
-	VMOVSHDUP     X8, X6
-	VADDSS        X6, X8, X8
+	VEXTRACTF64X4 $0x01, Z8, Y3
+	VEXTRACTF32X4 $0x01, Y8, X4
+	VADDPS        X4, X8, X8
+	VMOVHLPS      X8, X8, X4
+	VADDPS        X4, X8, X8
+	VMOVSHDUP     X8, X4
+	VADDSS        X4, X8, X8
 	VMOVSS        X8, 12(AX)
-	ADDQ          CX, AX
-	VEXTRACTF32X4 $0x01, Y0, X6
-	VADDPS        X6, X0, X0
-	VMOVHLPS      X0, X0, X6
-	VADDPS        X6, X0, X0
-	VMOVSHDUP     X0, X6
-	VADDSS        X6, X0, X0
-	VMOVSS        X0, (AX)
-	VEXTRACTF32X4 $0x01, Y1, X0
-	VADDPS        X0, X1, X1
-	VMOVHLPS      X1, X1, X0
-	VADDPS        X0, X1, X1
-	VMOVSHDUP     X1, X0
-	VADDSS        X0, X1, X1
-	VMOVSS        X1, 4(AX)
-	VEXTRACTF32X4 $0x01, Y2, X0
-	VADDPS        X0, X2, X2
-	VMOVHLPS      X2, X2, X0
-	VADDPS        X0, X2, X2
-	VMOVSHDUP     X2, X0
-	VADDSS        X0, X2, X2
-	VMOVSS        X2, 8(AX)
-	VEXTRACTF32X4 $0x01, Y4, X0
-	VADDPS        X0, X4, X4
-	VMOVHLPS      X4, X4, X0
-	VADDPS        X0, X4, X4
-	VMOVSHDUP     X4, X0
-	VADDSS        X0, X4, X4
-	VMOVSS        X4, 12(AX)
-	ADDQ          CX, AX
-	VEXTRACTF64X4 $0x01, Z3, Y0
-	VEXTRACTF32X4 $0x01, Y3, X1
-	VADDPS        X1, X3, X3
-	VMOVHLPS      X3, X3, X1
-	VADDPS        X1, X3, X3
-	VMOVSHDUP     X3, X1
-	VADDSS        X1, X3, X3
-	VMOVSS        X3, (AX)
-	VEXTRACTF64X4 $0x01, Z5, Y1
-	VEXTRACTF32X4 $0x01, Y5, X2
-	VADDPS        X2, X5, X5
-	VMOVHLPS      X5, X5, X2
-	VADDPS        X2, X5, X5
-	VMOVSHDUP     X5, X2
-	VADDSS        X2, X5, X5
-	VMOVSS        X5, 4(AX)
-	VEXTRACTF64X4 $0x01, Z7, Y2
-	VEXTRACTF32X4 $0x01, Y7, X3
-	VADDPS        X3, X7, X7
-	VMOVHLPS      X7, X7, X3
-	VADDPS        X3, X7, X7
-	VMOVSHDUP     X7, X3
-	VADDSS        X3, X7, X7
-	VMOVSS        X7, 8(AX)
-	VEXTRACTF64X4 $0x01, Z9, Y3
-	VEXTRACTF32X4 $0x01, Y9, X4
-	VADDPS        X4, X9, X9
-	VMOVHLPS      X9, X9, X4
-	VADDPS        X4, X9, X9
-	VMOVSHDUP     X9, X4
-	VADDSS        X4, X9, X9
-	VMOVSS        X9, 12(AX)
 	ADDQ          CX, AX
 	VEXTRACTF32X4 $0x01, Y0, X4
 	VADDPS        X4, X0, X0
@@ -33598,132 +33586,131 @@ TEXT ·dotQ4Kx1x5VNNI(SB), NOSPLIT, $384-56
 	LEAQ      (DI)(DX*1), DX
 	MOVQ      nb+32(FP), R8
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z1, Z1, Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
-	VPXORD    Z4, Z4, Z4
 
 dotQ4Kx1x5VNNI_loop:
 	TESTQ           R8, R8
 	JZ              dotQ4Kx1x5VNNI_end
-	VBROADCASTSS    288(CX), Z5
-	VMOVDQU32       256(CX), Y6
-	VBROADCASTSS    288(BX), Y7
-	VINSERTF64X4    $0x01, Y7, Z5, Z5
-	VINSERTI64X4    $0x01, 256(BX), Z6, Z6
-	VMOVUPS         Z5, (SP)
-	VMOVDQU64       Z6, 64(SP)
-	VBROADCASTSS    288(SI), Z5
-	VMOVDQU32       256(SI), Y7
-	VBROADCASTSS    288(DI), Y6
-	VINSERTF64X4    $0x01, Y6, Z5, Z5
-	VINSERTI64X4    $0x01, 256(DI), Z7, Z7
-	VMOVUPS         Z5, 128(SP)
-	VMOVDQU64       Z7, 192(SP)
-	VBROADCASTSS    288(DX), Z5
-	VMOVDQU32       256(DX), Y8
-	VMOVUPS         Z5, 256(SP)
-	VMOVDQU64       Z8, 320(SP)
-	VBROADCASTI32X4 4(AX), Z5
-	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z9
-	VPSRLW          $0x04, Z9, Z10
-	VPANDD          q4kHighNibble<>+0(SB), Z10, Z10
-	VPANDD          q4kLowBits<>+0(SB), Z9, Z9
-	VPORD           Z10, Z9, Z9
-	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
-	VPSRLW          $0x02, Z5, Z5
-	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
-	VPORD           Z5, Z9, Z5
-	VPBROADCASTW    (AX), Y6
-	VCVTPH2PS       Y6, Z9
-	VPBROADCASTW    2(AX), Y6
-	VCVTPH2PS       Y6, Z10
-	VPSHUFB         q4kMinPairs<>+0(SB), Z5, Z11
-	VBROADCASTI64X4 16(AX), Z12
-	VPSRLVW         Z1, Z12, Z12
+	VBROADCASTSS    288(CX), Z4
+	VMOVDQU32       256(CX), Y5
+	VBROADCASTSS    288(BX), Y6
+	VINSERTF64X4    $0x01, Y6, Z4, Z4
+	VINSERTI64X4    $0x01, 256(BX), Z5, Z5
+	VMOVUPS         Z4, (SP)
+	VMOVDQU64       Z5, 64(SP)
+	VBROADCASTSS    288(SI), Z4
+	VMOVDQU32       256(SI), Y6
+	VBROADCASTSS    288(DI), Y5
+	VINSERTF64X4    $0x01, Y5, Z4, Z4
+	VINSERTI64X4    $0x01, 256(DI), Z6, Z6
+	VMOVUPS         Z4, 128(SP)
+	VMOVDQU64       Z6, 192(SP)
+	VBROADCASTSS    288(DX), Z4
+	VMOVDQU32       256(DX), Y7
+	VMOVUPS         Z4, 256(SP)
+	VMOVDQU64       Z7, 320(SP)
+	VBROADCASTI32X4 4(AX), Z4
+	VPSHUFB         q4kScaleLo<>+0(SB), Z4, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z4, Z4
+	VPSRLW          $0x02, Z4, Z4
+	VPANDD          q4kTopBits<>+0(SB), Z4, Z4
+	VPORD           Z4, Z8, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z9, Z10
+	VPBROADCASTW    (AX), Y5
+	VCVTPH2PS       Y5, Z4
+	VPBROADCASTW    2(AX), Y5
+	VCVTPH2PS       Y5, Z8
+	VBROADCASTI64X4 16(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z9, Z12
+	VPMADDUBSW      (CX), Z11, Z13
+	VPMADDWD        Z12, Z13, Z13
+	VPMADDUBSW      (BX), Z11, Z14
+	VPMADDWD        Z12, Z14, Z14
+	VPMADDUBSW      (SI), Z11, Z15
+	VPMADDWD        Z12, Z15, Z15
+	VPMADDUBSW      (DI), Z11, Z16
+	VPMADDWD        Z12, Z16, Z16
+	VPMADDUBSW      (DX), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 48(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
 	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales0<>+0(SB), Z5, Z13
-	VPMADDUBSW      (CX), Z12, Z14
-	VPMADDWD        Z13, Z14, Z14
-	VPMADDUBSW      (BX), Z12, Z15
-	VPMADDWD        Z13, Z15, Z15
-	VPMADDUBSW      (SI), Z12, Z16
-	VPMADDWD        Z13, Z16, Z16
-	VPMADDUBSW      (DI), Z12, Z17
-	VPMADDWD        Z13, Z17, Z17
-	VPMADDUBSW      (DX), Z12, Z12
-	VPMADDWD        Z13, Z12, Z12
-	VBROADCASTI64X4 48(AX), Z13
-	VPSRLVW         Z1, Z13, Z13
-	VPANDD          Z0, Z13, Z13
-	VPSHUFB         q4kScales1<>+0(SB), Z5, Z18
-	VPMADDUBSW      64(CX), Z13, Z19
-	VPDPWSSD        Z18, Z19, Z14
-	VPMADDUBSW      64(BX), Z13, Z19
-	VPDPWSSD        Z18, Z19, Z15
-	VPMADDUBSW      64(SI), Z13, Z19
-	VPDPWSSD        Z18, Z19, Z16
-	VPMADDUBSW      64(DI), Z13, Z19
-	VPDPWSSD        Z18, Z19, Z17
-	VPMADDUBSW      64(DX), Z13, Z13
-	VPDPWSSD        Z18, Z13, Z12
-	VBROADCASTI64X4 80(AX), Z13
-	VPSRLVW         Z1, Z13, Z13
-	VPANDD          Z0, Z13, Z13
-	VPSHUFB         q4kScales2<>+0(SB), Z5, Z18
-	VPMADDUBSW      128(CX), Z13, Z19
-	VPDPWSSD        Z18, Z19, Z14
-	VPMADDUBSW      128(BX), Z13, Z19
-	VPDPWSSD        Z18, Z19, Z15
-	VPMADDUBSW      128(SI), Z13, Z19
-	VPDPWSSD        Z18, Z19, Z16
-	VPMADDUBSW      128(DI), Z13, Z19
-	VPDPWSSD        Z18, Z19, Z17
-	VPMADDUBSW      128(DX), Z13, Z13
-	VPDPWSSD        Z18, Z13, Z12
-	VBROADCASTI64X4 112(AX), Z13
-	VPSRLVW         Z1, Z13, Z13
-	VPANDD          Z0, Z13, Z13
-	VPSHUFB         q4kScales3<>+0(SB), Z5, Z5
-	VPMADDUBSW      192(CX), Z13, Z18
-	VPDPWSSD        Z5, Z18, Z14
-	VPMADDUBSW      192(BX), Z13, Z18
-	VPDPWSSD        Z5, Z18, Z15
-	VPMADDUBSW      192(SI), Z13, Z18
-	VPDPWSSD        Z5, Z18, Z16
-	VPMADDUBSW      192(DI), Z13, Z18
-	VPDPWSSD        Z5, Z18, Z17
-	VPMADDUBSW      192(DX), Z13, Z13
-	VPDPWSSD        Z5, Z13, Z12
-	VSHUFI64X2      $0x44, Z15, Z14, Z5
-	VSHUFI64X2      $0xee, Z15, Z14, Z13
-	VPADDD          Z13, Z5, Z5
-	VCVTDQ2PS       Z5, Z5
-	VMULPS          (SP), Z9, Z13
-	VFMADD231PS     Z13, Z5, Z2
-	VPMADDWD        64(SP), Z11, Z5
-	VCVTDQ2PS       Z5, Z5
-	VMULPS          (SP), Z10, Z13
-	VFNMADD231PS    Z13, Z5, Z2
-	VSHUFI64X2      $0x44, Z17, Z16, Z5
-	VSHUFI64X2      $0xee, Z17, Z16, Z13
-	VPADDD          Z13, Z5, Z5
-	VCVTDQ2PS       Z5, Z5
-	VMULPS          128(SP), Z9, Z13
-	VFMADD231PS     Z13, Z5, Z3
-	VPMADDWD        192(SP), Z11, Z5
-	VCVTDQ2PS       Z5, Z5
-	VMULPS          128(SP), Z10, Z13
-	VFNMADD231PS    Z13, Z5, Z3
-	VEXTRACTI64X4   $0x01, Z12, Y5
-	VPADDD          Y5, Y12, Y5
+	VPSHUFB         q4kScales1<>+0(SB), Z9, Z17
+	VPMADDUBSW      64(CX), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z13
+	VPMADDUBSW      64(BX), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z14
+	VPMADDUBSW      64(SI), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      64(DI), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      64(DX), Z12, Z12
+	VPDPWSSD        Z17, Z12, Z11
+	VBROADCASTI64X4 80(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z9, Z17
+	VPMADDUBSW      128(CX), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z13
+	VPMADDUBSW      128(BX), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z14
+	VPMADDUBSW      128(SI), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      128(DI), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      128(DX), Z12, Z12
+	VPDPWSSD        Z17, Z12, Z11
+	VBROADCASTI64X4 112(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z9, Z9
+	VPMADDUBSW      192(CX), Z12, Z17
+	VPDPWSSD        Z9, Z17, Z13
+	VPMADDUBSW      192(BX), Z12, Z17
+	VPDPWSSD        Z9, Z17, Z14
+	VPMADDUBSW      192(SI), Z12, Z17
+	VPDPWSSD        Z9, Z17, Z15
+	VPMADDUBSW      192(DI), Z12, Z17
+	VPDPWSSD        Z9, Z17, Z16
+	VPMADDUBSW      192(DX), Z12, Z12
+	VPDPWSSD        Z9, Z12, Z11
+	VSHUFI64X2      $0x44, Z14, Z13, Z9
+	VSHUFI64X2      $0xee, Z14, Z13, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z4, Z12
+	VFMADD231PS     Z12, Z9, Z1
+	VPMADDWD        64(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z1
+	VSHUFI64X2      $0x44, Z16, Z15, Z9
+	VSHUFI64X2      $0xee, Z16, Z15, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z4, Z12
+	VFMADD231PS     Z12, Z9, Z2
+	VPMADDWD        192(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z2
+	VEXTRACTI64X4   $0x01, Z11, Y5
+	VPADDD          Y5, Y11, Y5
 	VCVTDQ2PS       Y5, Y5
-	VMULPS          256(SP), Y9, Y6
-	VFMADD231PS     Y6, Y5, Y4
-	VPMADDWD        320(SP), Y11, Y5
+	VMULPS          256(SP), Y4, Y4
+	VFMADD231PS     Y4, Y5, Y3
+	VPMADDWD        320(SP), Y10, Y5
 	VCVTDQ2PS       Y5, Y5
-	VMULPS          256(SP), Y10, Y6
-	VFNMADD231PS    Y6, Y5, Y4
+	VMULPS          256(SP), Y8, Y4
+	VFNMADD231PS    Y4, Y5, Y3
 	ADDQ            $0x00000090, AX
 	ADDQ            $0x00000140, CX
 	ADDQ            $0x00000140, BX
@@ -33736,6 +33723,23 @@ dotQ4Kx1x5VNNI_loop:
 dotQ4Kx1x5VNNI_end:
 	MOVQ          out+40(FP), AX
 	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X4
+	VADDPS        X4, X1, X1
+	VMOVHLPS      X1, X1, X4
+	VADDPS        X4, X1, X1
+	VMOVSHDUP     X1, X4
+	VADDSS        X4, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
 	VEXTRACTF64X4 $0x01, Z2, Y0
 	VEXTRACTF32X4 $0x01, Y2, X1
 	VADDPS        X1, X2, X2
@@ -33753,30 +33757,13 @@ dotQ4Kx1x5VNNI_end:
 	VADDSS        X1, X0, X0
 	VMOVSS        X0, (AX)
 	ADDQ          CX, AX
-	VEXTRACTF64X4 $0x01, Z3, Y0
-	VEXTRACTF32X4 $0x01, Y3, X1
-	VADDPS        X1, X3, X3
-	VMOVHLPS      X3, X3, X1
-	VADDPS        X1, X3, X3
-	VMOVSHDUP     X3, X1
-	VADDSS        X1, X3, X3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
 	VMOVSS        X3, (AX)
-	ADDQ          CX, AX
-	VEXTRACTF32X4 $0x01, Y0, X1
-	VADDPS        X1, X0, X0
-	VMOVHLPS      X0, X0, X1
-	VADDPS        X1, X0, X0
-	VMOVSHDUP     X0, X1
-	VADDSS        X1, X0, X0
-	VMOVSS        X0, (AX)
-	ADDQ          CX, AX
-	VEXTRACTF32X4 $0x01, Y4, X0
-	VADDPS        X0, X4, X4
-	VMOVHLPS      X4, X4, X0
-	VADDPS        X0, X4, X4
-	VMOVSHDUP     X4, X0
-	VADDSS        X0, X4, X4
-	VMOVSS        X4, (AX)
 	VZEROUPPER
 	RET
 
@@ -33794,144 +33781,143 @@ TEXT ·dotQ4Kx1x6VNNI(SB), NOSPLIT, $384-56
 	LEAQ      (R8)(DX*1), DX
 	MOVQ      nb+32(FP), R9
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z1, Z1, Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
-	VPXORD    Z4, Z4, Z4
 
 dotQ4Kx1x6VNNI_loop:
 	TESTQ           R9, R9
 	JZ              dotQ4Kx1x6VNNI_end
-	VBROADCASTSS    288(CX), Z5
-	VMOVDQU32       256(CX), Y6
-	VBROADCASTSS    288(BX), Y7
-	VINSERTF64X4    $0x01, Y7, Z5, Z5
-	VINSERTI64X4    $0x01, 256(BX), Z6, Z6
-	VMOVUPS         Z5, (SP)
-	VMOVDQU64       Z6, 64(SP)
-	VBROADCASTSS    288(SI), Z5
-	VMOVDQU32       256(SI), Y7
-	VBROADCASTSS    288(DI), Y6
-	VINSERTF64X4    $0x01, Y6, Z5, Z5
-	VINSERTI64X4    $0x01, 256(DI), Z7, Z7
-	VMOVUPS         Z5, 128(SP)
-	VMOVDQU64       Z7, 192(SP)
-	VBROADCASTSS    288(R8), Z5
-	VMOVDQU32       256(R8), Y8
-	VBROADCASTSS    288(DX), Y6
-	VINSERTF64X4    $0x01, Y6, Z5, Z5
-	VINSERTI64X4    $0x01, 256(DX), Z8, Z8
-	VMOVUPS         Z5, 256(SP)
-	VMOVDQU64       Z8, 320(SP)
-	VBROADCASTI32X4 4(AX), Z5
-	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z9
-	VPSRLW          $0x04, Z9, Z10
-	VPANDD          q4kHighNibble<>+0(SB), Z10, Z10
-	VPANDD          q4kLowBits<>+0(SB), Z9, Z9
-	VPORD           Z10, Z9, Z9
-	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
-	VPSRLW          $0x02, Z5, Z5
-	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
-	VPORD           Z5, Z9, Z5
-	VPBROADCASTW    (AX), Y6
-	VCVTPH2PS       Y6, Z9
-	VPBROADCASTW    2(AX), Y6
-	VCVTPH2PS       Y6, Z10
-	VPSHUFB         q4kMinPairs<>+0(SB), Z5, Z11
-	VBROADCASTI64X4 16(AX), Z12
-	VPSRLVW         Z1, Z12, Z12
+	VBROADCASTSS    288(CX), Z4
+	VMOVDQU32       256(CX), Y5
+	VBROADCASTSS    288(BX), Y6
+	VINSERTF64X4    $0x01, Y6, Z4, Z4
+	VINSERTI64X4    $0x01, 256(BX), Z5, Z5
+	VMOVUPS         Z4, (SP)
+	VMOVDQU64       Z5, 64(SP)
+	VBROADCASTSS    288(SI), Z4
+	VMOVDQU32       256(SI), Y6
+	VBROADCASTSS    288(DI), Y5
+	VINSERTF64X4    $0x01, Y5, Z4, Z4
+	VINSERTI64X4    $0x01, 256(DI), Z6, Z6
+	VMOVUPS         Z4, 128(SP)
+	VMOVDQU64       Z6, 192(SP)
+	VBROADCASTSS    288(R8), Z4
+	VMOVDQU32       256(R8), Y7
+	VBROADCASTSS    288(DX), Y5
+	VINSERTF64X4    $0x01, Y5, Z4, Z4
+	VINSERTI64X4    $0x01, 256(DX), Z7, Z7
+	VMOVUPS         Z4, 256(SP)
+	VMOVDQU64       Z7, 320(SP)
+	VBROADCASTI32X4 4(AX), Z4
+	VPSHUFB         q4kScaleLo<>+0(SB), Z4, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z4, Z4
+	VPSRLW          $0x02, Z4, Z4
+	VPANDD          q4kTopBits<>+0(SB), Z4, Z4
+	VPORD           Z4, Z8, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z9, Z10
+	VPBROADCASTW    (AX), Y5
+	VCVTPH2PS       Y5, Z4
+	VPBROADCASTW    2(AX), Y5
+	VCVTPH2PS       Y5, Z8
+	VBROADCASTI64X4 16(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z9, Z12
+	VPMADDUBSW      (CX), Z11, Z13
+	VPMADDWD        Z12, Z13, Z13
+	VPMADDUBSW      (BX), Z11, Z14
+	VPMADDWD        Z12, Z14, Z14
+	VPMADDUBSW      (SI), Z11, Z15
+	VPMADDWD        Z12, Z15, Z15
+	VPMADDUBSW      (DI), Z11, Z16
+	VPMADDWD        Z12, Z16, Z16
+	VPMADDUBSW      (R8), Z11, Z17
+	VPMADDWD        Z12, Z17, Z17
+	VPMADDUBSW      (DX), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 48(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
 	VPANDD          Z0, Z12, Z12
-	VPSHUFB         q4kScales0<>+0(SB), Z5, Z13
-	VPMADDUBSW      (CX), Z12, Z14
-	VPMADDWD        Z13, Z14, Z14
-	VPMADDUBSW      (BX), Z12, Z15
-	VPMADDWD        Z13, Z15, Z15
-	VPMADDUBSW      (SI), Z12, Z16
-	VPMADDWD        Z13, Z16, Z16
-	VPMADDUBSW      (DI), Z12, Z17
-	VPMADDWD        Z13, Z17, Z17
-	VPMADDUBSW      (R8), Z12, Z18
-	VPMADDWD        Z13, Z18, Z18
-	VPMADDUBSW      (DX), Z12, Z12
-	VPMADDWD        Z13, Z12, Z12
-	VBROADCASTI64X4 48(AX), Z13
-	VPSRLVW         Z1, Z13, Z13
-	VPANDD          Z0, Z13, Z13
-	VPSHUFB         q4kScales1<>+0(SB), Z5, Z19
-	VPMADDUBSW      64(CX), Z13, Z20
-	VPDPWSSD        Z19, Z20, Z14
-	VPMADDUBSW      64(BX), Z13, Z20
-	VPDPWSSD        Z19, Z20, Z15
-	VPMADDUBSW      64(SI), Z13, Z20
-	VPDPWSSD        Z19, Z20, Z16
-	VPMADDUBSW      64(DI), Z13, Z20
-	VPDPWSSD        Z19, Z20, Z17
-	VPMADDUBSW      64(R8), Z13, Z20
-	VPDPWSSD        Z19, Z20, Z18
-	VPMADDUBSW      64(DX), Z13, Z13
-	VPDPWSSD        Z19, Z13, Z12
-	VBROADCASTI64X4 80(AX), Z13
-	VPSRLVW         Z1, Z13, Z13
-	VPANDD          Z0, Z13, Z13
-	VPSHUFB         q4kScales2<>+0(SB), Z5, Z19
-	VPMADDUBSW      128(CX), Z13, Z20
-	VPDPWSSD        Z19, Z20, Z14
-	VPMADDUBSW      128(BX), Z13, Z20
-	VPDPWSSD        Z19, Z20, Z15
-	VPMADDUBSW      128(SI), Z13, Z20
-	VPDPWSSD        Z19, Z20, Z16
-	VPMADDUBSW      128(DI), Z13, Z20
-	VPDPWSSD        Z19, Z20, Z17
-	VPMADDUBSW      128(R8), Z13, Z20
-	VPDPWSSD        Z19, Z20, Z18
-	VPMADDUBSW      128(DX), Z13, Z13
-	VPDPWSSD        Z19, Z13, Z12
-	VBROADCASTI64X4 112(AX), Z13
-	VPSRLVW         Z1, Z13, Z13
-	VPANDD          Z0, Z13, Z13
-	VPSHUFB         q4kScales3<>+0(SB), Z5, Z5
-	VPMADDUBSW      192(CX), Z13, Z19
-	VPDPWSSD        Z5, Z19, Z14
-	VPMADDUBSW      192(BX), Z13, Z19
-	VPDPWSSD        Z5, Z19, Z15
-	VPMADDUBSW      192(SI), Z13, Z19
-	VPDPWSSD        Z5, Z19, Z16
-	VPMADDUBSW      192(DI), Z13, Z19
-	VPDPWSSD        Z5, Z19, Z17
-	VPMADDUBSW      192(R8), Z13, Z19
-	VPDPWSSD        Z5, Z19, Z18
-	VPMADDUBSW      192(DX), Z13, Z13
-	VPDPWSSD        Z5, Z13, Z12
-	VSHUFI64X2      $0x44, Z15, Z14, Z5
-	VSHUFI64X2      $0xee, Z15, Z14, Z13
-	VPADDD          Z13, Z5, Z5
-	VCVTDQ2PS       Z5, Z5
-	VMULPS          (SP), Z9, Z13
-	VFMADD231PS     Z13, Z5, Z2
-	VPMADDWD        64(SP), Z11, Z5
-	VCVTDQ2PS       Z5, Z5
-	VMULPS          (SP), Z10, Z13
-	VFNMADD231PS    Z13, Z5, Z2
-	VSHUFI64X2      $0x44, Z17, Z16, Z5
-	VSHUFI64X2      $0xee, Z17, Z16, Z13
-	VPADDD          Z13, Z5, Z5
-	VCVTDQ2PS       Z5, Z5
-	VMULPS          128(SP), Z9, Z13
-	VFMADD231PS     Z13, Z5, Z3
-	VPMADDWD        192(SP), Z11, Z5
-	VCVTDQ2PS       Z5, Z5
-	VMULPS          128(SP), Z10, Z13
-	VFNMADD231PS    Z13, Z5, Z3
-	VSHUFI64X2      $0x44, Z12, Z18, Z5
-	VSHUFI64X2      $0xee, Z12, Z18, Z12
-	VPADDD          Z12, Z5, Z5
-	VCVTDQ2PS       Z5, Z5
-	VMULPS          256(SP), Z9, Z9
-	VFMADD231PS     Z9, Z5, Z4
-	VPMADDWD        320(SP), Z11, Z5
-	VCVTDQ2PS       Z5, Z5
-	VMULPS          256(SP), Z10, Z9
-	VFNMADD231PS    Z9, Z5, Z4
+	VPSHUFB         q4kScales1<>+0(SB), Z9, Z18
+	VPMADDUBSW      64(CX), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z13
+	VPMADDUBSW      64(BX), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z14
+	VPMADDUBSW      64(SI), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      64(DI), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      64(R8), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      64(DX), Z12, Z12
+	VPDPWSSD        Z18, Z12, Z11
+	VBROADCASTI64X4 80(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z9, Z18
+	VPMADDUBSW      128(CX), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z13
+	VPMADDUBSW      128(BX), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z14
+	VPMADDUBSW      128(SI), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      128(DI), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      128(R8), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      128(DX), Z12, Z12
+	VPDPWSSD        Z18, Z12, Z11
+	VBROADCASTI64X4 112(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z9, Z9
+	VPMADDUBSW      192(CX), Z12, Z18
+	VPDPWSSD        Z9, Z18, Z13
+	VPMADDUBSW      192(BX), Z12, Z18
+	VPDPWSSD        Z9, Z18, Z14
+	VPMADDUBSW      192(SI), Z12, Z18
+	VPDPWSSD        Z9, Z18, Z15
+	VPMADDUBSW      192(DI), Z12, Z18
+	VPDPWSSD        Z9, Z18, Z16
+	VPMADDUBSW      192(R8), Z12, Z18
+	VPDPWSSD        Z9, Z18, Z17
+	VPMADDUBSW      192(DX), Z12, Z12
+	VPDPWSSD        Z9, Z12, Z11
+	VSHUFI64X2      $0x44, Z14, Z13, Z9
+	VSHUFI64X2      $0xee, Z14, Z13, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z4, Z12
+	VFMADD231PS     Z12, Z9, Z1
+	VPMADDWD        64(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z1
+	VSHUFI64X2      $0x44, Z16, Z15, Z9
+	VSHUFI64X2      $0xee, Z16, Z15, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z4, Z12
+	VFMADD231PS     Z12, Z9, Z2
+	VPMADDWD        192(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z2
+	VSHUFI64X2      $0x44, Z11, Z17, Z9
+	VSHUFI64X2      $0xee, Z11, Z17, Z11
+	VPADDD          Z11, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          256(SP), Z4, Z4
+	VFMADD231PS     Z4, Z9, Z3
+	VPMADDWD        320(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          256(SP), Z8, Z4
+	VFNMADD231PS    Z4, Z9, Z3
 	ADDQ            $0x00000090, AX
 	ADDQ            $0x00000140, CX
 	ADDQ            $0x00000140, BX
@@ -33945,6 +33931,23 @@ dotQ4Kx1x6VNNI_loop:
 dotQ4Kx1x6VNNI_end:
 	MOVQ          out+40(FP), AX
 	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X4
+	VADDPS        X4, X1, X1
+	VMOVHLPS      X1, X1, X4
+	VADDPS        X4, X1, X1
+	VMOVSHDUP     X1, X4
+	VADDSS        X4, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
 	VEXTRACTF64X4 $0x01, Z2, Y0
 	VEXTRACTF32X4 $0x01, Y2, X1
 	VADDPS        X1, X2, X2
@@ -33970,23 +33973,6 @@ dotQ4Kx1x6VNNI_end:
 	VMOVSHDUP     X3, X1
 	VADDSS        X1, X3, X3
 	VMOVSS        X3, (AX)
-	ADDQ          CX, AX
-	VEXTRACTF32X4 $0x01, Y0, X1
-	VADDPS        X1, X0, X0
-	VMOVHLPS      X0, X0, X1
-	VADDPS        X1, X0, X0
-	VMOVSHDUP     X0, X1
-	VADDSS        X1, X0, X0
-	VMOVSS        X0, (AX)
-	ADDQ          CX, AX
-	VEXTRACTF64X4 $0x01, Z4, Y0
-	VEXTRACTF32X4 $0x01, Y4, X1
-	VADDPS        X1, X4, X4
-	VMOVHLPS      X4, X4, X1
-	VADDPS        X1, X4, X4
-	VMOVSHDUP     X4, X1
-	VADDSS        X1, X4, X4
-	VMOVSS        X4, (AX)
 	ADDQ          CX, AX
 	VEXTRACTF32X4 $0x01, Y0, X1
 	VADDPS        X1, X0, X0
@@ -34012,235 +33998,234 @@ TEXT ·dotQ4Kx2x5VNNI(SB), NOSPLIT, $384-56
 	LEAQ      (R8)(BX*1), BX
 	MOVQ      nb+32(FP), R9
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z1, Z1, Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	VPXORD    Z4, Z4, Z4
 	VPXORD    Z5, Z5, Z5
 	VPXORD    Z6, Z6, Z6
-	VPXORD    Z7, Z7, Z7
 
 dotQ4Kx2x5VNNI_loop:
 	TESTQ           R9, R9
 	JZ              dotQ4Kx2x5VNNI_end
-	VBROADCASTSS    288(DX), Z8
-	VMOVDQU32       256(DX), Y9
-	VBROADCASTSS    288(SI), Y10
-	VINSERTF64X4    $0x01, Y10, Z8, Z8
-	VINSERTI64X4    $0x01, 256(SI), Z9, Z9
-	VMOVUPS         Z8, (SP)
-	VMOVDQU64       Z9, 64(SP)
-	VBROADCASTSS    288(DI), Z8
-	VMOVDQU32       256(DI), Y10
-	VBROADCASTSS    288(R8), Y9
-	VINSERTF64X4    $0x01, Y9, Z8, Z8
-	VINSERTI64X4    $0x01, 256(R8), Z10, Z10
-	VMOVUPS         Z8, 128(SP)
-	VMOVDQU64       Z10, 192(SP)
-	VBROADCASTSS    288(BX), Z8
-	VMOVDQU32       256(BX), Y11
-	VMOVUPS         Z8, 256(SP)
-	VMOVDQU64       Z11, 320(SP)
-	VBROADCASTI32X4 4(AX), Z8
-	VPSHUFB         q4kScaleLo<>+0(SB), Z8, Z12
-	VPSRLW          $0x04, Z12, Z13
-	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
-	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
-	VPORD           Z13, Z12, Z12
-	VPSHUFB         q4kScaleHi<>+0(SB), Z8, Z8
-	VPSRLW          $0x02, Z8, Z8
-	VPANDD          q4kTopBits<>+0(SB), Z8, Z8
-	VPORD           Z8, Z12, Z8
-	VPBROADCASTW    (AX), Y9
-	VCVTPH2PS       Y9, Z12
-	VPBROADCASTW    2(AX), Y9
-	VCVTPH2PS       Y9, Z13
-	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z14
-	VBROADCASTI64X4 16(AX), Z15
-	VPSRLVW         Z1, Z15, Z15
+	VBROADCASTSS    288(DX), Z7
+	VMOVDQU32       256(DX), Y8
+	VBROADCASTSS    288(SI), Y9
+	VINSERTF64X4    $0x01, Y9, Z7, Z7
+	VINSERTI64X4    $0x01, 256(SI), Z8, Z8
+	VMOVUPS         Z7, (SP)
+	VMOVDQU64       Z8, 64(SP)
+	VBROADCASTSS    288(DI), Z7
+	VMOVDQU32       256(DI), Y9
+	VBROADCASTSS    288(R8), Y8
+	VINSERTF64X4    $0x01, Y8, Z7, Z7
+	VINSERTI64X4    $0x01, 256(R8), Z9, Z9
+	VMOVUPS         Z7, 128(SP)
+	VMOVDQU64       Z9, 192(SP)
+	VBROADCASTSS    288(BX), Z7
+	VMOVDQU32       256(BX), Y10
+	VMOVUPS         Z7, 256(SP)
+	VMOVDQU64       Z10, 320(SP)
+	VBROADCASTI32X4 4(AX), Z7
+	VPSHUFB         q4kScaleLo<>+0(SB), Z7, Z11
+	VPSRLW          $0x04, Z11, Z12
+	VPANDD          q4kHighNibble<>+0(SB), Z12, Z12
+	VPANDD          q4kLowBits<>+0(SB), Z11, Z11
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScaleHi<>+0(SB), Z7, Z7
+	VPSRLW          $0x02, Z7, Z7
+	VPANDD          q4kTopBits<>+0(SB), Z7, Z7
+	VPORD           Z7, Z11, Z12
+	VPSHUFB         q4kMinPairs<>+0(SB), Z12, Z13
+	VPBROADCASTW    (AX), Y8
+	VCVTPH2PS       Y8, Z7
+	VPBROADCASTW    2(AX), Y8
+	VCVTPH2PS       Y8, Z11
+	VBROADCASTI64X4 16(AX), Z14
+	VPSRLVW         halfShifts04<>+0(SB), Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VPSHUFB         q4kScales0<>+0(SB), Z12, Z15
+	VPMADDUBSW      (DX), Z14, Z16
+	VPMADDWD        Z15, Z16, Z16
+	VPMADDUBSW      (SI), Z14, Z17
+	VPMADDWD        Z15, Z17, Z17
+	VPMADDUBSW      (DI), Z14, Z18
+	VPMADDWD        Z15, Z18, Z18
+	VPMADDUBSW      (R8), Z14, Z19
+	VPMADDWD        Z15, Z19, Z19
+	VPMADDUBSW      (BX), Z14, Z14
+	VPMADDWD        Z15, Z14, Z14
+	VBROADCASTI64X4 48(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
 	VPANDD          Z0, Z15, Z15
-	VPSHUFB         q4kScales0<>+0(SB), Z8, Z16
-	VPMADDUBSW      (DX), Z15, Z17
-	VPMADDWD        Z16, Z17, Z17
-	VPMADDUBSW      (SI), Z15, Z18
-	VPMADDWD        Z16, Z18, Z18
-	VPMADDUBSW      (DI), Z15, Z19
-	VPMADDWD        Z16, Z19, Z19
-	VPMADDUBSW      (R8), Z15, Z20
-	VPMADDWD        Z16, Z20, Z20
-	VPMADDUBSW      (BX), Z15, Z15
-	VPMADDWD        Z16, Z15, Z15
-	VBROADCASTI64X4 48(AX), Z16
-	VPSRLVW         Z1, Z16, Z16
-	VPANDD          Z0, Z16, Z16
-	VPSHUFB         q4kScales1<>+0(SB), Z8, Z21
-	VPMADDUBSW      64(DX), Z16, Z22
-	VPDPWSSD        Z21, Z22, Z17
-	VPMADDUBSW      64(SI), Z16, Z22
-	VPDPWSSD        Z21, Z22, Z18
-	VPMADDUBSW      64(DI), Z16, Z22
-	VPDPWSSD        Z21, Z22, Z19
-	VPMADDUBSW      64(R8), Z16, Z22
-	VPDPWSSD        Z21, Z22, Z20
-	VPMADDUBSW      64(BX), Z16, Z16
-	VPDPWSSD        Z21, Z16, Z15
-	VBROADCASTI64X4 80(AX), Z16
-	VPSRLVW         Z1, Z16, Z16
-	VPANDD          Z0, Z16, Z16
-	VPSHUFB         q4kScales2<>+0(SB), Z8, Z21
-	VPMADDUBSW      128(DX), Z16, Z22
-	VPDPWSSD        Z21, Z22, Z17
-	VPMADDUBSW      128(SI), Z16, Z22
-	VPDPWSSD        Z21, Z22, Z18
-	VPMADDUBSW      128(DI), Z16, Z22
-	VPDPWSSD        Z21, Z22, Z19
-	VPMADDUBSW      128(R8), Z16, Z22
-	VPDPWSSD        Z21, Z22, Z20
-	VPMADDUBSW      128(BX), Z16, Z16
-	VPDPWSSD        Z21, Z16, Z15
-	VBROADCASTI64X4 112(AX), Z16
-	VPSRLVW         Z1, Z16, Z16
-	VPANDD          Z0, Z16, Z16
-	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
-	VPMADDUBSW      192(DX), Z16, Z21
-	VPDPWSSD        Z8, Z21, Z17
-	VPMADDUBSW      192(SI), Z16, Z21
-	VPDPWSSD        Z8, Z21, Z18
-	VPMADDUBSW      192(DI), Z16, Z21
-	VPDPWSSD        Z8, Z21, Z19
-	VPMADDUBSW      192(R8), Z16, Z21
-	VPDPWSSD        Z8, Z21, Z20
-	VPMADDUBSW      192(BX), Z16, Z16
-	VPDPWSSD        Z8, Z16, Z15
-	VSHUFI64X2      $0x44, Z18, Z17, Z8
-	VSHUFI64X2      $0xee, Z18, Z17, Z16
-	VPADDD          Z16, Z8, Z8
-	VCVTDQ2PS       Z8, Z8
-	VMULPS          (SP), Z12, Z16
-	VFMADD231PS     Z16, Z8, Z2
-	VPMADDWD        64(SP), Z14, Z8
-	VCVTDQ2PS       Z8, Z8
-	VMULPS          (SP), Z13, Z16
-	VFNMADD231PS    Z16, Z8, Z2
-	VSHUFI64X2      $0x44, Z20, Z19, Z8
-	VSHUFI64X2      $0xee, Z20, Z19, Z16
-	VPADDD          Z16, Z8, Z8
-	VCVTDQ2PS       Z8, Z8
-	VMULPS          128(SP), Z12, Z16
-	VFMADD231PS     Z16, Z8, Z3
-	VPMADDWD        192(SP), Z14, Z8
-	VCVTDQ2PS       Z8, Z8
-	VMULPS          128(SP), Z13, Z16
-	VFNMADD231PS    Z16, Z8, Z3
-	VEXTRACTI64X4   $0x01, Z15, Y8
-	VPADDD          Y8, Y15, Y8
-	VCVTDQ2PS       Y8, Y8
-	VMULPS          256(SP), Y12, Y9
-	VFMADD231PS     Y9, Y8, Y4
-	VPMADDWD        320(SP), Y14, Y8
-	VCVTDQ2PS       Y8, Y8
-	VMULPS          256(SP), Y13, Y9
-	VFNMADD231PS    Y9, Y8, Y4
-	VBROADCASTI32X4 4(CX), Z8
-	VPSHUFB         q4kScaleLo<>+0(SB), Z8, Z12
-	VPSRLW          $0x04, Z12, Z13
-	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
-	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
-	VPORD           Z13, Z12, Z12
-	VPSHUFB         q4kScaleHi<>+0(SB), Z8, Z8
-	VPSRLW          $0x02, Z8, Z8
-	VPANDD          q4kTopBits<>+0(SB), Z8, Z8
-	VPORD           Z8, Z12, Z8
-	VPBROADCASTW    (CX), Y9
-	VCVTPH2PS       Y9, Z12
-	VPBROADCASTW    2(CX), Y9
-	VCVTPH2PS       Y9, Z13
-	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z14
-	VBROADCASTI64X4 16(CX), Z15
-	VPSRLVW         Z1, Z15, Z15
+	VPSHUFB         q4kScales1<>+0(SB), Z12, Z20
+	VPMADDUBSW      64(DX), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z16
+	VPMADDUBSW      64(SI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      64(DI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      64(R8), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      64(BX), Z15, Z15
+	VPDPWSSD        Z20, Z15, Z14
+	VBROADCASTI64X4 80(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
 	VPANDD          Z0, Z15, Z15
-	VPSHUFB         q4kScales0<>+0(SB), Z8, Z16
-	VPMADDUBSW      (DX), Z15, Z17
-	VPMADDWD        Z16, Z17, Z17
-	VPMADDUBSW      (SI), Z15, Z18
-	VPMADDWD        Z16, Z18, Z18
-	VPMADDUBSW      (DI), Z15, Z19
-	VPMADDWD        Z16, Z19, Z19
-	VPMADDUBSW      (R8), Z15, Z20
-	VPMADDWD        Z16, Z20, Z20
-	VPMADDUBSW      (BX), Z15, Z15
-	VPMADDWD        Z16, Z15, Z15
-	VBROADCASTI64X4 48(CX), Z16
-	VPSRLVW         Z1, Z16, Z16
-	VPANDD          Z0, Z16, Z16
-	VPSHUFB         q4kScales1<>+0(SB), Z8, Z21
-	VPMADDUBSW      64(DX), Z16, Z22
-	VPDPWSSD        Z21, Z22, Z17
-	VPMADDUBSW      64(SI), Z16, Z22
-	VPDPWSSD        Z21, Z22, Z18
-	VPMADDUBSW      64(DI), Z16, Z22
-	VPDPWSSD        Z21, Z22, Z19
-	VPMADDUBSW      64(R8), Z16, Z22
-	VPDPWSSD        Z21, Z22, Z20
-	VPMADDUBSW      64(BX), Z16, Z16
-	VPDPWSSD        Z21, Z16, Z15
-	VBROADCASTI64X4 80(CX), Z16
-	VPSRLVW         Z1, Z16, Z16
-	VPANDD          Z0, Z16, Z16
-	VPSHUFB         q4kScales2<>+0(SB), Z8, Z21
-	VPMADDUBSW      128(DX), Z16, Z22
-	VPDPWSSD        Z21, Z22, Z17
-	VPMADDUBSW      128(SI), Z16, Z22
-	VPDPWSSD        Z21, Z22, Z18
-	VPMADDUBSW      128(DI), Z16, Z22
-	VPDPWSSD        Z21, Z22, Z19
-	VPMADDUBSW      128(R8), Z16, Z22
-	VPDPWSSD        Z21, Z22, Z20
-	VPMADDUBSW      128(BX), Z16, Z16
-	VPDPWSSD        Z21, Z16, Z15
-	VBROADCASTI64X4 112(CX), Z16
-	VPSRLVW         Z1, Z16, Z16
-	VPANDD          Z0, Z16, Z16
-	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
-	VPMADDUBSW      192(DX), Z16, Z21
-	VPDPWSSD        Z8, Z21, Z17
-	VPMADDUBSW      192(SI), Z16, Z21
-	VPDPWSSD        Z8, Z21, Z18
-	VPMADDUBSW      192(DI), Z16, Z21
-	VPDPWSSD        Z8, Z21, Z19
-	VPMADDUBSW      192(R8), Z16, Z21
-	VPDPWSSD        Z8, Z21, Z20
-	VPMADDUBSW      192(BX), Z16, Z16
-	VPDPWSSD        Z8, Z16, Z15
-	VSHUFI64X2      $0x44, Z18, Z17, Z8
-	VSHUFI64X2      $0xee, Z18, Z17, Z16
-	VPADDD          Z16, Z8, Z8
-	VCVTDQ2PS       Z8, Z8
-	VMULPS          (SP), Z12, Z16
-	VFMADD231PS     Z16, Z8, Z5
-	VPMADDWD        64(SP), Z14, Z8
-	VCVTDQ2PS       Z8, Z8
-	VMULPS          (SP), Z13, Z16
-	VFNMADD231PS    Z16, Z8, Z5
-	VSHUFI64X2      $0x44, Z20, Z19, Z8
-	VSHUFI64X2      $0xee, Z20, Z19, Z16
-	VPADDD          Z16, Z8, Z8
-	VCVTDQ2PS       Z8, Z8
-	VMULPS          128(SP), Z12, Z16
-	VFMADD231PS     Z16, Z8, Z6
-	VPMADDWD        192(SP), Z14, Z8
-	VCVTDQ2PS       Z8, Z8
-	VMULPS          128(SP), Z13, Z16
-	VFNMADD231PS    Z16, Z8, Z6
-	VEXTRACTI64X4   $0x01, Z15, Y8
-	VPADDD          Y8, Y15, Y8
+	VPSHUFB         q4kScales2<>+0(SB), Z12, Z20
+	VPMADDUBSW      128(DX), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z16
+	VPMADDUBSW      128(SI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      128(DI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      128(R8), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      128(BX), Z15, Z15
+	VPDPWSSD        Z20, Z15, Z14
+	VBROADCASTI64X4 112(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales3<>+0(SB), Z12, Z12
+	VPMADDUBSW      192(DX), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z16
+	VPMADDUBSW      192(SI), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z17
+	VPMADDUBSW      192(DI), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z18
+	VPMADDUBSW      192(R8), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z19
+	VPMADDUBSW      192(BX), Z15, Z15
+	VPDPWSSD        Z12, Z15, Z14
+	VSHUFI64X2      $0x44, Z17, Z16, Z12
+	VSHUFI64X2      $0xee, Z17, Z16, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z1
+	VPMADDWD        64(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z1
+	VSHUFI64X2      $0x44, Z19, Z18, Z12
+	VSHUFI64X2      $0xee, Z19, Z18, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z2
+	VPMADDWD        192(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z2
+	VEXTRACTI64X4   $0x01, Z14, Y8
+	VPADDD          Y8, Y14, Y8
 	VCVTDQ2PS       Y8, Y8
-	VMULPS          256(SP), Y12, Y9
-	VFMADD231PS     Y9, Y8, Y7
-	VPMADDWD        320(SP), Y14, Y8
+	VMULPS          256(SP), Y7, Y7
+	VFMADD231PS     Y7, Y8, Y3
+	VPMADDWD        320(SP), Y13, Y8
 	VCVTDQ2PS       Y8, Y8
-	VMULPS          256(SP), Y13, Y9
-	VFNMADD231PS    Y9, Y8, Y7
+	VMULPS          256(SP), Y11, Y7
+	VFNMADD231PS    Y7, Y8, Y3
+	VBROADCASTI32X4 4(CX), Z7
+	VPSHUFB         q4kScaleLo<>+0(SB), Z7, Z11
+	VPSRLW          $0x04, Z11, Z12
+	VPANDD          q4kHighNibble<>+0(SB), Z12, Z12
+	VPANDD          q4kLowBits<>+0(SB), Z11, Z11
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScaleHi<>+0(SB), Z7, Z7
+	VPSRLW          $0x02, Z7, Z7
+	VPANDD          q4kTopBits<>+0(SB), Z7, Z7
+	VPORD           Z7, Z11, Z12
+	VPSHUFB         q4kMinPairs<>+0(SB), Z12, Z13
+	VPBROADCASTW    (CX), Y8
+	VCVTPH2PS       Y8, Z7
+	VPBROADCASTW    2(CX), Y8
+	VCVTPH2PS       Y8, Z11
+	VBROADCASTI64X4 16(CX), Z14
+	VPSRLVW         halfShifts04<>+0(SB), Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VPSHUFB         q4kScales0<>+0(SB), Z12, Z15
+	VPMADDUBSW      (DX), Z14, Z16
+	VPMADDWD        Z15, Z16, Z16
+	VPMADDUBSW      (SI), Z14, Z17
+	VPMADDWD        Z15, Z17, Z17
+	VPMADDUBSW      (DI), Z14, Z18
+	VPMADDWD        Z15, Z18, Z18
+	VPMADDUBSW      (R8), Z14, Z19
+	VPMADDWD        Z15, Z19, Z19
+	VPMADDUBSW      (BX), Z14, Z14
+	VPMADDWD        Z15, Z14, Z14
+	VBROADCASTI64X4 48(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales1<>+0(SB), Z12, Z20
+	VPMADDUBSW      64(DX), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z16
+	VPMADDUBSW      64(SI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      64(DI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      64(R8), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      64(BX), Z15, Z15
+	VPDPWSSD        Z20, Z15, Z14
+	VBROADCASTI64X4 80(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales2<>+0(SB), Z12, Z20
+	VPMADDUBSW      128(DX), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z16
+	VPMADDUBSW      128(SI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      128(DI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      128(R8), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      128(BX), Z15, Z15
+	VPDPWSSD        Z20, Z15, Z14
+	VBROADCASTI64X4 112(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales3<>+0(SB), Z12, Z12
+	VPMADDUBSW      192(DX), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z16
+	VPMADDUBSW      192(SI), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z17
+	VPMADDUBSW      192(DI), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z18
+	VPMADDUBSW      192(R8), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z19
+	VPMADDUBSW      192(BX), Z15, Z15
+	VPDPWSSD        Z12, Z15, Z14
+	VSHUFI64X2      $0x44, Z17, Z16, Z12
+	VSHUFI64X2      $0xee, Z17, Z16, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z4
+	VPMADDWD        64(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z4
+	VSHUFI64X2      $0x44, Z19, Z18, Z12
+	VSHUFI64X2      $0xee, Z19, Z18, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z5
+	VPMADDWD        192(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z5
+	VEXTRACTI64X4   $0x01, Z14, Y8
+	VPADDD          Y8, Y14, Y8
+	VCVTDQ2PS       Y8, Y8
+	VMULPS          256(SP), Y7, Y7
+	VFMADD231PS     Y7, Y8, Y6
+	VPMADDWD        320(SP), Y13, Y8
+	VCVTDQ2PS       Y8, Y8
+	VMULPS          256(SP), Y11, Y7
+	VFNMADD231PS    Y7, Y8, Y6
 	ADDQ            $0x00000090, AX
 	ADDQ            $0x00000090, CX
 	ADDQ            $0x00000140, DX
@@ -34254,6 +34239,38 @@ dotQ4Kx2x5VNNI_loop:
 dotQ4Kx2x5VNNI_end:
 	MOVQ          out+40(FP), AX
 	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X7
+	VADDPS        X7, X1, X1
+	VMOVHLPS      X1, X1, X7
+	VADDPS        X7, X1, X1
+	VMOVSHDUP     X1, X7
+	VADDSS        X7, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X7
+	VADDPS        X7, X4, X4
+	VMOVHLPS      X4, X4, X7
+	VADDPS        X7, X4, X4
+	VMOVSHDUP     X4, X7
+	VADDSS        X7, X4, X4
+	VMOVSS        X4, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
 	VEXTRACTF64X4 $0x01, Z2, Y0
 	VEXTRACTF32X4 $0x01, Y2, X1
 	VADDPS        X1, X2, X2
@@ -34286,52 +34303,20 @@ dotQ4Kx2x5VNNI_end:
 	VADDSS        X0, X1, X1
 	VMOVSS        X1, 4(AX)
 	ADDQ          CX, AX
-	VEXTRACTF64X4 $0x01, Z3, Y0
-	VEXTRACTF32X4 $0x01, Y3, X1
-	VADDPS        X1, X3, X3
-	VMOVHLPS      X3, X3, X1
-	VADDPS        X1, X3, X3
-	VMOVSHDUP     X3, X1
-	VADDSS        X1, X3, X3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
 	VMOVSS        X3, (AX)
-	VEXTRACTF64X4 $0x01, Z6, Y1
-	VEXTRACTF32X4 $0x01, Y6, X2
-	VADDPS        X2, X6, X6
-	VMOVHLPS      X6, X6, X2
-	VADDPS        X2, X6, X6
-	VMOVSHDUP     X6, X2
-	VADDSS        X2, X6, X6
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
 	VMOVSS        X6, 4(AX)
-	ADDQ          CX, AX
-	VEXTRACTF32X4 $0x01, Y0, X2
-	VADDPS        X2, X0, X0
-	VMOVHLPS      X0, X0, X2
-	VADDPS        X2, X0, X0
-	VMOVSHDUP     X0, X2
-	VADDSS        X2, X0, X0
-	VMOVSS        X0, (AX)
-	VEXTRACTF32X4 $0x01, Y1, X0
-	VADDPS        X0, X1, X1
-	VMOVHLPS      X1, X1, X0
-	VADDPS        X0, X1, X1
-	VMOVSHDUP     X1, X0
-	VADDSS        X0, X1, X1
-	VMOVSS        X1, 4(AX)
-	ADDQ          CX, AX
-	VEXTRACTF32X4 $0x01, Y4, X0
-	VADDPS        X0, X4, X4
-	VMOVHLPS      X4, X4, X0
-	VADDPS        X0, X4, X4
-	VMOVSHDUP     X4, X0
-	VADDSS        X0, X4, X4
-	VMOVSS        X4, (AX)
-	VEXTRACTF32X4 $0x01, Y7, X0
-	VADDPS        X0, X7, X7
-	VMOVHLPS      X7, X7, X0
-	VADDPS        X0, X7, X7
-	VMOVSHDUP     X7, X0
-	VADDSS        X0, X7, X7
-	VMOVSS        X7, 4(AX)
 	VZEROUPPER
 	RET
 
@@ -34350,256 +34335,255 @@ TEXT ·dotQ4Kx2x6VNNI(SB), NOSPLIT, $384-56
 	LEAQ      (R9)(BX*1), BX
 	MOVQ      nb+32(FP), R10
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z1, Z1, Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	VPXORD    Z4, Z4, Z4
 	VPXORD    Z5, Z5, Z5
 	VPXORD    Z6, Z6, Z6
-	VPXORD    Z7, Z7, Z7
 
 dotQ4Kx2x6VNNI_loop:
 	TESTQ           R10, R10
 	JZ              dotQ4Kx2x6VNNI_end
-	VBROADCASTSS    288(DX), Z8
-	VMOVDQU32       256(DX), Y9
-	VBROADCASTSS    288(SI), Y10
-	VINSERTF64X4    $0x01, Y10, Z8, Z8
-	VINSERTI64X4    $0x01, 256(SI), Z9, Z9
-	VMOVUPS         Z8, (SP)
-	VMOVDQU64       Z9, 64(SP)
-	VBROADCASTSS    288(DI), Z8
-	VMOVDQU32       256(DI), Y10
-	VBROADCASTSS    288(R8), Y9
-	VINSERTF64X4    $0x01, Y9, Z8, Z8
-	VINSERTI64X4    $0x01, 256(R8), Z10, Z10
-	VMOVUPS         Z8, 128(SP)
-	VMOVDQU64       Z10, 192(SP)
-	VBROADCASTSS    288(R9), Z8
-	VMOVDQU32       256(R9), Y11
-	VBROADCASTSS    288(BX), Y9
-	VINSERTF64X4    $0x01, Y9, Z8, Z8
-	VINSERTI64X4    $0x01, 256(BX), Z11, Z11
-	VMOVUPS         Z8, 256(SP)
-	VMOVDQU64       Z11, 320(SP)
-	VBROADCASTI32X4 4(AX), Z8
-	VPSHUFB         q4kScaleLo<>+0(SB), Z8, Z12
-	VPSRLW          $0x04, Z12, Z13
-	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
-	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
-	VPORD           Z13, Z12, Z12
-	VPSHUFB         q4kScaleHi<>+0(SB), Z8, Z8
-	VPSRLW          $0x02, Z8, Z8
-	VPANDD          q4kTopBits<>+0(SB), Z8, Z8
-	VPORD           Z8, Z12, Z8
-	VPBROADCASTW    (AX), Y9
-	VCVTPH2PS       Y9, Z12
-	VPBROADCASTW    2(AX), Y9
-	VCVTPH2PS       Y9, Z13
-	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z14
-	VBROADCASTI64X4 16(AX), Z15
-	VPSRLVW         Z1, Z15, Z15
+	VBROADCASTSS    288(DX), Z7
+	VMOVDQU32       256(DX), Y8
+	VBROADCASTSS    288(SI), Y9
+	VINSERTF64X4    $0x01, Y9, Z7, Z7
+	VINSERTI64X4    $0x01, 256(SI), Z8, Z8
+	VMOVUPS         Z7, (SP)
+	VMOVDQU64       Z8, 64(SP)
+	VBROADCASTSS    288(DI), Z7
+	VMOVDQU32       256(DI), Y9
+	VBROADCASTSS    288(R8), Y8
+	VINSERTF64X4    $0x01, Y8, Z7, Z7
+	VINSERTI64X4    $0x01, 256(R8), Z9, Z9
+	VMOVUPS         Z7, 128(SP)
+	VMOVDQU64       Z9, 192(SP)
+	VBROADCASTSS    288(R9), Z7
+	VMOVDQU32       256(R9), Y10
+	VBROADCASTSS    288(BX), Y8
+	VINSERTF64X4    $0x01, Y8, Z7, Z7
+	VINSERTI64X4    $0x01, 256(BX), Z10, Z10
+	VMOVUPS         Z7, 256(SP)
+	VMOVDQU64       Z10, 320(SP)
+	VBROADCASTI32X4 4(AX), Z7
+	VPSHUFB         q4kScaleLo<>+0(SB), Z7, Z11
+	VPSRLW          $0x04, Z11, Z12
+	VPANDD          q4kHighNibble<>+0(SB), Z12, Z12
+	VPANDD          q4kLowBits<>+0(SB), Z11, Z11
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScaleHi<>+0(SB), Z7, Z7
+	VPSRLW          $0x02, Z7, Z7
+	VPANDD          q4kTopBits<>+0(SB), Z7, Z7
+	VPORD           Z7, Z11, Z12
+	VPSHUFB         q4kMinPairs<>+0(SB), Z12, Z13
+	VPBROADCASTW    (AX), Y8
+	VCVTPH2PS       Y8, Z7
+	VPBROADCASTW    2(AX), Y8
+	VCVTPH2PS       Y8, Z11
+	VBROADCASTI64X4 16(AX), Z14
+	VPSRLVW         halfShifts04<>+0(SB), Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VPSHUFB         q4kScales0<>+0(SB), Z12, Z15
+	VPMADDUBSW      (DX), Z14, Z16
+	VPMADDWD        Z15, Z16, Z16
+	VPMADDUBSW      (SI), Z14, Z17
+	VPMADDWD        Z15, Z17, Z17
+	VPMADDUBSW      (DI), Z14, Z18
+	VPMADDWD        Z15, Z18, Z18
+	VPMADDUBSW      (R8), Z14, Z19
+	VPMADDWD        Z15, Z19, Z19
+	VPMADDUBSW      (R9), Z14, Z20
+	VPMADDWD        Z15, Z20, Z20
+	VPMADDUBSW      (BX), Z14, Z14
+	VPMADDWD        Z15, Z14, Z14
+	VBROADCASTI64X4 48(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
 	VPANDD          Z0, Z15, Z15
-	VPSHUFB         q4kScales0<>+0(SB), Z8, Z16
-	VPMADDUBSW      (DX), Z15, Z17
-	VPMADDWD        Z16, Z17, Z17
-	VPMADDUBSW      (SI), Z15, Z18
-	VPMADDWD        Z16, Z18, Z18
-	VPMADDUBSW      (DI), Z15, Z19
-	VPMADDWD        Z16, Z19, Z19
-	VPMADDUBSW      (R8), Z15, Z20
-	VPMADDWD        Z16, Z20, Z20
-	VPMADDUBSW      (R9), Z15, Z21
-	VPMADDWD        Z16, Z21, Z21
-	VPMADDUBSW      (BX), Z15, Z15
-	VPMADDWD        Z16, Z15, Z15
-	VBROADCASTI64X4 48(AX), Z16
-	VPSRLVW         Z1, Z16, Z16
-	VPANDD          Z0, Z16, Z16
-	VPSHUFB         q4kScales1<>+0(SB), Z8, Z22
-	VPMADDUBSW      64(DX), Z16, Z23
-	VPDPWSSD        Z22, Z23, Z17
-	VPMADDUBSW      64(SI), Z16, Z23
-	VPDPWSSD        Z22, Z23, Z18
-	VPMADDUBSW      64(DI), Z16, Z23
-	VPDPWSSD        Z22, Z23, Z19
-	VPMADDUBSW      64(R8), Z16, Z23
-	VPDPWSSD        Z22, Z23, Z20
-	VPMADDUBSW      64(R9), Z16, Z23
-	VPDPWSSD        Z22, Z23, Z21
-	VPMADDUBSW      64(BX), Z16, Z16
-	VPDPWSSD        Z22, Z16, Z15
-	VBROADCASTI64X4 80(AX), Z16
-	VPSRLVW         Z1, Z16, Z16
-	VPANDD          Z0, Z16, Z16
-	VPSHUFB         q4kScales2<>+0(SB), Z8, Z22
-	VPMADDUBSW      128(DX), Z16, Z23
-	VPDPWSSD        Z22, Z23, Z17
-	VPMADDUBSW      128(SI), Z16, Z23
-	VPDPWSSD        Z22, Z23, Z18
-	VPMADDUBSW      128(DI), Z16, Z23
-	VPDPWSSD        Z22, Z23, Z19
-	VPMADDUBSW      128(R8), Z16, Z23
-	VPDPWSSD        Z22, Z23, Z20
-	VPMADDUBSW      128(R9), Z16, Z23
-	VPDPWSSD        Z22, Z23, Z21
-	VPMADDUBSW      128(BX), Z16, Z16
-	VPDPWSSD        Z22, Z16, Z15
-	VBROADCASTI64X4 112(AX), Z16
-	VPSRLVW         Z1, Z16, Z16
-	VPANDD          Z0, Z16, Z16
-	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
-	VPMADDUBSW      192(DX), Z16, Z22
-	VPDPWSSD        Z8, Z22, Z17
-	VPMADDUBSW      192(SI), Z16, Z22
-	VPDPWSSD        Z8, Z22, Z18
-	VPMADDUBSW      192(DI), Z16, Z22
-	VPDPWSSD        Z8, Z22, Z19
-	VPMADDUBSW      192(R8), Z16, Z22
-	VPDPWSSD        Z8, Z22, Z20
-	VPMADDUBSW      192(R9), Z16, Z22
-	VPDPWSSD        Z8, Z22, Z21
-	VPMADDUBSW      192(BX), Z16, Z16
-	VPDPWSSD        Z8, Z16, Z15
-	VSHUFI64X2      $0x44, Z18, Z17, Z8
-	VSHUFI64X2      $0xee, Z18, Z17, Z16
-	VPADDD          Z16, Z8, Z8
-	VCVTDQ2PS       Z8, Z8
-	VMULPS          (SP), Z12, Z16
-	VFMADD231PS     Z16, Z8, Z2
-	VPMADDWD        64(SP), Z14, Z8
-	VCVTDQ2PS       Z8, Z8
-	VMULPS          (SP), Z13, Z16
-	VFNMADD231PS    Z16, Z8, Z2
-	VSHUFI64X2      $0x44, Z20, Z19, Z8
-	VSHUFI64X2      $0xee, Z20, Z19, Z16
-	VPADDD          Z16, Z8, Z8
-	VCVTDQ2PS       Z8, Z8
-	VMULPS          128(SP), Z12, Z16
-	VFMADD231PS     Z16, Z8, Z3
-	VPMADDWD        192(SP), Z14, Z8
-	VCVTDQ2PS       Z8, Z8
-	VMULPS          128(SP), Z13, Z16
-	VFNMADD231PS    Z16, Z8, Z3
-	VSHUFI64X2      $0x44, Z15, Z21, Z8
-	VSHUFI64X2      $0xee, Z15, Z21, Z15
-	VPADDD          Z15, Z8, Z8
-	VCVTDQ2PS       Z8, Z8
-	VMULPS          256(SP), Z12, Z12
-	VFMADD231PS     Z12, Z8, Z4
-	VPMADDWD        320(SP), Z14, Z8
-	VCVTDQ2PS       Z8, Z8
-	VMULPS          256(SP), Z13, Z12
-	VFNMADD231PS    Z12, Z8, Z4
-	VBROADCASTI32X4 4(CX), Z8
-	VPSHUFB         q4kScaleLo<>+0(SB), Z8, Z12
-	VPSRLW          $0x04, Z12, Z13
-	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
-	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
-	VPORD           Z13, Z12, Z12
-	VPSHUFB         q4kScaleHi<>+0(SB), Z8, Z8
-	VPSRLW          $0x02, Z8, Z8
-	VPANDD          q4kTopBits<>+0(SB), Z8, Z8
-	VPORD           Z8, Z12, Z8
-	VPBROADCASTW    (CX), Y9
-	VCVTPH2PS       Y9, Z12
-	VPBROADCASTW    2(CX), Y9
-	VCVTPH2PS       Y9, Z13
-	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z14
-	VBROADCASTI64X4 16(CX), Z15
-	VPSRLVW         Z1, Z15, Z15
+	VPSHUFB         q4kScales1<>+0(SB), Z12, Z21
+	VPMADDUBSW      64(DX), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z16
+	VPMADDUBSW      64(SI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z17
+	VPMADDUBSW      64(DI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z18
+	VPMADDUBSW      64(R8), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z19
+	VPMADDUBSW      64(R9), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z20
+	VPMADDUBSW      64(BX), Z15, Z15
+	VPDPWSSD        Z21, Z15, Z14
+	VBROADCASTI64X4 80(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
 	VPANDD          Z0, Z15, Z15
-	VPSHUFB         q4kScales0<>+0(SB), Z8, Z16
-	VPMADDUBSW      (DX), Z15, Z17
-	VPMADDWD        Z16, Z17, Z17
-	VPMADDUBSW      (SI), Z15, Z18
-	VPMADDWD        Z16, Z18, Z18
-	VPMADDUBSW      (DI), Z15, Z19
-	VPMADDWD        Z16, Z19, Z19
-	VPMADDUBSW      (R8), Z15, Z20
-	VPMADDWD        Z16, Z20, Z20
-	VPMADDUBSW      (R9), Z15, Z21
-	VPMADDWD        Z16, Z21, Z21
-	VPMADDUBSW      (BX), Z15, Z15
-	VPMADDWD        Z16, Z15, Z15
-	VBROADCASTI64X4 48(CX), Z16
-	VPSRLVW         Z1, Z16, Z16
-	VPANDD          Z0, Z16, Z16
-	VPSHUFB         q4kScales1<>+0(SB), Z8, Z22
-	VPMADDUBSW      64(DX), Z16, Z23
-	VPDPWSSD        Z22, Z23, Z17
-	VPMADDUBSW      64(SI), Z16, Z23
-	VPDPWSSD        Z22, Z23, Z18
-	VPMADDUBSW      64(DI), Z16, Z23
-	VPDPWSSD        Z22, Z23, Z19
-	VPMADDUBSW      64(R8), Z16, Z23
-	VPDPWSSD        Z22, Z23, Z20
-	VPMADDUBSW      64(R9), Z16, Z23
-	VPDPWSSD        Z22, Z23, Z21
-	VPMADDUBSW      64(BX), Z16, Z16
-	VPDPWSSD        Z22, Z16, Z15
-	VBROADCASTI64X4 80(CX), Z16
-	VPSRLVW         Z1, Z16, Z16
-	VPANDD          Z0, Z16, Z16
-	VPSHUFB         q4kScales2<>+0(SB), Z8, Z22
-	VPMADDUBSW      128(DX), Z16, Z23
-	VPDPWSSD        Z22, Z23, Z17
-	VPMADDUBSW      128(SI), Z16, Z23
-	VPDPWSSD        Z22, Z23, Z18
-	VPMADDUBSW      128(DI), Z16, Z23
-	VPDPWSSD        Z22, Z23, Z19
-	VPMADDUBSW      128(R8), Z16, Z23
-	VPDPWSSD        Z22, Z23, Z20
-	VPMADDUBSW      128(R9), Z16, Z23
-	VPDPWSSD        Z22, Z23, Z21
-	VPMADDUBSW      128(BX), Z16, Z16
-	VPDPWSSD        Z22, Z16, Z15
-	VBROADCASTI64X4 112(CX), Z16
-	VPSRLVW         Z1, Z16, Z16
-	VPANDD          Z0, Z16, Z16
-	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
-	VPMADDUBSW      192(DX), Z16, Z22
-	VPDPWSSD        Z8, Z22, Z17
-	VPMADDUBSW      192(SI), Z16, Z22
-	VPDPWSSD        Z8, Z22, Z18
-	VPMADDUBSW      192(DI), Z16, Z22
-	VPDPWSSD        Z8, Z22, Z19
-	VPMADDUBSW      192(R8), Z16, Z22
-	VPDPWSSD        Z8, Z22, Z20
-	VPMADDUBSW      192(R9), Z16, Z22
-	VPDPWSSD        Z8, Z22, Z21
-	VPMADDUBSW      192(BX), Z16, Z16
-	VPDPWSSD        Z8, Z16, Z15
-	VSHUFI64X2      $0x44, Z18, Z17, Z8
-	VSHUFI64X2      $0xee, Z18, Z17, Z16
-	VPADDD          Z16, Z8, Z8
-	VCVTDQ2PS       Z8, Z8
-	VMULPS          (SP), Z12, Z16
-	VFMADD231PS     Z16, Z8, Z5
-	VPMADDWD        64(SP), Z14, Z8
-	VCVTDQ2PS       Z8, Z8
-	VMULPS          (SP), Z13, Z16
-	VFNMADD231PS    Z16, Z8, Z5
-	VSHUFI64X2      $0x44, Z20, Z19, Z8
-	VSHUFI64X2      $0xee, Z20, Z19, Z16
-	VPADDD          Z16, Z8, Z8
-	VCVTDQ2PS       Z8, Z8
-	VMULPS          128(SP), Z12, Z16
-	VFMADD231PS     Z16, Z8, Z6
-	VPMADDWD        192(SP), Z14, Z8
-	VCVTDQ2PS       Z8, Z8
-	VMULPS          128(SP), Z13, Z16
-	VFNMADD231PS    Z16, Z8, Z6
-	VSHUFI64X2      $0x44, Z15, Z21, Z8
-	VSHUFI64X2      $0xee, Z15, Z21, Z15
-	VPADDD          Z15, Z8, Z8
-	VCVTDQ2PS       Z8, Z8
-	VMULPS          256(SP), Z12, Z12
-	VFMADD231PS     Z12, Z8, Z7
-	VPMADDWD        320(SP), Z14, Z8
-	VCVTDQ2PS       Z8, Z8
-	VMULPS          256(SP), Z13, Z12
-	VFNMADD231PS    Z12, Z8, Z7
+	VPSHUFB         q4kScales2<>+0(SB), Z12, Z21
+	VPMADDUBSW      128(DX), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z16
+	VPMADDUBSW      128(SI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z17
+	VPMADDUBSW      128(DI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z18
+	VPMADDUBSW      128(R8), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z19
+	VPMADDUBSW      128(R9), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z20
+	VPMADDUBSW      128(BX), Z15, Z15
+	VPDPWSSD        Z21, Z15, Z14
+	VBROADCASTI64X4 112(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales3<>+0(SB), Z12, Z12
+	VPMADDUBSW      192(DX), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z16
+	VPMADDUBSW      192(SI), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z17
+	VPMADDUBSW      192(DI), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z18
+	VPMADDUBSW      192(R8), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z19
+	VPMADDUBSW      192(R9), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z20
+	VPMADDUBSW      192(BX), Z15, Z15
+	VPDPWSSD        Z12, Z15, Z14
+	VSHUFI64X2      $0x44, Z17, Z16, Z12
+	VSHUFI64X2      $0xee, Z17, Z16, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z1
+	VPMADDWD        64(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z1
+	VSHUFI64X2      $0x44, Z19, Z18, Z12
+	VSHUFI64X2      $0xee, Z19, Z18, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z2
+	VPMADDWD        192(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z2
+	VSHUFI64X2      $0x44, Z14, Z20, Z12
+	VSHUFI64X2      $0xee, Z14, Z20, Z14
+	VPADDD          Z14, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          256(SP), Z7, Z7
+	VFMADD231PS     Z7, Z12, Z3
+	VPMADDWD        320(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          256(SP), Z11, Z7
+	VFNMADD231PS    Z7, Z12, Z3
+	VBROADCASTI32X4 4(CX), Z7
+	VPSHUFB         q4kScaleLo<>+0(SB), Z7, Z11
+	VPSRLW          $0x04, Z11, Z12
+	VPANDD          q4kHighNibble<>+0(SB), Z12, Z12
+	VPANDD          q4kLowBits<>+0(SB), Z11, Z11
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScaleHi<>+0(SB), Z7, Z7
+	VPSRLW          $0x02, Z7, Z7
+	VPANDD          q4kTopBits<>+0(SB), Z7, Z7
+	VPORD           Z7, Z11, Z12
+	VPSHUFB         q4kMinPairs<>+0(SB), Z12, Z13
+	VPBROADCASTW    (CX), Y8
+	VCVTPH2PS       Y8, Z7
+	VPBROADCASTW    2(CX), Y8
+	VCVTPH2PS       Y8, Z11
+	VBROADCASTI64X4 16(CX), Z14
+	VPSRLVW         halfShifts04<>+0(SB), Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VPSHUFB         q4kScales0<>+0(SB), Z12, Z15
+	VPMADDUBSW      (DX), Z14, Z16
+	VPMADDWD        Z15, Z16, Z16
+	VPMADDUBSW      (SI), Z14, Z17
+	VPMADDWD        Z15, Z17, Z17
+	VPMADDUBSW      (DI), Z14, Z18
+	VPMADDWD        Z15, Z18, Z18
+	VPMADDUBSW      (R8), Z14, Z19
+	VPMADDWD        Z15, Z19, Z19
+	VPMADDUBSW      (R9), Z14, Z20
+	VPMADDWD        Z15, Z20, Z20
+	VPMADDUBSW      (BX), Z14, Z14
+	VPMADDWD        Z15, Z14, Z14
+	VBROADCASTI64X4 48(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales1<>+0(SB), Z12, Z21
+	VPMADDUBSW      64(DX), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z16
+	VPMADDUBSW      64(SI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z17
+	VPMADDUBSW      64(DI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z18
+	VPMADDUBSW      64(R8), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z19
+	VPMADDUBSW      64(R9), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z20
+	VPMADDUBSW      64(BX), Z15, Z15
+	VPDPWSSD        Z21, Z15, Z14
+	VBROADCASTI64X4 80(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales2<>+0(SB), Z12, Z21
+	VPMADDUBSW      128(DX), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z16
+	VPMADDUBSW      128(SI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z17
+	VPMADDUBSW      128(DI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z18
+	VPMADDUBSW      128(R8), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z19
+	VPMADDUBSW      128(R9), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z20
+	VPMADDUBSW      128(BX), Z15, Z15
+	VPDPWSSD        Z21, Z15, Z14
+	VBROADCASTI64X4 112(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales3<>+0(SB), Z12, Z12
+	VPMADDUBSW      192(DX), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z16
+	VPMADDUBSW      192(SI), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z17
+	VPMADDUBSW      192(DI), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z18
+	VPMADDUBSW      192(R8), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z19
+	VPMADDUBSW      192(R9), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z20
+	VPMADDUBSW      192(BX), Z15, Z15
+	VPDPWSSD        Z12, Z15, Z14
+	VSHUFI64X2      $0x44, Z17, Z16, Z12
+	VSHUFI64X2      $0xee, Z17, Z16, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z4
+	VPMADDWD        64(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z4
+	VSHUFI64X2      $0x44, Z19, Z18, Z12
+	VSHUFI64X2      $0xee, Z19, Z18, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z5
+	VPMADDWD        192(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z5
+	VSHUFI64X2      $0x44, Z14, Z20, Z12
+	VSHUFI64X2      $0xee, Z14, Z20, Z14
+	VPADDD          Z14, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          256(SP), Z7, Z7
+	VFMADD231PS     Z7, Z12, Z6
+	VPMADDWD        320(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          256(SP), Z11, Z7
+	VFNMADD231PS    Z7, Z12, Z6
 	ADDQ            $0x00000090, AX
 	ADDQ            $0x00000090, CX
 	ADDQ            $0x00000140, DX
@@ -34614,6 +34598,38 @@ dotQ4Kx2x6VNNI_loop:
 dotQ4Kx2x6VNNI_end:
 	MOVQ          out+40(FP), AX
 	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X7
+	VADDPS        X7, X1, X1
+	VMOVHLPS      X1, X1, X7
+	VADDPS        X7, X1, X1
+	VMOVSHDUP     X1, X7
+	VADDSS        X7, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X7
+	VADDPS        X7, X4, X4
+	VMOVHLPS      X4, X4, X7
+	VADDPS        X7, X4, X4
+	VMOVSHDUP     X4, X7
+	VADDSS        X7, X4, X4
+	VMOVSS        X4, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
 	VEXTRACTF64X4 $0x01, Z2, Y0
 	VEXTRACTF32X4 $0x01, Y2, X1
 	VADDPS        X1, X2, X2
@@ -34662,38 +34678,6 @@ dotQ4Kx2x6VNNI_end:
 	VMOVSHDUP     X6, X2
 	VADDSS        X2, X6, X6
 	VMOVSS        X6, 4(AX)
-	ADDQ          CX, AX
-	VEXTRACTF32X4 $0x01, Y0, X2
-	VADDPS        X2, X0, X0
-	VMOVHLPS      X0, X0, X2
-	VADDPS        X2, X0, X0
-	VMOVSHDUP     X0, X2
-	VADDSS        X2, X0, X0
-	VMOVSS        X0, (AX)
-	VEXTRACTF32X4 $0x01, Y1, X0
-	VADDPS        X0, X1, X1
-	VMOVHLPS      X1, X1, X0
-	VADDPS        X0, X1, X1
-	VMOVSHDUP     X1, X0
-	VADDSS        X0, X1, X1
-	VMOVSS        X1, 4(AX)
-	ADDQ          CX, AX
-	VEXTRACTF64X4 $0x01, Z4, Y0
-	VEXTRACTF32X4 $0x01, Y4, X1
-	VADDPS        X1, X4, X4
-	VMOVHLPS      X4, X4, X1
-	VADDPS        X1, X4, X4
-	VMOVSHDUP     X4, X1
-	VADDSS        X1, X4, X4
-	VMOVSS        X4, (AX)
-	VEXTRACTF64X4 $0x01, Z7, Y1
-	VEXTRACTF32X4 $0x01, Y7, X2
-	VADDPS        X2, X7, X7
-	VMOVHLPS      X7, X7, X2
-	VADDPS        X2, X7, X7
-	VMOVSHDUP     X7, X2
-	VADDSS        X2, X7, X7
-	VMOVSS        X7, 4(AX)
 	ADDQ          CX, AX
 	VEXTRACTF32X4 $0x01, Y0, X2
 	VADDPS        X2, X0, X0
@@ -34728,7 +34712,7 @@ TEXT ·dotQ4Kx4x5VNNI(SB), NOSPLIT, $384-56
 	LEAQ      (R10)(DI*1), DI
 	MOVQ      nb+32(FP), R11
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z1, Z1, Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	VPXORD    Z4, Z4, Z4
@@ -34740,429 +34724,428 @@ TEXT ·dotQ4Kx4x5VNNI(SB), NOSPLIT, $384-56
 	VPXORD    Z10, Z10, Z10
 	VPXORD    Z11, Z11, Z11
 	VPXORD    Z12, Z12, Z12
-	VPXORD    Z13, Z13, Z13
 
 dotQ4Kx4x5VNNI_loop:
 	TESTQ           R11, R11
 	JZ              dotQ4Kx4x5VNNI_end
-	VBROADCASTSS    288(SI), Z14
-	VMOVDQU32       256(SI), Y15
-	VBROADCASTSS    288(R8), Y16
-	VINSERTF64X4    $0x01, Y16, Z14, Z14
-	VINSERTI64X4    $0x01, 256(R8), Z15, Z15
-	VMOVUPS         Z14, (SP)
-	VMOVDQU64       Z15, 64(SP)
-	VBROADCASTSS    288(R9), Z14
-	VMOVDQU32       256(R9), Y16
-	VBROADCASTSS    288(R10), Y15
-	VINSERTF64X4    $0x01, Y15, Z14, Z14
-	VINSERTI64X4    $0x01, 256(R10), Z16, Z16
-	VMOVUPS         Z14, 128(SP)
-	VMOVDQU64       Z16, 192(SP)
-	VBROADCASTSS    288(DI), Z14
-	VMOVDQU32       256(DI), Y17
-	VMOVUPS         Z14, 256(SP)
-	VMOVDQU64       Z17, 320(SP)
-	VBROADCASTI32X4 4(AX), Z14
-	VPSHUFB         q4kScaleLo<>+0(SB), Z14, Z18
-	VPSRLW          $0x04, Z18, Z19
-	VPANDD          q4kHighNibble<>+0(SB), Z19, Z19
-	VPANDD          q4kLowBits<>+0(SB), Z18, Z18
-	VPORD           Z19, Z18, Z18
-	VPSHUFB         q4kScaleHi<>+0(SB), Z14, Z14
-	VPSRLW          $0x02, Z14, Z14
-	VPANDD          q4kTopBits<>+0(SB), Z14, Z14
-	VPORD           Z14, Z18, Z14
-	VPBROADCASTW    (AX), Y15
-	VCVTPH2PS       Y15, Z18
-	VPBROADCASTW    2(AX), Y15
-	VCVTPH2PS       Y15, Z19
-	VPSHUFB         q4kMinPairs<>+0(SB), Z14, Z20
-	VBROADCASTI64X4 16(AX), Z21
-	VPSRLVW         Z1, Z21, Z21
+	VBROADCASTSS    288(SI), Z13
+	VMOVDQU32       256(SI), Y14
+	VBROADCASTSS    288(R8), Y15
+	VINSERTF64X4    $0x01, Y15, Z13, Z13
+	VINSERTI64X4    $0x01, 256(R8), Z14, Z14
+	VMOVUPS         Z13, (SP)
+	VMOVDQU64       Z14, 64(SP)
+	VBROADCASTSS    288(R9), Z13
+	VMOVDQU32       256(R9), Y15
+	VBROADCASTSS    288(R10), Y14
+	VINSERTF64X4    $0x01, Y14, Z13, Z13
+	VINSERTI64X4    $0x01, 256(R10), Z15, Z15
+	VMOVUPS         Z13, 128(SP)
+	VMOVDQU64       Z15, 192(SP)
+	VBROADCASTSS    288(DI), Z13
+	VMOVDQU32       256(DI), Y16
+	VMOVUPS         Z13, 256(SP)
+	VMOVDQU64       Z16, 320(SP)
+	VBROADCASTI32X4 4(AX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (AX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(AX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 16(AX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 48(AX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
 	VPANDD          Z0, Z21, Z21
-	VPSHUFB         q4kScales0<>+0(SB), Z14, Z22
-	VPMADDUBSW      (SI), Z21, Z23
-	VPMADDWD        Z22, Z23, Z23
-	VPMADDUBSW      (R8), Z21, Z24
-	VPMADDWD        Z22, Z24, Z24
-	VPMADDUBSW      (R9), Z21, Z25
-	VPMADDWD        Z22, Z25, Z25
-	VPMADDUBSW      (R10), Z21, Z26
-	VPMADDWD        Z22, Z26, Z26
-	VPMADDUBSW      (DI), Z21, Z21
-	VPMADDWD        Z22, Z21, Z21
-	VBROADCASTI64X4 48(AX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales1<>+0(SB), Z14, Z27
-	VPMADDUBSW      64(SI), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z23
-	VPMADDUBSW      64(R8), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z24
-	VPMADDUBSW      64(R9), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z25
-	VPMADDUBSW      64(R10), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z26
-	VPMADDUBSW      64(DI), Z22, Z22
-	VPDPWSSD        Z27, Z22, Z21
-	VBROADCASTI64X4 80(AX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales2<>+0(SB), Z14, Z27
-	VPMADDUBSW      128(SI), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z23
-	VPMADDUBSW      128(R8), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z24
-	VPMADDUBSW      128(R9), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z25
-	VPMADDUBSW      128(R10), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z26
-	VPMADDUBSW      128(DI), Z22, Z22
-	VPDPWSSD        Z27, Z22, Z21
-	VBROADCASTI64X4 112(AX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales3<>+0(SB), Z14, Z14
-	VPMADDUBSW      192(SI), Z22, Z27
-	VPDPWSSD        Z14, Z27, Z23
-	VPMADDUBSW      192(R8), Z22, Z27
-	VPDPWSSD        Z14, Z27, Z24
-	VPMADDUBSW      192(R9), Z22, Z27
-	VPDPWSSD        Z14, Z27, Z25
-	VPMADDUBSW      192(R10), Z22, Z27
-	VPDPWSSD        Z14, Z27, Z26
-	VPMADDUBSW      192(DI), Z22, Z22
-	VPDPWSSD        Z14, Z22, Z21
-	VSHUFI64X2      $0x44, Z24, Z23, Z14
-	VSHUFI64X2      $0xee, Z24, Z23, Z22
-	VPADDD          Z22, Z14, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          (SP), Z18, Z22
-	VFMADD231PS     Z22, Z14, Z2
-	VPMADDWD        64(SP), Z20, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          (SP), Z19, Z22
-	VFNMADD231PS    Z22, Z14, Z2
-	VSHUFI64X2      $0x44, Z26, Z25, Z14
-	VSHUFI64X2      $0xee, Z26, Z25, Z22
-	VPADDD          Z22, Z14, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          128(SP), Z18, Z22
-	VFMADD231PS     Z22, Z14, Z3
-	VPMADDWD        192(SP), Z20, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          128(SP), Z19, Z22
-	VFNMADD231PS    Z22, Z14, Z3
-	VEXTRACTI64X4   $0x01, Z21, Y14
-	VPADDD          Y14, Y21, Y14
-	VCVTDQ2PS       Y14, Y14
-	VMULPS          256(SP), Y18, Y15
-	VFMADD231PS     Y15, Y14, Y4
-	VPMADDWD        320(SP), Y20, Y14
-	VCVTDQ2PS       Y14, Y14
-	VMULPS          256(SP), Y19, Y15
-	VFNMADD231PS    Y15, Y14, Y4
-	VBROADCASTI32X4 4(DX), Z14
-	VPSHUFB         q4kScaleLo<>+0(SB), Z14, Z18
-	VPSRLW          $0x04, Z18, Z19
-	VPANDD          q4kHighNibble<>+0(SB), Z19, Z19
-	VPANDD          q4kLowBits<>+0(SB), Z18, Z18
-	VPORD           Z19, Z18, Z18
-	VPSHUFB         q4kScaleHi<>+0(SB), Z14, Z14
-	VPSRLW          $0x02, Z14, Z14
-	VPANDD          q4kTopBits<>+0(SB), Z14, Z14
-	VPORD           Z14, Z18, Z14
-	VPBROADCASTW    (DX), Y15
-	VCVTPH2PS       Y15, Z18
-	VPBROADCASTW    2(DX), Y15
-	VCVTPH2PS       Y15, Z19
-	VPSHUFB         q4kMinPairs<>+0(SB), Z14, Z20
-	VBROADCASTI64X4 16(DX), Z21
-	VPSRLVW         Z1, Z21, Z21
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z26
+	VPMADDUBSW      64(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      64(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      64(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      64(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 80(AX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
 	VPANDD          Z0, Z21, Z21
-	VPSHUFB         q4kScales0<>+0(SB), Z14, Z22
-	VPMADDUBSW      (SI), Z21, Z23
-	VPMADDWD        Z22, Z23, Z23
-	VPMADDUBSW      (R8), Z21, Z24
-	VPMADDWD        Z22, Z24, Z24
-	VPMADDUBSW      (R9), Z21, Z25
-	VPMADDWD        Z22, Z25, Z25
-	VPMADDUBSW      (R10), Z21, Z26
-	VPMADDWD        Z22, Z26, Z26
-	VPMADDUBSW      (DI), Z21, Z21
-	VPMADDWD        Z22, Z21, Z21
-	VBROADCASTI64X4 48(DX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales1<>+0(SB), Z14, Z27
-	VPMADDUBSW      64(SI), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z23
-	VPMADDUBSW      64(R8), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z24
-	VPMADDUBSW      64(R9), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z25
-	VPMADDUBSW      64(R10), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z26
-	VPMADDUBSW      64(DI), Z22, Z22
-	VPDPWSSD        Z27, Z22, Z21
-	VBROADCASTI64X4 80(DX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales2<>+0(SB), Z14, Z27
-	VPMADDUBSW      128(SI), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z23
-	VPMADDUBSW      128(R8), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z24
-	VPMADDUBSW      128(R9), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z25
-	VPMADDUBSW      128(R10), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z26
-	VPMADDUBSW      128(DI), Z22, Z22
-	VPDPWSSD        Z27, Z22, Z21
-	VBROADCASTI64X4 112(DX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales3<>+0(SB), Z14, Z14
-	VPMADDUBSW      192(SI), Z22, Z27
-	VPDPWSSD        Z14, Z27, Z23
-	VPMADDUBSW      192(R8), Z22, Z27
-	VPDPWSSD        Z14, Z27, Z24
-	VPMADDUBSW      192(R9), Z22, Z27
-	VPDPWSSD        Z14, Z27, Z25
-	VPMADDUBSW      192(R10), Z22, Z27
-	VPDPWSSD        Z14, Z27, Z26
-	VPMADDUBSW      192(DI), Z22, Z22
-	VPDPWSSD        Z14, Z22, Z21
-	VSHUFI64X2      $0x44, Z24, Z23, Z14
-	VSHUFI64X2      $0xee, Z24, Z23, Z22
-	VPADDD          Z22, Z14, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          (SP), Z18, Z22
-	VFMADD231PS     Z22, Z14, Z5
-	VPMADDWD        64(SP), Z20, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          (SP), Z19, Z22
-	VFNMADD231PS    Z22, Z14, Z5
-	VSHUFI64X2      $0x44, Z26, Z25, Z14
-	VSHUFI64X2      $0xee, Z26, Z25, Z22
-	VPADDD          Z22, Z14, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          128(SP), Z18, Z22
-	VFMADD231PS     Z22, Z14, Z6
-	VPMADDWD        192(SP), Z20, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          128(SP), Z19, Z22
-	VFNMADD231PS    Z22, Z14, Z6
-	VEXTRACTI64X4   $0x01, Z21, Y14
-	VPADDD          Y14, Y21, Y14
-	VCVTDQ2PS       Y14, Y14
-	VMULPS          256(SP), Y18, Y15
-	VFMADD231PS     Y15, Y14, Y7
-	VPMADDWD        320(SP), Y20, Y14
-	VCVTDQ2PS       Y14, Y14
-	VMULPS          256(SP), Y19, Y15
-	VFNMADD231PS    Y15, Y14, Y7
-	VBROADCASTI32X4 4(BX), Z14
-	VPSHUFB         q4kScaleLo<>+0(SB), Z14, Z18
-	VPSRLW          $0x04, Z18, Z19
-	VPANDD          q4kHighNibble<>+0(SB), Z19, Z19
-	VPANDD          q4kLowBits<>+0(SB), Z18, Z18
-	VPORD           Z19, Z18, Z18
-	VPSHUFB         q4kScaleHi<>+0(SB), Z14, Z14
-	VPSRLW          $0x02, Z14, Z14
-	VPANDD          q4kTopBits<>+0(SB), Z14, Z14
-	VPORD           Z14, Z18, Z14
-	VPBROADCASTW    (BX), Y15
-	VCVTPH2PS       Y15, Z18
-	VPBROADCASTW    2(BX), Y15
-	VCVTPH2PS       Y15, Z19
-	VPSHUFB         q4kMinPairs<>+0(SB), Z14, Z20
-	VBROADCASTI64X4 16(BX), Z21
-	VPSRLVW         Z1, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z26
+	VPMADDUBSW      128(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      128(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      128(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      128(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 112(AX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
 	VPANDD          Z0, Z21, Z21
-	VPSHUFB         q4kScales0<>+0(SB), Z14, Z22
-	VPMADDUBSW      (SI), Z21, Z23
-	VPMADDWD        Z22, Z23, Z23
-	VPMADDUBSW      (R8), Z21, Z24
-	VPMADDWD        Z22, Z24, Z24
-	VPMADDUBSW      (R9), Z21, Z25
-	VPMADDWD        Z22, Z25, Z25
-	VPMADDUBSW      (R10), Z21, Z26
-	VPMADDWD        Z22, Z26, Z26
-	VPMADDUBSW      (DI), Z21, Z21
-	VPMADDWD        Z22, Z21, Z21
-	VBROADCASTI64X4 48(BX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales1<>+0(SB), Z14, Z27
-	VPMADDUBSW      64(SI), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z23
-	VPMADDUBSW      64(R8), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z24
-	VPMADDUBSW      64(R9), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z25
-	VPMADDUBSW      64(R10), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z26
-	VPMADDUBSW      64(DI), Z22, Z22
-	VPDPWSSD        Z27, Z22, Z21
-	VBROADCASTI64X4 80(BX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales2<>+0(SB), Z14, Z27
-	VPMADDUBSW      128(SI), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z23
-	VPMADDUBSW      128(R8), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z24
-	VPMADDUBSW      128(R9), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z25
-	VPMADDUBSW      128(R10), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z26
-	VPMADDUBSW      128(DI), Z22, Z22
-	VPDPWSSD        Z27, Z22, Z21
-	VBROADCASTI64X4 112(BX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales3<>+0(SB), Z14, Z14
-	VPMADDUBSW      192(SI), Z22, Z27
-	VPDPWSSD        Z14, Z27, Z23
-	VPMADDUBSW      192(R8), Z22, Z27
-	VPDPWSSD        Z14, Z27, Z24
-	VPMADDUBSW      192(R9), Z22, Z27
-	VPDPWSSD        Z14, Z27, Z25
-	VPMADDUBSW      192(R10), Z22, Z27
-	VPDPWSSD        Z14, Z27, Z26
-	VPMADDUBSW      192(DI), Z22, Z22
-	VPDPWSSD        Z14, Z22, Z21
-	VSHUFI64X2      $0x44, Z24, Z23, Z14
-	VSHUFI64X2      $0xee, Z24, Z23, Z22
-	VPADDD          Z22, Z14, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          (SP), Z18, Z22
-	VFMADD231PS     Z22, Z14, Z8
-	VPMADDWD        64(SP), Z20, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          (SP), Z19, Z22
-	VFNMADD231PS    Z22, Z14, Z8
-	VSHUFI64X2      $0x44, Z26, Z25, Z14
-	VSHUFI64X2      $0xee, Z26, Z25, Z22
-	VPADDD          Z22, Z14, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          128(SP), Z18, Z22
-	VFMADD231PS     Z22, Z14, Z9
-	VPMADDWD        192(SP), Z20, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          128(SP), Z19, Z22
-	VFNMADD231PS    Z22, Z14, Z9
-	VEXTRACTI64X4   $0x01, Z21, Y14
-	VPADDD          Y14, Y21, Y14
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z22
+	VPMADDUBSW      192(R8), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z23
+	VPMADDUBSW      192(R9), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z24
+	VPMADDUBSW      192(R10), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z25
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z1
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z1
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z2
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z2
+	VEXTRACTI64X4   $0x01, Z20, Y14
+	VPADDD          Y14, Y20, Y14
 	VCVTDQ2PS       Y14, Y14
-	VMULPS          256(SP), Y18, Y15
-	VFMADD231PS     Y15, Y14, Y10
-	VPMADDWD        320(SP), Y20, Y14
+	VMULPS          256(SP), Y13, Y13
+	VFMADD231PS     Y13, Y14, Y3
+	VPMADDWD        320(SP), Y19, Y14
 	VCVTDQ2PS       Y14, Y14
-	VMULPS          256(SP), Y19, Y15
-	VFNMADD231PS    Y15, Y14, Y10
-	VBROADCASTI32X4 4(CX), Z14
-	VPSHUFB         q4kScaleLo<>+0(SB), Z14, Z18
-	VPSRLW          $0x04, Z18, Z19
-	VPANDD          q4kHighNibble<>+0(SB), Z19, Z19
-	VPANDD          q4kLowBits<>+0(SB), Z18, Z18
-	VPORD           Z19, Z18, Z18
-	VPSHUFB         q4kScaleHi<>+0(SB), Z14, Z14
-	VPSRLW          $0x02, Z14, Z14
-	VPANDD          q4kTopBits<>+0(SB), Z14, Z14
-	VPORD           Z14, Z18, Z14
-	VPBROADCASTW    (CX), Y15
-	VCVTPH2PS       Y15, Z18
-	VPBROADCASTW    2(CX), Y15
-	VCVTPH2PS       Y15, Z19
-	VPSHUFB         q4kMinPairs<>+0(SB), Z14, Z20
-	VBROADCASTI64X4 16(CX), Z21
-	VPSRLVW         Z1, Z21, Z21
+	VMULPS          256(SP), Y17, Y13
+	VFNMADD231PS    Y13, Y14, Y3
+	VBROADCASTI32X4 4(DX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (DX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(DX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 16(DX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 48(DX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
 	VPANDD          Z0, Z21, Z21
-	VPSHUFB         q4kScales0<>+0(SB), Z14, Z22
-	VPMADDUBSW      (SI), Z21, Z23
-	VPMADDWD        Z22, Z23, Z23
-	VPMADDUBSW      (R8), Z21, Z24
-	VPMADDWD        Z22, Z24, Z24
-	VPMADDUBSW      (R9), Z21, Z25
-	VPMADDWD        Z22, Z25, Z25
-	VPMADDUBSW      (R10), Z21, Z26
-	VPMADDWD        Z22, Z26, Z26
-	VPMADDUBSW      (DI), Z21, Z21
-	VPMADDWD        Z22, Z21, Z21
-	VBROADCASTI64X4 48(CX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales1<>+0(SB), Z14, Z27
-	VPMADDUBSW      64(SI), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z23
-	VPMADDUBSW      64(R8), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z24
-	VPMADDUBSW      64(R9), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z25
-	VPMADDUBSW      64(R10), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z26
-	VPMADDUBSW      64(DI), Z22, Z22
-	VPDPWSSD        Z27, Z22, Z21
-	VBROADCASTI64X4 80(CX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales2<>+0(SB), Z14, Z27
-	VPMADDUBSW      128(SI), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z23
-	VPMADDUBSW      128(R8), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z24
-	VPMADDUBSW      128(R9), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z25
-	VPMADDUBSW      128(R10), Z22, Z28
-	VPDPWSSD        Z27, Z28, Z26
-	VPMADDUBSW      128(DI), Z22, Z22
-	VPDPWSSD        Z27, Z22, Z21
-	VBROADCASTI64X4 112(CX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales3<>+0(SB), Z14, Z14
-	VPMADDUBSW      192(SI), Z22, Z27
-	VPDPWSSD        Z14, Z27, Z23
-	VPMADDUBSW      192(R8), Z22, Z27
-	VPDPWSSD        Z14, Z27, Z24
-	VPMADDUBSW      192(R9), Z22, Z27
-	VPDPWSSD        Z14, Z27, Z25
-	VPMADDUBSW      192(R10), Z22, Z27
-	VPDPWSSD        Z14, Z27, Z26
-	VPMADDUBSW      192(DI), Z22, Z22
-	VPDPWSSD        Z14, Z22, Z21
-	VSHUFI64X2      $0x44, Z24, Z23, Z14
-	VSHUFI64X2      $0xee, Z24, Z23, Z22
-	VPADDD          Z22, Z14, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          (SP), Z18, Z22
-	VFMADD231PS     Z22, Z14, Z11
-	VPMADDWD        64(SP), Z20, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          (SP), Z19, Z22
-	VFNMADD231PS    Z22, Z14, Z11
-	VSHUFI64X2      $0x44, Z26, Z25, Z14
-	VSHUFI64X2      $0xee, Z26, Z25, Z22
-	VPADDD          Z22, Z14, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          128(SP), Z18, Z22
-	VFMADD231PS     Z22, Z14, Z12
-	VPMADDWD        192(SP), Z20, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          128(SP), Z19, Z22
-	VFNMADD231PS    Z22, Z14, Z12
-	VEXTRACTI64X4   $0x01, Z21, Y14
-	VPADDD          Y14, Y21, Y14
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z26
+	VPMADDUBSW      64(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      64(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      64(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      64(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 80(DX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z26
+	VPMADDUBSW      128(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      128(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      128(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      128(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 112(DX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z22
+	VPMADDUBSW      192(R8), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z23
+	VPMADDUBSW      192(R9), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z24
+	VPMADDUBSW      192(R10), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z25
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z4
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z4
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z5
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z5
+	VEXTRACTI64X4   $0x01, Z20, Y14
+	VPADDD          Y14, Y20, Y14
 	VCVTDQ2PS       Y14, Y14
-	VMULPS          256(SP), Y18, Y15
-	VFMADD231PS     Y15, Y14, Y13
-	VPMADDWD        320(SP), Y20, Y14
+	VMULPS          256(SP), Y13, Y13
+	VFMADD231PS     Y13, Y14, Y6
+	VPMADDWD        320(SP), Y19, Y14
 	VCVTDQ2PS       Y14, Y14
-	VMULPS          256(SP), Y19, Y15
-	VFNMADD231PS    Y15, Y14, Y13
+	VMULPS          256(SP), Y17, Y13
+	VFNMADD231PS    Y13, Y14, Y6
+	VBROADCASTI32X4 4(BX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (BX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(BX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 16(BX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 48(BX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z26
+	VPMADDUBSW      64(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      64(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      64(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      64(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 80(BX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z26
+	VPMADDUBSW      128(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      128(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      128(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      128(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 112(BX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z22
+	VPMADDUBSW      192(R8), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z23
+	VPMADDUBSW      192(R9), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z24
+	VPMADDUBSW      192(R10), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z25
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z7
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z7
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z8
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z8
+	VEXTRACTI64X4   $0x01, Z20, Y14
+	VPADDD          Y14, Y20, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y13, Y13
+	VFMADD231PS     Y13, Y14, Y9
+	VPMADDWD        320(SP), Y19, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y17, Y13
+	VFNMADD231PS    Y13, Y14, Y9
+	VBROADCASTI32X4 4(CX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (CX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(CX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 16(CX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 48(CX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z26
+	VPMADDUBSW      64(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      64(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      64(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      64(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 80(CX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z26
+	VPMADDUBSW      128(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      128(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      128(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      128(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 112(CX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z22
+	VPMADDUBSW      192(R8), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z23
+	VPMADDUBSW      192(R9), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z24
+	VPMADDUBSW      192(R10), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z25
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z10
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z10
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z11
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z11
+	VEXTRACTI64X4   $0x01, Z20, Y14
+	VPADDD          Y14, Y20, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y13, Y13
+	VFMADD231PS     Y13, Y14, Y12
+	VPMADDWD        320(SP), Y19, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y17, Y13
+	VFNMADD231PS    Y13, Y14, Y12
 	ADDQ            $0x00000090, AX
 	ADDQ            $0x00000090, DX
 	ADDQ            $0x00000090, BX
@@ -35178,6 +35161,68 @@ dotQ4Kx4x5VNNI_loop:
 dotQ4Kx4x5VNNI_end:
 	MOVQ          out+40(FP), AX
 	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X13
+	VADDPS        X13, X1, X1
+	VMOVHLPS      X1, X1, X13
+	VADDPS        X13, X1, X1
+	VMOVSHDUP     X1, X13
+	VADDSS        X13, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X13
+	VADDPS        X13, X4, X4
+	VMOVHLPS      X4, X4, X13
+	VADDPS        X13, X4, X4
+	VMOVSHDUP     X4, X13
+	VADDSS        X13, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y4
+	VEXTRACTF32X4 $0x01, Y7, X13
+	VADDPS        X13, X7, X7
+	VMOVHLPS      X7, X7, X13
+	VADDPS        X13, X7, X7
+	VMOVSHDUP     X7, X13
+	VADDSS        X13, X7, X7
+	VMOVSS        X7, 8(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y7
+	VEXTRACTF32X4 $0x01, Y10, X13
+	VADDPS        X13, X10, X10
+	VMOVHLPS      X10, X10, X13
+	VADDPS        X13, X10, X10
+	VMOVSHDUP     X10, X13
+	VADDSS        X13, X10, X10
+	VMOVSS        X10, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X10
+	VADDPS        X10, X0, X0
+	VMOVHLPS      X0, X0, X10
+	VADDPS        X10, X0, X0
+	VMOVSHDUP     X0, X10
+	VADDSS        X10, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 8(AX)
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 12(AX)
+	ADDQ          CX, AX
 	VEXTRACTF64X4 $0x01, Z2, Y0
 	VEXTRACTF32X4 $0x01, Y2, X1
 	VADDPS        X1, X2, X2
@@ -35195,83 +35240,21 @@ dotQ4Kx4x5VNNI_end:
 	VADDSS        X2, X5, X5
 	VMOVSS        X5, 4(AX)
 	VEXTRACTF64X4 $0x01, Z8, Y2
-	VEXTRACTF32X4 $0x01, Y8, X5
-	VADDPS        X5, X8, X8
-	VMOVHLPS      X8, X8, X5
-	VADDPS        X5, X8, X8
-	VMOVSHDUP     X8, X5
-	VADDSS        X5, X8, X8
+	VEXTRACTF32X4 $0x01, Y8, X4
+	VADDPS        X4, X8, X8
+	VMOVHLPS      X8, X8, X4
+	VADDPS        X4, X8, X8
+	VMOVSHDUP     X8, X4
+	VADDSS        X4, X8, X8
 	VMOVSS        X8, 8(AX)
-	VEXTRACTF64X4 $0x01, Z11, Y5
-	VEXTRACTF32X4 $0x01, Y11, X8
-	VADDPS        X8, X11, X11
-	VMOVHLPS      X11, X11, X8
-	VADDPS        X8, X11, X11
-	VMOVSHDUP     X11, X8
-	VADDSS        X8, X11, X11
+	VEXTRACTF64X4 $0x01, Z11, Y4
+	VEXTRACTF32X4 $0x01, Y11, X5
+	VADDPS        X5, X11, X11
+	VMOVHLPS      X11, X11, X5
+	VADDPS        X5, X11, X11
+	VMOVSHDUP     X11, X5
+	VADDSS        X5, X11, X11
 	VMOVSS        X11, 12(AX)
-	ADDQ          CX, AX
-	VEXTRACTF32X4 $0x01, Y0, X8
-	VADDPS        X8, X0, X0
-	VMOVHLPS      X0, X0, X8
-	VADDPS        X8, X0, X0
-	VMOVSHDUP     X0, X8
-	VADDSS        X8, X0, X0
-	VMOVSS        X0, (AX)
-	VEXTRACTF32X4 $0x01, Y1, X0
-	VADDPS        X0, X1, X1
-	VMOVHLPS      X1, X1, X0
-	VADDPS        X0, X1, X1
-	VMOVSHDUP     X1, X0
-	VADDSS        X0, X1, X1
-	VMOVSS        X1, 4(AX)
-	VEXTRACTF32X4 $0x01, Y2, X0
-	VADDPS        X0, X2, X2
-	VMOVHLPS      X2, X2, X0
-	VADDPS        X0, X2, X2
-	VMOVSHDUP     X2, X0
-	VADDSS        X0, X2, X2
-	VMOVSS        X2, 8(AX)
-	VEXTRACTF32X4 $0x01, Y5, X0
-	VADDPS        X0, X5, X5
-	VMOVHLPS      X5, X5, X0
-	VADDPS        X0, X5, X5
-	VMOVSHDUP     X5, X0
-	VADDSS        X0, X5, X5
-	VMOVSS        X5, 12(AX)
-	ADDQ          CX, AX
-	VEXTRACTF64X4 $0x01, Z3, Y0
-	VEXTRACTF32X4 $0x01, Y3, X1
-	VADDPS        X1, X3, X3
-	VMOVHLPS      X3, X3, X1
-	VADDPS        X1, X3, X3
-	VMOVSHDUP     X3, X1
-	VADDSS        X1, X3, X3
-	VMOVSS        X3, (AX)
-	VEXTRACTF64X4 $0x01, Z6, Y1
-	VEXTRACTF32X4 $0x01, Y6, X2
-	VADDPS        X2, X6, X6
-	VMOVHLPS      X6, X6, X2
-	VADDPS        X2, X6, X6
-	VMOVSHDUP     X6, X2
-	VADDSS        X2, X6, X6
-	VMOVSS        X6, 4(AX)
-	VEXTRACTF64X4 $0x01, Z9, Y2
-	VEXTRACTF32X4 $0x01, Y9, X3
-	VADDPS        X3, X9, X9
-	VMOVHLPS      X9, X9, X3
-	VADDPS        X3, X9, X9
-	VMOVSHDUP     X9, X3
-	VADDSS        X3, X9, X9
-	VMOVSS        X9, 8(AX)
-	VEXTRACTF64X4 $0x01, Z12, Y3
-	VEXTRACTF32X4 $0x01, Y12, X5
-	VADDPS        X5, X12, X12
-	VMOVHLPS      X12, X12, X5
-	VADDPS        X5, X12, X12
-	VMOVSHDUP     X12, X5
-	VADDSS        X5, X12, X12
-	VMOVSS        X12, 12(AX)
 	ADDQ          CX, AX
 	VEXTRACTF32X4 $0x01, Y0, X5
 	VADDPS        X5, X0, X0
@@ -35294,42 +35277,42 @@ dotQ4Kx4x5VNNI_end:
 	VMOVSHDUP     X2, X0
 	VADDSS        X0, X2, X2
 	VMOVSS        X2, 8(AX)
-	VEXTRACTF32X4 $0x01, Y3, X0
-	VADDPS        X0, X3, X3
-	VMOVHLPS      X3, X3, X0
-	VADDPS        X0, X3, X3
-	VMOVSHDUP     X3, X0
-	VADDSS        X0, X3, X3
-	VMOVSS        X3, 12(AX)
-	ADDQ          CX, AX
 	VEXTRACTF32X4 $0x01, Y4, X0
 	VADDPS        X0, X4, X4
 	VMOVHLPS      X4, X4, X0
 	VADDPS        X0, X4, X4
 	VMOVSHDUP     X4, X0
 	VADDSS        X0, X4, X4
-	VMOVSS        X4, (AX)
-	VEXTRACTF32X4 $0x01, Y7, X0
-	VADDPS        X0, X7, X7
-	VMOVHLPS      X7, X7, X0
-	VADDPS        X0, X7, X7
-	VMOVSHDUP     X7, X0
-	VADDSS        X0, X7, X7
-	VMOVSS        X7, 4(AX)
-	VEXTRACTF32X4 $0x01, Y10, X0
-	VADDPS        X0, X10, X10
-	VMOVHLPS      X10, X10, X0
-	VADDPS        X0, X10, X10
-	VMOVSHDUP     X10, X0
-	VADDSS        X0, X10, X10
-	VMOVSS        X10, 8(AX)
-	VEXTRACTF32X4 $0x01, Y13, X0
-	VADDPS        X0, X13, X13
-	VMOVHLPS      X13, X13, X0
-	VADDPS        X0, X13, X13
-	VMOVSHDUP     X13, X0
-	VADDSS        X0, X13, X13
-	VMOVSS        X13, 12(AX)
+	VMOVSS        X4, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 4(AX)
+	VEXTRACTF32X4 $0x01, Y9, X0
+	VADDPS        X0, X9, X9
+	VMOVHLPS      X9, X9, X0
+	VADDPS        X0, X9, X9
+	VMOVSHDUP     X9, X0
+	VADDSS        X0, X9, X9
+	VMOVSS        X9, 8(AX)
+	VEXTRACTF32X4 $0x01, Y12, X0
+	VADDPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VADDPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VADDSS        X0, X12, X12
+	VMOVSS        X12, 12(AX)
 	VZEROUPPER
 	RET
 
@@ -35350,7 +35333,7 @@ TEXT ·dotQ4Kx4x6VNNI(SB), NOSPLIT, $384-56
 	LEAQ      (R11)(DI*1), DI
 	MOVQ      nb+32(FP), R12
 	VMOVDQU64 nibbles<>+0(SB), Z0
-	VMOVDQU64 nibbleShifts32<>+0(SB), Z1
+	VPXORD    Z1, Z1, Z1
 	VPXORD    Z2, Z2, Z2
 	VPXORD    Z3, Z3, Z3
 	VPXORD    Z4, Z4, Z4
@@ -35362,468 +35345,467 @@ TEXT ·dotQ4Kx4x6VNNI(SB), NOSPLIT, $384-56
 	VPXORD    Z10, Z10, Z10
 	VPXORD    Z11, Z11, Z11
 	VPXORD    Z12, Z12, Z12
-	VPXORD    Z13, Z13, Z13
 
 dotQ4Kx4x6VNNI_loop:
 	TESTQ           R12, R12
 	JZ              dotQ4Kx4x6VNNI_end
-	VBROADCASTSS    288(SI), Z14
-	VMOVDQU32       256(SI), Y15
-	VBROADCASTSS    288(R8), Y16
-	VINSERTF64X4    $0x01, Y16, Z14, Z14
-	VINSERTI64X4    $0x01, 256(R8), Z15, Z15
-	VMOVUPS         Z14, (SP)
-	VMOVDQU64       Z15, 64(SP)
-	VBROADCASTSS    288(R9), Z14
-	VMOVDQU32       256(R9), Y16
-	VBROADCASTSS    288(R10), Y15
-	VINSERTF64X4    $0x01, Y15, Z14, Z14
-	VINSERTI64X4    $0x01, 256(R10), Z16, Z16
-	VMOVUPS         Z14, 128(SP)
-	VMOVDQU64       Z16, 192(SP)
-	VBROADCASTSS    288(R11), Z14
-	VMOVDQU32       256(R11), Y17
-	VBROADCASTSS    288(DI), Y15
-	VINSERTF64X4    $0x01, Y15, Z14, Z14
-	VINSERTI64X4    $0x01, 256(DI), Z17, Z17
-	VMOVUPS         Z14, 256(SP)
-	VMOVDQU64       Z17, 320(SP)
-	VBROADCASTI32X4 4(AX), Z14
-	VPSHUFB         q4kScaleLo<>+0(SB), Z14, Z18
-	VPSRLW          $0x04, Z18, Z19
-	VPANDD          q4kHighNibble<>+0(SB), Z19, Z19
-	VPANDD          q4kLowBits<>+0(SB), Z18, Z18
-	VPORD           Z19, Z18, Z18
-	VPSHUFB         q4kScaleHi<>+0(SB), Z14, Z14
-	VPSRLW          $0x02, Z14, Z14
-	VPANDD          q4kTopBits<>+0(SB), Z14, Z14
-	VPORD           Z14, Z18, Z14
-	VPBROADCASTW    (AX), Y15
-	VCVTPH2PS       Y15, Z18
-	VPBROADCASTW    2(AX), Y15
-	VCVTPH2PS       Y15, Z19
-	VPSHUFB         q4kMinPairs<>+0(SB), Z14, Z20
-	VBROADCASTI64X4 16(AX), Z21
-	VPSRLVW         Z1, Z21, Z21
+	VBROADCASTSS    288(SI), Z13
+	VMOVDQU32       256(SI), Y14
+	VBROADCASTSS    288(R8), Y15
+	VINSERTF64X4    $0x01, Y15, Z13, Z13
+	VINSERTI64X4    $0x01, 256(R8), Z14, Z14
+	VMOVUPS         Z13, (SP)
+	VMOVDQU64       Z14, 64(SP)
+	VBROADCASTSS    288(R9), Z13
+	VMOVDQU32       256(R9), Y15
+	VBROADCASTSS    288(R10), Y14
+	VINSERTF64X4    $0x01, Y14, Z13, Z13
+	VINSERTI64X4    $0x01, 256(R10), Z15, Z15
+	VMOVUPS         Z13, 128(SP)
+	VMOVDQU64       Z15, 192(SP)
+	VBROADCASTSS    288(R11), Z13
+	VMOVDQU32       256(R11), Y16
+	VBROADCASTSS    288(DI), Y14
+	VINSERTF64X4    $0x01, Y14, Z13, Z13
+	VINSERTI64X4    $0x01, 256(DI), Z16, Z16
+	VMOVUPS         Z13, 256(SP)
+	VMOVDQU64       Z16, 320(SP)
+	VBROADCASTI32X4 4(AX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (AX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(AX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 16(AX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (R11), Z20, Z26
+	VPMADDWD        Z21, Z26, Z26
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 48(AX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
 	VPANDD          Z0, Z21, Z21
-	VPSHUFB         q4kScales0<>+0(SB), Z14, Z22
-	VPMADDUBSW      (SI), Z21, Z23
-	VPMADDWD        Z22, Z23, Z23
-	VPMADDUBSW      (R8), Z21, Z24
-	VPMADDWD        Z22, Z24, Z24
-	VPMADDUBSW      (R9), Z21, Z25
-	VPMADDWD        Z22, Z25, Z25
-	VPMADDUBSW      (R10), Z21, Z26
-	VPMADDWD        Z22, Z26, Z26
-	VPMADDUBSW      (R11), Z21, Z27
-	VPMADDWD        Z22, Z27, Z27
-	VPMADDUBSW      (DI), Z21, Z21
-	VPMADDWD        Z22, Z21, Z21
-	VBROADCASTI64X4 48(AX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales1<>+0(SB), Z14, Z28
-	VPMADDUBSW      64(SI), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z23
-	VPMADDUBSW      64(R8), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z24
-	VPMADDUBSW      64(R9), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z25
-	VPMADDUBSW      64(R10), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z26
-	VPMADDUBSW      64(R11), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z27
-	VPMADDUBSW      64(DI), Z22, Z22
-	VPDPWSSD        Z28, Z22, Z21
-	VBROADCASTI64X4 80(AX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales2<>+0(SB), Z14, Z28
-	VPMADDUBSW      128(SI), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z23
-	VPMADDUBSW      128(R8), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z24
-	VPMADDUBSW      128(R9), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z25
-	VPMADDUBSW      128(R10), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z26
-	VPMADDUBSW      128(R11), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z27
-	VPMADDUBSW      128(DI), Z22, Z22
-	VPDPWSSD        Z28, Z22, Z21
-	VBROADCASTI64X4 112(AX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales3<>+0(SB), Z14, Z14
-	VPMADDUBSW      192(SI), Z22, Z28
-	VPDPWSSD        Z14, Z28, Z23
-	VPMADDUBSW      192(R8), Z22, Z28
-	VPDPWSSD        Z14, Z28, Z24
-	VPMADDUBSW      192(R9), Z22, Z28
-	VPDPWSSD        Z14, Z28, Z25
-	VPMADDUBSW      192(R10), Z22, Z28
-	VPDPWSSD        Z14, Z28, Z26
-	VPMADDUBSW      192(R11), Z22, Z28
-	VPDPWSSD        Z14, Z28, Z27
-	VPMADDUBSW      192(DI), Z22, Z22
-	VPDPWSSD        Z14, Z22, Z21
-	VSHUFI64X2      $0x44, Z24, Z23, Z14
-	VSHUFI64X2      $0xee, Z24, Z23, Z22
-	VPADDD          Z22, Z14, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          (SP), Z18, Z22
-	VFMADD231PS     Z22, Z14, Z2
-	VPMADDWD        64(SP), Z20, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          (SP), Z19, Z22
-	VFNMADD231PS    Z22, Z14, Z2
-	VSHUFI64X2      $0x44, Z26, Z25, Z14
-	VSHUFI64X2      $0xee, Z26, Z25, Z22
-	VPADDD          Z22, Z14, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          128(SP), Z18, Z22
-	VFMADD231PS     Z22, Z14, Z3
-	VPMADDWD        192(SP), Z20, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          128(SP), Z19, Z22
-	VFNMADD231PS    Z22, Z14, Z3
-	VSHUFI64X2      $0x44, Z21, Z27, Z14
-	VSHUFI64X2      $0xee, Z21, Z27, Z21
-	VPADDD          Z21, Z14, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          256(SP), Z18, Z18
-	VFMADD231PS     Z18, Z14, Z4
-	VPMADDWD        320(SP), Z20, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          256(SP), Z19, Z18
-	VFNMADD231PS    Z18, Z14, Z4
-	VBROADCASTI32X4 4(DX), Z14
-	VPSHUFB         q4kScaleLo<>+0(SB), Z14, Z18
-	VPSRLW          $0x04, Z18, Z19
-	VPANDD          q4kHighNibble<>+0(SB), Z19, Z19
-	VPANDD          q4kLowBits<>+0(SB), Z18, Z18
-	VPORD           Z19, Z18, Z18
-	VPSHUFB         q4kScaleHi<>+0(SB), Z14, Z14
-	VPSRLW          $0x02, Z14, Z14
-	VPANDD          q4kTopBits<>+0(SB), Z14, Z14
-	VPORD           Z14, Z18, Z14
-	VPBROADCASTW    (DX), Y15
-	VCVTPH2PS       Y15, Z18
-	VPBROADCASTW    2(DX), Y15
-	VCVTPH2PS       Y15, Z19
-	VPSHUFB         q4kMinPairs<>+0(SB), Z14, Z20
-	VBROADCASTI64X4 16(DX), Z21
-	VPSRLVW         Z1, Z21, Z21
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z27
+	VPMADDUBSW      64(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      64(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      64(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      64(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      64(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 80(AX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
 	VPANDD          Z0, Z21, Z21
-	VPSHUFB         q4kScales0<>+0(SB), Z14, Z22
-	VPMADDUBSW      (SI), Z21, Z23
-	VPMADDWD        Z22, Z23, Z23
-	VPMADDUBSW      (R8), Z21, Z24
-	VPMADDWD        Z22, Z24, Z24
-	VPMADDUBSW      (R9), Z21, Z25
-	VPMADDWD        Z22, Z25, Z25
-	VPMADDUBSW      (R10), Z21, Z26
-	VPMADDWD        Z22, Z26, Z26
-	VPMADDUBSW      (R11), Z21, Z27
-	VPMADDWD        Z22, Z27, Z27
-	VPMADDUBSW      (DI), Z21, Z21
-	VPMADDWD        Z22, Z21, Z21
-	VBROADCASTI64X4 48(DX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales1<>+0(SB), Z14, Z28
-	VPMADDUBSW      64(SI), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z23
-	VPMADDUBSW      64(R8), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z24
-	VPMADDUBSW      64(R9), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z25
-	VPMADDUBSW      64(R10), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z26
-	VPMADDUBSW      64(R11), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z27
-	VPMADDUBSW      64(DI), Z22, Z22
-	VPDPWSSD        Z28, Z22, Z21
-	VBROADCASTI64X4 80(DX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales2<>+0(SB), Z14, Z28
-	VPMADDUBSW      128(SI), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z23
-	VPMADDUBSW      128(R8), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z24
-	VPMADDUBSW      128(R9), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z25
-	VPMADDUBSW      128(R10), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z26
-	VPMADDUBSW      128(R11), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z27
-	VPMADDUBSW      128(DI), Z22, Z22
-	VPDPWSSD        Z28, Z22, Z21
-	VBROADCASTI64X4 112(DX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales3<>+0(SB), Z14, Z14
-	VPMADDUBSW      192(SI), Z22, Z28
-	VPDPWSSD        Z14, Z28, Z23
-	VPMADDUBSW      192(R8), Z22, Z28
-	VPDPWSSD        Z14, Z28, Z24
-	VPMADDUBSW      192(R9), Z22, Z28
-	VPDPWSSD        Z14, Z28, Z25
-	VPMADDUBSW      192(R10), Z22, Z28
-	VPDPWSSD        Z14, Z28, Z26
-	VPMADDUBSW      192(R11), Z22, Z28
-	VPDPWSSD        Z14, Z28, Z27
-	VPMADDUBSW      192(DI), Z22, Z22
-	VPDPWSSD        Z14, Z22, Z21
-	VSHUFI64X2      $0x44, Z24, Z23, Z14
-	VSHUFI64X2      $0xee, Z24, Z23, Z22
-	VPADDD          Z22, Z14, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          (SP), Z18, Z22
-	VFMADD231PS     Z22, Z14, Z5
-	VPMADDWD        64(SP), Z20, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          (SP), Z19, Z22
-	VFNMADD231PS    Z22, Z14, Z5
-	VSHUFI64X2      $0x44, Z26, Z25, Z14
-	VSHUFI64X2      $0xee, Z26, Z25, Z22
-	VPADDD          Z22, Z14, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          128(SP), Z18, Z22
-	VFMADD231PS     Z22, Z14, Z6
-	VPMADDWD        192(SP), Z20, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          128(SP), Z19, Z22
-	VFNMADD231PS    Z22, Z14, Z6
-	VSHUFI64X2      $0x44, Z21, Z27, Z14
-	VSHUFI64X2      $0xee, Z21, Z27, Z21
-	VPADDD          Z21, Z14, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          256(SP), Z18, Z18
-	VFMADD231PS     Z18, Z14, Z7
-	VPMADDWD        320(SP), Z20, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          256(SP), Z19, Z18
-	VFNMADD231PS    Z18, Z14, Z7
-	VBROADCASTI32X4 4(BX), Z14
-	VPSHUFB         q4kScaleLo<>+0(SB), Z14, Z18
-	VPSRLW          $0x04, Z18, Z19
-	VPANDD          q4kHighNibble<>+0(SB), Z19, Z19
-	VPANDD          q4kLowBits<>+0(SB), Z18, Z18
-	VPORD           Z19, Z18, Z18
-	VPSHUFB         q4kScaleHi<>+0(SB), Z14, Z14
-	VPSRLW          $0x02, Z14, Z14
-	VPANDD          q4kTopBits<>+0(SB), Z14, Z14
-	VPORD           Z14, Z18, Z14
-	VPBROADCASTW    (BX), Y15
-	VCVTPH2PS       Y15, Z18
-	VPBROADCASTW    2(BX), Y15
-	VCVTPH2PS       Y15, Z19
-	VPSHUFB         q4kMinPairs<>+0(SB), Z14, Z20
-	VBROADCASTI64X4 16(BX), Z21
-	VPSRLVW         Z1, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z27
+	VPMADDUBSW      128(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      128(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      128(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      128(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      128(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 112(AX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
 	VPANDD          Z0, Z21, Z21
-	VPSHUFB         q4kScales0<>+0(SB), Z14, Z22
-	VPMADDUBSW      (SI), Z21, Z23
-	VPMADDWD        Z22, Z23, Z23
-	VPMADDUBSW      (R8), Z21, Z24
-	VPMADDWD        Z22, Z24, Z24
-	VPMADDUBSW      (R9), Z21, Z25
-	VPMADDWD        Z22, Z25, Z25
-	VPMADDUBSW      (R10), Z21, Z26
-	VPMADDWD        Z22, Z26, Z26
-	VPMADDUBSW      (R11), Z21, Z27
-	VPMADDWD        Z22, Z27, Z27
-	VPMADDUBSW      (DI), Z21, Z21
-	VPMADDWD        Z22, Z21, Z21
-	VBROADCASTI64X4 48(BX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales1<>+0(SB), Z14, Z28
-	VPMADDUBSW      64(SI), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z23
-	VPMADDUBSW      64(R8), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z24
-	VPMADDUBSW      64(R9), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z25
-	VPMADDUBSW      64(R10), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z26
-	VPMADDUBSW      64(R11), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z27
-	VPMADDUBSW      64(DI), Z22, Z22
-	VPDPWSSD        Z28, Z22, Z21
-	VBROADCASTI64X4 80(BX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales2<>+0(SB), Z14, Z28
-	VPMADDUBSW      128(SI), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z23
-	VPMADDUBSW      128(R8), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z24
-	VPMADDUBSW      128(R9), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z25
-	VPMADDUBSW      128(R10), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z26
-	VPMADDUBSW      128(R11), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z27
-	VPMADDUBSW      128(DI), Z22, Z22
-	VPDPWSSD        Z28, Z22, Z21
-	VBROADCASTI64X4 112(BX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales3<>+0(SB), Z14, Z14
-	VPMADDUBSW      192(SI), Z22, Z28
-	VPDPWSSD        Z14, Z28, Z23
-	VPMADDUBSW      192(R8), Z22, Z28
-	VPDPWSSD        Z14, Z28, Z24
-	VPMADDUBSW      192(R9), Z22, Z28
-	VPDPWSSD        Z14, Z28, Z25
-	VPMADDUBSW      192(R10), Z22, Z28
-	VPDPWSSD        Z14, Z28, Z26
-	VPMADDUBSW      192(R11), Z22, Z28
-	VPDPWSSD        Z14, Z28, Z27
-	VPMADDUBSW      192(DI), Z22, Z22
-	VPDPWSSD        Z14, Z22, Z21
-	VSHUFI64X2      $0x44, Z24, Z23, Z14
-	VSHUFI64X2      $0xee, Z24, Z23, Z22
-	VPADDD          Z22, Z14, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          (SP), Z18, Z22
-	VFMADD231PS     Z22, Z14, Z8
-	VPMADDWD        64(SP), Z20, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          (SP), Z19, Z22
-	VFNMADD231PS    Z22, Z14, Z8
-	VSHUFI64X2      $0x44, Z26, Z25, Z14
-	VSHUFI64X2      $0xee, Z26, Z25, Z22
-	VPADDD          Z22, Z14, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          128(SP), Z18, Z22
-	VFMADD231PS     Z22, Z14, Z9
-	VPMADDWD        192(SP), Z20, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          128(SP), Z19, Z22
-	VFNMADD231PS    Z22, Z14, Z9
-	VSHUFI64X2      $0x44, Z21, Z27, Z14
-	VSHUFI64X2      $0xee, Z21, Z27, Z21
-	VPADDD          Z21, Z14, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          256(SP), Z18, Z18
-	VFMADD231PS     Z18, Z14, Z10
-	VPMADDWD        320(SP), Z20, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          256(SP), Z19, Z18
-	VFNMADD231PS    Z18, Z14, Z10
-	VBROADCASTI32X4 4(CX), Z14
-	VPSHUFB         q4kScaleLo<>+0(SB), Z14, Z18
-	VPSRLW          $0x04, Z18, Z19
-	VPANDD          q4kHighNibble<>+0(SB), Z19, Z19
-	VPANDD          q4kLowBits<>+0(SB), Z18, Z18
-	VPORD           Z19, Z18, Z18
-	VPSHUFB         q4kScaleHi<>+0(SB), Z14, Z14
-	VPSRLW          $0x02, Z14, Z14
-	VPANDD          q4kTopBits<>+0(SB), Z14, Z14
-	VPORD           Z14, Z18, Z14
-	VPBROADCASTW    (CX), Y15
-	VCVTPH2PS       Y15, Z18
-	VPBROADCASTW    2(CX), Y15
-	VCVTPH2PS       Y15, Z19
-	VPSHUFB         q4kMinPairs<>+0(SB), Z14, Z20
-	VBROADCASTI64X4 16(CX), Z21
-	VPSRLVW         Z1, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z22
+	VPMADDUBSW      192(R8), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z23
+	VPMADDUBSW      192(R9), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z24
+	VPMADDUBSW      192(R10), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z25
+	VPMADDUBSW      192(R11), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z26
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z1
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z1
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z2
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z2
+	VSHUFI64X2      $0x44, Z20, Z26, Z18
+	VSHUFI64X2      $0xee, Z20, Z26, Z20
+	VPADDD          Z20, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z13, Z13
+	VFMADD231PS     Z13, Z18, Z3
+	VPMADDWD        320(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z17, Z13
+	VFNMADD231PS    Z13, Z18, Z3
+	VBROADCASTI32X4 4(DX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (DX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(DX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 16(DX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (R11), Z20, Z26
+	VPMADDWD        Z21, Z26, Z26
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 48(DX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
 	VPANDD          Z0, Z21, Z21
-	VPSHUFB         q4kScales0<>+0(SB), Z14, Z22
-	VPMADDUBSW      (SI), Z21, Z23
-	VPMADDWD        Z22, Z23, Z23
-	VPMADDUBSW      (R8), Z21, Z24
-	VPMADDWD        Z22, Z24, Z24
-	VPMADDUBSW      (R9), Z21, Z25
-	VPMADDWD        Z22, Z25, Z25
-	VPMADDUBSW      (R10), Z21, Z26
-	VPMADDWD        Z22, Z26, Z26
-	VPMADDUBSW      (R11), Z21, Z27
-	VPMADDWD        Z22, Z27, Z27
-	VPMADDUBSW      (DI), Z21, Z21
-	VPMADDWD        Z22, Z21, Z21
-	VBROADCASTI64X4 48(CX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales1<>+0(SB), Z14, Z28
-	VPMADDUBSW      64(SI), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z23
-	VPMADDUBSW      64(R8), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z24
-	VPMADDUBSW      64(R9), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z25
-	VPMADDUBSW      64(R10), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z26
-	VPMADDUBSW      64(R11), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z27
-	VPMADDUBSW      64(DI), Z22, Z22
-	VPDPWSSD        Z28, Z22, Z21
-	VBROADCASTI64X4 80(CX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales2<>+0(SB), Z14, Z28
-	VPMADDUBSW      128(SI), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z23
-	VPMADDUBSW      128(R8), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z24
-	VPMADDUBSW      128(R9), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z25
-	VPMADDUBSW      128(R10), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z26
-	VPMADDUBSW      128(R11), Z22, Z29
-	VPDPWSSD        Z28, Z29, Z27
-	VPMADDUBSW      128(DI), Z22, Z22
-	VPDPWSSD        Z28, Z22, Z21
-	VBROADCASTI64X4 112(CX), Z22
-	VPSRLVW         Z1, Z22, Z22
-	VPANDD          Z0, Z22, Z22
-	VPSHUFB         q4kScales3<>+0(SB), Z14, Z14
-	VPMADDUBSW      192(SI), Z22, Z28
-	VPDPWSSD        Z14, Z28, Z23
-	VPMADDUBSW      192(R8), Z22, Z28
-	VPDPWSSD        Z14, Z28, Z24
-	VPMADDUBSW      192(R9), Z22, Z28
-	VPDPWSSD        Z14, Z28, Z25
-	VPMADDUBSW      192(R10), Z22, Z28
-	VPDPWSSD        Z14, Z28, Z26
-	VPMADDUBSW      192(R11), Z22, Z28
-	VPDPWSSD        Z14, Z28, Z27
-	VPMADDUBSW      192(DI), Z22, Z22
-	VPDPWSSD        Z14, Z22, Z21
-	VSHUFI64X2      $0x44, Z24, Z23, Z14
-	VSHUFI64X2      $0xee, Z24, Z23, Z22
-	VPADDD          Z22, Z14, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          (SP), Z18, Z22
-	VFMADD231PS     Z22, Z14, Z11
-	VPMADDWD        64(SP), Z20, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          (SP), Z19, Z22
-	VFNMADD231PS    Z22, Z14, Z11
-	VSHUFI64X2      $0x44, Z26, Z25, Z14
-	VSHUFI64X2      $0xee, Z26, Z25, Z22
-	VPADDD          Z22, Z14, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          128(SP), Z18, Z22
-	VFMADD231PS     Z22, Z14, Z12
-	VPMADDWD        192(SP), Z20, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          128(SP), Z19, Z22
-	VFNMADD231PS    Z22, Z14, Z12
-	VSHUFI64X2      $0x44, Z21, Z27, Z14
-	VSHUFI64X2      $0xee, Z21, Z27, Z21
-	VPADDD          Z21, Z14, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          256(SP), Z18, Z18
-	VFMADD231PS     Z18, Z14, Z13
-	VPMADDWD        320(SP), Z20, Z14
-	VCVTDQ2PS       Z14, Z14
-	VMULPS          256(SP), Z19, Z18
-	VFNMADD231PS    Z18, Z14, Z13
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z27
+	VPMADDUBSW      64(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      64(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      64(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      64(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      64(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 80(DX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z27
+	VPMADDUBSW      128(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      128(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      128(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      128(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      128(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 112(DX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z22
+	VPMADDUBSW      192(R8), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z23
+	VPMADDUBSW      192(R9), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z24
+	VPMADDUBSW      192(R10), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z25
+	VPMADDUBSW      192(R11), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z26
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z4
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z4
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z5
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z5
+	VSHUFI64X2      $0x44, Z20, Z26, Z18
+	VSHUFI64X2      $0xee, Z20, Z26, Z20
+	VPADDD          Z20, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z13, Z13
+	VFMADD231PS     Z13, Z18, Z6
+	VPMADDWD        320(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z17, Z13
+	VFNMADD231PS    Z13, Z18, Z6
+	VBROADCASTI32X4 4(BX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (BX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(BX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 16(BX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (R11), Z20, Z26
+	VPMADDWD        Z21, Z26, Z26
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 48(BX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z27
+	VPMADDUBSW      64(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      64(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      64(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      64(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      64(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 80(BX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z27
+	VPMADDUBSW      128(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      128(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      128(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      128(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      128(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 112(BX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z22
+	VPMADDUBSW      192(R8), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z23
+	VPMADDUBSW      192(R9), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z24
+	VPMADDUBSW      192(R10), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z25
+	VPMADDUBSW      192(R11), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z26
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z7
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z7
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z8
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z8
+	VSHUFI64X2      $0x44, Z20, Z26, Z18
+	VSHUFI64X2      $0xee, Z20, Z26, Z20
+	VPADDD          Z20, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z13, Z13
+	VFMADD231PS     Z13, Z18, Z9
+	VPMADDWD        320(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z17, Z13
+	VFNMADD231PS    Z13, Z18, Z9
+	VBROADCASTI32X4 4(CX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (CX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(CX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 16(CX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (R11), Z20, Z26
+	VPMADDWD        Z21, Z26, Z26
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 48(CX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z27
+	VPMADDUBSW      64(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      64(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      64(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      64(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      64(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 80(CX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z27
+	VPMADDUBSW      128(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      128(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      128(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      128(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      128(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 112(CX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z22
+	VPMADDUBSW      192(R8), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z23
+	VPMADDUBSW      192(R9), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z24
+	VPMADDUBSW      192(R10), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z25
+	VPMADDUBSW      192(R11), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z26
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z10
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z10
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z11
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z11
+	VSHUFI64X2      $0x44, Z20, Z26, Z18
+	VSHUFI64X2      $0xee, Z20, Z26, Z20
+	VPADDD          Z20, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z13, Z13
+	VFMADD231PS     Z13, Z18, Z12
+	VPMADDWD        320(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z17, Z13
+	VFNMADD231PS    Z13, Z18, Z12
 	ADDQ            $0x00000090, AX
 	ADDQ            $0x00000090, DX
 	ADDQ            $0x00000090, BX
@@ -35840,6 +35822,68 @@ dotQ4Kx4x6VNNI_loop:
 dotQ4Kx4x6VNNI_end:
 	MOVQ          out+40(FP), AX
 	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X13
+	VADDPS        X13, X1, X1
+	VMOVHLPS      X1, X1, X13
+	VADDPS        X13, X1, X1
+	VMOVSHDUP     X1, X13
+	VADDSS        X13, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X13
+	VADDPS        X13, X4, X4
+	VMOVHLPS      X4, X4, X13
+	VADDPS        X13, X4, X4
+	VMOVSHDUP     X4, X13
+	VADDSS        X13, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y4
+	VEXTRACTF32X4 $0x01, Y7, X13
+	VADDPS        X13, X7, X7
+	VMOVHLPS      X7, X7, X13
+	VADDPS        X13, X7, X7
+	VMOVSHDUP     X7, X13
+	VADDSS        X13, X7, X7
+	VMOVSS        X7, 8(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y7
+	VEXTRACTF32X4 $0x01, Y10, X13
+	VADDPS        X13, X10, X10
+	VMOVHLPS      X10, X10, X13
+	VADDPS        X13, X10, X10
+	VMOVSHDUP     X10, X13
+	VADDSS        X13, X10, X10
+	VMOVSS        X10, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X10
+	VADDPS        X10, X0, X0
+	VMOVHLPS      X0, X0, X10
+	VADDPS        X10, X0, X0
+	VMOVSHDUP     X0, X10
+	VADDSS        X10, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 8(AX)
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 12(AX)
+	ADDQ          CX, AX
 	VEXTRACTF64X4 $0x01, Z2, Y0
 	VEXTRACTF32X4 $0x01, Y2, X1
 	VADDPS        X1, X2, X2
@@ -35857,28 +35901,28 @@ dotQ4Kx4x6VNNI_end:
 	VADDSS        X2, X5, X5
 	VMOVSS        X5, 4(AX)
 	VEXTRACTF64X4 $0x01, Z8, Y2
-	VEXTRACTF32X4 $0x01, Y8, X5
-	VADDPS        X5, X8, X8
-	VMOVHLPS      X8, X8, X5
-	VADDPS        X5, X8, X8
-	VMOVSHDUP     X8, X5
-	VADDSS        X5, X8, X8
+	VEXTRACTF32X4 $0x01, Y8, X4
+	VADDPS        X4, X8, X8
+	VMOVHLPS      X8, X8, X4
+	VADDPS        X4, X8, X8
+	VMOVSHDUP     X8, X4
+	VADDSS        X4, X8, X8
 	VMOVSS        X8, 8(AX)
-	VEXTRACTF64X4 $0x01, Z11, Y5
-	VEXTRACTF32X4 $0x01, Y11, X8
-	VADDPS        X8, X11, X11
-	VMOVHLPS      X11, X11, X8
-	VADDPS        X8, X11, X11
-	VMOVSHDUP     X11, X8
-	VADDSS        X8, X11, X11
+	VEXTRACTF64X4 $0x01, Z11, Y4
+	VEXTRACTF32X4 $0x01, Y11, X5
+	VADDPS        X5, X11, X11
+	VMOVHLPS      X11, X11, X5
+	VADDPS        X5, X11, X11
+	VMOVSHDUP     X11, X5
+	VADDSS        X5, X11, X11
 	VMOVSS        X11, 12(AX)
 	ADDQ          CX, AX
-	VEXTRACTF32X4 $0x01, Y0, X8
-	VADDPS        X8, X0, X0
-	VMOVHLPS      X0, X0, X8
-	VADDPS        X8, X0, X0
-	VMOVSHDUP     X0, X8
-	VADDSS        X8, X0, X0
+	VEXTRACTF32X4 $0x01, Y0, X5
+	VADDPS        X5, X0, X0
+	VMOVHLPS      X0, X0, X5
+	VADDPS        X5, X0, X0
+	VMOVSHDUP     X0, X5
+	VADDSS        X5, X0, X0
 	VMOVSS        X0, (AX)
 	VEXTRACTF32X4 $0x01, Y1, X0
 	VADDPS        X0, X1, X1
@@ -35894,13 +35938,13 @@ dotQ4Kx4x6VNNI_end:
 	VMOVSHDUP     X2, X0
 	VADDSS        X0, X2, X2
 	VMOVSS        X2, 8(AX)
-	VEXTRACTF32X4 $0x01, Y5, X0
-	VADDPS        X0, X5, X5
-	VMOVHLPS      X5, X5, X0
-	VADDPS        X0, X5, X5
-	VMOVSHDUP     X5, X0
-	VADDSS        X0, X5, X5
-	VMOVSS        X5, 12(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 12(AX)
 	ADDQ          CX, AX
 	VEXTRACTF64X4 $0x01, Z3, Y0
 	VEXTRACTF32X4 $0x01, Y3, X1
@@ -35927,20 +35971,20 @@ dotQ4Kx4x6VNNI_end:
 	VADDSS        X3, X9, X9
 	VMOVSS        X9, 8(AX)
 	VEXTRACTF64X4 $0x01, Z12, Y3
-	VEXTRACTF32X4 $0x01, Y12, X5
-	VADDPS        X5, X12, X12
-	VMOVHLPS      X12, X12, X5
-	VADDPS        X5, X12, X12
-	VMOVSHDUP     X12, X5
-	VADDSS        X5, X12, X12
+	VEXTRACTF32X4 $0x01, Y12, X4
+	VADDPS        X4, X12, X12
+	VMOVHLPS      X12, X12, X4
+	VADDPS        X4, X12, X12
+	VMOVSHDUP     X12, X4
+	VADDSS        X4, X12, X12
 	VMOVSS        X12, 12(AX)
 	ADDQ          CX, AX
-	VEXTRACTF32X4 $0x01, Y0, X5
-	VADDPS        X5, X0, X0
-	VMOVHLPS      X0, X0, X5
-	VADDPS        X5, X0, X0
-	VMOVSHDUP     X0, X5
-	VADDSS        X5, X0, X0
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
 	VMOVSS        X0, (AX)
 	VEXTRACTF32X4 $0x01, Y1, X0
 	VADDPS        X0, X1, X1
@@ -35963,39 +36007,6712 @@ dotQ4Kx4x6VNNI_end:
 	VMOVSHDUP     X3, X0
 	VADDSS        X0, X3, X3
 	VMOVSS        X3, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx1x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ6Kx1x1VNNI(SB), NOSPLIT, $384-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	MOVQ      nb+32(FP), DX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+
+dotQ6Kx1x1VNNI_loop:
+	TESTQ           DX, DX
+	JZ              dotQ6Kx1x1VNNI_end
+	VBROADCASTSS    288(CX), Z2
+	VMOVDQU32       256(CX), Y3
+	VMOVUPS         Z2, (SP)
+	VMOVDQU64       Z3, 64(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z2
+	VPMADDUBSW      (CX), Z2, Z4
+	VMOVDQU64       Z4, 128(SP)
+	VPMADDUBSW      64(CX), Z2, Z4
+	VMOVDQU64       Z4, 192(SP)
+	VPMADDUBSW      128(CX), Z2, Z4
+	VMOVDQU64       Z4, 256(SP)
+	VPMADDUBSW      192(CX), Z2, Z2
+	VMOVDQU64       Z2, 320(SP)
+	VBROADCASTI32X4 192(AX), Z4
+	VPBROADCASTW    208(AX), Y2
+	VCVTPH2PS       Y2, Z2
+	VMOVDQU64       (AX), Z5
+	VPANDD          Z0, Z5, Z5
+	VBROADCASTI64X4 128(AX), Z6
+	VPSLLVW         halfShifts42<>+0(SB), Z6, Z6
+	VPANDD          bits45<>+0(SB), Z6, Z6
+	VPORD           Z6, Z5, Z5
+	VPSHUFB         q6kScales0<>+0(SB), Z4, Z6
+	VPSRAW          $0x08, Z6, Z6
+	VPMADDUBSW      (CX), Z5, Z5
+	VPSUBW          128(SP), Z5, Z5
+	VPMADDWD        Z6, Z5, Z5
+	VMOVDQU64       (AX), Z6
+	VPSRLW          $0x04, Z6, Z6
+	VPANDD          Z0, Z6, Z6
+	VBROADCASTI64X4 128(AX), Z7
+	VPSRLVW         halfShifts02<>+0(SB), Z7, Z7
+	VPANDD          bits45<>+0(SB), Z7, Z7
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q6kScales1<>+0(SB), Z4, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      64(CX), Z6, Z6
+	VPSUBW          192(SP), Z6, Z6
+	VPDPWSSD        Z7, Z6, Z5
+	VMOVDQU64       64(AX), Z6
+	VPANDD          Z0, Z6, Z6
+	VBROADCASTI64X4 160(AX), Z7
+	VPSLLVW         halfShifts42<>+0(SB), Z7, Z7
+	VPANDD          bits45<>+0(SB), Z7, Z7
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q6kScales2<>+0(SB), Z4, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      128(CX), Z6, Z6
+	VPSUBW          256(SP), Z6, Z6
+	VPDPWSSD        Z7, Z6, Z5
+	VMOVDQU64       64(AX), Z6
+	VPSRLW          $0x04, Z6, Z6
+	VPANDD          Z0, Z6, Z6
+	VBROADCASTI64X4 160(AX), Z7
+	VPSRLVW         halfShifts02<>+0(SB), Z7, Z7
+	VPANDD          bits45<>+0(SB), Z7, Z7
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q6kScales3<>+0(SB), Z4, Z4
+	VPSRAW          $0x08, Z4, Z4
+	VPMADDUBSW      192(CX), Z6, Z6
+	VPSUBW          320(SP), Z6, Z6
+	VPDPWSSD        Z4, Z6, Z5
+	VEXTRACTI64X4   $0x01, Z5, Y3
+	VPADDD          Y3, Y5, Y3
+	VCVTDQ2PS       Y3, Y3
+	VMULPS          (SP), Y2, Y2
+	VFMADD231PS     Y2, Y3, Y1
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x00000140, CX
+	DECQ            DX
+	JMP             dotQ6Kx1x1VNNI_loop
+
+dotQ6Kx1x1VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, (AX)
+	VZEROUPPER
+	RET
+
+DATA halfShifts42<>+0(SB)/1, $0x04
+DATA halfShifts42<>+1(SB)/1, $0x00
+DATA halfShifts42<>+2(SB)/1, $0x04
+DATA halfShifts42<>+3(SB)/1, $0x00
+DATA halfShifts42<>+4(SB)/1, $0x04
+DATA halfShifts42<>+5(SB)/1, $0x00
+DATA halfShifts42<>+6(SB)/1, $0x04
+DATA halfShifts42<>+7(SB)/1, $0x00
+DATA halfShifts42<>+8(SB)/1, $0x04
+DATA halfShifts42<>+9(SB)/1, $0x00
+DATA halfShifts42<>+10(SB)/1, $0x04
+DATA halfShifts42<>+11(SB)/1, $0x00
+DATA halfShifts42<>+12(SB)/1, $0x04
+DATA halfShifts42<>+13(SB)/1, $0x00
+DATA halfShifts42<>+14(SB)/1, $0x04
+DATA halfShifts42<>+15(SB)/1, $0x00
+DATA halfShifts42<>+16(SB)/1, $0x04
+DATA halfShifts42<>+17(SB)/1, $0x00
+DATA halfShifts42<>+18(SB)/1, $0x04
+DATA halfShifts42<>+19(SB)/1, $0x00
+DATA halfShifts42<>+20(SB)/1, $0x04
+DATA halfShifts42<>+21(SB)/1, $0x00
+DATA halfShifts42<>+22(SB)/1, $0x04
+DATA halfShifts42<>+23(SB)/1, $0x00
+DATA halfShifts42<>+24(SB)/1, $0x04
+DATA halfShifts42<>+25(SB)/1, $0x00
+DATA halfShifts42<>+26(SB)/1, $0x04
+DATA halfShifts42<>+27(SB)/1, $0x00
+DATA halfShifts42<>+28(SB)/1, $0x04
+DATA halfShifts42<>+29(SB)/1, $0x00
+DATA halfShifts42<>+30(SB)/1, $0x04
+DATA halfShifts42<>+31(SB)/1, $0x00
+DATA halfShifts42<>+32(SB)/1, $0x02
+DATA halfShifts42<>+33(SB)/1, $0x00
+DATA halfShifts42<>+34(SB)/1, $0x02
+DATA halfShifts42<>+35(SB)/1, $0x00
+DATA halfShifts42<>+36(SB)/1, $0x02
+DATA halfShifts42<>+37(SB)/1, $0x00
+DATA halfShifts42<>+38(SB)/1, $0x02
+DATA halfShifts42<>+39(SB)/1, $0x00
+DATA halfShifts42<>+40(SB)/1, $0x02
+DATA halfShifts42<>+41(SB)/1, $0x00
+DATA halfShifts42<>+42(SB)/1, $0x02
+DATA halfShifts42<>+43(SB)/1, $0x00
+DATA halfShifts42<>+44(SB)/1, $0x02
+DATA halfShifts42<>+45(SB)/1, $0x00
+DATA halfShifts42<>+46(SB)/1, $0x02
+DATA halfShifts42<>+47(SB)/1, $0x00
+DATA halfShifts42<>+48(SB)/1, $0x02
+DATA halfShifts42<>+49(SB)/1, $0x00
+DATA halfShifts42<>+50(SB)/1, $0x02
+DATA halfShifts42<>+51(SB)/1, $0x00
+DATA halfShifts42<>+52(SB)/1, $0x02
+DATA halfShifts42<>+53(SB)/1, $0x00
+DATA halfShifts42<>+54(SB)/1, $0x02
+DATA halfShifts42<>+55(SB)/1, $0x00
+DATA halfShifts42<>+56(SB)/1, $0x02
+DATA halfShifts42<>+57(SB)/1, $0x00
+DATA halfShifts42<>+58(SB)/1, $0x02
+DATA halfShifts42<>+59(SB)/1, $0x00
+DATA halfShifts42<>+60(SB)/1, $0x02
+DATA halfShifts42<>+61(SB)/1, $0x00
+DATA halfShifts42<>+62(SB)/1, $0x02
+DATA halfShifts42<>+63(SB)/1, $0x00
+GLOBL halfShifts42<>(SB), RODATA|NOPTR, $64
+
+DATA q6kScales0<>+0(SB)/1, $0x80
+DATA q6kScales0<>+1(SB)/1, $0x00
+DATA q6kScales0<>+2(SB)/1, $0x80
+DATA q6kScales0<>+3(SB)/1, $0x00
+DATA q6kScales0<>+4(SB)/1, $0x80
+DATA q6kScales0<>+5(SB)/1, $0x00
+DATA q6kScales0<>+6(SB)/1, $0x80
+DATA q6kScales0<>+7(SB)/1, $0x00
+DATA q6kScales0<>+8(SB)/1, $0x80
+DATA q6kScales0<>+9(SB)/1, $0x00
+DATA q6kScales0<>+10(SB)/1, $0x80
+DATA q6kScales0<>+11(SB)/1, $0x00
+DATA q6kScales0<>+12(SB)/1, $0x80
+DATA q6kScales0<>+13(SB)/1, $0x00
+DATA q6kScales0<>+14(SB)/1, $0x80
+DATA q6kScales0<>+15(SB)/1, $0x00
+DATA q6kScales0<>+16(SB)/1, $0x80
+DATA q6kScales0<>+17(SB)/1, $0x01
+DATA q6kScales0<>+18(SB)/1, $0x80
+DATA q6kScales0<>+19(SB)/1, $0x01
+DATA q6kScales0<>+20(SB)/1, $0x80
+DATA q6kScales0<>+21(SB)/1, $0x01
+DATA q6kScales0<>+22(SB)/1, $0x80
+DATA q6kScales0<>+23(SB)/1, $0x01
+DATA q6kScales0<>+24(SB)/1, $0x80
+DATA q6kScales0<>+25(SB)/1, $0x01
+DATA q6kScales0<>+26(SB)/1, $0x80
+DATA q6kScales0<>+27(SB)/1, $0x01
+DATA q6kScales0<>+28(SB)/1, $0x80
+DATA q6kScales0<>+29(SB)/1, $0x01
+DATA q6kScales0<>+30(SB)/1, $0x80
+DATA q6kScales0<>+31(SB)/1, $0x01
+DATA q6kScales0<>+32(SB)/1, $0x80
+DATA q6kScales0<>+33(SB)/1, $0x02
+DATA q6kScales0<>+34(SB)/1, $0x80
+DATA q6kScales0<>+35(SB)/1, $0x02
+DATA q6kScales0<>+36(SB)/1, $0x80
+DATA q6kScales0<>+37(SB)/1, $0x02
+DATA q6kScales0<>+38(SB)/1, $0x80
+DATA q6kScales0<>+39(SB)/1, $0x02
+DATA q6kScales0<>+40(SB)/1, $0x80
+DATA q6kScales0<>+41(SB)/1, $0x02
+DATA q6kScales0<>+42(SB)/1, $0x80
+DATA q6kScales0<>+43(SB)/1, $0x02
+DATA q6kScales0<>+44(SB)/1, $0x80
+DATA q6kScales0<>+45(SB)/1, $0x02
+DATA q6kScales0<>+46(SB)/1, $0x80
+DATA q6kScales0<>+47(SB)/1, $0x02
+DATA q6kScales0<>+48(SB)/1, $0x80
+DATA q6kScales0<>+49(SB)/1, $0x03
+DATA q6kScales0<>+50(SB)/1, $0x80
+DATA q6kScales0<>+51(SB)/1, $0x03
+DATA q6kScales0<>+52(SB)/1, $0x80
+DATA q6kScales0<>+53(SB)/1, $0x03
+DATA q6kScales0<>+54(SB)/1, $0x80
+DATA q6kScales0<>+55(SB)/1, $0x03
+DATA q6kScales0<>+56(SB)/1, $0x80
+DATA q6kScales0<>+57(SB)/1, $0x03
+DATA q6kScales0<>+58(SB)/1, $0x80
+DATA q6kScales0<>+59(SB)/1, $0x03
+DATA q6kScales0<>+60(SB)/1, $0x80
+DATA q6kScales0<>+61(SB)/1, $0x03
+DATA q6kScales0<>+62(SB)/1, $0x80
+DATA q6kScales0<>+63(SB)/1, $0x03
+GLOBL q6kScales0<>(SB), RODATA|NOPTR, $64
+
+DATA halfShifts02<>+0(SB)/1, $0x00
+DATA halfShifts02<>+1(SB)/1, $0x00
+DATA halfShifts02<>+2(SB)/1, $0x00
+DATA halfShifts02<>+3(SB)/1, $0x00
+DATA halfShifts02<>+4(SB)/1, $0x00
+DATA halfShifts02<>+5(SB)/1, $0x00
+DATA halfShifts02<>+6(SB)/1, $0x00
+DATA halfShifts02<>+7(SB)/1, $0x00
+DATA halfShifts02<>+8(SB)/1, $0x00
+DATA halfShifts02<>+9(SB)/1, $0x00
+DATA halfShifts02<>+10(SB)/1, $0x00
+DATA halfShifts02<>+11(SB)/1, $0x00
+DATA halfShifts02<>+12(SB)/1, $0x00
+DATA halfShifts02<>+13(SB)/1, $0x00
+DATA halfShifts02<>+14(SB)/1, $0x00
+DATA halfShifts02<>+15(SB)/1, $0x00
+DATA halfShifts02<>+16(SB)/1, $0x00
+DATA halfShifts02<>+17(SB)/1, $0x00
+DATA halfShifts02<>+18(SB)/1, $0x00
+DATA halfShifts02<>+19(SB)/1, $0x00
+DATA halfShifts02<>+20(SB)/1, $0x00
+DATA halfShifts02<>+21(SB)/1, $0x00
+DATA halfShifts02<>+22(SB)/1, $0x00
+DATA halfShifts02<>+23(SB)/1, $0x00
+DATA halfShifts02<>+24(SB)/1, $0x00
+DATA halfShifts02<>+25(SB)/1, $0x00
+DATA halfShifts02<>+26(SB)/1, $0x00
+DATA halfShifts02<>+27(SB)/1, $0x00
+DATA halfShifts02<>+28(SB)/1, $0x00
+DATA halfShifts02<>+29(SB)/1, $0x00
+DATA halfShifts02<>+30(SB)/1, $0x00
+DATA halfShifts02<>+31(SB)/1, $0x00
+DATA halfShifts02<>+32(SB)/1, $0x02
+DATA halfShifts02<>+33(SB)/1, $0x00
+DATA halfShifts02<>+34(SB)/1, $0x02
+DATA halfShifts02<>+35(SB)/1, $0x00
+DATA halfShifts02<>+36(SB)/1, $0x02
+DATA halfShifts02<>+37(SB)/1, $0x00
+DATA halfShifts02<>+38(SB)/1, $0x02
+DATA halfShifts02<>+39(SB)/1, $0x00
+DATA halfShifts02<>+40(SB)/1, $0x02
+DATA halfShifts02<>+41(SB)/1, $0x00
+DATA halfShifts02<>+42(SB)/1, $0x02
+DATA halfShifts02<>+43(SB)/1, $0x00
+DATA halfShifts02<>+44(SB)/1, $0x02
+DATA halfShifts02<>+45(SB)/1, $0x00
+DATA halfShifts02<>+46(SB)/1, $0x02
+DATA halfShifts02<>+47(SB)/1, $0x00
+DATA halfShifts02<>+48(SB)/1, $0x02
+DATA halfShifts02<>+49(SB)/1, $0x00
+DATA halfShifts02<>+50(SB)/1, $0x02
+DATA halfShifts02<>+51(SB)/1, $0x00
+DATA halfShifts02<>+52(SB)/1, $0x02
+DATA halfShifts02<>+53(SB)/1, $0x00
+DATA halfShifts02<>+54(SB)/1, $0x02
+DATA halfShifts02<>+55(SB)/1, $0x00
+DATA halfShifts02<>+56(SB)/1, $0x02
+DATA halfShifts02<>+57(SB)/1, $0x00
+DATA halfShifts02<>+58(SB)/1, $0x02
+DATA halfShifts02<>+59(SB)/1, $0x00
+DATA halfShifts02<>+60(SB)/1, $0x02
+DATA halfShifts02<>+61(SB)/1, $0x00
+DATA halfShifts02<>+62(SB)/1, $0x02
+DATA halfShifts02<>+63(SB)/1, $0x00
+GLOBL halfShifts02<>(SB), RODATA|NOPTR, $64
+
+DATA q6kScales1<>+0(SB)/1, $0x80
+DATA q6kScales1<>+1(SB)/1, $0x04
+DATA q6kScales1<>+2(SB)/1, $0x80
+DATA q6kScales1<>+3(SB)/1, $0x04
+DATA q6kScales1<>+4(SB)/1, $0x80
+DATA q6kScales1<>+5(SB)/1, $0x04
+DATA q6kScales1<>+6(SB)/1, $0x80
+DATA q6kScales1<>+7(SB)/1, $0x04
+DATA q6kScales1<>+8(SB)/1, $0x80
+DATA q6kScales1<>+9(SB)/1, $0x04
+DATA q6kScales1<>+10(SB)/1, $0x80
+DATA q6kScales1<>+11(SB)/1, $0x04
+DATA q6kScales1<>+12(SB)/1, $0x80
+DATA q6kScales1<>+13(SB)/1, $0x04
+DATA q6kScales1<>+14(SB)/1, $0x80
+DATA q6kScales1<>+15(SB)/1, $0x04
+DATA q6kScales1<>+16(SB)/1, $0x80
+DATA q6kScales1<>+17(SB)/1, $0x05
+DATA q6kScales1<>+18(SB)/1, $0x80
+DATA q6kScales1<>+19(SB)/1, $0x05
+DATA q6kScales1<>+20(SB)/1, $0x80
+DATA q6kScales1<>+21(SB)/1, $0x05
+DATA q6kScales1<>+22(SB)/1, $0x80
+DATA q6kScales1<>+23(SB)/1, $0x05
+DATA q6kScales1<>+24(SB)/1, $0x80
+DATA q6kScales1<>+25(SB)/1, $0x05
+DATA q6kScales1<>+26(SB)/1, $0x80
+DATA q6kScales1<>+27(SB)/1, $0x05
+DATA q6kScales1<>+28(SB)/1, $0x80
+DATA q6kScales1<>+29(SB)/1, $0x05
+DATA q6kScales1<>+30(SB)/1, $0x80
+DATA q6kScales1<>+31(SB)/1, $0x05
+DATA q6kScales1<>+32(SB)/1, $0x80
+DATA q6kScales1<>+33(SB)/1, $0x06
+DATA q6kScales1<>+34(SB)/1, $0x80
+DATA q6kScales1<>+35(SB)/1, $0x06
+DATA q6kScales1<>+36(SB)/1, $0x80
+DATA q6kScales1<>+37(SB)/1, $0x06
+DATA q6kScales1<>+38(SB)/1, $0x80
+DATA q6kScales1<>+39(SB)/1, $0x06
+DATA q6kScales1<>+40(SB)/1, $0x80
+DATA q6kScales1<>+41(SB)/1, $0x06
+DATA q6kScales1<>+42(SB)/1, $0x80
+DATA q6kScales1<>+43(SB)/1, $0x06
+DATA q6kScales1<>+44(SB)/1, $0x80
+DATA q6kScales1<>+45(SB)/1, $0x06
+DATA q6kScales1<>+46(SB)/1, $0x80
+DATA q6kScales1<>+47(SB)/1, $0x06
+DATA q6kScales1<>+48(SB)/1, $0x80
+DATA q6kScales1<>+49(SB)/1, $0x07
+DATA q6kScales1<>+50(SB)/1, $0x80
+DATA q6kScales1<>+51(SB)/1, $0x07
+DATA q6kScales1<>+52(SB)/1, $0x80
+DATA q6kScales1<>+53(SB)/1, $0x07
+DATA q6kScales1<>+54(SB)/1, $0x80
+DATA q6kScales1<>+55(SB)/1, $0x07
+DATA q6kScales1<>+56(SB)/1, $0x80
+DATA q6kScales1<>+57(SB)/1, $0x07
+DATA q6kScales1<>+58(SB)/1, $0x80
+DATA q6kScales1<>+59(SB)/1, $0x07
+DATA q6kScales1<>+60(SB)/1, $0x80
+DATA q6kScales1<>+61(SB)/1, $0x07
+DATA q6kScales1<>+62(SB)/1, $0x80
+DATA q6kScales1<>+63(SB)/1, $0x07
+GLOBL q6kScales1<>(SB), RODATA|NOPTR, $64
+
+DATA q6kScales2<>+0(SB)/1, $0x80
+DATA q6kScales2<>+1(SB)/1, $0x08
+DATA q6kScales2<>+2(SB)/1, $0x80
+DATA q6kScales2<>+3(SB)/1, $0x08
+DATA q6kScales2<>+4(SB)/1, $0x80
+DATA q6kScales2<>+5(SB)/1, $0x08
+DATA q6kScales2<>+6(SB)/1, $0x80
+DATA q6kScales2<>+7(SB)/1, $0x08
+DATA q6kScales2<>+8(SB)/1, $0x80
+DATA q6kScales2<>+9(SB)/1, $0x08
+DATA q6kScales2<>+10(SB)/1, $0x80
+DATA q6kScales2<>+11(SB)/1, $0x08
+DATA q6kScales2<>+12(SB)/1, $0x80
+DATA q6kScales2<>+13(SB)/1, $0x08
+DATA q6kScales2<>+14(SB)/1, $0x80
+DATA q6kScales2<>+15(SB)/1, $0x08
+DATA q6kScales2<>+16(SB)/1, $0x80
+DATA q6kScales2<>+17(SB)/1, $0x09
+DATA q6kScales2<>+18(SB)/1, $0x80
+DATA q6kScales2<>+19(SB)/1, $0x09
+DATA q6kScales2<>+20(SB)/1, $0x80
+DATA q6kScales2<>+21(SB)/1, $0x09
+DATA q6kScales2<>+22(SB)/1, $0x80
+DATA q6kScales2<>+23(SB)/1, $0x09
+DATA q6kScales2<>+24(SB)/1, $0x80
+DATA q6kScales2<>+25(SB)/1, $0x09
+DATA q6kScales2<>+26(SB)/1, $0x80
+DATA q6kScales2<>+27(SB)/1, $0x09
+DATA q6kScales2<>+28(SB)/1, $0x80
+DATA q6kScales2<>+29(SB)/1, $0x09
+DATA q6kScales2<>+30(SB)/1, $0x80
+DATA q6kScales2<>+31(SB)/1, $0x09
+DATA q6kScales2<>+32(SB)/1, $0x80
+DATA q6kScales2<>+33(SB)/1, $0x0a
+DATA q6kScales2<>+34(SB)/1, $0x80
+DATA q6kScales2<>+35(SB)/1, $0x0a
+DATA q6kScales2<>+36(SB)/1, $0x80
+DATA q6kScales2<>+37(SB)/1, $0x0a
+DATA q6kScales2<>+38(SB)/1, $0x80
+DATA q6kScales2<>+39(SB)/1, $0x0a
+DATA q6kScales2<>+40(SB)/1, $0x80
+DATA q6kScales2<>+41(SB)/1, $0x0a
+DATA q6kScales2<>+42(SB)/1, $0x80
+DATA q6kScales2<>+43(SB)/1, $0x0a
+DATA q6kScales2<>+44(SB)/1, $0x80
+DATA q6kScales2<>+45(SB)/1, $0x0a
+DATA q6kScales2<>+46(SB)/1, $0x80
+DATA q6kScales2<>+47(SB)/1, $0x0a
+DATA q6kScales2<>+48(SB)/1, $0x80
+DATA q6kScales2<>+49(SB)/1, $0x0b
+DATA q6kScales2<>+50(SB)/1, $0x80
+DATA q6kScales2<>+51(SB)/1, $0x0b
+DATA q6kScales2<>+52(SB)/1, $0x80
+DATA q6kScales2<>+53(SB)/1, $0x0b
+DATA q6kScales2<>+54(SB)/1, $0x80
+DATA q6kScales2<>+55(SB)/1, $0x0b
+DATA q6kScales2<>+56(SB)/1, $0x80
+DATA q6kScales2<>+57(SB)/1, $0x0b
+DATA q6kScales2<>+58(SB)/1, $0x80
+DATA q6kScales2<>+59(SB)/1, $0x0b
+DATA q6kScales2<>+60(SB)/1, $0x80
+DATA q6kScales2<>+61(SB)/1, $0x0b
+DATA q6kScales2<>+62(SB)/1, $0x80
+DATA q6kScales2<>+63(SB)/1, $0x0b
+GLOBL q6kScales2<>(SB), RODATA|NOPTR, $64
+
+DATA q6kScales3<>+0(SB)/1, $0x80
+DATA q6kScales3<>+1(SB)/1, $0x0c
+DATA q6kScales3<>+2(SB)/1, $0x80
+DATA q6kScales3<>+3(SB)/1, $0x0c
+DATA q6kScales3<>+4(SB)/1, $0x80
+DATA q6kScales3<>+5(SB)/1, $0x0c
+DATA q6kScales3<>+6(SB)/1, $0x80
+DATA q6kScales3<>+7(SB)/1, $0x0c
+DATA q6kScales3<>+8(SB)/1, $0x80
+DATA q6kScales3<>+9(SB)/1, $0x0c
+DATA q6kScales3<>+10(SB)/1, $0x80
+DATA q6kScales3<>+11(SB)/1, $0x0c
+DATA q6kScales3<>+12(SB)/1, $0x80
+DATA q6kScales3<>+13(SB)/1, $0x0c
+DATA q6kScales3<>+14(SB)/1, $0x80
+DATA q6kScales3<>+15(SB)/1, $0x0c
+DATA q6kScales3<>+16(SB)/1, $0x80
+DATA q6kScales3<>+17(SB)/1, $0x0d
+DATA q6kScales3<>+18(SB)/1, $0x80
+DATA q6kScales3<>+19(SB)/1, $0x0d
+DATA q6kScales3<>+20(SB)/1, $0x80
+DATA q6kScales3<>+21(SB)/1, $0x0d
+DATA q6kScales3<>+22(SB)/1, $0x80
+DATA q6kScales3<>+23(SB)/1, $0x0d
+DATA q6kScales3<>+24(SB)/1, $0x80
+DATA q6kScales3<>+25(SB)/1, $0x0d
+DATA q6kScales3<>+26(SB)/1, $0x80
+DATA q6kScales3<>+27(SB)/1, $0x0d
+DATA q6kScales3<>+28(SB)/1, $0x80
+DATA q6kScales3<>+29(SB)/1, $0x0d
+DATA q6kScales3<>+30(SB)/1, $0x80
+DATA q6kScales3<>+31(SB)/1, $0x0d
+DATA q6kScales3<>+32(SB)/1, $0x80
+DATA q6kScales3<>+33(SB)/1, $0x0e
+DATA q6kScales3<>+34(SB)/1, $0x80
+DATA q6kScales3<>+35(SB)/1, $0x0e
+DATA q6kScales3<>+36(SB)/1, $0x80
+DATA q6kScales3<>+37(SB)/1, $0x0e
+DATA q6kScales3<>+38(SB)/1, $0x80
+DATA q6kScales3<>+39(SB)/1, $0x0e
+DATA q6kScales3<>+40(SB)/1, $0x80
+DATA q6kScales3<>+41(SB)/1, $0x0e
+DATA q6kScales3<>+42(SB)/1, $0x80
+DATA q6kScales3<>+43(SB)/1, $0x0e
+DATA q6kScales3<>+44(SB)/1, $0x80
+DATA q6kScales3<>+45(SB)/1, $0x0e
+DATA q6kScales3<>+46(SB)/1, $0x80
+DATA q6kScales3<>+47(SB)/1, $0x0e
+DATA q6kScales3<>+48(SB)/1, $0x80
+DATA q6kScales3<>+49(SB)/1, $0x0f
+DATA q6kScales3<>+50(SB)/1, $0x80
+DATA q6kScales3<>+51(SB)/1, $0x0f
+DATA q6kScales3<>+52(SB)/1, $0x80
+DATA q6kScales3<>+53(SB)/1, $0x0f
+DATA q6kScales3<>+54(SB)/1, $0x80
+DATA q6kScales3<>+55(SB)/1, $0x0f
+DATA q6kScales3<>+56(SB)/1, $0x80
+DATA q6kScales3<>+57(SB)/1, $0x0f
+DATA q6kScales3<>+58(SB)/1, $0x80
+DATA q6kScales3<>+59(SB)/1, $0x0f
+DATA q6kScales3<>+60(SB)/1, $0x80
+DATA q6kScales3<>+61(SB)/1, $0x0f
+DATA q6kScales3<>+62(SB)/1, $0x80
+DATA q6kScales3<>+63(SB)/1, $0x0f
+GLOBL q6kScales3<>(SB), RODATA|NOPTR, $64
+
+// func dotQ6Kx1x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ6Kx1x2VNNI(SB), $640-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), DX
+	MOVQ      nb+32(FP), BX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+
+dotQ6Kx1x2VNNI_loop:
+	TESTQ           BX, BX
+	JZ              dotQ6Kx1x2VNNI_end
+	VBROADCASTSS    288(CX), Z2
+	VMOVDQU32       256(CX), Y3
+	VBROADCASTSS    288(DX), Y4
+	VINSERTF64X4    $0x01, Y4, Z2, Z2
+	VINSERTI64X4    $0x01, 256(DX), Z3, Z3
+	VMOVUPS         Z2, (SP)
+	VMOVDQU64       Z3, 64(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z2
+	VPMADDUBSW      (CX), Z2, Z4
+	VMOVDQU64       Z4, 128(SP)
+	VPMADDUBSW      64(CX), Z2, Z4
+	VMOVDQU64       Z4, 192(SP)
+	VPMADDUBSW      128(CX), Z2, Z4
+	VMOVDQU64       Z4, 256(SP)
+	VPMADDUBSW      192(CX), Z2, Z4
+	VMOVDQU64       Z4, 320(SP)
+	VPMADDUBSW      (DX), Z2, Z4
+	VMOVDQU64       Z4, 384(SP)
+	VPMADDUBSW      64(DX), Z2, Z4
+	VMOVDQU64       Z4, 448(SP)
+	VPMADDUBSW      128(DX), Z2, Z4
+	VMOVDQU64       Z4, 512(SP)
+	VPMADDUBSW      192(DX), Z2, Z2
+	VMOVDQU64       Z2, 576(SP)
+	VBROADCASTI32X4 192(AX), Z4
+	VPBROADCASTW    208(AX), Y2
+	VCVTPH2PS       Y2, Z2
+	VMOVDQU64       (AX), Z5
+	VPANDD          Z0, Z5, Z5
+	VBROADCASTI64X4 128(AX), Z6
+	VPSLLVW         halfShifts42<>+0(SB), Z6, Z6
+	VPANDD          bits45<>+0(SB), Z6, Z6
+	VPORD           Z6, Z5, Z5
+	VPSHUFB         q6kScales0<>+0(SB), Z4, Z6
+	VPSRAW          $0x08, Z6, Z6
+	VPMADDUBSW      (CX), Z5, Z7
+	VPSUBW          128(SP), Z7, Z7
+	VPMADDWD        Z6, Z7, Z7
+	VPMADDUBSW      (DX), Z5, Z5
+	VPSUBW          384(SP), Z5, Z5
+	VPMADDWD        Z6, Z5, Z5
+	VMOVDQU64       (AX), Z6
+	VPSRLW          $0x04, Z6, Z6
+	VPANDD          Z0, Z6, Z6
+	VBROADCASTI64X4 128(AX), Z8
+	VPSRLVW         halfShifts02<>+0(SB), Z8, Z8
+	VPANDD          bits45<>+0(SB), Z8, Z8
+	VPORD           Z8, Z6, Z6
+	VPSHUFB         q6kScales1<>+0(SB), Z4, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      64(CX), Z6, Z9
+	VPSUBW          192(SP), Z9, Z9
+	VPDPWSSD        Z8, Z9, Z7
+	VPMADDUBSW      64(DX), Z6, Z6
+	VPSUBW          448(SP), Z6, Z6
+	VPDPWSSD        Z8, Z6, Z5
+	VMOVDQU64       64(AX), Z6
+	VPANDD          Z0, Z6, Z6
+	VBROADCASTI64X4 160(AX), Z8
+	VPSLLVW         halfShifts42<>+0(SB), Z8, Z8
+	VPANDD          bits45<>+0(SB), Z8, Z8
+	VPORD           Z8, Z6, Z6
+	VPSHUFB         q6kScales2<>+0(SB), Z4, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      128(CX), Z6, Z9
+	VPSUBW          256(SP), Z9, Z9
+	VPDPWSSD        Z8, Z9, Z7
+	VPMADDUBSW      128(DX), Z6, Z6
+	VPSUBW          512(SP), Z6, Z6
+	VPDPWSSD        Z8, Z6, Z5
+	VMOVDQU64       64(AX), Z6
+	VPSRLW          $0x04, Z6, Z6
+	VPANDD          Z0, Z6, Z6
+	VBROADCASTI64X4 160(AX), Z8
+	VPSRLVW         halfShifts02<>+0(SB), Z8, Z8
+	VPANDD          bits45<>+0(SB), Z8, Z8
+	VPORD           Z8, Z6, Z6
+	VPSHUFB         q6kScales3<>+0(SB), Z4, Z4
+	VPSRAW          $0x08, Z4, Z4
+	VPMADDUBSW      192(CX), Z6, Z8
+	VPSUBW          320(SP), Z8, Z8
+	VPDPWSSD        Z4, Z8, Z7
+	VPMADDUBSW      192(DX), Z6, Z6
+	VPSUBW          576(SP), Z6, Z6
+	VPDPWSSD        Z4, Z6, Z5
+	VSHUFI64X2      $0x44, Z5, Z7, Z4
+	VSHUFI64X2      $0xee, Z5, Z7, Z5
+	VPADDD          Z5, Z4, Z4
+	VCVTDQ2PS       Z4, Z4
+	VMULPS          (SP), Z2, Z2
+	VFMADD231PS     Z2, Z4, Z1
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, DX
+	DECQ            BX
+	JMP             dotQ6Kx1x2VNNI_loop
+
+dotQ6Kx1x2VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X2
+	VADDPS        X2, X1, X1
+	VMOVHLPS      X1, X1, X2
+	VADDPS        X2, X1, X1
+	VMOVSHDUP     X1, X2
+	VADDSS        X2, X1, X1
+	VMOVSS        X1, (AX)
 	ADDQ          CX, AX
-	VEXTRACTF64X4 $0x01, Z4, Y0
-	VEXTRACTF32X4 $0x01, Y4, X1
-	VADDPS        X1, X4, X4
-	VMOVHLPS      X4, X4, X1
-	VADDPS        X1, X4, X4
-	VMOVSHDUP     X4, X1
-	VADDSS        X1, X4, X4
-	VMOVSS        X4, (AX)
-	VEXTRACTF64X4 $0x01, Z7, Y1
-	VEXTRACTF32X4 $0x01, Y7, X2
-	VADDPS        X2, X7, X7
-	VMOVHLPS      X7, X7, X2
-	VADDPS        X2, X7, X7
-	VMOVSHDUP     X7, X2
-	VADDSS        X2, X7, X7
-	VMOVSS        X7, 4(AX)
-	VEXTRACTF64X4 $0x01, Z10, Y2
-	VEXTRACTF32X4 $0x01, Y10, X3
-	VADDPS        X3, X10, X10
-	VMOVHLPS      X10, X10, X3
-	VADDPS        X3, X10, X10
-	VMOVSHDUP     X10, X3
-	VADDSS        X3, X10, X10
-	VMOVSS        X10, 8(AX)
-	VEXTRACTF64X4 $0x01, Z13, Y3
-	VEXTRACTF32X4 $0x01, Y13, X4
-	VADDPS        X4, X13, X13
-	VMOVHLPS      X13, X13, X4
-	VADDPS        X4, X13, X13
-	VMOVSHDUP     X13, X4
-	VADDSS        X4, X13, X13
-	VMOVSS        X13, 12(AX)
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx1x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ6Kx1x3VNNI(SB), $1024-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), DX
+	MOVQ      nb+32(FP), SI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+
+dotQ6Kx1x3VNNI_loop:
+	TESTQ           SI, SI
+	JZ              dotQ6Kx1x3VNNI_end
+	VBROADCASTSS    288(CX), Z3
+	VMOVDQU32       256(CX), Y4
+	VBROADCASTSS    288(BX), Y5
+	VINSERTF64X4    $0x01, Y5, Z3, Z3
+	VINSERTI64X4    $0x01, 256(BX), Z4, Z4
+	VMOVUPS         Z3, (SP)
+	VMOVDQU64       Z4, 64(SP)
+	VBROADCASTSS    288(DX), Z3
+	VMOVDQU32       256(DX), Y5
+	VMOVUPS         Z3, 128(SP)
+	VMOVDQU64       Z5, 192(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z3
+	VPMADDUBSW      (CX), Z3, Z6
+	VMOVDQU64       Z6, 256(SP)
+	VPMADDUBSW      64(CX), Z3, Z6
+	VMOVDQU64       Z6, 320(SP)
+	VPMADDUBSW      128(CX), Z3, Z6
+	VMOVDQU64       Z6, 384(SP)
+	VPMADDUBSW      192(CX), Z3, Z6
+	VMOVDQU64       Z6, 448(SP)
+	VPMADDUBSW      (BX), Z3, Z6
+	VMOVDQU64       Z6, 512(SP)
+	VPMADDUBSW      64(BX), Z3, Z6
+	VMOVDQU64       Z6, 576(SP)
+	VPMADDUBSW      128(BX), Z3, Z6
+	VMOVDQU64       Z6, 640(SP)
+	VPMADDUBSW      192(BX), Z3, Z6
+	VMOVDQU64       Z6, 704(SP)
+	VPMADDUBSW      (DX), Z3, Z6
+	VMOVDQU64       Z6, 768(SP)
+	VPMADDUBSW      64(DX), Z3, Z6
+	VMOVDQU64       Z6, 832(SP)
+	VPMADDUBSW      128(DX), Z3, Z6
+	VMOVDQU64       Z6, 896(SP)
+	VPMADDUBSW      192(DX), Z3, Z3
+	VMOVDQU64       Z3, 960(SP)
+	VBROADCASTI32X4 192(AX), Z6
+	VPBROADCASTW    208(AX), Y3
+	VCVTPH2PS       Y3, Z3
+	VMOVDQU64       (AX), Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 128(AX), Z8
+	VPSLLVW         halfShifts42<>+0(SB), Z8, Z8
+	VPANDD          bits45<>+0(SB), Z8, Z8
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q6kScales0<>+0(SB), Z6, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      (CX), Z7, Z9
+	VPSUBW          256(SP), Z9, Z9
+	VPMADDWD        Z8, Z9, Z9
+	VPMADDUBSW      (BX), Z7, Z10
+	VPSUBW          512(SP), Z10, Z10
+	VPMADDWD        Z8, Z10, Z10
+	VPMADDUBSW      (DX), Z7, Z7
+	VPSUBW          768(SP), Z7, Z7
+	VPMADDWD        Z8, Z7, Z7
+	VMOVDQU64       (AX), Z8
+	VPSRLW          $0x04, Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 128(AX), Z11
+	VPSRLVW         halfShifts02<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z8, Z8
+	VPSHUFB         q6kScales1<>+0(SB), Z6, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      64(CX), Z8, Z12
+	VPSUBW          320(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z9
+	VPMADDUBSW      64(BX), Z8, Z12
+	VPSUBW          576(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      64(DX), Z8, Z8
+	VPSUBW          832(SP), Z8, Z8
+	VPDPWSSD        Z11, Z8, Z7
+	VMOVDQU64       64(AX), Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 160(AX), Z11
+	VPSLLVW         halfShifts42<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z8, Z8
+	VPSHUFB         q6kScales2<>+0(SB), Z6, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      128(CX), Z8, Z12
+	VPSUBW          384(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z9
+	VPMADDUBSW      128(BX), Z8, Z12
+	VPSUBW          640(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      128(DX), Z8, Z8
+	VPSUBW          896(SP), Z8, Z8
+	VPDPWSSD        Z11, Z8, Z7
+	VMOVDQU64       64(AX), Z8
+	VPSRLW          $0x04, Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 160(AX), Z11
+	VPSRLVW         halfShifts02<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z8, Z8
+	VPSHUFB         q6kScales3<>+0(SB), Z6, Z6
+	VPSRAW          $0x08, Z6, Z6
+	VPMADDUBSW      192(CX), Z8, Z11
+	VPSUBW          448(SP), Z11, Z11
+	VPDPWSSD        Z6, Z11, Z9
+	VPMADDUBSW      192(BX), Z8, Z11
+	VPSUBW          704(SP), Z11, Z11
+	VPDPWSSD        Z6, Z11, Z10
+	VPMADDUBSW      192(DX), Z8, Z8
+	VPSUBW          960(SP), Z8, Z8
+	VPDPWSSD        Z6, Z8, Z7
+	VSHUFI64X2      $0x44, Z10, Z9, Z6
+	VSHUFI64X2      $0xee, Z10, Z9, Z8
+	VPADDD          Z8, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z3, Z8
+	VFMADD231PS     Z8, Z6, Z1
+	VEXTRACTI64X4   $0x01, Z7, Y4
+	VPADDD          Y4, Y7, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          128(SP), Y3, Y3
+	VFMADD231PS     Y3, Y4, Y2
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, BX
+	ADDQ            $0x00000140, DX
+	DECQ            SI
+	JMP             dotQ6Kx1x3VNNI_loop
+
+dotQ6Kx1x3VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X3, X1, X1
+	VMOVHLPS      X1, X1, X3
+	VADDPS        X3, X1, X1
+	VMOVSHDUP     X1, X3
+	VADDSS        X3, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx1x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ6Kx1x4VNNI(SB), $1280-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), SI
+	LEAQ      (SI)(DX*1), DX
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+
+dotQ6Kx1x4VNNI_loop:
+	TESTQ           DI, DI
+	JZ              dotQ6Kx1x4VNNI_end
+	VBROADCASTSS    288(CX), Z3
+	VMOVDQU32       256(CX), Y4
+	VBROADCASTSS    288(BX), Y5
+	VINSERTF64X4    $0x01, Y5, Z3, Z3
+	VINSERTI64X4    $0x01, 256(BX), Z4, Z4
+	VMOVUPS         Z3, (SP)
+	VMOVDQU64       Z4, 64(SP)
+	VBROADCASTSS    288(SI), Z3
+	VMOVDQU32       256(SI), Y5
+	VBROADCASTSS    288(DX), Y4
+	VINSERTF64X4    $0x01, Y4, Z3, Z3
+	VINSERTI64X4    $0x01, 256(DX), Z5, Z5
+	VMOVUPS         Z3, 128(SP)
+	VMOVDQU64       Z5, 192(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z3
+	VPMADDUBSW      (CX), Z3, Z6
+	VMOVDQU64       Z6, 256(SP)
+	VPMADDUBSW      64(CX), Z3, Z6
+	VMOVDQU64       Z6, 320(SP)
+	VPMADDUBSW      128(CX), Z3, Z6
+	VMOVDQU64       Z6, 384(SP)
+	VPMADDUBSW      192(CX), Z3, Z6
+	VMOVDQU64       Z6, 448(SP)
+	VPMADDUBSW      (BX), Z3, Z6
+	VMOVDQU64       Z6, 512(SP)
+	VPMADDUBSW      64(BX), Z3, Z6
+	VMOVDQU64       Z6, 576(SP)
+	VPMADDUBSW      128(BX), Z3, Z6
+	VMOVDQU64       Z6, 640(SP)
+	VPMADDUBSW      192(BX), Z3, Z6
+	VMOVDQU64       Z6, 704(SP)
+	VPMADDUBSW      (SI), Z3, Z6
+	VMOVDQU64       Z6, 768(SP)
+	VPMADDUBSW      64(SI), Z3, Z6
+	VMOVDQU64       Z6, 832(SP)
+	VPMADDUBSW      128(SI), Z3, Z6
+	VMOVDQU64       Z6, 896(SP)
+	VPMADDUBSW      192(SI), Z3, Z6
+	VMOVDQU64       Z6, 960(SP)
+	VPMADDUBSW      (DX), Z3, Z6
+	VMOVDQU64       Z6, 1024(SP)
+	VPMADDUBSW      64(DX), Z3, Z6
+	VMOVDQU64       Z6, 1088(SP)
+	VPMADDUBSW      128(DX), Z3, Z6
+	VMOVDQU64       Z6, 1152(SP)
+	VPMADDUBSW      192(DX), Z3, Z3
+	VMOVDQU64       Z3, 1216(SP)
+	VBROADCASTI32X4 192(AX), Z6
+	VPBROADCASTW    208(AX), Y3
+	VCVTPH2PS       Y3, Z3
+	VMOVDQU64       (AX), Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 128(AX), Z8
+	VPSLLVW         halfShifts42<>+0(SB), Z8, Z8
+	VPANDD          bits45<>+0(SB), Z8, Z8
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q6kScales0<>+0(SB), Z6, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      (CX), Z7, Z9
+	VPSUBW          256(SP), Z9, Z9
+	VPMADDWD        Z8, Z9, Z9
+	VPMADDUBSW      (BX), Z7, Z10
+	VPSUBW          512(SP), Z10, Z10
+	VPMADDWD        Z8, Z10, Z10
+	VPMADDUBSW      (SI), Z7, Z11
+	VPSUBW          768(SP), Z11, Z11
+	VPMADDWD        Z8, Z11, Z11
+	VPMADDUBSW      (DX), Z7, Z7
+	VPSUBW          1024(SP), Z7, Z7
+	VPMADDWD        Z8, Z7, Z7
+	VMOVDQU64       (AX), Z8
+	VPSRLW          $0x04, Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 128(AX), Z12
+	VPSRLVW         halfShifts02<>+0(SB), Z12, Z12
+	VPANDD          bits45<>+0(SB), Z12, Z12
+	VPORD           Z12, Z8, Z8
+	VPSHUFB         q6kScales1<>+0(SB), Z6, Z12
+	VPSRAW          $0x08, Z12, Z12
+	VPMADDUBSW      64(CX), Z8, Z13
+	VPSUBW          320(SP), Z13, Z13
+	VPDPWSSD        Z12, Z13, Z9
+	VPMADDUBSW      64(BX), Z8, Z13
+	VPSUBW          576(SP), Z13, Z13
+	VPDPWSSD        Z12, Z13, Z10
+	VPMADDUBSW      64(SI), Z8, Z13
+	VPSUBW          832(SP), Z13, Z13
+	VPDPWSSD        Z12, Z13, Z11
+	VPMADDUBSW      64(DX), Z8, Z8
+	VPSUBW          1088(SP), Z8, Z8
+	VPDPWSSD        Z12, Z8, Z7
+	VMOVDQU64       64(AX), Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 160(AX), Z12
+	VPSLLVW         halfShifts42<>+0(SB), Z12, Z12
+	VPANDD          bits45<>+0(SB), Z12, Z12
+	VPORD           Z12, Z8, Z8
+	VPSHUFB         q6kScales2<>+0(SB), Z6, Z12
+	VPSRAW          $0x08, Z12, Z12
+	VPMADDUBSW      128(CX), Z8, Z13
+	VPSUBW          384(SP), Z13, Z13
+	VPDPWSSD        Z12, Z13, Z9
+	VPMADDUBSW      128(BX), Z8, Z13
+	VPSUBW          640(SP), Z13, Z13
+	VPDPWSSD        Z12, Z13, Z10
+	VPMADDUBSW      128(SI), Z8, Z13
+	VPSUBW          896(SP), Z13, Z13
+	VPDPWSSD        Z12, Z13, Z11
+	VPMADDUBSW      128(DX), Z8, Z8
+	VPSUBW          1152(SP), Z8, Z8
+	VPDPWSSD        Z12, Z8, Z7
+	VMOVDQU64       64(AX), Z8
+	VPSRLW          $0x04, Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 160(AX), Z12
+	VPSRLVW         halfShifts02<>+0(SB), Z12, Z12
+	VPANDD          bits45<>+0(SB), Z12, Z12
+	VPORD           Z12, Z8, Z8
+	VPSHUFB         q6kScales3<>+0(SB), Z6, Z6
+	VPSRAW          $0x08, Z6, Z6
+	VPMADDUBSW      192(CX), Z8, Z12
+	VPSUBW          448(SP), Z12, Z12
+	VPDPWSSD        Z6, Z12, Z9
+	VPMADDUBSW      192(BX), Z8, Z12
+	VPSUBW          704(SP), Z12, Z12
+	VPDPWSSD        Z6, Z12, Z10
+	VPMADDUBSW      192(SI), Z8, Z12
+	VPSUBW          960(SP), Z12, Z12
+	VPDPWSSD        Z6, Z12, Z11
+	VPMADDUBSW      192(DX), Z8, Z8
+	VPSUBW          1216(SP), Z8, Z8
+	VPDPWSSD        Z6, Z8, Z7
+	VSHUFI64X2      $0x44, Z10, Z9, Z6
+	VSHUFI64X2      $0xee, Z10, Z9, Z8
+	VPADDD          Z8, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z3, Z8
+	VFMADD231PS     Z8, Z6, Z1
+	VSHUFI64X2      $0x44, Z7, Z11, Z6
+	VSHUFI64X2      $0xee, Z7, Z11, Z7
+	VPADDD          Z7, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          128(SP), Z3, Z3
+	VFMADD231PS     Z3, Z6, Z2
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, BX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DX
+	DECQ            DI
+	JMP             dotQ6Kx1x4VNNI_loop
+
+dotQ6Kx1x4VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X3, X1, X1
+	VMOVHLPS      X1, X1, X3
+	VADDPS        X3, X1, X1
+	VMOVSHDUP     X1, X3
+	VADDSS        X3, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx2x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ6Kx2x1VNNI(SB), NOSPLIT, $384-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	MOVQ      nb+32(FP), BX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+
+dotQ6Kx2x1VNNI_loop:
+	TESTQ           BX, BX
+	JZ              dotQ6Kx2x1VNNI_end
+	VBROADCASTSS    288(DX), Z3
+	VMOVDQU32       256(DX), Y4
+	VMOVUPS         Z3, (SP)
+	VMOVDQU64       Z4, 64(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z3
+	VPMADDUBSW      (DX), Z3, Z5
+	VMOVDQU64       Z5, 128(SP)
+	VPMADDUBSW      64(DX), Z3, Z5
+	VMOVDQU64       Z5, 192(SP)
+	VPMADDUBSW      128(DX), Z3, Z5
+	VMOVDQU64       Z5, 256(SP)
+	VPMADDUBSW      192(DX), Z3, Z3
+	VMOVDQU64       Z3, 320(SP)
+	VBROADCASTI32X4 192(AX), Z5
+	VPBROADCASTW    208(AX), Y3
+	VCVTPH2PS       Y3, Z3
+	VMOVDQU64       (AX), Z6
+	VPANDD          Z0, Z6, Z6
+	VBROADCASTI64X4 128(AX), Z7
+	VPSLLVW         halfShifts42<>+0(SB), Z7, Z7
+	VPANDD          bits45<>+0(SB), Z7, Z7
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q6kScales0<>+0(SB), Z5, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      (DX), Z6, Z6
+	VPSUBW          128(SP), Z6, Z6
+	VPMADDWD        Z7, Z6, Z6
+	VMOVDQU64       (AX), Z7
+	VPSRLW          $0x04, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 128(AX), Z8
+	VPSRLVW         halfShifts02<>+0(SB), Z8, Z8
+	VPANDD          bits45<>+0(SB), Z8, Z8
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q6kScales1<>+0(SB), Z5, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      64(DX), Z7, Z7
+	VPSUBW          192(SP), Z7, Z7
+	VPDPWSSD        Z8, Z7, Z6
+	VMOVDQU64       64(AX), Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 160(AX), Z8
+	VPSLLVW         halfShifts42<>+0(SB), Z8, Z8
+	VPANDD          bits45<>+0(SB), Z8, Z8
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q6kScales2<>+0(SB), Z5, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      128(DX), Z7, Z7
+	VPSUBW          256(SP), Z7, Z7
+	VPDPWSSD        Z8, Z7, Z6
+	VMOVDQU64       64(AX), Z7
+	VPSRLW          $0x04, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 160(AX), Z8
+	VPSRLVW         halfShifts02<>+0(SB), Z8, Z8
+	VPANDD          bits45<>+0(SB), Z8, Z8
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q6kScales3<>+0(SB), Z5, Z5
+	VPSRAW          $0x08, Z5, Z5
+	VPMADDUBSW      192(DX), Z7, Z7
+	VPSUBW          320(SP), Z7, Z7
+	VPDPWSSD        Z5, Z7, Z6
+	VEXTRACTI64X4   $0x01, Z6, Y4
+	VPADDD          Y4, Y6, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          (SP), Y3, Y3
+	VFMADD231PS     Y3, Y4, Y1
+	VBROADCASTI32X4 192(CX), Z5
+	VPBROADCASTW    208(CX), Y3
+	VCVTPH2PS       Y3, Z3
+	VMOVDQU64       (CX), Z6
+	VPANDD          Z0, Z6, Z6
+	VBROADCASTI64X4 128(CX), Z7
+	VPSLLVW         halfShifts42<>+0(SB), Z7, Z7
+	VPANDD          bits45<>+0(SB), Z7, Z7
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q6kScales0<>+0(SB), Z5, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      (DX), Z6, Z6
+	VPSUBW          128(SP), Z6, Z6
+	VPMADDWD        Z7, Z6, Z6
+	VMOVDQU64       (CX), Z7
+	VPSRLW          $0x04, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 128(CX), Z8
+	VPSRLVW         halfShifts02<>+0(SB), Z8, Z8
+	VPANDD          bits45<>+0(SB), Z8, Z8
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q6kScales1<>+0(SB), Z5, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      64(DX), Z7, Z7
+	VPSUBW          192(SP), Z7, Z7
+	VPDPWSSD        Z8, Z7, Z6
+	VMOVDQU64       64(CX), Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 160(CX), Z8
+	VPSLLVW         halfShifts42<>+0(SB), Z8, Z8
+	VPANDD          bits45<>+0(SB), Z8, Z8
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q6kScales2<>+0(SB), Z5, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      128(DX), Z7, Z7
+	VPSUBW          256(SP), Z7, Z7
+	VPDPWSSD        Z8, Z7, Z6
+	VMOVDQU64       64(CX), Z7
+	VPSRLW          $0x04, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 160(CX), Z8
+	VPSRLVW         halfShifts02<>+0(SB), Z8, Z8
+	VPANDD          bits45<>+0(SB), Z8, Z8
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q6kScales3<>+0(SB), Z5, Z5
+	VPSRAW          $0x08, Z5, Z5
+	VPMADDUBSW      192(DX), Z7, Z7
+	VPSUBW          320(SP), Z7, Z7
+	VPDPWSSD        Z5, Z7, Z6
+	VEXTRACTI64X4   $0x01, Z6, Y4
+	VPADDD          Y4, Y6, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          (SP), Y3, Y3
+	VFMADD231PS     Y3, Y4, Y2
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, DX
+	DECQ            BX
+	JMP             dotQ6Kx2x1VNNI_loop
+
+dotQ6Kx2x1VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx2x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ6Kx2x2VNNI(SB), $640-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), BX
+	MOVQ      nb+32(FP), SI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+
+dotQ6Kx2x2VNNI_loop:
+	TESTQ           SI, SI
+	JZ              dotQ6Kx2x2VNNI_end
+	VBROADCASTSS    288(DX), Z3
+	VMOVDQU32       256(DX), Y4
+	VBROADCASTSS    288(BX), Y5
+	VINSERTF64X4    $0x01, Y5, Z3, Z3
+	VINSERTI64X4    $0x01, 256(BX), Z4, Z4
+	VMOVUPS         Z3, (SP)
+	VMOVDQU64       Z4, 64(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z3
+	VPMADDUBSW      (DX), Z3, Z5
+	VMOVDQU64       Z5, 128(SP)
+	VPMADDUBSW      64(DX), Z3, Z5
+	VMOVDQU64       Z5, 192(SP)
+	VPMADDUBSW      128(DX), Z3, Z5
+	VMOVDQU64       Z5, 256(SP)
+	VPMADDUBSW      192(DX), Z3, Z5
+	VMOVDQU64       Z5, 320(SP)
+	VPMADDUBSW      (BX), Z3, Z5
+	VMOVDQU64       Z5, 384(SP)
+	VPMADDUBSW      64(BX), Z3, Z5
+	VMOVDQU64       Z5, 448(SP)
+	VPMADDUBSW      128(BX), Z3, Z5
+	VMOVDQU64       Z5, 512(SP)
+	VPMADDUBSW      192(BX), Z3, Z3
+	VMOVDQU64       Z3, 576(SP)
+	VBROADCASTI32X4 192(AX), Z5
+	VPBROADCASTW    208(AX), Y3
+	VCVTPH2PS       Y3, Z3
+	VMOVDQU64       (AX), Z6
+	VPANDD          Z0, Z6, Z6
+	VBROADCASTI64X4 128(AX), Z7
+	VPSLLVW         halfShifts42<>+0(SB), Z7, Z7
+	VPANDD          bits45<>+0(SB), Z7, Z7
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q6kScales0<>+0(SB), Z5, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      (DX), Z6, Z8
+	VPSUBW          128(SP), Z8, Z8
+	VPMADDWD        Z7, Z8, Z8
+	VPMADDUBSW      (BX), Z6, Z6
+	VPSUBW          384(SP), Z6, Z6
+	VPMADDWD        Z7, Z6, Z6
+	VMOVDQU64       (AX), Z7
+	VPSRLW          $0x04, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 128(AX), Z9
+	VPSRLVW         halfShifts02<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z7, Z7
+	VPSHUFB         q6kScales1<>+0(SB), Z5, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      64(DX), Z7, Z10
+	VPSUBW          192(SP), Z10, Z10
+	VPDPWSSD        Z9, Z10, Z8
+	VPMADDUBSW      64(BX), Z7, Z7
+	VPSUBW          448(SP), Z7, Z7
+	VPDPWSSD        Z9, Z7, Z6
+	VMOVDQU64       64(AX), Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 160(AX), Z9
+	VPSLLVW         halfShifts42<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z7, Z7
+	VPSHUFB         q6kScales2<>+0(SB), Z5, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      128(DX), Z7, Z10
+	VPSUBW          256(SP), Z10, Z10
+	VPDPWSSD        Z9, Z10, Z8
+	VPMADDUBSW      128(BX), Z7, Z7
+	VPSUBW          512(SP), Z7, Z7
+	VPDPWSSD        Z9, Z7, Z6
+	VMOVDQU64       64(AX), Z7
+	VPSRLW          $0x04, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 160(AX), Z9
+	VPSRLVW         halfShifts02<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z7, Z7
+	VPSHUFB         q6kScales3<>+0(SB), Z5, Z5
+	VPSRAW          $0x08, Z5, Z5
+	VPMADDUBSW      192(DX), Z7, Z9
+	VPSUBW          320(SP), Z9, Z9
+	VPDPWSSD        Z5, Z9, Z8
+	VPMADDUBSW      192(BX), Z7, Z7
+	VPSUBW          576(SP), Z7, Z7
+	VPDPWSSD        Z5, Z7, Z6
+	VSHUFI64X2      $0x44, Z6, Z8, Z5
+	VSHUFI64X2      $0xee, Z6, Z8, Z6
+	VPADDD          Z6, Z5, Z5
+	VCVTDQ2PS       Z5, Z5
+	VMULPS          (SP), Z3, Z3
+	VFMADD231PS     Z3, Z5, Z1
+	VBROADCASTI32X4 192(CX), Z5
+	VPBROADCASTW    208(CX), Y3
+	VCVTPH2PS       Y3, Z3
+	VMOVDQU64       (CX), Z6
+	VPANDD          Z0, Z6, Z6
+	VBROADCASTI64X4 128(CX), Z7
+	VPSLLVW         halfShifts42<>+0(SB), Z7, Z7
+	VPANDD          bits45<>+0(SB), Z7, Z7
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q6kScales0<>+0(SB), Z5, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      (DX), Z6, Z8
+	VPSUBW          128(SP), Z8, Z8
+	VPMADDWD        Z7, Z8, Z8
+	VPMADDUBSW      (BX), Z6, Z6
+	VPSUBW          384(SP), Z6, Z6
+	VPMADDWD        Z7, Z6, Z6
+	VMOVDQU64       (CX), Z7
+	VPSRLW          $0x04, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 128(CX), Z9
+	VPSRLVW         halfShifts02<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z7, Z7
+	VPSHUFB         q6kScales1<>+0(SB), Z5, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      64(DX), Z7, Z10
+	VPSUBW          192(SP), Z10, Z10
+	VPDPWSSD        Z9, Z10, Z8
+	VPMADDUBSW      64(BX), Z7, Z7
+	VPSUBW          448(SP), Z7, Z7
+	VPDPWSSD        Z9, Z7, Z6
+	VMOVDQU64       64(CX), Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 160(CX), Z9
+	VPSLLVW         halfShifts42<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z7, Z7
+	VPSHUFB         q6kScales2<>+0(SB), Z5, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      128(DX), Z7, Z10
+	VPSUBW          256(SP), Z10, Z10
+	VPDPWSSD        Z9, Z10, Z8
+	VPMADDUBSW      128(BX), Z7, Z7
+	VPSUBW          512(SP), Z7, Z7
+	VPDPWSSD        Z9, Z7, Z6
+	VMOVDQU64       64(CX), Z7
+	VPSRLW          $0x04, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 160(CX), Z9
+	VPSRLVW         halfShifts02<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z7, Z7
+	VPSHUFB         q6kScales3<>+0(SB), Z5, Z5
+	VPSRAW          $0x08, Z5, Z5
+	VPMADDUBSW      192(DX), Z7, Z9
+	VPSUBW          320(SP), Z9, Z9
+	VPDPWSSD        Z5, Z9, Z8
+	VPMADDUBSW      192(BX), Z7, Z7
+	VPSUBW          576(SP), Z7, Z7
+	VPDPWSSD        Z5, Z7, Z6
+	VSHUFI64X2      $0x44, Z6, Z8, Z5
+	VSHUFI64X2      $0xee, Z6, Z8, Z6
+	VPADDD          Z6, Z5, Z5
+	VCVTDQ2PS       Z5, Z5
+	VMULPS          (SP), Z3, Z3
+	VFMADD231PS     Z3, Z5, Z2
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, BX
+	DECQ            SI
+	JMP             dotQ6Kx2x2VNNI_loop
+
+dotQ6Kx2x2VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X3, X1, X1
+	VMOVHLPS      X1, X1, X3
+	VADDPS        X3, X1, X1
+	VMOVSHDUP     X1, X3
+	VADDSS        X3, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VEXTRACTF32X4 $0x01, Y2, X3
+	VADDPS        X3, X2, X2
+	VMOVHLPS      X2, X2, X3
+	VADDPS        X3, X2, X2
+	VMOVSHDUP     X2, X3
+	VADDSS        X3, X2, X2
+	VMOVSS        X2, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx2x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ6Kx2x3VNNI(SB), $1024-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), BX
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+
+dotQ6Kx2x3VNNI_loop:
+	TESTQ           DI, DI
+	JZ              dotQ6Kx2x3VNNI_end
+	VBROADCASTSS    288(DX), Z5
+	VMOVDQU32       256(DX), Y6
+	VBROADCASTSS    288(SI), Y7
+	VINSERTF64X4    $0x01, Y7, Z5, Z5
+	VINSERTI64X4    $0x01, 256(SI), Z6, Z6
+	VMOVUPS         Z5, (SP)
+	VMOVDQU64       Z6, 64(SP)
+	VBROADCASTSS    288(BX), Z5
+	VMOVDQU32       256(BX), Y7
+	VMOVUPS         Z5, 128(SP)
+	VMOVDQU64       Z7, 192(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z5
+	VPMADDUBSW      (DX), Z5, Z8
+	VMOVDQU64       Z8, 256(SP)
+	VPMADDUBSW      64(DX), Z5, Z8
+	VMOVDQU64       Z8, 320(SP)
+	VPMADDUBSW      128(DX), Z5, Z8
+	VMOVDQU64       Z8, 384(SP)
+	VPMADDUBSW      192(DX), Z5, Z8
+	VMOVDQU64       Z8, 448(SP)
+	VPMADDUBSW      (SI), Z5, Z8
+	VMOVDQU64       Z8, 512(SP)
+	VPMADDUBSW      64(SI), Z5, Z8
+	VMOVDQU64       Z8, 576(SP)
+	VPMADDUBSW      128(SI), Z5, Z8
+	VMOVDQU64       Z8, 640(SP)
+	VPMADDUBSW      192(SI), Z5, Z8
+	VMOVDQU64       Z8, 704(SP)
+	VPMADDUBSW      (BX), Z5, Z8
+	VMOVDQU64       Z8, 768(SP)
+	VPMADDUBSW      64(BX), Z5, Z8
+	VMOVDQU64       Z8, 832(SP)
+	VPMADDUBSW      128(BX), Z5, Z8
+	VMOVDQU64       Z8, 896(SP)
+	VPMADDUBSW      192(BX), Z5, Z5
+	VMOVDQU64       Z5, 960(SP)
+	VBROADCASTI32X4 192(AX), Z8
+	VPBROADCASTW    208(AX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (AX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(AX), Z10
+	VPSLLVW         halfShifts42<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales0<>+0(SB), Z8, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      (DX), Z9, Z11
+	VPSUBW          256(SP), Z11, Z11
+	VPMADDWD        Z10, Z11, Z11
+	VPMADDUBSW      (SI), Z9, Z12
+	VPSUBW          512(SP), Z12, Z12
+	VPMADDWD        Z10, Z12, Z12
+	VPMADDUBSW      (BX), Z9, Z9
+	VPSUBW          768(SP), Z9, Z9
+	VPMADDWD        Z10, Z9, Z9
+	VMOVDQU64       (AX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 128(AX), Z13
+	VPSRLVW         halfShifts02<>+0(SB), Z13, Z13
+	VPANDD          bits45<>+0(SB), Z13, Z13
+	VPORD           Z13, Z10, Z10
+	VPSHUFB         q6kScales1<>+0(SB), Z8, Z13
+	VPSRAW          $0x08, Z13, Z13
+	VPMADDUBSW      64(DX), Z10, Z14
+	VPSUBW          320(SP), Z14, Z14
+	VPDPWSSD        Z13, Z14, Z11
+	VPMADDUBSW      64(SI), Z10, Z14
+	VPSUBW          576(SP), Z14, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      64(BX), Z10, Z10
+	VPSUBW          832(SP), Z10, Z10
+	VPDPWSSD        Z13, Z10, Z9
+	VMOVDQU64       64(AX), Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(AX), Z13
+	VPSLLVW         halfShifts42<>+0(SB), Z13, Z13
+	VPANDD          bits45<>+0(SB), Z13, Z13
+	VPORD           Z13, Z10, Z10
+	VPSHUFB         q6kScales2<>+0(SB), Z8, Z13
+	VPSRAW          $0x08, Z13, Z13
+	VPMADDUBSW      128(DX), Z10, Z14
+	VPSUBW          384(SP), Z14, Z14
+	VPDPWSSD        Z13, Z14, Z11
+	VPMADDUBSW      128(SI), Z10, Z14
+	VPSUBW          640(SP), Z14, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      128(BX), Z10, Z10
+	VPSUBW          896(SP), Z10, Z10
+	VPDPWSSD        Z13, Z10, Z9
+	VMOVDQU64       64(AX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(AX), Z13
+	VPSRLVW         halfShifts02<>+0(SB), Z13, Z13
+	VPANDD          bits45<>+0(SB), Z13, Z13
+	VPORD           Z13, Z10, Z10
+	VPSHUFB         q6kScales3<>+0(SB), Z8, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      192(DX), Z10, Z13
+	VPSUBW          448(SP), Z13, Z13
+	VPDPWSSD        Z8, Z13, Z11
+	VPMADDUBSW      192(SI), Z10, Z13
+	VPSUBW          704(SP), Z13, Z13
+	VPDPWSSD        Z8, Z13, Z12
+	VPMADDUBSW      192(BX), Z10, Z10
+	VPSUBW          960(SP), Z10, Z10
+	VPDPWSSD        Z8, Z10, Z9
+	VSHUFI64X2      $0x44, Z12, Z11, Z8
+	VSHUFI64X2      $0xee, Z12, Z11, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z5, Z10
+	VFMADD231PS     Z10, Z8, Z1
+	VEXTRACTI64X4   $0x01, Z9, Y6
+	VPADDD          Y6, Y9, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          128(SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y2
+	VBROADCASTI32X4 192(CX), Z8
+	VPBROADCASTW    208(CX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (CX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(CX), Z10
+	VPSLLVW         halfShifts42<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales0<>+0(SB), Z8, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      (DX), Z9, Z11
+	VPSUBW          256(SP), Z11, Z11
+	VPMADDWD        Z10, Z11, Z11
+	VPMADDUBSW      (SI), Z9, Z12
+	VPSUBW          512(SP), Z12, Z12
+	VPMADDWD        Z10, Z12, Z12
+	VPMADDUBSW      (BX), Z9, Z9
+	VPSUBW          768(SP), Z9, Z9
+	VPMADDWD        Z10, Z9, Z9
+	VMOVDQU64       (CX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 128(CX), Z13
+	VPSRLVW         halfShifts02<>+0(SB), Z13, Z13
+	VPANDD          bits45<>+0(SB), Z13, Z13
+	VPORD           Z13, Z10, Z10
+	VPSHUFB         q6kScales1<>+0(SB), Z8, Z13
+	VPSRAW          $0x08, Z13, Z13
+	VPMADDUBSW      64(DX), Z10, Z14
+	VPSUBW          320(SP), Z14, Z14
+	VPDPWSSD        Z13, Z14, Z11
+	VPMADDUBSW      64(SI), Z10, Z14
+	VPSUBW          576(SP), Z14, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      64(BX), Z10, Z10
+	VPSUBW          832(SP), Z10, Z10
+	VPDPWSSD        Z13, Z10, Z9
+	VMOVDQU64       64(CX), Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(CX), Z13
+	VPSLLVW         halfShifts42<>+0(SB), Z13, Z13
+	VPANDD          bits45<>+0(SB), Z13, Z13
+	VPORD           Z13, Z10, Z10
+	VPSHUFB         q6kScales2<>+0(SB), Z8, Z13
+	VPSRAW          $0x08, Z13, Z13
+	VPMADDUBSW      128(DX), Z10, Z14
+	VPSUBW          384(SP), Z14, Z14
+	VPDPWSSD        Z13, Z14, Z11
+	VPMADDUBSW      128(SI), Z10, Z14
+	VPSUBW          640(SP), Z14, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      128(BX), Z10, Z10
+	VPSUBW          896(SP), Z10, Z10
+	VPDPWSSD        Z13, Z10, Z9
+	VMOVDQU64       64(CX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(CX), Z13
+	VPSRLVW         halfShifts02<>+0(SB), Z13, Z13
+	VPANDD          bits45<>+0(SB), Z13, Z13
+	VPORD           Z13, Z10, Z10
+	VPSHUFB         q6kScales3<>+0(SB), Z8, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      192(DX), Z10, Z13
+	VPSUBW          448(SP), Z13, Z13
+	VPDPWSSD        Z8, Z13, Z11
+	VPMADDUBSW      192(SI), Z10, Z13
+	VPSUBW          704(SP), Z13, Z13
+	VPDPWSSD        Z8, Z13, Z12
+	VPMADDUBSW      192(BX), Z10, Z10
+	VPSUBW          960(SP), Z10, Z10
+	VPDPWSSD        Z8, Z10, Z9
+	VSHUFI64X2      $0x44, Z12, Z11, Z8
+	VSHUFI64X2      $0xee, Z12, Z11, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z5, Z10
+	VFMADD231PS     Z10, Z8, Z3
+	VEXTRACTI64X4   $0x01, Z9, Y6
+	VPADDD          Y6, Y9, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          128(SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y4
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, BX
+	DECQ            DI
+	JMP             dotQ6Kx2x3VNNI_loop
+
+dotQ6Kx2x3VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X5
+	VADDPS        X5, X1, X1
+	VMOVHLPS      X1, X1, X5
+	VADDPS        X5, X1, X1
+	VMOVSHDUP     X1, X5
+	VADDSS        X5, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VEXTRACTF32X4 $0x01, Y3, X5
+	VADDPS        X5, X3, X3
+	VMOVHLPS      X3, X3, X5
+	VADDPS        X5, X3, X3
+	VMOVSHDUP     X3, X5
+	VADDSS        X5, X3, X3
+	VMOVSS        X3, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X3
+	VADDPS        X3, X0, X0
+	VMOVHLPS      X0, X0, X3
+	VADDPS        X3, X0, X0
+	VMOVSHDUP     X0, X3
+	VADDSS        X3, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx2x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ6Kx2x4VNNI(SB), $1280-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), DI
+	LEAQ      (DI)(BX*1), BX
+	MOVQ      nb+32(FP), R8
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+
+dotQ6Kx2x4VNNI_loop:
+	TESTQ           R8, R8
+	JZ              dotQ6Kx2x4VNNI_end
+	VBROADCASTSS    288(DX), Z5
+	VMOVDQU32       256(DX), Y6
+	VBROADCASTSS    288(SI), Y7
+	VINSERTF64X4    $0x01, Y7, Z5, Z5
+	VINSERTI64X4    $0x01, 256(SI), Z6, Z6
+	VMOVUPS         Z5, (SP)
+	VMOVDQU64       Z6, 64(SP)
+	VBROADCASTSS    288(DI), Z5
+	VMOVDQU32       256(DI), Y7
+	VBROADCASTSS    288(BX), Y6
+	VINSERTF64X4    $0x01, Y6, Z5, Z5
+	VINSERTI64X4    $0x01, 256(BX), Z7, Z7
+	VMOVUPS         Z5, 128(SP)
+	VMOVDQU64       Z7, 192(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z5
+	VPMADDUBSW      (DX), Z5, Z8
+	VMOVDQU64       Z8, 256(SP)
+	VPMADDUBSW      64(DX), Z5, Z8
+	VMOVDQU64       Z8, 320(SP)
+	VPMADDUBSW      128(DX), Z5, Z8
+	VMOVDQU64       Z8, 384(SP)
+	VPMADDUBSW      192(DX), Z5, Z8
+	VMOVDQU64       Z8, 448(SP)
+	VPMADDUBSW      (SI), Z5, Z8
+	VMOVDQU64       Z8, 512(SP)
+	VPMADDUBSW      64(SI), Z5, Z8
+	VMOVDQU64       Z8, 576(SP)
+	VPMADDUBSW      128(SI), Z5, Z8
+	VMOVDQU64       Z8, 640(SP)
+	VPMADDUBSW      192(SI), Z5, Z8
+	VMOVDQU64       Z8, 704(SP)
+	VPMADDUBSW      (DI), Z5, Z8
+	VMOVDQU64       Z8, 768(SP)
+	VPMADDUBSW      64(DI), Z5, Z8
+	VMOVDQU64       Z8, 832(SP)
+	VPMADDUBSW      128(DI), Z5, Z8
+	VMOVDQU64       Z8, 896(SP)
+	VPMADDUBSW      192(DI), Z5, Z8
+	VMOVDQU64       Z8, 960(SP)
+	VPMADDUBSW      (BX), Z5, Z8
+	VMOVDQU64       Z8, 1024(SP)
+	VPMADDUBSW      64(BX), Z5, Z8
+	VMOVDQU64       Z8, 1088(SP)
+	VPMADDUBSW      128(BX), Z5, Z8
+	VMOVDQU64       Z8, 1152(SP)
+	VPMADDUBSW      192(BX), Z5, Z5
+	VMOVDQU64       Z5, 1216(SP)
+	VBROADCASTI32X4 192(AX), Z8
+	VPBROADCASTW    208(AX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (AX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(AX), Z10
+	VPSLLVW         halfShifts42<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales0<>+0(SB), Z8, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      (DX), Z9, Z11
+	VPSUBW          256(SP), Z11, Z11
+	VPMADDWD        Z10, Z11, Z11
+	VPMADDUBSW      (SI), Z9, Z12
+	VPSUBW          512(SP), Z12, Z12
+	VPMADDWD        Z10, Z12, Z12
+	VPMADDUBSW      (DI), Z9, Z13
+	VPSUBW          768(SP), Z13, Z13
+	VPMADDWD        Z10, Z13, Z13
+	VPMADDUBSW      (BX), Z9, Z9
+	VPSUBW          1024(SP), Z9, Z9
+	VPMADDWD        Z10, Z9, Z9
+	VMOVDQU64       (AX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 128(AX), Z14
+	VPSRLVW         halfShifts02<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z10, Z10
+	VPSHUFB         q6kScales1<>+0(SB), Z8, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      64(DX), Z10, Z15
+	VPSUBW          320(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z11
+	VPMADDUBSW      64(SI), Z10, Z15
+	VPSUBW          576(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z12
+	VPMADDUBSW      64(DI), Z10, Z15
+	VPSUBW          832(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      64(BX), Z10, Z10
+	VPSUBW          1088(SP), Z10, Z10
+	VPDPWSSD        Z14, Z10, Z9
+	VMOVDQU64       64(AX), Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(AX), Z14
+	VPSLLVW         halfShifts42<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z10, Z10
+	VPSHUFB         q6kScales2<>+0(SB), Z8, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      128(DX), Z10, Z15
+	VPSUBW          384(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z11
+	VPMADDUBSW      128(SI), Z10, Z15
+	VPSUBW          640(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z12
+	VPMADDUBSW      128(DI), Z10, Z15
+	VPSUBW          896(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      128(BX), Z10, Z10
+	VPSUBW          1152(SP), Z10, Z10
+	VPDPWSSD        Z14, Z10, Z9
+	VMOVDQU64       64(AX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(AX), Z14
+	VPSRLVW         halfShifts02<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z10, Z10
+	VPSHUFB         q6kScales3<>+0(SB), Z8, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      192(DX), Z10, Z14
+	VPSUBW          448(SP), Z14, Z14
+	VPDPWSSD        Z8, Z14, Z11
+	VPMADDUBSW      192(SI), Z10, Z14
+	VPSUBW          704(SP), Z14, Z14
+	VPDPWSSD        Z8, Z14, Z12
+	VPMADDUBSW      192(DI), Z10, Z14
+	VPSUBW          960(SP), Z14, Z14
+	VPDPWSSD        Z8, Z14, Z13
+	VPMADDUBSW      192(BX), Z10, Z10
+	VPSUBW          1216(SP), Z10, Z10
+	VPDPWSSD        Z8, Z10, Z9
+	VSHUFI64X2      $0x44, Z12, Z11, Z8
+	VSHUFI64X2      $0xee, Z12, Z11, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z5, Z10
+	VFMADD231PS     Z10, Z8, Z1
+	VSHUFI64X2      $0x44, Z9, Z13, Z8
+	VSHUFI64X2      $0xee, Z9, Z13, Z9
+	VPADDD          Z9, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          128(SP), Z5, Z5
+	VFMADD231PS     Z5, Z8, Z2
+	VBROADCASTI32X4 192(CX), Z8
+	VPBROADCASTW    208(CX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (CX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(CX), Z10
+	VPSLLVW         halfShifts42<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales0<>+0(SB), Z8, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      (DX), Z9, Z11
+	VPSUBW          256(SP), Z11, Z11
+	VPMADDWD        Z10, Z11, Z11
+	VPMADDUBSW      (SI), Z9, Z12
+	VPSUBW          512(SP), Z12, Z12
+	VPMADDWD        Z10, Z12, Z12
+	VPMADDUBSW      (DI), Z9, Z13
+	VPSUBW          768(SP), Z13, Z13
+	VPMADDWD        Z10, Z13, Z13
+	VPMADDUBSW      (BX), Z9, Z9
+	VPSUBW          1024(SP), Z9, Z9
+	VPMADDWD        Z10, Z9, Z9
+	VMOVDQU64       (CX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 128(CX), Z14
+	VPSRLVW         halfShifts02<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z10, Z10
+	VPSHUFB         q6kScales1<>+0(SB), Z8, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      64(DX), Z10, Z15
+	VPSUBW          320(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z11
+	VPMADDUBSW      64(SI), Z10, Z15
+	VPSUBW          576(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z12
+	VPMADDUBSW      64(DI), Z10, Z15
+	VPSUBW          832(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      64(BX), Z10, Z10
+	VPSUBW          1088(SP), Z10, Z10
+	VPDPWSSD        Z14, Z10, Z9
+	VMOVDQU64       64(CX), Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(CX), Z14
+	VPSLLVW         halfShifts42<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z10, Z10
+	VPSHUFB         q6kScales2<>+0(SB), Z8, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      128(DX), Z10, Z15
+	VPSUBW          384(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z11
+	VPMADDUBSW      128(SI), Z10, Z15
+	VPSUBW          640(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z12
+	VPMADDUBSW      128(DI), Z10, Z15
+	VPSUBW          896(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      128(BX), Z10, Z10
+	VPSUBW          1152(SP), Z10, Z10
+	VPDPWSSD        Z14, Z10, Z9
+	VMOVDQU64       64(CX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(CX), Z14
+	VPSRLVW         halfShifts02<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z10, Z10
+	VPSHUFB         q6kScales3<>+0(SB), Z8, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      192(DX), Z10, Z14
+	VPSUBW          448(SP), Z14, Z14
+	VPDPWSSD        Z8, Z14, Z11
+	VPMADDUBSW      192(SI), Z10, Z14
+	VPSUBW          704(SP), Z14, Z14
+	VPDPWSSD        Z8, Z14, Z12
+	VPMADDUBSW      192(DI), Z10, Z14
+	VPSUBW          960(SP), Z14, Z14
+	VPDPWSSD        Z8, Z14, Z13
+	VPMADDUBSW      192(BX), Z10, Z10
+	VPSUBW          1216(SP), Z10, Z10
+	VPDPWSSD        Z8, Z10, Z9
+	VSHUFI64X2      $0x44, Z12, Z11, Z8
+	VSHUFI64X2      $0xee, Z12, Z11, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z5, Z10
+	VFMADD231PS     Z10, Z8, Z3
+	VSHUFI64X2      $0x44, Z9, Z13, Z8
+	VSHUFI64X2      $0xee, Z9, Z13, Z9
+	VPADDD          Z9, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          128(SP), Z5, Z5
+	VFMADD231PS     Z5, Z8, Z4
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	ADDQ            $0x00000140, BX
+	DECQ            R8
+	JMP             dotQ6Kx2x4VNNI_loop
+
+dotQ6Kx2x4VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X5
+	VADDPS        X5, X1, X1
+	VMOVHLPS      X1, X1, X5
+	VADDPS        X5, X1, X1
+	VMOVSHDUP     X1, X5
+	VADDSS        X5, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VEXTRACTF32X4 $0x01, Y3, X5
+	VADDPS        X5, X3, X3
+	VMOVHLPS      X3, X3, X5
+	VADDPS        X5, X3, X3
+	VMOVSHDUP     X3, X5
+	VADDSS        X5, X3, X3
+	VMOVSS        X3, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X3
+	VADDPS        X3, X0, X0
+	VMOVHLPS      X0, X0, X3
+	VADDPS        X3, X0, X0
+	VMOVSHDUP     X0, X3
+	VADDSS        X3, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X2
+	VADDPS        X2, X4, X4
+	VMOVHLPS      X4, X4, X2
+	VADDPS        X2, X4, X4
+	VMOVSHDUP     X4, X2
+	VADDSS        X2, X4, X4
+	VMOVSS        X4, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx4x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ6Kx4x1VNNI(SB), NOSPLIT, $384-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+
+dotQ6Kx4x1VNNI_loop:
+	TESTQ           DI, DI
+	JZ              dotQ6Kx4x1VNNI_end
+	VBROADCASTSS    288(SI), Z5
+	VMOVDQU32       256(SI), Y6
+	VMOVUPS         Z5, (SP)
+	VMOVDQU64       Z6, 64(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z5
+	VPMADDUBSW      (SI), Z5, Z7
+	VMOVDQU64       Z7, 128(SP)
+	VPMADDUBSW      64(SI), Z5, Z7
+	VMOVDQU64       Z7, 192(SP)
+	VPMADDUBSW      128(SI), Z5, Z7
+	VMOVDQU64       Z7, 256(SP)
+	VPMADDUBSW      192(SI), Z5, Z5
+	VMOVDQU64       Z5, 320(SP)
+	VBROADCASTI32X4 192(AX), Z7
+	VPBROADCASTW    208(AX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (AX), Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 128(AX), Z9
+	VPSLLVW         halfShifts42<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q6kScales0<>+0(SB), Z7, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      (SI), Z8, Z8
+	VPSUBW          128(SP), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VMOVDQU64       (AX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(AX), Z10
+	VPSRLVW         halfShifts02<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales1<>+0(SB), Z7, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      64(SI), Z9, Z9
+	VPSUBW          192(SP), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VMOVDQU64       64(AX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(AX), Z10
+	VPSLLVW         halfShifts42<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales2<>+0(SB), Z7, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      128(SI), Z9, Z9
+	VPSUBW          256(SP), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VMOVDQU64       64(AX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(AX), Z10
+	VPSRLVW         halfShifts02<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales3<>+0(SB), Z7, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      192(SI), Z9, Z9
+	VPSUBW          320(SP), Z9, Z9
+	VPDPWSSD        Z7, Z9, Z8
+	VEXTRACTI64X4   $0x01, Z8, Y6
+	VPADDD          Y6, Y8, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y1
+	VBROADCASTI32X4 192(DX), Z7
+	VPBROADCASTW    208(DX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (DX), Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 128(DX), Z9
+	VPSLLVW         halfShifts42<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q6kScales0<>+0(SB), Z7, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      (SI), Z8, Z8
+	VPSUBW          128(SP), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VMOVDQU64       (DX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(DX), Z10
+	VPSRLVW         halfShifts02<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales1<>+0(SB), Z7, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      64(SI), Z9, Z9
+	VPSUBW          192(SP), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VMOVDQU64       64(DX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(DX), Z10
+	VPSLLVW         halfShifts42<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales2<>+0(SB), Z7, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      128(SI), Z9, Z9
+	VPSUBW          256(SP), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VMOVDQU64       64(DX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(DX), Z10
+	VPSRLVW         halfShifts02<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales3<>+0(SB), Z7, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      192(SI), Z9, Z9
+	VPSUBW          320(SP), Z9, Z9
+	VPDPWSSD        Z7, Z9, Z8
+	VEXTRACTI64X4   $0x01, Z8, Y6
+	VPADDD          Y6, Y8, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y2
+	VBROADCASTI32X4 192(BX), Z7
+	VPBROADCASTW    208(BX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (BX), Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 128(BX), Z9
+	VPSLLVW         halfShifts42<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q6kScales0<>+0(SB), Z7, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      (SI), Z8, Z8
+	VPSUBW          128(SP), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VMOVDQU64       (BX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(BX), Z10
+	VPSRLVW         halfShifts02<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales1<>+0(SB), Z7, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      64(SI), Z9, Z9
+	VPSUBW          192(SP), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VMOVDQU64       64(BX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(BX), Z10
+	VPSLLVW         halfShifts42<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales2<>+0(SB), Z7, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      128(SI), Z9, Z9
+	VPSUBW          256(SP), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VMOVDQU64       64(BX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(BX), Z10
+	VPSRLVW         halfShifts02<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales3<>+0(SB), Z7, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      192(SI), Z9, Z9
+	VPSUBW          320(SP), Z9, Z9
+	VPDPWSSD        Z7, Z9, Z8
+	VEXTRACTI64X4   $0x01, Z8, Y6
+	VPADDD          Y6, Y8, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y3
+	VBROADCASTI32X4 192(CX), Z7
+	VPBROADCASTW    208(CX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (CX), Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 128(CX), Z9
+	VPSLLVW         halfShifts42<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q6kScales0<>+0(SB), Z7, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      (SI), Z8, Z8
+	VPSUBW          128(SP), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VMOVDQU64       (CX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(CX), Z10
+	VPSRLVW         halfShifts02<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales1<>+0(SB), Z7, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      64(SI), Z9, Z9
+	VPSUBW          192(SP), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VMOVDQU64       64(CX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(CX), Z10
+	VPSLLVW         halfShifts42<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales2<>+0(SB), Z7, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      128(SI), Z9, Z9
+	VPSUBW          256(SP), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VMOVDQU64       64(CX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(CX), Z10
+	VPSRLVW         halfShifts02<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales3<>+0(SB), Z7, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      192(SI), Z9, Z9
+	VPSUBW          320(SP), Z9, Z9
+	VPDPWSSD        Z7, Z9, Z8
+	VEXTRACTI64X4   $0x01, Z8, Y6
+	VPADDD          Y6, Y8, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y4
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, DX
+	ADDQ            $0x000000d2, BX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, SI
+	DECQ            DI
+	JMP             dotQ6Kx4x1VNNI_loop
+
+dotQ6Kx4x1VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 4(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 8(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx4x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ6Kx4x2VNNI(SB), $640-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), DI
+	MOVQ      nb+32(FP), R8
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+
+dotQ6Kx4x2VNNI_loop:
+	TESTQ           R8, R8
+	JZ              dotQ6Kx4x2VNNI_end
+	VBROADCASTSS    288(SI), Z5
+	VMOVDQU32       256(SI), Y6
+	VBROADCASTSS    288(DI), Y7
+	VINSERTF64X4    $0x01, Y7, Z5, Z5
+	VINSERTI64X4    $0x01, 256(DI), Z6, Z6
+	VMOVUPS         Z5, (SP)
+	VMOVDQU64       Z6, 64(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z5
+	VPMADDUBSW      (SI), Z5, Z7
+	VMOVDQU64       Z7, 128(SP)
+	VPMADDUBSW      64(SI), Z5, Z7
+	VMOVDQU64       Z7, 192(SP)
+	VPMADDUBSW      128(SI), Z5, Z7
+	VMOVDQU64       Z7, 256(SP)
+	VPMADDUBSW      192(SI), Z5, Z7
+	VMOVDQU64       Z7, 320(SP)
+	VPMADDUBSW      (DI), Z5, Z7
+	VMOVDQU64       Z7, 384(SP)
+	VPMADDUBSW      64(DI), Z5, Z7
+	VMOVDQU64       Z7, 448(SP)
+	VPMADDUBSW      128(DI), Z5, Z7
+	VMOVDQU64       Z7, 512(SP)
+	VPMADDUBSW      192(DI), Z5, Z5
+	VMOVDQU64       Z5, 576(SP)
+	VBROADCASTI32X4 192(AX), Z7
+	VPBROADCASTW    208(AX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (AX), Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 128(AX), Z9
+	VPSLLVW         halfShifts42<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q6kScales0<>+0(SB), Z7, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      (SI), Z8, Z10
+	VPSUBW          128(SP), Z10, Z10
+	VPMADDWD        Z9, Z10, Z10
+	VPMADDUBSW      (DI), Z8, Z8
+	VPSUBW          384(SP), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VMOVDQU64       (AX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(AX), Z11
+	VPSRLVW         halfShifts02<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales1<>+0(SB), Z7, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      64(SI), Z9, Z12
+	VPSUBW          192(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      64(DI), Z9, Z9
+	VPSUBW          448(SP), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VMOVDQU64       64(AX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(AX), Z11
+	VPSLLVW         halfShifts42<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales2<>+0(SB), Z7, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      128(SI), Z9, Z12
+	VPSUBW          256(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      128(DI), Z9, Z9
+	VPSUBW          512(SP), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VMOVDQU64       64(AX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(AX), Z11
+	VPSRLVW         halfShifts02<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales3<>+0(SB), Z7, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      192(SI), Z9, Z11
+	VPSUBW          320(SP), Z11, Z11
+	VPDPWSSD        Z7, Z11, Z10
+	VPMADDUBSW      192(DI), Z9, Z9
+	VPSUBW          576(SP), Z9, Z9
+	VPDPWSSD        Z7, Z9, Z8
+	VSHUFI64X2      $0x44, Z8, Z10, Z7
+	VSHUFI64X2      $0xee, Z8, Z10, Z8
+	VPADDD          Z8, Z7, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          (SP), Z5, Z5
+	VFMADD231PS     Z5, Z7, Z1
+	VBROADCASTI32X4 192(DX), Z7
+	VPBROADCASTW    208(DX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (DX), Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 128(DX), Z9
+	VPSLLVW         halfShifts42<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q6kScales0<>+0(SB), Z7, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      (SI), Z8, Z10
+	VPSUBW          128(SP), Z10, Z10
+	VPMADDWD        Z9, Z10, Z10
+	VPMADDUBSW      (DI), Z8, Z8
+	VPSUBW          384(SP), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VMOVDQU64       (DX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(DX), Z11
+	VPSRLVW         halfShifts02<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales1<>+0(SB), Z7, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      64(SI), Z9, Z12
+	VPSUBW          192(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      64(DI), Z9, Z9
+	VPSUBW          448(SP), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VMOVDQU64       64(DX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(DX), Z11
+	VPSLLVW         halfShifts42<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales2<>+0(SB), Z7, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      128(SI), Z9, Z12
+	VPSUBW          256(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      128(DI), Z9, Z9
+	VPSUBW          512(SP), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VMOVDQU64       64(DX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(DX), Z11
+	VPSRLVW         halfShifts02<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales3<>+0(SB), Z7, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      192(SI), Z9, Z11
+	VPSUBW          320(SP), Z11, Z11
+	VPDPWSSD        Z7, Z11, Z10
+	VPMADDUBSW      192(DI), Z9, Z9
+	VPSUBW          576(SP), Z9, Z9
+	VPDPWSSD        Z7, Z9, Z8
+	VSHUFI64X2      $0x44, Z8, Z10, Z7
+	VSHUFI64X2      $0xee, Z8, Z10, Z8
+	VPADDD          Z8, Z7, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          (SP), Z5, Z5
+	VFMADD231PS     Z5, Z7, Z2
+	VBROADCASTI32X4 192(BX), Z7
+	VPBROADCASTW    208(BX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (BX), Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 128(BX), Z9
+	VPSLLVW         halfShifts42<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q6kScales0<>+0(SB), Z7, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      (SI), Z8, Z10
+	VPSUBW          128(SP), Z10, Z10
+	VPMADDWD        Z9, Z10, Z10
+	VPMADDUBSW      (DI), Z8, Z8
+	VPSUBW          384(SP), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VMOVDQU64       (BX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(BX), Z11
+	VPSRLVW         halfShifts02<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales1<>+0(SB), Z7, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      64(SI), Z9, Z12
+	VPSUBW          192(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      64(DI), Z9, Z9
+	VPSUBW          448(SP), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VMOVDQU64       64(BX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(BX), Z11
+	VPSLLVW         halfShifts42<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales2<>+0(SB), Z7, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      128(SI), Z9, Z12
+	VPSUBW          256(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      128(DI), Z9, Z9
+	VPSUBW          512(SP), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VMOVDQU64       64(BX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(BX), Z11
+	VPSRLVW         halfShifts02<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales3<>+0(SB), Z7, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      192(SI), Z9, Z11
+	VPSUBW          320(SP), Z11, Z11
+	VPDPWSSD        Z7, Z11, Z10
+	VPMADDUBSW      192(DI), Z9, Z9
+	VPSUBW          576(SP), Z9, Z9
+	VPDPWSSD        Z7, Z9, Z8
+	VSHUFI64X2      $0x44, Z8, Z10, Z7
+	VSHUFI64X2      $0xee, Z8, Z10, Z8
+	VPADDD          Z8, Z7, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          (SP), Z5, Z5
+	VFMADD231PS     Z5, Z7, Z3
+	VBROADCASTI32X4 192(CX), Z7
+	VPBROADCASTW    208(CX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (CX), Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 128(CX), Z9
+	VPSLLVW         halfShifts42<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q6kScales0<>+0(SB), Z7, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      (SI), Z8, Z10
+	VPSUBW          128(SP), Z10, Z10
+	VPMADDWD        Z9, Z10, Z10
+	VPMADDUBSW      (DI), Z8, Z8
+	VPSUBW          384(SP), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VMOVDQU64       (CX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(CX), Z11
+	VPSRLVW         halfShifts02<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales1<>+0(SB), Z7, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      64(SI), Z9, Z12
+	VPSUBW          192(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      64(DI), Z9, Z9
+	VPSUBW          448(SP), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VMOVDQU64       64(CX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(CX), Z11
+	VPSLLVW         halfShifts42<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales2<>+0(SB), Z7, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      128(SI), Z9, Z12
+	VPSUBW          256(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      128(DI), Z9, Z9
+	VPSUBW          512(SP), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VMOVDQU64       64(CX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(CX), Z11
+	VPSRLVW         halfShifts02<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales3<>+0(SB), Z7, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      192(SI), Z9, Z11
+	VPSUBW          320(SP), Z11, Z11
+	VPDPWSSD        Z7, Z11, Z10
+	VPMADDUBSW      192(DI), Z9, Z9
+	VPSUBW          576(SP), Z9, Z9
+	VPDPWSSD        Z7, Z9, Z8
+	VSHUFI64X2      $0x44, Z8, Z10, Z7
+	VSHUFI64X2      $0xee, Z8, Z10, Z8
+	VPADDD          Z8, Z7, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          (SP), Z5, Z5
+	VFMADD231PS     Z5, Z7, Z4
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, DX
+	ADDQ            $0x000000d2, BX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	DECQ            R8
+	JMP             dotQ6Kx4x2VNNI_loop
+
+dotQ6Kx4x2VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X5
+	VADDPS        X5, X1, X1
+	VMOVHLPS      X1, X1, X5
+	VADDPS        X5, X1, X1
+	VMOVSHDUP     X1, X5
+	VADDSS        X5, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VEXTRACTF32X4 $0x01, Y2, X5
+	VADDPS        X5, X2, X2
+	VMOVHLPS      X2, X2, X5
+	VADDPS        X5, X2, X2
+	VMOVSHDUP     X2, X5
+	VADDSS        X5, X2, X2
+	VMOVSS        X2, 4(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y2
+	VEXTRACTF32X4 $0x01, Y3, X5
+	VADDPS        X5, X3, X3
+	VMOVHLPS      X3, X3, X5
+	VADDPS        X5, X3, X3
+	VMOVSHDUP     X3, X5
+	VADDSS        X5, X3, X3
+	VMOVSS        X3, 8(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y3
+	VEXTRACTF32X4 $0x01, Y4, X5
+	VADDPS        X5, X4, X4
+	VMOVHLPS      X4, X4, X5
+	VADDPS        X5, X4, X4
+	VMOVSHDUP     X4, X5
+	VADDSS        X5, X4, X4
+	VMOVSS        X4, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx4x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ6Kx4x3VNNI(SB), $1024-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), DI
+	MOVQ      nb+32(FP), R9
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+
+dotQ6Kx4x3VNNI_loop:
+	TESTQ           R9, R9
+	JZ              dotQ6Kx4x3VNNI_end
+	VBROADCASTSS    288(SI), Z9
+	VMOVDQU32       256(SI), Y10
+	VBROADCASTSS    288(R8), Y11
+	VINSERTF64X4    $0x01, Y11, Z9, Z9
+	VINSERTI64X4    $0x01, 256(R8), Z10, Z10
+	VMOVUPS         Z9, (SP)
+	VMOVDQU64       Z10, 64(SP)
+	VBROADCASTSS    288(DI), Z9
+	VMOVDQU32       256(DI), Y11
+	VMOVUPS         Z9, 128(SP)
+	VMOVDQU64       Z11, 192(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z9
+	VPMADDUBSW      (SI), Z9, Z12
+	VMOVDQU64       Z12, 256(SP)
+	VPMADDUBSW      64(SI), Z9, Z12
+	VMOVDQU64       Z12, 320(SP)
+	VPMADDUBSW      128(SI), Z9, Z12
+	VMOVDQU64       Z12, 384(SP)
+	VPMADDUBSW      192(SI), Z9, Z12
+	VMOVDQU64       Z12, 448(SP)
+	VPMADDUBSW      (R8), Z9, Z12
+	VMOVDQU64       Z12, 512(SP)
+	VPMADDUBSW      64(R8), Z9, Z12
+	VMOVDQU64       Z12, 576(SP)
+	VPMADDUBSW      128(R8), Z9, Z12
+	VMOVDQU64       Z12, 640(SP)
+	VPMADDUBSW      192(R8), Z9, Z12
+	VMOVDQU64       Z12, 704(SP)
+	VPMADDUBSW      (DI), Z9, Z12
+	VMOVDQU64       Z12, 768(SP)
+	VPMADDUBSW      64(DI), Z9, Z12
+	VMOVDQU64       Z12, 832(SP)
+	VPMADDUBSW      128(DI), Z9, Z12
+	VMOVDQU64       Z12, 896(SP)
+	VPMADDUBSW      192(DI), Z9, Z9
+	VMOVDQU64       Z9, 960(SP)
+	VBROADCASTI32X4 192(AX), Z12
+	VPBROADCASTW    208(AX), Y9
+	VCVTPH2PS       Y9, Z9
+	VMOVDQU64       (AX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(AX), Z14
+	VPSLLVW         halfShifts42<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q6kScales0<>+0(SB), Z12, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      (SI), Z13, Z15
+	VPSUBW          256(SP), Z15, Z15
+	VPMADDWD        Z14, Z15, Z15
+	VPMADDUBSW      (R8), Z13, Z16
+	VPSUBW          512(SP), Z16, Z16
+	VPMADDWD        Z14, Z16, Z16
+	VPMADDUBSW      (DI), Z13, Z13
+	VPSUBW          768(SP), Z13, Z13
+	VPMADDWD        Z14, Z13, Z13
+	VMOVDQU64       (AX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 128(AX), Z17
+	VPSRLVW         halfShifts02<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales1<>+0(SB), Z12, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      64(SI), Z14, Z18
+	VPSUBW          320(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      64(R8), Z14, Z18
+	VPSUBW          576(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      64(DI), Z14, Z14
+	VPSUBW          832(SP), Z14, Z14
+	VPDPWSSD        Z17, Z14, Z13
+	VMOVDQU64       64(AX), Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(AX), Z17
+	VPSLLVW         halfShifts42<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales2<>+0(SB), Z12, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      128(SI), Z14, Z18
+	VPSUBW          384(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      128(R8), Z14, Z18
+	VPSUBW          640(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      128(DI), Z14, Z14
+	VPSUBW          896(SP), Z14, Z14
+	VPDPWSSD        Z17, Z14, Z13
+	VMOVDQU64       64(AX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(AX), Z17
+	VPSRLVW         halfShifts02<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales3<>+0(SB), Z12, Z12
+	VPSRAW          $0x08, Z12, Z12
+	VPMADDUBSW      192(SI), Z14, Z17
+	VPSUBW          448(SP), Z17, Z17
+	VPDPWSSD        Z12, Z17, Z15
+	VPMADDUBSW      192(R8), Z14, Z17
+	VPSUBW          704(SP), Z17, Z17
+	VPDPWSSD        Z12, Z17, Z16
+	VPMADDUBSW      192(DI), Z14, Z14
+	VPSUBW          960(SP), Z14, Z14
+	VPDPWSSD        Z12, Z14, Z13
+	VSHUFI64X2      $0x44, Z16, Z15, Z12
+	VSHUFI64X2      $0xee, Z16, Z15, Z14
+	VPADDD          Z14, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z9, Z14
+	VFMADD231PS     Z14, Z12, Z1
+	VEXTRACTI64X4   $0x01, Z13, Y10
+	VPADDD          Y10, Y13, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y9, Y9
+	VFMADD231PS     Y9, Y10, Y2
+	VBROADCASTI32X4 192(DX), Z12
+	VPBROADCASTW    208(DX), Y9
+	VCVTPH2PS       Y9, Z9
+	VMOVDQU64       (DX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(DX), Z14
+	VPSLLVW         halfShifts42<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q6kScales0<>+0(SB), Z12, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      (SI), Z13, Z15
+	VPSUBW          256(SP), Z15, Z15
+	VPMADDWD        Z14, Z15, Z15
+	VPMADDUBSW      (R8), Z13, Z16
+	VPSUBW          512(SP), Z16, Z16
+	VPMADDWD        Z14, Z16, Z16
+	VPMADDUBSW      (DI), Z13, Z13
+	VPSUBW          768(SP), Z13, Z13
+	VPMADDWD        Z14, Z13, Z13
+	VMOVDQU64       (DX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 128(DX), Z17
+	VPSRLVW         halfShifts02<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales1<>+0(SB), Z12, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      64(SI), Z14, Z18
+	VPSUBW          320(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      64(R8), Z14, Z18
+	VPSUBW          576(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      64(DI), Z14, Z14
+	VPSUBW          832(SP), Z14, Z14
+	VPDPWSSD        Z17, Z14, Z13
+	VMOVDQU64       64(DX), Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(DX), Z17
+	VPSLLVW         halfShifts42<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales2<>+0(SB), Z12, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      128(SI), Z14, Z18
+	VPSUBW          384(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      128(R8), Z14, Z18
+	VPSUBW          640(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      128(DI), Z14, Z14
+	VPSUBW          896(SP), Z14, Z14
+	VPDPWSSD        Z17, Z14, Z13
+	VMOVDQU64       64(DX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(DX), Z17
+	VPSRLVW         halfShifts02<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales3<>+0(SB), Z12, Z12
+	VPSRAW          $0x08, Z12, Z12
+	VPMADDUBSW      192(SI), Z14, Z17
+	VPSUBW          448(SP), Z17, Z17
+	VPDPWSSD        Z12, Z17, Z15
+	VPMADDUBSW      192(R8), Z14, Z17
+	VPSUBW          704(SP), Z17, Z17
+	VPDPWSSD        Z12, Z17, Z16
+	VPMADDUBSW      192(DI), Z14, Z14
+	VPSUBW          960(SP), Z14, Z14
+	VPDPWSSD        Z12, Z14, Z13
+	VSHUFI64X2      $0x44, Z16, Z15, Z12
+	VSHUFI64X2      $0xee, Z16, Z15, Z14
+	VPADDD          Z14, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z9, Z14
+	VFMADD231PS     Z14, Z12, Z3
+	VEXTRACTI64X4   $0x01, Z13, Y10
+	VPADDD          Y10, Y13, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y9, Y9
+	VFMADD231PS     Y9, Y10, Y4
+	VBROADCASTI32X4 192(BX), Z12
+	VPBROADCASTW    208(BX), Y9
+	VCVTPH2PS       Y9, Z9
+	VMOVDQU64       (BX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(BX), Z14
+	VPSLLVW         halfShifts42<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q6kScales0<>+0(SB), Z12, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      (SI), Z13, Z15
+	VPSUBW          256(SP), Z15, Z15
+	VPMADDWD        Z14, Z15, Z15
+	VPMADDUBSW      (R8), Z13, Z16
+	VPSUBW          512(SP), Z16, Z16
+	VPMADDWD        Z14, Z16, Z16
+	VPMADDUBSW      (DI), Z13, Z13
+	VPSUBW          768(SP), Z13, Z13
+	VPMADDWD        Z14, Z13, Z13
+	VMOVDQU64       (BX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 128(BX), Z17
+	VPSRLVW         halfShifts02<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales1<>+0(SB), Z12, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      64(SI), Z14, Z18
+	VPSUBW          320(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      64(R8), Z14, Z18
+	VPSUBW          576(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      64(DI), Z14, Z14
+	VPSUBW          832(SP), Z14, Z14
+	VPDPWSSD        Z17, Z14, Z13
+	VMOVDQU64       64(BX), Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(BX), Z17
+	VPSLLVW         halfShifts42<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales2<>+0(SB), Z12, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      128(SI), Z14, Z18
+	VPSUBW          384(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      128(R8), Z14, Z18
+	VPSUBW          640(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      128(DI), Z14, Z14
+	VPSUBW          896(SP), Z14, Z14
+	VPDPWSSD        Z17, Z14, Z13
+	VMOVDQU64       64(BX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(BX), Z17
+	VPSRLVW         halfShifts02<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales3<>+0(SB), Z12, Z12
+	VPSRAW          $0x08, Z12, Z12
+	VPMADDUBSW      192(SI), Z14, Z17
+	VPSUBW          448(SP), Z17, Z17
+	VPDPWSSD        Z12, Z17, Z15
+	VPMADDUBSW      192(R8), Z14, Z17
+	VPSUBW          704(SP), Z17, Z17
+	VPDPWSSD        Z12, Z17, Z16
+	VPMADDUBSW      192(DI), Z14, Z14
+	VPSUBW          960(SP), Z14, Z14
+	VPDPWSSD        Z12, Z14, Z13
+	VSHUFI64X2      $0x44, Z16, Z15, Z12
+	VSHUFI64X2      $0xee, Z16, Z15, Z14
+	VPADDD          Z14, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z9, Z14
+	VFMADD231PS     Z14, Z12, Z5
+	VEXTRACTI64X4   $0x01, Z13, Y10
+	VPADDD          Y10, Y13, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y9, Y9
+	VFMADD231PS     Y9, Y10, Y6
+	VBROADCASTI32X4 192(CX), Z12
+	VPBROADCASTW    208(CX), Y9
+	VCVTPH2PS       Y9, Z9
+	VMOVDQU64       (CX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(CX), Z14
+	VPSLLVW         halfShifts42<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q6kScales0<>+0(SB), Z12, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      (SI), Z13, Z15
+	VPSUBW          256(SP), Z15, Z15
+	VPMADDWD        Z14, Z15, Z15
+	VPMADDUBSW      (R8), Z13, Z16
+	VPSUBW          512(SP), Z16, Z16
+	VPMADDWD        Z14, Z16, Z16
+	VPMADDUBSW      (DI), Z13, Z13
+	VPSUBW          768(SP), Z13, Z13
+	VPMADDWD        Z14, Z13, Z13
+	VMOVDQU64       (CX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 128(CX), Z17
+	VPSRLVW         halfShifts02<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales1<>+0(SB), Z12, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      64(SI), Z14, Z18
+	VPSUBW          320(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      64(R8), Z14, Z18
+	VPSUBW          576(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      64(DI), Z14, Z14
+	VPSUBW          832(SP), Z14, Z14
+	VPDPWSSD        Z17, Z14, Z13
+	VMOVDQU64       64(CX), Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(CX), Z17
+	VPSLLVW         halfShifts42<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales2<>+0(SB), Z12, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      128(SI), Z14, Z18
+	VPSUBW          384(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      128(R8), Z14, Z18
+	VPSUBW          640(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      128(DI), Z14, Z14
+	VPSUBW          896(SP), Z14, Z14
+	VPDPWSSD        Z17, Z14, Z13
+	VMOVDQU64       64(CX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(CX), Z17
+	VPSRLVW         halfShifts02<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales3<>+0(SB), Z12, Z12
+	VPSRAW          $0x08, Z12, Z12
+	VPMADDUBSW      192(SI), Z14, Z17
+	VPSUBW          448(SP), Z17, Z17
+	VPDPWSSD        Z12, Z17, Z15
+	VPMADDUBSW      192(R8), Z14, Z17
+	VPSUBW          704(SP), Z17, Z17
+	VPDPWSSD        Z12, Z17, Z16
+	VPMADDUBSW      192(DI), Z14, Z14
+	VPSUBW          960(SP), Z14, Z14
+	VPDPWSSD        Z12, Z14, Z13
+	VSHUFI64X2      $0x44, Z16, Z15, Z12
+	VSHUFI64X2      $0xee, Z16, Z15, Z14
+	VPADDD          Z14, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z9, Z14
+	VFMADD231PS     Z14, Z12, Z7
+	VEXTRACTI64X4   $0x01, Z13, Y10
+	VPADDD          Y10, Y13, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y9, Y9
+	VFMADD231PS     Y9, Y10, Y8
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, DX
+	ADDQ            $0x000000d2, BX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, DI
+	DECQ            R9
+	JMP             dotQ6Kx4x3VNNI_loop
+
+dotQ6Kx4x3VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X9
+	VADDPS        X9, X1, X1
+	VMOVHLPS      X1, X1, X9
+	VADDPS        X9, X1, X1
+	VMOVSHDUP     X1, X9
+	VADDSS        X9, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VEXTRACTF32X4 $0x01, Y3, X9
+	VADDPS        X9, X3, X3
+	VMOVHLPS      X3, X3, X9
+	VADDPS        X9, X3, X3
+	VMOVSHDUP     X3, X9
+	VADDSS        X9, X3, X3
+	VMOVSS        X3, 4(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y3
+	VEXTRACTF32X4 $0x01, Y5, X9
+	VADDPS        X9, X5, X5
+	VMOVHLPS      X5, X5, X9
+	VADDPS        X9, X5, X5
+	VMOVSHDUP     X5, X9
+	VADDSS        X9, X5, X5
+	VMOVSS        X5, 8(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y5
+	VEXTRACTF32X4 $0x01, Y7, X9
+	VADDPS        X9, X7, X7
+	VMOVHLPS      X7, X7, X9
+	VADDPS        X9, X7, X7
+	VMOVSHDUP     X7, X9
+	VADDSS        X9, X7, X7
+	VMOVSS        X7, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X7
+	VADDPS        X7, X0, X0
+	VMOVHLPS      X0, X0, X7
+	VADDPS        X7, X0, X0
+	VMOVSHDUP     X0, X7
+	VADDSS        X7, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 8(AX)
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 8(AX)
+	VEXTRACTF32X4 $0x01, Y8, X0
+	VADDPS        X0, X8, X8
+	VMOVHLPS      X8, X8, X0
+	VADDPS        X0, X8, X8
+	VMOVSHDUP     X8, X0
+	VADDSS        X0, X8, X8
+	VMOVSS        X8, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx4x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ6Kx4x4VNNI(SB), $1280-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), R9
+	LEAQ      (R9)(DI*1), DI
+	MOVQ      nb+32(FP), R10
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+
+dotQ6Kx4x4VNNI_loop:
+	TESTQ           R10, R10
+	JZ              dotQ6Kx4x4VNNI_end
+	VBROADCASTSS    288(SI), Z9
+	VMOVDQU32       256(SI), Y10
+	VBROADCASTSS    288(R8), Y11
+	VINSERTF64X4    $0x01, Y11, Z9, Z9
+	VINSERTI64X4    $0x01, 256(R8), Z10, Z10
+	VMOVUPS         Z9, (SP)
+	VMOVDQU64       Z10, 64(SP)
+	VBROADCASTSS    288(R9), Z9
+	VMOVDQU32       256(R9), Y11
+	VBROADCASTSS    288(DI), Y10
+	VINSERTF64X4    $0x01, Y10, Z9, Z9
+	VINSERTI64X4    $0x01, 256(DI), Z11, Z11
+	VMOVUPS         Z9, 128(SP)
+	VMOVDQU64       Z11, 192(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z9
+	VPMADDUBSW      (SI), Z9, Z12
+	VMOVDQU64       Z12, 256(SP)
+	VPMADDUBSW      64(SI), Z9, Z12
+	VMOVDQU64       Z12, 320(SP)
+	VPMADDUBSW      128(SI), Z9, Z12
+	VMOVDQU64       Z12, 384(SP)
+	VPMADDUBSW      192(SI), Z9, Z12
+	VMOVDQU64       Z12, 448(SP)
+	VPMADDUBSW      (R8), Z9, Z12
+	VMOVDQU64       Z12, 512(SP)
+	VPMADDUBSW      64(R8), Z9, Z12
+	VMOVDQU64       Z12, 576(SP)
+	VPMADDUBSW      128(R8), Z9, Z12
+	VMOVDQU64       Z12, 640(SP)
+	VPMADDUBSW      192(R8), Z9, Z12
+	VMOVDQU64       Z12, 704(SP)
+	VPMADDUBSW      (R9), Z9, Z12
+	VMOVDQU64       Z12, 768(SP)
+	VPMADDUBSW      64(R9), Z9, Z12
+	VMOVDQU64       Z12, 832(SP)
+	VPMADDUBSW      128(R9), Z9, Z12
+	VMOVDQU64       Z12, 896(SP)
+	VPMADDUBSW      192(R9), Z9, Z12
+	VMOVDQU64       Z12, 960(SP)
+	VPMADDUBSW      (DI), Z9, Z12
+	VMOVDQU64       Z12, 1024(SP)
+	VPMADDUBSW      64(DI), Z9, Z12
+	VMOVDQU64       Z12, 1088(SP)
+	VPMADDUBSW      128(DI), Z9, Z12
+	VMOVDQU64       Z12, 1152(SP)
+	VPMADDUBSW      192(DI), Z9, Z9
+	VMOVDQU64       Z9, 1216(SP)
+	VBROADCASTI32X4 192(AX), Z12
+	VPBROADCASTW    208(AX), Y9
+	VCVTPH2PS       Y9, Z9
+	VMOVDQU64       (AX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(AX), Z14
+	VPSLLVW         halfShifts42<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q6kScales0<>+0(SB), Z12, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      (SI), Z13, Z15
+	VPSUBW          256(SP), Z15, Z15
+	VPMADDWD        Z14, Z15, Z15
+	VPMADDUBSW      (R8), Z13, Z16
+	VPSUBW          512(SP), Z16, Z16
+	VPMADDWD        Z14, Z16, Z16
+	VPMADDUBSW      (R9), Z13, Z17
+	VPSUBW          768(SP), Z17, Z17
+	VPMADDWD        Z14, Z17, Z17
+	VPMADDUBSW      (DI), Z13, Z13
+	VPSUBW          1024(SP), Z13, Z13
+	VPMADDWD        Z14, Z13, Z13
+	VMOVDQU64       (AX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 128(AX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales1<>+0(SB), Z12, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      64(SI), Z14, Z19
+	VPSUBW          320(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      64(R8), Z14, Z19
+	VPSUBW          576(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      64(R9), Z14, Z19
+	VPSUBW          832(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      64(DI), Z14, Z14
+	VPSUBW          1088(SP), Z14, Z14
+	VPDPWSSD        Z18, Z14, Z13
+	VMOVDQU64       64(AX), Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(AX), Z18
+	VPSLLVW         halfShifts42<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales2<>+0(SB), Z12, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      128(SI), Z14, Z19
+	VPSUBW          384(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      128(R8), Z14, Z19
+	VPSUBW          640(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      128(R9), Z14, Z19
+	VPSUBW          896(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      128(DI), Z14, Z14
+	VPSUBW          1152(SP), Z14, Z14
+	VPDPWSSD        Z18, Z14, Z13
+	VMOVDQU64       64(AX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(AX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales3<>+0(SB), Z12, Z12
+	VPSRAW          $0x08, Z12, Z12
+	VPMADDUBSW      192(SI), Z14, Z18
+	VPSUBW          448(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z15
+	VPMADDUBSW      192(R8), Z14, Z18
+	VPSUBW          704(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z16
+	VPMADDUBSW      192(R9), Z14, Z18
+	VPSUBW          960(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z17
+	VPMADDUBSW      192(DI), Z14, Z14
+	VPSUBW          1216(SP), Z14, Z14
+	VPDPWSSD        Z12, Z14, Z13
+	VSHUFI64X2      $0x44, Z16, Z15, Z12
+	VSHUFI64X2      $0xee, Z16, Z15, Z14
+	VPADDD          Z14, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z9, Z14
+	VFMADD231PS     Z14, Z12, Z1
+	VSHUFI64X2      $0x44, Z13, Z17, Z12
+	VSHUFI64X2      $0xee, Z13, Z17, Z13
+	VPADDD          Z13, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z9, Z9
+	VFMADD231PS     Z9, Z12, Z2
+	VBROADCASTI32X4 192(DX), Z12
+	VPBROADCASTW    208(DX), Y9
+	VCVTPH2PS       Y9, Z9
+	VMOVDQU64       (DX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(DX), Z14
+	VPSLLVW         halfShifts42<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q6kScales0<>+0(SB), Z12, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      (SI), Z13, Z15
+	VPSUBW          256(SP), Z15, Z15
+	VPMADDWD        Z14, Z15, Z15
+	VPMADDUBSW      (R8), Z13, Z16
+	VPSUBW          512(SP), Z16, Z16
+	VPMADDWD        Z14, Z16, Z16
+	VPMADDUBSW      (R9), Z13, Z17
+	VPSUBW          768(SP), Z17, Z17
+	VPMADDWD        Z14, Z17, Z17
+	VPMADDUBSW      (DI), Z13, Z13
+	VPSUBW          1024(SP), Z13, Z13
+	VPMADDWD        Z14, Z13, Z13
+	VMOVDQU64       (DX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 128(DX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales1<>+0(SB), Z12, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      64(SI), Z14, Z19
+	VPSUBW          320(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      64(R8), Z14, Z19
+	VPSUBW          576(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      64(R9), Z14, Z19
+	VPSUBW          832(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      64(DI), Z14, Z14
+	VPSUBW          1088(SP), Z14, Z14
+	VPDPWSSD        Z18, Z14, Z13
+	VMOVDQU64       64(DX), Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(DX), Z18
+	VPSLLVW         halfShifts42<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales2<>+0(SB), Z12, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      128(SI), Z14, Z19
+	VPSUBW          384(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      128(R8), Z14, Z19
+	VPSUBW          640(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      128(R9), Z14, Z19
+	VPSUBW          896(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      128(DI), Z14, Z14
+	VPSUBW          1152(SP), Z14, Z14
+	VPDPWSSD        Z18, Z14, Z13
+	VMOVDQU64       64(DX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(DX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales3<>+0(SB), Z12, Z12
+	VPSRAW          $0x08, Z12, Z12
+	VPMADDUBSW      192(SI), Z14, Z18
+	VPSUBW          448(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z15
+	VPMADDUBSW      192(R8), Z14, Z18
+	VPSUBW          704(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z16
+	VPMADDUBSW      192(R9), Z14, Z18
+	VPSUBW          960(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z17
+	VPMADDUBSW      192(DI), Z14, Z14
+	VPSUBW          1216(SP), Z14, Z14
+	VPDPWSSD        Z12, Z14, Z13
+	VSHUFI64X2      $0x44, Z16, Z15, Z12
+	VSHUFI64X2      $0xee, Z16, Z15, Z14
+	VPADDD          Z14, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z9, Z14
+	VFMADD231PS     Z14, Z12, Z3
+	VSHUFI64X2      $0x44, Z13, Z17, Z12
+	VSHUFI64X2      $0xee, Z13, Z17, Z13
+	VPADDD          Z13, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z9, Z9
+	VFMADD231PS     Z9, Z12, Z4
+	VBROADCASTI32X4 192(BX), Z12
+	VPBROADCASTW    208(BX), Y9
+	VCVTPH2PS       Y9, Z9
+	VMOVDQU64       (BX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(BX), Z14
+	VPSLLVW         halfShifts42<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q6kScales0<>+0(SB), Z12, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      (SI), Z13, Z15
+	VPSUBW          256(SP), Z15, Z15
+	VPMADDWD        Z14, Z15, Z15
+	VPMADDUBSW      (R8), Z13, Z16
+	VPSUBW          512(SP), Z16, Z16
+	VPMADDWD        Z14, Z16, Z16
+	VPMADDUBSW      (R9), Z13, Z17
+	VPSUBW          768(SP), Z17, Z17
+	VPMADDWD        Z14, Z17, Z17
+	VPMADDUBSW      (DI), Z13, Z13
+	VPSUBW          1024(SP), Z13, Z13
+	VPMADDWD        Z14, Z13, Z13
+	VMOVDQU64       (BX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 128(BX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales1<>+0(SB), Z12, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      64(SI), Z14, Z19
+	VPSUBW          320(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      64(R8), Z14, Z19
+	VPSUBW          576(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      64(R9), Z14, Z19
+	VPSUBW          832(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      64(DI), Z14, Z14
+	VPSUBW          1088(SP), Z14, Z14
+	VPDPWSSD        Z18, Z14, Z13
+	VMOVDQU64       64(BX), Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(BX), Z18
+	VPSLLVW         halfShifts42<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales2<>+0(SB), Z12, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      128(SI), Z14, Z19
+	VPSUBW          384(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      128(R8), Z14, Z19
+	VPSUBW          640(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      128(R9), Z14, Z19
+	VPSUBW          896(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      128(DI), Z14, Z14
+	VPSUBW          1152(SP), Z14, Z14
+	VPDPWSSD        Z18, Z14, Z13
+	VMOVDQU64       64(BX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(BX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales3<>+0(SB), Z12, Z12
+	VPSRAW          $0x08, Z12, Z12
+	VPMADDUBSW      192(SI), Z14, Z18
+	VPSUBW          448(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z15
+	VPMADDUBSW      192(R8), Z14, Z18
+	VPSUBW          704(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z16
+	VPMADDUBSW      192(R9), Z14, Z18
+	VPSUBW          960(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z17
+	VPMADDUBSW      192(DI), Z14, Z14
+	VPSUBW          1216(SP), Z14, Z14
+	VPDPWSSD        Z12, Z14, Z13
+	VSHUFI64X2      $0x44, Z16, Z15, Z12
+	VSHUFI64X2      $0xee, Z16, Z15, Z14
+	VPADDD          Z14, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z9, Z14
+	VFMADD231PS     Z14, Z12, Z5
+	VSHUFI64X2      $0x44, Z13, Z17, Z12
+	VSHUFI64X2      $0xee, Z13, Z17, Z13
+	VPADDD          Z13, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z9, Z9
+	VFMADD231PS     Z9, Z12, Z6
+	VBROADCASTI32X4 192(CX), Z12
+	VPBROADCASTW    208(CX), Y9
+	VCVTPH2PS       Y9, Z9
+	VMOVDQU64       (CX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(CX), Z14
+	VPSLLVW         halfShifts42<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q6kScales0<>+0(SB), Z12, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      (SI), Z13, Z15
+	VPSUBW          256(SP), Z15, Z15
+	VPMADDWD        Z14, Z15, Z15
+	VPMADDUBSW      (R8), Z13, Z16
+	VPSUBW          512(SP), Z16, Z16
+	VPMADDWD        Z14, Z16, Z16
+	VPMADDUBSW      (R9), Z13, Z17
+	VPSUBW          768(SP), Z17, Z17
+	VPMADDWD        Z14, Z17, Z17
+	VPMADDUBSW      (DI), Z13, Z13
+	VPSUBW          1024(SP), Z13, Z13
+	VPMADDWD        Z14, Z13, Z13
+	VMOVDQU64       (CX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 128(CX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales1<>+0(SB), Z12, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      64(SI), Z14, Z19
+	VPSUBW          320(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      64(R8), Z14, Z19
+	VPSUBW          576(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      64(R9), Z14, Z19
+	VPSUBW          832(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      64(DI), Z14, Z14
+	VPSUBW          1088(SP), Z14, Z14
+	VPDPWSSD        Z18, Z14, Z13
+	VMOVDQU64       64(CX), Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(CX), Z18
+	VPSLLVW         halfShifts42<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales2<>+0(SB), Z12, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      128(SI), Z14, Z19
+	VPSUBW          384(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      128(R8), Z14, Z19
+	VPSUBW          640(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      128(R9), Z14, Z19
+	VPSUBW          896(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      128(DI), Z14, Z14
+	VPSUBW          1152(SP), Z14, Z14
+	VPDPWSSD        Z18, Z14, Z13
+	VMOVDQU64       64(CX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(CX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales3<>+0(SB), Z12, Z12
+	VPSRAW          $0x08, Z12, Z12
+	VPMADDUBSW      192(SI), Z14, Z18
+	VPSUBW          448(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z15
+	VPMADDUBSW      192(R8), Z14, Z18
+	VPSUBW          704(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z16
+	VPMADDUBSW      192(R9), Z14, Z18
+	VPSUBW          960(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z17
+	VPMADDUBSW      192(DI), Z14, Z14
+	VPSUBW          1216(SP), Z14, Z14
+	VPDPWSSD        Z12, Z14, Z13
+	VSHUFI64X2      $0x44, Z16, Z15, Z12
+	VSHUFI64X2      $0xee, Z16, Z15, Z14
+	VPADDD          Z14, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z9, Z14
+	VFMADD231PS     Z14, Z12, Z7
+	VSHUFI64X2      $0x44, Z13, Z17, Z12
+	VSHUFI64X2      $0xee, Z13, Z17, Z13
+	VPADDD          Z13, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z9, Z9
+	VFMADD231PS     Z9, Z12, Z8
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, DX
+	ADDQ            $0x000000d2, BX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, R9
+	ADDQ            $0x00000140, DI
+	DECQ            R10
+	JMP             dotQ6Kx4x4VNNI_loop
+
+dotQ6Kx4x4VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X9
+	VADDPS        X9, X1, X1
+	VMOVHLPS      X1, X1, X9
+	VADDPS        X9, X1, X1
+	VMOVSHDUP     X1, X9
+	VADDSS        X9, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VEXTRACTF32X4 $0x01, Y3, X9
+	VADDPS        X9, X3, X3
+	VMOVHLPS      X3, X3, X9
+	VADDPS        X9, X3, X3
+	VMOVSHDUP     X3, X9
+	VADDSS        X9, X3, X3
+	VMOVSS        X3, 4(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y3
+	VEXTRACTF32X4 $0x01, Y5, X9
+	VADDPS        X9, X5, X5
+	VMOVHLPS      X5, X5, X9
+	VADDPS        X9, X5, X5
+	VMOVSHDUP     X5, X9
+	VADDSS        X9, X5, X5
+	VMOVSS        X5, 8(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y5
+	VEXTRACTF32X4 $0x01, Y7, X9
+	VADDPS        X9, X7, X7
+	VMOVHLPS      X7, X7, X9
+	VADDPS        X9, X7, X7
+	VMOVSHDUP     X7, X9
+	VADDSS        X9, X7, X7
+	VMOVSS        X7, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X7
+	VADDPS        X7, X0, X0
+	VMOVHLPS      X0, X0, X7
+	VADDPS        X7, X0, X0
+	VMOVSHDUP     X0, X7
+	VADDSS        X7, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 8(AX)
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X2
+	VADDPS        X2, X4, X4
+	VMOVHLPS      X4, X4, X2
+	VADDPS        X2, X4, X4
+	VMOVSHDUP     X4, X2
+	VADDSS        X2, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y2
+	VEXTRACTF32X4 $0x01, Y6, X3
+	VADDPS        X3, X6, X6
+	VMOVHLPS      X6, X6, X3
+	VADDPS        X3, X6, X6
+	VMOVSHDUP     X6, X3
+	VADDSS        X3, X6, X6
+	VMOVSS        X6, 8(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y3
+	VEXTRACTF32X4 $0x01, Y8, X4
+	VADDPS        X4, X8, X8
+	VMOVHLPS      X8, X8, X4
+	VADDPS        X4, X8, X8
+	VMOVSHDUP     X8, X4
+	VADDSS        X4, X8, X8
+	VMOVSS        X8, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx1x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ6Kx1x5VNNI(SB), $1664-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), SI
+	LEAQ      (SI)(DX*1), DI
+	LEAQ      (DI)(DX*1), DX
+	MOVQ      nb+32(FP), R8
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+
+dotQ6Kx1x5VNNI_loop:
+	TESTQ           R8, R8
+	JZ              dotQ6Kx1x5VNNI_end
+	VBROADCASTSS    288(CX), Z4
+	VMOVDQU32       256(CX), Y5
+	VBROADCASTSS    288(BX), Y6
+	VINSERTF64X4    $0x01, Y6, Z4, Z4
+	VINSERTI64X4    $0x01, 256(BX), Z5, Z5
+	VMOVUPS         Z4, (SP)
+	VMOVDQU64       Z5, 64(SP)
+	VBROADCASTSS    288(SI), Z4
+	VMOVDQU32       256(SI), Y6
+	VBROADCASTSS    288(DI), Y5
+	VINSERTF64X4    $0x01, Y5, Z4, Z4
+	VINSERTI64X4    $0x01, 256(DI), Z6, Z6
+	VMOVUPS         Z4, 128(SP)
+	VMOVDQU64       Z6, 192(SP)
+	VBROADCASTSS    288(DX), Z4
+	VMOVDQU32       256(DX), Y7
+	VMOVUPS         Z4, 256(SP)
+	VMOVDQU64       Z7, 320(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z4
+	VPMADDUBSW      (CX), Z4, Z8
+	VMOVDQU64       Z8, 384(SP)
+	VPMADDUBSW      64(CX), Z4, Z8
+	VMOVDQU64       Z8, 448(SP)
+	VPMADDUBSW      128(CX), Z4, Z8
+	VMOVDQU64       Z8, 512(SP)
+	VPMADDUBSW      192(CX), Z4, Z8
+	VMOVDQU64       Z8, 576(SP)
+	VPMADDUBSW      (BX), Z4, Z8
+	VMOVDQU64       Z8, 640(SP)
+	VPMADDUBSW      64(BX), Z4, Z8
+	VMOVDQU64       Z8, 704(SP)
+	VPMADDUBSW      128(BX), Z4, Z8
+	VMOVDQU64       Z8, 768(SP)
+	VPMADDUBSW      192(BX), Z4, Z8
+	VMOVDQU64       Z8, 832(SP)
+	VPMADDUBSW      (SI), Z4, Z8
+	VMOVDQU64       Z8, 896(SP)
+	VPMADDUBSW      64(SI), Z4, Z8
+	VMOVDQU64       Z8, 960(SP)
+	VPMADDUBSW      128(SI), Z4, Z8
+	VMOVDQU64       Z8, 1024(SP)
+	VPMADDUBSW      192(SI), Z4, Z8
+	VMOVDQU64       Z8, 1088(SP)
+	VPMADDUBSW      (DI), Z4, Z8
+	VMOVDQU64       Z8, 1152(SP)
+	VPMADDUBSW      64(DI), Z4, Z8
+	VMOVDQU64       Z8, 1216(SP)
+	VPMADDUBSW      128(DI), Z4, Z8
+	VMOVDQU64       Z8, 1280(SP)
+	VPMADDUBSW      192(DI), Z4, Z8
+	VMOVDQU64       Z8, 1344(SP)
+	VPMADDUBSW      (DX), Z4, Z8
+	VMOVDQU64       Z8, 1408(SP)
+	VPMADDUBSW      64(DX), Z4, Z8
+	VMOVDQU64       Z8, 1472(SP)
+	VPMADDUBSW      128(DX), Z4, Z8
+	VMOVDQU64       Z8, 1536(SP)
+	VPMADDUBSW      192(DX), Z4, Z4
+	VMOVDQU64       Z4, 1600(SP)
+	VBROADCASTI32X4 192(AX), Z8
+	VPBROADCASTW    208(AX), Y4
+	VCVTPH2PS       Y4, Z4
+	VMOVDQU64       (AX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(AX), Z10
+	VPSLLVW         halfShifts42<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales0<>+0(SB), Z8, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      (CX), Z9, Z11
+	VPSUBW          384(SP), Z11, Z11
+	VPMADDWD        Z10, Z11, Z11
+	VPMADDUBSW      (BX), Z9, Z12
+	VPSUBW          640(SP), Z12, Z12
+	VPMADDWD        Z10, Z12, Z12
+	VPMADDUBSW      (SI), Z9, Z13
+	VPSUBW          896(SP), Z13, Z13
+	VPMADDWD        Z10, Z13, Z13
+	VPMADDUBSW      (DI), Z9, Z14
+	VPSUBW          1152(SP), Z14, Z14
+	VPMADDWD        Z10, Z14, Z14
+	VPMADDUBSW      (DX), Z9, Z9
+	VPSUBW          1408(SP), Z9, Z9
+	VPMADDWD        Z10, Z9, Z9
+	VMOVDQU64       (AX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 128(AX), Z15
+	VPSRLVW         halfShifts02<>+0(SB), Z15, Z15
+	VPANDD          bits45<>+0(SB), Z15, Z15
+	VPORD           Z15, Z10, Z10
+	VPSHUFB         q6kScales1<>+0(SB), Z8, Z15
+	VPSRAW          $0x08, Z15, Z15
+	VPMADDUBSW      64(CX), Z10, Z16
+	VPSUBW          448(SP), Z16, Z16
+	VPDPWSSD        Z15, Z16, Z11
+	VPMADDUBSW      64(BX), Z10, Z16
+	VPSUBW          704(SP), Z16, Z16
+	VPDPWSSD        Z15, Z16, Z12
+	VPMADDUBSW      64(SI), Z10, Z16
+	VPSUBW          960(SP), Z16, Z16
+	VPDPWSSD        Z15, Z16, Z13
+	VPMADDUBSW      64(DI), Z10, Z16
+	VPSUBW          1216(SP), Z16, Z16
+	VPDPWSSD        Z15, Z16, Z14
+	VPMADDUBSW      64(DX), Z10, Z10
+	VPSUBW          1472(SP), Z10, Z10
+	VPDPWSSD        Z15, Z10, Z9
+	VMOVDQU64       64(AX), Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(AX), Z15
+	VPSLLVW         halfShifts42<>+0(SB), Z15, Z15
+	VPANDD          bits45<>+0(SB), Z15, Z15
+	VPORD           Z15, Z10, Z10
+	VPSHUFB         q6kScales2<>+0(SB), Z8, Z15
+	VPSRAW          $0x08, Z15, Z15
+	VPMADDUBSW      128(CX), Z10, Z16
+	VPSUBW          512(SP), Z16, Z16
+	VPDPWSSD        Z15, Z16, Z11
+	VPMADDUBSW      128(BX), Z10, Z16
+	VPSUBW          768(SP), Z16, Z16
+	VPDPWSSD        Z15, Z16, Z12
+	VPMADDUBSW      128(SI), Z10, Z16
+	VPSUBW          1024(SP), Z16, Z16
+	VPDPWSSD        Z15, Z16, Z13
+	VPMADDUBSW      128(DI), Z10, Z16
+	VPSUBW          1280(SP), Z16, Z16
+	VPDPWSSD        Z15, Z16, Z14
+	VPMADDUBSW      128(DX), Z10, Z10
+	VPSUBW          1536(SP), Z10, Z10
+	VPDPWSSD        Z15, Z10, Z9
+	VMOVDQU64       64(AX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(AX), Z15
+	VPSRLVW         halfShifts02<>+0(SB), Z15, Z15
+	VPANDD          bits45<>+0(SB), Z15, Z15
+	VPORD           Z15, Z10, Z10
+	VPSHUFB         q6kScales3<>+0(SB), Z8, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      192(CX), Z10, Z15
+	VPSUBW          576(SP), Z15, Z15
+	VPDPWSSD        Z8, Z15, Z11
+	VPMADDUBSW      192(BX), Z10, Z15
+	VPSUBW          832(SP), Z15, Z15
+	VPDPWSSD        Z8, Z15, Z12
+	VPMADDUBSW      192(SI), Z10, Z15
+	VPSUBW          1088(SP), Z15, Z15
+	VPDPWSSD        Z8, Z15, Z13
+	VPMADDUBSW      192(DI), Z10, Z15
+	VPSUBW          1344(SP), Z15, Z15
+	VPDPWSSD        Z8, Z15, Z14
+	VPMADDUBSW      192(DX), Z10, Z10
+	VPSUBW          1600(SP), Z10, Z10
+	VPDPWSSD        Z8, Z10, Z9
+	VSHUFI64X2      $0x44, Z12, Z11, Z8
+	VSHUFI64X2      $0xee, Z12, Z11, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z4, Z10
+	VFMADD231PS     Z10, Z8, Z1
+	VSHUFI64X2      $0x44, Z14, Z13, Z8
+	VSHUFI64X2      $0xee, Z14, Z13, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          128(SP), Z4, Z10
+	VFMADD231PS     Z10, Z8, Z2
+	VEXTRACTI64X4   $0x01, Z9, Y5
+	VPADDD          Y5, Y9, Y5
+	VCVTDQ2PS       Y5, Y5
+	VMULPS          256(SP), Y4, Y4
+	VFMADD231PS     Y4, Y5, Y3
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, BX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	ADDQ            $0x00000140, DX
+	DECQ            R8
+	JMP             dotQ6Kx1x5VNNI_loop
+
+dotQ6Kx1x5VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X4
+	VADDPS        X4, X1, X1
+	VMOVHLPS      X1, X1, X4
+	VADDPS        X4, X1, X1
+	VMOVSHDUP     X1, X4
+	VADDSS        X4, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx1x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ6Kx1x6VNNI(SB), $1920-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), SI
+	LEAQ      (SI)(DX*1), DI
+	LEAQ      (DI)(DX*1), R8
+	LEAQ      (R8)(DX*1), DX
+	MOVQ      nb+32(FP), R9
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+
+dotQ6Kx1x6VNNI_loop:
+	TESTQ           R9, R9
+	JZ              dotQ6Kx1x6VNNI_end
+	VBROADCASTSS    288(CX), Z4
+	VMOVDQU32       256(CX), Y5
+	VBROADCASTSS    288(BX), Y6
+	VINSERTF64X4    $0x01, Y6, Z4, Z4
+	VINSERTI64X4    $0x01, 256(BX), Z5, Z5
+	VMOVUPS         Z4, (SP)
+	VMOVDQU64       Z5, 64(SP)
+	VBROADCASTSS    288(SI), Z4
+	VMOVDQU32       256(SI), Y6
+	VBROADCASTSS    288(DI), Y5
+	VINSERTF64X4    $0x01, Y5, Z4, Z4
+	VINSERTI64X4    $0x01, 256(DI), Z6, Z6
+	VMOVUPS         Z4, 128(SP)
+	VMOVDQU64       Z6, 192(SP)
+	VBROADCASTSS    288(R8), Z4
+	VMOVDQU32       256(R8), Y7
+	VBROADCASTSS    288(DX), Y5
+	VINSERTF64X4    $0x01, Y5, Z4, Z4
+	VINSERTI64X4    $0x01, 256(DX), Z7, Z7
+	VMOVUPS         Z4, 256(SP)
+	VMOVDQU64       Z7, 320(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z4
+	VPMADDUBSW      (CX), Z4, Z8
+	VMOVDQU64       Z8, 384(SP)
+	VPMADDUBSW      64(CX), Z4, Z8
+	VMOVDQU64       Z8, 448(SP)
+	VPMADDUBSW      128(CX), Z4, Z8
+	VMOVDQU64       Z8, 512(SP)
+	VPMADDUBSW      192(CX), Z4, Z8
+	VMOVDQU64       Z8, 576(SP)
+	VPMADDUBSW      (BX), Z4, Z8
+	VMOVDQU64       Z8, 640(SP)
+	VPMADDUBSW      64(BX), Z4, Z8
+	VMOVDQU64       Z8, 704(SP)
+	VPMADDUBSW      128(BX), Z4, Z8
+	VMOVDQU64       Z8, 768(SP)
+	VPMADDUBSW      192(BX), Z4, Z8
+	VMOVDQU64       Z8, 832(SP)
+	VPMADDUBSW      (SI), Z4, Z8
+	VMOVDQU64       Z8, 896(SP)
+	VPMADDUBSW      64(SI), Z4, Z8
+	VMOVDQU64       Z8, 960(SP)
+	VPMADDUBSW      128(SI), Z4, Z8
+	VMOVDQU64       Z8, 1024(SP)
+	VPMADDUBSW      192(SI), Z4, Z8
+	VMOVDQU64       Z8, 1088(SP)
+	VPMADDUBSW      (DI), Z4, Z8
+	VMOVDQU64       Z8, 1152(SP)
+	VPMADDUBSW      64(DI), Z4, Z8
+	VMOVDQU64       Z8, 1216(SP)
+	VPMADDUBSW      128(DI), Z4, Z8
+	VMOVDQU64       Z8, 1280(SP)
+	VPMADDUBSW      192(DI), Z4, Z8
+	VMOVDQU64       Z8, 1344(SP)
+	VPMADDUBSW      (R8), Z4, Z8
+	VMOVDQU64       Z8, 1408(SP)
+	VPMADDUBSW      64(R8), Z4, Z8
+	VMOVDQU64       Z8, 1472(SP)
+	VPMADDUBSW      128(R8), Z4, Z8
+	VMOVDQU64       Z8, 1536(SP)
+	VPMADDUBSW      192(R8), Z4, Z8
+	VMOVDQU64       Z8, 1600(SP)
+	VPMADDUBSW      (DX), Z4, Z8
+	VMOVDQU64       Z8, 1664(SP)
+	VPMADDUBSW      64(DX), Z4, Z8
+	VMOVDQU64       Z8, 1728(SP)
+	VPMADDUBSW      128(DX), Z4, Z8
+	VMOVDQU64       Z8, 1792(SP)
+	VPMADDUBSW      192(DX), Z4, Z4
+	VMOVDQU64       Z4, 1856(SP)
+	VBROADCASTI32X4 192(AX), Z8
+	VPBROADCASTW    208(AX), Y4
+	VCVTPH2PS       Y4, Z4
+	VMOVDQU64       (AX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(AX), Z10
+	VPSLLVW         halfShifts42<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales0<>+0(SB), Z8, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      (CX), Z9, Z11
+	VPSUBW          384(SP), Z11, Z11
+	VPMADDWD        Z10, Z11, Z11
+	VPMADDUBSW      (BX), Z9, Z12
+	VPSUBW          640(SP), Z12, Z12
+	VPMADDWD        Z10, Z12, Z12
+	VPMADDUBSW      (SI), Z9, Z13
+	VPSUBW          896(SP), Z13, Z13
+	VPMADDWD        Z10, Z13, Z13
+	VPMADDUBSW      (DI), Z9, Z14
+	VPSUBW          1152(SP), Z14, Z14
+	VPMADDWD        Z10, Z14, Z14
+	VPMADDUBSW      (R8), Z9, Z15
+	VPSUBW          1408(SP), Z15, Z15
+	VPMADDWD        Z10, Z15, Z15
+	VPMADDUBSW      (DX), Z9, Z9
+	VPSUBW          1664(SP), Z9, Z9
+	VPMADDWD        Z10, Z9, Z9
+	VMOVDQU64       (AX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 128(AX), Z16
+	VPSRLVW         halfShifts02<>+0(SB), Z16, Z16
+	VPANDD          bits45<>+0(SB), Z16, Z16
+	VPORD           Z16, Z10, Z10
+	VPSHUFB         q6kScales1<>+0(SB), Z8, Z16
+	VPSRAW          $0x08, Z16, Z16
+	VPMADDUBSW      64(CX), Z10, Z17
+	VPSUBW          448(SP), Z17, Z17
+	VPDPWSSD        Z16, Z17, Z11
+	VPMADDUBSW      64(BX), Z10, Z17
+	VPSUBW          704(SP), Z17, Z17
+	VPDPWSSD        Z16, Z17, Z12
+	VPMADDUBSW      64(SI), Z10, Z17
+	VPSUBW          960(SP), Z17, Z17
+	VPDPWSSD        Z16, Z17, Z13
+	VPMADDUBSW      64(DI), Z10, Z17
+	VPSUBW          1216(SP), Z17, Z17
+	VPDPWSSD        Z16, Z17, Z14
+	VPMADDUBSW      64(R8), Z10, Z17
+	VPSUBW          1472(SP), Z17, Z17
+	VPDPWSSD        Z16, Z17, Z15
+	VPMADDUBSW      64(DX), Z10, Z10
+	VPSUBW          1728(SP), Z10, Z10
+	VPDPWSSD        Z16, Z10, Z9
+	VMOVDQU64       64(AX), Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(AX), Z16
+	VPSLLVW         halfShifts42<>+0(SB), Z16, Z16
+	VPANDD          bits45<>+0(SB), Z16, Z16
+	VPORD           Z16, Z10, Z10
+	VPSHUFB         q6kScales2<>+0(SB), Z8, Z16
+	VPSRAW          $0x08, Z16, Z16
+	VPMADDUBSW      128(CX), Z10, Z17
+	VPSUBW          512(SP), Z17, Z17
+	VPDPWSSD        Z16, Z17, Z11
+	VPMADDUBSW      128(BX), Z10, Z17
+	VPSUBW          768(SP), Z17, Z17
+	VPDPWSSD        Z16, Z17, Z12
+	VPMADDUBSW      128(SI), Z10, Z17
+	VPSUBW          1024(SP), Z17, Z17
+	VPDPWSSD        Z16, Z17, Z13
+	VPMADDUBSW      128(DI), Z10, Z17
+	VPSUBW          1280(SP), Z17, Z17
+	VPDPWSSD        Z16, Z17, Z14
+	VPMADDUBSW      128(R8), Z10, Z17
+	VPSUBW          1536(SP), Z17, Z17
+	VPDPWSSD        Z16, Z17, Z15
+	VPMADDUBSW      128(DX), Z10, Z10
+	VPSUBW          1792(SP), Z10, Z10
+	VPDPWSSD        Z16, Z10, Z9
+	VMOVDQU64       64(AX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(AX), Z16
+	VPSRLVW         halfShifts02<>+0(SB), Z16, Z16
+	VPANDD          bits45<>+0(SB), Z16, Z16
+	VPORD           Z16, Z10, Z10
+	VPSHUFB         q6kScales3<>+0(SB), Z8, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      192(CX), Z10, Z16
+	VPSUBW          576(SP), Z16, Z16
+	VPDPWSSD        Z8, Z16, Z11
+	VPMADDUBSW      192(BX), Z10, Z16
+	VPSUBW          832(SP), Z16, Z16
+	VPDPWSSD        Z8, Z16, Z12
+	VPMADDUBSW      192(SI), Z10, Z16
+	VPSUBW          1088(SP), Z16, Z16
+	VPDPWSSD        Z8, Z16, Z13
+	VPMADDUBSW      192(DI), Z10, Z16
+	VPSUBW          1344(SP), Z16, Z16
+	VPDPWSSD        Z8, Z16, Z14
+	VPMADDUBSW      192(R8), Z10, Z16
+	VPSUBW          1600(SP), Z16, Z16
+	VPDPWSSD        Z8, Z16, Z15
+	VPMADDUBSW      192(DX), Z10, Z10
+	VPSUBW          1856(SP), Z10, Z10
+	VPDPWSSD        Z8, Z10, Z9
+	VSHUFI64X2      $0x44, Z12, Z11, Z8
+	VSHUFI64X2      $0xee, Z12, Z11, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z4, Z10
+	VFMADD231PS     Z10, Z8, Z1
+	VSHUFI64X2      $0x44, Z14, Z13, Z8
+	VSHUFI64X2      $0xee, Z14, Z13, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          128(SP), Z4, Z10
+	VFMADD231PS     Z10, Z8, Z2
+	VSHUFI64X2      $0x44, Z9, Z15, Z8
+	VSHUFI64X2      $0xee, Z9, Z15, Z9
+	VPADDD          Z9, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          256(SP), Z4, Z4
+	VFMADD231PS     Z4, Z8, Z3
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, BX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, DX
+	DECQ            R9
+	JMP             dotQ6Kx1x6VNNI_loop
+
+dotQ6Kx1x6VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X4
+	VADDPS        X4, X1, X1
+	VMOVHLPS      X1, X1, X4
+	VADDPS        X4, X1, X1
+	VMOVSHDUP     X1, X4
+	VADDSS        X4, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VEXTRACTF32X4 $0x01, Y3, X1
+	VADDPS        X1, X3, X3
+	VMOVHLPS      X3, X3, X1
+	VADDPS        X1, X3, X3
+	VMOVSHDUP     X3, X1
+	VADDSS        X1, X3, X3
+	VMOVSS        X3, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx2x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ6Kx2x5VNNI(SB), $1664-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), DI
+	LEAQ      (DI)(BX*1), R8
+	LEAQ      (R8)(BX*1), BX
+	MOVQ      nb+32(FP), R9
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+
+dotQ6Kx2x5VNNI_loop:
+	TESTQ           R9, R9
+	JZ              dotQ6Kx2x5VNNI_end
+	VBROADCASTSS    288(DX), Z7
+	VMOVDQU32       256(DX), Y8
+	VBROADCASTSS    288(SI), Y9
+	VINSERTF64X4    $0x01, Y9, Z7, Z7
+	VINSERTI64X4    $0x01, 256(SI), Z8, Z8
+	VMOVUPS         Z7, (SP)
+	VMOVDQU64       Z8, 64(SP)
+	VBROADCASTSS    288(DI), Z7
+	VMOVDQU32       256(DI), Y9
+	VBROADCASTSS    288(R8), Y8
+	VINSERTF64X4    $0x01, Y8, Z7, Z7
+	VINSERTI64X4    $0x01, 256(R8), Z9, Z9
+	VMOVUPS         Z7, 128(SP)
+	VMOVDQU64       Z9, 192(SP)
+	VBROADCASTSS    288(BX), Z7
+	VMOVDQU32       256(BX), Y10
+	VMOVUPS         Z7, 256(SP)
+	VMOVDQU64       Z10, 320(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z7
+	VPMADDUBSW      (DX), Z7, Z11
+	VMOVDQU64       Z11, 384(SP)
+	VPMADDUBSW      64(DX), Z7, Z11
+	VMOVDQU64       Z11, 448(SP)
+	VPMADDUBSW      128(DX), Z7, Z11
+	VMOVDQU64       Z11, 512(SP)
+	VPMADDUBSW      192(DX), Z7, Z11
+	VMOVDQU64       Z11, 576(SP)
+	VPMADDUBSW      (SI), Z7, Z11
+	VMOVDQU64       Z11, 640(SP)
+	VPMADDUBSW      64(SI), Z7, Z11
+	VMOVDQU64       Z11, 704(SP)
+	VPMADDUBSW      128(SI), Z7, Z11
+	VMOVDQU64       Z11, 768(SP)
+	VPMADDUBSW      192(SI), Z7, Z11
+	VMOVDQU64       Z11, 832(SP)
+	VPMADDUBSW      (DI), Z7, Z11
+	VMOVDQU64       Z11, 896(SP)
+	VPMADDUBSW      64(DI), Z7, Z11
+	VMOVDQU64       Z11, 960(SP)
+	VPMADDUBSW      128(DI), Z7, Z11
+	VMOVDQU64       Z11, 1024(SP)
+	VPMADDUBSW      192(DI), Z7, Z11
+	VMOVDQU64       Z11, 1088(SP)
+	VPMADDUBSW      (R8), Z7, Z11
+	VMOVDQU64       Z11, 1152(SP)
+	VPMADDUBSW      64(R8), Z7, Z11
+	VMOVDQU64       Z11, 1216(SP)
+	VPMADDUBSW      128(R8), Z7, Z11
+	VMOVDQU64       Z11, 1280(SP)
+	VPMADDUBSW      192(R8), Z7, Z11
+	VMOVDQU64       Z11, 1344(SP)
+	VPMADDUBSW      (BX), Z7, Z11
+	VMOVDQU64       Z11, 1408(SP)
+	VPMADDUBSW      64(BX), Z7, Z11
+	VMOVDQU64       Z11, 1472(SP)
+	VPMADDUBSW      128(BX), Z7, Z11
+	VMOVDQU64       Z11, 1536(SP)
+	VPMADDUBSW      192(BX), Z7, Z7
+	VMOVDQU64       Z7, 1600(SP)
+	VBROADCASTI32X4 192(AX), Z11
+	VPBROADCASTW    208(AX), Y7
+	VCVTPH2PS       Y7, Z7
+	VMOVDQU64       (AX), Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 128(AX), Z13
+	VPSLLVW         halfShifts42<>+0(SB), Z13, Z13
+	VPANDD          bits45<>+0(SB), Z13, Z13
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q6kScales0<>+0(SB), Z11, Z13
+	VPSRAW          $0x08, Z13, Z13
+	VPMADDUBSW      (DX), Z12, Z14
+	VPSUBW          384(SP), Z14, Z14
+	VPMADDWD        Z13, Z14, Z14
+	VPMADDUBSW      (SI), Z12, Z15
+	VPSUBW          640(SP), Z15, Z15
+	VPMADDWD        Z13, Z15, Z15
+	VPMADDUBSW      (DI), Z12, Z16
+	VPSUBW          896(SP), Z16, Z16
+	VPMADDWD        Z13, Z16, Z16
+	VPMADDUBSW      (R8), Z12, Z17
+	VPSUBW          1152(SP), Z17, Z17
+	VPMADDWD        Z13, Z17, Z17
+	VPMADDUBSW      (BX), Z12, Z12
+	VPSUBW          1408(SP), Z12, Z12
+	VPMADDWD        Z13, Z12, Z12
+	VMOVDQU64       (AX), Z13
+	VPSRLW          $0x04, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(AX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z13, Z13
+	VPSHUFB         q6kScales1<>+0(SB), Z11, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      64(DX), Z13, Z19
+	VPSUBW          448(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z14
+	VPMADDUBSW      64(SI), Z13, Z19
+	VPSUBW          704(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      64(DI), Z13, Z19
+	VPSUBW          960(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      64(R8), Z13, Z19
+	VPSUBW          1216(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      64(BX), Z13, Z13
+	VPSUBW          1472(SP), Z13, Z13
+	VPDPWSSD        Z18, Z13, Z12
+	VMOVDQU64       64(AX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 160(AX), Z18
+	VPSLLVW         halfShifts42<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z13, Z13
+	VPSHUFB         q6kScales2<>+0(SB), Z11, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      128(DX), Z13, Z19
+	VPSUBW          512(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z14
+	VPMADDUBSW      128(SI), Z13, Z19
+	VPSUBW          768(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      128(DI), Z13, Z19
+	VPSUBW          1024(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      128(R8), Z13, Z19
+	VPSUBW          1280(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      128(BX), Z13, Z13
+	VPSUBW          1536(SP), Z13, Z13
+	VPDPWSSD        Z18, Z13, Z12
+	VMOVDQU64       64(AX), Z13
+	VPSRLW          $0x04, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 160(AX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z13, Z13
+	VPSHUFB         q6kScales3<>+0(SB), Z11, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      192(DX), Z13, Z18
+	VPSUBW          576(SP), Z18, Z18
+	VPDPWSSD        Z11, Z18, Z14
+	VPMADDUBSW      192(SI), Z13, Z18
+	VPSUBW          832(SP), Z18, Z18
+	VPDPWSSD        Z11, Z18, Z15
+	VPMADDUBSW      192(DI), Z13, Z18
+	VPSUBW          1088(SP), Z18, Z18
+	VPDPWSSD        Z11, Z18, Z16
+	VPMADDUBSW      192(R8), Z13, Z18
+	VPSUBW          1344(SP), Z18, Z18
+	VPDPWSSD        Z11, Z18, Z17
+	VPMADDUBSW      192(BX), Z13, Z13
+	VPSUBW          1600(SP), Z13, Z13
+	VPDPWSSD        Z11, Z13, Z12
+	VSHUFI64X2      $0x44, Z15, Z14, Z11
+	VSHUFI64X2      $0xee, Z15, Z14, Z13
+	VPADDD          Z13, Z11, Z11
+	VCVTDQ2PS       Z11, Z11
+	VMULPS          (SP), Z7, Z13
+	VFMADD231PS     Z13, Z11, Z1
+	VSHUFI64X2      $0x44, Z17, Z16, Z11
+	VSHUFI64X2      $0xee, Z17, Z16, Z13
+	VPADDD          Z13, Z11, Z11
+	VCVTDQ2PS       Z11, Z11
+	VMULPS          128(SP), Z7, Z13
+	VFMADD231PS     Z13, Z11, Z2
+	VEXTRACTI64X4   $0x01, Z12, Y8
+	VPADDD          Y8, Y12, Y8
+	VCVTDQ2PS       Y8, Y8
+	VMULPS          256(SP), Y7, Y7
+	VFMADD231PS     Y7, Y8, Y3
+	VBROADCASTI32X4 192(CX), Z11
+	VPBROADCASTW    208(CX), Y7
+	VCVTPH2PS       Y7, Z7
+	VMOVDQU64       (CX), Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 128(CX), Z13
+	VPSLLVW         halfShifts42<>+0(SB), Z13, Z13
+	VPANDD          bits45<>+0(SB), Z13, Z13
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q6kScales0<>+0(SB), Z11, Z13
+	VPSRAW          $0x08, Z13, Z13
+	VPMADDUBSW      (DX), Z12, Z14
+	VPSUBW          384(SP), Z14, Z14
+	VPMADDWD        Z13, Z14, Z14
+	VPMADDUBSW      (SI), Z12, Z15
+	VPSUBW          640(SP), Z15, Z15
+	VPMADDWD        Z13, Z15, Z15
+	VPMADDUBSW      (DI), Z12, Z16
+	VPSUBW          896(SP), Z16, Z16
+	VPMADDWD        Z13, Z16, Z16
+	VPMADDUBSW      (R8), Z12, Z17
+	VPSUBW          1152(SP), Z17, Z17
+	VPMADDWD        Z13, Z17, Z17
+	VPMADDUBSW      (BX), Z12, Z12
+	VPSUBW          1408(SP), Z12, Z12
+	VPMADDWD        Z13, Z12, Z12
+	VMOVDQU64       (CX), Z13
+	VPSRLW          $0x04, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(CX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z13, Z13
+	VPSHUFB         q6kScales1<>+0(SB), Z11, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      64(DX), Z13, Z19
+	VPSUBW          448(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z14
+	VPMADDUBSW      64(SI), Z13, Z19
+	VPSUBW          704(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      64(DI), Z13, Z19
+	VPSUBW          960(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      64(R8), Z13, Z19
+	VPSUBW          1216(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      64(BX), Z13, Z13
+	VPSUBW          1472(SP), Z13, Z13
+	VPDPWSSD        Z18, Z13, Z12
+	VMOVDQU64       64(CX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 160(CX), Z18
+	VPSLLVW         halfShifts42<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z13, Z13
+	VPSHUFB         q6kScales2<>+0(SB), Z11, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      128(DX), Z13, Z19
+	VPSUBW          512(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z14
+	VPMADDUBSW      128(SI), Z13, Z19
+	VPSUBW          768(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      128(DI), Z13, Z19
+	VPSUBW          1024(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      128(R8), Z13, Z19
+	VPSUBW          1280(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      128(BX), Z13, Z13
+	VPSUBW          1536(SP), Z13, Z13
+	VPDPWSSD        Z18, Z13, Z12
+	VMOVDQU64       64(CX), Z13
+	VPSRLW          $0x04, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 160(CX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z13, Z13
+	VPSHUFB         q6kScales3<>+0(SB), Z11, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      192(DX), Z13, Z18
+	VPSUBW          576(SP), Z18, Z18
+	VPDPWSSD        Z11, Z18, Z14
+	VPMADDUBSW      192(SI), Z13, Z18
+	VPSUBW          832(SP), Z18, Z18
+	VPDPWSSD        Z11, Z18, Z15
+	VPMADDUBSW      192(DI), Z13, Z18
+	VPSUBW          1088(SP), Z18, Z18
+	VPDPWSSD        Z11, Z18, Z16
+	VPMADDUBSW      192(R8), Z13, Z18
+	VPSUBW          1344(SP), Z18, Z18
+	VPDPWSSD        Z11, Z18, Z17
+	VPMADDUBSW      192(BX), Z13, Z13
+	VPSUBW          1600(SP), Z13, Z13
+	VPDPWSSD        Z11, Z13, Z12
+	VSHUFI64X2      $0x44, Z15, Z14, Z11
+	VSHUFI64X2      $0xee, Z15, Z14, Z13
+	VPADDD          Z13, Z11, Z11
+	VCVTDQ2PS       Z11, Z11
+	VMULPS          (SP), Z7, Z13
+	VFMADD231PS     Z13, Z11, Z4
+	VSHUFI64X2      $0x44, Z17, Z16, Z11
+	VSHUFI64X2      $0xee, Z17, Z16, Z13
+	VPADDD          Z13, Z11, Z11
+	VCVTDQ2PS       Z11, Z11
+	VMULPS          128(SP), Z7, Z13
+	VFMADD231PS     Z13, Z11, Z5
+	VEXTRACTI64X4   $0x01, Z12, Y8
+	VPADDD          Y8, Y12, Y8
+	VCVTDQ2PS       Y8, Y8
+	VMULPS          256(SP), Y7, Y7
+	VFMADD231PS     Y7, Y8, Y6
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, BX
+	DECQ            R9
+	JMP             dotQ6Kx2x5VNNI_loop
+
+dotQ6Kx2x5VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X7
+	VADDPS        X7, X1, X1
+	VMOVHLPS      X1, X1, X7
+	VADDPS        X7, X1, X1
+	VMOVSHDUP     X1, X7
+	VADDSS        X7, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X7
+	VADDPS        X7, X4, X4
+	VMOVHLPS      X4, X4, X7
+	VADDPS        X7, X4, X4
+	VMOVSHDUP     X4, X7
+	VADDSS        X7, X4, X4
+	VMOVSS        X4, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VEXTRACTF32X4 $0x01, Y5, X2
+	VADDPS        X2, X5, X5
+	VMOVHLPS      X5, X5, X2
+	VADDPS        X2, X5, X5
+	VMOVSHDUP     X5, X2
+	VADDSS        X2, X5, X5
+	VMOVSS        X5, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx2x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ6Kx2x6VNNI(SB), $1920-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), DI
+	LEAQ      (DI)(BX*1), R8
+	LEAQ      (R8)(BX*1), R9
+	LEAQ      (R9)(BX*1), BX
+	MOVQ      nb+32(FP), R10
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+
+dotQ6Kx2x6VNNI_loop:
+	TESTQ           R10, R10
+	JZ              dotQ6Kx2x6VNNI_end
+	VBROADCASTSS    288(DX), Z7
+	VMOVDQU32       256(DX), Y8
+	VBROADCASTSS    288(SI), Y9
+	VINSERTF64X4    $0x01, Y9, Z7, Z7
+	VINSERTI64X4    $0x01, 256(SI), Z8, Z8
+	VMOVUPS         Z7, (SP)
+	VMOVDQU64       Z8, 64(SP)
+	VBROADCASTSS    288(DI), Z7
+	VMOVDQU32       256(DI), Y9
+	VBROADCASTSS    288(R8), Y8
+	VINSERTF64X4    $0x01, Y8, Z7, Z7
+	VINSERTI64X4    $0x01, 256(R8), Z9, Z9
+	VMOVUPS         Z7, 128(SP)
+	VMOVDQU64       Z9, 192(SP)
+	VBROADCASTSS    288(R9), Z7
+	VMOVDQU32       256(R9), Y10
+	VBROADCASTSS    288(BX), Y8
+	VINSERTF64X4    $0x01, Y8, Z7, Z7
+	VINSERTI64X4    $0x01, 256(BX), Z10, Z10
+	VMOVUPS         Z7, 256(SP)
+	VMOVDQU64       Z10, 320(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z7
+	VPMADDUBSW      (DX), Z7, Z11
+	VMOVDQU64       Z11, 384(SP)
+	VPMADDUBSW      64(DX), Z7, Z11
+	VMOVDQU64       Z11, 448(SP)
+	VPMADDUBSW      128(DX), Z7, Z11
+	VMOVDQU64       Z11, 512(SP)
+	VPMADDUBSW      192(DX), Z7, Z11
+	VMOVDQU64       Z11, 576(SP)
+	VPMADDUBSW      (SI), Z7, Z11
+	VMOVDQU64       Z11, 640(SP)
+	VPMADDUBSW      64(SI), Z7, Z11
+	VMOVDQU64       Z11, 704(SP)
+	VPMADDUBSW      128(SI), Z7, Z11
+	VMOVDQU64       Z11, 768(SP)
+	VPMADDUBSW      192(SI), Z7, Z11
+	VMOVDQU64       Z11, 832(SP)
+	VPMADDUBSW      (DI), Z7, Z11
+	VMOVDQU64       Z11, 896(SP)
+	VPMADDUBSW      64(DI), Z7, Z11
+	VMOVDQU64       Z11, 960(SP)
+	VPMADDUBSW      128(DI), Z7, Z11
+	VMOVDQU64       Z11, 1024(SP)
+	VPMADDUBSW      192(DI), Z7, Z11
+	VMOVDQU64       Z11, 1088(SP)
+	VPMADDUBSW      (R8), Z7, Z11
+	VMOVDQU64       Z11, 1152(SP)
+	VPMADDUBSW      64(R8), Z7, Z11
+	VMOVDQU64       Z11, 1216(SP)
+	VPMADDUBSW      128(R8), Z7, Z11
+	VMOVDQU64       Z11, 1280(SP)
+	VPMADDUBSW      192(R8), Z7, Z11
+	VMOVDQU64       Z11, 1344(SP)
+	VPMADDUBSW      (R9), Z7, Z11
+	VMOVDQU64       Z11, 1408(SP)
+	VPMADDUBSW      64(R9), Z7, Z11
+	VMOVDQU64       Z11, 1472(SP)
+	VPMADDUBSW      128(R9), Z7, Z11
+	VMOVDQU64       Z11, 1536(SP)
+	VPMADDUBSW      192(R9), Z7, Z11
+	VMOVDQU64       Z11, 1600(SP)
+	VPMADDUBSW      (BX), Z7, Z11
+	VMOVDQU64       Z11, 1664(SP)
+	VPMADDUBSW      64(BX), Z7, Z11
+	VMOVDQU64       Z11, 1728(SP)
+	VPMADDUBSW      128(BX), Z7, Z11
+	VMOVDQU64       Z11, 1792(SP)
+	VPMADDUBSW      192(BX), Z7, Z7
+	VMOVDQU64       Z7, 1856(SP)
+	VBROADCASTI32X4 192(AX), Z11
+	VPBROADCASTW    208(AX), Y7
+	VCVTPH2PS       Y7, Z7
+	VMOVDQU64       (AX), Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 128(AX), Z13
+	VPSLLVW         halfShifts42<>+0(SB), Z13, Z13
+	VPANDD          bits45<>+0(SB), Z13, Z13
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q6kScales0<>+0(SB), Z11, Z13
+	VPSRAW          $0x08, Z13, Z13
+	VPMADDUBSW      (DX), Z12, Z14
+	VPSUBW          384(SP), Z14, Z14
+	VPMADDWD        Z13, Z14, Z14
+	VPMADDUBSW      (SI), Z12, Z15
+	VPSUBW          640(SP), Z15, Z15
+	VPMADDWD        Z13, Z15, Z15
+	VPMADDUBSW      (DI), Z12, Z16
+	VPSUBW          896(SP), Z16, Z16
+	VPMADDWD        Z13, Z16, Z16
+	VPMADDUBSW      (R8), Z12, Z17
+	VPSUBW          1152(SP), Z17, Z17
+	VPMADDWD        Z13, Z17, Z17
+	VPMADDUBSW      (R9), Z12, Z18
+	VPSUBW          1408(SP), Z18, Z18
+	VPMADDWD        Z13, Z18, Z18
+	VPMADDUBSW      (BX), Z12, Z12
+	VPSUBW          1664(SP), Z12, Z12
+	VPMADDWD        Z13, Z12, Z12
+	VMOVDQU64       (AX), Z13
+	VPSRLW          $0x04, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(AX), Z19
+	VPSRLVW         halfShifts02<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z13, Z13
+	VPSHUFB         q6kScales1<>+0(SB), Z11, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      64(DX), Z13, Z20
+	VPSUBW          448(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z14
+	VPMADDUBSW      64(SI), Z13, Z20
+	VPSUBW          704(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z15
+	VPMADDUBSW      64(DI), Z13, Z20
+	VPSUBW          960(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z16
+	VPMADDUBSW      64(R8), Z13, Z20
+	VPSUBW          1216(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      64(R9), Z13, Z20
+	VPSUBW          1472(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      64(BX), Z13, Z13
+	VPSUBW          1728(SP), Z13, Z13
+	VPDPWSSD        Z19, Z13, Z12
+	VMOVDQU64       64(AX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 160(AX), Z19
+	VPSLLVW         halfShifts42<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z13, Z13
+	VPSHUFB         q6kScales2<>+0(SB), Z11, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      128(DX), Z13, Z20
+	VPSUBW          512(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z14
+	VPMADDUBSW      128(SI), Z13, Z20
+	VPSUBW          768(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z15
+	VPMADDUBSW      128(DI), Z13, Z20
+	VPSUBW          1024(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z16
+	VPMADDUBSW      128(R8), Z13, Z20
+	VPSUBW          1280(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      128(R9), Z13, Z20
+	VPSUBW          1536(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      128(BX), Z13, Z13
+	VPSUBW          1792(SP), Z13, Z13
+	VPDPWSSD        Z19, Z13, Z12
+	VMOVDQU64       64(AX), Z13
+	VPSRLW          $0x04, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 160(AX), Z19
+	VPSRLVW         halfShifts02<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z13, Z13
+	VPSHUFB         q6kScales3<>+0(SB), Z11, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      192(DX), Z13, Z19
+	VPSUBW          576(SP), Z19, Z19
+	VPDPWSSD        Z11, Z19, Z14
+	VPMADDUBSW      192(SI), Z13, Z19
+	VPSUBW          832(SP), Z19, Z19
+	VPDPWSSD        Z11, Z19, Z15
+	VPMADDUBSW      192(DI), Z13, Z19
+	VPSUBW          1088(SP), Z19, Z19
+	VPDPWSSD        Z11, Z19, Z16
+	VPMADDUBSW      192(R8), Z13, Z19
+	VPSUBW          1344(SP), Z19, Z19
+	VPDPWSSD        Z11, Z19, Z17
+	VPMADDUBSW      192(R9), Z13, Z19
+	VPSUBW          1600(SP), Z19, Z19
+	VPDPWSSD        Z11, Z19, Z18
+	VPMADDUBSW      192(BX), Z13, Z13
+	VPSUBW          1856(SP), Z13, Z13
+	VPDPWSSD        Z11, Z13, Z12
+	VSHUFI64X2      $0x44, Z15, Z14, Z11
+	VSHUFI64X2      $0xee, Z15, Z14, Z13
+	VPADDD          Z13, Z11, Z11
+	VCVTDQ2PS       Z11, Z11
+	VMULPS          (SP), Z7, Z13
+	VFMADD231PS     Z13, Z11, Z1
+	VSHUFI64X2      $0x44, Z17, Z16, Z11
+	VSHUFI64X2      $0xee, Z17, Z16, Z13
+	VPADDD          Z13, Z11, Z11
+	VCVTDQ2PS       Z11, Z11
+	VMULPS          128(SP), Z7, Z13
+	VFMADD231PS     Z13, Z11, Z2
+	VSHUFI64X2      $0x44, Z12, Z18, Z11
+	VSHUFI64X2      $0xee, Z12, Z18, Z12
+	VPADDD          Z12, Z11, Z11
+	VCVTDQ2PS       Z11, Z11
+	VMULPS          256(SP), Z7, Z7
+	VFMADD231PS     Z7, Z11, Z3
+	VBROADCASTI32X4 192(CX), Z11
+	VPBROADCASTW    208(CX), Y7
+	VCVTPH2PS       Y7, Z7
+	VMOVDQU64       (CX), Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 128(CX), Z13
+	VPSLLVW         halfShifts42<>+0(SB), Z13, Z13
+	VPANDD          bits45<>+0(SB), Z13, Z13
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q6kScales0<>+0(SB), Z11, Z13
+	VPSRAW          $0x08, Z13, Z13
+	VPMADDUBSW      (DX), Z12, Z14
+	VPSUBW          384(SP), Z14, Z14
+	VPMADDWD        Z13, Z14, Z14
+	VPMADDUBSW      (SI), Z12, Z15
+	VPSUBW          640(SP), Z15, Z15
+	VPMADDWD        Z13, Z15, Z15
+	VPMADDUBSW      (DI), Z12, Z16
+	VPSUBW          896(SP), Z16, Z16
+	VPMADDWD        Z13, Z16, Z16
+	VPMADDUBSW      (R8), Z12, Z17
+	VPSUBW          1152(SP), Z17, Z17
+	VPMADDWD        Z13, Z17, Z17
+	VPMADDUBSW      (R9), Z12, Z18
+	VPSUBW          1408(SP), Z18, Z18
+	VPMADDWD        Z13, Z18, Z18
+	VPMADDUBSW      (BX), Z12, Z12
+	VPSUBW          1664(SP), Z12, Z12
+	VPMADDWD        Z13, Z12, Z12
+	VMOVDQU64       (CX), Z13
+	VPSRLW          $0x04, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(CX), Z19
+	VPSRLVW         halfShifts02<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z13, Z13
+	VPSHUFB         q6kScales1<>+0(SB), Z11, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      64(DX), Z13, Z20
+	VPSUBW          448(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z14
+	VPMADDUBSW      64(SI), Z13, Z20
+	VPSUBW          704(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z15
+	VPMADDUBSW      64(DI), Z13, Z20
+	VPSUBW          960(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z16
+	VPMADDUBSW      64(R8), Z13, Z20
+	VPSUBW          1216(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      64(R9), Z13, Z20
+	VPSUBW          1472(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      64(BX), Z13, Z13
+	VPSUBW          1728(SP), Z13, Z13
+	VPDPWSSD        Z19, Z13, Z12
+	VMOVDQU64       64(CX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 160(CX), Z19
+	VPSLLVW         halfShifts42<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z13, Z13
+	VPSHUFB         q6kScales2<>+0(SB), Z11, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      128(DX), Z13, Z20
+	VPSUBW          512(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z14
+	VPMADDUBSW      128(SI), Z13, Z20
+	VPSUBW          768(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z15
+	VPMADDUBSW      128(DI), Z13, Z20
+	VPSUBW          1024(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z16
+	VPMADDUBSW      128(R8), Z13, Z20
+	VPSUBW          1280(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      128(R9), Z13, Z20
+	VPSUBW          1536(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      128(BX), Z13, Z13
+	VPSUBW          1792(SP), Z13, Z13
+	VPDPWSSD        Z19, Z13, Z12
+	VMOVDQU64       64(CX), Z13
+	VPSRLW          $0x04, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 160(CX), Z19
+	VPSRLVW         halfShifts02<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z13, Z13
+	VPSHUFB         q6kScales3<>+0(SB), Z11, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      192(DX), Z13, Z19
+	VPSUBW          576(SP), Z19, Z19
+	VPDPWSSD        Z11, Z19, Z14
+	VPMADDUBSW      192(SI), Z13, Z19
+	VPSUBW          832(SP), Z19, Z19
+	VPDPWSSD        Z11, Z19, Z15
+	VPMADDUBSW      192(DI), Z13, Z19
+	VPSUBW          1088(SP), Z19, Z19
+	VPDPWSSD        Z11, Z19, Z16
+	VPMADDUBSW      192(R8), Z13, Z19
+	VPSUBW          1344(SP), Z19, Z19
+	VPDPWSSD        Z11, Z19, Z17
+	VPMADDUBSW      192(R9), Z13, Z19
+	VPSUBW          1600(SP), Z19, Z19
+	VPDPWSSD        Z11, Z19, Z18
+	VPMADDUBSW      192(BX), Z13, Z13
+	VPSUBW          1856(SP), Z13, Z13
+	VPDPWSSD        Z11, Z13, Z12
+	VSHUFI64X2      $0x44, Z15, Z14, Z11
+	VSHUFI64X2      $0xee, Z15, Z14, Z13
+	VPADDD          Z13, Z11, Z11
+	VCVTDQ2PS       Z11, Z11
+	VMULPS          (SP), Z7, Z13
+	VFMADD231PS     Z13, Z11, Z4
+	VSHUFI64X2      $0x44, Z17, Z16, Z11
+	VSHUFI64X2      $0xee, Z17, Z16, Z13
+	VPADDD          Z13, Z11, Z11
+	VCVTDQ2PS       Z11, Z11
+	VMULPS          128(SP), Z7, Z13
+	VFMADD231PS     Z13, Z11, Z5
+	VSHUFI64X2      $0x44, Z12, Z18, Z11
+	VSHUFI64X2      $0xee, Z12, Z18, Z12
+	VPADDD          Z12, Z11, Z11
+	VCVTDQ2PS       Z11, Z11
+	VMULPS          256(SP), Z7, Z7
+	VFMADD231PS     Z7, Z11, Z6
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, R9
+	ADDQ            $0x00000140, BX
+	DECQ            R10
+	JMP             dotQ6Kx2x6VNNI_loop
+
+dotQ6Kx2x6VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X7
+	VADDPS        X7, X1, X1
+	VMOVHLPS      X1, X1, X7
+	VADDPS        X7, X1, X1
+	VMOVSHDUP     X1, X7
+	VADDSS        X7, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X7
+	VADDPS        X7, X4, X4
+	VMOVHLPS      X4, X4, X7
+	VADDPS        X7, X4, X4
+	VMOVSHDUP     X4, X7
+	VADDSS        X7, X4, X4
+	VMOVSS        X4, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VEXTRACTF32X4 $0x01, Y5, X2
+	VADDPS        X2, X5, X5
+	VMOVHLPS      X5, X5, X2
+	VADDPS        X2, X5, X5
+	VMOVSHDUP     X5, X2
+	VADDSS        X2, X5, X5
+	VMOVSS        X5, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VEXTRACTF32X4 $0x01, Y3, X1
+	VADDPS        X1, X3, X3
+	VMOVHLPS      X3, X3, X1
+	VADDPS        X1, X3, X3
+	VMOVSHDUP     X3, X1
+	VADDSS        X1, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VEXTRACTF32X4 $0x01, Y6, X2
+	VADDPS        X2, X6, X6
+	VMOVHLPS      X6, X6, X2
+	VADDPS        X2, X6, X6
+	VMOVSHDUP     X6, X2
+	VADDSS        X2, X6, X6
+	VMOVSS        X6, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx4x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ6Kx4x5VNNI(SB), $1664-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), R9
+	LEAQ      (R9)(DI*1), R10
+	LEAQ      (R10)(DI*1), DI
+	MOVQ      nb+32(FP), R11
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+
+dotQ6Kx4x5VNNI_loop:
+	TESTQ           R11, R11
+	JZ              dotQ6Kx4x5VNNI_end
+	VBROADCASTSS    288(SI), Z13
+	VMOVDQU32       256(SI), Y14
+	VBROADCASTSS    288(R8), Y15
+	VINSERTF64X4    $0x01, Y15, Z13, Z13
+	VINSERTI64X4    $0x01, 256(R8), Z14, Z14
+	VMOVUPS         Z13, (SP)
+	VMOVDQU64       Z14, 64(SP)
+	VBROADCASTSS    288(R9), Z13
+	VMOVDQU32       256(R9), Y15
+	VBROADCASTSS    288(R10), Y14
+	VINSERTF64X4    $0x01, Y14, Z13, Z13
+	VINSERTI64X4    $0x01, 256(R10), Z15, Z15
+	VMOVUPS         Z13, 128(SP)
+	VMOVDQU64       Z15, 192(SP)
+	VBROADCASTSS    288(DI), Z13
+	VMOVDQU32       256(DI), Y16
+	VMOVUPS         Z13, 256(SP)
+	VMOVDQU64       Z16, 320(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z13
+	VPMADDUBSW      (SI), Z13, Z17
+	VMOVDQU64       Z17, 384(SP)
+	VPMADDUBSW      64(SI), Z13, Z17
+	VMOVDQU64       Z17, 448(SP)
+	VPMADDUBSW      128(SI), Z13, Z17
+	VMOVDQU64       Z17, 512(SP)
+	VPMADDUBSW      192(SI), Z13, Z17
+	VMOVDQU64       Z17, 576(SP)
+	VPMADDUBSW      (R8), Z13, Z17
+	VMOVDQU64       Z17, 640(SP)
+	VPMADDUBSW      64(R8), Z13, Z17
+	VMOVDQU64       Z17, 704(SP)
+	VPMADDUBSW      128(R8), Z13, Z17
+	VMOVDQU64       Z17, 768(SP)
+	VPMADDUBSW      192(R8), Z13, Z17
+	VMOVDQU64       Z17, 832(SP)
+	VPMADDUBSW      (R9), Z13, Z17
+	VMOVDQU64       Z17, 896(SP)
+	VPMADDUBSW      64(R9), Z13, Z17
+	VMOVDQU64       Z17, 960(SP)
+	VPMADDUBSW      128(R9), Z13, Z17
+	VMOVDQU64       Z17, 1024(SP)
+	VPMADDUBSW      192(R9), Z13, Z17
+	VMOVDQU64       Z17, 1088(SP)
+	VPMADDUBSW      (R10), Z13, Z17
+	VMOVDQU64       Z17, 1152(SP)
+	VPMADDUBSW      64(R10), Z13, Z17
+	VMOVDQU64       Z17, 1216(SP)
+	VPMADDUBSW      128(R10), Z13, Z17
+	VMOVDQU64       Z17, 1280(SP)
+	VPMADDUBSW      192(R10), Z13, Z17
+	VMOVDQU64       Z17, 1344(SP)
+	VPMADDUBSW      (DI), Z13, Z17
+	VMOVDQU64       Z17, 1408(SP)
+	VPMADDUBSW      64(DI), Z13, Z17
+	VMOVDQU64       Z17, 1472(SP)
+	VPMADDUBSW      128(DI), Z13, Z17
+	VMOVDQU64       Z17, 1536(SP)
+	VPMADDUBSW      192(DI), Z13, Z13
+	VMOVDQU64       Z13, 1600(SP)
+	VBROADCASTI32X4 192(AX), Z17
+	VPBROADCASTW    208(AX), Y13
+	VCVTPH2PS       Y13, Z13
+	VMOVDQU64       (AX), Z18
+	VPANDD          Z0, Z18, Z18
+	VBROADCASTI64X4 128(AX), Z19
+	VPSLLVW         halfShifts42<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z18, Z18
+	VPSHUFB         q6kScales0<>+0(SB), Z17, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      (SI), Z18, Z20
+	VPSUBW          384(SP), Z20, Z20
+	VPMADDWD        Z19, Z20, Z20
+	VPMADDUBSW      (R8), Z18, Z21
+	VPSUBW          640(SP), Z21, Z21
+	VPMADDWD        Z19, Z21, Z21
+	VPMADDUBSW      (R9), Z18, Z22
+	VPSUBW          896(SP), Z22, Z22
+	VPMADDWD        Z19, Z22, Z22
+	VPMADDUBSW      (R10), Z18, Z23
+	VPSUBW          1152(SP), Z23, Z23
+	VPMADDWD        Z19, Z23, Z23
+	VPMADDUBSW      (DI), Z18, Z18
+	VPSUBW          1408(SP), Z18, Z18
+	VPMADDWD        Z19, Z18, Z18
+	VMOVDQU64       (AX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 128(AX), Z24
+	VPSRLVW         halfShifts02<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales1<>+0(SB), Z17, Z24
+	VPSRAW          $0x08, Z24, Z24
+	VPMADDUBSW      64(SI), Z19, Z25
+	VPSUBW          448(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z20
+	VPMADDUBSW      64(R8), Z19, Z25
+	VPSUBW          704(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z21
+	VPMADDUBSW      64(R9), Z19, Z25
+	VPSUBW          960(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z22
+	VPMADDUBSW      64(R10), Z19, Z25
+	VPSUBW          1216(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z23
+	VPMADDUBSW      64(DI), Z19, Z19
+	VPSUBW          1472(SP), Z19, Z19
+	VPDPWSSD        Z24, Z19, Z18
+	VMOVDQU64       64(AX), Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(AX), Z24
+	VPSLLVW         halfShifts42<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales2<>+0(SB), Z17, Z24
+	VPSRAW          $0x08, Z24, Z24
+	VPMADDUBSW      128(SI), Z19, Z25
+	VPSUBW          512(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z20
+	VPMADDUBSW      128(R8), Z19, Z25
+	VPSUBW          768(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z21
+	VPMADDUBSW      128(R9), Z19, Z25
+	VPSUBW          1024(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z22
+	VPMADDUBSW      128(R10), Z19, Z25
+	VPSUBW          1280(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z23
+	VPMADDUBSW      128(DI), Z19, Z19
+	VPSUBW          1536(SP), Z19, Z19
+	VPDPWSSD        Z24, Z19, Z18
+	VMOVDQU64       64(AX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(AX), Z24
+	VPSRLVW         halfShifts02<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales3<>+0(SB), Z17, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      192(SI), Z19, Z24
+	VPSUBW          576(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z20
+	VPMADDUBSW      192(R8), Z19, Z24
+	VPSUBW          832(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z21
+	VPMADDUBSW      192(R9), Z19, Z24
+	VPSUBW          1088(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z22
+	VPMADDUBSW      192(R10), Z19, Z24
+	VPSUBW          1344(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z23
+	VPMADDUBSW      192(DI), Z19, Z19
+	VPSUBW          1600(SP), Z19, Z19
+	VPDPWSSD        Z17, Z19, Z18
+	VSHUFI64X2      $0x44, Z21, Z20, Z17
+	VSHUFI64X2      $0xee, Z21, Z20, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          (SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z1
+	VSHUFI64X2      $0x44, Z23, Z22, Z17
+	VSHUFI64X2      $0xee, Z23, Z22, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          128(SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z2
+	VEXTRACTI64X4   $0x01, Z18, Y14
+	VPADDD          Y14, Y18, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y13, Y13
+	VFMADD231PS     Y13, Y14, Y3
+	VBROADCASTI32X4 192(DX), Z17
+	VPBROADCASTW    208(DX), Y13
+	VCVTPH2PS       Y13, Z13
+	VMOVDQU64       (DX), Z18
+	VPANDD          Z0, Z18, Z18
+	VBROADCASTI64X4 128(DX), Z19
+	VPSLLVW         halfShifts42<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z18, Z18
+	VPSHUFB         q6kScales0<>+0(SB), Z17, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      (SI), Z18, Z20
+	VPSUBW          384(SP), Z20, Z20
+	VPMADDWD        Z19, Z20, Z20
+	VPMADDUBSW      (R8), Z18, Z21
+	VPSUBW          640(SP), Z21, Z21
+	VPMADDWD        Z19, Z21, Z21
+	VPMADDUBSW      (R9), Z18, Z22
+	VPSUBW          896(SP), Z22, Z22
+	VPMADDWD        Z19, Z22, Z22
+	VPMADDUBSW      (R10), Z18, Z23
+	VPSUBW          1152(SP), Z23, Z23
+	VPMADDWD        Z19, Z23, Z23
+	VPMADDUBSW      (DI), Z18, Z18
+	VPSUBW          1408(SP), Z18, Z18
+	VPMADDWD        Z19, Z18, Z18
+	VMOVDQU64       (DX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 128(DX), Z24
+	VPSRLVW         halfShifts02<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales1<>+0(SB), Z17, Z24
+	VPSRAW          $0x08, Z24, Z24
+	VPMADDUBSW      64(SI), Z19, Z25
+	VPSUBW          448(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z20
+	VPMADDUBSW      64(R8), Z19, Z25
+	VPSUBW          704(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z21
+	VPMADDUBSW      64(R9), Z19, Z25
+	VPSUBW          960(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z22
+	VPMADDUBSW      64(R10), Z19, Z25
+	VPSUBW          1216(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z23
+	VPMADDUBSW      64(DI), Z19, Z19
+	VPSUBW          1472(SP), Z19, Z19
+	VPDPWSSD        Z24, Z19, Z18
+	VMOVDQU64       64(DX), Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(DX), Z24
+	VPSLLVW         halfShifts42<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales2<>+0(SB), Z17, Z24
+	VPSRAW          $0x08, Z24, Z24
+	VPMADDUBSW      128(SI), Z19, Z25
+	VPSUBW          512(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z20
+	VPMADDUBSW      128(R8), Z19, Z25
+	VPSUBW          768(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z21
+	VPMADDUBSW      128(R9), Z19, Z25
+	VPSUBW          1024(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z22
+	VPMADDUBSW      128(R10), Z19, Z25
+	VPSUBW          1280(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z23
+	VPMADDUBSW      128(DI), Z19, Z19
+	VPSUBW          1536(SP), Z19, Z19
+	VPDPWSSD        Z24, Z19, Z18
+	VMOVDQU64       64(DX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(DX), Z24
+	VPSRLVW         halfShifts02<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales3<>+0(SB), Z17, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      192(SI), Z19, Z24
+	VPSUBW          576(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z20
+	VPMADDUBSW      192(R8), Z19, Z24
+	VPSUBW          832(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z21
+	VPMADDUBSW      192(R9), Z19, Z24
+	VPSUBW          1088(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z22
+	VPMADDUBSW      192(R10), Z19, Z24
+	VPSUBW          1344(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z23
+	VPMADDUBSW      192(DI), Z19, Z19
+	VPSUBW          1600(SP), Z19, Z19
+	VPDPWSSD        Z17, Z19, Z18
+	VSHUFI64X2      $0x44, Z21, Z20, Z17
+	VSHUFI64X2      $0xee, Z21, Z20, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          (SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z4
+	VSHUFI64X2      $0x44, Z23, Z22, Z17
+	VSHUFI64X2      $0xee, Z23, Z22, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          128(SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z5
+	VEXTRACTI64X4   $0x01, Z18, Y14
+	VPADDD          Y14, Y18, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y13, Y13
+	VFMADD231PS     Y13, Y14, Y6
+	VBROADCASTI32X4 192(BX), Z17
+	VPBROADCASTW    208(BX), Y13
+	VCVTPH2PS       Y13, Z13
+	VMOVDQU64       (BX), Z18
+	VPANDD          Z0, Z18, Z18
+	VBROADCASTI64X4 128(BX), Z19
+	VPSLLVW         halfShifts42<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z18, Z18
+	VPSHUFB         q6kScales0<>+0(SB), Z17, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      (SI), Z18, Z20
+	VPSUBW          384(SP), Z20, Z20
+	VPMADDWD        Z19, Z20, Z20
+	VPMADDUBSW      (R8), Z18, Z21
+	VPSUBW          640(SP), Z21, Z21
+	VPMADDWD        Z19, Z21, Z21
+	VPMADDUBSW      (R9), Z18, Z22
+	VPSUBW          896(SP), Z22, Z22
+	VPMADDWD        Z19, Z22, Z22
+	VPMADDUBSW      (R10), Z18, Z23
+	VPSUBW          1152(SP), Z23, Z23
+	VPMADDWD        Z19, Z23, Z23
+	VPMADDUBSW      (DI), Z18, Z18
+	VPSUBW          1408(SP), Z18, Z18
+	VPMADDWD        Z19, Z18, Z18
+	VMOVDQU64       (BX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 128(BX), Z24
+	VPSRLVW         halfShifts02<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales1<>+0(SB), Z17, Z24
+	VPSRAW          $0x08, Z24, Z24
+	VPMADDUBSW      64(SI), Z19, Z25
+	VPSUBW          448(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z20
+	VPMADDUBSW      64(R8), Z19, Z25
+	VPSUBW          704(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z21
+	VPMADDUBSW      64(R9), Z19, Z25
+	VPSUBW          960(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z22
+	VPMADDUBSW      64(R10), Z19, Z25
+	VPSUBW          1216(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z23
+	VPMADDUBSW      64(DI), Z19, Z19
+	VPSUBW          1472(SP), Z19, Z19
+	VPDPWSSD        Z24, Z19, Z18
+	VMOVDQU64       64(BX), Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(BX), Z24
+	VPSLLVW         halfShifts42<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales2<>+0(SB), Z17, Z24
+	VPSRAW          $0x08, Z24, Z24
+	VPMADDUBSW      128(SI), Z19, Z25
+	VPSUBW          512(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z20
+	VPMADDUBSW      128(R8), Z19, Z25
+	VPSUBW          768(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z21
+	VPMADDUBSW      128(R9), Z19, Z25
+	VPSUBW          1024(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z22
+	VPMADDUBSW      128(R10), Z19, Z25
+	VPSUBW          1280(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z23
+	VPMADDUBSW      128(DI), Z19, Z19
+	VPSUBW          1536(SP), Z19, Z19
+	VPDPWSSD        Z24, Z19, Z18
+	VMOVDQU64       64(BX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(BX), Z24
+	VPSRLVW         halfShifts02<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales3<>+0(SB), Z17, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      192(SI), Z19, Z24
+	VPSUBW          576(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z20
+	VPMADDUBSW      192(R8), Z19, Z24
+	VPSUBW          832(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z21
+	VPMADDUBSW      192(R9), Z19, Z24
+	VPSUBW          1088(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z22
+	VPMADDUBSW      192(R10), Z19, Z24
+	VPSUBW          1344(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z23
+	VPMADDUBSW      192(DI), Z19, Z19
+	VPSUBW          1600(SP), Z19, Z19
+	VPDPWSSD        Z17, Z19, Z18
+	VSHUFI64X2      $0x44, Z21, Z20, Z17
+	VSHUFI64X2      $0xee, Z21, Z20, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          (SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z7
+	VSHUFI64X2      $0x44, Z23, Z22, Z17
+	VSHUFI64X2      $0xee, Z23, Z22, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          128(SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z8
+	VEXTRACTI64X4   $0x01, Z18, Y14
+	VPADDD          Y14, Y18, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y13, Y13
+	VFMADD231PS     Y13, Y14, Y9
+	VBROADCASTI32X4 192(CX), Z17
+	VPBROADCASTW    208(CX), Y13
+	VCVTPH2PS       Y13, Z13
+	VMOVDQU64       (CX), Z18
+	VPANDD          Z0, Z18, Z18
+	VBROADCASTI64X4 128(CX), Z19
+	VPSLLVW         halfShifts42<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z18, Z18
+	VPSHUFB         q6kScales0<>+0(SB), Z17, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      (SI), Z18, Z20
+	VPSUBW          384(SP), Z20, Z20
+	VPMADDWD        Z19, Z20, Z20
+	VPMADDUBSW      (R8), Z18, Z21
+	VPSUBW          640(SP), Z21, Z21
+	VPMADDWD        Z19, Z21, Z21
+	VPMADDUBSW      (R9), Z18, Z22
+	VPSUBW          896(SP), Z22, Z22
+	VPMADDWD        Z19, Z22, Z22
+	VPMADDUBSW      (R10), Z18, Z23
+	VPSUBW          1152(SP), Z23, Z23
+	VPMADDWD        Z19, Z23, Z23
+	VPMADDUBSW      (DI), Z18, Z18
+	VPSUBW          1408(SP), Z18, Z18
+	VPMADDWD        Z19, Z18, Z18
+	VMOVDQU64       (CX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 128(CX), Z24
+	VPSRLVW         halfShifts02<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales1<>+0(SB), Z17, Z24
+	VPSRAW          $0x08, Z24, Z24
+	VPMADDUBSW      64(SI), Z19, Z25
+	VPSUBW          448(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z20
+	VPMADDUBSW      64(R8), Z19, Z25
+	VPSUBW          704(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z21
+	VPMADDUBSW      64(R9), Z19, Z25
+	VPSUBW          960(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z22
+	VPMADDUBSW      64(R10), Z19, Z25
+	VPSUBW          1216(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z23
+	VPMADDUBSW      64(DI), Z19, Z19
+	VPSUBW          1472(SP), Z19, Z19
+	VPDPWSSD        Z24, Z19, Z18
+	VMOVDQU64       64(CX), Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(CX), Z24
+	VPSLLVW         halfShifts42<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales2<>+0(SB), Z17, Z24
+	VPSRAW          $0x08, Z24, Z24
+	VPMADDUBSW      128(SI), Z19, Z25
+	VPSUBW          512(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z20
+	VPMADDUBSW      128(R8), Z19, Z25
+	VPSUBW          768(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z21
+	VPMADDUBSW      128(R9), Z19, Z25
+	VPSUBW          1024(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z22
+	VPMADDUBSW      128(R10), Z19, Z25
+	VPSUBW          1280(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z23
+	VPMADDUBSW      128(DI), Z19, Z19
+	VPSUBW          1536(SP), Z19, Z19
+	VPDPWSSD        Z24, Z19, Z18
+	VMOVDQU64       64(CX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(CX), Z24
+	VPSRLVW         halfShifts02<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales3<>+0(SB), Z17, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      192(SI), Z19, Z24
+	VPSUBW          576(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z20
+	VPMADDUBSW      192(R8), Z19, Z24
+	VPSUBW          832(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z21
+	VPMADDUBSW      192(R9), Z19, Z24
+	VPSUBW          1088(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z22
+	VPMADDUBSW      192(R10), Z19, Z24
+	VPSUBW          1344(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z23
+	VPMADDUBSW      192(DI), Z19, Z19
+	VPSUBW          1600(SP), Z19, Z19
+	VPDPWSSD        Z17, Z19, Z18
+	VSHUFI64X2      $0x44, Z21, Z20, Z17
+	VSHUFI64X2      $0xee, Z21, Z20, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          (SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z10
+	VSHUFI64X2      $0x44, Z23, Z22, Z17
+	VSHUFI64X2      $0xee, Z23, Z22, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          128(SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z11
+	VEXTRACTI64X4   $0x01, Z18, Y14
+	VPADDD          Y14, Y18, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y13, Y13
+	VFMADD231PS     Y13, Y14, Y12
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, DX
+	ADDQ            $0x000000d2, BX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, R9
+	ADDQ            $0x00000140, R10
+	ADDQ            $0x00000140, DI
+	DECQ            R11
+	JMP             dotQ6Kx4x5VNNI_loop
+
+dotQ6Kx4x5VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X13
+	VADDPS        X13, X1, X1
+	VMOVHLPS      X1, X1, X13
+	VADDPS        X13, X1, X1
+	VMOVSHDUP     X1, X13
+	VADDSS        X13, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X13
+	VADDPS        X13, X4, X4
+	VMOVHLPS      X4, X4, X13
+	VADDPS        X13, X4, X4
+	VMOVSHDUP     X4, X13
+	VADDSS        X13, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y4
+	VEXTRACTF32X4 $0x01, Y7, X13
+	VADDPS        X13, X7, X7
+	VMOVHLPS      X7, X7, X13
+	VADDPS        X13, X7, X7
+	VMOVSHDUP     X7, X13
+	VADDSS        X13, X7, X7
+	VMOVSS        X7, 8(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y7
+	VEXTRACTF32X4 $0x01, Y10, X13
+	VADDPS        X13, X10, X10
+	VMOVHLPS      X10, X10, X13
+	VADDPS        X13, X10, X10
+	VMOVSHDUP     X10, X13
+	VADDSS        X13, X10, X10
+	VMOVSS        X10, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X10
+	VADDPS        X10, X0, X0
+	VMOVHLPS      X0, X0, X10
+	VADDPS        X10, X0, X0
+	VMOVSHDUP     X0, X10
+	VADDSS        X10, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 8(AX)
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VEXTRACTF32X4 $0x01, Y5, X2
+	VADDPS        X2, X5, X5
+	VMOVHLPS      X5, X5, X2
+	VADDPS        X2, X5, X5
+	VMOVSHDUP     X5, X2
+	VADDSS        X2, X5, X5
+	VMOVSS        X5, 4(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y2
+	VEXTRACTF32X4 $0x01, Y8, X4
+	VADDPS        X4, X8, X8
+	VMOVHLPS      X8, X8, X4
+	VADDPS        X4, X8, X8
+	VMOVSHDUP     X8, X4
+	VADDSS        X4, X8, X8
+	VMOVSS        X8, 8(AX)
+	VEXTRACTF64X4 $0x01, Z11, Y4
+	VEXTRACTF32X4 $0x01, Y11, X5
+	VADDPS        X5, X11, X11
+	VMOVHLPS      X11, X11, X5
+	VADDPS        X5, X11, X11
+	VMOVSHDUP     X11, X5
+	VADDSS        X5, X11, X11
+	VMOVSS        X11, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X5
+	VADDPS        X5, X0, X0
+	VMOVHLPS      X0, X0, X5
+	VADDPS        X5, X0, X0
+	VMOVSHDUP     X0, X5
+	VADDSS        X5, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 4(AX)
+	VEXTRACTF32X4 $0x01, Y9, X0
+	VADDPS        X0, X9, X9
+	VMOVHLPS      X9, X9, X0
+	VADDPS        X0, X9, X9
+	VMOVSHDUP     X9, X0
+	VADDSS        X0, X9, X9
+	VMOVSS        X9, 8(AX)
+	VEXTRACTF32X4 $0x01, Y12, X0
+	VADDPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VADDPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VADDSS        X0, X12, X12
+	VMOVSS        X12, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx4x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ6Kx4x6VNNI(SB), $1920-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), R9
+	LEAQ      (R9)(DI*1), R10
+	LEAQ      (R10)(DI*1), R11
+	LEAQ      (R11)(DI*1), DI
+	MOVQ      nb+32(FP), R12
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+
+dotQ6Kx4x6VNNI_loop:
+	TESTQ           R12, R12
+	JZ              dotQ6Kx4x6VNNI_end
+	VBROADCASTSS    288(SI), Z13
+	VMOVDQU32       256(SI), Y14
+	VBROADCASTSS    288(R8), Y15
+	VINSERTF64X4    $0x01, Y15, Z13, Z13
+	VINSERTI64X4    $0x01, 256(R8), Z14, Z14
+	VMOVUPS         Z13, (SP)
+	VMOVDQU64       Z14, 64(SP)
+	VBROADCASTSS    288(R9), Z13
+	VMOVDQU32       256(R9), Y15
+	VBROADCASTSS    288(R10), Y14
+	VINSERTF64X4    $0x01, Y14, Z13, Z13
+	VINSERTI64X4    $0x01, 256(R10), Z15, Z15
+	VMOVUPS         Z13, 128(SP)
+	VMOVDQU64       Z15, 192(SP)
+	VBROADCASTSS    288(R11), Z13
+	VMOVDQU32       256(R11), Y16
+	VBROADCASTSS    288(DI), Y14
+	VINSERTF64X4    $0x01, Y14, Z13, Z13
+	VINSERTI64X4    $0x01, 256(DI), Z16, Z16
+	VMOVUPS         Z13, 256(SP)
+	VMOVDQU64       Z16, 320(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z13
+	VPMADDUBSW      (SI), Z13, Z17
+	VMOVDQU64       Z17, 384(SP)
+	VPMADDUBSW      64(SI), Z13, Z17
+	VMOVDQU64       Z17, 448(SP)
+	VPMADDUBSW      128(SI), Z13, Z17
+	VMOVDQU64       Z17, 512(SP)
+	VPMADDUBSW      192(SI), Z13, Z17
+	VMOVDQU64       Z17, 576(SP)
+	VPMADDUBSW      (R8), Z13, Z17
+	VMOVDQU64       Z17, 640(SP)
+	VPMADDUBSW      64(R8), Z13, Z17
+	VMOVDQU64       Z17, 704(SP)
+	VPMADDUBSW      128(R8), Z13, Z17
+	VMOVDQU64       Z17, 768(SP)
+	VPMADDUBSW      192(R8), Z13, Z17
+	VMOVDQU64       Z17, 832(SP)
+	VPMADDUBSW      (R9), Z13, Z17
+	VMOVDQU64       Z17, 896(SP)
+	VPMADDUBSW      64(R9), Z13, Z17
+	VMOVDQU64       Z17, 960(SP)
+	VPMADDUBSW      128(R9), Z13, Z17
+	VMOVDQU64       Z17, 1024(SP)
+	VPMADDUBSW      192(R9), Z13, Z17
+	VMOVDQU64       Z17, 1088(SP)
+	VPMADDUBSW      (R10), Z13, Z17
+	VMOVDQU64       Z17, 1152(SP)
+	VPMADDUBSW      64(R10), Z13, Z17
+	VMOVDQU64       Z17, 1216(SP)
+	VPMADDUBSW      128(R10), Z13, Z17
+	VMOVDQU64       Z17, 1280(SP)
+	VPMADDUBSW      192(R10), Z13, Z17
+	VMOVDQU64       Z17, 1344(SP)
+	VPMADDUBSW      (R11), Z13, Z17
+	VMOVDQU64       Z17, 1408(SP)
+	VPMADDUBSW      64(R11), Z13, Z17
+	VMOVDQU64       Z17, 1472(SP)
+	VPMADDUBSW      128(R11), Z13, Z17
+	VMOVDQU64       Z17, 1536(SP)
+	VPMADDUBSW      192(R11), Z13, Z17
+	VMOVDQU64       Z17, 1600(SP)
+	VPMADDUBSW      (DI), Z13, Z17
+	VMOVDQU64       Z17, 1664(SP)
+	VPMADDUBSW      64(DI), Z13, Z17
+	VMOVDQU64       Z17, 1728(SP)
+	VPMADDUBSW      128(DI), Z13, Z17
+	VMOVDQU64       Z17, 1792(SP)
+	VPMADDUBSW      192(DI), Z13, Z13
+	VMOVDQU64       Z13, 1856(SP)
+	VBROADCASTI32X4 192(AX), Z17
+	VPBROADCASTW    208(AX), Y13
+	VCVTPH2PS       Y13, Z13
+	VMOVDQU64       (AX), Z18
+	VPANDD          Z0, Z18, Z18
+	VBROADCASTI64X4 128(AX), Z19
+	VPSLLVW         halfShifts42<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z18, Z18
+	VPSHUFB         q6kScales0<>+0(SB), Z17, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      (SI), Z18, Z20
+	VPSUBW          384(SP), Z20, Z20
+	VPMADDWD        Z19, Z20, Z20
+	VPMADDUBSW      (R8), Z18, Z21
+	VPSUBW          640(SP), Z21, Z21
+	VPMADDWD        Z19, Z21, Z21
+	VPMADDUBSW      (R9), Z18, Z22
+	VPSUBW          896(SP), Z22, Z22
+	VPMADDWD        Z19, Z22, Z22
+	VPMADDUBSW      (R10), Z18, Z23
+	VPSUBW          1152(SP), Z23, Z23
+	VPMADDWD        Z19, Z23, Z23
+	VPMADDUBSW      (R11), Z18, Z24
+	VPSUBW          1408(SP), Z24, Z24
+	VPMADDWD        Z19, Z24, Z24
+	VPMADDUBSW      (DI), Z18, Z18
+	VPSUBW          1664(SP), Z18, Z18
+	VPMADDWD        Z19, Z18, Z18
+	VMOVDQU64       (AX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 128(AX), Z25
+	VPSRLVW         halfShifts02<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales1<>+0(SB), Z17, Z25
+	VPSRAW          $0x08, Z25, Z25
+	VPMADDUBSW      64(SI), Z19, Z26
+	VPSUBW          448(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z20
+	VPMADDUBSW      64(R8), Z19, Z26
+	VPSUBW          704(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z21
+	VPMADDUBSW      64(R9), Z19, Z26
+	VPSUBW          960(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z22
+	VPMADDUBSW      64(R10), Z19, Z26
+	VPSUBW          1216(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z23
+	VPMADDUBSW      64(R11), Z19, Z26
+	VPSUBW          1472(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z24
+	VPMADDUBSW      64(DI), Z19, Z19
+	VPSUBW          1728(SP), Z19, Z19
+	VPDPWSSD        Z25, Z19, Z18
+	VMOVDQU64       64(AX), Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(AX), Z25
+	VPSLLVW         halfShifts42<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales2<>+0(SB), Z17, Z25
+	VPSRAW          $0x08, Z25, Z25
+	VPMADDUBSW      128(SI), Z19, Z26
+	VPSUBW          512(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z20
+	VPMADDUBSW      128(R8), Z19, Z26
+	VPSUBW          768(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z21
+	VPMADDUBSW      128(R9), Z19, Z26
+	VPSUBW          1024(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z22
+	VPMADDUBSW      128(R10), Z19, Z26
+	VPSUBW          1280(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z23
+	VPMADDUBSW      128(R11), Z19, Z26
+	VPSUBW          1536(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z24
+	VPMADDUBSW      128(DI), Z19, Z19
+	VPSUBW          1792(SP), Z19, Z19
+	VPDPWSSD        Z25, Z19, Z18
+	VMOVDQU64       64(AX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(AX), Z25
+	VPSRLVW         halfShifts02<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales3<>+0(SB), Z17, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      192(SI), Z19, Z25
+	VPSUBW          576(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z20
+	VPMADDUBSW      192(R8), Z19, Z25
+	VPSUBW          832(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z21
+	VPMADDUBSW      192(R9), Z19, Z25
+	VPSUBW          1088(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z22
+	VPMADDUBSW      192(R10), Z19, Z25
+	VPSUBW          1344(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z23
+	VPMADDUBSW      192(R11), Z19, Z25
+	VPSUBW          1600(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z24
+	VPMADDUBSW      192(DI), Z19, Z19
+	VPSUBW          1856(SP), Z19, Z19
+	VPDPWSSD        Z17, Z19, Z18
+	VSHUFI64X2      $0x44, Z21, Z20, Z17
+	VSHUFI64X2      $0xee, Z21, Z20, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          (SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z1
+	VSHUFI64X2      $0x44, Z23, Z22, Z17
+	VSHUFI64X2      $0xee, Z23, Z22, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          128(SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z2
+	VSHUFI64X2      $0x44, Z18, Z24, Z17
+	VSHUFI64X2      $0xee, Z18, Z24, Z18
+	VPADDD          Z18, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          256(SP), Z13, Z13
+	VFMADD231PS     Z13, Z17, Z3
+	VBROADCASTI32X4 192(DX), Z17
+	VPBROADCASTW    208(DX), Y13
+	VCVTPH2PS       Y13, Z13
+	VMOVDQU64       (DX), Z18
+	VPANDD          Z0, Z18, Z18
+	VBROADCASTI64X4 128(DX), Z19
+	VPSLLVW         halfShifts42<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z18, Z18
+	VPSHUFB         q6kScales0<>+0(SB), Z17, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      (SI), Z18, Z20
+	VPSUBW          384(SP), Z20, Z20
+	VPMADDWD        Z19, Z20, Z20
+	VPMADDUBSW      (R8), Z18, Z21
+	VPSUBW          640(SP), Z21, Z21
+	VPMADDWD        Z19, Z21, Z21
+	VPMADDUBSW      (R9), Z18, Z22
+	VPSUBW          896(SP), Z22, Z22
+	VPMADDWD        Z19, Z22, Z22
+	VPMADDUBSW      (R10), Z18, Z23
+	VPSUBW          1152(SP), Z23, Z23
+	VPMADDWD        Z19, Z23, Z23
+	VPMADDUBSW      (R11), Z18, Z24
+	VPSUBW          1408(SP), Z24, Z24
+	VPMADDWD        Z19, Z24, Z24
+	VPMADDUBSW      (DI), Z18, Z18
+	VPSUBW          1664(SP), Z18, Z18
+	VPMADDWD        Z19, Z18, Z18
+	VMOVDQU64       (DX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 128(DX), Z25
+	VPSRLVW         halfShifts02<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales1<>+0(SB), Z17, Z25
+	VPSRAW          $0x08, Z25, Z25
+	VPMADDUBSW      64(SI), Z19, Z26
+	VPSUBW          448(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z20
+	VPMADDUBSW      64(R8), Z19, Z26
+	VPSUBW          704(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z21
+	VPMADDUBSW      64(R9), Z19, Z26
+	VPSUBW          960(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z22
+	VPMADDUBSW      64(R10), Z19, Z26
+	VPSUBW          1216(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z23
+	VPMADDUBSW      64(R11), Z19, Z26
+	VPSUBW          1472(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z24
+	VPMADDUBSW      64(DI), Z19, Z19
+	VPSUBW          1728(SP), Z19, Z19
+	VPDPWSSD        Z25, Z19, Z18
+	VMOVDQU64       64(DX), Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(DX), Z25
+	VPSLLVW         halfShifts42<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales2<>+0(SB), Z17, Z25
+	VPSRAW          $0x08, Z25, Z25
+	VPMADDUBSW      128(SI), Z19, Z26
+	VPSUBW          512(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z20
+	VPMADDUBSW      128(R8), Z19, Z26
+	VPSUBW          768(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z21
+	VPMADDUBSW      128(R9), Z19, Z26
+	VPSUBW          1024(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z22
+	VPMADDUBSW      128(R10), Z19, Z26
+	VPSUBW          1280(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z23
+	VPMADDUBSW      128(R11), Z19, Z26
+	VPSUBW          1536(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z24
+	VPMADDUBSW      128(DI), Z19, Z19
+	VPSUBW          1792(SP), Z19, Z19
+	VPDPWSSD        Z25, Z19, Z18
+	VMOVDQU64       64(DX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(DX), Z25
+	VPSRLVW         halfShifts02<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales3<>+0(SB), Z17, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      192(SI), Z19, Z25
+	VPSUBW          576(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z20
+	VPMADDUBSW      192(R8), Z19, Z25
+	VPSUBW          832(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z21
+	VPMADDUBSW      192(R9), Z19, Z25
+	VPSUBW          1088(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z22
+	VPMADDUBSW      192(R10), Z19, Z25
+	VPSUBW          1344(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z23
+	VPMADDUBSW      192(R11), Z19, Z25
+	VPSUBW          1600(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z24
+	VPMADDUBSW      192(DI), Z19, Z19
+	VPSUBW          1856(SP), Z19, Z19
+	VPDPWSSD        Z17, Z19, Z18
+	VSHUFI64X2      $0x44, Z21, Z20, Z17
+	VSHUFI64X2      $0xee, Z21, Z20, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          (SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z4
+	VSHUFI64X2      $0x44, Z23, Z22, Z17
+	VSHUFI64X2      $0xee, Z23, Z22, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          128(SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z5
+	VSHUFI64X2      $0x44, Z18, Z24, Z17
+	VSHUFI64X2      $0xee, Z18, Z24, Z18
+	VPADDD          Z18, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          256(SP), Z13, Z13
+	VFMADD231PS     Z13, Z17, Z6
+	VBROADCASTI32X4 192(BX), Z17
+	VPBROADCASTW    208(BX), Y13
+	VCVTPH2PS       Y13, Z13
+	VMOVDQU64       (BX), Z18
+	VPANDD          Z0, Z18, Z18
+	VBROADCASTI64X4 128(BX), Z19
+	VPSLLVW         halfShifts42<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z18, Z18
+	VPSHUFB         q6kScales0<>+0(SB), Z17, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      (SI), Z18, Z20
+	VPSUBW          384(SP), Z20, Z20
+	VPMADDWD        Z19, Z20, Z20
+	VPMADDUBSW      (R8), Z18, Z21
+	VPSUBW          640(SP), Z21, Z21
+	VPMADDWD        Z19, Z21, Z21
+	VPMADDUBSW      (R9), Z18, Z22
+	VPSUBW          896(SP), Z22, Z22
+	VPMADDWD        Z19, Z22, Z22
+	VPMADDUBSW      (R10), Z18, Z23
+	VPSUBW          1152(SP), Z23, Z23
+	VPMADDWD        Z19, Z23, Z23
+	VPMADDUBSW      (R11), Z18, Z24
+	VPSUBW          1408(SP), Z24, Z24
+	VPMADDWD        Z19, Z24, Z24
+	VPMADDUBSW      (DI), Z18, Z18
+	VPSUBW          1664(SP), Z18, Z18
+	VPMADDWD        Z19, Z18, Z18
+	VMOVDQU64       (BX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 128(BX), Z25
+	VPSRLVW         halfShifts02<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales1<>+0(SB), Z17, Z25
+	VPSRAW          $0x08, Z25, Z25
+	VPMADDUBSW      64(SI), Z19, Z26
+	VPSUBW          448(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z20
+	VPMADDUBSW      64(R8), Z19, Z26
+	VPSUBW          704(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z21
+	VPMADDUBSW      64(R9), Z19, Z26
+	VPSUBW          960(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z22
+	VPMADDUBSW      64(R10), Z19, Z26
+	VPSUBW          1216(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z23
+	VPMADDUBSW      64(R11), Z19, Z26
+	VPSUBW          1472(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z24
+	VPMADDUBSW      64(DI), Z19, Z19
+	VPSUBW          1728(SP), Z19, Z19
+	VPDPWSSD        Z25, Z19, Z18
+	VMOVDQU64       64(BX), Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(BX), Z25
+	VPSLLVW         halfShifts42<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales2<>+0(SB), Z17, Z25
+	VPSRAW          $0x08, Z25, Z25
+	VPMADDUBSW      128(SI), Z19, Z26
+	VPSUBW          512(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z20
+	VPMADDUBSW      128(R8), Z19, Z26
+	VPSUBW          768(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z21
+	VPMADDUBSW      128(R9), Z19, Z26
+	VPSUBW          1024(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z22
+	VPMADDUBSW      128(R10), Z19, Z26
+	VPSUBW          1280(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z23
+	VPMADDUBSW      128(R11), Z19, Z26
+	VPSUBW          1536(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z24
+	VPMADDUBSW      128(DI), Z19, Z19
+	VPSUBW          1792(SP), Z19, Z19
+	VPDPWSSD        Z25, Z19, Z18
+	VMOVDQU64       64(BX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(BX), Z25
+	VPSRLVW         halfShifts02<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales3<>+0(SB), Z17, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      192(SI), Z19, Z25
+	VPSUBW          576(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z20
+	VPMADDUBSW      192(R8), Z19, Z25
+	VPSUBW          832(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z21
+	VPMADDUBSW      192(R9), Z19, Z25
+	VPSUBW          1088(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z22
+	VPMADDUBSW      192(R10), Z19, Z25
+	VPSUBW          1344(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z23
+	VPMADDUBSW      192(R11), Z19, Z25
+	VPSUBW          1600(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z24
+	VPMADDUBSW      192(DI), Z19, Z19
+	VPSUBW          1856(SP), Z19, Z19
+	VPDPWSSD        Z17, Z19, Z18
+	VSHUFI64X2      $0x44, Z21, Z20, Z17
+	VSHUFI64X2      $0xee, Z21, Z20, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          (SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z7
+	VSHUFI64X2      $0x44, Z23, Z22, Z17
+	VSHUFI64X2      $0xee, Z23, Z22, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          128(SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z8
+	VSHUFI64X2      $0x44, Z18, Z24, Z17
+	VSHUFI64X2      $0xee, Z18, Z24, Z18
+	VPADDD          Z18, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          256(SP), Z13, Z13
+	VFMADD231PS     Z13, Z17, Z9
+	VBROADCASTI32X4 192(CX), Z17
+	VPBROADCASTW    208(CX), Y13
+	VCVTPH2PS       Y13, Z13
+	VMOVDQU64       (CX), Z18
+	VPANDD          Z0, Z18, Z18
+	VBROADCASTI64X4 128(CX), Z19
+	VPSLLVW         halfShifts42<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z18, Z18
+	VPSHUFB         q6kScales0<>+0(SB), Z17, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      (SI), Z18, Z20
+	VPSUBW          384(SP), Z20, Z20
+	VPMADDWD        Z19, Z20, Z20
+	VPMADDUBSW      (R8), Z18, Z21
+	VPSUBW          640(SP), Z21, Z21
+	VPMADDWD        Z19, Z21, Z21
+	VPMADDUBSW      (R9), Z18, Z22
+	VPSUBW          896(SP), Z22, Z22
+	VPMADDWD        Z19, Z22, Z22
+	VPMADDUBSW      (R10), Z18, Z23
+	VPSUBW          1152(SP), Z23, Z23
+	VPMADDWD        Z19, Z23, Z23
+	VPMADDUBSW      (R11), Z18, Z24
+	VPSUBW          1408(SP), Z24, Z24
+	VPMADDWD        Z19, Z24, Z24
+	VPMADDUBSW      (DI), Z18, Z18
+	VPSUBW          1664(SP), Z18, Z18
+	VPMADDWD        Z19, Z18, Z18
+	VMOVDQU64       (CX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 128(CX), Z25
+	VPSRLVW         halfShifts02<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales1<>+0(SB), Z17, Z25
+	VPSRAW          $0x08, Z25, Z25
+	VPMADDUBSW      64(SI), Z19, Z26
+	VPSUBW          448(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z20
+	VPMADDUBSW      64(R8), Z19, Z26
+	VPSUBW          704(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z21
+	VPMADDUBSW      64(R9), Z19, Z26
+	VPSUBW          960(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z22
+	VPMADDUBSW      64(R10), Z19, Z26
+	VPSUBW          1216(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z23
+	VPMADDUBSW      64(R11), Z19, Z26
+	VPSUBW          1472(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z24
+	VPMADDUBSW      64(DI), Z19, Z19
+	VPSUBW          1728(SP), Z19, Z19
+	VPDPWSSD        Z25, Z19, Z18
+	VMOVDQU64       64(CX), Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(CX), Z25
+	VPSLLVW         halfShifts42<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales2<>+0(SB), Z17, Z25
+	VPSRAW          $0x08, Z25, Z25
+	VPMADDUBSW      128(SI), Z19, Z26
+	VPSUBW          512(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z20
+	VPMADDUBSW      128(R8), Z19, Z26
+	VPSUBW          768(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z21
+	VPMADDUBSW      128(R9), Z19, Z26
+	VPSUBW          1024(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z22
+	VPMADDUBSW      128(R10), Z19, Z26
+	VPSUBW          1280(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z23
+	VPMADDUBSW      128(R11), Z19, Z26
+	VPSUBW          1536(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z24
+	VPMADDUBSW      128(DI), Z19, Z19
+	VPSUBW          1792(SP), Z19, Z19
+	VPDPWSSD        Z25, Z19, Z18
+	VMOVDQU64       64(CX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(CX), Z25
+	VPSRLVW         halfShifts02<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales3<>+0(SB), Z17, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      192(SI), Z19, Z25
+	VPSUBW          576(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z20
+	VPMADDUBSW      192(R8), Z19, Z25
+	VPSUBW          832(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z21
+	VPMADDUBSW      192(R9), Z19, Z25
+	VPSUBW          1088(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z22
+	VPMADDUBSW      192(R10), Z19, Z25
+	VPSUBW          1344(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z23
+	VPMADDUBSW      192(R11), Z19, Z25
+	VPSUBW          1600(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z24
+	VPMADDUBSW      192(DI), Z19, Z19
+	VPSUBW          1856(SP), Z19, Z19
+	VPDPWSSD        Z17, Z19, Z18
+	VSHUFI64X2      $0x44, Z21, Z20, Z17
+	VSHUFI64X2      $0xee, Z21, Z20, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          (SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z10
+	VSHUFI64X2      $0x44, Z23, Z22, Z17
+	VSHUFI64X2      $0xee, Z23, Z22, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          128(SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z11
+	VSHUFI64X2      $0x44, Z18, Z24, Z17
+	VSHUFI64X2      $0xee, Z18, Z24, Z18
+	VPADDD          Z18, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          256(SP), Z13, Z13
+	VFMADD231PS     Z13, Z17, Z12
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, DX
+	ADDQ            $0x000000d2, BX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, R9
+	ADDQ            $0x00000140, R10
+	ADDQ            $0x00000140, R11
+	ADDQ            $0x00000140, DI
+	DECQ            R12
+	JMP             dotQ6Kx4x6VNNI_loop
+
+dotQ6Kx4x6VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X13
+	VADDPS        X13, X1, X1
+	VMOVHLPS      X1, X1, X13
+	VADDPS        X13, X1, X1
+	VMOVSHDUP     X1, X13
+	VADDSS        X13, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X13
+	VADDPS        X13, X4, X4
+	VMOVHLPS      X4, X4, X13
+	VADDPS        X13, X4, X4
+	VMOVSHDUP     X4, X13
+	VADDSS        X13, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y4
+	VEXTRACTF32X4 $0x01, Y7, X13
+	VADDPS        X13, X7, X7
+	VMOVHLPS      X7, X7, X13
+	VADDPS        X13, X7, X7
+	VMOVSHDUP     X7, X13
+	VADDSS        X13, X7, X7
+	VMOVSS        X7, 8(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y7
+	VEXTRACTF32X4 $0x01, Y10, X13
+	VADDPS        X13, X10, X10
+	VMOVHLPS      X10, X10, X13
+	VADDPS        X13, X10, X10
+	VMOVSHDUP     X10, X13
+	VADDSS        X13, X10, X10
+	VMOVSS        X10, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X10
+	VADDPS        X10, X0, X0
+	VMOVHLPS      X0, X0, X10
+	VADDPS        X10, X0, X0
+	VMOVSHDUP     X0, X10
+	VADDSS        X10, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 8(AX)
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VEXTRACTF32X4 $0x01, Y5, X2
+	VADDPS        X2, X5, X5
+	VMOVHLPS      X5, X5, X2
+	VADDPS        X2, X5, X5
+	VMOVSHDUP     X5, X2
+	VADDSS        X2, X5, X5
+	VMOVSS        X5, 4(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y2
+	VEXTRACTF32X4 $0x01, Y8, X4
+	VADDPS        X4, X8, X8
+	VMOVHLPS      X8, X8, X4
+	VADDPS        X4, X8, X8
+	VMOVSHDUP     X8, X4
+	VADDSS        X4, X8, X8
+	VMOVSS        X8, 8(AX)
+	VEXTRACTF64X4 $0x01, Z11, Y4
+	VEXTRACTF32X4 $0x01, Y11, X5
+	VADDPS        X5, X11, X11
+	VMOVHLPS      X11, X11, X5
+	VADDPS        X5, X11, X11
+	VMOVSHDUP     X11, X5
+	VADDSS        X5, X11, X11
+	VMOVSS        X11, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X5
+	VADDPS        X5, X0, X0
+	VMOVHLPS      X0, X0, X5
+	VADDPS        X5, X0, X0
+	VMOVSHDUP     X0, X5
+	VADDSS        X5, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VEXTRACTF32X4 $0x01, Y3, X1
+	VADDPS        X1, X3, X3
+	VMOVHLPS      X3, X3, X1
+	VADDPS        X1, X3, X3
+	VMOVSHDUP     X3, X1
+	VADDSS        X1, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VEXTRACTF32X4 $0x01, Y6, X2
+	VADDPS        X2, X6, X6
+	VMOVHLPS      X6, X6, X2
+	VADDPS        X2, X6, X6
+	VMOVSHDUP     X6, X2
+	VADDSS        X2, X6, X6
+	VMOVSS        X6, 4(AX)
+	VEXTRACTF64X4 $0x01, Z9, Y2
+	VEXTRACTF32X4 $0x01, Y9, X3
+	VADDPS        X3, X9, X9
+	VMOVHLPS      X9, X9, X3
+	VADDPS        X3, X9, X9
+	VMOVSHDUP     X9, X3
+	VADDSS        X3, X9, X9
+	VMOVSS        X9, 8(AX)
+	VEXTRACTF64X4 $0x01, Z12, Y3
+	VEXTRACTF32X4 $0x01, Y12, X4
+	VADDPS        X4, X12, X12
+	VMOVHLPS      X12, X12, X4
+	VADDPS        X4, X12, X12
+	VMOVSHDUP     X12, X4
+	VADDSS        X4, X12, X12
+	VMOVSS        X12, 12(AX)
 	ADDQ          CX, AX
 	VEXTRACTF32X4 $0x01, Y0, X4
 	VADDPS        X4, X0, X0

@@ -7,9 +7,10 @@ import (
 	"testing"
 )
 
-// extremeQuantMat returns a rows×cols Q4_0 or Q4_K matrix at the limits
-// of the integer sums: every code 15 (or 0 on odd rows) and, for Q4_K,
-// every 6-bit scale and min 63, with small F16 scales.
+// extremeQuantMat returns a rows×cols Q4_0, Q4_K or Q6_K matrix at the
+// limits of the integer sums: every code bit set (or none on odd rows),
+// Q4_K's 6-bit scales and mins 63, Q6_K's scales -128 and 127 in turn,
+// with small F16 scales.
 func extremeQuantMat(t DType, rows, cols int) Mat {
 	m := Mat{Type: t, Rows: rows, Cols: cols, Data: make([]byte, rows*t.RowBytes(cols))}
 	rb, bb := t.RowBytes(cols), t.RowBytes(t.BlockSize())
@@ -22,7 +23,14 @@ func extremeQuantMat(t DType, rows, cols int) Mat {
 			blk := m.Data[b : b+bb]
 			binary.LittleEndian.PutUint16(blk, F32ToF16(1e-3))
 			codes := blk[2:]
-			if t == Q4_K {
+			switch t {
+			case Q6_K:
+				binary.LittleEndian.PutUint16(blk[208:], F32ToF16(1e-3))
+				for g := range 16 {
+					blk[192+g] = byte(0x80 - g%2) // -128, 127
+				}
+				codes = blk[:192]
+			case Q4_K:
 				binary.LittleEndian.PutUint16(blk[2:], F32ToF16(2e-3))
 				for j := 4; j < 16; j++ {
 					blk[j] = 0xff
@@ -37,7 +45,7 @@ func extremeQuantMat(t DType, rows, cols int) Mat {
 	return m
 }
 
-// TestVNNIQuantTiles compares the Q4_0 and Q4_K products of every
+// TestVNNIQuantTiles compares the Q4_0, Q4_K and Q6_K products of every
 // implementation with the generic kernels, bit for bit, over shapes with
 // rows and inputs that leave partial tiles, odd block counts (Q4_0 pairs
 // blocks) and both random and extreme weights and inputs (activations
@@ -49,7 +57,7 @@ func TestVNNIQuantTiles(t *testing.T) {
 		{13, 1280, 6}, {7, 2048, 3}, {6, 768, 8}, {9, 256, 1},
 	}
 	r := rand.New(rand.NewPCG(31, 32))
-	for _, dt := range []DType{Q4_0, Q4_K} {
+	for _, dt := range []DType{Q4_0, Q4_K, Q6_K} {
 		for _, s := range shapes {
 			for _, extreme := range []bool{false, true} {
 				k := s.k

@@ -12,13 +12,15 @@ import (
 // vnniTiles lists the R×C tiles of the VNNI prefill kernels.
 var vnniTiles = [][2]int{{1, 1}, {1, 2}, {1, 3}, {1, 4}, {2, 1}, {2, 2}, {2, 3}, {2, 4}, {4, 1}, {4, 2}, {4, 3}, {4, 4}}
 
-// quantVNNIKernels generates the AVX-512 VNNI tiles of Q4_0 and Q4_K.
+// quantVNNIKernels generates the AVX-512 VNNI tiles of Q4_0, Q4_K and Q6_K.
 func quantVNNIKernels() {
 	for _, tl := range vnniTiles {
 		q40VNNI(tl[0], tl[1])
 	}
-	for _, tl := range append(vnniTiles, [][2]int{{1, 5}, {1, 6}, {2, 5}, {2, 6}, {4, 5}, {4, 6}}...) {
-		q4KVNNI(tl[0], tl[1])
+	for _, t := range kvnniTypes {
+		for _, tl := range append(vnniTiles, [][2]int{{1, 5}, {1, 6}, {2, 5}, {2, 6}, {4, 5}, {4, 6}}...) {
+			kVNNI(t, tl[0], tl[1])
+		}
 	}
 }
 
@@ -49,10 +51,10 @@ func bytes64(name string, f func(i int) byte) Mem {
 
 // nibbleShifts returns the VPSRLVW counts that leave the low nibbles in
 // the 16-byte lanes 0 and 2 and bring the high nibbles down in lanes 1
-// and 3 (every 16 bytes when half is 16, every 32 when half is 32).
-func nibbleShifts(half int) Mem {
-	return bytes64(fmt.Sprintf("nibbleShifts%d", half), func(i int) byte {
-		if i%2 == 0 && i/half%2 == 1 {
+// and 3.
+func nibbleShifts() Mem {
+	return bytes64("nibbleShifts", func(i int) byte {
+		if i%2 == 0 && i/16%2 == 1 {
 			return 4
 		}
 		return 0
@@ -65,10 +67,10 @@ func nibbleShifts(half int) Mem {
 // so each int32 lane holds the dot of 4 values of (code-8) and x.
 func q40VNNI(R, C int) {
 	name := fmt.Sprintf("dotQ40x%dx%dVNNI", R, C)
-	rows, cols, nb := tilePrologue(name, R, C, "Q40 weights times Q8")
+	rows, cols, nb := tilePrologue(name, R, C, "Q40 weights times Q8", false)
 	nib, shr := ZMM(), ZMM()
 	VMOVDQU64(vecConst("nibbles", 0x0f0f0f0f), nib)
-	VMOVDQU64(nibbleShifts(16), shr)
+	VMOVDQU64(nibbleShifts(), shr)
 	acc := zeroAcc(avx512, R, C, 1)
 	low, tmp := K(), GP32()
 	MOVL(U32(0xff), tmp)
@@ -122,8 +124,16 @@ func pairScaleAdd(t VecVirtual, col GPVirtual, dw, acc VecVirtual, low Register,
 
 // tilePrologue starts the R×C VNNI tile name of the q8Kern signature,
 // documented as multiplying what, and loads its row and input pointers
-// and block count.
-func tilePrologue(name string, R, C int, what string) (rows, cols []GPVirtual, nb GPVirtual) {
-	function(name, q8Sig, fmt.Sprintf("%s computes a %d×%d tile of %s activations with AVX-512 VNNI (see q8Kern).", name, R, C, what))
+// and block count. With split the function checks for stack space (its
+// frame is too large for NOSPLIT).
+func tilePrologue(name string, R, C int, what string, split bool) (rows, cols []GPVirtual, nb GPVirtual) {
+	doc := fmt.Sprintf("%s computes a %d×%d tile of %s activations with AVX-512 VNNI (see q8Kern).", name, R, C, what)
+	if split {
+		TEXT(name, 0, q8Sig)
+		Pragma("noescape")
+		Doc(doc)
+	} else {
+		function(name, q8Sig, doc)
+	}
 	return pointers(param("w"), param("wstride"), R), pointers(param("a"), param("astride"), C), param("nb")
 }
