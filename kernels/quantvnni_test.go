@@ -7,9 +7,9 @@ import (
 	"testing"
 )
 
-// extremeQuantMat returns a rows×cols Q4_0, Q4_K or Q6_K matrix at the
-// limits of the integer sums: every code bit set (or none on odd rows),
-// Q4_K's 6-bit scales and mins 63, Q6_K's scales -128 and 127 in turn,
+// extremeQuantMat returns a rows×cols Q4_0, IQ4_NL, Q4_K, Q5_K or Q6_K
+// matrix at the limits of the integer sums: every code bit set (or none on
+// odd rows), Q4_K's and Q5_K's 6-bit scales and mins 63, Q6_K's scales -128 and 127 in turn,
 // with small F16 scales.
 func extremeQuantMat(t DType, rows, cols int) Mat {
 	m := Mat{Type: t, Rows: rows, Cols: cols, Data: make([]byte, rows*t.RowBytes(cols))}
@@ -30,7 +30,7 @@ func extremeQuantMat(t DType, rows, cols int) Mat {
 					blk[192+g] = byte(0x80 - g%2) // -128, 127
 				}
 				codes = blk[:192]
-			case Q4_K:
+			case Q4_K, Q5_K:
 				binary.LittleEndian.PutUint16(blk[2:], F32ToF16(2e-3))
 				for j := 4; j < 16; j++ {
 					blk[j] = 0xff
@@ -45,7 +45,7 @@ func extremeQuantMat(t DType, rows, cols int) Mat {
 	return m
 }
 
-// TestVNNIQuantTiles compares the Q4_0, Q4_K and Q6_K products of every
+// TestVNNIQuantTiles compares the Q4_0, IQ4_NL, Q4_K, Q5_K and Q6_K products of every
 // implementation with the generic kernels, bit for bit, over shapes with
 // rows and inputs that leave partial tiles, odd block counts (Q4_0 pairs
 // blocks) and both random and extreme weights and inputs (activations
@@ -57,11 +57,11 @@ func TestVNNIQuantTiles(t *testing.T) {
 		{13, 1280, 6}, {7, 2048, 3}, {6, 768, 8}, {9, 256, 1},
 	}
 	r := rand.New(rand.NewPCG(31, 32))
-	for _, dt := range []DType{Q4_0, Q4_K, Q6_K} {
+	for _, dt := range []DType{Q4_0, IQ4_NL, Q4_K, Q5_K, Q6_K} {
 		for _, s := range shapes {
 			for _, extreme := range []bool{false, true} {
 				k := s.k
-				if dt == Q4_0 && !extreme {
+				if !dt.kQuant() && !extreme {
 					k -= 32 // an odd number of blocks
 				}
 				m, x := randMat(r, dt, s.rows, k), randFloats(r, s.n*k)

@@ -65,7 +65,8 @@ type kvnni struct {
 
 // kvnniTypes lists the types with VNNI tiles.
 var kvnniTypes = []kvnni{
-	{name: "Q4K", bytes: 144, d: 0, mins: true, row: q4KRow},
+	{name: "Q4K", bytes: 144, d: 0, mins: true, row: q45KRow(false)},
+	{name: "Q5K", bytes: 176, d: 0, mins: true, row: q45KRow(true)},
 	{name: "Q6K", bytes: 210, d: 208, bias: 32, row: q6KRow},
 }
 
@@ -83,20 +84,41 @@ func halfShifts(a, b int) Mem {
 	})
 }
 
-// q4KRow is kvnni.row of Q4_K: chunk j is the 32 code bytes at 16+32j,
-// low nibbles then high ones (scales 2j and 2j+1).
-func q4KRow(row GPVirtual, nib VecVirtual) (func(j int) (w, s VecVirtual), VecVirtual) {
-	sb, mn := ZMM(), ZMM()
-	q4KScaleBytes(row, sb)
-	VPSHUFB(wordPicks("q4kMinPairs", func(i int) int { return 8 + i%16/4 + 4*(i/16%2) }), sb, mn)
-	return func(j int) (w, s VecVirtual) {
-		w, s = ZMM(), ZMM()
-		VBROADCASTI64X4(Mem{Base: row, Disp: 16 + 32*j}, w)
-		VPSRLVW(halfShifts(0, 4), w, w)
-		VPANDD(nib, w, w)
-		VPSHUFB(wordPicks(fmt.Sprintf("q4kScales%d", j), func(i int) int { return 2*j + i/32 }), sb, s)
-		return w, s
-	}, mn
+// q45KRow returns kvnni.row of Q4_K (q5 false) or Q5_K: chunk j is the 32
+// code bytes at 16+32j (Q5_K: 48+32j), low nibbles then high ones (scales
+// 2j and 2j+1); Q5_K adds bits 2j and 2j+1 of its 32 high-bit bytes at 16
+// as bit 4.
+func q45KRow(q5 bool) func(row GPVirtual, nib VecVirtual) (func(j int) (w, s VecVirtual), VecVirtual) {
+	return func(row GPVirtual, nib VecVirtual) (func(j int) (w, s VecVirtual), VecVirtual) {
+		sb, mn := ZMM(), ZMM()
+		q4KScaleBytes(row, sb)
+		VPSHUFB(wordPicks("q4kMinPairs", func(i int) int { return 8 + i%16/4 + 4*(i/16%2) }), sb, mn)
+		return func(j int) (w, s VecVirtual) {
+			w, s = ZMM(), ZMM()
+			qs := 16
+			if q5 {
+				qs = 48
+			}
+			VBROADCASTI64X4(Mem{Base: row, Disp: qs + 32*j}, w)
+			VPSRLVW(halfShifts(0, 4), w, w)
+			VPANDD(nib, w, w)
+			if q5 {
+				// Bits 2j, 2j+1 to bit 4 (see highBits for why word
+				// shifts suffice).
+				h := ZMM()
+				VBROADCASTI64X4(Mem{Base: row, Disp: 16}, h)
+				if b := 2 * j; b < 4 {
+					VPSLLVW(halfShifts(4-b, 3-b), h, h)
+				} else {
+					VPSRLVW(halfShifts(b-4, b-3), h, h)
+				}
+				VPANDD(vecConst("bit4", 0x10101010), h, h)
+				VPORD(h, w, w)
+			}
+			VPSHUFB(wordPicks(fmt.Sprintf("q4kScales%d", j), func(i int) int { return 2*j + i/32 }), sb, s)
+			return w, s
+		}, mn
+	}
 }
 
 // q6KRow is kvnni.row of Q6_K: chunk j takes nibble j%2 of the 64 low-part

@@ -12,10 +12,13 @@ import (
 // vnniTiles lists the R×C tiles of the VNNI prefill kernels.
 var vnniTiles = [][2]int{{1, 1}, {1, 2}, {1, 3}, {1, 4}, {2, 1}, {2, 2}, {2, 3}, {2, 4}, {4, 1}, {4, 2}, {4, 3}, {4, 4}}
 
-// quantVNNIKernels generates the AVX-512 VNNI tiles of Q4_0, Q4_K and Q6_K.
+// quantVNNIKernels generates the AVX-512 VNNI tiles of Q4_0, IQ4_NL, Q4_K,
+// Q5_K and Q6_K.
 func quantVNNIKernels() {
-	for _, tl := range vnniTiles {
-		q40VNNI(tl[0], tl[1])
+	for _, iq4 := range []bool{false, true} {
+		for _, tl := range vnniTiles {
+			q4VNNI(iq4, tl[0], tl[1])
+		}
 	}
 	for _, t := range kvnniTypes {
 		for _, tl := range append(vnniTiles, [][2]int{{1, 5}, {1, 6}, {2, 5}, {2, 6}, {4, 5}, {4, 6}}...) {
@@ -61,16 +64,24 @@ func nibbleShifts() Mem {
 	})
 }
 
-// q40VNNI generates an R×C Q4_0 tile with AVX-512 VNNI, two blocks per
-// ZMM register as q8VNNI: the codes 0-15 times x with VPDPBUSD on top of
-// -8 times each lane's activation sum (the correction shifted right by 4),
-// so each int32 lane holds the dot of 4 values of (code-8) and x.
-func q40VNNI(R, C int) {
-	name := fmt.Sprintf("dotQ40x%dx%dVNNI", R, C)
-	rows, cols, nb := tilePrologue(name, R, C, "Q40 weights times Q8", false)
-	nib, shr := ZMM(), ZMM()
+// q4VNNI generates an R×C Q4_0 (iq4 false) or IQ4_NL tile with AVX-512
+// VNNI, two blocks per ZMM register as q8VNNI: Q4_0's codes 0-15 times x
+// with VPDPBUSD on top of -8 times each lane's activation sum (the
+// correction shifted right by 4), IQ4_NL's values plus 128 on top of the
+// correction itself, so each int32 lane holds the dot of 4 values and x.
+func q4VNNI(iq4 bool, R, C int) {
+	tn := "Q40"
+	if iq4 {
+		tn = "IQ4NL"
+	}
+	name := fmt.Sprintf("dot%sx%dx%dVNNI", tn, R, C)
+	rows, cols, nb := tilePrologue(name, R, C, tn+" weights times Q8", false)
+	nib, shr, tab := ZMM(), ZMM(), ZMM()
 	VMOVDQU64(vecConst("nibbles", 0x0f0f0f0f), nib)
 	VMOVDQU64(nibbleShifts(), shr)
+	if iq4 {
+		VMOVDQU64(bytes64("iq4Values128", func(i int) byte { return byte(int(iq4Values[i%16]) + 128) }), tab)
+	}
 	acc := zeroAcc(avx512, R, C, 1)
 	low, tmp := K(), GP32()
 	MOVL(U32(0xff), tmp)
@@ -80,7 +91,11 @@ func q40VNNI(R, C int) {
 		cs := make([]VecVirtual, C)
 		for c := range cs {
 			cs[c] = ZMM()
-			VPSRAD(U8(4), Mem{Base: cols[c], Disp: pairCorr}, cs[c])
+			if iq4 {
+				VMOVDQU32(Mem{Base: cols[c], Disp: pairCorr}, cs[c])
+			} else {
+				VPSRAD(U8(4), Mem{Base: cols[c], Disp: pairCorr}, cs[c])
+			}
 		}
 		for r := range R {
 			w, dw, dh := ZMM(), ZMM(), YMM()
@@ -97,6 +112,9 @@ func q40VNNI(R, C int) {
 			}
 			VPSRLVW(shr, w, w)
 			VPANDD(nib, w, w)
+			if iq4 {
+				VPSHUFB(w, tab, w)
+			}
 			VCVTPH2PS(dh, dw)
 			for c := range C {
 				t := ZMM()
