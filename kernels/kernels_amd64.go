@@ -1238,3 +1238,8 @@ func dotQ6Kx4x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, 
 //
 //go:noescape
 func dotQ6Kx4x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// quantizeQ8KAVX512 quantizes nb blocks of 256 values at x into Q8K activations at dst as quantizeActQ8K does.
+//
+//go:noescape
+func quantizeQ8KAVX512(dst *byte, x *float32, nb int)

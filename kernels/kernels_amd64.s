@@ -51437,3 +51437,426 @@ dotQ6Kx4x6VNNI_end:
 	VMOVSS        X3, 12(AX)
 	VZEROUPPER
 	RET
+
+// func quantizeQ8KAVX512(dst *byte, x *float32, nb int)
+// Requires: AVX, AVX2, AVX512F, AVX512VL, BMI
+TEXT ·quantizeQ8KAVX512(SB), NOSPLIT, $0-24
+	MOVQ      dst+0(FP), AX
+	MOVQ      x+8(FP), CX
+	MOVQ      nb+16(FP), DX
+	VMOVDQU64 q8kAbs<>+0(SB), Z0
+	VMOVUPS   q8kMax<>+0(SB), Z1
+
+quantizeQ8KAVX512_loop:
+	TESTQ         DX, DX
+	JZ            quantizeQ8KAVX512_done
+	VPXORD        Z2, Z2, Z2
+	VPANDD        (CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        64(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        128(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        192(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        256(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        320(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        384(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        448(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        512(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        576(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        640(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        704(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        768(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        832(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        896(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        960(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VEXTRACTI64X4 $0x01, Z2, Y3
+	VPMAXUD       Y3, Y2, Y3
+	VEXTRACTI32X4 $0x01, Y3, X6
+	VPMAXUD       X6, X3, X6
+	VPSHUFD       $0x4e, X6, X3
+	VPMAXUD       X3, X6, X6
+	VPSHUFD       $0xb1, X6, X3
+	VPMAXUD       X3, X6, X6
+	VMOVD         X6, BX
+	CMPL          BX, $0x7f7fffff
+	JA            quantizeQ8KAVX512_nan
+	TESTL         BX, BX
+	JZ            quantizeQ8KAVX512_zero
+	VPBROADCASTD  X6, Z3
+	XORQ          BX, BX
+
+quantizeQ8KAVX512_find:
+	VPANDD   (CX)(BX*1), Z0, Z6
+	VPCMPEQD Z3, Z6, K1
+	KMOVW    K1, SI
+	TESTL    SI, SI
+	JNZ      quantizeQ8KAVX512_found
+	ADDQ     $0x40, BX
+	JMP      quantizeQ8KAVX512_find
+
+quantizeQ8KAVX512_found:
+	TZCNTL        SI, SI
+	ADDQ          CX, BX
+	VMOVSS        (BX)(SI*4), X3
+	VMOVSS        q8kMinus127<>+0(SB), X6
+	VDIVSS        X3, X6, X6
+	VMOVSS        one<>+0(SB), X3
+	VDIVSS        X6, X3, X3
+	VBROADCASTSS  X6, Z6
+	VMULPS        (CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, (AX)
+	VMULPS        64(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 16(AX)
+	VMULPS        128(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 32(AX)
+	VMULPS        192(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 48(AX)
+	VMULPS        256(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 64(AX)
+	VMULPS        320(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 80(AX)
+	VMULPS        384(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 96(AX)
+	VMULPS        448(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 112(AX)
+	VMULPS        512(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 128(AX)
+	VMULPS        576(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 144(AX)
+	VMULPS        640(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 160(AX)
+	VMULPS        704(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 176(AX)
+	VMULPS        768(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 192(AX)
+	VMULPS        832(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 208(AX)
+	VMULPS        896(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 224(AX)
+	VMULPS        960(CX), Z6, Z6
+	VMINPS        Z6, Z1, Z6
+	VCVTPS2DQ     Z6, Z6
+	VPMOVDB       Z6, 240(AX)
+	VPMOVSXBD     (AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 256(AX)
+	VPMOVSXBD     16(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 258(AX)
+	VPMOVSXBD     32(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 260(AX)
+	VPMOVSXBD     48(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 262(AX)
+	VPMOVSXBD     64(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 264(AX)
+	VPMOVSXBD     80(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 266(AX)
+	VPMOVSXBD     96(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 268(AX)
+	VPMOVSXBD     112(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 270(AX)
+	VPMOVSXBD     128(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 272(AX)
+	VPMOVSXBD     144(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 274(AX)
+	VPMOVSXBD     160(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 276(AX)
+	VPMOVSXBD     176(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 278(AX)
+	VPMOVSXBD     192(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 280(AX)
+	VPMOVSXBD     208(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 282(AX)
+	VPMOVSXBD     224(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 284(AX)
+	VPMOVSXBD     240(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 286(AX)
+	JMP           quantizeQ8KAVX512_tail
+
+quantizeQ8KAVX512_nan:
+	MOVL $0x7fc00000, BX
+	JMP  quantizeQ8KAVX512_clear
+
+quantizeQ8KAVX512_zero:
+	XORL BX, BX
+
+quantizeQ8KAVX512_clear:
+	VPXORD    Z4, Z4, Z4
+	VMOVDQU64 Z4, (AX)
+	VMOVDQU64 Z4, 64(AX)
+	VMOVDQU64 Z4, 128(AX)
+	VMOVDQU64 Z4, 192(AX)
+	VMOVDQU32 Y4, 256(AX)
+	VMOVD     BX, X3
+
+quantizeQ8KAVX512_tail:
+	VMOVSS    X3, 288(AX)
+	VPXORD    X5, X5, X5
+	VMOVDQU32 X5, 292(AX)
+	VMOVDQU32 X5, 304(AX)
+	ADDQ      $0x00000400, CX
+	ADDQ      $0x00000140, AX
+	DECQ      DX
+	JMP       quantizeQ8KAVX512_loop
+
+quantizeQ8KAVX512_done:
+	VZEROUPPER
+	RET
+
+DATA q8kAbs<>+0(SB)/4, $0x7fffffff
+DATA q8kAbs<>+4(SB)/4, $0x7fffffff
+DATA q8kAbs<>+8(SB)/4, $0x7fffffff
+DATA q8kAbs<>+12(SB)/4, $0x7fffffff
+DATA q8kAbs<>+16(SB)/4, $0x7fffffff
+DATA q8kAbs<>+20(SB)/4, $0x7fffffff
+DATA q8kAbs<>+24(SB)/4, $0x7fffffff
+DATA q8kAbs<>+28(SB)/4, $0x7fffffff
+DATA q8kAbs<>+32(SB)/4, $0x7fffffff
+DATA q8kAbs<>+36(SB)/4, $0x7fffffff
+DATA q8kAbs<>+40(SB)/4, $0x7fffffff
+DATA q8kAbs<>+44(SB)/4, $0x7fffffff
+DATA q8kAbs<>+48(SB)/4, $0x7fffffff
+DATA q8kAbs<>+52(SB)/4, $0x7fffffff
+DATA q8kAbs<>+56(SB)/4, $0x7fffffff
+DATA q8kAbs<>+60(SB)/4, $0x7fffffff
+GLOBL q8kAbs<>(SB), RODATA|NOPTR, $64
+
+DATA q8kMax<>+0(SB)/4, $0x42fe0000
+DATA q8kMax<>+4(SB)/4, $0x42fe0000
+DATA q8kMax<>+8(SB)/4, $0x42fe0000
+DATA q8kMax<>+12(SB)/4, $0x42fe0000
+DATA q8kMax<>+16(SB)/4, $0x42fe0000
+DATA q8kMax<>+20(SB)/4, $0x42fe0000
+DATA q8kMax<>+24(SB)/4, $0x42fe0000
+DATA q8kMax<>+28(SB)/4, $0x42fe0000
+DATA q8kMax<>+32(SB)/4, $0x42fe0000
+DATA q8kMax<>+36(SB)/4, $0x42fe0000
+DATA q8kMax<>+40(SB)/4, $0x42fe0000
+DATA q8kMax<>+44(SB)/4, $0x42fe0000
+DATA q8kMax<>+48(SB)/4, $0x42fe0000
+DATA q8kMax<>+52(SB)/4, $0x42fe0000
+DATA q8kMax<>+56(SB)/4, $0x42fe0000
+DATA q8kMax<>+60(SB)/4, $0x42fe0000
+GLOBL q8kMax<>(SB), RODATA|NOPTR, $64
+
+DATA q8kMinus127<>+0(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+4(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+8(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+12(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+16(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+20(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+24(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+28(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+32(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+36(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+40(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+44(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+48(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+52(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+56(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+60(SB)/4, $0xc2fe0000
+GLOBL q8kMinus127<>(SB), RODATA|NOPTR, $64
+
+DATA one<>+0(SB)/4, $0x3f800000
+DATA one<>+4(SB)/4, $0x3f800000
+DATA one<>+8(SB)/4, $0x3f800000
+DATA one<>+12(SB)/4, $0x3f800000
+DATA one<>+16(SB)/4, $0x3f800000
+DATA one<>+20(SB)/4, $0x3f800000
+DATA one<>+24(SB)/4, $0x3f800000
+DATA one<>+28(SB)/4, $0x3f800000
+DATA one<>+32(SB)/4, $0x3f800000
+DATA one<>+36(SB)/4, $0x3f800000
+DATA one<>+40(SB)/4, $0x3f800000
+DATA one<>+44(SB)/4, $0x3f800000
+DATA one<>+48(SB)/4, $0x3f800000
+DATA one<>+52(SB)/4, $0x3f800000
+DATA one<>+56(SB)/4, $0x3f800000
+DATA one<>+60(SB)/4, $0x3f800000
+GLOBL one<>(SB), RODATA|NOPTR, $64

@@ -3,6 +3,7 @@ package kernels
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -77,6 +78,56 @@ func TestVNNIQuantTiles(t *testing.T) {
 					got := make([]float32, s.n*s.rows)
 					matMul(im, nil, got, m, x, s.n)
 					sameBits(t, fmt.Sprintf("%s %v %dx%d n=%d extreme=%v", im.name, dt, s.rows, k, s.n, extreme), got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestQuantizeActQ8KAllImplementations compares every implementation's
+// Q8K activations with quantizeActQ8K byte for byte: random blocks, ties
+// of +m and -m (the first one sets the sign), zero, NaN, infinite, tiny
+// (subnormal, whose scale overflows) and huge blocks.
+func TestQuantizeActQ8KAllImplementations(t *testing.T) {
+	r := rand.New(rand.NewPCG(35, 36))
+	blocks := map[string]func(b []float32){
+		"random": func([]float32) {},
+		"tie":    func(b []float32) { b[40], b[200] = -9, 9 },
+		"tie2":   func(b []float32) { b[3], b[250] = 9, -9 },
+		"zero":   func(b []float32) { clear(b) },
+		"nan":    func(b []float32) { b[17] = float32(math.NaN()) },
+		"inf":    func(b []float32) { b[255] = float32(math.Inf(-1)) },
+		"tiny": func(b []float32) {
+			for i := range b {
+				b[i] *= 1e-44
+			}
+		},
+		"huge": func(b []float32) {
+			for i := range b {
+				b[i] *= 1e37
+			}
+		},
+		"halves": func(b []float32) {
+			for i := range b {
+				b[i] = float32(i%9-4) + 0.5
+			}
+			b[0] = -127
+		},
+	}
+	for name, f := range blocks {
+		x := randFloats(r, 3*SuperBlock)
+		f(x[SuperBlock : 2*SuperBlock])
+		want := make([]byte, q8kActBytes(len(x)))
+		quantizeActQ8K(want, x)
+		for _, im := range supportedImpls() {
+			got := make([]byte, len(want))
+			for i := range got {
+				got[i] = 0xa5 // every byte must be written
+			}
+			quantizeActQ8KWith(im, got, x)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%s %s: byte %d = %#x, want %#x", im.name, name, i, got[i], want[i])
 				}
 			}
 		}

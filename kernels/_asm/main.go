@@ -51,5 +51,6 @@ func main() {
 	kquant512Kernels()
 	smallQuant512Kernels()
 	quantVNNIKernels()
+	quantQ8KKernel()
 	Generate()
 }
