@@ -1243,3 +1243,8 @@ func dotQ6Kx4x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, 
 //
 //go:noescape
 func quantizeQ8KAVX512(dst *byte, x *float32, nb int)
+
+// quantizeQ8AVX512 quantizes nb blocks of 32 values at x into Q8 activations at dst as quantizeActQ8 does.
+//
+//go:noescape
+func quantizeQ8AVX512(dst *byte, x *float32, nb int)

@@ -51860,3 +51860,290 @@ DATA one<>+52(SB)/4, $0x3f800000
 DATA one<>+56(SB)/4, $0x3f800000
 DATA one<>+60(SB)/4, $0x3f800000
 GLOBL one<>(SB), RODATA|NOPTR, $64
+
+// func quantizeQ8AVX512(dst *byte, x *float32, nb int)
+// Requires: AVX, AVX2, AVX512F, AVX512VL
+TEXT ·quantizeQ8AVX512(SB), NOSPLIT, $0-24
+	MOVQ      dst+0(FP), AX
+	MOVQ      x+8(FP), CX
+	MOVQ      nb+16(FP), DX
+	VMOVDQU64 q8kAbs<>+0(SB), Z0
+	VMOVUPS   q8kMax<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+
+quantizeQ8AVX512_loop:
+	CMPQ          DX, $0x02
+	JB            quantizeQ8AVX512_single
+	VMOVUPS       (CX), Z3
+	VPANDD        Z3, Z0, Z5
+	VMOVUPS       64(CX), Z4
+	VPANDD        Z4, Z0, Z6
+	VPMAXUD       Z5, Z6, Z7
+	VEXTRACTI64X4 $0x01, Z7, Y8
+	VPMAXUD       Y8, Y7, Y8
+	VEXTRACTI32X4 $0x01, Y8, X7
+	VPMAXUD       X7, X8, X7
+	VPSHUFD       $0x4e, X7, X8
+	VPMAXUD       X8, X7, X7
+	VPSHUFD       $0xb1, X7, X8
+	VPMAXUD       X8, X7, X7
+	VMOVD         X7, BX
+	CMPL          BX, $0x7f800000
+	JBE           quantizeQ8AVX512_b0_amax
+	VPBROADCASTD  q8Inf<>+0(SB), Z7
+	VPCMPUD       $0x06, Z7, Z5, K1
+	VPCMPUD       $0x06, Z7, Z6, K2
+	KMOVW         K1, BX
+	KMOVW         K2, SI
+	SHLL          $0x10, SI
+	ORL           SI, BX
+	BSRL          BX, BX
+	MOVL          (CX)(BX*4), BX
+	ANDL          $0x7fffffff, BX
+
+quantizeQ8AVX512_b0_amax:
+	VMOVD  BX, X5
+	VDIVSS q8kMax<>+0(SB), X5, X5
+	VXORPS X6, X6, X6
+	VMOVD  X5, BX
+	TESTL  BX, BX
+	JZ     quantizeQ8AVX512_b0_scaled
+	VMOVSS one<>+0(SB), X6
+	VDIVSS X5, X6, X6
+
+quantizeQ8AVX512_b0_scaled:
+	VBROADCASTSS  X6, Z6
+	VMULPS        Z3, Z6, Z3
+	VPANDD        Z3, Z0, Z7
+	VADDPS        q8Half<>+0(SB), Z7, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTTPS2DQ    Z7, Z7
+	VPMAXSD       Z2, Z7, Z7
+	VPSRAD        $0x1f, Z3, Z3
+	VPXORD        Z3, Z7, Z7
+	VPSUBD        Z3, Z7, Z7
+	VPMOVDB       Z7, (AX)
+	VMULPS        Z4, Z6, Z3
+	VPANDD        Z3, Z0, Z4
+	VADDPS        q8Half<>+0(SB), Z4, Z4
+	VMINPS        Z4, Z1, Z4
+	VCVTTPS2DQ    Z4, Z4
+	VPMAXSD       Z2, Z4, Z4
+	VPSRAD        $0x1f, Z3, Z3
+	VPXORD        Z3, Z4, Z4
+	VPSUBD        Z3, Z4, Z4
+	VPMOVDB       Z4, 16(AX)
+	VMOVDQU32     (AX), Y3
+	VMOVDQU32     q8Ones8<>+0(SB), Y4
+	VPMADDUBSW    Y3, Y4, Y4
+	VPMADDWD      ones16<>+0(SB), Y4, Y4
+	VPSLLD        $0x07, Y4, Y4
+	VPSUBD        Y4, Y2, Y4
+	VMOVDQU32     Y4, 64(AX)
+	VPBROADCASTD  X5, Y4
+	VMOVDQU32     Y4, 128(AX)
+	VMOVUPS       128(CX), Z3
+	VPANDD        Z3, Z0, Z5
+	VMOVUPS       192(CX), Z4
+	VPANDD        Z4, Z0, Z6
+	VPMAXUD       Z5, Z6, Z7
+	VEXTRACTI64X4 $0x01, Z7, Y8
+	VPMAXUD       Y8, Y7, Y8
+	VEXTRACTI32X4 $0x01, Y8, X7
+	VPMAXUD       X7, X8, X7
+	VPSHUFD       $0x4e, X7, X8
+	VPMAXUD       X8, X7, X7
+	VPSHUFD       $0xb1, X7, X8
+	VPMAXUD       X8, X7, X7
+	VMOVD         X7, BX
+	CMPL          BX, $0x7f800000
+	JBE           quantizeQ8AVX512_b1_amax
+	VPBROADCASTD  q8Inf<>+0(SB), Z7
+	VPCMPUD       $0x06, Z7, Z5, K1
+	VPCMPUD       $0x06, Z7, Z6, K2
+	KMOVW         K1, BX
+	KMOVW         K2, SI
+	SHLL          $0x10, SI
+	ORL           SI, BX
+	BSRL          BX, BX
+	MOVL          128(CX)(BX*4), BX
+	ANDL          $0x7fffffff, BX
+
+quantizeQ8AVX512_b1_amax:
+	VMOVD  BX, X5
+	VDIVSS q8kMax<>+0(SB), X5, X5
+	VXORPS X6, X6, X6
+	VMOVD  X5, BX
+	TESTL  BX, BX
+	JZ     quantizeQ8AVX512_b1_scaled
+	VMOVSS one<>+0(SB), X6
+	VDIVSS X5, X6, X6
+
+quantizeQ8AVX512_b1_scaled:
+	VBROADCASTSS X6, Z6
+	VMULPS       Z3, Z6, Z3
+	VPANDD       Z3, Z0, Z7
+	VADDPS       q8Half<>+0(SB), Z7, Z7
+	VMINPS       Z7, Z1, Z7
+	VCVTTPS2DQ   Z7, Z7
+	VPMAXSD      Z2, Z7, Z7
+	VPSRAD       $0x1f, Z3, Z3
+	VPXORD       Z3, Z7, Z7
+	VPSUBD       Z3, Z7, Z7
+	VPMOVDB      Z7, 32(AX)
+	VMULPS       Z4, Z6, Z3
+	VPANDD       Z3, Z0, Z4
+	VADDPS       q8Half<>+0(SB), Z4, Z4
+	VMINPS       Z4, Z1, Z4
+	VCVTTPS2DQ   Z4, Z4
+	VPMAXSD      Z2, Z4, Z4
+	VPSRAD       $0x1f, Z3, Z3
+	VPXORD       Z3, Z4, Z4
+	VPSUBD       Z3, Z4, Z4
+	VPMOVDB      Z4, 48(AX)
+	VMOVDQU32    32(AX), Y3
+	VMOVDQU32    q8Ones8<>+0(SB), Y4
+	VPMADDUBSW   Y3, Y4, Y4
+	VPMADDWD     ones16<>+0(SB), Y4, Y4
+	VPSLLD       $0x07, Y4, Y4
+	VPSUBD       Y4, Y2, Y4
+	VMOVDQU32    Y4, 96(AX)
+	VPBROADCASTD X5, Y4
+	VMOVDQU32    Y4, 160(AX)
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x000000c0, AX
+	SUBQ         $0x02, DX
+	JMP          quantizeQ8AVX512_loop
+
+quantizeQ8AVX512_single:
+	TESTQ         DX, DX
+	JZ            quantizeQ8AVX512_done
+	VMOVUPS       (CX), Z3
+	VPANDD        Z3, Z0, Z5
+	VMOVUPS       64(CX), Z4
+	VPANDD        Z4, Z0, Z6
+	VPMAXUD       Z5, Z6, Z7
+	VEXTRACTI64X4 $0x01, Z7, Y8
+	VPMAXUD       Y8, Y7, Y8
+	VEXTRACTI32X4 $0x01, Y8, X7
+	VPMAXUD       X7, X8, X7
+	VPSHUFD       $0x4e, X7, X8
+	VPMAXUD       X8, X7, X7
+	VPSHUFD       $0xb1, X7, X8
+	VPMAXUD       X8, X7, X7
+	VMOVD         X7, DX
+	CMPL          DX, $0x7f800000
+	JBE           quantizeQ8AVX512_b2_amax
+	VPBROADCASTD  q8Inf<>+0(SB), Z7
+	VPCMPUD       $0x06, Z7, Z5, K1
+	VPCMPUD       $0x06, Z7, Z6, K2
+	KMOVW         K1, DX
+	KMOVW         K2, BX
+	SHLL          $0x10, BX
+	ORL           BX, DX
+	BSRL          DX, DX
+	MOVL          (CX)(DX*4), DX
+	ANDL          $0x7fffffff, DX
+
+quantizeQ8AVX512_b2_amax:
+	VMOVD  DX, X5
+	VDIVSS q8kMax<>+0(SB), X5, X5
+	VXORPS X6, X6, X6
+	VMOVD  X5, CX
+	TESTL  CX, CX
+	JZ     quantizeQ8AVX512_b2_scaled
+	VMOVSS one<>+0(SB), X6
+	VDIVSS X5, X6, X6
+
+quantizeQ8AVX512_b2_scaled:
+	VBROADCASTSS X6, Z6
+	VMULPS       Z3, Z6, Z3
+	VPANDD       Z3, Z0, Z7
+	VADDPS       q8Half<>+0(SB), Z7, Z7
+	VMINPS       Z7, Z1, Z7
+	VCVTTPS2DQ   Z7, Z7
+	VPMAXSD      Z2, Z7, Z7
+	VPSRAD       $0x1f, Z3, Z3
+	VPXORD       Z3, Z7, Z7
+	VPSUBD       Z3, Z7, Z7
+	VPMOVDB      Z7, (AX)
+	VMULPS       Z4, Z6, Z3
+	VPANDD       Z3, Z0, Z0
+	VADDPS       q8Half<>+0(SB), Z0, Z0
+	VMINPS       Z0, Z1, Z0
+	VCVTTPS2DQ   Z0, Z0
+	VPMAXSD      Z2, Z0, Z0
+	VPSRAD       $0x1f, Z3, Z1
+	VPXORD       Z1, Z0, Z0
+	VPSUBD       Z1, Z0, Z0
+	VPMOVDB      Z0, 16(AX)
+	VMOVDQU32    (AX), Y0
+	VMOVDQU32    q8Ones8<>+0(SB), Y1
+	VPMADDUBSW   Y0, Y1, Y1
+	VPMADDWD     ones16<>+0(SB), Y1, Y1
+	VPSLLD       $0x07, Y1, Y1
+	VPSUBD       Y1, Y2, Y1
+	VMOVDQU32    Y1, 64(AX)
+	VPBROADCASTD X5, Y1
+	VMOVDQU32    Y1, 128(AX)
+	VMOVDQU32    Y2, 32(AX)
+	VMOVDQU32    Y2, 96(AX)
+	VMOVDQU32    Y2, 160(AX)
+
+quantizeQ8AVX512_done:
+	VZEROUPPER
+	RET
+
+DATA q8Inf<>+0(SB)/4, $0x7f800000
+DATA q8Inf<>+4(SB)/4, $0x7f800000
+DATA q8Inf<>+8(SB)/4, $0x7f800000
+DATA q8Inf<>+12(SB)/4, $0x7f800000
+DATA q8Inf<>+16(SB)/4, $0x7f800000
+DATA q8Inf<>+20(SB)/4, $0x7f800000
+DATA q8Inf<>+24(SB)/4, $0x7f800000
+DATA q8Inf<>+28(SB)/4, $0x7f800000
+DATA q8Inf<>+32(SB)/4, $0x7f800000
+DATA q8Inf<>+36(SB)/4, $0x7f800000
+DATA q8Inf<>+40(SB)/4, $0x7f800000
+DATA q8Inf<>+44(SB)/4, $0x7f800000
+DATA q8Inf<>+48(SB)/4, $0x7f800000
+DATA q8Inf<>+52(SB)/4, $0x7f800000
+DATA q8Inf<>+56(SB)/4, $0x7f800000
+DATA q8Inf<>+60(SB)/4, $0x7f800000
+GLOBL q8Inf<>(SB), RODATA|NOPTR, $64
+
+DATA q8Half<>+0(SB)/4, $0x3f000000
+DATA q8Half<>+4(SB)/4, $0x3f000000
+DATA q8Half<>+8(SB)/4, $0x3f000000
+DATA q8Half<>+12(SB)/4, $0x3f000000
+DATA q8Half<>+16(SB)/4, $0x3f000000
+DATA q8Half<>+20(SB)/4, $0x3f000000
+DATA q8Half<>+24(SB)/4, $0x3f000000
+DATA q8Half<>+28(SB)/4, $0x3f000000
+DATA q8Half<>+32(SB)/4, $0x3f000000
+DATA q8Half<>+36(SB)/4, $0x3f000000
+DATA q8Half<>+40(SB)/4, $0x3f000000
+DATA q8Half<>+44(SB)/4, $0x3f000000
+DATA q8Half<>+48(SB)/4, $0x3f000000
+DATA q8Half<>+52(SB)/4, $0x3f000000
+DATA q8Half<>+56(SB)/4, $0x3f000000
+DATA q8Half<>+60(SB)/4, $0x3f000000
+GLOBL q8Half<>(SB), RODATA|NOPTR, $64
+
+DATA q8Ones8<>+0(SB)/4, $0x01010101
+DATA q8Ones8<>+4(SB)/4, $0x01010101
+DATA q8Ones8<>+8(SB)/4, $0x01010101
+DATA q8Ones8<>+12(SB)/4, $0x01010101
+DATA q8Ones8<>+16(SB)/4, $0x01010101
+DATA q8Ones8<>+20(SB)/4, $0x01010101
+DATA q8Ones8<>+24(SB)/4, $0x01010101
+DATA q8Ones8<>+28(SB)/4, $0x01010101
+DATA q8Ones8<>+32(SB)/4, $0x01010101
+DATA q8Ones8<>+36(SB)/4, $0x01010101
+DATA q8Ones8<>+40(SB)/4, $0x01010101
+DATA q8Ones8<>+44(SB)/4, $0x01010101
+DATA q8Ones8<>+48(SB)/4, $0x01010101
+DATA q8Ones8<>+52(SB)/4, $0x01010101
+DATA q8Ones8<>+56(SB)/4, $0x01010101
+DATA q8Ones8<>+60(SB)/4, $0x01010101
+GLOBL q8Ones8<>(SB), RODATA|NOPTR, $64

@@ -200,7 +200,7 @@ func (t *mulTask) quantRange(lo, hi int) {
 		if m.Type.kQuant() {
 			quantizeActQ8KWith(t.im, t.act[b*ab:(b+1)*ab], t.x[b*k:(b+1)*k])
 		} else {
-			quantizeActQ8(t.act[b*ab:(b+1)*ab], t.x[b*k:(b+1)*k])
+			quantizeActQ8With(t.im, t.act[b*ab:(b+1)*ab], t.x[b*k:(b+1)*k])
 		}
 	}
 }

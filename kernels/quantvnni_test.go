@@ -84,50 +84,72 @@ func TestVNNIQuantTiles(t *testing.T) {
 	}
 }
 
-// TestQuantizeActQ8KAllImplementations compares every implementation's
-// Q8K activations with quantizeActQ8K byte for byte: random blocks, ties
-// of +m and -m (the first one sets the sign), zero, NaN, infinite, tiny
-// (subnormal, whose scale overflows) and huge blocks.
-func TestQuantizeActQ8KAllImplementations(t *testing.T) {
+// actBlocks are the special blocks the activation quantizers are checked
+// on, each applied to one block of random values.
+var actBlocks = map[string]func(b []float32){
+	"random": func([]float32) {},
+	"tie":    func(b []float32) { b[10], b[20] = -9, 9 },
+	"tie2":   func(b []float32) { b[3], b[30] = 9, -9 },
+	"zero":   func(b []float32) { clear(b) },
+	"nan":    func(b []float32) { b[17] = float32(math.NaN()) },
+	"nans": func(b []float32) {
+		b[5] = math.Float32frombits(0x7fc00123)
+		b[25] = math.Float32frombits(0xffc00456)
+		b[28] = 3
+	},
+	"inf": func(b []float32) { b[31] = float32(math.Inf(-1)) },
+	"tiny": func(b []float32) {
+		for i := range b {
+			b[i] *= 1e-44
+		}
+	},
+	"huge": func(b []float32) {
+		for i := range b {
+			b[i] *= 1e37
+		}
+	},
+	"halves": func(b []float32) {
+		for i := range b {
+			b[i] = float32(i%9-4) + 0.5
+		}
+		b[0] = -127
+	},
+}
+
+// TestQuantizeActAllImplementations compares every implementation's Q8K
+// and Q8 activations with quantizeActQ8K's and quantizeActQ8's byte for
+// byte, over the special blocks of actBlocks between random ones and, for
+// Q8, odd block counts (a half-empty last pair).
+func TestQuantizeActAllImplementations(t *testing.T) {
 	r := rand.New(rand.NewPCG(35, 36))
-	blocks := map[string]func(b []float32){
-		"random": func([]float32) {},
-		"tie":    func(b []float32) { b[40], b[200] = -9, 9 },
-		"tie2":   func(b []float32) { b[3], b[250] = 9, -9 },
-		"zero":   func(b []float32) { clear(b) },
-		"nan":    func(b []float32) { b[17] = float32(math.NaN()) },
-		"inf":    func(b []float32) { b[255] = float32(math.Inf(-1)) },
-		"tiny": func(b []float32) {
-			for i := range b {
-				b[i] *= 1e-44
-			}
-		},
-		"huge": func(b []float32) {
-			for i := range b {
-				b[i] *= 1e37
-			}
-		},
-		"halves": func(b []float32) {
-			for i := range b {
-				b[i] = float32(i%9-4) + 0.5
-			}
-			b[0] = -127
-		},
+	type quant struct {
+		block int
+		bytes func(int) int
+		ref   func([]byte, []float32)
+		with  func(*impl, []byte, []float32)
 	}
-	for name, f := range blocks {
-		x := randFloats(r, 3*SuperBlock)
-		f(x[SuperBlock : 2*SuperBlock])
-		want := make([]byte, q8kActBytes(len(x)))
-		quantizeActQ8K(want, x)
-		for _, im := range supportedImpls() {
-			got := make([]byte, len(want))
-			for i := range got {
-				got[i] = 0xa5 // every byte must be written
-			}
-			quantizeActQ8KWith(im, got, x)
-			for i := range want {
-				if got[i] != want[i] {
-					t.Fatalf("%s %s: byte %d = %#x, want %#x", im.name, name, i, got[i], want[i])
+	quants := map[string]quant{
+		"q8k": {SuperBlock, q8kActBytes, quantizeActQ8K, quantizeActQ8KWith},
+		"q8":  {Q8Block, q8ActBytes, quantizeActQ8, quantizeActQ8With},
+	}
+	for qn, q := range quants {
+		for name, f := range actBlocks {
+			for _, nb := range []int{1, 2, 3, 4, 5} {
+				x := randFloats(r, nb*q.block)
+				f(x[nb/2*q.block : nb/2*q.block+32])
+				want := make([]byte, q.bytes(len(x)))
+				q.ref(want, x)
+				for _, im := range supportedImpls() {
+					got := make([]byte, len(want))
+					for i := range got {
+						got[i] = 0xa5 // every byte must be written
+					}
+					q.with(im, got, x)
+					for i := range want {
+						if got[i] != want[i] {
+							t.Fatalf("%s %s %s nb=%d: byte %d = %#x, want %#x", qn, im.name, name, nb, i, got[i], want[i])
+						}
+					}
 				}
 			}
 		}

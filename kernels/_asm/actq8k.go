@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
 )
 
 // quantQ8KKernel generates quantizeQ8KAVX512, quantizeActQ8K with AVX-512:
@@ -115,6 +118,114 @@ func quantQ8KKernel() {
 	ADDQ(U32(320), dst)
 	DECQ(nb)
 	JMP(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	ret()
+}
+
+// quantQ8Kernel generates quantizeQ8AVX512, quantizeActQ8 with AVX-512:
+// per 32-value block the same largest magnitude (the last NaN if there is
+// one), scale and inverse, values rounded as roundQ8 does, corrections
+// and scales, and the unused half of an odd last pair cleared.
+func quantQ8Kernel() {
+	name := "quantizeQ8AVX512"
+	function(name, "func(dst *byte, x *float32, nb int)",
+		name+" quantizes nb blocks of 32 values at x into Q8 activations at dst as quantizeActQ8 does.")
+	dst, x, nb := param("dst"), param("x"), param("nb")
+	abs, c127, zero := ZMM(), ZMM(), ZMM()
+	VMOVDQU64(vecConst("q8kAbs", 0x7fffffff), abs)
+	VMOVUPS(f32Const("q8kMax", 127), c127)
+	VPXORD(zero, zero, zero)
+	// block quantizes the block at x+xo into half h of the pair at dst;
+	// n tells the emitted copies apart.
+	block := func(xo, h, n int) {
+		tag := fmt.Sprintf("%s_b%d", name, n)
+		z := []VecVirtual{ZMM(), ZMM()}
+		a := []VecVirtual{ZMM(), ZMM()}
+		for i := range z {
+			VMOVUPS(Mem{Base: x, Disp: xo + 64*i}, z[i])
+			VPANDD(z[i], abs, a[i])
+		}
+		m, y, t := ZMM(), YMM(), XMM()
+		VPMAXUD(a[0], a[1], m)
+		VEXTRACTI64X4(U8(1), m, y)
+		VPMAXUD(y, m.AsY(), y)
+		VEXTRACTI32X4(U8(1), y, t)
+		VPMAXUD(t, y.AsX(), t)
+		for _, sh := range []int{0x4e, 0xb1} {
+			u := XMM()
+			VPSHUFD(U8(sh), t, u)
+			VPMAXUD(u, t, t)
+		}
+		ab := GP32()
+		VMOVD(t, ab)
+		CMPL(ab, U32(0x7f800000))
+		JBE(LabelRef(tag + "_amax"))
+		// A NaN: quantizeActQ8 keeps the last one's magnitude.
+		nan, k0, k1, g, g1 := ZMM(), K(), K(), GP32(), GP32()
+		VPBROADCASTD(vecConst("q8Inf", 0x7f800000), nan)
+		VPCMPUD(U8(6), nan, a[0], k0) // greater than infinity
+		VPCMPUD(U8(6), nan, a[1], k1)
+		KMOVW(k0, g)
+		KMOVW(k1, g1)
+		SHLL(U8(16), g1)
+		ORL(g1, g)
+		BSRL(g, g)
+		MOVL(Mem{Base: x, Disp: xo, Index: g.As64(), Scale: 4}, ab)
+		ANDL(U32(0x7fffffff), ab)
+		Label(tag + "_amax")
+		d, id := XMM(), XMM()
+		VMOVD(ab, d)
+		VDIVSS(f32Const("q8kMax", 127), d, d)
+		VXORPS(id, id, id)
+		db := GP32()
+		VMOVD(d, db)
+		TESTL(db, db) // d = 0, also where amax/127 underflows
+		JZ(LabelRef(tag + "_scaled"))
+		VMOVSS(f32Const("one", 1), id)
+		VDIVSS(d, id, id)
+		Label(tag + "_scaled")
+		idz := ZMM()
+		VBROADCASTSS(id, idz)
+		for i := range z {
+			f, q, s := ZMM(), ZMM(), ZMM()
+			VMULPS(z[i], idz, f)
+			VPANDD(f, abs, q)
+			VADDPS(f32Const("q8Half", 0.5), q, q)
+			VMINPS(q, c127, q) // NaN stays NaN, and converts to 0x80000000
+			VCVTTPS2DQ(q, q)
+			VPMAXSD(zero, q, q)
+			VPSRAD(U8(31), f, s)
+			VPXORD(s, q, q)
+			VPSUBD(s, q, q)
+			VPMOVDB(q, Mem{Base: dst, Disp: 32*h + 16*i})
+		}
+		v, w := YMM(), YMM()
+		VMOVDQU32(Mem{Base: dst, Disp: 32 * h}, v)
+		VMOVDQU32(vecConst("q8Ones8", 0x01010101), w)
+		VPMADDUBSW(v, w, w) // pairs of the values (signed) times ones
+		VPMADDWD(vecConst("ones16", 0x00010001), w, w)
+		VPSLLD(U8(7), w, w)
+		VPSUBD(w, zero.AsY(), w)
+		VMOVDQU32(w, Mem{Base: dst, Disp: 64 + 32*h})
+		VPBROADCASTD(d, w)
+		VMOVDQU32(w, Mem{Base: dst, Disp: 128 + 32*h})
+	}
+	Label(name + "_loop")
+	CMPQ(nb, U8(2))
+	JB(LabelRef(name + "_single"))
+	block(0, 0, 0)
+	block(128, 1, 1)
+	ADDQ(U32(256), x)
+	ADDQ(U32(192), dst)
+	SUBQ(U8(2), nb)
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_single")
+	TESTQ(nb, nb)
+	JZ(LabelRef(name + "_done"))
+	block(0, 0, 2)
+	for _, off := range []int{32, 96, 160} {
+		VMOVDQU32(zero.AsY(), Mem{Base: dst, Disp: off})
+	}
 	Label(name + "_done")
 	ret()
 }

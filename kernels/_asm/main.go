@@ -52,5 +52,6 @@ func main() {
 	smallQuant512Kernels()
 	quantVNNIKernels()
 	quantQ8KKernel()
+	quantQ8Kernel()
 	Generate()
 }
