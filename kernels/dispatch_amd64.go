@@ -75,7 +75,8 @@ func avx2Quants() (k [numDTypes]q8Kernels) {
 }
 
 // avx512Impl uses 512-bit AVX-512 instructions (F, BW, VL), and VNNI for
-// Q8_0, Q4_0 and Q4_K where present (q8 and those are replaced otherwise, see supportedImpls).
+// Q8_0 and the tiles of vnniQuants where present (supportedImpls replaces
+// them otherwise).
 var avx512Impl = &impl{
 	name:  "avx512",
 	level: levelAVX512,
