@@ -75,7 +75,8 @@ func avx2Quants() (k [numDTypes]q8Kernels) {
 }
 
 // avx512Impl uses 512-bit AVX-512 instructions (F, BW, VL), and VNNI for
-// Q8_0 where present (q8 is replaced by AVX2's otherwise, see bestImpl).
+// Q8_0 and the tiles of vnniQuants where present (supportedImpls replaces
+// them otherwise).
 var avx512Impl = &impl{
 	name:  "avx512",
 	level: levelAVX512,
@@ -99,7 +100,7 @@ var avx512Impl = &impl{
 		{2, 1}: q8x2x1VNNI, {2, 2}: q8x2x2VNNI, {2, 3}: q8x2x3VNNI, {2, 4}: q8x2x4VNNI,
 		{4, 1}: q8x4x1VNNI, {4, 2}: q8x4x2VNNI, {4, 3}: q8x4x3VNNI, {4, 4}: q8x4x4VNNI,
 	})},
-	quant:     avx512Quants(),
+	quant:     avx512Quants(true),
 	widen:     widenAVX512,
 	streamRow: 1 << 30, // every row
 }
@@ -146,7 +147,7 @@ func supportedImpls() []*impl {
 	if hasAVX512() {
 		im := *avx512Impl
 		if !cpu.X86.HasAVX512VNNI {
-			im.name, im.q8 = "avx512-novnni", avx2Impl.q8
+			im.name, im.q8, im.quant = "avx512-novnni", avx2Impl.q8, avx512Quants(false)
 		}
 		s = append(s, &im)
 	}

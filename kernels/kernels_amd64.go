@@ -848,3 +848,403 @@ func dotIQ4NLRowsAVX2(w *byte, wstride uintptr, a *byte, nb int, rows int, out *
 //
 //go:noescape
 func dotQ6KRowsAVX512(w *byte, wstride uintptr, a *byte, nb int, rows int, out *float32)
+
+// dotQ40x1x1VNNI computes a 1×1 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x1x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ40x1x2VNNI computes a 1×2 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x1x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ40x1x3VNNI computes a 1×3 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x1x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ40x1x4VNNI computes a 1×4 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x1x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ40x2x1VNNI computes a 2×1 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x2x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ40x2x2VNNI computes a 2×2 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x2x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ40x2x3VNNI computes a 2×3 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x2x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ40x2x4VNNI computes a 2×4 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x2x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ40x4x1VNNI computes a 4×1 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x4x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ40x4x2VNNI computes a 4×2 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x4x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ40x4x3VNNI computes a 4×3 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x4x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ40x4x4VNNI computes a 4×4 tile of Q40 weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ40x4x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotIQ4NLx1x1VNNI computes a 1×1 tile of IQ4NL weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotIQ4NLx1x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotIQ4NLx1x2VNNI computes a 1×2 tile of IQ4NL weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotIQ4NLx1x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotIQ4NLx1x3VNNI computes a 1×3 tile of IQ4NL weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotIQ4NLx1x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotIQ4NLx1x4VNNI computes a 1×4 tile of IQ4NL weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotIQ4NLx1x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotIQ4NLx2x1VNNI computes a 2×1 tile of IQ4NL weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotIQ4NLx2x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotIQ4NLx2x2VNNI computes a 2×2 tile of IQ4NL weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotIQ4NLx2x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotIQ4NLx2x3VNNI computes a 2×3 tile of IQ4NL weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotIQ4NLx2x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotIQ4NLx2x4VNNI computes a 2×4 tile of IQ4NL weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotIQ4NLx2x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotIQ4NLx4x1VNNI computes a 4×1 tile of IQ4NL weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotIQ4NLx4x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotIQ4NLx4x2VNNI computes a 4×2 tile of IQ4NL weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotIQ4NLx4x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotIQ4NLx4x3VNNI computes a 4×3 tile of IQ4NL weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotIQ4NLx4x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotIQ4NLx4x4VNNI computes a 4×4 tile of IQ4NL weights times Q8 activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotIQ4NLx4x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx1x1VNNI computes a 1×1 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx1x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx1x2VNNI computes a 1×2 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx1x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx1x3VNNI computes a 1×3 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx1x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx1x4VNNI computes a 1×4 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx1x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx2x1VNNI computes a 2×1 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx2x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx2x2VNNI computes a 2×2 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx2x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx2x3VNNI computes a 2×3 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx2x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx2x4VNNI computes a 2×4 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx2x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx4x1VNNI computes a 4×1 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx4x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx4x2VNNI computes a 4×2 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx4x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx4x3VNNI computes a 4×3 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx4x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx4x4VNNI computes a 4×4 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx4x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx1x5VNNI computes a 1×5 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx1x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx1x6VNNI computes a 1×6 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx1x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx2x5VNNI computes a 2×5 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx2x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx2x6VNNI computes a 2×6 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx2x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx4x5VNNI computes a 4×5 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx4x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ4Kx4x6VNNI computes a 4×6 tile of Q4K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ4Kx4x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ5Kx1x1VNNI computes a 1×1 tile of Q5K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ5Kx1x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ5Kx1x2VNNI computes a 1×2 tile of Q5K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ5Kx1x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ5Kx1x3VNNI computes a 1×3 tile of Q5K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ5Kx1x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ5Kx1x4VNNI computes a 1×4 tile of Q5K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ5Kx1x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ5Kx2x1VNNI computes a 2×1 tile of Q5K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ5Kx2x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ5Kx2x2VNNI computes a 2×2 tile of Q5K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ5Kx2x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ5Kx2x3VNNI computes a 2×3 tile of Q5K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ5Kx2x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ5Kx2x4VNNI computes a 2×4 tile of Q5K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ5Kx2x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ5Kx4x1VNNI computes a 4×1 tile of Q5K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ5Kx4x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ5Kx4x2VNNI computes a 4×2 tile of Q5K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ5Kx4x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ5Kx4x3VNNI computes a 4×3 tile of Q5K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ5Kx4x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ5Kx4x4VNNI computes a 4×4 tile of Q5K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ5Kx4x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ5Kx1x5VNNI computes a 1×5 tile of Q5K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ5Kx1x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ5Kx1x6VNNI computes a 1×6 tile of Q5K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ5Kx1x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ5Kx2x5VNNI computes a 2×5 tile of Q5K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ5Kx2x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ5Kx2x6VNNI computes a 2×6 tile of Q5K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ5Kx2x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ5Kx4x5VNNI computes a 4×5 tile of Q5K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ5Kx4x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ5Kx4x6VNNI computes a 4×6 tile of Q5K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ5Kx4x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx1x1VNNI computes a 1×1 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx1x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx1x2VNNI computes a 1×2 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx1x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx1x3VNNI computes a 1×3 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx1x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx1x4VNNI computes a 1×4 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx1x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx2x1VNNI computes a 2×1 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx2x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx2x2VNNI computes a 2×2 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx2x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx2x3VNNI computes a 2×3 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx2x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx2x4VNNI computes a 2×4 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx2x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx4x1VNNI computes a 4×1 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx4x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx4x2VNNI computes a 4×2 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx4x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx4x3VNNI computes a 4×3 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx4x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx4x4VNNI computes a 4×4 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx4x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx1x5VNNI computes a 1×5 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx1x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx1x6VNNI computes a 1×6 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx1x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx2x5VNNI computes a 2×5 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx2x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx2x6VNNI computes a 2×6 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx2x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx4x5VNNI computes a 4×5 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx4x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// dotQ6Kx4x6VNNI computes a 4×6 tile of Q6K weights times Q8K activations with AVX-512 VNNI (see q8Kern).
+//
+//go:noescape
+func dotQ6Kx4x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+
+// quantizeQ8KAVX512 quantizes nb blocks of 256 values at x into Q8K activations at dst as quantizeActQ8K does.
+//
+//go:noescape
+func quantizeQ8KAVX512(dst *byte, x *float32, nb int)
+
+// quantizeQ8AVX512 quantizes nb blocks of 32 values at x into Q8 activations at dst as quantizeActQ8 does.
+//
+//go:noescape
+func quantizeQ8AVX512(dst *byte, x *float32, nb int)

@@ -27594,3 +27594,24556 @@ DATA wordIndex12<>+58(SB)/2, $0x000f
 DATA wordIndex12<>+60(SB)/2, $0x000f
 DATA wordIndex12<>+62(SB)/2, $0x000f
 GLOBL wordIndex12<>(SB), RODATA|NOPTR, $64
+
+// func dotQ40x1x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x1x1VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	MOVQ      nb+32(FP), DX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	MOVL      $0x000000ff, BX
+	KMOVW     BX, K1
+
+dotQ40x1x1VNNI_loop:
+	CMPQ         DX, $0x02
+	JB           dotQ40x1x1VNNI_single
+	VPSRAD       $0x04, 64(CX), Z3
+	VPBROADCASTW (AX), Y5
+	VMOVDQU32    2(AX), X4
+	VINSERTI32X4 $0x01, 20(AX), Y4, Y4
+	VSHUFI64X2   $0x50, Z4, Z4, Z4
+	VPBROADCASTW 18(AX), X6
+	VINSERTI32X4 $0x01, X6, Y5, Y5
+	VPSRLVW      Z1, Z4, Z4
+	VPANDD       Z0, Z4, Z4
+	VCVTPH2PS    Y5, Z5
+	VMOVDQA64    Z3, Z3
+	VPDPBUSD     (CX), Z4, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       128(CX), Z5, Z5
+	VFMADD231PS  Z5, Z3, Z2
+	ADDQ         $0x24, AX
+	ADDQ         $0x000000c0, CX
+	SUBQ         $0x02, DX
+	JMP          dotQ40x1x1VNNI_loop
+
+dotQ40x1x1VNNI_single:
+	TESTQ           DX, DX
+	JZ              dotQ40x1x1VNNI_reduce
+	VPSRAD          $0x04, 64(CX), Z3
+	VPBROADCASTW    (AX), Y5
+	VBROADCASTI32X4 2(AX), Z4
+	VPSRLVW         Z1, Z4, Z4
+	VPANDD          Z0, Z4, Z4
+	VCVTPH2PS       Y5, Z0
+	VMOVDQA64       Z3, Z1
+	VPDPBUSD        (CX), Z4, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(CX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z2
+
+dotQ40x1x1VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VZEROUPPER
+	RET
+
+DATA nibbleShifts<>+0(SB)/1, $0x00
+DATA nibbleShifts<>+1(SB)/1, $0x00
+DATA nibbleShifts<>+2(SB)/1, $0x00
+DATA nibbleShifts<>+3(SB)/1, $0x00
+DATA nibbleShifts<>+4(SB)/1, $0x00
+DATA nibbleShifts<>+5(SB)/1, $0x00
+DATA nibbleShifts<>+6(SB)/1, $0x00
+DATA nibbleShifts<>+7(SB)/1, $0x00
+DATA nibbleShifts<>+8(SB)/1, $0x00
+DATA nibbleShifts<>+9(SB)/1, $0x00
+DATA nibbleShifts<>+10(SB)/1, $0x00
+DATA nibbleShifts<>+11(SB)/1, $0x00
+DATA nibbleShifts<>+12(SB)/1, $0x00
+DATA nibbleShifts<>+13(SB)/1, $0x00
+DATA nibbleShifts<>+14(SB)/1, $0x00
+DATA nibbleShifts<>+15(SB)/1, $0x00
+DATA nibbleShifts<>+16(SB)/1, $0x04
+DATA nibbleShifts<>+17(SB)/1, $0x00
+DATA nibbleShifts<>+18(SB)/1, $0x04
+DATA nibbleShifts<>+19(SB)/1, $0x00
+DATA nibbleShifts<>+20(SB)/1, $0x04
+DATA nibbleShifts<>+21(SB)/1, $0x00
+DATA nibbleShifts<>+22(SB)/1, $0x04
+DATA nibbleShifts<>+23(SB)/1, $0x00
+DATA nibbleShifts<>+24(SB)/1, $0x04
+DATA nibbleShifts<>+25(SB)/1, $0x00
+DATA nibbleShifts<>+26(SB)/1, $0x04
+DATA nibbleShifts<>+27(SB)/1, $0x00
+DATA nibbleShifts<>+28(SB)/1, $0x04
+DATA nibbleShifts<>+29(SB)/1, $0x00
+DATA nibbleShifts<>+30(SB)/1, $0x04
+DATA nibbleShifts<>+31(SB)/1, $0x00
+DATA nibbleShifts<>+32(SB)/1, $0x00
+DATA nibbleShifts<>+33(SB)/1, $0x00
+DATA nibbleShifts<>+34(SB)/1, $0x00
+DATA nibbleShifts<>+35(SB)/1, $0x00
+DATA nibbleShifts<>+36(SB)/1, $0x00
+DATA nibbleShifts<>+37(SB)/1, $0x00
+DATA nibbleShifts<>+38(SB)/1, $0x00
+DATA nibbleShifts<>+39(SB)/1, $0x00
+DATA nibbleShifts<>+40(SB)/1, $0x00
+DATA nibbleShifts<>+41(SB)/1, $0x00
+DATA nibbleShifts<>+42(SB)/1, $0x00
+DATA nibbleShifts<>+43(SB)/1, $0x00
+DATA nibbleShifts<>+44(SB)/1, $0x00
+DATA nibbleShifts<>+45(SB)/1, $0x00
+DATA nibbleShifts<>+46(SB)/1, $0x00
+DATA nibbleShifts<>+47(SB)/1, $0x00
+DATA nibbleShifts<>+48(SB)/1, $0x04
+DATA nibbleShifts<>+49(SB)/1, $0x00
+DATA nibbleShifts<>+50(SB)/1, $0x04
+DATA nibbleShifts<>+51(SB)/1, $0x00
+DATA nibbleShifts<>+52(SB)/1, $0x04
+DATA nibbleShifts<>+53(SB)/1, $0x00
+DATA nibbleShifts<>+54(SB)/1, $0x04
+DATA nibbleShifts<>+55(SB)/1, $0x00
+DATA nibbleShifts<>+56(SB)/1, $0x04
+DATA nibbleShifts<>+57(SB)/1, $0x00
+DATA nibbleShifts<>+58(SB)/1, $0x04
+DATA nibbleShifts<>+59(SB)/1, $0x00
+DATA nibbleShifts<>+60(SB)/1, $0x04
+DATA nibbleShifts<>+61(SB)/1, $0x00
+DATA nibbleShifts<>+62(SB)/1, $0x04
+DATA nibbleShifts<>+63(SB)/1, $0x00
+GLOBL nibbleShifts<>(SB), RODATA|NOPTR, $64
+
+// func dotQ40x1x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x1x2VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), DX
+	MOVQ      nb+32(FP), BX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	MOVL      $0x000000ff, SI
+	KMOVW     SI, K1
+
+dotQ40x1x2VNNI_loop:
+	CMPQ         BX, $0x02
+	JB           dotQ40x1x2VNNI_single
+	VPSRAD       $0x04, 64(CX), Z4
+	VPSRAD       $0x04, 64(DX), Z5
+	VPBROADCASTW (AX), Y7
+	VMOVDQU32    2(AX), X6
+	VINSERTI32X4 $0x01, 20(AX), Y6, Y6
+	VSHUFI64X2   $0x50, Z6, Z6, Z6
+	VPBROADCASTW 18(AX), X8
+	VINSERTI32X4 $0x01, X8, Y7, Y7
+	VPSRLVW      Z1, Z6, Z6
+	VPANDD       Z0, Z6, Z6
+	VCVTPH2PS    Y7, Z7
+	VMOVDQA64    Z4, Z4
+	VPDPBUSD     (CX), Z6, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       128(CX), Z7, Z8
+	VFMADD231PS  Z8, Z4, Z2
+	VMOVDQA64    Z5, Z4
+	VPDPBUSD     (DX), Z6, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       128(DX), Z7, Z5
+	VFMADD231PS  Z5, Z4, Z3
+	ADDQ         $0x24, AX
+	ADDQ         $0x000000c0, CX
+	ADDQ         $0x000000c0, DX
+	SUBQ         $0x02, BX
+	JMP          dotQ40x1x2VNNI_loop
+
+dotQ40x1x2VNNI_single:
+	TESTQ           BX, BX
+	JZ              dotQ40x1x2VNNI_reduce
+	VPSRAD          $0x04, 64(CX), Z4
+	VPSRAD          $0x04, 64(DX), Z5
+	VPBROADCASTW    (AX), Y7
+	VBROADCASTI32X4 2(AX), Z6
+	VPSRLVW         Z1, Z6, Z6
+	VPANDD          Z0, Z6, Z6
+	VCVTPH2PS       Y7, Z0
+	VMOVDQA64       Z4, Z1
+	VPDPBUSD        (CX), Z6, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(CX), Z0, Z4
+	VFMADD231PS     Z4, Z1, K1, Z2
+	VMOVDQA64       Z5, Z1
+	VPDPBUSD        (DX), Z6, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z3
+
+dotQ40x1x2VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ40x1x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x1x3VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), DX
+	MOVQ      nb+32(FP), SI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	MOVL      $0x000000ff, DI
+	KMOVW     DI, K1
+
+dotQ40x1x3VNNI_loop:
+	CMPQ         SI, $0x02
+	JB           dotQ40x1x3VNNI_single
+	VPSRAD       $0x04, 64(CX), Z5
+	VPSRAD       $0x04, 64(BX), Z6
+	VPSRAD       $0x04, 64(DX), Z7
+	VPBROADCASTW (AX), Y9
+	VMOVDQU32    2(AX), X8
+	VINSERTI32X4 $0x01, 20(AX), Y8, Y8
+	VSHUFI64X2   $0x50, Z8, Z8, Z8
+	VPBROADCASTW 18(AX), X10
+	VINSERTI32X4 $0x01, X10, Y9, Y9
+	VPSRLVW      Z1, Z8, Z8
+	VPANDD       Z0, Z8, Z8
+	VCVTPH2PS    Y9, Z9
+	VMOVDQA64    Z5, Z5
+	VPDPBUSD     (CX), Z8, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       128(CX), Z9, Z10
+	VFMADD231PS  Z10, Z5, Z2
+	VMOVDQA64    Z6, Z5
+	VPDPBUSD     (BX), Z8, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       128(BX), Z9, Z6
+	VFMADD231PS  Z6, Z5, Z3
+	VMOVDQA64    Z7, Z5
+	VPDPBUSD     (DX), Z8, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       128(DX), Z9, Z6
+	VFMADD231PS  Z6, Z5, Z4
+	ADDQ         $0x24, AX
+	ADDQ         $0x000000c0, CX
+	ADDQ         $0x000000c0, BX
+	ADDQ         $0x000000c0, DX
+	SUBQ         $0x02, SI
+	JMP          dotQ40x1x3VNNI_loop
+
+dotQ40x1x3VNNI_single:
+	TESTQ           SI, SI
+	JZ              dotQ40x1x3VNNI_reduce
+	VPSRAD          $0x04, 64(CX), Z5
+	VPSRAD          $0x04, 64(BX), Z6
+	VPSRAD          $0x04, 64(DX), Z7
+	VPBROADCASTW    (AX), Y9
+	VBROADCASTI32X4 2(AX), Z8
+	VPSRLVW         Z1, Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VCVTPH2PS       Y9, Z0
+	VMOVDQA64       Z5, Z1
+	VPDPBUSD        (CX), Z8, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(CX), Z0, Z5
+	VFMADD231PS     Z5, Z1, K1, Z2
+	VMOVDQA64       Z6, Z1
+	VPDPBUSD        (BX), Z8, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(BX), Z0, Z5
+	VFMADD231PS     Z5, Z1, K1, Z3
+	VMOVDQA64       Z7, Z1
+	VPDPBUSD        (DX), Z8, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z4
+
+dotQ40x1x3VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ40x1x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x1x4VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), SI
+	LEAQ      (SI)(DX*1), DX
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	MOVL      $0x000000ff, R8
+	KMOVW     R8, K1
+
+dotQ40x1x4VNNI_loop:
+	CMPQ         DI, $0x02
+	JB           dotQ40x1x4VNNI_single
+	VPSRAD       $0x04, 64(CX), Z6
+	VPSRAD       $0x04, 64(BX), Z7
+	VPSRAD       $0x04, 64(SI), Z8
+	VPSRAD       $0x04, 64(DX), Z9
+	VPBROADCASTW (AX), Y11
+	VMOVDQU32    2(AX), X10
+	VINSERTI32X4 $0x01, 20(AX), Y10, Y10
+	VSHUFI64X2   $0x50, Z10, Z10, Z10
+	VPBROADCASTW 18(AX), X12
+	VINSERTI32X4 $0x01, X12, Y11, Y11
+	VPSRLVW      Z1, Z10, Z10
+	VPANDD       Z0, Z10, Z10
+	VCVTPH2PS    Y11, Z11
+	VMOVDQA64    Z6, Z6
+	VPDPBUSD     (CX), Z10, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       128(CX), Z11, Z12
+	VFMADD231PS  Z12, Z6, Z2
+	VMOVDQA64    Z7, Z6
+	VPDPBUSD     (BX), Z10, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       128(BX), Z11, Z7
+	VFMADD231PS  Z7, Z6, Z3
+	VMOVDQA64    Z8, Z6
+	VPDPBUSD     (SI), Z10, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       128(SI), Z11, Z7
+	VFMADD231PS  Z7, Z6, Z4
+	VMOVDQA64    Z9, Z6
+	VPDPBUSD     (DX), Z10, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       128(DX), Z11, Z7
+	VFMADD231PS  Z7, Z6, Z5
+	ADDQ         $0x24, AX
+	ADDQ         $0x000000c0, CX
+	ADDQ         $0x000000c0, BX
+	ADDQ         $0x000000c0, SI
+	ADDQ         $0x000000c0, DX
+	SUBQ         $0x02, DI
+	JMP          dotQ40x1x4VNNI_loop
+
+dotQ40x1x4VNNI_single:
+	TESTQ           DI, DI
+	JZ              dotQ40x1x4VNNI_reduce
+	VPSRAD          $0x04, 64(CX), Z6
+	VPSRAD          $0x04, 64(BX), Z7
+	VPSRAD          $0x04, 64(SI), Z8
+	VPSRAD          $0x04, 64(DX), Z9
+	VPBROADCASTW    (AX), Y11
+	VBROADCASTI32X4 2(AX), Z10
+	VPSRLVW         Z1, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VCVTPH2PS       Y11, Z0
+	VMOVDQA64       Z6, Z1
+	VPDPBUSD        (CX), Z10, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(CX), Z0, Z6
+	VFMADD231PS     Z6, Z1, K1, Z2
+	VMOVDQA64       Z7, Z1
+	VPDPBUSD        (BX), Z10, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(BX), Z0, Z6
+	VFMADD231PS     Z6, Z1, K1, Z3
+	VMOVDQA64       Z8, Z1
+	VPDPBUSD        (SI), Z10, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(SI), Z0, Z6
+	VFMADD231PS     Z6, Z1, K1, Z4
+	VMOVDQA64       Z9, Z1
+	VPDPBUSD        (DX), Z10, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z5
+
+dotQ40x1x4VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ40x2x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x2x1VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	MOVQ      nb+32(FP), BX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	MOVL      $0x000000ff, SI
+	KMOVW     SI, K1
+
+dotQ40x2x1VNNI_loop:
+	CMPQ         BX, $0x02
+	JB           dotQ40x2x1VNNI_single
+	VPSRAD       $0x04, 64(DX), Z4
+	VPBROADCASTW (AX), Y6
+	VMOVDQU32    2(AX), X5
+	VINSERTI32X4 $0x01, 20(AX), Y5, Y5
+	VSHUFI64X2   $0x50, Z5, Z5, Z5
+	VPBROADCASTW 18(AX), X7
+	VINSERTI32X4 $0x01, X7, Y6, Y6
+	VPSRLVW      Z1, Z5, Z5
+	VPANDD       Z0, Z5, Z5
+	VCVTPH2PS    Y6, Z6
+	VMOVDQA64    Z4, Z7
+	VPDPBUSD     (DX), Z5, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       128(DX), Z6, Z6
+	VFMADD231PS  Z6, Z7, Z2
+	VPBROADCASTW (CX), Y6
+	VMOVDQU32    2(CX), X8
+	VINSERTI32X4 $0x01, 20(CX), Y8, Y8
+	VSHUFI64X2   $0x50, Z8, Z8, Z8
+	VPBROADCASTW 18(CX), X5
+	VINSERTI32X4 $0x01, X5, Y6, Y6
+	VPSRLVW      Z1, Z8, Z8
+	VPANDD       Z0, Z8, Z8
+	VCVTPH2PS    Y6, Z6
+	VMOVDQA64    Z4, Z4
+	VPDPBUSD     (DX), Z8, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       128(DX), Z6, Z6
+	VFMADD231PS  Z6, Z4, Z3
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, DX
+	SUBQ         $0x02, BX
+	JMP          dotQ40x2x1VNNI_loop
+
+dotQ40x2x1VNNI_single:
+	TESTQ           BX, BX
+	JZ              dotQ40x2x1VNNI_reduce
+	VPSRAD          $0x04, 64(DX), Z4
+	VPBROADCASTW    (AX), Y6
+	VBROADCASTI32X4 2(AX), Z5
+	VPSRLVW         Z1, Z5, Z5
+	VPANDD          Z0, Z5, Z5
+	VCVTPH2PS       Y6, Z6
+	VMOVDQA64       Z4, Z7
+	VPDPBUSD        (DX), Z5, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          128(DX), Z6, Z5
+	VFMADD231PS     Z5, Z7, K1, Z2
+	VPBROADCASTW    (CX), Y6
+	VBROADCASTI32X4 2(CX), Z5
+	VPSRLVW         Z1, Z5, Z5
+	VPANDD          Z0, Z5, Z5
+	VCVTPH2PS       Y6, Z0
+	VMOVDQA64       Z4, Z1
+	VPDPBUSD        (DX), Z5, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z3
+
+dotQ40x2x1VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ40x2x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x2x2VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), BX
+	MOVQ      nb+32(FP), SI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	MOVL      $0x000000ff, DI
+	KMOVW     DI, K1
+
+dotQ40x2x2VNNI_loop:
+	CMPQ         SI, $0x02
+	JB           dotQ40x2x2VNNI_single
+	VPSRAD       $0x04, 64(DX), Z6
+	VPSRAD       $0x04, 64(BX), Z7
+	VPBROADCASTW (AX), Y9
+	VMOVDQU32    2(AX), X8
+	VINSERTI32X4 $0x01, 20(AX), Y8, Y8
+	VSHUFI64X2   $0x50, Z8, Z8, Z8
+	VPBROADCASTW 18(AX), X10
+	VINSERTI32X4 $0x01, X10, Y9, Y9
+	VPSRLVW      Z1, Z8, Z8
+	VPANDD       Z0, Z8, Z8
+	VCVTPH2PS    Y9, Z9
+	VMOVDQA64    Z6, Z10
+	VPDPBUSD     (DX), Z8, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       128(DX), Z9, Z11
+	VFMADD231PS  Z11, Z10, Z2
+	VMOVDQA64    Z7, Z10
+	VPDPBUSD     (BX), Z8, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       128(BX), Z9, Z9
+	VFMADD231PS  Z9, Z10, Z3
+	VPBROADCASTW (CX), Y9
+	VMOVDQU32    2(CX), X12
+	VINSERTI32X4 $0x01, 20(CX), Y12, Y12
+	VSHUFI64X2   $0x50, Z12, Z12, Z12
+	VPBROADCASTW 18(CX), X8
+	VINSERTI32X4 $0x01, X8, Y9, Y9
+	VPSRLVW      Z1, Z12, Z12
+	VPANDD       Z0, Z12, Z12
+	VCVTPH2PS    Y9, Z9
+	VMOVDQA64    Z6, Z6
+	VPDPBUSD     (DX), Z12, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       128(DX), Z9, Z10
+	VFMADD231PS  Z10, Z6, Z4
+	VMOVDQA64    Z7, Z6
+	VPDPBUSD     (BX), Z12, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       128(BX), Z9, Z7
+	VFMADD231PS  Z7, Z6, Z5
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, BX
+	SUBQ         $0x02, SI
+	JMP          dotQ40x2x2VNNI_loop
+
+dotQ40x2x2VNNI_single:
+	TESTQ           SI, SI
+	JZ              dotQ40x2x2VNNI_reduce
+	VPSRAD          $0x04, 64(DX), Z6
+	VPSRAD          $0x04, 64(BX), Z7
+	VPBROADCASTW    (AX), Y9
+	VBROADCASTI32X4 2(AX), Z8
+	VPSRLVW         Z1, Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VCVTPH2PS       Y9, Z9
+	VMOVDQA64       Z6, Z10
+	VPDPBUSD        (DX), Z8, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          128(DX), Z9, Z11
+	VFMADD231PS     Z11, Z10, K1, Z2
+	VMOVDQA64       Z7, Z10
+	VPDPBUSD        (BX), Z8, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          128(BX), Z9, Z8
+	VFMADD231PS     Z8, Z10, K1, Z3
+	VPBROADCASTW    (CX), Y9
+	VBROADCASTI32X4 2(CX), Z8
+	VPSRLVW         Z1, Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VCVTPH2PS       Y9, Z0
+	VMOVDQA64       Z6, Z1
+	VPDPBUSD        (DX), Z8, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DX), Z0, Z6
+	VFMADD231PS     Z6, Z1, K1, Z4
+	VMOVDQA64       Z7, Z1
+	VPDPBUSD        (BX), Z8, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(BX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z5
+
+dotQ40x2x2VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ40x2x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x2x3VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), BX
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	MOVL      $0x000000ff, R8
+	KMOVW     R8, K1
+
+dotQ40x2x3VNNI_loop:
+	CMPQ         DI, $0x02
+	JB           dotQ40x2x3VNNI_single
+	VPSRAD       $0x04, 64(DX), Z8
+	VPSRAD       $0x04, 64(SI), Z9
+	VPSRAD       $0x04, 64(BX), Z10
+	VPBROADCASTW (AX), Y12
+	VMOVDQU32    2(AX), X11
+	VINSERTI32X4 $0x01, 20(AX), Y11, Y11
+	VSHUFI64X2   $0x50, Z11, Z11, Z11
+	VPBROADCASTW 18(AX), X13
+	VINSERTI32X4 $0x01, X13, Y12, Y12
+	VPSRLVW      Z1, Z11, Z11
+	VPANDD       Z0, Z11, Z11
+	VCVTPH2PS    Y12, Z12
+	VMOVDQA64    Z8, Z13
+	VPDPBUSD     (DX), Z11, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       128(DX), Z12, Z14
+	VFMADD231PS  Z14, Z13, Z2
+	VMOVDQA64    Z9, Z13
+	VPDPBUSD     (SI), Z11, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       128(SI), Z12, Z14
+	VFMADD231PS  Z14, Z13, Z3
+	VMOVDQA64    Z10, Z13
+	VPDPBUSD     (BX), Z11, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       128(BX), Z12, Z12
+	VFMADD231PS  Z12, Z13, Z4
+	VPBROADCASTW (CX), Y12
+	VMOVDQU32    2(CX), X15
+	VINSERTI32X4 $0x01, 20(CX), Y15, Y15
+	VSHUFI64X2   $0x50, Z15, Z15, Z15
+	VPBROADCASTW 18(CX), X11
+	VINSERTI32X4 $0x01, X11, Y12, Y12
+	VPSRLVW      Z1, Z15, Z15
+	VPANDD       Z0, Z15, Z15
+	VCVTPH2PS    Y12, Z12
+	VMOVDQA64    Z8, Z8
+	VPDPBUSD     (DX), Z15, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       128(DX), Z12, Z13
+	VFMADD231PS  Z13, Z8, Z5
+	VMOVDQA64    Z9, Z8
+	VPDPBUSD     (SI), Z15, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       128(SI), Z12, Z9
+	VFMADD231PS  Z9, Z8, Z6
+	VMOVDQA64    Z10, Z8
+	VPDPBUSD     (BX), Z15, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       128(BX), Z12, Z9
+	VFMADD231PS  Z9, Z8, Z7
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, SI
+	ADDQ         $0x000000c0, BX
+	SUBQ         $0x02, DI
+	JMP          dotQ40x2x3VNNI_loop
+
+dotQ40x2x3VNNI_single:
+	TESTQ           DI, DI
+	JZ              dotQ40x2x3VNNI_reduce
+	VPSRAD          $0x04, 64(DX), Z8
+	VPSRAD          $0x04, 64(SI), Z9
+	VPSRAD          $0x04, 64(BX), Z10
+	VPBROADCASTW    (AX), Y12
+	VBROADCASTI32X4 2(AX), Z11
+	VPSRLVW         Z1, Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VCVTPH2PS       Y12, Z12
+	VMOVDQA64       Z8, Z13
+	VPDPBUSD        (DX), Z11, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(DX), Z12, Z14
+	VFMADD231PS     Z14, Z13, K1, Z2
+	VMOVDQA64       Z9, Z13
+	VPDPBUSD        (SI), Z11, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SI), Z12, Z14
+	VFMADD231PS     Z14, Z13, K1, Z3
+	VMOVDQA64       Z10, Z13
+	VPDPBUSD        (BX), Z11, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(BX), Z12, Z11
+	VFMADD231PS     Z11, Z13, K1, Z4
+	VPBROADCASTW    (CX), Y12
+	VBROADCASTI32X4 2(CX), Z11
+	VPSRLVW         Z1, Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VCVTPH2PS       Y12, Z0
+	VMOVDQA64       Z8, Z1
+	VPDPBUSD        (DX), Z11, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DX), Z0, Z8
+	VFMADD231PS     Z8, Z1, K1, Z5
+	VMOVDQA64       Z9, Z1
+	VPDPBUSD        (SI), Z11, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(SI), Z0, Z8
+	VFMADD231PS     Z8, Z1, K1, Z6
+	VMOVDQA64       Z10, Z1
+	VPDPBUSD        (BX), Z11, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(BX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z7
+
+dotQ40x2x3VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VADDPS        Y0, Y6, Y6
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, (AX)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VADDPS        Y0, Y7, Y7
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ40x2x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x2x4VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), DI
+	LEAQ      (DI)(BX*1), BX
+	MOVQ      nb+32(FP), R8
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	MOVL      $0x000000ff, R9
+	KMOVW     R9, K1
+
+dotQ40x2x4VNNI_loop:
+	CMPQ         R8, $0x02
+	JB           dotQ40x2x4VNNI_single
+	VPSRAD       $0x04, 64(DX), Z10
+	VPSRAD       $0x04, 64(SI), Z11
+	VPSRAD       $0x04, 64(DI), Z12
+	VPSRAD       $0x04, 64(BX), Z13
+	VPBROADCASTW (AX), Y15
+	VMOVDQU32    2(AX), X14
+	VINSERTI32X4 $0x01, 20(AX), Y14, Y14
+	VSHUFI64X2   $0x50, Z14, Z14, Z14
+	VPBROADCASTW 18(AX), X16
+	VINSERTI32X4 $0x01, X16, Y15, Y15
+	VPSRLVW      Z1, Z14, Z14
+	VPANDD       Z0, Z14, Z14
+	VCVTPH2PS    Y15, Z15
+	VMOVDQA64    Z10, Z16
+	VPDPBUSD     (DX), Z14, Z16
+	VCVTDQ2PS    Z16, Z16
+	VMULPS       128(DX), Z15, Z17
+	VFMADD231PS  Z17, Z16, Z2
+	VMOVDQA64    Z11, Z16
+	VPDPBUSD     (SI), Z14, Z16
+	VCVTDQ2PS    Z16, Z16
+	VMULPS       128(SI), Z15, Z17
+	VFMADD231PS  Z17, Z16, Z3
+	VMOVDQA64    Z12, Z16
+	VPDPBUSD     (DI), Z14, Z16
+	VCVTDQ2PS    Z16, Z16
+	VMULPS       128(DI), Z15, Z17
+	VFMADD231PS  Z17, Z16, Z4
+	VMOVDQA64    Z13, Z16
+	VPDPBUSD     (BX), Z14, Z16
+	VCVTDQ2PS    Z16, Z16
+	VMULPS       128(BX), Z15, Z15
+	VFMADD231PS  Z15, Z16, Z5
+	VPBROADCASTW (CX), Y15
+	VMOVDQU32    2(CX), X18
+	VINSERTI32X4 $0x01, 20(CX), Y18, Y18
+	VSHUFI64X2   $0x50, Z18, Z18, Z18
+	VPBROADCASTW 18(CX), X14
+	VINSERTI32X4 $0x01, X14, Y15, Y15
+	VPSRLVW      Z1, Z18, Z18
+	VPANDD       Z0, Z18, Z18
+	VCVTPH2PS    Y15, Z15
+	VMOVDQA64    Z10, Z10
+	VPDPBUSD     (DX), Z18, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       128(DX), Z15, Z16
+	VFMADD231PS  Z16, Z10, Z6
+	VMOVDQA64    Z11, Z10
+	VPDPBUSD     (SI), Z18, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       128(SI), Z15, Z11
+	VFMADD231PS  Z11, Z10, Z7
+	VMOVDQA64    Z12, Z10
+	VPDPBUSD     (DI), Z18, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       128(DI), Z15, Z11
+	VFMADD231PS  Z11, Z10, Z8
+	VMOVDQA64    Z13, Z10
+	VPDPBUSD     (BX), Z18, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       128(BX), Z15, Z11
+	VFMADD231PS  Z11, Z10, Z9
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, SI
+	ADDQ         $0x000000c0, DI
+	ADDQ         $0x000000c0, BX
+	SUBQ         $0x02, R8
+	JMP          dotQ40x2x4VNNI_loop
+
+dotQ40x2x4VNNI_single:
+	TESTQ           R8, R8
+	JZ              dotQ40x2x4VNNI_reduce
+	VPSRAD          $0x04, 64(DX), Z10
+	VPSRAD          $0x04, 64(SI), Z11
+	VPSRAD          $0x04, 64(DI), Z12
+	VPSRAD          $0x04, 64(BX), Z13
+	VPBROADCASTW    (AX), Y15
+	VBROADCASTI32X4 2(AX), Z14
+	VPSRLVW         Z1, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VCVTPH2PS       Y15, Z15
+	VMOVDQA64       Z10, Z16
+	VPDPBUSD        (DX), Z14, Z16
+	VCVTDQ2PS       Z16, Z16
+	VMULPS          128(DX), Z15, Z17
+	VFMADD231PS     Z17, Z16, K1, Z2
+	VMOVDQA64       Z11, Z16
+	VPDPBUSD        (SI), Z14, Z16
+	VCVTDQ2PS       Z16, Z16
+	VMULPS          128(SI), Z15, Z17
+	VFMADD231PS     Z17, Z16, K1, Z3
+	VMOVDQA64       Z12, Z16
+	VPDPBUSD        (DI), Z14, Z16
+	VCVTDQ2PS       Z16, Z16
+	VMULPS          128(DI), Z15, Z17
+	VFMADD231PS     Z17, Z16, K1, Z4
+	VMOVDQA64       Z13, Z16
+	VPDPBUSD        (BX), Z14, Z16
+	VCVTDQ2PS       Z16, Z16
+	VMULPS          128(BX), Z15, Z14
+	VFMADD231PS     Z14, Z16, K1, Z5
+	VPBROADCASTW    (CX), Y15
+	VBROADCASTI32X4 2(CX), Z14
+	VPSRLVW         Z1, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VCVTPH2PS       Y15, Z0
+	VMOVDQA64       Z10, Z1
+	VPDPBUSD        (DX), Z14, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DX), Z0, Z10
+	VFMADD231PS     Z10, Z1, K1, Z6
+	VMOVDQA64       Z11, Z1
+	VPDPBUSD        (SI), Z14, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(SI), Z0, Z10
+	VFMADD231PS     Z10, Z1, K1, Z7
+	VMOVDQA64       Z12, Z1
+	VPDPBUSD        (DI), Z14, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DI), Z0, Z10
+	VFMADD231PS     Z10, Z1, K1, Z8
+	VMOVDQA64       Z13, Z1
+	VPDPBUSD        (BX), Z14, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(BX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z9
+
+dotQ40x2x4VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VADDPS        Y0, Y6, Y6
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VADDPS        Y0, Y7, Y7
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, (AX)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VADDPS        Y0, Y8, Y8
+	VEXTRACTF32X4 $0x01, Y8, X0
+	VADDPS        X0, X8, X8
+	VMOVHLPS      X8, X8, X0
+	VADDPS        X0, X8, X8
+	VMOVSHDUP     X8, X0
+	VADDSS        X0, X8, X8
+	VMOVSS        X8, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, (AX)
+	VEXTRACTF64X4 $0x01, Z9, Y0
+	VADDPS        Y0, Y9, Y9
+	VEXTRACTF32X4 $0x01, Y9, X0
+	VADDPS        X0, X9, X9
+	VMOVHLPS      X9, X9, X0
+	VADDPS        X0, X9, X9
+	VMOVSHDUP     X9, X0
+	VADDSS        X0, X9, X9
+	VMOVSS        X9, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ40x4x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x4x1VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	MOVL      $0x000000ff, R8
+	KMOVW     R8, K1
+
+dotQ40x4x1VNNI_loop:
+	CMPQ         DI, $0x02
+	JB           dotQ40x4x1VNNI_single
+	VPSRAD       $0x04, 64(SI), Z6
+	VPBROADCASTW (AX), Y8
+	VMOVDQU32    2(AX), X7
+	VINSERTI32X4 $0x01, 20(AX), Y7, Y7
+	VSHUFI64X2   $0x50, Z7, Z7, Z7
+	VPBROADCASTW 18(AX), X9
+	VINSERTI32X4 $0x01, X9, Y8, Y8
+	VPSRLVW      Z1, Z7, Z7
+	VPANDD       Z0, Z7, Z7
+	VCVTPH2PS    Y8, Z8
+	VMOVDQA64    Z6, Z9
+	VPDPBUSD     (SI), Z7, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       128(SI), Z8, Z8
+	VFMADD231PS  Z8, Z9, Z2
+	VPBROADCASTW (DX), Y8
+	VMOVDQU32    2(DX), X10
+	VINSERTI32X4 $0x01, 20(DX), Y10, Y10
+	VSHUFI64X2   $0x50, Z10, Z10, Z10
+	VPBROADCASTW 18(DX), X7
+	VINSERTI32X4 $0x01, X7, Y8, Y8
+	VPSRLVW      Z1, Z10, Z10
+	VPANDD       Z0, Z10, Z10
+	VCVTPH2PS    Y8, Z8
+	VMOVDQA64    Z6, Z9
+	VPDPBUSD     (SI), Z10, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       128(SI), Z8, Z8
+	VFMADD231PS  Z8, Z9, Z3
+	VPBROADCASTW (BX), Y8
+	VMOVDQU32    2(BX), X11
+	VINSERTI32X4 $0x01, 20(BX), Y11, Y11
+	VSHUFI64X2   $0x50, Z11, Z11, Z11
+	VPBROADCASTW 18(BX), X7
+	VINSERTI32X4 $0x01, X7, Y8, Y8
+	VPSRLVW      Z1, Z11, Z11
+	VPANDD       Z0, Z11, Z11
+	VCVTPH2PS    Y8, Z8
+	VMOVDQA64    Z6, Z9
+	VPDPBUSD     (SI), Z11, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       128(SI), Z8, Z8
+	VFMADD231PS  Z8, Z9, Z4
+	VPBROADCASTW (CX), Y8
+	VMOVDQU32    2(CX), X12
+	VINSERTI32X4 $0x01, 20(CX), Y12, Y12
+	VSHUFI64X2   $0x50, Z12, Z12, Z12
+	VPBROADCASTW 18(CX), X7
+	VINSERTI32X4 $0x01, X7, Y8, Y8
+	VPSRLVW      Z1, Z12, Z12
+	VPANDD       Z0, Z12, Z12
+	VCVTPH2PS    Y8, Z8
+	VMOVDQA64    Z6, Z6
+	VPDPBUSD     (SI), Z12, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       128(SI), Z8, Z8
+	VFMADD231PS  Z8, Z6, Z5
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, DX
+	ADDQ         $0x24, BX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, SI
+	SUBQ         $0x02, DI
+	JMP          dotQ40x4x1VNNI_loop
+
+dotQ40x4x1VNNI_single:
+	TESTQ           DI, DI
+	JZ              dotQ40x4x1VNNI_reduce
+	VPSRAD          $0x04, 64(SI), Z6
+	VPBROADCASTW    (AX), Y8
+	VBROADCASTI32X4 2(AX), Z7
+	VPSRLVW         Z1, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VCVTPH2PS       Y8, Z8
+	VMOVDQA64       Z6, Z9
+	VPDPBUSD        (SI), Z7, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SI), Z8, Z7
+	VFMADD231PS     Z7, Z9, K1, Z2
+	VPBROADCASTW    (DX), Y8
+	VBROADCASTI32X4 2(DX), Z7
+	VPSRLVW         Z1, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VCVTPH2PS       Y8, Z8
+	VMOVDQA64       Z6, Z9
+	VPDPBUSD        (SI), Z7, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SI), Z8, Z7
+	VFMADD231PS     Z7, Z9, K1, Z3
+	VPBROADCASTW    (BX), Y8
+	VBROADCASTI32X4 2(BX), Z7
+	VPSRLVW         Z1, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VCVTPH2PS       Y8, Z8
+	VMOVDQA64       Z6, Z9
+	VPDPBUSD        (SI), Z7, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SI), Z8, Z7
+	VFMADD231PS     Z7, Z9, K1, Z4
+	VPBROADCASTW    (CX), Y8
+	VBROADCASTI32X4 2(CX), Z7
+	VPSRLVW         Z1, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VCVTPH2PS       Y8, Z0
+	VMOVDQA64       Z6, Z1
+	VPDPBUSD        (SI), Z7, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(SI), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z5
+
+dotQ40x4x1VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 4(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 8(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ40x4x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x4x2VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), DI
+	MOVQ      nb+32(FP), R8
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	MOVL      $0x000000ff, R9
+	KMOVW     R9, K1
+
+dotQ40x4x2VNNI_loop:
+	CMPQ         R8, $0x02
+	JB           dotQ40x4x2VNNI_single
+	VPSRAD       $0x04, 64(SI), Z10
+	VPSRAD       $0x04, 64(DI), Z11
+	VPBROADCASTW (AX), Y13
+	VMOVDQU32    2(AX), X12
+	VINSERTI32X4 $0x01, 20(AX), Y12, Y12
+	VSHUFI64X2   $0x50, Z12, Z12, Z12
+	VPBROADCASTW 18(AX), X14
+	VINSERTI32X4 $0x01, X14, Y13, Y13
+	VPSRLVW      Z1, Z12, Z12
+	VPANDD       Z0, Z12, Z12
+	VCVTPH2PS    Y13, Z13
+	VMOVDQA64    Z10, Z14
+	VPDPBUSD     (SI), Z12, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(SI), Z13, Z15
+	VFMADD231PS  Z15, Z14, Z2
+	VMOVDQA64    Z11, Z14
+	VPDPBUSD     (DI), Z12, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(DI), Z13, Z13
+	VFMADD231PS  Z13, Z14, Z3
+	VPBROADCASTW (DX), Y13
+	VMOVDQU32    2(DX), X16
+	VINSERTI32X4 $0x01, 20(DX), Y16, Y16
+	VSHUFI64X2   $0x50, Z16, Z16, Z16
+	VPBROADCASTW 18(DX), X12
+	VINSERTI32X4 $0x01, X12, Y13, Y13
+	VPSRLVW      Z1, Z16, Z16
+	VPANDD       Z0, Z16, Z16
+	VCVTPH2PS    Y13, Z13
+	VMOVDQA64    Z10, Z14
+	VPDPBUSD     (SI), Z16, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(SI), Z13, Z15
+	VFMADD231PS  Z15, Z14, Z4
+	VMOVDQA64    Z11, Z14
+	VPDPBUSD     (DI), Z16, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(DI), Z13, Z13
+	VFMADD231PS  Z13, Z14, Z5
+	VPBROADCASTW (BX), Y13
+	VMOVDQU32    2(BX), X17
+	VINSERTI32X4 $0x01, 20(BX), Y17, Y17
+	VSHUFI64X2   $0x50, Z17, Z17, Z17
+	VPBROADCASTW 18(BX), X12
+	VINSERTI32X4 $0x01, X12, Y13, Y13
+	VPSRLVW      Z1, Z17, Z17
+	VPANDD       Z0, Z17, Z17
+	VCVTPH2PS    Y13, Z13
+	VMOVDQA64    Z10, Z14
+	VPDPBUSD     (SI), Z17, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(SI), Z13, Z15
+	VFMADD231PS  Z15, Z14, Z6
+	VMOVDQA64    Z11, Z14
+	VPDPBUSD     (DI), Z17, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(DI), Z13, Z13
+	VFMADD231PS  Z13, Z14, Z7
+	VPBROADCASTW (CX), Y13
+	VMOVDQU32    2(CX), X18
+	VINSERTI32X4 $0x01, 20(CX), Y18, Y18
+	VSHUFI64X2   $0x50, Z18, Z18, Z18
+	VPBROADCASTW 18(CX), X12
+	VINSERTI32X4 $0x01, X12, Y13, Y13
+	VPSRLVW      Z1, Z18, Z18
+	VPANDD       Z0, Z18, Z18
+	VCVTPH2PS    Y13, Z13
+	VMOVDQA64    Z10, Z10
+	VPDPBUSD     (SI), Z18, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       128(SI), Z13, Z14
+	VFMADD231PS  Z14, Z10, Z8
+	VMOVDQA64    Z11, Z10
+	VPDPBUSD     (DI), Z18, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       128(DI), Z13, Z11
+	VFMADD231PS  Z11, Z10, Z9
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, DX
+	ADDQ         $0x24, BX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, SI
+	ADDQ         $0x000000c0, DI
+	SUBQ         $0x02, R8
+	JMP          dotQ40x4x2VNNI_loop
+
+dotQ40x4x2VNNI_single:
+	TESTQ           R8, R8
+	JZ              dotQ40x4x2VNNI_reduce
+	VPSRAD          $0x04, 64(SI), Z10
+	VPSRAD          $0x04, 64(DI), Z11
+	VPBROADCASTW    (AX), Y13
+	VBROADCASTI32X4 2(AX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VCVTPH2PS       Y13, Z13
+	VMOVDQA64       Z10, Z14
+	VPDPBUSD        (SI), Z12, Z14
+	VCVTDQ2PS       Z14, Z14
+	VMULPS          128(SI), Z13, Z15
+	VFMADD231PS     Z15, Z14, K1, Z2
+	VMOVDQA64       Z11, Z14
+	VPDPBUSD        (DI), Z12, Z14
+	VCVTDQ2PS       Z14, Z14
+	VMULPS          128(DI), Z13, Z12
+	VFMADD231PS     Z12, Z14, K1, Z3
+	VPBROADCASTW    (DX), Y13
+	VBROADCASTI32X4 2(DX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VCVTPH2PS       Y13, Z13
+	VMOVDQA64       Z10, Z14
+	VPDPBUSD        (SI), Z12, Z14
+	VCVTDQ2PS       Z14, Z14
+	VMULPS          128(SI), Z13, Z15
+	VFMADD231PS     Z15, Z14, K1, Z4
+	VMOVDQA64       Z11, Z14
+	VPDPBUSD        (DI), Z12, Z14
+	VCVTDQ2PS       Z14, Z14
+	VMULPS          128(DI), Z13, Z12
+	VFMADD231PS     Z12, Z14, K1, Z5
+	VPBROADCASTW    (BX), Y13
+	VBROADCASTI32X4 2(BX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VCVTPH2PS       Y13, Z13
+	VMOVDQA64       Z10, Z14
+	VPDPBUSD        (SI), Z12, Z14
+	VCVTDQ2PS       Z14, Z14
+	VMULPS          128(SI), Z13, Z15
+	VFMADD231PS     Z15, Z14, K1, Z6
+	VMOVDQA64       Z11, Z14
+	VPDPBUSD        (DI), Z12, Z14
+	VCVTDQ2PS       Z14, Z14
+	VMULPS          128(DI), Z13, Z12
+	VFMADD231PS     Z12, Z14, K1, Z7
+	VPBROADCASTW    (CX), Y13
+	VBROADCASTI32X4 2(CX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VCVTPH2PS       Y13, Z0
+	VMOVDQA64       Z10, Z1
+	VPDPBUSD        (SI), Z12, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(SI), Z0, Z10
+	VFMADD231PS     Z10, Z1, K1, Z8
+	VMOVDQA64       Z11, Z1
+	VPDPBUSD        (DI), Z12, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DI), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z9
+
+dotQ40x4x2VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VADDPS        Y0, Y6, Y6
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 8(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VADDPS        Y0, Y8, Y8
+	VEXTRACTF32X4 $0x01, Y8, X0
+	VADDPS        X0, X8, X8
+	VMOVHLPS      X8, X8, X0
+	VADDPS        X0, X8, X8
+	VMOVSHDUP     X8, X0
+	VADDSS        X0, X8, X8
+	VMOVSS        X8, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 4(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VADDPS        Y0, Y7, Y7
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 8(AX)
+	VEXTRACTF64X4 $0x01, Z9, Y0
+	VADDPS        Y0, Y9, Y9
+	VEXTRACTF32X4 $0x01, Y9, X0
+	VADDPS        X0, X9, X9
+	VMOVHLPS      X9, X9, X0
+	VADDPS        X0, X9, X9
+	VMOVSHDUP     X9, X0
+	VADDSS        X0, X9, X9
+	VMOVSS        X9, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ40x4x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x4x3VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), DI
+	MOVQ      nb+32(FP), R9
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+	VPXORD    Z13, Z13, Z13
+	MOVL      $0x000000ff, R10
+	KMOVW     R10, K1
+
+dotQ40x4x3VNNI_loop:
+	CMPQ         R9, $0x02
+	JB           dotQ40x4x3VNNI_single
+	VPSRAD       $0x04, 64(SI), Z14
+	VPSRAD       $0x04, 64(R8), Z15
+	VPSRAD       $0x04, 64(DI), Z16
+	VPBROADCASTW (AX), Y18
+	VMOVDQU32    2(AX), X17
+	VINSERTI32X4 $0x01, 20(AX), Y17, Y17
+	VSHUFI64X2   $0x50, Z17, Z17, Z17
+	VPBROADCASTW 18(AX), X19
+	VINSERTI32X4 $0x01, X19, Y18, Y18
+	VPSRLVW      Z1, Z17, Z17
+	VPANDD       Z0, Z17, Z17
+	VCVTPH2PS    Y18, Z18
+	VMOVDQA64    Z14, Z19
+	VPDPBUSD     (SI), Z17, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       128(SI), Z18, Z20
+	VFMADD231PS  Z20, Z19, Z2
+	VMOVDQA64    Z15, Z19
+	VPDPBUSD     (R8), Z17, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       128(R8), Z18, Z20
+	VFMADD231PS  Z20, Z19, Z3
+	VMOVDQA64    Z16, Z19
+	VPDPBUSD     (DI), Z17, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       128(DI), Z18, Z18
+	VFMADD231PS  Z18, Z19, Z4
+	VPBROADCASTW (DX), Y18
+	VMOVDQU32    2(DX), X21
+	VINSERTI32X4 $0x01, 20(DX), Y21, Y21
+	VSHUFI64X2   $0x50, Z21, Z21, Z21
+	VPBROADCASTW 18(DX), X17
+	VINSERTI32X4 $0x01, X17, Y18, Y18
+	VPSRLVW      Z1, Z21, Z21
+	VPANDD       Z0, Z21, Z21
+	VCVTPH2PS    Y18, Z18
+	VMOVDQA64    Z14, Z19
+	VPDPBUSD     (SI), Z21, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       128(SI), Z18, Z20
+	VFMADD231PS  Z20, Z19, Z5
+	VMOVDQA64    Z15, Z19
+	VPDPBUSD     (R8), Z21, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       128(R8), Z18, Z20
+	VFMADD231PS  Z20, Z19, Z6
+	VMOVDQA64    Z16, Z19
+	VPDPBUSD     (DI), Z21, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       128(DI), Z18, Z18
+	VFMADD231PS  Z18, Z19, Z7
+	VPBROADCASTW (BX), Y18
+	VMOVDQU32    2(BX), X22
+	VINSERTI32X4 $0x01, 20(BX), Y22, Y22
+	VSHUFI64X2   $0x50, Z22, Z22, Z22
+	VPBROADCASTW 18(BX), X17
+	VINSERTI32X4 $0x01, X17, Y18, Y18
+	VPSRLVW      Z1, Z22, Z22
+	VPANDD       Z0, Z22, Z22
+	VCVTPH2PS    Y18, Z18
+	VMOVDQA64    Z14, Z19
+	VPDPBUSD     (SI), Z22, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       128(SI), Z18, Z20
+	VFMADD231PS  Z20, Z19, Z8
+	VMOVDQA64    Z15, Z19
+	VPDPBUSD     (R8), Z22, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       128(R8), Z18, Z20
+	VFMADD231PS  Z20, Z19, Z9
+	VMOVDQA64    Z16, Z19
+	VPDPBUSD     (DI), Z22, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       128(DI), Z18, Z18
+	VFMADD231PS  Z18, Z19, Z10
+	VPBROADCASTW (CX), Y18
+	VMOVDQU32    2(CX), X23
+	VINSERTI32X4 $0x01, 20(CX), Y23, Y23
+	VSHUFI64X2   $0x50, Z23, Z23, Z23
+	VPBROADCASTW 18(CX), X17
+	VINSERTI32X4 $0x01, X17, Y18, Y18
+	VPSRLVW      Z1, Z23, Z23
+	VPANDD       Z0, Z23, Z23
+	VCVTPH2PS    Y18, Z18
+	VMOVDQA64    Z14, Z14
+	VPDPBUSD     (SI), Z23, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(SI), Z18, Z19
+	VFMADD231PS  Z19, Z14, Z11
+	VMOVDQA64    Z15, Z14
+	VPDPBUSD     (R8), Z23, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(R8), Z18, Z15
+	VFMADD231PS  Z15, Z14, Z12
+	VMOVDQA64    Z16, Z14
+	VPDPBUSD     (DI), Z23, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(DI), Z18, Z15
+	VFMADD231PS  Z15, Z14, Z13
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, DX
+	ADDQ         $0x24, BX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, SI
+	ADDQ         $0x000000c0, R8
+	ADDQ         $0x000000c0, DI
+	SUBQ         $0x02, R9
+	JMP          dotQ40x4x3VNNI_loop
+
+dotQ40x4x3VNNI_single:
+	TESTQ           R9, R9
+	JZ              dotQ40x4x3VNNI_reduce
+	VPSRAD          $0x04, 64(SI), Z14
+	VPSRAD          $0x04, 64(R8), Z15
+	VPSRAD          $0x04, 64(DI), Z16
+	VPBROADCASTW    (AX), Y18
+	VBROADCASTI32X4 2(AX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VCVTPH2PS       Y18, Z18
+	VMOVDQA64       Z14, Z19
+	VPDPBUSD        (SI), Z17, Z19
+	VCVTDQ2PS       Z19, Z19
+	VMULPS          128(SI), Z18, Z20
+	VFMADD231PS     Z20, Z19, K1, Z2
+	VMOVDQA64       Z15, Z19
+	VPDPBUSD        (R8), Z17, Z19
+	VCVTDQ2PS       Z19, Z19
+	VMULPS          128(R8), Z18, Z20
+	VFMADD231PS     Z20, Z19, K1, Z3
+	VMOVDQA64       Z16, Z19
+	VPDPBUSD        (DI), Z17, Z19
+	VCVTDQ2PS       Z19, Z19
+	VMULPS          128(DI), Z18, Z17
+	VFMADD231PS     Z17, Z19, K1, Z4
+	VPBROADCASTW    (DX), Y18
+	VBROADCASTI32X4 2(DX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VCVTPH2PS       Y18, Z18
+	VMOVDQA64       Z14, Z19
+	VPDPBUSD        (SI), Z17, Z19
+	VCVTDQ2PS       Z19, Z19
+	VMULPS          128(SI), Z18, Z20
+	VFMADD231PS     Z20, Z19, K1, Z5
+	VMOVDQA64       Z15, Z19
+	VPDPBUSD        (R8), Z17, Z19
+	VCVTDQ2PS       Z19, Z19
+	VMULPS          128(R8), Z18, Z20
+	VFMADD231PS     Z20, Z19, K1, Z6
+	VMOVDQA64       Z16, Z19
+	VPDPBUSD        (DI), Z17, Z19
+	VCVTDQ2PS       Z19, Z19
+	VMULPS          128(DI), Z18, Z17
+	VFMADD231PS     Z17, Z19, K1, Z7
+	VPBROADCASTW    (BX), Y18
+	VBROADCASTI32X4 2(BX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VCVTPH2PS       Y18, Z18
+	VMOVDQA64       Z14, Z19
+	VPDPBUSD        (SI), Z17, Z19
+	VCVTDQ2PS       Z19, Z19
+	VMULPS          128(SI), Z18, Z20
+	VFMADD231PS     Z20, Z19, K1, Z8
+	VMOVDQA64       Z15, Z19
+	VPDPBUSD        (R8), Z17, Z19
+	VCVTDQ2PS       Z19, Z19
+	VMULPS          128(R8), Z18, Z20
+	VFMADD231PS     Z20, Z19, K1, Z9
+	VMOVDQA64       Z16, Z19
+	VPDPBUSD        (DI), Z17, Z19
+	VCVTDQ2PS       Z19, Z19
+	VMULPS          128(DI), Z18, Z17
+	VFMADD231PS     Z17, Z19, K1, Z10
+	VPBROADCASTW    (CX), Y18
+	VBROADCASTI32X4 2(CX), Z17
+	VPSRLVW         Z1, Z17, Z17
+	VPANDD          Z0, Z17, Z17
+	VCVTPH2PS       Y18, Z0
+	VMOVDQA64       Z14, Z1
+	VPDPBUSD        (SI), Z17, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(SI), Z0, Z14
+	VFMADD231PS     Z14, Z1, K1, Z11
+	VMOVDQA64       Z15, Z1
+	VPDPBUSD        (R8), Z17, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(R8), Z0, Z14
+	VFMADD231PS     Z14, Z1, K1, Z12
+	VMOVDQA64       Z16, Z1
+	VPDPBUSD        (DI), Z17, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DI), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z13
+
+dotQ40x4x3VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 4(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VADDPS        Y0, Y8, Y8
+	VEXTRACTF32X4 $0x01, Y8, X0
+	VADDPS        X0, X8, X8
+	VMOVHLPS      X8, X8, X0
+	VADDPS        X0, X8, X8
+	VMOVSHDUP     X8, X0
+	VADDSS        X0, X8, X8
+	VMOVSS        X8, 8(AX)
+	VEXTRACTF64X4 $0x01, Z11, Y0
+	VADDPS        Y0, Y11, Y11
+	VEXTRACTF32X4 $0x01, Y11, X0
+	VADDPS        X0, X11, X11
+	VMOVHLPS      X11, X11, X0
+	VADDPS        X0, X11, X11
+	VMOVSHDUP     X11, X0
+	VADDSS        X0, X11, X11
+	VMOVSS        X11, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VADDPS        Y0, Y6, Y6
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 4(AX)
+	VEXTRACTF64X4 $0x01, Z9, Y0
+	VADDPS        Y0, Y9, Y9
+	VEXTRACTF32X4 $0x01, Y9, X0
+	VADDPS        X0, X9, X9
+	VMOVHLPS      X9, X9, X0
+	VADDPS        X0, X9, X9
+	VMOVSHDUP     X9, X0
+	VADDSS        X0, X9, X9
+	VMOVSS        X9, 8(AX)
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VADDPS        Y0, Y12, Y12
+	VEXTRACTF32X4 $0x01, Y12, X0
+	VADDPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VADDPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VADDSS        X0, X12, X12
+	VMOVSS        X12, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, (AX)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VADDPS        Y0, Y7, Y7
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 4(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y0
+	VADDPS        Y0, Y10, Y10
+	VEXTRACTF32X4 $0x01, Y10, X0
+	VADDPS        X0, X10, X10
+	VMOVHLPS      X10, X10, X0
+	VADDPS        X0, X10, X10
+	VMOVSHDUP     X10, X0
+	VADDSS        X0, X10, X10
+	VMOVSS        X10, 8(AX)
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
+	VEXTRACTF32X4 $0x01, Y13, X0
+	VADDPS        X0, X13, X13
+	VMOVHLPS      X13, X13, X0
+	VADDPS        X0, X13, X13
+	VMOVSHDUP     X13, X0
+	VADDSS        X0, X13, X13
+	VMOVSS        X13, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ40x4x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ40x4x4VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), R9
+	LEAQ      (R9)(DI*1), DI
+	MOVQ      nb+32(FP), R10
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+	VPXORD    Z13, Z13, Z13
+	VPXORD    Z14, Z14, Z14
+	VPXORD    Z15, Z15, Z15
+	VPXORD    Z16, Z16, Z16
+	VPXORD    Z17, Z17, Z17
+	MOVL      $0x000000ff, R11
+	KMOVW     R11, K1
+
+dotQ40x4x4VNNI_loop:
+	CMPQ         R10, $0x02
+	JB           dotQ40x4x4VNNI_single
+	VPSRAD       $0x04, 64(SI), Z18
+	VPSRAD       $0x04, 64(R8), Z19
+	VPSRAD       $0x04, 64(R9), Z20
+	VPSRAD       $0x04, 64(DI), Z21
+	VPBROADCASTW (AX), Y23
+	VMOVDQU32    2(AX), X22
+	VINSERTI32X4 $0x01, 20(AX), Y22, Y22
+	VSHUFI64X2   $0x50, Z22, Z22, Z22
+	VPBROADCASTW 18(AX), X24
+	VINSERTI32X4 $0x01, X24, Y23, Y23
+	VPSRLVW      Z1, Z22, Z22
+	VPANDD       Z0, Z22, Z22
+	VCVTPH2PS    Y23, Z23
+	VMOVDQA64    Z18, Z24
+	VPDPBUSD     (SI), Z22, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(SI), Z23, Z25
+	VFMADD231PS  Z25, Z24, Z2
+	VMOVDQA64    Z19, Z24
+	VPDPBUSD     (R8), Z22, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(R8), Z23, Z25
+	VFMADD231PS  Z25, Z24, Z3
+	VMOVDQA64    Z20, Z24
+	VPDPBUSD     (R9), Z22, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(R9), Z23, Z25
+	VFMADD231PS  Z25, Z24, Z4
+	VMOVDQA64    Z21, Z24
+	VPDPBUSD     (DI), Z22, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(DI), Z23, Z23
+	VFMADD231PS  Z23, Z24, Z5
+	VPBROADCASTW (DX), Y23
+	VMOVDQU32    2(DX), X26
+	VINSERTI32X4 $0x01, 20(DX), Y26, Y26
+	VSHUFI64X2   $0x50, Z26, Z26, Z26
+	VPBROADCASTW 18(DX), X22
+	VINSERTI32X4 $0x01, X22, Y23, Y23
+	VPSRLVW      Z1, Z26, Z26
+	VPANDD       Z0, Z26, Z26
+	VCVTPH2PS    Y23, Z23
+	VMOVDQA64    Z18, Z24
+	VPDPBUSD     (SI), Z26, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(SI), Z23, Z25
+	VFMADD231PS  Z25, Z24, Z6
+	VMOVDQA64    Z19, Z24
+	VPDPBUSD     (R8), Z26, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(R8), Z23, Z25
+	VFMADD231PS  Z25, Z24, Z7
+	VMOVDQA64    Z20, Z24
+	VPDPBUSD     (R9), Z26, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(R9), Z23, Z25
+	VFMADD231PS  Z25, Z24, Z8
+	VMOVDQA64    Z21, Z24
+	VPDPBUSD     (DI), Z26, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(DI), Z23, Z23
+	VFMADD231PS  Z23, Z24, Z9
+	VPBROADCASTW (BX), Y23
+	VMOVDQU32    2(BX), X27
+	VINSERTI32X4 $0x01, 20(BX), Y27, Y27
+	VSHUFI64X2   $0x50, Z27, Z27, Z27
+	VPBROADCASTW 18(BX), X22
+	VINSERTI32X4 $0x01, X22, Y23, Y23
+	VPSRLVW      Z1, Z27, Z27
+	VPANDD       Z0, Z27, Z27
+	VCVTPH2PS    Y23, Z23
+	VMOVDQA64    Z18, Z24
+	VPDPBUSD     (SI), Z27, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(SI), Z23, Z25
+	VFMADD231PS  Z25, Z24, Z10
+	VMOVDQA64    Z19, Z24
+	VPDPBUSD     (R8), Z27, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(R8), Z23, Z25
+	VFMADD231PS  Z25, Z24, Z11
+	VMOVDQA64    Z20, Z24
+	VPDPBUSD     (R9), Z27, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(R9), Z23, Z25
+	VFMADD231PS  Z25, Z24, Z12
+	VMOVDQA64    Z21, Z24
+	VPDPBUSD     (DI), Z27, Z24
+	VCVTDQ2PS    Z24, Z24
+	VMULPS       128(DI), Z23, Z23
+	VFMADD231PS  Z23, Z24, Z13
+	VPBROADCASTW (CX), Y23
+	VMOVDQU32    2(CX), X28
+	VINSERTI32X4 $0x01, 20(CX), Y28, Y28
+	VSHUFI64X2   $0x50, Z28, Z28, Z28
+	VPBROADCASTW 18(CX), X22
+	VINSERTI32X4 $0x01, X22, Y23, Y23
+	VPSRLVW      Z1, Z28, Z28
+	VPANDD       Z0, Z28, Z28
+	VCVTPH2PS    Y23, Z23
+	VMOVDQA64    Z18, Z18
+	VPDPBUSD     (SI), Z28, Z18
+	VCVTDQ2PS    Z18, Z18
+	VMULPS       128(SI), Z23, Z24
+	VFMADD231PS  Z24, Z18, Z14
+	VMOVDQA64    Z19, Z18
+	VPDPBUSD     (R8), Z28, Z18
+	VCVTDQ2PS    Z18, Z18
+	VMULPS       128(R8), Z23, Z19
+	VFMADD231PS  Z19, Z18, Z15
+	VMOVDQA64    Z20, Z18
+	VPDPBUSD     (R9), Z28, Z18
+	VCVTDQ2PS    Z18, Z18
+	VMULPS       128(R9), Z23, Z19
+	VFMADD231PS  Z19, Z18, Z16
+	VMOVDQA64    Z21, Z18
+	VPDPBUSD     (DI), Z28, Z18
+	VCVTDQ2PS    Z18, Z18
+	VMULPS       128(DI), Z23, Z19
+	VFMADD231PS  Z19, Z18, Z17
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, DX
+	ADDQ         $0x24, BX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, SI
+	ADDQ         $0x000000c0, R8
+	ADDQ         $0x000000c0, R9
+	ADDQ         $0x000000c0, DI
+	SUBQ         $0x02, R10
+	JMP          dotQ40x4x4VNNI_loop
+
+dotQ40x4x4VNNI_single:
+	TESTQ           R10, R10
+	JZ              dotQ40x4x4VNNI_reduce
+	VPSRAD          $0x04, 64(SI), Z18
+	VPSRAD          $0x04, 64(R8), Z19
+	VPSRAD          $0x04, 64(R9), Z20
+	VPSRAD          $0x04, 64(DI), Z21
+	VPBROADCASTW    (AX), Y23
+	VBROADCASTI32X4 2(AX), Z22
+	VPSRLVW         Z1, Z22, Z22
+	VPANDD          Z0, Z22, Z22
+	VCVTPH2PS       Y23, Z23
+	VMOVDQA64       Z18, Z24
+	VPDPBUSD        (SI), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(SI), Z23, Z25
+	VFMADD231PS     Z25, Z24, K1, Z2
+	VMOVDQA64       Z19, Z24
+	VPDPBUSD        (R8), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(R8), Z23, Z25
+	VFMADD231PS     Z25, Z24, K1, Z3
+	VMOVDQA64       Z20, Z24
+	VPDPBUSD        (R9), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(R9), Z23, Z25
+	VFMADD231PS     Z25, Z24, K1, Z4
+	VMOVDQA64       Z21, Z24
+	VPDPBUSD        (DI), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(DI), Z23, Z22
+	VFMADD231PS     Z22, Z24, K1, Z5
+	VPBROADCASTW    (DX), Y23
+	VBROADCASTI32X4 2(DX), Z22
+	VPSRLVW         Z1, Z22, Z22
+	VPANDD          Z0, Z22, Z22
+	VCVTPH2PS       Y23, Z23
+	VMOVDQA64       Z18, Z24
+	VPDPBUSD        (SI), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(SI), Z23, Z25
+	VFMADD231PS     Z25, Z24, K1, Z6
+	VMOVDQA64       Z19, Z24
+	VPDPBUSD        (R8), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(R8), Z23, Z25
+	VFMADD231PS     Z25, Z24, K1, Z7
+	VMOVDQA64       Z20, Z24
+	VPDPBUSD        (R9), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(R9), Z23, Z25
+	VFMADD231PS     Z25, Z24, K1, Z8
+	VMOVDQA64       Z21, Z24
+	VPDPBUSD        (DI), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(DI), Z23, Z22
+	VFMADD231PS     Z22, Z24, K1, Z9
+	VPBROADCASTW    (BX), Y23
+	VBROADCASTI32X4 2(BX), Z22
+	VPSRLVW         Z1, Z22, Z22
+	VPANDD          Z0, Z22, Z22
+	VCVTPH2PS       Y23, Z23
+	VMOVDQA64       Z18, Z24
+	VPDPBUSD        (SI), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(SI), Z23, Z25
+	VFMADD231PS     Z25, Z24, K1, Z10
+	VMOVDQA64       Z19, Z24
+	VPDPBUSD        (R8), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(R8), Z23, Z25
+	VFMADD231PS     Z25, Z24, K1, Z11
+	VMOVDQA64       Z20, Z24
+	VPDPBUSD        (R9), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(R9), Z23, Z25
+	VFMADD231PS     Z25, Z24, K1, Z12
+	VMOVDQA64       Z21, Z24
+	VPDPBUSD        (DI), Z22, Z24
+	VCVTDQ2PS       Z24, Z24
+	VMULPS          128(DI), Z23, Z22
+	VFMADD231PS     Z22, Z24, K1, Z13
+	VPBROADCASTW    (CX), Y23
+	VBROADCASTI32X4 2(CX), Z22
+	VPSRLVW         Z1, Z22, Z22
+	VPANDD          Z0, Z22, Z22
+	VCVTPH2PS       Y23, Z0
+	VMOVDQA64       Z18, Z1
+	VPDPBUSD        (SI), Z22, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(SI), Z0, Z18
+	VFMADD231PS     Z18, Z1, K1, Z14
+	VMOVDQA64       Z19, Z1
+	VPDPBUSD        (R8), Z22, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(R8), Z0, Z18
+	VFMADD231PS     Z18, Z1, K1, Z15
+	VMOVDQA64       Z20, Z1
+	VPDPBUSD        (R9), Z22, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(R9), Z0, Z18
+	VFMADD231PS     Z18, Z1, K1, Z16
+	VMOVDQA64       Z21, Z1
+	VPDPBUSD        (DI), Z22, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DI), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z17
+
+dotQ40x4x4VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y0, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VADDPS        Y0, Y6, Y6
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 4(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y0
+	VADDPS        Y0, Y10, Y10
+	VEXTRACTF32X4 $0x01, Y10, X0
+	VADDPS        X0, X10, X10
+	VMOVHLPS      X10, X10, X0
+	VADDPS        X0, X10, X10
+	VMOVSHDUP     X10, X0
+	VADDSS        X0, X10, X10
+	VMOVSS        X10, 8(AX)
+	VEXTRACTF64X4 $0x01, Z14, Y0
+	VADDPS        Y0, Y14, Y14
+	VEXTRACTF32X4 $0x01, Y14, X0
+	VADDPS        X0, X14, X14
+	VMOVHLPS      X14, X14, X0
+	VADDPS        X0, X14, X14
+	VMOVSHDUP     X14, X0
+	VADDSS        X0, X14, X14
+	VMOVSS        X14, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VADDPS        Y0, Y7, Y7
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 4(AX)
+	VEXTRACTF64X4 $0x01, Z11, Y0
+	VADDPS        Y0, Y11, Y11
+	VEXTRACTF32X4 $0x01, Y11, X0
+	VADDPS        X0, X11, X11
+	VMOVHLPS      X11, X11, X0
+	VADDPS        X0, X11, X11
+	VMOVSHDUP     X11, X0
+	VADDSS        X0, X11, X11
+	VMOVSS        X11, 8(AX)
+	VEXTRACTF64X4 $0x01, Z15, Y0
+	VADDPS        Y0, Y15, Y15
+	VEXTRACTF32X4 $0x01, Y15, X0
+	VADDPS        X0, X15, X15
+	VMOVHLPS      X15, X15, X0
+	VADDPS        X0, X15, X15
+	VMOVSHDUP     X15, X0
+	VADDSS        X0, X15, X15
+	VMOVSS        X15, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, (AX)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VADDPS        Y0, Y8, Y8
+	VEXTRACTF32X4 $0x01, Y8, X0
+	VADDPS        X0, X8, X8
+	VMOVHLPS      X8, X8, X0
+	VADDPS        X0, X8, X8
+	VMOVSHDUP     X8, X0
+	VADDSS        X0, X8, X8
+	VMOVSS        X8, 4(AX)
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VADDPS        Y0, Y12, Y12
+	VEXTRACTF32X4 $0x01, Y12, X0
+	VADDPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VADDPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VADDSS        X0, X12, X12
+	VMOVSS        X12, 8(AX)
+	VEXTRACTF64X4 $0x01, Z16, Y0
+	VADDPS        Y0, Y16, Y16
+	VEXTRACTF32X4 $0x01, Y16, X0
+	VADDPS        X0, X16, X16
+	VMOVHLPS      X16, X16, X0
+	VADDPS        X0, X16, X16
+	VMOVSHDUP     X16, X0
+	VADDSS        X0, X16, X16
+	VMOVSS        X16, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, (AX)
+	VEXTRACTF64X4 $0x01, Z9, Y0
+	VADDPS        Y0, Y9, Y9
+	VEXTRACTF32X4 $0x01, Y9, X0
+	VADDPS        X0, X9, X9
+	VMOVHLPS      X9, X9, X0
+	VADDPS        X0, X9, X9
+	VMOVSHDUP     X9, X0
+	VADDSS        X0, X9, X9
+	VMOVSS        X9, 4(AX)
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
+	VEXTRACTF32X4 $0x01, Y13, X0
+	VADDPS        X0, X13, X13
+	VMOVHLPS      X13, X13, X0
+	VADDPS        X0, X13, X13
+	VMOVSHDUP     X13, X0
+	VADDSS        X0, X13, X13
+	VMOVSS        X13, 8(AX)
+	VEXTRACTF64X4 $0x01, Z17, Y0
+	VADDPS        Y0, Y17, Y17
+	VEXTRACTF32X4 $0x01, Y17, X0
+	VADDPS        X0, X17, X17
+	VMOVHLPS      X17, X17, X0
+	VADDPS        X0, X17, X17
+	VMOVSHDUP     X17, X0
+	VADDSS        X0, X17, X17
+	VMOVSS        X17, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotIQ4NLx1x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotIQ4NLx1x1VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	MOVQ      nb+32(FP), DX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VMOVDQU64 iq4Values128<>+0(SB), Z2
+	VPXORD    Z3, Z3, Z3
+	MOVL      $0x000000ff, BX
+	KMOVW     BX, K1
+
+dotIQ4NLx1x1VNNI_loop:
+	CMPQ         DX, $0x02
+	JB           dotIQ4NLx1x1VNNI_single
+	VMOVDQU32    64(CX), Z4
+	VPBROADCASTW (AX), Y6
+	VMOVDQU32    2(AX), X5
+	VINSERTI32X4 $0x01, 20(AX), Y5, Y5
+	VSHUFI64X2   $0x50, Z5, Z5, Z5
+	VPBROADCASTW 18(AX), X7
+	VINSERTI32X4 $0x01, X7, Y6, Y6
+	VPSRLVW      Z1, Z5, Z5
+	VPANDD       Z0, Z5, Z5
+	VPSHUFB      Z5, Z2, Z5
+	VCVTPH2PS    Y6, Z6
+	VMOVDQA64    Z4, Z4
+	VPDPBUSD     (CX), Z5, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       128(CX), Z6, Z6
+	VFMADD231PS  Z6, Z4, Z3
+	ADDQ         $0x24, AX
+	ADDQ         $0x000000c0, CX
+	SUBQ         $0x02, DX
+	JMP          dotIQ4NLx1x1VNNI_loop
+
+dotIQ4NLx1x1VNNI_single:
+	TESTQ           DX, DX
+	JZ              dotIQ4NLx1x1VNNI_reduce
+	VMOVDQU32       64(CX), Z4
+	VPBROADCASTW    (AX), Y6
+	VBROADCASTI32X4 2(AX), Z5
+	VPSRLVW         Z1, Z5, Z5
+	VPANDD          Z0, Z5, Z5
+	VPSHUFB         Z5, Z2, Z5
+	VCVTPH2PS       Y6, Z0
+	VMOVDQA64       Z4, Z1
+	VPDPBUSD        (CX), Z5, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(CX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z3
+
+dotIQ4NLx1x1VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VZEROUPPER
+	RET
+
+DATA iq4Values128<>+0(SB)/1, $0x01
+DATA iq4Values128<>+1(SB)/1, $0x18
+DATA iq4Values128<>+2(SB)/1, $0x2d
+DATA iq4Values128<>+3(SB)/1, $0x3f
+DATA iq4Values128<>+4(SB)/1, $0x4f
+DATA iq4Values128<>+5(SB)/1, $0x5d
+DATA iq4Values128<>+6(SB)/1, $0x6a
+DATA iq4Values128<>+7(SB)/1, $0x76
+DATA iq4Values128<>+8(SB)/1, $0x81
+DATA iq4Values128<>+9(SB)/1, $0x8d
+DATA iq4Values128<>+10(SB)/1, $0x99
+DATA iq4Values128<>+11(SB)/1, $0xa6
+DATA iq4Values128<>+12(SB)/1, $0xb5
+DATA iq4Values128<>+13(SB)/1, $0xc5
+DATA iq4Values128<>+14(SB)/1, $0xd9
+DATA iq4Values128<>+15(SB)/1, $0xf1
+DATA iq4Values128<>+16(SB)/1, $0x01
+DATA iq4Values128<>+17(SB)/1, $0x18
+DATA iq4Values128<>+18(SB)/1, $0x2d
+DATA iq4Values128<>+19(SB)/1, $0x3f
+DATA iq4Values128<>+20(SB)/1, $0x4f
+DATA iq4Values128<>+21(SB)/1, $0x5d
+DATA iq4Values128<>+22(SB)/1, $0x6a
+DATA iq4Values128<>+23(SB)/1, $0x76
+DATA iq4Values128<>+24(SB)/1, $0x81
+DATA iq4Values128<>+25(SB)/1, $0x8d
+DATA iq4Values128<>+26(SB)/1, $0x99
+DATA iq4Values128<>+27(SB)/1, $0xa6
+DATA iq4Values128<>+28(SB)/1, $0xb5
+DATA iq4Values128<>+29(SB)/1, $0xc5
+DATA iq4Values128<>+30(SB)/1, $0xd9
+DATA iq4Values128<>+31(SB)/1, $0xf1
+DATA iq4Values128<>+32(SB)/1, $0x01
+DATA iq4Values128<>+33(SB)/1, $0x18
+DATA iq4Values128<>+34(SB)/1, $0x2d
+DATA iq4Values128<>+35(SB)/1, $0x3f
+DATA iq4Values128<>+36(SB)/1, $0x4f
+DATA iq4Values128<>+37(SB)/1, $0x5d
+DATA iq4Values128<>+38(SB)/1, $0x6a
+DATA iq4Values128<>+39(SB)/1, $0x76
+DATA iq4Values128<>+40(SB)/1, $0x81
+DATA iq4Values128<>+41(SB)/1, $0x8d
+DATA iq4Values128<>+42(SB)/1, $0x99
+DATA iq4Values128<>+43(SB)/1, $0xa6
+DATA iq4Values128<>+44(SB)/1, $0xb5
+DATA iq4Values128<>+45(SB)/1, $0xc5
+DATA iq4Values128<>+46(SB)/1, $0xd9
+DATA iq4Values128<>+47(SB)/1, $0xf1
+DATA iq4Values128<>+48(SB)/1, $0x01
+DATA iq4Values128<>+49(SB)/1, $0x18
+DATA iq4Values128<>+50(SB)/1, $0x2d
+DATA iq4Values128<>+51(SB)/1, $0x3f
+DATA iq4Values128<>+52(SB)/1, $0x4f
+DATA iq4Values128<>+53(SB)/1, $0x5d
+DATA iq4Values128<>+54(SB)/1, $0x6a
+DATA iq4Values128<>+55(SB)/1, $0x76
+DATA iq4Values128<>+56(SB)/1, $0x81
+DATA iq4Values128<>+57(SB)/1, $0x8d
+DATA iq4Values128<>+58(SB)/1, $0x99
+DATA iq4Values128<>+59(SB)/1, $0xa6
+DATA iq4Values128<>+60(SB)/1, $0xb5
+DATA iq4Values128<>+61(SB)/1, $0xc5
+DATA iq4Values128<>+62(SB)/1, $0xd9
+DATA iq4Values128<>+63(SB)/1, $0xf1
+GLOBL iq4Values128<>(SB), RODATA|NOPTR, $64
+
+// func dotIQ4NLx1x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotIQ4NLx1x2VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), DX
+	MOVQ      nb+32(FP), BX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VMOVDQU64 iq4Values128<>+0(SB), Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	MOVL      $0x000000ff, SI
+	KMOVW     SI, K1
+
+dotIQ4NLx1x2VNNI_loop:
+	CMPQ         BX, $0x02
+	JB           dotIQ4NLx1x2VNNI_single
+	VMOVDQU32    64(CX), Z5
+	VMOVDQU32    64(DX), Z6
+	VPBROADCASTW (AX), Y8
+	VMOVDQU32    2(AX), X7
+	VINSERTI32X4 $0x01, 20(AX), Y7, Y7
+	VSHUFI64X2   $0x50, Z7, Z7, Z7
+	VPBROADCASTW 18(AX), X9
+	VINSERTI32X4 $0x01, X9, Y8, Y8
+	VPSRLVW      Z1, Z7, Z7
+	VPANDD       Z0, Z7, Z7
+	VPSHUFB      Z7, Z2, Z7
+	VCVTPH2PS    Y8, Z8
+	VMOVDQA64    Z5, Z5
+	VPDPBUSD     (CX), Z7, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       128(CX), Z8, Z9
+	VFMADD231PS  Z9, Z5, Z3
+	VMOVDQA64    Z6, Z5
+	VPDPBUSD     (DX), Z7, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       128(DX), Z8, Z6
+	VFMADD231PS  Z6, Z5, Z4
+	ADDQ         $0x24, AX
+	ADDQ         $0x000000c0, CX
+	ADDQ         $0x000000c0, DX
+	SUBQ         $0x02, BX
+	JMP          dotIQ4NLx1x2VNNI_loop
+
+dotIQ4NLx1x2VNNI_single:
+	TESTQ           BX, BX
+	JZ              dotIQ4NLx1x2VNNI_reduce
+	VMOVDQU32       64(CX), Z5
+	VMOVDQU32       64(DX), Z6
+	VPBROADCASTW    (AX), Y8
+	VBROADCASTI32X4 2(AX), Z7
+	VPSRLVW         Z1, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VPSHUFB         Z7, Z2, Z7
+	VCVTPH2PS       Y8, Z0
+	VMOVDQA64       Z5, Z1
+	VPDPBUSD        (CX), Z7, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(CX), Z0, Z2
+	VFMADD231PS     Z2, Z1, K1, Z3
+	VMOVDQA64       Z6, Z1
+	VPDPBUSD        (DX), Z7, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z4
+
+dotIQ4NLx1x2VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, (AX)
+	VZEROUPPER
+	RET
+
+// func dotIQ4NLx1x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotIQ4NLx1x3VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), DX
+	MOVQ      nb+32(FP), SI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VMOVDQU64 iq4Values128<>+0(SB), Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	MOVL      $0x000000ff, DI
+	KMOVW     DI, K1
+
+dotIQ4NLx1x3VNNI_loop:
+	CMPQ         SI, $0x02
+	JB           dotIQ4NLx1x3VNNI_single
+	VMOVDQU32    64(CX), Z6
+	VMOVDQU32    64(BX), Z7
+	VMOVDQU32    64(DX), Z8
+	VPBROADCASTW (AX), Y10
+	VMOVDQU32    2(AX), X9
+	VINSERTI32X4 $0x01, 20(AX), Y9, Y9
+	VSHUFI64X2   $0x50, Z9, Z9, Z9
+	VPBROADCASTW 18(AX), X11
+	VINSERTI32X4 $0x01, X11, Y10, Y10
+	VPSRLVW      Z1, Z9, Z9
+	VPANDD       Z0, Z9, Z9
+	VPSHUFB      Z9, Z2, Z9
+	VCVTPH2PS    Y10, Z10
+	VMOVDQA64    Z6, Z6
+	VPDPBUSD     (CX), Z9, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       128(CX), Z10, Z11
+	VFMADD231PS  Z11, Z6, Z3
+	VMOVDQA64    Z7, Z6
+	VPDPBUSD     (BX), Z9, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       128(BX), Z10, Z7
+	VFMADD231PS  Z7, Z6, Z4
+	VMOVDQA64    Z8, Z6
+	VPDPBUSD     (DX), Z9, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       128(DX), Z10, Z7
+	VFMADD231PS  Z7, Z6, Z5
+	ADDQ         $0x24, AX
+	ADDQ         $0x000000c0, CX
+	ADDQ         $0x000000c0, BX
+	ADDQ         $0x000000c0, DX
+	SUBQ         $0x02, SI
+	JMP          dotIQ4NLx1x3VNNI_loop
+
+dotIQ4NLx1x3VNNI_single:
+	TESTQ           SI, SI
+	JZ              dotIQ4NLx1x3VNNI_reduce
+	VMOVDQU32       64(CX), Z6
+	VMOVDQU32       64(BX), Z7
+	VMOVDQU32       64(DX), Z8
+	VPBROADCASTW    (AX), Y10
+	VBROADCASTI32X4 2(AX), Z9
+	VPSRLVW         Z1, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         Z9, Z2, Z9
+	VCVTPH2PS       Y10, Z0
+	VMOVDQA64       Z6, Z1
+	VPDPBUSD        (CX), Z9, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(CX), Z0, Z2
+	VFMADD231PS     Z2, Z1, K1, Z3
+	VMOVDQA64       Z7, Z1
+	VPDPBUSD        (BX), Z9, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(BX), Z0, Z2
+	VFMADD231PS     Z2, Z1, K1, Z4
+	VMOVDQA64       Z8, Z1
+	VPDPBUSD        (DX), Z9, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z5
+
+dotIQ4NLx1x3VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, (AX)
+	VZEROUPPER
+	RET
+
+// func dotIQ4NLx1x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotIQ4NLx1x4VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), SI
+	LEAQ      (SI)(DX*1), DX
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VMOVDQU64 iq4Values128<>+0(SB), Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	MOVL      $0x000000ff, R8
+	KMOVW     R8, K1
+
+dotIQ4NLx1x4VNNI_loop:
+	CMPQ         DI, $0x02
+	JB           dotIQ4NLx1x4VNNI_single
+	VMOVDQU32    64(CX), Z7
+	VMOVDQU32    64(BX), Z8
+	VMOVDQU32    64(SI), Z9
+	VMOVDQU32    64(DX), Z10
+	VPBROADCASTW (AX), Y12
+	VMOVDQU32    2(AX), X11
+	VINSERTI32X4 $0x01, 20(AX), Y11, Y11
+	VSHUFI64X2   $0x50, Z11, Z11, Z11
+	VPBROADCASTW 18(AX), X13
+	VINSERTI32X4 $0x01, X13, Y12, Y12
+	VPSRLVW      Z1, Z11, Z11
+	VPANDD       Z0, Z11, Z11
+	VPSHUFB      Z11, Z2, Z11
+	VCVTPH2PS    Y12, Z12
+	VMOVDQA64    Z7, Z7
+	VPDPBUSD     (CX), Z11, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       128(CX), Z12, Z13
+	VFMADD231PS  Z13, Z7, Z3
+	VMOVDQA64    Z8, Z7
+	VPDPBUSD     (BX), Z11, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       128(BX), Z12, Z8
+	VFMADD231PS  Z8, Z7, Z4
+	VMOVDQA64    Z9, Z7
+	VPDPBUSD     (SI), Z11, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       128(SI), Z12, Z8
+	VFMADD231PS  Z8, Z7, Z5
+	VMOVDQA64    Z10, Z7
+	VPDPBUSD     (DX), Z11, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       128(DX), Z12, Z8
+	VFMADD231PS  Z8, Z7, Z6
+	ADDQ         $0x24, AX
+	ADDQ         $0x000000c0, CX
+	ADDQ         $0x000000c0, BX
+	ADDQ         $0x000000c0, SI
+	ADDQ         $0x000000c0, DX
+	SUBQ         $0x02, DI
+	JMP          dotIQ4NLx1x4VNNI_loop
+
+dotIQ4NLx1x4VNNI_single:
+	TESTQ           DI, DI
+	JZ              dotIQ4NLx1x4VNNI_reduce
+	VMOVDQU32       64(CX), Z7
+	VMOVDQU32       64(BX), Z8
+	VMOVDQU32       64(SI), Z9
+	VMOVDQU32       64(DX), Z10
+	VPBROADCASTW    (AX), Y12
+	VBROADCASTI32X4 2(AX), Z11
+	VPSRLVW         Z1, Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         Z11, Z2, Z11
+	VCVTPH2PS       Y12, Z0
+	VMOVDQA64       Z7, Z1
+	VPDPBUSD        (CX), Z11, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(CX), Z0, Z2
+	VFMADD231PS     Z2, Z1, K1, Z3
+	VMOVDQA64       Z8, Z1
+	VPDPBUSD        (BX), Z11, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(BX), Z0, Z2
+	VFMADD231PS     Z2, Z1, K1, Z4
+	VMOVDQA64       Z9, Z1
+	VPDPBUSD        (SI), Z11, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(SI), Z0, Z2
+	VFMADD231PS     Z2, Z1, K1, Z5
+	VMOVDQA64       Z10, Z1
+	VPDPBUSD        (DX), Z11, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z6
+
+dotIQ4NLx1x4VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VADDPS        Y0, Y6, Y6
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, (AX)
+	VZEROUPPER
+	RET
+
+// func dotIQ4NLx2x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotIQ4NLx2x1VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	MOVQ      nb+32(FP), BX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VMOVDQU64 iq4Values128<>+0(SB), Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	MOVL      $0x000000ff, SI
+	KMOVW     SI, K1
+
+dotIQ4NLx2x1VNNI_loop:
+	CMPQ         BX, $0x02
+	JB           dotIQ4NLx2x1VNNI_single
+	VMOVDQU32    64(DX), Z5
+	VPBROADCASTW (AX), Y7
+	VMOVDQU32    2(AX), X6
+	VINSERTI32X4 $0x01, 20(AX), Y6, Y6
+	VSHUFI64X2   $0x50, Z6, Z6, Z6
+	VPBROADCASTW 18(AX), X8
+	VINSERTI32X4 $0x01, X8, Y7, Y7
+	VPSRLVW      Z1, Z6, Z6
+	VPANDD       Z0, Z6, Z6
+	VPSHUFB      Z6, Z2, Z6
+	VCVTPH2PS    Y7, Z7
+	VMOVDQA64    Z5, Z8
+	VPDPBUSD     (DX), Z6, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       128(DX), Z7, Z7
+	VFMADD231PS  Z7, Z8, Z3
+	VPBROADCASTW (CX), Y7
+	VMOVDQU32    2(CX), X9
+	VINSERTI32X4 $0x01, 20(CX), Y9, Y9
+	VSHUFI64X2   $0x50, Z9, Z9, Z9
+	VPBROADCASTW 18(CX), X6
+	VINSERTI32X4 $0x01, X6, Y7, Y7
+	VPSRLVW      Z1, Z9, Z9
+	VPANDD       Z0, Z9, Z9
+	VPSHUFB      Z9, Z2, Z9
+	VCVTPH2PS    Y7, Z7
+	VMOVDQA64    Z5, Z5
+	VPDPBUSD     (DX), Z9, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       128(DX), Z7, Z7
+	VFMADD231PS  Z7, Z5, Z4
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, DX
+	SUBQ         $0x02, BX
+	JMP          dotIQ4NLx2x1VNNI_loop
+
+dotIQ4NLx2x1VNNI_single:
+	TESTQ           BX, BX
+	JZ              dotIQ4NLx2x1VNNI_reduce
+	VMOVDQU32       64(DX), Z5
+	VPBROADCASTW    (AX), Y7
+	VBROADCASTI32X4 2(AX), Z6
+	VPSRLVW         Z1, Z6, Z6
+	VPANDD          Z0, Z6, Z6
+	VPSHUFB         Z6, Z2, Z6
+	VCVTPH2PS       Y7, Z7
+	VMOVDQA64       Z5, Z8
+	VPDPBUSD        (DX), Z6, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          128(DX), Z7, Z6
+	VFMADD231PS     Z6, Z8, K1, Z3
+	VPBROADCASTW    (CX), Y7
+	VBROADCASTI32X4 2(CX), Z6
+	VPSRLVW         Z1, Z6, Z6
+	VPANDD          Z0, Z6, Z6
+	VPSHUFB         Z6, Z2, Z6
+	VCVTPH2PS       Y7, Z0
+	VMOVDQA64       Z5, Z1
+	VPDPBUSD        (DX), Z6, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z4
+
+dotIQ4NLx2x1VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotIQ4NLx2x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotIQ4NLx2x2VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), BX
+	MOVQ      nb+32(FP), SI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VMOVDQU64 iq4Values128<>+0(SB), Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	MOVL      $0x000000ff, DI
+	KMOVW     DI, K1
+
+dotIQ4NLx2x2VNNI_loop:
+	CMPQ         SI, $0x02
+	JB           dotIQ4NLx2x2VNNI_single
+	VMOVDQU32    64(DX), Z7
+	VMOVDQU32    64(BX), Z8
+	VPBROADCASTW (AX), Y10
+	VMOVDQU32    2(AX), X9
+	VINSERTI32X4 $0x01, 20(AX), Y9, Y9
+	VSHUFI64X2   $0x50, Z9, Z9, Z9
+	VPBROADCASTW 18(AX), X11
+	VINSERTI32X4 $0x01, X11, Y10, Y10
+	VPSRLVW      Z1, Z9, Z9
+	VPANDD       Z0, Z9, Z9
+	VPSHUFB      Z9, Z2, Z9
+	VCVTPH2PS    Y10, Z10
+	VMOVDQA64    Z7, Z11
+	VPDPBUSD     (DX), Z9, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       128(DX), Z10, Z12
+	VFMADD231PS  Z12, Z11, Z3
+	VMOVDQA64    Z8, Z11
+	VPDPBUSD     (BX), Z9, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       128(BX), Z10, Z10
+	VFMADD231PS  Z10, Z11, Z4
+	VPBROADCASTW (CX), Y10
+	VMOVDQU32    2(CX), X13
+	VINSERTI32X4 $0x01, 20(CX), Y13, Y13
+	VSHUFI64X2   $0x50, Z13, Z13, Z13
+	VPBROADCASTW 18(CX), X9
+	VINSERTI32X4 $0x01, X9, Y10, Y10
+	VPSRLVW      Z1, Z13, Z13
+	VPANDD       Z0, Z13, Z13
+	VPSHUFB      Z13, Z2, Z13
+	VCVTPH2PS    Y10, Z10
+	VMOVDQA64    Z7, Z7
+	VPDPBUSD     (DX), Z13, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       128(DX), Z10, Z11
+	VFMADD231PS  Z11, Z7, Z5
+	VMOVDQA64    Z8, Z7
+	VPDPBUSD     (BX), Z13, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       128(BX), Z10, Z8
+	VFMADD231PS  Z8, Z7, Z6
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, BX
+	SUBQ         $0x02, SI
+	JMP          dotIQ4NLx2x2VNNI_loop
+
+dotIQ4NLx2x2VNNI_single:
+	TESTQ           SI, SI
+	JZ              dotIQ4NLx2x2VNNI_reduce
+	VMOVDQU32       64(DX), Z7
+	VMOVDQU32       64(BX), Z8
+	VPBROADCASTW    (AX), Y10
+	VBROADCASTI32X4 2(AX), Z9
+	VPSRLVW         Z1, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         Z9, Z2, Z9
+	VCVTPH2PS       Y10, Z10
+	VMOVDQA64       Z7, Z11
+	VPDPBUSD        (DX), Z9, Z11
+	VCVTDQ2PS       Z11, Z11
+	VMULPS          128(DX), Z10, Z12
+	VFMADD231PS     Z12, Z11, K1, Z3
+	VMOVDQA64       Z8, Z11
+	VPDPBUSD        (BX), Z9, Z11
+	VCVTDQ2PS       Z11, Z11
+	VMULPS          128(BX), Z10, Z9
+	VFMADD231PS     Z9, Z11, K1, Z4
+	VPBROADCASTW    (CX), Y10
+	VBROADCASTI32X4 2(CX), Z9
+	VPSRLVW         Z1, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         Z9, Z2, Z9
+	VCVTPH2PS       Y10, Z0
+	VMOVDQA64       Z7, Z1
+	VPDPBUSD        (DX), Z9, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DX), Z0, Z2
+	VFMADD231PS     Z2, Z1, K1, Z5
+	VMOVDQA64       Z8, Z1
+	VPDPBUSD        (BX), Z9, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(BX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z6
+
+dotIQ4NLx2x2VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, (AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VADDPS        Y0, Y6, Y6
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotIQ4NLx2x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotIQ4NLx2x3VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), BX
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VMOVDQU64 iq4Values128<>+0(SB), Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	MOVL      $0x000000ff, R8
+	KMOVW     R8, K1
+
+dotIQ4NLx2x3VNNI_loop:
+	CMPQ         DI, $0x02
+	JB           dotIQ4NLx2x3VNNI_single
+	VMOVDQU32    64(DX), Z9
+	VMOVDQU32    64(SI), Z10
+	VMOVDQU32    64(BX), Z11
+	VPBROADCASTW (AX), Y13
+	VMOVDQU32    2(AX), X12
+	VINSERTI32X4 $0x01, 20(AX), Y12, Y12
+	VSHUFI64X2   $0x50, Z12, Z12, Z12
+	VPBROADCASTW 18(AX), X14
+	VINSERTI32X4 $0x01, X14, Y13, Y13
+	VPSRLVW      Z1, Z12, Z12
+	VPANDD       Z0, Z12, Z12
+	VPSHUFB      Z12, Z2, Z12
+	VCVTPH2PS    Y13, Z13
+	VMOVDQA64    Z9, Z14
+	VPDPBUSD     (DX), Z12, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(DX), Z13, Z15
+	VFMADD231PS  Z15, Z14, Z3
+	VMOVDQA64    Z10, Z14
+	VPDPBUSD     (SI), Z12, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(SI), Z13, Z15
+	VFMADD231PS  Z15, Z14, Z4
+	VMOVDQA64    Z11, Z14
+	VPDPBUSD     (BX), Z12, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(BX), Z13, Z13
+	VFMADD231PS  Z13, Z14, Z5
+	VPBROADCASTW (CX), Y13
+	VMOVDQU32    2(CX), X16
+	VINSERTI32X4 $0x01, 20(CX), Y16, Y16
+	VSHUFI64X2   $0x50, Z16, Z16, Z16
+	VPBROADCASTW 18(CX), X12
+	VINSERTI32X4 $0x01, X12, Y13, Y13
+	VPSRLVW      Z1, Z16, Z16
+	VPANDD       Z0, Z16, Z16
+	VPSHUFB      Z16, Z2, Z16
+	VCVTPH2PS    Y13, Z13
+	VMOVDQA64    Z9, Z9
+	VPDPBUSD     (DX), Z16, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       128(DX), Z13, Z14
+	VFMADD231PS  Z14, Z9, Z6
+	VMOVDQA64    Z10, Z9
+	VPDPBUSD     (SI), Z16, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       128(SI), Z13, Z10
+	VFMADD231PS  Z10, Z9, Z7
+	VMOVDQA64    Z11, Z9
+	VPDPBUSD     (BX), Z16, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       128(BX), Z13, Z10
+	VFMADD231PS  Z10, Z9, Z8
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, SI
+	ADDQ         $0x000000c0, BX
+	SUBQ         $0x02, DI
+	JMP          dotIQ4NLx2x3VNNI_loop
+
+dotIQ4NLx2x3VNNI_single:
+	TESTQ           DI, DI
+	JZ              dotIQ4NLx2x3VNNI_reduce
+	VMOVDQU32       64(DX), Z9
+	VMOVDQU32       64(SI), Z10
+	VMOVDQU32       64(BX), Z11
+	VPBROADCASTW    (AX), Y13
+	VBROADCASTI32X4 2(AX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         Z12, Z2, Z12
+	VCVTPH2PS       Y13, Z13
+	VMOVDQA64       Z9, Z14
+	VPDPBUSD        (DX), Z12, Z14
+	VCVTDQ2PS       Z14, Z14
+	VMULPS          128(DX), Z13, Z15
+	VFMADD231PS     Z15, Z14, K1, Z3
+	VMOVDQA64       Z10, Z14
+	VPDPBUSD        (SI), Z12, Z14
+	VCVTDQ2PS       Z14, Z14
+	VMULPS          128(SI), Z13, Z15
+	VFMADD231PS     Z15, Z14, K1, Z4
+	VMOVDQA64       Z11, Z14
+	VPDPBUSD        (BX), Z12, Z14
+	VCVTDQ2PS       Z14, Z14
+	VMULPS          128(BX), Z13, Z12
+	VFMADD231PS     Z12, Z14, K1, Z5
+	VPBROADCASTW    (CX), Y13
+	VBROADCASTI32X4 2(CX), Z12
+	VPSRLVW         Z1, Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         Z12, Z2, Z12
+	VCVTPH2PS       Y13, Z0
+	VMOVDQA64       Z9, Z1
+	VPDPBUSD        (DX), Z12, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DX), Z0, Z2
+	VFMADD231PS     Z2, Z1, K1, Z6
+	VMOVDQA64       Z10, Z1
+	VPDPBUSD        (SI), Z12, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(SI), Z0, Z2
+	VFMADD231PS     Z2, Z1, K1, Z7
+	VMOVDQA64       Z11, Z1
+	VPDPBUSD        (BX), Z12, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(BX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z8
+
+dotIQ4NLx2x3VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VADDPS        Y0, Y6, Y6
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, (AX)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VADDPS        Y0, Y7, Y7
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, (AX)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VADDPS        Y0, Y8, Y8
+	VEXTRACTF32X4 $0x01, Y8, X0
+	VADDPS        X0, X8, X8
+	VMOVHLPS      X8, X8, X0
+	VADDPS        X0, X8, X8
+	VMOVSHDUP     X8, X0
+	VADDSS        X0, X8, X8
+	VMOVSS        X8, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotIQ4NLx2x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotIQ4NLx2x4VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), DI
+	LEAQ      (DI)(BX*1), BX
+	MOVQ      nb+32(FP), R8
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VMOVDQU64 iq4Values128<>+0(SB), Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	MOVL      $0x000000ff, R9
+	KMOVW     R9, K1
+
+dotIQ4NLx2x4VNNI_loop:
+	CMPQ         R8, $0x02
+	JB           dotIQ4NLx2x4VNNI_single
+	VMOVDQU32    64(DX), Z11
+	VMOVDQU32    64(SI), Z12
+	VMOVDQU32    64(DI), Z13
+	VMOVDQU32    64(BX), Z14
+	VPBROADCASTW (AX), Y16
+	VMOVDQU32    2(AX), X15
+	VINSERTI32X4 $0x01, 20(AX), Y15, Y15
+	VSHUFI64X2   $0x50, Z15, Z15, Z15
+	VPBROADCASTW 18(AX), X17
+	VINSERTI32X4 $0x01, X17, Y16, Y16
+	VPSRLVW      Z1, Z15, Z15
+	VPANDD       Z0, Z15, Z15
+	VPSHUFB      Z15, Z2, Z15
+	VCVTPH2PS    Y16, Z16
+	VMOVDQA64    Z11, Z17
+	VPDPBUSD     (DX), Z15, Z17
+	VCVTDQ2PS    Z17, Z17
+	VMULPS       128(DX), Z16, Z18
+	VFMADD231PS  Z18, Z17, Z3
+	VMOVDQA64    Z12, Z17
+	VPDPBUSD     (SI), Z15, Z17
+	VCVTDQ2PS    Z17, Z17
+	VMULPS       128(SI), Z16, Z18
+	VFMADD231PS  Z18, Z17, Z4
+	VMOVDQA64    Z13, Z17
+	VPDPBUSD     (DI), Z15, Z17
+	VCVTDQ2PS    Z17, Z17
+	VMULPS       128(DI), Z16, Z18
+	VFMADD231PS  Z18, Z17, Z5
+	VMOVDQA64    Z14, Z17
+	VPDPBUSD     (BX), Z15, Z17
+	VCVTDQ2PS    Z17, Z17
+	VMULPS       128(BX), Z16, Z16
+	VFMADD231PS  Z16, Z17, Z6
+	VPBROADCASTW (CX), Y16
+	VMOVDQU32    2(CX), X19
+	VINSERTI32X4 $0x01, 20(CX), Y19, Y19
+	VSHUFI64X2   $0x50, Z19, Z19, Z19
+	VPBROADCASTW 18(CX), X15
+	VINSERTI32X4 $0x01, X15, Y16, Y16
+	VPSRLVW      Z1, Z19, Z19
+	VPANDD       Z0, Z19, Z19
+	VPSHUFB      Z19, Z2, Z19
+	VCVTPH2PS    Y16, Z16
+	VMOVDQA64    Z11, Z11
+	VPDPBUSD     (DX), Z19, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       128(DX), Z16, Z17
+	VFMADD231PS  Z17, Z11, Z7
+	VMOVDQA64    Z12, Z11
+	VPDPBUSD     (SI), Z19, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       128(SI), Z16, Z12
+	VFMADD231PS  Z12, Z11, Z8
+	VMOVDQA64    Z13, Z11
+	VPDPBUSD     (DI), Z19, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       128(DI), Z16, Z12
+	VFMADD231PS  Z12, Z11, Z9
+	VMOVDQA64    Z14, Z11
+	VPDPBUSD     (BX), Z19, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       128(BX), Z16, Z12
+	VFMADD231PS  Z12, Z11, Z10
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, SI
+	ADDQ         $0x000000c0, DI
+	ADDQ         $0x000000c0, BX
+	SUBQ         $0x02, R8
+	JMP          dotIQ4NLx2x4VNNI_loop
+
+dotIQ4NLx2x4VNNI_single:
+	TESTQ           R8, R8
+	JZ              dotIQ4NLx2x4VNNI_reduce
+	VMOVDQU32       64(DX), Z11
+	VMOVDQU32       64(SI), Z12
+	VMOVDQU32       64(DI), Z13
+	VMOVDQU32       64(BX), Z14
+	VPBROADCASTW    (AX), Y16
+	VBROADCASTI32X4 2(AX), Z15
+	VPSRLVW         Z1, Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         Z15, Z2, Z15
+	VCVTPH2PS       Y16, Z16
+	VMOVDQA64       Z11, Z17
+	VPDPBUSD        (DX), Z15, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          128(DX), Z16, Z18
+	VFMADD231PS     Z18, Z17, K1, Z3
+	VMOVDQA64       Z12, Z17
+	VPDPBUSD        (SI), Z15, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          128(SI), Z16, Z18
+	VFMADD231PS     Z18, Z17, K1, Z4
+	VMOVDQA64       Z13, Z17
+	VPDPBUSD        (DI), Z15, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          128(DI), Z16, Z18
+	VFMADD231PS     Z18, Z17, K1, Z5
+	VMOVDQA64       Z14, Z17
+	VPDPBUSD        (BX), Z15, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          128(BX), Z16, Z15
+	VFMADD231PS     Z15, Z17, K1, Z6
+	VPBROADCASTW    (CX), Y16
+	VBROADCASTI32X4 2(CX), Z15
+	VPSRLVW         Z1, Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         Z15, Z2, Z15
+	VCVTPH2PS       Y16, Z0
+	VMOVDQA64       Z11, Z1
+	VPDPBUSD        (DX), Z15, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DX), Z0, Z2
+	VFMADD231PS     Z2, Z1, K1, Z7
+	VMOVDQA64       Z12, Z1
+	VPDPBUSD        (SI), Z15, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(SI), Z0, Z2
+	VFMADD231PS     Z2, Z1, K1, Z8
+	VMOVDQA64       Z13, Z1
+	VPDPBUSD        (DI), Z15, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DI), Z0, Z2
+	VFMADD231PS     Z2, Z1, K1, Z9
+	VMOVDQA64       Z14, Z1
+	VPDPBUSD        (BX), Z15, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(BX), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z10
+
+dotIQ4NLx2x4VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VADDPS        Y0, Y7, Y7
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, (AX)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VADDPS        Y0, Y8, Y8
+	VEXTRACTF32X4 $0x01, Y8, X0
+	VADDPS        X0, X8, X8
+	VMOVHLPS      X8, X8, X0
+	VADDPS        X0, X8, X8
+	VMOVSHDUP     X8, X0
+	VADDSS        X0, X8, X8
+	VMOVSS        X8, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, (AX)
+	VEXTRACTF64X4 $0x01, Z9, Y0
+	VADDPS        Y0, Y9, Y9
+	VEXTRACTF32X4 $0x01, Y9, X0
+	VADDPS        X0, X9, X9
+	VMOVHLPS      X9, X9, X0
+	VADDPS        X0, X9, X9
+	VMOVSHDUP     X9, X0
+	VADDSS        X0, X9, X9
+	VMOVSS        X9, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VADDPS        Y0, Y6, Y6
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, (AX)
+	VEXTRACTF64X4 $0x01, Z10, Y0
+	VADDPS        Y0, Y10, Y10
+	VEXTRACTF32X4 $0x01, Y10, X0
+	VADDPS        X0, X10, X10
+	VMOVHLPS      X10, X10, X0
+	VADDPS        X0, X10, X10
+	VMOVSHDUP     X10, X0
+	VADDSS        X0, X10, X10
+	VMOVSS        X10, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotIQ4NLx4x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotIQ4NLx4x1VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VMOVDQU64 iq4Values128<>+0(SB), Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	MOVL      $0x000000ff, R8
+	KMOVW     R8, K1
+
+dotIQ4NLx4x1VNNI_loop:
+	CMPQ         DI, $0x02
+	JB           dotIQ4NLx4x1VNNI_single
+	VMOVDQU32    64(SI), Z7
+	VPBROADCASTW (AX), Y9
+	VMOVDQU32    2(AX), X8
+	VINSERTI32X4 $0x01, 20(AX), Y8, Y8
+	VSHUFI64X2   $0x50, Z8, Z8, Z8
+	VPBROADCASTW 18(AX), X10
+	VINSERTI32X4 $0x01, X10, Y9, Y9
+	VPSRLVW      Z1, Z8, Z8
+	VPANDD       Z0, Z8, Z8
+	VPSHUFB      Z8, Z2, Z8
+	VCVTPH2PS    Y9, Z9
+	VMOVDQA64    Z7, Z10
+	VPDPBUSD     (SI), Z8, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       128(SI), Z9, Z9
+	VFMADD231PS  Z9, Z10, Z3
+	VPBROADCASTW (DX), Y9
+	VMOVDQU32    2(DX), X11
+	VINSERTI32X4 $0x01, 20(DX), Y11, Y11
+	VSHUFI64X2   $0x50, Z11, Z11, Z11
+	VPBROADCASTW 18(DX), X8
+	VINSERTI32X4 $0x01, X8, Y9, Y9
+	VPSRLVW      Z1, Z11, Z11
+	VPANDD       Z0, Z11, Z11
+	VPSHUFB      Z11, Z2, Z11
+	VCVTPH2PS    Y9, Z9
+	VMOVDQA64    Z7, Z10
+	VPDPBUSD     (SI), Z11, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       128(SI), Z9, Z9
+	VFMADD231PS  Z9, Z10, Z4
+	VPBROADCASTW (BX), Y9
+	VMOVDQU32    2(BX), X12
+	VINSERTI32X4 $0x01, 20(BX), Y12, Y12
+	VSHUFI64X2   $0x50, Z12, Z12, Z12
+	VPBROADCASTW 18(BX), X8
+	VINSERTI32X4 $0x01, X8, Y9, Y9
+	VPSRLVW      Z1, Z12, Z12
+	VPANDD       Z0, Z12, Z12
+	VPSHUFB      Z12, Z2, Z12
+	VCVTPH2PS    Y9, Z9
+	VMOVDQA64    Z7, Z10
+	VPDPBUSD     (SI), Z12, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       128(SI), Z9, Z9
+	VFMADD231PS  Z9, Z10, Z5
+	VPBROADCASTW (CX), Y9
+	VMOVDQU32    2(CX), X13
+	VINSERTI32X4 $0x01, 20(CX), Y13, Y13
+	VSHUFI64X2   $0x50, Z13, Z13, Z13
+	VPBROADCASTW 18(CX), X8
+	VINSERTI32X4 $0x01, X8, Y9, Y9
+	VPSRLVW      Z1, Z13, Z13
+	VPANDD       Z0, Z13, Z13
+	VPSHUFB      Z13, Z2, Z13
+	VCVTPH2PS    Y9, Z9
+	VMOVDQA64    Z7, Z7
+	VPDPBUSD     (SI), Z13, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       128(SI), Z9, Z9
+	VFMADD231PS  Z9, Z7, Z6
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, DX
+	ADDQ         $0x24, BX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, SI
+	SUBQ         $0x02, DI
+	JMP          dotIQ4NLx4x1VNNI_loop
+
+dotIQ4NLx4x1VNNI_single:
+	TESTQ           DI, DI
+	JZ              dotIQ4NLx4x1VNNI_reduce
+	VMOVDQU32       64(SI), Z7
+	VPBROADCASTW    (AX), Y9
+	VBROADCASTI32X4 2(AX), Z8
+	VPSRLVW         Z1, Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         Z8, Z2, Z8
+	VCVTPH2PS       Y9, Z9
+	VMOVDQA64       Z7, Z10
+	VPDPBUSD        (SI), Z8, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          128(SI), Z9, Z8
+	VFMADD231PS     Z8, Z10, K1, Z3
+	VPBROADCASTW    (DX), Y9
+	VBROADCASTI32X4 2(DX), Z8
+	VPSRLVW         Z1, Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         Z8, Z2, Z8
+	VCVTPH2PS       Y9, Z9
+	VMOVDQA64       Z7, Z10
+	VPDPBUSD        (SI), Z8, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          128(SI), Z9, Z8
+	VFMADD231PS     Z8, Z10, K1, Z4
+	VPBROADCASTW    (BX), Y9
+	VBROADCASTI32X4 2(BX), Z8
+	VPSRLVW         Z1, Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         Z8, Z2, Z8
+	VCVTPH2PS       Y9, Z9
+	VMOVDQA64       Z7, Z10
+	VPDPBUSD        (SI), Z8, Z10
+	VCVTDQ2PS       Z10, Z10
+	VMULPS          128(SI), Z9, Z8
+	VFMADD231PS     Z8, Z10, K1, Z5
+	VPBROADCASTW    (CX), Y9
+	VBROADCASTI32X4 2(CX), Z8
+	VPSRLVW         Z1, Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         Z8, Z2, Z8
+	VCVTPH2PS       Y9, Z0
+	VMOVDQA64       Z7, Z1
+	VPDPBUSD        (SI), Z8, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(SI), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z6
+
+dotIQ4NLx4x1VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 8(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VADDPS        Y0, Y6, Y6
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotIQ4NLx4x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotIQ4NLx4x2VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), DI
+	MOVQ      nb+32(FP), R8
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VMOVDQU64 iq4Values128<>+0(SB), Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	MOVL      $0x000000ff, R9
+	KMOVW     R9, K1
+
+dotIQ4NLx4x2VNNI_loop:
+	CMPQ         R8, $0x02
+	JB           dotIQ4NLx4x2VNNI_single
+	VMOVDQU32    64(SI), Z11
+	VMOVDQU32    64(DI), Z12
+	VPBROADCASTW (AX), Y14
+	VMOVDQU32    2(AX), X13
+	VINSERTI32X4 $0x01, 20(AX), Y13, Y13
+	VSHUFI64X2   $0x50, Z13, Z13, Z13
+	VPBROADCASTW 18(AX), X15
+	VINSERTI32X4 $0x01, X15, Y14, Y14
+	VPSRLVW      Z1, Z13, Z13
+	VPANDD       Z0, Z13, Z13
+	VPSHUFB      Z13, Z2, Z13
+	VCVTPH2PS    Y14, Z14
+	VMOVDQA64    Z11, Z15
+	VPDPBUSD     (SI), Z13, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       128(SI), Z14, Z16
+	VFMADD231PS  Z16, Z15, Z3
+	VMOVDQA64    Z12, Z15
+	VPDPBUSD     (DI), Z13, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       128(DI), Z14, Z14
+	VFMADD231PS  Z14, Z15, Z4
+	VPBROADCASTW (DX), Y14
+	VMOVDQU32    2(DX), X17
+	VINSERTI32X4 $0x01, 20(DX), Y17, Y17
+	VSHUFI64X2   $0x50, Z17, Z17, Z17
+	VPBROADCASTW 18(DX), X13
+	VINSERTI32X4 $0x01, X13, Y14, Y14
+	VPSRLVW      Z1, Z17, Z17
+	VPANDD       Z0, Z17, Z17
+	VPSHUFB      Z17, Z2, Z17
+	VCVTPH2PS    Y14, Z14
+	VMOVDQA64    Z11, Z15
+	VPDPBUSD     (SI), Z17, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       128(SI), Z14, Z16
+	VFMADD231PS  Z16, Z15, Z5
+	VMOVDQA64    Z12, Z15
+	VPDPBUSD     (DI), Z17, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       128(DI), Z14, Z14
+	VFMADD231PS  Z14, Z15, Z6
+	VPBROADCASTW (BX), Y14
+	VMOVDQU32    2(BX), X18
+	VINSERTI32X4 $0x01, 20(BX), Y18, Y18
+	VSHUFI64X2   $0x50, Z18, Z18, Z18
+	VPBROADCASTW 18(BX), X13
+	VINSERTI32X4 $0x01, X13, Y14, Y14
+	VPSRLVW      Z1, Z18, Z18
+	VPANDD       Z0, Z18, Z18
+	VPSHUFB      Z18, Z2, Z18
+	VCVTPH2PS    Y14, Z14
+	VMOVDQA64    Z11, Z15
+	VPDPBUSD     (SI), Z18, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       128(SI), Z14, Z16
+	VFMADD231PS  Z16, Z15, Z7
+	VMOVDQA64    Z12, Z15
+	VPDPBUSD     (DI), Z18, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       128(DI), Z14, Z14
+	VFMADD231PS  Z14, Z15, Z8
+	VPBROADCASTW (CX), Y14
+	VMOVDQU32    2(CX), X19
+	VINSERTI32X4 $0x01, 20(CX), Y19, Y19
+	VSHUFI64X2   $0x50, Z19, Z19, Z19
+	VPBROADCASTW 18(CX), X13
+	VINSERTI32X4 $0x01, X13, Y14, Y14
+	VPSRLVW      Z1, Z19, Z19
+	VPANDD       Z0, Z19, Z19
+	VPSHUFB      Z19, Z2, Z19
+	VCVTPH2PS    Y14, Z14
+	VMOVDQA64    Z11, Z11
+	VPDPBUSD     (SI), Z19, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       128(SI), Z14, Z15
+	VFMADD231PS  Z15, Z11, Z9
+	VMOVDQA64    Z12, Z11
+	VPDPBUSD     (DI), Z19, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       128(DI), Z14, Z12
+	VFMADD231PS  Z12, Z11, Z10
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, DX
+	ADDQ         $0x24, BX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, SI
+	ADDQ         $0x000000c0, DI
+	SUBQ         $0x02, R8
+	JMP          dotIQ4NLx4x2VNNI_loop
+
+dotIQ4NLx4x2VNNI_single:
+	TESTQ           R8, R8
+	JZ              dotIQ4NLx4x2VNNI_reduce
+	VMOVDQU32       64(SI), Z11
+	VMOVDQU32       64(DI), Z12
+	VPBROADCASTW    (AX), Y14
+	VBROADCASTI32X4 2(AX), Z13
+	VPSRLVW         Z1, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VPSHUFB         Z13, Z2, Z13
+	VCVTPH2PS       Y14, Z14
+	VMOVDQA64       Z11, Z15
+	VPDPBUSD        (SI), Z13, Z15
+	VCVTDQ2PS       Z15, Z15
+	VMULPS          128(SI), Z14, Z16
+	VFMADD231PS     Z16, Z15, K1, Z3
+	VMOVDQA64       Z12, Z15
+	VPDPBUSD        (DI), Z13, Z15
+	VCVTDQ2PS       Z15, Z15
+	VMULPS          128(DI), Z14, Z13
+	VFMADD231PS     Z13, Z15, K1, Z4
+	VPBROADCASTW    (DX), Y14
+	VBROADCASTI32X4 2(DX), Z13
+	VPSRLVW         Z1, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VPSHUFB         Z13, Z2, Z13
+	VCVTPH2PS       Y14, Z14
+	VMOVDQA64       Z11, Z15
+	VPDPBUSD        (SI), Z13, Z15
+	VCVTDQ2PS       Z15, Z15
+	VMULPS          128(SI), Z14, Z16
+	VFMADD231PS     Z16, Z15, K1, Z5
+	VMOVDQA64       Z12, Z15
+	VPDPBUSD        (DI), Z13, Z15
+	VCVTDQ2PS       Z15, Z15
+	VMULPS          128(DI), Z14, Z13
+	VFMADD231PS     Z13, Z15, K1, Z6
+	VPBROADCASTW    (BX), Y14
+	VBROADCASTI32X4 2(BX), Z13
+	VPSRLVW         Z1, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VPSHUFB         Z13, Z2, Z13
+	VCVTPH2PS       Y14, Z14
+	VMOVDQA64       Z11, Z15
+	VPDPBUSD        (SI), Z13, Z15
+	VCVTDQ2PS       Z15, Z15
+	VMULPS          128(SI), Z14, Z16
+	VFMADD231PS     Z16, Z15, K1, Z7
+	VMOVDQA64       Z12, Z15
+	VPDPBUSD        (DI), Z13, Z15
+	VCVTDQ2PS       Z15, Z15
+	VMULPS          128(DI), Z14, Z13
+	VFMADD231PS     Z13, Z15, K1, Z8
+	VPBROADCASTW    (CX), Y14
+	VBROADCASTI32X4 2(CX), Z13
+	VPSRLVW         Z1, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VPSHUFB         Z13, Z2, Z13
+	VCVTPH2PS       Y14, Z0
+	VMOVDQA64       Z11, Z1
+	VPDPBUSD        (SI), Z13, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(SI), Z0, Z2
+	VFMADD231PS     Z2, Z1, K1, Z9
+	VMOVDQA64       Z12, Z1
+	VPDPBUSD        (DI), Z13, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DI), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z10
+
+dotIQ4NLx4x2VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 4(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VADDPS        Y0, Y7, Y7
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 8(AX)
+	VEXTRACTF64X4 $0x01, Z9, Y0
+	VADDPS        Y0, Y9, Y9
+	VEXTRACTF32X4 $0x01, Y9, X0
+	VADDPS        X0, X9, X9
+	VMOVHLPS      X9, X9, X0
+	VADDPS        X0, X9, X9
+	VMOVSHDUP     X9, X0
+	VADDSS        X0, X9, X9
+	VMOVSS        X9, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, (AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VADDPS        Y0, Y6, Y6
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 4(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VADDPS        Y0, Y8, Y8
+	VEXTRACTF32X4 $0x01, Y8, X0
+	VADDPS        X0, X8, X8
+	VMOVHLPS      X8, X8, X0
+	VADDPS        X0, X8, X8
+	VMOVSHDUP     X8, X0
+	VADDSS        X0, X8, X8
+	VMOVSS        X8, 8(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y0
+	VADDPS        Y0, Y10, Y10
+	VEXTRACTF32X4 $0x01, Y10, X0
+	VADDPS        X0, X10, X10
+	VMOVHLPS      X10, X10, X0
+	VADDPS        X0, X10, X10
+	VMOVSHDUP     X10, X0
+	VADDSS        X0, X10, X10
+	VMOVSS        X10, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotIQ4NLx4x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotIQ4NLx4x3VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), DI
+	MOVQ      nb+32(FP), R9
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VMOVDQU64 iq4Values128<>+0(SB), Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+	VPXORD    Z13, Z13, Z13
+	VPXORD    Z14, Z14, Z14
+	MOVL      $0x000000ff, R10
+	KMOVW     R10, K1
+
+dotIQ4NLx4x3VNNI_loop:
+	CMPQ         R9, $0x02
+	JB           dotIQ4NLx4x3VNNI_single
+	VMOVDQU32    64(SI), Z15
+	VMOVDQU32    64(R8), Z16
+	VMOVDQU32    64(DI), Z17
+	VPBROADCASTW (AX), Y19
+	VMOVDQU32    2(AX), X18
+	VINSERTI32X4 $0x01, 20(AX), Y18, Y18
+	VSHUFI64X2   $0x50, Z18, Z18, Z18
+	VPBROADCASTW 18(AX), X20
+	VINSERTI32X4 $0x01, X20, Y19, Y19
+	VPSRLVW      Z1, Z18, Z18
+	VPANDD       Z0, Z18, Z18
+	VPSHUFB      Z18, Z2, Z18
+	VCVTPH2PS    Y19, Z19
+	VMOVDQA64    Z15, Z20
+	VPDPBUSD     (SI), Z18, Z20
+	VCVTDQ2PS    Z20, Z20
+	VMULPS       128(SI), Z19, Z21
+	VFMADD231PS  Z21, Z20, Z3
+	VMOVDQA64    Z16, Z20
+	VPDPBUSD     (R8), Z18, Z20
+	VCVTDQ2PS    Z20, Z20
+	VMULPS       128(R8), Z19, Z21
+	VFMADD231PS  Z21, Z20, Z4
+	VMOVDQA64    Z17, Z20
+	VPDPBUSD     (DI), Z18, Z20
+	VCVTDQ2PS    Z20, Z20
+	VMULPS       128(DI), Z19, Z19
+	VFMADD231PS  Z19, Z20, Z5
+	VPBROADCASTW (DX), Y19
+	VMOVDQU32    2(DX), X22
+	VINSERTI32X4 $0x01, 20(DX), Y22, Y22
+	VSHUFI64X2   $0x50, Z22, Z22, Z22
+	VPBROADCASTW 18(DX), X18
+	VINSERTI32X4 $0x01, X18, Y19, Y19
+	VPSRLVW      Z1, Z22, Z22
+	VPANDD       Z0, Z22, Z22
+	VPSHUFB      Z22, Z2, Z22
+	VCVTPH2PS    Y19, Z19
+	VMOVDQA64    Z15, Z20
+	VPDPBUSD     (SI), Z22, Z20
+	VCVTDQ2PS    Z20, Z20
+	VMULPS       128(SI), Z19, Z21
+	VFMADD231PS  Z21, Z20, Z6
+	VMOVDQA64    Z16, Z20
+	VPDPBUSD     (R8), Z22, Z20
+	VCVTDQ2PS    Z20, Z20
+	VMULPS       128(R8), Z19, Z21
+	VFMADD231PS  Z21, Z20, Z7
+	VMOVDQA64    Z17, Z20
+	VPDPBUSD     (DI), Z22, Z20
+	VCVTDQ2PS    Z20, Z20
+	VMULPS       128(DI), Z19, Z19
+	VFMADD231PS  Z19, Z20, Z8
+	VPBROADCASTW (BX), Y19
+	VMOVDQU32    2(BX), X23
+	VINSERTI32X4 $0x01, 20(BX), Y23, Y23
+	VSHUFI64X2   $0x50, Z23, Z23, Z23
+	VPBROADCASTW 18(BX), X18
+	VINSERTI32X4 $0x01, X18, Y19, Y19
+	VPSRLVW      Z1, Z23, Z23
+	VPANDD       Z0, Z23, Z23
+	VPSHUFB      Z23, Z2, Z23
+	VCVTPH2PS    Y19, Z19
+	VMOVDQA64    Z15, Z20
+	VPDPBUSD     (SI), Z23, Z20
+	VCVTDQ2PS    Z20, Z20
+	VMULPS       128(SI), Z19, Z21
+	VFMADD231PS  Z21, Z20, Z9
+	VMOVDQA64    Z16, Z20
+	VPDPBUSD     (R8), Z23, Z20
+	VCVTDQ2PS    Z20, Z20
+	VMULPS       128(R8), Z19, Z21
+	VFMADD231PS  Z21, Z20, Z10
+	VMOVDQA64    Z17, Z20
+	VPDPBUSD     (DI), Z23, Z20
+	VCVTDQ2PS    Z20, Z20
+	VMULPS       128(DI), Z19, Z19
+	VFMADD231PS  Z19, Z20, Z11
+	VPBROADCASTW (CX), Y19
+	VMOVDQU32    2(CX), X24
+	VINSERTI32X4 $0x01, 20(CX), Y24, Y24
+	VSHUFI64X2   $0x50, Z24, Z24, Z24
+	VPBROADCASTW 18(CX), X18
+	VINSERTI32X4 $0x01, X18, Y19, Y19
+	VPSRLVW      Z1, Z24, Z24
+	VPANDD       Z0, Z24, Z24
+	VPSHUFB      Z24, Z2, Z24
+	VCVTPH2PS    Y19, Z19
+	VMOVDQA64    Z15, Z15
+	VPDPBUSD     (SI), Z24, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       128(SI), Z19, Z20
+	VFMADD231PS  Z20, Z15, Z12
+	VMOVDQA64    Z16, Z15
+	VPDPBUSD     (R8), Z24, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       128(R8), Z19, Z16
+	VFMADD231PS  Z16, Z15, Z13
+	VMOVDQA64    Z17, Z15
+	VPDPBUSD     (DI), Z24, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       128(DI), Z19, Z16
+	VFMADD231PS  Z16, Z15, Z14
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, DX
+	ADDQ         $0x24, BX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, SI
+	ADDQ         $0x000000c0, R8
+	ADDQ         $0x000000c0, DI
+	SUBQ         $0x02, R9
+	JMP          dotIQ4NLx4x3VNNI_loop
+
+dotIQ4NLx4x3VNNI_single:
+	TESTQ           R9, R9
+	JZ              dotIQ4NLx4x3VNNI_reduce
+	VMOVDQU32       64(SI), Z15
+	VMOVDQU32       64(R8), Z16
+	VMOVDQU32       64(DI), Z17
+	VPBROADCASTW    (AX), Y19
+	VBROADCASTI32X4 2(AX), Z18
+	VPSRLVW         Z1, Z18, Z18
+	VPANDD          Z0, Z18, Z18
+	VPSHUFB         Z18, Z2, Z18
+	VCVTPH2PS       Y19, Z19
+	VMOVDQA64       Z15, Z20
+	VPDPBUSD        (SI), Z18, Z20
+	VCVTDQ2PS       Z20, Z20
+	VMULPS          128(SI), Z19, Z21
+	VFMADD231PS     Z21, Z20, K1, Z3
+	VMOVDQA64       Z16, Z20
+	VPDPBUSD        (R8), Z18, Z20
+	VCVTDQ2PS       Z20, Z20
+	VMULPS          128(R8), Z19, Z21
+	VFMADD231PS     Z21, Z20, K1, Z4
+	VMOVDQA64       Z17, Z20
+	VPDPBUSD        (DI), Z18, Z20
+	VCVTDQ2PS       Z20, Z20
+	VMULPS          128(DI), Z19, Z18
+	VFMADD231PS     Z18, Z20, K1, Z5
+	VPBROADCASTW    (DX), Y19
+	VBROADCASTI32X4 2(DX), Z18
+	VPSRLVW         Z1, Z18, Z18
+	VPANDD          Z0, Z18, Z18
+	VPSHUFB         Z18, Z2, Z18
+	VCVTPH2PS       Y19, Z19
+	VMOVDQA64       Z15, Z20
+	VPDPBUSD        (SI), Z18, Z20
+	VCVTDQ2PS       Z20, Z20
+	VMULPS          128(SI), Z19, Z21
+	VFMADD231PS     Z21, Z20, K1, Z6
+	VMOVDQA64       Z16, Z20
+	VPDPBUSD        (R8), Z18, Z20
+	VCVTDQ2PS       Z20, Z20
+	VMULPS          128(R8), Z19, Z21
+	VFMADD231PS     Z21, Z20, K1, Z7
+	VMOVDQA64       Z17, Z20
+	VPDPBUSD        (DI), Z18, Z20
+	VCVTDQ2PS       Z20, Z20
+	VMULPS          128(DI), Z19, Z18
+	VFMADD231PS     Z18, Z20, K1, Z8
+	VPBROADCASTW    (BX), Y19
+	VBROADCASTI32X4 2(BX), Z18
+	VPSRLVW         Z1, Z18, Z18
+	VPANDD          Z0, Z18, Z18
+	VPSHUFB         Z18, Z2, Z18
+	VCVTPH2PS       Y19, Z19
+	VMOVDQA64       Z15, Z20
+	VPDPBUSD        (SI), Z18, Z20
+	VCVTDQ2PS       Z20, Z20
+	VMULPS          128(SI), Z19, Z21
+	VFMADD231PS     Z21, Z20, K1, Z9
+	VMOVDQA64       Z16, Z20
+	VPDPBUSD        (R8), Z18, Z20
+	VCVTDQ2PS       Z20, Z20
+	VMULPS          128(R8), Z19, Z21
+	VFMADD231PS     Z21, Z20, K1, Z10
+	VMOVDQA64       Z17, Z20
+	VPDPBUSD        (DI), Z18, Z20
+	VCVTDQ2PS       Z20, Z20
+	VMULPS          128(DI), Z19, Z18
+	VFMADD231PS     Z18, Z20, K1, Z11
+	VPBROADCASTW    (CX), Y19
+	VBROADCASTI32X4 2(CX), Z18
+	VPSRLVW         Z1, Z18, Z18
+	VPANDD          Z0, Z18, Z18
+	VPSHUFB         Z18, Z2, Z18
+	VCVTPH2PS       Y19, Z0
+	VMOVDQA64       Z15, Z1
+	VPDPBUSD        (SI), Z18, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(SI), Z0, Z2
+	VFMADD231PS     Z2, Z1, K1, Z12
+	VMOVDQA64       Z16, Z1
+	VPDPBUSD        (R8), Z18, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(R8), Z0, Z2
+	VFMADD231PS     Z2, Z1, K1, Z13
+	VMOVDQA64       Z17, Z1
+	VPDPBUSD        (DI), Z18, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DI), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z14
+
+dotIQ4NLx4x3VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VADDPS        Y0, Y6, Y6
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 4(AX)
+	VEXTRACTF64X4 $0x01, Z9, Y0
+	VADDPS        Y0, Y9, Y9
+	VEXTRACTF32X4 $0x01, Y9, X0
+	VADDPS        X0, X9, X9
+	VMOVHLPS      X9, X9, X0
+	VADDPS        X0, X9, X9
+	VMOVSHDUP     X9, X0
+	VADDSS        X0, X9, X9
+	VMOVSS        X9, 8(AX)
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VADDPS        Y0, Y12, Y12
+	VEXTRACTF32X4 $0x01, Y12, X0
+	VADDPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VADDPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VADDSS        X0, X12, X12
+	VMOVSS        X12, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, (AX)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VADDPS        Y0, Y7, Y7
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 4(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y0
+	VADDPS        Y0, Y10, Y10
+	VEXTRACTF32X4 $0x01, Y10, X0
+	VADDPS        X0, X10, X10
+	VMOVHLPS      X10, X10, X0
+	VADDPS        X0, X10, X10
+	VMOVSHDUP     X10, X0
+	VADDSS        X0, X10, X10
+	VMOVSS        X10, 8(AX)
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
+	VEXTRACTF32X4 $0x01, Y13, X0
+	VADDPS        X0, X13, X13
+	VMOVHLPS      X13, X13, X0
+	VADDPS        X0, X13, X13
+	VMOVSHDUP     X13, X0
+	VADDSS        X0, X13, X13
+	VMOVSS        X13, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, (AX)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VADDPS        Y0, Y8, Y8
+	VEXTRACTF32X4 $0x01, Y8, X0
+	VADDPS        X0, X8, X8
+	VMOVHLPS      X8, X8, X0
+	VADDPS        X0, X8, X8
+	VMOVSHDUP     X8, X0
+	VADDSS        X0, X8, X8
+	VMOVSS        X8, 4(AX)
+	VEXTRACTF64X4 $0x01, Z11, Y0
+	VADDPS        Y0, Y11, Y11
+	VEXTRACTF32X4 $0x01, Y11, X0
+	VADDPS        X0, X11, X11
+	VMOVHLPS      X11, X11, X0
+	VADDPS        X0, X11, X11
+	VMOVSHDUP     X11, X0
+	VADDSS        X0, X11, X11
+	VMOVSS        X11, 8(AX)
+	VEXTRACTF64X4 $0x01, Z14, Y0
+	VADDPS        Y0, Y14, Y14
+	VEXTRACTF32X4 $0x01, Y14, X0
+	VADDPS        X0, X14, X14
+	VMOVHLPS      X14, X14, X0
+	VADDPS        X0, X14, X14
+	VMOVSHDUP     X14, X0
+	VADDSS        X0, X14, X14
+	VMOVSS        X14, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotIQ4NLx4x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotIQ4NLx4x4VNNI(SB), NOSPLIT, $0-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), R9
+	LEAQ      (R9)(DI*1), DI
+	MOVQ      nb+32(FP), R10
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VMOVDQU64 nibbleShifts<>+0(SB), Z1
+	VMOVDQU64 iq4Values128<>+0(SB), Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+	VPXORD    Z13, Z13, Z13
+	VPXORD    Z14, Z14, Z14
+	VPXORD    Z15, Z15, Z15
+	VPXORD    Z16, Z16, Z16
+	VPXORD    Z17, Z17, Z17
+	VPXORD    Z18, Z18, Z18
+	MOVL      $0x000000ff, R11
+	KMOVW     R11, K1
+
+dotIQ4NLx4x4VNNI_loop:
+	CMPQ         R10, $0x02
+	JB           dotIQ4NLx4x4VNNI_single
+	VMOVDQU32    64(SI), Z19
+	VMOVDQU32    64(R8), Z20
+	VMOVDQU32    64(R9), Z21
+	VMOVDQU32    64(DI), Z22
+	VPBROADCASTW (AX), Y24
+	VMOVDQU32    2(AX), X23
+	VINSERTI32X4 $0x01, 20(AX), Y23, Y23
+	VSHUFI64X2   $0x50, Z23, Z23, Z23
+	VPBROADCASTW 18(AX), X25
+	VINSERTI32X4 $0x01, X25, Y24, Y24
+	VPSRLVW      Z1, Z23, Z23
+	VPANDD       Z0, Z23, Z23
+	VPSHUFB      Z23, Z2, Z23
+	VCVTPH2PS    Y24, Z24
+	VMOVDQA64    Z19, Z25
+	VPDPBUSD     (SI), Z23, Z25
+	VCVTDQ2PS    Z25, Z25
+	VMULPS       128(SI), Z24, Z26
+	VFMADD231PS  Z26, Z25, Z3
+	VMOVDQA64    Z20, Z25
+	VPDPBUSD     (R8), Z23, Z25
+	VCVTDQ2PS    Z25, Z25
+	VMULPS       128(R8), Z24, Z26
+	VFMADD231PS  Z26, Z25, Z4
+	VMOVDQA64    Z21, Z25
+	VPDPBUSD     (R9), Z23, Z25
+	VCVTDQ2PS    Z25, Z25
+	VMULPS       128(R9), Z24, Z26
+	VFMADD231PS  Z26, Z25, Z5
+	VMOVDQA64    Z22, Z25
+	VPDPBUSD     (DI), Z23, Z25
+	VCVTDQ2PS    Z25, Z25
+	VMULPS       128(DI), Z24, Z24
+	VFMADD231PS  Z24, Z25, Z6
+	VPBROADCASTW (DX), Y24
+	VMOVDQU32    2(DX), X27
+	VINSERTI32X4 $0x01, 20(DX), Y27, Y27
+	VSHUFI64X2   $0x50, Z27, Z27, Z27
+	VPBROADCASTW 18(DX), X23
+	VINSERTI32X4 $0x01, X23, Y24, Y24
+	VPSRLVW      Z1, Z27, Z27
+	VPANDD       Z0, Z27, Z27
+	VPSHUFB      Z27, Z2, Z27
+	VCVTPH2PS    Y24, Z24
+	VMOVDQA64    Z19, Z25
+	VPDPBUSD     (SI), Z27, Z25
+	VCVTDQ2PS    Z25, Z25
+	VMULPS       128(SI), Z24, Z26
+	VFMADD231PS  Z26, Z25, Z7
+	VMOVDQA64    Z20, Z25
+	VPDPBUSD     (R8), Z27, Z25
+	VCVTDQ2PS    Z25, Z25
+	VMULPS       128(R8), Z24, Z26
+	VFMADD231PS  Z26, Z25, Z8
+	VMOVDQA64    Z21, Z25
+	VPDPBUSD     (R9), Z27, Z25
+	VCVTDQ2PS    Z25, Z25
+	VMULPS       128(R9), Z24, Z26
+	VFMADD231PS  Z26, Z25, Z9
+	VMOVDQA64    Z22, Z25
+	VPDPBUSD     (DI), Z27, Z25
+	VCVTDQ2PS    Z25, Z25
+	VMULPS       128(DI), Z24, Z24
+	VFMADD231PS  Z24, Z25, Z10
+	VPBROADCASTW (BX), Y24
+	VMOVDQU32    2(BX), X28
+	VINSERTI32X4 $0x01, 20(BX), Y28, Y28
+	VSHUFI64X2   $0x50, Z28, Z28, Z28
+	VPBROADCASTW 18(BX), X23
+	VINSERTI32X4 $0x01, X23, Y24, Y24
+	VPSRLVW      Z1, Z28, Z28
+	VPANDD       Z0, Z28, Z28
+	VPSHUFB      Z28, Z2, Z28
+	VCVTPH2PS    Y24, Z24
+	VMOVDQA64    Z19, Z25
+	VPDPBUSD     (SI), Z28, Z25
+	VCVTDQ2PS    Z25, Z25
+	VMULPS       128(SI), Z24, Z26
+	VFMADD231PS  Z26, Z25, Z11
+	VMOVDQA64    Z20, Z25
+	VPDPBUSD     (R8), Z28, Z25
+	VCVTDQ2PS    Z25, Z25
+	VMULPS       128(R8), Z24, Z26
+	VFMADD231PS  Z26, Z25, Z12
+	VMOVDQA64    Z21, Z25
+	VPDPBUSD     (R9), Z28, Z25
+	VCVTDQ2PS    Z25, Z25
+	VMULPS       128(R9), Z24, Z26
+	VFMADD231PS  Z26, Z25, Z13
+	VMOVDQA64    Z22, Z25
+	VPDPBUSD     (DI), Z28, Z25
+	VCVTDQ2PS    Z25, Z25
+	VMULPS       128(DI), Z24, Z24
+	VFMADD231PS  Z24, Z25, Z14
+	VPBROADCASTW (CX), Y24
+	VMOVDQU32    2(CX), X29
+	VINSERTI32X4 $0x01, 20(CX), Y29, Y29
+	VSHUFI64X2   $0x50, Z29, Z29, Z29
+	VPBROADCASTW 18(CX), X23
+	VINSERTI32X4 $0x01, X23, Y24, Y24
+	VPSRLVW      Z1, Z29, Z29
+	VPANDD       Z0, Z29, Z29
+	VPSHUFB      Z29, Z2, Z29
+	VCVTPH2PS    Y24, Z24
+	VMOVDQA64    Z19, Z19
+	VPDPBUSD     (SI), Z29, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       128(SI), Z24, Z25
+	VFMADD231PS  Z25, Z19, Z15
+	VMOVDQA64    Z20, Z19
+	VPDPBUSD     (R8), Z29, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       128(R8), Z24, Z20
+	VFMADD231PS  Z20, Z19, Z16
+	VMOVDQA64    Z21, Z19
+	VPDPBUSD     (R9), Z29, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       128(R9), Z24, Z20
+	VFMADD231PS  Z20, Z19, Z17
+	VMOVDQA64    Z22, Z19
+	VPDPBUSD     (DI), Z29, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       128(DI), Z24, Z20
+	VFMADD231PS  Z20, Z19, Z18
+	ADDQ         $0x24, AX
+	ADDQ         $0x24, DX
+	ADDQ         $0x24, BX
+	ADDQ         $0x24, CX
+	ADDQ         $0x000000c0, SI
+	ADDQ         $0x000000c0, R8
+	ADDQ         $0x000000c0, R9
+	ADDQ         $0x000000c0, DI
+	SUBQ         $0x02, R10
+	JMP          dotIQ4NLx4x4VNNI_loop
+
+dotIQ4NLx4x4VNNI_single:
+	TESTQ           R10, R10
+	JZ              dotIQ4NLx4x4VNNI_reduce
+	VMOVDQU32       64(SI), Z19
+	VMOVDQU32       64(R8), Z20
+	VMOVDQU32       64(R9), Z21
+	VMOVDQU32       64(DI), Z22
+	VPBROADCASTW    (AX), Y24
+	VBROADCASTI32X4 2(AX), Z23
+	VPSRLVW         Z1, Z23, Z23
+	VPANDD          Z0, Z23, Z23
+	VPSHUFB         Z23, Z2, Z23
+	VCVTPH2PS       Y24, Z24
+	VMOVDQA64       Z19, Z25
+	VPDPBUSD        (SI), Z23, Z25
+	VCVTDQ2PS       Z25, Z25
+	VMULPS          128(SI), Z24, Z26
+	VFMADD231PS     Z26, Z25, K1, Z3
+	VMOVDQA64       Z20, Z25
+	VPDPBUSD        (R8), Z23, Z25
+	VCVTDQ2PS       Z25, Z25
+	VMULPS          128(R8), Z24, Z26
+	VFMADD231PS     Z26, Z25, K1, Z4
+	VMOVDQA64       Z21, Z25
+	VPDPBUSD        (R9), Z23, Z25
+	VCVTDQ2PS       Z25, Z25
+	VMULPS          128(R9), Z24, Z26
+	VFMADD231PS     Z26, Z25, K1, Z5
+	VMOVDQA64       Z22, Z25
+	VPDPBUSD        (DI), Z23, Z25
+	VCVTDQ2PS       Z25, Z25
+	VMULPS          128(DI), Z24, Z23
+	VFMADD231PS     Z23, Z25, K1, Z6
+	VPBROADCASTW    (DX), Y24
+	VBROADCASTI32X4 2(DX), Z23
+	VPSRLVW         Z1, Z23, Z23
+	VPANDD          Z0, Z23, Z23
+	VPSHUFB         Z23, Z2, Z23
+	VCVTPH2PS       Y24, Z24
+	VMOVDQA64       Z19, Z25
+	VPDPBUSD        (SI), Z23, Z25
+	VCVTDQ2PS       Z25, Z25
+	VMULPS          128(SI), Z24, Z26
+	VFMADD231PS     Z26, Z25, K1, Z7
+	VMOVDQA64       Z20, Z25
+	VPDPBUSD        (R8), Z23, Z25
+	VCVTDQ2PS       Z25, Z25
+	VMULPS          128(R8), Z24, Z26
+	VFMADD231PS     Z26, Z25, K1, Z8
+	VMOVDQA64       Z21, Z25
+	VPDPBUSD        (R9), Z23, Z25
+	VCVTDQ2PS       Z25, Z25
+	VMULPS          128(R9), Z24, Z26
+	VFMADD231PS     Z26, Z25, K1, Z9
+	VMOVDQA64       Z22, Z25
+	VPDPBUSD        (DI), Z23, Z25
+	VCVTDQ2PS       Z25, Z25
+	VMULPS          128(DI), Z24, Z23
+	VFMADD231PS     Z23, Z25, K1, Z10
+	VPBROADCASTW    (BX), Y24
+	VBROADCASTI32X4 2(BX), Z23
+	VPSRLVW         Z1, Z23, Z23
+	VPANDD          Z0, Z23, Z23
+	VPSHUFB         Z23, Z2, Z23
+	VCVTPH2PS       Y24, Z24
+	VMOVDQA64       Z19, Z25
+	VPDPBUSD        (SI), Z23, Z25
+	VCVTDQ2PS       Z25, Z25
+	VMULPS          128(SI), Z24, Z26
+	VFMADD231PS     Z26, Z25, K1, Z11
+	VMOVDQA64       Z20, Z25
+	VPDPBUSD        (R8), Z23, Z25
+	VCVTDQ2PS       Z25, Z25
+	VMULPS          128(R8), Z24, Z26
+	VFMADD231PS     Z26, Z25, K1, Z12
+	VMOVDQA64       Z21, Z25
+	VPDPBUSD        (R9), Z23, Z25
+	VCVTDQ2PS       Z25, Z25
+	VMULPS          128(R9), Z24, Z26
+	VFMADD231PS     Z26, Z25, K1, Z13
+	VMOVDQA64       Z22, Z25
+	VPDPBUSD        (DI), Z23, Z25
+	VCVTDQ2PS       Z25, Z25
+	VMULPS          128(DI), Z24, Z23
+	VFMADD231PS     Z23, Z25, K1, Z14
+	VPBROADCASTW    (CX), Y24
+	VBROADCASTI32X4 2(CX), Z23
+	VPSRLVW         Z1, Z23, Z23
+	VPANDD          Z0, Z23, Z23
+	VPSHUFB         Z23, Z2, Z23
+	VCVTPH2PS       Y24, Z0
+	VMOVDQA64       Z19, Z1
+	VPDPBUSD        (SI), Z23, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(SI), Z0, Z2
+	VFMADD231PS     Z2, Z1, K1, Z15
+	VMOVDQA64       Z20, Z1
+	VPDPBUSD        (R8), Z23, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(R8), Z0, Z2
+	VFMADD231PS     Z2, Z1, K1, Z16
+	VMOVDQA64       Z21, Z1
+	VPDPBUSD        (R9), Z23, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(R9), Z0, Z2
+	VFMADD231PS     Z2, Z1, K1, Z17
+	VMOVDQA64       Z22, Z1
+	VPDPBUSD        (DI), Z23, Z1
+	VCVTDQ2PS       Z1, Z1
+	VMULPS          128(DI), Z0, Z0
+	VFMADD231PS     Z0, Z1, K1, Z18
+
+dotIQ4NLx4x4VNNI_reduce:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VADDPS        Y0, Y3, Y3
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VADDPS        Y0, Y7, Y7
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 4(AX)
+	VEXTRACTF64X4 $0x01, Z11, Y0
+	VADDPS        Y0, Y11, Y11
+	VEXTRACTF32X4 $0x01, Y11, X0
+	VADDPS        X0, X11, X11
+	VMOVHLPS      X11, X11, X0
+	VADDPS        X0, X11, X11
+	VMOVSHDUP     X11, X0
+	VADDSS        X0, X11, X11
+	VMOVSS        X11, 8(AX)
+	VEXTRACTF64X4 $0x01, Z15, Y0
+	VADDPS        Y0, Y15, Y15
+	VEXTRACTF32X4 $0x01, Y15, X0
+	VADDPS        X0, X15, X15
+	VMOVHLPS      X15, X15, X0
+	VADDPS        X0, X15, X15
+	VMOVSHDUP     X15, X0
+	VADDSS        X0, X15, X15
+	VMOVSS        X15, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y0, Y4, Y4
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, (AX)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VADDPS        Y0, Y8, Y8
+	VEXTRACTF32X4 $0x01, Y8, X0
+	VADDPS        X0, X8, X8
+	VMOVHLPS      X8, X8, X0
+	VADDPS        X0, X8, X8
+	VMOVSHDUP     X8, X0
+	VADDSS        X0, X8, X8
+	VMOVSS        X8, 4(AX)
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VADDPS        Y0, Y12, Y12
+	VEXTRACTF32X4 $0x01, Y12, X0
+	VADDPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VADDPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VADDSS        X0, X12, X12
+	VMOVSS        X12, 8(AX)
+	VEXTRACTF64X4 $0x01, Z16, Y0
+	VADDPS        Y0, Y16, Y16
+	VEXTRACTF32X4 $0x01, Y16, X0
+	VADDPS        X0, X16, X16
+	VMOVHLPS      X16, X16, X0
+	VADDPS        X0, X16, X16
+	VMOVSHDUP     X16, X0
+	VADDSS        X0, X16, X16
+	VMOVSS        X16, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, (AX)
+	VEXTRACTF64X4 $0x01, Z9, Y0
+	VADDPS        Y0, Y9, Y9
+	VEXTRACTF32X4 $0x01, Y9, X0
+	VADDPS        X0, X9, X9
+	VMOVHLPS      X9, X9, X0
+	VADDPS        X0, X9, X9
+	VMOVSHDUP     X9, X0
+	VADDSS        X0, X9, X9
+	VMOVSS        X9, 4(AX)
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
+	VEXTRACTF32X4 $0x01, Y13, X0
+	VADDPS        X0, X13, X13
+	VMOVHLPS      X13, X13, X0
+	VADDPS        X0, X13, X13
+	VMOVSHDUP     X13, X0
+	VADDSS        X0, X13, X13
+	VMOVSS        X13, 8(AX)
+	VEXTRACTF64X4 $0x01, Z17, Y0
+	VADDPS        Y0, Y17, Y17
+	VEXTRACTF32X4 $0x01, Y17, X0
+	VADDPS        X0, X17, X17
+	VMOVHLPS      X17, X17, X0
+	VADDPS        X0, X17, X17
+	VMOVSHDUP     X17, X0
+	VADDSS        X0, X17, X17
+	VMOVSS        X17, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VADDPS        Y0, Y6, Y6
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, (AX)
+	VEXTRACTF64X4 $0x01, Z10, Y0
+	VADDPS        Y0, Y10, Y10
+	VEXTRACTF32X4 $0x01, Y10, X0
+	VADDPS        X0, X10, X10
+	VMOVHLPS      X10, X10, X0
+	VADDPS        X0, X10, X10
+	VMOVSHDUP     X10, X0
+	VADDSS        X0, X10, X10
+	VMOVSS        X10, 4(AX)
+	VEXTRACTF64X4 $0x01, Z14, Y0
+	VADDPS        Y0, Y14, Y14
+	VEXTRACTF32X4 $0x01, Y14, X0
+	VADDPS        X0, X14, X14
+	VMOVHLPS      X14, X14, X0
+	VADDPS        X0, X14, X14
+	VMOVSHDUP     X14, X0
+	VADDSS        X0, X14, X14
+	VMOVSS        X14, 8(AX)
+	VEXTRACTF64X4 $0x01, Z18, Y0
+	VADDPS        Y0, Y18, Y18
+	VEXTRACTF32X4 $0x01, Y18, X0
+	VADDPS        X0, X18, X18
+	VMOVHLPS      X18, X18, X0
+	VADDPS        X0, X18, X18
+	VMOVSHDUP     X18, X0
+	VADDSS        X0, X18, X18
+	VMOVSS        X18, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx1x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ4Kx1x1VNNI(SB), NOSPLIT, $128-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	MOVQ      nb+32(FP), DX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+
+dotQ4Kx1x1VNNI_loop:
+	TESTQ           DX, DX
+	JZ              dotQ4Kx1x1VNNI_end
+	VBROADCASTSS    288(CX), Z2
+	VMOVDQU32       256(CX), Y3
+	VMOVUPS         Z2, (SP)
+	VMOVDQU64       Z3, 64(SP)
+	VBROADCASTI32X4 4(AX), Z2
+	VPSHUFB         q4kScaleLo<>+0(SB), Z2, Z4
+	VPSRLW          $0x04, Z4, Z5
+	VPANDD          q4kHighNibble<>+0(SB), Z5, Z5
+	VPANDD          q4kLowBits<>+0(SB), Z4, Z4
+	VPORD           Z5, Z4, Z4
+	VPSHUFB         q4kScaleHi<>+0(SB), Z2, Z2
+	VPSRLW          $0x02, Z2, Z2
+	VPANDD          q4kTopBits<>+0(SB), Z2, Z2
+	VPORD           Z2, Z4, Z5
+	VPSHUFB         q4kMinPairs<>+0(SB), Z5, Z6
+	VPBROADCASTW    (AX), Y3
+	VCVTPH2PS       Y3, Z2
+	VPBROADCASTW    2(AX), Y3
+	VCVTPH2PS       Y3, Z4
+	VBROADCASTI64X4 16(AX), Z7
+	VPSRLVW         halfShifts04<>+0(SB), Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VPSHUFB         q4kScales0<>+0(SB), Z5, Z8
+	VPMADDUBSW      (CX), Z7, Z7
+	VPMADDWD        Z8, Z7, Z7
+	VBROADCASTI64X4 48(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         q4kScales1<>+0(SB), Z5, Z9
+	VPMADDUBSW      64(CX), Z8, Z8
+	VPDPWSSD        Z9, Z8, Z7
+	VBROADCASTI64X4 80(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         q4kScales2<>+0(SB), Z5, Z9
+	VPMADDUBSW      128(CX), Z8, Z8
+	VPDPWSSD        Z9, Z8, Z7
+	VBROADCASTI64X4 112(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         q4kScales3<>+0(SB), Z5, Z5
+	VPMADDUBSW      192(CX), Z8, Z8
+	VPDPWSSD        Z5, Z8, Z7
+	VEXTRACTI64X4   $0x01, Z7, Y3
+	VPADDD          Y3, Y7, Y3
+	VCVTDQ2PS       Y3, Y3
+	VMULPS          (SP), Y2, Y2
+	VFMADD231PS     Y2, Y3, Y1
+	VPMADDWD        64(SP), Y6, Y3
+	VCVTDQ2PS       Y3, Y3
+	VMULPS          (SP), Y4, Y2
+	VFNMADD231PS    Y2, Y3, Y1
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000140, CX
+	DECQ            DX
+	JMP             dotQ4Kx1x1VNNI_loop
+
+dotQ4Kx1x1VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, (AX)
+	VZEROUPPER
+	RET
+
+DATA q4kScaleLo<>+0(SB)/1, $0x00
+DATA q4kScaleLo<>+1(SB)/1, $0x01
+DATA q4kScaleLo<>+2(SB)/1, $0x02
+DATA q4kScaleLo<>+3(SB)/1, $0x03
+DATA q4kScaleLo<>+4(SB)/1, $0x08
+DATA q4kScaleLo<>+5(SB)/1, $0x09
+DATA q4kScaleLo<>+6(SB)/1, $0x0a
+DATA q4kScaleLo<>+7(SB)/1, $0x0b
+DATA q4kScaleLo<>+8(SB)/1, $0x04
+DATA q4kScaleLo<>+9(SB)/1, $0x05
+DATA q4kScaleLo<>+10(SB)/1, $0x06
+DATA q4kScaleLo<>+11(SB)/1, $0x07
+DATA q4kScaleLo<>+12(SB)/1, $0x08
+DATA q4kScaleLo<>+13(SB)/1, $0x09
+DATA q4kScaleLo<>+14(SB)/1, $0x0a
+DATA q4kScaleLo<>+15(SB)/1, $0x0b
+DATA q4kScaleLo<>+16(SB)/1, $0x00
+DATA q4kScaleLo<>+17(SB)/1, $0x01
+DATA q4kScaleLo<>+18(SB)/1, $0x02
+DATA q4kScaleLo<>+19(SB)/1, $0x03
+DATA q4kScaleLo<>+20(SB)/1, $0x08
+DATA q4kScaleLo<>+21(SB)/1, $0x09
+DATA q4kScaleLo<>+22(SB)/1, $0x0a
+DATA q4kScaleLo<>+23(SB)/1, $0x0b
+DATA q4kScaleLo<>+24(SB)/1, $0x04
+DATA q4kScaleLo<>+25(SB)/1, $0x05
+DATA q4kScaleLo<>+26(SB)/1, $0x06
+DATA q4kScaleLo<>+27(SB)/1, $0x07
+DATA q4kScaleLo<>+28(SB)/1, $0x08
+DATA q4kScaleLo<>+29(SB)/1, $0x09
+DATA q4kScaleLo<>+30(SB)/1, $0x0a
+DATA q4kScaleLo<>+31(SB)/1, $0x0b
+DATA q4kScaleLo<>+32(SB)/1, $0x00
+DATA q4kScaleLo<>+33(SB)/1, $0x01
+DATA q4kScaleLo<>+34(SB)/1, $0x02
+DATA q4kScaleLo<>+35(SB)/1, $0x03
+DATA q4kScaleLo<>+36(SB)/1, $0x08
+DATA q4kScaleLo<>+37(SB)/1, $0x09
+DATA q4kScaleLo<>+38(SB)/1, $0x0a
+DATA q4kScaleLo<>+39(SB)/1, $0x0b
+DATA q4kScaleLo<>+40(SB)/1, $0x04
+DATA q4kScaleLo<>+41(SB)/1, $0x05
+DATA q4kScaleLo<>+42(SB)/1, $0x06
+DATA q4kScaleLo<>+43(SB)/1, $0x07
+DATA q4kScaleLo<>+44(SB)/1, $0x08
+DATA q4kScaleLo<>+45(SB)/1, $0x09
+DATA q4kScaleLo<>+46(SB)/1, $0x0a
+DATA q4kScaleLo<>+47(SB)/1, $0x0b
+DATA q4kScaleLo<>+48(SB)/1, $0x00
+DATA q4kScaleLo<>+49(SB)/1, $0x01
+DATA q4kScaleLo<>+50(SB)/1, $0x02
+DATA q4kScaleLo<>+51(SB)/1, $0x03
+DATA q4kScaleLo<>+52(SB)/1, $0x08
+DATA q4kScaleLo<>+53(SB)/1, $0x09
+DATA q4kScaleLo<>+54(SB)/1, $0x0a
+DATA q4kScaleLo<>+55(SB)/1, $0x0b
+DATA q4kScaleLo<>+56(SB)/1, $0x04
+DATA q4kScaleLo<>+57(SB)/1, $0x05
+DATA q4kScaleLo<>+58(SB)/1, $0x06
+DATA q4kScaleLo<>+59(SB)/1, $0x07
+DATA q4kScaleLo<>+60(SB)/1, $0x08
+DATA q4kScaleLo<>+61(SB)/1, $0x09
+DATA q4kScaleLo<>+62(SB)/1, $0x0a
+DATA q4kScaleLo<>+63(SB)/1, $0x0b
+GLOBL q4kScaleLo<>(SB), RODATA|NOPTR, $64
+
+DATA q4kHighNibble<>+0(SB)/1, $0x00
+DATA q4kHighNibble<>+1(SB)/1, $0x00
+DATA q4kHighNibble<>+2(SB)/1, $0x00
+DATA q4kHighNibble<>+3(SB)/1, $0x00
+DATA q4kHighNibble<>+4(SB)/1, $0x00
+DATA q4kHighNibble<>+5(SB)/1, $0x00
+DATA q4kHighNibble<>+6(SB)/1, $0x00
+DATA q4kHighNibble<>+7(SB)/1, $0x00
+DATA q4kHighNibble<>+8(SB)/1, $0x00
+DATA q4kHighNibble<>+9(SB)/1, $0x00
+DATA q4kHighNibble<>+10(SB)/1, $0x00
+DATA q4kHighNibble<>+11(SB)/1, $0x00
+DATA q4kHighNibble<>+12(SB)/1, $0x0f
+DATA q4kHighNibble<>+13(SB)/1, $0x0f
+DATA q4kHighNibble<>+14(SB)/1, $0x0f
+DATA q4kHighNibble<>+15(SB)/1, $0x0f
+DATA q4kHighNibble<>+16(SB)/1, $0x00
+DATA q4kHighNibble<>+17(SB)/1, $0x00
+DATA q4kHighNibble<>+18(SB)/1, $0x00
+DATA q4kHighNibble<>+19(SB)/1, $0x00
+DATA q4kHighNibble<>+20(SB)/1, $0x00
+DATA q4kHighNibble<>+21(SB)/1, $0x00
+DATA q4kHighNibble<>+22(SB)/1, $0x00
+DATA q4kHighNibble<>+23(SB)/1, $0x00
+DATA q4kHighNibble<>+24(SB)/1, $0x00
+DATA q4kHighNibble<>+25(SB)/1, $0x00
+DATA q4kHighNibble<>+26(SB)/1, $0x00
+DATA q4kHighNibble<>+27(SB)/1, $0x00
+DATA q4kHighNibble<>+28(SB)/1, $0x0f
+DATA q4kHighNibble<>+29(SB)/1, $0x0f
+DATA q4kHighNibble<>+30(SB)/1, $0x0f
+DATA q4kHighNibble<>+31(SB)/1, $0x0f
+DATA q4kHighNibble<>+32(SB)/1, $0x00
+DATA q4kHighNibble<>+33(SB)/1, $0x00
+DATA q4kHighNibble<>+34(SB)/1, $0x00
+DATA q4kHighNibble<>+35(SB)/1, $0x00
+DATA q4kHighNibble<>+36(SB)/1, $0x00
+DATA q4kHighNibble<>+37(SB)/1, $0x00
+DATA q4kHighNibble<>+38(SB)/1, $0x00
+DATA q4kHighNibble<>+39(SB)/1, $0x00
+DATA q4kHighNibble<>+40(SB)/1, $0x00
+DATA q4kHighNibble<>+41(SB)/1, $0x00
+DATA q4kHighNibble<>+42(SB)/1, $0x00
+DATA q4kHighNibble<>+43(SB)/1, $0x00
+DATA q4kHighNibble<>+44(SB)/1, $0x0f
+DATA q4kHighNibble<>+45(SB)/1, $0x0f
+DATA q4kHighNibble<>+46(SB)/1, $0x0f
+DATA q4kHighNibble<>+47(SB)/1, $0x0f
+DATA q4kHighNibble<>+48(SB)/1, $0x00
+DATA q4kHighNibble<>+49(SB)/1, $0x00
+DATA q4kHighNibble<>+50(SB)/1, $0x00
+DATA q4kHighNibble<>+51(SB)/1, $0x00
+DATA q4kHighNibble<>+52(SB)/1, $0x00
+DATA q4kHighNibble<>+53(SB)/1, $0x00
+DATA q4kHighNibble<>+54(SB)/1, $0x00
+DATA q4kHighNibble<>+55(SB)/1, $0x00
+DATA q4kHighNibble<>+56(SB)/1, $0x00
+DATA q4kHighNibble<>+57(SB)/1, $0x00
+DATA q4kHighNibble<>+58(SB)/1, $0x00
+DATA q4kHighNibble<>+59(SB)/1, $0x00
+DATA q4kHighNibble<>+60(SB)/1, $0x0f
+DATA q4kHighNibble<>+61(SB)/1, $0x0f
+DATA q4kHighNibble<>+62(SB)/1, $0x0f
+DATA q4kHighNibble<>+63(SB)/1, $0x0f
+GLOBL q4kHighNibble<>(SB), RODATA|NOPTR, $64
+
+DATA q4kLowBits<>+0(SB)/1, $0x3f
+DATA q4kLowBits<>+1(SB)/1, $0x3f
+DATA q4kLowBits<>+2(SB)/1, $0x3f
+DATA q4kLowBits<>+3(SB)/1, $0x3f
+DATA q4kLowBits<>+4(SB)/1, $0x0f
+DATA q4kLowBits<>+5(SB)/1, $0x0f
+DATA q4kLowBits<>+6(SB)/1, $0x0f
+DATA q4kLowBits<>+7(SB)/1, $0x0f
+DATA q4kLowBits<>+8(SB)/1, $0x3f
+DATA q4kLowBits<>+9(SB)/1, $0x3f
+DATA q4kLowBits<>+10(SB)/1, $0x3f
+DATA q4kLowBits<>+11(SB)/1, $0x3f
+DATA q4kLowBits<>+12(SB)/1, $0x00
+DATA q4kLowBits<>+13(SB)/1, $0x00
+DATA q4kLowBits<>+14(SB)/1, $0x00
+DATA q4kLowBits<>+15(SB)/1, $0x00
+DATA q4kLowBits<>+16(SB)/1, $0x3f
+DATA q4kLowBits<>+17(SB)/1, $0x3f
+DATA q4kLowBits<>+18(SB)/1, $0x3f
+DATA q4kLowBits<>+19(SB)/1, $0x3f
+DATA q4kLowBits<>+20(SB)/1, $0x0f
+DATA q4kLowBits<>+21(SB)/1, $0x0f
+DATA q4kLowBits<>+22(SB)/1, $0x0f
+DATA q4kLowBits<>+23(SB)/1, $0x0f
+DATA q4kLowBits<>+24(SB)/1, $0x3f
+DATA q4kLowBits<>+25(SB)/1, $0x3f
+DATA q4kLowBits<>+26(SB)/1, $0x3f
+DATA q4kLowBits<>+27(SB)/1, $0x3f
+DATA q4kLowBits<>+28(SB)/1, $0x00
+DATA q4kLowBits<>+29(SB)/1, $0x00
+DATA q4kLowBits<>+30(SB)/1, $0x00
+DATA q4kLowBits<>+31(SB)/1, $0x00
+DATA q4kLowBits<>+32(SB)/1, $0x3f
+DATA q4kLowBits<>+33(SB)/1, $0x3f
+DATA q4kLowBits<>+34(SB)/1, $0x3f
+DATA q4kLowBits<>+35(SB)/1, $0x3f
+DATA q4kLowBits<>+36(SB)/1, $0x0f
+DATA q4kLowBits<>+37(SB)/1, $0x0f
+DATA q4kLowBits<>+38(SB)/1, $0x0f
+DATA q4kLowBits<>+39(SB)/1, $0x0f
+DATA q4kLowBits<>+40(SB)/1, $0x3f
+DATA q4kLowBits<>+41(SB)/1, $0x3f
+DATA q4kLowBits<>+42(SB)/1, $0x3f
+DATA q4kLowBits<>+43(SB)/1, $0x3f
+DATA q4kLowBits<>+44(SB)/1, $0x00
+DATA q4kLowBits<>+45(SB)/1, $0x00
+DATA q4kLowBits<>+46(SB)/1, $0x00
+DATA q4kLowBits<>+47(SB)/1, $0x00
+DATA q4kLowBits<>+48(SB)/1, $0x3f
+DATA q4kLowBits<>+49(SB)/1, $0x3f
+DATA q4kLowBits<>+50(SB)/1, $0x3f
+DATA q4kLowBits<>+51(SB)/1, $0x3f
+DATA q4kLowBits<>+52(SB)/1, $0x0f
+DATA q4kLowBits<>+53(SB)/1, $0x0f
+DATA q4kLowBits<>+54(SB)/1, $0x0f
+DATA q4kLowBits<>+55(SB)/1, $0x0f
+DATA q4kLowBits<>+56(SB)/1, $0x3f
+DATA q4kLowBits<>+57(SB)/1, $0x3f
+DATA q4kLowBits<>+58(SB)/1, $0x3f
+DATA q4kLowBits<>+59(SB)/1, $0x3f
+DATA q4kLowBits<>+60(SB)/1, $0x00
+DATA q4kLowBits<>+61(SB)/1, $0x00
+DATA q4kLowBits<>+62(SB)/1, $0x00
+DATA q4kLowBits<>+63(SB)/1, $0x00
+GLOBL q4kLowBits<>(SB), RODATA|NOPTR, $64
+
+DATA q4kScaleHi<>+0(SB)/1, $0x80
+DATA q4kScaleHi<>+1(SB)/1, $0x80
+DATA q4kScaleHi<>+2(SB)/1, $0x80
+DATA q4kScaleHi<>+3(SB)/1, $0x80
+DATA q4kScaleHi<>+4(SB)/1, $0x00
+DATA q4kScaleHi<>+5(SB)/1, $0x01
+DATA q4kScaleHi<>+6(SB)/1, $0x02
+DATA q4kScaleHi<>+7(SB)/1, $0x03
+DATA q4kScaleHi<>+8(SB)/1, $0x80
+DATA q4kScaleHi<>+9(SB)/1, $0x80
+DATA q4kScaleHi<>+10(SB)/1, $0x80
+DATA q4kScaleHi<>+11(SB)/1, $0x80
+DATA q4kScaleHi<>+12(SB)/1, $0x04
+DATA q4kScaleHi<>+13(SB)/1, $0x05
+DATA q4kScaleHi<>+14(SB)/1, $0x06
+DATA q4kScaleHi<>+15(SB)/1, $0x07
+DATA q4kScaleHi<>+16(SB)/1, $0x80
+DATA q4kScaleHi<>+17(SB)/1, $0x80
+DATA q4kScaleHi<>+18(SB)/1, $0x80
+DATA q4kScaleHi<>+19(SB)/1, $0x80
+DATA q4kScaleHi<>+20(SB)/1, $0x00
+DATA q4kScaleHi<>+21(SB)/1, $0x01
+DATA q4kScaleHi<>+22(SB)/1, $0x02
+DATA q4kScaleHi<>+23(SB)/1, $0x03
+DATA q4kScaleHi<>+24(SB)/1, $0x80
+DATA q4kScaleHi<>+25(SB)/1, $0x80
+DATA q4kScaleHi<>+26(SB)/1, $0x80
+DATA q4kScaleHi<>+27(SB)/1, $0x80
+DATA q4kScaleHi<>+28(SB)/1, $0x04
+DATA q4kScaleHi<>+29(SB)/1, $0x05
+DATA q4kScaleHi<>+30(SB)/1, $0x06
+DATA q4kScaleHi<>+31(SB)/1, $0x07
+DATA q4kScaleHi<>+32(SB)/1, $0x80
+DATA q4kScaleHi<>+33(SB)/1, $0x80
+DATA q4kScaleHi<>+34(SB)/1, $0x80
+DATA q4kScaleHi<>+35(SB)/1, $0x80
+DATA q4kScaleHi<>+36(SB)/1, $0x00
+DATA q4kScaleHi<>+37(SB)/1, $0x01
+DATA q4kScaleHi<>+38(SB)/1, $0x02
+DATA q4kScaleHi<>+39(SB)/1, $0x03
+DATA q4kScaleHi<>+40(SB)/1, $0x80
+DATA q4kScaleHi<>+41(SB)/1, $0x80
+DATA q4kScaleHi<>+42(SB)/1, $0x80
+DATA q4kScaleHi<>+43(SB)/1, $0x80
+DATA q4kScaleHi<>+44(SB)/1, $0x04
+DATA q4kScaleHi<>+45(SB)/1, $0x05
+DATA q4kScaleHi<>+46(SB)/1, $0x06
+DATA q4kScaleHi<>+47(SB)/1, $0x07
+DATA q4kScaleHi<>+48(SB)/1, $0x80
+DATA q4kScaleHi<>+49(SB)/1, $0x80
+DATA q4kScaleHi<>+50(SB)/1, $0x80
+DATA q4kScaleHi<>+51(SB)/1, $0x80
+DATA q4kScaleHi<>+52(SB)/1, $0x00
+DATA q4kScaleHi<>+53(SB)/1, $0x01
+DATA q4kScaleHi<>+54(SB)/1, $0x02
+DATA q4kScaleHi<>+55(SB)/1, $0x03
+DATA q4kScaleHi<>+56(SB)/1, $0x80
+DATA q4kScaleHi<>+57(SB)/1, $0x80
+DATA q4kScaleHi<>+58(SB)/1, $0x80
+DATA q4kScaleHi<>+59(SB)/1, $0x80
+DATA q4kScaleHi<>+60(SB)/1, $0x04
+DATA q4kScaleHi<>+61(SB)/1, $0x05
+DATA q4kScaleHi<>+62(SB)/1, $0x06
+DATA q4kScaleHi<>+63(SB)/1, $0x07
+GLOBL q4kScaleHi<>(SB), RODATA|NOPTR, $64
+
+DATA q4kTopBits<>+0(SB)/1, $0x00
+DATA q4kTopBits<>+1(SB)/1, $0x00
+DATA q4kTopBits<>+2(SB)/1, $0x00
+DATA q4kTopBits<>+3(SB)/1, $0x00
+DATA q4kTopBits<>+4(SB)/1, $0x30
+DATA q4kTopBits<>+5(SB)/1, $0x30
+DATA q4kTopBits<>+6(SB)/1, $0x30
+DATA q4kTopBits<>+7(SB)/1, $0x30
+DATA q4kTopBits<>+8(SB)/1, $0x00
+DATA q4kTopBits<>+9(SB)/1, $0x00
+DATA q4kTopBits<>+10(SB)/1, $0x00
+DATA q4kTopBits<>+11(SB)/1, $0x00
+DATA q4kTopBits<>+12(SB)/1, $0x30
+DATA q4kTopBits<>+13(SB)/1, $0x30
+DATA q4kTopBits<>+14(SB)/1, $0x30
+DATA q4kTopBits<>+15(SB)/1, $0x30
+DATA q4kTopBits<>+16(SB)/1, $0x00
+DATA q4kTopBits<>+17(SB)/1, $0x00
+DATA q4kTopBits<>+18(SB)/1, $0x00
+DATA q4kTopBits<>+19(SB)/1, $0x00
+DATA q4kTopBits<>+20(SB)/1, $0x30
+DATA q4kTopBits<>+21(SB)/1, $0x30
+DATA q4kTopBits<>+22(SB)/1, $0x30
+DATA q4kTopBits<>+23(SB)/1, $0x30
+DATA q4kTopBits<>+24(SB)/1, $0x00
+DATA q4kTopBits<>+25(SB)/1, $0x00
+DATA q4kTopBits<>+26(SB)/1, $0x00
+DATA q4kTopBits<>+27(SB)/1, $0x00
+DATA q4kTopBits<>+28(SB)/1, $0x30
+DATA q4kTopBits<>+29(SB)/1, $0x30
+DATA q4kTopBits<>+30(SB)/1, $0x30
+DATA q4kTopBits<>+31(SB)/1, $0x30
+DATA q4kTopBits<>+32(SB)/1, $0x00
+DATA q4kTopBits<>+33(SB)/1, $0x00
+DATA q4kTopBits<>+34(SB)/1, $0x00
+DATA q4kTopBits<>+35(SB)/1, $0x00
+DATA q4kTopBits<>+36(SB)/1, $0x30
+DATA q4kTopBits<>+37(SB)/1, $0x30
+DATA q4kTopBits<>+38(SB)/1, $0x30
+DATA q4kTopBits<>+39(SB)/1, $0x30
+DATA q4kTopBits<>+40(SB)/1, $0x00
+DATA q4kTopBits<>+41(SB)/1, $0x00
+DATA q4kTopBits<>+42(SB)/1, $0x00
+DATA q4kTopBits<>+43(SB)/1, $0x00
+DATA q4kTopBits<>+44(SB)/1, $0x30
+DATA q4kTopBits<>+45(SB)/1, $0x30
+DATA q4kTopBits<>+46(SB)/1, $0x30
+DATA q4kTopBits<>+47(SB)/1, $0x30
+DATA q4kTopBits<>+48(SB)/1, $0x00
+DATA q4kTopBits<>+49(SB)/1, $0x00
+DATA q4kTopBits<>+50(SB)/1, $0x00
+DATA q4kTopBits<>+51(SB)/1, $0x00
+DATA q4kTopBits<>+52(SB)/1, $0x30
+DATA q4kTopBits<>+53(SB)/1, $0x30
+DATA q4kTopBits<>+54(SB)/1, $0x30
+DATA q4kTopBits<>+55(SB)/1, $0x30
+DATA q4kTopBits<>+56(SB)/1, $0x00
+DATA q4kTopBits<>+57(SB)/1, $0x00
+DATA q4kTopBits<>+58(SB)/1, $0x00
+DATA q4kTopBits<>+59(SB)/1, $0x00
+DATA q4kTopBits<>+60(SB)/1, $0x30
+DATA q4kTopBits<>+61(SB)/1, $0x30
+DATA q4kTopBits<>+62(SB)/1, $0x30
+DATA q4kTopBits<>+63(SB)/1, $0x30
+GLOBL q4kTopBits<>(SB), RODATA|NOPTR, $64
+
+DATA q4kMinPairs<>+0(SB)/1, $0x08
+DATA q4kMinPairs<>+1(SB)/1, $0x80
+DATA q4kMinPairs<>+2(SB)/1, $0x08
+DATA q4kMinPairs<>+3(SB)/1, $0x80
+DATA q4kMinPairs<>+4(SB)/1, $0x09
+DATA q4kMinPairs<>+5(SB)/1, $0x80
+DATA q4kMinPairs<>+6(SB)/1, $0x09
+DATA q4kMinPairs<>+7(SB)/1, $0x80
+DATA q4kMinPairs<>+8(SB)/1, $0x0a
+DATA q4kMinPairs<>+9(SB)/1, $0x80
+DATA q4kMinPairs<>+10(SB)/1, $0x0a
+DATA q4kMinPairs<>+11(SB)/1, $0x80
+DATA q4kMinPairs<>+12(SB)/1, $0x0b
+DATA q4kMinPairs<>+13(SB)/1, $0x80
+DATA q4kMinPairs<>+14(SB)/1, $0x0b
+DATA q4kMinPairs<>+15(SB)/1, $0x80
+DATA q4kMinPairs<>+16(SB)/1, $0x0c
+DATA q4kMinPairs<>+17(SB)/1, $0x80
+DATA q4kMinPairs<>+18(SB)/1, $0x0c
+DATA q4kMinPairs<>+19(SB)/1, $0x80
+DATA q4kMinPairs<>+20(SB)/1, $0x0d
+DATA q4kMinPairs<>+21(SB)/1, $0x80
+DATA q4kMinPairs<>+22(SB)/1, $0x0d
+DATA q4kMinPairs<>+23(SB)/1, $0x80
+DATA q4kMinPairs<>+24(SB)/1, $0x0e
+DATA q4kMinPairs<>+25(SB)/1, $0x80
+DATA q4kMinPairs<>+26(SB)/1, $0x0e
+DATA q4kMinPairs<>+27(SB)/1, $0x80
+DATA q4kMinPairs<>+28(SB)/1, $0x0f
+DATA q4kMinPairs<>+29(SB)/1, $0x80
+DATA q4kMinPairs<>+30(SB)/1, $0x0f
+DATA q4kMinPairs<>+31(SB)/1, $0x80
+DATA q4kMinPairs<>+32(SB)/1, $0x08
+DATA q4kMinPairs<>+33(SB)/1, $0x80
+DATA q4kMinPairs<>+34(SB)/1, $0x08
+DATA q4kMinPairs<>+35(SB)/1, $0x80
+DATA q4kMinPairs<>+36(SB)/1, $0x09
+DATA q4kMinPairs<>+37(SB)/1, $0x80
+DATA q4kMinPairs<>+38(SB)/1, $0x09
+DATA q4kMinPairs<>+39(SB)/1, $0x80
+DATA q4kMinPairs<>+40(SB)/1, $0x0a
+DATA q4kMinPairs<>+41(SB)/1, $0x80
+DATA q4kMinPairs<>+42(SB)/1, $0x0a
+DATA q4kMinPairs<>+43(SB)/1, $0x80
+DATA q4kMinPairs<>+44(SB)/1, $0x0b
+DATA q4kMinPairs<>+45(SB)/1, $0x80
+DATA q4kMinPairs<>+46(SB)/1, $0x0b
+DATA q4kMinPairs<>+47(SB)/1, $0x80
+DATA q4kMinPairs<>+48(SB)/1, $0x0c
+DATA q4kMinPairs<>+49(SB)/1, $0x80
+DATA q4kMinPairs<>+50(SB)/1, $0x0c
+DATA q4kMinPairs<>+51(SB)/1, $0x80
+DATA q4kMinPairs<>+52(SB)/1, $0x0d
+DATA q4kMinPairs<>+53(SB)/1, $0x80
+DATA q4kMinPairs<>+54(SB)/1, $0x0d
+DATA q4kMinPairs<>+55(SB)/1, $0x80
+DATA q4kMinPairs<>+56(SB)/1, $0x0e
+DATA q4kMinPairs<>+57(SB)/1, $0x80
+DATA q4kMinPairs<>+58(SB)/1, $0x0e
+DATA q4kMinPairs<>+59(SB)/1, $0x80
+DATA q4kMinPairs<>+60(SB)/1, $0x0f
+DATA q4kMinPairs<>+61(SB)/1, $0x80
+DATA q4kMinPairs<>+62(SB)/1, $0x0f
+DATA q4kMinPairs<>+63(SB)/1, $0x80
+GLOBL q4kMinPairs<>(SB), RODATA|NOPTR, $64
+
+DATA halfShifts04<>+0(SB)/1, $0x00
+DATA halfShifts04<>+1(SB)/1, $0x00
+DATA halfShifts04<>+2(SB)/1, $0x00
+DATA halfShifts04<>+3(SB)/1, $0x00
+DATA halfShifts04<>+4(SB)/1, $0x00
+DATA halfShifts04<>+5(SB)/1, $0x00
+DATA halfShifts04<>+6(SB)/1, $0x00
+DATA halfShifts04<>+7(SB)/1, $0x00
+DATA halfShifts04<>+8(SB)/1, $0x00
+DATA halfShifts04<>+9(SB)/1, $0x00
+DATA halfShifts04<>+10(SB)/1, $0x00
+DATA halfShifts04<>+11(SB)/1, $0x00
+DATA halfShifts04<>+12(SB)/1, $0x00
+DATA halfShifts04<>+13(SB)/1, $0x00
+DATA halfShifts04<>+14(SB)/1, $0x00
+DATA halfShifts04<>+15(SB)/1, $0x00
+DATA halfShifts04<>+16(SB)/1, $0x00
+DATA halfShifts04<>+17(SB)/1, $0x00
+DATA halfShifts04<>+18(SB)/1, $0x00
+DATA halfShifts04<>+19(SB)/1, $0x00
+DATA halfShifts04<>+20(SB)/1, $0x00
+DATA halfShifts04<>+21(SB)/1, $0x00
+DATA halfShifts04<>+22(SB)/1, $0x00
+DATA halfShifts04<>+23(SB)/1, $0x00
+DATA halfShifts04<>+24(SB)/1, $0x00
+DATA halfShifts04<>+25(SB)/1, $0x00
+DATA halfShifts04<>+26(SB)/1, $0x00
+DATA halfShifts04<>+27(SB)/1, $0x00
+DATA halfShifts04<>+28(SB)/1, $0x00
+DATA halfShifts04<>+29(SB)/1, $0x00
+DATA halfShifts04<>+30(SB)/1, $0x00
+DATA halfShifts04<>+31(SB)/1, $0x00
+DATA halfShifts04<>+32(SB)/1, $0x04
+DATA halfShifts04<>+33(SB)/1, $0x00
+DATA halfShifts04<>+34(SB)/1, $0x04
+DATA halfShifts04<>+35(SB)/1, $0x00
+DATA halfShifts04<>+36(SB)/1, $0x04
+DATA halfShifts04<>+37(SB)/1, $0x00
+DATA halfShifts04<>+38(SB)/1, $0x04
+DATA halfShifts04<>+39(SB)/1, $0x00
+DATA halfShifts04<>+40(SB)/1, $0x04
+DATA halfShifts04<>+41(SB)/1, $0x00
+DATA halfShifts04<>+42(SB)/1, $0x04
+DATA halfShifts04<>+43(SB)/1, $0x00
+DATA halfShifts04<>+44(SB)/1, $0x04
+DATA halfShifts04<>+45(SB)/1, $0x00
+DATA halfShifts04<>+46(SB)/1, $0x04
+DATA halfShifts04<>+47(SB)/1, $0x00
+DATA halfShifts04<>+48(SB)/1, $0x04
+DATA halfShifts04<>+49(SB)/1, $0x00
+DATA halfShifts04<>+50(SB)/1, $0x04
+DATA halfShifts04<>+51(SB)/1, $0x00
+DATA halfShifts04<>+52(SB)/1, $0x04
+DATA halfShifts04<>+53(SB)/1, $0x00
+DATA halfShifts04<>+54(SB)/1, $0x04
+DATA halfShifts04<>+55(SB)/1, $0x00
+DATA halfShifts04<>+56(SB)/1, $0x04
+DATA halfShifts04<>+57(SB)/1, $0x00
+DATA halfShifts04<>+58(SB)/1, $0x04
+DATA halfShifts04<>+59(SB)/1, $0x00
+DATA halfShifts04<>+60(SB)/1, $0x04
+DATA halfShifts04<>+61(SB)/1, $0x00
+DATA halfShifts04<>+62(SB)/1, $0x04
+DATA halfShifts04<>+63(SB)/1, $0x00
+GLOBL halfShifts04<>(SB), RODATA|NOPTR, $64
+
+DATA q4kScales0<>+0(SB)/1, $0x00
+DATA q4kScales0<>+1(SB)/1, $0x80
+DATA q4kScales0<>+2(SB)/1, $0x00
+DATA q4kScales0<>+3(SB)/1, $0x80
+DATA q4kScales0<>+4(SB)/1, $0x00
+DATA q4kScales0<>+5(SB)/1, $0x80
+DATA q4kScales0<>+6(SB)/1, $0x00
+DATA q4kScales0<>+7(SB)/1, $0x80
+DATA q4kScales0<>+8(SB)/1, $0x00
+DATA q4kScales0<>+9(SB)/1, $0x80
+DATA q4kScales0<>+10(SB)/1, $0x00
+DATA q4kScales0<>+11(SB)/1, $0x80
+DATA q4kScales0<>+12(SB)/1, $0x00
+DATA q4kScales0<>+13(SB)/1, $0x80
+DATA q4kScales0<>+14(SB)/1, $0x00
+DATA q4kScales0<>+15(SB)/1, $0x80
+DATA q4kScales0<>+16(SB)/1, $0x00
+DATA q4kScales0<>+17(SB)/1, $0x80
+DATA q4kScales0<>+18(SB)/1, $0x00
+DATA q4kScales0<>+19(SB)/1, $0x80
+DATA q4kScales0<>+20(SB)/1, $0x00
+DATA q4kScales0<>+21(SB)/1, $0x80
+DATA q4kScales0<>+22(SB)/1, $0x00
+DATA q4kScales0<>+23(SB)/1, $0x80
+DATA q4kScales0<>+24(SB)/1, $0x00
+DATA q4kScales0<>+25(SB)/1, $0x80
+DATA q4kScales0<>+26(SB)/1, $0x00
+DATA q4kScales0<>+27(SB)/1, $0x80
+DATA q4kScales0<>+28(SB)/1, $0x00
+DATA q4kScales0<>+29(SB)/1, $0x80
+DATA q4kScales0<>+30(SB)/1, $0x00
+DATA q4kScales0<>+31(SB)/1, $0x80
+DATA q4kScales0<>+32(SB)/1, $0x01
+DATA q4kScales0<>+33(SB)/1, $0x80
+DATA q4kScales0<>+34(SB)/1, $0x01
+DATA q4kScales0<>+35(SB)/1, $0x80
+DATA q4kScales0<>+36(SB)/1, $0x01
+DATA q4kScales0<>+37(SB)/1, $0x80
+DATA q4kScales0<>+38(SB)/1, $0x01
+DATA q4kScales0<>+39(SB)/1, $0x80
+DATA q4kScales0<>+40(SB)/1, $0x01
+DATA q4kScales0<>+41(SB)/1, $0x80
+DATA q4kScales0<>+42(SB)/1, $0x01
+DATA q4kScales0<>+43(SB)/1, $0x80
+DATA q4kScales0<>+44(SB)/1, $0x01
+DATA q4kScales0<>+45(SB)/1, $0x80
+DATA q4kScales0<>+46(SB)/1, $0x01
+DATA q4kScales0<>+47(SB)/1, $0x80
+DATA q4kScales0<>+48(SB)/1, $0x01
+DATA q4kScales0<>+49(SB)/1, $0x80
+DATA q4kScales0<>+50(SB)/1, $0x01
+DATA q4kScales0<>+51(SB)/1, $0x80
+DATA q4kScales0<>+52(SB)/1, $0x01
+DATA q4kScales0<>+53(SB)/1, $0x80
+DATA q4kScales0<>+54(SB)/1, $0x01
+DATA q4kScales0<>+55(SB)/1, $0x80
+DATA q4kScales0<>+56(SB)/1, $0x01
+DATA q4kScales0<>+57(SB)/1, $0x80
+DATA q4kScales0<>+58(SB)/1, $0x01
+DATA q4kScales0<>+59(SB)/1, $0x80
+DATA q4kScales0<>+60(SB)/1, $0x01
+DATA q4kScales0<>+61(SB)/1, $0x80
+DATA q4kScales0<>+62(SB)/1, $0x01
+DATA q4kScales0<>+63(SB)/1, $0x80
+GLOBL q4kScales0<>(SB), RODATA|NOPTR, $64
+
+DATA q4kScales1<>+0(SB)/1, $0x02
+DATA q4kScales1<>+1(SB)/1, $0x80
+DATA q4kScales1<>+2(SB)/1, $0x02
+DATA q4kScales1<>+3(SB)/1, $0x80
+DATA q4kScales1<>+4(SB)/1, $0x02
+DATA q4kScales1<>+5(SB)/1, $0x80
+DATA q4kScales1<>+6(SB)/1, $0x02
+DATA q4kScales1<>+7(SB)/1, $0x80
+DATA q4kScales1<>+8(SB)/1, $0x02
+DATA q4kScales1<>+9(SB)/1, $0x80
+DATA q4kScales1<>+10(SB)/1, $0x02
+DATA q4kScales1<>+11(SB)/1, $0x80
+DATA q4kScales1<>+12(SB)/1, $0x02
+DATA q4kScales1<>+13(SB)/1, $0x80
+DATA q4kScales1<>+14(SB)/1, $0x02
+DATA q4kScales1<>+15(SB)/1, $0x80
+DATA q4kScales1<>+16(SB)/1, $0x02
+DATA q4kScales1<>+17(SB)/1, $0x80
+DATA q4kScales1<>+18(SB)/1, $0x02
+DATA q4kScales1<>+19(SB)/1, $0x80
+DATA q4kScales1<>+20(SB)/1, $0x02
+DATA q4kScales1<>+21(SB)/1, $0x80
+DATA q4kScales1<>+22(SB)/1, $0x02
+DATA q4kScales1<>+23(SB)/1, $0x80
+DATA q4kScales1<>+24(SB)/1, $0x02
+DATA q4kScales1<>+25(SB)/1, $0x80
+DATA q4kScales1<>+26(SB)/1, $0x02
+DATA q4kScales1<>+27(SB)/1, $0x80
+DATA q4kScales1<>+28(SB)/1, $0x02
+DATA q4kScales1<>+29(SB)/1, $0x80
+DATA q4kScales1<>+30(SB)/1, $0x02
+DATA q4kScales1<>+31(SB)/1, $0x80
+DATA q4kScales1<>+32(SB)/1, $0x03
+DATA q4kScales1<>+33(SB)/1, $0x80
+DATA q4kScales1<>+34(SB)/1, $0x03
+DATA q4kScales1<>+35(SB)/1, $0x80
+DATA q4kScales1<>+36(SB)/1, $0x03
+DATA q4kScales1<>+37(SB)/1, $0x80
+DATA q4kScales1<>+38(SB)/1, $0x03
+DATA q4kScales1<>+39(SB)/1, $0x80
+DATA q4kScales1<>+40(SB)/1, $0x03
+DATA q4kScales1<>+41(SB)/1, $0x80
+DATA q4kScales1<>+42(SB)/1, $0x03
+DATA q4kScales1<>+43(SB)/1, $0x80
+DATA q4kScales1<>+44(SB)/1, $0x03
+DATA q4kScales1<>+45(SB)/1, $0x80
+DATA q4kScales1<>+46(SB)/1, $0x03
+DATA q4kScales1<>+47(SB)/1, $0x80
+DATA q4kScales1<>+48(SB)/1, $0x03
+DATA q4kScales1<>+49(SB)/1, $0x80
+DATA q4kScales1<>+50(SB)/1, $0x03
+DATA q4kScales1<>+51(SB)/1, $0x80
+DATA q4kScales1<>+52(SB)/1, $0x03
+DATA q4kScales1<>+53(SB)/1, $0x80
+DATA q4kScales1<>+54(SB)/1, $0x03
+DATA q4kScales1<>+55(SB)/1, $0x80
+DATA q4kScales1<>+56(SB)/1, $0x03
+DATA q4kScales1<>+57(SB)/1, $0x80
+DATA q4kScales1<>+58(SB)/1, $0x03
+DATA q4kScales1<>+59(SB)/1, $0x80
+DATA q4kScales1<>+60(SB)/1, $0x03
+DATA q4kScales1<>+61(SB)/1, $0x80
+DATA q4kScales1<>+62(SB)/1, $0x03
+DATA q4kScales1<>+63(SB)/1, $0x80
+GLOBL q4kScales1<>(SB), RODATA|NOPTR, $64
+
+DATA q4kScales2<>+0(SB)/1, $0x04
+DATA q4kScales2<>+1(SB)/1, $0x80
+DATA q4kScales2<>+2(SB)/1, $0x04
+DATA q4kScales2<>+3(SB)/1, $0x80
+DATA q4kScales2<>+4(SB)/1, $0x04
+DATA q4kScales2<>+5(SB)/1, $0x80
+DATA q4kScales2<>+6(SB)/1, $0x04
+DATA q4kScales2<>+7(SB)/1, $0x80
+DATA q4kScales2<>+8(SB)/1, $0x04
+DATA q4kScales2<>+9(SB)/1, $0x80
+DATA q4kScales2<>+10(SB)/1, $0x04
+DATA q4kScales2<>+11(SB)/1, $0x80
+DATA q4kScales2<>+12(SB)/1, $0x04
+DATA q4kScales2<>+13(SB)/1, $0x80
+DATA q4kScales2<>+14(SB)/1, $0x04
+DATA q4kScales2<>+15(SB)/1, $0x80
+DATA q4kScales2<>+16(SB)/1, $0x04
+DATA q4kScales2<>+17(SB)/1, $0x80
+DATA q4kScales2<>+18(SB)/1, $0x04
+DATA q4kScales2<>+19(SB)/1, $0x80
+DATA q4kScales2<>+20(SB)/1, $0x04
+DATA q4kScales2<>+21(SB)/1, $0x80
+DATA q4kScales2<>+22(SB)/1, $0x04
+DATA q4kScales2<>+23(SB)/1, $0x80
+DATA q4kScales2<>+24(SB)/1, $0x04
+DATA q4kScales2<>+25(SB)/1, $0x80
+DATA q4kScales2<>+26(SB)/1, $0x04
+DATA q4kScales2<>+27(SB)/1, $0x80
+DATA q4kScales2<>+28(SB)/1, $0x04
+DATA q4kScales2<>+29(SB)/1, $0x80
+DATA q4kScales2<>+30(SB)/1, $0x04
+DATA q4kScales2<>+31(SB)/1, $0x80
+DATA q4kScales2<>+32(SB)/1, $0x05
+DATA q4kScales2<>+33(SB)/1, $0x80
+DATA q4kScales2<>+34(SB)/1, $0x05
+DATA q4kScales2<>+35(SB)/1, $0x80
+DATA q4kScales2<>+36(SB)/1, $0x05
+DATA q4kScales2<>+37(SB)/1, $0x80
+DATA q4kScales2<>+38(SB)/1, $0x05
+DATA q4kScales2<>+39(SB)/1, $0x80
+DATA q4kScales2<>+40(SB)/1, $0x05
+DATA q4kScales2<>+41(SB)/1, $0x80
+DATA q4kScales2<>+42(SB)/1, $0x05
+DATA q4kScales2<>+43(SB)/1, $0x80
+DATA q4kScales2<>+44(SB)/1, $0x05
+DATA q4kScales2<>+45(SB)/1, $0x80
+DATA q4kScales2<>+46(SB)/1, $0x05
+DATA q4kScales2<>+47(SB)/1, $0x80
+DATA q4kScales2<>+48(SB)/1, $0x05
+DATA q4kScales2<>+49(SB)/1, $0x80
+DATA q4kScales2<>+50(SB)/1, $0x05
+DATA q4kScales2<>+51(SB)/1, $0x80
+DATA q4kScales2<>+52(SB)/1, $0x05
+DATA q4kScales2<>+53(SB)/1, $0x80
+DATA q4kScales2<>+54(SB)/1, $0x05
+DATA q4kScales2<>+55(SB)/1, $0x80
+DATA q4kScales2<>+56(SB)/1, $0x05
+DATA q4kScales2<>+57(SB)/1, $0x80
+DATA q4kScales2<>+58(SB)/1, $0x05
+DATA q4kScales2<>+59(SB)/1, $0x80
+DATA q4kScales2<>+60(SB)/1, $0x05
+DATA q4kScales2<>+61(SB)/1, $0x80
+DATA q4kScales2<>+62(SB)/1, $0x05
+DATA q4kScales2<>+63(SB)/1, $0x80
+GLOBL q4kScales2<>(SB), RODATA|NOPTR, $64
+
+DATA q4kScales3<>+0(SB)/1, $0x06
+DATA q4kScales3<>+1(SB)/1, $0x80
+DATA q4kScales3<>+2(SB)/1, $0x06
+DATA q4kScales3<>+3(SB)/1, $0x80
+DATA q4kScales3<>+4(SB)/1, $0x06
+DATA q4kScales3<>+5(SB)/1, $0x80
+DATA q4kScales3<>+6(SB)/1, $0x06
+DATA q4kScales3<>+7(SB)/1, $0x80
+DATA q4kScales3<>+8(SB)/1, $0x06
+DATA q4kScales3<>+9(SB)/1, $0x80
+DATA q4kScales3<>+10(SB)/1, $0x06
+DATA q4kScales3<>+11(SB)/1, $0x80
+DATA q4kScales3<>+12(SB)/1, $0x06
+DATA q4kScales3<>+13(SB)/1, $0x80
+DATA q4kScales3<>+14(SB)/1, $0x06
+DATA q4kScales3<>+15(SB)/1, $0x80
+DATA q4kScales3<>+16(SB)/1, $0x06
+DATA q4kScales3<>+17(SB)/1, $0x80
+DATA q4kScales3<>+18(SB)/1, $0x06
+DATA q4kScales3<>+19(SB)/1, $0x80
+DATA q4kScales3<>+20(SB)/1, $0x06
+DATA q4kScales3<>+21(SB)/1, $0x80
+DATA q4kScales3<>+22(SB)/1, $0x06
+DATA q4kScales3<>+23(SB)/1, $0x80
+DATA q4kScales3<>+24(SB)/1, $0x06
+DATA q4kScales3<>+25(SB)/1, $0x80
+DATA q4kScales3<>+26(SB)/1, $0x06
+DATA q4kScales3<>+27(SB)/1, $0x80
+DATA q4kScales3<>+28(SB)/1, $0x06
+DATA q4kScales3<>+29(SB)/1, $0x80
+DATA q4kScales3<>+30(SB)/1, $0x06
+DATA q4kScales3<>+31(SB)/1, $0x80
+DATA q4kScales3<>+32(SB)/1, $0x07
+DATA q4kScales3<>+33(SB)/1, $0x80
+DATA q4kScales3<>+34(SB)/1, $0x07
+DATA q4kScales3<>+35(SB)/1, $0x80
+DATA q4kScales3<>+36(SB)/1, $0x07
+DATA q4kScales3<>+37(SB)/1, $0x80
+DATA q4kScales3<>+38(SB)/1, $0x07
+DATA q4kScales3<>+39(SB)/1, $0x80
+DATA q4kScales3<>+40(SB)/1, $0x07
+DATA q4kScales3<>+41(SB)/1, $0x80
+DATA q4kScales3<>+42(SB)/1, $0x07
+DATA q4kScales3<>+43(SB)/1, $0x80
+DATA q4kScales3<>+44(SB)/1, $0x07
+DATA q4kScales3<>+45(SB)/1, $0x80
+DATA q4kScales3<>+46(SB)/1, $0x07
+DATA q4kScales3<>+47(SB)/1, $0x80
+DATA q4kScales3<>+48(SB)/1, $0x07
+DATA q4kScales3<>+49(SB)/1, $0x80
+DATA q4kScales3<>+50(SB)/1, $0x07
+DATA q4kScales3<>+51(SB)/1, $0x80
+DATA q4kScales3<>+52(SB)/1, $0x07
+DATA q4kScales3<>+53(SB)/1, $0x80
+DATA q4kScales3<>+54(SB)/1, $0x07
+DATA q4kScales3<>+55(SB)/1, $0x80
+DATA q4kScales3<>+56(SB)/1, $0x07
+DATA q4kScales3<>+57(SB)/1, $0x80
+DATA q4kScales3<>+58(SB)/1, $0x07
+DATA q4kScales3<>+59(SB)/1, $0x80
+DATA q4kScales3<>+60(SB)/1, $0x07
+DATA q4kScales3<>+61(SB)/1, $0x80
+DATA q4kScales3<>+62(SB)/1, $0x07
+DATA q4kScales3<>+63(SB)/1, $0x80
+GLOBL q4kScales3<>(SB), RODATA|NOPTR, $64
+
+// func dotQ4Kx1x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ4Kx1x2VNNI(SB), NOSPLIT, $128-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), DX
+	MOVQ      nb+32(FP), BX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+
+dotQ4Kx1x2VNNI_loop:
+	TESTQ           BX, BX
+	JZ              dotQ4Kx1x2VNNI_end
+	VBROADCASTSS    288(CX), Z2
+	VMOVDQU32       256(CX), Y3
+	VBROADCASTSS    288(DX), Y4
+	VINSERTF64X4    $0x01, Y4, Z2, Z2
+	VINSERTI64X4    $0x01, 256(DX), Z3, Z3
+	VMOVUPS         Z2, (SP)
+	VMOVDQU64       Z3, 64(SP)
+	VBROADCASTI32X4 4(AX), Z2
+	VPSHUFB         q4kScaleLo<>+0(SB), Z2, Z4
+	VPSRLW          $0x04, Z4, Z5
+	VPANDD          q4kHighNibble<>+0(SB), Z5, Z5
+	VPANDD          q4kLowBits<>+0(SB), Z4, Z4
+	VPORD           Z5, Z4, Z4
+	VPSHUFB         q4kScaleHi<>+0(SB), Z2, Z2
+	VPSRLW          $0x02, Z2, Z2
+	VPANDD          q4kTopBits<>+0(SB), Z2, Z2
+	VPORD           Z2, Z4, Z5
+	VPSHUFB         q4kMinPairs<>+0(SB), Z5, Z6
+	VPBROADCASTW    (AX), Y3
+	VCVTPH2PS       Y3, Z2
+	VPBROADCASTW    2(AX), Y3
+	VCVTPH2PS       Y3, Z4
+	VBROADCASTI64X4 16(AX), Z7
+	VPSRLVW         halfShifts04<>+0(SB), Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VPSHUFB         q4kScales0<>+0(SB), Z5, Z8
+	VPMADDUBSW      (CX), Z7, Z9
+	VPMADDWD        Z8, Z9, Z9
+	VPMADDUBSW      (DX), Z7, Z7
+	VPMADDWD        Z8, Z7, Z7
+	VBROADCASTI64X4 48(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         q4kScales1<>+0(SB), Z5, Z10
+	VPMADDUBSW      64(CX), Z8, Z11
+	VPDPWSSD        Z10, Z11, Z9
+	VPMADDUBSW      64(DX), Z8, Z8
+	VPDPWSSD        Z10, Z8, Z7
+	VBROADCASTI64X4 80(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         q4kScales2<>+0(SB), Z5, Z10
+	VPMADDUBSW      128(CX), Z8, Z11
+	VPDPWSSD        Z10, Z11, Z9
+	VPMADDUBSW      128(DX), Z8, Z8
+	VPDPWSSD        Z10, Z8, Z7
+	VBROADCASTI64X4 112(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         q4kScales3<>+0(SB), Z5, Z5
+	VPMADDUBSW      192(CX), Z8, Z10
+	VPDPWSSD        Z5, Z10, Z9
+	VPMADDUBSW      192(DX), Z8, Z8
+	VPDPWSSD        Z5, Z8, Z7
+	VSHUFI64X2      $0x44, Z7, Z9, Z5
+	VSHUFI64X2      $0xee, Z7, Z9, Z7
+	VPADDD          Z7, Z5, Z5
+	VCVTDQ2PS       Z5, Z5
+	VMULPS          (SP), Z2, Z2
+	VFMADD231PS     Z2, Z5, Z1
+	VPMADDWD        64(SP), Z6, Z5
+	VCVTDQ2PS       Z5, Z5
+	VMULPS          (SP), Z4, Z2
+	VFNMADD231PS    Z2, Z5, Z1
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, DX
+	DECQ            BX
+	JMP             dotQ4Kx1x2VNNI_loop
+
+dotQ4Kx1x2VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X2
+	VADDPS        X2, X1, X1
+	VMOVHLPS      X1, X1, X2
+	VADDPS        X2, X1, X1
+	VMOVSHDUP     X1, X2
+	VADDSS        X2, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx1x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ4Kx1x3VNNI(SB), NOSPLIT, $256-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), DX
+	MOVQ      nb+32(FP), SI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+
+dotQ4Kx1x3VNNI_loop:
+	TESTQ           SI, SI
+	JZ              dotQ4Kx1x3VNNI_end
+	VBROADCASTSS    288(CX), Z3
+	VMOVDQU32       256(CX), Y4
+	VBROADCASTSS    288(BX), Y5
+	VINSERTF64X4    $0x01, Y5, Z3, Z3
+	VINSERTI64X4    $0x01, 256(BX), Z4, Z4
+	VMOVUPS         Z3, (SP)
+	VMOVDQU64       Z4, 64(SP)
+	VBROADCASTSS    288(DX), Z3
+	VMOVDQU32       256(DX), Y5
+	VMOVUPS         Z3, 128(SP)
+	VMOVDQU64       Z5, 192(SP)
+	VBROADCASTI32X4 4(AX), Z3
+	VPSHUFB         q4kScaleLo<>+0(SB), Z3, Z6
+	VPSRLW          $0x04, Z6, Z7
+	VPANDD          q4kHighNibble<>+0(SB), Z7, Z7
+	VPANDD          q4kLowBits<>+0(SB), Z6, Z6
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q4kScaleHi<>+0(SB), Z3, Z3
+	VPSRLW          $0x02, Z3, Z3
+	VPANDD          q4kTopBits<>+0(SB), Z3, Z3
+	VPORD           Z3, Z6, Z7
+	VPSHUFB         q4kMinPairs<>+0(SB), Z7, Z8
+	VPBROADCASTW    (AX), Y4
+	VCVTPH2PS       Y4, Z3
+	VPBROADCASTW    2(AX), Y4
+	VCVTPH2PS       Y4, Z6
+	VBROADCASTI64X4 16(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales0<>+0(SB), Z7, Z10
+	VPMADDUBSW      (CX), Z9, Z11
+	VPMADDWD        Z10, Z11, Z11
+	VPMADDUBSW      (BX), Z9, Z12
+	VPMADDWD        Z10, Z12, Z12
+	VPMADDUBSW      (DX), Z9, Z9
+	VPMADDWD        Z10, Z9, Z9
+	VBROADCASTI64X4 48(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales1<>+0(SB), Z7, Z13
+	VPMADDUBSW      64(CX), Z10, Z14
+	VPDPWSSD        Z13, Z14, Z11
+	VPMADDUBSW      64(BX), Z10, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      64(DX), Z10, Z10
+	VPDPWSSD        Z13, Z10, Z9
+	VBROADCASTI64X4 80(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales2<>+0(SB), Z7, Z13
+	VPMADDUBSW      128(CX), Z10, Z14
+	VPDPWSSD        Z13, Z14, Z11
+	VPMADDUBSW      128(BX), Z10, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      128(DX), Z10, Z10
+	VPDPWSSD        Z13, Z10, Z9
+	VBROADCASTI64X4 112(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales3<>+0(SB), Z7, Z7
+	VPMADDUBSW      192(CX), Z10, Z13
+	VPDPWSSD        Z7, Z13, Z11
+	VPMADDUBSW      192(BX), Z10, Z13
+	VPDPWSSD        Z7, Z13, Z12
+	VPMADDUBSW      192(DX), Z10, Z10
+	VPDPWSSD        Z7, Z10, Z9
+	VSHUFI64X2      $0x44, Z12, Z11, Z7
+	VSHUFI64X2      $0xee, Z12, Z11, Z10
+	VPADDD          Z10, Z7, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          (SP), Z3, Z10
+	VFMADD231PS     Z10, Z7, Z1
+	VPMADDWD        64(SP), Z8, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          (SP), Z6, Z10
+	VFNMADD231PS    Z10, Z7, Z1
+	VEXTRACTI64X4   $0x01, Z9, Y4
+	VPADDD          Y4, Y9, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          128(SP), Y3, Y3
+	VFMADD231PS     Y3, Y4, Y2
+	VPMADDWD        192(SP), Y8, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          128(SP), Y6, Y3
+	VFNMADD231PS    Y3, Y4, Y2
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, BX
+	ADDQ            $0x00000140, DX
+	DECQ            SI
+	JMP             dotQ4Kx1x3VNNI_loop
+
+dotQ4Kx1x3VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X3, X1, X1
+	VMOVHLPS      X1, X1, X3
+	VADDPS        X3, X1, X1
+	VMOVSHDUP     X1, X3
+	VADDSS        X3, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx1x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ4Kx1x4VNNI(SB), NOSPLIT, $256-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), SI
+	LEAQ      (SI)(DX*1), DX
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+
+dotQ4Kx1x4VNNI_loop:
+	TESTQ           DI, DI
+	JZ              dotQ4Kx1x4VNNI_end
+	VBROADCASTSS    288(CX), Z3
+	VMOVDQU32       256(CX), Y4
+	VBROADCASTSS    288(BX), Y5
+	VINSERTF64X4    $0x01, Y5, Z3, Z3
+	VINSERTI64X4    $0x01, 256(BX), Z4, Z4
+	VMOVUPS         Z3, (SP)
+	VMOVDQU64       Z4, 64(SP)
+	VBROADCASTSS    288(SI), Z3
+	VMOVDQU32       256(SI), Y5
+	VBROADCASTSS    288(DX), Y4
+	VINSERTF64X4    $0x01, Y4, Z3, Z3
+	VINSERTI64X4    $0x01, 256(DX), Z5, Z5
+	VMOVUPS         Z3, 128(SP)
+	VMOVDQU64       Z5, 192(SP)
+	VBROADCASTI32X4 4(AX), Z3
+	VPSHUFB         q4kScaleLo<>+0(SB), Z3, Z6
+	VPSRLW          $0x04, Z6, Z7
+	VPANDD          q4kHighNibble<>+0(SB), Z7, Z7
+	VPANDD          q4kLowBits<>+0(SB), Z6, Z6
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q4kScaleHi<>+0(SB), Z3, Z3
+	VPSRLW          $0x02, Z3, Z3
+	VPANDD          q4kTopBits<>+0(SB), Z3, Z3
+	VPORD           Z3, Z6, Z7
+	VPSHUFB         q4kMinPairs<>+0(SB), Z7, Z8
+	VPBROADCASTW    (AX), Y4
+	VCVTPH2PS       Y4, Z3
+	VPBROADCASTW    2(AX), Y4
+	VCVTPH2PS       Y4, Z6
+	VBROADCASTI64X4 16(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales0<>+0(SB), Z7, Z10
+	VPMADDUBSW      (CX), Z9, Z11
+	VPMADDWD        Z10, Z11, Z11
+	VPMADDUBSW      (BX), Z9, Z12
+	VPMADDWD        Z10, Z12, Z12
+	VPMADDUBSW      (SI), Z9, Z13
+	VPMADDWD        Z10, Z13, Z13
+	VPMADDUBSW      (DX), Z9, Z9
+	VPMADDWD        Z10, Z9, Z9
+	VBROADCASTI64X4 48(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales1<>+0(SB), Z7, Z14
+	VPMADDUBSW      64(CX), Z10, Z15
+	VPDPWSSD        Z14, Z15, Z11
+	VPMADDUBSW      64(BX), Z10, Z15
+	VPDPWSSD        Z14, Z15, Z12
+	VPMADDUBSW      64(SI), Z10, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      64(DX), Z10, Z10
+	VPDPWSSD        Z14, Z10, Z9
+	VBROADCASTI64X4 80(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales2<>+0(SB), Z7, Z14
+	VPMADDUBSW      128(CX), Z10, Z15
+	VPDPWSSD        Z14, Z15, Z11
+	VPMADDUBSW      128(BX), Z10, Z15
+	VPDPWSSD        Z14, Z15, Z12
+	VPMADDUBSW      128(SI), Z10, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      128(DX), Z10, Z10
+	VPDPWSSD        Z14, Z10, Z9
+	VBROADCASTI64X4 112(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales3<>+0(SB), Z7, Z7
+	VPMADDUBSW      192(CX), Z10, Z14
+	VPDPWSSD        Z7, Z14, Z11
+	VPMADDUBSW      192(BX), Z10, Z14
+	VPDPWSSD        Z7, Z14, Z12
+	VPMADDUBSW      192(SI), Z10, Z14
+	VPDPWSSD        Z7, Z14, Z13
+	VPMADDUBSW      192(DX), Z10, Z10
+	VPDPWSSD        Z7, Z10, Z9
+	VSHUFI64X2      $0x44, Z12, Z11, Z7
+	VSHUFI64X2      $0xee, Z12, Z11, Z10
+	VPADDD          Z10, Z7, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          (SP), Z3, Z10
+	VFMADD231PS     Z10, Z7, Z1
+	VPMADDWD        64(SP), Z8, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          (SP), Z6, Z10
+	VFNMADD231PS    Z10, Z7, Z1
+	VSHUFI64X2      $0x44, Z9, Z13, Z7
+	VSHUFI64X2      $0xee, Z9, Z13, Z9
+	VPADDD          Z9, Z7, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          128(SP), Z3, Z3
+	VFMADD231PS     Z3, Z7, Z2
+	VPMADDWD        192(SP), Z8, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          128(SP), Z6, Z3
+	VFNMADD231PS    Z3, Z7, Z2
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, BX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DX
+	DECQ            DI
+	JMP             dotQ4Kx1x4VNNI_loop
+
+dotQ4Kx1x4VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X3, X1, X1
+	VMOVHLPS      X1, X1, X3
+	VADDPS        X3, X1, X1
+	VMOVSHDUP     X1, X3
+	VADDSS        X3, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx2x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ4Kx2x1VNNI(SB), NOSPLIT, $128-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	MOVQ      nb+32(FP), BX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+
+dotQ4Kx2x1VNNI_loop:
+	TESTQ           BX, BX
+	JZ              dotQ4Kx2x1VNNI_end
+	VBROADCASTSS    288(DX), Z3
+	VMOVDQU32       256(DX), Y4
+	VMOVUPS         Z3, (SP)
+	VMOVDQU64       Z4, 64(SP)
+	VBROADCASTI32X4 4(AX), Z3
+	VPSHUFB         q4kScaleLo<>+0(SB), Z3, Z5
+	VPSRLW          $0x04, Z5, Z6
+	VPANDD          q4kHighNibble<>+0(SB), Z6, Z6
+	VPANDD          q4kLowBits<>+0(SB), Z5, Z5
+	VPORD           Z6, Z5, Z5
+	VPSHUFB         q4kScaleHi<>+0(SB), Z3, Z3
+	VPSRLW          $0x02, Z3, Z3
+	VPANDD          q4kTopBits<>+0(SB), Z3, Z3
+	VPORD           Z3, Z5, Z6
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z7
+	VPBROADCASTW    (AX), Y4
+	VCVTPH2PS       Y4, Z3
+	VPBROADCASTW    2(AX), Y4
+	VCVTPH2PS       Y4, Z5
+	VBROADCASTI64X4 16(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z9
+	VPMADDUBSW      (DX), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VBROADCASTI64X4 48(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z10
+	VPMADDUBSW      64(DX), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VBROADCASTI64X4 80(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z10
+	VPMADDUBSW      128(DX), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VBROADCASTI64X4 112(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(DX), Z9, Z9
+	VPDPWSSD        Z6, Z9, Z8
+	VEXTRACTI64X4   $0x01, Z8, Y4
+	VPADDD          Y4, Y8, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          (SP), Y3, Y3
+	VFMADD231PS     Y3, Y4, Y1
+	VPMADDWD        64(SP), Y7, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          (SP), Y5, Y3
+	VFNMADD231PS    Y3, Y4, Y1
+	VBROADCASTI32X4 4(CX), Z3
+	VPSHUFB         q4kScaleLo<>+0(SB), Z3, Z5
+	VPSRLW          $0x04, Z5, Z6
+	VPANDD          q4kHighNibble<>+0(SB), Z6, Z6
+	VPANDD          q4kLowBits<>+0(SB), Z5, Z5
+	VPORD           Z6, Z5, Z5
+	VPSHUFB         q4kScaleHi<>+0(SB), Z3, Z3
+	VPSRLW          $0x02, Z3, Z3
+	VPANDD          q4kTopBits<>+0(SB), Z3, Z3
+	VPORD           Z3, Z5, Z6
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z7
+	VPBROADCASTW    (CX), Y4
+	VCVTPH2PS       Y4, Z3
+	VPBROADCASTW    2(CX), Y4
+	VCVTPH2PS       Y4, Z5
+	VBROADCASTI64X4 16(CX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z9
+	VPMADDUBSW      (DX), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VBROADCASTI64X4 48(CX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z10
+	VPMADDUBSW      64(DX), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VBROADCASTI64X4 80(CX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z10
+	VPMADDUBSW      128(DX), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VBROADCASTI64X4 112(CX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(DX), Z9, Z9
+	VPDPWSSD        Z6, Z9, Z8
+	VEXTRACTI64X4   $0x01, Z8, Y4
+	VPADDD          Y4, Y8, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          (SP), Y3, Y3
+	VFMADD231PS     Y3, Y4, Y2
+	VPMADDWD        64(SP), Y7, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          (SP), Y5, Y3
+	VFNMADD231PS    Y3, Y4, Y2
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000090, CX
+	ADDQ            $0x00000140, DX
+	DECQ            BX
+	JMP             dotQ4Kx2x1VNNI_loop
+
+dotQ4Kx2x1VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx2x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ4Kx2x2VNNI(SB), NOSPLIT, $128-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), BX
+	MOVQ      nb+32(FP), SI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+
+dotQ4Kx2x2VNNI_loop:
+	TESTQ           SI, SI
+	JZ              dotQ4Kx2x2VNNI_end
+	VBROADCASTSS    288(DX), Z3
+	VMOVDQU32       256(DX), Y4
+	VBROADCASTSS    288(BX), Y5
+	VINSERTF64X4    $0x01, Y5, Z3, Z3
+	VINSERTI64X4    $0x01, 256(BX), Z4, Z4
+	VMOVUPS         Z3, (SP)
+	VMOVDQU64       Z4, 64(SP)
+	VBROADCASTI32X4 4(AX), Z3
+	VPSHUFB         q4kScaleLo<>+0(SB), Z3, Z5
+	VPSRLW          $0x04, Z5, Z6
+	VPANDD          q4kHighNibble<>+0(SB), Z6, Z6
+	VPANDD          q4kLowBits<>+0(SB), Z5, Z5
+	VPORD           Z6, Z5, Z5
+	VPSHUFB         q4kScaleHi<>+0(SB), Z3, Z3
+	VPSRLW          $0x02, Z3, Z3
+	VPANDD          q4kTopBits<>+0(SB), Z3, Z3
+	VPORD           Z3, Z5, Z6
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z7
+	VPBROADCASTW    (AX), Y4
+	VCVTPH2PS       Y4, Z3
+	VPBROADCASTW    2(AX), Y4
+	VCVTPH2PS       Y4, Z5
+	VBROADCASTI64X4 16(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z9
+	VPMADDUBSW      (DX), Z8, Z10
+	VPMADDWD        Z9, Z10, Z10
+	VPMADDUBSW      (BX), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VBROADCASTI64X4 48(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z11
+	VPMADDUBSW      64(DX), Z9, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      64(BX), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VBROADCASTI64X4 80(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z11
+	VPMADDUBSW      128(DX), Z9, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      128(BX), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VBROADCASTI64X4 112(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(DX), Z9, Z11
+	VPDPWSSD        Z6, Z11, Z10
+	VPMADDUBSW      192(BX), Z9, Z9
+	VPDPWSSD        Z6, Z9, Z8
+	VSHUFI64X2      $0x44, Z8, Z10, Z6
+	VSHUFI64X2      $0xee, Z8, Z10, Z8
+	VPADDD          Z8, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z3, Z3
+	VFMADD231PS     Z3, Z6, Z1
+	VPMADDWD        64(SP), Z7, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z5, Z3
+	VFNMADD231PS    Z3, Z6, Z1
+	VBROADCASTI32X4 4(CX), Z3
+	VPSHUFB         q4kScaleLo<>+0(SB), Z3, Z5
+	VPSRLW          $0x04, Z5, Z6
+	VPANDD          q4kHighNibble<>+0(SB), Z6, Z6
+	VPANDD          q4kLowBits<>+0(SB), Z5, Z5
+	VPORD           Z6, Z5, Z5
+	VPSHUFB         q4kScaleHi<>+0(SB), Z3, Z3
+	VPSRLW          $0x02, Z3, Z3
+	VPANDD          q4kTopBits<>+0(SB), Z3, Z3
+	VPORD           Z3, Z5, Z6
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z7
+	VPBROADCASTW    (CX), Y4
+	VCVTPH2PS       Y4, Z3
+	VPBROADCASTW    2(CX), Y4
+	VCVTPH2PS       Y4, Z5
+	VBROADCASTI64X4 16(CX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z9
+	VPMADDUBSW      (DX), Z8, Z10
+	VPMADDWD        Z9, Z10, Z10
+	VPMADDUBSW      (BX), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VBROADCASTI64X4 48(CX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z11
+	VPMADDUBSW      64(DX), Z9, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      64(BX), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VBROADCASTI64X4 80(CX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z11
+	VPMADDUBSW      128(DX), Z9, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      128(BX), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VBROADCASTI64X4 112(CX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(DX), Z9, Z11
+	VPDPWSSD        Z6, Z11, Z10
+	VPMADDUBSW      192(BX), Z9, Z9
+	VPDPWSSD        Z6, Z9, Z8
+	VSHUFI64X2      $0x44, Z8, Z10, Z6
+	VSHUFI64X2      $0xee, Z8, Z10, Z8
+	VPADDD          Z8, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z3, Z3
+	VFMADD231PS     Z3, Z6, Z2
+	VPMADDWD        64(SP), Z7, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z5, Z3
+	VFNMADD231PS    Z3, Z6, Z2
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000090, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, BX
+	DECQ            SI
+	JMP             dotQ4Kx2x2VNNI_loop
+
+dotQ4Kx2x2VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X3, X1, X1
+	VMOVHLPS      X1, X1, X3
+	VADDPS        X3, X1, X1
+	VMOVSHDUP     X1, X3
+	VADDSS        X3, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VEXTRACTF32X4 $0x01, Y2, X3
+	VADDPS        X3, X2, X2
+	VMOVHLPS      X2, X2, X3
+	VADDPS        X3, X2, X2
+	VMOVSHDUP     X2, X3
+	VADDSS        X3, X2, X2
+	VMOVSS        X2, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx2x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ4Kx2x3VNNI(SB), NOSPLIT, $256-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), BX
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+
+dotQ4Kx2x3VNNI_loop:
+	TESTQ           DI, DI
+	JZ              dotQ4Kx2x3VNNI_end
+	VBROADCASTSS    288(DX), Z5
+	VMOVDQU32       256(DX), Y6
+	VBROADCASTSS    288(SI), Y7
+	VINSERTF64X4    $0x01, Y7, Z5, Z5
+	VINSERTI64X4    $0x01, 256(SI), Z6, Z6
+	VMOVUPS         Z5, (SP)
+	VMOVDQU64       Z6, 64(SP)
+	VBROADCASTSS    288(BX), Z5
+	VMOVDQU32       256(BX), Y7
+	VMOVUPS         Z5, 128(SP)
+	VMOVDQU64       Z7, 192(SP)
+	VBROADCASTI32X4 4(AX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z8, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z9, Z10
+	VPBROADCASTW    (AX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(AX), Y6
+	VCVTPH2PS       Y6, Z8
+	VBROADCASTI64X4 16(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z9, Z12
+	VPMADDUBSW      (DX), Z11, Z13
+	VPMADDWD        Z12, Z13, Z13
+	VPMADDUBSW      (SI), Z11, Z14
+	VPMADDWD        Z12, Z14, Z14
+	VPMADDUBSW      (BX), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 48(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z9, Z15
+	VPMADDUBSW      64(DX), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z13
+	VPMADDUBSW      64(SI), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z14
+	VPMADDUBSW      64(BX), Z12, Z12
+	VPDPWSSD        Z15, Z12, Z11
+	VBROADCASTI64X4 80(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z9, Z15
+	VPMADDUBSW      128(DX), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z13
+	VPMADDUBSW      128(SI), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z14
+	VPMADDUBSW      128(BX), Z12, Z12
+	VPDPWSSD        Z15, Z12, Z11
+	VBROADCASTI64X4 112(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z9, Z9
+	VPMADDUBSW      192(DX), Z12, Z15
+	VPDPWSSD        Z9, Z15, Z13
+	VPMADDUBSW      192(SI), Z12, Z15
+	VPDPWSSD        Z9, Z15, Z14
+	VPMADDUBSW      192(BX), Z12, Z12
+	VPDPWSSD        Z9, Z12, Z11
+	VSHUFI64X2      $0x44, Z14, Z13, Z9
+	VSHUFI64X2      $0xee, Z14, Z13, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z5, Z12
+	VFMADD231PS     Z12, Z9, Z1
+	VPMADDWD        64(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z1
+	VEXTRACTI64X4   $0x01, Z11, Y6
+	VPADDD          Y6, Y11, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          128(SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y2
+	VPMADDWD        192(SP), Y10, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          128(SP), Y8, Y5
+	VFNMADD231PS    Y5, Y6, Y2
+	VBROADCASTI32X4 4(CX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z8, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z9, Z10
+	VPBROADCASTW    (CX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(CX), Y6
+	VCVTPH2PS       Y6, Z8
+	VBROADCASTI64X4 16(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z9, Z12
+	VPMADDUBSW      (DX), Z11, Z13
+	VPMADDWD        Z12, Z13, Z13
+	VPMADDUBSW      (SI), Z11, Z14
+	VPMADDWD        Z12, Z14, Z14
+	VPMADDUBSW      (BX), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 48(CX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z9, Z15
+	VPMADDUBSW      64(DX), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z13
+	VPMADDUBSW      64(SI), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z14
+	VPMADDUBSW      64(BX), Z12, Z12
+	VPDPWSSD        Z15, Z12, Z11
+	VBROADCASTI64X4 80(CX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z9, Z15
+	VPMADDUBSW      128(DX), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z13
+	VPMADDUBSW      128(SI), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z14
+	VPMADDUBSW      128(BX), Z12, Z12
+	VPDPWSSD        Z15, Z12, Z11
+	VBROADCASTI64X4 112(CX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z9, Z9
+	VPMADDUBSW      192(DX), Z12, Z15
+	VPDPWSSD        Z9, Z15, Z13
+	VPMADDUBSW      192(SI), Z12, Z15
+	VPDPWSSD        Z9, Z15, Z14
+	VPMADDUBSW      192(BX), Z12, Z12
+	VPDPWSSD        Z9, Z12, Z11
+	VSHUFI64X2      $0x44, Z14, Z13, Z9
+	VSHUFI64X2      $0xee, Z14, Z13, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z5, Z12
+	VFMADD231PS     Z12, Z9, Z3
+	VPMADDWD        64(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z3
+	VEXTRACTI64X4   $0x01, Z11, Y6
+	VPADDD          Y6, Y11, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          128(SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y4
+	VPMADDWD        192(SP), Y10, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          128(SP), Y8, Y5
+	VFNMADD231PS    Y5, Y6, Y4
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000090, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, BX
+	DECQ            DI
+	JMP             dotQ4Kx2x3VNNI_loop
+
+dotQ4Kx2x3VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X5
+	VADDPS        X5, X1, X1
+	VMOVHLPS      X1, X1, X5
+	VADDPS        X5, X1, X1
+	VMOVSHDUP     X1, X5
+	VADDSS        X5, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VEXTRACTF32X4 $0x01, Y3, X5
+	VADDPS        X5, X3, X3
+	VMOVHLPS      X3, X3, X5
+	VADDPS        X5, X3, X3
+	VMOVSHDUP     X3, X5
+	VADDSS        X5, X3, X3
+	VMOVSS        X3, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X3
+	VADDPS        X3, X0, X0
+	VMOVHLPS      X0, X0, X3
+	VADDPS        X3, X0, X0
+	VMOVSHDUP     X0, X3
+	VADDSS        X3, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx2x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ4Kx2x4VNNI(SB), NOSPLIT, $256-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), DI
+	LEAQ      (DI)(BX*1), BX
+	MOVQ      nb+32(FP), R8
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+
+dotQ4Kx2x4VNNI_loop:
+	TESTQ           R8, R8
+	JZ              dotQ4Kx2x4VNNI_end
+	VBROADCASTSS    288(DX), Z5
+	VMOVDQU32       256(DX), Y6
+	VBROADCASTSS    288(SI), Y7
+	VINSERTF64X4    $0x01, Y7, Z5, Z5
+	VINSERTI64X4    $0x01, 256(SI), Z6, Z6
+	VMOVUPS         Z5, (SP)
+	VMOVDQU64       Z6, 64(SP)
+	VBROADCASTSS    288(DI), Z5
+	VMOVDQU32       256(DI), Y7
+	VBROADCASTSS    288(BX), Y6
+	VINSERTF64X4    $0x01, Y6, Z5, Z5
+	VINSERTI64X4    $0x01, 256(BX), Z7, Z7
+	VMOVUPS         Z5, 128(SP)
+	VMOVDQU64       Z7, 192(SP)
+	VBROADCASTI32X4 4(AX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z8, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z9, Z10
+	VPBROADCASTW    (AX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(AX), Y6
+	VCVTPH2PS       Y6, Z8
+	VBROADCASTI64X4 16(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z9, Z12
+	VPMADDUBSW      (DX), Z11, Z13
+	VPMADDWD        Z12, Z13, Z13
+	VPMADDUBSW      (SI), Z11, Z14
+	VPMADDWD        Z12, Z14, Z14
+	VPMADDUBSW      (DI), Z11, Z15
+	VPMADDWD        Z12, Z15, Z15
+	VPMADDUBSW      (BX), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 48(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z9, Z16
+	VPMADDUBSW      64(DX), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z13
+	VPMADDUBSW      64(SI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z14
+	VPMADDUBSW      64(DI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z15
+	VPMADDUBSW      64(BX), Z12, Z12
+	VPDPWSSD        Z16, Z12, Z11
+	VBROADCASTI64X4 80(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z9, Z16
+	VPMADDUBSW      128(DX), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z13
+	VPMADDUBSW      128(SI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z14
+	VPMADDUBSW      128(DI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z15
+	VPMADDUBSW      128(BX), Z12, Z12
+	VPDPWSSD        Z16, Z12, Z11
+	VBROADCASTI64X4 112(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z9, Z9
+	VPMADDUBSW      192(DX), Z12, Z16
+	VPDPWSSD        Z9, Z16, Z13
+	VPMADDUBSW      192(SI), Z12, Z16
+	VPDPWSSD        Z9, Z16, Z14
+	VPMADDUBSW      192(DI), Z12, Z16
+	VPDPWSSD        Z9, Z16, Z15
+	VPMADDUBSW      192(BX), Z12, Z12
+	VPDPWSSD        Z9, Z12, Z11
+	VSHUFI64X2      $0x44, Z14, Z13, Z9
+	VSHUFI64X2      $0xee, Z14, Z13, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z5, Z12
+	VFMADD231PS     Z12, Z9, Z1
+	VPMADDWD        64(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z1
+	VSHUFI64X2      $0x44, Z11, Z15, Z9
+	VSHUFI64X2      $0xee, Z11, Z15, Z11
+	VPADDD          Z11, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z5, Z5
+	VFMADD231PS     Z5, Z9, Z2
+	VPMADDWD        192(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z8, Z5
+	VFNMADD231PS    Z5, Z9, Z2
+	VBROADCASTI32X4 4(CX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z8, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z9, Z10
+	VPBROADCASTW    (CX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(CX), Y6
+	VCVTPH2PS       Y6, Z8
+	VBROADCASTI64X4 16(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z9, Z12
+	VPMADDUBSW      (DX), Z11, Z13
+	VPMADDWD        Z12, Z13, Z13
+	VPMADDUBSW      (SI), Z11, Z14
+	VPMADDWD        Z12, Z14, Z14
+	VPMADDUBSW      (DI), Z11, Z15
+	VPMADDWD        Z12, Z15, Z15
+	VPMADDUBSW      (BX), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 48(CX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z9, Z16
+	VPMADDUBSW      64(DX), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z13
+	VPMADDUBSW      64(SI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z14
+	VPMADDUBSW      64(DI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z15
+	VPMADDUBSW      64(BX), Z12, Z12
+	VPDPWSSD        Z16, Z12, Z11
+	VBROADCASTI64X4 80(CX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z9, Z16
+	VPMADDUBSW      128(DX), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z13
+	VPMADDUBSW      128(SI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z14
+	VPMADDUBSW      128(DI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z15
+	VPMADDUBSW      128(BX), Z12, Z12
+	VPDPWSSD        Z16, Z12, Z11
+	VBROADCASTI64X4 112(CX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z9, Z9
+	VPMADDUBSW      192(DX), Z12, Z16
+	VPDPWSSD        Z9, Z16, Z13
+	VPMADDUBSW      192(SI), Z12, Z16
+	VPDPWSSD        Z9, Z16, Z14
+	VPMADDUBSW      192(DI), Z12, Z16
+	VPDPWSSD        Z9, Z16, Z15
+	VPMADDUBSW      192(BX), Z12, Z12
+	VPDPWSSD        Z9, Z12, Z11
+	VSHUFI64X2      $0x44, Z14, Z13, Z9
+	VSHUFI64X2      $0xee, Z14, Z13, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z5, Z12
+	VFMADD231PS     Z12, Z9, Z3
+	VPMADDWD        64(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z3
+	VSHUFI64X2      $0x44, Z11, Z15, Z9
+	VSHUFI64X2      $0xee, Z11, Z15, Z11
+	VPADDD          Z11, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z5, Z5
+	VFMADD231PS     Z5, Z9, Z4
+	VPMADDWD        192(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z8, Z5
+	VFNMADD231PS    Z5, Z9, Z4
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000090, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	ADDQ            $0x00000140, BX
+	DECQ            R8
+	JMP             dotQ4Kx2x4VNNI_loop
+
+dotQ4Kx2x4VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X5
+	VADDPS        X5, X1, X1
+	VMOVHLPS      X1, X1, X5
+	VADDPS        X5, X1, X1
+	VMOVSHDUP     X1, X5
+	VADDSS        X5, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VEXTRACTF32X4 $0x01, Y3, X5
+	VADDPS        X5, X3, X3
+	VMOVHLPS      X3, X3, X5
+	VADDPS        X5, X3, X3
+	VMOVSHDUP     X3, X5
+	VADDSS        X5, X3, X3
+	VMOVSS        X3, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X3
+	VADDPS        X3, X0, X0
+	VMOVHLPS      X0, X0, X3
+	VADDPS        X3, X0, X0
+	VMOVSHDUP     X0, X3
+	VADDSS        X3, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X2
+	VADDPS        X2, X4, X4
+	VMOVHLPS      X4, X4, X2
+	VADDPS        X2, X4, X4
+	VMOVSHDUP     X4, X2
+	VADDSS        X2, X4, X4
+	VMOVSS        X4, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx4x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ4Kx4x1VNNI(SB), NOSPLIT, $128-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+
+dotQ4Kx4x1VNNI_loop:
+	TESTQ           DI, DI
+	JZ              dotQ4Kx4x1VNNI_end
+	VBROADCASTSS    288(SI), Z5
+	VMOVDQU32       256(SI), Y6
+	VMOVUPS         Z5, (SP)
+	VMOVDQU64       Z6, 64(SP)
+	VBROADCASTI32X4 4(AX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (AX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(AX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 16(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 48(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z12
+	VPMADDUBSW      64(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 80(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z12
+	VPMADDUBSW      128(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 112(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VEXTRACTI64X4   $0x01, Z10, Y6
+	VPADDD          Y6, Y10, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y1
+	VPMADDWD        64(SP), Y9, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y7, Y5
+	VFNMADD231PS    Y5, Y6, Y1
+	VBROADCASTI32X4 4(DX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (DX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(DX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 16(DX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 48(DX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z12
+	VPMADDUBSW      64(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 80(DX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z12
+	VPMADDUBSW      128(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 112(DX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VEXTRACTI64X4   $0x01, Z10, Y6
+	VPADDD          Y6, Y10, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y2
+	VPMADDWD        64(SP), Y9, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y7, Y5
+	VFNMADD231PS    Y5, Y6, Y2
+	VBROADCASTI32X4 4(BX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (BX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(BX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 16(BX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 48(BX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z12
+	VPMADDUBSW      64(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 80(BX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z12
+	VPMADDUBSW      128(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 112(BX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VEXTRACTI64X4   $0x01, Z10, Y6
+	VPADDD          Y6, Y10, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y3
+	VPMADDWD        64(SP), Y9, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y7, Y5
+	VFNMADD231PS    Y5, Y6, Y3
+	VBROADCASTI32X4 4(CX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (CX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(CX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 16(CX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 48(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z12
+	VPMADDUBSW      64(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 80(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z12
+	VPMADDUBSW      128(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 112(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VEXTRACTI64X4   $0x01, Z10, Y6
+	VPADDD          Y6, Y10, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y4
+	VPMADDWD        64(SP), Y9, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y7, Y5
+	VFNMADD231PS    Y5, Y6, Y4
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000090, DX
+	ADDQ            $0x00000090, BX
+	ADDQ            $0x00000090, CX
+	ADDQ            $0x00000140, SI
+	DECQ            DI
+	JMP             dotQ4Kx4x1VNNI_loop
+
+dotQ4Kx4x1VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 4(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 8(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx4x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ4Kx4x2VNNI(SB), NOSPLIT, $128-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), DI
+	MOVQ      nb+32(FP), R8
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+
+dotQ4Kx4x2VNNI_loop:
+	TESTQ           R8, R8
+	JZ              dotQ4Kx4x2VNNI_end
+	VBROADCASTSS    288(SI), Z5
+	VMOVDQU32       256(SI), Y6
+	VBROADCASTSS    288(DI), Y7
+	VINSERTF64X4    $0x01, Y7, Z5, Z5
+	VINSERTI64X4    $0x01, 256(DI), Z6, Z6
+	VMOVUPS         Z5, (SP)
+	VMOVDQU64       Z6, 64(SP)
+	VBROADCASTI32X4 4(AX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (AX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(AX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 16(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z12
+	VPMADDWD        Z11, Z12, Z12
+	VPMADDUBSW      (DI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 48(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z13
+	VPMADDUBSW      64(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      64(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 80(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z13
+	VPMADDUBSW      128(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      128(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 112(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z13
+	VPDPWSSD        Z8, Z13, Z12
+	VPMADDUBSW      192(DI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VSHUFI64X2      $0x44, Z10, Z12, Z8
+	VSHUFI64X2      $0xee, Z10, Z12, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z5, Z5
+	VFMADD231PS     Z5, Z8, Z1
+	VPMADDWD        64(SP), Z9, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z7, Z5
+	VFNMADD231PS    Z5, Z8, Z1
+	VBROADCASTI32X4 4(DX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (DX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(DX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 16(DX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z12
+	VPMADDWD        Z11, Z12, Z12
+	VPMADDUBSW      (DI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 48(DX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z13
+	VPMADDUBSW      64(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      64(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 80(DX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z13
+	VPMADDUBSW      128(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      128(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 112(DX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z13
+	VPDPWSSD        Z8, Z13, Z12
+	VPMADDUBSW      192(DI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VSHUFI64X2      $0x44, Z10, Z12, Z8
+	VSHUFI64X2      $0xee, Z10, Z12, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z5, Z5
+	VFMADD231PS     Z5, Z8, Z2
+	VPMADDWD        64(SP), Z9, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z7, Z5
+	VFNMADD231PS    Z5, Z8, Z2
+	VBROADCASTI32X4 4(BX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (BX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(BX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 16(BX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z12
+	VPMADDWD        Z11, Z12, Z12
+	VPMADDUBSW      (DI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 48(BX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z13
+	VPMADDUBSW      64(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      64(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 80(BX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z13
+	VPMADDUBSW      128(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      128(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 112(BX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z13
+	VPDPWSSD        Z8, Z13, Z12
+	VPMADDUBSW      192(DI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VSHUFI64X2      $0x44, Z10, Z12, Z8
+	VSHUFI64X2      $0xee, Z10, Z12, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z5, Z5
+	VFMADD231PS     Z5, Z8, Z3
+	VPMADDWD        64(SP), Z9, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z7, Z5
+	VFNMADD231PS    Z5, Z8, Z3
+	VBROADCASTI32X4 4(CX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (CX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(CX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 16(CX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z12
+	VPMADDWD        Z11, Z12, Z12
+	VPMADDUBSW      (DI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 48(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z13
+	VPMADDUBSW      64(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      64(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 80(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z13
+	VPMADDUBSW      128(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      128(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 112(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z13
+	VPDPWSSD        Z8, Z13, Z12
+	VPMADDUBSW      192(DI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VSHUFI64X2      $0x44, Z10, Z12, Z8
+	VSHUFI64X2      $0xee, Z10, Z12, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z5, Z5
+	VFMADD231PS     Z5, Z8, Z4
+	VPMADDWD        64(SP), Z9, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z7, Z5
+	VFNMADD231PS    Z5, Z8, Z4
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000090, DX
+	ADDQ            $0x00000090, BX
+	ADDQ            $0x00000090, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	DECQ            R8
+	JMP             dotQ4Kx4x2VNNI_loop
+
+dotQ4Kx4x2VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X5
+	VADDPS        X5, X1, X1
+	VMOVHLPS      X1, X1, X5
+	VADDPS        X5, X1, X1
+	VMOVSHDUP     X1, X5
+	VADDSS        X5, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VEXTRACTF32X4 $0x01, Y2, X5
+	VADDPS        X5, X2, X2
+	VMOVHLPS      X2, X2, X5
+	VADDPS        X5, X2, X2
+	VMOVSHDUP     X2, X5
+	VADDSS        X5, X2, X2
+	VMOVSS        X2, 4(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y2
+	VEXTRACTF32X4 $0x01, Y3, X5
+	VADDPS        X5, X3, X3
+	VMOVHLPS      X3, X3, X5
+	VADDPS        X5, X3, X3
+	VMOVSHDUP     X3, X5
+	VADDSS        X5, X3, X3
+	VMOVSS        X3, 8(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y3
+	VEXTRACTF32X4 $0x01, Y4, X5
+	VADDPS        X5, X4, X4
+	VMOVHLPS      X4, X4, X5
+	VADDPS        X5, X4, X4
+	VMOVSHDUP     X4, X5
+	VADDSS        X5, X4, X4
+	VMOVSS        X4, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx4x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ4Kx4x3VNNI(SB), NOSPLIT, $256-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), DI
+	MOVQ      nb+32(FP), R9
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+
+dotQ4Kx4x3VNNI_loop:
+	TESTQ           R9, R9
+	JZ              dotQ4Kx4x3VNNI_end
+	VBROADCASTSS    288(SI), Z9
+	VMOVDQU32       256(SI), Y10
+	VBROADCASTSS    288(R8), Y11
+	VINSERTF64X4    $0x01, Y11, Z9, Z9
+	VINSERTI64X4    $0x01, 256(R8), Z10, Z10
+	VMOVUPS         Z9, (SP)
+	VMOVDQU64       Z10, 64(SP)
+	VBROADCASTSS    288(DI), Z9
+	VMOVDQU32       256(DI), Y11
+	VMOVUPS         Z9, 128(SP)
+	VMOVDQU64       Z11, 192(SP)
+	VBROADCASTI32X4 4(AX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (AX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(AX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 16(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 48(AX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z19
+	VPMADDUBSW      64(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      64(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 80(AX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z19
+	VPMADDUBSW      128(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      128(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 112(AX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z17
+	VPMADDUBSW      192(R8), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z18
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z1
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z1
+	VEXTRACTI64X4   $0x01, Z15, Y10
+	VPADDD          Y10, Y15, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y9, Y9
+	VFMADD231PS     Y9, Y10, Y2
+	VPMADDWD        192(SP), Y14, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y12, Y9
+	VFNMADD231PS    Y9, Y10, Y2
+	VBROADCASTI32X4 4(DX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (DX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(DX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 16(DX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 48(DX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z19
+	VPMADDUBSW      64(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      64(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 80(DX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z19
+	VPMADDUBSW      128(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      128(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 112(DX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z17
+	VPMADDUBSW      192(R8), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z18
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z3
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z3
+	VEXTRACTI64X4   $0x01, Z15, Y10
+	VPADDD          Y10, Y15, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y9, Y9
+	VFMADD231PS     Y9, Y10, Y4
+	VPMADDWD        192(SP), Y14, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y12, Y9
+	VFNMADD231PS    Y9, Y10, Y4
+	VBROADCASTI32X4 4(BX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (BX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(BX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 16(BX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 48(BX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z19
+	VPMADDUBSW      64(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      64(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 80(BX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z19
+	VPMADDUBSW      128(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      128(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 112(BX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z17
+	VPMADDUBSW      192(R8), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z18
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z5
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z5
+	VEXTRACTI64X4   $0x01, Z15, Y10
+	VPADDD          Y10, Y15, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y9, Y9
+	VFMADD231PS     Y9, Y10, Y6
+	VPMADDWD        192(SP), Y14, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y12, Y9
+	VFNMADD231PS    Y9, Y10, Y6
+	VBROADCASTI32X4 4(CX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (CX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(CX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 16(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 48(CX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z19
+	VPMADDUBSW      64(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      64(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 80(CX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z19
+	VPMADDUBSW      128(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      128(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 112(CX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z17
+	VPMADDUBSW      192(R8), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z18
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z7
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z7
+	VEXTRACTI64X4   $0x01, Z15, Y10
+	VPADDD          Y10, Y15, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y9, Y9
+	VFMADD231PS     Y9, Y10, Y8
+	VPMADDWD        192(SP), Y14, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y12, Y9
+	VFNMADD231PS    Y9, Y10, Y8
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000090, DX
+	ADDQ            $0x00000090, BX
+	ADDQ            $0x00000090, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, DI
+	DECQ            R9
+	JMP             dotQ4Kx4x3VNNI_loop
+
+dotQ4Kx4x3VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X9
+	VADDPS        X9, X1, X1
+	VMOVHLPS      X1, X1, X9
+	VADDPS        X9, X1, X1
+	VMOVSHDUP     X1, X9
+	VADDSS        X9, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VEXTRACTF32X4 $0x01, Y3, X9
+	VADDPS        X9, X3, X3
+	VMOVHLPS      X3, X3, X9
+	VADDPS        X9, X3, X3
+	VMOVSHDUP     X3, X9
+	VADDSS        X9, X3, X3
+	VMOVSS        X3, 4(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y3
+	VEXTRACTF32X4 $0x01, Y5, X9
+	VADDPS        X9, X5, X5
+	VMOVHLPS      X5, X5, X9
+	VADDPS        X9, X5, X5
+	VMOVSHDUP     X5, X9
+	VADDSS        X9, X5, X5
+	VMOVSS        X5, 8(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y5
+	VEXTRACTF32X4 $0x01, Y7, X9
+	VADDPS        X9, X7, X7
+	VMOVHLPS      X7, X7, X9
+	VADDPS        X9, X7, X7
+	VMOVSHDUP     X7, X9
+	VADDSS        X9, X7, X7
+	VMOVSS        X7, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X7
+	VADDPS        X7, X0, X0
+	VMOVHLPS      X0, X0, X7
+	VADDPS        X7, X0, X0
+	VMOVSHDUP     X0, X7
+	VADDSS        X7, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 8(AX)
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 8(AX)
+	VEXTRACTF32X4 $0x01, Y8, X0
+	VADDPS        X0, X8, X8
+	VMOVHLPS      X8, X8, X0
+	VADDPS        X0, X8, X8
+	VMOVSHDUP     X8, X0
+	VADDSS        X0, X8, X8
+	VMOVSS        X8, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx4x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ4Kx4x4VNNI(SB), NOSPLIT, $256-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), R9
+	LEAQ      (R9)(DI*1), DI
+	MOVQ      nb+32(FP), R10
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+
+dotQ4Kx4x4VNNI_loop:
+	TESTQ           R10, R10
+	JZ              dotQ4Kx4x4VNNI_end
+	VBROADCASTSS    288(SI), Z9
+	VMOVDQU32       256(SI), Y10
+	VBROADCASTSS    288(R8), Y11
+	VINSERTF64X4    $0x01, Y11, Z9, Z9
+	VINSERTI64X4    $0x01, 256(R8), Z10, Z10
+	VMOVUPS         Z9, (SP)
+	VMOVDQU64       Z10, 64(SP)
+	VBROADCASTSS    288(R9), Z9
+	VMOVDQU32       256(R9), Y11
+	VBROADCASTSS    288(DI), Y10
+	VINSERTF64X4    $0x01, Y10, Z9, Z9
+	VINSERTI64X4    $0x01, 256(DI), Z11, Z11
+	VMOVUPS         Z9, 128(SP)
+	VMOVDQU64       Z11, 192(SP)
+	VBROADCASTI32X4 4(AX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (AX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(AX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 16(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (R9), Z15, Z19
+	VPMADDWD        Z16, Z19, Z19
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 48(AX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z20
+	VPMADDUBSW      64(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      64(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      64(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 80(AX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z20
+	VPMADDUBSW      128(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      128(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      128(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 112(AX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z17
+	VPMADDUBSW      192(R8), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z18
+	VPMADDUBSW      192(R9), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z19
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z1
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z1
+	VSHUFI64X2      $0x44, Z15, Z19, Z13
+	VSHUFI64X2      $0xee, Z15, Z19, Z15
+	VPADDD          Z15, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z9, Z9
+	VFMADD231PS     Z9, Z13, Z2
+	VPMADDWD        192(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z12, Z9
+	VFNMADD231PS    Z9, Z13, Z2
+	VBROADCASTI32X4 4(DX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (DX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(DX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 16(DX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (R9), Z15, Z19
+	VPMADDWD        Z16, Z19, Z19
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 48(DX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z20
+	VPMADDUBSW      64(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      64(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      64(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 80(DX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z20
+	VPMADDUBSW      128(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      128(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      128(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 112(DX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z17
+	VPMADDUBSW      192(R8), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z18
+	VPMADDUBSW      192(R9), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z19
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z3
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z3
+	VSHUFI64X2      $0x44, Z15, Z19, Z13
+	VSHUFI64X2      $0xee, Z15, Z19, Z15
+	VPADDD          Z15, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z9, Z9
+	VFMADD231PS     Z9, Z13, Z4
+	VPMADDWD        192(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z12, Z9
+	VFNMADD231PS    Z9, Z13, Z4
+	VBROADCASTI32X4 4(BX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (BX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(BX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 16(BX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (R9), Z15, Z19
+	VPMADDWD        Z16, Z19, Z19
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 48(BX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z20
+	VPMADDUBSW      64(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      64(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      64(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 80(BX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z20
+	VPMADDUBSW      128(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      128(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      128(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 112(BX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z17
+	VPMADDUBSW      192(R8), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z18
+	VPMADDUBSW      192(R9), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z19
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z5
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z5
+	VSHUFI64X2      $0x44, Z15, Z19, Z13
+	VSHUFI64X2      $0xee, Z15, Z19, Z15
+	VPADDD          Z15, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z9, Z9
+	VFMADD231PS     Z9, Z13, Z6
+	VPMADDWD        192(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z12, Z9
+	VFNMADD231PS    Z9, Z13, Z6
+	VBROADCASTI32X4 4(CX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (CX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(CX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 16(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (R9), Z15, Z19
+	VPMADDWD        Z16, Z19, Z19
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 48(CX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z20
+	VPMADDUBSW      64(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      64(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      64(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 80(CX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z20
+	VPMADDUBSW      128(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      128(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      128(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 112(CX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z17
+	VPMADDUBSW      192(R8), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z18
+	VPMADDUBSW      192(R9), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z19
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z7
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z7
+	VSHUFI64X2      $0x44, Z15, Z19, Z13
+	VSHUFI64X2      $0xee, Z15, Z19, Z15
+	VPADDD          Z15, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z9, Z9
+	VFMADD231PS     Z9, Z13, Z8
+	VPMADDWD        192(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z12, Z9
+	VFNMADD231PS    Z9, Z13, Z8
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000090, DX
+	ADDQ            $0x00000090, BX
+	ADDQ            $0x00000090, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, R9
+	ADDQ            $0x00000140, DI
+	DECQ            R10
+	JMP             dotQ4Kx4x4VNNI_loop
+
+dotQ4Kx4x4VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X9
+	VADDPS        X9, X1, X1
+	VMOVHLPS      X1, X1, X9
+	VADDPS        X9, X1, X1
+	VMOVSHDUP     X1, X9
+	VADDSS        X9, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VEXTRACTF32X4 $0x01, Y3, X9
+	VADDPS        X9, X3, X3
+	VMOVHLPS      X3, X3, X9
+	VADDPS        X9, X3, X3
+	VMOVSHDUP     X3, X9
+	VADDSS        X9, X3, X3
+	VMOVSS        X3, 4(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y3
+	VEXTRACTF32X4 $0x01, Y5, X9
+	VADDPS        X9, X5, X5
+	VMOVHLPS      X5, X5, X9
+	VADDPS        X9, X5, X5
+	VMOVSHDUP     X5, X9
+	VADDSS        X9, X5, X5
+	VMOVSS        X5, 8(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y5
+	VEXTRACTF32X4 $0x01, Y7, X9
+	VADDPS        X9, X7, X7
+	VMOVHLPS      X7, X7, X9
+	VADDPS        X9, X7, X7
+	VMOVSHDUP     X7, X9
+	VADDSS        X9, X7, X7
+	VMOVSS        X7, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X7
+	VADDPS        X7, X0, X0
+	VMOVHLPS      X0, X0, X7
+	VADDPS        X7, X0, X0
+	VMOVSHDUP     X0, X7
+	VADDSS        X7, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 8(AX)
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X2
+	VADDPS        X2, X4, X4
+	VMOVHLPS      X4, X4, X2
+	VADDPS        X2, X4, X4
+	VMOVSHDUP     X4, X2
+	VADDSS        X2, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y2
+	VEXTRACTF32X4 $0x01, Y6, X3
+	VADDPS        X3, X6, X6
+	VMOVHLPS      X6, X6, X3
+	VADDPS        X3, X6, X6
+	VMOVSHDUP     X6, X3
+	VADDSS        X3, X6, X6
+	VMOVSS        X6, 8(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y3
+	VEXTRACTF32X4 $0x01, Y8, X4
+	VADDPS        X4, X8, X8
+	VMOVHLPS      X8, X8, X4
+	VADDPS        X4, X8, X8
+	VMOVSHDUP     X8, X4
+	VADDSS        X4, X8, X8
+	VMOVSS        X8, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx1x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ4Kx1x5VNNI(SB), NOSPLIT, $384-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), SI
+	LEAQ      (SI)(DX*1), DI
+	LEAQ      (DI)(DX*1), DX
+	MOVQ      nb+32(FP), R8
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+
+dotQ4Kx1x5VNNI_loop:
+	TESTQ           R8, R8
+	JZ              dotQ4Kx1x5VNNI_end
+	VBROADCASTSS    288(CX), Z4
+	VMOVDQU32       256(CX), Y5
+	VBROADCASTSS    288(BX), Y6
+	VINSERTF64X4    $0x01, Y6, Z4, Z4
+	VINSERTI64X4    $0x01, 256(BX), Z5, Z5
+	VMOVUPS         Z4, (SP)
+	VMOVDQU64       Z5, 64(SP)
+	VBROADCASTSS    288(SI), Z4
+	VMOVDQU32       256(SI), Y6
+	VBROADCASTSS    288(DI), Y5
+	VINSERTF64X4    $0x01, Y5, Z4, Z4
+	VINSERTI64X4    $0x01, 256(DI), Z6, Z6
+	VMOVUPS         Z4, 128(SP)
+	VMOVDQU64       Z6, 192(SP)
+	VBROADCASTSS    288(DX), Z4
+	VMOVDQU32       256(DX), Y7
+	VMOVUPS         Z4, 256(SP)
+	VMOVDQU64       Z7, 320(SP)
+	VBROADCASTI32X4 4(AX), Z4
+	VPSHUFB         q4kScaleLo<>+0(SB), Z4, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z4, Z4
+	VPSRLW          $0x02, Z4, Z4
+	VPANDD          q4kTopBits<>+0(SB), Z4, Z4
+	VPORD           Z4, Z8, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z9, Z10
+	VPBROADCASTW    (AX), Y5
+	VCVTPH2PS       Y5, Z4
+	VPBROADCASTW    2(AX), Y5
+	VCVTPH2PS       Y5, Z8
+	VBROADCASTI64X4 16(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z9, Z12
+	VPMADDUBSW      (CX), Z11, Z13
+	VPMADDWD        Z12, Z13, Z13
+	VPMADDUBSW      (BX), Z11, Z14
+	VPMADDWD        Z12, Z14, Z14
+	VPMADDUBSW      (SI), Z11, Z15
+	VPMADDWD        Z12, Z15, Z15
+	VPMADDUBSW      (DI), Z11, Z16
+	VPMADDWD        Z12, Z16, Z16
+	VPMADDUBSW      (DX), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 48(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z9, Z17
+	VPMADDUBSW      64(CX), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z13
+	VPMADDUBSW      64(BX), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z14
+	VPMADDUBSW      64(SI), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      64(DI), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      64(DX), Z12, Z12
+	VPDPWSSD        Z17, Z12, Z11
+	VBROADCASTI64X4 80(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z9, Z17
+	VPMADDUBSW      128(CX), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z13
+	VPMADDUBSW      128(BX), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z14
+	VPMADDUBSW      128(SI), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      128(DI), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      128(DX), Z12, Z12
+	VPDPWSSD        Z17, Z12, Z11
+	VBROADCASTI64X4 112(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z9, Z9
+	VPMADDUBSW      192(CX), Z12, Z17
+	VPDPWSSD        Z9, Z17, Z13
+	VPMADDUBSW      192(BX), Z12, Z17
+	VPDPWSSD        Z9, Z17, Z14
+	VPMADDUBSW      192(SI), Z12, Z17
+	VPDPWSSD        Z9, Z17, Z15
+	VPMADDUBSW      192(DI), Z12, Z17
+	VPDPWSSD        Z9, Z17, Z16
+	VPMADDUBSW      192(DX), Z12, Z12
+	VPDPWSSD        Z9, Z12, Z11
+	VSHUFI64X2      $0x44, Z14, Z13, Z9
+	VSHUFI64X2      $0xee, Z14, Z13, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z4, Z12
+	VFMADD231PS     Z12, Z9, Z1
+	VPMADDWD        64(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z1
+	VSHUFI64X2      $0x44, Z16, Z15, Z9
+	VSHUFI64X2      $0xee, Z16, Z15, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z4, Z12
+	VFMADD231PS     Z12, Z9, Z2
+	VPMADDWD        192(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z2
+	VEXTRACTI64X4   $0x01, Z11, Y5
+	VPADDD          Y5, Y11, Y5
+	VCVTDQ2PS       Y5, Y5
+	VMULPS          256(SP), Y4, Y4
+	VFMADD231PS     Y4, Y5, Y3
+	VPMADDWD        320(SP), Y10, Y5
+	VCVTDQ2PS       Y5, Y5
+	VMULPS          256(SP), Y8, Y4
+	VFNMADD231PS    Y4, Y5, Y3
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, BX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	ADDQ            $0x00000140, DX
+	DECQ            R8
+	JMP             dotQ4Kx1x5VNNI_loop
+
+dotQ4Kx1x5VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X4
+	VADDPS        X4, X1, X1
+	VMOVHLPS      X1, X1, X4
+	VADDPS        X4, X1, X1
+	VMOVSHDUP     X1, X4
+	VADDSS        X4, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx1x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ4Kx1x6VNNI(SB), NOSPLIT, $384-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), SI
+	LEAQ      (SI)(DX*1), DI
+	LEAQ      (DI)(DX*1), R8
+	LEAQ      (R8)(DX*1), DX
+	MOVQ      nb+32(FP), R9
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+
+dotQ4Kx1x6VNNI_loop:
+	TESTQ           R9, R9
+	JZ              dotQ4Kx1x6VNNI_end
+	VBROADCASTSS    288(CX), Z4
+	VMOVDQU32       256(CX), Y5
+	VBROADCASTSS    288(BX), Y6
+	VINSERTF64X4    $0x01, Y6, Z4, Z4
+	VINSERTI64X4    $0x01, 256(BX), Z5, Z5
+	VMOVUPS         Z4, (SP)
+	VMOVDQU64       Z5, 64(SP)
+	VBROADCASTSS    288(SI), Z4
+	VMOVDQU32       256(SI), Y6
+	VBROADCASTSS    288(DI), Y5
+	VINSERTF64X4    $0x01, Y5, Z4, Z4
+	VINSERTI64X4    $0x01, 256(DI), Z6, Z6
+	VMOVUPS         Z4, 128(SP)
+	VMOVDQU64       Z6, 192(SP)
+	VBROADCASTSS    288(R8), Z4
+	VMOVDQU32       256(R8), Y7
+	VBROADCASTSS    288(DX), Y5
+	VINSERTF64X4    $0x01, Y5, Z4, Z4
+	VINSERTI64X4    $0x01, 256(DX), Z7, Z7
+	VMOVUPS         Z4, 256(SP)
+	VMOVDQU64       Z7, 320(SP)
+	VBROADCASTI32X4 4(AX), Z4
+	VPSHUFB         q4kScaleLo<>+0(SB), Z4, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z4, Z4
+	VPSRLW          $0x02, Z4, Z4
+	VPANDD          q4kTopBits<>+0(SB), Z4, Z4
+	VPORD           Z4, Z8, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z9, Z10
+	VPBROADCASTW    (AX), Y5
+	VCVTPH2PS       Y5, Z4
+	VPBROADCASTW    2(AX), Y5
+	VCVTPH2PS       Y5, Z8
+	VBROADCASTI64X4 16(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z9, Z12
+	VPMADDUBSW      (CX), Z11, Z13
+	VPMADDWD        Z12, Z13, Z13
+	VPMADDUBSW      (BX), Z11, Z14
+	VPMADDWD        Z12, Z14, Z14
+	VPMADDUBSW      (SI), Z11, Z15
+	VPMADDWD        Z12, Z15, Z15
+	VPMADDUBSW      (DI), Z11, Z16
+	VPMADDWD        Z12, Z16, Z16
+	VPMADDUBSW      (R8), Z11, Z17
+	VPMADDWD        Z12, Z17, Z17
+	VPMADDUBSW      (DX), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 48(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z9, Z18
+	VPMADDUBSW      64(CX), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z13
+	VPMADDUBSW      64(BX), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z14
+	VPMADDUBSW      64(SI), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      64(DI), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      64(R8), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      64(DX), Z12, Z12
+	VPDPWSSD        Z18, Z12, Z11
+	VBROADCASTI64X4 80(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z9, Z18
+	VPMADDUBSW      128(CX), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z13
+	VPMADDUBSW      128(BX), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z14
+	VPMADDUBSW      128(SI), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      128(DI), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      128(R8), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      128(DX), Z12, Z12
+	VPDPWSSD        Z18, Z12, Z11
+	VBROADCASTI64X4 112(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z9, Z9
+	VPMADDUBSW      192(CX), Z12, Z18
+	VPDPWSSD        Z9, Z18, Z13
+	VPMADDUBSW      192(BX), Z12, Z18
+	VPDPWSSD        Z9, Z18, Z14
+	VPMADDUBSW      192(SI), Z12, Z18
+	VPDPWSSD        Z9, Z18, Z15
+	VPMADDUBSW      192(DI), Z12, Z18
+	VPDPWSSD        Z9, Z18, Z16
+	VPMADDUBSW      192(R8), Z12, Z18
+	VPDPWSSD        Z9, Z18, Z17
+	VPMADDUBSW      192(DX), Z12, Z12
+	VPDPWSSD        Z9, Z12, Z11
+	VSHUFI64X2      $0x44, Z14, Z13, Z9
+	VSHUFI64X2      $0xee, Z14, Z13, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z4, Z12
+	VFMADD231PS     Z12, Z9, Z1
+	VPMADDWD        64(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z1
+	VSHUFI64X2      $0x44, Z16, Z15, Z9
+	VSHUFI64X2      $0xee, Z16, Z15, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z4, Z12
+	VFMADD231PS     Z12, Z9, Z2
+	VPMADDWD        192(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z2
+	VSHUFI64X2      $0x44, Z11, Z17, Z9
+	VSHUFI64X2      $0xee, Z11, Z17, Z11
+	VPADDD          Z11, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          256(SP), Z4, Z4
+	VFMADD231PS     Z4, Z9, Z3
+	VPMADDWD        320(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          256(SP), Z8, Z4
+	VFNMADD231PS    Z4, Z9, Z3
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, BX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, DX
+	DECQ            R9
+	JMP             dotQ4Kx1x6VNNI_loop
+
+dotQ4Kx1x6VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X4
+	VADDPS        X4, X1, X1
+	VMOVHLPS      X1, X1, X4
+	VADDPS        X4, X1, X1
+	VMOVSHDUP     X1, X4
+	VADDSS        X4, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VEXTRACTF32X4 $0x01, Y3, X1
+	VADDPS        X1, X3, X3
+	VMOVHLPS      X3, X3, X1
+	VADDPS        X1, X3, X3
+	VMOVSHDUP     X3, X1
+	VADDSS        X1, X3, X3
+	VMOVSS        X3, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx2x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ4Kx2x5VNNI(SB), NOSPLIT, $384-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), DI
+	LEAQ      (DI)(BX*1), R8
+	LEAQ      (R8)(BX*1), BX
+	MOVQ      nb+32(FP), R9
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+
+dotQ4Kx2x5VNNI_loop:
+	TESTQ           R9, R9
+	JZ              dotQ4Kx2x5VNNI_end
+	VBROADCASTSS    288(DX), Z7
+	VMOVDQU32       256(DX), Y8
+	VBROADCASTSS    288(SI), Y9
+	VINSERTF64X4    $0x01, Y9, Z7, Z7
+	VINSERTI64X4    $0x01, 256(SI), Z8, Z8
+	VMOVUPS         Z7, (SP)
+	VMOVDQU64       Z8, 64(SP)
+	VBROADCASTSS    288(DI), Z7
+	VMOVDQU32       256(DI), Y9
+	VBROADCASTSS    288(R8), Y8
+	VINSERTF64X4    $0x01, Y8, Z7, Z7
+	VINSERTI64X4    $0x01, 256(R8), Z9, Z9
+	VMOVUPS         Z7, 128(SP)
+	VMOVDQU64       Z9, 192(SP)
+	VBROADCASTSS    288(BX), Z7
+	VMOVDQU32       256(BX), Y10
+	VMOVUPS         Z7, 256(SP)
+	VMOVDQU64       Z10, 320(SP)
+	VBROADCASTI32X4 4(AX), Z7
+	VPSHUFB         q4kScaleLo<>+0(SB), Z7, Z11
+	VPSRLW          $0x04, Z11, Z12
+	VPANDD          q4kHighNibble<>+0(SB), Z12, Z12
+	VPANDD          q4kLowBits<>+0(SB), Z11, Z11
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScaleHi<>+0(SB), Z7, Z7
+	VPSRLW          $0x02, Z7, Z7
+	VPANDD          q4kTopBits<>+0(SB), Z7, Z7
+	VPORD           Z7, Z11, Z12
+	VPSHUFB         q4kMinPairs<>+0(SB), Z12, Z13
+	VPBROADCASTW    (AX), Y8
+	VCVTPH2PS       Y8, Z7
+	VPBROADCASTW    2(AX), Y8
+	VCVTPH2PS       Y8, Z11
+	VBROADCASTI64X4 16(AX), Z14
+	VPSRLVW         halfShifts04<>+0(SB), Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VPSHUFB         q4kScales0<>+0(SB), Z12, Z15
+	VPMADDUBSW      (DX), Z14, Z16
+	VPMADDWD        Z15, Z16, Z16
+	VPMADDUBSW      (SI), Z14, Z17
+	VPMADDWD        Z15, Z17, Z17
+	VPMADDUBSW      (DI), Z14, Z18
+	VPMADDWD        Z15, Z18, Z18
+	VPMADDUBSW      (R8), Z14, Z19
+	VPMADDWD        Z15, Z19, Z19
+	VPMADDUBSW      (BX), Z14, Z14
+	VPMADDWD        Z15, Z14, Z14
+	VBROADCASTI64X4 48(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales1<>+0(SB), Z12, Z20
+	VPMADDUBSW      64(DX), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z16
+	VPMADDUBSW      64(SI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      64(DI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      64(R8), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      64(BX), Z15, Z15
+	VPDPWSSD        Z20, Z15, Z14
+	VBROADCASTI64X4 80(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales2<>+0(SB), Z12, Z20
+	VPMADDUBSW      128(DX), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z16
+	VPMADDUBSW      128(SI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      128(DI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      128(R8), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      128(BX), Z15, Z15
+	VPDPWSSD        Z20, Z15, Z14
+	VBROADCASTI64X4 112(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales3<>+0(SB), Z12, Z12
+	VPMADDUBSW      192(DX), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z16
+	VPMADDUBSW      192(SI), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z17
+	VPMADDUBSW      192(DI), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z18
+	VPMADDUBSW      192(R8), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z19
+	VPMADDUBSW      192(BX), Z15, Z15
+	VPDPWSSD        Z12, Z15, Z14
+	VSHUFI64X2      $0x44, Z17, Z16, Z12
+	VSHUFI64X2      $0xee, Z17, Z16, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z1
+	VPMADDWD        64(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z1
+	VSHUFI64X2      $0x44, Z19, Z18, Z12
+	VSHUFI64X2      $0xee, Z19, Z18, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z2
+	VPMADDWD        192(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z2
+	VEXTRACTI64X4   $0x01, Z14, Y8
+	VPADDD          Y8, Y14, Y8
+	VCVTDQ2PS       Y8, Y8
+	VMULPS          256(SP), Y7, Y7
+	VFMADD231PS     Y7, Y8, Y3
+	VPMADDWD        320(SP), Y13, Y8
+	VCVTDQ2PS       Y8, Y8
+	VMULPS          256(SP), Y11, Y7
+	VFNMADD231PS    Y7, Y8, Y3
+	VBROADCASTI32X4 4(CX), Z7
+	VPSHUFB         q4kScaleLo<>+0(SB), Z7, Z11
+	VPSRLW          $0x04, Z11, Z12
+	VPANDD          q4kHighNibble<>+0(SB), Z12, Z12
+	VPANDD          q4kLowBits<>+0(SB), Z11, Z11
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScaleHi<>+0(SB), Z7, Z7
+	VPSRLW          $0x02, Z7, Z7
+	VPANDD          q4kTopBits<>+0(SB), Z7, Z7
+	VPORD           Z7, Z11, Z12
+	VPSHUFB         q4kMinPairs<>+0(SB), Z12, Z13
+	VPBROADCASTW    (CX), Y8
+	VCVTPH2PS       Y8, Z7
+	VPBROADCASTW    2(CX), Y8
+	VCVTPH2PS       Y8, Z11
+	VBROADCASTI64X4 16(CX), Z14
+	VPSRLVW         halfShifts04<>+0(SB), Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VPSHUFB         q4kScales0<>+0(SB), Z12, Z15
+	VPMADDUBSW      (DX), Z14, Z16
+	VPMADDWD        Z15, Z16, Z16
+	VPMADDUBSW      (SI), Z14, Z17
+	VPMADDWD        Z15, Z17, Z17
+	VPMADDUBSW      (DI), Z14, Z18
+	VPMADDWD        Z15, Z18, Z18
+	VPMADDUBSW      (R8), Z14, Z19
+	VPMADDWD        Z15, Z19, Z19
+	VPMADDUBSW      (BX), Z14, Z14
+	VPMADDWD        Z15, Z14, Z14
+	VBROADCASTI64X4 48(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales1<>+0(SB), Z12, Z20
+	VPMADDUBSW      64(DX), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z16
+	VPMADDUBSW      64(SI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      64(DI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      64(R8), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      64(BX), Z15, Z15
+	VPDPWSSD        Z20, Z15, Z14
+	VBROADCASTI64X4 80(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales2<>+0(SB), Z12, Z20
+	VPMADDUBSW      128(DX), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z16
+	VPMADDUBSW      128(SI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      128(DI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      128(R8), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      128(BX), Z15, Z15
+	VPDPWSSD        Z20, Z15, Z14
+	VBROADCASTI64X4 112(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales3<>+0(SB), Z12, Z12
+	VPMADDUBSW      192(DX), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z16
+	VPMADDUBSW      192(SI), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z17
+	VPMADDUBSW      192(DI), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z18
+	VPMADDUBSW      192(R8), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z19
+	VPMADDUBSW      192(BX), Z15, Z15
+	VPDPWSSD        Z12, Z15, Z14
+	VSHUFI64X2      $0x44, Z17, Z16, Z12
+	VSHUFI64X2      $0xee, Z17, Z16, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z4
+	VPMADDWD        64(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z4
+	VSHUFI64X2      $0x44, Z19, Z18, Z12
+	VSHUFI64X2      $0xee, Z19, Z18, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z5
+	VPMADDWD        192(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z5
+	VEXTRACTI64X4   $0x01, Z14, Y8
+	VPADDD          Y8, Y14, Y8
+	VCVTDQ2PS       Y8, Y8
+	VMULPS          256(SP), Y7, Y7
+	VFMADD231PS     Y7, Y8, Y6
+	VPMADDWD        320(SP), Y13, Y8
+	VCVTDQ2PS       Y8, Y8
+	VMULPS          256(SP), Y11, Y7
+	VFNMADD231PS    Y7, Y8, Y6
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000090, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, BX
+	DECQ            R9
+	JMP             dotQ4Kx2x5VNNI_loop
+
+dotQ4Kx2x5VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X7
+	VADDPS        X7, X1, X1
+	VMOVHLPS      X1, X1, X7
+	VADDPS        X7, X1, X1
+	VMOVSHDUP     X1, X7
+	VADDSS        X7, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X7
+	VADDPS        X7, X4, X4
+	VMOVHLPS      X4, X4, X7
+	VADDPS        X7, X4, X4
+	VMOVSHDUP     X4, X7
+	VADDSS        X7, X4, X4
+	VMOVSS        X4, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VEXTRACTF32X4 $0x01, Y5, X2
+	VADDPS        X2, X5, X5
+	VMOVHLPS      X5, X5, X2
+	VADDPS        X2, X5, X5
+	VMOVSHDUP     X5, X2
+	VADDSS        X2, X5, X5
+	VMOVSS        X5, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx2x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ4Kx2x6VNNI(SB), NOSPLIT, $384-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), DI
+	LEAQ      (DI)(BX*1), R8
+	LEAQ      (R8)(BX*1), R9
+	LEAQ      (R9)(BX*1), BX
+	MOVQ      nb+32(FP), R10
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+
+dotQ4Kx2x6VNNI_loop:
+	TESTQ           R10, R10
+	JZ              dotQ4Kx2x6VNNI_end
+	VBROADCASTSS    288(DX), Z7
+	VMOVDQU32       256(DX), Y8
+	VBROADCASTSS    288(SI), Y9
+	VINSERTF64X4    $0x01, Y9, Z7, Z7
+	VINSERTI64X4    $0x01, 256(SI), Z8, Z8
+	VMOVUPS         Z7, (SP)
+	VMOVDQU64       Z8, 64(SP)
+	VBROADCASTSS    288(DI), Z7
+	VMOVDQU32       256(DI), Y9
+	VBROADCASTSS    288(R8), Y8
+	VINSERTF64X4    $0x01, Y8, Z7, Z7
+	VINSERTI64X4    $0x01, 256(R8), Z9, Z9
+	VMOVUPS         Z7, 128(SP)
+	VMOVDQU64       Z9, 192(SP)
+	VBROADCASTSS    288(R9), Z7
+	VMOVDQU32       256(R9), Y10
+	VBROADCASTSS    288(BX), Y8
+	VINSERTF64X4    $0x01, Y8, Z7, Z7
+	VINSERTI64X4    $0x01, 256(BX), Z10, Z10
+	VMOVUPS         Z7, 256(SP)
+	VMOVDQU64       Z10, 320(SP)
+	VBROADCASTI32X4 4(AX), Z7
+	VPSHUFB         q4kScaleLo<>+0(SB), Z7, Z11
+	VPSRLW          $0x04, Z11, Z12
+	VPANDD          q4kHighNibble<>+0(SB), Z12, Z12
+	VPANDD          q4kLowBits<>+0(SB), Z11, Z11
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScaleHi<>+0(SB), Z7, Z7
+	VPSRLW          $0x02, Z7, Z7
+	VPANDD          q4kTopBits<>+0(SB), Z7, Z7
+	VPORD           Z7, Z11, Z12
+	VPSHUFB         q4kMinPairs<>+0(SB), Z12, Z13
+	VPBROADCASTW    (AX), Y8
+	VCVTPH2PS       Y8, Z7
+	VPBROADCASTW    2(AX), Y8
+	VCVTPH2PS       Y8, Z11
+	VBROADCASTI64X4 16(AX), Z14
+	VPSRLVW         halfShifts04<>+0(SB), Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VPSHUFB         q4kScales0<>+0(SB), Z12, Z15
+	VPMADDUBSW      (DX), Z14, Z16
+	VPMADDWD        Z15, Z16, Z16
+	VPMADDUBSW      (SI), Z14, Z17
+	VPMADDWD        Z15, Z17, Z17
+	VPMADDUBSW      (DI), Z14, Z18
+	VPMADDWD        Z15, Z18, Z18
+	VPMADDUBSW      (R8), Z14, Z19
+	VPMADDWD        Z15, Z19, Z19
+	VPMADDUBSW      (R9), Z14, Z20
+	VPMADDWD        Z15, Z20, Z20
+	VPMADDUBSW      (BX), Z14, Z14
+	VPMADDWD        Z15, Z14, Z14
+	VBROADCASTI64X4 48(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales1<>+0(SB), Z12, Z21
+	VPMADDUBSW      64(DX), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z16
+	VPMADDUBSW      64(SI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z17
+	VPMADDUBSW      64(DI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z18
+	VPMADDUBSW      64(R8), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z19
+	VPMADDUBSW      64(R9), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z20
+	VPMADDUBSW      64(BX), Z15, Z15
+	VPDPWSSD        Z21, Z15, Z14
+	VBROADCASTI64X4 80(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales2<>+0(SB), Z12, Z21
+	VPMADDUBSW      128(DX), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z16
+	VPMADDUBSW      128(SI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z17
+	VPMADDUBSW      128(DI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z18
+	VPMADDUBSW      128(R8), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z19
+	VPMADDUBSW      128(R9), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z20
+	VPMADDUBSW      128(BX), Z15, Z15
+	VPDPWSSD        Z21, Z15, Z14
+	VBROADCASTI64X4 112(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales3<>+0(SB), Z12, Z12
+	VPMADDUBSW      192(DX), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z16
+	VPMADDUBSW      192(SI), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z17
+	VPMADDUBSW      192(DI), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z18
+	VPMADDUBSW      192(R8), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z19
+	VPMADDUBSW      192(R9), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z20
+	VPMADDUBSW      192(BX), Z15, Z15
+	VPDPWSSD        Z12, Z15, Z14
+	VSHUFI64X2      $0x44, Z17, Z16, Z12
+	VSHUFI64X2      $0xee, Z17, Z16, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z1
+	VPMADDWD        64(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z1
+	VSHUFI64X2      $0x44, Z19, Z18, Z12
+	VSHUFI64X2      $0xee, Z19, Z18, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z2
+	VPMADDWD        192(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z2
+	VSHUFI64X2      $0x44, Z14, Z20, Z12
+	VSHUFI64X2      $0xee, Z14, Z20, Z14
+	VPADDD          Z14, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          256(SP), Z7, Z7
+	VFMADD231PS     Z7, Z12, Z3
+	VPMADDWD        320(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          256(SP), Z11, Z7
+	VFNMADD231PS    Z7, Z12, Z3
+	VBROADCASTI32X4 4(CX), Z7
+	VPSHUFB         q4kScaleLo<>+0(SB), Z7, Z11
+	VPSRLW          $0x04, Z11, Z12
+	VPANDD          q4kHighNibble<>+0(SB), Z12, Z12
+	VPANDD          q4kLowBits<>+0(SB), Z11, Z11
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScaleHi<>+0(SB), Z7, Z7
+	VPSRLW          $0x02, Z7, Z7
+	VPANDD          q4kTopBits<>+0(SB), Z7, Z7
+	VPORD           Z7, Z11, Z12
+	VPSHUFB         q4kMinPairs<>+0(SB), Z12, Z13
+	VPBROADCASTW    (CX), Y8
+	VCVTPH2PS       Y8, Z7
+	VPBROADCASTW    2(CX), Y8
+	VCVTPH2PS       Y8, Z11
+	VBROADCASTI64X4 16(CX), Z14
+	VPSRLVW         halfShifts04<>+0(SB), Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VPSHUFB         q4kScales0<>+0(SB), Z12, Z15
+	VPMADDUBSW      (DX), Z14, Z16
+	VPMADDWD        Z15, Z16, Z16
+	VPMADDUBSW      (SI), Z14, Z17
+	VPMADDWD        Z15, Z17, Z17
+	VPMADDUBSW      (DI), Z14, Z18
+	VPMADDWD        Z15, Z18, Z18
+	VPMADDUBSW      (R8), Z14, Z19
+	VPMADDWD        Z15, Z19, Z19
+	VPMADDUBSW      (R9), Z14, Z20
+	VPMADDWD        Z15, Z20, Z20
+	VPMADDUBSW      (BX), Z14, Z14
+	VPMADDWD        Z15, Z14, Z14
+	VBROADCASTI64X4 48(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales1<>+0(SB), Z12, Z21
+	VPMADDUBSW      64(DX), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z16
+	VPMADDUBSW      64(SI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z17
+	VPMADDUBSW      64(DI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z18
+	VPMADDUBSW      64(R8), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z19
+	VPMADDUBSW      64(R9), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z20
+	VPMADDUBSW      64(BX), Z15, Z15
+	VPDPWSSD        Z21, Z15, Z14
+	VBROADCASTI64X4 80(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales2<>+0(SB), Z12, Z21
+	VPMADDUBSW      128(DX), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z16
+	VPMADDUBSW      128(SI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z17
+	VPMADDUBSW      128(DI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z18
+	VPMADDUBSW      128(R8), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z19
+	VPMADDUBSW      128(R9), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z20
+	VPMADDUBSW      128(BX), Z15, Z15
+	VPDPWSSD        Z21, Z15, Z14
+	VBROADCASTI64X4 112(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VPSHUFB         q4kScales3<>+0(SB), Z12, Z12
+	VPMADDUBSW      192(DX), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z16
+	VPMADDUBSW      192(SI), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z17
+	VPMADDUBSW      192(DI), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z18
+	VPMADDUBSW      192(R8), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z19
+	VPMADDUBSW      192(R9), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z20
+	VPMADDUBSW      192(BX), Z15, Z15
+	VPDPWSSD        Z12, Z15, Z14
+	VSHUFI64X2      $0x44, Z17, Z16, Z12
+	VSHUFI64X2      $0xee, Z17, Z16, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z4
+	VPMADDWD        64(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z4
+	VSHUFI64X2      $0x44, Z19, Z18, Z12
+	VSHUFI64X2      $0xee, Z19, Z18, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z5
+	VPMADDWD        192(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z5
+	VSHUFI64X2      $0x44, Z14, Z20, Z12
+	VSHUFI64X2      $0xee, Z14, Z20, Z14
+	VPADDD          Z14, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          256(SP), Z7, Z7
+	VFMADD231PS     Z7, Z12, Z6
+	VPMADDWD        320(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          256(SP), Z11, Z7
+	VFNMADD231PS    Z7, Z12, Z6
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000090, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, R9
+	ADDQ            $0x00000140, BX
+	DECQ            R10
+	JMP             dotQ4Kx2x6VNNI_loop
+
+dotQ4Kx2x6VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X7
+	VADDPS        X7, X1, X1
+	VMOVHLPS      X1, X1, X7
+	VADDPS        X7, X1, X1
+	VMOVSHDUP     X1, X7
+	VADDSS        X7, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X7
+	VADDPS        X7, X4, X4
+	VMOVHLPS      X4, X4, X7
+	VADDPS        X7, X4, X4
+	VMOVSHDUP     X4, X7
+	VADDSS        X7, X4, X4
+	VMOVSS        X4, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VEXTRACTF32X4 $0x01, Y5, X2
+	VADDPS        X2, X5, X5
+	VMOVHLPS      X5, X5, X2
+	VADDPS        X2, X5, X5
+	VMOVSHDUP     X5, X2
+	VADDSS        X2, X5, X5
+	VMOVSS        X5, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VEXTRACTF32X4 $0x01, Y3, X1
+	VADDPS        X1, X3, X3
+	VMOVHLPS      X3, X3, X1
+	VADDPS        X1, X3, X3
+	VMOVSHDUP     X3, X1
+	VADDSS        X1, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VEXTRACTF32X4 $0x01, Y6, X2
+	VADDPS        X2, X6, X6
+	VMOVHLPS      X6, X6, X2
+	VADDPS        X2, X6, X6
+	VMOVSHDUP     X6, X2
+	VADDSS        X2, X6, X6
+	VMOVSS        X6, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx4x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ4Kx4x5VNNI(SB), NOSPLIT, $384-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), R9
+	LEAQ      (R9)(DI*1), R10
+	LEAQ      (R10)(DI*1), DI
+	MOVQ      nb+32(FP), R11
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+
+dotQ4Kx4x5VNNI_loop:
+	TESTQ           R11, R11
+	JZ              dotQ4Kx4x5VNNI_end
+	VBROADCASTSS    288(SI), Z13
+	VMOVDQU32       256(SI), Y14
+	VBROADCASTSS    288(R8), Y15
+	VINSERTF64X4    $0x01, Y15, Z13, Z13
+	VINSERTI64X4    $0x01, 256(R8), Z14, Z14
+	VMOVUPS         Z13, (SP)
+	VMOVDQU64       Z14, 64(SP)
+	VBROADCASTSS    288(R9), Z13
+	VMOVDQU32       256(R9), Y15
+	VBROADCASTSS    288(R10), Y14
+	VINSERTF64X4    $0x01, Y14, Z13, Z13
+	VINSERTI64X4    $0x01, 256(R10), Z15, Z15
+	VMOVUPS         Z13, 128(SP)
+	VMOVDQU64       Z15, 192(SP)
+	VBROADCASTSS    288(DI), Z13
+	VMOVDQU32       256(DI), Y16
+	VMOVUPS         Z13, 256(SP)
+	VMOVDQU64       Z16, 320(SP)
+	VBROADCASTI32X4 4(AX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (AX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(AX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 16(AX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 48(AX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z26
+	VPMADDUBSW      64(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      64(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      64(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      64(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 80(AX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z26
+	VPMADDUBSW      128(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      128(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      128(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      128(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 112(AX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z22
+	VPMADDUBSW      192(R8), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z23
+	VPMADDUBSW      192(R9), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z24
+	VPMADDUBSW      192(R10), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z25
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z1
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z1
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z2
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z2
+	VEXTRACTI64X4   $0x01, Z20, Y14
+	VPADDD          Y14, Y20, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y13, Y13
+	VFMADD231PS     Y13, Y14, Y3
+	VPMADDWD        320(SP), Y19, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y17, Y13
+	VFNMADD231PS    Y13, Y14, Y3
+	VBROADCASTI32X4 4(DX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (DX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(DX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 16(DX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 48(DX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z26
+	VPMADDUBSW      64(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      64(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      64(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      64(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 80(DX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z26
+	VPMADDUBSW      128(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      128(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      128(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      128(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 112(DX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z22
+	VPMADDUBSW      192(R8), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z23
+	VPMADDUBSW      192(R9), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z24
+	VPMADDUBSW      192(R10), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z25
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z4
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z4
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z5
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z5
+	VEXTRACTI64X4   $0x01, Z20, Y14
+	VPADDD          Y14, Y20, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y13, Y13
+	VFMADD231PS     Y13, Y14, Y6
+	VPMADDWD        320(SP), Y19, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y17, Y13
+	VFNMADD231PS    Y13, Y14, Y6
+	VBROADCASTI32X4 4(BX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (BX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(BX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 16(BX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 48(BX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z26
+	VPMADDUBSW      64(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      64(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      64(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      64(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 80(BX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z26
+	VPMADDUBSW      128(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      128(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      128(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      128(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 112(BX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z22
+	VPMADDUBSW      192(R8), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z23
+	VPMADDUBSW      192(R9), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z24
+	VPMADDUBSW      192(R10), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z25
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z7
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z7
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z8
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z8
+	VEXTRACTI64X4   $0x01, Z20, Y14
+	VPADDD          Y14, Y20, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y13, Y13
+	VFMADD231PS     Y13, Y14, Y9
+	VPMADDWD        320(SP), Y19, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y17, Y13
+	VFNMADD231PS    Y13, Y14, Y9
+	VBROADCASTI32X4 4(CX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (CX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(CX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 16(CX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 48(CX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z26
+	VPMADDUBSW      64(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      64(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      64(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      64(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 80(CX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z26
+	VPMADDUBSW      128(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      128(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      128(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      128(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 112(CX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z22
+	VPMADDUBSW      192(R8), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z23
+	VPMADDUBSW      192(R9), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z24
+	VPMADDUBSW      192(R10), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z25
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z10
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z10
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z11
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z11
+	VEXTRACTI64X4   $0x01, Z20, Y14
+	VPADDD          Y14, Y20, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y13, Y13
+	VFMADD231PS     Y13, Y14, Y12
+	VPMADDWD        320(SP), Y19, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y17, Y13
+	VFNMADD231PS    Y13, Y14, Y12
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000090, DX
+	ADDQ            $0x00000090, BX
+	ADDQ            $0x00000090, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, R9
+	ADDQ            $0x00000140, R10
+	ADDQ            $0x00000140, DI
+	DECQ            R11
+	JMP             dotQ4Kx4x5VNNI_loop
+
+dotQ4Kx4x5VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X13
+	VADDPS        X13, X1, X1
+	VMOVHLPS      X1, X1, X13
+	VADDPS        X13, X1, X1
+	VMOVSHDUP     X1, X13
+	VADDSS        X13, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X13
+	VADDPS        X13, X4, X4
+	VMOVHLPS      X4, X4, X13
+	VADDPS        X13, X4, X4
+	VMOVSHDUP     X4, X13
+	VADDSS        X13, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y4
+	VEXTRACTF32X4 $0x01, Y7, X13
+	VADDPS        X13, X7, X7
+	VMOVHLPS      X7, X7, X13
+	VADDPS        X13, X7, X7
+	VMOVSHDUP     X7, X13
+	VADDSS        X13, X7, X7
+	VMOVSS        X7, 8(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y7
+	VEXTRACTF32X4 $0x01, Y10, X13
+	VADDPS        X13, X10, X10
+	VMOVHLPS      X10, X10, X13
+	VADDPS        X13, X10, X10
+	VMOVSHDUP     X10, X13
+	VADDSS        X13, X10, X10
+	VMOVSS        X10, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X10
+	VADDPS        X10, X0, X0
+	VMOVHLPS      X0, X0, X10
+	VADDPS        X10, X0, X0
+	VMOVSHDUP     X0, X10
+	VADDSS        X10, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 8(AX)
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VEXTRACTF32X4 $0x01, Y5, X2
+	VADDPS        X2, X5, X5
+	VMOVHLPS      X5, X5, X2
+	VADDPS        X2, X5, X5
+	VMOVSHDUP     X5, X2
+	VADDSS        X2, X5, X5
+	VMOVSS        X5, 4(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y2
+	VEXTRACTF32X4 $0x01, Y8, X4
+	VADDPS        X4, X8, X8
+	VMOVHLPS      X8, X8, X4
+	VADDPS        X4, X8, X8
+	VMOVSHDUP     X8, X4
+	VADDSS        X4, X8, X8
+	VMOVSS        X8, 8(AX)
+	VEXTRACTF64X4 $0x01, Z11, Y4
+	VEXTRACTF32X4 $0x01, Y11, X5
+	VADDPS        X5, X11, X11
+	VMOVHLPS      X11, X11, X5
+	VADDPS        X5, X11, X11
+	VMOVSHDUP     X11, X5
+	VADDSS        X5, X11, X11
+	VMOVSS        X11, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X5
+	VADDPS        X5, X0, X0
+	VMOVHLPS      X0, X0, X5
+	VADDPS        X5, X0, X0
+	VMOVSHDUP     X0, X5
+	VADDSS        X5, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 4(AX)
+	VEXTRACTF32X4 $0x01, Y9, X0
+	VADDPS        X0, X9, X9
+	VMOVHLPS      X9, X9, X0
+	VADDPS        X0, X9, X9
+	VMOVSHDUP     X9, X0
+	VADDSS        X0, X9, X9
+	VMOVSS        X9, 8(AX)
+	VEXTRACTF32X4 $0x01, Y12, X0
+	VADDPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VADDPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VADDSS        X0, X12, X12
+	VMOVSS        X12, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ4Kx4x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ4Kx4x6VNNI(SB), NOSPLIT, $384-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), R9
+	LEAQ      (R9)(DI*1), R10
+	LEAQ      (R10)(DI*1), R11
+	LEAQ      (R11)(DI*1), DI
+	MOVQ      nb+32(FP), R12
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+
+dotQ4Kx4x6VNNI_loop:
+	TESTQ           R12, R12
+	JZ              dotQ4Kx4x6VNNI_end
+	VBROADCASTSS    288(SI), Z13
+	VMOVDQU32       256(SI), Y14
+	VBROADCASTSS    288(R8), Y15
+	VINSERTF64X4    $0x01, Y15, Z13, Z13
+	VINSERTI64X4    $0x01, 256(R8), Z14, Z14
+	VMOVUPS         Z13, (SP)
+	VMOVDQU64       Z14, 64(SP)
+	VBROADCASTSS    288(R9), Z13
+	VMOVDQU32       256(R9), Y15
+	VBROADCASTSS    288(R10), Y14
+	VINSERTF64X4    $0x01, Y14, Z13, Z13
+	VINSERTI64X4    $0x01, 256(R10), Z15, Z15
+	VMOVUPS         Z13, 128(SP)
+	VMOVDQU64       Z15, 192(SP)
+	VBROADCASTSS    288(R11), Z13
+	VMOVDQU32       256(R11), Y16
+	VBROADCASTSS    288(DI), Y14
+	VINSERTF64X4    $0x01, Y14, Z13, Z13
+	VINSERTI64X4    $0x01, 256(DI), Z16, Z16
+	VMOVUPS         Z13, 256(SP)
+	VMOVDQU64       Z16, 320(SP)
+	VBROADCASTI32X4 4(AX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (AX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(AX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 16(AX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (R11), Z20, Z26
+	VPMADDWD        Z21, Z26, Z26
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 48(AX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z27
+	VPMADDUBSW      64(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      64(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      64(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      64(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      64(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 80(AX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z27
+	VPMADDUBSW      128(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      128(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      128(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      128(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      128(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 112(AX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z22
+	VPMADDUBSW      192(R8), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z23
+	VPMADDUBSW      192(R9), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z24
+	VPMADDUBSW      192(R10), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z25
+	VPMADDUBSW      192(R11), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z26
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z1
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z1
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z2
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z2
+	VSHUFI64X2      $0x44, Z20, Z26, Z18
+	VSHUFI64X2      $0xee, Z20, Z26, Z20
+	VPADDD          Z20, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z13, Z13
+	VFMADD231PS     Z13, Z18, Z3
+	VPMADDWD        320(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z17, Z13
+	VFNMADD231PS    Z13, Z18, Z3
+	VBROADCASTI32X4 4(DX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (DX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(DX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 16(DX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (R11), Z20, Z26
+	VPMADDWD        Z21, Z26, Z26
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 48(DX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z27
+	VPMADDUBSW      64(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      64(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      64(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      64(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      64(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 80(DX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z27
+	VPMADDUBSW      128(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      128(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      128(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      128(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      128(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 112(DX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z22
+	VPMADDUBSW      192(R8), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z23
+	VPMADDUBSW      192(R9), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z24
+	VPMADDUBSW      192(R10), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z25
+	VPMADDUBSW      192(R11), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z26
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z4
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z4
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z5
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z5
+	VSHUFI64X2      $0x44, Z20, Z26, Z18
+	VSHUFI64X2      $0xee, Z20, Z26, Z20
+	VPADDD          Z20, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z13, Z13
+	VFMADD231PS     Z13, Z18, Z6
+	VPMADDWD        320(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z17, Z13
+	VFNMADD231PS    Z13, Z18, Z6
+	VBROADCASTI32X4 4(BX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (BX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(BX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 16(BX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (R11), Z20, Z26
+	VPMADDWD        Z21, Z26, Z26
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 48(BX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z27
+	VPMADDUBSW      64(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      64(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      64(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      64(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      64(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 80(BX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z27
+	VPMADDUBSW      128(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      128(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      128(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      128(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      128(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 112(BX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z22
+	VPMADDUBSW      192(R8), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z23
+	VPMADDUBSW      192(R9), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z24
+	VPMADDUBSW      192(R10), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z25
+	VPMADDUBSW      192(R11), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z26
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z7
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z7
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z8
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z8
+	VSHUFI64X2      $0x44, Z20, Z26, Z18
+	VSHUFI64X2      $0xee, Z20, Z26, Z20
+	VPADDD          Z20, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z13, Z13
+	VFMADD231PS     Z13, Z18, Z9
+	VPMADDWD        320(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z17, Z13
+	VFNMADD231PS    Z13, Z18, Z9
+	VBROADCASTI32X4 4(CX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (CX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(CX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 16(CX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (R11), Z20, Z26
+	VPMADDWD        Z21, Z26, Z26
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 48(CX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z27
+	VPMADDUBSW      64(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      64(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      64(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      64(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      64(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 80(CX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z27
+	VPMADDUBSW      128(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      128(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      128(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      128(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      128(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 112(CX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z22
+	VPMADDUBSW      192(R8), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z23
+	VPMADDUBSW      192(R9), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z24
+	VPMADDUBSW      192(R10), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z25
+	VPMADDUBSW      192(R11), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z26
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z10
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z10
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z11
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z11
+	VSHUFI64X2      $0x44, Z20, Z26, Z18
+	VSHUFI64X2      $0xee, Z20, Z26, Z20
+	VPADDD          Z20, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z13, Z13
+	VFMADD231PS     Z13, Z18, Z12
+	VPMADDWD        320(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z17, Z13
+	VFNMADD231PS    Z13, Z18, Z12
+	ADDQ            $0x00000090, AX
+	ADDQ            $0x00000090, DX
+	ADDQ            $0x00000090, BX
+	ADDQ            $0x00000090, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, R9
+	ADDQ            $0x00000140, R10
+	ADDQ            $0x00000140, R11
+	ADDQ            $0x00000140, DI
+	DECQ            R12
+	JMP             dotQ4Kx4x6VNNI_loop
+
+dotQ4Kx4x6VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X13
+	VADDPS        X13, X1, X1
+	VMOVHLPS      X1, X1, X13
+	VADDPS        X13, X1, X1
+	VMOVSHDUP     X1, X13
+	VADDSS        X13, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X13
+	VADDPS        X13, X4, X4
+	VMOVHLPS      X4, X4, X13
+	VADDPS        X13, X4, X4
+	VMOVSHDUP     X4, X13
+	VADDSS        X13, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y4
+	VEXTRACTF32X4 $0x01, Y7, X13
+	VADDPS        X13, X7, X7
+	VMOVHLPS      X7, X7, X13
+	VADDPS        X13, X7, X7
+	VMOVSHDUP     X7, X13
+	VADDSS        X13, X7, X7
+	VMOVSS        X7, 8(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y7
+	VEXTRACTF32X4 $0x01, Y10, X13
+	VADDPS        X13, X10, X10
+	VMOVHLPS      X10, X10, X13
+	VADDPS        X13, X10, X10
+	VMOVSHDUP     X10, X13
+	VADDSS        X13, X10, X10
+	VMOVSS        X10, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X10
+	VADDPS        X10, X0, X0
+	VMOVHLPS      X0, X0, X10
+	VADDPS        X10, X0, X0
+	VMOVSHDUP     X0, X10
+	VADDSS        X10, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 8(AX)
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VEXTRACTF32X4 $0x01, Y5, X2
+	VADDPS        X2, X5, X5
+	VMOVHLPS      X5, X5, X2
+	VADDPS        X2, X5, X5
+	VMOVSHDUP     X5, X2
+	VADDSS        X2, X5, X5
+	VMOVSS        X5, 4(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y2
+	VEXTRACTF32X4 $0x01, Y8, X4
+	VADDPS        X4, X8, X8
+	VMOVHLPS      X8, X8, X4
+	VADDPS        X4, X8, X8
+	VMOVSHDUP     X8, X4
+	VADDSS        X4, X8, X8
+	VMOVSS        X8, 8(AX)
+	VEXTRACTF64X4 $0x01, Z11, Y4
+	VEXTRACTF32X4 $0x01, Y11, X5
+	VADDPS        X5, X11, X11
+	VMOVHLPS      X11, X11, X5
+	VADDPS        X5, X11, X11
+	VMOVSHDUP     X11, X5
+	VADDSS        X5, X11, X11
+	VMOVSS        X11, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X5
+	VADDPS        X5, X0, X0
+	VMOVHLPS      X0, X0, X5
+	VADDPS        X5, X0, X0
+	VMOVSHDUP     X0, X5
+	VADDSS        X5, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VEXTRACTF32X4 $0x01, Y3, X1
+	VADDPS        X1, X3, X3
+	VMOVHLPS      X3, X3, X1
+	VADDPS        X1, X3, X3
+	VMOVSHDUP     X3, X1
+	VADDSS        X1, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VEXTRACTF32X4 $0x01, Y6, X2
+	VADDPS        X2, X6, X6
+	VMOVHLPS      X6, X6, X2
+	VADDPS        X2, X6, X6
+	VMOVSHDUP     X6, X2
+	VADDSS        X2, X6, X6
+	VMOVSS        X6, 4(AX)
+	VEXTRACTF64X4 $0x01, Z9, Y2
+	VEXTRACTF32X4 $0x01, Y9, X3
+	VADDPS        X3, X9, X9
+	VMOVHLPS      X9, X9, X3
+	VADDPS        X3, X9, X9
+	VMOVSHDUP     X9, X3
+	VADDSS        X3, X9, X9
+	VMOVSS        X9, 8(AX)
+	VEXTRACTF64X4 $0x01, Z12, Y3
+	VEXTRACTF32X4 $0x01, Y12, X4
+	VADDPS        X4, X12, X12
+	VMOVHLPS      X12, X12, X4
+	VADDPS        X4, X12, X12
+	VMOVSHDUP     X12, X4
+	VADDSS        X4, X12, X12
+	VMOVSS        X12, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ5Kx1x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ5Kx1x1VNNI(SB), NOSPLIT, $128-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	MOVQ      nb+32(FP), DX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+
+dotQ5Kx1x1VNNI_loop:
+	TESTQ           DX, DX
+	JZ              dotQ5Kx1x1VNNI_end
+	VBROADCASTSS    288(CX), Z2
+	VMOVDQU32       256(CX), Y3
+	VMOVUPS         Z2, (SP)
+	VMOVDQU64       Z3, 64(SP)
+	VBROADCASTI32X4 4(AX), Z2
+	VPSHUFB         q4kScaleLo<>+0(SB), Z2, Z4
+	VPSRLW          $0x04, Z4, Z5
+	VPANDD          q4kHighNibble<>+0(SB), Z5, Z5
+	VPANDD          q4kLowBits<>+0(SB), Z4, Z4
+	VPORD           Z5, Z4, Z4
+	VPSHUFB         q4kScaleHi<>+0(SB), Z2, Z2
+	VPSRLW          $0x02, Z2, Z2
+	VPANDD          q4kTopBits<>+0(SB), Z2, Z2
+	VPORD           Z2, Z4, Z5
+	VPSHUFB         q4kMinPairs<>+0(SB), Z5, Z6
+	VPBROADCASTW    (AX), Y3
+	VCVTPH2PS       Y3, Z2
+	VPBROADCASTW    2(AX), Y3
+	VCVTPH2PS       Y3, Z4
+	VBROADCASTI64X4 48(AX), Z7
+	VPSRLVW         halfShifts04<>+0(SB), Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 16(AX), Z8
+	VPSLLVW         halfShifts43<>+0(SB), Z8, Z8
+	VPANDD          bit4<>+0(SB), Z8, Z8
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScales0<>+0(SB), Z5, Z8
+	VPMADDUBSW      (CX), Z7, Z7
+	VPMADDWD        Z8, Z7, Z7
+	VBROADCASTI64X4 80(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 16(AX), Z9
+	VPSLLVW         halfShifts21<>+0(SB), Z9, Z9
+	VPANDD          bit4<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScales1<>+0(SB), Z5, Z9
+	VPMADDUBSW      64(CX), Z8, Z8
+	VPDPWSSD        Z9, Z8, Z7
+	VBROADCASTI64X4 112(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 16(AX), Z9
+	VPSRLVW         halfShifts01<>+0(SB), Z9, Z9
+	VPANDD          bit4<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScales2<>+0(SB), Z5, Z9
+	VPMADDUBSW      128(CX), Z8, Z8
+	VPDPWSSD        Z9, Z8, Z7
+	VBROADCASTI64X4 144(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 16(AX), Z9
+	VPSRLVW         halfShifts23<>+0(SB), Z9, Z9
+	VPANDD          bit4<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScales3<>+0(SB), Z5, Z5
+	VPMADDUBSW      192(CX), Z8, Z8
+	VPDPWSSD        Z5, Z8, Z7
+	VEXTRACTI64X4   $0x01, Z7, Y3
+	VPADDD          Y3, Y7, Y3
+	VCVTDQ2PS       Y3, Y3
+	VMULPS          (SP), Y2, Y2
+	VFMADD231PS     Y2, Y3, Y1
+	VPMADDWD        64(SP), Y6, Y3
+	VCVTDQ2PS       Y3, Y3
+	VMULPS          (SP), Y4, Y2
+	VFNMADD231PS    Y2, Y3, Y1
+	ADDQ            $0x000000b0, AX
+	ADDQ            $0x00000140, CX
+	DECQ            DX
+	JMP             dotQ5Kx1x1VNNI_loop
+
+dotQ5Kx1x1VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, (AX)
+	VZEROUPPER
+	RET
+
+DATA halfShifts43<>+0(SB)/1, $0x04
+DATA halfShifts43<>+1(SB)/1, $0x00
+DATA halfShifts43<>+2(SB)/1, $0x04
+DATA halfShifts43<>+3(SB)/1, $0x00
+DATA halfShifts43<>+4(SB)/1, $0x04
+DATA halfShifts43<>+5(SB)/1, $0x00
+DATA halfShifts43<>+6(SB)/1, $0x04
+DATA halfShifts43<>+7(SB)/1, $0x00
+DATA halfShifts43<>+8(SB)/1, $0x04
+DATA halfShifts43<>+9(SB)/1, $0x00
+DATA halfShifts43<>+10(SB)/1, $0x04
+DATA halfShifts43<>+11(SB)/1, $0x00
+DATA halfShifts43<>+12(SB)/1, $0x04
+DATA halfShifts43<>+13(SB)/1, $0x00
+DATA halfShifts43<>+14(SB)/1, $0x04
+DATA halfShifts43<>+15(SB)/1, $0x00
+DATA halfShifts43<>+16(SB)/1, $0x04
+DATA halfShifts43<>+17(SB)/1, $0x00
+DATA halfShifts43<>+18(SB)/1, $0x04
+DATA halfShifts43<>+19(SB)/1, $0x00
+DATA halfShifts43<>+20(SB)/1, $0x04
+DATA halfShifts43<>+21(SB)/1, $0x00
+DATA halfShifts43<>+22(SB)/1, $0x04
+DATA halfShifts43<>+23(SB)/1, $0x00
+DATA halfShifts43<>+24(SB)/1, $0x04
+DATA halfShifts43<>+25(SB)/1, $0x00
+DATA halfShifts43<>+26(SB)/1, $0x04
+DATA halfShifts43<>+27(SB)/1, $0x00
+DATA halfShifts43<>+28(SB)/1, $0x04
+DATA halfShifts43<>+29(SB)/1, $0x00
+DATA halfShifts43<>+30(SB)/1, $0x04
+DATA halfShifts43<>+31(SB)/1, $0x00
+DATA halfShifts43<>+32(SB)/1, $0x03
+DATA halfShifts43<>+33(SB)/1, $0x00
+DATA halfShifts43<>+34(SB)/1, $0x03
+DATA halfShifts43<>+35(SB)/1, $0x00
+DATA halfShifts43<>+36(SB)/1, $0x03
+DATA halfShifts43<>+37(SB)/1, $0x00
+DATA halfShifts43<>+38(SB)/1, $0x03
+DATA halfShifts43<>+39(SB)/1, $0x00
+DATA halfShifts43<>+40(SB)/1, $0x03
+DATA halfShifts43<>+41(SB)/1, $0x00
+DATA halfShifts43<>+42(SB)/1, $0x03
+DATA halfShifts43<>+43(SB)/1, $0x00
+DATA halfShifts43<>+44(SB)/1, $0x03
+DATA halfShifts43<>+45(SB)/1, $0x00
+DATA halfShifts43<>+46(SB)/1, $0x03
+DATA halfShifts43<>+47(SB)/1, $0x00
+DATA halfShifts43<>+48(SB)/1, $0x03
+DATA halfShifts43<>+49(SB)/1, $0x00
+DATA halfShifts43<>+50(SB)/1, $0x03
+DATA halfShifts43<>+51(SB)/1, $0x00
+DATA halfShifts43<>+52(SB)/1, $0x03
+DATA halfShifts43<>+53(SB)/1, $0x00
+DATA halfShifts43<>+54(SB)/1, $0x03
+DATA halfShifts43<>+55(SB)/1, $0x00
+DATA halfShifts43<>+56(SB)/1, $0x03
+DATA halfShifts43<>+57(SB)/1, $0x00
+DATA halfShifts43<>+58(SB)/1, $0x03
+DATA halfShifts43<>+59(SB)/1, $0x00
+DATA halfShifts43<>+60(SB)/1, $0x03
+DATA halfShifts43<>+61(SB)/1, $0x00
+DATA halfShifts43<>+62(SB)/1, $0x03
+DATA halfShifts43<>+63(SB)/1, $0x00
+GLOBL halfShifts43<>(SB), RODATA|NOPTR, $64
+
+DATA halfShifts21<>+0(SB)/1, $0x02
+DATA halfShifts21<>+1(SB)/1, $0x00
+DATA halfShifts21<>+2(SB)/1, $0x02
+DATA halfShifts21<>+3(SB)/1, $0x00
+DATA halfShifts21<>+4(SB)/1, $0x02
+DATA halfShifts21<>+5(SB)/1, $0x00
+DATA halfShifts21<>+6(SB)/1, $0x02
+DATA halfShifts21<>+7(SB)/1, $0x00
+DATA halfShifts21<>+8(SB)/1, $0x02
+DATA halfShifts21<>+9(SB)/1, $0x00
+DATA halfShifts21<>+10(SB)/1, $0x02
+DATA halfShifts21<>+11(SB)/1, $0x00
+DATA halfShifts21<>+12(SB)/1, $0x02
+DATA halfShifts21<>+13(SB)/1, $0x00
+DATA halfShifts21<>+14(SB)/1, $0x02
+DATA halfShifts21<>+15(SB)/1, $0x00
+DATA halfShifts21<>+16(SB)/1, $0x02
+DATA halfShifts21<>+17(SB)/1, $0x00
+DATA halfShifts21<>+18(SB)/1, $0x02
+DATA halfShifts21<>+19(SB)/1, $0x00
+DATA halfShifts21<>+20(SB)/1, $0x02
+DATA halfShifts21<>+21(SB)/1, $0x00
+DATA halfShifts21<>+22(SB)/1, $0x02
+DATA halfShifts21<>+23(SB)/1, $0x00
+DATA halfShifts21<>+24(SB)/1, $0x02
+DATA halfShifts21<>+25(SB)/1, $0x00
+DATA halfShifts21<>+26(SB)/1, $0x02
+DATA halfShifts21<>+27(SB)/1, $0x00
+DATA halfShifts21<>+28(SB)/1, $0x02
+DATA halfShifts21<>+29(SB)/1, $0x00
+DATA halfShifts21<>+30(SB)/1, $0x02
+DATA halfShifts21<>+31(SB)/1, $0x00
+DATA halfShifts21<>+32(SB)/1, $0x01
+DATA halfShifts21<>+33(SB)/1, $0x00
+DATA halfShifts21<>+34(SB)/1, $0x01
+DATA halfShifts21<>+35(SB)/1, $0x00
+DATA halfShifts21<>+36(SB)/1, $0x01
+DATA halfShifts21<>+37(SB)/1, $0x00
+DATA halfShifts21<>+38(SB)/1, $0x01
+DATA halfShifts21<>+39(SB)/1, $0x00
+DATA halfShifts21<>+40(SB)/1, $0x01
+DATA halfShifts21<>+41(SB)/1, $0x00
+DATA halfShifts21<>+42(SB)/1, $0x01
+DATA halfShifts21<>+43(SB)/1, $0x00
+DATA halfShifts21<>+44(SB)/1, $0x01
+DATA halfShifts21<>+45(SB)/1, $0x00
+DATA halfShifts21<>+46(SB)/1, $0x01
+DATA halfShifts21<>+47(SB)/1, $0x00
+DATA halfShifts21<>+48(SB)/1, $0x01
+DATA halfShifts21<>+49(SB)/1, $0x00
+DATA halfShifts21<>+50(SB)/1, $0x01
+DATA halfShifts21<>+51(SB)/1, $0x00
+DATA halfShifts21<>+52(SB)/1, $0x01
+DATA halfShifts21<>+53(SB)/1, $0x00
+DATA halfShifts21<>+54(SB)/1, $0x01
+DATA halfShifts21<>+55(SB)/1, $0x00
+DATA halfShifts21<>+56(SB)/1, $0x01
+DATA halfShifts21<>+57(SB)/1, $0x00
+DATA halfShifts21<>+58(SB)/1, $0x01
+DATA halfShifts21<>+59(SB)/1, $0x00
+DATA halfShifts21<>+60(SB)/1, $0x01
+DATA halfShifts21<>+61(SB)/1, $0x00
+DATA halfShifts21<>+62(SB)/1, $0x01
+DATA halfShifts21<>+63(SB)/1, $0x00
+GLOBL halfShifts21<>(SB), RODATA|NOPTR, $64
+
+DATA halfShifts01<>+0(SB)/1, $0x00
+DATA halfShifts01<>+1(SB)/1, $0x00
+DATA halfShifts01<>+2(SB)/1, $0x00
+DATA halfShifts01<>+3(SB)/1, $0x00
+DATA halfShifts01<>+4(SB)/1, $0x00
+DATA halfShifts01<>+5(SB)/1, $0x00
+DATA halfShifts01<>+6(SB)/1, $0x00
+DATA halfShifts01<>+7(SB)/1, $0x00
+DATA halfShifts01<>+8(SB)/1, $0x00
+DATA halfShifts01<>+9(SB)/1, $0x00
+DATA halfShifts01<>+10(SB)/1, $0x00
+DATA halfShifts01<>+11(SB)/1, $0x00
+DATA halfShifts01<>+12(SB)/1, $0x00
+DATA halfShifts01<>+13(SB)/1, $0x00
+DATA halfShifts01<>+14(SB)/1, $0x00
+DATA halfShifts01<>+15(SB)/1, $0x00
+DATA halfShifts01<>+16(SB)/1, $0x00
+DATA halfShifts01<>+17(SB)/1, $0x00
+DATA halfShifts01<>+18(SB)/1, $0x00
+DATA halfShifts01<>+19(SB)/1, $0x00
+DATA halfShifts01<>+20(SB)/1, $0x00
+DATA halfShifts01<>+21(SB)/1, $0x00
+DATA halfShifts01<>+22(SB)/1, $0x00
+DATA halfShifts01<>+23(SB)/1, $0x00
+DATA halfShifts01<>+24(SB)/1, $0x00
+DATA halfShifts01<>+25(SB)/1, $0x00
+DATA halfShifts01<>+26(SB)/1, $0x00
+DATA halfShifts01<>+27(SB)/1, $0x00
+DATA halfShifts01<>+28(SB)/1, $0x00
+DATA halfShifts01<>+29(SB)/1, $0x00
+DATA halfShifts01<>+30(SB)/1, $0x00
+DATA halfShifts01<>+31(SB)/1, $0x00
+DATA halfShifts01<>+32(SB)/1, $0x01
+DATA halfShifts01<>+33(SB)/1, $0x00
+DATA halfShifts01<>+34(SB)/1, $0x01
+DATA halfShifts01<>+35(SB)/1, $0x00
+DATA halfShifts01<>+36(SB)/1, $0x01
+DATA halfShifts01<>+37(SB)/1, $0x00
+DATA halfShifts01<>+38(SB)/1, $0x01
+DATA halfShifts01<>+39(SB)/1, $0x00
+DATA halfShifts01<>+40(SB)/1, $0x01
+DATA halfShifts01<>+41(SB)/1, $0x00
+DATA halfShifts01<>+42(SB)/1, $0x01
+DATA halfShifts01<>+43(SB)/1, $0x00
+DATA halfShifts01<>+44(SB)/1, $0x01
+DATA halfShifts01<>+45(SB)/1, $0x00
+DATA halfShifts01<>+46(SB)/1, $0x01
+DATA halfShifts01<>+47(SB)/1, $0x00
+DATA halfShifts01<>+48(SB)/1, $0x01
+DATA halfShifts01<>+49(SB)/1, $0x00
+DATA halfShifts01<>+50(SB)/1, $0x01
+DATA halfShifts01<>+51(SB)/1, $0x00
+DATA halfShifts01<>+52(SB)/1, $0x01
+DATA halfShifts01<>+53(SB)/1, $0x00
+DATA halfShifts01<>+54(SB)/1, $0x01
+DATA halfShifts01<>+55(SB)/1, $0x00
+DATA halfShifts01<>+56(SB)/1, $0x01
+DATA halfShifts01<>+57(SB)/1, $0x00
+DATA halfShifts01<>+58(SB)/1, $0x01
+DATA halfShifts01<>+59(SB)/1, $0x00
+DATA halfShifts01<>+60(SB)/1, $0x01
+DATA halfShifts01<>+61(SB)/1, $0x00
+DATA halfShifts01<>+62(SB)/1, $0x01
+DATA halfShifts01<>+63(SB)/1, $0x00
+GLOBL halfShifts01<>(SB), RODATA|NOPTR, $64
+
+DATA halfShifts23<>+0(SB)/1, $0x02
+DATA halfShifts23<>+1(SB)/1, $0x00
+DATA halfShifts23<>+2(SB)/1, $0x02
+DATA halfShifts23<>+3(SB)/1, $0x00
+DATA halfShifts23<>+4(SB)/1, $0x02
+DATA halfShifts23<>+5(SB)/1, $0x00
+DATA halfShifts23<>+6(SB)/1, $0x02
+DATA halfShifts23<>+7(SB)/1, $0x00
+DATA halfShifts23<>+8(SB)/1, $0x02
+DATA halfShifts23<>+9(SB)/1, $0x00
+DATA halfShifts23<>+10(SB)/1, $0x02
+DATA halfShifts23<>+11(SB)/1, $0x00
+DATA halfShifts23<>+12(SB)/1, $0x02
+DATA halfShifts23<>+13(SB)/1, $0x00
+DATA halfShifts23<>+14(SB)/1, $0x02
+DATA halfShifts23<>+15(SB)/1, $0x00
+DATA halfShifts23<>+16(SB)/1, $0x02
+DATA halfShifts23<>+17(SB)/1, $0x00
+DATA halfShifts23<>+18(SB)/1, $0x02
+DATA halfShifts23<>+19(SB)/1, $0x00
+DATA halfShifts23<>+20(SB)/1, $0x02
+DATA halfShifts23<>+21(SB)/1, $0x00
+DATA halfShifts23<>+22(SB)/1, $0x02
+DATA halfShifts23<>+23(SB)/1, $0x00
+DATA halfShifts23<>+24(SB)/1, $0x02
+DATA halfShifts23<>+25(SB)/1, $0x00
+DATA halfShifts23<>+26(SB)/1, $0x02
+DATA halfShifts23<>+27(SB)/1, $0x00
+DATA halfShifts23<>+28(SB)/1, $0x02
+DATA halfShifts23<>+29(SB)/1, $0x00
+DATA halfShifts23<>+30(SB)/1, $0x02
+DATA halfShifts23<>+31(SB)/1, $0x00
+DATA halfShifts23<>+32(SB)/1, $0x03
+DATA halfShifts23<>+33(SB)/1, $0x00
+DATA halfShifts23<>+34(SB)/1, $0x03
+DATA halfShifts23<>+35(SB)/1, $0x00
+DATA halfShifts23<>+36(SB)/1, $0x03
+DATA halfShifts23<>+37(SB)/1, $0x00
+DATA halfShifts23<>+38(SB)/1, $0x03
+DATA halfShifts23<>+39(SB)/1, $0x00
+DATA halfShifts23<>+40(SB)/1, $0x03
+DATA halfShifts23<>+41(SB)/1, $0x00
+DATA halfShifts23<>+42(SB)/1, $0x03
+DATA halfShifts23<>+43(SB)/1, $0x00
+DATA halfShifts23<>+44(SB)/1, $0x03
+DATA halfShifts23<>+45(SB)/1, $0x00
+DATA halfShifts23<>+46(SB)/1, $0x03
+DATA halfShifts23<>+47(SB)/1, $0x00
+DATA halfShifts23<>+48(SB)/1, $0x03
+DATA halfShifts23<>+49(SB)/1, $0x00
+DATA halfShifts23<>+50(SB)/1, $0x03
+DATA halfShifts23<>+51(SB)/1, $0x00
+DATA halfShifts23<>+52(SB)/1, $0x03
+DATA halfShifts23<>+53(SB)/1, $0x00
+DATA halfShifts23<>+54(SB)/1, $0x03
+DATA halfShifts23<>+55(SB)/1, $0x00
+DATA halfShifts23<>+56(SB)/1, $0x03
+DATA halfShifts23<>+57(SB)/1, $0x00
+DATA halfShifts23<>+58(SB)/1, $0x03
+DATA halfShifts23<>+59(SB)/1, $0x00
+DATA halfShifts23<>+60(SB)/1, $0x03
+DATA halfShifts23<>+61(SB)/1, $0x00
+DATA halfShifts23<>+62(SB)/1, $0x03
+DATA halfShifts23<>+63(SB)/1, $0x00
+GLOBL halfShifts23<>(SB), RODATA|NOPTR, $64
+
+// func dotQ5Kx1x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ5Kx1x2VNNI(SB), NOSPLIT, $128-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), DX
+	MOVQ      nb+32(FP), BX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+
+dotQ5Kx1x2VNNI_loop:
+	TESTQ           BX, BX
+	JZ              dotQ5Kx1x2VNNI_end
+	VBROADCASTSS    288(CX), Z2
+	VMOVDQU32       256(CX), Y3
+	VBROADCASTSS    288(DX), Y4
+	VINSERTF64X4    $0x01, Y4, Z2, Z2
+	VINSERTI64X4    $0x01, 256(DX), Z3, Z3
+	VMOVUPS         Z2, (SP)
+	VMOVDQU64       Z3, 64(SP)
+	VBROADCASTI32X4 4(AX), Z2
+	VPSHUFB         q4kScaleLo<>+0(SB), Z2, Z4
+	VPSRLW          $0x04, Z4, Z5
+	VPANDD          q4kHighNibble<>+0(SB), Z5, Z5
+	VPANDD          q4kLowBits<>+0(SB), Z4, Z4
+	VPORD           Z5, Z4, Z4
+	VPSHUFB         q4kScaleHi<>+0(SB), Z2, Z2
+	VPSRLW          $0x02, Z2, Z2
+	VPANDD          q4kTopBits<>+0(SB), Z2, Z2
+	VPORD           Z2, Z4, Z5
+	VPSHUFB         q4kMinPairs<>+0(SB), Z5, Z6
+	VPBROADCASTW    (AX), Y3
+	VCVTPH2PS       Y3, Z2
+	VPBROADCASTW    2(AX), Y3
+	VCVTPH2PS       Y3, Z4
+	VBROADCASTI64X4 48(AX), Z7
+	VPSRLVW         halfShifts04<>+0(SB), Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 16(AX), Z8
+	VPSLLVW         halfShifts43<>+0(SB), Z8, Z8
+	VPANDD          bit4<>+0(SB), Z8, Z8
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScales0<>+0(SB), Z5, Z8
+	VPMADDUBSW      (CX), Z7, Z9
+	VPMADDWD        Z8, Z9, Z9
+	VPMADDUBSW      (DX), Z7, Z7
+	VPMADDWD        Z8, Z7, Z7
+	VBROADCASTI64X4 80(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 16(AX), Z10
+	VPSLLVW         halfShifts21<>+0(SB), Z10, Z10
+	VPANDD          bit4<>+0(SB), Z10, Z10
+	VPORD           Z10, Z8, Z8
+	VPSHUFB         q4kScales1<>+0(SB), Z5, Z10
+	VPMADDUBSW      64(CX), Z8, Z11
+	VPDPWSSD        Z10, Z11, Z9
+	VPMADDUBSW      64(DX), Z8, Z8
+	VPDPWSSD        Z10, Z8, Z7
+	VBROADCASTI64X4 112(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 16(AX), Z10
+	VPSRLVW         halfShifts01<>+0(SB), Z10, Z10
+	VPANDD          bit4<>+0(SB), Z10, Z10
+	VPORD           Z10, Z8, Z8
+	VPSHUFB         q4kScales2<>+0(SB), Z5, Z10
+	VPMADDUBSW      128(CX), Z8, Z11
+	VPDPWSSD        Z10, Z11, Z9
+	VPMADDUBSW      128(DX), Z8, Z8
+	VPDPWSSD        Z10, Z8, Z7
+	VBROADCASTI64X4 144(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 16(AX), Z10
+	VPSRLVW         halfShifts23<>+0(SB), Z10, Z10
+	VPANDD          bit4<>+0(SB), Z10, Z10
+	VPORD           Z10, Z8, Z8
+	VPSHUFB         q4kScales3<>+0(SB), Z5, Z5
+	VPMADDUBSW      192(CX), Z8, Z10
+	VPDPWSSD        Z5, Z10, Z9
+	VPMADDUBSW      192(DX), Z8, Z8
+	VPDPWSSD        Z5, Z8, Z7
+	VSHUFI64X2      $0x44, Z7, Z9, Z5
+	VSHUFI64X2      $0xee, Z7, Z9, Z7
+	VPADDD          Z7, Z5, Z5
+	VCVTDQ2PS       Z5, Z5
+	VMULPS          (SP), Z2, Z2
+	VFMADD231PS     Z2, Z5, Z1
+	VPMADDWD        64(SP), Z6, Z5
+	VCVTDQ2PS       Z5, Z5
+	VMULPS          (SP), Z4, Z2
+	VFNMADD231PS    Z2, Z5, Z1
+	ADDQ            $0x000000b0, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, DX
+	DECQ            BX
+	JMP             dotQ5Kx1x2VNNI_loop
+
+dotQ5Kx1x2VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X2
+	VADDPS        X2, X1, X1
+	VMOVHLPS      X1, X1, X2
+	VADDPS        X2, X1, X1
+	VMOVSHDUP     X1, X2
+	VADDSS        X2, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ5Kx1x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ5Kx1x3VNNI(SB), NOSPLIT, $256-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), DX
+	MOVQ      nb+32(FP), SI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+
+dotQ5Kx1x3VNNI_loop:
+	TESTQ           SI, SI
+	JZ              dotQ5Kx1x3VNNI_end
+	VBROADCASTSS    288(CX), Z3
+	VMOVDQU32       256(CX), Y4
+	VBROADCASTSS    288(BX), Y5
+	VINSERTF64X4    $0x01, Y5, Z3, Z3
+	VINSERTI64X4    $0x01, 256(BX), Z4, Z4
+	VMOVUPS         Z3, (SP)
+	VMOVDQU64       Z4, 64(SP)
+	VBROADCASTSS    288(DX), Z3
+	VMOVDQU32       256(DX), Y5
+	VMOVUPS         Z3, 128(SP)
+	VMOVDQU64       Z5, 192(SP)
+	VBROADCASTI32X4 4(AX), Z3
+	VPSHUFB         q4kScaleLo<>+0(SB), Z3, Z6
+	VPSRLW          $0x04, Z6, Z7
+	VPANDD          q4kHighNibble<>+0(SB), Z7, Z7
+	VPANDD          q4kLowBits<>+0(SB), Z6, Z6
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q4kScaleHi<>+0(SB), Z3, Z3
+	VPSRLW          $0x02, Z3, Z3
+	VPANDD          q4kTopBits<>+0(SB), Z3, Z3
+	VPORD           Z3, Z6, Z7
+	VPSHUFB         q4kMinPairs<>+0(SB), Z7, Z8
+	VPBROADCASTW    (AX), Y4
+	VCVTPH2PS       Y4, Z3
+	VPBROADCASTW    2(AX), Y4
+	VCVTPH2PS       Y4, Z6
+	VBROADCASTI64X4 48(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 16(AX), Z10
+	VPSLLVW         halfShifts43<>+0(SB), Z10, Z10
+	VPANDD          bit4<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q4kScales0<>+0(SB), Z7, Z10
+	VPMADDUBSW      (CX), Z9, Z11
+	VPMADDWD        Z10, Z11, Z11
+	VPMADDUBSW      (BX), Z9, Z12
+	VPMADDWD        Z10, Z12, Z12
+	VPMADDUBSW      (DX), Z9, Z9
+	VPMADDWD        Z10, Z9, Z9
+	VBROADCASTI64X4 80(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 16(AX), Z13
+	VPSLLVW         halfShifts21<>+0(SB), Z13, Z13
+	VPANDD          bit4<>+0(SB), Z13, Z13
+	VPORD           Z13, Z10, Z10
+	VPSHUFB         q4kScales1<>+0(SB), Z7, Z13
+	VPMADDUBSW      64(CX), Z10, Z14
+	VPDPWSSD        Z13, Z14, Z11
+	VPMADDUBSW      64(BX), Z10, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      64(DX), Z10, Z10
+	VPDPWSSD        Z13, Z10, Z9
+	VBROADCASTI64X4 112(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 16(AX), Z13
+	VPSRLVW         halfShifts01<>+0(SB), Z13, Z13
+	VPANDD          bit4<>+0(SB), Z13, Z13
+	VPORD           Z13, Z10, Z10
+	VPSHUFB         q4kScales2<>+0(SB), Z7, Z13
+	VPMADDUBSW      128(CX), Z10, Z14
+	VPDPWSSD        Z13, Z14, Z11
+	VPMADDUBSW      128(BX), Z10, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      128(DX), Z10, Z10
+	VPDPWSSD        Z13, Z10, Z9
+	VBROADCASTI64X4 144(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 16(AX), Z13
+	VPSRLVW         halfShifts23<>+0(SB), Z13, Z13
+	VPANDD          bit4<>+0(SB), Z13, Z13
+	VPORD           Z13, Z10, Z10
+	VPSHUFB         q4kScales3<>+0(SB), Z7, Z7
+	VPMADDUBSW      192(CX), Z10, Z13
+	VPDPWSSD        Z7, Z13, Z11
+	VPMADDUBSW      192(BX), Z10, Z13
+	VPDPWSSD        Z7, Z13, Z12
+	VPMADDUBSW      192(DX), Z10, Z10
+	VPDPWSSD        Z7, Z10, Z9
+	VSHUFI64X2      $0x44, Z12, Z11, Z7
+	VSHUFI64X2      $0xee, Z12, Z11, Z10
+	VPADDD          Z10, Z7, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          (SP), Z3, Z10
+	VFMADD231PS     Z10, Z7, Z1
+	VPMADDWD        64(SP), Z8, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          (SP), Z6, Z10
+	VFNMADD231PS    Z10, Z7, Z1
+	VEXTRACTI64X4   $0x01, Z9, Y4
+	VPADDD          Y4, Y9, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          128(SP), Y3, Y3
+	VFMADD231PS     Y3, Y4, Y2
+	VPMADDWD        192(SP), Y8, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          128(SP), Y6, Y3
+	VFNMADD231PS    Y3, Y4, Y2
+	ADDQ            $0x000000b0, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, BX
+	ADDQ            $0x00000140, DX
+	DECQ            SI
+	JMP             dotQ5Kx1x3VNNI_loop
+
+dotQ5Kx1x3VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X3, X1, X1
+	VMOVHLPS      X1, X1, X3
+	VADDPS        X3, X1, X1
+	VMOVSHDUP     X1, X3
+	VADDSS        X3, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ5Kx1x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ5Kx1x4VNNI(SB), NOSPLIT, $256-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), SI
+	LEAQ      (SI)(DX*1), DX
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+
+dotQ5Kx1x4VNNI_loop:
+	TESTQ           DI, DI
+	JZ              dotQ5Kx1x4VNNI_end
+	VBROADCASTSS    288(CX), Z3
+	VMOVDQU32       256(CX), Y4
+	VBROADCASTSS    288(BX), Y5
+	VINSERTF64X4    $0x01, Y5, Z3, Z3
+	VINSERTI64X4    $0x01, 256(BX), Z4, Z4
+	VMOVUPS         Z3, (SP)
+	VMOVDQU64       Z4, 64(SP)
+	VBROADCASTSS    288(SI), Z3
+	VMOVDQU32       256(SI), Y5
+	VBROADCASTSS    288(DX), Y4
+	VINSERTF64X4    $0x01, Y4, Z3, Z3
+	VINSERTI64X4    $0x01, 256(DX), Z5, Z5
+	VMOVUPS         Z3, 128(SP)
+	VMOVDQU64       Z5, 192(SP)
+	VBROADCASTI32X4 4(AX), Z3
+	VPSHUFB         q4kScaleLo<>+0(SB), Z3, Z6
+	VPSRLW          $0x04, Z6, Z7
+	VPANDD          q4kHighNibble<>+0(SB), Z7, Z7
+	VPANDD          q4kLowBits<>+0(SB), Z6, Z6
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q4kScaleHi<>+0(SB), Z3, Z3
+	VPSRLW          $0x02, Z3, Z3
+	VPANDD          q4kTopBits<>+0(SB), Z3, Z3
+	VPORD           Z3, Z6, Z7
+	VPSHUFB         q4kMinPairs<>+0(SB), Z7, Z8
+	VPBROADCASTW    (AX), Y4
+	VCVTPH2PS       Y4, Z3
+	VPBROADCASTW    2(AX), Y4
+	VCVTPH2PS       Y4, Z6
+	VBROADCASTI64X4 48(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 16(AX), Z10
+	VPSLLVW         halfShifts43<>+0(SB), Z10, Z10
+	VPANDD          bit4<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q4kScales0<>+0(SB), Z7, Z10
+	VPMADDUBSW      (CX), Z9, Z11
+	VPMADDWD        Z10, Z11, Z11
+	VPMADDUBSW      (BX), Z9, Z12
+	VPMADDWD        Z10, Z12, Z12
+	VPMADDUBSW      (SI), Z9, Z13
+	VPMADDWD        Z10, Z13, Z13
+	VPMADDUBSW      (DX), Z9, Z9
+	VPMADDWD        Z10, Z9, Z9
+	VBROADCASTI64X4 80(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 16(AX), Z14
+	VPSLLVW         halfShifts21<>+0(SB), Z14, Z14
+	VPANDD          bit4<>+0(SB), Z14, Z14
+	VPORD           Z14, Z10, Z10
+	VPSHUFB         q4kScales1<>+0(SB), Z7, Z14
+	VPMADDUBSW      64(CX), Z10, Z15
+	VPDPWSSD        Z14, Z15, Z11
+	VPMADDUBSW      64(BX), Z10, Z15
+	VPDPWSSD        Z14, Z15, Z12
+	VPMADDUBSW      64(SI), Z10, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      64(DX), Z10, Z10
+	VPDPWSSD        Z14, Z10, Z9
+	VBROADCASTI64X4 112(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 16(AX), Z14
+	VPSRLVW         halfShifts01<>+0(SB), Z14, Z14
+	VPANDD          bit4<>+0(SB), Z14, Z14
+	VPORD           Z14, Z10, Z10
+	VPSHUFB         q4kScales2<>+0(SB), Z7, Z14
+	VPMADDUBSW      128(CX), Z10, Z15
+	VPDPWSSD        Z14, Z15, Z11
+	VPMADDUBSW      128(BX), Z10, Z15
+	VPDPWSSD        Z14, Z15, Z12
+	VPMADDUBSW      128(SI), Z10, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      128(DX), Z10, Z10
+	VPDPWSSD        Z14, Z10, Z9
+	VBROADCASTI64X4 144(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 16(AX), Z14
+	VPSRLVW         halfShifts23<>+0(SB), Z14, Z14
+	VPANDD          bit4<>+0(SB), Z14, Z14
+	VPORD           Z14, Z10, Z10
+	VPSHUFB         q4kScales3<>+0(SB), Z7, Z7
+	VPMADDUBSW      192(CX), Z10, Z14
+	VPDPWSSD        Z7, Z14, Z11
+	VPMADDUBSW      192(BX), Z10, Z14
+	VPDPWSSD        Z7, Z14, Z12
+	VPMADDUBSW      192(SI), Z10, Z14
+	VPDPWSSD        Z7, Z14, Z13
+	VPMADDUBSW      192(DX), Z10, Z10
+	VPDPWSSD        Z7, Z10, Z9
+	VSHUFI64X2      $0x44, Z12, Z11, Z7
+	VSHUFI64X2      $0xee, Z12, Z11, Z10
+	VPADDD          Z10, Z7, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          (SP), Z3, Z10
+	VFMADD231PS     Z10, Z7, Z1
+	VPMADDWD        64(SP), Z8, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          (SP), Z6, Z10
+	VFNMADD231PS    Z10, Z7, Z1
+	VSHUFI64X2      $0x44, Z9, Z13, Z7
+	VSHUFI64X2      $0xee, Z9, Z13, Z9
+	VPADDD          Z9, Z7, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          128(SP), Z3, Z3
+	VFMADD231PS     Z3, Z7, Z2
+	VPMADDWD        192(SP), Z8, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          128(SP), Z6, Z3
+	VFNMADD231PS    Z3, Z7, Z2
+	ADDQ            $0x000000b0, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, BX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DX
+	DECQ            DI
+	JMP             dotQ5Kx1x4VNNI_loop
+
+dotQ5Kx1x4VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X3, X1, X1
+	VMOVHLPS      X1, X1, X3
+	VADDPS        X3, X1, X1
+	VMOVSHDUP     X1, X3
+	VADDSS        X3, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ5Kx2x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ5Kx2x1VNNI(SB), NOSPLIT, $128-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	MOVQ      nb+32(FP), BX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+
+dotQ5Kx2x1VNNI_loop:
+	TESTQ           BX, BX
+	JZ              dotQ5Kx2x1VNNI_end
+	VBROADCASTSS    288(DX), Z3
+	VMOVDQU32       256(DX), Y4
+	VMOVUPS         Z3, (SP)
+	VMOVDQU64       Z4, 64(SP)
+	VBROADCASTI32X4 4(AX), Z3
+	VPSHUFB         q4kScaleLo<>+0(SB), Z3, Z5
+	VPSRLW          $0x04, Z5, Z6
+	VPANDD          q4kHighNibble<>+0(SB), Z6, Z6
+	VPANDD          q4kLowBits<>+0(SB), Z5, Z5
+	VPORD           Z6, Z5, Z5
+	VPSHUFB         q4kScaleHi<>+0(SB), Z3, Z3
+	VPSRLW          $0x02, Z3, Z3
+	VPANDD          q4kTopBits<>+0(SB), Z3, Z3
+	VPORD           Z3, Z5, Z6
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z7
+	VPBROADCASTW    (AX), Y4
+	VCVTPH2PS       Y4, Z3
+	VPBROADCASTW    2(AX), Y4
+	VCVTPH2PS       Y4, Z5
+	VBROADCASTI64X4 48(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 16(AX), Z9
+	VPSLLVW         halfShifts43<>+0(SB), Z9, Z9
+	VPANDD          bit4<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z9
+	VPMADDUBSW      (DX), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VBROADCASTI64X4 80(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 16(AX), Z10
+	VPSLLVW         halfShifts21<>+0(SB), Z10, Z10
+	VPANDD          bit4<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z10
+	VPMADDUBSW      64(DX), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VBROADCASTI64X4 112(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 16(AX), Z10
+	VPSRLVW         halfShifts01<>+0(SB), Z10, Z10
+	VPANDD          bit4<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z10
+	VPMADDUBSW      128(DX), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VBROADCASTI64X4 144(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 16(AX), Z10
+	VPSRLVW         halfShifts23<>+0(SB), Z10, Z10
+	VPANDD          bit4<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(DX), Z9, Z9
+	VPDPWSSD        Z6, Z9, Z8
+	VEXTRACTI64X4   $0x01, Z8, Y4
+	VPADDD          Y4, Y8, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          (SP), Y3, Y3
+	VFMADD231PS     Y3, Y4, Y1
+	VPMADDWD        64(SP), Y7, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          (SP), Y5, Y3
+	VFNMADD231PS    Y3, Y4, Y1
+	VBROADCASTI32X4 4(CX), Z3
+	VPSHUFB         q4kScaleLo<>+0(SB), Z3, Z5
+	VPSRLW          $0x04, Z5, Z6
+	VPANDD          q4kHighNibble<>+0(SB), Z6, Z6
+	VPANDD          q4kLowBits<>+0(SB), Z5, Z5
+	VPORD           Z6, Z5, Z5
+	VPSHUFB         q4kScaleHi<>+0(SB), Z3, Z3
+	VPSRLW          $0x02, Z3, Z3
+	VPANDD          q4kTopBits<>+0(SB), Z3, Z3
+	VPORD           Z3, Z5, Z6
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z7
+	VPBROADCASTW    (CX), Y4
+	VCVTPH2PS       Y4, Z3
+	VPBROADCASTW    2(CX), Y4
+	VCVTPH2PS       Y4, Z5
+	VBROADCASTI64X4 48(CX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 16(CX), Z9
+	VPSLLVW         halfShifts43<>+0(SB), Z9, Z9
+	VPANDD          bit4<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z9
+	VPMADDUBSW      (DX), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VBROADCASTI64X4 80(CX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 16(CX), Z10
+	VPSLLVW         halfShifts21<>+0(SB), Z10, Z10
+	VPANDD          bit4<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z10
+	VPMADDUBSW      64(DX), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VBROADCASTI64X4 112(CX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 16(CX), Z10
+	VPSRLVW         halfShifts01<>+0(SB), Z10, Z10
+	VPANDD          bit4<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z10
+	VPMADDUBSW      128(DX), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VBROADCASTI64X4 144(CX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 16(CX), Z10
+	VPSRLVW         halfShifts23<>+0(SB), Z10, Z10
+	VPANDD          bit4<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(DX), Z9, Z9
+	VPDPWSSD        Z6, Z9, Z8
+	VEXTRACTI64X4   $0x01, Z8, Y4
+	VPADDD          Y4, Y8, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          (SP), Y3, Y3
+	VFMADD231PS     Y3, Y4, Y2
+	VPMADDWD        64(SP), Y7, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          (SP), Y5, Y3
+	VFNMADD231PS    Y3, Y4, Y2
+	ADDQ            $0x000000b0, AX
+	ADDQ            $0x000000b0, CX
+	ADDQ            $0x00000140, DX
+	DECQ            BX
+	JMP             dotQ5Kx2x1VNNI_loop
+
+dotQ5Kx2x1VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ5Kx2x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ5Kx2x2VNNI(SB), NOSPLIT, $128-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), BX
+	MOVQ      nb+32(FP), SI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+
+dotQ5Kx2x2VNNI_loop:
+	TESTQ           SI, SI
+	JZ              dotQ5Kx2x2VNNI_end
+	VBROADCASTSS    288(DX), Z3
+	VMOVDQU32       256(DX), Y4
+	VBROADCASTSS    288(BX), Y5
+	VINSERTF64X4    $0x01, Y5, Z3, Z3
+	VINSERTI64X4    $0x01, 256(BX), Z4, Z4
+	VMOVUPS         Z3, (SP)
+	VMOVDQU64       Z4, 64(SP)
+	VBROADCASTI32X4 4(AX), Z3
+	VPSHUFB         q4kScaleLo<>+0(SB), Z3, Z5
+	VPSRLW          $0x04, Z5, Z6
+	VPANDD          q4kHighNibble<>+0(SB), Z6, Z6
+	VPANDD          q4kLowBits<>+0(SB), Z5, Z5
+	VPORD           Z6, Z5, Z5
+	VPSHUFB         q4kScaleHi<>+0(SB), Z3, Z3
+	VPSRLW          $0x02, Z3, Z3
+	VPANDD          q4kTopBits<>+0(SB), Z3, Z3
+	VPORD           Z3, Z5, Z6
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z7
+	VPBROADCASTW    (AX), Y4
+	VCVTPH2PS       Y4, Z3
+	VPBROADCASTW    2(AX), Y4
+	VCVTPH2PS       Y4, Z5
+	VBROADCASTI64X4 48(AX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 16(AX), Z9
+	VPSLLVW         halfShifts43<>+0(SB), Z9, Z9
+	VPANDD          bit4<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z9
+	VPMADDUBSW      (DX), Z8, Z10
+	VPMADDWD        Z9, Z10, Z10
+	VPMADDUBSW      (BX), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VBROADCASTI64X4 80(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 16(AX), Z11
+	VPSLLVW         halfShifts21<>+0(SB), Z11, Z11
+	VPANDD          bit4<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z11
+	VPMADDUBSW      64(DX), Z9, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      64(BX), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VBROADCASTI64X4 112(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 16(AX), Z11
+	VPSRLVW         halfShifts01<>+0(SB), Z11, Z11
+	VPANDD          bit4<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z11
+	VPMADDUBSW      128(DX), Z9, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      128(BX), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VBROADCASTI64X4 144(AX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 16(AX), Z11
+	VPSRLVW         halfShifts23<>+0(SB), Z11, Z11
+	VPANDD          bit4<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(DX), Z9, Z11
+	VPDPWSSD        Z6, Z11, Z10
+	VPMADDUBSW      192(BX), Z9, Z9
+	VPDPWSSD        Z6, Z9, Z8
+	VSHUFI64X2      $0x44, Z8, Z10, Z6
+	VSHUFI64X2      $0xee, Z8, Z10, Z8
+	VPADDD          Z8, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z3, Z3
+	VFMADD231PS     Z3, Z6, Z1
+	VPMADDWD        64(SP), Z7, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z5, Z3
+	VFNMADD231PS    Z3, Z6, Z1
+	VBROADCASTI32X4 4(CX), Z3
+	VPSHUFB         q4kScaleLo<>+0(SB), Z3, Z5
+	VPSRLW          $0x04, Z5, Z6
+	VPANDD          q4kHighNibble<>+0(SB), Z6, Z6
+	VPANDD          q4kLowBits<>+0(SB), Z5, Z5
+	VPORD           Z6, Z5, Z5
+	VPSHUFB         q4kScaleHi<>+0(SB), Z3, Z3
+	VPSRLW          $0x02, Z3, Z3
+	VPANDD          q4kTopBits<>+0(SB), Z3, Z3
+	VPORD           Z3, Z5, Z6
+	VPSHUFB         q4kMinPairs<>+0(SB), Z6, Z7
+	VPBROADCASTW    (CX), Y4
+	VCVTPH2PS       Y4, Z3
+	VPBROADCASTW    2(CX), Y4
+	VCVTPH2PS       Y4, Z5
+	VBROADCASTI64X4 48(CX), Z8
+	VPSRLVW         halfShifts04<>+0(SB), Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 16(CX), Z9
+	VPSLLVW         halfShifts43<>+0(SB), Z9, Z9
+	VPANDD          bit4<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScales0<>+0(SB), Z6, Z9
+	VPMADDUBSW      (DX), Z8, Z10
+	VPMADDWD        Z9, Z10, Z10
+	VPMADDUBSW      (BX), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VBROADCASTI64X4 80(CX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 16(CX), Z11
+	VPSLLVW         halfShifts21<>+0(SB), Z11, Z11
+	VPANDD          bit4<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q4kScales1<>+0(SB), Z6, Z11
+	VPMADDUBSW      64(DX), Z9, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      64(BX), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VBROADCASTI64X4 112(CX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 16(CX), Z11
+	VPSRLVW         halfShifts01<>+0(SB), Z11, Z11
+	VPANDD          bit4<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q4kScales2<>+0(SB), Z6, Z11
+	VPMADDUBSW      128(DX), Z9, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      128(BX), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VBROADCASTI64X4 144(CX), Z9
+	VPSRLVW         halfShifts04<>+0(SB), Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 16(CX), Z11
+	VPSRLVW         halfShifts23<>+0(SB), Z11, Z11
+	VPANDD          bit4<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q4kScales3<>+0(SB), Z6, Z6
+	VPMADDUBSW      192(DX), Z9, Z11
+	VPDPWSSD        Z6, Z11, Z10
+	VPMADDUBSW      192(BX), Z9, Z9
+	VPDPWSSD        Z6, Z9, Z8
+	VSHUFI64X2      $0x44, Z8, Z10, Z6
+	VSHUFI64X2      $0xee, Z8, Z10, Z8
+	VPADDD          Z8, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z3, Z3
+	VFMADD231PS     Z3, Z6, Z2
+	VPMADDWD        64(SP), Z7, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z5, Z3
+	VFNMADD231PS    Z3, Z6, Z2
+	ADDQ            $0x000000b0, AX
+	ADDQ            $0x000000b0, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, BX
+	DECQ            SI
+	JMP             dotQ5Kx2x2VNNI_loop
+
+dotQ5Kx2x2VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X3, X1, X1
+	VMOVHLPS      X1, X1, X3
+	VADDPS        X3, X1, X1
+	VMOVSHDUP     X1, X3
+	VADDSS        X3, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VEXTRACTF32X4 $0x01, Y2, X3
+	VADDPS        X3, X2, X2
+	VMOVHLPS      X2, X2, X3
+	VADDPS        X3, X2, X2
+	VMOVSHDUP     X2, X3
+	VADDSS        X3, X2, X2
+	VMOVSS        X2, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ5Kx2x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ5Kx2x3VNNI(SB), NOSPLIT, $256-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), BX
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+
+dotQ5Kx2x3VNNI_loop:
+	TESTQ           DI, DI
+	JZ              dotQ5Kx2x3VNNI_end
+	VBROADCASTSS    288(DX), Z5
+	VMOVDQU32       256(DX), Y6
+	VBROADCASTSS    288(SI), Y7
+	VINSERTF64X4    $0x01, Y7, Z5, Z5
+	VINSERTI64X4    $0x01, 256(SI), Z6, Z6
+	VMOVUPS         Z5, (SP)
+	VMOVDQU64       Z6, 64(SP)
+	VBROADCASTSS    288(BX), Z5
+	VMOVDQU32       256(BX), Y7
+	VMOVUPS         Z5, 128(SP)
+	VMOVDQU64       Z7, 192(SP)
+	VBROADCASTI32X4 4(AX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z8, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z9, Z10
+	VPBROADCASTW    (AX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(AX), Y6
+	VCVTPH2PS       Y6, Z8
+	VBROADCASTI64X4 48(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(AX), Z12
+	VPSLLVW         halfShifts43<>+0(SB), Z12, Z12
+	VPANDD          bit4<>+0(SB), Z12, Z12
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z9, Z12
+	VPMADDUBSW      (DX), Z11, Z13
+	VPMADDWD        Z12, Z13, Z13
+	VPMADDUBSW      (SI), Z11, Z14
+	VPMADDWD        Z12, Z14, Z14
+	VPMADDUBSW      (BX), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 80(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 16(AX), Z15
+	VPSLLVW         halfShifts21<>+0(SB), Z15, Z15
+	VPANDD          bit4<>+0(SB), Z15, Z15
+	VPORD           Z15, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z9, Z15
+	VPMADDUBSW      64(DX), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z13
+	VPMADDUBSW      64(SI), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z14
+	VPMADDUBSW      64(BX), Z12, Z12
+	VPDPWSSD        Z15, Z12, Z11
+	VBROADCASTI64X4 112(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 16(AX), Z15
+	VPSRLVW         halfShifts01<>+0(SB), Z15, Z15
+	VPANDD          bit4<>+0(SB), Z15, Z15
+	VPORD           Z15, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z9, Z15
+	VPMADDUBSW      128(DX), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z13
+	VPMADDUBSW      128(SI), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z14
+	VPMADDUBSW      128(BX), Z12, Z12
+	VPDPWSSD        Z15, Z12, Z11
+	VBROADCASTI64X4 144(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 16(AX), Z15
+	VPSRLVW         halfShifts23<>+0(SB), Z15, Z15
+	VPANDD          bit4<>+0(SB), Z15, Z15
+	VPORD           Z15, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z9, Z9
+	VPMADDUBSW      192(DX), Z12, Z15
+	VPDPWSSD        Z9, Z15, Z13
+	VPMADDUBSW      192(SI), Z12, Z15
+	VPDPWSSD        Z9, Z15, Z14
+	VPMADDUBSW      192(BX), Z12, Z12
+	VPDPWSSD        Z9, Z12, Z11
+	VSHUFI64X2      $0x44, Z14, Z13, Z9
+	VSHUFI64X2      $0xee, Z14, Z13, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z5, Z12
+	VFMADD231PS     Z12, Z9, Z1
+	VPMADDWD        64(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z1
+	VEXTRACTI64X4   $0x01, Z11, Y6
+	VPADDD          Y6, Y11, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          128(SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y2
+	VPMADDWD        192(SP), Y10, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          128(SP), Y8, Y5
+	VFNMADD231PS    Y5, Y6, Y2
+	VBROADCASTI32X4 4(CX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z8, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z9, Z10
+	VPBROADCASTW    (CX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(CX), Y6
+	VCVTPH2PS       Y6, Z8
+	VBROADCASTI64X4 48(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(CX), Z12
+	VPSLLVW         halfShifts43<>+0(SB), Z12, Z12
+	VPANDD          bit4<>+0(SB), Z12, Z12
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z9, Z12
+	VPMADDUBSW      (DX), Z11, Z13
+	VPMADDWD        Z12, Z13, Z13
+	VPMADDUBSW      (SI), Z11, Z14
+	VPMADDWD        Z12, Z14, Z14
+	VPMADDUBSW      (BX), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 80(CX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 16(CX), Z15
+	VPSLLVW         halfShifts21<>+0(SB), Z15, Z15
+	VPANDD          bit4<>+0(SB), Z15, Z15
+	VPORD           Z15, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z9, Z15
+	VPMADDUBSW      64(DX), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z13
+	VPMADDUBSW      64(SI), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z14
+	VPMADDUBSW      64(BX), Z12, Z12
+	VPDPWSSD        Z15, Z12, Z11
+	VBROADCASTI64X4 112(CX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 16(CX), Z15
+	VPSRLVW         halfShifts01<>+0(SB), Z15, Z15
+	VPANDD          bit4<>+0(SB), Z15, Z15
+	VPORD           Z15, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z9, Z15
+	VPMADDUBSW      128(DX), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z13
+	VPMADDUBSW      128(SI), Z12, Z16
+	VPDPWSSD        Z15, Z16, Z14
+	VPMADDUBSW      128(BX), Z12, Z12
+	VPDPWSSD        Z15, Z12, Z11
+	VBROADCASTI64X4 144(CX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 16(CX), Z15
+	VPSRLVW         halfShifts23<>+0(SB), Z15, Z15
+	VPANDD          bit4<>+0(SB), Z15, Z15
+	VPORD           Z15, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z9, Z9
+	VPMADDUBSW      192(DX), Z12, Z15
+	VPDPWSSD        Z9, Z15, Z13
+	VPMADDUBSW      192(SI), Z12, Z15
+	VPDPWSSD        Z9, Z15, Z14
+	VPMADDUBSW      192(BX), Z12, Z12
+	VPDPWSSD        Z9, Z12, Z11
+	VSHUFI64X2      $0x44, Z14, Z13, Z9
+	VSHUFI64X2      $0xee, Z14, Z13, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z5, Z12
+	VFMADD231PS     Z12, Z9, Z3
+	VPMADDWD        64(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z3
+	VEXTRACTI64X4   $0x01, Z11, Y6
+	VPADDD          Y6, Y11, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          128(SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y4
+	VPMADDWD        192(SP), Y10, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          128(SP), Y8, Y5
+	VFNMADD231PS    Y5, Y6, Y4
+	ADDQ            $0x000000b0, AX
+	ADDQ            $0x000000b0, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, BX
+	DECQ            DI
+	JMP             dotQ5Kx2x3VNNI_loop
+
+dotQ5Kx2x3VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X5
+	VADDPS        X5, X1, X1
+	VMOVHLPS      X1, X1, X5
+	VADDPS        X5, X1, X1
+	VMOVSHDUP     X1, X5
+	VADDSS        X5, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VEXTRACTF32X4 $0x01, Y3, X5
+	VADDPS        X5, X3, X3
+	VMOVHLPS      X3, X3, X5
+	VADDPS        X5, X3, X3
+	VMOVSHDUP     X3, X5
+	VADDSS        X5, X3, X3
+	VMOVSS        X3, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X3
+	VADDPS        X3, X0, X0
+	VMOVHLPS      X0, X0, X3
+	VADDPS        X3, X0, X0
+	VMOVSHDUP     X0, X3
+	VADDSS        X3, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ5Kx2x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ5Kx2x4VNNI(SB), NOSPLIT, $256-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), DI
+	LEAQ      (DI)(BX*1), BX
+	MOVQ      nb+32(FP), R8
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+
+dotQ5Kx2x4VNNI_loop:
+	TESTQ           R8, R8
+	JZ              dotQ5Kx2x4VNNI_end
+	VBROADCASTSS    288(DX), Z5
+	VMOVDQU32       256(DX), Y6
+	VBROADCASTSS    288(SI), Y7
+	VINSERTF64X4    $0x01, Y7, Z5, Z5
+	VINSERTI64X4    $0x01, 256(SI), Z6, Z6
+	VMOVUPS         Z5, (SP)
+	VMOVDQU64       Z6, 64(SP)
+	VBROADCASTSS    288(DI), Z5
+	VMOVDQU32       256(DI), Y7
+	VBROADCASTSS    288(BX), Y6
+	VINSERTF64X4    $0x01, Y6, Z5, Z5
+	VINSERTI64X4    $0x01, 256(BX), Z7, Z7
+	VMOVUPS         Z5, 128(SP)
+	VMOVDQU64       Z7, 192(SP)
+	VBROADCASTI32X4 4(AX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z8, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z9, Z10
+	VPBROADCASTW    (AX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(AX), Y6
+	VCVTPH2PS       Y6, Z8
+	VBROADCASTI64X4 48(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(AX), Z12
+	VPSLLVW         halfShifts43<>+0(SB), Z12, Z12
+	VPANDD          bit4<>+0(SB), Z12, Z12
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z9, Z12
+	VPMADDUBSW      (DX), Z11, Z13
+	VPMADDWD        Z12, Z13, Z13
+	VPMADDUBSW      (SI), Z11, Z14
+	VPMADDWD        Z12, Z14, Z14
+	VPMADDUBSW      (DI), Z11, Z15
+	VPMADDWD        Z12, Z15, Z15
+	VPMADDUBSW      (BX), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 80(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 16(AX), Z16
+	VPSLLVW         halfShifts21<>+0(SB), Z16, Z16
+	VPANDD          bit4<>+0(SB), Z16, Z16
+	VPORD           Z16, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z9, Z16
+	VPMADDUBSW      64(DX), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z13
+	VPMADDUBSW      64(SI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z14
+	VPMADDUBSW      64(DI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z15
+	VPMADDUBSW      64(BX), Z12, Z12
+	VPDPWSSD        Z16, Z12, Z11
+	VBROADCASTI64X4 112(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 16(AX), Z16
+	VPSRLVW         halfShifts01<>+0(SB), Z16, Z16
+	VPANDD          bit4<>+0(SB), Z16, Z16
+	VPORD           Z16, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z9, Z16
+	VPMADDUBSW      128(DX), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z13
+	VPMADDUBSW      128(SI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z14
+	VPMADDUBSW      128(DI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z15
+	VPMADDUBSW      128(BX), Z12, Z12
+	VPDPWSSD        Z16, Z12, Z11
+	VBROADCASTI64X4 144(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 16(AX), Z16
+	VPSRLVW         halfShifts23<>+0(SB), Z16, Z16
+	VPANDD          bit4<>+0(SB), Z16, Z16
+	VPORD           Z16, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z9, Z9
+	VPMADDUBSW      192(DX), Z12, Z16
+	VPDPWSSD        Z9, Z16, Z13
+	VPMADDUBSW      192(SI), Z12, Z16
+	VPDPWSSD        Z9, Z16, Z14
+	VPMADDUBSW      192(DI), Z12, Z16
+	VPDPWSSD        Z9, Z16, Z15
+	VPMADDUBSW      192(BX), Z12, Z12
+	VPDPWSSD        Z9, Z12, Z11
+	VSHUFI64X2      $0x44, Z14, Z13, Z9
+	VSHUFI64X2      $0xee, Z14, Z13, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z5, Z12
+	VFMADD231PS     Z12, Z9, Z1
+	VPMADDWD        64(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z1
+	VSHUFI64X2      $0x44, Z11, Z15, Z9
+	VSHUFI64X2      $0xee, Z11, Z15, Z11
+	VPADDD          Z11, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z5, Z5
+	VFMADD231PS     Z5, Z9, Z2
+	VPMADDWD        192(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z8, Z5
+	VFNMADD231PS    Z5, Z9, Z2
+	VBROADCASTI32X4 4(CX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z8, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z9, Z10
+	VPBROADCASTW    (CX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(CX), Y6
+	VCVTPH2PS       Y6, Z8
+	VBROADCASTI64X4 48(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(CX), Z12
+	VPSLLVW         halfShifts43<>+0(SB), Z12, Z12
+	VPANDD          bit4<>+0(SB), Z12, Z12
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z9, Z12
+	VPMADDUBSW      (DX), Z11, Z13
+	VPMADDWD        Z12, Z13, Z13
+	VPMADDUBSW      (SI), Z11, Z14
+	VPMADDWD        Z12, Z14, Z14
+	VPMADDUBSW      (DI), Z11, Z15
+	VPMADDWD        Z12, Z15, Z15
+	VPMADDUBSW      (BX), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 80(CX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 16(CX), Z16
+	VPSLLVW         halfShifts21<>+0(SB), Z16, Z16
+	VPANDD          bit4<>+0(SB), Z16, Z16
+	VPORD           Z16, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z9, Z16
+	VPMADDUBSW      64(DX), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z13
+	VPMADDUBSW      64(SI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z14
+	VPMADDUBSW      64(DI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z15
+	VPMADDUBSW      64(BX), Z12, Z12
+	VPDPWSSD        Z16, Z12, Z11
+	VBROADCASTI64X4 112(CX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 16(CX), Z16
+	VPSRLVW         halfShifts01<>+0(SB), Z16, Z16
+	VPANDD          bit4<>+0(SB), Z16, Z16
+	VPORD           Z16, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z9, Z16
+	VPMADDUBSW      128(DX), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z13
+	VPMADDUBSW      128(SI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z14
+	VPMADDUBSW      128(DI), Z12, Z17
+	VPDPWSSD        Z16, Z17, Z15
+	VPMADDUBSW      128(BX), Z12, Z12
+	VPDPWSSD        Z16, Z12, Z11
+	VBROADCASTI64X4 144(CX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 16(CX), Z16
+	VPSRLVW         halfShifts23<>+0(SB), Z16, Z16
+	VPANDD          bit4<>+0(SB), Z16, Z16
+	VPORD           Z16, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z9, Z9
+	VPMADDUBSW      192(DX), Z12, Z16
+	VPDPWSSD        Z9, Z16, Z13
+	VPMADDUBSW      192(SI), Z12, Z16
+	VPDPWSSD        Z9, Z16, Z14
+	VPMADDUBSW      192(DI), Z12, Z16
+	VPDPWSSD        Z9, Z16, Z15
+	VPMADDUBSW      192(BX), Z12, Z12
+	VPDPWSSD        Z9, Z12, Z11
+	VSHUFI64X2      $0x44, Z14, Z13, Z9
+	VSHUFI64X2      $0xee, Z14, Z13, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z5, Z12
+	VFMADD231PS     Z12, Z9, Z3
+	VPMADDWD        64(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z3
+	VSHUFI64X2      $0x44, Z11, Z15, Z9
+	VSHUFI64X2      $0xee, Z11, Z15, Z11
+	VPADDD          Z11, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z5, Z5
+	VFMADD231PS     Z5, Z9, Z4
+	VPMADDWD        192(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z8, Z5
+	VFNMADD231PS    Z5, Z9, Z4
+	ADDQ            $0x000000b0, AX
+	ADDQ            $0x000000b0, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	ADDQ            $0x00000140, BX
+	DECQ            R8
+	JMP             dotQ5Kx2x4VNNI_loop
+
+dotQ5Kx2x4VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X5
+	VADDPS        X5, X1, X1
+	VMOVHLPS      X1, X1, X5
+	VADDPS        X5, X1, X1
+	VMOVSHDUP     X1, X5
+	VADDSS        X5, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VEXTRACTF32X4 $0x01, Y3, X5
+	VADDPS        X5, X3, X3
+	VMOVHLPS      X3, X3, X5
+	VADDPS        X5, X3, X3
+	VMOVSHDUP     X3, X5
+	VADDSS        X5, X3, X3
+	VMOVSS        X3, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X3
+	VADDPS        X3, X0, X0
+	VMOVHLPS      X0, X0, X3
+	VADDPS        X3, X0, X0
+	VMOVSHDUP     X0, X3
+	VADDSS        X3, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X2
+	VADDPS        X2, X4, X4
+	VMOVHLPS      X4, X4, X2
+	VADDPS        X2, X4, X4
+	VMOVSHDUP     X4, X2
+	VADDSS        X2, X4, X4
+	VMOVSS        X4, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ5Kx4x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ5Kx4x1VNNI(SB), NOSPLIT, $128-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+
+dotQ5Kx4x1VNNI_loop:
+	TESTQ           DI, DI
+	JZ              dotQ5Kx4x1VNNI_end
+	VBROADCASTSS    288(SI), Z5
+	VMOVDQU32       256(SI), Y6
+	VMOVUPS         Z5, (SP)
+	VMOVDQU64       Z6, 64(SP)
+	VBROADCASTI32X4 4(AX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (AX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(AX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 48(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 16(AX), Z11
+	VPSLLVW         halfShifts43<>+0(SB), Z11, Z11
+	VPANDD          bit4<>+0(SB), Z11, Z11
+	VPORD           Z11, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 80(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(AX), Z12
+	VPSLLVW         halfShifts21<>+0(SB), Z12, Z12
+	VPANDD          bit4<>+0(SB), Z12, Z12
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z12
+	VPMADDUBSW      64(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 112(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(AX), Z12
+	VPSRLVW         halfShifts01<>+0(SB), Z12, Z12
+	VPANDD          bit4<>+0(SB), Z12, Z12
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z12
+	VPMADDUBSW      128(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 144(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(AX), Z12
+	VPSRLVW         halfShifts23<>+0(SB), Z12, Z12
+	VPANDD          bit4<>+0(SB), Z12, Z12
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VEXTRACTI64X4   $0x01, Z10, Y6
+	VPADDD          Y6, Y10, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y1
+	VPMADDWD        64(SP), Y9, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y7, Y5
+	VFNMADD231PS    Y5, Y6, Y1
+	VBROADCASTI32X4 4(DX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (DX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(DX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 48(DX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 16(DX), Z11
+	VPSLLVW         halfShifts43<>+0(SB), Z11, Z11
+	VPANDD          bit4<>+0(SB), Z11, Z11
+	VPORD           Z11, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 80(DX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(DX), Z12
+	VPSLLVW         halfShifts21<>+0(SB), Z12, Z12
+	VPANDD          bit4<>+0(SB), Z12, Z12
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z12
+	VPMADDUBSW      64(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 112(DX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(DX), Z12
+	VPSRLVW         halfShifts01<>+0(SB), Z12, Z12
+	VPANDD          bit4<>+0(SB), Z12, Z12
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z12
+	VPMADDUBSW      128(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 144(DX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(DX), Z12
+	VPSRLVW         halfShifts23<>+0(SB), Z12, Z12
+	VPANDD          bit4<>+0(SB), Z12, Z12
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VEXTRACTI64X4   $0x01, Z10, Y6
+	VPADDD          Y6, Y10, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y2
+	VPMADDWD        64(SP), Y9, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y7, Y5
+	VFNMADD231PS    Y5, Y6, Y2
+	VBROADCASTI32X4 4(BX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (BX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(BX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 48(BX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 16(BX), Z11
+	VPSLLVW         halfShifts43<>+0(SB), Z11, Z11
+	VPANDD          bit4<>+0(SB), Z11, Z11
+	VPORD           Z11, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 80(BX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(BX), Z12
+	VPSLLVW         halfShifts21<>+0(SB), Z12, Z12
+	VPANDD          bit4<>+0(SB), Z12, Z12
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z12
+	VPMADDUBSW      64(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 112(BX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(BX), Z12
+	VPSRLVW         halfShifts01<>+0(SB), Z12, Z12
+	VPANDD          bit4<>+0(SB), Z12, Z12
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z12
+	VPMADDUBSW      128(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 144(BX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(BX), Z12
+	VPSRLVW         halfShifts23<>+0(SB), Z12, Z12
+	VPANDD          bit4<>+0(SB), Z12, Z12
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VEXTRACTI64X4   $0x01, Z10, Y6
+	VPADDD          Y6, Y10, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y3
+	VPMADDWD        64(SP), Y9, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y7, Y5
+	VFNMADD231PS    Y5, Y6, Y3
+	VBROADCASTI32X4 4(CX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (CX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(CX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 48(CX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 16(CX), Z11
+	VPSLLVW         halfShifts43<>+0(SB), Z11, Z11
+	VPANDD          bit4<>+0(SB), Z11, Z11
+	VPORD           Z11, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 80(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(CX), Z12
+	VPSLLVW         halfShifts21<>+0(SB), Z12, Z12
+	VPANDD          bit4<>+0(SB), Z12, Z12
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z12
+	VPMADDUBSW      64(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 112(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(CX), Z12
+	VPSRLVW         halfShifts01<>+0(SB), Z12, Z12
+	VPANDD          bit4<>+0(SB), Z12, Z12
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z12
+	VPMADDUBSW      128(SI), Z11, Z11
+	VPDPWSSD        Z12, Z11, Z10
+	VBROADCASTI64X4 144(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(CX), Z12
+	VPSRLVW         halfShifts23<>+0(SB), Z12, Z12
+	VPANDD          bit4<>+0(SB), Z12, Z12
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VEXTRACTI64X4   $0x01, Z10, Y6
+	VPADDD          Y6, Y10, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y4
+	VPMADDWD        64(SP), Y9, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y7, Y5
+	VFNMADD231PS    Y5, Y6, Y4
+	ADDQ            $0x000000b0, AX
+	ADDQ            $0x000000b0, DX
+	ADDQ            $0x000000b0, BX
+	ADDQ            $0x000000b0, CX
+	ADDQ            $0x00000140, SI
+	DECQ            DI
+	JMP             dotQ5Kx4x1VNNI_loop
+
+dotQ5Kx4x1VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 4(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 8(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ5Kx4x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ5Kx4x2VNNI(SB), NOSPLIT, $128-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), DI
+	MOVQ      nb+32(FP), R8
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+
+dotQ5Kx4x2VNNI_loop:
+	TESTQ           R8, R8
+	JZ              dotQ5Kx4x2VNNI_end
+	VBROADCASTSS    288(SI), Z5
+	VMOVDQU32       256(SI), Y6
+	VBROADCASTSS    288(DI), Y7
+	VINSERTF64X4    $0x01, Y7, Z5, Z5
+	VINSERTI64X4    $0x01, 256(DI), Z6, Z6
+	VMOVUPS         Z5, (SP)
+	VMOVDQU64       Z6, 64(SP)
+	VBROADCASTI32X4 4(AX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (AX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(AX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 48(AX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 16(AX), Z11
+	VPSLLVW         halfShifts43<>+0(SB), Z11, Z11
+	VPANDD          bit4<>+0(SB), Z11, Z11
+	VPORD           Z11, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z12
+	VPMADDWD        Z11, Z12, Z12
+	VPMADDUBSW      (DI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 80(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(AX), Z13
+	VPSLLVW         halfShifts21<>+0(SB), Z13, Z13
+	VPANDD          bit4<>+0(SB), Z13, Z13
+	VPORD           Z13, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z13
+	VPMADDUBSW      64(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      64(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 112(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(AX), Z13
+	VPSRLVW         halfShifts01<>+0(SB), Z13, Z13
+	VPANDD          bit4<>+0(SB), Z13, Z13
+	VPORD           Z13, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z13
+	VPMADDUBSW      128(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      128(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 144(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(AX), Z13
+	VPSRLVW         halfShifts23<>+0(SB), Z13, Z13
+	VPANDD          bit4<>+0(SB), Z13, Z13
+	VPORD           Z13, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z13
+	VPDPWSSD        Z8, Z13, Z12
+	VPMADDUBSW      192(DI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VSHUFI64X2      $0x44, Z10, Z12, Z8
+	VSHUFI64X2      $0xee, Z10, Z12, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z5, Z5
+	VFMADD231PS     Z5, Z8, Z1
+	VPMADDWD        64(SP), Z9, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z7, Z5
+	VFNMADD231PS    Z5, Z8, Z1
+	VBROADCASTI32X4 4(DX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (DX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(DX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 48(DX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 16(DX), Z11
+	VPSLLVW         halfShifts43<>+0(SB), Z11, Z11
+	VPANDD          bit4<>+0(SB), Z11, Z11
+	VPORD           Z11, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z12
+	VPMADDWD        Z11, Z12, Z12
+	VPMADDUBSW      (DI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 80(DX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(DX), Z13
+	VPSLLVW         halfShifts21<>+0(SB), Z13, Z13
+	VPANDD          bit4<>+0(SB), Z13, Z13
+	VPORD           Z13, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z13
+	VPMADDUBSW      64(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      64(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 112(DX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(DX), Z13
+	VPSRLVW         halfShifts01<>+0(SB), Z13, Z13
+	VPANDD          bit4<>+0(SB), Z13, Z13
+	VPORD           Z13, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z13
+	VPMADDUBSW      128(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      128(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 144(DX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(DX), Z13
+	VPSRLVW         halfShifts23<>+0(SB), Z13, Z13
+	VPANDD          bit4<>+0(SB), Z13, Z13
+	VPORD           Z13, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z13
+	VPDPWSSD        Z8, Z13, Z12
+	VPMADDUBSW      192(DI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VSHUFI64X2      $0x44, Z10, Z12, Z8
+	VSHUFI64X2      $0xee, Z10, Z12, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z5, Z5
+	VFMADD231PS     Z5, Z8, Z2
+	VPMADDWD        64(SP), Z9, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z7, Z5
+	VFNMADD231PS    Z5, Z8, Z2
+	VBROADCASTI32X4 4(BX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (BX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(BX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 48(BX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 16(BX), Z11
+	VPSLLVW         halfShifts43<>+0(SB), Z11, Z11
+	VPANDD          bit4<>+0(SB), Z11, Z11
+	VPORD           Z11, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z12
+	VPMADDWD        Z11, Z12, Z12
+	VPMADDUBSW      (DI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 80(BX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(BX), Z13
+	VPSLLVW         halfShifts21<>+0(SB), Z13, Z13
+	VPANDD          bit4<>+0(SB), Z13, Z13
+	VPORD           Z13, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z13
+	VPMADDUBSW      64(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      64(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 112(BX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(BX), Z13
+	VPSRLVW         halfShifts01<>+0(SB), Z13, Z13
+	VPANDD          bit4<>+0(SB), Z13, Z13
+	VPORD           Z13, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z13
+	VPMADDUBSW      128(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      128(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 144(BX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(BX), Z13
+	VPSRLVW         halfShifts23<>+0(SB), Z13, Z13
+	VPANDD          bit4<>+0(SB), Z13, Z13
+	VPORD           Z13, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z13
+	VPDPWSSD        Z8, Z13, Z12
+	VPMADDUBSW      192(DI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VSHUFI64X2      $0x44, Z10, Z12, Z8
+	VSHUFI64X2      $0xee, Z10, Z12, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z5, Z5
+	VFMADD231PS     Z5, Z8, Z3
+	VPMADDWD        64(SP), Z9, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z7, Z5
+	VFNMADD231PS    Z5, Z8, Z3
+	VBROADCASTI32X4 4(CX), Z5
+	VPSHUFB         q4kScaleLo<>+0(SB), Z5, Z7
+	VPSRLW          $0x04, Z7, Z8
+	VPANDD          q4kHighNibble<>+0(SB), Z8, Z8
+	VPANDD          q4kLowBits<>+0(SB), Z7, Z7
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q4kScaleHi<>+0(SB), Z5, Z5
+	VPSRLW          $0x02, Z5, Z5
+	VPANDD          q4kTopBits<>+0(SB), Z5, Z5
+	VPORD           Z5, Z7, Z8
+	VPSHUFB         q4kMinPairs<>+0(SB), Z8, Z9
+	VPBROADCASTW    (CX), Y6
+	VCVTPH2PS       Y6, Z5
+	VPBROADCASTW    2(CX), Y6
+	VCVTPH2PS       Y6, Z7
+	VBROADCASTI64X4 48(CX), Z10
+	VPSRLVW         halfShifts04<>+0(SB), Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 16(CX), Z11
+	VPSLLVW         halfShifts43<>+0(SB), Z11, Z11
+	VPANDD          bit4<>+0(SB), Z11, Z11
+	VPORD           Z11, Z10, Z10
+	VPSHUFB         q4kScales0<>+0(SB), Z8, Z11
+	VPMADDUBSW      (SI), Z10, Z12
+	VPMADDWD        Z11, Z12, Z12
+	VPMADDUBSW      (DI), Z10, Z10
+	VPMADDWD        Z11, Z10, Z10
+	VBROADCASTI64X4 80(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(CX), Z13
+	VPSLLVW         halfShifts21<>+0(SB), Z13, Z13
+	VPANDD          bit4<>+0(SB), Z13, Z13
+	VPORD           Z13, Z11, Z11
+	VPSHUFB         q4kScales1<>+0(SB), Z8, Z13
+	VPMADDUBSW      64(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      64(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 112(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(CX), Z13
+	VPSRLVW         halfShifts01<>+0(SB), Z13, Z13
+	VPANDD          bit4<>+0(SB), Z13, Z13
+	VPORD           Z13, Z11, Z11
+	VPSHUFB         q4kScales2<>+0(SB), Z8, Z13
+	VPMADDUBSW      128(SI), Z11, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      128(DI), Z11, Z11
+	VPDPWSSD        Z13, Z11, Z10
+	VBROADCASTI64X4 144(CX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(CX), Z13
+	VPSRLVW         halfShifts23<>+0(SB), Z13, Z13
+	VPANDD          bit4<>+0(SB), Z13, Z13
+	VPORD           Z13, Z11, Z11
+	VPSHUFB         q4kScales3<>+0(SB), Z8, Z8
+	VPMADDUBSW      192(SI), Z11, Z13
+	VPDPWSSD        Z8, Z13, Z12
+	VPMADDUBSW      192(DI), Z11, Z11
+	VPDPWSSD        Z8, Z11, Z10
+	VSHUFI64X2      $0x44, Z10, Z12, Z8
+	VSHUFI64X2      $0xee, Z10, Z12, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z5, Z5
+	VFMADD231PS     Z5, Z8, Z4
+	VPMADDWD        64(SP), Z9, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z7, Z5
+	VFNMADD231PS    Z5, Z8, Z4
+	ADDQ            $0x000000b0, AX
+	ADDQ            $0x000000b0, DX
+	ADDQ            $0x000000b0, BX
+	ADDQ            $0x000000b0, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	DECQ            R8
+	JMP             dotQ5Kx4x2VNNI_loop
+
+dotQ5Kx4x2VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X5
+	VADDPS        X5, X1, X1
+	VMOVHLPS      X1, X1, X5
+	VADDPS        X5, X1, X1
+	VMOVSHDUP     X1, X5
+	VADDSS        X5, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VEXTRACTF32X4 $0x01, Y2, X5
+	VADDPS        X5, X2, X2
+	VMOVHLPS      X2, X2, X5
+	VADDPS        X5, X2, X2
+	VMOVSHDUP     X2, X5
+	VADDSS        X5, X2, X2
+	VMOVSS        X2, 4(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y2
+	VEXTRACTF32X4 $0x01, Y3, X5
+	VADDPS        X5, X3, X3
+	VMOVHLPS      X3, X3, X5
+	VADDPS        X5, X3, X3
+	VMOVSHDUP     X3, X5
+	VADDSS        X5, X3, X3
+	VMOVSS        X3, 8(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y3
+	VEXTRACTF32X4 $0x01, Y4, X5
+	VADDPS        X5, X4, X4
+	VMOVHLPS      X4, X4, X5
+	VADDPS        X5, X4, X4
+	VMOVSHDUP     X4, X5
+	VADDSS        X5, X4, X4
+	VMOVSS        X4, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ5Kx4x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ5Kx4x3VNNI(SB), NOSPLIT, $256-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), DI
+	MOVQ      nb+32(FP), R9
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+
+dotQ5Kx4x3VNNI_loop:
+	TESTQ           R9, R9
+	JZ              dotQ5Kx4x3VNNI_end
+	VBROADCASTSS    288(SI), Z9
+	VMOVDQU32       256(SI), Y10
+	VBROADCASTSS    288(R8), Y11
+	VINSERTF64X4    $0x01, Y11, Z9, Z9
+	VINSERTI64X4    $0x01, 256(R8), Z10, Z10
+	VMOVUPS         Z9, (SP)
+	VMOVDQU64       Z10, 64(SP)
+	VBROADCASTSS    288(DI), Z9
+	VMOVDQU32       256(DI), Y11
+	VMOVUPS         Z9, 128(SP)
+	VMOVDQU64       Z11, 192(SP)
+	VBROADCASTI32X4 4(AX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (AX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(AX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 48(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VBROADCASTI64X4 16(AX), Z16
+	VPSLLVW         halfShifts43<>+0(SB), Z16, Z16
+	VPANDD          bit4<>+0(SB), Z16, Z16
+	VPORD           Z16, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 80(AX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(AX), Z19
+	VPSLLVW         halfShifts21<>+0(SB), Z19, Z19
+	VPANDD          bit4<>+0(SB), Z19, Z19
+	VPORD           Z19, Z16, Z16
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z19
+	VPMADDUBSW      64(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      64(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 112(AX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(AX), Z19
+	VPSRLVW         halfShifts01<>+0(SB), Z19, Z19
+	VPANDD          bit4<>+0(SB), Z19, Z19
+	VPORD           Z19, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z19
+	VPMADDUBSW      128(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      128(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 144(AX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(AX), Z19
+	VPSRLVW         halfShifts23<>+0(SB), Z19, Z19
+	VPANDD          bit4<>+0(SB), Z19, Z19
+	VPORD           Z19, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z17
+	VPMADDUBSW      192(R8), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z18
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z1
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z1
+	VEXTRACTI64X4   $0x01, Z15, Y10
+	VPADDD          Y10, Y15, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y9, Y9
+	VFMADD231PS     Y9, Y10, Y2
+	VPMADDWD        192(SP), Y14, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y12, Y9
+	VFNMADD231PS    Y9, Y10, Y2
+	VBROADCASTI32X4 4(DX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (DX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(DX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 48(DX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VBROADCASTI64X4 16(DX), Z16
+	VPSLLVW         halfShifts43<>+0(SB), Z16, Z16
+	VPANDD          bit4<>+0(SB), Z16, Z16
+	VPORD           Z16, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 80(DX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(DX), Z19
+	VPSLLVW         halfShifts21<>+0(SB), Z19, Z19
+	VPANDD          bit4<>+0(SB), Z19, Z19
+	VPORD           Z19, Z16, Z16
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z19
+	VPMADDUBSW      64(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      64(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 112(DX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(DX), Z19
+	VPSRLVW         halfShifts01<>+0(SB), Z19, Z19
+	VPANDD          bit4<>+0(SB), Z19, Z19
+	VPORD           Z19, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z19
+	VPMADDUBSW      128(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      128(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 144(DX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(DX), Z19
+	VPSRLVW         halfShifts23<>+0(SB), Z19, Z19
+	VPANDD          bit4<>+0(SB), Z19, Z19
+	VPORD           Z19, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z17
+	VPMADDUBSW      192(R8), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z18
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z3
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z3
+	VEXTRACTI64X4   $0x01, Z15, Y10
+	VPADDD          Y10, Y15, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y9, Y9
+	VFMADD231PS     Y9, Y10, Y4
+	VPMADDWD        192(SP), Y14, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y12, Y9
+	VFNMADD231PS    Y9, Y10, Y4
+	VBROADCASTI32X4 4(BX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (BX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(BX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 48(BX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VBROADCASTI64X4 16(BX), Z16
+	VPSLLVW         halfShifts43<>+0(SB), Z16, Z16
+	VPANDD          bit4<>+0(SB), Z16, Z16
+	VPORD           Z16, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 80(BX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(BX), Z19
+	VPSLLVW         halfShifts21<>+0(SB), Z19, Z19
+	VPANDD          bit4<>+0(SB), Z19, Z19
+	VPORD           Z19, Z16, Z16
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z19
+	VPMADDUBSW      64(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      64(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 112(BX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(BX), Z19
+	VPSRLVW         halfShifts01<>+0(SB), Z19, Z19
+	VPANDD          bit4<>+0(SB), Z19, Z19
+	VPORD           Z19, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z19
+	VPMADDUBSW      128(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      128(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 144(BX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(BX), Z19
+	VPSRLVW         halfShifts23<>+0(SB), Z19, Z19
+	VPANDD          bit4<>+0(SB), Z19, Z19
+	VPORD           Z19, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z17
+	VPMADDUBSW      192(R8), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z18
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z5
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z5
+	VEXTRACTI64X4   $0x01, Z15, Y10
+	VPADDD          Y10, Y15, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y9, Y9
+	VFMADD231PS     Y9, Y10, Y6
+	VPMADDWD        192(SP), Y14, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y12, Y9
+	VFNMADD231PS    Y9, Y10, Y6
+	VBROADCASTI32X4 4(CX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (CX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(CX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 48(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VBROADCASTI64X4 16(CX), Z16
+	VPSLLVW         halfShifts43<>+0(SB), Z16, Z16
+	VPANDD          bit4<>+0(SB), Z16, Z16
+	VPORD           Z16, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 80(CX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(CX), Z19
+	VPSLLVW         halfShifts21<>+0(SB), Z19, Z19
+	VPANDD          bit4<>+0(SB), Z19, Z19
+	VPORD           Z19, Z16, Z16
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z19
+	VPMADDUBSW      64(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      64(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 112(CX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(CX), Z19
+	VPSRLVW         halfShifts01<>+0(SB), Z19, Z19
+	VPANDD          bit4<>+0(SB), Z19, Z19
+	VPORD           Z19, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z19
+	VPMADDUBSW      128(SI), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      128(R8), Z16, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z19, Z16, Z15
+	VBROADCASTI64X4 144(CX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(CX), Z19
+	VPSRLVW         halfShifts23<>+0(SB), Z19, Z19
+	VPANDD          bit4<>+0(SB), Z19, Z19
+	VPORD           Z19, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z17
+	VPMADDUBSW      192(R8), Z16, Z19
+	VPDPWSSD        Z13, Z19, Z18
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z7
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z7
+	VEXTRACTI64X4   $0x01, Z15, Y10
+	VPADDD          Y10, Y15, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y9, Y9
+	VFMADD231PS     Y9, Y10, Y8
+	VPMADDWD        192(SP), Y14, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y12, Y9
+	VFNMADD231PS    Y9, Y10, Y8
+	ADDQ            $0x000000b0, AX
+	ADDQ            $0x000000b0, DX
+	ADDQ            $0x000000b0, BX
+	ADDQ            $0x000000b0, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, DI
+	DECQ            R9
+	JMP             dotQ5Kx4x3VNNI_loop
+
+dotQ5Kx4x3VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X9
+	VADDPS        X9, X1, X1
+	VMOVHLPS      X1, X1, X9
+	VADDPS        X9, X1, X1
+	VMOVSHDUP     X1, X9
+	VADDSS        X9, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VEXTRACTF32X4 $0x01, Y3, X9
+	VADDPS        X9, X3, X3
+	VMOVHLPS      X3, X3, X9
+	VADDPS        X9, X3, X3
+	VMOVSHDUP     X3, X9
+	VADDSS        X9, X3, X3
+	VMOVSS        X3, 4(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y3
+	VEXTRACTF32X4 $0x01, Y5, X9
+	VADDPS        X9, X5, X5
+	VMOVHLPS      X5, X5, X9
+	VADDPS        X9, X5, X5
+	VMOVSHDUP     X5, X9
+	VADDSS        X9, X5, X5
+	VMOVSS        X5, 8(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y5
+	VEXTRACTF32X4 $0x01, Y7, X9
+	VADDPS        X9, X7, X7
+	VMOVHLPS      X7, X7, X9
+	VADDPS        X9, X7, X7
+	VMOVSHDUP     X7, X9
+	VADDSS        X9, X7, X7
+	VMOVSS        X7, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X7
+	VADDPS        X7, X0, X0
+	VMOVHLPS      X0, X0, X7
+	VADDPS        X7, X0, X0
+	VMOVSHDUP     X0, X7
+	VADDSS        X7, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 8(AX)
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 8(AX)
+	VEXTRACTF32X4 $0x01, Y8, X0
+	VADDPS        X0, X8, X8
+	VMOVHLPS      X8, X8, X0
+	VADDPS        X0, X8, X8
+	VMOVSHDUP     X8, X0
+	VADDSS        X0, X8, X8
+	VMOVSS        X8, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ5Kx4x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ5Kx4x4VNNI(SB), NOSPLIT, $256-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), R9
+	LEAQ      (R9)(DI*1), DI
+	MOVQ      nb+32(FP), R10
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+
+dotQ5Kx4x4VNNI_loop:
+	TESTQ           R10, R10
+	JZ              dotQ5Kx4x4VNNI_end
+	VBROADCASTSS    288(SI), Z9
+	VMOVDQU32       256(SI), Y10
+	VBROADCASTSS    288(R8), Y11
+	VINSERTF64X4    $0x01, Y11, Z9, Z9
+	VINSERTI64X4    $0x01, 256(R8), Z10, Z10
+	VMOVUPS         Z9, (SP)
+	VMOVDQU64       Z10, 64(SP)
+	VBROADCASTSS    288(R9), Z9
+	VMOVDQU32       256(R9), Y11
+	VBROADCASTSS    288(DI), Y10
+	VINSERTF64X4    $0x01, Y10, Z9, Z9
+	VINSERTI64X4    $0x01, 256(DI), Z11, Z11
+	VMOVUPS         Z9, 128(SP)
+	VMOVDQU64       Z11, 192(SP)
+	VBROADCASTI32X4 4(AX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (AX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(AX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 48(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VBROADCASTI64X4 16(AX), Z16
+	VPSLLVW         halfShifts43<>+0(SB), Z16, Z16
+	VPANDD          bit4<>+0(SB), Z16, Z16
+	VPORD           Z16, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (R9), Z15, Z19
+	VPMADDWD        Z16, Z19, Z19
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 80(AX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(AX), Z20
+	VPSLLVW         halfShifts21<>+0(SB), Z20, Z20
+	VPANDD          bit4<>+0(SB), Z20, Z20
+	VPORD           Z20, Z16, Z16
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z20
+	VPMADDUBSW      64(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      64(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      64(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 112(AX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(AX), Z20
+	VPSRLVW         halfShifts01<>+0(SB), Z20, Z20
+	VPANDD          bit4<>+0(SB), Z20, Z20
+	VPORD           Z20, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z20
+	VPMADDUBSW      128(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      128(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      128(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 144(AX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(AX), Z20
+	VPSRLVW         halfShifts23<>+0(SB), Z20, Z20
+	VPANDD          bit4<>+0(SB), Z20, Z20
+	VPORD           Z20, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z17
+	VPMADDUBSW      192(R8), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z18
+	VPMADDUBSW      192(R9), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z19
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z1
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z1
+	VSHUFI64X2      $0x44, Z15, Z19, Z13
+	VSHUFI64X2      $0xee, Z15, Z19, Z15
+	VPADDD          Z15, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z9, Z9
+	VFMADD231PS     Z9, Z13, Z2
+	VPMADDWD        192(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z12, Z9
+	VFNMADD231PS    Z9, Z13, Z2
+	VBROADCASTI32X4 4(DX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (DX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(DX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 48(DX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VBROADCASTI64X4 16(DX), Z16
+	VPSLLVW         halfShifts43<>+0(SB), Z16, Z16
+	VPANDD          bit4<>+0(SB), Z16, Z16
+	VPORD           Z16, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (R9), Z15, Z19
+	VPMADDWD        Z16, Z19, Z19
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 80(DX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(DX), Z20
+	VPSLLVW         halfShifts21<>+0(SB), Z20, Z20
+	VPANDD          bit4<>+0(SB), Z20, Z20
+	VPORD           Z20, Z16, Z16
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z20
+	VPMADDUBSW      64(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      64(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      64(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 112(DX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(DX), Z20
+	VPSRLVW         halfShifts01<>+0(SB), Z20, Z20
+	VPANDD          bit4<>+0(SB), Z20, Z20
+	VPORD           Z20, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z20
+	VPMADDUBSW      128(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      128(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      128(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 144(DX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(DX), Z20
+	VPSRLVW         halfShifts23<>+0(SB), Z20, Z20
+	VPANDD          bit4<>+0(SB), Z20, Z20
+	VPORD           Z20, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z17
+	VPMADDUBSW      192(R8), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z18
+	VPMADDUBSW      192(R9), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z19
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z3
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z3
+	VSHUFI64X2      $0x44, Z15, Z19, Z13
+	VSHUFI64X2      $0xee, Z15, Z19, Z15
+	VPADDD          Z15, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z9, Z9
+	VFMADD231PS     Z9, Z13, Z4
+	VPMADDWD        192(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z12, Z9
+	VFNMADD231PS    Z9, Z13, Z4
+	VBROADCASTI32X4 4(BX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (BX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(BX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 48(BX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VBROADCASTI64X4 16(BX), Z16
+	VPSLLVW         halfShifts43<>+0(SB), Z16, Z16
+	VPANDD          bit4<>+0(SB), Z16, Z16
+	VPORD           Z16, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (R9), Z15, Z19
+	VPMADDWD        Z16, Z19, Z19
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 80(BX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(BX), Z20
+	VPSLLVW         halfShifts21<>+0(SB), Z20, Z20
+	VPANDD          bit4<>+0(SB), Z20, Z20
+	VPORD           Z20, Z16, Z16
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z20
+	VPMADDUBSW      64(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      64(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      64(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 112(BX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(BX), Z20
+	VPSRLVW         halfShifts01<>+0(SB), Z20, Z20
+	VPANDD          bit4<>+0(SB), Z20, Z20
+	VPORD           Z20, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z20
+	VPMADDUBSW      128(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      128(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      128(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 144(BX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(BX), Z20
+	VPSRLVW         halfShifts23<>+0(SB), Z20, Z20
+	VPANDD          bit4<>+0(SB), Z20, Z20
+	VPORD           Z20, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z17
+	VPMADDUBSW      192(R8), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z18
+	VPMADDUBSW      192(R9), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z19
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z5
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z5
+	VSHUFI64X2      $0x44, Z15, Z19, Z13
+	VSHUFI64X2      $0xee, Z15, Z19, Z15
+	VPADDD          Z15, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z9, Z9
+	VFMADD231PS     Z9, Z13, Z6
+	VPMADDWD        192(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z12, Z9
+	VFNMADD231PS    Z9, Z13, Z6
+	VBROADCASTI32X4 4(CX), Z9
+	VPSHUFB         q4kScaleLo<>+0(SB), Z9, Z12
+	VPSRLW          $0x04, Z12, Z13
+	VPANDD          q4kHighNibble<>+0(SB), Z13, Z13
+	VPANDD          q4kLowBits<>+0(SB), Z12, Z12
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q4kScaleHi<>+0(SB), Z9, Z9
+	VPSRLW          $0x02, Z9, Z9
+	VPANDD          q4kTopBits<>+0(SB), Z9, Z9
+	VPORD           Z9, Z12, Z13
+	VPSHUFB         q4kMinPairs<>+0(SB), Z13, Z14
+	VPBROADCASTW    (CX), Y10
+	VCVTPH2PS       Y10, Z9
+	VPBROADCASTW    2(CX), Y10
+	VCVTPH2PS       Y10, Z12
+	VBROADCASTI64X4 48(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VBROADCASTI64X4 16(CX), Z16
+	VPSLLVW         halfShifts43<>+0(SB), Z16, Z16
+	VPANDD          bit4<>+0(SB), Z16, Z16
+	VPORD           Z16, Z15, Z15
+	VPSHUFB         q4kScales0<>+0(SB), Z13, Z16
+	VPMADDUBSW      (SI), Z15, Z17
+	VPMADDWD        Z16, Z17, Z17
+	VPMADDUBSW      (R8), Z15, Z18
+	VPMADDWD        Z16, Z18, Z18
+	VPMADDUBSW      (R9), Z15, Z19
+	VPMADDWD        Z16, Z19, Z19
+	VPMADDUBSW      (DI), Z15, Z15
+	VPMADDWD        Z16, Z15, Z15
+	VBROADCASTI64X4 80(CX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(CX), Z20
+	VPSLLVW         halfShifts21<>+0(SB), Z20, Z20
+	VPANDD          bit4<>+0(SB), Z20, Z20
+	VPORD           Z20, Z16, Z16
+	VPSHUFB         q4kScales1<>+0(SB), Z13, Z20
+	VPMADDUBSW      64(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      64(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      64(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      64(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 112(CX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(CX), Z20
+	VPSRLVW         halfShifts01<>+0(SB), Z20, Z20
+	VPANDD          bit4<>+0(SB), Z20, Z20
+	VPORD           Z20, Z16, Z16
+	VPSHUFB         q4kScales2<>+0(SB), Z13, Z20
+	VPMADDUBSW      128(SI), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      128(R8), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      128(R9), Z16, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      128(DI), Z16, Z16
+	VPDPWSSD        Z20, Z16, Z15
+	VBROADCASTI64X4 144(CX), Z16
+	VPSRLVW         halfShifts04<>+0(SB), Z16, Z16
+	VPANDD          Z0, Z16, Z16
+	VBROADCASTI64X4 16(CX), Z20
+	VPSRLVW         halfShifts23<>+0(SB), Z20, Z20
+	VPANDD          bit4<>+0(SB), Z20, Z20
+	VPORD           Z20, Z16, Z16
+	VPSHUFB         q4kScales3<>+0(SB), Z13, Z13
+	VPMADDUBSW      192(SI), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z17
+	VPMADDUBSW      192(R8), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z18
+	VPMADDUBSW      192(R9), Z16, Z20
+	VPDPWSSD        Z13, Z20, Z19
+	VPMADDUBSW      192(DI), Z16, Z16
+	VPDPWSSD        Z13, Z16, Z15
+	VSHUFI64X2      $0x44, Z18, Z17, Z13
+	VSHUFI64X2      $0xee, Z18, Z17, Z16
+	VPADDD          Z16, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z9, Z16
+	VFMADD231PS     Z16, Z13, Z7
+	VPMADDWD        64(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          (SP), Z12, Z16
+	VFNMADD231PS    Z16, Z13, Z7
+	VSHUFI64X2      $0x44, Z15, Z19, Z13
+	VSHUFI64X2      $0xee, Z15, Z19, Z15
+	VPADDD          Z15, Z13, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z9, Z9
+	VFMADD231PS     Z9, Z13, Z8
+	VPMADDWD        192(SP), Z14, Z13
+	VCVTDQ2PS       Z13, Z13
+	VMULPS          128(SP), Z12, Z9
+	VFNMADD231PS    Z9, Z13, Z8
+	ADDQ            $0x000000b0, AX
+	ADDQ            $0x000000b0, DX
+	ADDQ            $0x000000b0, BX
+	ADDQ            $0x000000b0, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, R9
+	ADDQ            $0x00000140, DI
+	DECQ            R10
+	JMP             dotQ5Kx4x4VNNI_loop
+
+dotQ5Kx4x4VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X9
+	VADDPS        X9, X1, X1
+	VMOVHLPS      X1, X1, X9
+	VADDPS        X9, X1, X1
+	VMOVSHDUP     X1, X9
+	VADDSS        X9, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VEXTRACTF32X4 $0x01, Y3, X9
+	VADDPS        X9, X3, X3
+	VMOVHLPS      X3, X3, X9
+	VADDPS        X9, X3, X3
+	VMOVSHDUP     X3, X9
+	VADDSS        X9, X3, X3
+	VMOVSS        X3, 4(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y3
+	VEXTRACTF32X4 $0x01, Y5, X9
+	VADDPS        X9, X5, X5
+	VMOVHLPS      X5, X5, X9
+	VADDPS        X9, X5, X5
+	VMOVSHDUP     X5, X9
+	VADDSS        X9, X5, X5
+	VMOVSS        X5, 8(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y5
+	VEXTRACTF32X4 $0x01, Y7, X9
+	VADDPS        X9, X7, X7
+	VMOVHLPS      X7, X7, X9
+	VADDPS        X9, X7, X7
+	VMOVSHDUP     X7, X9
+	VADDSS        X9, X7, X7
+	VMOVSS        X7, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X7
+	VADDPS        X7, X0, X0
+	VMOVHLPS      X0, X0, X7
+	VADDPS        X7, X0, X0
+	VMOVSHDUP     X0, X7
+	VADDSS        X7, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 8(AX)
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X2
+	VADDPS        X2, X4, X4
+	VMOVHLPS      X4, X4, X2
+	VADDPS        X2, X4, X4
+	VMOVSHDUP     X4, X2
+	VADDSS        X2, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y2
+	VEXTRACTF32X4 $0x01, Y6, X3
+	VADDPS        X3, X6, X6
+	VMOVHLPS      X6, X6, X3
+	VADDPS        X3, X6, X6
+	VMOVSHDUP     X6, X3
+	VADDSS        X3, X6, X6
+	VMOVSS        X6, 8(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y3
+	VEXTRACTF32X4 $0x01, Y8, X4
+	VADDPS        X4, X8, X8
+	VMOVHLPS      X8, X8, X4
+	VADDPS        X4, X8, X8
+	VMOVSHDUP     X8, X4
+	VADDSS        X4, X8, X8
+	VMOVSS        X8, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ5Kx1x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ5Kx1x5VNNI(SB), NOSPLIT, $384-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), SI
+	LEAQ      (SI)(DX*1), DI
+	LEAQ      (DI)(DX*1), DX
+	MOVQ      nb+32(FP), R8
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+
+dotQ5Kx1x5VNNI_loop:
+	TESTQ           R8, R8
+	JZ              dotQ5Kx1x5VNNI_end
+	VBROADCASTSS    288(CX), Z4
+	VMOVDQU32       256(CX), Y5
+	VBROADCASTSS    288(BX), Y6
+	VINSERTF64X4    $0x01, Y6, Z4, Z4
+	VINSERTI64X4    $0x01, 256(BX), Z5, Z5
+	VMOVUPS         Z4, (SP)
+	VMOVDQU64       Z5, 64(SP)
+	VBROADCASTSS    288(SI), Z4
+	VMOVDQU32       256(SI), Y6
+	VBROADCASTSS    288(DI), Y5
+	VINSERTF64X4    $0x01, Y5, Z4, Z4
+	VINSERTI64X4    $0x01, 256(DI), Z6, Z6
+	VMOVUPS         Z4, 128(SP)
+	VMOVDQU64       Z6, 192(SP)
+	VBROADCASTSS    288(DX), Z4
+	VMOVDQU32       256(DX), Y7
+	VMOVUPS         Z4, 256(SP)
+	VMOVDQU64       Z7, 320(SP)
+	VBROADCASTI32X4 4(AX), Z4
+	VPSHUFB         q4kScaleLo<>+0(SB), Z4, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z4, Z4
+	VPSRLW          $0x02, Z4, Z4
+	VPANDD          q4kTopBits<>+0(SB), Z4, Z4
+	VPORD           Z4, Z8, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z9, Z10
+	VPBROADCASTW    (AX), Y5
+	VCVTPH2PS       Y5, Z4
+	VPBROADCASTW    2(AX), Y5
+	VCVTPH2PS       Y5, Z8
+	VBROADCASTI64X4 48(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(AX), Z12
+	VPSLLVW         halfShifts43<>+0(SB), Z12, Z12
+	VPANDD          bit4<>+0(SB), Z12, Z12
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z9, Z12
+	VPMADDUBSW      (CX), Z11, Z13
+	VPMADDWD        Z12, Z13, Z13
+	VPMADDUBSW      (BX), Z11, Z14
+	VPMADDWD        Z12, Z14, Z14
+	VPMADDUBSW      (SI), Z11, Z15
+	VPMADDWD        Z12, Z15, Z15
+	VPMADDUBSW      (DI), Z11, Z16
+	VPMADDWD        Z12, Z16, Z16
+	VPMADDUBSW      (DX), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 80(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 16(AX), Z17
+	VPSLLVW         halfShifts21<>+0(SB), Z17, Z17
+	VPANDD          bit4<>+0(SB), Z17, Z17
+	VPORD           Z17, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z9, Z17
+	VPMADDUBSW      64(CX), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z13
+	VPMADDUBSW      64(BX), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z14
+	VPMADDUBSW      64(SI), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      64(DI), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      64(DX), Z12, Z12
+	VPDPWSSD        Z17, Z12, Z11
+	VBROADCASTI64X4 112(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 16(AX), Z17
+	VPSRLVW         halfShifts01<>+0(SB), Z17, Z17
+	VPANDD          bit4<>+0(SB), Z17, Z17
+	VPORD           Z17, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z9, Z17
+	VPMADDUBSW      128(CX), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z13
+	VPMADDUBSW      128(BX), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z14
+	VPMADDUBSW      128(SI), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      128(DI), Z12, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      128(DX), Z12, Z12
+	VPDPWSSD        Z17, Z12, Z11
+	VBROADCASTI64X4 144(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 16(AX), Z17
+	VPSRLVW         halfShifts23<>+0(SB), Z17, Z17
+	VPANDD          bit4<>+0(SB), Z17, Z17
+	VPORD           Z17, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z9, Z9
+	VPMADDUBSW      192(CX), Z12, Z17
+	VPDPWSSD        Z9, Z17, Z13
+	VPMADDUBSW      192(BX), Z12, Z17
+	VPDPWSSD        Z9, Z17, Z14
+	VPMADDUBSW      192(SI), Z12, Z17
+	VPDPWSSD        Z9, Z17, Z15
+	VPMADDUBSW      192(DI), Z12, Z17
+	VPDPWSSD        Z9, Z17, Z16
+	VPMADDUBSW      192(DX), Z12, Z12
+	VPDPWSSD        Z9, Z12, Z11
+	VSHUFI64X2      $0x44, Z14, Z13, Z9
+	VSHUFI64X2      $0xee, Z14, Z13, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z4, Z12
+	VFMADD231PS     Z12, Z9, Z1
+	VPMADDWD        64(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z1
+	VSHUFI64X2      $0x44, Z16, Z15, Z9
+	VSHUFI64X2      $0xee, Z16, Z15, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z4, Z12
+	VFMADD231PS     Z12, Z9, Z2
+	VPMADDWD        192(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z2
+	VEXTRACTI64X4   $0x01, Z11, Y5
+	VPADDD          Y5, Y11, Y5
+	VCVTDQ2PS       Y5, Y5
+	VMULPS          256(SP), Y4, Y4
+	VFMADD231PS     Y4, Y5, Y3
+	VPMADDWD        320(SP), Y10, Y5
+	VCVTDQ2PS       Y5, Y5
+	VMULPS          256(SP), Y8, Y4
+	VFNMADD231PS    Y4, Y5, Y3
+	ADDQ            $0x000000b0, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, BX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	ADDQ            $0x00000140, DX
+	DECQ            R8
+	JMP             dotQ5Kx1x5VNNI_loop
+
+dotQ5Kx1x5VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X4
+	VADDPS        X4, X1, X1
+	VMOVHLPS      X1, X1, X4
+	VADDPS        X4, X1, X1
+	VMOVSHDUP     X1, X4
+	VADDSS        X4, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ5Kx1x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ5Kx1x6VNNI(SB), NOSPLIT, $384-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), SI
+	LEAQ      (SI)(DX*1), DI
+	LEAQ      (DI)(DX*1), R8
+	LEAQ      (R8)(DX*1), DX
+	MOVQ      nb+32(FP), R9
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+
+dotQ5Kx1x6VNNI_loop:
+	TESTQ           R9, R9
+	JZ              dotQ5Kx1x6VNNI_end
+	VBROADCASTSS    288(CX), Z4
+	VMOVDQU32       256(CX), Y5
+	VBROADCASTSS    288(BX), Y6
+	VINSERTF64X4    $0x01, Y6, Z4, Z4
+	VINSERTI64X4    $0x01, 256(BX), Z5, Z5
+	VMOVUPS         Z4, (SP)
+	VMOVDQU64       Z5, 64(SP)
+	VBROADCASTSS    288(SI), Z4
+	VMOVDQU32       256(SI), Y6
+	VBROADCASTSS    288(DI), Y5
+	VINSERTF64X4    $0x01, Y5, Z4, Z4
+	VINSERTI64X4    $0x01, 256(DI), Z6, Z6
+	VMOVUPS         Z4, 128(SP)
+	VMOVDQU64       Z6, 192(SP)
+	VBROADCASTSS    288(R8), Z4
+	VMOVDQU32       256(R8), Y7
+	VBROADCASTSS    288(DX), Y5
+	VINSERTF64X4    $0x01, Y5, Z4, Z4
+	VINSERTI64X4    $0x01, 256(DX), Z7, Z7
+	VMOVUPS         Z4, 256(SP)
+	VMOVDQU64       Z7, 320(SP)
+	VBROADCASTI32X4 4(AX), Z4
+	VPSHUFB         q4kScaleLo<>+0(SB), Z4, Z8
+	VPSRLW          $0x04, Z8, Z9
+	VPANDD          q4kHighNibble<>+0(SB), Z9, Z9
+	VPANDD          q4kLowBits<>+0(SB), Z8, Z8
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q4kScaleHi<>+0(SB), Z4, Z4
+	VPSRLW          $0x02, Z4, Z4
+	VPANDD          q4kTopBits<>+0(SB), Z4, Z4
+	VPORD           Z4, Z8, Z9
+	VPSHUFB         q4kMinPairs<>+0(SB), Z9, Z10
+	VPBROADCASTW    (AX), Y5
+	VCVTPH2PS       Y5, Z4
+	VPBROADCASTW    2(AX), Y5
+	VCVTPH2PS       Y5, Z8
+	VBROADCASTI64X4 48(AX), Z11
+	VPSRLVW         halfShifts04<>+0(SB), Z11, Z11
+	VPANDD          Z0, Z11, Z11
+	VBROADCASTI64X4 16(AX), Z12
+	VPSLLVW         halfShifts43<>+0(SB), Z12, Z12
+	VPANDD          bit4<>+0(SB), Z12, Z12
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScales0<>+0(SB), Z9, Z12
+	VPMADDUBSW      (CX), Z11, Z13
+	VPMADDWD        Z12, Z13, Z13
+	VPMADDUBSW      (BX), Z11, Z14
+	VPMADDWD        Z12, Z14, Z14
+	VPMADDUBSW      (SI), Z11, Z15
+	VPMADDWD        Z12, Z15, Z15
+	VPMADDUBSW      (DI), Z11, Z16
+	VPMADDWD        Z12, Z16, Z16
+	VPMADDUBSW      (R8), Z11, Z17
+	VPMADDWD        Z12, Z17, Z17
+	VPMADDUBSW      (DX), Z11, Z11
+	VPMADDWD        Z12, Z11, Z11
+	VBROADCASTI64X4 80(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 16(AX), Z18
+	VPSLLVW         halfShifts21<>+0(SB), Z18, Z18
+	VPANDD          bit4<>+0(SB), Z18, Z18
+	VPORD           Z18, Z12, Z12
+	VPSHUFB         q4kScales1<>+0(SB), Z9, Z18
+	VPMADDUBSW      64(CX), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z13
+	VPMADDUBSW      64(BX), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z14
+	VPMADDUBSW      64(SI), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      64(DI), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      64(R8), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      64(DX), Z12, Z12
+	VPDPWSSD        Z18, Z12, Z11
+	VBROADCASTI64X4 112(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 16(AX), Z18
+	VPSRLVW         halfShifts01<>+0(SB), Z18, Z18
+	VPANDD          bit4<>+0(SB), Z18, Z18
+	VPORD           Z18, Z12, Z12
+	VPSHUFB         q4kScales2<>+0(SB), Z9, Z18
+	VPMADDUBSW      128(CX), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z13
+	VPMADDUBSW      128(BX), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z14
+	VPMADDUBSW      128(SI), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      128(DI), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      128(R8), Z12, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      128(DX), Z12, Z12
+	VPDPWSSD        Z18, Z12, Z11
+	VBROADCASTI64X4 144(AX), Z12
+	VPSRLVW         halfShifts04<>+0(SB), Z12, Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 16(AX), Z18
+	VPSRLVW         halfShifts23<>+0(SB), Z18, Z18
+	VPANDD          bit4<>+0(SB), Z18, Z18
+	VPORD           Z18, Z12, Z12
+	VPSHUFB         q4kScales3<>+0(SB), Z9, Z9
+	VPMADDUBSW      192(CX), Z12, Z18
+	VPDPWSSD        Z9, Z18, Z13
+	VPMADDUBSW      192(BX), Z12, Z18
+	VPDPWSSD        Z9, Z18, Z14
+	VPMADDUBSW      192(SI), Z12, Z18
+	VPDPWSSD        Z9, Z18, Z15
+	VPMADDUBSW      192(DI), Z12, Z18
+	VPDPWSSD        Z9, Z18, Z16
+	VPMADDUBSW      192(R8), Z12, Z18
+	VPDPWSSD        Z9, Z18, Z17
+	VPMADDUBSW      192(DX), Z12, Z12
+	VPDPWSSD        Z9, Z12, Z11
+	VSHUFI64X2      $0x44, Z14, Z13, Z9
+	VSHUFI64X2      $0xee, Z14, Z13, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z4, Z12
+	VFMADD231PS     Z12, Z9, Z1
+	VPMADDWD        64(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          (SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z1
+	VSHUFI64X2      $0x44, Z16, Z15, Z9
+	VSHUFI64X2      $0xee, Z16, Z15, Z12
+	VPADDD          Z12, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z4, Z12
+	VFMADD231PS     Z12, Z9, Z2
+	VPMADDWD        192(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          128(SP), Z8, Z12
+	VFNMADD231PS    Z12, Z9, Z2
+	VSHUFI64X2      $0x44, Z11, Z17, Z9
+	VSHUFI64X2      $0xee, Z11, Z17, Z11
+	VPADDD          Z11, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          256(SP), Z4, Z4
+	VFMADD231PS     Z4, Z9, Z3
+	VPMADDWD        320(SP), Z10, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS          256(SP), Z8, Z4
+	VFNMADD231PS    Z4, Z9, Z3
+	ADDQ            $0x000000b0, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, BX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, DX
+	DECQ            R9
+	JMP             dotQ5Kx1x6VNNI_loop
+
+dotQ5Kx1x6VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X4
+	VADDPS        X4, X1, X1
+	VMOVHLPS      X1, X1, X4
+	VADDPS        X4, X1, X1
+	VMOVSHDUP     X1, X4
+	VADDSS        X4, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VEXTRACTF32X4 $0x01, Y3, X1
+	VADDPS        X1, X3, X3
+	VMOVHLPS      X3, X3, X1
+	VADDPS        X1, X3, X3
+	VMOVSHDUP     X3, X1
+	VADDSS        X1, X3, X3
+	VMOVSS        X3, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ5Kx2x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ5Kx2x5VNNI(SB), NOSPLIT, $384-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), DI
+	LEAQ      (DI)(BX*1), R8
+	LEAQ      (R8)(BX*1), BX
+	MOVQ      nb+32(FP), R9
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+
+dotQ5Kx2x5VNNI_loop:
+	TESTQ           R9, R9
+	JZ              dotQ5Kx2x5VNNI_end
+	VBROADCASTSS    288(DX), Z7
+	VMOVDQU32       256(DX), Y8
+	VBROADCASTSS    288(SI), Y9
+	VINSERTF64X4    $0x01, Y9, Z7, Z7
+	VINSERTI64X4    $0x01, 256(SI), Z8, Z8
+	VMOVUPS         Z7, (SP)
+	VMOVDQU64       Z8, 64(SP)
+	VBROADCASTSS    288(DI), Z7
+	VMOVDQU32       256(DI), Y9
+	VBROADCASTSS    288(R8), Y8
+	VINSERTF64X4    $0x01, Y8, Z7, Z7
+	VINSERTI64X4    $0x01, 256(R8), Z9, Z9
+	VMOVUPS         Z7, 128(SP)
+	VMOVDQU64       Z9, 192(SP)
+	VBROADCASTSS    288(BX), Z7
+	VMOVDQU32       256(BX), Y10
+	VMOVUPS         Z7, 256(SP)
+	VMOVDQU64       Z10, 320(SP)
+	VBROADCASTI32X4 4(AX), Z7
+	VPSHUFB         q4kScaleLo<>+0(SB), Z7, Z11
+	VPSRLW          $0x04, Z11, Z12
+	VPANDD          q4kHighNibble<>+0(SB), Z12, Z12
+	VPANDD          q4kLowBits<>+0(SB), Z11, Z11
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScaleHi<>+0(SB), Z7, Z7
+	VPSRLW          $0x02, Z7, Z7
+	VPANDD          q4kTopBits<>+0(SB), Z7, Z7
+	VPORD           Z7, Z11, Z12
+	VPSHUFB         q4kMinPairs<>+0(SB), Z12, Z13
+	VPBROADCASTW    (AX), Y8
+	VCVTPH2PS       Y8, Z7
+	VPBROADCASTW    2(AX), Y8
+	VCVTPH2PS       Y8, Z11
+	VBROADCASTI64X4 48(AX), Z14
+	VPSRLVW         halfShifts04<>+0(SB), Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 16(AX), Z15
+	VPSLLVW         halfShifts43<>+0(SB), Z15, Z15
+	VPANDD          bit4<>+0(SB), Z15, Z15
+	VPORD           Z15, Z14, Z14
+	VPSHUFB         q4kScales0<>+0(SB), Z12, Z15
+	VPMADDUBSW      (DX), Z14, Z16
+	VPMADDWD        Z15, Z16, Z16
+	VPMADDUBSW      (SI), Z14, Z17
+	VPMADDWD        Z15, Z17, Z17
+	VPMADDUBSW      (DI), Z14, Z18
+	VPMADDWD        Z15, Z18, Z18
+	VPMADDUBSW      (R8), Z14, Z19
+	VPMADDWD        Z15, Z19, Z19
+	VPMADDUBSW      (BX), Z14, Z14
+	VPMADDWD        Z15, Z14, Z14
+	VBROADCASTI64X4 80(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VBROADCASTI64X4 16(AX), Z20
+	VPSLLVW         halfShifts21<>+0(SB), Z20, Z20
+	VPANDD          bit4<>+0(SB), Z20, Z20
+	VPORD           Z20, Z15, Z15
+	VPSHUFB         q4kScales1<>+0(SB), Z12, Z20
+	VPMADDUBSW      64(DX), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z16
+	VPMADDUBSW      64(SI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      64(DI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      64(R8), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      64(BX), Z15, Z15
+	VPDPWSSD        Z20, Z15, Z14
+	VBROADCASTI64X4 112(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VBROADCASTI64X4 16(AX), Z20
+	VPSRLVW         halfShifts01<>+0(SB), Z20, Z20
+	VPANDD          bit4<>+0(SB), Z20, Z20
+	VPORD           Z20, Z15, Z15
+	VPSHUFB         q4kScales2<>+0(SB), Z12, Z20
+	VPMADDUBSW      128(DX), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z16
+	VPMADDUBSW      128(SI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      128(DI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      128(R8), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      128(BX), Z15, Z15
+	VPDPWSSD        Z20, Z15, Z14
+	VBROADCASTI64X4 144(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VBROADCASTI64X4 16(AX), Z20
+	VPSRLVW         halfShifts23<>+0(SB), Z20, Z20
+	VPANDD          bit4<>+0(SB), Z20, Z20
+	VPORD           Z20, Z15, Z15
+	VPSHUFB         q4kScales3<>+0(SB), Z12, Z12
+	VPMADDUBSW      192(DX), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z16
+	VPMADDUBSW      192(SI), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z17
+	VPMADDUBSW      192(DI), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z18
+	VPMADDUBSW      192(R8), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z19
+	VPMADDUBSW      192(BX), Z15, Z15
+	VPDPWSSD        Z12, Z15, Z14
+	VSHUFI64X2      $0x44, Z17, Z16, Z12
+	VSHUFI64X2      $0xee, Z17, Z16, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z1
+	VPMADDWD        64(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z1
+	VSHUFI64X2      $0x44, Z19, Z18, Z12
+	VSHUFI64X2      $0xee, Z19, Z18, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z2
+	VPMADDWD        192(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z2
+	VEXTRACTI64X4   $0x01, Z14, Y8
+	VPADDD          Y8, Y14, Y8
+	VCVTDQ2PS       Y8, Y8
+	VMULPS          256(SP), Y7, Y7
+	VFMADD231PS     Y7, Y8, Y3
+	VPMADDWD        320(SP), Y13, Y8
+	VCVTDQ2PS       Y8, Y8
+	VMULPS          256(SP), Y11, Y7
+	VFNMADD231PS    Y7, Y8, Y3
+	VBROADCASTI32X4 4(CX), Z7
+	VPSHUFB         q4kScaleLo<>+0(SB), Z7, Z11
+	VPSRLW          $0x04, Z11, Z12
+	VPANDD          q4kHighNibble<>+0(SB), Z12, Z12
+	VPANDD          q4kLowBits<>+0(SB), Z11, Z11
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScaleHi<>+0(SB), Z7, Z7
+	VPSRLW          $0x02, Z7, Z7
+	VPANDD          q4kTopBits<>+0(SB), Z7, Z7
+	VPORD           Z7, Z11, Z12
+	VPSHUFB         q4kMinPairs<>+0(SB), Z12, Z13
+	VPBROADCASTW    (CX), Y8
+	VCVTPH2PS       Y8, Z7
+	VPBROADCASTW    2(CX), Y8
+	VCVTPH2PS       Y8, Z11
+	VBROADCASTI64X4 48(CX), Z14
+	VPSRLVW         halfShifts04<>+0(SB), Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 16(CX), Z15
+	VPSLLVW         halfShifts43<>+0(SB), Z15, Z15
+	VPANDD          bit4<>+0(SB), Z15, Z15
+	VPORD           Z15, Z14, Z14
+	VPSHUFB         q4kScales0<>+0(SB), Z12, Z15
+	VPMADDUBSW      (DX), Z14, Z16
+	VPMADDWD        Z15, Z16, Z16
+	VPMADDUBSW      (SI), Z14, Z17
+	VPMADDWD        Z15, Z17, Z17
+	VPMADDUBSW      (DI), Z14, Z18
+	VPMADDWD        Z15, Z18, Z18
+	VPMADDUBSW      (R8), Z14, Z19
+	VPMADDWD        Z15, Z19, Z19
+	VPMADDUBSW      (BX), Z14, Z14
+	VPMADDWD        Z15, Z14, Z14
+	VBROADCASTI64X4 80(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VBROADCASTI64X4 16(CX), Z20
+	VPSLLVW         halfShifts21<>+0(SB), Z20, Z20
+	VPANDD          bit4<>+0(SB), Z20, Z20
+	VPORD           Z20, Z15, Z15
+	VPSHUFB         q4kScales1<>+0(SB), Z12, Z20
+	VPMADDUBSW      64(DX), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z16
+	VPMADDUBSW      64(SI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      64(DI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      64(R8), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      64(BX), Z15, Z15
+	VPDPWSSD        Z20, Z15, Z14
+	VBROADCASTI64X4 112(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VBROADCASTI64X4 16(CX), Z20
+	VPSRLVW         halfShifts01<>+0(SB), Z20, Z20
+	VPANDD          bit4<>+0(SB), Z20, Z20
+	VPORD           Z20, Z15, Z15
+	VPSHUFB         q4kScales2<>+0(SB), Z12, Z20
+	VPMADDUBSW      128(DX), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z16
+	VPMADDUBSW      128(SI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z17
+	VPMADDUBSW      128(DI), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z18
+	VPMADDUBSW      128(R8), Z15, Z21
+	VPDPWSSD        Z20, Z21, Z19
+	VPMADDUBSW      128(BX), Z15, Z15
+	VPDPWSSD        Z20, Z15, Z14
+	VBROADCASTI64X4 144(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VBROADCASTI64X4 16(CX), Z20
+	VPSRLVW         halfShifts23<>+0(SB), Z20, Z20
+	VPANDD          bit4<>+0(SB), Z20, Z20
+	VPORD           Z20, Z15, Z15
+	VPSHUFB         q4kScales3<>+0(SB), Z12, Z12
+	VPMADDUBSW      192(DX), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z16
+	VPMADDUBSW      192(SI), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z17
+	VPMADDUBSW      192(DI), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z18
+	VPMADDUBSW      192(R8), Z15, Z20
+	VPDPWSSD        Z12, Z20, Z19
+	VPMADDUBSW      192(BX), Z15, Z15
+	VPDPWSSD        Z12, Z15, Z14
+	VSHUFI64X2      $0x44, Z17, Z16, Z12
+	VSHUFI64X2      $0xee, Z17, Z16, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z4
+	VPMADDWD        64(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z4
+	VSHUFI64X2      $0x44, Z19, Z18, Z12
+	VSHUFI64X2      $0xee, Z19, Z18, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z5
+	VPMADDWD        192(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z5
+	VEXTRACTI64X4   $0x01, Z14, Y8
+	VPADDD          Y8, Y14, Y8
+	VCVTDQ2PS       Y8, Y8
+	VMULPS          256(SP), Y7, Y7
+	VFMADD231PS     Y7, Y8, Y6
+	VPMADDWD        320(SP), Y13, Y8
+	VCVTDQ2PS       Y8, Y8
+	VMULPS          256(SP), Y11, Y7
+	VFNMADD231PS    Y7, Y8, Y6
+	ADDQ            $0x000000b0, AX
+	ADDQ            $0x000000b0, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, BX
+	DECQ            R9
+	JMP             dotQ5Kx2x5VNNI_loop
+
+dotQ5Kx2x5VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X7
+	VADDPS        X7, X1, X1
+	VMOVHLPS      X1, X1, X7
+	VADDPS        X7, X1, X1
+	VMOVSHDUP     X1, X7
+	VADDSS        X7, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X7
+	VADDPS        X7, X4, X4
+	VMOVHLPS      X4, X4, X7
+	VADDPS        X7, X4, X4
+	VMOVSHDUP     X4, X7
+	VADDSS        X7, X4, X4
+	VMOVSS        X4, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VEXTRACTF32X4 $0x01, Y5, X2
+	VADDPS        X2, X5, X5
+	VMOVHLPS      X5, X5, X2
+	VADDPS        X2, X5, X5
+	VMOVSHDUP     X5, X2
+	VADDSS        X2, X5, X5
+	VMOVSS        X5, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ5Kx2x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ5Kx2x6VNNI(SB), NOSPLIT, $384-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), DI
+	LEAQ      (DI)(BX*1), R8
+	LEAQ      (R8)(BX*1), R9
+	LEAQ      (R9)(BX*1), BX
+	MOVQ      nb+32(FP), R10
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+
+dotQ5Kx2x6VNNI_loop:
+	TESTQ           R10, R10
+	JZ              dotQ5Kx2x6VNNI_end
+	VBROADCASTSS    288(DX), Z7
+	VMOVDQU32       256(DX), Y8
+	VBROADCASTSS    288(SI), Y9
+	VINSERTF64X4    $0x01, Y9, Z7, Z7
+	VINSERTI64X4    $0x01, 256(SI), Z8, Z8
+	VMOVUPS         Z7, (SP)
+	VMOVDQU64       Z8, 64(SP)
+	VBROADCASTSS    288(DI), Z7
+	VMOVDQU32       256(DI), Y9
+	VBROADCASTSS    288(R8), Y8
+	VINSERTF64X4    $0x01, Y8, Z7, Z7
+	VINSERTI64X4    $0x01, 256(R8), Z9, Z9
+	VMOVUPS         Z7, 128(SP)
+	VMOVDQU64       Z9, 192(SP)
+	VBROADCASTSS    288(R9), Z7
+	VMOVDQU32       256(R9), Y10
+	VBROADCASTSS    288(BX), Y8
+	VINSERTF64X4    $0x01, Y8, Z7, Z7
+	VINSERTI64X4    $0x01, 256(BX), Z10, Z10
+	VMOVUPS         Z7, 256(SP)
+	VMOVDQU64       Z10, 320(SP)
+	VBROADCASTI32X4 4(AX), Z7
+	VPSHUFB         q4kScaleLo<>+0(SB), Z7, Z11
+	VPSRLW          $0x04, Z11, Z12
+	VPANDD          q4kHighNibble<>+0(SB), Z12, Z12
+	VPANDD          q4kLowBits<>+0(SB), Z11, Z11
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScaleHi<>+0(SB), Z7, Z7
+	VPSRLW          $0x02, Z7, Z7
+	VPANDD          q4kTopBits<>+0(SB), Z7, Z7
+	VPORD           Z7, Z11, Z12
+	VPSHUFB         q4kMinPairs<>+0(SB), Z12, Z13
+	VPBROADCASTW    (AX), Y8
+	VCVTPH2PS       Y8, Z7
+	VPBROADCASTW    2(AX), Y8
+	VCVTPH2PS       Y8, Z11
+	VBROADCASTI64X4 48(AX), Z14
+	VPSRLVW         halfShifts04<>+0(SB), Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 16(AX), Z15
+	VPSLLVW         halfShifts43<>+0(SB), Z15, Z15
+	VPANDD          bit4<>+0(SB), Z15, Z15
+	VPORD           Z15, Z14, Z14
+	VPSHUFB         q4kScales0<>+0(SB), Z12, Z15
+	VPMADDUBSW      (DX), Z14, Z16
+	VPMADDWD        Z15, Z16, Z16
+	VPMADDUBSW      (SI), Z14, Z17
+	VPMADDWD        Z15, Z17, Z17
+	VPMADDUBSW      (DI), Z14, Z18
+	VPMADDWD        Z15, Z18, Z18
+	VPMADDUBSW      (R8), Z14, Z19
+	VPMADDWD        Z15, Z19, Z19
+	VPMADDUBSW      (R9), Z14, Z20
+	VPMADDWD        Z15, Z20, Z20
+	VPMADDUBSW      (BX), Z14, Z14
+	VPMADDWD        Z15, Z14, Z14
+	VBROADCASTI64X4 80(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VBROADCASTI64X4 16(AX), Z21
+	VPSLLVW         halfShifts21<>+0(SB), Z21, Z21
+	VPANDD          bit4<>+0(SB), Z21, Z21
+	VPORD           Z21, Z15, Z15
+	VPSHUFB         q4kScales1<>+0(SB), Z12, Z21
+	VPMADDUBSW      64(DX), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z16
+	VPMADDUBSW      64(SI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z17
+	VPMADDUBSW      64(DI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z18
+	VPMADDUBSW      64(R8), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z19
+	VPMADDUBSW      64(R9), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z20
+	VPMADDUBSW      64(BX), Z15, Z15
+	VPDPWSSD        Z21, Z15, Z14
+	VBROADCASTI64X4 112(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VBROADCASTI64X4 16(AX), Z21
+	VPSRLVW         halfShifts01<>+0(SB), Z21, Z21
+	VPANDD          bit4<>+0(SB), Z21, Z21
+	VPORD           Z21, Z15, Z15
+	VPSHUFB         q4kScales2<>+0(SB), Z12, Z21
+	VPMADDUBSW      128(DX), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z16
+	VPMADDUBSW      128(SI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z17
+	VPMADDUBSW      128(DI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z18
+	VPMADDUBSW      128(R8), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z19
+	VPMADDUBSW      128(R9), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z20
+	VPMADDUBSW      128(BX), Z15, Z15
+	VPDPWSSD        Z21, Z15, Z14
+	VBROADCASTI64X4 144(AX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VBROADCASTI64X4 16(AX), Z21
+	VPSRLVW         halfShifts23<>+0(SB), Z21, Z21
+	VPANDD          bit4<>+0(SB), Z21, Z21
+	VPORD           Z21, Z15, Z15
+	VPSHUFB         q4kScales3<>+0(SB), Z12, Z12
+	VPMADDUBSW      192(DX), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z16
+	VPMADDUBSW      192(SI), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z17
+	VPMADDUBSW      192(DI), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z18
+	VPMADDUBSW      192(R8), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z19
+	VPMADDUBSW      192(R9), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z20
+	VPMADDUBSW      192(BX), Z15, Z15
+	VPDPWSSD        Z12, Z15, Z14
+	VSHUFI64X2      $0x44, Z17, Z16, Z12
+	VSHUFI64X2      $0xee, Z17, Z16, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z1
+	VPMADDWD        64(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z1
+	VSHUFI64X2      $0x44, Z19, Z18, Z12
+	VSHUFI64X2      $0xee, Z19, Z18, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z2
+	VPMADDWD        192(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z2
+	VSHUFI64X2      $0x44, Z14, Z20, Z12
+	VSHUFI64X2      $0xee, Z14, Z20, Z14
+	VPADDD          Z14, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          256(SP), Z7, Z7
+	VFMADD231PS     Z7, Z12, Z3
+	VPMADDWD        320(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          256(SP), Z11, Z7
+	VFNMADD231PS    Z7, Z12, Z3
+	VBROADCASTI32X4 4(CX), Z7
+	VPSHUFB         q4kScaleLo<>+0(SB), Z7, Z11
+	VPSRLW          $0x04, Z11, Z12
+	VPANDD          q4kHighNibble<>+0(SB), Z12, Z12
+	VPANDD          q4kLowBits<>+0(SB), Z11, Z11
+	VPORD           Z12, Z11, Z11
+	VPSHUFB         q4kScaleHi<>+0(SB), Z7, Z7
+	VPSRLW          $0x02, Z7, Z7
+	VPANDD          q4kTopBits<>+0(SB), Z7, Z7
+	VPORD           Z7, Z11, Z12
+	VPSHUFB         q4kMinPairs<>+0(SB), Z12, Z13
+	VPBROADCASTW    (CX), Y8
+	VCVTPH2PS       Y8, Z7
+	VPBROADCASTW    2(CX), Y8
+	VCVTPH2PS       Y8, Z11
+	VBROADCASTI64X4 48(CX), Z14
+	VPSRLVW         halfShifts04<>+0(SB), Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 16(CX), Z15
+	VPSLLVW         halfShifts43<>+0(SB), Z15, Z15
+	VPANDD          bit4<>+0(SB), Z15, Z15
+	VPORD           Z15, Z14, Z14
+	VPSHUFB         q4kScales0<>+0(SB), Z12, Z15
+	VPMADDUBSW      (DX), Z14, Z16
+	VPMADDWD        Z15, Z16, Z16
+	VPMADDUBSW      (SI), Z14, Z17
+	VPMADDWD        Z15, Z17, Z17
+	VPMADDUBSW      (DI), Z14, Z18
+	VPMADDWD        Z15, Z18, Z18
+	VPMADDUBSW      (R8), Z14, Z19
+	VPMADDWD        Z15, Z19, Z19
+	VPMADDUBSW      (R9), Z14, Z20
+	VPMADDWD        Z15, Z20, Z20
+	VPMADDUBSW      (BX), Z14, Z14
+	VPMADDWD        Z15, Z14, Z14
+	VBROADCASTI64X4 80(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VBROADCASTI64X4 16(CX), Z21
+	VPSLLVW         halfShifts21<>+0(SB), Z21, Z21
+	VPANDD          bit4<>+0(SB), Z21, Z21
+	VPORD           Z21, Z15, Z15
+	VPSHUFB         q4kScales1<>+0(SB), Z12, Z21
+	VPMADDUBSW      64(DX), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z16
+	VPMADDUBSW      64(SI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z17
+	VPMADDUBSW      64(DI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z18
+	VPMADDUBSW      64(R8), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z19
+	VPMADDUBSW      64(R9), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z20
+	VPMADDUBSW      64(BX), Z15, Z15
+	VPDPWSSD        Z21, Z15, Z14
+	VBROADCASTI64X4 112(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VBROADCASTI64X4 16(CX), Z21
+	VPSRLVW         halfShifts01<>+0(SB), Z21, Z21
+	VPANDD          bit4<>+0(SB), Z21, Z21
+	VPORD           Z21, Z15, Z15
+	VPSHUFB         q4kScales2<>+0(SB), Z12, Z21
+	VPMADDUBSW      128(DX), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z16
+	VPMADDUBSW      128(SI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z17
+	VPMADDUBSW      128(DI), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z18
+	VPMADDUBSW      128(R8), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z19
+	VPMADDUBSW      128(R9), Z15, Z22
+	VPDPWSSD        Z21, Z22, Z20
+	VPMADDUBSW      128(BX), Z15, Z15
+	VPDPWSSD        Z21, Z15, Z14
+	VBROADCASTI64X4 144(CX), Z15
+	VPSRLVW         halfShifts04<>+0(SB), Z15, Z15
+	VPANDD          Z0, Z15, Z15
+	VBROADCASTI64X4 16(CX), Z21
+	VPSRLVW         halfShifts23<>+0(SB), Z21, Z21
+	VPANDD          bit4<>+0(SB), Z21, Z21
+	VPORD           Z21, Z15, Z15
+	VPSHUFB         q4kScales3<>+0(SB), Z12, Z12
+	VPMADDUBSW      192(DX), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z16
+	VPMADDUBSW      192(SI), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z17
+	VPMADDUBSW      192(DI), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z18
+	VPMADDUBSW      192(R8), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z19
+	VPMADDUBSW      192(R9), Z15, Z21
+	VPDPWSSD        Z12, Z21, Z20
+	VPMADDUBSW      192(BX), Z15, Z15
+	VPDPWSSD        Z12, Z15, Z14
+	VSHUFI64X2      $0x44, Z17, Z16, Z12
+	VSHUFI64X2      $0xee, Z17, Z16, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z4
+	VPMADDWD        64(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z4
+	VSHUFI64X2      $0x44, Z19, Z18, Z12
+	VSHUFI64X2      $0xee, Z19, Z18, Z15
+	VPADDD          Z15, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z7, Z15
+	VFMADD231PS     Z15, Z12, Z5
+	VPMADDWD        192(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z11, Z15
+	VFNMADD231PS    Z15, Z12, Z5
+	VSHUFI64X2      $0x44, Z14, Z20, Z12
+	VSHUFI64X2      $0xee, Z14, Z20, Z14
+	VPADDD          Z14, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          256(SP), Z7, Z7
+	VFMADD231PS     Z7, Z12, Z6
+	VPMADDWD        320(SP), Z13, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          256(SP), Z11, Z7
+	VFNMADD231PS    Z7, Z12, Z6
+	ADDQ            $0x000000b0, AX
+	ADDQ            $0x000000b0, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, R9
+	ADDQ            $0x00000140, BX
+	DECQ            R10
+	JMP             dotQ5Kx2x6VNNI_loop
+
+dotQ5Kx2x6VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X7
+	VADDPS        X7, X1, X1
+	VMOVHLPS      X1, X1, X7
+	VADDPS        X7, X1, X1
+	VMOVSHDUP     X1, X7
+	VADDSS        X7, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X7
+	VADDPS        X7, X4, X4
+	VMOVHLPS      X4, X4, X7
+	VADDPS        X7, X4, X4
+	VMOVSHDUP     X4, X7
+	VADDSS        X7, X4, X4
+	VMOVSS        X4, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VEXTRACTF32X4 $0x01, Y5, X2
+	VADDPS        X2, X5, X5
+	VMOVHLPS      X5, X5, X2
+	VADDPS        X2, X5, X5
+	VMOVSHDUP     X5, X2
+	VADDSS        X2, X5, X5
+	VMOVSS        X5, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VEXTRACTF32X4 $0x01, Y3, X1
+	VADDPS        X1, X3, X3
+	VMOVHLPS      X3, X3, X1
+	VADDPS        X1, X3, X3
+	VMOVSHDUP     X3, X1
+	VADDSS        X1, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VEXTRACTF32X4 $0x01, Y6, X2
+	VADDPS        X2, X6, X6
+	VMOVHLPS      X6, X6, X2
+	VADDPS        X2, X6, X6
+	VMOVSHDUP     X6, X2
+	VADDSS        X2, X6, X6
+	VMOVSS        X6, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ5Kx4x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ5Kx4x5VNNI(SB), NOSPLIT, $384-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), R9
+	LEAQ      (R9)(DI*1), R10
+	LEAQ      (R10)(DI*1), DI
+	MOVQ      nb+32(FP), R11
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+
+dotQ5Kx4x5VNNI_loop:
+	TESTQ           R11, R11
+	JZ              dotQ5Kx4x5VNNI_end
+	VBROADCASTSS    288(SI), Z13
+	VMOVDQU32       256(SI), Y14
+	VBROADCASTSS    288(R8), Y15
+	VINSERTF64X4    $0x01, Y15, Z13, Z13
+	VINSERTI64X4    $0x01, 256(R8), Z14, Z14
+	VMOVUPS         Z13, (SP)
+	VMOVDQU64       Z14, 64(SP)
+	VBROADCASTSS    288(R9), Z13
+	VMOVDQU32       256(R9), Y15
+	VBROADCASTSS    288(R10), Y14
+	VINSERTF64X4    $0x01, Y14, Z13, Z13
+	VINSERTI64X4    $0x01, 256(R10), Z15, Z15
+	VMOVUPS         Z13, 128(SP)
+	VMOVDQU64       Z15, 192(SP)
+	VBROADCASTSS    288(DI), Z13
+	VMOVDQU32       256(DI), Y16
+	VMOVUPS         Z13, 256(SP)
+	VMOVDQU64       Z16, 320(SP)
+	VBROADCASTI32X4 4(AX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (AX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(AX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 48(AX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VBROADCASTI64X4 16(AX), Z21
+	VPSLLVW         halfShifts43<>+0(SB), Z21, Z21
+	VPANDD          bit4<>+0(SB), Z21, Z21
+	VPORD           Z21, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 80(AX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(AX), Z26
+	VPSLLVW         halfShifts21<>+0(SB), Z26, Z26
+	VPANDD          bit4<>+0(SB), Z26, Z26
+	VPORD           Z26, Z21, Z21
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z26
+	VPMADDUBSW      64(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      64(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      64(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      64(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 112(AX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(AX), Z26
+	VPSRLVW         halfShifts01<>+0(SB), Z26, Z26
+	VPANDD          bit4<>+0(SB), Z26, Z26
+	VPORD           Z26, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z26
+	VPMADDUBSW      128(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      128(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      128(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      128(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 144(AX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(AX), Z26
+	VPSRLVW         halfShifts23<>+0(SB), Z26, Z26
+	VPANDD          bit4<>+0(SB), Z26, Z26
+	VPORD           Z26, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z22
+	VPMADDUBSW      192(R8), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z23
+	VPMADDUBSW      192(R9), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z24
+	VPMADDUBSW      192(R10), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z25
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z1
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z1
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z2
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z2
+	VEXTRACTI64X4   $0x01, Z20, Y14
+	VPADDD          Y14, Y20, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y13, Y13
+	VFMADD231PS     Y13, Y14, Y3
+	VPMADDWD        320(SP), Y19, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y17, Y13
+	VFNMADD231PS    Y13, Y14, Y3
+	VBROADCASTI32X4 4(DX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (DX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(DX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 48(DX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VBROADCASTI64X4 16(DX), Z21
+	VPSLLVW         halfShifts43<>+0(SB), Z21, Z21
+	VPANDD          bit4<>+0(SB), Z21, Z21
+	VPORD           Z21, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 80(DX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(DX), Z26
+	VPSLLVW         halfShifts21<>+0(SB), Z26, Z26
+	VPANDD          bit4<>+0(SB), Z26, Z26
+	VPORD           Z26, Z21, Z21
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z26
+	VPMADDUBSW      64(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      64(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      64(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      64(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 112(DX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(DX), Z26
+	VPSRLVW         halfShifts01<>+0(SB), Z26, Z26
+	VPANDD          bit4<>+0(SB), Z26, Z26
+	VPORD           Z26, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z26
+	VPMADDUBSW      128(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      128(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      128(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      128(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 144(DX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(DX), Z26
+	VPSRLVW         halfShifts23<>+0(SB), Z26, Z26
+	VPANDD          bit4<>+0(SB), Z26, Z26
+	VPORD           Z26, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z22
+	VPMADDUBSW      192(R8), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z23
+	VPMADDUBSW      192(R9), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z24
+	VPMADDUBSW      192(R10), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z25
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z4
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z4
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z5
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z5
+	VEXTRACTI64X4   $0x01, Z20, Y14
+	VPADDD          Y14, Y20, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y13, Y13
+	VFMADD231PS     Y13, Y14, Y6
+	VPMADDWD        320(SP), Y19, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y17, Y13
+	VFNMADD231PS    Y13, Y14, Y6
+	VBROADCASTI32X4 4(BX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (BX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(BX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 48(BX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VBROADCASTI64X4 16(BX), Z21
+	VPSLLVW         halfShifts43<>+0(SB), Z21, Z21
+	VPANDD          bit4<>+0(SB), Z21, Z21
+	VPORD           Z21, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 80(BX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(BX), Z26
+	VPSLLVW         halfShifts21<>+0(SB), Z26, Z26
+	VPANDD          bit4<>+0(SB), Z26, Z26
+	VPORD           Z26, Z21, Z21
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z26
+	VPMADDUBSW      64(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      64(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      64(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      64(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 112(BX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(BX), Z26
+	VPSRLVW         halfShifts01<>+0(SB), Z26, Z26
+	VPANDD          bit4<>+0(SB), Z26, Z26
+	VPORD           Z26, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z26
+	VPMADDUBSW      128(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      128(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      128(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      128(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 144(BX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(BX), Z26
+	VPSRLVW         halfShifts23<>+0(SB), Z26, Z26
+	VPANDD          bit4<>+0(SB), Z26, Z26
+	VPORD           Z26, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z22
+	VPMADDUBSW      192(R8), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z23
+	VPMADDUBSW      192(R9), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z24
+	VPMADDUBSW      192(R10), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z25
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z7
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z7
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z8
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z8
+	VEXTRACTI64X4   $0x01, Z20, Y14
+	VPADDD          Y14, Y20, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y13, Y13
+	VFMADD231PS     Y13, Y14, Y9
+	VPMADDWD        320(SP), Y19, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y17, Y13
+	VFNMADD231PS    Y13, Y14, Y9
+	VBROADCASTI32X4 4(CX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (CX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(CX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 48(CX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VBROADCASTI64X4 16(CX), Z21
+	VPSLLVW         halfShifts43<>+0(SB), Z21, Z21
+	VPANDD          bit4<>+0(SB), Z21, Z21
+	VPORD           Z21, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 80(CX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(CX), Z26
+	VPSLLVW         halfShifts21<>+0(SB), Z26, Z26
+	VPANDD          bit4<>+0(SB), Z26, Z26
+	VPORD           Z26, Z21, Z21
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z26
+	VPMADDUBSW      64(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      64(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      64(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      64(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 112(CX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(CX), Z26
+	VPSRLVW         halfShifts01<>+0(SB), Z26, Z26
+	VPANDD          bit4<>+0(SB), Z26, Z26
+	VPORD           Z26, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z26
+	VPMADDUBSW      128(SI), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z22
+	VPMADDUBSW      128(R8), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z23
+	VPMADDUBSW      128(R9), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z24
+	VPMADDUBSW      128(R10), Z21, Z27
+	VPDPWSSD        Z26, Z27, Z25
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z26, Z21, Z20
+	VBROADCASTI64X4 144(CX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(CX), Z26
+	VPSRLVW         halfShifts23<>+0(SB), Z26, Z26
+	VPANDD          bit4<>+0(SB), Z26, Z26
+	VPORD           Z26, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z22
+	VPMADDUBSW      192(R8), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z23
+	VPMADDUBSW      192(R9), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z24
+	VPMADDUBSW      192(R10), Z21, Z26
+	VPDPWSSD        Z18, Z26, Z25
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z10
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z10
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z11
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z11
+	VEXTRACTI64X4   $0x01, Z20, Y14
+	VPADDD          Y14, Y20, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y13, Y13
+	VFMADD231PS     Y13, Y14, Y12
+	VPMADDWD        320(SP), Y19, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y17, Y13
+	VFNMADD231PS    Y13, Y14, Y12
+	ADDQ            $0x000000b0, AX
+	ADDQ            $0x000000b0, DX
+	ADDQ            $0x000000b0, BX
+	ADDQ            $0x000000b0, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, R9
+	ADDQ            $0x00000140, R10
+	ADDQ            $0x00000140, DI
+	DECQ            R11
+	JMP             dotQ5Kx4x5VNNI_loop
+
+dotQ5Kx4x5VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X13
+	VADDPS        X13, X1, X1
+	VMOVHLPS      X1, X1, X13
+	VADDPS        X13, X1, X1
+	VMOVSHDUP     X1, X13
+	VADDSS        X13, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X13
+	VADDPS        X13, X4, X4
+	VMOVHLPS      X4, X4, X13
+	VADDPS        X13, X4, X4
+	VMOVSHDUP     X4, X13
+	VADDSS        X13, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y4
+	VEXTRACTF32X4 $0x01, Y7, X13
+	VADDPS        X13, X7, X7
+	VMOVHLPS      X7, X7, X13
+	VADDPS        X13, X7, X7
+	VMOVSHDUP     X7, X13
+	VADDSS        X13, X7, X7
+	VMOVSS        X7, 8(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y7
+	VEXTRACTF32X4 $0x01, Y10, X13
+	VADDPS        X13, X10, X10
+	VMOVHLPS      X10, X10, X13
+	VADDPS        X13, X10, X10
+	VMOVSHDUP     X10, X13
+	VADDSS        X13, X10, X10
+	VMOVSS        X10, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X10
+	VADDPS        X10, X0, X0
+	VMOVHLPS      X0, X0, X10
+	VADDPS        X10, X0, X0
+	VMOVSHDUP     X0, X10
+	VADDSS        X10, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 8(AX)
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VEXTRACTF32X4 $0x01, Y5, X2
+	VADDPS        X2, X5, X5
+	VMOVHLPS      X5, X5, X2
+	VADDPS        X2, X5, X5
+	VMOVSHDUP     X5, X2
+	VADDSS        X2, X5, X5
+	VMOVSS        X5, 4(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y2
+	VEXTRACTF32X4 $0x01, Y8, X4
+	VADDPS        X4, X8, X8
+	VMOVHLPS      X8, X8, X4
+	VADDPS        X4, X8, X8
+	VMOVSHDUP     X8, X4
+	VADDSS        X4, X8, X8
+	VMOVSS        X8, 8(AX)
+	VEXTRACTF64X4 $0x01, Z11, Y4
+	VEXTRACTF32X4 $0x01, Y11, X5
+	VADDPS        X5, X11, X11
+	VMOVHLPS      X11, X11, X5
+	VADDPS        X5, X11, X11
+	VMOVSHDUP     X11, X5
+	VADDSS        X5, X11, X11
+	VMOVSS        X11, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X5
+	VADDPS        X5, X0, X0
+	VMOVHLPS      X0, X0, X5
+	VADDPS        X5, X0, X0
+	VMOVSHDUP     X0, X5
+	VADDSS        X5, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 4(AX)
+	VEXTRACTF32X4 $0x01, Y9, X0
+	VADDPS        X0, X9, X9
+	VMOVHLPS      X9, X9, X0
+	VADDPS        X0, X9, X9
+	VMOVSHDUP     X9, X0
+	VADDSS        X0, X9, X9
+	VMOVSS        X9, 8(AX)
+	VEXTRACTF32X4 $0x01, Y12, X0
+	VADDPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VADDPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VADDSS        X0, X12, X12
+	VMOVSS        X12, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ5Kx4x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ5Kx4x6VNNI(SB), NOSPLIT, $384-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), R9
+	LEAQ      (R9)(DI*1), R10
+	LEAQ      (R10)(DI*1), R11
+	LEAQ      (R11)(DI*1), DI
+	MOVQ      nb+32(FP), R12
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+
+dotQ5Kx4x6VNNI_loop:
+	TESTQ           R12, R12
+	JZ              dotQ5Kx4x6VNNI_end
+	VBROADCASTSS    288(SI), Z13
+	VMOVDQU32       256(SI), Y14
+	VBROADCASTSS    288(R8), Y15
+	VINSERTF64X4    $0x01, Y15, Z13, Z13
+	VINSERTI64X4    $0x01, 256(R8), Z14, Z14
+	VMOVUPS         Z13, (SP)
+	VMOVDQU64       Z14, 64(SP)
+	VBROADCASTSS    288(R9), Z13
+	VMOVDQU32       256(R9), Y15
+	VBROADCASTSS    288(R10), Y14
+	VINSERTF64X4    $0x01, Y14, Z13, Z13
+	VINSERTI64X4    $0x01, 256(R10), Z15, Z15
+	VMOVUPS         Z13, 128(SP)
+	VMOVDQU64       Z15, 192(SP)
+	VBROADCASTSS    288(R11), Z13
+	VMOVDQU32       256(R11), Y16
+	VBROADCASTSS    288(DI), Y14
+	VINSERTF64X4    $0x01, Y14, Z13, Z13
+	VINSERTI64X4    $0x01, 256(DI), Z16, Z16
+	VMOVUPS         Z13, 256(SP)
+	VMOVDQU64       Z16, 320(SP)
+	VBROADCASTI32X4 4(AX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (AX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(AX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 48(AX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VBROADCASTI64X4 16(AX), Z21
+	VPSLLVW         halfShifts43<>+0(SB), Z21, Z21
+	VPANDD          bit4<>+0(SB), Z21, Z21
+	VPORD           Z21, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (R11), Z20, Z26
+	VPMADDWD        Z21, Z26, Z26
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 80(AX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(AX), Z27
+	VPSLLVW         halfShifts21<>+0(SB), Z27, Z27
+	VPANDD          bit4<>+0(SB), Z27, Z27
+	VPORD           Z27, Z21, Z21
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z27
+	VPMADDUBSW      64(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      64(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      64(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      64(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      64(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 112(AX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(AX), Z27
+	VPSRLVW         halfShifts01<>+0(SB), Z27, Z27
+	VPANDD          bit4<>+0(SB), Z27, Z27
+	VPORD           Z27, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z27
+	VPMADDUBSW      128(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      128(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      128(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      128(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      128(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 144(AX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(AX), Z27
+	VPSRLVW         halfShifts23<>+0(SB), Z27, Z27
+	VPANDD          bit4<>+0(SB), Z27, Z27
+	VPORD           Z27, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z22
+	VPMADDUBSW      192(R8), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z23
+	VPMADDUBSW      192(R9), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z24
+	VPMADDUBSW      192(R10), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z25
+	VPMADDUBSW      192(R11), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z26
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z1
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z1
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z2
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z2
+	VSHUFI64X2      $0x44, Z20, Z26, Z18
+	VSHUFI64X2      $0xee, Z20, Z26, Z20
+	VPADDD          Z20, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z13, Z13
+	VFMADD231PS     Z13, Z18, Z3
+	VPMADDWD        320(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z17, Z13
+	VFNMADD231PS    Z13, Z18, Z3
+	VBROADCASTI32X4 4(DX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (DX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(DX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 48(DX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VBROADCASTI64X4 16(DX), Z21
+	VPSLLVW         halfShifts43<>+0(SB), Z21, Z21
+	VPANDD          bit4<>+0(SB), Z21, Z21
+	VPORD           Z21, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (R11), Z20, Z26
+	VPMADDWD        Z21, Z26, Z26
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 80(DX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(DX), Z27
+	VPSLLVW         halfShifts21<>+0(SB), Z27, Z27
+	VPANDD          bit4<>+0(SB), Z27, Z27
+	VPORD           Z27, Z21, Z21
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z27
+	VPMADDUBSW      64(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      64(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      64(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      64(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      64(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 112(DX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(DX), Z27
+	VPSRLVW         halfShifts01<>+0(SB), Z27, Z27
+	VPANDD          bit4<>+0(SB), Z27, Z27
+	VPORD           Z27, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z27
+	VPMADDUBSW      128(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      128(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      128(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      128(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      128(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 144(DX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(DX), Z27
+	VPSRLVW         halfShifts23<>+0(SB), Z27, Z27
+	VPANDD          bit4<>+0(SB), Z27, Z27
+	VPORD           Z27, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z22
+	VPMADDUBSW      192(R8), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z23
+	VPMADDUBSW      192(R9), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z24
+	VPMADDUBSW      192(R10), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z25
+	VPMADDUBSW      192(R11), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z26
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z4
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z4
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z5
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z5
+	VSHUFI64X2      $0x44, Z20, Z26, Z18
+	VSHUFI64X2      $0xee, Z20, Z26, Z20
+	VPADDD          Z20, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z13, Z13
+	VFMADD231PS     Z13, Z18, Z6
+	VPMADDWD        320(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z17, Z13
+	VFNMADD231PS    Z13, Z18, Z6
+	VBROADCASTI32X4 4(BX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (BX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(BX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 48(BX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VBROADCASTI64X4 16(BX), Z21
+	VPSLLVW         halfShifts43<>+0(SB), Z21, Z21
+	VPANDD          bit4<>+0(SB), Z21, Z21
+	VPORD           Z21, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (R11), Z20, Z26
+	VPMADDWD        Z21, Z26, Z26
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 80(BX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(BX), Z27
+	VPSLLVW         halfShifts21<>+0(SB), Z27, Z27
+	VPANDD          bit4<>+0(SB), Z27, Z27
+	VPORD           Z27, Z21, Z21
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z27
+	VPMADDUBSW      64(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      64(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      64(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      64(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      64(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 112(BX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(BX), Z27
+	VPSRLVW         halfShifts01<>+0(SB), Z27, Z27
+	VPANDD          bit4<>+0(SB), Z27, Z27
+	VPORD           Z27, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z27
+	VPMADDUBSW      128(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      128(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      128(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      128(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      128(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 144(BX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(BX), Z27
+	VPSRLVW         halfShifts23<>+0(SB), Z27, Z27
+	VPANDD          bit4<>+0(SB), Z27, Z27
+	VPORD           Z27, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z22
+	VPMADDUBSW      192(R8), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z23
+	VPMADDUBSW      192(R9), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z24
+	VPMADDUBSW      192(R10), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z25
+	VPMADDUBSW      192(R11), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z26
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z7
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z7
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z8
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z8
+	VSHUFI64X2      $0x44, Z20, Z26, Z18
+	VSHUFI64X2      $0xee, Z20, Z26, Z20
+	VPADDD          Z20, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z13, Z13
+	VFMADD231PS     Z13, Z18, Z9
+	VPMADDWD        320(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z17, Z13
+	VFNMADD231PS    Z13, Z18, Z9
+	VBROADCASTI32X4 4(CX), Z13
+	VPSHUFB         q4kScaleLo<>+0(SB), Z13, Z17
+	VPSRLW          $0x04, Z17, Z18
+	VPANDD          q4kHighNibble<>+0(SB), Z18, Z18
+	VPANDD          q4kLowBits<>+0(SB), Z17, Z17
+	VPORD           Z18, Z17, Z17
+	VPSHUFB         q4kScaleHi<>+0(SB), Z13, Z13
+	VPSRLW          $0x02, Z13, Z13
+	VPANDD          q4kTopBits<>+0(SB), Z13, Z13
+	VPORD           Z13, Z17, Z18
+	VPSHUFB         q4kMinPairs<>+0(SB), Z18, Z19
+	VPBROADCASTW    (CX), Y14
+	VCVTPH2PS       Y14, Z13
+	VPBROADCASTW    2(CX), Y14
+	VCVTPH2PS       Y14, Z17
+	VBROADCASTI64X4 48(CX), Z20
+	VPSRLVW         halfShifts04<>+0(SB), Z20, Z20
+	VPANDD          Z0, Z20, Z20
+	VBROADCASTI64X4 16(CX), Z21
+	VPSLLVW         halfShifts43<>+0(SB), Z21, Z21
+	VPANDD          bit4<>+0(SB), Z21, Z21
+	VPORD           Z21, Z20, Z20
+	VPSHUFB         q4kScales0<>+0(SB), Z18, Z21
+	VPMADDUBSW      (SI), Z20, Z22
+	VPMADDWD        Z21, Z22, Z22
+	VPMADDUBSW      (R8), Z20, Z23
+	VPMADDWD        Z21, Z23, Z23
+	VPMADDUBSW      (R9), Z20, Z24
+	VPMADDWD        Z21, Z24, Z24
+	VPMADDUBSW      (R10), Z20, Z25
+	VPMADDWD        Z21, Z25, Z25
+	VPMADDUBSW      (R11), Z20, Z26
+	VPMADDWD        Z21, Z26, Z26
+	VPMADDUBSW      (DI), Z20, Z20
+	VPMADDWD        Z21, Z20, Z20
+	VBROADCASTI64X4 80(CX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(CX), Z27
+	VPSLLVW         halfShifts21<>+0(SB), Z27, Z27
+	VPANDD          bit4<>+0(SB), Z27, Z27
+	VPORD           Z27, Z21, Z21
+	VPSHUFB         q4kScales1<>+0(SB), Z18, Z27
+	VPMADDUBSW      64(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      64(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      64(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      64(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      64(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      64(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 112(CX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(CX), Z27
+	VPSRLVW         halfShifts01<>+0(SB), Z27, Z27
+	VPANDD          bit4<>+0(SB), Z27, Z27
+	VPORD           Z27, Z21, Z21
+	VPSHUFB         q4kScales2<>+0(SB), Z18, Z27
+	VPMADDUBSW      128(SI), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z22
+	VPMADDUBSW      128(R8), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z23
+	VPMADDUBSW      128(R9), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z24
+	VPMADDUBSW      128(R10), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z25
+	VPMADDUBSW      128(R11), Z21, Z28
+	VPDPWSSD        Z27, Z28, Z26
+	VPMADDUBSW      128(DI), Z21, Z21
+	VPDPWSSD        Z27, Z21, Z20
+	VBROADCASTI64X4 144(CX), Z21
+	VPSRLVW         halfShifts04<>+0(SB), Z21, Z21
+	VPANDD          Z0, Z21, Z21
+	VBROADCASTI64X4 16(CX), Z27
+	VPSRLVW         halfShifts23<>+0(SB), Z27, Z27
+	VPANDD          bit4<>+0(SB), Z27, Z27
+	VPORD           Z27, Z21, Z21
+	VPSHUFB         q4kScales3<>+0(SB), Z18, Z18
+	VPMADDUBSW      192(SI), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z22
+	VPMADDUBSW      192(R8), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z23
+	VPMADDUBSW      192(R9), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z24
+	VPMADDUBSW      192(R10), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z25
+	VPMADDUBSW      192(R11), Z21, Z27
+	VPDPWSSD        Z18, Z27, Z26
+	VPMADDUBSW      192(DI), Z21, Z21
+	VPDPWSSD        Z18, Z21, Z20
+	VSHUFI64X2      $0x44, Z23, Z22, Z18
+	VSHUFI64X2      $0xee, Z23, Z22, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z10
+	VPMADDWD        64(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          (SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z10
+	VSHUFI64X2      $0x44, Z25, Z24, Z18
+	VSHUFI64X2      $0xee, Z25, Z24, Z21
+	VPADDD          Z21, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z13, Z21
+	VFMADD231PS     Z21, Z18, Z11
+	VPMADDWD        192(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          128(SP), Z17, Z21
+	VFNMADD231PS    Z21, Z18, Z11
+	VSHUFI64X2      $0x44, Z20, Z26, Z18
+	VSHUFI64X2      $0xee, Z20, Z26, Z20
+	VPADDD          Z20, Z18, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z13, Z13
+	VFMADD231PS     Z13, Z18, Z12
+	VPMADDWD        320(SP), Z19, Z18
+	VCVTDQ2PS       Z18, Z18
+	VMULPS          256(SP), Z17, Z13
+	VFNMADD231PS    Z13, Z18, Z12
+	ADDQ            $0x000000b0, AX
+	ADDQ            $0x000000b0, DX
+	ADDQ            $0x000000b0, BX
+	ADDQ            $0x000000b0, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, R9
+	ADDQ            $0x00000140, R10
+	ADDQ            $0x00000140, R11
+	ADDQ            $0x00000140, DI
+	DECQ            R12
+	JMP             dotQ5Kx4x6VNNI_loop
+
+dotQ5Kx4x6VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X13
+	VADDPS        X13, X1, X1
+	VMOVHLPS      X1, X1, X13
+	VADDPS        X13, X1, X1
+	VMOVSHDUP     X1, X13
+	VADDSS        X13, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X13
+	VADDPS        X13, X4, X4
+	VMOVHLPS      X4, X4, X13
+	VADDPS        X13, X4, X4
+	VMOVSHDUP     X4, X13
+	VADDSS        X13, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y4
+	VEXTRACTF32X4 $0x01, Y7, X13
+	VADDPS        X13, X7, X7
+	VMOVHLPS      X7, X7, X13
+	VADDPS        X13, X7, X7
+	VMOVSHDUP     X7, X13
+	VADDSS        X13, X7, X7
+	VMOVSS        X7, 8(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y7
+	VEXTRACTF32X4 $0x01, Y10, X13
+	VADDPS        X13, X10, X10
+	VMOVHLPS      X10, X10, X13
+	VADDPS        X13, X10, X10
+	VMOVSHDUP     X10, X13
+	VADDSS        X13, X10, X10
+	VMOVSS        X10, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X10
+	VADDPS        X10, X0, X0
+	VMOVHLPS      X0, X0, X10
+	VADDPS        X10, X0, X0
+	VMOVSHDUP     X0, X10
+	VADDSS        X10, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 8(AX)
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VEXTRACTF32X4 $0x01, Y5, X2
+	VADDPS        X2, X5, X5
+	VMOVHLPS      X5, X5, X2
+	VADDPS        X2, X5, X5
+	VMOVSHDUP     X5, X2
+	VADDSS        X2, X5, X5
+	VMOVSS        X5, 4(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y2
+	VEXTRACTF32X4 $0x01, Y8, X4
+	VADDPS        X4, X8, X8
+	VMOVHLPS      X8, X8, X4
+	VADDPS        X4, X8, X8
+	VMOVSHDUP     X8, X4
+	VADDSS        X4, X8, X8
+	VMOVSS        X8, 8(AX)
+	VEXTRACTF64X4 $0x01, Z11, Y4
+	VEXTRACTF32X4 $0x01, Y11, X5
+	VADDPS        X5, X11, X11
+	VMOVHLPS      X11, X11, X5
+	VADDPS        X5, X11, X11
+	VMOVSHDUP     X11, X5
+	VADDSS        X5, X11, X11
+	VMOVSS        X11, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X5
+	VADDPS        X5, X0, X0
+	VMOVHLPS      X0, X0, X5
+	VADDPS        X5, X0, X0
+	VMOVSHDUP     X0, X5
+	VADDSS        X5, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VEXTRACTF32X4 $0x01, Y3, X1
+	VADDPS        X1, X3, X3
+	VMOVHLPS      X3, X3, X1
+	VADDPS        X1, X3, X3
+	VMOVSHDUP     X3, X1
+	VADDSS        X1, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VEXTRACTF32X4 $0x01, Y6, X2
+	VADDPS        X2, X6, X6
+	VMOVHLPS      X6, X6, X2
+	VADDPS        X2, X6, X6
+	VMOVSHDUP     X6, X2
+	VADDSS        X2, X6, X6
+	VMOVSS        X6, 4(AX)
+	VEXTRACTF64X4 $0x01, Z9, Y2
+	VEXTRACTF32X4 $0x01, Y9, X3
+	VADDPS        X3, X9, X9
+	VMOVHLPS      X9, X9, X3
+	VADDPS        X3, X9, X9
+	VMOVSHDUP     X9, X3
+	VADDSS        X3, X9, X9
+	VMOVSS        X9, 8(AX)
+	VEXTRACTF64X4 $0x01, Z12, Y3
+	VEXTRACTF32X4 $0x01, Y12, X4
+	VADDPS        X4, X12, X12
+	VMOVHLPS      X12, X12, X4
+	VADDPS        X4, X12, X12
+	VMOVSHDUP     X12, X4
+	VADDSS        X4, X12, X12
+	VMOVSS        X12, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx1x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ6Kx1x1VNNI(SB), NOSPLIT, $384-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	MOVQ      nb+32(FP), DX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+
+dotQ6Kx1x1VNNI_loop:
+	TESTQ           DX, DX
+	JZ              dotQ6Kx1x1VNNI_end
+	VBROADCASTSS    288(CX), Z2
+	VMOVDQU32       256(CX), Y3
+	VMOVUPS         Z2, (SP)
+	VMOVDQU64       Z3, 64(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z2
+	VPMADDUBSW      (CX), Z2, Z4
+	VMOVDQU64       Z4, 128(SP)
+	VPMADDUBSW      64(CX), Z2, Z4
+	VMOVDQU64       Z4, 192(SP)
+	VPMADDUBSW      128(CX), Z2, Z4
+	VMOVDQU64       Z4, 256(SP)
+	VPMADDUBSW      192(CX), Z2, Z2
+	VMOVDQU64       Z2, 320(SP)
+	VBROADCASTI32X4 192(AX), Z4
+	VPBROADCASTW    208(AX), Y2
+	VCVTPH2PS       Y2, Z2
+	VMOVDQU64       (AX), Z5
+	VPANDD          Z0, Z5, Z5
+	VBROADCASTI64X4 128(AX), Z6
+	VPSLLVW         halfShifts42<>+0(SB), Z6, Z6
+	VPANDD          bits45<>+0(SB), Z6, Z6
+	VPORD           Z6, Z5, Z5
+	VPSHUFB         q6kScales0<>+0(SB), Z4, Z6
+	VPSRAW          $0x08, Z6, Z6
+	VPMADDUBSW      (CX), Z5, Z5
+	VPSUBW          128(SP), Z5, Z5
+	VPMADDWD        Z6, Z5, Z5
+	VMOVDQU64       (AX), Z6
+	VPSRLW          $0x04, Z6, Z6
+	VPANDD          Z0, Z6, Z6
+	VBROADCASTI64X4 128(AX), Z7
+	VPSRLVW         halfShifts02<>+0(SB), Z7, Z7
+	VPANDD          bits45<>+0(SB), Z7, Z7
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q6kScales1<>+0(SB), Z4, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      64(CX), Z6, Z6
+	VPSUBW          192(SP), Z6, Z6
+	VPDPWSSD        Z7, Z6, Z5
+	VMOVDQU64       64(AX), Z6
+	VPANDD          Z0, Z6, Z6
+	VBROADCASTI64X4 160(AX), Z7
+	VPSLLVW         halfShifts42<>+0(SB), Z7, Z7
+	VPANDD          bits45<>+0(SB), Z7, Z7
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q6kScales2<>+0(SB), Z4, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      128(CX), Z6, Z6
+	VPSUBW          256(SP), Z6, Z6
+	VPDPWSSD        Z7, Z6, Z5
+	VMOVDQU64       64(AX), Z6
+	VPSRLW          $0x04, Z6, Z6
+	VPANDD          Z0, Z6, Z6
+	VBROADCASTI64X4 160(AX), Z7
+	VPSRLVW         halfShifts02<>+0(SB), Z7, Z7
+	VPANDD          bits45<>+0(SB), Z7, Z7
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q6kScales3<>+0(SB), Z4, Z4
+	VPSRAW          $0x08, Z4, Z4
+	VPMADDUBSW      192(CX), Z6, Z6
+	VPSUBW          320(SP), Z6, Z6
+	VPDPWSSD        Z4, Z6, Z5
+	VEXTRACTI64X4   $0x01, Z5, Y3
+	VPADDD          Y3, Y5, Y3
+	VCVTDQ2PS       Y3, Y3
+	VMULPS          (SP), Y2, Y2
+	VFMADD231PS     Y2, Y3, Y1
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x00000140, CX
+	DECQ            DX
+	JMP             dotQ6Kx1x1VNNI_loop
+
+dotQ6Kx1x1VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, (AX)
+	VZEROUPPER
+	RET
+
+DATA halfShifts42<>+0(SB)/1, $0x04
+DATA halfShifts42<>+1(SB)/1, $0x00
+DATA halfShifts42<>+2(SB)/1, $0x04
+DATA halfShifts42<>+3(SB)/1, $0x00
+DATA halfShifts42<>+4(SB)/1, $0x04
+DATA halfShifts42<>+5(SB)/1, $0x00
+DATA halfShifts42<>+6(SB)/1, $0x04
+DATA halfShifts42<>+7(SB)/1, $0x00
+DATA halfShifts42<>+8(SB)/1, $0x04
+DATA halfShifts42<>+9(SB)/1, $0x00
+DATA halfShifts42<>+10(SB)/1, $0x04
+DATA halfShifts42<>+11(SB)/1, $0x00
+DATA halfShifts42<>+12(SB)/1, $0x04
+DATA halfShifts42<>+13(SB)/1, $0x00
+DATA halfShifts42<>+14(SB)/1, $0x04
+DATA halfShifts42<>+15(SB)/1, $0x00
+DATA halfShifts42<>+16(SB)/1, $0x04
+DATA halfShifts42<>+17(SB)/1, $0x00
+DATA halfShifts42<>+18(SB)/1, $0x04
+DATA halfShifts42<>+19(SB)/1, $0x00
+DATA halfShifts42<>+20(SB)/1, $0x04
+DATA halfShifts42<>+21(SB)/1, $0x00
+DATA halfShifts42<>+22(SB)/1, $0x04
+DATA halfShifts42<>+23(SB)/1, $0x00
+DATA halfShifts42<>+24(SB)/1, $0x04
+DATA halfShifts42<>+25(SB)/1, $0x00
+DATA halfShifts42<>+26(SB)/1, $0x04
+DATA halfShifts42<>+27(SB)/1, $0x00
+DATA halfShifts42<>+28(SB)/1, $0x04
+DATA halfShifts42<>+29(SB)/1, $0x00
+DATA halfShifts42<>+30(SB)/1, $0x04
+DATA halfShifts42<>+31(SB)/1, $0x00
+DATA halfShifts42<>+32(SB)/1, $0x02
+DATA halfShifts42<>+33(SB)/1, $0x00
+DATA halfShifts42<>+34(SB)/1, $0x02
+DATA halfShifts42<>+35(SB)/1, $0x00
+DATA halfShifts42<>+36(SB)/1, $0x02
+DATA halfShifts42<>+37(SB)/1, $0x00
+DATA halfShifts42<>+38(SB)/1, $0x02
+DATA halfShifts42<>+39(SB)/1, $0x00
+DATA halfShifts42<>+40(SB)/1, $0x02
+DATA halfShifts42<>+41(SB)/1, $0x00
+DATA halfShifts42<>+42(SB)/1, $0x02
+DATA halfShifts42<>+43(SB)/1, $0x00
+DATA halfShifts42<>+44(SB)/1, $0x02
+DATA halfShifts42<>+45(SB)/1, $0x00
+DATA halfShifts42<>+46(SB)/1, $0x02
+DATA halfShifts42<>+47(SB)/1, $0x00
+DATA halfShifts42<>+48(SB)/1, $0x02
+DATA halfShifts42<>+49(SB)/1, $0x00
+DATA halfShifts42<>+50(SB)/1, $0x02
+DATA halfShifts42<>+51(SB)/1, $0x00
+DATA halfShifts42<>+52(SB)/1, $0x02
+DATA halfShifts42<>+53(SB)/1, $0x00
+DATA halfShifts42<>+54(SB)/1, $0x02
+DATA halfShifts42<>+55(SB)/1, $0x00
+DATA halfShifts42<>+56(SB)/1, $0x02
+DATA halfShifts42<>+57(SB)/1, $0x00
+DATA halfShifts42<>+58(SB)/1, $0x02
+DATA halfShifts42<>+59(SB)/1, $0x00
+DATA halfShifts42<>+60(SB)/1, $0x02
+DATA halfShifts42<>+61(SB)/1, $0x00
+DATA halfShifts42<>+62(SB)/1, $0x02
+DATA halfShifts42<>+63(SB)/1, $0x00
+GLOBL halfShifts42<>(SB), RODATA|NOPTR, $64
+
+DATA q6kScales0<>+0(SB)/1, $0x80
+DATA q6kScales0<>+1(SB)/1, $0x00
+DATA q6kScales0<>+2(SB)/1, $0x80
+DATA q6kScales0<>+3(SB)/1, $0x00
+DATA q6kScales0<>+4(SB)/1, $0x80
+DATA q6kScales0<>+5(SB)/1, $0x00
+DATA q6kScales0<>+6(SB)/1, $0x80
+DATA q6kScales0<>+7(SB)/1, $0x00
+DATA q6kScales0<>+8(SB)/1, $0x80
+DATA q6kScales0<>+9(SB)/1, $0x00
+DATA q6kScales0<>+10(SB)/1, $0x80
+DATA q6kScales0<>+11(SB)/1, $0x00
+DATA q6kScales0<>+12(SB)/1, $0x80
+DATA q6kScales0<>+13(SB)/1, $0x00
+DATA q6kScales0<>+14(SB)/1, $0x80
+DATA q6kScales0<>+15(SB)/1, $0x00
+DATA q6kScales0<>+16(SB)/1, $0x80
+DATA q6kScales0<>+17(SB)/1, $0x01
+DATA q6kScales0<>+18(SB)/1, $0x80
+DATA q6kScales0<>+19(SB)/1, $0x01
+DATA q6kScales0<>+20(SB)/1, $0x80
+DATA q6kScales0<>+21(SB)/1, $0x01
+DATA q6kScales0<>+22(SB)/1, $0x80
+DATA q6kScales0<>+23(SB)/1, $0x01
+DATA q6kScales0<>+24(SB)/1, $0x80
+DATA q6kScales0<>+25(SB)/1, $0x01
+DATA q6kScales0<>+26(SB)/1, $0x80
+DATA q6kScales0<>+27(SB)/1, $0x01
+DATA q6kScales0<>+28(SB)/1, $0x80
+DATA q6kScales0<>+29(SB)/1, $0x01
+DATA q6kScales0<>+30(SB)/1, $0x80
+DATA q6kScales0<>+31(SB)/1, $0x01
+DATA q6kScales0<>+32(SB)/1, $0x80
+DATA q6kScales0<>+33(SB)/1, $0x02
+DATA q6kScales0<>+34(SB)/1, $0x80
+DATA q6kScales0<>+35(SB)/1, $0x02
+DATA q6kScales0<>+36(SB)/1, $0x80
+DATA q6kScales0<>+37(SB)/1, $0x02
+DATA q6kScales0<>+38(SB)/1, $0x80
+DATA q6kScales0<>+39(SB)/1, $0x02
+DATA q6kScales0<>+40(SB)/1, $0x80
+DATA q6kScales0<>+41(SB)/1, $0x02
+DATA q6kScales0<>+42(SB)/1, $0x80
+DATA q6kScales0<>+43(SB)/1, $0x02
+DATA q6kScales0<>+44(SB)/1, $0x80
+DATA q6kScales0<>+45(SB)/1, $0x02
+DATA q6kScales0<>+46(SB)/1, $0x80
+DATA q6kScales0<>+47(SB)/1, $0x02
+DATA q6kScales0<>+48(SB)/1, $0x80
+DATA q6kScales0<>+49(SB)/1, $0x03
+DATA q6kScales0<>+50(SB)/1, $0x80
+DATA q6kScales0<>+51(SB)/1, $0x03
+DATA q6kScales0<>+52(SB)/1, $0x80
+DATA q6kScales0<>+53(SB)/1, $0x03
+DATA q6kScales0<>+54(SB)/1, $0x80
+DATA q6kScales0<>+55(SB)/1, $0x03
+DATA q6kScales0<>+56(SB)/1, $0x80
+DATA q6kScales0<>+57(SB)/1, $0x03
+DATA q6kScales0<>+58(SB)/1, $0x80
+DATA q6kScales0<>+59(SB)/1, $0x03
+DATA q6kScales0<>+60(SB)/1, $0x80
+DATA q6kScales0<>+61(SB)/1, $0x03
+DATA q6kScales0<>+62(SB)/1, $0x80
+DATA q6kScales0<>+63(SB)/1, $0x03
+GLOBL q6kScales0<>(SB), RODATA|NOPTR, $64
+
+DATA halfShifts02<>+0(SB)/1, $0x00
+DATA halfShifts02<>+1(SB)/1, $0x00
+DATA halfShifts02<>+2(SB)/1, $0x00
+DATA halfShifts02<>+3(SB)/1, $0x00
+DATA halfShifts02<>+4(SB)/1, $0x00
+DATA halfShifts02<>+5(SB)/1, $0x00
+DATA halfShifts02<>+6(SB)/1, $0x00
+DATA halfShifts02<>+7(SB)/1, $0x00
+DATA halfShifts02<>+8(SB)/1, $0x00
+DATA halfShifts02<>+9(SB)/1, $0x00
+DATA halfShifts02<>+10(SB)/1, $0x00
+DATA halfShifts02<>+11(SB)/1, $0x00
+DATA halfShifts02<>+12(SB)/1, $0x00
+DATA halfShifts02<>+13(SB)/1, $0x00
+DATA halfShifts02<>+14(SB)/1, $0x00
+DATA halfShifts02<>+15(SB)/1, $0x00
+DATA halfShifts02<>+16(SB)/1, $0x00
+DATA halfShifts02<>+17(SB)/1, $0x00
+DATA halfShifts02<>+18(SB)/1, $0x00
+DATA halfShifts02<>+19(SB)/1, $0x00
+DATA halfShifts02<>+20(SB)/1, $0x00
+DATA halfShifts02<>+21(SB)/1, $0x00
+DATA halfShifts02<>+22(SB)/1, $0x00
+DATA halfShifts02<>+23(SB)/1, $0x00
+DATA halfShifts02<>+24(SB)/1, $0x00
+DATA halfShifts02<>+25(SB)/1, $0x00
+DATA halfShifts02<>+26(SB)/1, $0x00
+DATA halfShifts02<>+27(SB)/1, $0x00
+DATA halfShifts02<>+28(SB)/1, $0x00
+DATA halfShifts02<>+29(SB)/1, $0x00
+DATA halfShifts02<>+30(SB)/1, $0x00
+DATA halfShifts02<>+31(SB)/1, $0x00
+DATA halfShifts02<>+32(SB)/1, $0x02
+DATA halfShifts02<>+33(SB)/1, $0x00
+DATA halfShifts02<>+34(SB)/1, $0x02
+DATA halfShifts02<>+35(SB)/1, $0x00
+DATA halfShifts02<>+36(SB)/1, $0x02
+DATA halfShifts02<>+37(SB)/1, $0x00
+DATA halfShifts02<>+38(SB)/1, $0x02
+DATA halfShifts02<>+39(SB)/1, $0x00
+DATA halfShifts02<>+40(SB)/1, $0x02
+DATA halfShifts02<>+41(SB)/1, $0x00
+DATA halfShifts02<>+42(SB)/1, $0x02
+DATA halfShifts02<>+43(SB)/1, $0x00
+DATA halfShifts02<>+44(SB)/1, $0x02
+DATA halfShifts02<>+45(SB)/1, $0x00
+DATA halfShifts02<>+46(SB)/1, $0x02
+DATA halfShifts02<>+47(SB)/1, $0x00
+DATA halfShifts02<>+48(SB)/1, $0x02
+DATA halfShifts02<>+49(SB)/1, $0x00
+DATA halfShifts02<>+50(SB)/1, $0x02
+DATA halfShifts02<>+51(SB)/1, $0x00
+DATA halfShifts02<>+52(SB)/1, $0x02
+DATA halfShifts02<>+53(SB)/1, $0x00
+DATA halfShifts02<>+54(SB)/1, $0x02
+DATA halfShifts02<>+55(SB)/1, $0x00
+DATA halfShifts02<>+56(SB)/1, $0x02
+DATA halfShifts02<>+57(SB)/1, $0x00
+DATA halfShifts02<>+58(SB)/1, $0x02
+DATA halfShifts02<>+59(SB)/1, $0x00
+DATA halfShifts02<>+60(SB)/1, $0x02
+DATA halfShifts02<>+61(SB)/1, $0x00
+DATA halfShifts02<>+62(SB)/1, $0x02
+DATA halfShifts02<>+63(SB)/1, $0x00
+GLOBL halfShifts02<>(SB), RODATA|NOPTR, $64
+
+DATA q6kScales1<>+0(SB)/1, $0x80
+DATA q6kScales1<>+1(SB)/1, $0x04
+DATA q6kScales1<>+2(SB)/1, $0x80
+DATA q6kScales1<>+3(SB)/1, $0x04
+DATA q6kScales1<>+4(SB)/1, $0x80
+DATA q6kScales1<>+5(SB)/1, $0x04
+DATA q6kScales1<>+6(SB)/1, $0x80
+DATA q6kScales1<>+7(SB)/1, $0x04
+DATA q6kScales1<>+8(SB)/1, $0x80
+DATA q6kScales1<>+9(SB)/1, $0x04
+DATA q6kScales1<>+10(SB)/1, $0x80
+DATA q6kScales1<>+11(SB)/1, $0x04
+DATA q6kScales1<>+12(SB)/1, $0x80
+DATA q6kScales1<>+13(SB)/1, $0x04
+DATA q6kScales1<>+14(SB)/1, $0x80
+DATA q6kScales1<>+15(SB)/1, $0x04
+DATA q6kScales1<>+16(SB)/1, $0x80
+DATA q6kScales1<>+17(SB)/1, $0x05
+DATA q6kScales1<>+18(SB)/1, $0x80
+DATA q6kScales1<>+19(SB)/1, $0x05
+DATA q6kScales1<>+20(SB)/1, $0x80
+DATA q6kScales1<>+21(SB)/1, $0x05
+DATA q6kScales1<>+22(SB)/1, $0x80
+DATA q6kScales1<>+23(SB)/1, $0x05
+DATA q6kScales1<>+24(SB)/1, $0x80
+DATA q6kScales1<>+25(SB)/1, $0x05
+DATA q6kScales1<>+26(SB)/1, $0x80
+DATA q6kScales1<>+27(SB)/1, $0x05
+DATA q6kScales1<>+28(SB)/1, $0x80
+DATA q6kScales1<>+29(SB)/1, $0x05
+DATA q6kScales1<>+30(SB)/1, $0x80
+DATA q6kScales1<>+31(SB)/1, $0x05
+DATA q6kScales1<>+32(SB)/1, $0x80
+DATA q6kScales1<>+33(SB)/1, $0x06
+DATA q6kScales1<>+34(SB)/1, $0x80
+DATA q6kScales1<>+35(SB)/1, $0x06
+DATA q6kScales1<>+36(SB)/1, $0x80
+DATA q6kScales1<>+37(SB)/1, $0x06
+DATA q6kScales1<>+38(SB)/1, $0x80
+DATA q6kScales1<>+39(SB)/1, $0x06
+DATA q6kScales1<>+40(SB)/1, $0x80
+DATA q6kScales1<>+41(SB)/1, $0x06
+DATA q6kScales1<>+42(SB)/1, $0x80
+DATA q6kScales1<>+43(SB)/1, $0x06
+DATA q6kScales1<>+44(SB)/1, $0x80
+DATA q6kScales1<>+45(SB)/1, $0x06
+DATA q6kScales1<>+46(SB)/1, $0x80
+DATA q6kScales1<>+47(SB)/1, $0x06
+DATA q6kScales1<>+48(SB)/1, $0x80
+DATA q6kScales1<>+49(SB)/1, $0x07
+DATA q6kScales1<>+50(SB)/1, $0x80
+DATA q6kScales1<>+51(SB)/1, $0x07
+DATA q6kScales1<>+52(SB)/1, $0x80
+DATA q6kScales1<>+53(SB)/1, $0x07
+DATA q6kScales1<>+54(SB)/1, $0x80
+DATA q6kScales1<>+55(SB)/1, $0x07
+DATA q6kScales1<>+56(SB)/1, $0x80
+DATA q6kScales1<>+57(SB)/1, $0x07
+DATA q6kScales1<>+58(SB)/1, $0x80
+DATA q6kScales1<>+59(SB)/1, $0x07
+DATA q6kScales1<>+60(SB)/1, $0x80
+DATA q6kScales1<>+61(SB)/1, $0x07
+DATA q6kScales1<>+62(SB)/1, $0x80
+DATA q6kScales1<>+63(SB)/1, $0x07
+GLOBL q6kScales1<>(SB), RODATA|NOPTR, $64
+
+DATA q6kScales2<>+0(SB)/1, $0x80
+DATA q6kScales2<>+1(SB)/1, $0x08
+DATA q6kScales2<>+2(SB)/1, $0x80
+DATA q6kScales2<>+3(SB)/1, $0x08
+DATA q6kScales2<>+4(SB)/1, $0x80
+DATA q6kScales2<>+5(SB)/1, $0x08
+DATA q6kScales2<>+6(SB)/1, $0x80
+DATA q6kScales2<>+7(SB)/1, $0x08
+DATA q6kScales2<>+8(SB)/1, $0x80
+DATA q6kScales2<>+9(SB)/1, $0x08
+DATA q6kScales2<>+10(SB)/1, $0x80
+DATA q6kScales2<>+11(SB)/1, $0x08
+DATA q6kScales2<>+12(SB)/1, $0x80
+DATA q6kScales2<>+13(SB)/1, $0x08
+DATA q6kScales2<>+14(SB)/1, $0x80
+DATA q6kScales2<>+15(SB)/1, $0x08
+DATA q6kScales2<>+16(SB)/1, $0x80
+DATA q6kScales2<>+17(SB)/1, $0x09
+DATA q6kScales2<>+18(SB)/1, $0x80
+DATA q6kScales2<>+19(SB)/1, $0x09
+DATA q6kScales2<>+20(SB)/1, $0x80
+DATA q6kScales2<>+21(SB)/1, $0x09
+DATA q6kScales2<>+22(SB)/1, $0x80
+DATA q6kScales2<>+23(SB)/1, $0x09
+DATA q6kScales2<>+24(SB)/1, $0x80
+DATA q6kScales2<>+25(SB)/1, $0x09
+DATA q6kScales2<>+26(SB)/1, $0x80
+DATA q6kScales2<>+27(SB)/1, $0x09
+DATA q6kScales2<>+28(SB)/1, $0x80
+DATA q6kScales2<>+29(SB)/1, $0x09
+DATA q6kScales2<>+30(SB)/1, $0x80
+DATA q6kScales2<>+31(SB)/1, $0x09
+DATA q6kScales2<>+32(SB)/1, $0x80
+DATA q6kScales2<>+33(SB)/1, $0x0a
+DATA q6kScales2<>+34(SB)/1, $0x80
+DATA q6kScales2<>+35(SB)/1, $0x0a
+DATA q6kScales2<>+36(SB)/1, $0x80
+DATA q6kScales2<>+37(SB)/1, $0x0a
+DATA q6kScales2<>+38(SB)/1, $0x80
+DATA q6kScales2<>+39(SB)/1, $0x0a
+DATA q6kScales2<>+40(SB)/1, $0x80
+DATA q6kScales2<>+41(SB)/1, $0x0a
+DATA q6kScales2<>+42(SB)/1, $0x80
+DATA q6kScales2<>+43(SB)/1, $0x0a
+DATA q6kScales2<>+44(SB)/1, $0x80
+DATA q6kScales2<>+45(SB)/1, $0x0a
+DATA q6kScales2<>+46(SB)/1, $0x80
+DATA q6kScales2<>+47(SB)/1, $0x0a
+DATA q6kScales2<>+48(SB)/1, $0x80
+DATA q6kScales2<>+49(SB)/1, $0x0b
+DATA q6kScales2<>+50(SB)/1, $0x80
+DATA q6kScales2<>+51(SB)/1, $0x0b
+DATA q6kScales2<>+52(SB)/1, $0x80
+DATA q6kScales2<>+53(SB)/1, $0x0b
+DATA q6kScales2<>+54(SB)/1, $0x80
+DATA q6kScales2<>+55(SB)/1, $0x0b
+DATA q6kScales2<>+56(SB)/1, $0x80
+DATA q6kScales2<>+57(SB)/1, $0x0b
+DATA q6kScales2<>+58(SB)/1, $0x80
+DATA q6kScales2<>+59(SB)/1, $0x0b
+DATA q6kScales2<>+60(SB)/1, $0x80
+DATA q6kScales2<>+61(SB)/1, $0x0b
+DATA q6kScales2<>+62(SB)/1, $0x80
+DATA q6kScales2<>+63(SB)/1, $0x0b
+GLOBL q6kScales2<>(SB), RODATA|NOPTR, $64
+
+DATA q6kScales3<>+0(SB)/1, $0x80
+DATA q6kScales3<>+1(SB)/1, $0x0c
+DATA q6kScales3<>+2(SB)/1, $0x80
+DATA q6kScales3<>+3(SB)/1, $0x0c
+DATA q6kScales3<>+4(SB)/1, $0x80
+DATA q6kScales3<>+5(SB)/1, $0x0c
+DATA q6kScales3<>+6(SB)/1, $0x80
+DATA q6kScales3<>+7(SB)/1, $0x0c
+DATA q6kScales3<>+8(SB)/1, $0x80
+DATA q6kScales3<>+9(SB)/1, $0x0c
+DATA q6kScales3<>+10(SB)/1, $0x80
+DATA q6kScales3<>+11(SB)/1, $0x0c
+DATA q6kScales3<>+12(SB)/1, $0x80
+DATA q6kScales3<>+13(SB)/1, $0x0c
+DATA q6kScales3<>+14(SB)/1, $0x80
+DATA q6kScales3<>+15(SB)/1, $0x0c
+DATA q6kScales3<>+16(SB)/1, $0x80
+DATA q6kScales3<>+17(SB)/1, $0x0d
+DATA q6kScales3<>+18(SB)/1, $0x80
+DATA q6kScales3<>+19(SB)/1, $0x0d
+DATA q6kScales3<>+20(SB)/1, $0x80
+DATA q6kScales3<>+21(SB)/1, $0x0d
+DATA q6kScales3<>+22(SB)/1, $0x80
+DATA q6kScales3<>+23(SB)/1, $0x0d
+DATA q6kScales3<>+24(SB)/1, $0x80
+DATA q6kScales3<>+25(SB)/1, $0x0d
+DATA q6kScales3<>+26(SB)/1, $0x80
+DATA q6kScales3<>+27(SB)/1, $0x0d
+DATA q6kScales3<>+28(SB)/1, $0x80
+DATA q6kScales3<>+29(SB)/1, $0x0d
+DATA q6kScales3<>+30(SB)/1, $0x80
+DATA q6kScales3<>+31(SB)/1, $0x0d
+DATA q6kScales3<>+32(SB)/1, $0x80
+DATA q6kScales3<>+33(SB)/1, $0x0e
+DATA q6kScales3<>+34(SB)/1, $0x80
+DATA q6kScales3<>+35(SB)/1, $0x0e
+DATA q6kScales3<>+36(SB)/1, $0x80
+DATA q6kScales3<>+37(SB)/1, $0x0e
+DATA q6kScales3<>+38(SB)/1, $0x80
+DATA q6kScales3<>+39(SB)/1, $0x0e
+DATA q6kScales3<>+40(SB)/1, $0x80
+DATA q6kScales3<>+41(SB)/1, $0x0e
+DATA q6kScales3<>+42(SB)/1, $0x80
+DATA q6kScales3<>+43(SB)/1, $0x0e
+DATA q6kScales3<>+44(SB)/1, $0x80
+DATA q6kScales3<>+45(SB)/1, $0x0e
+DATA q6kScales3<>+46(SB)/1, $0x80
+DATA q6kScales3<>+47(SB)/1, $0x0e
+DATA q6kScales3<>+48(SB)/1, $0x80
+DATA q6kScales3<>+49(SB)/1, $0x0f
+DATA q6kScales3<>+50(SB)/1, $0x80
+DATA q6kScales3<>+51(SB)/1, $0x0f
+DATA q6kScales3<>+52(SB)/1, $0x80
+DATA q6kScales3<>+53(SB)/1, $0x0f
+DATA q6kScales3<>+54(SB)/1, $0x80
+DATA q6kScales3<>+55(SB)/1, $0x0f
+DATA q6kScales3<>+56(SB)/1, $0x80
+DATA q6kScales3<>+57(SB)/1, $0x0f
+DATA q6kScales3<>+58(SB)/1, $0x80
+DATA q6kScales3<>+59(SB)/1, $0x0f
+DATA q6kScales3<>+60(SB)/1, $0x80
+DATA q6kScales3<>+61(SB)/1, $0x0f
+DATA q6kScales3<>+62(SB)/1, $0x80
+DATA q6kScales3<>+63(SB)/1, $0x0f
+GLOBL q6kScales3<>(SB), RODATA|NOPTR, $64
+
+// func dotQ6Kx1x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ6Kx1x2VNNI(SB), $640-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), DX
+	MOVQ      nb+32(FP), BX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+
+dotQ6Kx1x2VNNI_loop:
+	TESTQ           BX, BX
+	JZ              dotQ6Kx1x2VNNI_end
+	VBROADCASTSS    288(CX), Z2
+	VMOVDQU32       256(CX), Y3
+	VBROADCASTSS    288(DX), Y4
+	VINSERTF64X4    $0x01, Y4, Z2, Z2
+	VINSERTI64X4    $0x01, 256(DX), Z3, Z3
+	VMOVUPS         Z2, (SP)
+	VMOVDQU64       Z3, 64(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z2
+	VPMADDUBSW      (CX), Z2, Z4
+	VMOVDQU64       Z4, 128(SP)
+	VPMADDUBSW      64(CX), Z2, Z4
+	VMOVDQU64       Z4, 192(SP)
+	VPMADDUBSW      128(CX), Z2, Z4
+	VMOVDQU64       Z4, 256(SP)
+	VPMADDUBSW      192(CX), Z2, Z4
+	VMOVDQU64       Z4, 320(SP)
+	VPMADDUBSW      (DX), Z2, Z4
+	VMOVDQU64       Z4, 384(SP)
+	VPMADDUBSW      64(DX), Z2, Z4
+	VMOVDQU64       Z4, 448(SP)
+	VPMADDUBSW      128(DX), Z2, Z4
+	VMOVDQU64       Z4, 512(SP)
+	VPMADDUBSW      192(DX), Z2, Z2
+	VMOVDQU64       Z2, 576(SP)
+	VBROADCASTI32X4 192(AX), Z4
+	VPBROADCASTW    208(AX), Y2
+	VCVTPH2PS       Y2, Z2
+	VMOVDQU64       (AX), Z5
+	VPANDD          Z0, Z5, Z5
+	VBROADCASTI64X4 128(AX), Z6
+	VPSLLVW         halfShifts42<>+0(SB), Z6, Z6
+	VPANDD          bits45<>+0(SB), Z6, Z6
+	VPORD           Z6, Z5, Z5
+	VPSHUFB         q6kScales0<>+0(SB), Z4, Z6
+	VPSRAW          $0x08, Z6, Z6
+	VPMADDUBSW      (CX), Z5, Z7
+	VPSUBW          128(SP), Z7, Z7
+	VPMADDWD        Z6, Z7, Z7
+	VPMADDUBSW      (DX), Z5, Z5
+	VPSUBW          384(SP), Z5, Z5
+	VPMADDWD        Z6, Z5, Z5
+	VMOVDQU64       (AX), Z6
+	VPSRLW          $0x04, Z6, Z6
+	VPANDD          Z0, Z6, Z6
+	VBROADCASTI64X4 128(AX), Z8
+	VPSRLVW         halfShifts02<>+0(SB), Z8, Z8
+	VPANDD          bits45<>+0(SB), Z8, Z8
+	VPORD           Z8, Z6, Z6
+	VPSHUFB         q6kScales1<>+0(SB), Z4, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      64(CX), Z6, Z9
+	VPSUBW          192(SP), Z9, Z9
+	VPDPWSSD        Z8, Z9, Z7
+	VPMADDUBSW      64(DX), Z6, Z6
+	VPSUBW          448(SP), Z6, Z6
+	VPDPWSSD        Z8, Z6, Z5
+	VMOVDQU64       64(AX), Z6
+	VPANDD          Z0, Z6, Z6
+	VBROADCASTI64X4 160(AX), Z8
+	VPSLLVW         halfShifts42<>+0(SB), Z8, Z8
+	VPANDD          bits45<>+0(SB), Z8, Z8
+	VPORD           Z8, Z6, Z6
+	VPSHUFB         q6kScales2<>+0(SB), Z4, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      128(CX), Z6, Z9
+	VPSUBW          256(SP), Z9, Z9
+	VPDPWSSD        Z8, Z9, Z7
+	VPMADDUBSW      128(DX), Z6, Z6
+	VPSUBW          512(SP), Z6, Z6
+	VPDPWSSD        Z8, Z6, Z5
+	VMOVDQU64       64(AX), Z6
+	VPSRLW          $0x04, Z6, Z6
+	VPANDD          Z0, Z6, Z6
+	VBROADCASTI64X4 160(AX), Z8
+	VPSRLVW         halfShifts02<>+0(SB), Z8, Z8
+	VPANDD          bits45<>+0(SB), Z8, Z8
+	VPORD           Z8, Z6, Z6
+	VPSHUFB         q6kScales3<>+0(SB), Z4, Z4
+	VPSRAW          $0x08, Z4, Z4
+	VPMADDUBSW      192(CX), Z6, Z8
+	VPSUBW          320(SP), Z8, Z8
+	VPDPWSSD        Z4, Z8, Z7
+	VPMADDUBSW      192(DX), Z6, Z6
+	VPSUBW          576(SP), Z6, Z6
+	VPDPWSSD        Z4, Z6, Z5
+	VSHUFI64X2      $0x44, Z5, Z7, Z4
+	VSHUFI64X2      $0xee, Z5, Z7, Z5
+	VPADDD          Z5, Z4, Z4
+	VCVTDQ2PS       Z4, Z4
+	VMULPS          (SP), Z2, Z2
+	VFMADD231PS     Z2, Z4, Z1
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, DX
+	DECQ            BX
+	JMP             dotQ6Kx1x2VNNI_loop
+
+dotQ6Kx1x2VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X2
+	VADDPS        X2, X1, X1
+	VMOVHLPS      X1, X1, X2
+	VADDPS        X2, X1, X1
+	VMOVSHDUP     X1, X2
+	VADDSS        X2, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx1x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ6Kx1x3VNNI(SB), $1024-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), DX
+	MOVQ      nb+32(FP), SI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+
+dotQ6Kx1x3VNNI_loop:
+	TESTQ           SI, SI
+	JZ              dotQ6Kx1x3VNNI_end
+	VBROADCASTSS    288(CX), Z3
+	VMOVDQU32       256(CX), Y4
+	VBROADCASTSS    288(BX), Y5
+	VINSERTF64X4    $0x01, Y5, Z3, Z3
+	VINSERTI64X4    $0x01, 256(BX), Z4, Z4
+	VMOVUPS         Z3, (SP)
+	VMOVDQU64       Z4, 64(SP)
+	VBROADCASTSS    288(DX), Z3
+	VMOVDQU32       256(DX), Y5
+	VMOVUPS         Z3, 128(SP)
+	VMOVDQU64       Z5, 192(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z3
+	VPMADDUBSW      (CX), Z3, Z6
+	VMOVDQU64       Z6, 256(SP)
+	VPMADDUBSW      64(CX), Z3, Z6
+	VMOVDQU64       Z6, 320(SP)
+	VPMADDUBSW      128(CX), Z3, Z6
+	VMOVDQU64       Z6, 384(SP)
+	VPMADDUBSW      192(CX), Z3, Z6
+	VMOVDQU64       Z6, 448(SP)
+	VPMADDUBSW      (BX), Z3, Z6
+	VMOVDQU64       Z6, 512(SP)
+	VPMADDUBSW      64(BX), Z3, Z6
+	VMOVDQU64       Z6, 576(SP)
+	VPMADDUBSW      128(BX), Z3, Z6
+	VMOVDQU64       Z6, 640(SP)
+	VPMADDUBSW      192(BX), Z3, Z6
+	VMOVDQU64       Z6, 704(SP)
+	VPMADDUBSW      (DX), Z3, Z6
+	VMOVDQU64       Z6, 768(SP)
+	VPMADDUBSW      64(DX), Z3, Z6
+	VMOVDQU64       Z6, 832(SP)
+	VPMADDUBSW      128(DX), Z3, Z6
+	VMOVDQU64       Z6, 896(SP)
+	VPMADDUBSW      192(DX), Z3, Z3
+	VMOVDQU64       Z3, 960(SP)
+	VBROADCASTI32X4 192(AX), Z6
+	VPBROADCASTW    208(AX), Y3
+	VCVTPH2PS       Y3, Z3
+	VMOVDQU64       (AX), Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 128(AX), Z8
+	VPSLLVW         halfShifts42<>+0(SB), Z8, Z8
+	VPANDD          bits45<>+0(SB), Z8, Z8
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q6kScales0<>+0(SB), Z6, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      (CX), Z7, Z9
+	VPSUBW          256(SP), Z9, Z9
+	VPMADDWD        Z8, Z9, Z9
+	VPMADDUBSW      (BX), Z7, Z10
+	VPSUBW          512(SP), Z10, Z10
+	VPMADDWD        Z8, Z10, Z10
+	VPMADDUBSW      (DX), Z7, Z7
+	VPSUBW          768(SP), Z7, Z7
+	VPMADDWD        Z8, Z7, Z7
+	VMOVDQU64       (AX), Z8
+	VPSRLW          $0x04, Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 128(AX), Z11
+	VPSRLVW         halfShifts02<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z8, Z8
+	VPSHUFB         q6kScales1<>+0(SB), Z6, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      64(CX), Z8, Z12
+	VPSUBW          320(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z9
+	VPMADDUBSW      64(BX), Z8, Z12
+	VPSUBW          576(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      64(DX), Z8, Z8
+	VPSUBW          832(SP), Z8, Z8
+	VPDPWSSD        Z11, Z8, Z7
+	VMOVDQU64       64(AX), Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 160(AX), Z11
+	VPSLLVW         halfShifts42<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z8, Z8
+	VPSHUFB         q6kScales2<>+0(SB), Z6, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      128(CX), Z8, Z12
+	VPSUBW          384(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z9
+	VPMADDUBSW      128(BX), Z8, Z12
+	VPSUBW          640(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      128(DX), Z8, Z8
+	VPSUBW          896(SP), Z8, Z8
+	VPDPWSSD        Z11, Z8, Z7
+	VMOVDQU64       64(AX), Z8
+	VPSRLW          $0x04, Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 160(AX), Z11
+	VPSRLVW         halfShifts02<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z8, Z8
+	VPSHUFB         q6kScales3<>+0(SB), Z6, Z6
+	VPSRAW          $0x08, Z6, Z6
+	VPMADDUBSW      192(CX), Z8, Z11
+	VPSUBW          448(SP), Z11, Z11
+	VPDPWSSD        Z6, Z11, Z9
+	VPMADDUBSW      192(BX), Z8, Z11
+	VPSUBW          704(SP), Z11, Z11
+	VPDPWSSD        Z6, Z11, Z10
+	VPMADDUBSW      192(DX), Z8, Z8
+	VPSUBW          960(SP), Z8, Z8
+	VPDPWSSD        Z6, Z8, Z7
+	VSHUFI64X2      $0x44, Z10, Z9, Z6
+	VSHUFI64X2      $0xee, Z10, Z9, Z8
+	VPADDD          Z8, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z3, Z8
+	VFMADD231PS     Z8, Z6, Z1
+	VEXTRACTI64X4   $0x01, Z7, Y4
+	VPADDD          Y4, Y7, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          128(SP), Y3, Y3
+	VFMADD231PS     Y3, Y4, Y2
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, BX
+	ADDQ            $0x00000140, DX
+	DECQ            SI
+	JMP             dotQ6Kx1x3VNNI_loop
+
+dotQ6Kx1x3VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X3, X1, X1
+	VMOVHLPS      X1, X1, X3
+	VADDPS        X3, X1, X1
+	VMOVSHDUP     X1, X3
+	VADDSS        X3, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx1x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ6Kx1x4VNNI(SB), $1280-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), SI
+	LEAQ      (SI)(DX*1), DX
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+
+dotQ6Kx1x4VNNI_loop:
+	TESTQ           DI, DI
+	JZ              dotQ6Kx1x4VNNI_end
+	VBROADCASTSS    288(CX), Z3
+	VMOVDQU32       256(CX), Y4
+	VBROADCASTSS    288(BX), Y5
+	VINSERTF64X4    $0x01, Y5, Z3, Z3
+	VINSERTI64X4    $0x01, 256(BX), Z4, Z4
+	VMOVUPS         Z3, (SP)
+	VMOVDQU64       Z4, 64(SP)
+	VBROADCASTSS    288(SI), Z3
+	VMOVDQU32       256(SI), Y5
+	VBROADCASTSS    288(DX), Y4
+	VINSERTF64X4    $0x01, Y4, Z3, Z3
+	VINSERTI64X4    $0x01, 256(DX), Z5, Z5
+	VMOVUPS         Z3, 128(SP)
+	VMOVDQU64       Z5, 192(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z3
+	VPMADDUBSW      (CX), Z3, Z6
+	VMOVDQU64       Z6, 256(SP)
+	VPMADDUBSW      64(CX), Z3, Z6
+	VMOVDQU64       Z6, 320(SP)
+	VPMADDUBSW      128(CX), Z3, Z6
+	VMOVDQU64       Z6, 384(SP)
+	VPMADDUBSW      192(CX), Z3, Z6
+	VMOVDQU64       Z6, 448(SP)
+	VPMADDUBSW      (BX), Z3, Z6
+	VMOVDQU64       Z6, 512(SP)
+	VPMADDUBSW      64(BX), Z3, Z6
+	VMOVDQU64       Z6, 576(SP)
+	VPMADDUBSW      128(BX), Z3, Z6
+	VMOVDQU64       Z6, 640(SP)
+	VPMADDUBSW      192(BX), Z3, Z6
+	VMOVDQU64       Z6, 704(SP)
+	VPMADDUBSW      (SI), Z3, Z6
+	VMOVDQU64       Z6, 768(SP)
+	VPMADDUBSW      64(SI), Z3, Z6
+	VMOVDQU64       Z6, 832(SP)
+	VPMADDUBSW      128(SI), Z3, Z6
+	VMOVDQU64       Z6, 896(SP)
+	VPMADDUBSW      192(SI), Z3, Z6
+	VMOVDQU64       Z6, 960(SP)
+	VPMADDUBSW      (DX), Z3, Z6
+	VMOVDQU64       Z6, 1024(SP)
+	VPMADDUBSW      64(DX), Z3, Z6
+	VMOVDQU64       Z6, 1088(SP)
+	VPMADDUBSW      128(DX), Z3, Z6
+	VMOVDQU64       Z6, 1152(SP)
+	VPMADDUBSW      192(DX), Z3, Z3
+	VMOVDQU64       Z3, 1216(SP)
+	VBROADCASTI32X4 192(AX), Z6
+	VPBROADCASTW    208(AX), Y3
+	VCVTPH2PS       Y3, Z3
+	VMOVDQU64       (AX), Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 128(AX), Z8
+	VPSLLVW         halfShifts42<>+0(SB), Z8, Z8
+	VPANDD          bits45<>+0(SB), Z8, Z8
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q6kScales0<>+0(SB), Z6, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      (CX), Z7, Z9
+	VPSUBW          256(SP), Z9, Z9
+	VPMADDWD        Z8, Z9, Z9
+	VPMADDUBSW      (BX), Z7, Z10
+	VPSUBW          512(SP), Z10, Z10
+	VPMADDWD        Z8, Z10, Z10
+	VPMADDUBSW      (SI), Z7, Z11
+	VPSUBW          768(SP), Z11, Z11
+	VPMADDWD        Z8, Z11, Z11
+	VPMADDUBSW      (DX), Z7, Z7
+	VPSUBW          1024(SP), Z7, Z7
+	VPMADDWD        Z8, Z7, Z7
+	VMOVDQU64       (AX), Z8
+	VPSRLW          $0x04, Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 128(AX), Z12
+	VPSRLVW         halfShifts02<>+0(SB), Z12, Z12
+	VPANDD          bits45<>+0(SB), Z12, Z12
+	VPORD           Z12, Z8, Z8
+	VPSHUFB         q6kScales1<>+0(SB), Z6, Z12
+	VPSRAW          $0x08, Z12, Z12
+	VPMADDUBSW      64(CX), Z8, Z13
+	VPSUBW          320(SP), Z13, Z13
+	VPDPWSSD        Z12, Z13, Z9
+	VPMADDUBSW      64(BX), Z8, Z13
+	VPSUBW          576(SP), Z13, Z13
+	VPDPWSSD        Z12, Z13, Z10
+	VPMADDUBSW      64(SI), Z8, Z13
+	VPSUBW          832(SP), Z13, Z13
+	VPDPWSSD        Z12, Z13, Z11
+	VPMADDUBSW      64(DX), Z8, Z8
+	VPSUBW          1088(SP), Z8, Z8
+	VPDPWSSD        Z12, Z8, Z7
+	VMOVDQU64       64(AX), Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 160(AX), Z12
+	VPSLLVW         halfShifts42<>+0(SB), Z12, Z12
+	VPANDD          bits45<>+0(SB), Z12, Z12
+	VPORD           Z12, Z8, Z8
+	VPSHUFB         q6kScales2<>+0(SB), Z6, Z12
+	VPSRAW          $0x08, Z12, Z12
+	VPMADDUBSW      128(CX), Z8, Z13
+	VPSUBW          384(SP), Z13, Z13
+	VPDPWSSD        Z12, Z13, Z9
+	VPMADDUBSW      128(BX), Z8, Z13
+	VPSUBW          640(SP), Z13, Z13
+	VPDPWSSD        Z12, Z13, Z10
+	VPMADDUBSW      128(SI), Z8, Z13
+	VPSUBW          896(SP), Z13, Z13
+	VPDPWSSD        Z12, Z13, Z11
+	VPMADDUBSW      128(DX), Z8, Z8
+	VPSUBW          1152(SP), Z8, Z8
+	VPDPWSSD        Z12, Z8, Z7
+	VMOVDQU64       64(AX), Z8
+	VPSRLW          $0x04, Z8, Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 160(AX), Z12
+	VPSRLVW         halfShifts02<>+0(SB), Z12, Z12
+	VPANDD          bits45<>+0(SB), Z12, Z12
+	VPORD           Z12, Z8, Z8
+	VPSHUFB         q6kScales3<>+0(SB), Z6, Z6
+	VPSRAW          $0x08, Z6, Z6
+	VPMADDUBSW      192(CX), Z8, Z12
+	VPSUBW          448(SP), Z12, Z12
+	VPDPWSSD        Z6, Z12, Z9
+	VPMADDUBSW      192(BX), Z8, Z12
+	VPSUBW          704(SP), Z12, Z12
+	VPDPWSSD        Z6, Z12, Z10
+	VPMADDUBSW      192(SI), Z8, Z12
+	VPSUBW          960(SP), Z12, Z12
+	VPDPWSSD        Z6, Z12, Z11
+	VPMADDUBSW      192(DX), Z8, Z8
+	VPSUBW          1216(SP), Z8, Z8
+	VPDPWSSD        Z6, Z8, Z7
+	VSHUFI64X2      $0x44, Z10, Z9, Z6
+	VSHUFI64X2      $0xee, Z10, Z9, Z8
+	VPADDD          Z8, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          (SP), Z3, Z8
+	VFMADD231PS     Z8, Z6, Z1
+	VSHUFI64X2      $0x44, Z7, Z11, Z6
+	VSHUFI64X2      $0xee, Z7, Z11, Z7
+	VPADDD          Z7, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS          128(SP), Z3, Z3
+	VFMADD231PS     Z3, Z6, Z2
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, BX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DX
+	DECQ            DI
+	JMP             dotQ6Kx1x4VNNI_loop
+
+dotQ6Kx1x4VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X3, X1, X1
+	VMOVHLPS      X1, X1, X3
+	VADDPS        X3, X1, X1
+	VMOVSHDUP     X1, X3
+	VADDSS        X3, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx2x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ6Kx2x1VNNI(SB), NOSPLIT, $384-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	MOVQ      nb+32(FP), BX
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+
+dotQ6Kx2x1VNNI_loop:
+	TESTQ           BX, BX
+	JZ              dotQ6Kx2x1VNNI_end
+	VBROADCASTSS    288(DX), Z3
+	VMOVDQU32       256(DX), Y4
+	VMOVUPS         Z3, (SP)
+	VMOVDQU64       Z4, 64(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z3
+	VPMADDUBSW      (DX), Z3, Z5
+	VMOVDQU64       Z5, 128(SP)
+	VPMADDUBSW      64(DX), Z3, Z5
+	VMOVDQU64       Z5, 192(SP)
+	VPMADDUBSW      128(DX), Z3, Z5
+	VMOVDQU64       Z5, 256(SP)
+	VPMADDUBSW      192(DX), Z3, Z3
+	VMOVDQU64       Z3, 320(SP)
+	VBROADCASTI32X4 192(AX), Z5
+	VPBROADCASTW    208(AX), Y3
+	VCVTPH2PS       Y3, Z3
+	VMOVDQU64       (AX), Z6
+	VPANDD          Z0, Z6, Z6
+	VBROADCASTI64X4 128(AX), Z7
+	VPSLLVW         halfShifts42<>+0(SB), Z7, Z7
+	VPANDD          bits45<>+0(SB), Z7, Z7
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q6kScales0<>+0(SB), Z5, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      (DX), Z6, Z6
+	VPSUBW          128(SP), Z6, Z6
+	VPMADDWD        Z7, Z6, Z6
+	VMOVDQU64       (AX), Z7
+	VPSRLW          $0x04, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 128(AX), Z8
+	VPSRLVW         halfShifts02<>+0(SB), Z8, Z8
+	VPANDD          bits45<>+0(SB), Z8, Z8
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q6kScales1<>+0(SB), Z5, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      64(DX), Z7, Z7
+	VPSUBW          192(SP), Z7, Z7
+	VPDPWSSD        Z8, Z7, Z6
+	VMOVDQU64       64(AX), Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 160(AX), Z8
+	VPSLLVW         halfShifts42<>+0(SB), Z8, Z8
+	VPANDD          bits45<>+0(SB), Z8, Z8
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q6kScales2<>+0(SB), Z5, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      128(DX), Z7, Z7
+	VPSUBW          256(SP), Z7, Z7
+	VPDPWSSD        Z8, Z7, Z6
+	VMOVDQU64       64(AX), Z7
+	VPSRLW          $0x04, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 160(AX), Z8
+	VPSRLVW         halfShifts02<>+0(SB), Z8, Z8
+	VPANDD          bits45<>+0(SB), Z8, Z8
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q6kScales3<>+0(SB), Z5, Z5
+	VPSRAW          $0x08, Z5, Z5
+	VPMADDUBSW      192(DX), Z7, Z7
+	VPSUBW          320(SP), Z7, Z7
+	VPDPWSSD        Z5, Z7, Z6
+	VEXTRACTI64X4   $0x01, Z6, Y4
+	VPADDD          Y4, Y6, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          (SP), Y3, Y3
+	VFMADD231PS     Y3, Y4, Y1
+	VBROADCASTI32X4 192(CX), Z5
+	VPBROADCASTW    208(CX), Y3
+	VCVTPH2PS       Y3, Z3
+	VMOVDQU64       (CX), Z6
+	VPANDD          Z0, Z6, Z6
+	VBROADCASTI64X4 128(CX), Z7
+	VPSLLVW         halfShifts42<>+0(SB), Z7, Z7
+	VPANDD          bits45<>+0(SB), Z7, Z7
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q6kScales0<>+0(SB), Z5, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      (DX), Z6, Z6
+	VPSUBW          128(SP), Z6, Z6
+	VPMADDWD        Z7, Z6, Z6
+	VMOVDQU64       (CX), Z7
+	VPSRLW          $0x04, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 128(CX), Z8
+	VPSRLVW         halfShifts02<>+0(SB), Z8, Z8
+	VPANDD          bits45<>+0(SB), Z8, Z8
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q6kScales1<>+0(SB), Z5, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      64(DX), Z7, Z7
+	VPSUBW          192(SP), Z7, Z7
+	VPDPWSSD        Z8, Z7, Z6
+	VMOVDQU64       64(CX), Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 160(CX), Z8
+	VPSLLVW         halfShifts42<>+0(SB), Z8, Z8
+	VPANDD          bits45<>+0(SB), Z8, Z8
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q6kScales2<>+0(SB), Z5, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      128(DX), Z7, Z7
+	VPSUBW          256(SP), Z7, Z7
+	VPDPWSSD        Z8, Z7, Z6
+	VMOVDQU64       64(CX), Z7
+	VPSRLW          $0x04, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 160(CX), Z8
+	VPSRLVW         halfShifts02<>+0(SB), Z8, Z8
+	VPANDD          bits45<>+0(SB), Z8, Z8
+	VPORD           Z8, Z7, Z7
+	VPSHUFB         q6kScales3<>+0(SB), Z5, Z5
+	VPSRAW          $0x08, Z5, Z5
+	VPMADDUBSW      192(DX), Z7, Z7
+	VPSUBW          320(SP), Z7, Z7
+	VPDPWSSD        Z5, Z7, Z6
+	VEXTRACTI64X4   $0x01, Z6, Y4
+	VPADDD          Y4, Y6, Y4
+	VCVTDQ2PS       Y4, Y4
+	VMULPS          (SP), Y3, Y3
+	VFMADD231PS     Y3, Y4, Y2
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, DX
+	DECQ            BX
+	JMP             dotQ6Kx2x1VNNI_loop
+
+dotQ6Kx2x1VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx2x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ6Kx2x2VNNI(SB), $640-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), BX
+	MOVQ      nb+32(FP), SI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+
+dotQ6Kx2x2VNNI_loop:
+	TESTQ           SI, SI
+	JZ              dotQ6Kx2x2VNNI_end
+	VBROADCASTSS    288(DX), Z3
+	VMOVDQU32       256(DX), Y4
+	VBROADCASTSS    288(BX), Y5
+	VINSERTF64X4    $0x01, Y5, Z3, Z3
+	VINSERTI64X4    $0x01, 256(BX), Z4, Z4
+	VMOVUPS         Z3, (SP)
+	VMOVDQU64       Z4, 64(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z3
+	VPMADDUBSW      (DX), Z3, Z5
+	VMOVDQU64       Z5, 128(SP)
+	VPMADDUBSW      64(DX), Z3, Z5
+	VMOVDQU64       Z5, 192(SP)
+	VPMADDUBSW      128(DX), Z3, Z5
+	VMOVDQU64       Z5, 256(SP)
+	VPMADDUBSW      192(DX), Z3, Z5
+	VMOVDQU64       Z5, 320(SP)
+	VPMADDUBSW      (BX), Z3, Z5
+	VMOVDQU64       Z5, 384(SP)
+	VPMADDUBSW      64(BX), Z3, Z5
+	VMOVDQU64       Z5, 448(SP)
+	VPMADDUBSW      128(BX), Z3, Z5
+	VMOVDQU64       Z5, 512(SP)
+	VPMADDUBSW      192(BX), Z3, Z3
+	VMOVDQU64       Z3, 576(SP)
+	VBROADCASTI32X4 192(AX), Z5
+	VPBROADCASTW    208(AX), Y3
+	VCVTPH2PS       Y3, Z3
+	VMOVDQU64       (AX), Z6
+	VPANDD          Z0, Z6, Z6
+	VBROADCASTI64X4 128(AX), Z7
+	VPSLLVW         halfShifts42<>+0(SB), Z7, Z7
+	VPANDD          bits45<>+0(SB), Z7, Z7
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q6kScales0<>+0(SB), Z5, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      (DX), Z6, Z8
+	VPSUBW          128(SP), Z8, Z8
+	VPMADDWD        Z7, Z8, Z8
+	VPMADDUBSW      (BX), Z6, Z6
+	VPSUBW          384(SP), Z6, Z6
+	VPMADDWD        Z7, Z6, Z6
+	VMOVDQU64       (AX), Z7
+	VPSRLW          $0x04, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 128(AX), Z9
+	VPSRLVW         halfShifts02<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z7, Z7
+	VPSHUFB         q6kScales1<>+0(SB), Z5, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      64(DX), Z7, Z10
+	VPSUBW          192(SP), Z10, Z10
+	VPDPWSSD        Z9, Z10, Z8
+	VPMADDUBSW      64(BX), Z7, Z7
+	VPSUBW          448(SP), Z7, Z7
+	VPDPWSSD        Z9, Z7, Z6
+	VMOVDQU64       64(AX), Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 160(AX), Z9
+	VPSLLVW         halfShifts42<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z7, Z7
+	VPSHUFB         q6kScales2<>+0(SB), Z5, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      128(DX), Z7, Z10
+	VPSUBW          256(SP), Z10, Z10
+	VPDPWSSD        Z9, Z10, Z8
+	VPMADDUBSW      128(BX), Z7, Z7
+	VPSUBW          512(SP), Z7, Z7
+	VPDPWSSD        Z9, Z7, Z6
+	VMOVDQU64       64(AX), Z7
+	VPSRLW          $0x04, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 160(AX), Z9
+	VPSRLVW         halfShifts02<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z7, Z7
+	VPSHUFB         q6kScales3<>+0(SB), Z5, Z5
+	VPSRAW          $0x08, Z5, Z5
+	VPMADDUBSW      192(DX), Z7, Z9
+	VPSUBW          320(SP), Z9, Z9
+	VPDPWSSD        Z5, Z9, Z8
+	VPMADDUBSW      192(BX), Z7, Z7
+	VPSUBW          576(SP), Z7, Z7
+	VPDPWSSD        Z5, Z7, Z6
+	VSHUFI64X2      $0x44, Z6, Z8, Z5
+	VSHUFI64X2      $0xee, Z6, Z8, Z6
+	VPADDD          Z6, Z5, Z5
+	VCVTDQ2PS       Z5, Z5
+	VMULPS          (SP), Z3, Z3
+	VFMADD231PS     Z3, Z5, Z1
+	VBROADCASTI32X4 192(CX), Z5
+	VPBROADCASTW    208(CX), Y3
+	VCVTPH2PS       Y3, Z3
+	VMOVDQU64       (CX), Z6
+	VPANDD          Z0, Z6, Z6
+	VBROADCASTI64X4 128(CX), Z7
+	VPSLLVW         halfShifts42<>+0(SB), Z7, Z7
+	VPANDD          bits45<>+0(SB), Z7, Z7
+	VPORD           Z7, Z6, Z6
+	VPSHUFB         q6kScales0<>+0(SB), Z5, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      (DX), Z6, Z8
+	VPSUBW          128(SP), Z8, Z8
+	VPMADDWD        Z7, Z8, Z8
+	VPMADDUBSW      (BX), Z6, Z6
+	VPSUBW          384(SP), Z6, Z6
+	VPMADDWD        Z7, Z6, Z6
+	VMOVDQU64       (CX), Z7
+	VPSRLW          $0x04, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 128(CX), Z9
+	VPSRLVW         halfShifts02<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z7, Z7
+	VPSHUFB         q6kScales1<>+0(SB), Z5, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      64(DX), Z7, Z10
+	VPSUBW          192(SP), Z10, Z10
+	VPDPWSSD        Z9, Z10, Z8
+	VPMADDUBSW      64(BX), Z7, Z7
+	VPSUBW          448(SP), Z7, Z7
+	VPDPWSSD        Z9, Z7, Z6
+	VMOVDQU64       64(CX), Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 160(CX), Z9
+	VPSLLVW         halfShifts42<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z7, Z7
+	VPSHUFB         q6kScales2<>+0(SB), Z5, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      128(DX), Z7, Z10
+	VPSUBW          256(SP), Z10, Z10
+	VPDPWSSD        Z9, Z10, Z8
+	VPMADDUBSW      128(BX), Z7, Z7
+	VPSUBW          512(SP), Z7, Z7
+	VPDPWSSD        Z9, Z7, Z6
+	VMOVDQU64       64(CX), Z7
+	VPSRLW          $0x04, Z7, Z7
+	VPANDD          Z0, Z7, Z7
+	VBROADCASTI64X4 160(CX), Z9
+	VPSRLVW         halfShifts02<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z7, Z7
+	VPSHUFB         q6kScales3<>+0(SB), Z5, Z5
+	VPSRAW          $0x08, Z5, Z5
+	VPMADDUBSW      192(DX), Z7, Z9
+	VPSUBW          320(SP), Z9, Z9
+	VPDPWSSD        Z5, Z9, Z8
+	VPMADDUBSW      192(BX), Z7, Z7
+	VPSUBW          576(SP), Z7, Z7
+	VPDPWSSD        Z5, Z7, Z6
+	VSHUFI64X2      $0x44, Z6, Z8, Z5
+	VSHUFI64X2      $0xee, Z6, Z8, Z6
+	VPADDD          Z6, Z5, Z5
+	VCVTDQ2PS       Z5, Z5
+	VMULPS          (SP), Z3, Z3
+	VFMADD231PS     Z3, Z5, Z2
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, BX
+	DECQ            SI
+	JMP             dotQ6Kx2x2VNNI_loop
+
+dotQ6Kx2x2VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X3
+	VADDPS        X3, X1, X1
+	VMOVHLPS      X1, X1, X3
+	VADDPS        X3, X1, X1
+	VMOVSHDUP     X1, X3
+	VADDSS        X3, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VEXTRACTF32X4 $0x01, Y2, X3
+	VADDPS        X3, X2, X2
+	VMOVHLPS      X2, X2, X3
+	VADDPS        X3, X2, X2
+	VMOVSHDUP     X2, X3
+	VADDSS        X3, X2, X2
+	VMOVSS        X2, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx2x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ6Kx2x3VNNI(SB), $1024-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), BX
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+
+dotQ6Kx2x3VNNI_loop:
+	TESTQ           DI, DI
+	JZ              dotQ6Kx2x3VNNI_end
+	VBROADCASTSS    288(DX), Z5
+	VMOVDQU32       256(DX), Y6
+	VBROADCASTSS    288(SI), Y7
+	VINSERTF64X4    $0x01, Y7, Z5, Z5
+	VINSERTI64X4    $0x01, 256(SI), Z6, Z6
+	VMOVUPS         Z5, (SP)
+	VMOVDQU64       Z6, 64(SP)
+	VBROADCASTSS    288(BX), Z5
+	VMOVDQU32       256(BX), Y7
+	VMOVUPS         Z5, 128(SP)
+	VMOVDQU64       Z7, 192(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z5
+	VPMADDUBSW      (DX), Z5, Z8
+	VMOVDQU64       Z8, 256(SP)
+	VPMADDUBSW      64(DX), Z5, Z8
+	VMOVDQU64       Z8, 320(SP)
+	VPMADDUBSW      128(DX), Z5, Z8
+	VMOVDQU64       Z8, 384(SP)
+	VPMADDUBSW      192(DX), Z5, Z8
+	VMOVDQU64       Z8, 448(SP)
+	VPMADDUBSW      (SI), Z5, Z8
+	VMOVDQU64       Z8, 512(SP)
+	VPMADDUBSW      64(SI), Z5, Z8
+	VMOVDQU64       Z8, 576(SP)
+	VPMADDUBSW      128(SI), Z5, Z8
+	VMOVDQU64       Z8, 640(SP)
+	VPMADDUBSW      192(SI), Z5, Z8
+	VMOVDQU64       Z8, 704(SP)
+	VPMADDUBSW      (BX), Z5, Z8
+	VMOVDQU64       Z8, 768(SP)
+	VPMADDUBSW      64(BX), Z5, Z8
+	VMOVDQU64       Z8, 832(SP)
+	VPMADDUBSW      128(BX), Z5, Z8
+	VMOVDQU64       Z8, 896(SP)
+	VPMADDUBSW      192(BX), Z5, Z5
+	VMOVDQU64       Z5, 960(SP)
+	VBROADCASTI32X4 192(AX), Z8
+	VPBROADCASTW    208(AX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (AX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(AX), Z10
+	VPSLLVW         halfShifts42<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales0<>+0(SB), Z8, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      (DX), Z9, Z11
+	VPSUBW          256(SP), Z11, Z11
+	VPMADDWD        Z10, Z11, Z11
+	VPMADDUBSW      (SI), Z9, Z12
+	VPSUBW          512(SP), Z12, Z12
+	VPMADDWD        Z10, Z12, Z12
+	VPMADDUBSW      (BX), Z9, Z9
+	VPSUBW          768(SP), Z9, Z9
+	VPMADDWD        Z10, Z9, Z9
+	VMOVDQU64       (AX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 128(AX), Z13
+	VPSRLVW         halfShifts02<>+0(SB), Z13, Z13
+	VPANDD          bits45<>+0(SB), Z13, Z13
+	VPORD           Z13, Z10, Z10
+	VPSHUFB         q6kScales1<>+0(SB), Z8, Z13
+	VPSRAW          $0x08, Z13, Z13
+	VPMADDUBSW      64(DX), Z10, Z14
+	VPSUBW          320(SP), Z14, Z14
+	VPDPWSSD        Z13, Z14, Z11
+	VPMADDUBSW      64(SI), Z10, Z14
+	VPSUBW          576(SP), Z14, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      64(BX), Z10, Z10
+	VPSUBW          832(SP), Z10, Z10
+	VPDPWSSD        Z13, Z10, Z9
+	VMOVDQU64       64(AX), Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(AX), Z13
+	VPSLLVW         halfShifts42<>+0(SB), Z13, Z13
+	VPANDD          bits45<>+0(SB), Z13, Z13
+	VPORD           Z13, Z10, Z10
+	VPSHUFB         q6kScales2<>+0(SB), Z8, Z13
+	VPSRAW          $0x08, Z13, Z13
+	VPMADDUBSW      128(DX), Z10, Z14
+	VPSUBW          384(SP), Z14, Z14
+	VPDPWSSD        Z13, Z14, Z11
+	VPMADDUBSW      128(SI), Z10, Z14
+	VPSUBW          640(SP), Z14, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      128(BX), Z10, Z10
+	VPSUBW          896(SP), Z10, Z10
+	VPDPWSSD        Z13, Z10, Z9
+	VMOVDQU64       64(AX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(AX), Z13
+	VPSRLVW         halfShifts02<>+0(SB), Z13, Z13
+	VPANDD          bits45<>+0(SB), Z13, Z13
+	VPORD           Z13, Z10, Z10
+	VPSHUFB         q6kScales3<>+0(SB), Z8, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      192(DX), Z10, Z13
+	VPSUBW          448(SP), Z13, Z13
+	VPDPWSSD        Z8, Z13, Z11
+	VPMADDUBSW      192(SI), Z10, Z13
+	VPSUBW          704(SP), Z13, Z13
+	VPDPWSSD        Z8, Z13, Z12
+	VPMADDUBSW      192(BX), Z10, Z10
+	VPSUBW          960(SP), Z10, Z10
+	VPDPWSSD        Z8, Z10, Z9
+	VSHUFI64X2      $0x44, Z12, Z11, Z8
+	VSHUFI64X2      $0xee, Z12, Z11, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z5, Z10
+	VFMADD231PS     Z10, Z8, Z1
+	VEXTRACTI64X4   $0x01, Z9, Y6
+	VPADDD          Y6, Y9, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          128(SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y2
+	VBROADCASTI32X4 192(CX), Z8
+	VPBROADCASTW    208(CX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (CX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(CX), Z10
+	VPSLLVW         halfShifts42<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales0<>+0(SB), Z8, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      (DX), Z9, Z11
+	VPSUBW          256(SP), Z11, Z11
+	VPMADDWD        Z10, Z11, Z11
+	VPMADDUBSW      (SI), Z9, Z12
+	VPSUBW          512(SP), Z12, Z12
+	VPMADDWD        Z10, Z12, Z12
+	VPMADDUBSW      (BX), Z9, Z9
+	VPSUBW          768(SP), Z9, Z9
+	VPMADDWD        Z10, Z9, Z9
+	VMOVDQU64       (CX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 128(CX), Z13
+	VPSRLVW         halfShifts02<>+0(SB), Z13, Z13
+	VPANDD          bits45<>+0(SB), Z13, Z13
+	VPORD           Z13, Z10, Z10
+	VPSHUFB         q6kScales1<>+0(SB), Z8, Z13
+	VPSRAW          $0x08, Z13, Z13
+	VPMADDUBSW      64(DX), Z10, Z14
+	VPSUBW          320(SP), Z14, Z14
+	VPDPWSSD        Z13, Z14, Z11
+	VPMADDUBSW      64(SI), Z10, Z14
+	VPSUBW          576(SP), Z14, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      64(BX), Z10, Z10
+	VPSUBW          832(SP), Z10, Z10
+	VPDPWSSD        Z13, Z10, Z9
+	VMOVDQU64       64(CX), Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(CX), Z13
+	VPSLLVW         halfShifts42<>+0(SB), Z13, Z13
+	VPANDD          bits45<>+0(SB), Z13, Z13
+	VPORD           Z13, Z10, Z10
+	VPSHUFB         q6kScales2<>+0(SB), Z8, Z13
+	VPSRAW          $0x08, Z13, Z13
+	VPMADDUBSW      128(DX), Z10, Z14
+	VPSUBW          384(SP), Z14, Z14
+	VPDPWSSD        Z13, Z14, Z11
+	VPMADDUBSW      128(SI), Z10, Z14
+	VPSUBW          640(SP), Z14, Z14
+	VPDPWSSD        Z13, Z14, Z12
+	VPMADDUBSW      128(BX), Z10, Z10
+	VPSUBW          896(SP), Z10, Z10
+	VPDPWSSD        Z13, Z10, Z9
+	VMOVDQU64       64(CX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(CX), Z13
+	VPSRLVW         halfShifts02<>+0(SB), Z13, Z13
+	VPANDD          bits45<>+0(SB), Z13, Z13
+	VPORD           Z13, Z10, Z10
+	VPSHUFB         q6kScales3<>+0(SB), Z8, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      192(DX), Z10, Z13
+	VPSUBW          448(SP), Z13, Z13
+	VPDPWSSD        Z8, Z13, Z11
+	VPMADDUBSW      192(SI), Z10, Z13
+	VPSUBW          704(SP), Z13, Z13
+	VPDPWSSD        Z8, Z13, Z12
+	VPMADDUBSW      192(BX), Z10, Z10
+	VPSUBW          960(SP), Z10, Z10
+	VPDPWSSD        Z8, Z10, Z9
+	VSHUFI64X2      $0x44, Z12, Z11, Z8
+	VSHUFI64X2      $0xee, Z12, Z11, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z5, Z10
+	VFMADD231PS     Z10, Z8, Z3
+	VEXTRACTI64X4   $0x01, Z9, Y6
+	VPADDD          Y6, Y9, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          128(SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y4
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, BX
+	DECQ            DI
+	JMP             dotQ6Kx2x3VNNI_loop
+
+dotQ6Kx2x3VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X5
+	VADDPS        X5, X1, X1
+	VMOVHLPS      X1, X1, X5
+	VADDPS        X5, X1, X1
+	VMOVSHDUP     X1, X5
+	VADDSS        X5, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VEXTRACTF32X4 $0x01, Y3, X5
+	VADDPS        X5, X3, X3
+	VMOVHLPS      X3, X3, X5
+	VADDPS        X5, X3, X3
+	VMOVSHDUP     X3, X5
+	VADDSS        X5, X3, X3
+	VMOVSS        X3, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X3
+	VADDPS        X3, X0, X0
+	VMOVHLPS      X0, X0, X3
+	VADDPS        X3, X0, X0
+	VMOVSHDUP     X0, X3
+	VADDSS        X3, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx2x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ6Kx2x4VNNI(SB), $1280-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), DI
+	LEAQ      (DI)(BX*1), BX
+	MOVQ      nb+32(FP), R8
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+
+dotQ6Kx2x4VNNI_loop:
+	TESTQ           R8, R8
+	JZ              dotQ6Kx2x4VNNI_end
+	VBROADCASTSS    288(DX), Z5
+	VMOVDQU32       256(DX), Y6
+	VBROADCASTSS    288(SI), Y7
+	VINSERTF64X4    $0x01, Y7, Z5, Z5
+	VINSERTI64X4    $0x01, 256(SI), Z6, Z6
+	VMOVUPS         Z5, (SP)
+	VMOVDQU64       Z6, 64(SP)
+	VBROADCASTSS    288(DI), Z5
+	VMOVDQU32       256(DI), Y7
+	VBROADCASTSS    288(BX), Y6
+	VINSERTF64X4    $0x01, Y6, Z5, Z5
+	VINSERTI64X4    $0x01, 256(BX), Z7, Z7
+	VMOVUPS         Z5, 128(SP)
+	VMOVDQU64       Z7, 192(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z5
+	VPMADDUBSW      (DX), Z5, Z8
+	VMOVDQU64       Z8, 256(SP)
+	VPMADDUBSW      64(DX), Z5, Z8
+	VMOVDQU64       Z8, 320(SP)
+	VPMADDUBSW      128(DX), Z5, Z8
+	VMOVDQU64       Z8, 384(SP)
+	VPMADDUBSW      192(DX), Z5, Z8
+	VMOVDQU64       Z8, 448(SP)
+	VPMADDUBSW      (SI), Z5, Z8
+	VMOVDQU64       Z8, 512(SP)
+	VPMADDUBSW      64(SI), Z5, Z8
+	VMOVDQU64       Z8, 576(SP)
+	VPMADDUBSW      128(SI), Z5, Z8
+	VMOVDQU64       Z8, 640(SP)
+	VPMADDUBSW      192(SI), Z5, Z8
+	VMOVDQU64       Z8, 704(SP)
+	VPMADDUBSW      (DI), Z5, Z8
+	VMOVDQU64       Z8, 768(SP)
+	VPMADDUBSW      64(DI), Z5, Z8
+	VMOVDQU64       Z8, 832(SP)
+	VPMADDUBSW      128(DI), Z5, Z8
+	VMOVDQU64       Z8, 896(SP)
+	VPMADDUBSW      192(DI), Z5, Z8
+	VMOVDQU64       Z8, 960(SP)
+	VPMADDUBSW      (BX), Z5, Z8
+	VMOVDQU64       Z8, 1024(SP)
+	VPMADDUBSW      64(BX), Z5, Z8
+	VMOVDQU64       Z8, 1088(SP)
+	VPMADDUBSW      128(BX), Z5, Z8
+	VMOVDQU64       Z8, 1152(SP)
+	VPMADDUBSW      192(BX), Z5, Z5
+	VMOVDQU64       Z5, 1216(SP)
+	VBROADCASTI32X4 192(AX), Z8
+	VPBROADCASTW    208(AX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (AX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(AX), Z10
+	VPSLLVW         halfShifts42<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales0<>+0(SB), Z8, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      (DX), Z9, Z11
+	VPSUBW          256(SP), Z11, Z11
+	VPMADDWD        Z10, Z11, Z11
+	VPMADDUBSW      (SI), Z9, Z12
+	VPSUBW          512(SP), Z12, Z12
+	VPMADDWD        Z10, Z12, Z12
+	VPMADDUBSW      (DI), Z9, Z13
+	VPSUBW          768(SP), Z13, Z13
+	VPMADDWD        Z10, Z13, Z13
+	VPMADDUBSW      (BX), Z9, Z9
+	VPSUBW          1024(SP), Z9, Z9
+	VPMADDWD        Z10, Z9, Z9
+	VMOVDQU64       (AX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 128(AX), Z14
+	VPSRLVW         halfShifts02<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z10, Z10
+	VPSHUFB         q6kScales1<>+0(SB), Z8, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      64(DX), Z10, Z15
+	VPSUBW          320(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z11
+	VPMADDUBSW      64(SI), Z10, Z15
+	VPSUBW          576(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z12
+	VPMADDUBSW      64(DI), Z10, Z15
+	VPSUBW          832(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      64(BX), Z10, Z10
+	VPSUBW          1088(SP), Z10, Z10
+	VPDPWSSD        Z14, Z10, Z9
+	VMOVDQU64       64(AX), Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(AX), Z14
+	VPSLLVW         halfShifts42<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z10, Z10
+	VPSHUFB         q6kScales2<>+0(SB), Z8, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      128(DX), Z10, Z15
+	VPSUBW          384(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z11
+	VPMADDUBSW      128(SI), Z10, Z15
+	VPSUBW          640(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z12
+	VPMADDUBSW      128(DI), Z10, Z15
+	VPSUBW          896(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      128(BX), Z10, Z10
+	VPSUBW          1152(SP), Z10, Z10
+	VPDPWSSD        Z14, Z10, Z9
+	VMOVDQU64       64(AX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(AX), Z14
+	VPSRLVW         halfShifts02<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z10, Z10
+	VPSHUFB         q6kScales3<>+0(SB), Z8, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      192(DX), Z10, Z14
+	VPSUBW          448(SP), Z14, Z14
+	VPDPWSSD        Z8, Z14, Z11
+	VPMADDUBSW      192(SI), Z10, Z14
+	VPSUBW          704(SP), Z14, Z14
+	VPDPWSSD        Z8, Z14, Z12
+	VPMADDUBSW      192(DI), Z10, Z14
+	VPSUBW          960(SP), Z14, Z14
+	VPDPWSSD        Z8, Z14, Z13
+	VPMADDUBSW      192(BX), Z10, Z10
+	VPSUBW          1216(SP), Z10, Z10
+	VPDPWSSD        Z8, Z10, Z9
+	VSHUFI64X2      $0x44, Z12, Z11, Z8
+	VSHUFI64X2      $0xee, Z12, Z11, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z5, Z10
+	VFMADD231PS     Z10, Z8, Z1
+	VSHUFI64X2      $0x44, Z9, Z13, Z8
+	VSHUFI64X2      $0xee, Z9, Z13, Z9
+	VPADDD          Z9, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          128(SP), Z5, Z5
+	VFMADD231PS     Z5, Z8, Z2
+	VBROADCASTI32X4 192(CX), Z8
+	VPBROADCASTW    208(CX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (CX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(CX), Z10
+	VPSLLVW         halfShifts42<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales0<>+0(SB), Z8, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      (DX), Z9, Z11
+	VPSUBW          256(SP), Z11, Z11
+	VPMADDWD        Z10, Z11, Z11
+	VPMADDUBSW      (SI), Z9, Z12
+	VPSUBW          512(SP), Z12, Z12
+	VPMADDWD        Z10, Z12, Z12
+	VPMADDUBSW      (DI), Z9, Z13
+	VPSUBW          768(SP), Z13, Z13
+	VPMADDWD        Z10, Z13, Z13
+	VPMADDUBSW      (BX), Z9, Z9
+	VPSUBW          1024(SP), Z9, Z9
+	VPMADDWD        Z10, Z9, Z9
+	VMOVDQU64       (CX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 128(CX), Z14
+	VPSRLVW         halfShifts02<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z10, Z10
+	VPSHUFB         q6kScales1<>+0(SB), Z8, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      64(DX), Z10, Z15
+	VPSUBW          320(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z11
+	VPMADDUBSW      64(SI), Z10, Z15
+	VPSUBW          576(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z12
+	VPMADDUBSW      64(DI), Z10, Z15
+	VPSUBW          832(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      64(BX), Z10, Z10
+	VPSUBW          1088(SP), Z10, Z10
+	VPDPWSSD        Z14, Z10, Z9
+	VMOVDQU64       64(CX), Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(CX), Z14
+	VPSLLVW         halfShifts42<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z10, Z10
+	VPSHUFB         q6kScales2<>+0(SB), Z8, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      128(DX), Z10, Z15
+	VPSUBW          384(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z11
+	VPMADDUBSW      128(SI), Z10, Z15
+	VPSUBW          640(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z12
+	VPMADDUBSW      128(DI), Z10, Z15
+	VPSUBW          896(SP), Z15, Z15
+	VPDPWSSD        Z14, Z15, Z13
+	VPMADDUBSW      128(BX), Z10, Z10
+	VPSUBW          1152(SP), Z10, Z10
+	VPDPWSSD        Z14, Z10, Z9
+	VMOVDQU64       64(CX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(CX), Z14
+	VPSRLVW         halfShifts02<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z10, Z10
+	VPSHUFB         q6kScales3<>+0(SB), Z8, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      192(DX), Z10, Z14
+	VPSUBW          448(SP), Z14, Z14
+	VPDPWSSD        Z8, Z14, Z11
+	VPMADDUBSW      192(SI), Z10, Z14
+	VPSUBW          704(SP), Z14, Z14
+	VPDPWSSD        Z8, Z14, Z12
+	VPMADDUBSW      192(DI), Z10, Z14
+	VPSUBW          960(SP), Z14, Z14
+	VPDPWSSD        Z8, Z14, Z13
+	VPMADDUBSW      192(BX), Z10, Z10
+	VPSUBW          1216(SP), Z10, Z10
+	VPDPWSSD        Z8, Z10, Z9
+	VSHUFI64X2      $0x44, Z12, Z11, Z8
+	VSHUFI64X2      $0xee, Z12, Z11, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z5, Z10
+	VFMADD231PS     Z10, Z8, Z3
+	VSHUFI64X2      $0x44, Z9, Z13, Z8
+	VSHUFI64X2      $0xee, Z9, Z13, Z9
+	VPADDD          Z9, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          128(SP), Z5, Z5
+	VFMADD231PS     Z5, Z8, Z4
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	ADDQ            $0x00000140, BX
+	DECQ            R8
+	JMP             dotQ6Kx2x4VNNI_loop
+
+dotQ6Kx2x4VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X5
+	VADDPS        X5, X1, X1
+	VMOVHLPS      X1, X1, X5
+	VADDPS        X5, X1, X1
+	VMOVSHDUP     X1, X5
+	VADDSS        X5, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VEXTRACTF32X4 $0x01, Y3, X5
+	VADDPS        X5, X3, X3
+	VMOVHLPS      X3, X3, X5
+	VADDPS        X5, X3, X3
+	VMOVSHDUP     X3, X5
+	VADDSS        X5, X3, X3
+	VMOVSS        X3, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X3
+	VADDPS        X3, X0, X0
+	VMOVHLPS      X0, X0, X3
+	VADDPS        X3, X0, X0
+	VMOVSHDUP     X0, X3
+	VADDSS        X3, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X2
+	VADDPS        X2, X4, X4
+	VMOVHLPS      X4, X4, X2
+	VADDPS        X2, X4, X4
+	VMOVSHDUP     X4, X2
+	VADDSS        X2, X4, X4
+	VMOVSS        X4, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx4x1VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ6Kx4x1VNNI(SB), NOSPLIT, $384-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	MOVQ      nb+32(FP), DI
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+
+dotQ6Kx4x1VNNI_loop:
+	TESTQ           DI, DI
+	JZ              dotQ6Kx4x1VNNI_end
+	VBROADCASTSS    288(SI), Z5
+	VMOVDQU32       256(SI), Y6
+	VMOVUPS         Z5, (SP)
+	VMOVDQU64       Z6, 64(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z5
+	VPMADDUBSW      (SI), Z5, Z7
+	VMOVDQU64       Z7, 128(SP)
+	VPMADDUBSW      64(SI), Z5, Z7
+	VMOVDQU64       Z7, 192(SP)
+	VPMADDUBSW      128(SI), Z5, Z7
+	VMOVDQU64       Z7, 256(SP)
+	VPMADDUBSW      192(SI), Z5, Z5
+	VMOVDQU64       Z5, 320(SP)
+	VBROADCASTI32X4 192(AX), Z7
+	VPBROADCASTW    208(AX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (AX), Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 128(AX), Z9
+	VPSLLVW         halfShifts42<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q6kScales0<>+0(SB), Z7, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      (SI), Z8, Z8
+	VPSUBW          128(SP), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VMOVDQU64       (AX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(AX), Z10
+	VPSRLVW         halfShifts02<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales1<>+0(SB), Z7, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      64(SI), Z9, Z9
+	VPSUBW          192(SP), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VMOVDQU64       64(AX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(AX), Z10
+	VPSLLVW         halfShifts42<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales2<>+0(SB), Z7, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      128(SI), Z9, Z9
+	VPSUBW          256(SP), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VMOVDQU64       64(AX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(AX), Z10
+	VPSRLVW         halfShifts02<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales3<>+0(SB), Z7, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      192(SI), Z9, Z9
+	VPSUBW          320(SP), Z9, Z9
+	VPDPWSSD        Z7, Z9, Z8
+	VEXTRACTI64X4   $0x01, Z8, Y6
+	VPADDD          Y6, Y8, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y1
+	VBROADCASTI32X4 192(DX), Z7
+	VPBROADCASTW    208(DX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (DX), Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 128(DX), Z9
+	VPSLLVW         halfShifts42<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q6kScales0<>+0(SB), Z7, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      (SI), Z8, Z8
+	VPSUBW          128(SP), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VMOVDQU64       (DX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(DX), Z10
+	VPSRLVW         halfShifts02<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales1<>+0(SB), Z7, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      64(SI), Z9, Z9
+	VPSUBW          192(SP), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VMOVDQU64       64(DX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(DX), Z10
+	VPSLLVW         halfShifts42<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales2<>+0(SB), Z7, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      128(SI), Z9, Z9
+	VPSUBW          256(SP), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VMOVDQU64       64(DX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(DX), Z10
+	VPSRLVW         halfShifts02<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales3<>+0(SB), Z7, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      192(SI), Z9, Z9
+	VPSUBW          320(SP), Z9, Z9
+	VPDPWSSD        Z7, Z9, Z8
+	VEXTRACTI64X4   $0x01, Z8, Y6
+	VPADDD          Y6, Y8, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y2
+	VBROADCASTI32X4 192(BX), Z7
+	VPBROADCASTW    208(BX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (BX), Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 128(BX), Z9
+	VPSLLVW         halfShifts42<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q6kScales0<>+0(SB), Z7, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      (SI), Z8, Z8
+	VPSUBW          128(SP), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VMOVDQU64       (BX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(BX), Z10
+	VPSRLVW         halfShifts02<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales1<>+0(SB), Z7, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      64(SI), Z9, Z9
+	VPSUBW          192(SP), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VMOVDQU64       64(BX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(BX), Z10
+	VPSLLVW         halfShifts42<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales2<>+0(SB), Z7, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      128(SI), Z9, Z9
+	VPSUBW          256(SP), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VMOVDQU64       64(BX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(BX), Z10
+	VPSRLVW         halfShifts02<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales3<>+0(SB), Z7, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      192(SI), Z9, Z9
+	VPSUBW          320(SP), Z9, Z9
+	VPDPWSSD        Z7, Z9, Z8
+	VEXTRACTI64X4   $0x01, Z8, Y6
+	VPADDD          Y6, Y8, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y3
+	VBROADCASTI32X4 192(CX), Z7
+	VPBROADCASTW    208(CX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (CX), Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 128(CX), Z9
+	VPSLLVW         halfShifts42<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q6kScales0<>+0(SB), Z7, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      (SI), Z8, Z8
+	VPSUBW          128(SP), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VMOVDQU64       (CX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(CX), Z10
+	VPSRLVW         halfShifts02<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales1<>+0(SB), Z7, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      64(SI), Z9, Z9
+	VPSUBW          192(SP), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VMOVDQU64       64(CX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(CX), Z10
+	VPSLLVW         halfShifts42<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales2<>+0(SB), Z7, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      128(SI), Z9, Z9
+	VPSUBW          256(SP), Z9, Z9
+	VPDPWSSD        Z10, Z9, Z8
+	VMOVDQU64       64(CX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(CX), Z10
+	VPSRLVW         halfShifts02<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales3<>+0(SB), Z7, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      192(SI), Z9, Z9
+	VPSUBW          320(SP), Z9, Z9
+	VPDPWSSD        Z7, Z9, Z8
+	VEXTRACTI64X4   $0x01, Z8, Y6
+	VPADDD          Y6, Y8, Y6
+	VCVTDQ2PS       Y6, Y6
+	VMULPS          (SP), Y5, Y5
+	VFMADD231PS     Y5, Y6, Y4
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, DX
+	ADDQ            $0x000000d2, BX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, SI
+	DECQ            DI
+	JMP             dotQ6Kx4x1VNNI_loop
+
+dotQ6Kx4x1VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 4(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 8(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx4x2VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ6Kx4x2VNNI(SB), $640-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), DI
+	MOVQ      nb+32(FP), R8
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+
+dotQ6Kx4x2VNNI_loop:
+	TESTQ           R8, R8
+	JZ              dotQ6Kx4x2VNNI_end
+	VBROADCASTSS    288(SI), Z5
+	VMOVDQU32       256(SI), Y6
+	VBROADCASTSS    288(DI), Y7
+	VINSERTF64X4    $0x01, Y7, Z5, Z5
+	VINSERTI64X4    $0x01, 256(DI), Z6, Z6
+	VMOVUPS         Z5, (SP)
+	VMOVDQU64       Z6, 64(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z5
+	VPMADDUBSW      (SI), Z5, Z7
+	VMOVDQU64       Z7, 128(SP)
+	VPMADDUBSW      64(SI), Z5, Z7
+	VMOVDQU64       Z7, 192(SP)
+	VPMADDUBSW      128(SI), Z5, Z7
+	VMOVDQU64       Z7, 256(SP)
+	VPMADDUBSW      192(SI), Z5, Z7
+	VMOVDQU64       Z7, 320(SP)
+	VPMADDUBSW      (DI), Z5, Z7
+	VMOVDQU64       Z7, 384(SP)
+	VPMADDUBSW      64(DI), Z5, Z7
+	VMOVDQU64       Z7, 448(SP)
+	VPMADDUBSW      128(DI), Z5, Z7
+	VMOVDQU64       Z7, 512(SP)
+	VPMADDUBSW      192(DI), Z5, Z5
+	VMOVDQU64       Z5, 576(SP)
+	VBROADCASTI32X4 192(AX), Z7
+	VPBROADCASTW    208(AX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (AX), Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 128(AX), Z9
+	VPSLLVW         halfShifts42<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q6kScales0<>+0(SB), Z7, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      (SI), Z8, Z10
+	VPSUBW          128(SP), Z10, Z10
+	VPMADDWD        Z9, Z10, Z10
+	VPMADDUBSW      (DI), Z8, Z8
+	VPSUBW          384(SP), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VMOVDQU64       (AX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(AX), Z11
+	VPSRLVW         halfShifts02<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales1<>+0(SB), Z7, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      64(SI), Z9, Z12
+	VPSUBW          192(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      64(DI), Z9, Z9
+	VPSUBW          448(SP), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VMOVDQU64       64(AX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(AX), Z11
+	VPSLLVW         halfShifts42<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales2<>+0(SB), Z7, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      128(SI), Z9, Z12
+	VPSUBW          256(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      128(DI), Z9, Z9
+	VPSUBW          512(SP), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VMOVDQU64       64(AX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(AX), Z11
+	VPSRLVW         halfShifts02<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales3<>+0(SB), Z7, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      192(SI), Z9, Z11
+	VPSUBW          320(SP), Z11, Z11
+	VPDPWSSD        Z7, Z11, Z10
+	VPMADDUBSW      192(DI), Z9, Z9
+	VPSUBW          576(SP), Z9, Z9
+	VPDPWSSD        Z7, Z9, Z8
+	VSHUFI64X2      $0x44, Z8, Z10, Z7
+	VSHUFI64X2      $0xee, Z8, Z10, Z8
+	VPADDD          Z8, Z7, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          (SP), Z5, Z5
+	VFMADD231PS     Z5, Z7, Z1
+	VBROADCASTI32X4 192(DX), Z7
+	VPBROADCASTW    208(DX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (DX), Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 128(DX), Z9
+	VPSLLVW         halfShifts42<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q6kScales0<>+0(SB), Z7, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      (SI), Z8, Z10
+	VPSUBW          128(SP), Z10, Z10
+	VPMADDWD        Z9, Z10, Z10
+	VPMADDUBSW      (DI), Z8, Z8
+	VPSUBW          384(SP), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VMOVDQU64       (DX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(DX), Z11
+	VPSRLVW         halfShifts02<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales1<>+0(SB), Z7, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      64(SI), Z9, Z12
+	VPSUBW          192(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      64(DI), Z9, Z9
+	VPSUBW          448(SP), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VMOVDQU64       64(DX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(DX), Z11
+	VPSLLVW         halfShifts42<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales2<>+0(SB), Z7, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      128(SI), Z9, Z12
+	VPSUBW          256(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      128(DI), Z9, Z9
+	VPSUBW          512(SP), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VMOVDQU64       64(DX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(DX), Z11
+	VPSRLVW         halfShifts02<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales3<>+0(SB), Z7, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      192(SI), Z9, Z11
+	VPSUBW          320(SP), Z11, Z11
+	VPDPWSSD        Z7, Z11, Z10
+	VPMADDUBSW      192(DI), Z9, Z9
+	VPSUBW          576(SP), Z9, Z9
+	VPDPWSSD        Z7, Z9, Z8
+	VSHUFI64X2      $0x44, Z8, Z10, Z7
+	VSHUFI64X2      $0xee, Z8, Z10, Z8
+	VPADDD          Z8, Z7, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          (SP), Z5, Z5
+	VFMADD231PS     Z5, Z7, Z2
+	VBROADCASTI32X4 192(BX), Z7
+	VPBROADCASTW    208(BX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (BX), Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 128(BX), Z9
+	VPSLLVW         halfShifts42<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q6kScales0<>+0(SB), Z7, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      (SI), Z8, Z10
+	VPSUBW          128(SP), Z10, Z10
+	VPMADDWD        Z9, Z10, Z10
+	VPMADDUBSW      (DI), Z8, Z8
+	VPSUBW          384(SP), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VMOVDQU64       (BX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(BX), Z11
+	VPSRLVW         halfShifts02<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales1<>+0(SB), Z7, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      64(SI), Z9, Z12
+	VPSUBW          192(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      64(DI), Z9, Z9
+	VPSUBW          448(SP), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VMOVDQU64       64(BX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(BX), Z11
+	VPSLLVW         halfShifts42<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales2<>+0(SB), Z7, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      128(SI), Z9, Z12
+	VPSUBW          256(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      128(DI), Z9, Z9
+	VPSUBW          512(SP), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VMOVDQU64       64(BX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(BX), Z11
+	VPSRLVW         halfShifts02<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales3<>+0(SB), Z7, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      192(SI), Z9, Z11
+	VPSUBW          320(SP), Z11, Z11
+	VPDPWSSD        Z7, Z11, Z10
+	VPMADDUBSW      192(DI), Z9, Z9
+	VPSUBW          576(SP), Z9, Z9
+	VPDPWSSD        Z7, Z9, Z8
+	VSHUFI64X2      $0x44, Z8, Z10, Z7
+	VSHUFI64X2      $0xee, Z8, Z10, Z8
+	VPADDD          Z8, Z7, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          (SP), Z5, Z5
+	VFMADD231PS     Z5, Z7, Z3
+	VBROADCASTI32X4 192(CX), Z7
+	VPBROADCASTW    208(CX), Y5
+	VCVTPH2PS       Y5, Z5
+	VMOVDQU64       (CX), Z8
+	VPANDD          Z0, Z8, Z8
+	VBROADCASTI64X4 128(CX), Z9
+	VPSLLVW         halfShifts42<>+0(SB), Z9, Z9
+	VPANDD          bits45<>+0(SB), Z9, Z9
+	VPORD           Z9, Z8, Z8
+	VPSHUFB         q6kScales0<>+0(SB), Z7, Z9
+	VPSRAW          $0x08, Z9, Z9
+	VPMADDUBSW      (SI), Z8, Z10
+	VPSUBW          128(SP), Z10, Z10
+	VPMADDWD        Z9, Z10, Z10
+	VPMADDUBSW      (DI), Z8, Z8
+	VPSUBW          384(SP), Z8, Z8
+	VPMADDWD        Z9, Z8, Z8
+	VMOVDQU64       (CX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(CX), Z11
+	VPSRLVW         halfShifts02<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales1<>+0(SB), Z7, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      64(SI), Z9, Z12
+	VPSUBW          192(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      64(DI), Z9, Z9
+	VPSUBW          448(SP), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VMOVDQU64       64(CX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(CX), Z11
+	VPSLLVW         halfShifts42<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales2<>+0(SB), Z7, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      128(SI), Z9, Z12
+	VPSUBW          256(SP), Z12, Z12
+	VPDPWSSD        Z11, Z12, Z10
+	VPMADDUBSW      128(DI), Z9, Z9
+	VPSUBW          512(SP), Z9, Z9
+	VPDPWSSD        Z11, Z9, Z8
+	VMOVDQU64       64(CX), Z9
+	VPSRLW          $0x04, Z9, Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 160(CX), Z11
+	VPSRLVW         halfShifts02<>+0(SB), Z11, Z11
+	VPANDD          bits45<>+0(SB), Z11, Z11
+	VPORD           Z11, Z9, Z9
+	VPSHUFB         q6kScales3<>+0(SB), Z7, Z7
+	VPSRAW          $0x08, Z7, Z7
+	VPMADDUBSW      192(SI), Z9, Z11
+	VPSUBW          320(SP), Z11, Z11
+	VPDPWSSD        Z7, Z11, Z10
+	VPMADDUBSW      192(DI), Z9, Z9
+	VPSUBW          576(SP), Z9, Z9
+	VPDPWSSD        Z7, Z9, Z8
+	VSHUFI64X2      $0x44, Z8, Z10, Z7
+	VSHUFI64X2      $0xee, Z8, Z10, Z8
+	VPADDD          Z8, Z7, Z7
+	VCVTDQ2PS       Z7, Z7
+	VMULPS          (SP), Z5, Z5
+	VFMADD231PS     Z5, Z7, Z4
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, DX
+	ADDQ            $0x000000d2, BX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	DECQ            R8
+	JMP             dotQ6Kx4x2VNNI_loop
+
+dotQ6Kx4x2VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X5
+	VADDPS        X5, X1, X1
+	VMOVHLPS      X1, X1, X5
+	VADDPS        X5, X1, X1
+	VMOVSHDUP     X1, X5
+	VADDSS        X5, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VEXTRACTF32X4 $0x01, Y2, X5
+	VADDPS        X5, X2, X2
+	VMOVHLPS      X2, X2, X5
+	VADDPS        X5, X2, X2
+	VMOVSHDUP     X2, X5
+	VADDSS        X5, X2, X2
+	VMOVSS        X2, 4(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y2
+	VEXTRACTF32X4 $0x01, Y3, X5
+	VADDPS        X5, X3, X3
+	VMOVHLPS      X3, X3, X5
+	VADDPS        X5, X3, X3
+	VMOVSHDUP     X3, X5
+	VADDSS        X5, X3, X3
+	VMOVSS        X3, 8(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y3
+	VEXTRACTF32X4 $0x01, Y4, X5
+	VADDPS        X5, X4, X4
+	VMOVHLPS      X4, X4, X5
+	VADDPS        X5, X4, X4
+	VMOVSHDUP     X4, X5
+	VADDSS        X5, X4, X4
+	VMOVSS        X4, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx4x3VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ6Kx4x3VNNI(SB), $1024-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), DI
+	MOVQ      nb+32(FP), R9
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+
+dotQ6Kx4x3VNNI_loop:
+	TESTQ           R9, R9
+	JZ              dotQ6Kx4x3VNNI_end
+	VBROADCASTSS    288(SI), Z9
+	VMOVDQU32       256(SI), Y10
+	VBROADCASTSS    288(R8), Y11
+	VINSERTF64X4    $0x01, Y11, Z9, Z9
+	VINSERTI64X4    $0x01, 256(R8), Z10, Z10
+	VMOVUPS         Z9, (SP)
+	VMOVDQU64       Z10, 64(SP)
+	VBROADCASTSS    288(DI), Z9
+	VMOVDQU32       256(DI), Y11
+	VMOVUPS         Z9, 128(SP)
+	VMOVDQU64       Z11, 192(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z9
+	VPMADDUBSW      (SI), Z9, Z12
+	VMOVDQU64       Z12, 256(SP)
+	VPMADDUBSW      64(SI), Z9, Z12
+	VMOVDQU64       Z12, 320(SP)
+	VPMADDUBSW      128(SI), Z9, Z12
+	VMOVDQU64       Z12, 384(SP)
+	VPMADDUBSW      192(SI), Z9, Z12
+	VMOVDQU64       Z12, 448(SP)
+	VPMADDUBSW      (R8), Z9, Z12
+	VMOVDQU64       Z12, 512(SP)
+	VPMADDUBSW      64(R8), Z9, Z12
+	VMOVDQU64       Z12, 576(SP)
+	VPMADDUBSW      128(R8), Z9, Z12
+	VMOVDQU64       Z12, 640(SP)
+	VPMADDUBSW      192(R8), Z9, Z12
+	VMOVDQU64       Z12, 704(SP)
+	VPMADDUBSW      (DI), Z9, Z12
+	VMOVDQU64       Z12, 768(SP)
+	VPMADDUBSW      64(DI), Z9, Z12
+	VMOVDQU64       Z12, 832(SP)
+	VPMADDUBSW      128(DI), Z9, Z12
+	VMOVDQU64       Z12, 896(SP)
+	VPMADDUBSW      192(DI), Z9, Z9
+	VMOVDQU64       Z9, 960(SP)
+	VBROADCASTI32X4 192(AX), Z12
+	VPBROADCASTW    208(AX), Y9
+	VCVTPH2PS       Y9, Z9
+	VMOVDQU64       (AX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(AX), Z14
+	VPSLLVW         halfShifts42<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q6kScales0<>+0(SB), Z12, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      (SI), Z13, Z15
+	VPSUBW          256(SP), Z15, Z15
+	VPMADDWD        Z14, Z15, Z15
+	VPMADDUBSW      (R8), Z13, Z16
+	VPSUBW          512(SP), Z16, Z16
+	VPMADDWD        Z14, Z16, Z16
+	VPMADDUBSW      (DI), Z13, Z13
+	VPSUBW          768(SP), Z13, Z13
+	VPMADDWD        Z14, Z13, Z13
+	VMOVDQU64       (AX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 128(AX), Z17
+	VPSRLVW         halfShifts02<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales1<>+0(SB), Z12, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      64(SI), Z14, Z18
+	VPSUBW          320(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      64(R8), Z14, Z18
+	VPSUBW          576(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      64(DI), Z14, Z14
+	VPSUBW          832(SP), Z14, Z14
+	VPDPWSSD        Z17, Z14, Z13
+	VMOVDQU64       64(AX), Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(AX), Z17
+	VPSLLVW         halfShifts42<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales2<>+0(SB), Z12, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      128(SI), Z14, Z18
+	VPSUBW          384(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      128(R8), Z14, Z18
+	VPSUBW          640(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      128(DI), Z14, Z14
+	VPSUBW          896(SP), Z14, Z14
+	VPDPWSSD        Z17, Z14, Z13
+	VMOVDQU64       64(AX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(AX), Z17
+	VPSRLVW         halfShifts02<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales3<>+0(SB), Z12, Z12
+	VPSRAW          $0x08, Z12, Z12
+	VPMADDUBSW      192(SI), Z14, Z17
+	VPSUBW          448(SP), Z17, Z17
+	VPDPWSSD        Z12, Z17, Z15
+	VPMADDUBSW      192(R8), Z14, Z17
+	VPSUBW          704(SP), Z17, Z17
+	VPDPWSSD        Z12, Z17, Z16
+	VPMADDUBSW      192(DI), Z14, Z14
+	VPSUBW          960(SP), Z14, Z14
+	VPDPWSSD        Z12, Z14, Z13
+	VSHUFI64X2      $0x44, Z16, Z15, Z12
+	VSHUFI64X2      $0xee, Z16, Z15, Z14
+	VPADDD          Z14, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z9, Z14
+	VFMADD231PS     Z14, Z12, Z1
+	VEXTRACTI64X4   $0x01, Z13, Y10
+	VPADDD          Y10, Y13, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y9, Y9
+	VFMADD231PS     Y9, Y10, Y2
+	VBROADCASTI32X4 192(DX), Z12
+	VPBROADCASTW    208(DX), Y9
+	VCVTPH2PS       Y9, Z9
+	VMOVDQU64       (DX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(DX), Z14
+	VPSLLVW         halfShifts42<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q6kScales0<>+0(SB), Z12, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      (SI), Z13, Z15
+	VPSUBW          256(SP), Z15, Z15
+	VPMADDWD        Z14, Z15, Z15
+	VPMADDUBSW      (R8), Z13, Z16
+	VPSUBW          512(SP), Z16, Z16
+	VPMADDWD        Z14, Z16, Z16
+	VPMADDUBSW      (DI), Z13, Z13
+	VPSUBW          768(SP), Z13, Z13
+	VPMADDWD        Z14, Z13, Z13
+	VMOVDQU64       (DX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 128(DX), Z17
+	VPSRLVW         halfShifts02<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales1<>+0(SB), Z12, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      64(SI), Z14, Z18
+	VPSUBW          320(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      64(R8), Z14, Z18
+	VPSUBW          576(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      64(DI), Z14, Z14
+	VPSUBW          832(SP), Z14, Z14
+	VPDPWSSD        Z17, Z14, Z13
+	VMOVDQU64       64(DX), Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(DX), Z17
+	VPSLLVW         halfShifts42<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales2<>+0(SB), Z12, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      128(SI), Z14, Z18
+	VPSUBW          384(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      128(R8), Z14, Z18
+	VPSUBW          640(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      128(DI), Z14, Z14
+	VPSUBW          896(SP), Z14, Z14
+	VPDPWSSD        Z17, Z14, Z13
+	VMOVDQU64       64(DX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(DX), Z17
+	VPSRLVW         halfShifts02<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales3<>+0(SB), Z12, Z12
+	VPSRAW          $0x08, Z12, Z12
+	VPMADDUBSW      192(SI), Z14, Z17
+	VPSUBW          448(SP), Z17, Z17
+	VPDPWSSD        Z12, Z17, Z15
+	VPMADDUBSW      192(R8), Z14, Z17
+	VPSUBW          704(SP), Z17, Z17
+	VPDPWSSD        Z12, Z17, Z16
+	VPMADDUBSW      192(DI), Z14, Z14
+	VPSUBW          960(SP), Z14, Z14
+	VPDPWSSD        Z12, Z14, Z13
+	VSHUFI64X2      $0x44, Z16, Z15, Z12
+	VSHUFI64X2      $0xee, Z16, Z15, Z14
+	VPADDD          Z14, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z9, Z14
+	VFMADD231PS     Z14, Z12, Z3
+	VEXTRACTI64X4   $0x01, Z13, Y10
+	VPADDD          Y10, Y13, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y9, Y9
+	VFMADD231PS     Y9, Y10, Y4
+	VBROADCASTI32X4 192(BX), Z12
+	VPBROADCASTW    208(BX), Y9
+	VCVTPH2PS       Y9, Z9
+	VMOVDQU64       (BX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(BX), Z14
+	VPSLLVW         halfShifts42<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q6kScales0<>+0(SB), Z12, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      (SI), Z13, Z15
+	VPSUBW          256(SP), Z15, Z15
+	VPMADDWD        Z14, Z15, Z15
+	VPMADDUBSW      (R8), Z13, Z16
+	VPSUBW          512(SP), Z16, Z16
+	VPMADDWD        Z14, Z16, Z16
+	VPMADDUBSW      (DI), Z13, Z13
+	VPSUBW          768(SP), Z13, Z13
+	VPMADDWD        Z14, Z13, Z13
+	VMOVDQU64       (BX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 128(BX), Z17
+	VPSRLVW         halfShifts02<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales1<>+0(SB), Z12, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      64(SI), Z14, Z18
+	VPSUBW          320(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      64(R8), Z14, Z18
+	VPSUBW          576(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      64(DI), Z14, Z14
+	VPSUBW          832(SP), Z14, Z14
+	VPDPWSSD        Z17, Z14, Z13
+	VMOVDQU64       64(BX), Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(BX), Z17
+	VPSLLVW         halfShifts42<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales2<>+0(SB), Z12, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      128(SI), Z14, Z18
+	VPSUBW          384(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      128(R8), Z14, Z18
+	VPSUBW          640(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      128(DI), Z14, Z14
+	VPSUBW          896(SP), Z14, Z14
+	VPDPWSSD        Z17, Z14, Z13
+	VMOVDQU64       64(BX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(BX), Z17
+	VPSRLVW         halfShifts02<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales3<>+0(SB), Z12, Z12
+	VPSRAW          $0x08, Z12, Z12
+	VPMADDUBSW      192(SI), Z14, Z17
+	VPSUBW          448(SP), Z17, Z17
+	VPDPWSSD        Z12, Z17, Z15
+	VPMADDUBSW      192(R8), Z14, Z17
+	VPSUBW          704(SP), Z17, Z17
+	VPDPWSSD        Z12, Z17, Z16
+	VPMADDUBSW      192(DI), Z14, Z14
+	VPSUBW          960(SP), Z14, Z14
+	VPDPWSSD        Z12, Z14, Z13
+	VSHUFI64X2      $0x44, Z16, Z15, Z12
+	VSHUFI64X2      $0xee, Z16, Z15, Z14
+	VPADDD          Z14, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z9, Z14
+	VFMADD231PS     Z14, Z12, Z5
+	VEXTRACTI64X4   $0x01, Z13, Y10
+	VPADDD          Y10, Y13, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y9, Y9
+	VFMADD231PS     Y9, Y10, Y6
+	VBROADCASTI32X4 192(CX), Z12
+	VPBROADCASTW    208(CX), Y9
+	VCVTPH2PS       Y9, Z9
+	VMOVDQU64       (CX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(CX), Z14
+	VPSLLVW         halfShifts42<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q6kScales0<>+0(SB), Z12, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      (SI), Z13, Z15
+	VPSUBW          256(SP), Z15, Z15
+	VPMADDWD        Z14, Z15, Z15
+	VPMADDUBSW      (R8), Z13, Z16
+	VPSUBW          512(SP), Z16, Z16
+	VPMADDWD        Z14, Z16, Z16
+	VPMADDUBSW      (DI), Z13, Z13
+	VPSUBW          768(SP), Z13, Z13
+	VPMADDWD        Z14, Z13, Z13
+	VMOVDQU64       (CX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 128(CX), Z17
+	VPSRLVW         halfShifts02<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales1<>+0(SB), Z12, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      64(SI), Z14, Z18
+	VPSUBW          320(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      64(R8), Z14, Z18
+	VPSUBW          576(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      64(DI), Z14, Z14
+	VPSUBW          832(SP), Z14, Z14
+	VPDPWSSD        Z17, Z14, Z13
+	VMOVDQU64       64(CX), Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(CX), Z17
+	VPSLLVW         halfShifts42<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales2<>+0(SB), Z12, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      128(SI), Z14, Z18
+	VPSUBW          384(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z15
+	VPMADDUBSW      128(R8), Z14, Z18
+	VPSUBW          640(SP), Z18, Z18
+	VPDPWSSD        Z17, Z18, Z16
+	VPMADDUBSW      128(DI), Z14, Z14
+	VPSUBW          896(SP), Z14, Z14
+	VPDPWSSD        Z17, Z14, Z13
+	VMOVDQU64       64(CX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(CX), Z17
+	VPSRLVW         halfShifts02<>+0(SB), Z17, Z17
+	VPANDD          bits45<>+0(SB), Z17, Z17
+	VPORD           Z17, Z14, Z14
+	VPSHUFB         q6kScales3<>+0(SB), Z12, Z12
+	VPSRAW          $0x08, Z12, Z12
+	VPMADDUBSW      192(SI), Z14, Z17
+	VPSUBW          448(SP), Z17, Z17
+	VPDPWSSD        Z12, Z17, Z15
+	VPMADDUBSW      192(R8), Z14, Z17
+	VPSUBW          704(SP), Z17, Z17
+	VPDPWSSD        Z12, Z17, Z16
+	VPMADDUBSW      192(DI), Z14, Z14
+	VPSUBW          960(SP), Z14, Z14
+	VPDPWSSD        Z12, Z14, Z13
+	VSHUFI64X2      $0x44, Z16, Z15, Z12
+	VSHUFI64X2      $0xee, Z16, Z15, Z14
+	VPADDD          Z14, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z9, Z14
+	VFMADD231PS     Z14, Z12, Z7
+	VEXTRACTI64X4   $0x01, Z13, Y10
+	VPADDD          Y10, Y13, Y10
+	VCVTDQ2PS       Y10, Y10
+	VMULPS          128(SP), Y9, Y9
+	VFMADD231PS     Y9, Y10, Y8
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, DX
+	ADDQ            $0x000000d2, BX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, DI
+	DECQ            R9
+	JMP             dotQ6Kx4x3VNNI_loop
+
+dotQ6Kx4x3VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X9
+	VADDPS        X9, X1, X1
+	VMOVHLPS      X1, X1, X9
+	VADDPS        X9, X1, X1
+	VMOVSHDUP     X1, X9
+	VADDSS        X9, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VEXTRACTF32X4 $0x01, Y3, X9
+	VADDPS        X9, X3, X3
+	VMOVHLPS      X3, X3, X9
+	VADDPS        X9, X3, X3
+	VMOVSHDUP     X3, X9
+	VADDSS        X9, X3, X3
+	VMOVSS        X3, 4(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y3
+	VEXTRACTF32X4 $0x01, Y5, X9
+	VADDPS        X9, X5, X5
+	VMOVHLPS      X5, X5, X9
+	VADDPS        X9, X5, X5
+	VMOVSHDUP     X5, X9
+	VADDSS        X9, X5, X5
+	VMOVSS        X5, 8(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y5
+	VEXTRACTF32X4 $0x01, Y7, X9
+	VADDPS        X9, X7, X7
+	VMOVHLPS      X7, X7, X9
+	VADDPS        X9, X7, X7
+	VMOVSHDUP     X7, X9
+	VADDSS        X9, X7, X7
+	VMOVSS        X7, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X7
+	VADDPS        X7, X0, X0
+	VMOVHLPS      X0, X0, X7
+	VADDPS        X7, X0, X0
+	VMOVSHDUP     X0, X7
+	VADDSS        X7, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 8(AX)
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 8(AX)
+	VEXTRACTF32X4 $0x01, Y8, X0
+	VADDPS        X0, X8, X8
+	VMOVHLPS      X8, X8, X0
+	VADDPS        X0, X8, X8
+	VMOVSHDUP     X8, X0
+	VADDSS        X0, X8, X8
+	VMOVSS        X8, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx4x4VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ6Kx4x4VNNI(SB), $1280-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), R9
+	LEAQ      (R9)(DI*1), DI
+	MOVQ      nb+32(FP), R10
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+
+dotQ6Kx4x4VNNI_loop:
+	TESTQ           R10, R10
+	JZ              dotQ6Kx4x4VNNI_end
+	VBROADCASTSS    288(SI), Z9
+	VMOVDQU32       256(SI), Y10
+	VBROADCASTSS    288(R8), Y11
+	VINSERTF64X4    $0x01, Y11, Z9, Z9
+	VINSERTI64X4    $0x01, 256(R8), Z10, Z10
+	VMOVUPS         Z9, (SP)
+	VMOVDQU64       Z10, 64(SP)
+	VBROADCASTSS    288(R9), Z9
+	VMOVDQU32       256(R9), Y11
+	VBROADCASTSS    288(DI), Y10
+	VINSERTF64X4    $0x01, Y10, Z9, Z9
+	VINSERTI64X4    $0x01, 256(DI), Z11, Z11
+	VMOVUPS         Z9, 128(SP)
+	VMOVDQU64       Z11, 192(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z9
+	VPMADDUBSW      (SI), Z9, Z12
+	VMOVDQU64       Z12, 256(SP)
+	VPMADDUBSW      64(SI), Z9, Z12
+	VMOVDQU64       Z12, 320(SP)
+	VPMADDUBSW      128(SI), Z9, Z12
+	VMOVDQU64       Z12, 384(SP)
+	VPMADDUBSW      192(SI), Z9, Z12
+	VMOVDQU64       Z12, 448(SP)
+	VPMADDUBSW      (R8), Z9, Z12
+	VMOVDQU64       Z12, 512(SP)
+	VPMADDUBSW      64(R8), Z9, Z12
+	VMOVDQU64       Z12, 576(SP)
+	VPMADDUBSW      128(R8), Z9, Z12
+	VMOVDQU64       Z12, 640(SP)
+	VPMADDUBSW      192(R8), Z9, Z12
+	VMOVDQU64       Z12, 704(SP)
+	VPMADDUBSW      (R9), Z9, Z12
+	VMOVDQU64       Z12, 768(SP)
+	VPMADDUBSW      64(R9), Z9, Z12
+	VMOVDQU64       Z12, 832(SP)
+	VPMADDUBSW      128(R9), Z9, Z12
+	VMOVDQU64       Z12, 896(SP)
+	VPMADDUBSW      192(R9), Z9, Z12
+	VMOVDQU64       Z12, 960(SP)
+	VPMADDUBSW      (DI), Z9, Z12
+	VMOVDQU64       Z12, 1024(SP)
+	VPMADDUBSW      64(DI), Z9, Z12
+	VMOVDQU64       Z12, 1088(SP)
+	VPMADDUBSW      128(DI), Z9, Z12
+	VMOVDQU64       Z12, 1152(SP)
+	VPMADDUBSW      192(DI), Z9, Z9
+	VMOVDQU64       Z9, 1216(SP)
+	VBROADCASTI32X4 192(AX), Z12
+	VPBROADCASTW    208(AX), Y9
+	VCVTPH2PS       Y9, Z9
+	VMOVDQU64       (AX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(AX), Z14
+	VPSLLVW         halfShifts42<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q6kScales0<>+0(SB), Z12, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      (SI), Z13, Z15
+	VPSUBW          256(SP), Z15, Z15
+	VPMADDWD        Z14, Z15, Z15
+	VPMADDUBSW      (R8), Z13, Z16
+	VPSUBW          512(SP), Z16, Z16
+	VPMADDWD        Z14, Z16, Z16
+	VPMADDUBSW      (R9), Z13, Z17
+	VPSUBW          768(SP), Z17, Z17
+	VPMADDWD        Z14, Z17, Z17
+	VPMADDUBSW      (DI), Z13, Z13
+	VPSUBW          1024(SP), Z13, Z13
+	VPMADDWD        Z14, Z13, Z13
+	VMOVDQU64       (AX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 128(AX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales1<>+0(SB), Z12, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      64(SI), Z14, Z19
+	VPSUBW          320(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      64(R8), Z14, Z19
+	VPSUBW          576(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      64(R9), Z14, Z19
+	VPSUBW          832(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      64(DI), Z14, Z14
+	VPSUBW          1088(SP), Z14, Z14
+	VPDPWSSD        Z18, Z14, Z13
+	VMOVDQU64       64(AX), Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(AX), Z18
+	VPSLLVW         halfShifts42<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales2<>+0(SB), Z12, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      128(SI), Z14, Z19
+	VPSUBW          384(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      128(R8), Z14, Z19
+	VPSUBW          640(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      128(R9), Z14, Z19
+	VPSUBW          896(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      128(DI), Z14, Z14
+	VPSUBW          1152(SP), Z14, Z14
+	VPDPWSSD        Z18, Z14, Z13
+	VMOVDQU64       64(AX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(AX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales3<>+0(SB), Z12, Z12
+	VPSRAW          $0x08, Z12, Z12
+	VPMADDUBSW      192(SI), Z14, Z18
+	VPSUBW          448(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z15
+	VPMADDUBSW      192(R8), Z14, Z18
+	VPSUBW          704(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z16
+	VPMADDUBSW      192(R9), Z14, Z18
+	VPSUBW          960(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z17
+	VPMADDUBSW      192(DI), Z14, Z14
+	VPSUBW          1216(SP), Z14, Z14
+	VPDPWSSD        Z12, Z14, Z13
+	VSHUFI64X2      $0x44, Z16, Z15, Z12
+	VSHUFI64X2      $0xee, Z16, Z15, Z14
+	VPADDD          Z14, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z9, Z14
+	VFMADD231PS     Z14, Z12, Z1
+	VSHUFI64X2      $0x44, Z13, Z17, Z12
+	VSHUFI64X2      $0xee, Z13, Z17, Z13
+	VPADDD          Z13, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z9, Z9
+	VFMADD231PS     Z9, Z12, Z2
+	VBROADCASTI32X4 192(DX), Z12
+	VPBROADCASTW    208(DX), Y9
+	VCVTPH2PS       Y9, Z9
+	VMOVDQU64       (DX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(DX), Z14
+	VPSLLVW         halfShifts42<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q6kScales0<>+0(SB), Z12, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      (SI), Z13, Z15
+	VPSUBW          256(SP), Z15, Z15
+	VPMADDWD        Z14, Z15, Z15
+	VPMADDUBSW      (R8), Z13, Z16
+	VPSUBW          512(SP), Z16, Z16
+	VPMADDWD        Z14, Z16, Z16
+	VPMADDUBSW      (R9), Z13, Z17
+	VPSUBW          768(SP), Z17, Z17
+	VPMADDWD        Z14, Z17, Z17
+	VPMADDUBSW      (DI), Z13, Z13
+	VPSUBW          1024(SP), Z13, Z13
+	VPMADDWD        Z14, Z13, Z13
+	VMOVDQU64       (DX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 128(DX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales1<>+0(SB), Z12, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      64(SI), Z14, Z19
+	VPSUBW          320(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      64(R8), Z14, Z19
+	VPSUBW          576(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      64(R9), Z14, Z19
+	VPSUBW          832(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      64(DI), Z14, Z14
+	VPSUBW          1088(SP), Z14, Z14
+	VPDPWSSD        Z18, Z14, Z13
+	VMOVDQU64       64(DX), Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(DX), Z18
+	VPSLLVW         halfShifts42<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales2<>+0(SB), Z12, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      128(SI), Z14, Z19
+	VPSUBW          384(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      128(R8), Z14, Z19
+	VPSUBW          640(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      128(R9), Z14, Z19
+	VPSUBW          896(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      128(DI), Z14, Z14
+	VPSUBW          1152(SP), Z14, Z14
+	VPDPWSSD        Z18, Z14, Z13
+	VMOVDQU64       64(DX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(DX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales3<>+0(SB), Z12, Z12
+	VPSRAW          $0x08, Z12, Z12
+	VPMADDUBSW      192(SI), Z14, Z18
+	VPSUBW          448(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z15
+	VPMADDUBSW      192(R8), Z14, Z18
+	VPSUBW          704(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z16
+	VPMADDUBSW      192(R9), Z14, Z18
+	VPSUBW          960(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z17
+	VPMADDUBSW      192(DI), Z14, Z14
+	VPSUBW          1216(SP), Z14, Z14
+	VPDPWSSD        Z12, Z14, Z13
+	VSHUFI64X2      $0x44, Z16, Z15, Z12
+	VSHUFI64X2      $0xee, Z16, Z15, Z14
+	VPADDD          Z14, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z9, Z14
+	VFMADD231PS     Z14, Z12, Z3
+	VSHUFI64X2      $0x44, Z13, Z17, Z12
+	VSHUFI64X2      $0xee, Z13, Z17, Z13
+	VPADDD          Z13, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z9, Z9
+	VFMADD231PS     Z9, Z12, Z4
+	VBROADCASTI32X4 192(BX), Z12
+	VPBROADCASTW    208(BX), Y9
+	VCVTPH2PS       Y9, Z9
+	VMOVDQU64       (BX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(BX), Z14
+	VPSLLVW         halfShifts42<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q6kScales0<>+0(SB), Z12, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      (SI), Z13, Z15
+	VPSUBW          256(SP), Z15, Z15
+	VPMADDWD        Z14, Z15, Z15
+	VPMADDUBSW      (R8), Z13, Z16
+	VPSUBW          512(SP), Z16, Z16
+	VPMADDWD        Z14, Z16, Z16
+	VPMADDUBSW      (R9), Z13, Z17
+	VPSUBW          768(SP), Z17, Z17
+	VPMADDWD        Z14, Z17, Z17
+	VPMADDUBSW      (DI), Z13, Z13
+	VPSUBW          1024(SP), Z13, Z13
+	VPMADDWD        Z14, Z13, Z13
+	VMOVDQU64       (BX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 128(BX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales1<>+0(SB), Z12, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      64(SI), Z14, Z19
+	VPSUBW          320(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      64(R8), Z14, Z19
+	VPSUBW          576(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      64(R9), Z14, Z19
+	VPSUBW          832(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      64(DI), Z14, Z14
+	VPSUBW          1088(SP), Z14, Z14
+	VPDPWSSD        Z18, Z14, Z13
+	VMOVDQU64       64(BX), Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(BX), Z18
+	VPSLLVW         halfShifts42<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales2<>+0(SB), Z12, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      128(SI), Z14, Z19
+	VPSUBW          384(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      128(R8), Z14, Z19
+	VPSUBW          640(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      128(R9), Z14, Z19
+	VPSUBW          896(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      128(DI), Z14, Z14
+	VPSUBW          1152(SP), Z14, Z14
+	VPDPWSSD        Z18, Z14, Z13
+	VMOVDQU64       64(BX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(BX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales3<>+0(SB), Z12, Z12
+	VPSRAW          $0x08, Z12, Z12
+	VPMADDUBSW      192(SI), Z14, Z18
+	VPSUBW          448(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z15
+	VPMADDUBSW      192(R8), Z14, Z18
+	VPSUBW          704(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z16
+	VPMADDUBSW      192(R9), Z14, Z18
+	VPSUBW          960(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z17
+	VPMADDUBSW      192(DI), Z14, Z14
+	VPSUBW          1216(SP), Z14, Z14
+	VPDPWSSD        Z12, Z14, Z13
+	VSHUFI64X2      $0x44, Z16, Z15, Z12
+	VSHUFI64X2      $0xee, Z16, Z15, Z14
+	VPADDD          Z14, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z9, Z14
+	VFMADD231PS     Z14, Z12, Z5
+	VSHUFI64X2      $0x44, Z13, Z17, Z12
+	VSHUFI64X2      $0xee, Z13, Z17, Z13
+	VPADDD          Z13, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z9, Z9
+	VFMADD231PS     Z9, Z12, Z6
+	VBROADCASTI32X4 192(CX), Z12
+	VPBROADCASTW    208(CX), Y9
+	VCVTPH2PS       Y9, Z9
+	VMOVDQU64       (CX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(CX), Z14
+	VPSLLVW         halfShifts42<>+0(SB), Z14, Z14
+	VPANDD          bits45<>+0(SB), Z14, Z14
+	VPORD           Z14, Z13, Z13
+	VPSHUFB         q6kScales0<>+0(SB), Z12, Z14
+	VPSRAW          $0x08, Z14, Z14
+	VPMADDUBSW      (SI), Z13, Z15
+	VPSUBW          256(SP), Z15, Z15
+	VPMADDWD        Z14, Z15, Z15
+	VPMADDUBSW      (R8), Z13, Z16
+	VPSUBW          512(SP), Z16, Z16
+	VPMADDWD        Z14, Z16, Z16
+	VPMADDUBSW      (R9), Z13, Z17
+	VPSUBW          768(SP), Z17, Z17
+	VPMADDWD        Z14, Z17, Z17
+	VPMADDUBSW      (DI), Z13, Z13
+	VPSUBW          1024(SP), Z13, Z13
+	VPMADDWD        Z14, Z13, Z13
+	VMOVDQU64       (CX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 128(CX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales1<>+0(SB), Z12, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      64(SI), Z14, Z19
+	VPSUBW          320(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      64(R8), Z14, Z19
+	VPSUBW          576(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      64(R9), Z14, Z19
+	VPSUBW          832(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      64(DI), Z14, Z14
+	VPSUBW          1088(SP), Z14, Z14
+	VPDPWSSD        Z18, Z14, Z13
+	VMOVDQU64       64(CX), Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(CX), Z18
+	VPSLLVW         halfShifts42<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales2<>+0(SB), Z12, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      128(SI), Z14, Z19
+	VPSUBW          384(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      128(R8), Z14, Z19
+	VPSUBW          640(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      128(R9), Z14, Z19
+	VPSUBW          896(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      128(DI), Z14, Z14
+	VPSUBW          1152(SP), Z14, Z14
+	VPDPWSSD        Z18, Z14, Z13
+	VMOVDQU64       64(CX), Z14
+	VPSRLW          $0x04, Z14, Z14
+	VPANDD          Z0, Z14, Z14
+	VBROADCASTI64X4 160(CX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z14, Z14
+	VPSHUFB         q6kScales3<>+0(SB), Z12, Z12
+	VPSRAW          $0x08, Z12, Z12
+	VPMADDUBSW      192(SI), Z14, Z18
+	VPSUBW          448(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z15
+	VPMADDUBSW      192(R8), Z14, Z18
+	VPSUBW          704(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z16
+	VPMADDUBSW      192(R9), Z14, Z18
+	VPSUBW          960(SP), Z18, Z18
+	VPDPWSSD        Z12, Z18, Z17
+	VPMADDUBSW      192(DI), Z14, Z14
+	VPSUBW          1216(SP), Z14, Z14
+	VPDPWSSD        Z12, Z14, Z13
+	VSHUFI64X2      $0x44, Z16, Z15, Z12
+	VSHUFI64X2      $0xee, Z16, Z15, Z14
+	VPADDD          Z14, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          (SP), Z9, Z14
+	VFMADD231PS     Z14, Z12, Z7
+	VSHUFI64X2      $0x44, Z13, Z17, Z12
+	VSHUFI64X2      $0xee, Z13, Z17, Z13
+	VPADDD          Z13, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS          128(SP), Z9, Z9
+	VFMADD231PS     Z9, Z12, Z8
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, DX
+	ADDQ            $0x000000d2, BX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, R9
+	ADDQ            $0x00000140, DI
+	DECQ            R10
+	JMP             dotQ6Kx4x4VNNI_loop
+
+dotQ6Kx4x4VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X9
+	VADDPS        X9, X1, X1
+	VMOVHLPS      X1, X1, X9
+	VADDPS        X9, X1, X1
+	VMOVSHDUP     X1, X9
+	VADDSS        X9, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VEXTRACTF32X4 $0x01, Y3, X9
+	VADDPS        X9, X3, X3
+	VMOVHLPS      X3, X3, X9
+	VADDPS        X9, X3, X3
+	VMOVSHDUP     X3, X9
+	VADDSS        X9, X3, X3
+	VMOVSS        X3, 4(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y3
+	VEXTRACTF32X4 $0x01, Y5, X9
+	VADDPS        X9, X5, X5
+	VMOVHLPS      X5, X5, X9
+	VADDPS        X9, X5, X5
+	VMOVSHDUP     X5, X9
+	VADDSS        X9, X5, X5
+	VMOVSS        X5, 8(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y5
+	VEXTRACTF32X4 $0x01, Y7, X9
+	VADDPS        X9, X7, X7
+	VMOVHLPS      X7, X7, X9
+	VADDPS        X9, X7, X7
+	VMOVSHDUP     X7, X9
+	VADDSS        X9, X7, X7
+	VMOVSS        X7, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X7
+	VADDPS        X7, X0, X0
+	VMOVHLPS      X0, X0, X7
+	VADDPS        X7, X0, X0
+	VMOVSHDUP     X0, X7
+	VADDSS        X7, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 8(AX)
+	VEXTRACTF32X4 $0x01, Y5, X0
+	VADDPS        X0, X5, X5
+	VMOVHLPS      X5, X5, X0
+	VADDPS        X0, X5, X5
+	VMOVSHDUP     X5, X0
+	VADDSS        X0, X5, X5
+	VMOVSS        X5, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X2
+	VADDPS        X2, X4, X4
+	VMOVHLPS      X4, X4, X2
+	VADDPS        X2, X4, X4
+	VMOVSHDUP     X4, X2
+	VADDSS        X2, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y2
+	VEXTRACTF32X4 $0x01, Y6, X3
+	VADDPS        X3, X6, X6
+	VMOVHLPS      X6, X6, X3
+	VADDPS        X3, X6, X6
+	VMOVSHDUP     X6, X3
+	VADDSS        X3, X6, X6
+	VMOVSS        X6, 8(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y3
+	VEXTRACTF32X4 $0x01, Y8, X4
+	VADDPS        X4, X8, X8
+	VMOVHLPS      X8, X8, X4
+	VADDPS        X4, X8, X8
+	VMOVSHDUP     X8, X4
+	VADDSS        X4, X8, X8
+	VMOVSS        X8, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx1x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ6Kx1x5VNNI(SB), $1664-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), SI
+	LEAQ      (SI)(DX*1), DI
+	LEAQ      (DI)(DX*1), DX
+	MOVQ      nb+32(FP), R8
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+
+dotQ6Kx1x5VNNI_loop:
+	TESTQ           R8, R8
+	JZ              dotQ6Kx1x5VNNI_end
+	VBROADCASTSS    288(CX), Z4
+	VMOVDQU32       256(CX), Y5
+	VBROADCASTSS    288(BX), Y6
+	VINSERTF64X4    $0x01, Y6, Z4, Z4
+	VINSERTI64X4    $0x01, 256(BX), Z5, Z5
+	VMOVUPS         Z4, (SP)
+	VMOVDQU64       Z5, 64(SP)
+	VBROADCASTSS    288(SI), Z4
+	VMOVDQU32       256(SI), Y6
+	VBROADCASTSS    288(DI), Y5
+	VINSERTF64X4    $0x01, Y5, Z4, Z4
+	VINSERTI64X4    $0x01, 256(DI), Z6, Z6
+	VMOVUPS         Z4, 128(SP)
+	VMOVDQU64       Z6, 192(SP)
+	VBROADCASTSS    288(DX), Z4
+	VMOVDQU32       256(DX), Y7
+	VMOVUPS         Z4, 256(SP)
+	VMOVDQU64       Z7, 320(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z4
+	VPMADDUBSW      (CX), Z4, Z8
+	VMOVDQU64       Z8, 384(SP)
+	VPMADDUBSW      64(CX), Z4, Z8
+	VMOVDQU64       Z8, 448(SP)
+	VPMADDUBSW      128(CX), Z4, Z8
+	VMOVDQU64       Z8, 512(SP)
+	VPMADDUBSW      192(CX), Z4, Z8
+	VMOVDQU64       Z8, 576(SP)
+	VPMADDUBSW      (BX), Z4, Z8
+	VMOVDQU64       Z8, 640(SP)
+	VPMADDUBSW      64(BX), Z4, Z8
+	VMOVDQU64       Z8, 704(SP)
+	VPMADDUBSW      128(BX), Z4, Z8
+	VMOVDQU64       Z8, 768(SP)
+	VPMADDUBSW      192(BX), Z4, Z8
+	VMOVDQU64       Z8, 832(SP)
+	VPMADDUBSW      (SI), Z4, Z8
+	VMOVDQU64       Z8, 896(SP)
+	VPMADDUBSW      64(SI), Z4, Z8
+	VMOVDQU64       Z8, 960(SP)
+	VPMADDUBSW      128(SI), Z4, Z8
+	VMOVDQU64       Z8, 1024(SP)
+	VPMADDUBSW      192(SI), Z4, Z8
+	VMOVDQU64       Z8, 1088(SP)
+	VPMADDUBSW      (DI), Z4, Z8
+	VMOVDQU64       Z8, 1152(SP)
+	VPMADDUBSW      64(DI), Z4, Z8
+	VMOVDQU64       Z8, 1216(SP)
+	VPMADDUBSW      128(DI), Z4, Z8
+	VMOVDQU64       Z8, 1280(SP)
+	VPMADDUBSW      192(DI), Z4, Z8
+	VMOVDQU64       Z8, 1344(SP)
+	VPMADDUBSW      (DX), Z4, Z8
+	VMOVDQU64       Z8, 1408(SP)
+	VPMADDUBSW      64(DX), Z4, Z8
+	VMOVDQU64       Z8, 1472(SP)
+	VPMADDUBSW      128(DX), Z4, Z8
+	VMOVDQU64       Z8, 1536(SP)
+	VPMADDUBSW      192(DX), Z4, Z4
+	VMOVDQU64       Z4, 1600(SP)
+	VBROADCASTI32X4 192(AX), Z8
+	VPBROADCASTW    208(AX), Y4
+	VCVTPH2PS       Y4, Z4
+	VMOVDQU64       (AX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(AX), Z10
+	VPSLLVW         halfShifts42<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales0<>+0(SB), Z8, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      (CX), Z9, Z11
+	VPSUBW          384(SP), Z11, Z11
+	VPMADDWD        Z10, Z11, Z11
+	VPMADDUBSW      (BX), Z9, Z12
+	VPSUBW          640(SP), Z12, Z12
+	VPMADDWD        Z10, Z12, Z12
+	VPMADDUBSW      (SI), Z9, Z13
+	VPSUBW          896(SP), Z13, Z13
+	VPMADDWD        Z10, Z13, Z13
+	VPMADDUBSW      (DI), Z9, Z14
+	VPSUBW          1152(SP), Z14, Z14
+	VPMADDWD        Z10, Z14, Z14
+	VPMADDUBSW      (DX), Z9, Z9
+	VPSUBW          1408(SP), Z9, Z9
+	VPMADDWD        Z10, Z9, Z9
+	VMOVDQU64       (AX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 128(AX), Z15
+	VPSRLVW         halfShifts02<>+0(SB), Z15, Z15
+	VPANDD          bits45<>+0(SB), Z15, Z15
+	VPORD           Z15, Z10, Z10
+	VPSHUFB         q6kScales1<>+0(SB), Z8, Z15
+	VPSRAW          $0x08, Z15, Z15
+	VPMADDUBSW      64(CX), Z10, Z16
+	VPSUBW          448(SP), Z16, Z16
+	VPDPWSSD        Z15, Z16, Z11
+	VPMADDUBSW      64(BX), Z10, Z16
+	VPSUBW          704(SP), Z16, Z16
+	VPDPWSSD        Z15, Z16, Z12
+	VPMADDUBSW      64(SI), Z10, Z16
+	VPSUBW          960(SP), Z16, Z16
+	VPDPWSSD        Z15, Z16, Z13
+	VPMADDUBSW      64(DI), Z10, Z16
+	VPSUBW          1216(SP), Z16, Z16
+	VPDPWSSD        Z15, Z16, Z14
+	VPMADDUBSW      64(DX), Z10, Z10
+	VPSUBW          1472(SP), Z10, Z10
+	VPDPWSSD        Z15, Z10, Z9
+	VMOVDQU64       64(AX), Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(AX), Z15
+	VPSLLVW         halfShifts42<>+0(SB), Z15, Z15
+	VPANDD          bits45<>+0(SB), Z15, Z15
+	VPORD           Z15, Z10, Z10
+	VPSHUFB         q6kScales2<>+0(SB), Z8, Z15
+	VPSRAW          $0x08, Z15, Z15
+	VPMADDUBSW      128(CX), Z10, Z16
+	VPSUBW          512(SP), Z16, Z16
+	VPDPWSSD        Z15, Z16, Z11
+	VPMADDUBSW      128(BX), Z10, Z16
+	VPSUBW          768(SP), Z16, Z16
+	VPDPWSSD        Z15, Z16, Z12
+	VPMADDUBSW      128(SI), Z10, Z16
+	VPSUBW          1024(SP), Z16, Z16
+	VPDPWSSD        Z15, Z16, Z13
+	VPMADDUBSW      128(DI), Z10, Z16
+	VPSUBW          1280(SP), Z16, Z16
+	VPDPWSSD        Z15, Z16, Z14
+	VPMADDUBSW      128(DX), Z10, Z10
+	VPSUBW          1536(SP), Z10, Z10
+	VPDPWSSD        Z15, Z10, Z9
+	VMOVDQU64       64(AX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(AX), Z15
+	VPSRLVW         halfShifts02<>+0(SB), Z15, Z15
+	VPANDD          bits45<>+0(SB), Z15, Z15
+	VPORD           Z15, Z10, Z10
+	VPSHUFB         q6kScales3<>+0(SB), Z8, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      192(CX), Z10, Z15
+	VPSUBW          576(SP), Z15, Z15
+	VPDPWSSD        Z8, Z15, Z11
+	VPMADDUBSW      192(BX), Z10, Z15
+	VPSUBW          832(SP), Z15, Z15
+	VPDPWSSD        Z8, Z15, Z12
+	VPMADDUBSW      192(SI), Z10, Z15
+	VPSUBW          1088(SP), Z15, Z15
+	VPDPWSSD        Z8, Z15, Z13
+	VPMADDUBSW      192(DI), Z10, Z15
+	VPSUBW          1344(SP), Z15, Z15
+	VPDPWSSD        Z8, Z15, Z14
+	VPMADDUBSW      192(DX), Z10, Z10
+	VPSUBW          1600(SP), Z10, Z10
+	VPDPWSSD        Z8, Z10, Z9
+	VSHUFI64X2      $0x44, Z12, Z11, Z8
+	VSHUFI64X2      $0xee, Z12, Z11, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z4, Z10
+	VFMADD231PS     Z10, Z8, Z1
+	VSHUFI64X2      $0x44, Z14, Z13, Z8
+	VSHUFI64X2      $0xee, Z14, Z13, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          128(SP), Z4, Z10
+	VFMADD231PS     Z10, Z8, Z2
+	VEXTRACTI64X4   $0x01, Z9, Y5
+	VPADDD          Y5, Y9, Y5
+	VCVTDQ2PS       Y5, Y5
+	VMULPS          256(SP), Y4, Y4
+	VFMADD231PS     Y4, Y5, Y3
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, BX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	ADDQ            $0x00000140, DX
+	DECQ            R8
+	JMP             dotQ6Kx1x5VNNI_loop
+
+dotQ6Kx1x5VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X4
+	VADDPS        X4, X1, X1
+	VMOVHLPS      X1, X1, X4
+	VADDPS        X4, X1, X1
+	VMOVSHDUP     X1, X4
+	VADDSS        X4, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx1x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ6Kx1x6VNNI(SB), $1920-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	MOVQ      a+16(FP), CX
+	MOVQ      astride+24(FP), DX
+	LEAQ      (CX)(DX*1), BX
+	LEAQ      (BX)(DX*1), SI
+	LEAQ      (SI)(DX*1), DI
+	LEAQ      (DI)(DX*1), R8
+	LEAQ      (R8)(DX*1), DX
+	MOVQ      nb+32(FP), R9
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+
+dotQ6Kx1x6VNNI_loop:
+	TESTQ           R9, R9
+	JZ              dotQ6Kx1x6VNNI_end
+	VBROADCASTSS    288(CX), Z4
+	VMOVDQU32       256(CX), Y5
+	VBROADCASTSS    288(BX), Y6
+	VINSERTF64X4    $0x01, Y6, Z4, Z4
+	VINSERTI64X4    $0x01, 256(BX), Z5, Z5
+	VMOVUPS         Z4, (SP)
+	VMOVDQU64       Z5, 64(SP)
+	VBROADCASTSS    288(SI), Z4
+	VMOVDQU32       256(SI), Y6
+	VBROADCASTSS    288(DI), Y5
+	VINSERTF64X4    $0x01, Y5, Z4, Z4
+	VINSERTI64X4    $0x01, 256(DI), Z6, Z6
+	VMOVUPS         Z4, 128(SP)
+	VMOVDQU64       Z6, 192(SP)
+	VBROADCASTSS    288(R8), Z4
+	VMOVDQU32       256(R8), Y7
+	VBROADCASTSS    288(DX), Y5
+	VINSERTF64X4    $0x01, Y5, Z4, Z4
+	VINSERTI64X4    $0x01, 256(DX), Z7, Z7
+	VMOVUPS         Z4, 256(SP)
+	VMOVDQU64       Z7, 320(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z4
+	VPMADDUBSW      (CX), Z4, Z8
+	VMOVDQU64       Z8, 384(SP)
+	VPMADDUBSW      64(CX), Z4, Z8
+	VMOVDQU64       Z8, 448(SP)
+	VPMADDUBSW      128(CX), Z4, Z8
+	VMOVDQU64       Z8, 512(SP)
+	VPMADDUBSW      192(CX), Z4, Z8
+	VMOVDQU64       Z8, 576(SP)
+	VPMADDUBSW      (BX), Z4, Z8
+	VMOVDQU64       Z8, 640(SP)
+	VPMADDUBSW      64(BX), Z4, Z8
+	VMOVDQU64       Z8, 704(SP)
+	VPMADDUBSW      128(BX), Z4, Z8
+	VMOVDQU64       Z8, 768(SP)
+	VPMADDUBSW      192(BX), Z4, Z8
+	VMOVDQU64       Z8, 832(SP)
+	VPMADDUBSW      (SI), Z4, Z8
+	VMOVDQU64       Z8, 896(SP)
+	VPMADDUBSW      64(SI), Z4, Z8
+	VMOVDQU64       Z8, 960(SP)
+	VPMADDUBSW      128(SI), Z4, Z8
+	VMOVDQU64       Z8, 1024(SP)
+	VPMADDUBSW      192(SI), Z4, Z8
+	VMOVDQU64       Z8, 1088(SP)
+	VPMADDUBSW      (DI), Z4, Z8
+	VMOVDQU64       Z8, 1152(SP)
+	VPMADDUBSW      64(DI), Z4, Z8
+	VMOVDQU64       Z8, 1216(SP)
+	VPMADDUBSW      128(DI), Z4, Z8
+	VMOVDQU64       Z8, 1280(SP)
+	VPMADDUBSW      192(DI), Z4, Z8
+	VMOVDQU64       Z8, 1344(SP)
+	VPMADDUBSW      (R8), Z4, Z8
+	VMOVDQU64       Z8, 1408(SP)
+	VPMADDUBSW      64(R8), Z4, Z8
+	VMOVDQU64       Z8, 1472(SP)
+	VPMADDUBSW      128(R8), Z4, Z8
+	VMOVDQU64       Z8, 1536(SP)
+	VPMADDUBSW      192(R8), Z4, Z8
+	VMOVDQU64       Z8, 1600(SP)
+	VPMADDUBSW      (DX), Z4, Z8
+	VMOVDQU64       Z8, 1664(SP)
+	VPMADDUBSW      64(DX), Z4, Z8
+	VMOVDQU64       Z8, 1728(SP)
+	VPMADDUBSW      128(DX), Z4, Z8
+	VMOVDQU64       Z8, 1792(SP)
+	VPMADDUBSW      192(DX), Z4, Z4
+	VMOVDQU64       Z4, 1856(SP)
+	VBROADCASTI32X4 192(AX), Z8
+	VPBROADCASTW    208(AX), Y4
+	VCVTPH2PS       Y4, Z4
+	VMOVDQU64       (AX), Z9
+	VPANDD          Z0, Z9, Z9
+	VBROADCASTI64X4 128(AX), Z10
+	VPSLLVW         halfShifts42<>+0(SB), Z10, Z10
+	VPANDD          bits45<>+0(SB), Z10, Z10
+	VPORD           Z10, Z9, Z9
+	VPSHUFB         q6kScales0<>+0(SB), Z8, Z10
+	VPSRAW          $0x08, Z10, Z10
+	VPMADDUBSW      (CX), Z9, Z11
+	VPSUBW          384(SP), Z11, Z11
+	VPMADDWD        Z10, Z11, Z11
+	VPMADDUBSW      (BX), Z9, Z12
+	VPSUBW          640(SP), Z12, Z12
+	VPMADDWD        Z10, Z12, Z12
+	VPMADDUBSW      (SI), Z9, Z13
+	VPSUBW          896(SP), Z13, Z13
+	VPMADDWD        Z10, Z13, Z13
+	VPMADDUBSW      (DI), Z9, Z14
+	VPSUBW          1152(SP), Z14, Z14
+	VPMADDWD        Z10, Z14, Z14
+	VPMADDUBSW      (R8), Z9, Z15
+	VPSUBW          1408(SP), Z15, Z15
+	VPMADDWD        Z10, Z15, Z15
+	VPMADDUBSW      (DX), Z9, Z9
+	VPSUBW          1664(SP), Z9, Z9
+	VPMADDWD        Z10, Z9, Z9
+	VMOVDQU64       (AX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 128(AX), Z16
+	VPSRLVW         halfShifts02<>+0(SB), Z16, Z16
+	VPANDD          bits45<>+0(SB), Z16, Z16
+	VPORD           Z16, Z10, Z10
+	VPSHUFB         q6kScales1<>+0(SB), Z8, Z16
+	VPSRAW          $0x08, Z16, Z16
+	VPMADDUBSW      64(CX), Z10, Z17
+	VPSUBW          448(SP), Z17, Z17
+	VPDPWSSD        Z16, Z17, Z11
+	VPMADDUBSW      64(BX), Z10, Z17
+	VPSUBW          704(SP), Z17, Z17
+	VPDPWSSD        Z16, Z17, Z12
+	VPMADDUBSW      64(SI), Z10, Z17
+	VPSUBW          960(SP), Z17, Z17
+	VPDPWSSD        Z16, Z17, Z13
+	VPMADDUBSW      64(DI), Z10, Z17
+	VPSUBW          1216(SP), Z17, Z17
+	VPDPWSSD        Z16, Z17, Z14
+	VPMADDUBSW      64(R8), Z10, Z17
+	VPSUBW          1472(SP), Z17, Z17
+	VPDPWSSD        Z16, Z17, Z15
+	VPMADDUBSW      64(DX), Z10, Z10
+	VPSUBW          1728(SP), Z10, Z10
+	VPDPWSSD        Z16, Z10, Z9
+	VMOVDQU64       64(AX), Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(AX), Z16
+	VPSLLVW         halfShifts42<>+0(SB), Z16, Z16
+	VPANDD          bits45<>+0(SB), Z16, Z16
+	VPORD           Z16, Z10, Z10
+	VPSHUFB         q6kScales2<>+0(SB), Z8, Z16
+	VPSRAW          $0x08, Z16, Z16
+	VPMADDUBSW      128(CX), Z10, Z17
+	VPSUBW          512(SP), Z17, Z17
+	VPDPWSSD        Z16, Z17, Z11
+	VPMADDUBSW      128(BX), Z10, Z17
+	VPSUBW          768(SP), Z17, Z17
+	VPDPWSSD        Z16, Z17, Z12
+	VPMADDUBSW      128(SI), Z10, Z17
+	VPSUBW          1024(SP), Z17, Z17
+	VPDPWSSD        Z16, Z17, Z13
+	VPMADDUBSW      128(DI), Z10, Z17
+	VPSUBW          1280(SP), Z17, Z17
+	VPDPWSSD        Z16, Z17, Z14
+	VPMADDUBSW      128(R8), Z10, Z17
+	VPSUBW          1536(SP), Z17, Z17
+	VPDPWSSD        Z16, Z17, Z15
+	VPMADDUBSW      128(DX), Z10, Z10
+	VPSUBW          1792(SP), Z10, Z10
+	VPDPWSSD        Z16, Z10, Z9
+	VMOVDQU64       64(AX), Z10
+	VPSRLW          $0x04, Z10, Z10
+	VPANDD          Z0, Z10, Z10
+	VBROADCASTI64X4 160(AX), Z16
+	VPSRLVW         halfShifts02<>+0(SB), Z16, Z16
+	VPANDD          bits45<>+0(SB), Z16, Z16
+	VPORD           Z16, Z10, Z10
+	VPSHUFB         q6kScales3<>+0(SB), Z8, Z8
+	VPSRAW          $0x08, Z8, Z8
+	VPMADDUBSW      192(CX), Z10, Z16
+	VPSUBW          576(SP), Z16, Z16
+	VPDPWSSD        Z8, Z16, Z11
+	VPMADDUBSW      192(BX), Z10, Z16
+	VPSUBW          832(SP), Z16, Z16
+	VPDPWSSD        Z8, Z16, Z12
+	VPMADDUBSW      192(SI), Z10, Z16
+	VPSUBW          1088(SP), Z16, Z16
+	VPDPWSSD        Z8, Z16, Z13
+	VPMADDUBSW      192(DI), Z10, Z16
+	VPSUBW          1344(SP), Z16, Z16
+	VPDPWSSD        Z8, Z16, Z14
+	VPMADDUBSW      192(R8), Z10, Z16
+	VPSUBW          1600(SP), Z16, Z16
+	VPDPWSSD        Z8, Z16, Z15
+	VPMADDUBSW      192(DX), Z10, Z10
+	VPSUBW          1856(SP), Z10, Z10
+	VPDPWSSD        Z8, Z10, Z9
+	VSHUFI64X2      $0x44, Z12, Z11, Z8
+	VSHUFI64X2      $0xee, Z12, Z11, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          (SP), Z4, Z10
+	VFMADD231PS     Z10, Z8, Z1
+	VSHUFI64X2      $0x44, Z14, Z13, Z8
+	VSHUFI64X2      $0xee, Z14, Z13, Z10
+	VPADDD          Z10, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          128(SP), Z4, Z10
+	VFMADD231PS     Z10, Z8, Z2
+	VSHUFI64X2      $0x44, Z9, Z15, Z8
+	VSHUFI64X2      $0xee, Z9, Z15, Z9
+	VPADDD          Z9, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS          256(SP), Z4, Z4
+	VFMADD231PS     Z4, Z8, Z3
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x00000140, CX
+	ADDQ            $0x00000140, BX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, DX
+	DECQ            R9
+	JMP             dotQ6Kx1x6VNNI_loop
+
+dotQ6Kx1x6VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X4
+	VADDPS        X4, X1, X1
+	VMOVHLPS      X1, X1, X4
+	VADDPS        X4, X1, X1
+	VMOVSHDUP     X1, X4
+	VADDSS        X4, X1, X1
+	VMOVSS        X1, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VEXTRACTF32X4 $0x01, Y3, X1
+	VADDPS        X1, X3, X3
+	VMOVHLPS      X3, X3, X1
+	VADDPS        X1, X3, X3
+	VMOVSHDUP     X3, X1
+	VADDSS        X1, X3, X3
+	VMOVSS        X3, (AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx2x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ6Kx2x5VNNI(SB), $1664-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), DI
+	LEAQ      (DI)(BX*1), R8
+	LEAQ      (R8)(BX*1), BX
+	MOVQ      nb+32(FP), R9
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+
+dotQ6Kx2x5VNNI_loop:
+	TESTQ           R9, R9
+	JZ              dotQ6Kx2x5VNNI_end
+	VBROADCASTSS    288(DX), Z7
+	VMOVDQU32       256(DX), Y8
+	VBROADCASTSS    288(SI), Y9
+	VINSERTF64X4    $0x01, Y9, Z7, Z7
+	VINSERTI64X4    $0x01, 256(SI), Z8, Z8
+	VMOVUPS         Z7, (SP)
+	VMOVDQU64       Z8, 64(SP)
+	VBROADCASTSS    288(DI), Z7
+	VMOVDQU32       256(DI), Y9
+	VBROADCASTSS    288(R8), Y8
+	VINSERTF64X4    $0x01, Y8, Z7, Z7
+	VINSERTI64X4    $0x01, 256(R8), Z9, Z9
+	VMOVUPS         Z7, 128(SP)
+	VMOVDQU64       Z9, 192(SP)
+	VBROADCASTSS    288(BX), Z7
+	VMOVDQU32       256(BX), Y10
+	VMOVUPS         Z7, 256(SP)
+	VMOVDQU64       Z10, 320(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z7
+	VPMADDUBSW      (DX), Z7, Z11
+	VMOVDQU64       Z11, 384(SP)
+	VPMADDUBSW      64(DX), Z7, Z11
+	VMOVDQU64       Z11, 448(SP)
+	VPMADDUBSW      128(DX), Z7, Z11
+	VMOVDQU64       Z11, 512(SP)
+	VPMADDUBSW      192(DX), Z7, Z11
+	VMOVDQU64       Z11, 576(SP)
+	VPMADDUBSW      (SI), Z7, Z11
+	VMOVDQU64       Z11, 640(SP)
+	VPMADDUBSW      64(SI), Z7, Z11
+	VMOVDQU64       Z11, 704(SP)
+	VPMADDUBSW      128(SI), Z7, Z11
+	VMOVDQU64       Z11, 768(SP)
+	VPMADDUBSW      192(SI), Z7, Z11
+	VMOVDQU64       Z11, 832(SP)
+	VPMADDUBSW      (DI), Z7, Z11
+	VMOVDQU64       Z11, 896(SP)
+	VPMADDUBSW      64(DI), Z7, Z11
+	VMOVDQU64       Z11, 960(SP)
+	VPMADDUBSW      128(DI), Z7, Z11
+	VMOVDQU64       Z11, 1024(SP)
+	VPMADDUBSW      192(DI), Z7, Z11
+	VMOVDQU64       Z11, 1088(SP)
+	VPMADDUBSW      (R8), Z7, Z11
+	VMOVDQU64       Z11, 1152(SP)
+	VPMADDUBSW      64(R8), Z7, Z11
+	VMOVDQU64       Z11, 1216(SP)
+	VPMADDUBSW      128(R8), Z7, Z11
+	VMOVDQU64       Z11, 1280(SP)
+	VPMADDUBSW      192(R8), Z7, Z11
+	VMOVDQU64       Z11, 1344(SP)
+	VPMADDUBSW      (BX), Z7, Z11
+	VMOVDQU64       Z11, 1408(SP)
+	VPMADDUBSW      64(BX), Z7, Z11
+	VMOVDQU64       Z11, 1472(SP)
+	VPMADDUBSW      128(BX), Z7, Z11
+	VMOVDQU64       Z11, 1536(SP)
+	VPMADDUBSW      192(BX), Z7, Z7
+	VMOVDQU64       Z7, 1600(SP)
+	VBROADCASTI32X4 192(AX), Z11
+	VPBROADCASTW    208(AX), Y7
+	VCVTPH2PS       Y7, Z7
+	VMOVDQU64       (AX), Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 128(AX), Z13
+	VPSLLVW         halfShifts42<>+0(SB), Z13, Z13
+	VPANDD          bits45<>+0(SB), Z13, Z13
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q6kScales0<>+0(SB), Z11, Z13
+	VPSRAW          $0x08, Z13, Z13
+	VPMADDUBSW      (DX), Z12, Z14
+	VPSUBW          384(SP), Z14, Z14
+	VPMADDWD        Z13, Z14, Z14
+	VPMADDUBSW      (SI), Z12, Z15
+	VPSUBW          640(SP), Z15, Z15
+	VPMADDWD        Z13, Z15, Z15
+	VPMADDUBSW      (DI), Z12, Z16
+	VPSUBW          896(SP), Z16, Z16
+	VPMADDWD        Z13, Z16, Z16
+	VPMADDUBSW      (R8), Z12, Z17
+	VPSUBW          1152(SP), Z17, Z17
+	VPMADDWD        Z13, Z17, Z17
+	VPMADDUBSW      (BX), Z12, Z12
+	VPSUBW          1408(SP), Z12, Z12
+	VPMADDWD        Z13, Z12, Z12
+	VMOVDQU64       (AX), Z13
+	VPSRLW          $0x04, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(AX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z13, Z13
+	VPSHUFB         q6kScales1<>+0(SB), Z11, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      64(DX), Z13, Z19
+	VPSUBW          448(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z14
+	VPMADDUBSW      64(SI), Z13, Z19
+	VPSUBW          704(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      64(DI), Z13, Z19
+	VPSUBW          960(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      64(R8), Z13, Z19
+	VPSUBW          1216(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      64(BX), Z13, Z13
+	VPSUBW          1472(SP), Z13, Z13
+	VPDPWSSD        Z18, Z13, Z12
+	VMOVDQU64       64(AX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 160(AX), Z18
+	VPSLLVW         halfShifts42<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z13, Z13
+	VPSHUFB         q6kScales2<>+0(SB), Z11, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      128(DX), Z13, Z19
+	VPSUBW          512(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z14
+	VPMADDUBSW      128(SI), Z13, Z19
+	VPSUBW          768(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      128(DI), Z13, Z19
+	VPSUBW          1024(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      128(R8), Z13, Z19
+	VPSUBW          1280(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      128(BX), Z13, Z13
+	VPSUBW          1536(SP), Z13, Z13
+	VPDPWSSD        Z18, Z13, Z12
+	VMOVDQU64       64(AX), Z13
+	VPSRLW          $0x04, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 160(AX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z13, Z13
+	VPSHUFB         q6kScales3<>+0(SB), Z11, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      192(DX), Z13, Z18
+	VPSUBW          576(SP), Z18, Z18
+	VPDPWSSD        Z11, Z18, Z14
+	VPMADDUBSW      192(SI), Z13, Z18
+	VPSUBW          832(SP), Z18, Z18
+	VPDPWSSD        Z11, Z18, Z15
+	VPMADDUBSW      192(DI), Z13, Z18
+	VPSUBW          1088(SP), Z18, Z18
+	VPDPWSSD        Z11, Z18, Z16
+	VPMADDUBSW      192(R8), Z13, Z18
+	VPSUBW          1344(SP), Z18, Z18
+	VPDPWSSD        Z11, Z18, Z17
+	VPMADDUBSW      192(BX), Z13, Z13
+	VPSUBW          1600(SP), Z13, Z13
+	VPDPWSSD        Z11, Z13, Z12
+	VSHUFI64X2      $0x44, Z15, Z14, Z11
+	VSHUFI64X2      $0xee, Z15, Z14, Z13
+	VPADDD          Z13, Z11, Z11
+	VCVTDQ2PS       Z11, Z11
+	VMULPS          (SP), Z7, Z13
+	VFMADD231PS     Z13, Z11, Z1
+	VSHUFI64X2      $0x44, Z17, Z16, Z11
+	VSHUFI64X2      $0xee, Z17, Z16, Z13
+	VPADDD          Z13, Z11, Z11
+	VCVTDQ2PS       Z11, Z11
+	VMULPS          128(SP), Z7, Z13
+	VFMADD231PS     Z13, Z11, Z2
+	VEXTRACTI64X4   $0x01, Z12, Y8
+	VPADDD          Y8, Y12, Y8
+	VCVTDQ2PS       Y8, Y8
+	VMULPS          256(SP), Y7, Y7
+	VFMADD231PS     Y7, Y8, Y3
+	VBROADCASTI32X4 192(CX), Z11
+	VPBROADCASTW    208(CX), Y7
+	VCVTPH2PS       Y7, Z7
+	VMOVDQU64       (CX), Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 128(CX), Z13
+	VPSLLVW         halfShifts42<>+0(SB), Z13, Z13
+	VPANDD          bits45<>+0(SB), Z13, Z13
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q6kScales0<>+0(SB), Z11, Z13
+	VPSRAW          $0x08, Z13, Z13
+	VPMADDUBSW      (DX), Z12, Z14
+	VPSUBW          384(SP), Z14, Z14
+	VPMADDWD        Z13, Z14, Z14
+	VPMADDUBSW      (SI), Z12, Z15
+	VPSUBW          640(SP), Z15, Z15
+	VPMADDWD        Z13, Z15, Z15
+	VPMADDUBSW      (DI), Z12, Z16
+	VPSUBW          896(SP), Z16, Z16
+	VPMADDWD        Z13, Z16, Z16
+	VPMADDUBSW      (R8), Z12, Z17
+	VPSUBW          1152(SP), Z17, Z17
+	VPMADDWD        Z13, Z17, Z17
+	VPMADDUBSW      (BX), Z12, Z12
+	VPSUBW          1408(SP), Z12, Z12
+	VPMADDWD        Z13, Z12, Z12
+	VMOVDQU64       (CX), Z13
+	VPSRLW          $0x04, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(CX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z13, Z13
+	VPSHUFB         q6kScales1<>+0(SB), Z11, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      64(DX), Z13, Z19
+	VPSUBW          448(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z14
+	VPMADDUBSW      64(SI), Z13, Z19
+	VPSUBW          704(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      64(DI), Z13, Z19
+	VPSUBW          960(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      64(R8), Z13, Z19
+	VPSUBW          1216(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      64(BX), Z13, Z13
+	VPSUBW          1472(SP), Z13, Z13
+	VPDPWSSD        Z18, Z13, Z12
+	VMOVDQU64       64(CX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 160(CX), Z18
+	VPSLLVW         halfShifts42<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z13, Z13
+	VPSHUFB         q6kScales2<>+0(SB), Z11, Z18
+	VPSRAW          $0x08, Z18, Z18
+	VPMADDUBSW      128(DX), Z13, Z19
+	VPSUBW          512(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z14
+	VPMADDUBSW      128(SI), Z13, Z19
+	VPSUBW          768(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z15
+	VPMADDUBSW      128(DI), Z13, Z19
+	VPSUBW          1024(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z16
+	VPMADDUBSW      128(R8), Z13, Z19
+	VPSUBW          1280(SP), Z19, Z19
+	VPDPWSSD        Z18, Z19, Z17
+	VPMADDUBSW      128(BX), Z13, Z13
+	VPSUBW          1536(SP), Z13, Z13
+	VPDPWSSD        Z18, Z13, Z12
+	VMOVDQU64       64(CX), Z13
+	VPSRLW          $0x04, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 160(CX), Z18
+	VPSRLVW         halfShifts02<>+0(SB), Z18, Z18
+	VPANDD          bits45<>+0(SB), Z18, Z18
+	VPORD           Z18, Z13, Z13
+	VPSHUFB         q6kScales3<>+0(SB), Z11, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      192(DX), Z13, Z18
+	VPSUBW          576(SP), Z18, Z18
+	VPDPWSSD        Z11, Z18, Z14
+	VPMADDUBSW      192(SI), Z13, Z18
+	VPSUBW          832(SP), Z18, Z18
+	VPDPWSSD        Z11, Z18, Z15
+	VPMADDUBSW      192(DI), Z13, Z18
+	VPSUBW          1088(SP), Z18, Z18
+	VPDPWSSD        Z11, Z18, Z16
+	VPMADDUBSW      192(R8), Z13, Z18
+	VPSUBW          1344(SP), Z18, Z18
+	VPDPWSSD        Z11, Z18, Z17
+	VPMADDUBSW      192(BX), Z13, Z13
+	VPSUBW          1600(SP), Z13, Z13
+	VPDPWSSD        Z11, Z13, Z12
+	VSHUFI64X2      $0x44, Z15, Z14, Z11
+	VSHUFI64X2      $0xee, Z15, Z14, Z13
+	VPADDD          Z13, Z11, Z11
+	VCVTDQ2PS       Z11, Z11
+	VMULPS          (SP), Z7, Z13
+	VFMADD231PS     Z13, Z11, Z4
+	VSHUFI64X2      $0x44, Z17, Z16, Z11
+	VSHUFI64X2      $0xee, Z17, Z16, Z13
+	VPADDD          Z13, Z11, Z11
+	VCVTDQ2PS       Z11, Z11
+	VMULPS          128(SP), Z7, Z13
+	VFMADD231PS     Z13, Z11, Z5
+	VEXTRACTI64X4   $0x01, Z12, Y8
+	VPADDD          Y8, Y12, Y8
+	VCVTDQ2PS       Y8, Y8
+	VMULPS          256(SP), Y7, Y7
+	VFMADD231PS     Y7, Y8, Y6
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, BX
+	DECQ            R9
+	JMP             dotQ6Kx2x5VNNI_loop
+
+dotQ6Kx2x5VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X7
+	VADDPS        X7, X1, X1
+	VMOVHLPS      X1, X1, X7
+	VADDPS        X7, X1, X1
+	VMOVSHDUP     X1, X7
+	VADDSS        X7, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X7
+	VADDPS        X7, X4, X4
+	VMOVHLPS      X4, X4, X7
+	VADDPS        X7, X4, X4
+	VMOVSHDUP     X4, X7
+	VADDSS        X7, X4, X4
+	VMOVSS        X4, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VEXTRACTF32X4 $0x01, Y5, X2
+	VADDPS        X2, X5, X5
+	VMOVHLPS      X5, X5, X2
+	VADDPS        X2, X5, X5
+	VMOVSHDUP     X5, X2
+	VADDSS        X2, X5, X5
+	VMOVSS        X5, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx2x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ6Kx2x6VNNI(SB), $1920-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), CX
+	MOVQ      a+16(FP), DX
+	MOVQ      astride+24(FP), BX
+	LEAQ      (DX)(BX*1), SI
+	LEAQ      (SI)(BX*1), DI
+	LEAQ      (DI)(BX*1), R8
+	LEAQ      (R8)(BX*1), R9
+	LEAQ      (R9)(BX*1), BX
+	MOVQ      nb+32(FP), R10
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+
+dotQ6Kx2x6VNNI_loop:
+	TESTQ           R10, R10
+	JZ              dotQ6Kx2x6VNNI_end
+	VBROADCASTSS    288(DX), Z7
+	VMOVDQU32       256(DX), Y8
+	VBROADCASTSS    288(SI), Y9
+	VINSERTF64X4    $0x01, Y9, Z7, Z7
+	VINSERTI64X4    $0x01, 256(SI), Z8, Z8
+	VMOVUPS         Z7, (SP)
+	VMOVDQU64       Z8, 64(SP)
+	VBROADCASTSS    288(DI), Z7
+	VMOVDQU32       256(DI), Y9
+	VBROADCASTSS    288(R8), Y8
+	VINSERTF64X4    $0x01, Y8, Z7, Z7
+	VINSERTI64X4    $0x01, 256(R8), Z9, Z9
+	VMOVUPS         Z7, 128(SP)
+	VMOVDQU64       Z9, 192(SP)
+	VBROADCASTSS    288(R9), Z7
+	VMOVDQU32       256(R9), Y10
+	VBROADCASTSS    288(BX), Y8
+	VINSERTF64X4    $0x01, Y8, Z7, Z7
+	VINSERTI64X4    $0x01, 256(BX), Z10, Z10
+	VMOVUPS         Z7, 256(SP)
+	VMOVDQU64       Z10, 320(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z7
+	VPMADDUBSW      (DX), Z7, Z11
+	VMOVDQU64       Z11, 384(SP)
+	VPMADDUBSW      64(DX), Z7, Z11
+	VMOVDQU64       Z11, 448(SP)
+	VPMADDUBSW      128(DX), Z7, Z11
+	VMOVDQU64       Z11, 512(SP)
+	VPMADDUBSW      192(DX), Z7, Z11
+	VMOVDQU64       Z11, 576(SP)
+	VPMADDUBSW      (SI), Z7, Z11
+	VMOVDQU64       Z11, 640(SP)
+	VPMADDUBSW      64(SI), Z7, Z11
+	VMOVDQU64       Z11, 704(SP)
+	VPMADDUBSW      128(SI), Z7, Z11
+	VMOVDQU64       Z11, 768(SP)
+	VPMADDUBSW      192(SI), Z7, Z11
+	VMOVDQU64       Z11, 832(SP)
+	VPMADDUBSW      (DI), Z7, Z11
+	VMOVDQU64       Z11, 896(SP)
+	VPMADDUBSW      64(DI), Z7, Z11
+	VMOVDQU64       Z11, 960(SP)
+	VPMADDUBSW      128(DI), Z7, Z11
+	VMOVDQU64       Z11, 1024(SP)
+	VPMADDUBSW      192(DI), Z7, Z11
+	VMOVDQU64       Z11, 1088(SP)
+	VPMADDUBSW      (R8), Z7, Z11
+	VMOVDQU64       Z11, 1152(SP)
+	VPMADDUBSW      64(R8), Z7, Z11
+	VMOVDQU64       Z11, 1216(SP)
+	VPMADDUBSW      128(R8), Z7, Z11
+	VMOVDQU64       Z11, 1280(SP)
+	VPMADDUBSW      192(R8), Z7, Z11
+	VMOVDQU64       Z11, 1344(SP)
+	VPMADDUBSW      (R9), Z7, Z11
+	VMOVDQU64       Z11, 1408(SP)
+	VPMADDUBSW      64(R9), Z7, Z11
+	VMOVDQU64       Z11, 1472(SP)
+	VPMADDUBSW      128(R9), Z7, Z11
+	VMOVDQU64       Z11, 1536(SP)
+	VPMADDUBSW      192(R9), Z7, Z11
+	VMOVDQU64       Z11, 1600(SP)
+	VPMADDUBSW      (BX), Z7, Z11
+	VMOVDQU64       Z11, 1664(SP)
+	VPMADDUBSW      64(BX), Z7, Z11
+	VMOVDQU64       Z11, 1728(SP)
+	VPMADDUBSW      128(BX), Z7, Z11
+	VMOVDQU64       Z11, 1792(SP)
+	VPMADDUBSW      192(BX), Z7, Z7
+	VMOVDQU64       Z7, 1856(SP)
+	VBROADCASTI32X4 192(AX), Z11
+	VPBROADCASTW    208(AX), Y7
+	VCVTPH2PS       Y7, Z7
+	VMOVDQU64       (AX), Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 128(AX), Z13
+	VPSLLVW         halfShifts42<>+0(SB), Z13, Z13
+	VPANDD          bits45<>+0(SB), Z13, Z13
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q6kScales0<>+0(SB), Z11, Z13
+	VPSRAW          $0x08, Z13, Z13
+	VPMADDUBSW      (DX), Z12, Z14
+	VPSUBW          384(SP), Z14, Z14
+	VPMADDWD        Z13, Z14, Z14
+	VPMADDUBSW      (SI), Z12, Z15
+	VPSUBW          640(SP), Z15, Z15
+	VPMADDWD        Z13, Z15, Z15
+	VPMADDUBSW      (DI), Z12, Z16
+	VPSUBW          896(SP), Z16, Z16
+	VPMADDWD        Z13, Z16, Z16
+	VPMADDUBSW      (R8), Z12, Z17
+	VPSUBW          1152(SP), Z17, Z17
+	VPMADDWD        Z13, Z17, Z17
+	VPMADDUBSW      (R9), Z12, Z18
+	VPSUBW          1408(SP), Z18, Z18
+	VPMADDWD        Z13, Z18, Z18
+	VPMADDUBSW      (BX), Z12, Z12
+	VPSUBW          1664(SP), Z12, Z12
+	VPMADDWD        Z13, Z12, Z12
+	VMOVDQU64       (AX), Z13
+	VPSRLW          $0x04, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(AX), Z19
+	VPSRLVW         halfShifts02<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z13, Z13
+	VPSHUFB         q6kScales1<>+0(SB), Z11, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      64(DX), Z13, Z20
+	VPSUBW          448(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z14
+	VPMADDUBSW      64(SI), Z13, Z20
+	VPSUBW          704(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z15
+	VPMADDUBSW      64(DI), Z13, Z20
+	VPSUBW          960(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z16
+	VPMADDUBSW      64(R8), Z13, Z20
+	VPSUBW          1216(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      64(R9), Z13, Z20
+	VPSUBW          1472(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      64(BX), Z13, Z13
+	VPSUBW          1728(SP), Z13, Z13
+	VPDPWSSD        Z19, Z13, Z12
+	VMOVDQU64       64(AX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 160(AX), Z19
+	VPSLLVW         halfShifts42<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z13, Z13
+	VPSHUFB         q6kScales2<>+0(SB), Z11, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      128(DX), Z13, Z20
+	VPSUBW          512(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z14
+	VPMADDUBSW      128(SI), Z13, Z20
+	VPSUBW          768(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z15
+	VPMADDUBSW      128(DI), Z13, Z20
+	VPSUBW          1024(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z16
+	VPMADDUBSW      128(R8), Z13, Z20
+	VPSUBW          1280(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      128(R9), Z13, Z20
+	VPSUBW          1536(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      128(BX), Z13, Z13
+	VPSUBW          1792(SP), Z13, Z13
+	VPDPWSSD        Z19, Z13, Z12
+	VMOVDQU64       64(AX), Z13
+	VPSRLW          $0x04, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 160(AX), Z19
+	VPSRLVW         halfShifts02<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z13, Z13
+	VPSHUFB         q6kScales3<>+0(SB), Z11, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      192(DX), Z13, Z19
+	VPSUBW          576(SP), Z19, Z19
+	VPDPWSSD        Z11, Z19, Z14
+	VPMADDUBSW      192(SI), Z13, Z19
+	VPSUBW          832(SP), Z19, Z19
+	VPDPWSSD        Z11, Z19, Z15
+	VPMADDUBSW      192(DI), Z13, Z19
+	VPSUBW          1088(SP), Z19, Z19
+	VPDPWSSD        Z11, Z19, Z16
+	VPMADDUBSW      192(R8), Z13, Z19
+	VPSUBW          1344(SP), Z19, Z19
+	VPDPWSSD        Z11, Z19, Z17
+	VPMADDUBSW      192(R9), Z13, Z19
+	VPSUBW          1600(SP), Z19, Z19
+	VPDPWSSD        Z11, Z19, Z18
+	VPMADDUBSW      192(BX), Z13, Z13
+	VPSUBW          1856(SP), Z13, Z13
+	VPDPWSSD        Z11, Z13, Z12
+	VSHUFI64X2      $0x44, Z15, Z14, Z11
+	VSHUFI64X2      $0xee, Z15, Z14, Z13
+	VPADDD          Z13, Z11, Z11
+	VCVTDQ2PS       Z11, Z11
+	VMULPS          (SP), Z7, Z13
+	VFMADD231PS     Z13, Z11, Z1
+	VSHUFI64X2      $0x44, Z17, Z16, Z11
+	VSHUFI64X2      $0xee, Z17, Z16, Z13
+	VPADDD          Z13, Z11, Z11
+	VCVTDQ2PS       Z11, Z11
+	VMULPS          128(SP), Z7, Z13
+	VFMADD231PS     Z13, Z11, Z2
+	VSHUFI64X2      $0x44, Z12, Z18, Z11
+	VSHUFI64X2      $0xee, Z12, Z18, Z12
+	VPADDD          Z12, Z11, Z11
+	VCVTDQ2PS       Z11, Z11
+	VMULPS          256(SP), Z7, Z7
+	VFMADD231PS     Z7, Z11, Z3
+	VBROADCASTI32X4 192(CX), Z11
+	VPBROADCASTW    208(CX), Y7
+	VCVTPH2PS       Y7, Z7
+	VMOVDQU64       (CX), Z12
+	VPANDD          Z0, Z12, Z12
+	VBROADCASTI64X4 128(CX), Z13
+	VPSLLVW         halfShifts42<>+0(SB), Z13, Z13
+	VPANDD          bits45<>+0(SB), Z13, Z13
+	VPORD           Z13, Z12, Z12
+	VPSHUFB         q6kScales0<>+0(SB), Z11, Z13
+	VPSRAW          $0x08, Z13, Z13
+	VPMADDUBSW      (DX), Z12, Z14
+	VPSUBW          384(SP), Z14, Z14
+	VPMADDWD        Z13, Z14, Z14
+	VPMADDUBSW      (SI), Z12, Z15
+	VPSUBW          640(SP), Z15, Z15
+	VPMADDWD        Z13, Z15, Z15
+	VPMADDUBSW      (DI), Z12, Z16
+	VPSUBW          896(SP), Z16, Z16
+	VPMADDWD        Z13, Z16, Z16
+	VPMADDUBSW      (R8), Z12, Z17
+	VPSUBW          1152(SP), Z17, Z17
+	VPMADDWD        Z13, Z17, Z17
+	VPMADDUBSW      (R9), Z12, Z18
+	VPSUBW          1408(SP), Z18, Z18
+	VPMADDWD        Z13, Z18, Z18
+	VPMADDUBSW      (BX), Z12, Z12
+	VPSUBW          1664(SP), Z12, Z12
+	VPMADDWD        Z13, Z12, Z12
+	VMOVDQU64       (CX), Z13
+	VPSRLW          $0x04, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 128(CX), Z19
+	VPSRLVW         halfShifts02<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z13, Z13
+	VPSHUFB         q6kScales1<>+0(SB), Z11, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      64(DX), Z13, Z20
+	VPSUBW          448(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z14
+	VPMADDUBSW      64(SI), Z13, Z20
+	VPSUBW          704(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z15
+	VPMADDUBSW      64(DI), Z13, Z20
+	VPSUBW          960(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z16
+	VPMADDUBSW      64(R8), Z13, Z20
+	VPSUBW          1216(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      64(R9), Z13, Z20
+	VPSUBW          1472(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      64(BX), Z13, Z13
+	VPSUBW          1728(SP), Z13, Z13
+	VPDPWSSD        Z19, Z13, Z12
+	VMOVDQU64       64(CX), Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 160(CX), Z19
+	VPSLLVW         halfShifts42<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z13, Z13
+	VPSHUFB         q6kScales2<>+0(SB), Z11, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      128(DX), Z13, Z20
+	VPSUBW          512(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z14
+	VPMADDUBSW      128(SI), Z13, Z20
+	VPSUBW          768(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z15
+	VPMADDUBSW      128(DI), Z13, Z20
+	VPSUBW          1024(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z16
+	VPMADDUBSW      128(R8), Z13, Z20
+	VPSUBW          1280(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z17
+	VPMADDUBSW      128(R9), Z13, Z20
+	VPSUBW          1536(SP), Z20, Z20
+	VPDPWSSD        Z19, Z20, Z18
+	VPMADDUBSW      128(BX), Z13, Z13
+	VPSUBW          1792(SP), Z13, Z13
+	VPDPWSSD        Z19, Z13, Z12
+	VMOVDQU64       64(CX), Z13
+	VPSRLW          $0x04, Z13, Z13
+	VPANDD          Z0, Z13, Z13
+	VBROADCASTI64X4 160(CX), Z19
+	VPSRLVW         halfShifts02<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z13, Z13
+	VPSHUFB         q6kScales3<>+0(SB), Z11, Z11
+	VPSRAW          $0x08, Z11, Z11
+	VPMADDUBSW      192(DX), Z13, Z19
+	VPSUBW          576(SP), Z19, Z19
+	VPDPWSSD        Z11, Z19, Z14
+	VPMADDUBSW      192(SI), Z13, Z19
+	VPSUBW          832(SP), Z19, Z19
+	VPDPWSSD        Z11, Z19, Z15
+	VPMADDUBSW      192(DI), Z13, Z19
+	VPSUBW          1088(SP), Z19, Z19
+	VPDPWSSD        Z11, Z19, Z16
+	VPMADDUBSW      192(R8), Z13, Z19
+	VPSUBW          1344(SP), Z19, Z19
+	VPDPWSSD        Z11, Z19, Z17
+	VPMADDUBSW      192(R9), Z13, Z19
+	VPSUBW          1600(SP), Z19, Z19
+	VPDPWSSD        Z11, Z19, Z18
+	VPMADDUBSW      192(BX), Z13, Z13
+	VPSUBW          1856(SP), Z13, Z13
+	VPDPWSSD        Z11, Z13, Z12
+	VSHUFI64X2      $0x44, Z15, Z14, Z11
+	VSHUFI64X2      $0xee, Z15, Z14, Z13
+	VPADDD          Z13, Z11, Z11
+	VCVTDQ2PS       Z11, Z11
+	VMULPS          (SP), Z7, Z13
+	VFMADD231PS     Z13, Z11, Z4
+	VSHUFI64X2      $0x44, Z17, Z16, Z11
+	VSHUFI64X2      $0xee, Z17, Z16, Z13
+	VPADDD          Z13, Z11, Z11
+	VCVTDQ2PS       Z11, Z11
+	VMULPS          128(SP), Z7, Z13
+	VFMADD231PS     Z13, Z11, Z5
+	VSHUFI64X2      $0x44, Z12, Z18, Z11
+	VSHUFI64X2      $0xee, Z12, Z18, Z12
+	VPADDD          Z12, Z11, Z11
+	VCVTDQ2PS       Z11, Z11
+	VMULPS          256(SP), Z7, Z7
+	VFMADD231PS     Z7, Z11, Z6
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, DX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, DI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, R9
+	ADDQ            $0x00000140, BX
+	DECQ            R10
+	JMP             dotQ6Kx2x6VNNI_loop
+
+dotQ6Kx2x6VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X7
+	VADDPS        X7, X1, X1
+	VMOVHLPS      X1, X1, X7
+	VADDPS        X7, X1, X1
+	VMOVSHDUP     X1, X7
+	VADDSS        X7, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X7
+	VADDPS        X7, X4, X4
+	VMOVHLPS      X4, X4, X7
+	VADDPS        X7, X4, X4
+	VMOVSHDUP     X4, X7
+	VADDSS        X7, X4, X4
+	VMOVSS        X4, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VEXTRACTF32X4 $0x01, Y5, X2
+	VADDPS        X2, X5, X5
+	VMOVHLPS      X5, X5, X2
+	VADDPS        X2, X5, X5
+	VMOVSHDUP     X5, X2
+	VADDSS        X2, X5, X5
+	VMOVSS        X5, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VEXTRACTF32X4 $0x01, Y3, X1
+	VADDPS        X1, X3, X3
+	VMOVHLPS      X3, X3, X1
+	VADDPS        X1, X3, X3
+	VMOVSHDUP     X3, X1
+	VADDSS        X1, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VEXTRACTF32X4 $0x01, Y6, X2
+	VADDPS        X2, X6, X6
+	VMOVHLPS      X6, X6, X2
+	VADDPS        X2, X6, X6
+	VMOVSHDUP     X6, X2
+	VADDSS        X2, X6, X6
+	VMOVSS        X6, 4(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X2
+	VADDPS        X2, X0, X0
+	VMOVHLPS      X0, X0, X2
+	VADDPS        X2, X0, X0
+	VMOVSHDUP     X0, X2
+	VADDSS        X2, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx4x5VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, FMA3
+TEXT ·dotQ6Kx4x5VNNI(SB), $1664-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), R9
+	LEAQ      (R9)(DI*1), R10
+	LEAQ      (R10)(DI*1), DI
+	MOVQ      nb+32(FP), R11
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+
+dotQ6Kx4x5VNNI_loop:
+	TESTQ           R11, R11
+	JZ              dotQ6Kx4x5VNNI_end
+	VBROADCASTSS    288(SI), Z13
+	VMOVDQU32       256(SI), Y14
+	VBROADCASTSS    288(R8), Y15
+	VINSERTF64X4    $0x01, Y15, Z13, Z13
+	VINSERTI64X4    $0x01, 256(R8), Z14, Z14
+	VMOVUPS         Z13, (SP)
+	VMOVDQU64       Z14, 64(SP)
+	VBROADCASTSS    288(R9), Z13
+	VMOVDQU32       256(R9), Y15
+	VBROADCASTSS    288(R10), Y14
+	VINSERTF64X4    $0x01, Y14, Z13, Z13
+	VINSERTI64X4    $0x01, 256(R10), Z15, Z15
+	VMOVUPS         Z13, 128(SP)
+	VMOVDQU64       Z15, 192(SP)
+	VBROADCASTSS    288(DI), Z13
+	VMOVDQU32       256(DI), Y16
+	VMOVUPS         Z13, 256(SP)
+	VMOVDQU64       Z16, 320(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z13
+	VPMADDUBSW      (SI), Z13, Z17
+	VMOVDQU64       Z17, 384(SP)
+	VPMADDUBSW      64(SI), Z13, Z17
+	VMOVDQU64       Z17, 448(SP)
+	VPMADDUBSW      128(SI), Z13, Z17
+	VMOVDQU64       Z17, 512(SP)
+	VPMADDUBSW      192(SI), Z13, Z17
+	VMOVDQU64       Z17, 576(SP)
+	VPMADDUBSW      (R8), Z13, Z17
+	VMOVDQU64       Z17, 640(SP)
+	VPMADDUBSW      64(R8), Z13, Z17
+	VMOVDQU64       Z17, 704(SP)
+	VPMADDUBSW      128(R8), Z13, Z17
+	VMOVDQU64       Z17, 768(SP)
+	VPMADDUBSW      192(R8), Z13, Z17
+	VMOVDQU64       Z17, 832(SP)
+	VPMADDUBSW      (R9), Z13, Z17
+	VMOVDQU64       Z17, 896(SP)
+	VPMADDUBSW      64(R9), Z13, Z17
+	VMOVDQU64       Z17, 960(SP)
+	VPMADDUBSW      128(R9), Z13, Z17
+	VMOVDQU64       Z17, 1024(SP)
+	VPMADDUBSW      192(R9), Z13, Z17
+	VMOVDQU64       Z17, 1088(SP)
+	VPMADDUBSW      (R10), Z13, Z17
+	VMOVDQU64       Z17, 1152(SP)
+	VPMADDUBSW      64(R10), Z13, Z17
+	VMOVDQU64       Z17, 1216(SP)
+	VPMADDUBSW      128(R10), Z13, Z17
+	VMOVDQU64       Z17, 1280(SP)
+	VPMADDUBSW      192(R10), Z13, Z17
+	VMOVDQU64       Z17, 1344(SP)
+	VPMADDUBSW      (DI), Z13, Z17
+	VMOVDQU64       Z17, 1408(SP)
+	VPMADDUBSW      64(DI), Z13, Z17
+	VMOVDQU64       Z17, 1472(SP)
+	VPMADDUBSW      128(DI), Z13, Z17
+	VMOVDQU64       Z17, 1536(SP)
+	VPMADDUBSW      192(DI), Z13, Z13
+	VMOVDQU64       Z13, 1600(SP)
+	VBROADCASTI32X4 192(AX), Z17
+	VPBROADCASTW    208(AX), Y13
+	VCVTPH2PS       Y13, Z13
+	VMOVDQU64       (AX), Z18
+	VPANDD          Z0, Z18, Z18
+	VBROADCASTI64X4 128(AX), Z19
+	VPSLLVW         halfShifts42<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z18, Z18
+	VPSHUFB         q6kScales0<>+0(SB), Z17, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      (SI), Z18, Z20
+	VPSUBW          384(SP), Z20, Z20
+	VPMADDWD        Z19, Z20, Z20
+	VPMADDUBSW      (R8), Z18, Z21
+	VPSUBW          640(SP), Z21, Z21
+	VPMADDWD        Z19, Z21, Z21
+	VPMADDUBSW      (R9), Z18, Z22
+	VPSUBW          896(SP), Z22, Z22
+	VPMADDWD        Z19, Z22, Z22
+	VPMADDUBSW      (R10), Z18, Z23
+	VPSUBW          1152(SP), Z23, Z23
+	VPMADDWD        Z19, Z23, Z23
+	VPMADDUBSW      (DI), Z18, Z18
+	VPSUBW          1408(SP), Z18, Z18
+	VPMADDWD        Z19, Z18, Z18
+	VMOVDQU64       (AX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 128(AX), Z24
+	VPSRLVW         halfShifts02<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales1<>+0(SB), Z17, Z24
+	VPSRAW          $0x08, Z24, Z24
+	VPMADDUBSW      64(SI), Z19, Z25
+	VPSUBW          448(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z20
+	VPMADDUBSW      64(R8), Z19, Z25
+	VPSUBW          704(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z21
+	VPMADDUBSW      64(R9), Z19, Z25
+	VPSUBW          960(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z22
+	VPMADDUBSW      64(R10), Z19, Z25
+	VPSUBW          1216(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z23
+	VPMADDUBSW      64(DI), Z19, Z19
+	VPSUBW          1472(SP), Z19, Z19
+	VPDPWSSD        Z24, Z19, Z18
+	VMOVDQU64       64(AX), Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(AX), Z24
+	VPSLLVW         halfShifts42<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales2<>+0(SB), Z17, Z24
+	VPSRAW          $0x08, Z24, Z24
+	VPMADDUBSW      128(SI), Z19, Z25
+	VPSUBW          512(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z20
+	VPMADDUBSW      128(R8), Z19, Z25
+	VPSUBW          768(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z21
+	VPMADDUBSW      128(R9), Z19, Z25
+	VPSUBW          1024(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z22
+	VPMADDUBSW      128(R10), Z19, Z25
+	VPSUBW          1280(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z23
+	VPMADDUBSW      128(DI), Z19, Z19
+	VPSUBW          1536(SP), Z19, Z19
+	VPDPWSSD        Z24, Z19, Z18
+	VMOVDQU64       64(AX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(AX), Z24
+	VPSRLVW         halfShifts02<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales3<>+0(SB), Z17, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      192(SI), Z19, Z24
+	VPSUBW          576(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z20
+	VPMADDUBSW      192(R8), Z19, Z24
+	VPSUBW          832(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z21
+	VPMADDUBSW      192(R9), Z19, Z24
+	VPSUBW          1088(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z22
+	VPMADDUBSW      192(R10), Z19, Z24
+	VPSUBW          1344(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z23
+	VPMADDUBSW      192(DI), Z19, Z19
+	VPSUBW          1600(SP), Z19, Z19
+	VPDPWSSD        Z17, Z19, Z18
+	VSHUFI64X2      $0x44, Z21, Z20, Z17
+	VSHUFI64X2      $0xee, Z21, Z20, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          (SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z1
+	VSHUFI64X2      $0x44, Z23, Z22, Z17
+	VSHUFI64X2      $0xee, Z23, Z22, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          128(SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z2
+	VEXTRACTI64X4   $0x01, Z18, Y14
+	VPADDD          Y14, Y18, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y13, Y13
+	VFMADD231PS     Y13, Y14, Y3
+	VBROADCASTI32X4 192(DX), Z17
+	VPBROADCASTW    208(DX), Y13
+	VCVTPH2PS       Y13, Z13
+	VMOVDQU64       (DX), Z18
+	VPANDD          Z0, Z18, Z18
+	VBROADCASTI64X4 128(DX), Z19
+	VPSLLVW         halfShifts42<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z18, Z18
+	VPSHUFB         q6kScales0<>+0(SB), Z17, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      (SI), Z18, Z20
+	VPSUBW          384(SP), Z20, Z20
+	VPMADDWD        Z19, Z20, Z20
+	VPMADDUBSW      (R8), Z18, Z21
+	VPSUBW          640(SP), Z21, Z21
+	VPMADDWD        Z19, Z21, Z21
+	VPMADDUBSW      (R9), Z18, Z22
+	VPSUBW          896(SP), Z22, Z22
+	VPMADDWD        Z19, Z22, Z22
+	VPMADDUBSW      (R10), Z18, Z23
+	VPSUBW          1152(SP), Z23, Z23
+	VPMADDWD        Z19, Z23, Z23
+	VPMADDUBSW      (DI), Z18, Z18
+	VPSUBW          1408(SP), Z18, Z18
+	VPMADDWD        Z19, Z18, Z18
+	VMOVDQU64       (DX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 128(DX), Z24
+	VPSRLVW         halfShifts02<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales1<>+0(SB), Z17, Z24
+	VPSRAW          $0x08, Z24, Z24
+	VPMADDUBSW      64(SI), Z19, Z25
+	VPSUBW          448(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z20
+	VPMADDUBSW      64(R8), Z19, Z25
+	VPSUBW          704(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z21
+	VPMADDUBSW      64(R9), Z19, Z25
+	VPSUBW          960(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z22
+	VPMADDUBSW      64(R10), Z19, Z25
+	VPSUBW          1216(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z23
+	VPMADDUBSW      64(DI), Z19, Z19
+	VPSUBW          1472(SP), Z19, Z19
+	VPDPWSSD        Z24, Z19, Z18
+	VMOVDQU64       64(DX), Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(DX), Z24
+	VPSLLVW         halfShifts42<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales2<>+0(SB), Z17, Z24
+	VPSRAW          $0x08, Z24, Z24
+	VPMADDUBSW      128(SI), Z19, Z25
+	VPSUBW          512(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z20
+	VPMADDUBSW      128(R8), Z19, Z25
+	VPSUBW          768(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z21
+	VPMADDUBSW      128(R9), Z19, Z25
+	VPSUBW          1024(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z22
+	VPMADDUBSW      128(R10), Z19, Z25
+	VPSUBW          1280(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z23
+	VPMADDUBSW      128(DI), Z19, Z19
+	VPSUBW          1536(SP), Z19, Z19
+	VPDPWSSD        Z24, Z19, Z18
+	VMOVDQU64       64(DX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(DX), Z24
+	VPSRLVW         halfShifts02<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales3<>+0(SB), Z17, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      192(SI), Z19, Z24
+	VPSUBW          576(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z20
+	VPMADDUBSW      192(R8), Z19, Z24
+	VPSUBW          832(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z21
+	VPMADDUBSW      192(R9), Z19, Z24
+	VPSUBW          1088(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z22
+	VPMADDUBSW      192(R10), Z19, Z24
+	VPSUBW          1344(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z23
+	VPMADDUBSW      192(DI), Z19, Z19
+	VPSUBW          1600(SP), Z19, Z19
+	VPDPWSSD        Z17, Z19, Z18
+	VSHUFI64X2      $0x44, Z21, Z20, Z17
+	VSHUFI64X2      $0xee, Z21, Z20, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          (SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z4
+	VSHUFI64X2      $0x44, Z23, Z22, Z17
+	VSHUFI64X2      $0xee, Z23, Z22, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          128(SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z5
+	VEXTRACTI64X4   $0x01, Z18, Y14
+	VPADDD          Y14, Y18, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y13, Y13
+	VFMADD231PS     Y13, Y14, Y6
+	VBROADCASTI32X4 192(BX), Z17
+	VPBROADCASTW    208(BX), Y13
+	VCVTPH2PS       Y13, Z13
+	VMOVDQU64       (BX), Z18
+	VPANDD          Z0, Z18, Z18
+	VBROADCASTI64X4 128(BX), Z19
+	VPSLLVW         halfShifts42<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z18, Z18
+	VPSHUFB         q6kScales0<>+0(SB), Z17, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      (SI), Z18, Z20
+	VPSUBW          384(SP), Z20, Z20
+	VPMADDWD        Z19, Z20, Z20
+	VPMADDUBSW      (R8), Z18, Z21
+	VPSUBW          640(SP), Z21, Z21
+	VPMADDWD        Z19, Z21, Z21
+	VPMADDUBSW      (R9), Z18, Z22
+	VPSUBW          896(SP), Z22, Z22
+	VPMADDWD        Z19, Z22, Z22
+	VPMADDUBSW      (R10), Z18, Z23
+	VPSUBW          1152(SP), Z23, Z23
+	VPMADDWD        Z19, Z23, Z23
+	VPMADDUBSW      (DI), Z18, Z18
+	VPSUBW          1408(SP), Z18, Z18
+	VPMADDWD        Z19, Z18, Z18
+	VMOVDQU64       (BX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 128(BX), Z24
+	VPSRLVW         halfShifts02<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales1<>+0(SB), Z17, Z24
+	VPSRAW          $0x08, Z24, Z24
+	VPMADDUBSW      64(SI), Z19, Z25
+	VPSUBW          448(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z20
+	VPMADDUBSW      64(R8), Z19, Z25
+	VPSUBW          704(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z21
+	VPMADDUBSW      64(R9), Z19, Z25
+	VPSUBW          960(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z22
+	VPMADDUBSW      64(R10), Z19, Z25
+	VPSUBW          1216(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z23
+	VPMADDUBSW      64(DI), Z19, Z19
+	VPSUBW          1472(SP), Z19, Z19
+	VPDPWSSD        Z24, Z19, Z18
+	VMOVDQU64       64(BX), Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(BX), Z24
+	VPSLLVW         halfShifts42<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales2<>+0(SB), Z17, Z24
+	VPSRAW          $0x08, Z24, Z24
+	VPMADDUBSW      128(SI), Z19, Z25
+	VPSUBW          512(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z20
+	VPMADDUBSW      128(R8), Z19, Z25
+	VPSUBW          768(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z21
+	VPMADDUBSW      128(R9), Z19, Z25
+	VPSUBW          1024(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z22
+	VPMADDUBSW      128(R10), Z19, Z25
+	VPSUBW          1280(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z23
+	VPMADDUBSW      128(DI), Z19, Z19
+	VPSUBW          1536(SP), Z19, Z19
+	VPDPWSSD        Z24, Z19, Z18
+	VMOVDQU64       64(BX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(BX), Z24
+	VPSRLVW         halfShifts02<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales3<>+0(SB), Z17, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      192(SI), Z19, Z24
+	VPSUBW          576(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z20
+	VPMADDUBSW      192(R8), Z19, Z24
+	VPSUBW          832(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z21
+	VPMADDUBSW      192(R9), Z19, Z24
+	VPSUBW          1088(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z22
+	VPMADDUBSW      192(R10), Z19, Z24
+	VPSUBW          1344(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z23
+	VPMADDUBSW      192(DI), Z19, Z19
+	VPSUBW          1600(SP), Z19, Z19
+	VPDPWSSD        Z17, Z19, Z18
+	VSHUFI64X2      $0x44, Z21, Z20, Z17
+	VSHUFI64X2      $0xee, Z21, Z20, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          (SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z7
+	VSHUFI64X2      $0x44, Z23, Z22, Z17
+	VSHUFI64X2      $0xee, Z23, Z22, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          128(SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z8
+	VEXTRACTI64X4   $0x01, Z18, Y14
+	VPADDD          Y14, Y18, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y13, Y13
+	VFMADD231PS     Y13, Y14, Y9
+	VBROADCASTI32X4 192(CX), Z17
+	VPBROADCASTW    208(CX), Y13
+	VCVTPH2PS       Y13, Z13
+	VMOVDQU64       (CX), Z18
+	VPANDD          Z0, Z18, Z18
+	VBROADCASTI64X4 128(CX), Z19
+	VPSLLVW         halfShifts42<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z18, Z18
+	VPSHUFB         q6kScales0<>+0(SB), Z17, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      (SI), Z18, Z20
+	VPSUBW          384(SP), Z20, Z20
+	VPMADDWD        Z19, Z20, Z20
+	VPMADDUBSW      (R8), Z18, Z21
+	VPSUBW          640(SP), Z21, Z21
+	VPMADDWD        Z19, Z21, Z21
+	VPMADDUBSW      (R9), Z18, Z22
+	VPSUBW          896(SP), Z22, Z22
+	VPMADDWD        Z19, Z22, Z22
+	VPMADDUBSW      (R10), Z18, Z23
+	VPSUBW          1152(SP), Z23, Z23
+	VPMADDWD        Z19, Z23, Z23
+	VPMADDUBSW      (DI), Z18, Z18
+	VPSUBW          1408(SP), Z18, Z18
+	VPMADDWD        Z19, Z18, Z18
+	VMOVDQU64       (CX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 128(CX), Z24
+	VPSRLVW         halfShifts02<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales1<>+0(SB), Z17, Z24
+	VPSRAW          $0x08, Z24, Z24
+	VPMADDUBSW      64(SI), Z19, Z25
+	VPSUBW          448(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z20
+	VPMADDUBSW      64(R8), Z19, Z25
+	VPSUBW          704(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z21
+	VPMADDUBSW      64(R9), Z19, Z25
+	VPSUBW          960(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z22
+	VPMADDUBSW      64(R10), Z19, Z25
+	VPSUBW          1216(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z23
+	VPMADDUBSW      64(DI), Z19, Z19
+	VPSUBW          1472(SP), Z19, Z19
+	VPDPWSSD        Z24, Z19, Z18
+	VMOVDQU64       64(CX), Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(CX), Z24
+	VPSLLVW         halfShifts42<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales2<>+0(SB), Z17, Z24
+	VPSRAW          $0x08, Z24, Z24
+	VPMADDUBSW      128(SI), Z19, Z25
+	VPSUBW          512(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z20
+	VPMADDUBSW      128(R8), Z19, Z25
+	VPSUBW          768(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z21
+	VPMADDUBSW      128(R9), Z19, Z25
+	VPSUBW          1024(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z22
+	VPMADDUBSW      128(R10), Z19, Z25
+	VPSUBW          1280(SP), Z25, Z25
+	VPDPWSSD        Z24, Z25, Z23
+	VPMADDUBSW      128(DI), Z19, Z19
+	VPSUBW          1536(SP), Z19, Z19
+	VPDPWSSD        Z24, Z19, Z18
+	VMOVDQU64       64(CX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(CX), Z24
+	VPSRLVW         halfShifts02<>+0(SB), Z24, Z24
+	VPANDD          bits45<>+0(SB), Z24, Z24
+	VPORD           Z24, Z19, Z19
+	VPSHUFB         q6kScales3<>+0(SB), Z17, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      192(SI), Z19, Z24
+	VPSUBW          576(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z20
+	VPMADDUBSW      192(R8), Z19, Z24
+	VPSUBW          832(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z21
+	VPMADDUBSW      192(R9), Z19, Z24
+	VPSUBW          1088(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z22
+	VPMADDUBSW      192(R10), Z19, Z24
+	VPSUBW          1344(SP), Z24, Z24
+	VPDPWSSD        Z17, Z24, Z23
+	VPMADDUBSW      192(DI), Z19, Z19
+	VPSUBW          1600(SP), Z19, Z19
+	VPDPWSSD        Z17, Z19, Z18
+	VSHUFI64X2      $0x44, Z21, Z20, Z17
+	VSHUFI64X2      $0xee, Z21, Z20, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          (SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z10
+	VSHUFI64X2      $0x44, Z23, Z22, Z17
+	VSHUFI64X2      $0xee, Z23, Z22, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          128(SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z11
+	VEXTRACTI64X4   $0x01, Z18, Y14
+	VPADDD          Y14, Y18, Y14
+	VCVTDQ2PS       Y14, Y14
+	VMULPS          256(SP), Y13, Y13
+	VFMADD231PS     Y13, Y14, Y12
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, DX
+	ADDQ            $0x000000d2, BX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, R9
+	ADDQ            $0x00000140, R10
+	ADDQ            $0x00000140, DI
+	DECQ            R11
+	JMP             dotQ6Kx4x5VNNI_loop
+
+dotQ6Kx4x5VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X13
+	VADDPS        X13, X1, X1
+	VMOVHLPS      X1, X1, X13
+	VADDPS        X13, X1, X1
+	VMOVSHDUP     X1, X13
+	VADDSS        X13, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X13
+	VADDPS        X13, X4, X4
+	VMOVHLPS      X4, X4, X13
+	VADDPS        X13, X4, X4
+	VMOVSHDUP     X4, X13
+	VADDSS        X13, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y4
+	VEXTRACTF32X4 $0x01, Y7, X13
+	VADDPS        X13, X7, X7
+	VMOVHLPS      X7, X7, X13
+	VADDPS        X13, X7, X7
+	VMOVSHDUP     X7, X13
+	VADDSS        X13, X7, X7
+	VMOVSS        X7, 8(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y7
+	VEXTRACTF32X4 $0x01, Y10, X13
+	VADDPS        X13, X10, X10
+	VMOVHLPS      X10, X10, X13
+	VADDPS        X13, X10, X10
+	VMOVSHDUP     X10, X13
+	VADDSS        X13, X10, X10
+	VMOVSS        X10, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X10
+	VADDPS        X10, X0, X0
+	VMOVHLPS      X0, X0, X10
+	VADDPS        X10, X0, X0
+	VMOVSHDUP     X0, X10
+	VADDSS        X10, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 8(AX)
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VEXTRACTF32X4 $0x01, Y5, X2
+	VADDPS        X2, X5, X5
+	VMOVHLPS      X5, X5, X2
+	VADDPS        X2, X5, X5
+	VMOVSHDUP     X5, X2
+	VADDSS        X2, X5, X5
+	VMOVSS        X5, 4(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y2
+	VEXTRACTF32X4 $0x01, Y8, X4
+	VADDPS        X4, X8, X8
+	VMOVHLPS      X8, X8, X4
+	VADDPS        X4, X8, X8
+	VMOVSHDUP     X8, X4
+	VADDSS        X4, X8, X8
+	VMOVSS        X8, 8(AX)
+	VEXTRACTF64X4 $0x01, Z11, Y4
+	VEXTRACTF32X4 $0x01, Y11, X5
+	VADDPS        X5, X11, X11
+	VMOVHLPS      X11, X11, X5
+	VADDPS        X5, X11, X11
+	VMOVSHDUP     X11, X5
+	VADDSS        X5, X11, X11
+	VMOVSS        X11, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X5
+	VADDPS        X5, X0, X0
+	VMOVHLPS      X0, X0, X5
+	VADDPS        X5, X0, X0
+	VMOVSHDUP     X0, X5
+	VADDSS        X5, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF32X4 $0x01, Y6, X0
+	VADDPS        X0, X6, X6
+	VMOVHLPS      X6, X6, X0
+	VADDPS        X0, X6, X6
+	VMOVSHDUP     X6, X0
+	VADDSS        X0, X6, X6
+	VMOVSS        X6, 4(AX)
+	VEXTRACTF32X4 $0x01, Y9, X0
+	VADDPS        X0, X9, X9
+	VMOVHLPS      X9, X9, X0
+	VADDPS        X0, X9, X9
+	VMOVSHDUP     X9, X0
+	VADDSS        X0, X9, X9
+	VMOVSS        X9, 8(AX)
+	VEXTRACTF32X4 $0x01, Y12, X0
+	VADDPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VADDPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VADDSS        X0, X12, X12
+	VMOVSS        X12, 12(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ6Kx4x6VNNI(w *byte, wstride uintptr, a *byte, astride uintptr, nb int, out *float32, ostride uintptr)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI
+TEXT ·dotQ6Kx4x6VNNI(SB), $1920-56
+	MOVQ      w+0(FP), AX
+	MOVQ      wstride+8(FP), CX
+	LEAQ      (AX)(CX*1), DX
+	LEAQ      (DX)(CX*1), BX
+	LEAQ      (BX)(CX*1), CX
+	MOVQ      a+16(FP), SI
+	MOVQ      astride+24(FP), DI
+	LEAQ      (SI)(DI*1), R8
+	LEAQ      (R8)(DI*1), R9
+	LEAQ      (R9)(DI*1), R10
+	LEAQ      (R10)(DI*1), R11
+	LEAQ      (R11)(DI*1), DI
+	MOVQ      nb+32(FP), R12
+	VMOVDQU64 nibbles<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+	VPXORD    Z2, Z2, Z2
+	VPXORD    Z3, Z3, Z3
+	VPXORD    Z4, Z4, Z4
+	VPXORD    Z5, Z5, Z5
+	VPXORD    Z6, Z6, Z6
+	VPXORD    Z7, Z7, Z7
+	VPXORD    Z8, Z8, Z8
+	VPXORD    Z9, Z9, Z9
+	VPXORD    Z10, Z10, Z10
+	VPXORD    Z11, Z11, Z11
+	VPXORD    Z12, Z12, Z12
+
+dotQ6Kx4x6VNNI_loop:
+	TESTQ           R12, R12
+	JZ              dotQ6Kx4x6VNNI_end
+	VBROADCASTSS    288(SI), Z13
+	VMOVDQU32       256(SI), Y14
+	VBROADCASTSS    288(R8), Y15
+	VINSERTF64X4    $0x01, Y15, Z13, Z13
+	VINSERTI64X4    $0x01, 256(R8), Z14, Z14
+	VMOVUPS         Z13, (SP)
+	VMOVDQU64       Z14, 64(SP)
+	VBROADCASTSS    288(R9), Z13
+	VMOVDQU32       256(R9), Y15
+	VBROADCASTSS    288(R10), Y14
+	VINSERTF64X4    $0x01, Y14, Z13, Z13
+	VINSERTI64X4    $0x01, 256(R10), Z15, Z15
+	VMOVUPS         Z13, 128(SP)
+	VMOVDQU64       Z15, 192(SP)
+	VBROADCASTSS    288(R11), Z13
+	VMOVDQU32       256(R11), Y16
+	VBROADCASTSS    288(DI), Y14
+	VINSERTF64X4    $0x01, Y14, Z13, Z13
+	VINSERTI64X4    $0x01, 256(DI), Z16, Z16
+	VMOVUPS         Z13, 256(SP)
+	VMOVDQU64       Z16, 320(SP)
+	VMOVDQU64       bytes32<>+0(SB), Z13
+	VPMADDUBSW      (SI), Z13, Z17
+	VMOVDQU64       Z17, 384(SP)
+	VPMADDUBSW      64(SI), Z13, Z17
+	VMOVDQU64       Z17, 448(SP)
+	VPMADDUBSW      128(SI), Z13, Z17
+	VMOVDQU64       Z17, 512(SP)
+	VPMADDUBSW      192(SI), Z13, Z17
+	VMOVDQU64       Z17, 576(SP)
+	VPMADDUBSW      (R8), Z13, Z17
+	VMOVDQU64       Z17, 640(SP)
+	VPMADDUBSW      64(R8), Z13, Z17
+	VMOVDQU64       Z17, 704(SP)
+	VPMADDUBSW      128(R8), Z13, Z17
+	VMOVDQU64       Z17, 768(SP)
+	VPMADDUBSW      192(R8), Z13, Z17
+	VMOVDQU64       Z17, 832(SP)
+	VPMADDUBSW      (R9), Z13, Z17
+	VMOVDQU64       Z17, 896(SP)
+	VPMADDUBSW      64(R9), Z13, Z17
+	VMOVDQU64       Z17, 960(SP)
+	VPMADDUBSW      128(R9), Z13, Z17
+	VMOVDQU64       Z17, 1024(SP)
+	VPMADDUBSW      192(R9), Z13, Z17
+	VMOVDQU64       Z17, 1088(SP)
+	VPMADDUBSW      (R10), Z13, Z17
+	VMOVDQU64       Z17, 1152(SP)
+	VPMADDUBSW      64(R10), Z13, Z17
+	VMOVDQU64       Z17, 1216(SP)
+	VPMADDUBSW      128(R10), Z13, Z17
+	VMOVDQU64       Z17, 1280(SP)
+	VPMADDUBSW      192(R10), Z13, Z17
+	VMOVDQU64       Z17, 1344(SP)
+	VPMADDUBSW      (R11), Z13, Z17
+	VMOVDQU64       Z17, 1408(SP)
+	VPMADDUBSW      64(R11), Z13, Z17
+	VMOVDQU64       Z17, 1472(SP)
+	VPMADDUBSW      128(R11), Z13, Z17
+	VMOVDQU64       Z17, 1536(SP)
+	VPMADDUBSW      192(R11), Z13, Z17
+	VMOVDQU64       Z17, 1600(SP)
+	VPMADDUBSW      (DI), Z13, Z17
+	VMOVDQU64       Z17, 1664(SP)
+	VPMADDUBSW      64(DI), Z13, Z17
+	VMOVDQU64       Z17, 1728(SP)
+	VPMADDUBSW      128(DI), Z13, Z17
+	VMOVDQU64       Z17, 1792(SP)
+	VPMADDUBSW      192(DI), Z13, Z13
+	VMOVDQU64       Z13, 1856(SP)
+	VBROADCASTI32X4 192(AX), Z17
+	VPBROADCASTW    208(AX), Y13
+	VCVTPH2PS       Y13, Z13
+	VMOVDQU64       (AX), Z18
+	VPANDD          Z0, Z18, Z18
+	VBROADCASTI64X4 128(AX), Z19
+	VPSLLVW         halfShifts42<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z18, Z18
+	VPSHUFB         q6kScales0<>+0(SB), Z17, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      (SI), Z18, Z20
+	VPSUBW          384(SP), Z20, Z20
+	VPMADDWD        Z19, Z20, Z20
+	VPMADDUBSW      (R8), Z18, Z21
+	VPSUBW          640(SP), Z21, Z21
+	VPMADDWD        Z19, Z21, Z21
+	VPMADDUBSW      (R9), Z18, Z22
+	VPSUBW          896(SP), Z22, Z22
+	VPMADDWD        Z19, Z22, Z22
+	VPMADDUBSW      (R10), Z18, Z23
+	VPSUBW          1152(SP), Z23, Z23
+	VPMADDWD        Z19, Z23, Z23
+	VPMADDUBSW      (R11), Z18, Z24
+	VPSUBW          1408(SP), Z24, Z24
+	VPMADDWD        Z19, Z24, Z24
+	VPMADDUBSW      (DI), Z18, Z18
+	VPSUBW          1664(SP), Z18, Z18
+	VPMADDWD        Z19, Z18, Z18
+	VMOVDQU64       (AX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 128(AX), Z25
+	VPSRLVW         halfShifts02<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales1<>+0(SB), Z17, Z25
+	VPSRAW          $0x08, Z25, Z25
+	VPMADDUBSW      64(SI), Z19, Z26
+	VPSUBW          448(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z20
+	VPMADDUBSW      64(R8), Z19, Z26
+	VPSUBW          704(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z21
+	VPMADDUBSW      64(R9), Z19, Z26
+	VPSUBW          960(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z22
+	VPMADDUBSW      64(R10), Z19, Z26
+	VPSUBW          1216(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z23
+	VPMADDUBSW      64(R11), Z19, Z26
+	VPSUBW          1472(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z24
+	VPMADDUBSW      64(DI), Z19, Z19
+	VPSUBW          1728(SP), Z19, Z19
+	VPDPWSSD        Z25, Z19, Z18
+	VMOVDQU64       64(AX), Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(AX), Z25
+	VPSLLVW         halfShifts42<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales2<>+0(SB), Z17, Z25
+	VPSRAW          $0x08, Z25, Z25
+	VPMADDUBSW      128(SI), Z19, Z26
+	VPSUBW          512(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z20
+	VPMADDUBSW      128(R8), Z19, Z26
+	VPSUBW          768(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z21
+	VPMADDUBSW      128(R9), Z19, Z26
+	VPSUBW          1024(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z22
+	VPMADDUBSW      128(R10), Z19, Z26
+	VPSUBW          1280(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z23
+	VPMADDUBSW      128(R11), Z19, Z26
+	VPSUBW          1536(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z24
+	VPMADDUBSW      128(DI), Z19, Z19
+	VPSUBW          1792(SP), Z19, Z19
+	VPDPWSSD        Z25, Z19, Z18
+	VMOVDQU64       64(AX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(AX), Z25
+	VPSRLVW         halfShifts02<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales3<>+0(SB), Z17, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      192(SI), Z19, Z25
+	VPSUBW          576(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z20
+	VPMADDUBSW      192(R8), Z19, Z25
+	VPSUBW          832(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z21
+	VPMADDUBSW      192(R9), Z19, Z25
+	VPSUBW          1088(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z22
+	VPMADDUBSW      192(R10), Z19, Z25
+	VPSUBW          1344(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z23
+	VPMADDUBSW      192(R11), Z19, Z25
+	VPSUBW          1600(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z24
+	VPMADDUBSW      192(DI), Z19, Z19
+	VPSUBW          1856(SP), Z19, Z19
+	VPDPWSSD        Z17, Z19, Z18
+	VSHUFI64X2      $0x44, Z21, Z20, Z17
+	VSHUFI64X2      $0xee, Z21, Z20, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          (SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z1
+	VSHUFI64X2      $0x44, Z23, Z22, Z17
+	VSHUFI64X2      $0xee, Z23, Z22, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          128(SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z2
+	VSHUFI64X2      $0x44, Z18, Z24, Z17
+	VSHUFI64X2      $0xee, Z18, Z24, Z18
+	VPADDD          Z18, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          256(SP), Z13, Z13
+	VFMADD231PS     Z13, Z17, Z3
+	VBROADCASTI32X4 192(DX), Z17
+	VPBROADCASTW    208(DX), Y13
+	VCVTPH2PS       Y13, Z13
+	VMOVDQU64       (DX), Z18
+	VPANDD          Z0, Z18, Z18
+	VBROADCASTI64X4 128(DX), Z19
+	VPSLLVW         halfShifts42<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z18, Z18
+	VPSHUFB         q6kScales0<>+0(SB), Z17, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      (SI), Z18, Z20
+	VPSUBW          384(SP), Z20, Z20
+	VPMADDWD        Z19, Z20, Z20
+	VPMADDUBSW      (R8), Z18, Z21
+	VPSUBW          640(SP), Z21, Z21
+	VPMADDWD        Z19, Z21, Z21
+	VPMADDUBSW      (R9), Z18, Z22
+	VPSUBW          896(SP), Z22, Z22
+	VPMADDWD        Z19, Z22, Z22
+	VPMADDUBSW      (R10), Z18, Z23
+	VPSUBW          1152(SP), Z23, Z23
+	VPMADDWD        Z19, Z23, Z23
+	VPMADDUBSW      (R11), Z18, Z24
+	VPSUBW          1408(SP), Z24, Z24
+	VPMADDWD        Z19, Z24, Z24
+	VPMADDUBSW      (DI), Z18, Z18
+	VPSUBW          1664(SP), Z18, Z18
+	VPMADDWD        Z19, Z18, Z18
+	VMOVDQU64       (DX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 128(DX), Z25
+	VPSRLVW         halfShifts02<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales1<>+0(SB), Z17, Z25
+	VPSRAW          $0x08, Z25, Z25
+	VPMADDUBSW      64(SI), Z19, Z26
+	VPSUBW          448(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z20
+	VPMADDUBSW      64(R8), Z19, Z26
+	VPSUBW          704(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z21
+	VPMADDUBSW      64(R9), Z19, Z26
+	VPSUBW          960(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z22
+	VPMADDUBSW      64(R10), Z19, Z26
+	VPSUBW          1216(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z23
+	VPMADDUBSW      64(R11), Z19, Z26
+	VPSUBW          1472(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z24
+	VPMADDUBSW      64(DI), Z19, Z19
+	VPSUBW          1728(SP), Z19, Z19
+	VPDPWSSD        Z25, Z19, Z18
+	VMOVDQU64       64(DX), Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(DX), Z25
+	VPSLLVW         halfShifts42<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales2<>+0(SB), Z17, Z25
+	VPSRAW          $0x08, Z25, Z25
+	VPMADDUBSW      128(SI), Z19, Z26
+	VPSUBW          512(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z20
+	VPMADDUBSW      128(R8), Z19, Z26
+	VPSUBW          768(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z21
+	VPMADDUBSW      128(R9), Z19, Z26
+	VPSUBW          1024(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z22
+	VPMADDUBSW      128(R10), Z19, Z26
+	VPSUBW          1280(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z23
+	VPMADDUBSW      128(R11), Z19, Z26
+	VPSUBW          1536(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z24
+	VPMADDUBSW      128(DI), Z19, Z19
+	VPSUBW          1792(SP), Z19, Z19
+	VPDPWSSD        Z25, Z19, Z18
+	VMOVDQU64       64(DX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(DX), Z25
+	VPSRLVW         halfShifts02<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales3<>+0(SB), Z17, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      192(SI), Z19, Z25
+	VPSUBW          576(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z20
+	VPMADDUBSW      192(R8), Z19, Z25
+	VPSUBW          832(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z21
+	VPMADDUBSW      192(R9), Z19, Z25
+	VPSUBW          1088(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z22
+	VPMADDUBSW      192(R10), Z19, Z25
+	VPSUBW          1344(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z23
+	VPMADDUBSW      192(R11), Z19, Z25
+	VPSUBW          1600(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z24
+	VPMADDUBSW      192(DI), Z19, Z19
+	VPSUBW          1856(SP), Z19, Z19
+	VPDPWSSD        Z17, Z19, Z18
+	VSHUFI64X2      $0x44, Z21, Z20, Z17
+	VSHUFI64X2      $0xee, Z21, Z20, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          (SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z4
+	VSHUFI64X2      $0x44, Z23, Z22, Z17
+	VSHUFI64X2      $0xee, Z23, Z22, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          128(SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z5
+	VSHUFI64X2      $0x44, Z18, Z24, Z17
+	VSHUFI64X2      $0xee, Z18, Z24, Z18
+	VPADDD          Z18, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          256(SP), Z13, Z13
+	VFMADD231PS     Z13, Z17, Z6
+	VBROADCASTI32X4 192(BX), Z17
+	VPBROADCASTW    208(BX), Y13
+	VCVTPH2PS       Y13, Z13
+	VMOVDQU64       (BX), Z18
+	VPANDD          Z0, Z18, Z18
+	VBROADCASTI64X4 128(BX), Z19
+	VPSLLVW         halfShifts42<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z18, Z18
+	VPSHUFB         q6kScales0<>+0(SB), Z17, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      (SI), Z18, Z20
+	VPSUBW          384(SP), Z20, Z20
+	VPMADDWD        Z19, Z20, Z20
+	VPMADDUBSW      (R8), Z18, Z21
+	VPSUBW          640(SP), Z21, Z21
+	VPMADDWD        Z19, Z21, Z21
+	VPMADDUBSW      (R9), Z18, Z22
+	VPSUBW          896(SP), Z22, Z22
+	VPMADDWD        Z19, Z22, Z22
+	VPMADDUBSW      (R10), Z18, Z23
+	VPSUBW          1152(SP), Z23, Z23
+	VPMADDWD        Z19, Z23, Z23
+	VPMADDUBSW      (R11), Z18, Z24
+	VPSUBW          1408(SP), Z24, Z24
+	VPMADDWD        Z19, Z24, Z24
+	VPMADDUBSW      (DI), Z18, Z18
+	VPSUBW          1664(SP), Z18, Z18
+	VPMADDWD        Z19, Z18, Z18
+	VMOVDQU64       (BX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 128(BX), Z25
+	VPSRLVW         halfShifts02<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales1<>+0(SB), Z17, Z25
+	VPSRAW          $0x08, Z25, Z25
+	VPMADDUBSW      64(SI), Z19, Z26
+	VPSUBW          448(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z20
+	VPMADDUBSW      64(R8), Z19, Z26
+	VPSUBW          704(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z21
+	VPMADDUBSW      64(R9), Z19, Z26
+	VPSUBW          960(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z22
+	VPMADDUBSW      64(R10), Z19, Z26
+	VPSUBW          1216(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z23
+	VPMADDUBSW      64(R11), Z19, Z26
+	VPSUBW          1472(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z24
+	VPMADDUBSW      64(DI), Z19, Z19
+	VPSUBW          1728(SP), Z19, Z19
+	VPDPWSSD        Z25, Z19, Z18
+	VMOVDQU64       64(BX), Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(BX), Z25
+	VPSLLVW         halfShifts42<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales2<>+0(SB), Z17, Z25
+	VPSRAW          $0x08, Z25, Z25
+	VPMADDUBSW      128(SI), Z19, Z26
+	VPSUBW          512(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z20
+	VPMADDUBSW      128(R8), Z19, Z26
+	VPSUBW          768(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z21
+	VPMADDUBSW      128(R9), Z19, Z26
+	VPSUBW          1024(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z22
+	VPMADDUBSW      128(R10), Z19, Z26
+	VPSUBW          1280(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z23
+	VPMADDUBSW      128(R11), Z19, Z26
+	VPSUBW          1536(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z24
+	VPMADDUBSW      128(DI), Z19, Z19
+	VPSUBW          1792(SP), Z19, Z19
+	VPDPWSSD        Z25, Z19, Z18
+	VMOVDQU64       64(BX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(BX), Z25
+	VPSRLVW         halfShifts02<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales3<>+0(SB), Z17, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      192(SI), Z19, Z25
+	VPSUBW          576(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z20
+	VPMADDUBSW      192(R8), Z19, Z25
+	VPSUBW          832(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z21
+	VPMADDUBSW      192(R9), Z19, Z25
+	VPSUBW          1088(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z22
+	VPMADDUBSW      192(R10), Z19, Z25
+	VPSUBW          1344(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z23
+	VPMADDUBSW      192(R11), Z19, Z25
+	VPSUBW          1600(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z24
+	VPMADDUBSW      192(DI), Z19, Z19
+	VPSUBW          1856(SP), Z19, Z19
+	VPDPWSSD        Z17, Z19, Z18
+	VSHUFI64X2      $0x44, Z21, Z20, Z17
+	VSHUFI64X2      $0xee, Z21, Z20, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          (SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z7
+	VSHUFI64X2      $0x44, Z23, Z22, Z17
+	VSHUFI64X2      $0xee, Z23, Z22, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          128(SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z8
+	VSHUFI64X2      $0x44, Z18, Z24, Z17
+	VSHUFI64X2      $0xee, Z18, Z24, Z18
+	VPADDD          Z18, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          256(SP), Z13, Z13
+	VFMADD231PS     Z13, Z17, Z9
+	VBROADCASTI32X4 192(CX), Z17
+	VPBROADCASTW    208(CX), Y13
+	VCVTPH2PS       Y13, Z13
+	VMOVDQU64       (CX), Z18
+	VPANDD          Z0, Z18, Z18
+	VBROADCASTI64X4 128(CX), Z19
+	VPSLLVW         halfShifts42<>+0(SB), Z19, Z19
+	VPANDD          bits45<>+0(SB), Z19, Z19
+	VPORD           Z19, Z18, Z18
+	VPSHUFB         q6kScales0<>+0(SB), Z17, Z19
+	VPSRAW          $0x08, Z19, Z19
+	VPMADDUBSW      (SI), Z18, Z20
+	VPSUBW          384(SP), Z20, Z20
+	VPMADDWD        Z19, Z20, Z20
+	VPMADDUBSW      (R8), Z18, Z21
+	VPSUBW          640(SP), Z21, Z21
+	VPMADDWD        Z19, Z21, Z21
+	VPMADDUBSW      (R9), Z18, Z22
+	VPSUBW          896(SP), Z22, Z22
+	VPMADDWD        Z19, Z22, Z22
+	VPMADDUBSW      (R10), Z18, Z23
+	VPSUBW          1152(SP), Z23, Z23
+	VPMADDWD        Z19, Z23, Z23
+	VPMADDUBSW      (R11), Z18, Z24
+	VPSUBW          1408(SP), Z24, Z24
+	VPMADDWD        Z19, Z24, Z24
+	VPMADDUBSW      (DI), Z18, Z18
+	VPSUBW          1664(SP), Z18, Z18
+	VPMADDWD        Z19, Z18, Z18
+	VMOVDQU64       (CX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 128(CX), Z25
+	VPSRLVW         halfShifts02<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales1<>+0(SB), Z17, Z25
+	VPSRAW          $0x08, Z25, Z25
+	VPMADDUBSW      64(SI), Z19, Z26
+	VPSUBW          448(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z20
+	VPMADDUBSW      64(R8), Z19, Z26
+	VPSUBW          704(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z21
+	VPMADDUBSW      64(R9), Z19, Z26
+	VPSUBW          960(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z22
+	VPMADDUBSW      64(R10), Z19, Z26
+	VPSUBW          1216(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z23
+	VPMADDUBSW      64(R11), Z19, Z26
+	VPSUBW          1472(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z24
+	VPMADDUBSW      64(DI), Z19, Z19
+	VPSUBW          1728(SP), Z19, Z19
+	VPDPWSSD        Z25, Z19, Z18
+	VMOVDQU64       64(CX), Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(CX), Z25
+	VPSLLVW         halfShifts42<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales2<>+0(SB), Z17, Z25
+	VPSRAW          $0x08, Z25, Z25
+	VPMADDUBSW      128(SI), Z19, Z26
+	VPSUBW          512(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z20
+	VPMADDUBSW      128(R8), Z19, Z26
+	VPSUBW          768(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z21
+	VPMADDUBSW      128(R9), Z19, Z26
+	VPSUBW          1024(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z22
+	VPMADDUBSW      128(R10), Z19, Z26
+	VPSUBW          1280(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z23
+	VPMADDUBSW      128(R11), Z19, Z26
+	VPSUBW          1536(SP), Z26, Z26
+	VPDPWSSD        Z25, Z26, Z24
+	VPMADDUBSW      128(DI), Z19, Z19
+	VPSUBW          1792(SP), Z19, Z19
+	VPDPWSSD        Z25, Z19, Z18
+	VMOVDQU64       64(CX), Z19
+	VPSRLW          $0x04, Z19, Z19
+	VPANDD          Z0, Z19, Z19
+	VBROADCASTI64X4 160(CX), Z25
+	VPSRLVW         halfShifts02<>+0(SB), Z25, Z25
+	VPANDD          bits45<>+0(SB), Z25, Z25
+	VPORD           Z25, Z19, Z19
+	VPSHUFB         q6kScales3<>+0(SB), Z17, Z17
+	VPSRAW          $0x08, Z17, Z17
+	VPMADDUBSW      192(SI), Z19, Z25
+	VPSUBW          576(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z20
+	VPMADDUBSW      192(R8), Z19, Z25
+	VPSUBW          832(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z21
+	VPMADDUBSW      192(R9), Z19, Z25
+	VPSUBW          1088(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z22
+	VPMADDUBSW      192(R10), Z19, Z25
+	VPSUBW          1344(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z23
+	VPMADDUBSW      192(R11), Z19, Z25
+	VPSUBW          1600(SP), Z25, Z25
+	VPDPWSSD        Z17, Z25, Z24
+	VPMADDUBSW      192(DI), Z19, Z19
+	VPSUBW          1856(SP), Z19, Z19
+	VPDPWSSD        Z17, Z19, Z18
+	VSHUFI64X2      $0x44, Z21, Z20, Z17
+	VSHUFI64X2      $0xee, Z21, Z20, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          (SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z10
+	VSHUFI64X2      $0x44, Z23, Z22, Z17
+	VSHUFI64X2      $0xee, Z23, Z22, Z19
+	VPADDD          Z19, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          128(SP), Z13, Z19
+	VFMADD231PS     Z19, Z17, Z11
+	VSHUFI64X2      $0x44, Z18, Z24, Z17
+	VSHUFI64X2      $0xee, Z18, Z24, Z18
+	VPADDD          Z18, Z17, Z17
+	VCVTDQ2PS       Z17, Z17
+	VMULPS          256(SP), Z13, Z13
+	VFMADD231PS     Z13, Z17, Z12
+	ADDQ            $0x000000d2, AX
+	ADDQ            $0x000000d2, DX
+	ADDQ            $0x000000d2, BX
+	ADDQ            $0x000000d2, CX
+	ADDQ            $0x00000140, SI
+	ADDQ            $0x00000140, R8
+	ADDQ            $0x00000140, R9
+	ADDQ            $0x00000140, R10
+	ADDQ            $0x00000140, R11
+	ADDQ            $0x00000140, DI
+	DECQ            R12
+	JMP             dotQ6Kx4x6VNNI_loop
+
+dotQ6Kx4x6VNNI_end:
+	MOVQ          out+40(FP), AX
+	MOVQ          ostride+48(FP), CX
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VEXTRACTF32X4 $0x01, Y1, X13
+	VADDPS        X13, X1, X1
+	VMOVHLPS      X1, X1, X13
+	VADDPS        X13, X1, X1
+	VMOVSHDUP     X1, X13
+	VADDSS        X13, X1, X1
+	VMOVSS        X1, (AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VEXTRACTF32X4 $0x01, Y4, X13
+	VADDPS        X13, X4, X4
+	VMOVHLPS      X4, X4, X13
+	VADDPS        X13, X4, X4
+	VMOVSHDUP     X4, X13
+	VADDSS        X13, X4, X4
+	VMOVSS        X4, 4(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y4
+	VEXTRACTF32X4 $0x01, Y7, X13
+	VADDPS        X13, X7, X7
+	VMOVHLPS      X7, X7, X13
+	VADDPS        X13, X7, X7
+	VMOVSHDUP     X7, X13
+	VADDSS        X13, X7, X7
+	VMOVSS        X7, 8(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y7
+	VEXTRACTF32X4 $0x01, Y10, X13
+	VADDPS        X13, X10, X10
+	VMOVHLPS      X10, X10, X13
+	VADDPS        X13, X10, X10
+	VMOVSHDUP     X10, X13
+	VADDSS        X13, X10, X10
+	VMOVSS        X10, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X10
+	VADDPS        X10, X0, X0
+	VMOVHLPS      X0, X0, X10
+	VADDPS        X10, X0, X0
+	VMOVSHDUP     X0, X10
+	VADDSS        X10, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 8(AX)
+	VEXTRACTF32X4 $0x01, Y7, X0
+	VADDPS        X0, X7, X7
+	VMOVHLPS      X7, X7, X0
+	VADDPS        X0, X7, X7
+	VMOVSHDUP     X7, X0
+	VADDSS        X0, X7, X7
+	VMOVSS        X7, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VMOVSS        X2, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VEXTRACTF32X4 $0x01, Y5, X2
+	VADDPS        X2, X5, X5
+	VMOVHLPS      X5, X5, X2
+	VADDPS        X2, X5, X5
+	VMOVSHDUP     X5, X2
+	VADDSS        X2, X5, X5
+	VMOVSS        X5, 4(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y2
+	VEXTRACTF32X4 $0x01, Y8, X4
+	VADDPS        X4, X8, X8
+	VMOVHLPS      X8, X8, X4
+	VADDPS        X4, X8, X8
+	VMOVSHDUP     X8, X4
+	VADDSS        X4, X8, X8
+	VMOVSS        X8, 8(AX)
+	VEXTRACTF64X4 $0x01, Z11, Y4
+	VEXTRACTF32X4 $0x01, Y11, X5
+	VADDPS        X5, X11, X11
+	VMOVHLPS      X11, X11, X5
+	VADDPS        X5, X11, X11
+	VMOVSHDUP     X11, X5
+	VADDSS        X5, X11, X11
+	VMOVSS        X11, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X5
+	VADDPS        X5, X0, X0
+	VMOVHLPS      X0, X0, X5
+	VADDPS        X5, X0, X0
+	VMOVSHDUP     X0, X5
+	VADDSS        X5, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y4, X0
+	VADDPS        X0, X4, X4
+	VMOVHLPS      X4, X4, X0
+	VADDPS        X0, X4, X4
+	VMOVSHDUP     X4, X0
+	VADDSS        X0, X4, X4
+	VMOVSS        X4, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VEXTRACTF32X4 $0x01, Y3, X1
+	VADDPS        X1, X3, X3
+	VMOVHLPS      X3, X3, X1
+	VADDPS        X1, X3, X3
+	VMOVSHDUP     X3, X1
+	VADDSS        X1, X3, X3
+	VMOVSS        X3, (AX)
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VEXTRACTF32X4 $0x01, Y6, X2
+	VADDPS        X2, X6, X6
+	VMOVHLPS      X6, X6, X2
+	VADDPS        X2, X6, X6
+	VMOVSHDUP     X6, X2
+	VADDSS        X2, X6, X6
+	VMOVSS        X6, 4(AX)
+	VEXTRACTF64X4 $0x01, Z9, Y2
+	VEXTRACTF32X4 $0x01, Y9, X3
+	VADDPS        X3, X9, X9
+	VMOVHLPS      X9, X9, X3
+	VADDPS        X3, X9, X9
+	VMOVSHDUP     X9, X3
+	VADDSS        X3, X9, X9
+	VMOVSS        X9, 8(AX)
+	VEXTRACTF64X4 $0x01, Z12, Y3
+	VEXTRACTF32X4 $0x01, Y12, X4
+	VADDPS        X4, X12, X12
+	VMOVHLPS      X12, X12, X4
+	VADDPS        X4, X12, X12
+	VMOVSHDUP     X12, X4
+	VADDSS        X4, X12, X12
+	VMOVSS        X12, 12(AX)
+	ADDQ          CX, AX
+	VEXTRACTF32X4 $0x01, Y0, X4
+	VADDPS        X4, X0, X0
+	VMOVHLPS      X0, X0, X4
+	VADDPS        X4, X0, X0
+	VMOVSHDUP     X0, X4
+	VADDSS        X4, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF32X4 $0x01, Y2, X0
+	VADDPS        X0, X2, X2
+	VMOVHLPS      X2, X2, X0
+	VADDPS        X0, X2, X2
+	VMOVSHDUP     X2, X0
+	VADDSS        X0, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF32X4 $0x01, Y3, X0
+	VADDPS        X0, X3, X3
+	VMOVHLPS      X3, X3, X0
+	VADDPS        X0, X3, X3
+	VMOVSHDUP     X3, X0
+	VADDSS        X0, X3, X3
+	VMOVSS        X3, 12(AX)
+	VZEROUPPER
+	RET
+
+// func quantizeQ8KAVX512(dst *byte, x *float32, nb int)
+// Requires: AVX, AVX2, AVX512F, AVX512VL, BMI
+TEXT ·quantizeQ8KAVX512(SB), NOSPLIT, $0-24
+	MOVQ      dst+0(FP), AX
+	MOVQ      x+8(FP), CX
+	MOVQ      nb+16(FP), DX
+	VMOVDQU64 q8kAbs<>+0(SB), Z0
+	VMOVUPS   q8kMax<>+0(SB), Z1
+
+quantizeQ8KAVX512_loop:
+	TESTQ         DX, DX
+	JZ            quantizeQ8KAVX512_done
+	VPXORD        Z2, Z2, Z2
+	VPANDD        (CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        64(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        128(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        192(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        256(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        320(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        384(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        448(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        512(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        576(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        640(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        704(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        768(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        832(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        896(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VPANDD        960(CX), Z0, Z3
+	VPMAXUD       Z3, Z2, Z2
+	VEXTRACTI64X4 $0x01, Z2, Y3
+	VPMAXUD       Y3, Y2, Y3
+	VEXTRACTI32X4 $0x01, Y3, X6
+	VPMAXUD       X6, X3, X6
+	VPSHUFD       $0x4e, X6, X3
+	VPMAXUD       X3, X6, X6
+	VPSHUFD       $0xb1, X6, X3
+	VPMAXUD       X3, X6, X6
+	VMOVD         X6, BX
+	CMPL          BX, $0x7f7fffff
+	JA            quantizeQ8KAVX512_nan
+	TESTL         BX, BX
+	JZ            quantizeQ8KAVX512_zero
+	VPBROADCASTD  X6, Z3
+	XORQ          BX, BX
+
+quantizeQ8KAVX512_find:
+	VPANDD   (CX)(BX*1), Z0, Z6
+	VPCMPEQD Z3, Z6, K1
+	KMOVW    K1, SI
+	TESTL    SI, SI
+	JNZ      quantizeQ8KAVX512_found
+	ADDQ     $0x40, BX
+	JMP      quantizeQ8KAVX512_find
+
+quantizeQ8KAVX512_found:
+	TZCNTL        SI, SI
+	ADDQ          CX, BX
+	VMOVSS        (BX)(SI*4), X3
+	VMOVSS        q8kMinus127<>+0(SB), X6
+	VDIVSS        X3, X6, X6
+	VMOVSS        one<>+0(SB), X3
+	VDIVSS        X6, X3, X3
+	VBROADCASTSS  X6, Z6
+	VMULPS        (CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, (AX)
+	VMULPS        64(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 16(AX)
+	VMULPS        128(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 32(AX)
+	VMULPS        192(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 48(AX)
+	VMULPS        256(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 64(AX)
+	VMULPS        320(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 80(AX)
+	VMULPS        384(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 96(AX)
+	VMULPS        448(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 112(AX)
+	VMULPS        512(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 128(AX)
+	VMULPS        576(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 144(AX)
+	VMULPS        640(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 160(AX)
+	VMULPS        704(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 176(AX)
+	VMULPS        768(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 192(AX)
+	VMULPS        832(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 208(AX)
+	VMULPS        896(CX), Z6, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTPS2DQ     Z7, Z7
+	VPMOVDB       Z7, 224(AX)
+	VMULPS        960(CX), Z6, Z6
+	VMINPS        Z6, Z1, Z6
+	VCVTPS2DQ     Z6, Z6
+	VPMOVDB       Z6, 240(AX)
+	VPMOVSXBD     (AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 256(AX)
+	VPMOVSXBD     16(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 258(AX)
+	VPMOVSXBD     32(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 260(AX)
+	VPMOVSXBD     48(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 262(AX)
+	VPMOVSXBD     64(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 264(AX)
+	VPMOVSXBD     80(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 266(AX)
+	VPMOVSXBD     96(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 268(AX)
+	VPMOVSXBD     112(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 270(AX)
+	VPMOVSXBD     128(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 272(AX)
+	VPMOVSXBD     144(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 274(AX)
+	VPMOVSXBD     160(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 276(AX)
+	VPMOVSXBD     176(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 278(AX)
+	VPMOVSXBD     192(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 280(AX)
+	VPMOVSXBD     208(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 282(AX)
+	VPMOVSXBD     224(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 284(AX)
+	VPMOVSXBD     240(AX), Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, BX
+	MOVW          BX, 286(AX)
+	JMP           quantizeQ8KAVX512_tail
+
+quantizeQ8KAVX512_nan:
+	MOVL $0x7fc00000, BX
+	JMP  quantizeQ8KAVX512_clear
+
+quantizeQ8KAVX512_zero:
+	XORL BX, BX
+
+quantizeQ8KAVX512_clear:
+	VPXORD    Z4, Z4, Z4
+	VMOVDQU64 Z4, (AX)
+	VMOVDQU64 Z4, 64(AX)
+	VMOVDQU64 Z4, 128(AX)
+	VMOVDQU64 Z4, 192(AX)
+	VMOVDQU32 Y4, 256(AX)
+	VMOVD     BX, X3
+
+quantizeQ8KAVX512_tail:
+	VMOVSS    X3, 288(AX)
+	VPXORD    X5, X5, X5
+	VMOVDQU32 X5, 292(AX)
+	VMOVDQU32 X5, 304(AX)
+	ADDQ      $0x00000400, CX
+	ADDQ      $0x00000140, AX
+	DECQ      DX
+	JMP       quantizeQ8KAVX512_loop
+
+quantizeQ8KAVX512_done:
+	VZEROUPPER
+	RET
+
+DATA q8kAbs<>+0(SB)/4, $0x7fffffff
+DATA q8kAbs<>+4(SB)/4, $0x7fffffff
+DATA q8kAbs<>+8(SB)/4, $0x7fffffff
+DATA q8kAbs<>+12(SB)/4, $0x7fffffff
+DATA q8kAbs<>+16(SB)/4, $0x7fffffff
+DATA q8kAbs<>+20(SB)/4, $0x7fffffff
+DATA q8kAbs<>+24(SB)/4, $0x7fffffff
+DATA q8kAbs<>+28(SB)/4, $0x7fffffff
+DATA q8kAbs<>+32(SB)/4, $0x7fffffff
+DATA q8kAbs<>+36(SB)/4, $0x7fffffff
+DATA q8kAbs<>+40(SB)/4, $0x7fffffff
+DATA q8kAbs<>+44(SB)/4, $0x7fffffff
+DATA q8kAbs<>+48(SB)/4, $0x7fffffff
+DATA q8kAbs<>+52(SB)/4, $0x7fffffff
+DATA q8kAbs<>+56(SB)/4, $0x7fffffff
+DATA q8kAbs<>+60(SB)/4, $0x7fffffff
+GLOBL q8kAbs<>(SB), RODATA|NOPTR, $64
+
+DATA q8kMax<>+0(SB)/4, $0x42fe0000
+DATA q8kMax<>+4(SB)/4, $0x42fe0000
+DATA q8kMax<>+8(SB)/4, $0x42fe0000
+DATA q8kMax<>+12(SB)/4, $0x42fe0000
+DATA q8kMax<>+16(SB)/4, $0x42fe0000
+DATA q8kMax<>+20(SB)/4, $0x42fe0000
+DATA q8kMax<>+24(SB)/4, $0x42fe0000
+DATA q8kMax<>+28(SB)/4, $0x42fe0000
+DATA q8kMax<>+32(SB)/4, $0x42fe0000
+DATA q8kMax<>+36(SB)/4, $0x42fe0000
+DATA q8kMax<>+40(SB)/4, $0x42fe0000
+DATA q8kMax<>+44(SB)/4, $0x42fe0000
+DATA q8kMax<>+48(SB)/4, $0x42fe0000
+DATA q8kMax<>+52(SB)/4, $0x42fe0000
+DATA q8kMax<>+56(SB)/4, $0x42fe0000
+DATA q8kMax<>+60(SB)/4, $0x42fe0000
+GLOBL q8kMax<>(SB), RODATA|NOPTR, $64
+
+DATA q8kMinus127<>+0(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+4(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+8(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+12(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+16(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+20(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+24(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+28(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+32(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+36(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+40(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+44(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+48(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+52(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+56(SB)/4, $0xc2fe0000
+DATA q8kMinus127<>+60(SB)/4, $0xc2fe0000
+GLOBL q8kMinus127<>(SB), RODATA|NOPTR, $64
+
+DATA one<>+0(SB)/4, $0x3f800000
+DATA one<>+4(SB)/4, $0x3f800000
+DATA one<>+8(SB)/4, $0x3f800000
+DATA one<>+12(SB)/4, $0x3f800000
+DATA one<>+16(SB)/4, $0x3f800000
+DATA one<>+20(SB)/4, $0x3f800000
+DATA one<>+24(SB)/4, $0x3f800000
+DATA one<>+28(SB)/4, $0x3f800000
+DATA one<>+32(SB)/4, $0x3f800000
+DATA one<>+36(SB)/4, $0x3f800000
+DATA one<>+40(SB)/4, $0x3f800000
+DATA one<>+44(SB)/4, $0x3f800000
+DATA one<>+48(SB)/4, $0x3f800000
+DATA one<>+52(SB)/4, $0x3f800000
+DATA one<>+56(SB)/4, $0x3f800000
+DATA one<>+60(SB)/4, $0x3f800000
+GLOBL one<>(SB), RODATA|NOPTR, $64
+
+// func quantizeQ8AVX512(dst *byte, x *float32, nb int)
+// Requires: AVX, AVX2, AVX512F, AVX512VL
+TEXT ·quantizeQ8AVX512(SB), NOSPLIT, $0-24
+	MOVQ      dst+0(FP), AX
+	MOVQ      x+8(FP), CX
+	MOVQ      nb+16(FP), DX
+	VMOVDQU64 q8kAbs<>+0(SB), Z0
+	VMOVUPS   q8kMax<>+0(SB), Z1
+	VPXORD    Z2, Z2, Z2
+
+quantizeQ8AVX512_loop:
+	CMPQ          DX, $0x02
+	JB            quantizeQ8AVX512_single
+	VMOVUPS       (CX), Z3
+	VPANDD        Z3, Z0, Z5
+	VMOVUPS       64(CX), Z4
+	VPANDD        Z4, Z0, Z6
+	VPMAXUD       Z5, Z6, Z7
+	VEXTRACTI64X4 $0x01, Z7, Y8
+	VPMAXUD       Y8, Y7, Y8
+	VEXTRACTI32X4 $0x01, Y8, X7
+	VPMAXUD       X7, X8, X7
+	VPSHUFD       $0x4e, X7, X8
+	VPMAXUD       X8, X7, X7
+	VPSHUFD       $0xb1, X7, X8
+	VPMAXUD       X8, X7, X7
+	VMOVD         X7, BX
+	CMPL          BX, $0x7f800000
+	JBE           quantizeQ8AVX512_b0_amax
+	VPBROADCASTD  q8Inf<>+0(SB), Z7
+	VPCMPUD       $0x06, Z7, Z5, K1
+	VPCMPUD       $0x06, Z7, Z6, K2
+	KMOVW         K1, BX
+	KMOVW         K2, SI
+	SHLL          $0x10, SI
+	ORL           SI, BX
+	BSRL          BX, BX
+	MOVL          (CX)(BX*4), BX
+	ANDL          $0x7fffffff, BX
+
+quantizeQ8AVX512_b0_amax:
+	VMOVD  BX, X5
+	VDIVSS q8kMax<>+0(SB), X5, X5
+	VXORPS X6, X6, X6
+	VMOVD  X5, BX
+	TESTL  BX, BX
+	JZ     quantizeQ8AVX512_b0_scaled
+	VMOVSS one<>+0(SB), X6
+	VDIVSS X5, X6, X6
+
+quantizeQ8AVX512_b0_scaled:
+	VBROADCASTSS  X6, Z6
+	VMULPS        Z3, Z6, Z3
+	VPANDD        Z3, Z0, Z7
+	VADDPS        q8Half<>+0(SB), Z7, Z7
+	VMINPS        Z7, Z1, Z7
+	VCVTTPS2DQ    Z7, Z7
+	VPMAXSD       Z2, Z7, Z7
+	VPSRAD        $0x1f, Z3, Z3
+	VPXORD        Z3, Z7, Z7
+	VPSUBD        Z3, Z7, Z7
+	VPMOVDB       Z7, (AX)
+	VMULPS        Z4, Z6, Z3
+	VPANDD        Z3, Z0, Z4
+	VADDPS        q8Half<>+0(SB), Z4, Z4
+	VMINPS        Z4, Z1, Z4
+	VCVTTPS2DQ    Z4, Z4
+	VPMAXSD       Z2, Z4, Z4
+	VPSRAD        $0x1f, Z3, Z3
+	VPXORD        Z3, Z4, Z4
+	VPSUBD        Z3, Z4, Z4
+	VPMOVDB       Z4, 16(AX)
+	VMOVDQU32     (AX), Y3
+	VMOVDQU32     q8Ones8<>+0(SB), Y4
+	VPMADDUBSW    Y3, Y4, Y4
+	VPMADDWD      ones16<>+0(SB), Y4, Y4
+	VPSLLD        $0x07, Y4, Y4
+	VPSUBD        Y4, Y2, Y4
+	VMOVDQU32     Y4, 64(AX)
+	VPBROADCASTD  X5, Y4
+	VMOVDQU32     Y4, 128(AX)
+	VMOVUPS       128(CX), Z3
+	VPANDD        Z3, Z0, Z5
+	VMOVUPS       192(CX), Z4
+	VPANDD        Z4, Z0, Z6
+	VPMAXUD       Z5, Z6, Z7
+	VEXTRACTI64X4 $0x01, Z7, Y8
+	VPMAXUD       Y8, Y7, Y8
+	VEXTRACTI32X4 $0x01, Y8, X7
+	VPMAXUD       X7, X8, X7
+	VPSHUFD       $0x4e, X7, X8
+	VPMAXUD       X8, X7, X7
+	VPSHUFD       $0xb1, X7, X8
+	VPMAXUD       X8, X7, X7
+	VMOVD         X7, BX
+	CMPL          BX, $0x7f800000
+	JBE           quantizeQ8AVX512_b1_amax
+	VPBROADCASTD  q8Inf<>+0(SB), Z7
+	VPCMPUD       $0x06, Z7, Z5, K1
+	VPCMPUD       $0x06, Z7, Z6, K2
+	KMOVW         K1, BX
+	KMOVW         K2, SI
+	SHLL          $0x10, SI
+	ORL           SI, BX
+	BSRL          BX, BX
+	MOVL          128(CX)(BX*4), BX
+	ANDL          $0x7fffffff, BX
+
+quantizeQ8AVX512_b1_amax:
+	VMOVD  BX, X5
+	VDIVSS q8kMax<>+0(SB), X5, X5
+	VXORPS X6, X6, X6
+	VMOVD  X5, BX
+	TESTL  BX, BX
+	JZ     quantizeQ8AVX512_b1_scaled
+	VMOVSS one<>+0(SB), X6
+	VDIVSS X5, X6, X6
+
+quantizeQ8AVX512_b1_scaled:
+	VBROADCASTSS X6, Z6
+	VMULPS       Z3, Z6, Z3
+	VPANDD       Z3, Z0, Z7
+	VADDPS       q8Half<>+0(SB), Z7, Z7
+	VMINPS       Z7, Z1, Z7
+	VCVTTPS2DQ   Z7, Z7
+	VPMAXSD      Z2, Z7, Z7
+	VPSRAD       $0x1f, Z3, Z3
+	VPXORD       Z3, Z7, Z7
+	VPSUBD       Z3, Z7, Z7
+	VPMOVDB      Z7, 32(AX)
+	VMULPS       Z4, Z6, Z3
+	VPANDD       Z3, Z0, Z4
+	VADDPS       q8Half<>+0(SB), Z4, Z4
+	VMINPS       Z4, Z1, Z4
+	VCVTTPS2DQ   Z4, Z4
+	VPMAXSD      Z2, Z4, Z4
+	VPSRAD       $0x1f, Z3, Z3
+	VPXORD       Z3, Z4, Z4
+	VPSUBD       Z3, Z4, Z4
+	VPMOVDB      Z4, 48(AX)
+	VMOVDQU32    32(AX), Y3
+	VMOVDQU32    q8Ones8<>+0(SB), Y4
+	VPMADDUBSW   Y3, Y4, Y4
+	VPMADDWD     ones16<>+0(SB), Y4, Y4
+	VPSLLD       $0x07, Y4, Y4
+	VPSUBD       Y4, Y2, Y4
+	VMOVDQU32    Y4, 96(AX)
+	VPBROADCASTD X5, Y4
+	VMOVDQU32    Y4, 160(AX)
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x000000c0, AX
+	SUBQ         $0x02, DX
+	JMP          quantizeQ8AVX512_loop
+
+quantizeQ8AVX512_single:
+	TESTQ         DX, DX
+	JZ            quantizeQ8AVX512_done
+	VMOVUPS       (CX), Z3
+	VPANDD        Z3, Z0, Z5
+	VMOVUPS       64(CX), Z4
+	VPANDD        Z4, Z0, Z6
+	VPMAXUD       Z5, Z6, Z7
+	VEXTRACTI64X4 $0x01, Z7, Y8
+	VPMAXUD       Y8, Y7, Y8
+	VEXTRACTI32X4 $0x01, Y8, X7
+	VPMAXUD       X7, X8, X7
+	VPSHUFD       $0x4e, X7, X8
+	VPMAXUD       X8, X7, X7
+	VPSHUFD       $0xb1, X7, X8
+	VPMAXUD       X8, X7, X7
+	VMOVD         X7, DX
+	CMPL          DX, $0x7f800000
+	JBE           quantizeQ8AVX512_b2_amax
+	VPBROADCASTD  q8Inf<>+0(SB), Z7
+	VPCMPUD       $0x06, Z7, Z5, K1
+	VPCMPUD       $0x06, Z7, Z6, K2
+	KMOVW         K1, DX
+	KMOVW         K2, BX
+	SHLL          $0x10, BX
+	ORL           BX, DX
+	BSRL          DX, DX
+	MOVL          (CX)(DX*4), DX
+	ANDL          $0x7fffffff, DX
+
+quantizeQ8AVX512_b2_amax:
+	VMOVD  DX, X5
+	VDIVSS q8kMax<>+0(SB), X5, X5
+	VXORPS X6, X6, X6
+	VMOVD  X5, CX
+	TESTL  CX, CX
+	JZ     quantizeQ8AVX512_b2_scaled
+	VMOVSS one<>+0(SB), X6
+	VDIVSS X5, X6, X6
+
+quantizeQ8AVX512_b2_scaled:
+	VBROADCASTSS X6, Z6
+	VMULPS       Z3, Z6, Z3
+	VPANDD       Z3, Z0, Z7
+	VADDPS       q8Half<>+0(SB), Z7, Z7
+	VMINPS       Z7, Z1, Z7
+	VCVTTPS2DQ   Z7, Z7
+	VPMAXSD      Z2, Z7, Z7
+	VPSRAD       $0x1f, Z3, Z3
+	VPXORD       Z3, Z7, Z7
+	VPSUBD       Z3, Z7, Z7
+	VPMOVDB      Z7, (AX)
+	VMULPS       Z4, Z6, Z3
+	VPANDD       Z3, Z0, Z0
+	VADDPS       q8Half<>+0(SB), Z0, Z0
+	VMINPS       Z0, Z1, Z0
+	VCVTTPS2DQ   Z0, Z0
+	VPMAXSD      Z2, Z0, Z0
+	VPSRAD       $0x1f, Z3, Z1
+	VPXORD       Z1, Z0, Z0
+	VPSUBD       Z1, Z0, Z0
+	VPMOVDB      Z0, 16(AX)
+	VMOVDQU32    (AX), Y0
+	VMOVDQU32    q8Ones8<>+0(SB), Y1
+	VPMADDUBSW   Y0, Y1, Y1
+	VPMADDWD     ones16<>+0(SB), Y1, Y1
+	VPSLLD       $0x07, Y1, Y1
+	VPSUBD       Y1, Y2, Y1
+	VMOVDQU32    Y1, 64(AX)
+	VPBROADCASTD X5, Y1
+	VMOVDQU32    Y1, 128(AX)
+	VMOVDQU32    Y2, 32(AX)
+	VMOVDQU32    Y2, 96(AX)
+	VMOVDQU32    Y2, 160(AX)
+
+quantizeQ8AVX512_done:
+	VZEROUPPER
+	RET
+
+DATA q8Inf<>+0(SB)/4, $0x7f800000
+DATA q8Inf<>+4(SB)/4, $0x7f800000
+DATA q8Inf<>+8(SB)/4, $0x7f800000
+DATA q8Inf<>+12(SB)/4, $0x7f800000
+DATA q8Inf<>+16(SB)/4, $0x7f800000
+DATA q8Inf<>+20(SB)/4, $0x7f800000
+DATA q8Inf<>+24(SB)/4, $0x7f800000
+DATA q8Inf<>+28(SB)/4, $0x7f800000
+DATA q8Inf<>+32(SB)/4, $0x7f800000
+DATA q8Inf<>+36(SB)/4, $0x7f800000
+DATA q8Inf<>+40(SB)/4, $0x7f800000
+DATA q8Inf<>+44(SB)/4, $0x7f800000
+DATA q8Inf<>+48(SB)/4, $0x7f800000
+DATA q8Inf<>+52(SB)/4, $0x7f800000
+DATA q8Inf<>+56(SB)/4, $0x7f800000
+DATA q8Inf<>+60(SB)/4, $0x7f800000
+GLOBL q8Inf<>(SB), RODATA|NOPTR, $64
+
+DATA q8Half<>+0(SB)/4, $0x3f000000
+DATA q8Half<>+4(SB)/4, $0x3f000000
+DATA q8Half<>+8(SB)/4, $0x3f000000
+DATA q8Half<>+12(SB)/4, $0x3f000000
+DATA q8Half<>+16(SB)/4, $0x3f000000
+DATA q8Half<>+20(SB)/4, $0x3f000000
+DATA q8Half<>+24(SB)/4, $0x3f000000
+DATA q8Half<>+28(SB)/4, $0x3f000000
+DATA q8Half<>+32(SB)/4, $0x3f000000
+DATA q8Half<>+36(SB)/4, $0x3f000000
+DATA q8Half<>+40(SB)/4, $0x3f000000
+DATA q8Half<>+44(SB)/4, $0x3f000000
+DATA q8Half<>+48(SB)/4, $0x3f000000
+DATA q8Half<>+52(SB)/4, $0x3f000000
+DATA q8Half<>+56(SB)/4, $0x3f000000
+DATA q8Half<>+60(SB)/4, $0x3f000000
+GLOBL q8Half<>(SB), RODATA|NOPTR, $64
+
+DATA q8Ones8<>+0(SB)/4, $0x01010101
+DATA q8Ones8<>+4(SB)/4, $0x01010101
+DATA q8Ones8<>+8(SB)/4, $0x01010101
+DATA q8Ones8<>+12(SB)/4, $0x01010101
+DATA q8Ones8<>+16(SB)/4, $0x01010101
+DATA q8Ones8<>+20(SB)/4, $0x01010101
+DATA q8Ones8<>+24(SB)/4, $0x01010101
+DATA q8Ones8<>+28(SB)/4, $0x01010101
+DATA q8Ones8<>+32(SB)/4, $0x01010101
+DATA q8Ones8<>+36(SB)/4, $0x01010101
+DATA q8Ones8<>+40(SB)/4, $0x01010101
+DATA q8Ones8<>+44(SB)/4, $0x01010101
+DATA q8Ones8<>+48(SB)/4, $0x01010101
+DATA q8Ones8<>+52(SB)/4, $0x01010101
+DATA q8Ones8<>+56(SB)/4, $0x01010101
+DATA q8Ones8<>+60(SB)/4, $0x01010101
+GLOBL q8Ones8<>(SB), RODATA|NOPTR, $64

@@ -198,9 +198,9 @@ func (t *mulTask) quantRange(lo, hi int) {
 	k, ab := m.Cols, actBytes(m.Type, m.Cols)
 	for b := lo; b < hi; b++ {
 		if m.Type.kQuant() {
-			quantizeActQ8K(t.act[b*ab:(b+1)*ab], t.x[b*k:(b+1)*k])
+			quantizeActQ8KWith(t.im, t.act[b*ab:(b+1)*ab], t.x[b*k:(b+1)*k])
 		} else {
-			quantizeActQ8(t.act[b*ab:(b+1)*ab], t.x[b*k:(b+1)*k])
+			quantizeActQ8With(t.im, t.act[b*ab:(b+1)*ab], t.x[b*k:(b+1)*k])
 		}
 	}
 }

@@ -50,5 +50,8 @@ func main() {
 	}
 	kquant512Kernels()
 	smallQuant512Kernels()
+	quantVNNIKernels()
+	quantQ8KKernel()
+	quantQ8Kernel()
 	Generate()
 }

@@ -175,16 +175,10 @@ func q8VNNI(R, C int) {
 			VPXORD(c80, wu, wu)
 			VCVTPH2PS(t1.AsY(), dw)
 			for c := 0; c < C; c++ {
-				t, sc := ZMM(), ZMM()
+				t := ZMM()
 				VMOVDQU32(Mem{Base: cols[c], Disp: pairCorr}, t)
 				vpdpbusd(xs[c], wu, t)
-				VCVTDQ2PS(t, t)
-				VMULPS(Mem{Base: cols[c], Disp: pairScales}, dw, sc)
-				if single {
-					VFMADD231PS(sc, t, low, acc[r][c][0])
-				} else {
-					VFMADD231PS(sc, t, acc[r][c][0])
-				}
+				pairScaleAdd(t, cols[c], dw, acc[r][c][0], low, single)
 			}
 		}
 	})
