@@ -220,7 +220,7 @@ func TestGreedyMatchesForced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := newRunner(m, spec, 2, 2)
+	r, err := newRunner(m, spec, 2, 2, KVTypes{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,6 +44,8 @@ type NeedleConfig struct {
 	Threads int
 	// Parallel is how many sequences run at once (0: DefaultParallel).
 	Parallel int
+	// KV is the KV cache storage of the runs.
+	KV KVTypes
 }
 
 // NeedleCell is the retrieval of one policy and budget over the prompts of
@@ -144,7 +146,7 @@ func Needles(ctx context.Context, m *model.Model, cfg NeedleConfig) ([]NeedleRes
 			return nil, err
 		}
 	}
-	r, err := newRunner(m, spec, cfg.Threads, cfg.Parallel)
+	r, err := newRunner(m, spec, cfg.Threads, cfg.Parallel, cfg.KV)
 	if err != nil {
 		return nil, err
 	}

@@ -33,7 +33,7 @@ func Sample(ctx context.Context, m *model.Model, cfg SampleConfig) ([][]int32, e
 	if err != nil {
 		return nil, err
 	}
-	r, err := newRunner(m, spec, cfg.Threads, min(cfg.Count, DefaultParallel))
+	r, err := newRunner(m, spec, cfg.Threads, min(cfg.Count, DefaultParallel), KVTypes{})
 	if err != nil {
 		return nil, err
 	}

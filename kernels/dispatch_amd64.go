@@ -245,3 +245,9 @@ func attnScores(im *impl, t DType, q *float32, heads int, k unsafe.Pointer, kstr
 	}
 	return true
 }
+
+// dequantRowsVec dequantizes rows of quantized values (see dequantRows)
+// with a vector kernel when im has one for t, and reports whether it did.
+func dequantRowsVec(im *impl, t DType, dst *float32, src *byte, stride uintptr, rows, d int) bool {
+	return false
+}

@@ -8,27 +8,52 @@ import (
 	"maps"
 	"strings"
 
+	"sieve/engine"
 	"sieve/eval"
 	"sieve/sparsity"
 )
 
-// evalKVFlags are the KV policy flags of the eval commands.
+// evalKVFlags are the KV policy and storage flags of the eval commands.
 type evalKVFlags struct {
 	policies, budgets, profile *string
 	sink, window               *int
+	dtypes                     engine.KVFlags // DType, KeyDType and ValueDType only
 }
 
 // addEvalKVFlags defines the KV policy flags on fs, with the given default
 // budgets and what a fractional budget is a fraction of.
 func addEvalKVFlags(fs *flag.FlagSet, budgets, fractionOf string) *evalKVFlags {
-	return &evalKVFlags{
+	f := &evalKVFlags{
 		policies: fs.String("policies", "full,window,h2o,snapkv,pyramid,layered", "comma-separated policies"),
 		budgets:  fs.String("budgets", budgets, "comma-separated budgets: a fraction (0, 1) of "+fractionOf+", or tokens per layer"),
 		profile:  fs.String("profile", "", "layered budget profile (JSON)"),
 		sink:     fs.Int("sink", sparsity.DefaultSink, "protected first tokens"),
 		window:   fs.Int("window", 0, "protected recent window of the scored policies (0: policy default)"),
 	}
+	f.dtypes.AddDTypes(fs) // the engine's flags; an eval's default storage is f32
+	return f
 }
+
+// kvTypes returns the KV cache storage the flags give (f32 by default).
+func (f *evalKVFlags) kvTypes() eval.KVTypes {
+	t := eval.KVTypes{Key: f.dtypes.DType, Value: f.dtypes.DType}
+	if f.dtypes.KeyDType != "" {
+		t.Key = f.dtypes.KeyDType
+	}
+	if f.dtypes.ValueDType != "" {
+		t.Value = f.dtypes.ValueDType
+	}
+	return t
+}
+
+// addRefKVFlag defines --ref-kv-dtype, the KV storage of the reference
+// runs of a divergence.
+func addRefKVFlag(fs *flag.FlagSet) *string {
+	return fs.String("ref-kv-dtype", "", "KV cache storage type of the reference (full) runs: "+engine.KVDTypeNames()+" (default: that of the scored runs)")
+}
+
+// refKVTypes returns the reference storage named by --ref-kv-dtype.
+func refKVTypes(name string) eval.KVTypes { return eval.KVTypes{Key: name, Value: name} }
 
 // parse returns the policies, the budgets and the engine's default spec
 // (the profile, sink and window) the flags give.

@@ -37,7 +37,7 @@ func evalNeedle(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fs.Usage()
 		return errUsage
 	}
-	cfg := eval.NeedleConfig{Samples: *samples, Seed: *seed, AnswerTokens: *answer, Threads: *threads}
+	cfg := eval.NeedleConfig{Samples: *samples, Seed: *seed, AnswerTokens: *answer, Threads: *threads, KV: kv.kvTypes()}
 	var err error
 	if cfg.Policies, cfg.Budgets, cfg.Spec, err = kv.parse(); err != nil {
 		return err
