@@ -264,3 +264,34 @@ func u16Bytes(h []uint16) []byte {
 	}
 	return b
 }
+
+// TestDequantRowsAllImplementations requires every implementation's row
+// dequantization to give the generic decoder's bits, over rows of 1 to 4
+// blocks with and without padding between rows.
+func TestDequantRowsAllImplementations(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 44))
+	for _, dt := range []DType{Q8_0, Q4_0} {
+		for _, shape := range [][3]int{{1, 32, 0}, {5, 64, 0}, {3, 96, 7}, {16, 128, 2}} {
+			rows, d, pad := shape[0], shape[1], shape[2]
+			stride := KVRowBytes(dt, d) + pad
+			src := make([]byte, rows*stride)
+			for i := range rows {
+				x := randFloats(r, d)
+				x[r.IntN(d)] *= 40 // an outlier sets the scale
+				QuantizeRow(dt, src[i*stride:], x)
+			}
+			want := make([]float32, rows*d)
+			for i := range rows {
+				dequantSmall(want[i*d:(i+1)*d], dt, src[i*stride:i*stride+KVRowBytes(dt, d)])
+			}
+			for _, im := range supportedImpls() {
+				got := make([]float32, rows*d+1)
+				dequantRows(im, dt, &got[0], &src[0], uintptr(stride), rows, d)
+				sameBits(t, fmt.Sprintf("%s %v rows %d d %d pad %d", im.name, dt, rows, d, pad), got[:rows*d], want)
+				if got[rows*d] != 0 {
+					t.Fatalf("%s %v: wrote past the rows", im.name, dt)
+				}
+			}
+		}
+	}
+}

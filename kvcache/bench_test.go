@@ -12,16 +12,20 @@ import (
 
 // BenchmarkAttendDecode measures one layer's decode attention for 8
 // sequences of 1024 slots in the "small" shape (12 heads over 4 KV heads
-// of 64), with and without score accumulation.
+// of 64), with and without score accumulation, for each storage type.
 func BenchmarkAttendDecode(b *testing.B) {
 	c := model.Config{Dim: 768, HiddenDim: 2048, Layers: 1, Heads: 12, KVHeads: 4, HeadDim: 64,
 		VocabSize: 32, ContextLen: 4096, NormEps: 1e-5, RopeTheta: 10000, RopeDim: 64}
 	const seqs, ctx = 8, 1024
-	for _, scored := range []bool{false, true} {
-		b.Run(fmt.Sprintf("scored=%v", scored), func(b *testing.B) {
+	for _, tc := range []struct {
+		dt     kernels.DType
+		scored bool
+	}{{kernels.F16, false}, {kernels.F16, true}, {kernels.Q8_0, false}, {kernels.Q8_0, true}, {kernels.Q4_0, false}} {
+		dt, scored := tc.dt, tc.scored
+		b.Run(fmt.Sprintf("%v/scored=%v", dt, scored), func(b *testing.B) {
 			pool := kernels.NewPool(2)
 			defer pool.Close()
-			kc := newCache(b, c, seqs*(ctx/16+8), 16, kernels.F16, pool)
+			kc := newCache(b, c, seqs*(ctx/16+8), 16, dt, pool)
 			r := rand.New(rand.NewPCG(1, 2))
 			var batch llama.Batch
 			for range seqs {
