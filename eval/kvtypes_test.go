@@ -23,7 +23,7 @@ func TestDivergenceKVTypes(t *testing.T) {
 		kv           KVTypes
 		maxKL, minT1 float64
 	}{
-		{KVTypes{Key: "q8_0", Value: "q8_0"}, 0.005, 0.9},
+		{KVTypes{Key: "q8_0", Value: "q8_0"}, 0.002, 0.95},
 		{KVTypes{Key: "q8_0", Value: "q4_0"}, 0.01, 0.9},
 		{KVTypes{Key: "q4_0", Value: "q4_0"}, 2, 0},
 	}

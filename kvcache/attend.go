@@ -109,12 +109,18 @@ func (a *attention) attend(lo, hi, kh int, w *work, raw []float32) {
 	m := (hi - lo) * group
 	h0 := lo*heads + kh*group
 	qs, out := a.q[h0*hd:(h0+group)*hd], a.out[h0*hd:(h0+group)*hd]
-	if hi-lo > 1 { // gather the queries; the outputs are scattered below
+	if hi-lo > 1 || c.bp.rotK { // gather the queries; the outputs are scattered below
 		for i := lo; i < hi; i++ {
 			h0, r := i*heads+kh*group, (i-lo)*group
 			copy(w.q[r*hd:(r+group)*hd], a.q[h0*hd:(h0+group)*hd])
 		}
-		qs, out = w.q[:m*hd], w.out[:m*hd]
+		qs = w.q[:m*hd]
+		if c.bp.rotK {
+			rotateHeads(qs, hd)
+		}
+	}
+	if hi-lo > 1 {
+		out = w.out[:m*hd]
 	}
 	for i := lo; i < hi; i++ {
 		for g := range group {

@@ -22,6 +22,8 @@ type blockPool struct {
 	f32        []float32
 	f16        []uint16
 	raw        []byte
+	rotK       bool      // keys are stored rotated (see rotate.go)
+	rotBuf     []float32 // one head's key being rotated by write
 
 	pos []int32   // slot positions, bs per block
 	scr []float32 // slot scores, bs per block
@@ -46,6 +48,8 @@ func newBlockPool(n, bs, kvHeads, hd, layers int, kt, vt kernels.DType) *blockPo
 		p.kRow, p.vRow = kernels.KVRowBytes(kt, hd), kernels.KVRowBytes(vt, hd)
 		p.rawBlock = kvHeads * bs * (p.kRow + p.vRow)
 		p.raw = make([]byte, n*p.rawBlock)
+		p.rotK = rotates(!kt.Float(), hd)
+		p.rotBuf = make([]float32, hd)
 	}
 	p.pos = make([]int32, n*bs)
 	p.scr = make([]float32, n*bs)
@@ -116,6 +120,11 @@ func (p *blockPool) write(b int32, o int, pos int32, k, v []float32) {
 		ks, vs := k[kh*hd:(kh+1)*hd], v[kh*hd:(kh+1)*hd]
 		if p.raw != nil {
 			ko, vo = p.keyByte(b, kh, o), p.valByte(b, kh, o)
+			if p.rotK {
+				copy(p.rotBuf, ks)
+				rotateHeads(p.rotBuf, hd)
+				ks = p.rotBuf
+			}
 			kernels.QuantizeRow(p.kt, p.raw[ko:ko+p.kRow], ks)
 			kernels.QuantizeRow(p.vt, p.raw[vo:vo+p.vRow], vs)
 		} else if p.f16 != nil {

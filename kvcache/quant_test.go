@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
+	"slices"
 	"testing"
 
 	"sieve/kernels"
@@ -44,13 +46,29 @@ func decodeRow(dt kernels.DType, hd int, v []float32) []float64 {
 // float32As64 rounds x to float32, as the kernels hold a decoded value.
 func float32As64(x float64) float64 { return float64(float32(x)) }
 
+// storedKeys is stored for keys, which quantized types store rotated (by
+// rotateHeads, tested on its own): the values are in the rotated space,
+// where queryAsScored puts the queries too.
+func storedKeys(dt kernels.DType, hd int, k []float32) []float64 {
+	if rotates(!dt.Float(), hd) {
+		k = slices.Clone(k)
+		rotateHeads(k, hd)
+	}
+	return stored(dt, hd, k)
+}
+
 // queryAsScored returns the queries q (heads of hd values) as attention
-// over keys of type kt sees them: as they are for float keys and short
-// blocks; for quantized keys in 32-value blocks rounded to int8 times the
-// block scale max|x|/127, halves away from zero, in float32 as the
-// kernels quantize them.
+// over keys of type kt sees them: as they are for float keys; rotated for
+// quantized keys (see storedKeys), and then for quantized keys in 32-value
+// blocks rounded to int8 times the block scale max|x|/127, halves away
+// from zero, in float32 as the kernels quantize them.
 func queryAsScored(kt kernels.DType, hd int, q []float32) []float32 {
-	if kt.Float() || hd%32 != 0 {
+	if kt.Float() {
+		return q
+	}
+	q = slices.Clone(q)
+	rotateHeads(q, hd)
+	if hd%32 != 0 {
 		return q
 	}
 	out := make([]float32, len(q))
@@ -155,5 +173,45 @@ func TestQuantRefusesHeadDims(t *testing.T) {
 	}
 	if _, err := New(odd, Options{Bytes: 1 << 20, DType: kernels.F16}, nil); err != nil {
 		t.Errorf("f16 with head dim 24: %v", err)
+	}
+}
+
+// TestRotateHeads checks the rotation against the normalized Hadamard
+// matrix, H[i][j] = (-1)^popcount(i&j) / sqrt(n), in float64, and that it
+// is its own inverse.
+func TestRotateHeads(t *testing.T) {
+	for _, hd := range []int{2, 8, 16, 64, 128} {
+		x := make([]float32, 2*hd)
+		for i := range x {
+			x[i] = float32(math.Sin(float64(3*i+hd))) * float32(1+i%5)
+		}
+		x[1] = 300 // an outlier channel
+		y := slices.Clone(x)
+		rotateHeads(y, hd)
+		for h := 0; h < 2; h++ {
+			for i := range hd {
+				var want float64
+				for j := range hd {
+					sign := 1.0
+					if bits.OnesCount(uint(i&j))%2 == 1 {
+						sign = -1
+					}
+					want += sign * float64(x[h*hd+j])
+				}
+				want /= math.Sqrt(float64(hd))
+				if got := float64(y[h*hd+i]); math.Abs(got-want) > 1e-6*(1+math.Abs(want))*float64(hd) {
+					t.Fatalf("hd %d head %d [%d]: %v, want %v", hd, h, i, got, want)
+				}
+			}
+		}
+		rotateHeads(y, hd)
+		for i := range x {
+			if math.Abs(float64(y[i]-x[i])) > 1e-4*(1+math.Abs(float64(x[i]))) {
+				t.Fatalf("hd %d: rotating twice gives %v at %d, want %v", hd, y[i], i, x[i])
+			}
+		}
+	}
+	if rotates(true, 24) || rotates(false, 64) || !rotates(true, 8) {
+		t.Error("rotates: wrong choice of head dimensions or types")
 	}
 }

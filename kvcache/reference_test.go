@@ -56,7 +56,7 @@ func refAttend(c *Cache, s *refSeq, q []float32, h int, pos int32) ([]float64, [
 
 // stored rounds a vector of heads of hd values the way the cache stores
 // it: F16-rounded when F16, BF16-rounded when BF16, quantized and decoded
-// head by head when quantized.
+// head by head when quantized (see storedKeys for keys).
 func stored(dt kernels.DType, hd int, v []float32) []float64 {
 	out := make([]float64, len(v))
 	for i, x := range v {
@@ -107,7 +107,7 @@ func (h *refHarness) step(toks [][2]int32) {
 		for i := 0; i < n; i++ {
 			rs := h.refs[b.Seq[i]][l]
 			rs.pos = append(rs.pos, b.Pos[i])
-			rs.k = append(rs.k, stored(h.kc.bp.kt, c.HeadDim, k[i*kvd:(i+1)*kvd]))
+			rs.k = append(rs.k, storedKeys(h.kc.bp.kt, c.HeadDim, k[i*kvd:(i+1)*kvd]))
 			rs.v = append(rs.v, stored(h.kc.bp.vt, c.HeadDim, v[i*kvd:(i+1)*kvd]))
 		}
 		h.kc.Attend(l, &b, q, k, v, out)
