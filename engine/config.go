@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 
 	"sieve/kernels"
 	"sieve/kvcache"
@@ -18,9 +20,12 @@ type Config struct {
 	KVCacheMiB int
 	// BlockSize is the number of token slots per KV block (default 16).
 	BlockSize int
-	// KVDType is the storage type of cached keys and values: "f16"
-	// (default) or "f32".
+	// KVDType is the storage type of cached keys and values: one of
+	// KVDTypeNames, "f16" by default.
 	KVDType string
+	// KVKeyDType and KVValueDType, when set, override KVDType for keys and
+	// for values.
+	KVKeyDType, KVValueDType string
 	// MaxBatchTokens bounds the tokens of one forward pass (default 512).
 	MaxBatchTokens int
 	// MaxSeqs bounds the sequences running at once (default 32).
@@ -41,6 +46,9 @@ type Config struct {
 	// free as soon as it ends. It is on by default (see Engine).
 	DisablePrefixCaching bool
 }
+
+// ErrKVDType reports an unknown KV cache storage type.
+var ErrKVDType = errors.New("engine: unknown KV cache dtype")
 
 // Defaults of Config.
 const (
@@ -75,7 +83,7 @@ func (c Config) withDefaults() (Config, error) {
 	case c.MaxSeqs < 1 || c.MaxBatchTokens < c.MaxSeqs:
 		return c, fmt.Errorf("engine: max batch tokens %d below max seqs %d", c.MaxBatchTokens, c.MaxSeqs)
 	}
-	if _, err := c.kvDType(); err != nil {
+	if _, _, err := c.kvDTypes(); err != nil {
 		return c, err
 	}
 	if c.KV == (sparsity.Spec{}) {
@@ -97,13 +105,42 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// kvDType parses KVDType.
-func (c Config) kvDType() (kernels.DType, error) {
-	switch c.KVDType {
-	case "f16":
-		return kernels.F16, nil
-	case "f32":
-		return kernels.F32, nil
+// kvDTypes parses the storage types of keys and values.
+func (c Config) kvDTypes() (k, v kernels.DType, err error) {
+	ks, vs := c.KVDType, c.KVDType
+	if c.KVKeyDType != "" {
+		ks = c.KVKeyDType
 	}
-	return 0, fmt.Errorf("engine: KV type %q (want f16 or f32)", c.KVDType)
+	if c.KVValueDType != "" {
+		vs = c.KVValueDType
+	}
+	if k, err = ParseKVDType(ks); err != nil {
+		return 0, 0, err
+	}
+	v, err = ParseKVDType(vs)
+	return k, v, err
+}
+
+// kvDTypes lists the KV cache storage types by name, the default first.
+var kvDTypes = []kernels.DType{kernels.F16, kernels.BF16, kernels.F32, kernels.Q8_0, kernels.Q4_0}
+
+// KVDTypeNames lists the names ParseKVDType accepts, comma-separated.
+func KVDTypeNames() string {
+	names := make([]string, len(kvDTypes))
+	for i, t := range kvDTypes {
+		names[i] = t.String()
+	}
+	return strings.Join(names, ", ")
+}
+
+// ParseKVDType returns the KV cache storage type named s (see
+// KVDTypeNames). An unknown name is an error wrapping ErrKVDType that
+// lists the valid ones.
+func ParseKVDType(s string) (kernels.DType, error) {
+	for _, t := range kvDTypes {
+		if s == t.String() {
+			return t, nil
+		}
+	}
+	return 0, fmt.Errorf("%w %q (valid: %s)", ErrKVDType, s, KVDTypeNames())
 }

@@ -148,14 +148,15 @@ func New(m *model.Model, tok tokenizer.Tokenizer, cfg Config, log *slog.Logger) 
 	if err != nil {
 		return nil, err
 	}
-	dt, _ := cfg.kvDType()
-	bytes, err := kvBytes(cfg, m.Config, dt, log)
+	kt, vt, _ := cfg.kvDTypes()
+	bytes, err := kvBytes(cfg, m.Config, kt, vt, log)
 	if err != nil {
 		return nil, err
 	}
 	cfg.KVCacheMiB = int((bytes + 1<<20 - 1) >> 20)
 	pool := kernels.NewPool(cfg.Threads)
-	cache, err := kvcache.New(m.Config, kvcache.Options{Bytes: bytes, BlockSize: cfg.BlockSize, DType: dt}, pool)
+	opt := kvcache.Options{Bytes: bytes, BlockSize: cfg.BlockSize, DType: kt, SplitTypes: kt != vt, ValueDType: vt}
+	cache, err := kvcache.New(m.Config, opt, pool)
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("engine: %w", err)
@@ -176,7 +177,8 @@ func New(m *model.Model, tok tokenizer.Tokenizer, cfg Config, log *slog.Logger) 
 		e.decodable = decodableVocab(m.Config.VocabSize, tok.VocabSize(), log)
 	}
 	log.Info("engine ready", "model", m.Name, "threads", cfg.Threads,
-		"kv_blocks", cache.Blocks(), "kv_block_size", cfg.BlockSize, "kv_type", cfg.KVDType,
+		"kv_blocks", cache.Blocks(), "kv_block_size", cfg.BlockSize, "kv_key_type", kt.String(), "kv_value_type", vt.String(),
+		"kv_capacity_tokens", cache.CapacityTokens(),
 		"max_batch_tokens", cfg.MaxBatchTokens, "max_seqs", cfg.MaxSeqs, "prefill_chunk", cfg.PrefillChunk,
 		"kv_policy", cfg.KV.String(), "prefix_caching", !cfg.DisablePrefixCaching)
 	go e.loop()
@@ -184,7 +186,7 @@ func New(m *model.Model, tok tokenizer.Tokenizer, cfg Config, log *slog.Logger) 
 }
 
 // kvBytes resolves the KV pool size and logs how it was chosen.
-func kvBytes(cfg Config, mc model.Config, dt kernels.DType, log *slog.Logger) (int64, error) {
+func kvBytes(cfg Config, mc model.Config, kt, vt kernels.DType, log *slog.Logger) (int64, error) {
 	if cfg.KVCacheMiB > 0 {
 		b := int64(cfg.KVCacheMiB) << 20
 		if avail, err := kvcache.MemAvailable(); err == nil && b > avail {
@@ -193,7 +195,7 @@ func kvBytes(cfg Config, mc model.Config, dt kernels.DType, log *slog.Logger) (i
 		log.Info("kv cache size", "mib", cfg.KVCacheMiB, "source", "configured")
 		return b, nil
 	}
-	full := kvcache.BytesFor(mc, mc.ContextLen, cfg.BlockSize, dt) * int64(cfg.MaxSeqs)
+	full := kvcache.BytesForKV(mc, mc.ContextLen, cfg.BlockSize, kt, vt) * int64(cfg.MaxSeqs)
 	avail, err := kvcache.MemAvailable()
 	if err != nil {
 		const fallback = 1 << 30

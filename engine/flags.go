@@ -12,8 +12,9 @@ import (
 // KVFlags are the command-line flags of the KV cache and its sparsity
 // policy, read the same way by every command that runs an engine:
 // --kv-policy, --kv-budget, --profile and --kv-sink-tokens (AddSpec), and
-// --kv-cache-size, --kv-dtype and --enable-prefix-caching /
-// --no-enable-prefix-caching (AddCache).
+// --kv-cache-size, --kv-cache-dtype (alias --kv-dtype), --cache-type-k,
+// --cache-type-v and --enable-prefix-caching / --no-enable-prefix-caching
+// (AddCache).
 type KVFlags struct {
 	Policy     string  // policy name; empty: full, or layered with a profile
 	Budget     float64 // tokens per layer (>= 1), a fraction (< 1), or 0 (none)
@@ -21,6 +22,8 @@ type KVFlags struct {
 	SinkTokens string  // comma-separated token ids kept like sinks
 	CacheMiB   int     // KV pool size (0: the engine's default)
 	DType      string  // KV storage type (empty: the engine's default)
+	KeyDType   string  // storage type of keys (empty: DType)
+	ValueDType string  // storage type of values (empty: DType)
 	// NoPrefixCaching turns automatic prefix caching off.
 	NoPrefixCaching bool
 }
@@ -45,7 +48,7 @@ func (f *KVFlags) AddCache(fs *flag.FlagSet) {
 		f.CacheMiB = mib
 		return err
 	})
-	fs.StringVar(&f.DType, "kv-dtype", "", "KV cache storage type: f16 (default) or f32")
+	f.AddDTypes(fs)
 	fs.BoolFunc("enable-prefix-caching", "reuse the cached keys and values of earlier requests' common prefixes (default true)", func(s string) error {
 		on, err := strconv.ParseBool(s)
 		f.NoPrefixCaching = !on
@@ -56,6 +59,25 @@ func (f *KVFlags) AddCache(fs *flag.FlagSet) {
 		f.NoPrefixCaching = off
 		return err
 	})
+}
+
+// AddDTypes registers the KV storage type flags on fs: --kv-cache-dtype
+// (alias --kv-dtype), --cache-type-k and --cache-type-v.
+func (f *KVFlags) AddDTypes(fs *flag.FlagSet) {
+	dtype := func(dst *string) func(string) error {
+		return func(s string) error {
+			if _, err := ParseKVDType(s); err != nil {
+				return err
+			}
+			*dst = s
+			return nil
+		}
+	}
+	help := "KV cache storage type of keys and values: " + KVDTypeNames() + " (default f16)"
+	fs.Func("kv-cache-dtype", help, dtype(&f.DType))
+	fs.Func("kv-dtype", "alias of --kv-cache-dtype", dtype(&f.DType))
+	fs.Func("cache-type-k", "KV cache storage type of keys (default: --kv-cache-dtype)", dtype(&f.KeyDType))
+	fs.Func("cache-type-v", "KV cache storage type of values (default: --kv-cache-dtype)", dtype(&f.ValueDType))
 }
 
 // Spec is the validated policy the flags give.
@@ -78,6 +100,7 @@ func (f *KVFlags) Apply(cfg *Config) error {
 	}
 	cfg.KV, cfg.KVCacheMiB, cfg.KVDType = spec, f.CacheMiB, f.DType
 	cfg.DisablePrefixCaching = f.NoPrefixCaching
+	cfg.KVKeyDType, cfg.KVValueDType = f.KeyDType, f.ValueDType
 	return nil
 }
 

@@ -41,6 +41,7 @@ func TestKVFlags(t *testing.T) {
 		budget     float64
 		mib        int
 		dtype      string
+		k, v       string
 		sinks      int
 		profile    bool
 		noPrefix   bool
@@ -57,6 +58,10 @@ func TestKVFlags(t *testing.T) {
 		{name: "negative budget", args: []string{"--kv-budget", "-3"}, wantErrArg: true},
 		{name: "bad size", args: []string{"--kv-cache-size", "lots"}, wantErrArg: true},
 		{name: "unknown policy", args: []string{"--kv-policy", "lru"}, wantErr: true},
+		{name: "kv-cache-dtype", args: []string{"--kv-cache-dtype", "q8_0"}, policy: sparsity.Full, dtype: "q8_0"},
+		{name: "keys and values apart", args: []string{"--cache-type-k", "q8_0", "--cache-type-v", "q4_0"}, policy: sparsity.Full, k: "q8_0", v: "q4_0"},
+		{name: "unknown dtype", args: []string{"--kv-cache-dtype", "q4_K"}, wantErrArg: true},
+		{name: "unknown key dtype", args: []string{"--cache-type-k", "fp8"}, wantErrArg: true},
 		{name: "bad sink tokens", args: []string{"--kv-sink-tokens", "x"}, wantErr: true},
 		{name: "prefix caching off", args: []string{"--no-enable-prefix-caching"}, policy: sparsity.Full, noPrefix: true},
 		{name: "prefix caching on", args: []string{"--enable-prefix-caching"}, policy: sparsity.Full},
@@ -83,7 +88,8 @@ func TestKVFlags(t *testing.T) {
 				return
 			}
 			if cfg.KV.Policy != tt.policy || cfg.KV.Budget != tt.budget || cfg.KVCacheMiB != tt.mib || cfg.KVDType != tt.dtype ||
-				len(cfg.KV.SinkTokens.IDs()) != tt.sinks || (cfg.KV.Profile != nil) != tt.profile || cfg.DisablePrefixCaching != tt.noPrefix {
+				cfg.KVKeyDType != tt.k || cfg.KVValueDType != tt.v || cfg.DisablePrefixCaching != tt.noPrefix ||
+				len(cfg.KV.SinkTokens.IDs()) != tt.sinks || (cfg.KV.Profile != nil) != tt.profile {
 				t.Fatalf("config %+v", cfg)
 			}
 		})

@@ -12,6 +12,9 @@ type Stats struct {
 	KVLayerBlocks []int
 	// KVBlocksPeak is the most blocks held at once, reserved ones included.
 	KVBlocksPeak int
+	// KVCapacityTokens is the token slots the pool holds per layer: the
+	// longest dense context it can hold for one sequence.
+	KVCapacityTokens int
 	// Counters since the engine started.
 	PromptTokens     int64 // prompt tokens of requests past their prefill, cached ones included (once per request)
 	GenerationTokens int64 // tokens sampled
@@ -47,6 +50,7 @@ func (e *Engine) Stats() Stats {
 	st.KVBlocksUsed, st.KVBlocksTotal = kv.Used, kv.Blocks
 	st.KVUsage = float64(kv.Used) / float64(kv.Blocks)
 	st.KVLayerBlocks = kv.LayerUsed
+	st.KVCapacityTokens = e.cache.CapacityTokens()
 	st.PromptTokens = e.promptTokens.Load()
 	st.GenerationTokens = e.genTokens.Load()
 	st.Preemptions = e.preemptions.Load()

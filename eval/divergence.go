@@ -47,6 +47,11 @@ type DivergenceConfig struct {
 	Threads int
 	// Parallel is how many sequences run at once (0: DefaultParallel).
 	Parallel int
+	// KV is the KV cache storage of the scored runs.
+	KV KVTypes
+	// RefKV is the KV cache storage of the reference (full) runs and of
+	// the greedy run; the zero value means KV.
+	RefKV KVTypes
 }
 
 // Result is the quality of one policy at one budget.
@@ -98,13 +103,21 @@ func Divergence(ctx context.Context, m *model.Model, cfg DivergenceConfig) ([]Re
 	for _, t := range cfg.Texts {
 		longest = max(longest, len(t))
 	}
-	r, err := newRunnerFor(m, spec, cfg.Threads, cfg.Parallel, longest)
+	r, err := newRunnerFor(m, spec, cfg.Threads, cfg.Parallel, longest, cfg.KV)
 	if err != nil {
 		return nil, err
 	}
+	refKV := cfg.RefKV
+	if refKV == (KVTypes{}) {
+		refKV = cfg.KV
+	}
 	base := r
-	if cfg.Base != nil {
-		if base, err = newRunnerFor(cfg.Base, spec, cfg.Threads, cfg.Parallel, longest); err != nil {
+	if cfg.Base != nil || refKV.String() != cfg.KV.String() {
+		bm := cfg.Base
+		if bm == nil {
+			bm = m
+		}
+		if base, err = newRunnerFor(bm, spec, cfg.Threads, cfg.Parallel, longest, refKV); err != nil {
 			r.close()
 			return nil, err
 		}
@@ -181,7 +194,7 @@ func divergence(ctx context.Context, r, base *runner, cfg DivergenceConfig) ([]R
 	seqs := cfg.Texts
 	greedyFrom := -1 // scored positions of the greedy sequence start here
 	if len(cfg.GreedyPrompt) > 0 {
-		gen, err := r.generate(ctx, cfg.GreedyPrompt, cfg.GreedyTokens, engine.SamplingParams{})
+		gen, err := base.generate(ctx, cfg.GreedyPrompt, cfg.GreedyTokens, engine.SamplingParams{})
 		if err != nil {
 			return nil, fmt.Errorf("eval: greedy run: %w", err)
 		}

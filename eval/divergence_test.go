@@ -232,7 +232,7 @@ func TestSample(t *testing.T) {
 // saw, so the greedy agreement compares like with like.
 func TestGreedyMatchesForced(t *testing.T) {
 	m := stories260K(t)
-	r, err := newRunner(m, sparsity.DefaultSpec(), 2, 2)
+	r, err := newRunner(m, sparsity.DefaultSpec(), 2, 2, KVTypes{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,6 +49,8 @@ type NeedleConfig struct {
 	// TurnTokens tokens of filler.
 	Turns      int
 	TurnTokens int
+	// KV is the KV cache storage of the runs.
+	KV KVTypes
 }
 
 // NeedleCell is the retrieval of one policy and budget over the prompts of
@@ -154,7 +156,7 @@ func Needles(ctx context.Context, m *model.Model, cfg NeedleConfig) ([]NeedleRes
 			runs = append(runs, needleRun{cell: p.cell, prompt: i, policy: st.Policy, budget: st.Budget})
 		}
 	}
-	r, err := newRunner(m, cfg.spec(), cfg.Threads, cfg.Parallel)
+	r, err := newRunner(m, cfg.spec(), cfg.Threads, cfg.Parallel, cfg.KV)
 	if err != nil {
 		return nil, err
 	}

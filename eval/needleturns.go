@@ -190,7 +190,7 @@ func MultiTurnNeedles(ctx context.Context, m *model.Model, cfg NeedleConfig) ([]
 		}
 	}
 	settings := needleSettings(cfg)
-	r, err := newRunnerWith(m, m.Tokenizer, cfg.spec(), cfg.Threads, cfg.Parallel, m.Config.ContextLen)
+	r, err := newRunnerWith(m, m.Tokenizer, cfg.spec(), cfg.Threads, cfg.Parallel, m.Config.ContextLen, cfg.KV)
 	if err != nil {
 		return nil, err
 	}

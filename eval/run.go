@@ -17,13 +17,49 @@ import (
 // DefaultParallel is how many sequences an evaluation runs at once.
 const DefaultParallel = 16
 
-// runner is the engine an evaluation runs its sequences on: an F32 KV cache
-// with room for every running sequence's whole context, so that nothing is
-// ever preempted (a preempted sequence would rebuild its cache by a prefill
-// and lose its eviction history), and no prefix caching, so that each
-// policy is measured on its own: a sparse sequence that found its prompt's
-// prefix cached by another one would compress that dense prefix at once,
-// and its results would depend on the order the sequences ran in.
+// KVTypes are the storage types of the KV cache an evaluation runs on, by
+// name (engine.ParseKVDType); an empty name is f32, the exact reference.
+type KVTypes struct {
+	Key, Value string
+}
+
+// parse returns the key and value types.
+func (t KVTypes) parse() (k, v kernels.DType, err error) {
+	name := func(s string) string {
+		if s == "" {
+			return "f32"
+		}
+		return s
+	}
+	if k, err = engine.ParseKVDType(name(t.Key)); err != nil {
+		return 0, 0, fmt.Errorf("eval: %w", err)
+	}
+	if v, err = engine.ParseKVDType(name(t.Value)); err != nil {
+		return 0, 0, fmt.Errorf("eval: %w", err)
+	}
+	return k, v, nil
+}
+
+// String names the types: "q8_0", or "q8_0/f16" for keys and values apart.
+func (t KVTypes) String() string {
+	k, v, err := t.parse()
+	if err != nil {
+		return "invalid"
+	}
+	if k == v {
+		return k.String()
+	}
+	return k.String() + "/" + v.String()
+}
+
+// runner is the engine an evaluation runs its sequences on: a KV cache (F32
+// unless KVTypes say otherwise) with room for every running sequence's
+// whole context, so that nothing is ever preempted (a preempted sequence
+// would rebuild its cache by a prefill and lose its eviction history), and
+// no prefix caching, so that each policy is measured on its own: a sparse
+// sequence that found its prompt's prefix cached by another one would
+// compress that dense prefix at once, and its results would depend on the
+// order the sequences ran in.
 type runner struct {
 	e   *engine.Engine
 	sem chan struct{}
@@ -32,31 +68,36 @@ type runner struct {
 // newRunner starts an engine for m with spec as its default sparsity
 // (requests override policy and budget), threads kernel threads (0: all
 // CPUs) and room for parallel sequences at once.
-func newRunner(m *model.Model, spec sparsity.Spec, threads, parallel int) (*runner, error) {
-	return newRunnerFor(m, spec, threads, parallel, m.Config.ContextLen)
+func newRunner(m *model.Model, spec sparsity.Spec, threads, parallel int, kv KVTypes) (*runner, error) {
+	return newRunnerFor(m, spec, threads, parallel, m.Config.ContextLen, kv)
 }
 
 // newRunnerFor is newRunner with room for sequences of at most seqLen
 // tokens each.
-func newRunnerFor(m *model.Model, spec sparsity.Spec, threads, parallel, seqLen int) (*runner, error) {
-	return newRunnerWith(m, nil, spec, threads, parallel, seqLen)
+func newRunnerFor(m *model.Model, spec sparsity.Spec, threads, parallel, seqLen int, kv KVTypes) (*runner, error) {
+	return newRunnerWith(m, nil, spec, threads, parallel, seqLen, kv)
 }
 
 // newRunnerWith is newRunnerFor with the engine given tok, which gives it
 // the model's end-of-sequence tokens and lets requests carry stop strings.
-func newRunnerWith(m *model.Model, tok tokenizer.Tokenizer, spec sparsity.Spec, threads, parallel, seqLen int) (*runner, error) {
+func newRunnerWith(m *model.Model, tok tokenizer.Tokenizer, spec sparsity.Spec, threads, parallel, seqLen int, kv KVTypes) (*runner, error) {
 	if parallel <= 0 {
 		parallel = DefaultParallel
 	}
+	kt, vt, err := kv.parse()
+	if err != nil {
+		return nil, err
+	}
 	c := m.Config
-	bytes := kvcache.BytesFor(c, min(seqLen, c.ContextLen), kvcache.DefaultBlockSize, kernels.F32) * int64(parallel)
+	bytes := kvcache.BytesForKV(c, min(seqLen, c.ContextLen), kvcache.DefaultBlockSize, kt, vt) * int64(parallel)
 	cfg := engine.Config{
-		Threads:    threads,
-		KVDType:    "f32",
-		KVCacheMiB: int(bytes>>20) + 1,
-		BlockSize:  kvcache.DefaultBlockSize,
-		MaxSeqs:    parallel,
-		KV:         spec,
+		Threads:      threads,
+		KVKeyDType:   kt.String(),
+		KVValueDType: vt.String(),
+		KVCacheMiB:   int(bytes>>20) + 1,
+		BlockSize:    kvcache.DefaultBlockSize,
+		MaxSeqs:      parallel,
+		KV:           spec,
 
 		DisablePrefixCaching: true,
 	}

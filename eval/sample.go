@@ -29,7 +29,7 @@ func Sample(ctx context.Context, m *model.Model, cfg SampleConfig) ([][]int32, e
 	if cfg.Count <= 0 {
 		cfg.Count = 1
 	}
-	r, err := newRunner(m, sparsity.DefaultSpec(), cfg.Threads, min(cfg.Count, DefaultParallel))
+	r, err := newRunner(m, sparsity.DefaultSpec(), cfg.Threads, min(cfg.Count, DefaultParallel), KVTypes{})
 	if err != nil {
 		return nil, err
 	}

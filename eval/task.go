@@ -50,6 +50,8 @@ type TaskConfig struct {
 	Threads int
 	// Parallel is how many sequences run at once (0: DefaultParallel).
 	Parallel int
+	// KV is the KV cache storage of the runs.
+	KV KVTypes
 }
 
 // TaskResult is the mean score of one policy, budget and mode.
@@ -126,7 +128,7 @@ func Tasks(ctx context.Context, m *model.Model, cfg TaskConfig) ([]TaskResult, e
 	if spec == (sparsity.Spec{}) {
 		spec = sparsity.DefaultSpec()
 	}
-	r, err := newRunnerFor(m, spec, cfg.Threads, cfg.Parallel, longest)
+	r, err := newRunnerFor(m, spec, cfg.Threads, cfg.Parallel, longest, cfg.KV)
 	if err != nil {
 		return nil, err
 	}

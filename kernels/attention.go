@@ -44,6 +44,9 @@ type AttnState struct {
 	s          []float32 // chunk scores, heads × AttnChunk, then one exponent per head
 	vbuf       []float32 // widened values of one chunk, AttnChunk × dim
 	tail       []float32 // tile-kernel tail scratch
+	qact       []byte    // the heads' queries quantized for quantized keys (quantizeActQ8), per head
+	qready     bool      // qact holds the current pass's queries
+	kbuf       []float32 // dequantized keys of one chunk of short-block rows, AttnChunk × dim
 }
 
 // NewAttnState allocates the state for heads query heads of headDim values
@@ -63,6 +66,11 @@ func newAttnState(im *impl, heads, headDim int) *AttnState {
 		acc: make([]float32, heads*headDim), s: make([]float32, heads*AttnChunk+(heads+AttnChunk-1)/AttnChunk*AttnChunk),
 		vbuf: make([]float32, AttnChunk*headDim),
 		tail: make([]float32, (maxTileRows+maxTileCols)*lanes),
+	}
+	if headDim%Q8Block == 0 {
+		s.qact = make([]byte, heads*q8ActBytes(headDim))
+	} else {
+		s.kbuf = make([]float32, AttnChunk*headDim)
 	}
 	s.Reset()
 	return s
@@ -90,7 +98,7 @@ func (s *AttnState) ResetLimited(lim []int) {
 
 // reset clears the state of the pass's s.heads heads.
 func (s *AttnState) reset() {
-	s.n = 0
+	s.n, s.qready = 0, false
 	for h := range s.heads {
 		s.max[h] = float32(math.Inf(-1))
 		s.sum[h] = 0
@@ -112,7 +120,7 @@ func (s *AttnState) AttendF32(q, k, v []float32, stride, n int, scale float32, s
 		return
 	}
 	s.check(q, len(k), len(v), stride, n, scores)
-	s.attend(q, unsafe.Pointer(&k[0]), unsafe.Pointer(&v[0]), F32, stride, n, scale, scores)
+	s.attend(q, unsafe.Pointer(&k[0]), unsafe.Pointer(&v[0]), F32, F32, uintptr(4*stride), uintptr(4*stride), n, scale, scores)
 }
 
 // AttendF16 is AttendF32 for keys and values stored as F16.
@@ -121,7 +129,7 @@ func (s *AttnState) AttendF16(q []float32, k, v []uint16, stride, n int, scale f
 		return
 	}
 	s.check(q, len(k), len(v), stride, n, scores)
-	s.attend(q, unsafe.Pointer(&k[0]), unsafe.Pointer(&v[0]), F16, stride, n, scale, scores)
+	s.attend(q, unsafe.Pointer(&k[0]), unsafe.Pointer(&v[0]), F16, F16, uintptr(2*stride), uintptr(2*stride), n, scale, scores)
 }
 
 func (s *AttnState) check(q []float32, lk, lv, stride, n int, scores []float32) {
@@ -132,33 +140,55 @@ func (s *AttnState) check(q []float32, lk, lv, stride, n int, scores []float32) 
 	}
 }
 
-func (s *AttnState) attend(q []float32, k, v unsafe.Pointer, t DType, stride, n int, scale float32, scores []float32) {
-	es := uintptr(4)
-	if t == F16 {
-		es = 2
+func (s *AttnState) attend(q []float32, k, v unsafe.Pointer, kt, vt DType, ks, vs uintptr, n int, scale float32, scores []float32) {
+	if !kt.Float() && !shortRow(kt, s.dim) && !s.qready {
+		s.quantizeQueries(q)
 	}
-	fk := s.im.floats(t)
 	for i := 0; i < n; {
 		c := min(n-i, AttnChunk-s.n%AttnChunk)
-		kp := unsafe.Add(k, uintptr(i*stride)*es)
-		if !attnScores(s.im, t, &q[0], s.heads, kp, uintptr(stride)*es, c, s.dim, &s.s[0]) {
-			dotTiles(fk, t, kp, uintptr(stride)*es, c, maxTileRows, q, s.dim, s.heads, s.dim, s.s, AttnChunk, s.tail)
-		}
-		vp, vs := (*float32)(unsafe.Add(v, uintptr(i*stride)*es)), uintptr(stride)*4
-		if t == F16 {
-			if stride == s.dim {
-				widenSlice(s.im, s.vbuf[:c*s.dim], unsafe.Slice((*uint16)(unsafe.Add(v, uintptr(i*stride)*2)), c*s.dim), false)
-			} else {
-				for j := range c {
-					widenSlice(s.im, s.vbuf[j*s.dim:(j+1)*s.dim], unsafe.Slice((*uint16)(unsafe.Add(v, uintptr((i+j)*stride)*2)), s.dim), false)
-				}
-			}
-			vp, vs = &s.vbuf[0], uintptr(s.dim)*4
-		}
-		s.update(c, scale, vp, vs, scores, n, i)
+		s.scoreChunk(q, unsafe.Add(k, uintptr(i)*ks), kt, ks, c)
+		vp, vstride := s.valueChunk(unsafe.Add(v, uintptr(i)*vs), vt, vs, c)
+		s.update(c, scale, vp, vstride, scores, n, i)
 		s.n += c
 		i += c
 	}
+}
+
+// scoreChunk leaves in s.s[h*AttnChunk+t] the raw dot q_h · k_t of the c
+// key rows of type kt at k, ks bytes apart.
+func (s *AttnState) scoreChunk(q []float32, k unsafe.Pointer, kt DType, ks uintptr, c int) {
+	if shortRow(kt, s.dim) { // dequantized, then scored as F32 keys
+		dequantRows(s.im, kt, &s.kbuf[0], (*byte)(k), ks, c, s.dim)
+		k, kt, ks = unsafe.Pointer(&s.kbuf[0]), F32, uintptr(4*s.dim)
+	} else if !kt.Float() {
+		s.quantScores(k, kt, ks, c)
+		return
+	}
+	if !attnScores(s.im, kt, &q[0], s.heads, k, ks, c, s.dim, &s.s[0]) {
+		dotTiles(s.im.floats(kt), kt, k, ks, c, maxTileRows, q, s.dim, s.heads, s.dim, s.s, AttnChunk, s.tail)
+	}
+}
+
+// valueChunk returns the c value rows of type vt at v, vs bytes apart, as
+// float32 rows and their stride in bytes: in place for F32, else widened
+// or dequantized into s.vbuf.
+func (s *AttnState) valueChunk(v unsafe.Pointer, vt DType, vs uintptr, c int) (*float32, uintptr) {
+	switch vt {
+	case F32:
+		return (*float32)(v), vs
+	case F16, BF16:
+		bf := vt == BF16
+		if vs == uintptr(2*s.dim) {
+			widenSlice(s.im, s.vbuf[:c*s.dim], unsafe.Slice((*uint16)(v), c*s.dim), bf)
+		} else {
+			for j := range c {
+				widenSlice(s.im, s.vbuf[j*s.dim:(j+1)*s.dim], unsafe.Slice((*uint16)(unsafe.Add(v, uintptr(j)*vs)), s.dim), bf)
+			}
+		}
+	default:
+		dequantRows(s.im, vt, &s.vbuf[0], (*byte)(v), vs, c, s.dim)
+	}
+	return &s.vbuf[0], uintptr(s.dim) * 4
 }
 
 // update applies one chunk of c tokens whose raw dots are in s.s and whose

@@ -65,16 +65,26 @@ func (c *attnCase) run(im *impl, f16 bool, block int, withScores bool) (out, wei
 
 // reference computes attention in float64.
 func (c *attnCase) reference() (out, weights []float64) {
-	scale := 1 / math.Sqrt(float64(c.dim))
-	out = make([]float64, c.heads*c.dim)
-	weights = make([]float64, c.heads*c.n)
-	for h := range c.heads {
-		w := weights[h*c.n : (h+1)*c.n]
+	return attendRef(c.heads, c.dim, c.n,
+		func(h, d int) float64 { return float64(c.q[h*c.dim+d]) },
+		func(t, d int) float64 { return float64(c.k[t*c.stride+d]) },
+		func(t, d int) float64 { return float64(c.v[t*c.stride+d]) })
+}
+
+// attendRef is two-pass softmax attention in float64 of heads query heads
+// of dim values over n tokens: q(h, d) is value d of query head h, k(t, d)
+// and v(t, d) those of token t's key and value.
+func attendRef(heads, dim, n int, q func(h, d int) float64, k, v func(t, d int) float64) (out, weights []float64) {
+	scale := 1 / math.Sqrt(float64(dim))
+	out = make([]float64, heads*dim)
+	weights = make([]float64, heads*n)
+	for h := range heads {
+		w := weights[h*n : (h+1)*n]
 		mx := math.Inf(-1)
-		for t := range c.n {
+		for t := range n {
 			var s float64
-			for d := range c.dim {
-				s += float64(c.q[h*c.dim+d]) * float64(c.k[t*c.stride+d])
+			for d := range dim {
+				s += q(h, d) * k(t, d)
 			}
 			w[t] = s * scale
 			mx = math.Max(mx, w[t])
@@ -86,8 +96,8 @@ func (c *attnCase) reference() (out, weights []float64) {
 		}
 		for t := range w {
 			w[t] /= sum
-			for d := range c.dim {
-				out[h*c.dim+d] += w[t] * float64(c.v[t*c.stride+d])
+			for d := range dim {
+				out[h*dim+d] += w[t] * v(t, d)
 			}
 		}
 	}
@@ -160,26 +170,32 @@ func TestAttentionLimited(t *testing.T) {
 						st.AttendF32(q, c.k[i*dim:], c.v[i*dim:], dim, b, scale, nil)
 					}
 				}
-				st := newAttnState(im, heads+2, dim)
-				st.ResetLimited(lim)
-				for i := 0; i < n; i += 16 {
-					attend(st, c.q, i, min(16, n-i))
-				}
-				got := make([]float32, heads*dim)
-				st.Finish(got)
-				one := newAttnState(im, 1, dim)
-				for h := range heads {
-					one.Reset()
-					if lim[h] > 0 {
-						attend(one, c.q[h*dim:(h+1)*dim], 0, lim[h])
-					}
-					want := make([]float32, dim)
-					one.Finish(want)
-					sameBits(t, fmt.Sprintf("%s f16=%v heads=%d dim=%d head %d of %d tokens", im.name, f16, heads, dim, h, lim[h]),
-						got[h*dim:(h+1)*dim], want)
-				}
+				checkLimited(t, fmt.Sprintf("%s f16=%v heads=%d dim=%d", im.name, f16, heads, dim), newAttnState(im, heads+2, dim), lim, c.q, dim, n, attend)
 			}
 		}
+	}
+}
+
+// checkLimited feeds n tokens to st in blocks of 16 in a ResetLimited
+// pass with lim, and requires each head to have the bits of a one-head
+// pass (of st's implementation) fed only its own tokens.
+func checkLimited(t *testing.T, name string, st *AttnState, lim []int, q []float32, dim, n int, attend func(st *AttnState, q []float32, i, b int)) {
+	t.Helper()
+	st.ResetLimited(lim)
+	for i := 0; i < n; i += 16 {
+		attend(st, q, i, min(16, n-i))
+	}
+	got := make([]float32, len(lim)*dim)
+	st.Finish(got)
+	one := newAttnState(st.im, 1, dim)
+	for h := range lim {
+		one.Reset()
+		if lim[h] > 0 {
+			attend(one, q[h*dim:(h+1)*dim], 0, lim[h])
+		}
+		want := make([]float32, dim)
+		one.Finish(want)
+		sameBits(t, fmt.Sprintf("%s head %d of %d tokens", name, h, lim[h]), got[h*dim:(h+1)*dim], want)
 	}
 }
 

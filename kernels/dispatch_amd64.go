@@ -246,3 +246,25 @@ func attnScores(im *impl, t DType, q *float32, heads int, k unsafe.Pointer, kstr
 	}
 	return true
 }
+
+// dequantRowsVec dequantizes rows of quantized values (see dequantRows)
+// with a vector kernel when im has one for t, and reports whether it did.
+func dequantRowsVec(im *impl, t DType, dst *float32, src *byte, stride uintptr, rows, d int) bool {
+	if d%Q8Block != 0 {
+		return false
+	}
+	nb := d / Q8Block
+	switch {
+	case im.level == levelAVX512 && t == Q8_0:
+		dequantRowsQ80AVX512(dst, src, stride, rows, nb)
+	case im.level == levelAVX512 && t == Q4_0:
+		dequantRowsQ40AVX512(dst, src, stride, rows, nb)
+	case im.level == levelAVX2 && t == Q8_0:
+		dequantRowsQ80AVX2(dst, src, stride, rows, nb)
+	case im.level == levelAVX2 && t == Q4_0:
+		dequantRowsQ40AVX2(dst, src, stride, rows, nb)
+	default:
+		return false
+	}
+	return true
+}

@@ -37,3 +37,6 @@ func expShiftSum(_ *impl, x *float32, n int, shift float32, acc *[lanes]float32)
 func attnScores(*impl, DType, *float32, int, unsafe.Pointer, uintptr, int, int, *float32) bool {
 	return false
 }
+
+// dequantRowsVec reports that no vector dequantization exists in this build.
+func dequantRowsVec(*impl, DType, *float32, *byte, uintptr, int, int) bool { return false }

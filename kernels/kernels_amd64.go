@@ -164,6 +164,16 @@ func expShiftSumAVX2(x *float32, n int, shift float32, acc *float32)
 //go:noescape
 func attnAccumAVX2(acc *float32, p *float32, v *float32, vstride uintptr, n int, d int, alpha float32)
 
+// dequantRowsQ80AVX2 dequantizes rows rows of nb Q80 blocks, stride bytes apart, into float32 rows back to back.
+//
+//go:noescape
+func dequantRowsQ80AVX2(dst *float32, src *byte, stride uintptr, rows int, nb int)
+
+// dequantRowsQ40AVX2 dequantizes rows rows of nb Q40 blocks, stride bytes apart, into float32 rows back to back.
+//
+//go:noescape
+func dequantRowsQ40AVX2(dst *float32, src *byte, stride uintptr, rows int, nb int)
+
 // attnScoresF32D64AVX2 computes out[h*16+t] = q[h*64:] · k_t for F32 keys of 64 values.
 //
 //go:noescape
@@ -408,6 +418,16 @@ func expShiftSumAVX512(x *float32, n int, shift float32, acc *float32)
 //
 //go:noescape
 func attnAccumAVX512(acc *float32, p *float32, v *float32, vstride uintptr, n int, d int, alpha float32)
+
+// dequantRowsQ80AVX512 dequantizes rows rows of nb Q80 blocks, stride bytes apart, into float32 rows back to back.
+//
+//go:noescape
+func dequantRowsQ80AVX512(dst *float32, src *byte, stride uintptr, rows int, nb int)
+
+// dequantRowsQ40AVX512 dequantizes rows rows of nb Q40 blocks, stride bytes apart, into float32 rows back to back.
+//
+//go:noescape
+func dequantRowsQ40AVX512(dst *float32, src *byte, stride uintptr, rows int, nb int)
 
 // attnScoresF32D64AVX512 computes out[h*16+t] = q[h*64:] · k_t for F32 keys of 64 values.
 //

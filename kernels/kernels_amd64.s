@@ -3087,6 +3087,110 @@ attnAccumAVX2_g1_done:
 	VZEROUPPER
 	RET
 
+// func dequantRowsQ80AVX2(dst *float32, src *byte, stride uintptr, rows int, nb int)
+// Requires: AVX, AVX2, F16C
+TEXT ·dequantRowsQ80AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ stride+16(FP), DX
+	MOVQ rows+24(FP), BX
+	MOVQ nb+32(FP), SI
+
+dequantRowsQ80AVX2_row:
+	TESTQ BX, BX
+	JZ    dequantRowsQ80AVX2_done
+	MOVQ  CX, DI
+	MOVQ  SI, R8
+
+dequantRowsQ80AVX2_block:
+	VPBROADCASTW (DI), X0
+	VCVTPH2PS    X0, Y0
+	VPMOVSXBD    2(DI), Y1
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (AX)
+	VPMOVSXBD    10(DI), Y1
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 32(AX)
+	VPMOVSXBD    18(DI), Y1
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 64(AX)
+	VPMOVSXBD    26(DI), Y1
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 96(AX)
+	ADDQ         $0x22, DI
+	ADDQ         $0x80, AX
+	DECQ         R8
+	JNZ          dequantRowsQ80AVX2_block
+	ADDQ         DX, CX
+	DECQ         BX
+	JMP          dequantRowsQ80AVX2_row
+
+dequantRowsQ80AVX2_done:
+	VZEROUPPER
+	RET
+
+// func dequantRowsQ40AVX2(dst *float32, src *byte, stride uintptr, rows int, nb int)
+// Requires: AVX, AVX2, F16C
+TEXT ·dequantRowsQ40AVX2(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         stride+16(FP), DX
+	MOVQ         rows+24(FP), BX
+	MOVQ         nb+32(FP), SI
+	MOVL         $0x0000000f, DI
+	VMOVD        DI, X0
+	VPBROADCASTD X0, Y0
+	MOVL         $0x00000008, DI
+	VMOVD        DI, X1
+	VPBROADCASTD X1, Y1
+
+dequantRowsQ40AVX2_row:
+	TESTQ BX, BX
+	JZ    dequantRowsQ40AVX2_done
+	MOVQ  CX, DI
+	MOVQ  SI, R8
+
+dequantRowsQ40AVX2_block:
+	VPBROADCASTW (DI), X2
+	VCVTPH2PS    X2, Y2
+	VPMOVZXBD    2(DI), Y3
+	VPSRLD       $0x04, Y3, Y4
+	VPAND        Y0, Y3, Y3
+	VPSUBD       Y1, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VMULPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (AX)
+	VPSUBD       Y1, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       Y2, Y4, Y4
+	VMOVUPS      Y4, 64(AX)
+	VPMOVZXBD    10(DI), Y3
+	VPSRLD       $0x04, Y3, Y4
+	VPAND        Y0, Y3, Y3
+	VPSUBD       Y1, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VMULPS       Y2, Y3, Y3
+	VMOVUPS      Y3, 32(AX)
+	VPSUBD       Y1, Y4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       Y2, Y4, Y4
+	VMOVUPS      Y4, 96(AX)
+	ADDQ         $0x12, DI
+	ADDQ         $0x80, AX
+	DECQ         R8
+	JNZ          dequantRowsQ40AVX2_block
+	ADDQ         DX, CX
+	DECQ         BX
+	JMP          dequantRowsQ40AVX2_row
+
+dequantRowsQ40AVX2_done:
+	VZEROUPPER
+	RET
+
 // func attnScoresF32D64AVX2(q *float32, heads int, k *byte, kstride uintptr, n int, out *float32)
 // Requires: AVX, FMA3
 TEXT ·attnScoresF32D64AVX2(SB), NOSPLIT, $0-48
@@ -8447,6 +8551,89 @@ attnAccumAVX512_g1_store:
 	JMP     attnAccumAVX512_g1
 
 attnAccumAVX512_g1_done:
+	VZEROUPPER
+	RET
+
+// func dequantRowsQ80AVX512(dst *float32, src *byte, stride uintptr, rows int, nb int)
+// Requires: AVX, AVX2, AVX512F
+TEXT ·dequantRowsQ80AVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ stride+16(FP), DX
+	MOVQ rows+24(FP), BX
+	MOVQ nb+32(FP), SI
+
+dequantRowsQ80AVX512_row:
+	TESTQ BX, BX
+	JZ    dequantRowsQ80AVX512_done
+	MOVQ  CX, DI
+	MOVQ  SI, R8
+
+dequantRowsQ80AVX512_block:
+	VPBROADCASTW (DI), Y0
+	VCVTPH2PS    Y0, Z0
+	VPMOVSXBD    2(DI), Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, (AX)
+	VPMOVSXBD    18(DI), Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 64(AX)
+	ADDQ         $0x22, DI
+	ADDQ         $0x80, AX
+	DECQ         R8
+	JNZ          dequantRowsQ80AVX512_block
+	ADDQ         DX, CX
+	DECQ         BX
+	JMP          dequantRowsQ80AVX512_row
+
+dequantRowsQ80AVX512_done:
+	VZEROUPPER
+	RET
+
+// func dequantRowsQ40AVX512(dst *float32, src *byte, stride uintptr, rows int, nb int)
+// Requires: AVX, AVX2, AVX512F
+TEXT ·dequantRowsQ40AVX512(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         stride+16(FP), DX
+	MOVQ         rows+24(FP), BX
+	MOVQ         nb+32(FP), SI
+	MOVL         $0x0000000f, DI
+	VPBROADCASTD DI, Z0
+	MOVL         $0x00000008, DI
+	VPBROADCASTD DI, Z1
+
+dequantRowsQ40AVX512_row:
+	TESTQ BX, BX
+	JZ    dequantRowsQ40AVX512_done
+	MOVQ  CX, DI
+	MOVQ  SI, R8
+
+dequantRowsQ40AVX512_block:
+	VPBROADCASTW (DI), Y2
+	VCVTPH2PS    Y2, Z2
+	VPMOVZXBD    2(DI), Z3
+	VPSRLD       $0x04, Z3, Z4
+	VPANDD       Z0, Z3, Z3
+	VPSUBD       Z1, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z2, Z3, Z3
+	VMOVUPS      Z3, (AX)
+	VPSUBD       Z1, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z2, Z4, Z4
+	VMOVUPS      Z4, 64(AX)
+	ADDQ         $0x12, DI
+	ADDQ         $0x80, AX
+	DECQ         R8
+	JNZ          dequantRowsQ40AVX512_block
+	ADDQ         DX, CX
+	DECQ         BX
+	JMP          dequantRowsQ40AVX512_row
+
+dequantRowsQ40AVX512_done:
 	VZEROUPPER
 	RET
 

@@ -25,7 +25,8 @@ func QuantizeRowQ8_0(dst []byte, src []float32) {
 	}
 }
 
-// quantizeBlockQ8_0 encodes one block of Q8Block values.
+// quantizeBlockQ8_0 encodes one block of Q8Block values (or of fewer, as
+// a short block).
 func quantizeBlockQ8_0(dst []byte, x []float32) {
 	var amax float32
 	for _, v := range x {
@@ -39,7 +40,7 @@ func quantizeBlockQ8_0(dst []byte, x []float32) {
 	h := F32ToF16(min(amax/127, maxF16))
 	d := F16ToF32(h)
 	binary.LittleEndian.PutUint16(dst, h)
-	q := dst[2 : 2+Q8Block]
+	q := dst[2 : 2+len(x)]
 	if d == 0 {
 		clear(q)
 		return

@@ -114,8 +114,8 @@ func TestSetAccumulatePerSequenceAndLayer(t *testing.T) {
 						}
 						kvd := c.KVDim()
 						rs.pos = append(rs.pos, tk[1])
-						rs.k = append(rs.k, stored(dt, st.k[l][i*kvd:(i+1)*kvd]))
-						rs.v = append(rs.v, stored(dt, st.v[l][i*kvd:(i+1)*kvd]))
+						rs.k = append(rs.k, stored(dt, c.HeadDim, st.k[l][i*kvd:(i+1)*kvd]))
+						rs.v = append(rs.v, stored(dt, c.HeadDim, st.v[l][i*kvd:(i+1)*kvd]))
 					}
 					for i, tk := range st.toks {
 						key := [2]int32{tk[0], int32(l)}

@@ -106,12 +106,18 @@ func (a *attention) attend(lo, hi, kh int, w *work, raw []float32) {
 	m := (hi - lo) * group
 	h0 := lo*heads + kh*group
 	qs, out := a.q[h0*hd:(h0+group)*hd], a.out[h0*hd:(h0+group)*hd]
-	if hi-lo > 1 { // gather the queries; the outputs are scattered below
+	if hi-lo > 1 || c.bp.rotK { // gather the queries; the outputs are scattered below
 		for i := lo; i < hi; i++ {
 			h0, r := i*heads+kh*group, (i-lo)*group
 			copy(w.q[r*hd:(r+group)*hd], a.q[h0*hd:(h0+group)*hd])
 		}
-		qs, out = w.q[:m*hd], w.out[:m*hd]
+		qs = w.q[:m*hd]
+		if c.bp.rotK {
+			rotateHeads(qs, hd)
+		}
+	}
+	if hi-lo > 1 {
+		out = w.out[:m*hd]
 	}
 	for i := lo; i < hi; i++ {
 		for g := range group {
@@ -150,7 +156,7 @@ func (a *attention) feed(st *kernels.AttnState, t *table, kh, n int, qs []float3
 	if raw != nil {
 		tmp = raw[group*n:]
 	}
-	call := func(p0, cnt int, k32, v32 []float32, k16, v16 []uint16, stride int) {
+	call := func(p0, cnt int, r *run) {
 		var sc []float32
 		if raw != nil {
 			if group == 1 {
@@ -159,10 +165,13 @@ func (a *attention) feed(st *kernels.AttnState, t *table, kh, n int, qs []float3
 				sc = tmp[:group*cnt]
 			}
 		}
-		if k16 != nil {
-			st.AttendF16(qs, k16, v16, stride, cnt, c.scale, sc)
-		} else {
-			st.AttendF32(qs, k32, v32, stride, cnt, c.scale, sc)
+		switch {
+		case r.kb != nil:
+			st.AttendQuant(qs, r.kb, bp.kt, r.vb, bp.vt, bp.kRow, bp.vRow, cnt, c.scale, sc)
+		case r.k16 != nil:
+			st.AttendF16(qs, r.k16, r.v16, hd, cnt, c.scale, sc)
+		default:
+			st.AttendF32(qs, r.k32, r.v32, hd, cnt, c.scale, sc)
 		}
 		if raw != nil && group > 1 {
 			for g := range group {
@@ -170,38 +179,70 @@ func (a *attention) feed(st *kernels.AttnState, t *table, kh, n int, qs []float3
 			}
 		}
 	}
+	var r run
 	if bs%chunk == 0 {
 		for p0 := 0; p0 < n; p0 += bs {
 			cnt := min(bs, n-p0)
 			blk := t.blocks[p0/bs]
-			ko, vo, m := bp.keyOff(blk, kh, 0), bp.valOff(blk, kh, 0), cnt*hd
-			if bp.f16 != nil {
-				call(p0, cnt, nil, nil, bp.f16[ko:ko+m], bp.f16[vo:vo+m], hd)
-			} else {
-				call(p0, cnt, bp.f32[ko:ko+m], bp.f32[vo:vo+m], nil, nil, hd)
+			switch {
+			case bp.raw != nil:
+				ko, vo := bp.keyByte(blk, kh, 0), bp.valByte(blk, kh, 0)
+				r.kb, r.vb = bp.raw[ko:ko+cnt*bp.kRow], bp.raw[vo:vo+cnt*bp.vRow]
+			case bp.f16 != nil:
+				ko, vo, m := bp.keyOff(blk, kh, 0), bp.valOff(blk, kh, 0), cnt*hd
+				r.k16, r.v16 = bp.f16[ko:ko+m], bp.f16[vo:vo+m]
+			default:
+				ko, vo, m := bp.keyOff(blk, kh, 0), bp.valOff(blk, kh, 0), cnt*hd
+				r.k32, r.v32 = bp.f32[ko:ko+m], bp.f32[vo:vo+m]
 			}
+			call(p0, cnt, &r)
 		}
-	} else {
-		for p0 := 0; p0 < n; p0 += chunk {
-			cnt := min(chunk, n-p0)
-			for o := range cnt {
-				blk, so := t.blocks[(p0+o)/bs], (p0+o)%bs
-				ko, vo := bp.keyOff(blk, kh, so), bp.valOff(blk, kh, so)
-				if bp.f16 != nil {
-					copy(w.st16[o*hd:(o+1)*hd], bp.f16[ko:ko+hd])
-					copy(w.st16[(chunk+o)*hd:(chunk+o+1)*hd], bp.f16[vo:vo+hd])
-				} else {
-					copy(w.stage[o*hd:(o+1)*hd], bp.f32[ko:ko+hd])
-					copy(w.stage[(chunk+o)*hd:(chunk+o+1)*hd], bp.f32[vo:vo+hd])
-				}
-			}
-			m := cnt * hd
-			if bp.f16 != nil {
-				call(p0, cnt, nil, nil, w.st16[:m], w.st16[chunk*hd:chunk*hd+m], hd)
-			} else {
-				call(p0, cnt, w.stage[:m], w.stage[chunk*hd:chunk*hd+m], nil, nil, hd)
-			}
+		return
+	}
+	for p0 := 0; p0 < n; p0 += chunk {
+		cnt := min(chunk, n-p0)
+		for o := range cnt {
+			blk, so := t.blocks[(p0+o)/bs], (p0+o)%bs
+			bp.stageSlot(w, o, blk, kh, so)
 		}
+		m := cnt * hd
+		switch {
+		case bp.raw != nil:
+			kr, vr := bp.kRow, bp.vRow
+			r.kb, r.vb = w.stRaw[:cnt*kr], w.stRaw[chunk*kr:chunk*kr+cnt*vr]
+		case bp.f16 != nil:
+			r.k16, r.v16 = w.st16[:m], w.st16[chunk*hd:chunk*hd+m]
+		default:
+			r.k32, r.v32 = w.stage[:m], w.stage[chunk*hd:chunk*hd+m]
+		}
+		call(p0, cnt, &r)
+	}
+}
+
+// run is one run of key and value rows in the pool's storage form.
+type run struct {
+	k32, v32 []float32
+	k16, v16 []uint16
+	kb, vb   []byte
+}
+
+// stageSlot copies the key and value of slot so of block blk, KV head kh,
+// into row o of w's staging buffer for a chunk.
+func (p *blockPool) stageSlot(w *work, o int, blk int32, kh, so int) {
+	hd := p.hd
+	switch {
+	case p.raw != nil:
+		ko, vo := p.keyByte(blk, kh, so), p.valByte(blk, kh, so)
+		copy(w.stRaw[o*p.kRow:(o+1)*p.kRow], p.raw[ko:ko+p.kRow])
+		copy(w.stRaw[chunk*p.kRow+o*p.vRow:chunk*p.kRow+(o+1)*p.vRow], p.raw[vo:vo+p.vRow])
+	case p.f16 != nil:
+		ko, vo := p.keyOff(blk, kh, so), p.valOff(blk, kh, so)
+		copy(w.st16[o*hd:(o+1)*hd], p.f16[ko:ko+hd])
+		copy(w.st16[(chunk+o)*hd:(chunk+o+1)*hd], p.f16[vo:vo+hd])
+	default:
+		ko, vo := p.keyOff(blk, kh, so), p.valOff(blk, kh, so)
+		copy(w.stage[o*hd:(o+1)*hd], p.f32[ko:ko+hd])
+		copy(w.stage[(chunk+o)*hd:(chunk+o+1)*hd], p.f32[vo:vo+hd])
 	}
 }
 

@@ -47,7 +47,8 @@ func New(c model.Config, opt Options, pool *kernels.Pool) (*Cache, error) {
 	if err := opt.validate(c); err != nil {
 		return nil, err
 	}
-	n := opt.Bytes / BlockBytes(c, opt.BlockSize, opt.DType)
+	kt, vt := opt.kvTypes()
+	n := opt.Bytes / BlockBytesKV(c, opt.BlockSize, kt, vt)
 	if n < int64(c.Layers) {
 		return nil, fmt.Errorf("kvcache: %d bytes hold %d blocks, fewer than the %d layers", opt.Bytes, n, c.Layers)
 	}
@@ -58,20 +59,28 @@ func New(c model.Config, opt Options, pool *kernels.Pool) (*Cache, error) {
 		cfg:   c,
 		opt:   opt,
 		pool:  pool,
-		bp:    newBlockPool(int(n), opt.BlockSize, c.KVHeads, c.HeadDim, c.Layers, opt.DType),
+		bp:    newBlockPool(int(n), opt.BlockSize, c.KVHeads, c.HeadDim, c.Layers, kt, vt),
 		scale: kernels.AttnScale(c.HeadDim),
 		root:  rootHash(opt),
 	}
 	kc.att.c = kc
-	kc.scratch = newScratch(pool.Threads(), c.Heads/c.KVHeads, c.HeadDim, opt.BlockSize, opt.DType)
+	kc.scratch = newScratch(pool.Threads(), c.Heads/c.KVHeads, kc.bp)
 	return kc, nil
 }
 
 // BlockSize is the number of slots per block.
 func (c *Cache) BlockSize() int { return c.opt.BlockSize }
 
-// DType is the storage type of keys and values.
+// DType is the storage type of keys (and of values unless
+// Options.SplitTypes set another).
 func (c *Cache) DType() kernels.DType { return c.opt.DType }
+
+// ValueDType is the storage type of values.
+func (c *Cache) ValueDType() kernels.DType { return c.bp.vt }
+
+// CapacityTokens is the number of token slots the pool holds in every
+// layer: the longest context one dense sequence can have alone.
+func (c *Cache) CapacityTokens() int { return c.bp.total() / c.cfg.Layers * c.opt.BlockSize }
 
 // Blocks is the number of blocks in the pool.
 func (c *Cache) Blocks() int { return c.bp.total() }

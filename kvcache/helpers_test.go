@@ -14,6 +14,13 @@ var tinyConfig = model.Config{
 	VocabSize: 96, ContextLen: 256, NormEps: 1e-5, RopeTheta: 10000, RopeDim: 16,
 }
 
+// quantConfig is a tiny model shape whose head dimension holds one 32-value
+// quantization block.
+var quantConfig = model.Config{
+	Dim: 128, HiddenDim: 256, Layers: 2, Heads: 4, KVHeads: 2, HeadDim: 32,
+	VocabSize: 96, ContextLen: 256, NormEps: 1e-5, RopeTheta: 10000, RopeDim: 32,
+}
+
 // randomMat returns a rows×cols F32 matrix of values in [-scale, scale).
 func randomMat(r *rand.Rand, rows, cols int, scale float32) kernels.Mat {
 	f := make([]float32, rows*cols)

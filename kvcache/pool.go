@@ -15,8 +15,19 @@ type blockPool struct {
 	bs, kvHeads, hd int
 	elems           int // key+value values per block
 
-	f32 []float32 // F32 storage, blocks back to back
-	f16 []uint16  // F16 storage, blocks back to back
+	// Storage, blocks back to back, in one of three forms: f32 or f16 when
+	// keys and values are both F32 or both F16, else raw, where each slot's
+	// key (value) for one KV head is one row of kt (vt), kRow (vRow) bytes:
+	// a quantized row carries its own scales, so a slot moves as bytes.
+	kt, vt     kernels.DType
+	kRow, vRow int // bytes of one slot's key (value) row in raw
+	rawBlock   int // bytes of one block in raw
+	f32        []float32
+	f16        []uint16
+	raw        []byte
+	rotK       bool      // keys are stored rotated (see rotate.go)
+	rotBuf     []float32 // one head's key being rotated by write
+
 	pos []int32   // slot positions, bs per block
 	scr []float32 // slot scores, bs per block
 
@@ -33,13 +44,20 @@ type blockPool struct {
 	layerUsed []atomic.Int64
 }
 
-// newBlockPool allocates n blocks.
-func newBlockPool(n, bs, kvHeads, hd, layers int, dtype kernels.DType) *blockPool {
-	p := &blockPool{bs: bs, kvHeads: kvHeads, hd: hd, elems: 2 * kvHeads * bs * hd}
-	if dtype == kernels.F16 {
+// newBlockPool allocates n blocks with keys stored as kt and values as vt.
+func newBlockPool(n, bs, kvHeads, hd, layers int, kt, vt kernels.DType) *blockPool {
+	p := &blockPool{bs: bs, kvHeads: kvHeads, hd: hd, elems: 2 * kvHeads * bs * hd, kt: kt, vt: vt}
+	switch {
+	case kt == kernels.F16 && vt == kernels.F16:
 		p.f16 = make([]uint16, n*p.elems)
-	} else {
+	case kt == kernels.F32 && vt == kernels.F32:
 		p.f32 = make([]float32, n*p.elems)
+	default:
+		p.kRow, p.vRow = kernels.KVRowBytes(kt, hd), kernels.KVRowBytes(vt, hd)
+		p.rawBlock = kvHeads * bs * (p.kRow + p.vRow)
+		p.raw = make([]byte, n*p.rawBlock)
+		p.rotK = rotates(!kt.Float(), hd)
+		p.rotBuf = make([]float32, hd)
 	}
 	p.pos = make([]int32, n*bs)
 	p.scr = make([]float32, n*bs)
@@ -124,13 +142,33 @@ func (p *blockPool) valOff(b int32, kh, o int) int {
 	return int(b)*p.elems + ((p.kvHeads+kh)*p.bs+o)*p.hd
 }
 
+// keyByte is the offset in raw of the key row of (block b, KV head kh,
+// slot o); valByte likewise for the value row. A block holds every key
+// row, head after head, then every value row.
+func (p *blockPool) keyByte(b int32, kh, o int) int {
+	return int(b)*p.rawBlock + (kh*p.bs+o)*p.kRow
+}
+
+func (p *blockPool) valByte(b int32, kh, o int) int {
+	return int(b)*p.rawBlock + p.kvHeads*p.bs*p.kRow + (kh*p.bs+o)*p.vRow
+}
+
 // write stores one token's keys and values (kvHeads×hd each) in slot o of b.
 func (p *blockPool) write(b int32, o int, pos int32, k, v []float32) {
 	hd := p.hd
 	for kh := 0; kh < p.kvHeads; kh++ {
 		ko, vo := p.keyOff(b, kh, o), p.valOff(b, kh, o)
 		ks, vs := k[kh*hd:(kh+1)*hd], v[kh*hd:(kh+1)*hd]
-		if p.f16 != nil {
+		if p.raw != nil {
+			ko, vo = p.keyByte(b, kh, o), p.valByte(b, kh, o)
+			if p.rotK {
+				copy(p.rotBuf, ks)
+				rotateHeads(p.rotBuf, hd)
+				ks = p.rotBuf
+			}
+			kernels.QuantizeRow(p.kt, p.raw[ko:ko+p.kRow], ks)
+			kernels.QuantizeRow(p.vt, p.raw[vo:vo+p.vRow], vs)
+		} else if p.f16 != nil {
 			toF16(p.f16[ko:ko+hd], ks)
 			toF16(p.f16[vo:vo+hd], vs)
 		} else {
@@ -142,13 +180,19 @@ func (p *blockPool) write(b int32, o int, pos int32, k, v []float32) {
 	p.scr[int(b)*p.bs+o] = 0
 }
 
-// moveSlot copies slot so of block sb into slot do of block db.
+// moveSlot copies slot so of block sb into slot do of block db: its keys
+// and values (quantized rows with their scales) and its metadata.
 func (p *blockPool) moveSlot(db int32, do int, sb int32, so int) {
 	hd := p.hd
 	for kh := 0; kh < p.kvHeads; kh++ {
 		dk, sk := p.keyOff(db, kh, do), p.keyOff(sb, kh, so)
 		dv, sv := p.valOff(db, kh, do), p.valOff(sb, kh, so)
-		if p.f16 != nil {
+		if p.raw != nil {
+			dk, sk = p.keyByte(db, kh, do), p.keyByte(sb, kh, so)
+			dv, sv = p.valByte(db, kh, do), p.valByte(sb, kh, so)
+			copy(p.raw[dk:dk+p.kRow], p.raw[sk:sk+p.kRow])
+			copy(p.raw[dv:dv+p.vRow], p.raw[sv:sv+p.vRow])
+		} else if p.f16 != nil {
 			copy(p.f16[dk:dk+hd], p.f16[sk:sk+hd])
 			copy(p.f16[dv:dv+hd], p.f16[sv:sv+hd])
 		} else {

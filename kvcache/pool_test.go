@@ -143,7 +143,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		opt  Options
 	}{
 		{"fewer blocks than layers", Options{Bytes: one, DType: kernels.F16}},
-		{"bad type", Options{Bytes: 100 * one, DType: kernels.Q8_0}},
+		{"bad type", Options{Bytes: 100 * one, DType: kernels.Q4_K}},
 		{"negative block size", Options{Bytes: 100 * one, BlockSize: -1, DType: kernels.F16}},
 	}
 	for _, tt := range tests {

@@ -8,6 +8,7 @@ import (
 
 	"sieve/kernels"
 	"sieve/llama"
+	"sieve/model"
 )
 
 // refSeq mirrors what one sequence's layer should hold, in float64.
@@ -53,14 +54,24 @@ func refAttend(c *Cache, s *refSeq, q []float32, h int, pos int32) ([]float64, [
 	return out, scores
 }
 
-// stored rounds a vector the way the cache stores it.
-func stored(dt kernels.DType, v []float32) []float64 {
+// stored rounds a vector of heads of hd values the way the cache stores
+// it: F16-rounded when F16, BF16-rounded when BF16, quantized and decoded
+// head by head when quantized (see storedKeys for keys).
+func stored(dt kernels.DType, hd int, v []float32) []float64 {
 	out := make([]float64, len(v))
 	for i, x := range v {
-		if dt == kernels.F16 {
+		switch dt {
+		case kernels.F16:
 			x = kernels.F16ToF32(kernels.F32ToF16(x))
+		case kernels.BF16:
+			x = kernels.BF16ToF32(kernels.F32ToBF16(x))
 		}
 		out[i] = float64(x)
+	}
+	if !dt.Float() {
+		for h := 0; h < len(v)/hd; h++ {
+			copy(out[h*hd:], decodeRow(dt, hd, v[h*hd:(h+1)*hd]))
+		}
 	}
 	return out
 }
@@ -96,14 +107,15 @@ func (h *refHarness) step(toks [][2]int32) {
 		for i := 0; i < n; i++ {
 			rs := h.refs[b.Seq[i]][l]
 			rs.pos = append(rs.pos, b.Pos[i])
-			rs.k = append(rs.k, stored(h.kc.opt.DType, k[i*kvd:(i+1)*kvd]))
-			rs.v = append(rs.v, stored(h.kc.opt.DType, v[i*kvd:(i+1)*kvd]))
+			rs.k = append(rs.k, storedKeys(h.kc.bp.kt, c.HeadDim, k[i*kvd:(i+1)*kvd]))
+			rs.v = append(rs.v, stored(h.kc.bp.vt, c.HeadDim, v[i*kvd:(i+1)*kvd]))
 		}
 		h.kc.Attend(l, &b, q, k, v, out)
+		qr := queryAsScored(h.kc.bp.kt, c.HeadDim, q)
 		for i := 0; i < n; i++ {
 			rs := h.refs[b.Seq[i]][l]
 			for hh := 0; hh < c.Heads; hh++ {
-				want, _ := refAttend(h.kc, rs, q[i*qd:(i+1)*qd], hh, b.Pos[i])
+				want, _ := refAttend(h.kc, rs, qr[i*qd:(i+1)*qd], hh, b.Pos[i])
 				got := out[(i*c.Heads+hh)*c.HeadDim : (i*c.Heads+hh+1)*c.HeadDim]
 				for x := range want {
 					if d := math.Abs(float64(got[x]) - want[x]); d > h.tol {
@@ -129,12 +141,24 @@ func (h *refHarness) retain(seq int32, layer int, keep []int) {
 }
 
 func newRefHarness(t *testing.T, dt kernels.DType, bs int, seqs int) *refHarness {
+	return newRefHarnessFor(t, tinyConfig, Options{BlockSize: bs, DType: dt}, seqs, 2e-6)
+}
+
+// newRefHarnessFor is newRefHarness for model shape c and a cache of 200
+// blocks with the options opt (Bytes is set here), checked within tol.
+func newRefHarnessFor(t *testing.T, c model.Config, opt Options, seqs int, tol float64) *refHarness {
 	pool := kernels.NewPool(2)
 	t.Cleanup(pool.Close)
-	h := &refHarness{t: t, kc: newCache(t, tinyConfig, 200, bs, dt, pool), r: rand.New(rand.NewPCG(21, 22)), refs: map[int32][]*refSeq{}, tol: 2e-6}
+	kt, vt := opt.kvTypes()
+	opt.Bytes = 200 * BlockBytesKV(c, opt.BlockSize, kt, vt)
+	kc, err := New(c, opt, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &refHarness{t: t, kc: kc, r: rand.New(rand.NewPCG(21, 22)), refs: map[int32][]*refSeq{}, tol: tol}
 	for range seqs {
 		s := h.kc.NewSeq()
-		for range tinyConfig.Layers {
+		for range c.Layers {
 			h.refs[s] = append(h.refs[s], &refSeq{})
 		}
 	}
@@ -145,28 +169,33 @@ func TestAttendMatchesFloat64Reference(t *testing.T) {
 	for _, dt := range []kernels.DType{kernels.F32, kernels.F16} {
 		for _, bs := range []int{1, 4, 16} {
 			t.Run(fmt.Sprintf("%v/block%d", dt, bs), func(t *testing.T) {
-				h := newRefHarness(t, dt, bs, 2)
-				// Prefill chunks of two sequences in one batch, positions with gaps.
-				var chunk [][2]int32
-				for i := int32(0); i < 9; i++ {
-					chunk = append(chunk, [2]int32{0, 3 + 2*i})
-				}
-				for i := int32(0); i < 5; i++ {
-					chunk = append(chunk, [2]int32{1, i})
-				}
-				h.step(chunk)
-				h.step([][2]int32{{1, 5}, {1, 6}, {1, 7}, {0, 40}})
-				for p := int32(0); p < 6; p++ { // decode
-					h.step([][2]int32{{0, 41 + p}, {1, 8 + p}})
-				}
-				// Compact layer 1 of sequence 0 and go on decoding.
-				h.retain(0, 1, []int{0, 2, 3, 7, 12, 14})
-				h.retain(1, 0, []int{5, 6, 13})
-				for p := int32(0); p < 4; p++ {
-					h.step([][2]int32{{1, 20 + p}, {0, 50 + p}})
-				}
-				h.step([][2]int32{{0, 60}, {0, 61}, {0, 62}})
+				runRefPlan(newRefHarness(t, dt, bs, 2))
 			})
 		}
 	}
+}
+
+// runRefPlan drives h (two sequences) through prefill chunks, decode steps
+// and compactions, checking every output.
+func runRefPlan(h *refHarness) {
+	// Prefill chunks of two sequences in one batch, positions with gaps.
+	var chunk [][2]int32
+	for i := int32(0); i < 9; i++ {
+		chunk = append(chunk, [2]int32{0, 3 + 2*i})
+	}
+	for i := int32(0); i < 5; i++ {
+		chunk = append(chunk, [2]int32{1, i})
+	}
+	h.step(chunk)
+	h.step([][2]int32{{1, 5}, {1, 6}, {1, 7}, {0, 40}})
+	for p := int32(0); p < 6; p++ { // decode
+		h.step([][2]int32{{0, 41 + p}, {1, 8 + p}})
+	}
+	// Compact layer 1 of sequence 0 and go on decoding.
+	h.retain(0, 1, []int{0, 2, 3, 7, 12, 14})
+	h.retain(1, 0, []int{5, 6, 13})
+	for p := int32(0); p < 4; p++ {
+		h.step([][2]int32{{1, 20 + p}, {0, 50 + p}})
+	}
+	h.step([][2]int32{{0, 60}, {0, 61}, {0, 62}})
 }

@@ -62,8 +62,8 @@ func TestScoringKeepsOutputAndMatchesReference(t *testing.T) {
 					for i := 0; i < n; i++ {
 						rs := refs[b.Seq[i]][l]
 						rs.pos = append(rs.pos, b.Pos[i])
-						rs.k = append(rs.k, stored(dt, k[i*kvd:(i+1)*kvd]))
-						rs.v = append(rs.v, stored(dt, v[i*kvd:(i+1)*kvd]))
+						rs.k = append(rs.k, stored(dt, c.HeadDim, k[i*kvd:(i+1)*kvd]))
+						rs.v = append(rs.v, stored(dt, c.HeadDim, v[i*kvd:(i+1)*kvd]))
 					}
 					for i := 0; i < n; i++ {
 						rs := refs[b.Seq[i]][l]

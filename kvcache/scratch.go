@@ -25,6 +25,7 @@ type work struct {
 	out   []float32          // outputs of a run, head after head
 	stage []float32          // F32 keys then values of one chunk, 2×chunk×hd
 	st16  []uint16           // F16 keys then values of one chunk, 2×chunk×hd
+	stRaw []byte             // raw key rows then value rows of one chunk
 	raw   []float32
 }
 
@@ -35,9 +36,10 @@ type scratch struct {
 }
 
 // newScratch makes n sets for attention over group query heads per KV
-// head of hd values, with slots in blocks of bs stored as dtype. Block
-// sizes that are not a multiple of chunk get a staging buffer.
-func newScratch(n, group, hd, bs int, dtype kernels.DType) *scratch {
+// head, over the storage of bp. Block sizes that are not a multiple of
+// chunk get a staging buffer.
+func newScratch(n, group int, bp *blockPool) *scratch {
+	hd, bs := bp.hd, bp.bs
 	s := &scratch{sets: make([]work, n)}
 	for i := range s.sets {
 		w := work{
@@ -47,9 +49,12 @@ func newScratch(n, group, hd, bs int, dtype kernels.DType) *scratch {
 			out: make([]float32, prefillRun*group*hd),
 		}
 		if bs%chunk != 0 {
-			if dtype == kernels.F16 {
+			switch {
+			case bp.raw != nil:
+				w.stRaw = make([]byte, chunk*(bp.kRow+bp.vRow))
+			case bp.f16 != nil:
 				w.st16 = make([]uint16, 2*chunk*hd)
-			} else {
+			default:
 				w.stage = make([]float32, 2*chunk*hd)
 			}
 		}

@@ -20,7 +20,7 @@ func (c *Cache) Stats() Stats {
 	used := int(c.bp.used.Load())
 	st := Stats{
 		BlockSize:  c.opt.BlockSize,
-		BlockBytes: BlockBytes(c.cfg, c.opt.BlockSize, c.opt.DType),
+		BlockBytes: BlockBytesKV(c.cfg, c.opt.BlockSize, c.bp.kt, c.bp.vt),
 		Blocks:     c.bp.total(),
 		Used:       used,
 		Free:       c.bp.total() - used,

@@ -14,6 +14,7 @@ type engineCollector struct {
 
 	running, waiting, kvUsage, gpuUsage    *prometheus.Desc
 	blocksUsed, blocksTotal, layerBlocks   *prometheus.Desc
+	capacityTokens                         *prometheus.Desc
 	prompt, generated, preempt, recomputed *prometheus.Desc
 	steps, evictions, evicted, freed       *prometheus.Desc
 	cacheQueries, cacheHits, resumed       *prometheus.Desc
@@ -35,14 +36,16 @@ func newEngineCollector(modelName string, stats func() (engine.Stats, bool)) *en
 		blocksUsed:  d("sieve_kv_blocks_used", "KV cache blocks held by sequences."),
 		blocksTotal: d("sieve_kv_blocks_total", "KV cache blocks in the pool."),
 		layerBlocks: d("sieve_kv_layer_blocks", "KV cache blocks held, per layer.", "layer"),
-		prompt:      d("sieve_engine_prompt_tokens_total", "Prompt tokens of requests past their prefill, prefix-cached ones included (once per request)."),
-		generated:   d("sieve_engine_generation_tokens_total", "Tokens sampled by the engine."),
-		preempt:     d("sieve_engine_preemptions_total", "Sequences preempted for lack of KV blocks."),
-		recomputed:  d("sieve_engine_recomputed_tokens_total", "Tokens dropped by preemption and prefilled again."),
-		steps:       d("sieve_engine_steps_total", "Forward passes run by the engine."),
-		evictions:   d("sieve_kv_evictions_total", "Per-layer KV evictions by sparsity policies."),
-		evicted:     d("sieve_kv_evicted_tokens_total", "KV entries evicted by sparsity policies, summed over layers."),
-		freed:       d("sieve_kv_blocks_freed_total", "KV blocks returned to the pool by eviction."),
+		capacityTokens: d("sieve_kv_cache_capacity_tokens",
+			"Token slots the KV cache pool holds in every layer: the longest dense context of one sequence alone."),
+		prompt:     d("sieve_engine_prompt_tokens_total", "Prompt tokens of requests past their prefill, prefix-cached ones included (once per request)."),
+		generated:  d("sieve_engine_generation_tokens_total", "Tokens sampled by the engine."),
+		preempt:    d("sieve_engine_preemptions_total", "Sequences preempted for lack of KV blocks."),
+		recomputed: d("sieve_engine_recomputed_tokens_total", "Tokens dropped by preemption and prefilled again."),
+		steps:      d("sieve_engine_steps_total", "Forward passes run by the engine."),
+		evictions:  d("sieve_kv_evictions_total", "Per-layer KV evictions by sparsity policies."),
+		evicted:    d("sieve_kv_evicted_tokens_total", "KV entries evicted by sparsity policies, summed over layers."),
+		freed:      d("sieve_kv_blocks_freed_total", "KV blocks returned to the pool by eviction."),
 		cacheQueries: d("vllm:prefix_cache_queries_total",
 			"Prompt tokens looked up in the prefix cache (once per request)."),
 		cacheHits: d("vllm:prefix_cache_hits_total",
@@ -58,7 +61,7 @@ func newEngineCollector(modelName string, stats func() (engine.Stats, bool)) *en
 // Describe implements prometheus.Collector.
 func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.running, c.waiting, c.kvUsage, c.gpuUsage, c.blocksUsed, c.blocksTotal,
-		c.layerBlocks, c.prompt, c.generated, c.preempt, c.recomputed, c.steps, c.evictions, c.evicted, c.freed,
+		c.layerBlocks, c.capacityTokens, c.prompt, c.generated, c.preempt, c.recomputed, c.steps, c.evictions, c.evicted, c.freed,
 		c.cacheQueries, c.cacheHits, c.resumed, c.prefill, c.blocksCached} {
 		ch <- d
 	}
@@ -80,6 +83,7 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.gpuUsage, s.KVUsage)
 	gauge(c.blocksUsed, float64(s.KVBlocksUsed))
 	gauge(c.blocksTotal, float64(s.KVBlocksTotal))
+	gauge(c.capacityTokens, float64(s.KVCapacityTokens))
 	for i, n := range s.KVLayerBlocks {
 		gauge(c.layerBlocks, float64(n), strconv.Itoa(i))
 	}

@@ -31,7 +31,7 @@ func metricValue(t *testing.T, exposition, series string) float64 {
 func TestMetrics(t *testing.T) {
 	h := newHarness(t, Config{ModelName: "stories260K"}, true)
 	h.gen.set(func(g *fakeGen) {
-		g.stats = engine.Stats{Running: 3, Waiting: 2, KVUsage: 0.25, KVBlocksUsed: 8, KVBlocksTotal: 32,
+		g.stats = engine.Stats{Running: 3, Waiting: 2, KVUsage: 0.25, KVBlocksUsed: 8, KVBlocksTotal: 32, KVCapacityTokens: 256,
 			KVLayerBlocks: []int{5, 3}, Preemptions: 4, Steps: 99,
 			PrefixCacheQueries: 700, PrefixCacheHits: 512, PrefillTokens: 190, KVBlocksCached: 12}
 	})
@@ -68,6 +68,7 @@ func TestMetrics(t *testing.T) {
 		{`sieve_http_requests_total{code="429",route="/v1/completions"}`, 1},
 		{"sieve_kv_blocks_used" + m, 8},
 		{"sieve_kv_blocks_total" + m, 32},
+		{"sieve_kv_cache_capacity_tokens" + m, 256},
 		{`sieve_kv_layer_blocks{layer="1",model_name="stories260K"}`, 3},
 		{"sieve_engine_preemptions_total" + m, 4},
 		{"sieve_engine_steps_total" + m, 99},

@@ -40,7 +40,8 @@ func benchDecode(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	cli.Alias(fs, "repeats", "r")
 	cli.Alias(fs, "depth", "d")
 	cli.Alias(fs, "prefill-chunk", "chunk")
-	kvType := fs.String("kv-dtype", "f16", "KV cache storage: f16 or f32 (paged), or dense (contiguous f32 reference)")
+	kvType := fs.String("kv-cache-dtype", "f16", "KV cache storage: "+engine.KVDTypeNames()+" (paged), or dense (contiguous f32 reference)")
+	fs.StringVar(kvType, "kv-dtype", "f16", "alias of --kv-cache-dtype")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the benchmark to this file")
 	var kv engine.KVFlags
@@ -60,15 +61,14 @@ func benchDecode(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	pool := kernels.NewPool(*threads)
 	defer pool.Close()
 	var caches bench.CacheFactory
-	switch *kvType {
-	case "f16":
-		caches = bench.PagedCaches(m.Config, pool, kernels.F16)
-	case "f32":
-		caches = bench.PagedCaches(m.Config, pool, kernels.F32)
-	case "dense":
+	if *kvType == "dense" {
 		caches = bench.DenseCaches(m.Config, pool)
-	default:
-		return fmt.Errorf("unknown --kv-dtype %q (want f16, f32 or dense)", *kvType)
+	} else {
+		dt, err := engine.ParseKVDType(*kvType)
+		if err != nil {
+			return fmt.Errorf("--kv-cache-dtype: %w, or dense", err)
+		}
+		caches = bench.PagedCaches(m.Config, pool, dt)
 	}
 	if caches, err = decodeCaches(kv, m.Config, pool, *kvType, caches); err != nil {
 		return err
@@ -117,11 +117,12 @@ func decodeCaches(kv engine.KVFlags, c model.Config, pool *kernels.Pool, kvType 
 	if spec.SinkTokens != nil {
 		return nil, fmt.Errorf("--kv-sink-tokens: the decode benchmark's tokens are random; it keeps no sink tokens")
 	}
-	switch kvType {
-	case "f16":
-		return bench.SparseCaches(c, pool, kernels.F16, spec), nil
-	case "f32":
-		return bench.SparseCaches(c, pool, kernels.F32, spec), nil
+	if kvType == "dense" {
+		return nil, fmt.Errorf("--kv-policy %s needs a paged cache (--kv-cache-dtype other than dense)", spec.Policy)
 	}
-	return nil, fmt.Errorf("--kv-policy %s needs a paged cache (--kv-dtype f16 or f32)", spec.Policy)
+	dt, err := engine.ParseKVDType(kvType)
+	if err != nil {
+		return nil, err
+	}
+	return bench.SparseCaches(c, pool, dt, spec), nil
 }

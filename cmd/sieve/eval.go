@@ -32,6 +32,7 @@ func evalDivergence(ctx context.Context, args []string, stdout, stderr io.Writer
 	greedyPrompt := fs.String("greedy-prompt", "Once upon a time", "prompt of the greedy agreement run (empty: skip it)")
 	greedyTokens := fs.Int("greedy", eval.DefaultGreedyTokens, "tokens in the greedy agreement run")
 	threads := addThreadsFlag(fs)
+	refKV := addRefKVFlag(fs)
 	out := addEvalOutFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -47,7 +48,7 @@ func evalDivergence(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := out.makeOutDir(); err != nil {
 		return err
 	}
-	cfg := eval.DivergenceConfig{Threads: *threads, GreedyTokens: *greedyTokens}
+	cfg := eval.DivergenceConfig{Threads: *threads, GreedyTokens: *greedyTokens, KV: kv.kvTypes(), RefKV: refKVTypes(*refKV)}
 	var err error
 	if cfg.Policies, cfg.Budgets, cfg.Spec, err = kv.parse(); err != nil {
 		return err
@@ -79,7 +80,24 @@ func evalDivergence(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	heading := fmt.Sprintf("model %s, context %d, %d text sequences, teacher-forced through decode, f32 KV", m.Name, ctxLen, len(cfg.Texts))
-	fields := map[string]any{"model": m.Name, "context": ctxLen, "texts": len(cfg.Texts), "results": results}
+	heading := fmt.Sprintf("model %s, context %d, %d text sequences, teacher-forced through decode, %s KV%s", m.Name, ctxLen, len(cfg.Texts), cfg.KV, refHeading(cfg))
+	fields := map[string]any{"model": m.Name, "context": ctxLen, "texts": len(cfg.Texts), "kv_dtype": cfg.KV.String(), "ref_kv_dtype": refName(cfg), "results": results}
 	return out.write(stdout, heading, eval.PPLSweep("divergence", results), fields)
+}
+
+// refName names the KV storage of a divergence's reference runs.
+func refName(cfg eval.DivergenceConfig) string {
+	if cfg.RefKV == (eval.KVTypes{}) {
+		return cfg.KV.String()
+	}
+	return cfg.RefKV.String()
+}
+
+// refHeading says, for a heading, what full is when its KV storage is not
+// the scored runs'.
+func refHeading(cfg eval.DivergenceConfig) string {
+	if refName(cfg) == cfg.KV.String() {
+		return ""
+	}
+	return " against full with " + refName(cfg) + " KV"
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"sieve/engine"
 	"sieve/eval"
 	"sieve/internal/cli"
 	"sieve/sparsity"
@@ -20,6 +21,7 @@ import (
 type evalKVFlags struct {
 	policies, budgets, profile, sinkTokens *string
 	sink, window                           *int
+	dtypes                                 engine.KVFlags // DType, KeyDType and ValueDType only
 }
 
 // addEvalKVFlags defines the KV policy flags on fs, with the given default
@@ -36,8 +38,30 @@ func addEvalKVFlags(fs *flag.FlagSet, budgets, fractionOf string) *evalKVFlags {
 	cli.Alias(fs, "kv-policy", "kv-policies", "policies")
 	cli.Alias(fs, "kv-budget", "kv-budgets", "budgets")
 	cli.Alias(fs, "kv-sink-tokens", "sink-tokens")
+	f.dtypes.AddDTypes(fs) // the engine's flags; an eval's default storage is f32
 	return f
 }
+
+// kvTypes returns the KV cache storage the flags give (f32 by default).
+func (f *evalKVFlags) kvTypes() eval.KVTypes {
+	t := eval.KVTypes{Key: f.dtypes.DType, Value: f.dtypes.DType}
+	if f.dtypes.KeyDType != "" {
+		t.Key = f.dtypes.KeyDType
+	}
+	if f.dtypes.ValueDType != "" {
+		t.Value = f.dtypes.ValueDType
+	}
+	return t
+}
+
+// addRefKVFlag defines --ref-kv-dtype, the KV storage of the reference
+// runs of a divergence.
+func addRefKVFlag(fs *flag.FlagSet) *string {
+	return fs.String("ref-kv-dtype", "", "KV cache storage type of the reference (full) runs: "+engine.KVDTypeNames()+" (default: that of the scored runs)")
+}
+
+// refKVTypes returns the reference storage named by --ref-kv-dtype.
+func refKVTypes(name string) eval.KVTypes { return eval.KVTypes{Key: name, Value: name} }
 
 // parse returns the policies, the budgets and the engine's default spec
 // (the profile, sink tokens, sink and window) the flags give.

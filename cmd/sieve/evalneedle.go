@@ -43,7 +43,7 @@ func evalNeedle(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *turns > 1 && !flagSet(fs, "lengths") {
 		*lengths = "250"
 	}
-	cfg := eval.NeedleConfig{Samples: *samples, Seed: *seed, AnswerTokens: *answer, Threads: *threads, Turns: *turns, TurnTokens: *turnTokens}
+	cfg := eval.NeedleConfig{Samples: *samples, Seed: *seed, AnswerTokens: *answer, Threads: *threads, Turns: *turns, TurnTokens: *turnTokens, KV: kv.kvTypes()}
 	var err error
 	if cfg.Policies, cfg.Budgets, cfg.Spec, err = kv.parse(); err != nil {
 		return err

@@ -23,6 +23,7 @@ func evalPPL(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	basePath := fs.String("base", "", "reference model whose dense logits the runs are compared with (a quantized file against its original; default: the model under full)")
 	kv := addEvalKVFlags(fs, defaultEvalBudgets, "each window")
 	threads := addThreadsFlag(fs)
+	refKV := addRefKVFlag(fs)
 	out := addEvalOutFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -35,7 +36,7 @@ func evalPPL(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := out.makeOutDir(); err != nil {
 		return err
 	}
-	cfg := eval.DivergenceConfig{Threads: *threads}
+	cfg := eval.DivergenceConfig{Threads: *threads, KV: kv.kvTypes(), RefKV: refKVTypes(*refKV)}
 	var err error
 	if cfg.Policies, cfg.Budgets, cfg.Spec, err = kv.parse(); err != nil {
 		return err
@@ -79,8 +80,8 @@ func evalPPL(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(results) > 0 {
 		scored = results[0].Positions
 	}
-	heading := fmt.Sprintf("model %s, %d tokens in %d windows of %d, stride %d, scored after %d: %d positions, teacher-forced through decode, f32 KV",
-		m.Name, len(tokens), len(cfg.Texts), ws.Ctx, ws.Stride, ws.ScoreAfter, scored)
+	heading := fmt.Sprintf("model %s, %d tokens in %d windows of %d, stride %d, scored after %d: %d positions, teacher-forced through decode, %s KV%s",
+		m.Name, len(tokens), len(cfg.Texts), ws.Ctx, ws.Stride, ws.ScoreAfter, scored, cfg.KV, refHeading(cfg))
 	if cfg.Base != nil {
 		heading += ", against " + cfg.Base.Name + " dense"
 	}

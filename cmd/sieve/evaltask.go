@@ -33,7 +33,7 @@ func addEvalTaskFlags(fs *flag.FlagSet) *evalTaskFlags {
 
 // config returns the task configuration the flags give, without items.
 func (f *evalTaskFlags) config() (eval.TaskConfig, error) {
-	cfg := eval.TaskConfig{QuestionAware: *f.aware, Raw: *f.raw, Threads: *f.threads}
+	cfg := eval.TaskConfig{QuestionAware: *f.aware, Raw: *f.raw, Threads: *f.threads, KV: f.kv.kvTypes()}
 	if err := f.out.makeOutDir(); err != nil {
 		return cfg, err
 	}

@@ -61,7 +61,7 @@ func benchThroughput(ctx context.Context, args []string, stdout, stderr io.Write
 	cfg := bench.ThroughputConfig{
 		Requests: *requests, InputLen: *inputLen, OutputLen: *outputLen, Repeats: *repeats, Seed: *seed,
 		Engine: engine.Config{Threads: *threads, KVCacheMiB: kv.CacheMiB, KVDType: kv.DType, MaxSeqs: *maxSeqs,
-			MaxBatchTokens: *maxBatch, PrefillChunk: *chunk, DisablePrefixCaching: kv.NoPrefixCaching},
+			KVKeyDType: kv.KeyDType, KVValueDType: kv.ValueDType, MaxBatchTokens: *maxBatch, PrefillChunk: *chunk, DisablePrefixCaching: kv.NoPrefixCaching},
 	}
 	rep, err := bench.Throughput(ctx, m, cfg, specs, log)
 	if err != nil {

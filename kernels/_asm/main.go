@@ -22,6 +22,8 @@ func main() {
 		expKernel(isa)
 		expShiftSumKernel(isa)
 		attnAccumKernel(isa)
+		kvDequantKernel(isa, false)
+		kvDequantKernel(isa, true)
 		for _, t := range []wtype{f32, f16} {
 			attnScoresKernel(isa, t, 64)
 			if isa == avx512 {
