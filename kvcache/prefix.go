@@ -21,9 +21,11 @@ type entry struct {
 
 // rootHash is the parent hash of a sequence's first block: the SHA-256 of
 // everything besides the tokens that changes what a block stores (the
-// storage type and the block size; the model is the cache's own).
+// storage types of keys and values and the block size; the model is the
+// cache's own).
 func rootHash(opt Options) BlockHash {
-	return sha256.Sum256(fmt.Appendf(nil, "sieve kv prefix v1 dtype=%v block=%d", opt.DType, opt.BlockSize))
+	k, v := opt.kvTypes()
+	return sha256.Sum256(fmt.Appendf(nil, "sieve kv prefix v2 key=%v value=%v block=%d", k, v, opt.BlockSize))
 }
 
 // hashBlock is the hash of the block holding tokens after the block whose
